@@ -1,0 +1,279 @@
+//! Errors of the domain and of the stores.
+//!
+//! Two families: [`Error`] is what a use case answers (validation, transitions, permissions,
+//! capacity …) and [`StoreError`] is what a store port answers. A store's `Conflict` becomes the
+//! domain's `Conflict` unchanged; a backend failure keeps its source chain so the HTTP layer can
+//! log it whole while telling the client nothing internal.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+/// One failing field and why, as shown to the caller (`{"field", "message"}` in the API).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FieldError {
+    /// The field's name as the caller spelled it (`email`, `max_participants`, `answers.team`).
+    pub field: Cow<'static, str>,
+    /// A short human reason (`must be between 1 and 1000`).
+    pub message: Cow<'static, str>,
+}
+
+impl FieldError {
+    /// A failure of `field` for `message`.
+    pub fn new(field: impl Into<Cow<'static, str>>, message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Every failing field of one input. Validators collect into this instead of stopping at the
+/// first failure, so a form can show all its problems at once.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct ValidationErrors(Vec<FieldError>);
+
+impl ValidationErrors {
+    /// No failures yet.
+    pub fn new() -> Self {
+        Self(Vec::new())
+    }
+
+    /// One failure.
+    pub fn single(field: impl Into<Cow<'static, str>>, message: impl Into<Cow<'static, str>>) -> Self {
+        Self(vec![FieldError::new(field, message)])
+    }
+
+    /// Records a failure.
+    pub fn push(&mut self, field: impl Into<Cow<'static, str>>, message: impl Into<Cow<'static, str>>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    /// Records the error of a fallible constructor (or nothing) and returns its value.
+    pub fn check<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.0.push(error);
+                None
+            }
+        }
+    }
+
+    /// Appends every failure of `other`.
+    pub fn extend(&mut self, other: ValidationErrors) {
+        self.0.extend(other.0);
+    }
+
+    /// True when nothing failed.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The failures, in the order they were found.
+    pub fn fields(&self) -> &[FieldError] {
+        &self.0
+    }
+
+    /// True when `field` is among the failures.
+    pub fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|e| e.field == field)
+    }
+
+    /// `Ok(())` when nothing failed, the collected failures otherwise.
+    pub fn into_result(self) -> Result<(), ValidationErrors> {
+        if self.0.is_empty() { Ok(()) } else { Err(self) }
+    }
+}
+
+impl From<FieldError> for ValidationErrors {
+    fn from(error: FieldError) -> Self {
+        Self(vec![error])
+    }
+}
+
+impl fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ValidationErrors {}
+
+/// What a store port answers when it cannot do what was asked.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A uniqueness rule (`field` names it: `email`, `slug`, `program_project` …) or a stale
+    /// version (`field == "version"`) refused the write. Every store returns this same variant
+    /// for the same situation.
+    #[error("conflict on {entity}.{field}")]
+    Conflict {
+        /// The entity kind (`user`, `program` …).
+        entity: &'static str,
+        /// The unique field, or `version` for a stale update.
+        field: &'static str,
+    },
+    /// The write referenced a row that does not exist (or is soft-deleted).
+    #[error("{entity} {id} not found")]
+    NotFound {
+        /// The entity kind.
+        entity: &'static str,
+        /// Its id as a string.
+        id: String,
+    },
+    /// The backend failed: connection lost, timeout, corrupt data. The source is kept.
+    #[error("store backend failure")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+}
+
+impl StoreError {
+    /// A backend failure wrapping `source`.
+    pub fn backend(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Backend(Box::new(source))
+    }
+
+    /// The stale-version conflict for `entity`.
+    pub fn stale(entity: &'static str) -> Self {
+        Self::Conflict {
+            entity,
+            field: "version",
+        }
+    }
+}
+
+/// Why an actor may not do something. Carries no detail about the resource, so it can be shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("forbidden: {action} on {resource}")]
+pub struct Forbidden {
+    /// The action refused (its stable name, e.g. `program.publish`).
+    pub action: &'static str,
+    /// The kind of resource (`program`).
+    pub resource: &'static str,
+}
+
+/// Everything a use case can answer besides success.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input failed validation; every failing field is listed.
+    #[error("validation failed: {0}")]
+    Validation(#[from] ValidationErrors),
+    /// The command is not allowed from the current state.
+    #[error("invalid transition of {entity} from {from} by {command}")]
+    InvalidTransition {
+        /// The entity kind.
+        entity: &'static str,
+        /// The state it was in (snake_case name).
+        from: &'static str,
+        /// The refused command (snake_case name).
+        command: &'static str,
+    },
+    /// The actor may not do this.
+    #[error(transparent)]
+    Forbidden(#[from] Forbidden),
+    /// No such entity visible to the actor.
+    #[error("{entity} {id} not found")]
+    NotFound {
+        /// The entity kind.
+        entity: &'static str,
+        /// The id looked for.
+        id: String,
+    },
+    /// A uniqueness rule or a stale version.
+    #[error("conflict on {entity}.{field}")]
+    Conflict {
+        /// The entity kind.
+        entity: &'static str,
+        /// The unique field, or `version`.
+        field: &'static str,
+    },
+    /// The program has no seat left: accepted applications already equal `max_participants`.
+    #[error("program is full")]
+    ProgramFull,
+    /// The ally has no room for another mentee.
+    #[error("ally is at capacity")]
+    AllyAtCapacity,
+    /// Email or password wrong (the same answer for an unknown email).
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// Too many failed logins: locked until the given instant.
+    #[error("account locked until {until}")]
+    AccountLocked {
+        /// When the lock ends.
+        until: DateTime<Utc>,
+    },
+    /// The account's email is not verified and the policy requires it.
+    #[error("email not verified")]
+    EmailNotVerified,
+    /// The account is suspended or inactive.
+    #[error("account is not active")]
+    AccountInactive,
+    /// A verification/reset token is unknown, expired or used.
+    #[error("invalid or expired token")]
+    InvalidToken,
+    /// The store failed.
+    #[error("store failure")]
+    Store(#[source] StoreError),
+}
+
+impl Error {
+    /// The not-found error for `entity` with `id`.
+    pub fn not_found(entity: &'static str, id: impl fmt::Display) -> Self {
+        Self::NotFound {
+            entity,
+            id: id.to_string(),
+        }
+    }
+
+    /// A one-field validation error.
+    pub fn invalid(field: impl Into<Cow<'static, str>>, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::Validation(ValidationErrors::single(field, message))
+    }
+
+    /// A stable machine code for this error, the `code` of the API's problem details.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Validation(_) => "validation_failed",
+            Error::InvalidTransition { .. } => "invalid_transition",
+            Error::Forbidden(_) => "forbidden",
+            Error::NotFound { .. } => "not_found",
+            Error::Conflict { .. } => "conflict",
+            Error::ProgramFull => "program_full",
+            Error::AllyAtCapacity => "ally_at_capacity",
+            Error::InvalidCredentials => "unauthorized",
+            Error::AccountLocked { .. } => "account_locked",
+            Error::EmailNotVerified => "email_not_verified",
+            Error::AccountInactive => "account_inactive",
+            Error::InvalidToken => "invalid_token",
+            Error::Store(_) => "internal",
+        }
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Conflict { entity, field } => Error::Conflict { entity, field },
+            StoreError::NotFound { entity, id } => Error::NotFound { entity, id },
+            other => Error::Store(other),
+        }
+    }
+}
+
+/// Shorthand for use-case results.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

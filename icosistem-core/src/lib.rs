@@ -1,0 +1,45 @@
+//! # icosistem-core
+//!
+//! The pure domain of Icosistem, an entrepreneurship ecosystem: organizations run programs,
+//! entrepreneurs apply to them with their projects, applications are reviewed and decided under
+//! capacity with a waitlist, accepted projects track milestones, everyone is notified and every
+//! change is audited.
+//!
+//! This crate has no database, web framework or async runtime: it defines the rules and asks for
+//! the outside world through traits (ports). Add a store crate (`icosistem-store-memory`, or
+//! `icosistem-store-postgres`) and build an [`Ecosystem`](service::Ecosystem):
+//!
+//! ```
+//! # async fn demo() -> Result<(), icosistem_core::error::Error> {
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## Layout
+//!
+//! - [`model`]: entities, one id newtype per entity (UUID v7), value types with fallible
+//!   constructors (`Email`, `Slug`, `Money` …), secrets and password hashing;
+//! - [`rules`]: validators returning every failing field;
+//! - [`workflow`]: one module per state machine, pure transition functions returning the new
+//!   state and the domain events;
+//! - [`policy`]: `authorize(actor, action, facts)`, the permission table of DOMAIN.md §2;
+//! - [`ports`]: the store traits (units of work over per-entity repositories), `Clock`, `IdGen`,
+//!   `PasswordHasher`, `Notifier`;
+//! - [`service`]: the use cases — load, authorize, validate, transition, and persist the new
+//!   state with its audit events and notifications in one unit of work;
+//! - [`error`]: domain and store errors;
+//! - `testing` (feature `testing`): the conformance suite every store runs.
+
+pub mod error;
+pub mod model;
+pub mod policy;
+pub mod ports;
+pub mod rules;
+pub mod service;
+pub mod workflow;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use error::{Error, Result, StoreError};
+pub use service::{Context, Ecosystem, Limits};

@@ -1,0 +1,92 @@
+//! One id newtype per entity, over UUID v7, so that a `ProgramId` can never be passed where a
+//! `ProjectId` is expected. UUID v7 ids sort by creation time, which is what makes "newest first"
+//! cursor pagination a plain ordering on the id in every store.
+
+use std::fmt;
+use std::str::FromStr;
+
+use uuid::Uuid;
+
+macro_rules! entity_ids {
+    ($($(#[$meta:meta])* $name:ident => $kind:literal;)+) => {$(
+        $(#[$meta])*
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            /// The entity kind this id names.
+            pub const KIND: &'static str = $kind;
+
+            /// Wraps a UUID (normally one from [`crate::ports::IdGen`]).
+            pub const fn from_uuid(uuid: Uuid) -> Self {
+                Self(uuid)
+            }
+
+            /// The underlying UUID.
+            pub const fn as_uuid(&self) -> Uuid {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0, f)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s).map(Self)
+            }
+        }
+
+        impl From<Uuid> for $name {
+            fn from(uuid: Uuid) -> Self {
+                Self(uuid)
+            }
+        }
+
+        impl From<$name> for Uuid {
+            fn from(id: $name) -> Uuid {
+                id.0
+            }
+        }
+    )+};
+}
+
+entity_ids! {
+    /// A user account.
+    UserId => "user";
+    /// An organization (tenant).
+    OrganizationId => "organization";
+    /// A membership of a user in an organization.
+    MemberId => "organization_member";
+    /// A program (cohort).
+    ProgramId => "program";
+    /// A project owned by an entrepreneur.
+    ProjectId => "project";
+    /// A milestone of a project.
+    MilestoneId => "milestone";
+    /// An application of a project to a program.
+    ApplicationId => "application";
+    /// A reviewer's assignment to and review of an application.
+    ReviewId => "review";
+    /// An enrollment created by an accepted application.
+    EnrollmentId => "enrollment";
+    /// An in-app notification.
+    NotificationId => "notification";
+    /// A message waiting to be delivered on another channel.
+    OutboxId => "outbox_message";
+    /// An audit event.
+    AuditEventId => "audit_event";
+    /// A single-use account token (email verification, password reset).
+    AccountTokenId => "account_token";
+}

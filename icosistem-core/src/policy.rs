@@ -1,0 +1,225 @@
+//! Authorization: one pure function over (actor, action, facts) — DOMAIN.md §2.
+//!
+//! The service loads the facts that relate the actor to the resource (is the actor its owner,
+//! which role do they hold in its organization, are they an assigned reviewer …) and asks
+//! [`authorize`]. Keeping the decision pure means the whole permission table is testable
+//! without a store, and every adapter (HTTP, jobs, embedders) gets the same answers.
+//!
+//! The platform-role columns and the organization-role columns of the table are additive: a
+//! coordinator of an organization is also a user with a platform role, and either may grant.
+
+use crate::error::Forbidden;
+use crate::model::{Actor, MemberRole, Role};
+
+/// Something an actor may try to do (the rows of DOMAIN.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Action {
+    /// Manage any user: create, edit, change role or status, unlock.
+    ManageUsers,
+    /// Create an organization.
+    CreateOrganization,
+    /// See an organization.
+    ViewOrganization,
+    /// Edit an organization.
+    EditOrganization,
+    /// Add or remove an organization's members.
+    ManageMembers,
+    /// See a program.
+    ViewProgram,
+    /// Create, edit, publish, start, complete or cancel a program.
+    ManageProgram,
+    /// Create a project.
+    CreateProject,
+    /// Edit a project or its milestones.
+    EditProject,
+    /// See a project.
+    ViewProject,
+    /// Apply to a program with a project.
+    ApplyToProgram,
+    /// Withdraw an application.
+    WithdrawApplication,
+    /// See an application.
+    ViewApplication,
+    /// Assign reviewers to an application.
+    AssignReviewers,
+    /// Accept, reject, waitlist or promote an application.
+    DecideApplication,
+    /// Score an application.
+    ReviewApplication,
+    /// Ask an ally for mentorship.
+    RequestMentorship,
+    /// Accept/decline a mentorship and manage its sessions.
+    ManageMentorship,
+    /// Schedule a meeting.
+    ScheduleMeeting,
+    /// Read the audit log.
+    ReadAudit,
+}
+
+impl Action {
+    /// Every action, for table-driven tests.
+    pub const ALL: &'static [Action] = &[
+        Action::ManageUsers,
+        Action::CreateOrganization,
+        Action::ViewOrganization,
+        Action::EditOrganization,
+        Action::ManageMembers,
+        Action::ViewProgram,
+        Action::ManageProgram,
+        Action::CreateProject,
+        Action::EditProject,
+        Action::ViewProject,
+        Action::ApplyToProgram,
+        Action::WithdrawApplication,
+        Action::ViewApplication,
+        Action::AssignReviewers,
+        Action::DecideApplication,
+        Action::ReviewApplication,
+        Action::RequestMentorship,
+        Action::ManageMentorship,
+        Action::ScheduleMeeting,
+        Action::ReadAudit,
+    ];
+
+    /// The stable name used in errors and audit.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::ManageUsers => "users.manage",
+            Action::CreateOrganization => "organization.create",
+            Action::ViewOrganization => "organization.view",
+            Action::EditOrganization => "organization.edit",
+            Action::ManageMembers => "organization.manage_members",
+            Action::ViewProgram => "program.view",
+            Action::ManageProgram => "program.manage",
+            Action::CreateProject => "project.create",
+            Action::EditProject => "project.edit",
+            Action::ViewProject => "project.view",
+            Action::ApplyToProgram => "application.apply",
+            Action::WithdrawApplication => "application.withdraw",
+            Action::ViewApplication => "application.view",
+            Action::AssignReviewers => "application.assign_reviewers",
+            Action::DecideApplication => "application.decide",
+            Action::ReviewApplication => "application.review",
+            Action::RequestMentorship => "mentorship.request",
+            Action::ManageMentorship => "mentorship.manage",
+            Action::ScheduleMeeting => "meeting.schedule",
+            Action::ReadAudit => "audit.read",
+        }
+    }
+
+    fn resource(self) -> &'static str {
+        match self {
+            Action::ManageUsers => "user",
+            Action::CreateOrganization
+            | Action::ViewOrganization
+            | Action::EditOrganization
+            | Action::ManageMembers => "organization",
+            Action::ViewProgram | Action::ManageProgram => "program",
+            Action::CreateProject | Action::EditProject | Action::ViewProject => "project",
+            Action::ApplyToProgram
+            | Action::WithdrawApplication
+            | Action::ViewApplication
+            | Action::AssignReviewers
+            | Action::DecideApplication
+            | Action::ReviewApplication => "application",
+            Action::RequestMentorship | Action::ManageMentorship => "mentorship",
+            Action::ScheduleMeeting => "meeting",
+            Action::ReadAudit => "audit_event",
+        }
+    }
+}
+
+/// How the actor relates to the resource. The service fills in what it knows; the defaults say
+/// "no relation".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// The actor owns the resource (project owner, applicant, the mentorship's ally, the
+    /// audit entries are the actor's own).
+    pub owner: bool,
+    /// The actor's role in the organization the resource belongs to.
+    pub org_role: Option<MemberRole>,
+    /// The actor is an assigned reviewer of the application (or of an application of the
+    /// project).
+    pub assigned_reviewer: bool,
+    /// The actor is an ally mentoring the resource's owner in an active mentorship.
+    pub mentor_of_owner: bool,
+    /// The resource is public (an `is_public` project or organization, a non-draft program).
+    pub is_public: bool,
+    /// The project applies to a program of an organization where the actor is staff.
+    pub applies_to_staff_org: bool,
+}
+
+impl Facts {
+    /// No relation at all.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// The actor owns the resource.
+    pub fn owned(owner: bool) -> Self {
+        Self {
+            owner,
+            ..Self::default()
+        }
+    }
+
+    /// The actor's role in the resource's organization.
+    pub fn in_org(org_role: Option<MemberRole>) -> Self {
+        Self {
+            org_role,
+            ..Self::default()
+        }
+    }
+}
+
+/// Decides whether `actor` may do `action` given `facts`. The system actor may do everything
+/// (jobs and automatic promotions act for the platform); anonymous callers nothing.
+pub fn authorize(actor: &Actor, action: Action, facts: &Facts) -> Result<(), Forbidden> {
+    if allowed(actor, action, facts) {
+        Ok(())
+    } else {
+        Err(Forbidden {
+            action: action.name(),
+            resource: action.resource(),
+        })
+    }
+}
+
+fn allowed(actor: &Actor, action: Action, f: &Facts) -> bool {
+    let role = match actor {
+        Actor::System => return true,
+        Actor::Anonymous => return false,
+        Actor::User { role, .. } => *role,
+    };
+    let admin = role == Role::Admin;
+    let staff = f.org_role.is_some_and(MemberRole::is_staff);
+    let org_owner = f.org_role == Some(MemberRole::Owner);
+    let member = f.org_role.is_some();
+    match action {
+        Action::ManageUsers => admin,
+        Action::CreateOrganization => matches!(role, Role::Admin | Role::Ally | Role::Client),
+        Action::ViewOrganization => admin || member || f.is_public,
+        Action::EditOrganization | Action::ManageMembers => admin || org_owner,
+        Action::ViewProgram => admin || member || f.is_public,
+        Action::ManageProgram => admin || staff,
+        Action::CreateProject => matches!(role, Role::Admin | Role::Entrepreneur),
+        Action::EditProject => admin || (role == Role::Entrepreneur && f.owner),
+        Action::ViewProject => {
+            admin
+                || (role == Role::Entrepreneur && f.owner)
+                || (role == Role::Ally && f.mentor_of_owner)
+                || (role == Role::Client && f.is_public)
+                || f.applies_to_staff_org
+                || f.assigned_reviewer
+        }
+        Action::ApplyToProgram | Action::WithdrawApplication => role == Role::Entrepreneur && f.owner,
+        Action::ViewApplication => admin || f.owner || staff || f.assigned_reviewer,
+        Action::AssignReviewers | Action::DecideApplication => admin || staff,
+        Action::ReviewApplication => staff || (member && f.assigned_reviewer),
+        Action::RequestMentorship => role == Role::Entrepreneur,
+        Action::ManageMentorship => admin || (role == Role::Ally && f.owner),
+        Action::ScheduleMeeting => true,
+        Action::ReadAudit => admin || f.owner || staff,
+    }
+}

@@ -1,0 +1,80 @@
+use std::future::Future;
+use std::sync::Mutex;
+
+use crate::model::OutboxMessage;
+
+/// Why a delivery failed. `permanent` failures are not retried.
+#[derive(Debug, thiserror::Error)]
+#[error("delivery failed: {message}")]
+pub struct DeliveryError {
+    /// What went wrong (no secrets: it is stored on the outbox row).
+    pub message: String,
+    /// Retrying cannot help (bad address, rejected content).
+    pub permanent: bool,
+    /// The underlying error, when there is one.
+    #[source]
+    pub source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl DeliveryError {
+    /// A failure that may succeed later.
+    pub fn transient(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            permanent: false,
+            source: None,
+        }
+    }
+
+    /// A failure that will not succeed on retry.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            permanent: true,
+            source: None,
+        }
+    }
+}
+
+/// Delivers outbox messages on their channel (SMTP, webhooks …). Called by
+/// [`Ecosystem::deliver_outbox`](crate::service::Ecosystem::deliver_outbox) after the message
+/// was committed, so a failure here never loses the change that caused it.
+pub trait Notifier: Send + Sync + 'static {
+    /// Delivers one message. Must be idempotent enough to survive a retry after a timeout.
+    fn deliver(&self, message: &OutboxMessage) -> impl Future<Output = Result<(), DeliveryError>> + Send;
+}
+
+/// Keeps every delivered message in memory: the default for tests, examples and the in-memory
+/// server, where no mail server exists.
+#[derive(Debug, Default)]
+pub struct RecordingNotifier {
+    delivered: Mutex<Vec<OutboxMessage>>,
+}
+
+impl RecordingNotifier {
+    /// An empty recorder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Everything delivered so far, oldest first.
+    pub fn delivered(&self) -> Vec<OutboxMessage> {
+        self.delivered.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+impl Notifier for RecordingNotifier {
+    async fn deliver(&self, message: &OutboxMessage) -> Result<(), DeliveryError> {
+        self.delivered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(message.clone());
+        Ok(())
+    }
+}
+
+impl<N: Notifier> Notifier for std::sync::Arc<N> {
+    fn deliver(&self, message: &OutboxMessage) -> impl Future<Output = Result<(), DeliveryError>> + Send {
+        (**self).deliver(message)
+    }
+}

@@ -1,0 +1,481 @@
+//! The list filters of every entity and the [`Entity`] facts stores need (unique keys,
+//! soft-delete visibility). `matches` is the reference semantics of each filter: the memory
+//! store evaluates it directly; other stores translate it to their query language and the
+//! conformance suite checks they agree.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::{Entity, EntityId, ListFilter};
+use crate::model::value::{Email, Slug};
+use crate::model::*;
+
+fn eq<T: PartialEq>(wanted: &Option<T>, actual: &T) -> bool {
+    wanted.as_ref().is_none_or(|w| w == actual)
+}
+
+fn pair(a: impl std::fmt::Display, b: impl std::fmt::Display) -> String {
+    format!("{a}:{b}")
+}
+
+/// The id/version plumbing every entity shares.
+macro_rules! entity_basics {
+    ($id_ty:ty, $kind:expr, $filter:ty, |$s:ident| $id:expr, |$m:ident| $meta:expr) => {
+        type Id = $id_ty;
+        type Filter = $filter;
+        const KIND: &'static str = $kind;
+        fn id(&self) -> Self::Id {
+            let $s = self;
+            $id
+        }
+        fn version(&self) -> u64 {
+            let $m = self;
+            $meta.version
+        }
+        fn set_version(&mut self, version: u64) {
+            let $m = self;
+            $meta.version = version;
+        }
+        fn touch(&mut self, now: DateTime<Utc>, by: Option<UserId>) {
+            let $m = self;
+            $meta.touch(now, by);
+        }
+    };
+}
+
+/// Filter of users.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    /// Exact email.
+    pub email: Option<Email>,
+    /// Platform role.
+    pub role: Option<Role>,
+    /// Account status.
+    pub status: Option<UserStatus>,
+    /// Created strictly before this instant.
+    pub created_before: Option<DateTime<Utc>>,
+    /// Include soft-deleted users.
+    pub include_deleted: bool,
+}
+
+impl Entity for User {
+    entity_basics!(UserId, UserId::KIND, UserFilter, |s| s.id, |m| m.meta);
+    fn is_deleted(&self) -> bool {
+        self.deletion.is_deleted()
+    }
+    fn unique_keys(&self) -> Vec<(&'static str, String)> {
+        vec![("email", self.email.as_str().to_owned())]
+    }
+    fn matches(&self, f: &UserFilter) -> bool {
+        (f.include_deleted || !self.is_deleted())
+            && eq(&f.email, &self.email)
+            && eq(&f.role, &self.role)
+            && eq(&f.status, &self.status)
+            && f.created_before.is_none_or(|t| self.meta.created_at < t)
+    }
+}
+
+/// Filter of role profiles.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileFilter {
+    /// Profiles of this role.
+    pub role: Option<Role>,
+}
+
+impl Entity for Profile {
+    entity_basics!(UserId, "profile", ProfileFilter, |s| s.user_id, |m| m.meta);
+    fn matches(&self, f: &ProfileFilter) -> bool {
+        eq(&f.role, &self.data.role())
+    }
+}
+
+/// Filter of account tokens.
+#[derive(Debug, Clone, Default)]
+pub struct AccountTokenFilter {
+    /// Exact token hash.
+    pub token_hash: Option<String>,
+    /// Tokens of this user.
+    pub user_id: Option<UserId>,
+    /// Tokens for this purpose.
+    pub purpose: Option<AccountTokenPurpose>,
+    /// Only tokens usable at this instant (unused, unexpired).
+    pub usable_at: Option<DateTime<Utc>>,
+}
+
+impl Entity for AccountToken {
+    entity_basics!(
+        AccountTokenId,
+        AccountTokenId::KIND,
+        AccountTokenFilter,
+        |s| s.id,
+        |m| m.meta
+    );
+    fn unique_keys(&self) -> Vec<(&'static str, String)> {
+        vec![("token_hash", self.token_hash.clone())]
+    }
+    fn matches(&self, f: &AccountTokenFilter) -> bool {
+        eq(&f.token_hash, &self.token_hash)
+            && eq(&f.user_id, &self.user_id)
+            && eq(&f.purpose, &self.purpose)
+            && f.usable_at.is_none_or(|now| self.is_usable(now))
+    }
+}
+
+/// Filter of organizations.
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationFilter {
+    /// Status.
+    pub status: Option<OrganizationStatus>,
+    /// Kind.
+    pub organization_type: Option<OrganizationType>,
+    /// Public ones only / private ones only.
+    pub is_public: Option<bool>,
+    /// Exact slug.
+    pub slug: Option<Slug>,
+    /// Include soft-deleted organizations.
+    pub include_deleted: bool,
+}
+
+impl Entity for Organization {
+    entity_basics!(
+        OrganizationId,
+        OrganizationId::KIND,
+        OrganizationFilter,
+        |s| s.id,
+        |m| m.meta
+    );
+    fn is_deleted(&self) -> bool {
+        self.deletion.is_deleted()
+    }
+    fn unique_keys(&self) -> Vec<(&'static str, String)> {
+        let mut keys = vec![("slug", self.slug.as_str().to_owned())];
+        if let Some(tax_id) = &self.tax_id {
+            keys.push(("tax_id", tax_id.clone()));
+        }
+        keys
+    }
+    fn matches(&self, f: &OrganizationFilter) -> bool {
+        (f.include_deleted || !self.is_deleted())
+            && eq(&f.status, &self.status)
+            && eq(&f.organization_type, &self.organization_type)
+            && eq(&f.is_public, &self.is_public)
+            && eq(&f.slug, &self.slug)
+    }
+}
+
+/// Filter of organization members.
+#[derive(Debug, Clone, Default)]
+pub struct MemberFilter {
+    /// Of this organization.
+    pub organization_id: Option<OrganizationId>,
+    /// Memberships of this user.
+    pub user_id: Option<UserId>,
+    /// With this role.
+    pub role: Option<MemberRole>,
+}
+
+impl Entity for OrganizationMember {
+    entity_basics!(MemberId, MemberId::KIND, MemberFilter, |s| s.id, |m| m.meta);
+    fn unique_keys(&self) -> Vec<(&'static str, String)> {
+        vec![("organization_user", pair(self.organization_id, self.user_id))]
+    }
+    fn matches(&self, f: &MemberFilter) -> bool {
+        eq(&f.organization_id, &self.organization_id) && eq(&f.user_id, &self.user_id) && eq(&f.role, &self.role)
+    }
+}
+
+/// Filter of programs.
+#[derive(Debug, Clone, Default)]
+pub struct ProgramFilter {
+    /// Run by this organization.
+    pub organization_id: Option<OrganizationId>,
+    /// Status.
+    pub status: Option<ProgramStatus>,
+    /// Only programs accepting applications at this instant.
+    pub accepting_at: Option<DateTime<Utc>>,
+    /// Leave out drafts (what non-members may see).
+    pub exclude_drafts: bool,
+    /// Exact slug.
+    pub slug: Option<Slug>,
+    /// Include soft-deleted programs.
+    pub include_deleted: bool,
+}
+
+impl Entity for Program {
+    entity_basics!(ProgramId, ProgramId::KIND, ProgramFilter, |s| s.id, |m| m.meta);
+    fn is_deleted(&self) -> bool {
+        self.deletion.is_deleted()
+    }
+    fn unique_keys(&self) -> Vec<(&'static str, String)> {
+        vec![("slug", self.slug.as_str().to_owned())]
+    }
+    fn matches(&self, f: &ProgramFilter) -> bool {
+        (f.include_deleted || !self.is_deleted())
+            && eq(&f.organization_id, &self.organization_id)
+            && eq(&f.status, &self.status)
+            && !(f.exclude_drafts && self.status == ProgramStatus::Draft)
+            && eq(&f.slug, &self.slug)
+            && f.accepting_at.is_none_or(|now| self.accepts_applications(now))
+    }
+}
+
+/// Filter of projects.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectFilter {
+    /// Owned by.
+    pub owner_id: Option<UserId>,
+    /// Stage.
+    pub stage: Option<ProjectStage>,
+    /// Status.
+    pub status: Option<ProjectStatus>,
+    /// Only draft/active/paused projects (those counted by `max_active_projects`).
+    pub open_only: bool,
+    /// Public ones only / private ones only.
+    pub is_public: Option<bool>,
+    /// Exact slug.
+    pub slug: Option<Slug>,
+    /// Include soft-deleted projects.
+    pub include_deleted: bool,
+}
+
+impl Entity for Project {
+    entity_basics!(ProjectId, ProjectId::KIND, ProjectFilter, |s| s.id, |m| m.meta);
+    fn is_deleted(&self) -> bool {
+        self.deletion.is_deleted()
+    }
+    fn unique_keys(&self) -> Vec<(&'static str, String)> {
+        vec![("slug", self.slug.as_str().to_owned())]
+    }
+    fn matches(&self, f: &ProjectFilter) -> bool {
+        (f.include_deleted || !self.is_deleted())
+            && eq(&f.owner_id, &self.owner_id)
+            && eq(&f.stage, &self.stage)
+            && eq(&f.status, &self.status)
+            && (!f.open_only || self.status.counts_as_open())
+            && eq(&f.is_public, &self.is_public)
+            && eq(&f.slug, &self.slug)
+    }
+}
+
+/// Filter of milestones.
+#[derive(Debug, Clone, Default)]
+pub struct MilestoneFilter {
+    /// Of this project.
+    pub project_id: Option<ProjectId>,
+    /// Of projects owned by.
+    pub owner_id: Option<UserId>,
+    /// Status.
+    pub status: Option<MilestoneStatus>,
+    /// Only milestones overdue on this day (target before it, not terminal).
+    pub overdue_on: Option<NaiveDate>,
+}
+
+impl Entity for Milestone {
+    entity_basics!(MilestoneId, MilestoneId::KIND, MilestoneFilter, |s| s.id, |m| m.meta);
+    fn matches(&self, f: &MilestoneFilter) -> bool {
+        eq(&f.project_id, &self.project_id)
+            && eq(&f.owner_id, &self.owner_id)
+            && eq(&f.status, &self.status)
+            && f.overdue_on
+                .is_none_or(|today| crate::workflow::milestone::is_overdue(self.status, self.target_date, today))
+    }
+}
+
+/// Filter of applications.
+#[derive(Debug, Clone, Default)]
+pub struct ApplicationFilter {
+    /// To this program.
+    pub program_id: Option<ProgramId>,
+    /// Of this project.
+    pub project_id: Option<ProjectId>,
+    /// By this applicant.
+    pub applicant_id: Option<UserId>,
+    /// Status.
+    pub status: Option<ApplicationStatus>,
+}
+
+impl Entity for Application {
+    entity_basics!(ApplicationId, ApplicationId::KIND, ApplicationFilter, |s| s.id, |m| m
+        .meta);
+    fn unique_keys(&self) -> Vec<(&'static str, String)> {
+        if self.status.holds_program_slot() {
+            vec![("program_project", pair(self.program_id, self.project_id))]
+        } else {
+            Vec::new()
+        }
+    }
+    fn matches(&self, f: &ApplicationFilter) -> bool {
+        eq(&f.program_id, &self.program_id)
+            && eq(&f.project_id, &self.project_id)
+            && eq(&f.applicant_id, &self.applicant_id)
+            && eq(&f.status, &self.status)
+    }
+}
+
+/// Filter of reviews (assignments).
+#[derive(Debug, Clone, Default)]
+pub struct ReviewFilter {
+    /// Of this application.
+    pub application_id: Option<ApplicationId>,
+    /// By this reviewer.
+    pub reviewer_id: Option<UserId>,
+    /// Submitted ones only / pending ones only.
+    pub submitted: Option<bool>,
+}
+
+impl Entity for Review {
+    entity_basics!(ReviewId, ReviewId::KIND, ReviewFilter, |s| s.id, |m| m.meta);
+    fn unique_keys(&self) -> Vec<(&'static str, String)> {
+        vec![("application_reviewer", pair(self.application_id, self.reviewer_id))]
+    }
+    fn matches(&self, f: &ReviewFilter) -> bool {
+        eq(&f.application_id, &self.application_id)
+            && eq(&f.reviewer_id, &self.reviewer_id)
+            && f.submitted.is_none_or(|s| s == self.submitted_at.is_some())
+    }
+}
+
+/// Filter of enrollments.
+#[derive(Debug, Clone, Default)]
+pub struct EnrollmentFilter {
+    /// In this program.
+    pub program_id: Option<ProgramId>,
+    /// Of this entrepreneur.
+    pub entrepreneur_id: Option<UserId>,
+    /// Created by this application.
+    pub application_id: Option<ApplicationId>,
+    /// Status.
+    pub status: Option<EnrollmentStatus>,
+}
+
+impl Entity for Enrollment {
+    entity_basics!(EnrollmentId, EnrollmentId::KIND, EnrollmentFilter, |s| s.id, |m| m.meta);
+    fn unique_keys(&self) -> Vec<(&'static str, String)> {
+        vec![("application", self.application_id.to_string())]
+    }
+    fn matches(&self, f: &EnrollmentFilter) -> bool {
+        eq(&f.program_id, &self.program_id)
+            && eq(&f.entrepreneur_id, &self.entrepreneur_id)
+            && eq(&f.application_id, &self.application_id)
+            && eq(&f.status, &self.status)
+    }
+}
+
+/// Filter of in-app notifications.
+#[derive(Debug, Clone, Default)]
+pub struct NotificationFilter {
+    /// Recipient.
+    pub user_id: Option<UserId>,
+    /// Read state.
+    pub status: Option<NotificationStatus>,
+    /// Kind.
+    pub kind: Option<String>,
+}
+
+impl Entity for Notification {
+    entity_basics!(
+        NotificationId,
+        NotificationId::KIND,
+        NotificationFilter,
+        |s| s.id,
+        |m| m.meta
+    );
+    fn matches(&self, f: &NotificationFilter) -> bool {
+        eq(&f.user_id, &self.user_id) && eq(&f.status, &self.status) && eq(&f.kind, &self.kind)
+    }
+}
+
+/// Filter of outbox messages.
+#[derive(Debug, Clone, Default)]
+pub struct OutboxFilter {
+    /// Delivery state.
+    pub status: Option<OutboxStatus>,
+    /// Only messages due at this instant (`next_attempt_at ≤ due_at`).
+    pub due_at: Option<DateTime<Utc>>,
+    /// For this user.
+    pub user_id: Option<UserId>,
+    /// Kind.
+    pub kind: Option<String>,
+}
+
+impl Entity for OutboxMessage {
+    entity_basics!(OutboxId, OutboxId::KIND, OutboxFilter, |s| s.id, |m| m.meta);
+    fn matches(&self, f: &OutboxFilter) -> bool {
+        eq(&f.status, &self.status)
+            && f.due_at.is_none_or(|t| self.next_attempt_at <= t)
+            && f.user_id.is_none_or(|u| self.user_id == Some(u))
+            && eq(&f.kind, &self.kind)
+    }
+}
+
+/// Filter of audit events (API: `?actor_id&target_id&action&from&to`).
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// By this actor.
+    pub actor_id: Option<UserId>,
+    /// About this entity.
+    pub target_id: Option<uuid::Uuid>,
+    /// This action.
+    pub action: Option<String>,
+    /// Inside this organization.
+    pub organization_id: Option<OrganizationId>,
+    /// At or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Strictly before.
+    pub to: Option<DateTime<Utc>>,
+}
+
+impl Entity for AuditEvent {
+    type Id = AuditEventId;
+    type Filter = AuditFilter;
+    const KIND: &'static str = AuditEventId::KIND;
+    fn id(&self) -> AuditEventId {
+        self.id
+    }
+    /// Audit events are append-only: their version is always 1.
+    fn version(&self) -> u64 {
+        1
+    }
+    fn set_version(&mut self, _version: u64) {}
+    fn touch(&mut self, _now: DateTime<Utc>, _by: Option<UserId>) {}
+    fn matches(&self, f: &AuditFilter) -> bool {
+        f.actor_id.is_none_or(|a| self.actor_id == Some(a))
+            && eq(&f.target_id, &self.target_id)
+            && eq(&f.action, &self.action)
+            && f.organization_id.is_none_or(|o| self.organization_id == Some(o))
+            && f.from.is_none_or(|t| self.at >= t)
+            && f.to.is_none_or(|t| self.at < t)
+    }
+}
+
+macro_rules! link_types {
+    ($($entity:ty, $id:ty, $filter:ty;)+) => {$(
+        impl EntityId for $id {
+            type Entity = $entity;
+        }
+        impl ListFilter for $filter {
+            type Entity = $entity;
+        }
+    )+};
+}
+
+link_types! {
+    User, UserId, UserFilter;
+    AccountToken, AccountTokenId, AccountTokenFilter;
+    Organization, OrganizationId, OrganizationFilter;
+    OrganizationMember, MemberId, MemberFilter;
+    Program, ProgramId, ProgramFilter;
+    Project, ProjectId, ProjectFilter;
+    Milestone, MilestoneId, MilestoneFilter;
+    Application, ApplicationId, ApplicationFilter;
+    Review, ReviewId, ReviewFilter;
+    Enrollment, EnrollmentId, EnrollmentFilter;
+    Notification, NotificationId, NotificationFilter;
+    OutboxMessage, OutboxId, OutboxFilter;
+    AuditEvent, AuditEventId, AuditFilter;
+}
+
+// Profiles are keyed by the user's id, which already names `User`: they are loaded through
+// `Repo::<Profile>` directly and listed through their filter.
+impl ListFilter for ProfileFilter {
+    type Entity = Profile;
+}

@@ -1,0 +1,889 @@
+//! Applications: drafts, submission, reviewer assignment, reviews, decisions under capacity and
+//! the waitlist (DOMAIN.md §4.2).
+//!
+//! Every command that can change the number of accepted applications (accept, promote,
+//! withdraw, drop-out) first locks the program row: that lock is what makes
+//! `accepted ≤ max_participants` hold under any interleaving, on every store.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+
+use super::{Context, Ecosystem, Notice, Uow, check_version};
+use crate::error::{Error, Result, ValidationErrors};
+use crate::model::value::{Email, Score, optional_text};
+use crate::model::{
+    Application, ApplicationId, ApplicationStatus, Enrollment, EnrollmentStatus, MemberRole, Program, ProgramId,
+    ProgramStatus, Project, ProjectId, ProjectStage, Review, UserId,
+};
+use crate::policy::{Action, Facts, authorize};
+use crate::ports::store::{
+    ApplicationFilter, EnrollmentFilter, MemberFilter, Page, PageRequest, ReviewFilter, Store, Transaction,
+};
+use crate::ports::{Clock, Notifier};
+use crate::rules::program::eligibility;
+use crate::workflow::application::{self as wf, ApplicationCommand, ApplicationEvent, ApplicationFacts};
+use crate::workflow::enrollment::{self as enrollment_wf, EnrollmentCommand};
+
+/// A decision on an application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Take it (needs a free seat).
+    Accept,
+    /// Turn it down.
+    Reject,
+    /// Keep it for a free seat.
+    Waitlist,
+    /// Move it from the waitlist into the program (needs a free seat).
+    Promote,
+}
+
+impl Decision {
+    fn command(self) -> ApplicationCommand {
+        match self {
+            Decision::Accept => ApplicationCommand::Accept,
+            Decision::Reject => ApplicationCommand::Reject,
+            Decision::Waitlist => ApplicationCommand::Waitlist,
+            Decision::Promote => ApplicationCommand::Promote,
+        }
+    }
+}
+
+/// A reviewer's review.
+#[derive(Debug, Clone)]
+pub struct SubmitReview {
+    /// Score 0–100.
+    pub score: i64,
+    /// Comment (≤ 5000).
+    pub comment: Option<String>,
+    /// The reviewer declares a conflict of interest: the review is recorded but does not count.
+    pub conflict_declared: bool,
+}
+
+/// The applicant as shown to those allowed to know who applied.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ApplicantSummary {
+    /// User id.
+    pub id: UserId,
+    /// Full name.
+    pub name: String,
+    /// Email.
+    pub email: Email,
+}
+
+/// The project as shown with an application. `owner_id` is absent in a blind view.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ProjectSummary {
+    /// Project id.
+    pub id: ProjectId,
+    /// Name.
+    pub name: String,
+    /// Tagline.
+    pub tagline: Option<String>,
+    /// Description.
+    pub description: String,
+    /// Stage.
+    pub stage: ProjectStage,
+    /// Sector.
+    pub category: Option<String>,
+    /// Owner — only outside blind review.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<UserId>,
+}
+
+/// An application as a given caller may see it. When the program has `blind_review` and the
+/// caller evaluates it (reviewers and program staff), the view carries no applicant identity:
+/// no applicant, no owner id, and nothing else that names them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ApplicationView {
+    /// Id.
+    pub id: ApplicationId,
+    /// Program.
+    pub program_id: ProgramId,
+    /// Status.
+    pub status: ApplicationStatus,
+    /// Answers.
+    pub answers: Map<String, Value>,
+    /// Submitted at.
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// Decided at.
+    pub decided_at: Option<DateTime<Utc>>,
+    /// Decision note.
+    pub decision_note: Option<String>,
+    /// Mean of the qualified review scores × 100.
+    pub mean_score_centi: Option<u32>,
+    /// The project.
+    pub project: ProjectSummary,
+    /// Who applied — `None` in a blind view.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applicant: Option<ApplicantSummary>,
+    /// Whether identity was withheld.
+    pub blind: bool,
+    /// Version.
+    pub version: u64,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Updated at.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What a program staff or reviewer sees vs. what the applicant or an admin sees.
+fn build_view(
+    app: &Application,
+    project: &Project,
+    applicant: Option<ApplicantSummary>,
+    blind: bool,
+) -> ApplicationView {
+    ApplicationView {
+        id: app.id,
+        program_id: app.program_id,
+        status: app.status,
+        answers: app.answers.clone(),
+        submitted_at: app.submitted_at,
+        decided_at: app.decided_at,
+        decision_note: app.decision_note.clone(),
+        mean_score_centi: app.mean_score_centi,
+        project: ProjectSummary {
+            id: project.id,
+            name: project.name.as_str().to_owned(),
+            tagline: project.tagline.clone(),
+            description: project.description.clone(),
+            stage: project.stage,
+            category: project.category.clone(),
+            owner_id: (!blind).then_some(project.owner_id),
+        },
+        applicant: if blind { None } else { applicant },
+        blind,
+        version: app.meta.version,
+        created_at: app.meta.created_at,
+        updated_at: app.meta.updated_at,
+    }
+}
+
+/// How the caller relates to one application.
+struct Standing {
+    facts: Facts,
+    blind: bool,
+}
+
+impl<T: Transaction> Uow<T> {
+    async fn standing(&mut self, app: &Application, program: &Program) -> Result<Standing> {
+        let me = self.ctx.actor.user_id();
+        let org_role = self.org_role(program.organization_id).await?;
+        let assigned_reviewer = match me {
+            Some(me) => {
+                self.count(&ReviewFilter {
+                    application_id: Some(app.id),
+                    reviewer_id: Some(me),
+                    ..Default::default()
+                })
+                .await?
+                    > 0
+            }
+            None => false,
+        };
+        let owner = me == Some(app.applicant_id);
+        let facts = Facts {
+            owner,
+            org_role,
+            assigned_reviewer,
+            ..Facts::none()
+        };
+        let blind = program.blind_review && !owner && !self.ctx.actor.is_admin();
+        Ok(Standing { facts, blind })
+    }
+
+    async fn view(&mut self, app: &Application, blind: bool) -> Result<ApplicationView> {
+        let project: Project = self
+            .get(app.project_id)
+            .await?
+            .map_or_else(|| self_deleted_project(app), Ok)?;
+        let applicant = if blind {
+            None
+        } else {
+            self.get(app.applicant_id)
+                .await?
+                .map(|u: crate::model::User| ApplicantSummary {
+                    id: u.id,
+                    name: u.full_name(),
+                    email: u.email.clone(),
+                })
+        };
+        Ok(build_view(app, &project, applicant, blind))
+    }
+
+    /// Reviews that count for a decision.
+    async fn qualified_reviews(&mut self, app: ApplicationId) -> Result<Vec<Review>> {
+        Ok(self
+            .all(&ReviewFilter {
+                application_id: Some(app),
+                submitted: Some(true),
+                ..Default::default()
+            })
+            .await?
+            .into_iter()
+            .filter(Review::is_qualified)
+            .collect())
+    }
+
+    async fn notify_staff(&mut self, program: &Program, notice: Notice) -> Result<()> {
+        let staff = self
+            .all(&MemberFilter {
+                organization_id: Some(program.organization_id),
+                ..Default::default()
+            })
+            .await?;
+        for member in staff.into_iter().filter(|m| m.role.is_staff()) {
+            self.notify_id(member.user_id, notice.clone()).await?;
+        }
+        Ok(())
+    }
+}
+
+/// A soft-deleted project still shows with its application (applications outlive deletions).
+fn self_deleted_project(app: &Application) -> Result<Project> {
+    Err(Error::not_found("project", app.project_id))
+}
+
+fn facts_for(program: &Program, qualified: u32) -> ApplicationFacts {
+    ApplicationFacts {
+        program_status: program.status,
+        program_accepting: false,
+        accepted: program.accepted_count,
+        max_participants: program.max_participants,
+        qualified_reviews: qualified,
+        min_reviews: program.min_reviews,
+    }
+}
+
+fn decision_notice(app: &Application, program: &Program, status: ApplicationStatus, promoted: bool) -> Notice {
+    let (kind, title) = match (status, promoted) {
+        (ApplicationStatus::Accepted, true) => (
+            "application_promoted",
+            format!("A seat opened in {}: you are in", program.name),
+        ),
+        (ApplicationStatus::Accepted, false) => ("application_accepted", format!("Accepted into {}", program.name)),
+        (ApplicationStatus::Rejected, _) => (
+            "application_rejected",
+            format!("Your application to {} was not accepted", program.name),
+        ),
+        (ApplicationStatus::Waitlisted, _) => (
+            "application_waitlisted",
+            format!("You are on the waitlist of {}", program.name),
+        ),
+        (other, _) => (
+            "application_status",
+            format!("Your application to {} is {}", program.name, other),
+        ),
+    };
+    Notice::new(
+        kind,
+        title.clone(),
+        format!("{title}."),
+        json!({ "application_id": app.id, "program_id": program.id, "status": status }),
+    )
+}
+
+impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
+    /// Starts a draft application of `project` to `program` (the project's owner, an
+    /// entrepreneur). One per (program, project) among non-withdrawn applications
+    /// (`Conflict { entity: "application", field: "program_project" }`).
+    pub async fn create_application(
+        &self,
+        ctx: &Context,
+        program_id: ProgramId,
+        project_id: ProjectId,
+        answers: Map<String, Value>,
+    ) -> Result<Application> {
+        let mut uow = self.uow(ctx).await?;
+        let mut errors = ValidationErrors::new();
+        let program: Option<Program> = uow.get(program_id).await?;
+        let program = program.filter(|p| p.status != ProgramStatus::Draft);
+        if program.is_none() {
+            errors.push("program_id", "no such program");
+        }
+        let project: Option<Project> = uow.get(project_id).await?;
+        if project.is_none() {
+            errors.push("project_id", "no such project");
+        }
+        if serde_json::to_vec(&answers).map(|v| v.len()).unwrap_or(usize::MAX) > 64 * 1024 {
+            errors.push("answers", "must be at most 64 KiB of JSON");
+        }
+        errors.into_result()?;
+        let (program, project) = (program.expect("checked"), project.expect("checked"));
+        let owner = ctx.actor.user_id() == Some(project.owner_id);
+        authorize(&ctx.actor, Action::ApplyToProgram, &Facts::owned(owner)).map_err(|e| {
+            if owner || ctx.actor.is_admin() {
+                Error::Forbidden(e)
+            } else {
+                Error::invalid("project_id", "no such project")
+            }
+        })?;
+        let app = Application {
+            id: uow.new_id(),
+            program_id,
+            project_id,
+            applicant_id: project.owner_id,
+            answers,
+            status: ApplicationStatus::Draft,
+            submitted_at: None,
+            decided_at: None,
+            decision_note: None,
+            mean_score_centi: None,
+            meta: uow.meta(),
+        };
+        uow.insert(&app).await?;
+        uow.audit(
+            "application.create",
+            "application",
+            app.id,
+            Some(program.organization_id),
+            None,
+            Some(json!({ "status": app.status })),
+        )
+        .await?;
+        uow.commit().await?;
+        Ok(app)
+    }
+
+    /// Replaces the answers of a draft (its applicant).
+    pub async fn update_application(
+        &self,
+        ctx: &Context,
+        id: ApplicationId,
+        answers: Map<String, Value>,
+        version: Option<u64>,
+    ) -> Result<Application> {
+        let mut uow = self.uow(ctx).await?;
+        let mut app: Application = uow.load_for_update(id).await?;
+        if ctx.actor.user_id() != Some(app.applicant_id) {
+            return Err(Error::not_found("application", id));
+        }
+        check_version(&app, version)?;
+        if app.status != ApplicationStatus::Draft {
+            return Err(Error::InvalidTransition {
+                entity: "application",
+                from: app.status.as_str(),
+                command: "update",
+            });
+        }
+        app.answers = answers;
+        let app = uow.update(app).await?;
+        uow.audit("application.update", "application", app.id, None, None, None)
+            .await?;
+        uow.commit().await?;
+        Ok(app)
+    }
+
+    /// Submits a draft: the program must accept applications now and the project must be
+    /// eligible; every reason is reported at once. Notifies the applicant and the program staff.
+    pub async fn submit_application(
+        &self,
+        ctx: &Context,
+        id: ApplicationId,
+        version: Option<u64>,
+    ) -> Result<Application> {
+        let mut uow = self.uow(ctx).await?;
+        let mut app: Application = uow.load_for_update(id).await?;
+        let owner = ctx.actor.user_id() == Some(app.applicant_id);
+        if !owner && !ctx.actor.is_admin() {
+            return Err(Error::not_found("application", id));
+        }
+        authorize(&ctx.actor, Action::ApplyToProgram, &Facts::owned(owner))?;
+        check_version(&app, version)?;
+        let program: Program = uow.load(app.program_id).await?;
+        let project: Project = uow.load(app.project_id).await?;
+        let mut facts = facts_for(&program, 0);
+        facts.program_accepting = program.accepts_applications(uow.now);
+        if app.status == ApplicationStatus::Draft {
+            eligibility(&program, &project, uow.now).into_result()?;
+        }
+        let (to, _event) = wf::transition(app.status, ApplicationCommand::Submit, &facts)?;
+        let from = app.status;
+        app.status = to;
+        app.submitted_at = Some(uow.now);
+        let app = uow.update(app).await?;
+        let org = Some(program.organization_id);
+        uow.audit_transition(
+            "application.submit",
+            "application",
+            app.id,
+            org,
+            from.as_str(),
+            to.as_str(),
+        )
+        .await?;
+        uow.notify_id(
+            app.applicant_id,
+            Notice::new(
+                "application_submitted",
+                format!("Application to {} submitted", program.name),
+                format!(
+                    "Your application of {} to {} was submitted.",
+                    project.name, program.name
+                ),
+                json!({ "application_id": app.id, "program_id": program.id }),
+            ),
+        )
+        .await?;
+        // Staff learn that something arrived, not who sent it when the review is blind.
+        let body = if program.blind_review {
+            format!("A new application to {} is waiting for reviewers.", program.name)
+        } else {
+            format!("{} applied to {}.", project.name, program.name)
+        };
+        uow.notify_staff(
+            &program,
+            Notice::new(
+                "application_received",
+                format!("New application to {}", program.name),
+                body,
+                json!({ "application_id": app.id, "program_id": program.id }),
+            ),
+        )
+        .await?;
+        uow.commit().await?;
+        Ok(app)
+    }
+
+    /// Assigns a reviewer (program staff, admins). The reviewer must be a member of the
+    /// program's organization and have no conflict of interest: owning the project is refused
+    /// (`Validation` on `reviewer_id`). The first assignment moves a submitted application to
+    /// `under_review`. One assignment per (application, reviewer).
+    pub async fn assign_reviewer(&self, ctx: &Context, id: ApplicationId, reviewer: UserId) -> Result<Review> {
+        let mut uow = self.uow(ctx).await?;
+        let app: Application = uow.load(id).await?;
+        let program = uow
+            .program_for(app.program_id, Action::AssignReviewers)
+            .await
+            .map_err(|e| hide_not_found(e, id))?;
+        let mut app: Application = uow.load_for_update(id).await?;
+        let mut errors = ValidationErrors::new();
+        let membership = uow
+            .first(&MemberFilter {
+                organization_id: Some(program.organization_id),
+                user_id: Some(reviewer),
+                ..Default::default()
+            })
+            .await?;
+        if membership.is_none() {
+            errors.push("reviewer_id", "must be a member of the program's organization");
+        }
+        let project: Project = uow.load(app.project_id).await?;
+        if project.owner_id == reviewer || app.applicant_id == reviewer {
+            errors.push("reviewer_id", "conflict of interest: the reviewer owns the project");
+        }
+        errors.into_result()?;
+        if !matches!(
+            app.status,
+            ApplicationStatus::Submitted | ApplicationStatus::UnderReview
+        ) {
+            return Err(Error::InvalidTransition {
+                entity: "application",
+                from: app.status.as_str(),
+                command: "assign_reviewer",
+            });
+        }
+        let review = Review {
+            id: uow.new_id(),
+            application_id: app.id,
+            reviewer_id: reviewer,
+            score: None,
+            comment: None,
+            conflict_declared: false,
+            submitted_at: None,
+            meta: uow.meta(),
+        };
+        uow.insert(&review).await?;
+        let org = Some(program.organization_id);
+        uow.audit(
+            "application.reviewer_assigned",
+            "application",
+            app.id,
+            org,
+            None,
+            Some(json!({ "reviewer_id": reviewer })),
+        )
+        .await?;
+        if app.status == ApplicationStatus::Submitted {
+            let (to, _) = wf::transition(app.status, ApplicationCommand::StartReview, &facts_for(&program, 0))?;
+            let from = app.status;
+            app.status = to;
+            app = uow.update(app).await?;
+            uow.audit_transition(
+                "application.start_review",
+                "application",
+                app.id,
+                org,
+                from.as_str(),
+                to.as_str(),
+            )
+            .await?;
+        }
+        uow.notify_id(
+            reviewer,
+            Notice::new(
+                "review_assigned",
+                format!("New application to review in {}", program.name),
+                format!("You were assigned an application to {}.", program.name),
+                json!({ "application_id": app.id, "program_id": program.id }),
+            ),
+        )
+        .await?;
+        uow.commit().await?;
+        Ok(review)
+    }
+
+    /// Submits the caller's review of an application under review. Only assigned reviewers who
+    /// are members of the organization may review; a review is submitted once.
+    pub async fn submit_review(&self, ctx: &Context, id: ApplicationId, input: SubmitReview) -> Result<Review> {
+        let me = ctx.user_id("application.review")?;
+        let mut errors = ValidationErrors::new();
+        let score = errors.check(Score::new(input.score).map_err(|e| e.at("score")));
+        let comment = errors
+            .check(optional_text("comment", input.comment.as_deref(), 5000))
+            .flatten();
+        let mut uow = self.uow(ctx).await?;
+        let app: Application = uow.load(id).await?;
+        let program: Program = uow.load(app.program_id).await?;
+        let standing = uow.standing(&app, &program).await?;
+        if authorize(&ctx.actor, Action::ViewApplication, &standing.facts).is_err() {
+            return Err(Error::not_found("application", id));
+        }
+        authorize(&ctx.actor, Action::ReviewApplication, &standing.facts)?;
+        errors.into_result()?;
+        let mut app: Application = uow.load_for_update(id).await?;
+        let mut review = uow
+            .first(&ReviewFilter {
+                application_id: Some(id),
+                reviewer_id: Some(me),
+                ..Default::default()
+            })
+            .await?
+            .ok_or(Error::Forbidden(crate::error::Forbidden {
+                action: "application.review",
+                resource: "application",
+            }))?;
+        if review.submitted_at.is_some() {
+            return Err(Error::InvalidTransition {
+                entity: "review",
+                from: "submitted",
+                command: "submit",
+            });
+        }
+        if app.status != ApplicationStatus::UnderReview {
+            return Err(Error::InvalidTransition {
+                entity: "application",
+                from: app.status.as_str(),
+                command: "review",
+            });
+        }
+        review.score = score;
+        review.comment = comment;
+        review.conflict_declared = input.conflict_declared;
+        review.submitted_at = Some(uow.now);
+        let review = uow.update(review).await?;
+        let qualified = uow.qualified_reviews(id).await?;
+        app.mean_score_centi = mean_centi(&qualified);
+        let app = uow.update(app).await?;
+        uow.audit(
+            "application.review",
+            "review",
+            review.id,
+            Some(program.organization_id),
+            None,
+            Some(json!({ "application_id": app.id, "conflict_declared": review.conflict_declared })),
+        )
+        .await?;
+        uow.commit().await?;
+        Ok(review)
+    }
+
+    /// Accepts, rejects, waitlists or promotes an application (program staff, admins). Locks the
+    /// program first, so concurrent accepts see each other: the last seat goes to exactly one
+    /// and the others get `ProgramFull`. An accepted application gets its enrollment in the same
+    /// unit of work; the applicant is notified.
+    pub async fn decide(
+        &self,
+        ctx: &Context,
+        id: ApplicationId,
+        decision: Decision,
+        note: Option<String>,
+        version: Option<u64>,
+    ) -> Result<Application> {
+        let note = optional_text("note", note.as_deref(), 5000).map_err(ValidationErrors::from)?;
+        let mut uow = self.uow(ctx).await?;
+        let peek: Application = uow.load(id).await?;
+        let program = uow
+            .program_for(peek.program_id, Action::DecideApplication)
+            .await
+            .map_err(|e| hide_not_found(e, id))?;
+        let app: Application = uow.load_for_update(id).await?;
+        check_version(&app, version)?;
+        let app = self
+            .apply_decision(&mut uow, app, program, decision.command(), note)
+            .await?;
+        uow.commit().await?;
+        Ok(app)
+    }
+
+    /// The applicant withdraws. If the application held a seat and the program has not started,
+    /// the best waitlisted application is promoted in the same unit of work.
+    pub async fn withdraw_application(
+        &self,
+        ctx: &Context,
+        id: ApplicationId,
+        version: Option<u64>,
+    ) -> Result<Application> {
+        let mut uow = self.uow(ctx).await?;
+        let peek: Application = uow.load(id).await?;
+        let owner = ctx.actor.user_id() == Some(peek.applicant_id);
+        if !owner && !ctx.actor.is_admin() {
+            return Err(Error::not_found("application", id));
+        }
+        authorize(&ctx.actor, Action::WithdrawApplication, &Facts::owned(owner))?;
+        let program: Program = uow.load_for_update(peek.program_id).await?;
+        let app: Application = uow.load_for_update(id).await?;
+        check_version(&app, version)?;
+        let app = self
+            .apply_decision(&mut uow, app, program, ApplicationCommand::Withdraw, None)
+            .await?;
+        uow.commit().await?;
+        Ok(app)
+    }
+
+    /// Runs one application command under the already-locked `program` and persists every
+    /// consequence: seat count, enrollment, waitlist promotion, audit, notifications.
+    async fn apply_decision(
+        &self,
+        uow: &mut Uow<S::Tx>,
+        mut app: Application,
+        mut program: Program,
+        command: ApplicationCommand,
+        note: Option<String>,
+    ) -> Result<Application> {
+        let qualified = uow.qualified_reviews(app.id).await?.len() as u32;
+        let (to, event) = wf::transition(app.status, command, &facts_for(&program, qualified))?;
+        let from = app.status;
+        app.status = to;
+        if matches!(
+            command,
+            ApplicationCommand::Accept
+                | ApplicationCommand::Reject
+                | ApplicationCommand::Waitlist
+                | ApplicationCommand::Promote
+        ) {
+            app.decided_at = Some(uow.now);
+            app.decision_note = note;
+        }
+        let app = uow.update(app).await?;
+        let org = Some(program.organization_id);
+        uow.audit_transition(
+            &format!("application.{}", command.as_str()),
+            "application",
+            app.id,
+            org,
+            from.as_str(),
+            to.as_str(),
+        )
+        .await?;
+        match event {
+            ApplicationEvent::Accepted { promoted } => {
+                program.accepted_count += 1;
+                uow.update(program.clone()).await?;
+                self.enroll(uow, &app, &program).await?;
+                uow.notify_id(app.applicant_id, decision_notice(&app, &program, to, promoted))
+                    .await?;
+            }
+            ApplicationEvent::Rejected | ApplicationEvent::Waitlisted => {
+                uow.notify_id(app.applicant_id, decision_notice(&app, &program, to, false))
+                    .await?;
+            }
+            ApplicationEvent::Withdrawn { freed_seat } => {
+                uow.notify_staff(
+                    &program,
+                    Notice::new(
+                        "application_withdrawn",
+                        format!("An application to {} was withdrawn", program.name),
+                        format!("An application to {} was withdrawn.", program.name),
+                        json!({ "application_id": app.id, "program_id": program.id }),
+                    ),
+                )
+                .await?;
+                if freed_seat {
+                    let enrollment = uow
+                        .first(&EnrollmentFilter {
+                            application_id: Some(app.id),
+                            ..Default::default()
+                        })
+                        .await?;
+                    if let Some(mut e) = enrollment.filter(|e| !e.status.is_terminal()) {
+                        let from = e.status;
+                        e.status = enrollment_wf::transition(e.status, EnrollmentCommand::DropOut)?;
+                        e.ended_at = Some(uow.now);
+                        e.drop_reason = Some("application withdrawn".to_owned());
+                        let e = uow.update(e).await?;
+                        uow.audit_transition(
+                            "enrollment.drop_out",
+                            "enrollment",
+                            e.id,
+                            org,
+                            from.as_str(),
+                            e.status.as_str(),
+                        )
+                        .await?;
+                    }
+                    program.accepted_count = program.accepted_count.saturating_sub(1);
+                    let program = uow.update(program).await?;
+                    self.promote_from_waitlist(uow, program).await?;
+                }
+            }
+            ApplicationEvent::Submitted | ApplicationEvent::ReviewStarted => {}
+        }
+        Ok(app)
+    }
+
+    async fn enroll(&self, uow: &mut Uow<S::Tx>, app: &Application, program: &Program) -> Result<Enrollment> {
+        let enrollment = Enrollment {
+            id: uow.new_id(),
+            program_id: program.id,
+            application_id: app.id,
+            project_id: app.project_id,
+            entrepreneur_id: app.applicant_id,
+            status: EnrollmentStatus::Enrolled,
+            ended_at: None,
+            drop_reason: None,
+            meta: uow.meta(),
+        };
+        uow.insert(&enrollment).await?;
+        uow.audit(
+            "enrollment.create",
+            "enrollment",
+            enrollment.id,
+            Some(program.organization_id),
+            None,
+            Some(json!({ "status": enrollment.status })),
+        )
+        .await?;
+        Ok(enrollment)
+    }
+
+    /// Fills a freed seat of a program that has not started with the best waitlisted
+    /// application (highest mean score, then earliest submitted). Runs inside the unit of work
+    /// that freed the seat, under the program's lock.
+    pub(crate) async fn promote_from_waitlist(&self, uow: &mut Uow<S::Tx>, program: Program) -> Result<()> {
+        if program.status != ProgramStatus::Published || program.seats_left() == 0 {
+            return Ok(());
+        }
+        let mut waitlisted = uow
+            .all(&ApplicationFilter {
+                program_id: Some(program.id),
+                status: Some(ApplicationStatus::Waitlisted),
+                ..Default::default()
+            })
+            .await?;
+        waitlisted.sort_by(|a, b| {
+            wf::waitlist_rank_cmp(
+                (a.mean_score_centi, a.submitted_at, a.id.as_uuid()),
+                (b.mean_score_centi, b.submitted_at, b.id.as_uuid()),
+            )
+        });
+        let Some(best) = waitlisted.into_iter().next() else {
+            return Ok(());
+        };
+        // The promotion is the platform's doing, whoever freed the seat.
+        let acting = std::mem::replace(&mut uow.ctx, Context::system());
+        let result = Box::pin(self.apply_decision(uow, best, program, ApplicationCommand::Promote, None)).await;
+        uow.ctx = acting;
+        result.map(|_| ())
+    }
+
+    /// An application as the caller may see it (identity withheld in blind review).
+    pub async fn get_application(&self, ctx: &Context, id: ApplicationId) -> Result<ApplicationView> {
+        let mut uow = self.uow(ctx).await?;
+        let app: Application = uow.load(id).await?;
+        let program: Program = uow.load(app.program_id).await?;
+        let standing = uow.standing(&app, &program).await?;
+        authorize(&ctx.actor, Action::ViewApplication, &standing.facts)
+            .map_err(|_| Error::not_found("application", id))?;
+        uow.view(&app, standing.blind).await
+    }
+
+    /// Lists applications: with `program_id`, every application of the program for its staff
+    /// and admins (blind views where the program is blind); otherwise the caller's own.
+    pub async fn list_applications(
+        &self,
+        ctx: &Context,
+        mut filter: ApplicationFilter,
+        page: PageRequest,
+    ) -> Result<Page<ApplicationView>> {
+        let mut uow = self.uow(ctx).await?;
+        let mut blind = false;
+        let staff_view = match filter.program_id {
+            Some(program_id) => {
+                let program: Option<Program> = uow.get(program_id).await?;
+                match program {
+                    Some(program) => {
+                        let role = uow.org_role(program.organization_id).await?;
+                        let staff = ctx.actor.is_admin() || role.is_some_and(MemberRole::is_staff);
+                        blind = staff && program.blind_review && !ctx.actor.is_admin();
+                        staff
+                    }
+                    None => false,
+                }
+            }
+            None => false,
+        };
+        if !staff_view {
+            filter.applicant_id = Some(ctx.user_id("application.list")?);
+        }
+        let page = uow.list(&filter, page).await?;
+        let mut items = Vec::with_capacity(page.items.len());
+        for app in &page.items {
+            let own = ctx.actor.user_id() == Some(app.applicant_id);
+            items.push(uow.view(app, blind && !own).await?);
+        }
+        Ok(Page {
+            items,
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// The reviews of an application: all of them for program staff and admins, their own for
+    /// an assigned reviewer.
+    pub async fn list_reviews(&self, ctx: &Context, id: ApplicationId) -> Result<Vec<Review>> {
+        let mut uow = self.uow(ctx).await?;
+        let app: Application = uow.load(id).await?;
+        let program: Program = uow.load(app.program_id).await?;
+        let standing = uow.standing(&app, &program).await?;
+        let staff = ctx.actor.is_admin() || standing.facts.org_role.is_some_and(MemberRole::is_staff);
+        if !staff && !standing.facts.assigned_reviewer {
+            return Err(Error::not_found("application", id));
+        }
+        let reviewer_id = if staff { None } else { ctx.actor.user_id() };
+        uow.all(&ReviewFilter {
+            application_id: Some(id),
+            reviewer_id,
+            ..Default::default()
+        })
+        .await
+    }
+}
+
+fn hide_not_found(error: Error, id: ApplicationId) -> Error {
+    match error {
+        Error::NotFound { .. } => Error::not_found("application", id),
+        other => other,
+    }
+}
+
+fn mean_centi(reviews: &[Review]) -> Option<u32> {
+    let scores: Vec<u32> = reviews
+        .iter()
+        .filter_map(|r| r.score)
+        .map(|s| u32::from(s.get()))
+        .collect();
+    if scores.is_empty() {
+        return None;
+    }
+    Some(scores.iter().sum::<u32>() * 100 / scores.len() as u32)
+}

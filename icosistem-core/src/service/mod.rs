@@ -1,0 +1,463 @@
+//! Use cases. Each public method of [`Ecosystem`] is one unit of work:
+//! load → authorize → validate → transition → persist the new state, its audit events and its
+//! notifications/outbox messages, atomically (a single [`Transaction`] committed at the end).
+//!
+//! Layout:
+//! - this module: [`Ecosystem`], [`Context`] (who is acting, for audit), [`Limits`] (every
+//!   number of DOMAIN.md that is a policy), and the unit-of-work helper shared by all use cases;
+//! - `account`: registration, email verification, login with lockout, passwords, admin user
+//!   management;
+//! - `organization`: organizations and their members;
+//! - `program`: programs and their lifecycle, enrollments;
+//! - `project`: projects, stages, milestones;
+//! - `application`: applications, reviewer assignment, reviews, decisions, the waitlist;
+//! - `inbox`: in-app notifications, the audit log, outbox delivery.
+
+mod account;
+mod application;
+mod inbox;
+mod organization;
+mod program;
+mod project;
+
+pub use account::{AdminCreateUser, AdminUpdateUser, LoginOutcome, Register, UpdateMe};
+pub use application::{ApplicantSummary, ApplicationView, Decision, ProjectSummary, SubmitReview};
+pub use inbox::DeliveryReport;
+pub use organization::{CreateOrganization, UpdateOrganization};
+pub use program::{CreateProgram, UpdateProgram};
+pub use project::{CreateMilestone, CreateProject, MilestoneAction, UpdateMilestone, UpdateProject};
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::model::{
+    Actor, AuditEvent, AuditEventId, Meta, Notification, NotificationStatus, OrganizationId, OutboxChannel,
+    OutboxMessage, OutboxStatus, User, UserId,
+};
+use crate::ports::store::{Entity, EntityId, ListFilter, Page, PageRequest, Repo, Store, Transaction};
+use crate::ports::{Argon2idPasswordHasher, Clock, IdGen, Notifier, PasswordHasher, UuidV7Gen};
+use crate::rules::common::PasswordPolicy;
+
+/// Every number of the domain that is a policy rather than a law, with DOMAIN.md's defaults.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Projects in draft/active/paused per entrepreneur (default 5).
+    pub max_active_projects: u32,
+    /// Consecutive failed logins that lock an account (default 5).
+    pub lockout_threshold: u32,
+    /// How long a lockout lasts (default 15 min).
+    pub lockout_duration: Duration,
+    /// Email verification token lifetime (default 48 h).
+    pub email_verification_ttl: Duration,
+    /// Password reset token lifetime (default 1 h).
+    pub password_reset_ttl: Duration,
+    /// Whether unverified accounts may log in (default: they may not).
+    pub require_verified_email: bool,
+    /// Password rules.
+    pub password: PasswordPolicy,
+    /// Outbox delivery attempts before giving up (default 5).
+    pub outbox_max_attempts: u32,
+    /// First retry delay of the outbox; doubles each attempt (default 1 min).
+    pub outbox_retry_base: Duration,
+    /// Largest `max_participants` of a program (default 1000).
+    pub max_program_participants: u32,
+    /// Application reviews are overdue after this long under review (default 14 days).
+    pub review_overdue_after: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_active_projects: 5,
+            lockout_threshold: 5,
+            lockout_duration: Duration::minutes(15),
+            email_verification_ttl: Duration::hours(48),
+            password_reset_ttl: Duration::hours(1),
+            require_verified_email: true,
+            password: PasswordPolicy::default(),
+            outbox_max_attempts: 5,
+            outbox_retry_base: Duration::minutes(1),
+            max_program_participants: 1000,
+            review_overdue_after: Duration::days(14),
+        }
+    }
+}
+
+/// Who is acting and where the command came from (recorded on every audit event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    /// The actor.
+    pub actor: Actor,
+    /// The request id of the command, if any.
+    pub request_id: Option<String>,
+    /// The client's IP, if any.
+    pub ip: Option<String>,
+}
+
+impl Context {
+    /// A context for `actor` with no request metadata.
+    pub fn new(actor: Actor) -> Self {
+        Self {
+            actor,
+            request_id: None,
+            ip: None,
+        }
+    }
+
+    /// The platform itself (jobs, automatic steps).
+    pub fn system() -> Self {
+        Self::new(Actor::System)
+    }
+
+    /// Someone not signed in.
+    pub fn anonymous() -> Self {
+        Self::new(Actor::Anonymous)
+    }
+
+    /// A signed-in user.
+    pub fn user(user: &User) -> Self {
+        Self::new(Actor::User {
+            id: user.id,
+            role: user.role,
+        })
+    }
+
+    /// Adds the request id.
+    pub fn with_request_id(mut self, request_id: impl Into<String>) -> Self {
+        self.request_id = Some(request_id.into());
+        self
+    }
+
+    /// Adds the client IP.
+    pub fn with_ip(mut self, ip: impl Into<String>) -> Self {
+        self.ip = Some(ip.into());
+        self
+    }
+
+    /// The signed-in user's id, or `Forbidden` for anonymous/system callers where a person is
+    /// required.
+    pub(crate) fn user_id(&self, action: &'static str) -> Result<UserId> {
+        self.actor.user_id().ok_or(Error::Forbidden(crate::error::Forbidden {
+            action,
+            resource: "session",
+        }))
+    }
+}
+
+/// The ecosystem: every use case, over a store `S`, a notifier `N` and a clock `C`.
+pub struct Ecosystem<S, N, C> {
+    store: S,
+    notifier: N,
+    clock: C,
+    ids: Arc<dyn IdGen>,
+    hasher: Arc<dyn PasswordHasher>,
+    limits: Limits,
+}
+
+impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
+    /// An ecosystem with default limits, UUID v7 ids and argon2id (OWASP parameters).
+    pub fn new(store: S, notifier: N, clock: C) -> Self {
+        Self {
+            store,
+            notifier,
+            clock,
+            ids: Arc::new(UuidV7Gen),
+            hasher: Arc::new(Argon2idPasswordHasher::owasp()),
+            limits: Limits::default(),
+        }
+    }
+
+    /// Replaces the limits.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Replaces the password hasher (tests use cheap parameters).
+    pub fn with_hasher(mut self, hasher: impl PasswordHasher) -> Self {
+        self.hasher = Arc::new(hasher);
+        self
+    }
+
+    /// Replaces the id generator.
+    pub fn with_ids(mut self, ids: impl IdGen) -> Self {
+        self.ids = Arc::new(ids);
+        self
+    }
+
+    /// The store (for reads outside use cases and for tests).
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
+    /// The notifier.
+    pub fn notifier(&self) -> &N {
+        &self.notifier
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Starts a unit of work for `ctx` at the clock's now.
+    pub(crate) async fn uow(&self, ctx: &Context) -> Result<Uow<S::Tx>> {
+        Ok(Uow {
+            tx: self.store.begin().await?,
+            now: self.clock.now(),
+            ctx: ctx.clone(),
+            ids: Arc::clone(&self.ids),
+        })
+    }
+}
+
+/// What one notification says; [`Uow::notify`] writes it in-app and, when the recipient wants
+/// email, as an outbox message too.
+#[derive(Debug, Clone)]
+pub(crate) struct Notice {
+    pub(crate) kind: &'static str,
+    pub(crate) title: String,
+    pub(crate) body: String,
+    pub(crate) data: Value,
+}
+
+impl Notice {
+    pub(crate) fn new(kind: &'static str, title: impl Into<String>, body: impl Into<String>, data: Value) -> Self {
+        Self {
+            kind,
+            title: title.into(),
+            body: body.into(),
+            data,
+        }
+    }
+}
+
+/// One unit of work of a use case: the transaction plus who acts and when.
+pub(crate) struct Uow<T> {
+    pub(crate) tx: T,
+    pub(crate) now: DateTime<Utc>,
+    pub(crate) ctx: Context,
+    ids: Arc<dyn IdGen>,
+}
+
+impl<T: Transaction> Uow<T> {
+    /// A fresh id of any entity.
+    pub(crate) fn new_id<I: From<Uuid>>(&self) -> I {
+        I::from(self.ids.new_uuid())
+    }
+
+    /// Tracking for a row created now by the actor.
+    pub(crate) fn meta(&self) -> Meta {
+        Meta::new(self.now, self.ctx.actor.user_id())
+    }
+
+    pub(crate) async fn get<I: EntityId>(&mut self, id: I) -> Result<Option<I::Entity>>
+    where
+        T: Repo<I::Entity>,
+    {
+        Ok(Repo::<I::Entity>::get(&mut self.tx, id).await?)
+    }
+
+    /// The live row or `NotFound`.
+    pub(crate) async fn load<I: EntityId + std::fmt::Display>(&mut self, id: I) -> Result<I::Entity>
+    where
+        T: Repo<I::Entity>,
+    {
+        Repo::<I::Entity>::get(&mut self.tx, id)
+            .await?
+            .ok_or_else(|| Error::not_found(<I::Entity as Entity>::KIND, id))
+    }
+
+    /// The live row, locked until the end of the unit of work, or `NotFound`.
+    pub(crate) async fn load_for_update<I: EntityId + std::fmt::Display>(&mut self, id: I) -> Result<I::Entity>
+    where
+        T: Repo<I::Entity>,
+    {
+        Repo::<I::Entity>::get_for_update(&mut self.tx, id)
+            .await?
+            .ok_or_else(|| Error::not_found(<I::Entity as Entity>::KIND, id))
+    }
+
+    pub(crate) async fn insert<E: Entity>(&mut self, entity: &E) -> Result<()>
+    where
+        T: Repo<E>,
+    {
+        Ok(Repo::<E>::insert(&mut self.tx, entity).await?)
+    }
+
+    /// Stamps the change (`updated_at`, `updated_by`) and writes it; returns the stored row.
+    pub(crate) async fn update<E: Entity>(&mut self, mut entity: E) -> Result<E>
+    where
+        T: Repo<E>,
+    {
+        entity.touch(self.now, self.ctx.actor.user_id());
+        Ok(Repo::<E>::update(&mut self.tx, &entity).await?)
+    }
+
+    pub(crate) async fn delete<I: EntityId>(&mut self, id: I) -> Result<()>
+    where
+        T: Repo<I::Entity>,
+    {
+        Ok(Repo::<I::Entity>::delete(&mut self.tx, id).await?)
+    }
+
+    pub(crate) async fn list<F: ListFilter>(&mut self, filter: &F, page: PageRequest) -> Result<Page<F::Entity>>
+    where
+        T: Repo<F::Entity>,
+    {
+        Ok(Repo::<F::Entity>::list(&mut self.tx, filter, page).await?)
+    }
+
+    /// Every matching row (for internal queries with a natural bound).
+    pub(crate) async fn all<F: ListFilter>(&mut self, filter: &F) -> Result<Vec<F::Entity>>
+    where
+        T: Repo<F::Entity>,
+    {
+        Ok(self.list(filter, PageRequest::all()).await?.items)
+    }
+
+    pub(crate) async fn first<F: ListFilter>(&mut self, filter: &F) -> Result<Option<F::Entity>>
+    where
+        T: Repo<F::Entity>,
+    {
+        Ok(self.list(filter, PageRequest::first(1)).await?.items.into_iter().next())
+    }
+
+    pub(crate) async fn count<F: ListFilter>(&mut self, filter: &F) -> Result<u64>
+    where
+        T: Repo<F::Entity>,
+    {
+        Ok(Repo::<F::Entity>::count(&mut self.tx, filter).await?)
+    }
+
+    /// Appends an audit event for the acting context.
+    pub(crate) async fn audit(
+        &mut self,
+        action: &str,
+        target_kind: &str,
+        target_id: impl Into<Uuid>,
+        organization_id: Option<OrganizationId>,
+        before: Option<Value>,
+        after: Option<Value>,
+    ) -> Result<()> {
+        let (actor_id, actor_kind) = match self.ctx.actor {
+            Actor::User { id, .. } => (Some(id), "user"),
+            Actor::Anonymous => (None, "anonymous"),
+            Actor::System => (None, "system"),
+        };
+        let event = AuditEvent {
+            id: self.new_id::<AuditEventId>(),
+            actor_id,
+            actor_kind: actor_kind.to_owned(),
+            action: action.to_owned(),
+            target_kind: target_kind.to_owned(),
+            target_id: target_id.into(),
+            organization_id,
+            before,
+            after,
+            request_id: self.ctx.request_id.clone(),
+            ip: self.ctx.ip.clone(),
+            at: self.now,
+        };
+        self.insert(&event).await
+    }
+
+    /// Audits a status change `from → to` of an entity.
+    pub(crate) async fn audit_transition(
+        &mut self,
+        action: &str,
+        target_kind: &str,
+        target_id: impl Into<Uuid>,
+        organization_id: Option<OrganizationId>,
+        from: &str,
+        to: &str,
+    ) -> Result<()> {
+        self.audit(
+            action,
+            target_kind,
+            target_id,
+            organization_id,
+            Some(serde_json::json!({ "status": from })),
+            Some(serde_json::json!({ "status": to })),
+        )
+        .await
+    }
+
+    /// Writes an in-app notification for `user` and, when they want email, an outbox message,
+    /// in this unit of work.
+    pub(crate) async fn notify(&mut self, user: &User, notice: Notice) -> Result<()> {
+        let meta = self.meta();
+        let notification = Notification {
+            id: self.new_id(),
+            user_id: user.id,
+            kind: notice.kind.to_owned(),
+            title: notice.title.clone(),
+            body: notice.body.clone(),
+            data: notice.data.clone(),
+            status: NotificationStatus::Unread,
+            read_at: None,
+            meta: meta.clone(),
+        };
+        self.insert(&notification).await?;
+        if user.notification_preferences.email {
+            self.email(user, notice).await?;
+        }
+        Ok(())
+    }
+
+    /// Notifies the user with this id (skipping users that no longer exist).
+    pub(crate) async fn notify_id(&mut self, user_id: UserId, notice: Notice) -> Result<()> {
+        match self.get(user_id).await? {
+            Some(user) => self.notify(&user, notice).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Writes an email to `user` into the outbox (account emails go here whatever the
+    /// preferences say: a verification link is not optional).
+    pub(crate) async fn email(&mut self, user: &User, notice: Notice) -> Result<()> {
+        let message = OutboxMessage {
+            id: self.new_id(),
+            channel: OutboxChannel::Email,
+            user_id: Some(user.id),
+            recipient: user.email.as_str().to_owned(),
+            kind: notice.kind.to_owned(),
+            subject: notice.title,
+            body: notice.body,
+            data: notice.data,
+            status: OutboxStatus::Pending,
+            attempts: 0,
+            next_attempt_at: self.now,
+            sent_at: None,
+            last_error: None,
+            meta: self.meta(),
+        };
+        self.insert(&message).await
+    }
+
+    pub(crate) async fn commit(self) -> Result<()> {
+        Ok(self.tx.commit().await?)
+    }
+}
+
+/// Checks the version a caller sent (from `If-Match` or the body) against the one loaded, so a
+/// stale edit is refused before any work. The store re-checks on write, which covers races.
+pub(crate) fn check_version<E: Entity>(entity: &E, expected: Option<u64>) -> Result<()> {
+    match expected {
+        Some(v) if v != entity.version() => Err(Error::Conflict {
+            entity: E::KIND,
+            field: "version",
+        }),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,725 @@
+//! Projects (lifecycle, stage, derived progress) and milestones.
+
+use chrono::NaiveDate;
+use serde_json::json;
+
+use super::{Context, Ecosystem, Notice, Uow, check_version};
+use crate::error::{Error, Result, ValidationErrors};
+use crate::model::value::{AtField, Money, Name, Percent, optional_text};
+use crate::model::{
+    FundingStage, Milestone, MilestoneId, MilestoneStatus, Priority, Project, ProjectId, ProjectStage, ProjectStatus,
+    ProjectType, Role,
+};
+use crate::policy::{Action, Facts, authorize};
+use crate::ports::store::{ApplicationFilter, MilestoneFilter, Page, PageRequest, ProjectFilter, Store, Transaction};
+use crate::ports::{Clock, Notifier};
+use crate::rules::common::{validate_future_date, validate_range};
+use crate::workflow::milestone::{self as milestone_wf, MilestoneCommand};
+use crate::workflow::project::{self as wf, ProjectCommand};
+
+/// Input of `create_project`.
+#[derive(Debug, Clone)]
+pub struct CreateProject {
+    /// Name (2–200).
+    pub name: String,
+    /// Description (10–10 000).
+    pub description: String,
+    /// Kind.
+    pub project_type: ProjectType,
+    /// Tagline (≤ 300).
+    pub tagline: Option<String>,
+    /// Sector.
+    pub category: Option<String>,
+    /// Priority (default medium).
+    pub priority: Option<Priority>,
+    /// Stage (default idea).
+    pub stage: Option<ProjectStage>,
+    /// Funding stage (default bootstrapped).
+    pub funding_stage: Option<FundingStage>,
+    /// Funding sought.
+    pub funding_target: Option<Money>,
+    /// Team size (1–100, default 1).
+    pub team_size: Option<u32>,
+    /// Public (default false).
+    pub is_public: Option<bool>,
+    /// Seeking mentorship (default true).
+    pub seeking_mentorship: Option<bool>,
+}
+
+/// Input of `update_project`; `None` keeps a field. Stage and status change through commands.
+#[derive(Debug, Clone, Default)]
+pub struct UpdateProject {
+    /// Name.
+    pub name: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Tagline (`Some(None)` clears).
+    pub tagline: Option<Option<String>>,
+    /// Sector (`Some(None)` clears).
+    pub category: Option<Option<String>>,
+    /// Priority.
+    pub priority: Option<Priority>,
+    /// Funding stage.
+    pub funding_stage: Option<FundingStage>,
+    /// Funding sought (`Some(None)` clears).
+    pub funding_target: Option<Option<Money>>,
+    /// Funding raised (`Some(None)` clears).
+    pub funding_raised: Option<Option<Money>>,
+    /// Team size.
+    pub team_size: Option<u32>,
+    /// Public.
+    pub is_public: Option<bool>,
+    /// Seeking mentorship.
+    pub seeking_mentorship: Option<bool>,
+    /// The version read.
+    pub version: Option<u64>,
+}
+
+/// Input of `create_milestone`.
+#[derive(Debug, Clone)]
+pub struct CreateMilestone {
+    /// Title (2–200).
+    pub title: String,
+    /// Description (≤ 5000).
+    pub description: Option<String>,
+    /// Target date (after today).
+    pub target_date: NaiveDate,
+    /// Priority (default medium).
+    pub priority: Option<Priority>,
+}
+
+/// Input of `update_milestone`; `None` keeps a field.
+#[derive(Debug, Clone, Default)]
+pub struct UpdateMilestone {
+    /// Title.
+    pub title: Option<String>,
+    /// Description (`Some(None)` clears).
+    pub description: Option<Option<String>>,
+    /// Priority.
+    pub priority: Option<Priority>,
+    /// The version read.
+    pub version: Option<u64>,
+}
+
+/// A milestone command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MilestoneAction {
+    /// Start it.
+    Start,
+    /// Report progress (0–100); 100 completes it, > 0 starts a pending one.
+    Progress(i64),
+    /// Complete it.
+    Complete,
+    /// Move its target date (after today), with a reason.
+    Delay {
+        /// The new target date.
+        target_date: NaiveDate,
+        /// Why.
+        reason: Option<String>,
+    },
+    /// Cancel it.
+    Cancel,
+}
+
+fn text(errors: &mut ValidationErrors, field: &'static str, value: &str, min: usize, max: usize) -> Option<String> {
+    errors.check(crate::model::value::bounded_text(field, value, min, max))
+}
+
+impl<T: Transaction> Uow<T> {
+    /// Loads a project for `action` (locked). Invisible → `NotFound`.
+    pub(crate) async fn project_for(&mut self, id: ProjectId, action: Action) -> Result<Project> {
+        let project: Project = self.load_for_update(id).await?;
+        let facts = self.project_facts(&project).await?;
+        authorize(&self.ctx.actor, Action::ViewProject, &facts).map_err(|_| Error::not_found("project", id))?;
+        authorize(&self.ctx.actor, action, &facts)?;
+        Ok(project)
+    }
+
+    async fn project_facts(&mut self, project: &Project) -> Result<Facts> {
+        let me = self.ctx.actor.user_id();
+        let owner = me == Some(project.owner_id);
+        let mut facts = Facts {
+            owner,
+            is_public: project.is_public,
+            ..Facts::none()
+        };
+        if owner || self.ctx.actor.is_admin() || me.is_none() {
+            return Ok(facts);
+        }
+        // Program staff see projects applying to their programs; reviewers the projects of the
+        // applications assigned to them.
+        let applications = self
+            .all(&ApplicationFilter {
+                project_id: Some(project.id),
+                ..Default::default()
+            })
+            .await?;
+        for app in applications {
+            if app.status == crate::model::ApplicationStatus::Draft {
+                continue;
+            }
+            let program: Option<crate::model::Program> = self.get(app.program_id).await?;
+            if let Some(program) = program
+                && self
+                    .org_role(program.organization_id)
+                    .await?
+                    .is_some_and(crate::model::MemberRole::is_staff)
+            {
+                facts.applies_to_staff_org = true;
+            }
+            let assigned = self
+                .count(&crate::ports::store::ReviewFilter {
+                    application_id: Some(app.id),
+                    reviewer_id: me,
+                    ..Default::default()
+                })
+                .await?;
+            if assigned > 0 {
+                facts.assigned_reviewer = true;
+            }
+        }
+        Ok(facts)
+    }
+
+    /// Recomputes the project's milestone counters and progress after a milestone changed.
+    async fn refresh_progress(&mut self, project_id: ProjectId) -> Result<Project> {
+        let mut project: Project = self.load_for_update(project_id).await?;
+        let milestones = self
+            .all(&MilestoneFilter {
+                project_id: Some(project_id),
+                ..Default::default()
+            })
+            .await?;
+        project.milestones_total = milestones
+            .iter()
+            .filter(|m| m.status != MilestoneStatus::Cancelled)
+            .count() as u32;
+        project.milestones_completed = milestones
+            .iter()
+            .filter(|m| m.status == MilestoneStatus::Completed)
+            .count() as u32;
+        project.recompute_progress();
+        self.update(project).await
+    }
+}
+
+impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
+    /// Creates a draft project owned by the calling entrepreneur (or by an admin). An
+    /// entrepreneur may own at most `max_active_projects` draft/active/paused projects; the
+    /// count is checked under the owner's row lock so concurrent creations cannot exceed it.
+    pub async fn create_project(&self, ctx: &Context, input: CreateProject) -> Result<Project> {
+        authorize(&ctx.actor, Action::CreateProject, &Facts::none())?;
+        let owner_id = ctx.user_id("project.create")?;
+        let mut errors = ValidationErrors::new();
+        let name = errors.check(Name::parse(&input.name).at("name"));
+        let description = text(&mut errors, "description", &input.description, 10, 10_000);
+        let tagline = errors
+            .check(optional_text("tagline", input.tagline.as_deref(), 300))
+            .flatten();
+        let category = errors
+            .check(optional_text("category", input.category.as_deref(), 100))
+            .flatten();
+        let team_size = input.team_size.unwrap_or(1);
+        errors.check(validate_range("team_size", team_size, 1, 100));
+        errors.into_result()?;
+        let mut uow = self.uow(ctx).await?;
+        let owner: crate::model::User = uow.load_for_update(owner_id).await?;
+        if owner.role == Role::Entrepreneur {
+            let open = uow
+                .count(&ProjectFilter {
+                    owner_id: Some(owner_id),
+                    open_only: true,
+                    ..Default::default()
+                })
+                .await?;
+            if open >= u64::from(self.limits.max_active_projects) {
+                return Err(Error::invalid(
+                    "owner_id",
+                    format!(
+                        "an entrepreneur may have at most {} open projects",
+                        self.limits.max_active_projects
+                    ),
+                ));
+            }
+        }
+        let name = name.expect("validated");
+        let slug = uow
+            .free_slug(name.as_str(), |slug| ProjectFilter {
+                slug: Some(slug),
+                ..Default::default()
+            })
+            .await?;
+        let mut project = Project {
+            id: uow.new_id(),
+            owner_id,
+            name,
+            slug,
+            tagline,
+            description: description.expect("validated"),
+            project_type: input.project_type,
+            category: category.map(|c| c.to_lowercase()),
+            priority: input.priority.unwrap_or_default(),
+            stage: input.stage.unwrap_or(ProjectStage::Idea),
+            status: ProjectStatus::Draft,
+            funding_stage: input.funding_stage.unwrap_or(FundingStage::Bootstrapped),
+            funding_target: input.funding_target,
+            funding_raised: None,
+            team_size,
+            is_public: input.is_public.unwrap_or(false),
+            seeking_mentorship: input.seeking_mentorship.unwrap_or(true),
+            progress: Percent::new(0).expect("0 is a percent"),
+            launch_date: None,
+            milestones_total: 0,
+            milestones_completed: 0,
+            meta: uow.meta(),
+            deletion: Default::default(),
+        };
+        project.recompute_progress();
+        uow.insert(&project).await?;
+        uow.audit(
+            "project.create",
+            "project",
+            project.id,
+            None,
+            None,
+            Some(json!({ "status": project.status, "stage": project.stage })),
+        )
+        .await?;
+        uow.notify(
+            &owner,
+            Notice::new(
+                "project_created",
+                format!("Project {} created", project.name),
+                format!("Your project {} was created as a draft.", project.name),
+                json!({ "project_id": project.id }),
+            ),
+        )
+        .await?;
+        uow.commit().await?;
+        Ok(project)
+    }
+
+    /// A project visible to the caller (DOMAIN.md §2 "view project").
+    pub async fn get_project(&self, ctx: &Context, id: ProjectId) -> Result<Project> {
+        let mut uow = self.uow(ctx).await?;
+        let project: Project = uow.load(id).await?;
+        let facts = uow.project_facts(&project).await?;
+        authorize(&ctx.actor, Action::ViewProject, &facts).map_err(|_| Error::not_found("project", id))?;
+        Ok(project)
+    }
+
+    /// Lists projects (`?owner_id&stage&status&is_public`): admins see all; entrepreneurs their
+    /// own; everyone else public projects only.
+    pub async fn list_projects(
+        &self,
+        ctx: &Context,
+        mut filter: ProjectFilter,
+        page: PageRequest,
+    ) -> Result<Page<Project>> {
+        match ctx.actor.role() {
+            Some(Role::Admin) => {}
+            Some(Role::Entrepreneur) if filter.owner_id.is_none() || filter.owner_id == ctx.actor.user_id() => {
+                filter.owner_id = ctx.actor.user_id();
+                filter.include_deleted = false;
+            }
+            _ => {
+                filter.is_public = Some(true);
+                filter.include_deleted = false;
+            }
+        }
+        let mut uow = self.uow(ctx).await?;
+        uow.list(&filter, page).await
+    }
+
+    /// Edits a project (its owner, admins).
+    pub async fn update_project(&self, ctx: &Context, id: ProjectId, input: UpdateProject) -> Result<Project> {
+        let mut uow = self.uow(ctx).await?;
+        let mut project = uow.project_for(id, Action::EditProject).await?;
+        check_version(&project, input.version)?;
+        let mut errors = ValidationErrors::new();
+        if let Some(v) = input.name.as_deref()
+            && let Some(v) = errors.check(Name::parse(v).at("name"))
+        {
+            project.name = v;
+        }
+        if let Some(v) = input.description.as_deref()
+            && let Some(v) = text(&mut errors, "description", v, 10, 10_000)
+        {
+            project.description = v;
+        }
+        if let Some(v) = input.tagline {
+            project.tagline = errors.check(optional_text("tagline", v.as_deref(), 300)).flatten();
+        }
+        if let Some(v) = input.category {
+            project.category = errors
+                .check(optional_text("category", v.as_deref(), 100))
+                .flatten()
+                .map(|c| c.to_lowercase());
+        }
+        if let Some(v) = input.team_size
+            && errors.check(validate_range("team_size", v, 1, 100)).is_some()
+        {
+            project.team_size = v;
+        }
+        errors.into_result()?;
+        if let Some(v) = input.priority {
+            project.priority = v;
+        }
+        if let Some(v) = input.funding_stage {
+            project.funding_stage = v;
+        }
+        if let Some(v) = input.funding_target {
+            project.funding_target = v;
+        }
+        if let Some(v) = input.funding_raised {
+            project.funding_raised = v;
+        }
+        if let Some(v) = input.is_public {
+            project.is_public = v;
+        }
+        if let Some(v) = input.seeking_mentorship {
+            project.seeking_mentorship = v;
+        }
+        let project = uow.update(project).await?;
+        uow.audit("project.update", "project", project.id, None, None, None)
+            .await?;
+        uow.commit().await?;
+        Ok(project)
+    }
+
+    /// Runs a lifecycle command (`activate`, `pause`, `resume`, `complete`, `cancel`).
+    pub async fn project_command(
+        &self,
+        ctx: &Context,
+        id: ProjectId,
+        command: ProjectCommand,
+        version: Option<u64>,
+    ) -> Result<Project> {
+        let mut uow = self.uow(ctx).await?;
+        let mut project = uow.project_for(id, Action::EditProject).await?;
+        check_version(&project, version)?;
+        let from = project.status;
+        project.status = wf::transition_status(from, command)?;
+        let project = uow.update(project).await?;
+        uow.audit_transition(
+            &format!("project.{}", command.as_str()),
+            "project",
+            project.id,
+            None,
+            from.as_str(),
+            project.status.as_str(),
+        )
+        .await?;
+        if project.status.is_terminal() {
+            uow.notify_id(
+                project.owner_id,
+                Notice::new(
+                    "project_status",
+                    format!("{} is {}", project.name, project.status),
+                    format!("Your project {} is now {}.", project.name, project.status),
+                    json!({ "project_id": project.id, "status": project.status }),
+                ),
+            )
+            .await?;
+        }
+        uow.commit().await?;
+        Ok(project)
+    }
+
+    /// Moves the project's stage along the graph of DOMAIN.md §4.3; entering `launch` sets the
+    /// launch date. Progress is recomputed.
+    pub async fn advance_stage(
+        &self,
+        ctx: &Context,
+        id: ProjectId,
+        to: ProjectStage,
+        version: Option<u64>,
+    ) -> Result<Project> {
+        let mut uow = self.uow(ctx).await?;
+        let mut project = uow.project_for(id, Action::EditProject).await?;
+        check_version(&project, version)?;
+        if project.status.is_terminal() {
+            return Err(Error::InvalidTransition {
+                entity: "project",
+                from: project.status.as_str(),
+                command: "advance_stage",
+            });
+        }
+        let from = project.stage;
+        let (stage, launched) = wf::advance_stage(from, to)?;
+        project.stage = stage;
+        if launched {
+            project.launch_date = Some(uow.now.date_naive());
+        }
+        project.recompute_progress();
+        let project = uow.update(project).await?;
+        uow.audit(
+            "project.advance_stage",
+            "project",
+            project.id,
+            None,
+            Some(json!({ "stage": from })),
+            Some(json!({ "stage": project.stage })),
+        )
+        .await?;
+        uow.commit().await?;
+        Ok(project)
+    }
+
+    /// Soft-deletes a project (its owner, admins) unless it is completed.
+    pub async fn delete_project(&self, ctx: &Context, id: ProjectId, version: Option<u64>) -> Result<()> {
+        let mut uow = self.uow(ctx).await?;
+        let mut project = uow.project_for(id, Action::EditProject).await?;
+        check_version(&project, version)?;
+        if project.status == ProjectStatus::Completed {
+            return Err(Error::InvalidTransition {
+                entity: "project",
+                from: project.status.as_str(),
+                command: "delete",
+            });
+        }
+        project.deletion.deleted_at = Some(uow.now);
+        project.deletion.deleted_by = ctx.actor.user_id();
+        uow.update(project).await?;
+        uow.audit("project.delete", "project", id, None, None, None).await?;
+        uow.commit().await
+    }
+
+    /// Adds a milestone to a project (its owner, admins). The target date must be after today.
+    pub async fn create_milestone(
+        &self,
+        ctx: &Context,
+        project_id: ProjectId,
+        input: CreateMilestone,
+    ) -> Result<Milestone> {
+        let mut uow = self.uow(ctx).await?;
+        let project = uow.project_for(project_id, Action::EditProject).await?;
+        let mut errors = ValidationErrors::new();
+        let title = text(&mut errors, "title", &input.title, 2, 200);
+        let description = errors
+            .check(optional_text("description", input.description.as_deref(), 5000))
+            .flatten();
+        errors.check(validate_future_date(
+            "target_date",
+            input.target_date,
+            uow.now.date_naive(),
+            false,
+        ));
+        errors.into_result()?;
+        if project.status.is_terminal() {
+            return Err(Error::InvalidTransition {
+                entity: "project",
+                from: project.status.as_str(),
+                command: "add_milestone",
+            });
+        }
+        let milestone = Milestone {
+            id: uow.new_id(),
+            project_id,
+            owner_id: project.owner_id,
+            title: title.expect("validated"),
+            description,
+            target_date: input.target_date,
+            priority: input.priority.unwrap_or_default(),
+            status: MilestoneStatus::Pending,
+            progress: Percent::new(0).expect("0 is a percent"),
+            completed_on: None,
+            delay_reason: None,
+            meta: uow.meta(),
+        };
+        uow.insert(&milestone).await?;
+        uow.refresh_progress(project_id).await?;
+        uow.audit(
+            "milestone.create",
+            "milestone",
+            milestone.id,
+            None,
+            None,
+            Some(json!({ "status": milestone.status })),
+        )
+        .await?;
+        uow.commit().await?;
+        Ok(milestone)
+    }
+
+    /// A milestone, visible like its project.
+    pub async fn get_milestone(&self, ctx: &Context, id: MilestoneId) -> Result<Milestone> {
+        let milestone = {
+            let mut uow = self.uow(ctx).await?;
+            uow.load(id).await?
+        };
+        self.get_project(ctx, milestone.project_id)
+            .await
+            .map_err(|_| Error::not_found("milestone", id))?;
+        Ok(milestone)
+    }
+
+    /// The milestones of a project.
+    pub async fn list_project_milestones(
+        &self,
+        ctx: &Context,
+        project_id: ProjectId,
+        filter: MilestoneFilter,
+        page: PageRequest,
+    ) -> Result<Page<Milestone>> {
+        self.get_project(ctx, project_id).await?;
+        let mut uow = self.uow(ctx).await?;
+        uow.list(
+            &MilestoneFilter {
+                project_id: Some(project_id),
+                ..filter
+            },
+            page,
+        )
+        .await
+    }
+
+    /// The caller's milestones (`?overdue=true&status`): pass `overdue = true` to list those
+    /// whose target date is before today and that are not finished.
+    pub async fn list_my_milestones(
+        &self,
+        ctx: &Context,
+        status: Option<MilestoneStatus>,
+        overdue: bool,
+        page: PageRequest,
+    ) -> Result<Page<Milestone>> {
+        let me = ctx.user_id("milestone.list")?;
+        let today = self.clock.now().date_naive();
+        let mut uow = self.uow(ctx).await?;
+        uow.list(
+            &MilestoneFilter {
+                owner_id: Some(me),
+                status,
+                overdue_on: overdue.then_some(today),
+                ..Default::default()
+            },
+            page,
+        )
+        .await
+    }
+
+    /// Edits a milestone's title, description or priority.
+    pub async fn update_milestone(&self, ctx: &Context, id: MilestoneId, input: UpdateMilestone) -> Result<Milestone> {
+        let mut uow = self.uow(ctx).await?;
+        let peek: Milestone = uow.load(id).await?;
+        uow.project_for(peek.project_id, Action::EditProject)
+            .await
+            .map_err(|e| hide(e, "milestone", id))?;
+        let mut milestone: Milestone = uow.load_for_update(id).await?;
+        check_version(&milestone, input.version)?;
+        let mut errors = ValidationErrors::new();
+        if let Some(v) = input.title.as_deref()
+            && let Some(v) = text(&mut errors, "title", v, 2, 200)
+        {
+            milestone.title = v;
+        }
+        if let Some(v) = input.description {
+            milestone.description = errors.check(optional_text("description", v.as_deref(), 5000)).flatten();
+        }
+        errors.into_result()?;
+        if let Some(v) = input.priority {
+            milestone.priority = v;
+        }
+        let milestone = uow.update(milestone).await?;
+        uow.audit("milestone.update", "milestone", milestone.id, None, None, None)
+            .await?;
+        uow.commit().await?;
+        Ok(milestone)
+    }
+
+    /// Runs a milestone command and recomputes the project's progress in the same unit of work.
+    /// Completing notifies the owner.
+    pub async fn milestone_command(
+        &self,
+        ctx: &Context,
+        id: MilestoneId,
+        action: MilestoneAction,
+        version: Option<u64>,
+    ) -> Result<Milestone> {
+        let mut uow = self.uow(ctx).await?;
+        let peek: Milestone = uow.load(id).await?;
+        uow.project_for(peek.project_id, Action::EditProject)
+            .await
+            .map_err(|e| hide(e, "milestone", id))?;
+        let mut milestone: Milestone = uow.load_for_update(id).await?;
+        check_version(&milestone, version)?;
+        let today = uow.now.date_naive();
+        let from = milestone.status;
+        match action {
+            MilestoneAction::Start => {
+                milestone.status = milestone_wf::transition(from, MilestoneCommand::Start, None, today)?;
+            }
+            MilestoneAction::Progress(value) => {
+                let progress = Percent::new(value).map_err(|e| ValidationErrors::from(e.at("progress")))?;
+                if from.is_terminal() {
+                    return Err(Error::InvalidTransition {
+                        entity: "milestone",
+                        from: from.as_str(),
+                        command: "progress",
+                    });
+                }
+                if progress.get() > 0 && matches!(from, MilestoneStatus::Pending | MilestoneStatus::Delayed) {
+                    milestone.status = milestone_wf::transition(from, MilestoneCommand::Start, None, today)?;
+                }
+                if progress.get() == 100 {
+                    milestone.status =
+                        milestone_wf::transition(milestone.status, MilestoneCommand::Complete, None, today)?;
+                }
+                milestone.progress = progress;
+            }
+            MilestoneAction::Complete => {
+                milestone.status = milestone_wf::transition(from, MilestoneCommand::Complete, None, today)?;
+            }
+            MilestoneAction::Delay { target_date, reason } => {
+                let reason = optional_text("reason", reason.as_deref(), 2000).map_err(ValidationErrors::from)?;
+                milestone.status = milestone_wf::transition(from, MilestoneCommand::Delay, Some(target_date), today)?;
+                milestone.target_date = target_date;
+                milestone.delay_reason = reason;
+            }
+            MilestoneAction::Cancel => {
+                milestone.status = milestone_wf::transition(from, MilestoneCommand::Cancel, None, today)?;
+            }
+        }
+        if milestone.status == MilestoneStatus::Completed && from != MilestoneStatus::Completed {
+            milestone.completed_on = Some(today);
+            milestone.progress = Percent::new(100).expect("100 is a percent");
+        }
+        let milestone = uow.update(milestone).await?;
+        let project = uow.refresh_progress(milestone.project_id).await?;
+        uow.audit_transition(
+            "milestone.update_status",
+            "milestone",
+            milestone.id,
+            None,
+            from.as_str(),
+            milestone.status.as_str(),
+        )
+        .await?;
+        if milestone.status == MilestoneStatus::Completed && from != MilestoneStatus::Completed {
+            uow.notify_id(
+                project.owner_id,
+                Notice::new(
+                    "milestone_achieved",
+                    format!("Milestone reached: {}", milestone.title),
+                    format!(
+                        "{} reached the milestone {}. Progress is now {}%.",
+                        project.name,
+                        milestone.title,
+                        project.progress.get()
+                    ),
+                    json!({ "milestone_id": milestone.id, "project_id": project.id }),
+                ),
+            )
+            .await?;
+        }
+        uow.commit().await?;
+        Ok(milestone)
+    }
+}
+
+fn hide(error: Error, entity: &'static str, id: MilestoneId) -> Error {
+    match error {
+        Error::NotFound { .. } => Error::not_found(entity, id),
+        other => other,
+    }
+}

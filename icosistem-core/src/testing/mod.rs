@@ -1,0 +1,1 @@
+//! The conformance suite every store runs (feature `testing`). Filled in below.
