@@ -1,0 +1,1 @@
+//! Criterion benches of Icosistem; see `benches/`.

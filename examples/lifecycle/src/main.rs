@@ -1,0 +1,2 @@
+//! Placeholder until the lifecycle story lands.
+fn main() {}

@@ -1,0 +1,1 @@
+//! Cross-crate integration tests of Icosistem; the tests live in `tests/`.
