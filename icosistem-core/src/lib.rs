@@ -7,12 +7,30 @@
 //!
 //! This crate has no database, web framework or async runtime: it defines the rules and asks for
 //! the outside world through traits (ports). Add a store crate (`icosistem-store-memory`, or
-//! `icosistem-store-postgres`) and build an [`Ecosystem`](service::Ecosystem):
+//! `icosistem-store-postgres`) and build an [`Ecosystem`](service::Ecosystem) to run the use
+//! cases; the rules themselves are plain functions you can call anywhere:
 //!
 //! ```
-//! # async fn demo() -> Result<(), icosistem_core::error::Error> {
-//! # Ok(())
-//! # }
+//! use icosistem_core::model::value::{Email, Slug};
+//! use icosistem_core::workflow::application::{transition, ApplicationCommand, ApplicationFacts, ApplicationStatus};
+//! use icosistem_core::workflow::program::ProgramStatus;
+//! use icosistem_core::Error;
+//!
+//! // Values are parsed once and valid from then on.
+//! assert_eq!(Email::parse(" Ana@Example.ORG ").unwrap().as_str(), "ana@example.org");
+//! assert_eq!(Slug::derive("Aceleradora Andina — Cohorte 2027").as_str(), "aceleradora-andina-cohorte-2027");
+//!
+//! // Transitions are pure: the last seat is refused with a typed error, never a silent no-op.
+//! let full = ApplicationFacts {
+//!     program_status: ProgramStatus::Published,
+//!     program_accepting: true,
+//!     accepted: 10,
+//!     max_participants: 10,
+//!     qualified_reviews: 2,
+//!     min_reviews: 2,
+//! };
+//! let refused = transition(ApplicationStatus::UnderReview, ApplicationCommand::Accept, &full);
+//! assert!(matches!(refused, Err(Error::ProgramFull)));
 //! ```
 //!
 //! ## Layout

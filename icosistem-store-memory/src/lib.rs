@@ -34,7 +34,7 @@ use icosistem_core::model::{
     AccountToken, Application, AuditEvent, Enrollment, Milestone, Notification, Organization, OrganizationMember,
     OutboxMessage, Profile, Program, Project, Review, User,
 };
-use icosistem_core::ports::store::{Entity, Page, PageRequest, Repo, Store, Transaction};
+use icosistem_core::ports::store::{Entity, Order, Page, PageRequest, Repo, Store, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// The in-memory store. Clones share the same data.
@@ -304,27 +304,24 @@ where
         page: PageRequest,
     ) -> impl Future<Output = Result<Page<E>, StoreError>> + Send {
         let table = HasTable::<E>::table(self.state());
-        let upper = page.after.map(E::Id::from);
         let take = (page.limit as usize).saturating_add(1);
-        let rows: Vec<E> = match upper {
-            Some(after) => table
-                .rows
-                .range(..after)
-                .rev()
-                .map(|(_, row)| row)
-                .filter(|row| row.matches(filter))
-                .take(take)
-                .cloned()
-                .collect(),
-            None => table
-                .rows
-                .values()
-                .rev()
-                .filter(|row| row.matches(filter))
-                .take(take)
-                .cloned()
-                .collect(),
+        let after = page.after.map(E::Id::from);
+        let candidates: Box<dyn Iterator<Item = &E>> = match (page.order, after) {
+            (Order::NewestFirst, Some(after)) => Box::new(table.rows.range(..after).rev().map(|(_, row)| row)),
+            (Order::NewestFirst, None) => Box::new(table.rows.values().rev()),
+            (Order::OldestFirst, Some(after)) => Box::new(
+                table
+                    .rows
+                    .range((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
+                    .map(|(_, row)| row),
+            ),
+            (Order::OldestFirst, None) => Box::new(table.rows.values()),
         };
+        let rows: Vec<E> = candidates
+            .filter(|row| row.matches(filter))
+            .take(take)
+            .cloned()
+            .collect();
         let page = Page::from_overfetch(rows, page.limit, |row| row.id().into());
         async move { Ok(page) }
     }

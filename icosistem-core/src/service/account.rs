@@ -255,6 +255,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         };
         let now = self.clock.now();
         if found.is_locked(now) {
+            self.audit_refused_login(ctx, found.id, "locked").await?;
             return Err(Error::AccountLocked {
                 until: found.locked_until.unwrap_or(now),
             });
@@ -267,9 +268,18 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let mut uow = self.uow(ctx).await?;
         let mut user = uow.load_for_update(found.id).await?;
         if user.is_locked(uow.now) {
-            return Err(Error::AccountLocked {
-                until: user.locked_until.unwrap_or(uow.now),
-            });
+            uow.audit(
+                "auth.login_refused",
+                "user",
+                user.id,
+                None,
+                None,
+                Some(json!({ "reason": "locked" })),
+            )
+            .await?;
+            let until = user.locked_until.unwrap_or(uow.now);
+            uow.commit().await?;
+            return Err(Error::AccountLocked { until });
         }
         if !password_ok || user.password_hash != found.password_hash {
             user.failed_logins += 1;
@@ -311,12 +321,28 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
                 None => Error::InvalidCredentials,
             });
         }
-        match user.status {
-            UserStatus::Suspended | UserStatus::Inactive => return Err(Error::AccountInactive),
+        let refusal = match user.status {
+            UserStatus::Suspended | UserStatus::Inactive => Some(("inactive", Error::AccountInactive)),
             UserStatus::PendingVerification if self.limits.require_verified_email => {
-                return Err(Error::EmailNotVerified);
+                Some(("email_not_verified", Error::EmailNotVerified))
             }
-            _ => {}
+            _ => None,
+        };
+        if let Some((reason, error)) = refusal {
+            // The password was right: the counter of failures starts over, the refusal is audited.
+            user.failed_logins = 0;
+            let user = uow.update(user).await?;
+            uow.audit(
+                "auth.login_refused",
+                "user",
+                user.id,
+                None,
+                None,
+                Some(json!({ "reason": reason })),
+            )
+            .await?;
+            uow.commit().await?;
+            return Err(error);
         }
         user.failed_logins = 0;
         user.locked_until = None;
@@ -683,6 +709,21 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         uow.audit("user.unlock", "user", user.id, None, None, None).await?;
         uow.commit().await?;
         Ok(user)
+    }
+
+    /// Audits a login refused before any password check (its own small unit of work).
+    async fn audit_refused_login(&self, ctx: &Context, user: UserId, reason: &str) -> Result<()> {
+        let mut uow = self.uow(ctx).await?;
+        uow.audit(
+            "auth.login_refused",
+            "user",
+            user,
+            None,
+            None,
+            Some(json!({ "reason": reason })),
+        )
+        .await?;
+        uow.commit().await
     }
 
     async fn hash_password(&self, password: &SecretString) -> Result<String> {

@@ -182,10 +182,12 @@ impl<T: Transaction> Uow<T> {
             None => false,
         };
         let owner = me == Some(app.applicant_id);
+        // A draft is the applicant's alone: the program sees an application once submitted.
+        let submitted = app.status != ApplicationStatus::Draft;
         let facts = Facts {
             owner,
-            org_role,
-            assigned_reviewer,
+            org_role: org_role.filter(|_| submitted),
+            assigned_reviewer: assigned_reviewer && submitted,
             ..Facts::none()
         };
         let blind = program.blind_review && !owner && !self.ctx.actor.is_admin();
@@ -193,10 +195,15 @@ impl<T: Transaction> Uow<T> {
     }
 
     async fn view(&mut self, app: &Application, blind: bool) -> Result<ApplicationView> {
-        let project: Project = self
-            .get(app.project_id)
+        // Applications outlive their project's soft deletion: look it up among deleted rows too.
+        let project = self
+            .first(&crate::ports::store::ProjectFilter {
+                id: Some(app.project_id),
+                include_deleted: true,
+                ..Default::default()
+            })
             .await?
-            .map_or_else(|| self_deleted_project(app), Ok)?;
+            .ok_or_else(|| Error::not_found("project", app.project_id))?;
         let applicant = if blind {
             None
         } else {
@@ -237,11 +244,6 @@ impl<T: Transaction> Uow<T> {
         }
         Ok(())
     }
-}
-
-/// A soft-deleted project still shows with its application (applications outlive deletions).
-fn self_deleted_project(app: &Application) -> Result<Project> {
-    Err(Error::not_found("project", app.project_id))
 }
 
 fn facts_for(program: &Program, qualified: u32) -> ApplicationFacts {
@@ -833,7 +835,9 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             }
             None => false,
         };
-        if !staff_view {
+        if staff_view {
+            filter.exclude_drafts = true;
+        } else {
             filter.applicant_id = Some(ctx.user_id("application.list")?);
         }
         let page = uow.list(&filter, page).await?;

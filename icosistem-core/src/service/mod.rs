@@ -66,8 +66,6 @@ pub struct Limits {
     pub outbox_retry_base: Duration,
     /// Largest `max_participants` of a program (default 1000).
     pub max_program_participants: u32,
-    /// Application reviews are overdue after this long under review (default 14 days).
-    pub review_overdue_after: Duration,
 }
 
 impl Default for Limits {
@@ -83,7 +81,6 @@ impl Default for Limits {
             outbox_max_attempts: 5,
             outbox_retry_base: Duration::minutes(1),
             max_program_participants: 1000,
-            review_overdue_after: Duration::days(14),
         }
     }
 }

@@ -379,7 +379,10 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             event,
             ProgramEvent::Started | ProgramEvent::Completed | ProgramEvent::Cancelled
         ) {
-            for e in recipients {
+            for e in recipients
+                .into_iter()
+                .filter(|e| e.status != EnrollmentStatus::DroppedOut)
+            {
                 uow.notify_id(
                     e.entrepreneur_id,
                     Notice::new(

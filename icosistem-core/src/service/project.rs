@@ -478,6 +478,22 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
                 command: "delete",
             });
         }
+        // A project in selection or in a cohort is withdrawn first, so programs never lose a
+        // participant silently.
+        let in_selection = uow
+            .all(&ApplicationFilter {
+                project_id: Some(id),
+                ..Default::default()
+            })
+            .await?
+            .iter()
+            .any(|a| !a.status.is_terminal());
+        if in_selection {
+            return Err(Error::invalid(
+                "project_id",
+                "the project has open applications; withdraw them before deleting it",
+            ));
+        }
         project.deletion.deleted_at = Some(uow.now);
         project.deletion.deleted_by = ctx.actor.user_id();
         uow.update(project).await?;

@@ -221,6 +221,8 @@ impl Entity for Program {
 /// Filter of projects.
 #[derive(Debug, Clone, Default)]
 pub struct ProjectFilter {
+    /// This one project (with `include_deleted`, how a deleted project is still found).
+    pub id: Option<ProjectId>,
     /// Owned by.
     pub owner_id: Option<UserId>,
     /// Stage.
@@ -247,6 +249,7 @@ impl Entity for Project {
     }
     fn matches(&self, f: &ProjectFilter) -> bool {
         (f.include_deleted || !self.is_deleted())
+            && eq(&f.id, &self.id)
             && eq(&f.owner_id, &self.owner_id)
             && eq(&f.stage, &self.stage)
             && eq(&f.status, &self.status)
@@ -291,6 +294,8 @@ pub struct ApplicationFilter {
     pub applicant_id: Option<UserId>,
     /// Status.
     pub status: Option<ApplicationStatus>,
+    /// Leave out drafts (program staff see only what was submitted).
+    pub exclude_drafts: bool,
 }
 
 impl Entity for Application {
@@ -308,6 +313,7 @@ impl Entity for Application {
             && eq(&f.project_id, &self.project_id)
             && eq(&f.applicant_id, &self.applicant_id)
             && eq(&f.status, &self.status)
+            && !(f.exclude_drafts && self.status == ApplicationStatus::Draft)
     }
 }
 

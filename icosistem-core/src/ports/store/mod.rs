@@ -21,9 +21,10 @@
 //!   Soft delete is an update that sets `deletion.deleted_at`; the row then releases its unique
 //!   keys and disappears from `get` and from `list` unless the filter asks for deleted rows.
 //! - `list` answers rows matching the filter ([`Entity::matches`] is the reference semantics)
-//!   newest first, i.e. by id descending (ids are UUID v7), strictly after the cursor, at most
-//!   `limit` of them, with `next_cursor` set when more may follow. Rows inserted while a client
-//!   pages are newer than its cursor, so pages never skip or repeat a row.
+//!   in the page's [`Order`] — newest first (id descending; ids are UUID v7) unless asked for
+//!   oldest first — strictly after the cursor, at most `limit` of them, with `next_cursor` set
+//!   when more may follow. Rows inserted while a client pages newest first are newer than its
+//!   cursor, so pages never skip or repeat a row.
 //! - `count` answers how many rows `list` would yield without a limit.
 
 use std::fmt::Debug;
@@ -75,13 +76,25 @@ pub trait ListFilter: Clone + Send + Sync + 'static {
     type Entity: Entity<Filter = Self>;
 }
 
-/// Which page of a list: at most `limit` rows strictly after `after` (by id, descending).
+/// Which page of a list: at most `limit` rows strictly after `after` in `order`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {
     /// Rows at most.
     pub limit: u32,
     /// The id of the last row of the previous page.
     pub after: Option<Uuid>,
+    /// Newest first (the API's order) or oldest first (queues such as the outbox).
+    pub order: Order,
+}
+
+/// The order of a list, by id (ids are UUID v7, so by creation).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Order {
+    /// Descending ids: newest first. The default and the API's order.
+    #[default]
+    NewestFirst,
+    /// Ascending ids: oldest first.
+    OldestFirst,
 }
 
 impl PageRequest {
@@ -92,7 +105,19 @@ impl PageRequest {
 
     /// The first page of `limit` rows.
     pub fn first(limit: u32) -> Self {
-        Self { limit, after: None }
+        Self {
+            limit,
+            after: None,
+            order: Order::NewestFirst,
+        }
+    }
+
+    /// The same page, oldest first.
+    pub fn oldest_first(self) -> Self {
+        Self {
+            order: Order::OldestFirst,
+            ..self
+        }
     }
 
     /// Every row (for internal queries with a natural bound, like one application's reviews).
@@ -100,6 +125,7 @@ impl PageRequest {
         Self {
             limit: u32::MAX,
             after: None,
+            order: Order::NewestFirst,
         }
     }
 
@@ -115,7 +141,11 @@ impl PageRequest {
             Some(c) => errors.check(decode_cursor(c)),
         };
         errors.into_result()?;
-        Ok(Self { limit, after })
+        Ok(Self {
+            limit,
+            after,
+            order: Order::NewestFirst,
+        })
     }
 }
 
