@@ -31,8 +31,9 @@ use std::sync::Arc;
 
 use icosistem_core::StoreError;
 use icosistem_core::model::{
-    AccountToken, Application, AuditEvent, Enrollment, Milestone, Notification, Organization, OrganizationMember,
-    OutboxMessage, Profile, Program, Project, Review, User,
+    AccountToken, Application, AuditEvent, Availability, Enrollment, JobMark, Meeting, MeetingParticipant, Mentorship,
+    Milestone, Notification, Organization, OrganizationMember, OutboxMessage, Profile, Program, Project, Review,
+    Session, Task, TaskDependency, User,
 };
 use icosistem_core::ports::store::{Entity, Order, Page, PageRequest, Repo, Store, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
@@ -204,6 +205,14 @@ state! {
     notifications: Notification,
     outbox: OutboxMessage,
     audit: AuditEvent,
+    mentorships: Mentorship,
+    availabilities: Availability,
+    sessions: Session,
+    meetings: Meeting,
+    participants: MeetingParticipant,
+    tasks: Task,
+    dependencies: TaskDependency,
+    job_marks: JobMark,
 }
 
 impl MemoryTx {

@@ -183,6 +183,19 @@ pub struct AllyProfile {
     pub available: bool,
     /// Preferred session length in minutes, 15–240 (default 60).
     pub session_duration_minutes: u16,
+    /// Sum of the session ratings received (1–5 each).
+    #[serde(default)]
+    pub ratings_total: u32,
+    /// Number of session ratings received.
+    #[serde(default)]
+    pub ratings_count: u32,
+}
+
+impl AllyProfile {
+    /// The average session rating × 100 (e.g. 450 for 4.5), once rated.
+    pub fn average_rating_centi(&self) -> Option<u32> {
+        (self.ratings_total * 100).checked_div(self.ratings_count)
+    }
 }
 
 impl Default for AllyProfile {
@@ -194,6 +207,8 @@ impl Default for AllyProfile {
             max_mentees: 10,
             available: true,
             session_duration_minutes: 60,
+            ratings_total: 0,
+            ratings_count: 0,
         }
     }
 }

@@ -89,4 +89,20 @@ entity_ids! {
     AuditEventId => "audit_event";
     /// A single-use account token (email verification, password reset).
     AccountTokenId => "account_token";
+    /// A mentorship relationship between an ally and an entrepreneur.
+    MentorshipId => "mentorship";
+    /// An ally's weekly availability.
+    AvailabilityId => "availability";
+    /// A mentorship session.
+    SessionId => "session";
+    /// A meeting.
+    MeetingId => "meeting";
+    /// A participant of a meeting.
+    ParticipantId => "meeting_participant";
+    /// A task.
+    TaskId => "task";
+    /// A dependency between two tasks.
+    DependencyId => "task_dependency";
+    /// The record that a time-driven job did something once (its idempotency key).
+    JobMarkId => "job_mark";
 }

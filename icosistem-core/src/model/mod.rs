@@ -11,6 +11,7 @@ pub mod value;
 mod audit;
 mod enums;
 mod identity;
+mod mentoring;
 mod notification;
 mod organization;
 mod program;
@@ -23,6 +24,9 @@ pub use identity::{
     Profile, ProfileData, User,
 };
 pub use ids::*;
+pub use mentoring::{
+    Availability, Feedback, JobMark, Meeting, MeetingParticipant, Mentorship, Session, Task, TaskDependency,
+};
 pub use notification::{Notification, NotificationStatus, OutboxChannel, OutboxMessage, OutboxStatus};
 pub use organization::{MemberRole, Organization, OrganizationMember};
 pub use program::{Application, Enrollment, Program, Review};
@@ -31,9 +35,13 @@ pub use project::{Milestone, Project};
 pub use crate::workflow::account::UserStatus;
 pub use crate::workflow::application::ApplicationStatus;
 pub use crate::workflow::enrollment::EnrollmentStatus;
+pub use crate::workflow::meeting::{MeetingStatus, ParticipantResponse};
+pub use crate::workflow::mentorship::MentorshipStatus;
 pub use crate::workflow::milestone::MilestoneStatus;
 pub use crate::workflow::program::ProgramStatus;
 pub use crate::workflow::project::{ProjectStage, ProjectStatus};
+pub use crate::workflow::session::SessionStatus;
+pub use crate::workflow::task::TaskStatus;
 
 use chrono::{DateTime, Utc};
 

@@ -2,8 +2,12 @@
 //!
 //! - [`common`]: reusable rules (the deployment guide's `validate_future_date` and
 //!   `validate_positive_number`, ranges, lengths, date order, the password policy);
+//! - [`availability`]: weekly slots in the ally's time zone and the free slots they offer;
+//! - [`matching`]: the entrepreneur–ally match score and its reasons;
 //! - [`program`]: a program's shape (window, dates, sizes) and the eligibility of an
 //!   application.
 
+pub mod availability;
 pub mod common;
+pub mod matching;
 pub mod program;

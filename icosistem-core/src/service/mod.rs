@@ -11,14 +11,24 @@
 //! - `program`: programs and their lifecycle, enrollments;
 //! - `project`: projects, stages, milestones;
 //! - `application`: applications, reviewer assignment, reviews, decisions, the waitlist;
-//! - `inbox`: in-app notifications, the audit log, outbox delivery.
+//! - `inbox`: in-app notifications, the audit log, outbox delivery;
+//! - `mentoring`: mentorships, ally directory and suggestions, availability and free slots;
+//! - `sessions`: booking and running mentorship sessions, feedback;
+//! - `meetings`: meetings and their participants;
+//! - `tasks`: tasks, subtasks and dependencies;
+//! - `jobs`: the time-driven rules (reminders, sweeps, cleanups), each idempotent.
 
 mod account;
 mod application;
 mod inbox;
+mod jobs;
+mod meetings;
+mod mentoring;
 mod organization;
 mod program;
 mod project;
+mod sessions;
+mod tasks;
 
 pub use account::{AdminCreateUser, AdminUpdateUser, LoginOutcome, Register, UpdateMe};
 pub use application::{ApplicantSummary, ApplicationView, Decision, ProjectSummary, SubmitReview};
@@ -66,6 +76,53 @@ pub struct Limits {
     pub outbox_retry_base: Duration,
     /// Largest `max_participants` of a program (default 1000).
     pub max_program_participants: u32,
+    /// Planned mentorship length when the request names none, in months (default 6; 1–24).
+    pub mentorship_default_months: u8,
+    /// How far ahead a session must be booked (default 24 h).
+    pub booking_notice: Duration,
+    /// Shortest session in minutes (default 15).
+    pub session_min_minutes: u16,
+    /// Longest session in minutes (default 240).
+    pub session_max_minutes: u16,
+    /// Default session length in minutes (default 60).
+    pub session_default_minutes: u16,
+    /// Sessions an ally holds at most per day, in the ally's time zone (default 4).
+    pub max_sessions_per_day: u32,
+    /// Free time kept around every booking (default 15 min).
+    pub booking_buffer: Duration,
+    /// Grid of the starts `free_slots` offers (default 30 min).
+    pub slot_step: Duration,
+    /// Longest window `free_slots` answers for (default 31 days).
+    pub free_slots_max_range: Duration,
+    /// Weekly availability slots per ally at most (default 50).
+    pub max_availability_slots: usize,
+    /// Cancelling closer than this to the start is a late cancellation (default 24 h).
+    pub late_cancellation_window: Duration,
+    /// A session neither completed nor cancelled this long after its start is a no-show
+    /// (default 24 h).
+    pub no_show_after: Duration,
+    /// Session reminders go out this long before the start (default 24 h and 1 h).
+    pub session_reminders: Vec<Duration>,
+    /// The feedback reminder goes out this long after completion (default 24 h).
+    pub feedback_reminder_after: Duration,
+    /// A meeting starts at least this long after it is scheduled (default 5 min).
+    pub meeting_min_lead: Duration,
+    /// Longest meeting (default 8 h).
+    pub meeting_max_duration: Duration,
+    /// Participants of a meeting at most (default 100).
+    pub meeting_max_participants: usize,
+    /// An application under review this long is overdue (default 14 days).
+    pub review_overdue_after: Duration,
+    /// Applicants with drafts are warned this long before the deadline (default 48 h).
+    pub application_deadline_notice: Duration,
+    /// Accounts left unverified this long are deactivated (default 30 days).
+    pub unverified_account_max_age: Duration,
+    /// Read notifications older than this are archived (default 90 days).
+    pub archive_read_notifications_after: Duration,
+    /// Ally suggestions returned at most (default 5).
+    pub suggestions_limit: usize,
+    /// Smallest match score worth suggesting, exclusive (default 0.3).
+    pub suggestion_min_score: f64,
 }
 
 impl Default for Limits {
@@ -81,6 +138,29 @@ impl Default for Limits {
             outbox_max_attempts: 5,
             outbox_retry_base: Duration::minutes(1),
             max_program_participants: 1000,
+            mentorship_default_months: 6,
+            booking_notice: Duration::hours(24),
+            session_min_minutes: 15,
+            session_max_minutes: 240,
+            session_default_minutes: 60,
+            max_sessions_per_day: 4,
+            booking_buffer: Duration::minutes(15),
+            slot_step: Duration::minutes(30),
+            free_slots_max_range: Duration::days(31),
+            max_availability_slots: 50,
+            late_cancellation_window: Duration::hours(24),
+            no_show_after: Duration::hours(24),
+            session_reminders: vec![Duration::hours(24), Duration::hours(1)],
+            feedback_reminder_after: Duration::hours(24),
+            meeting_min_lead: Duration::minutes(5),
+            meeting_max_duration: Duration::hours(8),
+            meeting_max_participants: 100,
+            review_overdue_after: Duration::days(14),
+            application_deadline_notice: Duration::hours(48),
+            unverified_account_max_age: Duration::days(30),
+            archive_read_notifications_after: Duration::days(90),
+            suggestions_limit: 5,
+            suggestion_min_score: 0.3,
         }
     }
 }
@@ -440,6 +520,37 @@ impl<T: Transaction> Uow<T> {
             meta: self.meta(),
         };
         self.insert(&message).await
+    }
+
+    /// Locks the calendars of `users` (their user rows) for the rest of the unit of work, in id
+    /// order so two bookings locking the same pair can never deadlock. Every command that adds
+    /// or moves a session or meeting of a person takes this lock first, so overlap and per-day
+    /// checks made after it see every concurrent booking.
+    pub(crate) async fn lock_calendars(&mut self, users: &[UserId]) -> Result<Vec<User>> {
+        let mut ids = users.to_vec();
+        ids.sort();
+        ids.dedup();
+        let mut locked = Vec::with_capacity(ids.len());
+        for id in ids {
+            locked.push(self.load_for_update(id).await?);
+        }
+        Ok(locked)
+    }
+
+    /// Records that a job did `key` once. Returns `false` when it was already recorded, so the
+    /// caller skips the work: running a job twice at the same `now` notifies nobody twice.
+    pub(crate) async fn mark_once(&mut self, key: String) -> Result<bool> {
+        use crate::ports::store::JobMarkFilter;
+        if self.count(&JobMarkFilter { key: Some(key.clone()) }).await? > 0 {
+            return Ok(false);
+        }
+        let mark = crate::model::JobMark {
+            id: self.new_id(),
+            key,
+            at: self.now,
+        };
+        self.insert(&mark).await?;
+        Ok(true)
     }
 
     pub(crate) async fn commit(self) -> Result<()> {

@@ -9,9 +9,13 @@
 pub mod account;
 pub mod application;
 pub mod enrollment;
+pub mod meeting;
+pub mod mentorship;
 pub mod milestone;
 pub mod program;
 pub mod project;
+pub mod session;
+pub mod task;
 
 use crate::error::Error;
 

@@ -453,6 +453,216 @@ impl Entity for AuditEvent {
     }
 }
 
+/// Filter of mentorships.
+#[derive(Debug, Clone, Default)]
+pub struct MentorshipFilter {
+    /// Of this ally.
+    pub ally_id: Option<UserId>,
+    /// Of this entrepreneur.
+    pub entrepreneur_id: Option<UserId>,
+    /// Where this user is the ally or the entrepreneur.
+    pub participant_id: Option<UserId>,
+    /// Status.
+    pub status: Option<MentorshipStatus>,
+    /// Only requested/active/paused ones.
+    pub open_only: bool,
+}
+
+impl Entity for Mentorship {
+    entity_basics!(MentorshipId, MentorshipId::KIND, MentorshipFilter, |s| s.id, |m| m.meta);
+    fn unique_keys(&self) -> Vec<(&'static str, String)> {
+        if self.status.is_open() {
+            vec![("ally_entrepreneur", pair(self.ally_id, self.entrepreneur_id))]
+        } else {
+            Vec::new()
+        }
+    }
+    fn matches(&self, f: &MentorshipFilter) -> bool {
+        eq(&f.ally_id, &self.ally_id)
+            && eq(&f.entrepreneur_id, &self.entrepreneur_id)
+            && f.participant_id.is_none_or(|u| self.ally_id == u || self.entrepreneur_id == u)
+            && eq(&f.status, &self.status)
+            && (!f.open_only || self.status.is_open())
+    }
+}
+
+/// Filter of availabilities.
+#[derive(Debug, Clone, Default)]
+pub struct AvailabilityFilter {
+    /// Of this ally.
+    pub ally_id: Option<UserId>,
+}
+
+impl Entity for Availability {
+    entity_basics!(AvailabilityId, AvailabilityId::KIND, AvailabilityFilter, |s| s.id, |m| m.meta);
+    fn unique_keys(&self) -> Vec<(&'static str, String)> {
+        vec![("ally", self.ally_id.to_string())]
+    }
+    fn matches(&self, f: &AvailabilityFilter) -> bool {
+        eq(&f.ally_id, &self.ally_id)
+    }
+}
+
+/// Filter of sessions. The time window selects sessions overlapping `[overlapping_from,
+/// overlapping_to)`.
+#[derive(Debug, Clone, Default)]
+pub struct SessionFilter {
+    /// Of this mentorship.
+    pub mentorship_id: Option<MentorshipId>,
+    /// Of this ally.
+    pub ally_id: Option<UserId>,
+    /// Where this user is the ally or the entrepreneur.
+    pub participant_id: Option<UserId>,
+    /// Status.
+    pub status: Option<SessionStatus>,
+    /// Only sessions that occupy the calendar (not cancelled).
+    pub occupying_only: bool,
+    /// Ending after this instant.
+    pub overlapping_from: Option<DateTime<Utc>>,
+    /// Starting before this instant.
+    pub overlapping_to: Option<DateTime<Utc>>,
+}
+
+impl Entity for Session {
+    entity_basics!(SessionId, SessionId::KIND, SessionFilter, |s| s.id, |m| m.meta);
+    fn matches(&self, f: &SessionFilter) -> bool {
+        eq(&f.mentorship_id, &self.mentorship_id)
+            && eq(&f.ally_id, &self.ally_id)
+            && f.participant_id.is_none_or(|u| self.involves(u))
+            && eq(&f.status, &self.status)
+            && (!f.occupying_only || self.status.occupies_calendar())
+            && f.overlapping_from.is_none_or(|t| self.ends_at > t)
+            && f.overlapping_to.is_none_or(|t| self.starts_at < t)
+    }
+}
+
+/// Filter of meetings. The time window selects meetings overlapping `[overlapping_from,
+/// overlapping_to)`.
+#[derive(Debug, Clone, Default)]
+pub struct MeetingFilter {
+    /// Called by.
+    pub organizer_id: Option<UserId>,
+    /// With this user among the organizer and participants.
+    pub attendee_id: Option<UserId>,
+    /// Status.
+    pub status: Option<MeetingStatus>,
+    /// Only meetings that occupy the calendar (not cancelled).
+    pub occupying_only: bool,
+    /// Ending after this instant.
+    pub overlapping_from: Option<DateTime<Utc>>,
+    /// Starting before this instant.
+    pub overlapping_to: Option<DateTime<Utc>>,
+}
+
+impl Entity for Meeting {
+    entity_basics!(MeetingId, MeetingId::KIND, MeetingFilter, |s| s.id, |m| m.meta);
+    fn matches(&self, f: &MeetingFilter) -> bool {
+        eq(&f.organizer_id, &self.organizer_id)
+            && f.attendee_id.is_none_or(|u| self.attendee_ids.contains(&u))
+            && eq(&f.status, &self.status)
+            && (!f.occupying_only || self.status != MeetingStatus::Cancelled)
+            && f.overlapping_from.is_none_or(|t| self.ends_at > t)
+            && f.overlapping_to.is_none_or(|t| self.starts_at < t)
+    }
+}
+
+/// Filter of meeting participants.
+#[derive(Debug, Clone, Default)]
+pub struct ParticipantFilter {
+    /// Of this meeting.
+    pub meeting_id: Option<MeetingId>,
+    /// This user's invitations.
+    pub user_id: Option<UserId>,
+}
+
+impl Entity for MeetingParticipant {
+    entity_basics!(ParticipantId, ParticipantId::KIND, ParticipantFilter, |s| s.id, |m| m.meta);
+    fn unique_keys(&self) -> Vec<(&'static str, String)> {
+        vec![("meeting_user", pair(self.meeting_id, self.user_id))]
+    }
+    fn matches(&self, f: &ParticipantFilter) -> bool {
+        eq(&f.meeting_id, &self.meeting_id) && eq(&f.user_id, &self.user_id)
+    }
+}
+
+/// Filter of tasks.
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    /// Created by.
+    pub owner_id: Option<UserId>,
+    /// Assigned to.
+    pub assignee_id: Option<UserId>,
+    /// Where this user is the owner or the assignee.
+    pub involving: Option<UserId>,
+    /// Of this project.
+    pub project_id: Option<ProjectId>,
+    /// Subtasks of this task.
+    pub parent_id: Option<TaskId>,
+    /// Status.
+    pub status: Option<TaskStatus>,
+}
+
+impl Entity for Task {
+    entity_basics!(TaskId, TaskId::KIND, TaskFilter, |s| s.id, |m| m.meta);
+    fn matches(&self, f: &TaskFilter) -> bool {
+        eq(&f.owner_id, &self.owner_id)
+            && eq(&f.assignee_id, &self.assignee_id)
+            && f.involving.is_none_or(|u| self.owner_id == u || self.assignee_id == u)
+            && f.project_id.is_none_or(|p| self.project_id == Some(p))
+            && f.parent_id.is_none_or(|p| self.parent_id == Some(p))
+            && eq(&f.status, &self.status)
+    }
+}
+
+/// Filter of task dependencies.
+#[derive(Debug, Clone, Default)]
+pub struct DependencyFilter {
+    /// Of this dependent task.
+    pub task_id: Option<TaskId>,
+    /// Waiting for this task.
+    pub depends_on: Option<TaskId>,
+    /// Among the tasks of this owner.
+    pub owner_id: Option<UserId>,
+}
+
+impl Entity for TaskDependency {
+    entity_basics!(DependencyId, DependencyId::KIND, DependencyFilter, |s| s.id, |m| m.meta);
+    fn unique_keys(&self) -> Vec<(&'static str, String)> {
+        vec![("task_depends_on", pair(self.task_id, self.depends_on))]
+    }
+    fn matches(&self, f: &DependencyFilter) -> bool {
+        eq(&f.task_id, &self.task_id) && eq(&f.depends_on, &self.depends_on) && eq(&f.owner_id, &self.owner_id)
+    }
+}
+
+/// Filter of job marks.
+#[derive(Debug, Clone, Default)]
+pub struct JobMarkFilter {
+    /// Exact key.
+    pub key: Option<String>,
+}
+
+impl Entity for JobMark {
+    type Id = JobMarkId;
+    type Filter = JobMarkFilter;
+    const KIND: &'static str = JobMarkId::KIND;
+    fn id(&self) -> JobMarkId {
+        self.id
+    }
+    /// Job marks are append-only: their version is always 1.
+    fn version(&self) -> u64 {
+        1
+    }
+    fn set_version(&mut self, _version: u64) {}
+    fn touch(&mut self, _now: DateTime<Utc>, _by: Option<UserId>) {}
+    fn unique_keys(&self) -> Vec<(&'static str, String)> {
+        vec![("key", self.key.clone())]
+    }
+    fn matches(&self, f: &JobMarkFilter) -> bool {
+        eq(&f.key, &self.key)
+    }
+}
+
 macro_rules! link_types {
     ($($entity:ty, $id:ty, $filter:ty;)+) => {$(
         impl EntityId for $id {
@@ -478,6 +688,14 @@ link_types! {
     Notification, NotificationId, NotificationFilter;
     OutboxMessage, OutboxId, OutboxFilter;
     AuditEvent, AuditEventId, AuditFilter;
+    Mentorship, MentorshipId, MentorshipFilter;
+    Availability, AvailabilityId, AvailabilityFilter;
+    Session, SessionId, SessionFilter;
+    Meeting, MeetingId, MeetingFilter;
+    MeetingParticipant, ParticipantId, ParticipantFilter;
+    Task, TaskId, TaskFilter;
+    TaskDependency, DependencyId, DependencyFilter;
+    JobMark, JobMarkId, JobMarkFilter;
 }
 
 // Profiles are keyed by the user's id, which already names `User`: they are loaded through

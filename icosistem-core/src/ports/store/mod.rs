@@ -214,8 +214,9 @@ pub trait Repo<E: Entity>: Send {
 }
 
 use crate::model::{
-    AccountToken, Application, AuditEvent, Enrollment, Milestone, Notification, Organization, OrganizationMember,
-    OutboxMessage, Profile, Program, Project, Review, User,
+    AccountToken, Application, AuditEvent, Availability, Enrollment, JobMark, Meeting, MeetingParticipant, Mentorship,
+    Milestone, Notification, Organization, OrganizationMember, OutboxMessage, Profile, Program, Project, Review,
+    Session, Task, TaskDependency, User,
 };
 
 /// A unit of work: a repository for every entity, committed at once or not at all.
@@ -235,6 +236,14 @@ pub trait Transaction:
     + Repo<Notification>
     + Repo<OutboxMessage>
     + Repo<AuditEvent>
+    + Repo<Mentorship>
+    + Repo<Availability>
+    + Repo<Session>
+    + Repo<Meeting>
+    + Repo<MeetingParticipant>
+    + Repo<Task>
+    + Repo<TaskDependency>
+    + Repo<JobMark>
 {
     /// Makes every write of this unit of work visible, atomically.
     fn commit(self) -> impl Future<Output = Result<(), StoreError>> + Send;

@@ -1,0 +1,1 @@
+//! Time-driven jobs (DOMAIN.md §4.9).

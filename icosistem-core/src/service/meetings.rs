@@ -1,0 +1,1 @@
+//! Meetings and participants (DOMAIN.md §4.8).

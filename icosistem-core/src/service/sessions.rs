@@ -1,0 +1,1 @@
+//! Mentorship sessions (DOMAIN.md §4.6).

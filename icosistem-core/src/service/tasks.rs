@@ -1,0 +1,1 @@
+//! Tasks and dependencies (DOMAIN.md §4.8).
