@@ -12,12 +12,13 @@ use super::{Context, Ecosystem, Notice, Uow, check_version};
 use crate::error::{Error, Result, ValidationErrors};
 use crate::model::value::{Email, Score, optional_text};
 use crate::model::{
-    Application, ApplicationId, ApplicationStatus, Enrollment, EnrollmentStatus, MemberRole, Program, ProgramId,
-    ProgramStatus, Project, ProjectId, ProjectStage, Review, UserId,
+    Application, ApplicationId, ApplicationStatus, Enrollment, EnrollmentStatus, MemberRole, MentorshipStatus, Program,
+    ProgramId, ProgramStatus, Project, ProjectId, ProjectStage, Review, UserId,
 };
 use crate::policy::{Action, Facts, authorize};
 use crate::ports::store::{
-    ApplicationFilter, EnrollmentFilter, MemberFilter, Page, PageRequest, ReviewFilter, Store, Transaction,
+    ApplicationFilter, EnrollmentFilter, MemberFilter, MentorshipFilter, Page, PageRequest, ReviewFilter, Store,
+    Transaction,
 };
 use crate::ports::{Clock, Notifier};
 use crate::rules::program::eligibility;
@@ -448,8 +449,9 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     }
 
     /// Assigns a reviewer (program staff, admins). The reviewer must be a member of the
-    /// program's organization and have no conflict of interest: owning the project is refused
-    /// (`Validation` on `reviewer_id`). The first assignment moves a submitted application to
+    /// program's organization and have no conflict of interest: owning the project, or being the
+    /// ally of an active mentorship with the applicant, is refused (`Validation` on
+    /// `reviewer_id`). The first assignment moves a submitted application to
     /// `under_review`. One assignment per (application, reviewer).
     pub async fn assign_reviewer(&self, ctx: &Context, id: ApplicationId, reviewer: UserId) -> Result<Review> {
         let mut uow = self.uow(ctx).await?;
@@ -473,6 +475,21 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let project: Project = uow.load(app.project_id).await?;
         if project.owner_id == reviewer || app.applicant_id == reviewer {
             errors.push("reviewer_id", "conflict of interest: the reviewer owns the project");
+        }
+        let mentors_applicant = uow
+            .count(&MentorshipFilter {
+                ally_id: Some(reviewer),
+                entrepreneur_id: Some(app.applicant_id),
+                status: Some(MentorshipStatus::Active),
+                ..Default::default()
+            })
+            .await?
+            > 0;
+        if mentors_applicant {
+            errors.push(
+                "reviewer_id",
+                "conflict of interest: the reviewer mentors the applicant",
+            );
         }
         errors.into_result()?;
         if !matches!(

@@ -33,9 +33,14 @@ mod tasks;
 pub use account::{AdminCreateUser, AdminUpdateUser, LoginOutcome, Register, UpdateMe};
 pub use application::{ApplicantSummary, ApplicationView, Decision, ProjectSummary, SubmitReview};
 pub use inbox::DeliveryReport;
+pub use jobs::{JOB_BATCH_SIZE, JobFailure, JobReport, JobsReport};
+pub use meetings::{MeetingAction, ScheduleMeeting};
+pub use mentoring::{AllyCard, AllyQuery, AllySuggestion, RequestMentorship};
 pub use organization::{CreateOrganization, UpdateOrganization};
 pub use program::{CreateProgram, UpdateProgram};
 pub use project::{CreateMilestone, CreateProject, MilestoneAction, UpdateMilestone, UpdateProject};
+pub use sessions::{BookSession, SessionAction};
+pub use tasks::{CreateTask, UpdateTask};
 
 use std::sync::Arc;
 

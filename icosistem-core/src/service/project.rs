@@ -146,6 +146,18 @@ impl<T: Transaction> Uow<T> {
         if owner || self.ctx.actor.is_admin() || me.is_none() {
             return Ok(facts);
         }
+        // Allies see the projects of the entrepreneurs they actively mentor (DOMAIN.md §2).
+        if self.ctx.actor.role() == Some(Role::Ally) {
+            facts.mentor_of_owner = self
+                .count(&crate::ports::store::MentorshipFilter {
+                    ally_id: me,
+                    entrepreneur_id: Some(project.owner_id),
+                    status: Some(crate::model::MentorshipStatus::Active),
+                    ..Default::default()
+                })
+                .await?
+                > 0;
+        }
         // Program staff see projects applying to their programs; reviewers the projects of the
         // applications assigned to them.
         let applications = self
