@@ -62,9 +62,15 @@ pub fn eligibility(
     if !program.accepts_applications(now) {
         errors.push("program_id", "the program is not accepting applications");
     } else if !organization.allow_applications
-        || matches!(organization.status, OrganizationStatus::Suspended | OrganizationStatus::Inactive)
+        || matches!(
+            organization.status,
+            OrganizationStatus::Suspended | OrganizationStatus::Inactive
+        )
     {
-        errors.push("program_id", "the organization running the program is not taking applications");
+        errors.push(
+            "program_id",
+            "the organization running the program is not taking applications",
+        );
     }
     if project.status.is_terminal() {
         errors.push("project_id", "a completed or cancelled project cannot apply");

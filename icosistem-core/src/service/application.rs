@@ -568,7 +568,10 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             // §2): their review takes the place of an assignment, with the same conflict rule.
             None if standing.facts.org_role.is_some_and(MemberRole::is_staff) => {
                 if app.applicant_id == me {
-                    return Err(Error::invalid("reviewer_id", "conflict of interest: the reviewer owns the project"));
+                    return Err(Error::invalid(
+                        "reviewer_id",
+                        "conflict of interest: the reviewer owns the project",
+                    ));
                 }
                 let review = Review {
                     id: uow.new_id(),

@@ -160,6 +160,11 @@ impl<T: Transaction> Uow<T> {
             }
             let program: Option<crate::model::Program> = self.get(app.program_id).await?;
             let Some(program) = program else { continue };
+            // A blind program must not reveal who applied: the project (and its owner id) stays
+            // out of sight for its staff and reviewers, who see the application's summary.
+            if program.blind_review {
+                continue;
+            }
             let Some(role) = self.org_role(program.organization_id).await? else {
                 // Neither staff nor a reviewer who is still a member: nothing this program grants.
                 continue;
