@@ -171,12 +171,17 @@ impl<T: Transaction> Uow<T> {
                 continue;
             }
             let program: Option<crate::model::Program> = self.get(app.program_id).await?;
-            if let Some(program) = program
-                && self
-                    .org_role(program.organization_id)
-                    .await?
-                    .is_some_and(crate::model::MemberRole::is_staff)
-            {
+            let Some(program) = program else { continue };
+            // A blind program must not reveal who applied: the project (and its owner id) stays
+            // out of sight for its staff and reviewers, who see the application's summary.
+            if program.blind_review {
+                continue;
+            }
+            let Some(role) = self.org_role(program.organization_id).await? else {
+                // Neither staff nor a reviewer who is still a member: nothing this program grants.
+                continue;
+            };
+            if role.is_staff() {
                 facts.applies_to_staff_org = true;
             }
             let assigned = self
@@ -188,6 +193,7 @@ impl<T: Transaction> Uow<T> {
                 .await?;
             if assigned > 0 {
                 facts.assigned_reviewer = true;
+                facts.org_role = Some(role);
             }
         }
         Ok(facts)
