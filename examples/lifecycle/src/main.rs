@@ -20,8 +20,16 @@
 //!    promoted automatically, in the same unit of work, and its founder is notified;
 //! 8. the clock reaching the start date: the program starts and enrollments become active;
 //! 9. milestones created, progressed, delayed and completed, moving the project's progress;
-//! 10. one founder's inbox and the audit trail;
-//! 11. the outbox delivered through the notifier.
+//! 10. mentoring: three mentors join; a founder gets ally suggestions with scores and reasons,
+//!     asks the best match, who accepts; his weekly availability (America/Bogota) and next
+//!     week's free slots in his local time; a session booked from a free slot (and an
+//!     overlapping one refused), confirmed, started, completed with a summary, feedback both
+//!     ways and the ally's average rating; a meeting with participants and their answers; tasks
+//!     whose subtasks roll progress up, a dependency and a refused cycle; the time-driven jobs
+//!     sending a session reminder and sweeping a missed session as a no-show — each run twice,
+//!     the second sending nothing;
+//! 11. one founder's inbox and the audit trail;
+//! 12. the outbox delivered through the notifier.
 //!
 //! Time comes from a [`ManualClock`] that the story moves by hand, starting on
 //! 2027-01-10 09:00 UTC, so every run prints the same story. Ids and tokens are random (UUID v7,
@@ -33,22 +41,27 @@ use std::collections::BTreeMap;
 use std::error::Error as StdError;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use icosistem_core::model::secret::SecretString;
 use icosistem_core::model::value::{Currency, Money};
 use icosistem_core::model::{
-    Application, ApplicationStatus, EnrollmentStatus, MemberRole, Milestone, NotificationStatus, Organization,
-    OrganizationStatus, OrganizationType, Program, ProgramFormat, ProgramId, ProgramType, Project, ProjectStage,
-    ProjectType, Role, User,
+    AllyProfile, Application, ApplicationStatus, EnrollmentStatus, EntrepreneurProfile, EntrepreneurStage, MemberRole,
+    Milestone, NotificationStatus, Organization, OrganizationStatus, OrganizationType, ParticipantResponse,
+    ProfileData, Program, ProgramFormat, ProgramId, ProgramType, Project, ProjectStage, ProjectType, Role,
+    SessionStatus, TaskId, User,
 };
 use icosistem_core::ports::store::{AuditFilter, PageRequest};
 use icosistem_core::ports::{Argon2idPasswordHasher, Clock as _, ManualClock, RecordingNotifier};
+use icosistem_core::rules::availability::WeeklySlot;
 use icosistem_core::service::{
-    AdminCreateUser, CreateMilestone, CreateOrganization, CreateProgram, CreateProject, Decision, MilestoneAction,
-    Register, SubmitReview,
+    AdminCreateUser, AllyQuery, BookSession, CreateMilestone, CreateOrganization, CreateProgram, CreateProject,
+    CreateTask, Decision, JobsReport, MilestoneAction, Register, RequestMentorship, ScheduleMeeting, SessionAction,
+    SubmitReview, UpdateMe,
 };
+use icosistem_core::workflow::mentorship::MentorshipCommand;
 use icosistem_core::workflow::program::ProgramCommand;
 use icosistem_core::workflow::project::ProjectCommand;
+use icosistem_core::workflow::task::TaskCommand;
 use icosistem_core::{Context, Ecosystem, Error};
 use icosistem_store_memory::MemoryStore;
 use serde_json::{Map, Value, json};
@@ -1069,9 +1082,564 @@ async fn the_milestones(s: &Story, founders: &[Founder]) -> Outcome {
     Ok(())
 }
 
-/// 10. One founder's notifications and the audit trail.
+/// Everyone in the mentoring chapter lives in Colombia.
+const BOGOTA: &str = "America/Bogota";
+
+/// A new ally (mentor), created by the admin, living in Bogotá, with a mentoring profile.
+async fn new_mentor(s: &Story, admin: &User, name: (&str, &str), email: &str, profile: AllyProfile) -> Outcome<User> {
+    let user = s
+        .eco
+        .admin_create_user(
+            &Context::user(admin),
+            AdminCreateUser {
+                email: email.into(),
+                password: PASSWORD.into(),
+                first_name: name.0.into(),
+                last_name: name.1.into(),
+                role: Role::Ally,
+            },
+        )
+        .await?;
+    let ctx = Context::user(&user);
+    let user = s
+        .eco
+        .update_me(
+            &ctx,
+            UpdateMe {
+                timezone: Some(BOGOTA.into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    s.eco.update_my_profile(&ctx, ProfileData::Ally(profile), None).await?;
+    Ok(user)
+}
+
+fn weekly(weekday: u8, from: u32, to: u32) -> WeeklySlot {
+    WeeklySlot {
+        weekday,
+        start: NaiveTime::from_hms_opt(from, 0, 0).expect("a valid time"),
+        end: NaiveTime::from_hms_opt(to, 0, 0).expect("a valid time"),
+    }
+}
+
+/// What one run of the jobs did, in a line: only the jobs that did something.
+fn jobs_summary(report: &JobsReport) -> String {
+    let mut parts = Vec::new();
+    for (name, job) in [
+        ("session reminders", report.session_reminders),
+        ("no-shows", report.no_shows),
+        ("feedback reminders", report.feedback_reminders),
+        ("milestone overdue", report.milestone_overdue),
+        ("review overdue", report.review_overdue),
+        ("application deadline", report.application_deadline),
+        ("unverified accounts", report.unverified_accounts),
+        ("archived notifications", report.archived_notifications),
+    ] {
+        if job.processed + job.notified > 0 {
+            parts.push(format!("{name}: {} done, {} notified", job.processed, job.notified));
+        }
+    }
+    for failure in &report.failures {
+        parts.push(format!("{} FAILED: {}", failure.job, failure.error));
+    }
+    if parts.is_empty() {
+        "nothing to do — nothing sent".to_owned()
+    } else {
+        parts.join("; ")
+    }
+}
+
+/// "Mon 05-17 09:00" in `user`'s own time zone.
+fn local(t: DateTime<Utc>, user: &User) -> String {
+    t.with_timezone(&user.timezone.tz())
+        .format("%a %m-%d %H:%M")
+        .to_string()
+}
+
+/// 10. Mentoring: matching, a session's whole life, a meeting, tasks, and the jobs.
+async fn the_mentoring(s: &Story, staff: &Staff, founders: &[Founder]) -> Outcome {
+    chapter(10, "Mentoring");
+    s.travel_to(at(2027, 5, 10, 14), "demo-day week: the mentoring track opens");
+    let valentina = founders
+        .iter()
+        .find(|f| f.project.name.as_str() == "AgroSense")
+        .ok_or("AgroSense is in the cast")?;
+    let as_valentina = valentina.ctx();
+    let valentina_user = s
+        .eco
+        .update_me(
+            &as_valentina,
+            UpdateMe {
+                timezone: Some(BOGOTA.into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    s.eco
+        .update_my_profile(
+            &as_valentina,
+            ProfileData::Entrepreneur(EntrepreneurProfile {
+                stage: EntrepreneurStage::Early,
+                sectors: vec!["agtech".into(), "climate".into()],
+                seeking_mentorship: true,
+                mentorship_areas: vec!["fundraising".into(), "go-to-market".into(), "pricing".into()],
+            }),
+            None,
+        )
+        .await?;
+    // The project as it is now (chapter 9 moved it on), for the stage the matching reads.
+    let project = s.eco.get_project(&as_valentina, valentina.project.id).await?;
+    println!(
+        "  {} wants mentoring in fundraising, go-to-market and pricing (sectors agtech, climate; {} is at {}).",
+        valentina.user.first_name, project.name, project.stage
+    );
+
+    // Three mentors join the platform. Jorge matches best on paper, but has no seat left.
+    let mentor = |primary: &str, specializations: &[&str], stages: Vec<ProjectStage>, max_mentees: u8| AllyProfile {
+        primary_expertise: Some(primary.into()),
+        specializations: specializations.iter().map(|s| (*s).to_owned()).collect(),
+        preferred_stages: stages,
+        max_mentees,
+        available: true,
+        session_duration_minutes: 60,
+        ratings_total: 0,
+        ratings_count: 0,
+    };
+    let rodrigo = new_mentor(
+        s,
+        &staff.admin,
+        ("Rodrigo", "Salazar"),
+        "rodrigo@agromentores.co",
+        mentor(
+            "agtech",
+            &["fundraising", "go-to-market", "agtech"],
+            vec![ProjectStage::Validation, ProjectStage::Pilot],
+            3,
+        ),
+    )
+    .await?;
+    let marta = new_mentor(
+        s,
+        &staff.admin,
+        ("Marta", "Ibáñez"),
+        "marta@finmentor.mx",
+        mentor(
+            "fintech",
+            &["fundraising", "pricing"],
+            vec![ProjectStage::Development],
+            5,
+        ),
+    )
+    .await?;
+    let jorge = new_mentor(
+        s,
+        &staff.admin,
+        ("Jorge", "Peña"),
+        "jorge@campolab.co",
+        mentor(
+            "agtech",
+            &["fundraising", "go-to-market", "pricing"],
+            vec![ProjectStage::Validation],
+            0,
+        ),
+    )
+    .await?;
+    println!(
+        "  Laura adds three mentors (role ally, America/Bogota): {} (agtech), {} (fintech), {} (agtech, no seat left).",
+        rodrigo.full_name(),
+        marta.full_name(),
+        jorge.full_name()
+    );
+
+    let suggestions = s.eco.suggest_allies(&as_valentina).await?;
+    println!(
+        "  suggest_allies for {} (score 0–1, best first):",
+        valentina.user.first_name
+    );
+    for suggestion in &suggestions {
+        println!(
+            "    {:.2}  {:<16} {}",
+            suggestion.score,
+            suggestion.ally.name,
+            suggestion.reasons.join("; ")
+        );
+    }
+    if !suggestions.iter().any(|x| x.ally.id == jorge.id) {
+        println!(
+            "    ({} is never suggested: an ally at capacity has no seat to offer.)",
+            jorge.first_name
+        );
+    }
+    let best = suggestions.first().ok_or("at least one suggestion")?;
+    if best.ally.id != rodrigo.id {
+        return Err(format!("expected {} first, got {}", rodrigo.full_name(), best.ally.name).into());
+    }
+
+    let as_rodrigo = Context::user(&rodrigo);
+    let requested = s
+        .eco
+        .request_mentorship(
+            &as_valentina,
+            RequestMentorship {
+                ally_id: rodrigo.id,
+                message: Some(
+                    "We closed the pilot; now we need a seed round and our first paying cooperatives.".into(),
+                ),
+                areas: vec!["Fundraising".into(), "Go-to-market".into()],
+                project_id: Some(valentina.project.id),
+                duration_months: Some(4),
+            },
+        )
+        .await?;
+    let mentorship = s
+        .eco
+        .mentorship_command(&as_rodrigo, requested.id, MentorshipCommand::Accept, None)
+        .await?;
+    println!(
+        "  {} asks {} for a {}-month mentorship ({}); he accepts: {}.",
+        valentina.user.first_name,
+        rodrigo.first_name,
+        mentorship.duration_months,
+        mentorship.areas.join(", "),
+        mentorship.status
+    );
+
+    let availability = s
+        .eco
+        .set_my_availability(
+            &as_rodrigo,
+            BOGOTA.into(),
+            vec![weekly(0, 9, 12), weekly(2, 9, 12), weekly(3, 14, 17)],
+            None,
+        )
+        .await?;
+    println!(
+        "  {} publishes his week in {}: Mon 09–12, Wed 09–12, Thu 14–17.",
+        rodrigo.first_name, availability.timezone
+    );
+
+    // Next week, Monday 00:00 to Monday 00:00 in Bogotá (UTC−5, no daylight saving).
+    let week_from = at(2027, 5, 17, 5);
+    let week_to = week_from + Duration::days(7);
+    let free = s
+        .eco
+        .free_slots(&as_valentina, rodrigo.id, week_from, week_to, None)
+        .await?;
+    println!(
+        "  free_slots for next week: {} starts of 60 minutes, in {}'s time:",
+        free.len(),
+        rodrigo.first_name
+    );
+    let print_days = |starts: &[DateTime<Utc>]| {
+        let mut by_day: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for start in starts {
+            let local = start.with_timezone(&rodrigo.timezone.tz());
+            by_day
+                .entry(local.format("%m-%d %a").to_string())
+                .or_default()
+                .push(local.format("%H:%M").to_string());
+        }
+        for (day, times) in by_day {
+            println!("    {day}  {}", times.join(" "));
+        }
+    };
+    print_days(&free);
+
+    let first = *free.first().ok_or("a free slot next week")?;
+    let wednesday = *free
+        .iter()
+        .find(|t| t.with_timezone(&rodrigo.timezone.tz()).weekday() == Weekday::Wed)
+        .ok_or("a free slot on Wednesday")?;
+    let book = async |starts_at: DateTime<Utc>, agenda: &str| {
+        s.eco
+            .book_session(
+                &as_valentina,
+                mentorship.id,
+                BookSession {
+                    starts_at,
+                    duration_minutes: None,
+                    agenda: Some(agenda.into()),
+                },
+            )
+            .await
+    };
+    let session = book(first, "Seed round: how much, from whom, at what valuation").await?;
+    let later = book(wednesday, "Go-to-market with the coffee cooperatives").await?;
+    println!(
+        "  {} books two sessions from those slots: {} ({} min) and {}.",
+        valentina.user.first_name,
+        local(session.starts_at, &valentina_user),
+        session.duration_minutes,
+        local(later.starts_at, &valentina_user)
+    );
+    let clash = book(first + Duration::minutes(30), "One more thing").await;
+    let e = expect_refusal(clash, "a booking overlapping another session")?;
+    println!(
+        "  A third one at {} → {}",
+        local(first + Duration::minutes(30), &valentina_user),
+        refusal(&e)
+    );
+    let monday_after = s
+        .eco
+        .free_slots(
+            &as_valentina,
+            rodrigo.id,
+            week_from,
+            week_from + Duration::days(1),
+            None,
+        )
+        .await?;
+    println!(
+        "  Monday now offers only {} (the session plus a 15-minute buffer on each side are taken).",
+        monday_after
+            .iter()
+            .map(|t| t.with_timezone(&rodrigo.timezone.tz()).format("%H:%M").to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    for id in [session.id, later.id] {
+        s.eco
+            .session_command(&as_rodrigo, id, SessionAction::Confirm, None)
+            .await?;
+    }
+    println!("  {} confirms both.", rodrigo.first_name);
+
+    s.travel_to(first - Duration::minutes(5), "five minutes before the first session");
+    let held = s
+        .eco
+        .session_command(&as_rodrigo, session.id, SessionAction::Start, None)
+        .await?;
+    println!("  {} starts the session: {}.", rodrigo.first_name, held.status);
+    s.clock.advance(Duration::minutes(65));
+    let held = s
+        .eco
+        .session_command(
+            &as_rodrigo,
+            session.id,
+            SessionAction::Complete {
+                summary: Some(
+                    "Raise USD 250k on a SAFE; price the sensors per hectare; call three cooperatives by Friday."
+                        .into(),
+                ),
+            },
+            None,
+        )
+        .await?;
+    println!(
+        "  At {} it is {}: \"{}\"",
+        local(s.now(), &valentina_user),
+        held.status,
+        held.summary.as_deref().unwrap_or("")
+    );
+    s.eco
+        .session_feedback(
+            &as_valentina,
+            session.id,
+            5,
+            Some("Concrete next steps for the round.".into()),
+        )
+        .await?;
+    s.eco
+        .session_feedback(&as_rodrigo, session.id, 4, Some("Well prepared, clear numbers.".into()))
+        .await?;
+    let again = s.eco.session_feedback(&as_valentina, session.id, 1, None).await;
+    let e = expect_refusal(again, "a second feedback by the same party")?;
+    println!(
+        "  Feedback both ways: {} gives 5/5, {} gives 4/5; rating again → {}",
+        valentina.user.first_name,
+        rodrigo.first_name,
+        refusal(&e)
+    );
+    let cards = s
+        .eco
+        .list_allies(
+            &as_valentina,
+            AllyQuery {
+                specialization: Some("go-to-market".into()),
+                available: Some(true),
+            },
+            PageRequest::all(),
+        )
+        .await?;
+    let card = cards
+        .items
+        .iter()
+        .find(|c| c.id == rodrigo.id)
+        .ok_or("Rodrigo is in the directory")?;
+    println!(
+        "  {}'s average rating in the ally directory: {} from {} rating{}; mentees {}/{}.",
+        rodrigo.first_name,
+        score(card.average_rating_centi),
+        card.ratings_count,
+        if card.ratings_count == 1 { "" } else { "s" },
+        card.active_mentees,
+        card.max_mentees
+    );
+
+    // A meeting with participants and their answers.
+    s.travel_to(s.now() + Duration::hours(1), "after the session");
+    let dry_run_start = at(2027, 5, 20, 22);
+    let (meeting, invited) = s
+        .eco
+        .schedule_meeting(
+            &as_rodrigo,
+            ScheduleMeeting {
+                title: "AgroSense investor dry-run".into(),
+                description: Some("Valentina pitches; we play the investors.".into()),
+                location: Some("Andes Startup Incubator, room 2".into()),
+                starts_at: dry_run_start,
+                ends_at: dry_run_start + Duration::minutes(45),
+                participant_ids: vec![valentina.user.id, staff.reviewers[0].id, staff.coordinator.id],
+            },
+        )
+        .await?;
+    println!(
+        "  {} calls \"{}\" for {} with {} participants (all pending).",
+        rodrigo.first_name,
+        meeting.title,
+        local(meeting.starts_at, &rodrigo),
+        invited.len()
+    );
+    for (user, response) in [
+        (&valentina.user, ParticipantResponse::Accepted),
+        (&staff.reviewers[0], ParticipantResponse::Tentative),
+        (&staff.coordinator, ParticipantResponse::Declined),
+    ] {
+        s.eco
+            .respond_to_meeting(&Context::user(user), meeting.id, response)
+            .await?;
+    }
+    let participants = s.eco.list_participants(&as_rodrigo, meeting.id).await?;
+    let everyone = [&valentina.user, &staff.reviewers[0], &staff.coordinator];
+    let answers: Vec<String> = participants
+        .iter()
+        .map(|p| {
+            let name = everyone
+                .iter()
+                .find(|u| u.id == p.user_id)
+                .map_or_else(|| "?".to_owned(), |u| u.first_name.to_string());
+            format!("{name} {}", p.response)
+        })
+        .collect();
+    println!("    answers: {}", answers.join(", "));
+
+    // Tasks: a deck with subtasks whose progress rolls up, and a dependency.
+    let task = async |title: &str, parent: Option<TaskId>, due: Option<NaiveDate>| {
+        s.eco
+            .create_task(
+                &as_valentina,
+                CreateTask {
+                    title: title.into(),
+                    project_id: Some(valentina.project.id),
+                    parent_id: parent,
+                    due_date: due,
+                    ..Default::default()
+                },
+            )
+            .await
+    };
+    let deck = task("Seed round deck", None, Some(date(2027, 5, 31))).await?;
+    let mut parts = Vec::new();
+    for title in [
+        "Market sizing slide",
+        "Unit economics from the pilot",
+        "Team and roadmap slide",
+    ] {
+        parts.push(task(title, Some(deck.id), None).await?);
+    }
+    let send = task("Send the deck to five investors", None, Some(date(2027, 6, 4))).await?;
+    s.eco.add_task_dependency(&as_valentina, send.id, deck.id).await?;
+    println!(
+        "  {} plans \"{}\" with {} subtasks, and \"{}\", which depends on it.",
+        valentina.user.first_name,
+        deck.title,
+        parts.len(),
+        send.title
+    );
+    let cycle = s.eco.add_task_dependency(&as_valentina, deck.id, send.id).await;
+    let e = expect_refusal(cycle, "a dependency closing a cycle")?;
+    println!("    the deck depending on the sending too → {}", refusal(&e));
+    let progress = async || -> Outcome<u8> { Ok(s.eco.get_task(&as_valentina, deck.id).await?.progress.get()) };
+    for part in &parts[..2] {
+        s.eco
+            .task_command(&as_valentina, part.id, TaskCommand::Start, None)
+            .await?;
+        let done = s
+            .eco
+            .task_command(&as_valentina, part.id, TaskCommand::Complete, None)
+            .await?;
+        println!(
+            "    \"{}\" {} → the deck is at {}%",
+            done.title,
+            done.status,
+            progress().await?
+        );
+    }
+    s.eco
+        .task_command(&as_valentina, send.id, TaskCommand::Start, None)
+        .await?;
+    let early = s
+        .eco
+        .task_command(&as_valentina, send.id, TaskCommand::Complete, None)
+        .await;
+    let e = expect_refusal(early, "completing a task before its dependency")?;
+    println!(
+        "    sending before the deck is done → {}",
+        refusal(&e).replace(&deck.id.to_string(), "\"Seed round deck\"")
+    );
+
+    // The time-driven jobs, run as a worker would: reminders, then the no-show sweep.
+    s.travel_to(
+        later.starts_at - Duration::hours(22),
+        "the day before the second session; the worker runs the jobs",
+    );
+    println!("  run_due_jobs: {}", jobs_summary(&s.eco.run_due_jobs().await));
+    println!("  run_due_jobs again: {}", jobs_summary(&s.eco.run_due_jobs().await));
+    let reminders = s
+        .eco
+        .list_notifications(&as_valentina, None, PageRequest::all())
+        .await?
+        .items
+        .into_iter()
+        .filter(|n| n.kind == "session_reminder")
+        .count();
+    println!(
+        "  {} has {reminders} session reminder{} in her inbox.",
+        valentina.user.first_name,
+        if reminders == 1 { "" } else { "s" }
+    );
+
+    s.travel_to(
+        later.starts_at + Duration::hours(25),
+        "nobody started Wednesday's session; a day has passed",
+    );
+    println!("  run_due_jobs: {}", jobs_summary(&s.eco.run_due_jobs().await));
+    println!("  run_due_jobs again: {}", jobs_summary(&s.eco.run_due_jobs().await));
+    let missed = s.eco.get_session(&as_valentina, later.id).await?;
+    let sessions = s
+        .eco
+        .list_sessions(&as_rodrigo, mentorship.id, PageRequest::all())
+        .await?;
+    println!(
+        "  The mentorship's sessions: {}.",
+        sessions
+            .items
+            .iter()
+            .rev()
+            .map(|x| format!("{} {}", local(x.starts_at, &valentina_user), x.status))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if missed.status != SessionStatus::NoShow {
+        return Err(format!("the missed session is {}, not no_show", missed.status).into());
+    }
+    Ok(())
+}
+
+/// 11. One founder's notifications and the audit trail.
 async fn inbox_and_audit(s: &Story, staff: &Staff, founders: &[Founder]) -> Outcome {
-    chapter(10, "Inbox and audit trail");
+    chapter(11, "Inbox and audit trail");
     let diego = founders
         .iter()
         .find(|f| f.project.name.as_str() == "Quipu Pay")
@@ -1147,9 +1715,9 @@ async fn inbox_and_audit(s: &Story, staff: &Staff, founders: &[Founder]) -> Outc
     Ok(())
 }
 
-/// 11. Every notification that wants email went to the outbox with its cause; deliver it.
+/// 12. Every notification that wants email went to the outbox with its cause; deliver it.
 async fn the_outbox(s: &Story) -> Outcome {
-    chapter(11, "The outbox");
+    chapter(12, "The outbox");
     let mut batches = 0;
     let mut sent = 0;
     loop {
@@ -1193,6 +1761,7 @@ async fn main() -> Outcome {
     a_seat_opens(&s, &staff, &mut founders).await?;
     the_start(&s, &staff, program.id).await?;
     the_milestones(&s, &founders).await?;
+    the_mentoring(&s, &staff, &founders).await?;
     inbox_and_audit(&s, &staff, &founders).await?;
     the_outbox(&s).await?;
 

@@ -25,7 +25,7 @@ use crate::error::{Error, Forbidden, Result, ValidationErrors};
 use crate::model::value::{AtField, TimeZoneName, bounded_text, optional_text};
 use crate::model::{
     Actor, AllyProfile, Availability, AvailabilityId, EntrepreneurProfile, Mentorship, MentorshipId, MentorshipStatus,
-    Meta, Profile, ProfileData, Project, ProjectId, ProjectStage, Role, User, UserId, UserStatus,
+    Meta, Profile, ProfileData, Project, ProjectId, ProjectStage, Role, SessionStatus, User, UserId, UserStatus,
 };
 use crate::policy::{Action, Facts, authorize};
 use crate::ports::store::{
@@ -464,6 +464,32 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             to.as_str(),
         )
         .await?;
+        if to.is_terminal() {
+            // Sessions live inside their mentorship (DOMAIN.md §4.6): the ones still ahead are
+            // called off with it, in the same unit of work.
+            let open = uow
+                .all(&SessionFilter {
+                    mentorship_id: Some(mentorship.id),
+                    status_in: vec![SessionStatus::Scheduled, SessionStatus::Confirmed],
+                    ..Default::default()
+                })
+                .await?;
+            for mut session in open {
+                let before = session.status;
+                session.status = SessionStatus::Cancelled;
+                session.cancel_reason = Some(format!("the mentorship was {to}"));
+                let session = uow.update(session).await?;
+                uow.audit_transition(
+                    "session.cancel",
+                    "session",
+                    session.id,
+                    None,
+                    before.as_str(),
+                    "cancelled",
+                )
+                .await?;
+            }
+        }
         let ally = name_of(&mut uow, mentorship.ally_id).await?;
         let entrepreneur = name_of(&mut uow, mentorship.entrepreneur_id).await?;
         let notice = command_notice(&mentorship, command, &ally, &entrepreneur);

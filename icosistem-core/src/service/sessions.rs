@@ -297,7 +297,16 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         }
 
         let mut errors = ValidationErrors::new();
-        let minutes = input.duration_minutes.unwrap_or(self.limits.session_default_minutes);
+        // The ally's preferred length is the default, as in `free_slots`: a start it offers can be
+        // booked as offered.
+        let preferred = match Repo::<Profile>::get(&mut uow.tx, peek.ally_id).await? {
+            Some(Profile {
+                data: ProfileData::Ally(ally),
+                ..
+            }) => ally.session_duration_minutes,
+            _ => self.limits.session_default_minutes,
+        };
+        let minutes = input.duration_minutes.unwrap_or(preferred);
         let (min, max) = (self.limits.session_min_minutes, self.limits.session_max_minutes);
         let duration_ok = (min..=max).contains(&minutes);
         if !duration_ok {

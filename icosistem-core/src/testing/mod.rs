@@ -155,6 +155,7 @@ macro_rules! __icosistem_conformance_list {
             booking_buffer_of_exactly_fifteen_minutes_is_allowed,
             max_sessions_per_day_is_enforced,
             booking_needs_an_active_mentorship,
+            ending_a_mentorship_cancels_its_upcoming_sessions,
             session_runs_from_confirmation_to_completion,
             cancellation_inside_24_hours_is_late,
             reschedule_keeps_the_id_and_rechecks_the_rules,

@@ -112,6 +112,10 @@ pub fn transition(
         SessionCommand::Start if timing.now < timing.starts_at - Duration::minutes(15) => {
             return Err(ValidationErrors::single("starts_at", "a session starts at most 15 minutes early").into());
         }
+        // Past the no-show point the session is a no-show, whether or not the sweep ran yet.
+        SessionCommand::Start if timing.now >= timing.starts_at + timing.no_show_after => {
+            return Err(ValidationErrors::single("starts_at", "too late to start: the session is a no-show").into());
+        }
         SessionCommand::MarkNoShow if timing.now < timing.starts_at + timing.no_show_after => {
             return Err(ValidationErrors::single("starts_at", "too early to mark the session as a no-show").into());
         }
@@ -179,5 +183,10 @@ mod tests {
             transition(SessionStatus::Confirmed, SessionCommand::MarkNoShow, &timing(-23)),
             Err(Error::Validation(_))
         ));
+        assert!(matches!(
+            transition(SessionStatus::Confirmed, SessionCommand::Start, &timing(-24)),
+            Err(Error::Validation(_))
+        ));
+        assert!(transition(SessionStatus::Confirmed, SessionCommand::Start, &timing(-23)).is_ok());
     }
 }

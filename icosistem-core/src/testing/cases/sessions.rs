@@ -452,6 +452,29 @@ pub async fn booking_needs_an_active_mentorship<S: Store + Clone>(store: S) {
     world.book(&ally, active.id(), day_at(1, 10, 0), 60).await;
 }
 
+/// Sessions live inside their mentorship: ending it (cancel or complete) cancels its sessions that
+/// are still ahead in the same unit of work, while a paused one keeps them.
+pub async fn ending_a_mentorship_cancels_its_upcoming_sessions<S: Store + Clone>(store: S) {
+    use MentorshipCommand as C;
+    let world = World::new(store).await;
+    let ally = world.available_ally().await;
+
+    let ended = world.mentee(&ally).await;
+    let first = world.book(&ally, ended.id(), day_at(1, 9, 0), 60).await;
+    let second = world.book(&ally, ended.id(), day_at(2, 9, 0), 60).await;
+    world.mentorship_step(&ally, ended.id(), C::Complete).await;
+    for id in [first.id, second.id] {
+        let session = world.eco.get_session(&ally.ctx, id).await.expect("still visible");
+        assert_eq!(session.status, SessionStatus::Cancelled, "{id}");
+    }
+
+    let paused = world.mentee(&ally).await;
+    let kept = world.book(&ally, paused.id(), day_at(3, 9, 0), 60).await;
+    world.mentorship_step(&ally, paused.id(), C::Pause).await;
+    let session = world.eco.get_session(&ally.ctx, kept.id).await.expect("visible");
+    assert_eq!(session.status, SessionStatus::Scheduled);
+}
+
 /// `scheduled → confirmed → in_progress → completed`: only the ally confirms (the entrepreneur
 /// is `Forbidden`, a stranger `NotFound`); starting is allowed from 15 minutes before the start;
 /// each step notifies the other party and is audited once; a completed session cannot be
