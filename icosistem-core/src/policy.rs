@@ -211,10 +211,11 @@ fn allowed(actor: &Actor, action: Action, f: &Facts) -> bool {
                 || (role == Role::Ally && f.mentor_of_owner)
                 || (role == Role::Client && f.is_public)
                 || f.applies_to_staff_org
-                || f.assigned_reviewer
+                || (member && f.assigned_reviewer)
         }
         Action::ApplyToProgram | Action::WithdrawApplication => role == Role::Entrepreneur && f.owner,
-        Action::ViewApplication => admin || f.owner || staff || f.assigned_reviewer,
+        // An assignment counts only while the reviewer is still a member of the organization.
+        Action::ViewApplication => admin || f.owner || staff || (member && f.assigned_reviewer),
         Action::AssignReviewers | Action::DecideApplication => admin || staff,
         Action::ReviewApplication => staff || (member && f.assigned_reviewer),
         Action::RequestMentorship => role == Role::Entrepreneur,

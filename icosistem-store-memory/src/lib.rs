@@ -16,11 +16,11 @@
 //! - `Table`: one entity's rows (ordered by id, i.e. by creation for UUID v7) and its unique index.
 //!
 //! ```
-//! use icosistem_core::ports::{ManualClock, RecordingNotifier};
+//! use icosistem_core::ports::{Clock, ManualClock, RecordingNotifier, SystemClock};
 //! use icosistem_core::Ecosystem;
 //! use icosistem_store_memory::MemoryStore;
 //!
-//! let clock = ManualClock::new(chrono::Utc::now());
+//! let clock = ManualClock::new(SystemClock.now());
 //! let ecosystem = Ecosystem::new(MemoryStore::new(), RecordingNotifier::new(), clock);
 //! # let _ = ecosystem;
 //! ```

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::value::{Percent, Rating, TimeZoneName};
 use super::{
-    AvailabilityId, DependencyId, JobMarkId, MeetingId, Meta, MentorshipId, ParticipantId, Priority, ProjectId,
+    AvailabilityId, DependencyId, JobMarkId, MeetingId, MentorshipId, Meta, ParticipantId, Priority, ProjectId,
     SessionId, TaskId, UserId,
 };
 use crate::rules::availability::WeeklySlot;

@@ -826,7 +826,9 @@ impl TimeZoneName {
             return Err(ValueError::new(REQUIRED));
         }
         if s.len() > Self::MAX_LEN || s.parse::<chrono_tz::Tz>().is_err() {
-            return Err(ValueError::new("must be an IANA time zone name such as UTC or America/Bogota"));
+            return Err(ValueError::new(
+                "must be an IANA time zone name such as UTC or America/Bogota",
+            ));
         }
         Ok(Self(s.to_owned()))
     }

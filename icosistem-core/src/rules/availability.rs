@@ -41,7 +41,10 @@ pub fn check_slots(slots: &[WeeklySlot], max_slots: usize) -> ValidationErrors {
     }
     for (i, slot) in slots.iter().enumerate() {
         if slot.weekday > 6 {
-            errors.push(format!("slots[{i}].weekday"), "must be between 0 (Monday) and 6 (Sunday)");
+            errors.push(
+                format!("slots[{i}].weekday"),
+                "must be between 0 (Monday) and 6 (Sunday)",
+            );
         }
         if slot.start >= slot.end {
             errors.push(format!("slots[{i}].end"), "must be after start");
@@ -155,7 +158,11 @@ mod tests {
         // New York moved to daylight time on Sunday 2027-03-14: Monday 09:00 local is 14:00Z the
         // Monday before and 13:00Z the Monday after.
         let tz: Tz = "America/New_York".parse().unwrap();
-        let slots = [WeeklySlot { weekday: 0, start: t(9, 0), end: t(10, 0) }];
+        let slots = [WeeklySlot {
+            weekday: 0,
+            start: t(9, 0),
+            end: t(10, 0),
+        }];
         let from = Utc.with_ymd_and_hms(2027, 3, 7, 0, 0, 0).unwrap();
         let to = Utc.with_ymd_and_hms(2027, 3, 16, 0, 0, 0).unwrap();
         let rules = SlotRules {
@@ -177,7 +184,11 @@ mod tests {
     #[test]
     fn busy_time_and_buffer_are_kept_free() {
         let tz: Tz = "UTC".parse().unwrap();
-        let slots = [WeeklySlot { weekday: 0, start: t(9, 0), end: t(12, 0) }];
+        let slots = [WeeklySlot {
+            weekday: 0,
+            start: t(9, 0),
+            end: t(12, 0),
+        }];
         let from = Utc.with_ymd_and_hms(2027, 3, 1, 0, 0, 0).unwrap();
         let to = from + Duration::days(1);
         let busy = [Busy {
@@ -202,15 +213,31 @@ mod tests {
     #[test]
     fn availability_check_and_slot_rules() {
         let tz: Tz = "America/Bogota".parse().unwrap();
-        let slots = [WeeklySlot { weekday: 2, start: t(14, 0), end: t(17, 0) }];
+        let slots = [WeeklySlot {
+            weekday: 2,
+            start: t(14, 0),
+            end: t(17, 0),
+        }];
         // Wednesday 2027-03-03 15:00 Bogotá = 20:00Z.
         let start = Utc.with_ymd_and_hms(2027, 3, 3, 20, 0, 0).unwrap();
         assert!(within_availability(&slots, tz, start, Duration::minutes(60)));
         assert!(!within_availability(&slots, tz, start, Duration::minutes(150)));
         let bad = [
-            WeeklySlot { weekday: 7, start: t(9, 0), end: t(8, 0) },
-            WeeklySlot { weekday: 1, start: t(9, 0), end: t(11, 0) },
-            WeeklySlot { weekday: 1, start: t(10, 0), end: t(12, 0) },
+            WeeklySlot {
+                weekday: 7,
+                start: t(9, 0),
+                end: t(8, 0),
+            },
+            WeeklySlot {
+                weekday: 1,
+                start: t(9, 0),
+                end: t(11, 0),
+            },
+            WeeklySlot {
+                weekday: 1,
+                start: t(10, 0),
+                end: t(12, 0),
+            },
         ];
         let e = check_slots(&bad, 50);
         assert!(e.has("slots[0].weekday") && e.has("slots[0].end") && e.has("slots[2]"));

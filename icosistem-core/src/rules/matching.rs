@@ -101,6 +101,9 @@ mod tests {
         };
         let s = match_score(&e, &[], &secondary, false);
         assert!((s.score - 0.2).abs() < 1e-9);
-        assert_eq!(match_score(&EntrepreneurProfile::default(), &[], &AllyProfile::default(), false).score, 0.0);
+        assert_eq!(
+            match_score(&EntrepreneurProfile::default(), &[], &AllyProfile::default(), false).score,
+            0.0
+        );
     }
 }

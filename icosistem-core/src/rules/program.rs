@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::error::ValidationErrors;
-use crate::model::{Program, Project};
+use crate::model::{Organization, OrganizationStatus, Program, Project};
 use crate::rules::common::validate_range;
 
 /// The schedule and size fields of a program, checked together so every failure is reported.
@@ -50,11 +50,27 @@ pub fn check_program_shape(shape: &ProgramShape, max_capacity: u32, errors: &mut
     }
 }
 
-/// Why `project` may not apply to `program` at `now`: every reason at once (DOMAIN.md §4.2).
-pub fn eligibility(program: &Program, project: &Project, now: DateTime<Utc>) -> ValidationErrors {
+/// Why `project` may not apply to `program` (run by `organization`) at `now`: every reason at
+/// once (DOMAIN.md §3 Organization, §4.2).
+pub fn eligibility(
+    organization: &Organization,
+    program: &Program,
+    project: &Project,
+    now: DateTime<Utc>,
+) -> ValidationErrors {
     let mut errors = ValidationErrors::new();
     if !program.accepts_applications(now) {
         errors.push("program_id", "the program is not accepting applications");
+    } else if !organization.allow_applications
+        || matches!(
+            organization.status,
+            OrganizationStatus::Suspended | OrganizationStatus::Inactive
+        )
+    {
+        errors.push(
+            "program_id",
+            "the organization running the program is not taking applications",
+        );
     }
     if project.status.is_terminal() {
         errors.push("project_id", "a completed or cancelled project cannot apply");

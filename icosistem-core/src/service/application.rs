@@ -12,12 +12,13 @@ use super::{Context, Ecosystem, Notice, Uow, check_version};
 use crate::error::{Error, Result, ValidationErrors};
 use crate::model::value::{Email, Score, optional_text};
 use crate::model::{
-    Application, ApplicationId, ApplicationStatus, Enrollment, EnrollmentStatus, MemberRole, Program, ProgramId,
-    ProgramStatus, Project, ProjectId, ProjectStage, Review, UserId,
+    Application, ApplicationId, ApplicationStatus, Enrollment, EnrollmentStatus, MemberRole, MentorshipStatus, Program,
+    ProgramId, ProgramStatus, Project, ProjectId, ProjectStage, Review, UserId,
 };
 use crate::policy::{Action, Facts, authorize};
 use crate::ports::store::{
-    ApplicationFilter, EnrollmentFilter, MemberFilter, Page, PageRequest, ReviewFilter, Store, Transaction,
+    ApplicationFilter, EnrollmentFilter, MemberFilter, MentorshipFilter, Page, PageRequest, ReviewFilter, Store,
+    Transaction,
 };
 use crate::ports::{Clock, Notifier};
 use crate::rules::program::eligibility;
@@ -397,7 +398,8 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let mut facts = facts_for(&program, 0);
         facts.program_accepting = program.accepts_applications(uow.now);
         if app.status == ApplicationStatus::Draft {
-            eligibility(&program, &project, uow.now).into_result()?;
+            let organization: crate::model::Organization = uow.load(program.organization_id).await?;
+            eligibility(&organization, &program, &project, uow.now).into_result()?;
         }
         let (to, _event) = wf::transition(app.status, ApplicationCommand::Submit, &facts)?;
         let from = app.status;
@@ -448,8 +450,9 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     }
 
     /// Assigns a reviewer (program staff, admins). The reviewer must be a member of the
-    /// program's organization and have no conflict of interest: owning the project is refused
-    /// (`Validation` on `reviewer_id`). The first assignment moves a submitted application to
+    /// program's organization and have no conflict of interest: owning the project, or being the
+    /// ally of an active mentorship with the applicant, is refused (`Validation` on
+    /// `reviewer_id`). The first assignment moves a submitted application to
     /// `under_review`. One assignment per (application, reviewer).
     pub async fn assign_reviewer(&self, ctx: &Context, id: ApplicationId, reviewer: UserId) -> Result<Review> {
         let mut uow = self.uow(ctx).await?;
@@ -473,6 +476,21 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let project: Project = uow.load(app.project_id).await?;
         if project.owner_id == reviewer || app.applicant_id == reviewer {
             errors.push("reviewer_id", "conflict of interest: the reviewer owns the project");
+        }
+        let mentors_applicant = uow
+            .count(&MentorshipFilter {
+                ally_id: Some(reviewer),
+                entrepreneur_id: Some(app.applicant_id),
+                status: Some(MentorshipStatus::Active),
+                ..Default::default()
+            })
+            .await?
+            > 0;
+        if mentors_applicant {
+            errors.push(
+                "reviewer_id",
+                "conflict of interest: the reviewer mentors the applicant",
+            );
         }
         errors.into_result()?;
         if !matches!(
@@ -554,17 +572,44 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         authorize(&ctx.actor, Action::ReviewApplication, &standing.facts)?;
         errors.into_result()?;
         let mut app: Application = uow.load_for_update(id).await?;
-        let mut review = uow
+        let assignment = uow
             .first(&ReviewFilter {
                 application_id: Some(id),
                 reviewer_id: Some(me),
                 ..Default::default()
             })
-            .await?
-            .ok_or(Error::Forbidden(crate::error::Forbidden {
-                action: "application.review",
-                resource: "application",
-            }))?;
+            .await?;
+        let mut review = match assignment {
+            Some(review) => review,
+            // Owners and coordinators may score any application of their programs (DOMAIN.md
+            // §2): their review takes the place of an assignment, with the same conflict rule.
+            None if standing.facts.org_role.is_some_and(MemberRole::is_staff) => {
+                if app.applicant_id == me {
+                    return Err(Error::invalid(
+                        "reviewer_id",
+                        "conflict of interest: the reviewer owns the project",
+                    ));
+                }
+                let review = Review {
+                    id: uow.new_id(),
+                    application_id: id,
+                    reviewer_id: me,
+                    score: None,
+                    comment: None,
+                    conflict_declared: false,
+                    submitted_at: None,
+                    meta: uow.meta(),
+                };
+                uow.insert(&review).await?;
+                review
+            }
+            None => {
+                return Err(Error::Forbidden(crate::error::Forbidden {
+                    action: "application.review",
+                    resource: "application",
+                }));
+            }
+        };
         if review.submitted_at.is_some() {
             return Err(Error::InvalidTransition {
                 entity: "review",
@@ -711,29 +756,33 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
                     ),
                 )
                 .await?;
-                if freed_seat {
-                    let enrollment = uow
-                        .first(&EnrollmentFilter {
-                            application_id: Some(app.id),
-                            ..Default::default()
-                        })
-                        .await?;
-                    if let Some(mut e) = enrollment.filter(|e| !e.status.is_terminal()) {
-                        let from = e.status;
-                        e.status = enrollment_wf::transition(e.status, EnrollmentCommand::DropOut)?;
-                        e.ended_at = Some(uow.now);
-                        e.drop_reason = Some("application withdrawn".to_owned());
-                        let e = uow.update(e).await?;
-                        uow.audit_transition(
-                            "enrollment.drop_out",
-                            "enrollment",
-                            e.id,
-                            org,
-                            from.as_str(),
-                            e.status.as_str(),
-                        )
-                        .await?;
-                    }
+                let live_enrollment = if freed_seat {
+                    uow.first(&EnrollmentFilter {
+                        application_id: Some(app.id),
+                        ..Default::default()
+                    })
+                    .await?
+                    .filter(|e| !e.status.is_terminal())
+                } else {
+                    None
+                };
+                // The seat is held by the live enrollment: once it dropped out (and gave its seat
+                // back then), withdrawing the accepted application must not free it a second time.
+                if let Some(mut e) = live_enrollment {
+                    let from = e.status;
+                    e.status = enrollment_wf::transition(e.status, EnrollmentCommand::DropOut)?;
+                    e.ended_at = Some(uow.now);
+                    e.drop_reason = Some("application withdrawn".to_owned());
+                    let e = uow.update(e).await?;
+                    uow.audit_transition(
+                        "enrollment.drop_out",
+                        "enrollment",
+                        e.id,
+                        org,
+                        from.as_str(),
+                        e.status.as_str(),
+                    )
+                    .await?;
                     program.accepted_count = program.accepted_count.saturating_sub(1);
                     let program = uow.update(program).await?;
                     self.promote_from_waitlist(uow, program).await?;
@@ -860,7 +909,8 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let program: Program = uow.load(app.program_id).await?;
         let standing = uow.standing(&app, &program).await?;
         let staff = ctx.actor.is_admin() || standing.facts.org_role.is_some_and(MemberRole::is_staff);
-        if !staff && !standing.facts.assigned_reviewer {
+        let reviewer = standing.facts.assigned_reviewer && standing.facts.org_role.is_some();
+        if !staff && !reviewer {
             return Err(Error::not_found("application", id));
         }
         let reviewer_id = if staff { None } else { ctx.actor.user_id() };

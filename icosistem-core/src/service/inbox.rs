@@ -130,8 +130,28 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
                 ..Facts::none()
             };
             authorize(&ctx.actor, Action::ReadAudit, &facts)?;
-            if org_role.is_none_or(|r| !r.is_staff()) {
-                filter.actor_id = Some(me);
+            match (org_role.filter(|r| r.is_staff()), filter.organization_id) {
+                (Some(_), Some(org)) => {
+                    // Staff read their organization's slice, but people outside it (applicants
+                    // of blind programs among them) stay anonymous there.
+                    let members: std::collections::HashSet<_> = uow
+                        .all(&crate::ports::store::MemberFilter {
+                            organization_id: Some(org),
+                            ..Default::default()
+                        })
+                        .await?
+                        .into_iter()
+                        .map(|m| m.user_id)
+                        .collect();
+                    let mut page = uow.list(&filter, page).await?;
+                    for event in &mut page.items {
+                        if event.actor_id.is_some_and(|a| !members.contains(&a)) {
+                            event.actor_id = None;
+                        }
+                    }
+                    return Ok(page);
+                }
+                _ => filter.actor_id = Some(me),
             }
         }
         uow.list(&filter, page).await

@@ -1,1 +1,674 @@
 //! Time-driven jobs (DOMAIN.md §4.9).
+//!
+//! Every job is a use case run by the platform itself ([`Context::system`]) at the clock's
+//! now; a worker calls [`Ecosystem::run_due_jobs`] every minute. Every job is **idempotent**:
+//! running it twice at the same now sends nothing twice and changes nothing the second time.
+//! - Notification jobs record a [`JobMark`](crate::model::JobMark) per thing they notify
+//!   (`<job>:<subject id>[:<variant>]`), in the same unit of work as the notifications, and
+//!   skip what is already marked. The mark's key is unique in every store, so even two workers
+//!   racing cannot both notify: the second one's unit of work fails with `Conflict { entity:
+//!   "job_mark", field: "key" }` and rolls back, sending nothing.
+//! - State-changing sweeps (no-shows, unverified accounts, read notifications) are idempotent by
+//!   their state: what they changed no longer matches their filter.
+//!
+//! Work is done in pages of [`JOB_BATCH_SIZE`] candidates, oldest first, **one unit of work
+//! per page**:
+//! - a mark and the notifications it stands for commit together, so a crash never loses a
+//!   notification that is marked as sent nor sends one that is not marked;
+//! - the lock scope stays bounded (the memory store serializes units of work; PostgreSQL keeps
+//!   the sweeps' row locks until commit), so user requests never wait behind a whole run;
+//! - one transaction per candidate would cost a transaction for each of the many candidates
+//!   that turn out to be marked already (an overdue milestone is examined on every run);
+//! - a failing page rolls back alone: the pages before it stay done, and the next run picks
+//!   up the rest — which idempotency makes safe.
+//!
+//! A run walks every page (keyset pagination on the id), so a backlog larger than a page is
+//! never starved by candidates that stay candidates after being notified.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{Context, Ecosystem, Notice, Uow};
+use crate::error::{Error, Result};
+use crate::model::{
+    Application, ApplicationStatus, Milestone, Notification, NotificationStatus, Program, Project, Session,
+    SessionStatus, User, UserId, UserStatus,
+};
+use crate::ports::store::{
+    ApplicationFilter, Entity, MemberFilter, MilestoneFilter, NotificationFilter, Order, Page, PageRequest,
+    ProgramFilter, ReviewFilter, SessionFilter, Store, Transaction, UserFilter,
+};
+use crate::ports::{Clock, Notifier};
+use crate::workflow::account::{self as account_wf, AccountCommand};
+
+/// Candidates a job handles per unit of work.
+pub const JOB_BATCH_SIZE: u32 = 200;
+
+/// What one run of one job did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JobReport {
+    /// Candidates the job looked at (rows matching its filter at the time).
+    pub examined: u32,
+    /// Things done for the first time: a state change, or a notice newly marked as sent. A
+    /// second run at the same now reports 0.
+    pub processed: u32,
+    /// In-app notifications written (email copies follow each recipient's preferences). A
+    /// second run at the same now reports 0.
+    pub notified: u32,
+}
+
+/// A job of [`Ecosystem::run_due_jobs`] that failed; the other jobs still ran.
+#[derive(Debug)]
+pub struct JobFailure {
+    /// The job's method name (`send_session_reminders`).
+    pub job: &'static str,
+    /// Why it failed. Pages committed before the failure stay done.
+    pub error: Error,
+}
+
+/// What [`Ecosystem::run_due_jobs`] did, job by job.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct JobsReport {
+    /// [`Ecosystem::send_session_reminders`].
+    pub session_reminders: JobReport,
+    /// [`Ecosystem::sweep_no_shows`].
+    pub no_shows: JobReport,
+    /// [`Ecosystem::send_feedback_reminders`].
+    pub feedback_reminders: JobReport,
+    /// [`Ecosystem::send_milestone_overdue_notices`].
+    pub milestone_overdue: JobReport,
+    /// [`Ecosystem::send_review_overdue_notices`].
+    pub review_overdue: JobReport,
+    /// [`Ecosystem::send_application_deadline_notices`].
+    pub application_deadline: JobReport,
+    /// [`Ecosystem::deactivate_unverified_accounts`].
+    pub unverified_accounts: JobReport,
+    /// [`Ecosystem::archive_read_notifications`].
+    pub archived_notifications: JobReport,
+    /// Jobs that failed, in the order they ran. Empty when everything succeeded.
+    pub failures: Vec<JobFailure>,
+}
+
+impl JobsReport {
+    /// True when no job failed.
+    pub fn is_ok(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// One page of job candidates, oldest first, after the `after` cursor.
+fn job_page(after: Option<Uuid>) -> PageRequest {
+    PageRequest {
+        limit: JOB_BATCH_SIZE,
+        after,
+        order: Order::OldestFirst,
+    }
+}
+
+/// Where the next page starts, or `None` after the last one.
+fn next_after<E: Entity>(page: &Page<E>) -> Option<Uuid> {
+    page.next_cursor.as_ref()?;
+    page.items.last().map(|e| e.id().into())
+}
+
+/// An instant as a notification text shows it: in the reader's own time zone, named (the
+/// `data` carries the exact RFC 3339 instant besides).
+fn local_time(at: DateTime<Utc>, reader: &User) -> String {
+    format!(
+        "{} ({})",
+        at.with_timezone(&reader.timezone.tz()).format("%Y-%m-%d %H:%M"),
+        reader.timezone
+    )
+}
+
+/// A lead time as people say it: "24 hours", "1 hour", "90 minutes".
+fn describe_lead(lead: Duration) -> String {
+    let minutes = lead.num_minutes();
+    match (minutes / 60, minutes % 60) {
+        (1, 0) => "1 hour".to_owned(),
+        (hours, 0) => format!("{hours} hours"),
+        _ => format!("{minutes} minutes"),
+    }
+}
+
+const SESSION_WAITING: [SessionStatus; 2] = [SessionStatus::Scheduled, SessionStatus::Confirmed];
+
+impl<T: Transaction> Uow<T> {
+    /// Notifies the user with this id with a notice `write` composes for them (so times read
+    /// in their own time zone); returns how many notifications were written (0 when the user no
+    /// longer exists), for the job reports.
+    async fn job_notify(&mut self, user_id: UserId, write: impl FnOnce(&User) -> Notice) -> Result<u32> {
+        let user: Option<User> = self.get(user_id).await?;
+        match user {
+            Some(user) => {
+                let notice = write(&user);
+                self.notify(&user, notice).await?;
+                Ok(1)
+            }
+            None => Ok(0),
+        }
+    }
+}
+
+impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
+    /// Sends session reminders: for each lead time of `limits.session_reminders` (default 24 h
+    /// and 1 h), every scheduled or confirmed session starting within `(now, now + lead]`
+    /// gets one reminder (`session_reminder`) to the ally and to the entrepreneur.
+    ///
+    /// Idempotent: one mark `session_reminder:<session id>:<lead minutes>:<start unix
+    /// seconds>` per session, lead time and start. The start is part of the key so a session
+    /// rescheduled after its reminder is reminded again for its new time. Errors: store
+    /// failures only (including `Conflict` on `job_mark.key` when another run races this one).
+    pub async fn send_session_reminders(&self) -> Result<JobReport> {
+        let ctx = Context::system();
+        let mut report = JobReport::default();
+        for lead in self.limits.session_reminders.clone() {
+            let mut after = None;
+            loop {
+                let mut uow = self.uow(&ctx).await?;
+                let now = uow.now;
+                let filter = SessionFilter {
+                    status_in: SESSION_WAITING.to_vec(),
+                    starts_after: Some(now),
+                    starts_at_or_before: Some(now + lead),
+                    ..Default::default()
+                };
+                let page = uow.list(&filter, job_page(after)).await?;
+                for session in &page.items {
+                    report.examined += 1;
+                    let key = format!(
+                        "session_reminder:{}:{}:{}",
+                        session.id,
+                        lead.num_minutes(),
+                        session.starts_at.timestamp()
+                    );
+                    if !uow.mark_once(key).await? {
+                        continue;
+                    }
+                    report.processed += 1;
+                    for party in [session.ally_id, session.entrepreneur_id] {
+                        report.notified += uow
+                            .job_notify(party, |reader| session_reminder_notice(session, lead, reader))
+                            .await?;
+                    }
+                }
+                uow.commit().await?;
+                match next_after(&page) {
+                    Some(cursor) => after = Some(cursor),
+                    None => break,
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Marks as `no_show` every scheduled or confirmed session whose start is at or before
+    /// `now − limits.no_show_after` (default 24 h), through the session workflow's system
+    /// transition; audited as `session.no_show` (actor: system); both parties are notified
+    /// (`session_no_show`). The transition itself is the sessions module's `no_show_in`, the
+    /// same one a system `mark_no_show` runs.
+    ///
+    /// Idempotent by state: a no-show session no longer matches. Each session is re-read under
+    /// its row lock, so one confirmed, started or cancelled meanwhile is left alone. Errors:
+    /// store failures only.
+    pub async fn sweep_no_shows(&self) -> Result<JobReport> {
+        let ctx = Context::system();
+        let mut report = JobReport::default();
+        let mut after = None;
+        loop {
+            let mut uow = self.uow(&ctx).await?;
+            let now = uow.now;
+            let filter = SessionFilter {
+                status_in: SESSION_WAITING.to_vec(),
+                starts_at_or_before: Some(now - self.limits.no_show_after),
+                ..Default::default()
+            };
+            let page = uow.list(&filter, job_page(after)).await?;
+            for session in &page.items {
+                report.examined += 1;
+                // `no_show_in` re-reads the row under its lock and refuses (writing nothing) a
+                // session that changed since it was listed: that one is skipped, not an error.
+                match self.no_show_in(&mut uow, session.clone()).await {
+                    Ok(_) => {}
+                    Err(Error::Validation(_) | Error::InvalidTransition { .. }) => continue,
+                    Err(other) => return Err(other),
+                }
+                report.processed += 1;
+                // `no_show_in` notifies both parties that still exist.
+                for party in [session.ally_id, session.entrepreneur_id] {
+                    let user: Option<User> = uow.get(party).await?;
+                    report.notified += u32::from(user.is_some());
+                }
+            }
+            uow.commit().await?;
+            match next_after(&page) {
+                Some(cursor) => after = Some(cursor),
+                None => break,
+            }
+        }
+        Ok(report)
+    }
+
+    /// Reminds each party of a completed session to give feedback: sessions completed at or
+    /// before `now − limits.feedback_reminder_after` (default 24 h) get one reminder
+    /// (`session_feedback_reminder`) per side whose feedback is missing.
+    ///
+    /// Idempotent: one mark `session_feedback_reminder:<session id>:<ally|entrepreneur>` per
+    /// side, so a side is reminded once, ever. Errors: store failures only.
+    pub async fn send_feedback_reminders(&self) -> Result<JobReport> {
+        let ctx = Context::system();
+        let mut report = JobReport::default();
+        let mut after = None;
+        loop {
+            let mut uow = self.uow(&ctx).await?;
+            let now = uow.now;
+            let filter = SessionFilter {
+                status: Some(SessionStatus::Completed),
+                completed_at_or_before: Some(now - self.limits.feedback_reminder_after),
+                awaiting_feedback: true,
+                ..Default::default()
+            };
+            let page = uow.list(&filter, job_page(after)).await?;
+            for session in &page.items {
+                report.examined += 1;
+                let sides = [
+                    ("ally", session.ally_id, session.ally_feedback.is_none()),
+                    (
+                        "entrepreneur",
+                        session.entrepreneur_id,
+                        session.entrepreneur_feedback.is_none(),
+                    ),
+                ];
+                for (side, user_id, missing) in sides {
+                    if !missing
+                        || !uow
+                            .mark_once(format!("session_feedback_reminder:{}:{side}", session.id))
+                            .await?
+                    {
+                        continue;
+                    }
+                    report.processed += 1;
+                    report.notified += uow
+                        .job_notify(user_id, |reader| feedback_reminder_notice(session, reader))
+                        .await?;
+                }
+            }
+            uow.commit().await?;
+            match next_after(&page) {
+                Some(cursor) => after = Some(cursor),
+                None => break,
+            }
+        }
+        Ok(report)
+    }
+
+    /// Tells the owner of every overdue milestone (target date before today, UTC, and not
+    /// completed or cancelled) once per milestone and target date (`milestone_overdue`).
+    /// Milestones of a soft-deleted, completed or cancelled project are skipped.
+    ///
+    /// Idempotent: one mark `milestone_overdue:<milestone id>:<target date>`; a milestone
+    /// delayed to a new date that becomes overdue again is notified again. Errors: store
+    /// failures only.
+    pub async fn send_milestone_overdue_notices(&self) -> Result<JobReport> {
+        let ctx = Context::system();
+        let mut report = JobReport::default();
+        let mut after = None;
+        loop {
+            let mut uow = self.uow(&ctx).await?;
+            let today = uow.now.date_naive();
+            let filter = MilestoneFilter {
+                overdue_on: Some(today),
+                ..Default::default()
+            };
+            let page = uow.list(&filter, job_page(after)).await?;
+            for milestone in &page.items {
+                report.examined += 1;
+                let project: Option<Project> = uow.get(milestone.project_id).await?;
+                let Some(project) = project.filter(|p| !p.status.is_terminal()) else {
+                    continue;
+                };
+                if !uow
+                    .mark_once(format!("milestone_overdue:{}:{}", milestone.id, milestone.target_date))
+                    .await?
+                {
+                    continue;
+                }
+                report.processed += 1;
+                report.notified += uow
+                    .job_notify(milestone.owner_id, |_| overdue_milestone_notice(milestone, &project))
+                    .await?;
+            }
+            uow.commit().await?;
+            match next_after(&page) {
+                Some(cursor) => after = Some(cursor),
+                None => break,
+            }
+        }
+        Ok(report)
+    }
+
+    /// Warns about applications stuck in review: every application `under_review` whose
+    /// `submitted_at` is at or before `now − limits.review_overdue_after` (default 14 days)
+    /// notifies (`review_overdue`) the program's owners and coordinators and the assigned
+    /// reviewers who have not submitted their review. The notice names the program and the
+    /// application id only — never the applicant, so blind review holds.
+    ///
+    /// Idempotent: one mark `review_overdue:<application id>:<recipient id>` per recipient, so
+    /// a reviewer assigned later is still told once. Errors: store failures only.
+    pub async fn send_review_overdue_notices(&self) -> Result<JobReport> {
+        let ctx = Context::system();
+        let mut report = JobReport::default();
+        let mut after = None;
+        loop {
+            let mut uow = self.uow(&ctx).await?;
+            let now = uow.now;
+            let filter = ApplicationFilter {
+                status: Some(ApplicationStatus::UnderReview),
+                submitted_at_or_before: Some(now - self.limits.review_overdue_after),
+                ..Default::default()
+            };
+            let page = uow.list(&filter, job_page(after)).await?;
+            for app in &page.items {
+                report.examined += 1;
+                let program: Option<Program> = uow.get(app.program_id).await?;
+                let Some(program) = program else {
+                    continue;
+                };
+                let mut recipients = BTreeSet::new();
+                let members = uow
+                    .all(&MemberFilter {
+                        organization_id: Some(program.organization_id),
+                        ..Default::default()
+                    })
+                    .await?;
+                recipients.extend(members.iter().filter(|m| m.role.is_staff()).map(|m| m.user_id));
+                let pending = uow
+                    .all(&ReviewFilter {
+                        application_id: Some(app.id),
+                        submitted: Some(false),
+                        ..Default::default()
+                    })
+                    .await?;
+                recipients.extend(pending.iter().map(|r| r.reviewer_id));
+                for user_id in recipients {
+                    if !uow.mark_once(format!("review_overdue:{}:{user_id}", app.id)).await? {
+                        continue;
+                    }
+                    report.processed += 1;
+                    report.notified += uow
+                        .job_notify(user_id, |_| {
+                            review_overdue_notice(app, &program, self.limits.review_overdue_after)
+                        })
+                        .await?;
+                }
+            }
+            uow.commit().await?;
+            match next_after(&page) {
+                Some(cursor) => after = Some(cursor),
+                None => break,
+            }
+        }
+        Ok(report)
+    }
+
+    /// Warns applicants before a deadline: for every program accepting applications now whose
+    /// deadline is within `(now, now + limits.application_deadline_notice]` (default 48 h),
+    /// every applicant with a draft application to it is notified (`application_deadline`)
+    /// once, however many drafts they have there.
+    ///
+    /// Idempotent: one mark `application_deadline:<program id>:<applicant id>:<deadline unix
+    /// seconds>`; a program whose deadline moves warns again before the new one. Errors: store
+    /// failures only.
+    pub async fn send_application_deadline_notices(&self) -> Result<JobReport> {
+        let ctx = Context::system();
+        let mut report = JobReport::default();
+        // Programs closing soon are few: read them once, then page through each one's drafts.
+        let programs = {
+            let mut uow = self.uow(&ctx).await?;
+            let now = uow.now;
+            uow.all(&ProgramFilter {
+                accepting_at: Some(now),
+                deadline_at_or_before: Some(now + self.limits.application_deadline_notice),
+                ..Default::default()
+            })
+            .await?
+        };
+        for program in &programs {
+            let mut after = None;
+            loop {
+                let mut uow = self.uow(&ctx).await?;
+                let filter = ApplicationFilter {
+                    program_id: Some(program.id),
+                    status: Some(ApplicationStatus::Draft),
+                    ..Default::default()
+                };
+                let page = uow.list(&filter, job_page(after)).await?;
+                for app in &page.items {
+                    report.examined += 1;
+                    let key = format!(
+                        "application_deadline:{}:{}:{}",
+                        program.id,
+                        app.applicant_id,
+                        program.application_deadline.timestamp()
+                    );
+                    if !uow.mark_once(key).await? {
+                        continue;
+                    }
+                    report.processed += 1;
+                    report.notified += uow
+                        .job_notify(app.applicant_id, |reader| deadline_notice(app, program, reader))
+                        .await?;
+                }
+                uow.commit().await?;
+                match next_after(&page) {
+                    Some(cursor) => after = Some(cursor),
+                    None => break,
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Deactivates accounts never verified: users `pending_verification` created strictly
+    /// before `now − limits.unverified_account_max_age` (default 30 days) become `inactive`
+    /// through the account workflow (`deactivate`); their security stamp is bumped so any token
+    /// they hold stops working. Audited as `user.deactivated_unverified` (actor: system,
+    /// status before/after). Nobody is notified or emailed.
+    ///
+    /// Idempotent by state: an inactive account no longer matches. Each user is re-read under
+    /// its row lock, so one verified meanwhile is left alone. Errors: store failures only.
+    pub async fn deactivate_unverified_accounts(&self) -> Result<JobReport> {
+        let ctx = Context::system();
+        let mut report = JobReport::default();
+        let mut after = None;
+        loop {
+            let mut uow = self.uow(&ctx).await?;
+            let cutoff = uow.now - self.limits.unverified_account_max_age;
+            let filter = UserFilter {
+                status: Some(UserStatus::PendingVerification),
+                created_before: Some(cutoff),
+                ..Default::default()
+            };
+            let page = uow.list(&filter, job_page(after)).await?;
+            for candidate in &page.items {
+                report.examined += 1;
+                let mut user: User = uow.load_for_update(candidate.id).await?;
+                if user.status != UserStatus::PendingVerification || user.meta.created_at >= cutoff {
+                    continue;
+                }
+                let from = user.status;
+                user.status = account_wf::transition(from, AccountCommand::Deactivate)?;
+                user.security_stamp += 1;
+                let user = uow.update(user).await?;
+                uow.audit_transition(
+                    "user.deactivated_unverified",
+                    "user",
+                    user.id,
+                    None,
+                    from.as_str(),
+                    user.status.as_str(),
+                )
+                .await?;
+                report.processed += 1;
+            }
+            uow.commit().await?;
+            match next_after(&page) {
+                Some(cursor) => after = Some(cursor),
+                None => break,
+            }
+        }
+        Ok(report)
+    }
+
+    /// Archives read notifications: every notification `read` whose `read_at` is at or before
+    /// `now − limits.archive_read_notifications_after` (default 90 days) becomes `archived`.
+    /// Not audited — a notification's read state is the recipient's housekeeping, not a
+    /// change of the ecosystem (reading one is not audited either).
+    ///
+    /// Idempotent by state: an archived notification no longer matches. Errors: store failures
+    /// only.
+    pub async fn archive_read_notifications(&self) -> Result<JobReport> {
+        let ctx = Context::system();
+        let mut report = JobReport::default();
+        let mut after = None;
+        loop {
+            let mut uow = self.uow(&ctx).await?;
+            let cutoff = uow.now - self.limits.archive_read_notifications_after;
+            let filter = NotificationFilter {
+                status: Some(NotificationStatus::Read),
+                read_at_or_before: Some(cutoff),
+                ..Default::default()
+            };
+            let page = uow.list(&filter, job_page(after)).await?;
+            for candidate in &page.items {
+                report.examined += 1;
+                // Locked re-read: the recipient may have archived it themselves meanwhile.
+                let mut notification: Notification = uow.load_for_update(candidate.id).await?;
+                if notification.status != NotificationStatus::Read {
+                    continue;
+                }
+                notification.status = NotificationStatus::Archived;
+                uow.update(notification).await?;
+                report.processed += 1;
+            }
+            uow.commit().await?;
+            match next_after(&page) {
+                Some(cursor) => after = Some(cursor),
+                None => break,
+            }
+        }
+        Ok(report)
+    }
+
+    /// Runs every job once, in this order: session reminders, no-show sweep, feedback
+    /// reminders, milestone overdue notices, review overdue notices, application deadline
+    /// notices, unverified account deactivation, read notification archiving. What a worker
+    /// calls every minute.
+    ///
+    /// A failing job does not stop the others: its error is in [`JobsReport::failures`] and
+    /// its report field stays empty (the pages it committed before failing stay done and are
+    /// not redone next time). Idempotent, as every job is.
+    pub async fn run_due_jobs(&self) -> JobsReport {
+        let mut report = JobsReport::default();
+        macro_rules! run {
+            ($field:ident, $job:ident) => {
+                match self.$job().await {
+                    Ok(done) => report.$field = done,
+                    Err(error) => report.failures.push(JobFailure {
+                        job: stringify!($job),
+                        error,
+                    }),
+                }
+            };
+        }
+        run!(session_reminders, send_session_reminders);
+        run!(no_shows, sweep_no_shows);
+        run!(feedback_reminders, send_feedback_reminders);
+        run!(milestone_overdue, send_milestone_overdue_notices);
+        run!(review_overdue, send_review_overdue_notices);
+        run!(application_deadline, send_application_deadline_notices);
+        run!(unverified_accounts, deactivate_unverified_accounts);
+        run!(archived_notifications, archive_read_notifications);
+        report
+    }
+}
+
+fn session_reminder_notice(session: &Session, lead: Duration, reader: &User) -> Notice {
+    let at = local_time(session.starts_at, reader);
+    Notice::new(
+        "session_reminder",
+        format!("Mentoring session at {at}"),
+        format!(
+            "Reminder: your mentoring session starts at {at} (this reminder goes out {} before).",
+            describe_lead(lead)
+        ),
+        json!({
+            "session_id": session.id,
+            "mentorship_id": session.mentorship_id,
+            "starts_at": session.starts_at,
+            "minutes_before": lead.num_minutes(),
+        }),
+    )
+}
+
+fn feedback_reminder_notice(session: &Session, reader: &User) -> Notice {
+    Notice::new(
+        "session_feedback_reminder",
+        "How was your mentoring session?",
+        format!(
+            "Please rate the mentoring session on {} (1–5) and leave a comment if you like.",
+            local_time(session.starts_at, reader)
+        ),
+        json!({ "session_id": session.id, "mentorship_id": session.mentorship_id }),
+    )
+}
+
+fn overdue_milestone_notice(milestone: &Milestone, project: &Project) -> Notice {
+    Notice::new(
+        "milestone_overdue",
+        format!("Milestone overdue: {}", milestone.title),
+        format!(
+            "The milestone {} of {} was due on {} and is not completed. Complete it or delay it to a new date.",
+            milestone.title, project.name, milestone.target_date
+        ),
+        json!({
+            "milestone_id": milestone.id,
+            "project_id": milestone.project_id,
+            "target_date": milestone.target_date,
+        }),
+    )
+}
+
+fn review_overdue_notice(app: &Application, program: &Program, after: Duration) -> Notice {
+    Notice::new(
+        "review_overdue",
+        format!("Review overdue in {}", program.name),
+        format!(
+            "An application to {} was submitted more than {} days ago and is still under review.",
+            program.name,
+            after.num_days()
+        ),
+        json!({ "application_id": app.id, "program_id": program.id }),
+    )
+}
+
+fn deadline_notice(app: &Application, program: &Program, reader: &User) -> Notice {
+    let at = local_time(program.application_deadline, reader);
+    Notice::new(
+        "application_deadline",
+        format!("Applications to {} close at {at}", program.name),
+        format!(
+            "Your application to {} is still a draft. Submit it before {at}, when applications close.",
+            program.name
+        ),
+        json!({
+            "application_id": app.id,
+            "program_id": program.id,
+            "deadline": program.application_deadline,
+        }),
+    )
+}

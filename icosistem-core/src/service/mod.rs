@@ -33,9 +33,14 @@ mod tasks;
 pub use account::{AdminCreateUser, AdminUpdateUser, LoginOutcome, Register, UpdateMe};
 pub use application::{ApplicantSummary, ApplicationView, Decision, ProjectSummary, SubmitReview};
 pub use inbox::DeliveryReport;
+pub use jobs::{JOB_BATCH_SIZE, JobFailure, JobReport, JobsReport};
+pub use meetings::{MeetingAction, ScheduleMeeting};
+pub use mentoring::{AllyCard, AllyQuery, AllySuggestion, RequestMentorship};
 pub use organization::{CreateOrganization, UpdateOrganization};
 pub use program::{CreateProgram, UpdateProgram};
 pub use project::{CreateMilestone, CreateProject, MilestoneAction, UpdateMilestone, UpdateProject};
+pub use sessions::{BookSession, SessionAction};
+pub use tasks::{CreateTask, UpdateTask};
 
 use std::sync::Arc;
 
@@ -473,7 +478,10 @@ impl<T: Transaction> Uow<T> {
     /// Writes an in-app notification for `user` and, when they want email, an outbox message,
     /// in this unit of work.
     pub(crate) async fn notify(&mut self, user: &User, notice: Notice) -> Result<()> {
-        let meta = self.meta();
+        // The platform writes notifications: their tracking names no user, because the
+        // recipient reads the row and must not learn who caused it (blind review: staff are told
+        // an application arrived, not who sent it).
+        let meta = Meta::new(self.now, None);
         let notification = Notification {
             id: self.new_id(),
             user_id: user.id,
@@ -483,7 +491,7 @@ impl<T: Transaction> Uow<T> {
             data: notice.data.clone(),
             status: NotificationStatus::Unread,
             read_at: None,
-            meta: meta.clone(),
+            meta,
         };
         self.insert(&notification).await?;
         if user.notification_preferences.email {

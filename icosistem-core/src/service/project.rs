@@ -146,6 +146,18 @@ impl<T: Transaction> Uow<T> {
         if owner || self.ctx.actor.is_admin() || me.is_none() {
             return Ok(facts);
         }
+        // Allies see the projects of the entrepreneurs they actively mentor (DOMAIN.md §2).
+        if self.ctx.actor.role() == Some(Role::Ally) {
+            facts.mentor_of_owner = self
+                .count(&crate::ports::store::MentorshipFilter {
+                    ally_id: me,
+                    entrepreneur_id: Some(project.owner_id),
+                    status: Some(crate::model::MentorshipStatus::Active),
+                    ..Default::default()
+                })
+                .await?
+                > 0;
+        }
         // Program staff see projects applying to their programs; reviewers the projects of the
         // applications assigned to them.
         let applications = self
@@ -159,12 +171,17 @@ impl<T: Transaction> Uow<T> {
                 continue;
             }
             let program: Option<crate::model::Program> = self.get(app.program_id).await?;
-            if let Some(program) = program
-                && self
-                    .org_role(program.organization_id)
-                    .await?
-                    .is_some_and(crate::model::MemberRole::is_staff)
-            {
+            let Some(program) = program else { continue };
+            // A blind program must not reveal who applied: the project (and its owner id) stays
+            // out of sight for its staff and reviewers, who see the application's summary.
+            if program.blind_review {
+                continue;
+            }
+            let Some(role) = self.org_role(program.organization_id).await? else {
+                // Neither staff nor a reviewer who is still a member: nothing this program grants.
+                continue;
+            };
+            if role.is_staff() {
                 facts.applies_to_staff_org = true;
             }
             let assigned = self
@@ -176,6 +193,7 @@ impl<T: Transaction> Uow<T> {
                 .await?;
             if assigned > 0 {
                 facts.assigned_reviewer = true;
+                facts.org_role = Some(role);
             }
         }
         Ok(facts)

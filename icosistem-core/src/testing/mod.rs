@@ -1,1 +1,183 @@
-//! The conformance suite every store runs (feature `testing`). Filled in below.
+//! The store conformance suite (feature `testing`): one set of test bodies that every store crate
+//! runs, so the memory store and PostgreSQL answer the same way for the same situation.
+//!
+//! - [`cases`]: the test bodies, `async fn case<S: Store + Clone>(store: S)`, each on a fresh
+//!   store. They go through the public use cases of [`Ecosystem`](crate::Ecosystem) and, for the
+//!   raw contracts of the ports, through [`Repo`](crate::ports::Repo) directly.
+//! - [`fixtures`]: the shared world the cases build on: an ecosystem over the store with a
+//!   [`ManualClock`](crate::ports::ManualClock) fixed at [`fixtures::t0`], a recording notifier,
+//!   cheap password hashing, and helpers that create people, organizations, open programs,
+//!   projects and applications at every stage of selection.
+//! - [`store_conformance_tests!`](crate::store_conformance_tests): the macro a store crate calls
+//!   once; it expands to one `#[tokio::test]` per case (multi-thread runtime, 4 workers, so the
+//!   concurrency cases really race), and [`CASES`] lists the case names.
+//!
+//! ```ignore
+//! // icosistem-store-xyz/tests/conformance.rs
+//! async fn setup() -> Option<XyzStore> {
+//!     // `None` = no backend available: the case prints nothing more and passes.
+//!     Some(XyzStore::new())
+//! }
+//! icosistem_core::store_conformance_tests!(setup);
+//! ```
+//!
+//! The store crate needs only `icosistem-core` (feature `testing`) and `tokio` as
+//! dev-dependencies; the macro reaches tokio through this module's re-export.
+//!
+//! Rules the cases follow, which a new case must follow too: never hold two units of work at
+//! once in one task (the memory store serializes them, so the second `begin` would wait
+//! forever), never sleep (move the clock), and assert one exact outcome.
+
+pub mod cases;
+pub mod fixtures;
+
+/// The runtime the generated tests run on (re-exported so store crates need no direct path to
+/// it in the macro expansion).
+#[doc(hidden)]
+pub use tokio;
+
+/// The one list of case names, handed to a callback macro (so [`CASES`] and the generated
+/// tests can never drift apart).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __icosistem_conformance_list {
+    ($($head:tt)*) => {
+        $crate::__icosistem_conformance_emit! {
+            $($head)* ;
+            // Store contracts through the repositories.
+            repo_get_of_unknown_ids_is_none,
+            use_cases_answer_not_found_for_unknown_ids,
+            repo_insert_of_an_existing_id_conflicts,
+            repo_update_bumps_the_version_and_refuses_a_stale_one,
+            repo_update_and_delete_of_missing_rows_are_not_found,
+            repo_unique_slug_is_enforced_on_insert_and_update,
+            repo_soft_delete_hides_the_row_and_frees_its_keys,
+            repo_delete_removes_memberships,
+            count_and_list_agree_with_entity_matches,
+            pagination_visits_every_row_once_newest_first,
+            pagination_is_stable_under_concurrent_inserts,
+            pagination_oldest_first_visits_every_row_once,
+            page_request_parse_reports_bad_cursor_and_limit,
+            dropped_transaction_leaves_no_trace,
+            committed_transaction_is_visible_to_the_next_one,
+            failed_use_case_writes_nothing,
+            // Uniqueness, versions and soft delete through the use cases.
+            duplicate_email_conflicts_case_insensitively,
+            concurrent_registrations_with_one_email_admit_one,
+            same_names_get_numbered_slugs,
+            concurrent_same_name_organizations_get_distinct_slugs,
+            duplicate_tax_id_conflicts,
+            one_live_application_per_program_and_project,
+            concurrent_duplicate_applications_admit_one,
+            duplicate_reviewer_assignment_conflicts,
+            concurrent_reviewer_assignments_admit_one,
+            duplicate_membership_conflicts,
+            member_removal_keeps_the_last_owner,
+            stale_versions_conflict_through_use_cases,
+            soft_deleted_project_is_hidden_and_frees_its_slug,
+            soft_deleted_program_is_hidden_and_frees_its_slug,
+            soft_deleted_organization_is_hidden_and_frees_its_slug,
+            // Selection: capacity, waitlist, reviews, visibility.
+            concurrent_accepts_never_exceed_capacity,
+            promote_and_accept_race_for_the_last_seat,
+            concurrent_withdrawals_and_accepts_keep_capacity,
+            withdrawal_promotes_the_best_waitlisted_application,
+            drop_out_promotes_the_best_waitlisted_application,
+            no_promotion_after_the_program_started,
+            withdrawal_after_drop_out_frees_no_second_seat,
+            reviewer_with_a_conflict_of_interest_is_refused,
+            blind_review_hides_the_applicant_from_reviewers_and_staff,
+            open_review_shows_the_applicant_to_staff,
+            decisions_need_min_qualified_reviews,
+            entrepreneurs_cannot_decide_or_review,
+            only_assigned_reviewers_review,
+            applications_are_invisible_to_strangers,
+            staff_of_another_organization_cannot_act,
+            submission_reports_every_eligibility_failure,
+            no_decision_on_a_cancelled_program,
+            // Audit and notifications.
+            account_changes_are_audited,
+            organization_changes_are_audited,
+            program_lifecycle_is_audited,
+            project_and_milestone_changes_are_audited,
+            selection_changes_are_audited,
+            audit_events_carry_request_metadata,
+            notifications_are_written_in_app_and_to_the_outbox,
+            // Accounts.
+            email_verification_token_is_single_use_and_expires,
+            concurrent_verifications_of_one_token_admit_one,
+            unknown_email_and_wrong_password_answer_the_same,
+            lockout_after_five_failures_lasts_fifteen_minutes,
+            concurrent_failed_logins_lock_exactly_once,
+            admin_unlock_lifts_a_lockout,
+            unverified_and_inactive_accounts_cannot_log_in,
+            password_reset_flow,
+            concurrent_reset_confirmations_admit_one,
+            change_password_reports_every_failing_field,
+            admin_role_change_bumps_the_security_stamp,
+            // Projects and milestones.
+            max_active_projects_is_enforced,
+            concurrent_project_creation_respects_max_active_projects,
+            project_status_commands_follow_the_graph,
+            stage_graph_via_advance_stage,
+            milestone_completion_recomputes_progress,
+            overdue_milestones_follow_the_clock,
+            // Programs.
+            publish_refuses_a_past_deadline,
+            start_needs_min_participants_and_start_date,
+            complete_graduates_active_enrollments,
+            // Outbox.
+            outbox_delivers_each_message_once,
+            outbox_retries_with_backoff_then_fails,
+            outbox_permanent_failure_fails_at_once,
+            // Validation.
+            register_reports_every_bad_field,
+            create_program_reports_every_bad_field,
+            create_project_reports_every_bad_field,
+        }
+    };
+}
+
+/// Expands the case list for one purpose: `names` (a `&[&str]`) or `tests $setup` (one
+/// `#[tokio::test]` per case).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __icosistem_conformance_emit {
+    (names ; $($case:ident),* $(,)?) => {
+        &[$(stringify!($case)),*]
+    };
+    (tests $setup:path ; $($case:ident),* $(,)?) => {
+        $(
+            #[__icosistem_conformance_tokio::test(
+                crate = "__icosistem_conformance_tokio",
+                flavor = "multi_thread",
+                worker_threads = 4
+            )]
+            async fn $case() {
+                if let ::core::option::Option::Some(store) = $setup().await {
+                    $crate::testing::cases::$case(store).await;
+                }
+            }
+        )*
+    };
+}
+
+/// Expands to the whole conformance suite: one `#[tokio::test(flavor = "multi_thread",
+/// worker_threads = 4)]` per case of [`testing::cases`](crate::testing::cases), named after the
+/// case. `setup` is a path to an `async fn() -> Option<S>` with `S: Store + Clone`, called once
+/// per test for a fresh, empty store; `None` means "no backend available" and the test returns
+/// without running the case (the store crate prints its own skip line).
+///
+/// Invoke it once, at the top level of an integration test file.
+#[macro_export]
+macro_rules! store_conformance_tests {
+    ($setup:path) => {
+        #[allow(unused_imports)]
+        use $crate::testing::tokio as __icosistem_conformance_tokio;
+        $crate::__icosistem_conformance_list!(tests $setup);
+    };
+}
+
+/// The names of every conformance case, in the order the macro emits them. A store crate may
+/// assert the count it runs.
+pub const CASES: &[&str] = crate::__icosistem_conformance_list!(names);

@@ -85,10 +85,16 @@ pub fn check_times(
     if ends_at <= starts_at {
         errors.push("ends_at", "must be after starts_at");
     } else if ends_at - starts_at > max_duration {
-        errors.push("ends_at", format!("a meeting lasts at most {} minutes", max_duration.num_minutes()));
+        errors.push(
+            "ends_at",
+            format!("a meeting lasts at most {} minutes", max_duration.num_minutes()),
+        );
     }
     if starts_at < now + min_lead {
-        errors.push("starts_at", format!("must be at least {} minutes from now", min_lead.num_minutes()));
+        errors.push(
+            "starts_at",
+            format!("must be at least {} minutes from now", min_lead.num_minutes()),
+        );
     }
     errors
 }

@@ -45,7 +45,10 @@ snake_enum! {
 impl MentorshipStatus {
     /// Completed, cancelled and declined mentorships never change again.
     pub fn is_terminal(self) -> bool {
-        matches!(self, MentorshipStatus::Completed | MentorshipStatus::Cancelled | MentorshipStatus::Declined)
+        matches!(
+            self,
+            MentorshipStatus::Completed | MentorshipStatus::Cancelled | MentorshipStatus::Declined
+        )
     }
 
     /// Requested, active and paused relationships are "open": one per (ally, entrepreneur).
@@ -119,7 +122,12 @@ mod tests {
                 let expected = TABLE.iter().find(|(f, c, _)| f == from && c == cmd).map(|r| r.2);
                 match (transition(*from, *cmd, &FREE), expected) {
                     (Ok(to), Some(e)) => assert_eq!(to, e),
-                    (Err(Error::InvalidTransition { entity: "mentorship", .. }), None) => {}
+                    (
+                        Err(Error::InvalidTransition {
+                            entity: "mentorship", ..
+                        }),
+                        None,
+                    ) => {}
                     (got, want) => panic!("{from} -{cmd}->: got {got:?}, want {want:?}"),
                 }
             }
@@ -128,12 +136,18 @@ mod tests {
 
     #[test]
     fn accept_needs_capacity_and_availability() {
-        let full = AllyLoad { active_mentees: 3, ..FREE };
+        let full = AllyLoad {
+            active_mentees: 3,
+            ..FREE
+        };
         assert!(matches!(
             transition(MentorshipStatus::Requested, MentorshipCommand::Accept, &full),
             Err(Error::AllyAtCapacity)
         ));
-        let away = AllyLoad { available: false, ..FREE };
+        let away = AllyLoad {
+            available: false,
+            ..FREE
+        };
         assert!(matches!(
             transition(MentorshipStatus::Requested, MentorshipCommand::Accept, &away),
             Err(Error::AllyAtCapacity)

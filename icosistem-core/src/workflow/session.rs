@@ -48,7 +48,10 @@ snake_enum! {
 impl SessionStatus {
     /// Completed, cancelled and no-show sessions never change again.
     pub fn is_terminal(self) -> bool {
-        matches!(self, SessionStatus::Completed | SessionStatus::Cancelled | SessionStatus::NoShow)
+        matches!(
+            self,
+            SessionStatus::Completed | SessionStatus::Cancelled | SessionStatus::NoShow
+        )
     }
 
     /// Whether the session occupies its time slot (for overlap checks): every status but
@@ -154,8 +157,16 @@ mod tests {
 
     #[test]
     fn late_cancellation_inside_24_hours() {
-        assert!(transition(SessionStatus::Scheduled, SessionCommand::Cancel, &timing(23)).unwrap().late_cancellation);
-        assert!(!transition(SessionStatus::Scheduled, SessionCommand::Cancel, &timing(25)).unwrap().late_cancellation);
+        assert!(
+            transition(SessionStatus::Scheduled, SessionCommand::Cancel, &timing(23))
+                .unwrap()
+                .late_cancellation
+        );
+        assert!(
+            !transition(SessionStatus::Scheduled, SessionCommand::Cancel, &timing(25))
+                .unwrap()
+                .late_cancellation
+        );
     }
 
     #[test]

@@ -73,7 +73,13 @@ pub fn rolled_up_progress(subtasks: impl IntoIterator<Item = (TaskStatus, u8)>) 
     let (sum, n) = subtasks
         .into_iter()
         .filter(|(status, _)| *status != TaskStatus::Cancelled)
-        .map(|(status, progress)| if status == TaskStatus::Completed { 100 } else { u32::from(progress) })
+        .map(|(status, progress)| {
+            if status == TaskStatus::Completed {
+                100
+            } else {
+                u32::from(progress)
+            }
+        })
         .fold((0u32, 0u32), |(sum, n), p| (sum + p, n + 1));
     sum.checked_div(n).map(|mean| mean as u8)
 }

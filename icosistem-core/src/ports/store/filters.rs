@@ -74,17 +74,36 @@ impl Entity for User {
     }
 }
 
-/// Filter of role profiles.
+/// Filter of role profiles. `specialization` and `available` select ally profiles only: set,
+/// they never match an entrepreneur's or a client's profile.
 #[derive(Debug, Clone, Default)]
 pub struct ProfileFilter {
     /// Profiles of this role.
     pub role: Option<Role>,
+    /// Allies having this among their specializations or as their primary expertise, compared
+    /// trimmed and case-insensitively (`" FinTech"` finds `fintech`).
+    pub specialization: Option<String>,
+    /// Allies whose "open to new mentees" flag is this.
+    pub available: Option<bool>,
 }
 
 impl Entity for Profile {
     entity_basics!(UserId, "profile", ProfileFilter, |s| s.user_id, |m| m.meta);
     fn matches(&self, f: &ProfileFilter) -> bool {
+        let ally = match &self.data {
+            ProfileData::Ally(ally) => Some(ally),
+            _ => None,
+        };
+        let same = |a: &str, b: &str| a.trim().to_lowercase() == b.trim().to_lowercase();
         eq(&f.role, &self.data.role())
+            && f.specialization.as_deref().is_none_or(|wanted| {
+                ally.is_some_and(|a| {
+                    a.specializations.iter().any(|s| same(s, wanted))
+                        || a.primary_expertise.as_deref().is_some_and(|e| same(e, wanted))
+                })
+            })
+            && f.available
+                .is_none_or(|wanted| ally.is_some_and(|a| a.available == wanted))
     }
 }
 
@@ -192,6 +211,9 @@ pub struct ProgramFilter {
     pub status: Option<ProgramStatus>,
     /// Only programs accepting applications at this instant.
     pub accepting_at: Option<DateTime<Utc>>,
+    /// Only programs whose application deadline is at or before this instant (with
+    /// `accepting_at`, the deadline-notice window of the jobs).
+    pub deadline_at_or_before: Option<DateTime<Utc>>,
     /// Leave out drafts (what non-members may see).
     pub exclude_drafts: bool,
     /// Exact slug.
@@ -215,6 +237,7 @@ impl Entity for Program {
             && !(f.exclude_drafts && self.status == ProgramStatus::Draft)
             && eq(&f.slug, &self.slug)
             && f.accepting_at.is_none_or(|now| self.accepts_applications(now))
+            && f.deadline_at_or_before.is_none_or(|t| self.application_deadline <= t)
     }
 }
 
@@ -296,6 +319,8 @@ pub struct ApplicationFilter {
     pub status: Option<ApplicationStatus>,
     /// Leave out drafts (program staff see only what was submitted).
     pub exclude_drafts: bool,
+    /// Only applications submitted at or before this instant (never-submitted ones excluded).
+    pub submitted_at_or_before: Option<DateTime<Utc>>,
 }
 
 impl Entity for Application {
@@ -314,6 +339,8 @@ impl Entity for Application {
             && eq(&f.applicant_id, &self.applicant_id)
             && eq(&f.status, &self.status)
             && !(f.exclude_drafts && self.status == ApplicationStatus::Draft)
+            && f.submitted_at_or_before
+                .is_none_or(|t| self.submitted_at.is_some_and(|at| at <= t))
     }
 }
 
@@ -375,6 +402,8 @@ pub struct NotificationFilter {
     pub status: Option<NotificationStatus>,
     /// Kind.
     pub kind: Option<String>,
+    /// Only notifications read at or before this instant (never-read ones excluded).
+    pub read_at_or_before: Option<DateTime<Utc>>,
 }
 
 impl Entity for Notification {
@@ -386,7 +415,11 @@ impl Entity for Notification {
         |m| m.meta
     );
     fn matches(&self, f: &NotificationFilter) -> bool {
-        eq(&f.user_id, &self.user_id) && eq(&f.status, &self.status) && eq(&f.kind, &self.kind)
+        eq(&f.user_id, &self.user_id)
+            && eq(&f.status, &self.status)
+            && eq(&f.kind, &self.kind)
+            && f.read_at_or_before
+                .is_none_or(|t| self.read_at.is_some_and(|at| at <= t))
     }
 }
 
@@ -480,7 +513,8 @@ impl Entity for Mentorship {
     fn matches(&self, f: &MentorshipFilter) -> bool {
         eq(&f.ally_id, &self.ally_id)
             && eq(&f.entrepreneur_id, &self.entrepreneur_id)
-            && f.participant_id.is_none_or(|u| self.ally_id == u || self.entrepreneur_id == u)
+            && f.participant_id
+                .is_none_or(|u| self.ally_id == u || self.entrepreneur_id == u)
             && eq(&f.status, &self.status)
             && (!f.open_only || self.status.is_open())
     }
@@ -494,7 +528,13 @@ pub struct AvailabilityFilter {
 }
 
 impl Entity for Availability {
-    entity_basics!(AvailabilityId, AvailabilityId::KIND, AvailabilityFilter, |s| s.id, |m| m.meta);
+    entity_basics!(
+        AvailabilityId,
+        AvailabilityId::KIND,
+        AvailabilityFilter,
+        |s| s.id,
+        |m| m.meta
+    );
     fn unique_keys(&self) -> Vec<(&'static str, String)> {
         vec![("ally", self.ally_id.to_string())]
     }
@@ -521,6 +561,16 @@ pub struct SessionFilter {
     pub overlapping_from: Option<DateTime<Utc>>,
     /// Starting before this instant.
     pub overlapping_to: Option<DateTime<Utc>>,
+    /// Status among these (empty: any status). Combines with `status` by "and".
+    pub status_in: Vec<SessionStatus>,
+    /// Starting strictly after this instant.
+    pub starts_after: Option<DateTime<Utc>>,
+    /// Starting at or before this instant.
+    pub starts_at_or_before: Option<DateTime<Utc>>,
+    /// Completed at or before this instant (sessions never completed excluded).
+    pub completed_at_or_before: Option<DateTime<Utc>>,
+    /// Only sessions lacking the ally's or the entrepreneur's feedback (or both).
+    pub awaiting_feedback: bool,
 }
 
 impl Entity for Session {
@@ -533,6 +583,12 @@ impl Entity for Session {
             && (!f.occupying_only || self.status.occupies_calendar())
             && f.overlapping_from.is_none_or(|t| self.ends_at > t)
             && f.overlapping_to.is_none_or(|t| self.starts_at < t)
+            && (f.status_in.is_empty() || f.status_in.contains(&self.status))
+            && f.starts_after.is_none_or(|t| self.starts_at > t)
+            && f.starts_at_or_before.is_none_or(|t| self.starts_at <= t)
+            && f.completed_at_or_before
+                .is_none_or(|t| self.completed_at.is_some_and(|at| at <= t))
+            && (!f.awaiting_feedback || self.ally_feedback.is_none() || self.entrepreneur_feedback.is_none())
     }
 }
 
@@ -576,7 +632,8 @@ pub struct ParticipantFilter {
 }
 
 impl Entity for MeetingParticipant {
-    entity_basics!(ParticipantId, ParticipantId::KIND, ParticipantFilter, |s| s.id, |m| m.meta);
+    entity_basics!(ParticipantId, ParticipantId::KIND, ParticipantFilter, |s| s.id, |m| m
+        .meta);
     fn unique_keys(&self) -> Vec<(&'static str, String)> {
         vec![("meeting_user", pair(self.meeting_id, self.user_id))]
     }

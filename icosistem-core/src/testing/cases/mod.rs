@@ -1,0 +1,32 @@
+//! The conformance cases: `pub async fn case<S: Store + Clone>(store: S)`, each run on a fresh,
+//! empty store by [`store_conformance_tests!`](crate::store_conformance_tests).
+//!
+//! Grouped by what they pin down:
+//! - store contracts through [`Repo`](crate::ports::Repo): not found, duplicate ids and keys,
+//!   versions, soft delete, deletes, filters, pagination, rollback;
+//! - uniqueness, stale versions and soft delete as the use cases surface them;
+//! - selection: capacity under concurrency, the waitlist, reviews, blind review, visibility;
+//! - audit events and notifications written with every change;
+//! - accounts: verification, lockout, password change and reset;
+//! - projects, milestones and the program lifecycle;
+//! - outbox delivery; validation reporting every failing field.
+
+mod accounts;
+mod audit;
+mod outbox;
+mod programs;
+mod projects;
+mod selection;
+mod store;
+mod uniqueness;
+mod validation;
+
+pub use accounts::*;
+pub use audit::*;
+pub use outbox::*;
+pub use programs::*;
+pub use projects::*;
+pub use selection::*;
+pub use store::*;
+pub use uniqueness::*;
+pub use validation::*;

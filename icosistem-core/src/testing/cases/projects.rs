@@ -1,0 +1,380 @@
+//! Projects and milestones (DOMAIN.md §4.3, §4.4).
+
+use std::sync::Arc;
+
+use chrono::Duration;
+
+use crate::error::Error;
+use crate::model::*;
+use crate::ports::Store;
+use crate::ports::store::*;
+use crate::service::{CreateMilestone, MilestoneAction};
+use crate::testing::fixtures::*;
+use crate::workflow::project::ProjectCommand;
+
+#[track_caller]
+fn assert_invalid_transition(error: &Error, entity: &str, from: &str, command: &str) {
+    assert!(
+        matches!(
+            error,
+            Error::InvalidTransition { entity: e, from: f, command: c } if *e == entity && *f == from && *c == command
+        ),
+        "expected InvalidTransition {{ {entity}, {from}, {command} }}, got {error:?}"
+    );
+}
+
+fn milestone_input(title: &str, target: chrono::NaiveDate) -> CreateMilestone {
+    CreateMilestone {
+        title: title.to_owned(),
+        description: None,
+        target_date: target,
+        priority: None,
+    }
+}
+
+/// An entrepreneur may have at most 5 draft/active/paused projects (`Validation` on
+/// `owner_id`); cancelled, completed and deleted ones do not count.
+pub async fn max_active_projects_is_enforced<S: Store + Clone>(store: S) {
+    let world = World::new(store).await;
+    let eco = &world.eco;
+    let person = world.entrepreneur().await;
+    let mut projects = Vec::new();
+    for _ in 0..5 {
+        projects.push(world.project(&person).await);
+    }
+    let error = expect_err(eco.create_project(&person.ctx, project_input("Sixth Venture")).await);
+    assert_fields(&error, &["owner_id"]);
+    eco.project_command(&person.ctx, projects[0].id, ProjectCommand::Cancel, None)
+        .await
+        .expect("cancel");
+    let replacement = eco
+        .create_project(&person.ctx, project_input("Sixth Venture"))
+        .await
+        .expect("a cancelled project frees a place");
+    assert_fields(
+        &expect_err(eco.create_project(&person.ctx, project_input("Seventh Venture")).await),
+        &["owner_id"],
+    );
+    eco.delete_project(&person.ctx, replacement.id, None)
+        .await
+        .expect("delete");
+    eco.create_project(&person.ctx, project_input("Seventh Venture"))
+        .await
+        .expect("a deleted project frees a place");
+    let open = ProjectFilter {
+        owner_id: Some(person.id()),
+        open_only: true,
+        ..Default::default()
+    };
+    assert_eq!(world.count(open).await, 5);
+    // The limit is per entrepreneur.
+    let other = world.entrepreneur().await;
+    world.project(&other).await;
+}
+
+/// Ten concurrent creations by one entrepreneur with no project yet: exactly five succeed.
+pub async fn concurrent_project_creation_respects_max_active_projects<S: Store + Clone>(store: S) {
+    let world = World::new(store).await;
+    let person = world.entrepreneur().await;
+    let futures = (0..10)
+        .map(|i| {
+            let eco = Arc::clone(&world.eco);
+            let ctx = person.ctx.clone();
+            async move { eco.create_project(&ctx, project_input(&format!("Parallel {i}"))).await }
+        })
+        .collect();
+    let results = race(futures).await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 5, "{results:?}");
+    for result in results.into_iter().filter(Result::is_err) {
+        assert_fields(&expect_err(result), &["owner_id"]);
+    }
+    let open = ProjectFilter {
+        owner_id: Some(person.id()),
+        open_only: true,
+        ..Default::default()
+    };
+    assert_eq!(world.count(open).await, 5);
+}
+
+/// Lifecycle commands follow `draft → active ⇄ paused → completed | cancelled`; any other move
+/// is `InvalidTransition`; another entrepreneur does not see the project at all.
+pub async fn project_status_commands_follow_the_graph<S: Store + Clone>(store: S) {
+    let world = World::new(store).await;
+    let eco = &world.eco;
+    let person = world.entrepreneur().await;
+    let project = world.project(&person).await;
+    assert_invalid_transition(
+        &expect_err(
+            eco.project_command(&person.ctx, project.id, ProjectCommand::Pause, None)
+                .await,
+        ),
+        "project",
+        "draft",
+        "pause",
+    );
+    for (command, to) in [
+        (ProjectCommand::Activate, ProjectStatus::Active),
+        (ProjectCommand::Pause, ProjectStatus::Paused),
+        (ProjectCommand::Resume, ProjectStatus::Active),
+        (ProjectCommand::Complete, ProjectStatus::Completed),
+    ] {
+        let moved = eco
+            .project_command(&person.ctx, project.id, command, None)
+            .await
+            .expect("allowed move");
+        assert_eq!(moved.status, to);
+    }
+    for command in [ProjectCommand::Cancel, ProjectCommand::Resume, ProjectCommand::Complete] {
+        assert_invalid_transition(
+            &expect_err(eco.project_command(&person.ctx, project.id, command, None).await),
+            "project",
+            "completed",
+            command.as_str(),
+        );
+    }
+    world.assert_notified(person.id(), "project_status").await;
+    assert_invalid_transition(
+        &expect_err(eco.delete_project(&person.ctx, project.id, None).await),
+        "project",
+        "completed",
+        "delete",
+    );
+    let stranger = world.entrepreneur().await;
+    let other = world.project(&person).await;
+    assert_not_found(
+        &expect_err(
+            eco.project_command(&stranger.ctx, other.id, ProjectCommand::Activate, None)
+                .await,
+        ),
+        "project",
+    );
+    assert_not_found(&expect_err(eco.get_project(&stranger.ctx, other.id).await), "project");
+    assert_eq!(world.row(other.id).await.expect("project").status, ProjectStatus::Draft);
+}
+
+/// `advance_stage` follows the stage graph, recomputes progress and sets the launch date on
+/// entering launch; any other move (and any move of a finished project) is `InvalidTransition`.
+pub async fn stage_graph_via_advance_stage<S: Store + Clone>(store: S) {
+    let world = World::new(store).await;
+    let eco = &world.eco;
+    let person = world.entrepreneur().await;
+    let project = world.project(&person).await;
+    assert_eq!(project.progress.get(), 5);
+    assert_invalid_transition(
+        &expect_err(
+            eco.advance_stage(&person.ctx, project.id, ProjectStage::Prototype, None)
+                .await,
+        ),
+        "project",
+        "idea",
+        "advance_stage",
+    );
+    for (stage, progress) in [
+        (ProjectStage::Concept, 15),
+        (ProjectStage::Prototype, 25),
+        (ProjectStage::Pivoting, 15),
+        (ProjectStage::Development, 50),
+        (ProjectStage::Pilot, 65),
+    ] {
+        let moved = eco
+            .advance_stage(&person.ctx, project.id, stage, None)
+            .await
+            .expect("allowed stage move");
+        assert_eq!((moved.stage, moved.progress.get()), (stage, progress));
+        assert_eq!(moved.launch_date, None);
+    }
+    world.advance(Duration::days(3));
+    let launched = eco
+        .advance_stage(&person.ctx, project.id, ProjectStage::Launch, None)
+        .await
+        .expect("launch");
+    assert_eq!(launched.launch_date, Some(world.now().date_naive()));
+    assert_eq!(launched.progress.get(), 85);
+    assert_invalid_transition(
+        &expect_err(
+            eco.advance_stage(&person.ctx, project.id, ProjectStage::Mature, None)
+                .await,
+        ),
+        "project",
+        "launch",
+        "advance_stage",
+    );
+    let stored = world.row(project.id).await.expect("project");
+    assert_eq!(stored.stage, ProjectStage::Launch);
+
+    let stranger = world.entrepreneur().await;
+    assert_not_found(
+        &expect_err(
+            eco.advance_stage(&stranger.ctx, project.id, ProjectStage::Growth, None)
+                .await,
+        ),
+        "project",
+    );
+    let cancelled = world.project(&person).await;
+    eco.project_command(&person.ctx, cancelled.id, ProjectCommand::Cancel, None)
+        .await
+        .expect("cancel");
+    assert_invalid_transition(
+        &expect_err(
+            eco.advance_stage(&person.ctx, cancelled.id, ProjectStage::Concept, None)
+                .await,
+        ),
+        "project",
+        "cancelled",
+        "advance_stage",
+    );
+}
+
+/// Milestone changes recompute the project's progress (stage base + 10 × completed /
+/// non-cancelled milestones) in the same unit of work; completing notifies the owner.
+pub async fn milestone_completion_recomputes_progress<S: Store + Clone>(store: S) {
+    let world = World::new(store).await;
+    let eco = &world.eco;
+    let person = world.entrepreneur().await;
+    let project = world.project(&person).await;
+    let target = (world.now() + Duration::days(30)).date_naive();
+    let mut milestones = Vec::new();
+    for title in ["Interviews", "Landing page", "First sale"] {
+        milestones.push(
+            eco.create_milestone(&person.ctx, project.id, milestone_input(title, target))
+                .await
+                .expect("milestone"),
+        );
+    }
+    let progress = |p: &Project| (p.progress.get(), p.milestones_completed, p.milestones_total);
+    assert_eq!(progress(&world.row(project.id).await.expect("project")), (5, 0, 3));
+
+    eco.milestone_command(&person.ctx, milestones[0].id, MilestoneAction::Start, None)
+        .await
+        .expect("start");
+    let done = eco
+        .milestone_command(&person.ctx, milestones[0].id, MilestoneAction::Complete, None)
+        .await
+        .expect("complete");
+    assert_eq!(done.status, MilestoneStatus::Completed);
+    assert_eq!(done.completed_on, Some(world.now().date_naive()));
+    assert_eq!(done.progress.get(), 100);
+    assert_eq!(progress(&world.row(project.id).await.expect("project")), (8, 1, 3));
+
+    eco.milestone_command(&person.ctx, milestones[1].id, MilestoneAction::Cancel, None)
+        .await
+        .expect("cancel");
+    assert_eq!(progress(&world.row(project.id).await.expect("project")), (10, 1, 2));
+
+    let partial = eco
+        .milestone_command(&person.ctx, milestones[2].id, MilestoneAction::Progress(40), None)
+        .await
+        .expect("progress");
+    assert_eq!(partial.status, MilestoneStatus::InProgress);
+    assert_eq!(progress(&world.row(project.id).await.expect("project")), (10, 1, 2));
+    eco.milestone_command(&person.ctx, milestones[2].id, MilestoneAction::Progress(100), None)
+        .await
+        .expect("progress to 100 completes");
+    assert_eq!(progress(&world.row(project.id).await.expect("project")), (15, 2, 2));
+
+    let moved = eco
+        .advance_stage(&person.ctx, project.id, ProjectStage::Concept, None)
+        .await
+        .expect("advance");
+    assert_eq!(moved.progress.get(), 25, "stage base 15 + 10 × 2/2");
+    assert_eq!(world.notifications(person.id(), "milestone_achieved").await.len(), 2);
+    assert_eq!(world.outbox(person.id(), "milestone_achieved").await.len(), 2);
+
+    let error = expect_err(
+        eco.milestone_command(&person.ctx, milestones[0].id, MilestoneAction::Start, None)
+            .await,
+    );
+    assert_invalid_transition(&error, "milestone", "completed", "start");
+    assert_fields(
+        &expect_err(
+            eco.create_milestone(
+                &person.ctx,
+                project.id,
+                milestone_input("Yesterday", world.now().date_naive()),
+            )
+            .await,
+        ),
+        &["target_date"],
+    );
+}
+
+/// `list_my_milestones(overdue = true)` lists the unfinished milestones whose target date is
+/// before the clock's today, and follows the clock as it moves.
+pub async fn overdue_milestones_follow_the_clock<S: Store + Clone>(store: S) {
+    let world = World::new(store).await;
+    let eco = &world.eco;
+    let person = world.entrepreneur().await;
+    let project = world.project(&person).await;
+    let today = world.now().date_naive();
+    let soon = eco
+        .create_milestone(
+            &person.ctx,
+            project.id,
+            milestone_input("Soon", today + Duration::days(5)),
+        )
+        .await
+        .expect("milestone");
+    let later = eco
+        .create_milestone(
+            &person.ctx,
+            project.id,
+            milestone_input("Later", today + Duration::days(30)),
+        )
+        .await
+        .expect("milestone");
+    let done = eco
+        .create_milestone(
+            &person.ctx,
+            project.id,
+            milestone_input("Done", today + Duration::days(2)),
+        )
+        .await
+        .expect("milestone");
+    eco.milestone_command(&person.ctx, done.id, MilestoneAction::Progress(100), None)
+        .await
+        .expect("complete");
+    let overdue = || async {
+        eco.list_my_milestones(&person.ctx, None, true, PageRequest::first(50))
+            .await
+            .expect("list")
+            .items
+            .iter()
+            .map(|m| m.id)
+            .collect::<Vec<_>>()
+    };
+    assert!(overdue().await.is_empty());
+    world.advance(Duration::days(5));
+    assert!(overdue().await.is_empty(), "due today is not overdue");
+    world.advance(Duration::days(1));
+    assert_eq!(overdue().await, [soon.id]);
+    let all = eco
+        .list_my_milestones(&person.ctx, None, false, PageRequest::first(50))
+        .await
+        .expect("list");
+    assert_eq!(all.items.len(), 3);
+    world.advance(Duration::days(30));
+    assert_eq!(overdue().await, [later.id, soon.id]);
+    eco.milestone_command(
+        &person.ctx,
+        later.id,
+        MilestoneAction::Delay {
+            target_date: world.now().date_naive() + Duration::days(10),
+            reason: Some("supplier late".to_owned()),
+        },
+        None,
+    )
+    .await
+    .expect("delay");
+    eco.milestone_command(&person.ctx, soon.id, MilestoneAction::Cancel, None)
+        .await
+        .expect("cancel");
+    assert!(overdue().await.is_empty());
+    let stranger = world.entrepreneur().await;
+    assert!(
+        eco.list_my_milestones(&stranger.ctx, None, false, PageRequest::first(50))
+            .await
+            .expect("list")
+            .items
+            .is_empty()
+    );
+}
