@@ -28,7 +28,7 @@ pub trait PgEntity: Entity {
     const VERSIONED: bool = true;
 
     /// Binds every column value, in [`PgEntity::COLUMNS`] order.
-    fn bind_row(&self, row: &mut Separated<'_, '_, Postgres, &'static str>);
+    fn bind_row(&self, row: &mut Separated<'_, Postgres, &'static str>);
     /// Decodes a row selected with [`PgEntity::COLUMNS`].
     fn from_row(row: &PgRow) -> Result<Self, sqlx::Error>;
     /// Appends ` AND …` conditions for `filter` (the SQL twin of [`Entity::matches`]).

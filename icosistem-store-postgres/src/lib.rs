@@ -18,6 +18,9 @@
 //!   (SQLSTATE 23505) becomes the same `Conflict { entity, field }` the memory store returns,
 //!   found by constraint name; everything else is `Backend` with its source kept.
 //!
+//! - [`testing`] (feature `testing`): a fresh database per test, created from `DATABASE_URL`
+//!   and dropped afterwards.
+//!
 //! ## Concurrency
 //!
 //! Units of work run at READ COMMITTED. Cross-row invariants are decided after locking the row
@@ -32,6 +35,8 @@
 mod entities;
 mod entity;
 mod error;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use entity::PgEntity;
 

@@ -10,7 +10,7 @@ use sqlx::{Postgres, QueryBuilder, Row};
 use crate::entity::{PgEntity, parse, parse_opt, unsigned};
 
 /// Binds the tracking columns (`created_at` … `version`) in the order of [`META_COLUMNS`].
-pub(crate) fn bind_meta(meta: &Meta, row: &mut Separated<'_, '_, Postgres, &'static str>) {
+pub(crate) fn bind_meta(meta: &Meta, row: &mut Separated<'_, Postgres, &'static str>) {
     row.push_bind(meta.created_at)
         .push_bind(meta.updated_at)
         .push_bind(meta.created_by.map(uuid::Uuid::from))
@@ -30,7 +30,7 @@ pub(crate) fn meta(row: &PgRow) -> Result<Meta, sqlx::Error> {
 }
 
 /// Binds the soft-delete columns (`deleted_at`, `deleted_by`).
-pub(crate) fn bind_deletion(deletion: &Deletion, row: &mut Separated<'_, '_, Postgres, &'static str>) {
+pub(crate) fn bind_deletion(deletion: &Deletion, row: &mut Separated<'_, Postgres, &'static str>) {
     row.push_bind(deletion.deleted_at)
         .push_bind(deletion.deleted_by.map(uuid::Uuid::from));
 }
@@ -84,7 +84,7 @@ impl PgEntity for User {
     const SOFT_DELETE: bool = true;
     const UNIQUE: &'static [(&'static str, &'static str)] = &[("users_email_key", "email")];
 
-    fn bind_row(&self, row: &mut Separated<'_, '_, Postgres, &'static str>) {
+    fn bind_row(&self, row: &mut Separated<'_, Postgres, &'static str>) {
         row.push_bind(uuid::Uuid::from(self.id))
             .push_bind(self.email.as_str().to_owned())
             .push_bind(self.password_hash.clone())
