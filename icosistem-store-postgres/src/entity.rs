@@ -4,9 +4,10 @@ use std::str::FromStr;
 
 use icosistem_core::StoreError;
 use icosistem_core::ports::store::{Entity, Order, Page, PageRequest, Repo};
-use sqlx::postgres::PgRow;
+use sqlx::postgres::{PgArguments, PgQueryResult, PgRow};
+use sqlx::query::Query;
 use sqlx::query_builder::Separated;
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::{Executor, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 use crate::PgTx;
@@ -36,6 +37,14 @@ pub trait PgEntity: Entity {
     /// Whether `filter` asks for soft-deleted rows too.
     fn include_deleted(_filter: &Self::Filter) -> bool {
         false
+    }
+    /// The unique key value `filter` looks up exactly (`slug:<slug>`), if any. `list` and
+    /// `count` first take a transaction-scoped advisory lock on it, so a unit of work that
+    /// checks a key is free and then inserts it (the core's `free_slug`) runs one at a time per
+    /// key — as on the memory store, whose units of work are serialized — instead of two of
+    /// them seeing the key free and one failing on the unique index.
+    fn lock_key(_filter: &Self::Filter) -> Option<String> {
+        None
     }
 }
 
@@ -79,6 +88,15 @@ pub(crate) fn unsigned<T: TryFrom<i64>>(row: &PgRow, column: &'static str) -> Re
     T::try_from(raw).map_err(|_| decode_error(column, format!("{raw} is out of range")))
 }
 
+/// An unsigned value to bind into an INTEGER column. It saturates instead of wrapping, so an
+/// out-of-range value meets the column's CHECK rather than turning negative.
+pub(crate) fn sql_int(value: u32) -> i32 {
+    i32::try_from(value).unwrap_or(i32::MAX)
+}
+
+/// A built statement with its bound arguments.
+type PgQuery<'q> = Query<'q, Postgres, PgArguments>;
+
 fn columns<E: PgEntity>() -> String {
     E::COLUMNS.join(", ")
 }
@@ -95,17 +113,55 @@ impl PgTx {
             qb.push(" AND deleted_at IS NULL");
         }
         if lock {
-            qb.push(" FOR UPDATE");
+            // NO KEY UPDATE, not UPDATE: it excludes every other `get_for_update` and every
+            // update of the row just the same, but not the `KEY SHARE` lock a foreign-key check
+            // takes on it. With `FOR UPDATE`, a unit of work inserting an audit event or an
+            // enrollment that merely refers to a locked user or program would wait for the
+            // lock holder, and two such units of work could deadlock.
+            qb.push(" FOR NO KEY UPDATE");
         }
         let row = qb
             .build()
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(|e| map_error(e, E::KIND, E::UNIQUE))?;
-        row.as_ref()
-            .map(E::from_row)
-            .transpose()
-            .map_err(StoreError::backend)
+        row.as_ref().map(E::from_row).transpose().map_err(StoreError::backend)
+    }
+
+    /// Runs one write statement inside a savepoint, so that its failure (a unique or check
+    /// violation) undoes that statement only and leaves the unit of work usable, as the port's
+    /// contract requires ("a conflicting insert writes nothing"): without it PostgreSQL aborts
+    /// the whole transaction and refuses every later statement until rollback. The savepoint
+    /// statements go over the simple query protocol (no arguments, nothing to prepare).
+    async fn write<E: PgEntity>(&mut self, query: PgQuery<'_>) -> Result<PgQueryResult, StoreError> {
+        self.tx
+            .execute("SAVEPOINT icosistem_write")
+            .await
+            .map_err(StoreError::backend)?;
+        let result = query.execute(&mut *self.tx).await;
+        let settle = if result.is_ok() {
+            "RELEASE SAVEPOINT icosistem_write"
+        } else {
+            "ROLLBACK TO SAVEPOINT icosistem_write; RELEASE SAVEPOINT icosistem_write"
+        };
+        self.tx.execute(settle).await.map_err(StoreError::backend)?;
+        result.map_err(|e| map_error(e, E::KIND, E::UNIQUE))
+    }
+
+    /// Takes the advisory lock of [`PgEntity::lock_key`], held until the unit of work ends. It
+    /// is its own statement: at READ COMMITTED the lookup that follows takes a fresh snapshot,
+    /// so it sees whatever the previous holder committed.
+    async fn lock_key<E: PgEntity>(&mut self, filter: &E::Filter) -> Result<(), StoreError> {
+        let Some(key) = E::lock_key(filter) else {
+            return Ok(());
+        };
+        // A hash collision only makes two unrelated keys wait for each other.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(format!("{}:{key}", E::TABLE))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| map_error(e, E::KIND, E::UNIQUE))?;
+        Ok(())
     }
 }
 
@@ -125,10 +181,7 @@ impl<E: PgEntity> Repo<E> for PgTx {
             entity.bind_row(&mut values);
         }
         qb.push(")");
-        qb.build()
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| map_error(e, E::KIND, E::UNIQUE))?;
+        self.write::<E>(qb.build()).await?;
         Ok(())
     }
 
@@ -148,11 +201,7 @@ impl<E: PgEntity> Repo<E> for PgTx {
         if E::VERSIONED {
             qb.push(" AND version = ").push_bind(read as i64);
         }
-        let done = qb
-            .build()
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| map_error(e, E::KIND, E::UNIQUE))?;
+        let done = self.write::<E>(qb.build()).await?;
         if done.rows_affected() == 1 {
             return Ok(next);
         }
@@ -170,11 +219,7 @@ impl<E: PgEntity> Repo<E> for PgTx {
     async fn delete(&mut self, id: E::Id) -> Result<(), StoreError> {
         let mut qb = QueryBuilder::new(format!("DELETE FROM {} WHERE id = ", E::TABLE));
         qb.push_bind(id.into());
-        let done = qb
-            .build()
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| map_error(e, E::KIND, E::UNIQUE))?;
+        let done = self.write::<E>(qb.build()).await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound {
                 entity: E::KIND,
@@ -185,6 +230,7 @@ impl<E: PgEntity> Repo<E> for PgTx {
     }
 
     async fn list(&mut self, filter: &E::Filter, page: PageRequest) -> Result<Page<E>, StoreError> {
+        self.lock_key::<E>(filter).await?;
         let mut qb = select::<E>();
         if E::SOFT_DELETE && !E::include_deleted(filter) {
             qb.push(" AND deleted_at IS NULL");
@@ -204,11 +250,16 @@ impl<E: PgEntity> Repo<E> for PgTx {
             .fetch_all(&mut *self.tx)
             .await
             .map_err(|e| map_error(e, E::KIND, E::UNIQUE))?;
-        let rows = rows.iter().map(E::from_row).collect::<Result<Vec<E>, _>>().map_err(StoreError::backend)?;
+        let rows = rows
+            .iter()
+            .map(E::from_row)
+            .collect::<Result<Vec<E>, _>>()
+            .map_err(StoreError::backend)?;
         Ok(Page::from_overfetch(rows, page.limit, |row| row.id().into()))
     }
 
     async fn count(&mut self, filter: &E::Filter) -> Result<u64, StoreError> {
+        self.lock_key::<E>(filter).await?;
         let mut qb = QueryBuilder::new(format!("SELECT COUNT(*) FROM {} WHERE TRUE", E::TABLE));
         if E::SOFT_DELETE && !E::include_deleted(filter) {
             qb.push(" AND deleted_at IS NULL");

@@ -5,7 +5,11 @@ use icosistem_core::StoreError;
 /// Maps a sqlx error of an operation on `entity`. A unique violation becomes `Conflict` with the
 /// field its constraint guards (`unique` lists `(constraint name, field)`; the primary key is
 /// `id`); every other failure is `Backend` with the source kept.
-pub(crate) fn map_error(error: sqlx::Error, entity: &'static str, unique: &[(&'static str, &'static str)]) -> StoreError {
+pub(crate) fn map_error(
+    error: sqlx::Error,
+    entity: &'static str,
+    unique: &[(&'static str, &'static str)],
+) -> StoreError {
     if let sqlx::Error::Database(db) = &error
         && db.code().as_deref() == Some("23505")
     {

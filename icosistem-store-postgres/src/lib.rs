@@ -19,16 +19,27 @@
 //!   found by constraint name; everything else is `Backend` with its source kept.
 //!
 //! - [`testing`] (feature `testing`): a fresh database per test, created from `DATABASE_URL`
-//!   and dropped afterwards.
+//!   (migrated, or empty for migration tests) and dropped afterwards.
 //!
 //! ## Concurrency
 //!
 //! Units of work run at READ COMMITTED. Cross-row invariants are decided after locking the row
-//! that guards them with `SELECT … FOR UPDATE` ([`Repo::get_for_update`]): the program row for
-//! capacity, the ally's profile row for mentee load, each person's user row for bookings. A
-//! competing unit of work waits on that lock and, once it gets it, reads everything the winner
-//! committed — so no retry storms and no broken invariant. Optimistic `version` checks remain on
-//! every update (`UPDATE … WHERE version = $read`).
+//! that guards them with `SELECT … FOR NO KEY UPDATE` ([`Repo::get_for_update`]): the program
+//! row for capacity, the ally's profile row for mentee load, each person's user row for
+//! bookings. A competing unit of work waits on that lock and, once it gets it, reads everything
+//! the winner committed — so no retry storms and no broken invariant. (`NO KEY` lets foreign-key
+//! checks of rows that merely refer to the locked one pass without waiting.) Optimistic
+//! `version` checks remain on every update (`UPDATE … WHERE version = $read`).
+//!
+//! Two more rules make PostgreSQL answer like the memory store, whose units of work are
+//! serialized:
+//!
+//! - every write runs inside a savepoint, so a refused write (a unique violation → `Conflict`)
+//!   undoes only itself and the unit of work goes on, instead of PostgreSQL aborting the whole
+//!   transaction;
+//! - a lookup by an exact unique key (a slug, a token hash: [`PgEntity::lock_key`]) first takes a
+//!   transaction-scoped advisory lock on that key, so "check the key is free, then insert it"
+//!   and "find the token, then consume it" run one at a time per key.
 //!
 //! [`Repo::get_for_update`]: icosistem_core::ports::Repo::get_for_update
 

@@ -2,9 +2,10 @@
 //!
 //! [`TestStore::fresh`] creates a database named `icosistem_test_<uuid>` on the server of
 //! `DATABASE_URL`, applies the migrations and hands out a store on it; the database is dropped
-//! when the last clone of the store goes away. Without `DATABASE_URL` it prints one skip line
-//! per process and returns `None` — unless `CI=true` or `ICOSISTEM_REQUIRE_SERVICES=1`, where a
-//! missing or unreachable database fails the test instead of skipping it.
+//! when the last clone of the store goes away. [`TestStore::empty`] does the same without
+//! migrating, for tests of the migrations themselves. Without `DATABASE_URL` both print one skip
+//! line per process and return `None` — unless `CI=true` or `ICOSISTEM_REQUIRE_SERVICES=1`, where
+//! a missing or unreachable database fails the test instead of skipping it.
 
 use std::str::FromStr;
 use std::sync::{Arc, Once};
@@ -44,6 +45,20 @@ impl TestStore {
     /// is unset and services are not required. Panics with the reason when a database is
     /// required but missing or unreachable.
     pub async fn fresh() -> Option<Self> {
+        let test = Self::empty().await?;
+        if let Err(error) = test.inner.store.migrate().await {
+            panic!(
+                "cannot migrate the test database {}: {}",
+                test.inner.name,
+                chain(&error)
+            );
+        }
+        Some(test)
+    }
+
+    /// Like [`TestStore::fresh`], on a new database left empty: no migration applied (for
+    /// tests of the migrations themselves).
+    pub async fn empty() -> Option<Self> {
         let Ok(url) = std::env::var("DATABASE_URL") else {
             if services_required() {
                 panic!("DATABASE_URL is not set, but CI/ICOSISTEM_REQUIRE_SERVICES requires PostgreSQL");
@@ -54,13 +69,14 @@ impl TestStore {
         };
         match Self::create(&url).await {
             Ok(store) => Some(store),
-            Err(error) => panic!("cannot create a test database on DATABASE_URL: {error}"),
+            Err(error) => panic!("cannot create a test database on DATABASE_URL: {}", chain(&error)),
         }
     }
 
     async fn create(url: &str) -> Result<Self, StoreError> {
         let admin = PgConnectOptions::from_str(url).map_err(StoreError::backend)?;
-        let name = format!("icosistem_test_{}", uuid::Uuid::new_v4().simple());
+        // v7, the workspace's only uuid generator: 74 random bits keep parallel tests apart.
+        let name = format!("icosistem_test_{}", uuid::Uuid::now_v7().simple());
         let mut conn = admin.connect().await.map_err(StoreError::backend)?;
         conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .await
@@ -71,12 +87,15 @@ impl TestStore {
             .connect_with(admin.clone().database(&name))
             .await
             .map_err(StoreError::backend)?;
-        let store = PgStore::from_pool(pool);
-        let test = Self {
-            inner: Arc::new(Inner { store, admin, name }),
-        };
-        test.inner.store.migrate().await?;
-        Ok(test)
+        // From here on the database exists: `Inner`'s drop removes it, even if a later step
+        // of the caller panics.
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store: PgStore::from_pool(pool),
+                admin,
+                name,
+            }),
+        })
     }
 
     /// The store.
@@ -88,6 +107,19 @@ impl TestStore {
     pub fn database_name(&self) -> &str {
         &self.inner.name
     }
+}
+
+/// An error and its sources, `: `-separated: `StoreError::Backend` alone only says "store
+/// backend failure", and a setup panic must say what the database answered.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 impl Store for TestStore {
@@ -113,7 +145,9 @@ impl Drop for Inner {
                 pool.close().await;
                 if let Ok(mut conn) = admin.connect().await {
                     let _ = conn
-                        .execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                        .execute(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                        )))
                         .await;
                     let _ = conn.close().await;
                 }

@@ -1,13 +1,13 @@
 //! Users, profiles and account tokens.
 
 use icosistem_core::model::value::{Email, Language, PersonName, Phone, TimeZoneName};
-use icosistem_core::model::{Deletion, Meta, NotificationPreferences, User};
-use icosistem_core::ports::store::UserFilter;
+use icosistem_core::model::{AccountToken, Deletion, Meta, NotificationPreferences, Profile, ProfileData, User};
+use icosistem_core::ports::store::{AccountTokenFilter, ProfileFilter, UserFilter};
 use sqlx::postgres::PgRow;
 use sqlx::query_builder::Separated;
 use sqlx::{Postgres, QueryBuilder, Row};
 
-use crate::entity::{PgEntity, parse, parse_opt, unsigned};
+use crate::entity::{PgEntity, json, parse, parse_opt, to_json, unsigned};
 
 /// Binds the tracking columns (`created_at` … `version`) in the order of [`META_COLUMNS`].
 pub(crate) fn bind_meta(meta: &Meta, row: &mut Separated<'_, Postgres, &'static str>) {
@@ -143,5 +143,140 @@ impl PgEntity for User {
 
     fn include_deleted(f: &UserFilter) -> bool {
         f.include_deleted
+    }
+}
+
+/// How an ally's expertise is compared: trimmed and lower-cased exactly as
+/// `ProfileFilter::specialization` compares it (Rust's `str::trim` and `str::to_lowercase`, not
+/// SQL's `btrim`/`lower`, which trim and fold differently).
+fn expertise_key(text: &str) -> String {
+    text.trim().to_lowercase()
+}
+
+/// The normalized specializations and primary expertise of an ally profile (empty otherwise):
+/// the `expertise_keys` column the directory's `?specialization` looks up.
+fn expertise_keys(data: &ProfileData) -> Vec<String> {
+    let ProfileData::Ally(ally) = data else {
+        return Vec::new();
+    };
+    let mut keys: Vec<String> = ally
+        .specializations
+        .iter()
+        .map(String::as_str)
+        .chain(ally.primary_expertise.as_deref())
+        .map(expertise_key)
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+impl PgEntity for Profile {
+    const TABLE: &'static str = "profiles";
+    // `id` is the user's id: profiles are 1:1 with users and keyed by them.
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "role",
+        "data",
+        "available",
+        "expertise_keys",
+        "created_at",
+        "updated_at",
+        "created_by",
+        "updated_by",
+        "version",
+    ];
+
+    fn bind_row(&self, row: &mut Separated<'_, Postgres, &'static str>) {
+        let available = match &self.data {
+            ProfileData::Ally(ally) => Some(ally.available),
+            _ => None,
+        };
+        row.push_bind(uuid::Uuid::from(self.user_id))
+            .push_bind(self.data.role().as_str())
+            .push_bind(to_json(&self.data))
+            .push_bind(available)
+            .push_bind(expertise_keys(&self.data));
+        bind_meta(&self.meta, row);
+    }
+
+    fn from_row(row: &PgRow) -> Result<Self, sqlx::Error> {
+        // The JSONB document is the profile; `role`, `available` and `expertise_keys` are only
+        // its indexed copies.
+        Ok(Profile {
+            user_id: row.try_get::<uuid::Uuid, _>("id")?.into(),
+            data: json(row, "data")?,
+            meta: meta(row)?,
+        })
+    }
+
+    fn push_filter(f: &ProfileFilter, qb: &mut QueryBuilder<Postgres>) {
+        filter_eq!(qb, "role", f.role.map(|r| r.as_str()));
+        // Both ally-only filters never match another role's profile; `role = 'ally'` is spelled
+        // as a literal so the planner can use the partial ally indexes.
+        if let Some(wanted) = &f.specialization {
+            qb.push(" AND role = 'ally' AND expertise_keys @> ")
+                .push_bind(vec![expertise_key(wanted)]);
+        }
+        if let Some(available) = f.available {
+            qb.push(" AND role = 'ally' AND available = ").push_bind(available);
+        }
+    }
+}
+
+impl PgEntity for AccountToken {
+    const TABLE: &'static str = "account_tokens";
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "user_id",
+        "purpose",
+        "token_hash",
+        "expires_at",
+        "used_at",
+        "created_at",
+        "updated_at",
+        "created_by",
+        "updated_by",
+        "version",
+    ];
+    const UNIQUE: &'static [(&'static str, &'static str)] = &[("account_tokens_token_hash_key", "token_hash")];
+
+    fn bind_row(&self, row: &mut Separated<'_, Postgres, &'static str>) {
+        row.push_bind(uuid::Uuid::from(self.id))
+            .push_bind(uuid::Uuid::from(self.user_id))
+            .push_bind(self.purpose.as_str())
+            .push_bind(self.token_hash.clone())
+            .push_bind(self.expires_at)
+            .push_bind(self.used_at);
+        bind_meta(&self.meta, row);
+    }
+
+    fn from_row(row: &PgRow) -> Result<Self, sqlx::Error> {
+        Ok(AccountToken {
+            id: row.try_get::<uuid::Uuid, _>("id")?.into(),
+            user_id: row.try_get::<uuid::Uuid, _>("user_id")?.into(),
+            purpose: parse(row, "purpose")?,
+            token_hash: row.try_get("token_hash")?,
+            expires_at: row.try_get("expires_at")?,
+            used_at: row.try_get("used_at")?,
+            meta: meta(row)?,
+        })
+    }
+
+    fn push_filter(f: &AccountTokenFilter, qb: &mut QueryBuilder<Postgres>) {
+        filter_eq!(qb, "token_hash", f.token_hash.clone());
+        filter_eq!(qb, "user_id", f.user_id.map(uuid::Uuid::from));
+        filter_eq!(qb, "purpose", f.purpose.map(|p| p.as_str()));
+        // `AccountToken::is_usable`: unused and `now < expires_at`.
+        if let Some(now) = f.usable_at {
+            qb.push(" AND used_at IS NULL AND expires_at > ").push_bind(now);
+        }
+    }
+
+    // Consuming a token is "find it by hash, then mark it used": holding the hash for the rest
+    // of the unit of work makes concurrent consumers take turns, so the later ones find it used
+    // (as on the memory store) instead of failing on its version.
+    fn lock_key(f: &AccountTokenFilter) -> Option<String> {
+        f.token_hash.as_ref().map(|h| format!("token_hash:{h}"))
     }
 }
