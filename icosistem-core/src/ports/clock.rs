@@ -1,6 +1,6 @@
 use std::sync::Mutex;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 
 /// The only source of "now" in the core.
 pub trait Clock: Send + Sync + 'static {
@@ -14,7 +14,9 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        // Microseconds, the precision of PostgreSQL timestamps: an instant a use case returns is
+        // then exactly the one a later read gives back, on every store.
+        Utc::now().trunc_subsecs(6)
     }
 }
 

@@ -549,7 +549,9 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         Ok(user)
     }
 
-    /// The caller replaces their role profile (its kind must match their role).
+    /// The caller replaces their role profile (its kind must match their role). An ally's rating
+    /// (`ratings_total`, `ratings_count`) is kept as stored whatever is sent: only session
+    /// feedback changes it.
     pub async fn update_my_profile(&self, ctx: &Context, data: ProfileData, version: Option<u64>) -> Result<Profile> {
         let id = ctx.user_id("profile.update")?;
         let mut errors = ValidationErrors::new();
@@ -567,6 +569,17 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         errors.into_result()?;
         let mut uow = self.uow(ctx).await?;
         let existing = Repo::<Profile>::get_for_update(&mut uow.tx, id).await?;
+        let mut data = data;
+        if let ProfileData::Ally(ally) = &mut data {
+            // The rating is what session feedback made it (DOMAIN.md §4.6), never what the ally
+            // sends: keep the stored sum and count (none yet for a new profile).
+            let (total, count) = match existing.as_ref().map(|p| &p.data) {
+                Some(ProfileData::Ally(stored)) => (stored.ratings_total, stored.ratings_count),
+                _ => (0, 0),
+            };
+            ally.ratings_total = total;
+            ally.ratings_count = count;
+        }
         let profile = match existing {
             Some(mut profile) => {
                 check_version(&profile, version)?;
@@ -818,7 +831,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         token: &str,
         purpose: AccountTokenPurpose,
     ) -> Result<(AccountToken, User)> {
-        let record = uow
+        let found = uow
             .first(&AccountTokenFilter {
                 token_hash: Some(hash_token(token.trim())),
                 purpose: Some(purpose),
@@ -827,6 +840,12 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             })
             .await?
             .ok_or(Error::InvalidToken)?;
+        // Lock the token and check it again: of two concurrent uses, the second waits here and
+        // then finds it used — `InvalidToken`, not a version conflict.
+        let record: AccountToken = uow.load_for_update(found.id).await.map_err(|_| Error::InvalidToken)?;
+        if !record.is_usable(uow.now) {
+            return Err(Error::InvalidToken);
+        }
         let user = uow.get(record.user_id).await?.ok_or(Error::InvalidToken)?;
         Ok((record, user))
     }

@@ -351,9 +351,9 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         Ok(report)
     }
 
-    /// Warns about applications stuck in review: every application `under_review` whose
-    /// `submitted_at` is at or before `now − limits.review_overdue_after` (default 14 days)
-    /// notifies (`review_overdue`) the program's owners and coordinators and the assigned
+    /// Warns about applications stuck in review: every application that has been `under_review`
+    /// since at or before `now − limits.review_overdue_after` (default 14 days; the review
+    /// started with the first reviewer's assignment, not at submission) notifies (`review_overdue`) the program's owners and coordinators and the assigned
     /// reviewers who have not submitted their review. The notice names the program and the
     /// application id only — never the applicant, so blind review holds.
     ///
@@ -365,10 +365,12 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let mut after = None;
         loop {
             let mut uow = self.uow(&ctx).await?;
-            let now = uow.now;
+            let overdue_cutoff = uow.now - self.limits.review_overdue_after;
+            // Under review since at least the cutoff implies submitted by then: a cheap superset
+            // for the store to find; the start of the review is checked per application below.
             let filter = ApplicationFilter {
                 status: Some(ApplicationStatus::UnderReview),
-                submitted_at_or_before: Some(now - self.limits.review_overdue_after),
+                submitted_at_or_before: Some(overdue_cutoff),
                 ..Default::default()
             };
             let page = uow.list(&filter, job_page(after)).await?;
@@ -378,6 +380,19 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
                 let Some(program) = program else {
                     continue;
                 };
+                let reviews = uow
+                    .all(&ReviewFilter {
+                        application_id: Some(app.id),
+                        ..Default::default()
+                    })
+                    .await?;
+                // The review started when the first reviewer was assigned (that assignment
+                // moved the application to under_review); reviewers are never unassigned, so
+                // the oldest assignment dates it. The filter above only narrowed by submission.
+                let review_started = reviews.iter().map(|r| r.meta.created_at).min().or(app.submitted_at);
+                if review_started.is_none_or(|started| started > overdue_cutoff) {
+                    continue;
+                }
                 let mut recipients = BTreeSet::new();
                 let members = uow
                     .all(&MemberFilter {
@@ -386,14 +401,12 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
                     })
                     .await?;
                 recipients.extend(members.iter().filter(|m| m.role.is_staff()).map(|m| m.user_id));
-                let pending = uow
-                    .all(&ReviewFilter {
-                        application_id: Some(app.id),
-                        submitted: Some(false),
-                        ..Default::default()
-                    })
-                    .await?;
-                recipients.extend(pending.iter().map(|r| r.reviewer_id));
+                recipients.extend(
+                    reviews
+                        .iter()
+                        .filter(|r| r.submitted_at.is_none())
+                        .map(|r| r.reviewer_id),
+                );
                 for user_id in recipients {
                     if !uow.mark_once(format!("review_overdue:{}:{user_id}", app.id)).await? {
                         continue;
@@ -648,7 +661,7 @@ fn review_overdue_notice(app: &Application, program: &Program, after: Duration) 
         "review_overdue",
         format!("Review overdue in {}", program.name),
         format!(
-            "An application to {} was submitted more than {} days ago and is still under review.",
+            "An application to {} has been under review for more than {} days.",
             program.name,
             after.num_days()
         ),

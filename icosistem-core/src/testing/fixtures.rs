@@ -1,7 +1,8 @@
 //! The world the conformance cases build on: an [`Ecosystem`] over the store under test with a
 //! manual clock at [`t0`], a recording notifier and cheap hashing, plus helpers that create
-//! people, organizations, open programs, projects and applications, read rows back straight
-//! from the store, and race commands on the multi-thread runtime.
+//! people, organizations, open programs, projects and applications, allies with a profile and a
+//! weekly schedule in a given time zone, mentorships, sessions, meetings and tasks, read rows
+//! back straight from the store, and race commands on the multi-thread runtime.
 
 use std::fmt::Debug;
 use std::future::Future;
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use serde_json::Map;
 use tokio::sync::Barrier;
 use uuid::Uuid;
@@ -17,12 +18,18 @@ use uuid::Uuid;
 use crate::error::{Error, Result};
 use crate::model::secret::SecretString;
 use crate::model::{
-    Application, ApplicationId, AuditEvent, MemberRole, Notification, Organization, OrganizationType, OutboxChannel,
-    OutboxMessage, Program, ProgramType, Project, ProjectType, Role, User, UserId,
+    AllyProfile, Application, ApplicationId, AuditEvent, Meeting, MemberRole, Mentorship, MentorshipId,
+    MentorshipStatus, Notification, Organization, OrganizationType, OutboxChannel, OutboxMessage, ProfileData, Program,
+    ProgramType, Project, ProjectType, Role, Session, Task, TaskId, User, UserId,
 };
 use crate::ports::store::{AuditFilter, EntityId, ListFilter, NotificationFilter, OutboxFilter, PageRequest, Repo};
 use crate::ports::{Argon2idPasswordHasher, DeliveryError, ManualClock, Notifier, RecordingNotifier, Store};
-use crate::service::{AdminCreateUser, CreateOrganization, CreateProgram, CreateProject, Decision, SubmitReview};
+use crate::rules::availability::WeeklySlot;
+use crate::service::{
+    AdminCreateUser, BookSession, CreateOrganization, CreateProgram, CreateProject, CreateTask, Decision,
+    RequestMentorship, ScheduleMeeting, SubmitReview, UpdateMe,
+};
+use crate::workflow::mentorship::MentorshipCommand;
 use crate::workflow::program::ProgramCommand;
 use crate::{Context, Ecosystem};
 
@@ -128,6 +135,22 @@ impl Applicant {
     /// The application's id.
     pub fn id(&self) -> ApplicationId {
         self.application.id
+    }
+}
+
+/// An entrepreneur and their active mentorship with an ally.
+#[derive(Debug, Clone)]
+pub struct Mentee {
+    /// The entrepreneur.
+    pub person: Person,
+    /// The mentorship, as returned by the accept.
+    pub mentorship: Mentorship,
+}
+
+impl Mentee {
+    /// The mentorship's id.
+    pub fn id(&self) -> MentorshipId {
+        self.mentorship.id
     }
 }
 
@@ -382,6 +405,121 @@ impl<S: Store, N: Notifier> World<S, N> {
     }
 
     // -----------------------------------------------------------------------------------------
+    // Mentoring: allies, mentorships, sessions, meetings, tasks
+
+    /// A new ally whose account lives in `timezone`, with `profile` and a weekly schedule of
+    /// `slots` in that zone.
+    pub async fn mentor(&self, profile: AllyProfile, timezone: &str, slots: Vec<WeeklySlot>) -> Person {
+        let mut ally = self.ally().await;
+        ally.user = self
+            .eco
+            .update_me(
+                &ally.ctx,
+                UpdateMe {
+                    timezone: Some(timezone.to_owned()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("set the ally's time zone");
+        self.eco
+            .update_my_profile(&ally.ctx, ProfileData::Ally(profile), None)
+            .await
+            .expect("ally profile");
+        self.eco
+            .set_my_availability(&ally.ctx, timezone.to_owned(), slots, None)
+            .await
+            .expect("ally availability");
+        ally
+    }
+
+    /// A new ally in UTC, default profile (10 mentees, available, 60-minute sessions), available
+    /// Monday to Friday 08:00–18:00.
+    pub async fn available_ally(&self) -> Person {
+        self.mentor(AllyProfile::default(), "UTC", weekdays(8, 18)).await
+    }
+
+    /// A new ally in UTC available Monday to Friday 08:00–18:00 who takes at most `max_mentees`.
+    pub async fn ally_with_capacity(&self, max_mentees: u8) -> Person {
+        let profile = AllyProfile {
+            max_mentees,
+            ..AllyProfile::default()
+        };
+        self.mentor(profile, "UTC", weekdays(8, 18)).await
+    }
+
+    /// `entrepreneur` asks `ally` for mentorship (no message, no areas, default length).
+    pub async fn request_mentorship(&self, entrepreneur: &Person, ally: &Person) -> Mentorship {
+        self.eco
+            .request_mentorship(&entrepreneur.ctx, mentorship_request(ally.id()))
+            .await
+            .expect("request mentorship")
+    }
+
+    /// Runs `command` on a mentorship as `by`, expecting success.
+    pub async fn mentorship_step(&self, by: &Person, id: MentorshipId, command: MentorshipCommand) -> Mentorship {
+        self.eco
+            .mentorship_command(&by.ctx, id, command, None)
+            .await
+            .unwrap_or_else(|e| panic!("{command} failed: {e:?}"))
+    }
+
+    /// A new entrepreneur in an active mentorship with `ally` (requested, then accepted).
+    pub async fn mentee(&self, ally: &Person) -> Mentee {
+        let person = self.entrepreneur().await;
+        let requested = self.request_mentorship(&person, ally).await;
+        let mentorship = self
+            .mentorship_step(ally, requested.id, MentorshipCommand::Accept)
+            .await;
+        assert_eq!(mentorship.status, MentorshipStatus::Active);
+        Mentee { person, mentorship }
+    }
+
+    /// `by` books a session of `minutes` at `starts_at` in `mentorship`, expecting success.
+    pub async fn book(&self, by: &Person, mentorship: MentorshipId, starts_at: DateTime<Utc>, minutes: u16) -> Session {
+        self.eco
+            .book_session(&by.ctx, mentorship, booking(starts_at, minutes))
+            .await
+            .unwrap_or_else(|e| panic!("booking at {starts_at} failed: {e:?}"))
+    }
+
+    /// `organizer` calls a meeting `[starts_at, ends_at)` with `participants`, expecting success.
+    pub async fn meeting(
+        &self,
+        organizer: &Person,
+        participants: &[&Person],
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+    ) -> Meeting {
+        let input = meeting_input(
+            "Quarterly check-in",
+            starts_at,
+            ends_at,
+            participants.iter().map(|p| p.id()).collect(),
+        );
+        self.eco
+            .schedule_meeting(&organizer.ctx, input)
+            .await
+            .expect("schedule meeting")
+            .0
+    }
+
+    /// A task of `owner` titled `title`, a subtask of `parent` when given.
+    pub async fn task(&self, owner: &Person, title: &str, parent: Option<TaskId>) -> Task {
+        self.eco
+            .create_task(
+                &owner.ctx,
+                CreateTask {
+                    title: title.to_owned(),
+                    parent_id: parent,
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("create task")
+    }
+
+    // -----------------------------------------------------------------------------------------
     // Reading the store directly
 
     /// The live row with this id, read in its own unit of work.
@@ -553,6 +691,79 @@ pub fn project_input(name: &str) -> CreateProject {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Mentoring inputs and instants
+
+/// A weekly slot on `weekday` (0 = Monday) from `start` to `end`, each `(hour, minute)` local.
+pub fn slot(weekday: u8, start: (u32, u32), end: (u32, u32)) -> WeeklySlot {
+    let time = |(h, m): (u32, u32)| NaiveTime::from_hms_opt(h, m, 0).expect("a valid time");
+    WeeklySlot {
+        weekday,
+        start: time(start),
+        end: time(end),
+    }
+}
+
+/// Monday to Friday, `start_hour`:00–`end_hour`:00 local.
+pub fn weekdays(start_hour: u32, end_hour: u32) -> Vec<WeeklySlot> {
+    (0..5).map(|d| slot(d, (start_hour, 0), (end_hour, 0))).collect()
+}
+
+/// `h:m` UTC on the day `days` after [`t0`]'s date (t0 is a Monday: `day_at(2, 10, 0)` is
+/// Wednesday 10:00Z). Sessions need 24 h notice, so at t0 the first bookable instant is
+/// `day_at(1, 9, 0)`.
+pub fn day_at(days: i64, h: u32, m: u32) -> DateTime<Utc> {
+    let date = t0().date_naive() + Duration::days(days);
+    Utc.from_utc_datetime(&date.and_time(NaiveTime::from_hms_opt(h, m, 0).expect("a valid time")))
+}
+
+/// The instant of the wall-clock time `date h:m` in the IANA zone `zone` (which must exist
+/// and be unambiguous there).
+pub fn local(zone: &str, date: NaiveDate, h: u32, m: u32) -> DateTime<Utc> {
+    let tz: chrono_tz::Tz = zone.parse().expect("an IANA zone");
+    tz.from_local_datetime(&date.and_time(NaiveTime::from_hms_opt(h, m, 0).expect("a valid time")))
+        .single()
+        .expect("an unambiguous local time")
+        .with_timezone(&Utc)
+}
+
+/// A request to `ally` with defaults elsewhere.
+pub fn mentorship_request(ally: UserId) -> RequestMentorship {
+    RequestMentorship {
+        ally_id: ally,
+        message: None,
+        areas: Vec::new(),
+        project_id: None,
+        duration_months: None,
+    }
+}
+
+/// A booking of `minutes` at `starts_at`, no agenda.
+pub fn booking(starts_at: DateTime<Utc>, minutes: u16) -> BookSession {
+    BookSession {
+        starts_at,
+        duration_minutes: Some(minutes),
+        agenda: None,
+    }
+}
+
+/// A meeting titled `title` with `participants`, no description or location.
+pub fn meeting_input(
+    title: &str,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    participants: Vec<UserId>,
+) -> ScheduleMeeting {
+    ScheduleMeeting {
+        title: title.to_owned(),
+        description: None,
+        location: None,
+        starts_at,
+        ends_at,
+        participant_ids: participants,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Assertions
 
 /// The error of `result`; panics with the value on `Ok`.
@@ -578,6 +789,32 @@ pub fn assert_fields(error: &Error, fields: &[&str]) {
     want.sort_unstable();
     want.dedup();
     assert_eq!(got, want, "failing fields of {errors}");
+}
+
+/// Asserts `error` is a validation failure on `field` only, with exactly one message per entry
+/// of `expected`, each containing that entry (in any order).
+#[track_caller]
+pub fn assert_messages(error: &Error, field: &str, expected: &[&str]) {
+    let Error::Validation(errors) = error else {
+        panic!("expected a validation error on {field}, got {error:?}");
+    };
+    let mut messages: Vec<&str> = Vec::new();
+    for f in errors.fields() {
+        assert_eq!(f.field.as_ref(), field, "unexpected failing field in {errors}");
+        messages.push(f.message.as_ref());
+    }
+    assert_eq!(
+        messages.len(),
+        expected.len(),
+        "expected {expected:?} on {field}, got {messages:?}"
+    );
+    for want in expected {
+        let at = messages
+            .iter()
+            .position(|m| m.contains(want))
+            .unwrap_or_else(|| panic!("no message on {field} says {want:?}: {messages:?}"));
+        messages.remove(at);
+    }
 }
 
 /// Asserts `error` is `Conflict { entity, field }`.

@@ -7,7 +7,8 @@
 //! - [`fixtures`]: the shared world the cases build on: an ecosystem over the store with a
 //!   [`ManualClock`](crate::ports::ManualClock) fixed at [`fixtures::t0`], a recording notifier,
 //!   cheap password hashing, and helpers that create people, organizations, open programs,
-//!   projects and applications at every stage of selection.
+//!   projects and applications at every stage of selection, and the mentoring side (allies with
+//!   schedules, mentorships, sessions, meetings, tasks).
 //! - [`store_conformance_tests!`](crate::store_conformance_tests): the macro a store crate calls
 //!   once; it expands to one `#[tokio::test]` per case (multi-thread runtime, 4 workers, so the
 //!   concurrency cases really race), and [`CASES`] lists the case names.
@@ -134,6 +135,54 @@ macro_rules! __icosistem_conformance_list {
             register_reports_every_bad_field,
             create_program_reports_every_bad_field,
             create_project_reports_every_bad_field,
+            // Mentorships, suggestions and free slots.
+            concurrent_accepts_never_exceed_max_mentees,
+            one_open_mentorship_per_ally_and_entrepreneur,
+            concurrent_duplicate_mentorship_requests_admit_one,
+            mentorship_commands_follow_who_may_run_them,
+            resume_and_accept_respect_the_allys_capacity,
+            reviewer_who_mentors_the_applicant_is_refused,
+            mentor_sees_the_mentees_project_only_while_active,
+            suggest_allies_returns_the_best_five_above_the_threshold,
+            free_slots_keep_busy_time_and_the_buffer_free,
+            // Sessions.
+            concurrent_overlapping_bookings_admit_one,
+            booking_across_a_dst_change_lands_on_the_right_instant,
+            booking_needs_24_hours_notice_and_a_valid_duration,
+            booking_must_lie_inside_the_allys_availability,
+            booking_keeps_clear_of_the_entrepreneurs_other_sessions,
+            booking_keeps_clear_of_meetings_of_either_party,
+            booking_buffer_of_exactly_fifteen_minutes_is_allowed,
+            max_sessions_per_day_is_enforced,
+            booking_needs_an_active_mentorship,
+            session_runs_from_confirmation_to_completion,
+            cancellation_inside_24_hours_is_late,
+            reschedule_keeps_the_id_and_rechecks_the_rules,
+            no_show_is_marked_24_hours_after_the_start,
+            feedback_is_given_once_per_side_and_rates_the_ally,
+            concurrent_reschedules_into_one_slot_admit_one,
+            // Meetings.
+            meeting_time_rules_are_reported_together,
+            meeting_invitations_notify_and_answers_reach_the_organizer,
+            duplicate_meeting_participant_conflicts,
+            meeting_lifecycle_keeps_the_id,
+            meetings_are_invisible_to_non_attendees,
+            // Tasks.
+            subtasks_roll_progress_up_to_the_parent,
+            completing_a_task_waits_for_its_dependencies,
+            dependency_cycles_are_refused,
+            concurrent_dependencies_never_close_a_cycle,
+            // Jobs: each run twice at the same now.
+            session_reminders_are_sent_once_per_lead_time,
+            no_show_sweep_runs_once,
+            feedback_reminders_are_sent_once,
+            milestone_overdue_notices_are_sent_once,
+            review_overdue_notices_are_sent_once,
+            review_overdue_counts_from_the_start_of_review,
+            application_deadline_notices_are_sent_once,
+            unverified_accounts_are_deactivated_once,
+            read_notifications_are_archived_once,
+            run_due_jobs_twice_at_the_same_now_sends_nothing_twice,
         }
     };
 }

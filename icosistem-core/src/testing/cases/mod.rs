@@ -9,24 +9,37 @@
 //! - audit events and notifications written with every change;
 //! - accounts: verification, lockout, password change and reset;
 //! - projects, milestones and the program lifecycle;
-//! - outbox delivery; validation reporting every failing field.
+//! - outbox delivery; validation reporting every failing field;
+//! - mentoring: mentorships under capacity, suggestions and free slots, session booking rules
+//!   (also under concurrency and across daylight-saving changes), meetings, tasks and their
+//!   dependencies, and the time-driven jobs run twice at the same `now`.
 
 mod accounts;
 mod audit;
+mod jobs;
+mod meetings;
+mod mentoring;
 mod outbox;
 mod programs;
 mod projects;
 mod selection;
+mod sessions;
 mod store;
+mod tasks;
 mod uniqueness;
 mod validation;
 
 pub use accounts::*;
 pub use audit::*;
+pub use jobs::*;
+pub use meetings::*;
+pub use mentoring::*;
 pub use outbox::*;
 pub use programs::*;
 pub use projects::*;
 pub use selection::*;
+pub use sessions::*;
 pub use store::*;
+pub use tasks::*;
 pub use uniqueness::*;
 pub use validation::*;
