@@ -64,7 +64,14 @@ impl TestStore {
                 panic!("DATABASE_URL is not set, but CI/ICOSISTEM_REQUIRE_SERVICES requires PostgreSQL");
             }
             static SKIP: Once = Once::new();
-            SKIP.call_once(|| println!("skipping PostgreSQL tests: DATABASE_URL is not set"));
+            SKIP.call_once(|| {
+                // Written to the raw stderr handle: the test harness captures `println!`, and a
+                // skip must be seen.
+                let _ = std::io::Write::write_all(
+                    &mut std::io::stderr(),
+                    b"skipping PostgreSQL tests: DATABASE_URL is not set\n",
+                );
+            });
             return None;
         };
         match Self::create(&url).await {
