@@ -1,0 +1,8 @@
+//! The `PgEntity` mapping of every entity, grouped like the core's model.
+
+mod identity;
+mod inbox;
+mod mentoring;
+mod organization;
+mod program;
+mod project;

@@ -1,0 +1,306 @@
+//! The mapping of an entity to its table and the generic repository built on it.
+
+use std::str::FromStr;
+
+use icosistem_core::StoreError;
+use icosistem_core::ports::store::{Entity, Order, Page, PageRequest, Repo};
+use sqlx::postgres::{PgArguments, PgQueryResult, PgRow};
+use sqlx::query::Query;
+use sqlx::query_builder::Separated;
+use sqlx::{Executor, Postgres, QueryBuilder, Row};
+use uuid::Uuid;
+
+use crate::PgTx;
+use crate::error::{decode_error, map_error};
+
+/// How one entity lives in PostgreSQL. Implemented for every entity of the core; the generic
+/// [`Repo`] implementation of [`PgTx`] is written once against it.
+pub trait PgEntity: Entity {
+    /// The table.
+    const TABLE: &'static str;
+    /// Every column, `id` first, in the order [`PgEntity::bind_row`] binds them.
+    const COLUMNS: &'static [&'static str];
+    /// The table has `deleted_at`: soft-deleted rows are invisible unless the filter asks.
+    const SOFT_DELETE: bool = false;
+    /// `(constraint or unique index name, field)` for each uniqueness rule, the names the
+    /// memory store reports (`email`, `slug`, `program_project` …).
+    const UNIQUE: &'static [(&'static str, &'static str)] = &[];
+    /// The table has a `version` column checked on update (append-only logs do not).
+    const VERSIONED: bool = true;
+
+    /// Binds every column value, in [`PgEntity::COLUMNS`] order.
+    fn bind_row(&self, row: &mut Separated<'_, Postgres, &'static str>);
+    /// Decodes a row selected with [`PgEntity::COLUMNS`].
+    fn from_row(row: &PgRow) -> Result<Self, sqlx::Error>;
+    /// Appends ` AND …` conditions for `filter` (the SQL twin of [`Entity::matches`]).
+    fn push_filter(filter: &Self::Filter, qb: &mut QueryBuilder<Postgres>);
+    /// Whether `filter` asks for soft-deleted rows too.
+    fn include_deleted(_filter: &Self::Filter) -> bool {
+        false
+    }
+    /// The unique key value `filter` looks up exactly (`slug:<slug>`), if any. `list` and
+    /// `count` first take a transaction-scoped advisory lock on it, so a unit of work that
+    /// checks a key is free and then inserts it (the core's `free_slug`) runs one at a time per
+    /// key — as on the memory store, whose units of work are serialized — instead of two of
+    /// them seeing the key free and one failing on the unique index.
+    fn lock_key(_filter: &Self::Filter) -> Option<String> {
+        None
+    }
+}
+
+/// Decodes a text column into a domain type parsed with `FromStr` (enums, value types).
+pub(crate) fn parse<T>(row: &PgRow, column: &'static str) -> Result<T, sqlx::Error>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
+    let raw: String = row.try_get(column)?;
+    raw.parse().map_err(|e| decode_error(column, e))
+}
+
+/// Like [`parse`] for a nullable column.
+pub(crate) fn parse_opt<T>(row: &PgRow, column: &'static str) -> Result<Option<T>, sqlx::Error>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
+    let raw: Option<String> = row.try_get(column)?;
+    raw.map(|r| r.parse().map_err(|e| decode_error(column, e))).transpose()
+}
+
+/// Decodes a JSONB column into a serde type.
+pub(crate) fn json<T: serde::de::DeserializeOwned>(row: &PgRow, column: &'static str) -> Result<T, sqlx::Error> {
+    let value: serde_json::Value = row.try_get(column)?;
+    serde_json::from_value(value).map_err(|e| decode_error(column, e))
+}
+
+/// A JSONB value to bind.
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+/// An unsigned integer column stored as BIGINT/INTEGER.
+pub(crate) fn unsigned<T: TryFrom<i64>>(row: &PgRow, column: &'static str) -> Result<T, sqlx::Error> {
+    let raw: i64 = match row.try_get::<i64, _>(column) {
+        Ok(v) => v,
+        Err(_) => i64::from(row.try_get::<i32, _>(column)?),
+    };
+    T::try_from(raw).map_err(|_| decode_error(column, format!("{raw} is out of range")))
+}
+
+/// An unsigned value to bind into an INTEGER column. It saturates instead of wrapping, so an
+/// out-of-range value meets the column's CHECK rather than turning negative.
+pub(crate) fn sql_int(value: u32) -> i32 {
+    i32::try_from(value).unwrap_or(i32::MAX)
+}
+
+/// A built statement with its bound arguments.
+type PgQuery<'q> = Query<'q, Postgres, PgArguments>;
+
+fn columns<E: PgEntity>() -> String {
+    E::COLUMNS.join(", ")
+}
+
+fn select<E: PgEntity>() -> QueryBuilder<Postgres> {
+    QueryBuilder::new(format!("SELECT {} FROM {} WHERE TRUE", columns::<E>(), E::TABLE))
+}
+
+/// The SELECT of one list page: the filter, the cursor and the order, after `prefix` (empty, or
+/// `EXPLAIN ` for [`PgStore::explain_list`](crate::PgStore::explain_list), so the plan shown is
+/// the plan run).
+fn list_query<E: PgEntity>(prefix: &str, filter: &E::Filter, page: PageRequest) -> QueryBuilder<Postgres> {
+    let mut qb = QueryBuilder::new(format!(
+        "{prefix}SELECT {} FROM {} WHERE TRUE",
+        columns::<E>(),
+        E::TABLE
+    ));
+    if E::SOFT_DELETE && !E::include_deleted(filter) {
+        qb.push(" AND deleted_at IS NULL");
+    }
+    E::push_filter(filter, &mut qb);
+    let (cmp, dir) = match page.order {
+        Order::NewestFirst => (" AND id < ", " ORDER BY id DESC"),
+        Order::OldestFirst => (" AND id > ", " ORDER BY id ASC"),
+    };
+    if let Some(after) = page.after {
+        qb.push(cmp).push_bind(after);
+    }
+    qb.push(dir);
+    qb.push(" LIMIT ").push_bind(i64::from(page.limit).saturating_add(1));
+    qb
+}
+
+impl crate::PgStore {
+    /// `EXPLAIN` of the query `list` runs for `filter` and `page`, one plan line per line — for
+    /// benches and for checking that every list query of the API uses an index.
+    pub async fn explain_list<E: PgEntity>(&self, filter: &E::Filter, page: PageRequest) -> Result<String, StoreError> {
+        let rows = list_query::<E>("EXPLAIN ", filter, page)
+            .build()
+            .fetch_all(self.pool())
+            .await
+            .map_err(StoreError::backend)?;
+        let lines = rows
+            .iter()
+            .map(|row| row.try_get::<String, _>(0))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(StoreError::backend)?;
+        Ok(lines.join("\n"))
+    }
+}
+
+impl PgTx {
+    async fn fetch_by_id<E: PgEntity>(&mut self, id: E::Id, lock: bool) -> Result<Option<E>, StoreError> {
+        let mut qb = select::<E>();
+        qb.push(" AND id = ").push_bind(id.into());
+        if E::SOFT_DELETE {
+            qb.push(" AND deleted_at IS NULL");
+        }
+        if lock {
+            // NO KEY UPDATE, not UPDATE: it excludes every other `get_for_update` and every
+            // update of the row just the same, but not the `KEY SHARE` lock a foreign-key check
+            // takes on it. With `FOR UPDATE`, a unit of work inserting an audit event or an
+            // enrollment that merely refers to a locked user or program would wait for the
+            // lock holder, and two such units of work could deadlock.
+            qb.push(" FOR NO KEY UPDATE");
+        }
+        let row = qb
+            .build()
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(|e| map_error(e, E::KIND, E::UNIQUE))?;
+        row.as_ref().map(E::from_row).transpose().map_err(StoreError::backend)
+    }
+
+    /// Runs one write statement inside a savepoint, so that its failure (a unique or check
+    /// violation) undoes that statement only and leaves the unit of work usable, as the port's
+    /// contract requires ("a conflicting insert writes nothing"): without it PostgreSQL aborts
+    /// the whole transaction and refuses every later statement until rollback. The savepoint
+    /// statements go over the simple query protocol (no arguments, nothing to prepare).
+    async fn write<E: PgEntity>(&mut self, query: PgQuery<'_>) -> Result<PgQueryResult, StoreError> {
+        self.tx
+            .execute("SAVEPOINT icosistem_write")
+            .await
+            .map_err(StoreError::backend)?;
+        let result = query.execute(&mut *self.tx).await;
+        let settle = if result.is_ok() {
+            "RELEASE SAVEPOINT icosistem_write"
+        } else {
+            "ROLLBACK TO SAVEPOINT icosistem_write; RELEASE SAVEPOINT icosistem_write"
+        };
+        self.tx.execute(settle).await.map_err(StoreError::backend)?;
+        result.map_err(|e| map_error(e, E::KIND, E::UNIQUE))
+    }
+
+    /// Takes the advisory lock of [`PgEntity::lock_key`], held until the unit of work ends. It
+    /// is its own statement: at READ COMMITTED the lookup that follows takes a fresh snapshot,
+    /// so it sees whatever the previous holder committed.
+    async fn lock_key<E: PgEntity>(&mut self, filter: &E::Filter) -> Result<(), StoreError> {
+        let Some(key) = E::lock_key(filter) else {
+            return Ok(());
+        };
+        // A hash collision only makes two unrelated keys wait for each other.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(format!("{}:{key}", E::TABLE))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| map_error(e, E::KIND, E::UNIQUE))?;
+        Ok(())
+    }
+}
+
+impl<E: PgEntity> Repo<E> for PgTx {
+    async fn get(&mut self, id: E::Id) -> Result<Option<E>, StoreError> {
+        self.fetch_by_id(id, false).await
+    }
+
+    async fn get_for_update(&mut self, id: E::Id) -> Result<Option<E>, StoreError> {
+        self.fetch_by_id(id, true).await
+    }
+
+    async fn insert(&mut self, entity: &E) -> Result<(), StoreError> {
+        let mut qb = QueryBuilder::new(format!("INSERT INTO {} ({}) VALUES (", E::TABLE, columns::<E>()));
+        {
+            let mut values = qb.separated(", ");
+            entity.bind_row(&mut values);
+        }
+        qb.push(")");
+        self.write::<E>(qb.build()).await?;
+        Ok(())
+    }
+
+    async fn update(&mut self, entity: &E) -> Result<E, StoreError> {
+        let read = entity.version();
+        let mut next = entity.clone();
+        next.set_version(read + 1);
+        let mut qb = QueryBuilder::new(format!("UPDATE {} SET ({}) = ROW(", E::TABLE, columns::<E>()));
+        {
+            let mut values = qb.separated(", ");
+            next.bind_row(&mut values);
+        }
+        qb.push(") WHERE id = ").push_bind(entity.id().into());
+        if E::SOFT_DELETE {
+            qb.push(" AND deleted_at IS NULL");
+        }
+        if E::VERSIONED {
+            qb.push(" AND version = ").push_bind(read as i64);
+        }
+        let done = self.write::<E>(qb.build()).await?;
+        if done.rows_affected() == 1 {
+            return Ok(next);
+        }
+        // Nothing matched: tell a missing (or deleted) row from a stale version.
+        let live = Repo::<E>::get(self, entity.id()).await?;
+        Err(match live {
+            Some(_) => StoreError::stale(E::KIND),
+            None => StoreError::NotFound {
+                entity: E::KIND,
+                id: Into::<Uuid>::into(entity.id()).to_string(),
+            },
+        })
+    }
+
+    async fn delete(&mut self, id: E::Id) -> Result<(), StoreError> {
+        let mut qb = QueryBuilder::new(format!("DELETE FROM {} WHERE id = ", E::TABLE));
+        qb.push_bind(id.into());
+        let done = self.write::<E>(qb.build()).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                entity: E::KIND,
+                id: Into::<Uuid>::into(id).to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    async fn list(&mut self, filter: &E::Filter, page: PageRequest) -> Result<Page<E>, StoreError> {
+        self.lock_key::<E>(filter).await?;
+        let mut qb = list_query::<E>("", filter, page);
+        let rows = qb
+            .build()
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(|e| map_error(e, E::KIND, E::UNIQUE))?;
+        let rows = rows
+            .iter()
+            .map(E::from_row)
+            .collect::<Result<Vec<E>, _>>()
+            .map_err(StoreError::backend)?;
+        Ok(Page::from_overfetch(rows, page.limit, |row| row.id().into()))
+    }
+
+    async fn count(&mut self, filter: &E::Filter) -> Result<u64, StoreError> {
+        self.lock_key::<E>(filter).await?;
+        let mut qb = QueryBuilder::new(format!("SELECT COUNT(*) FROM {} WHERE TRUE", E::TABLE));
+        if E::SOFT_DELETE && !E::include_deleted(filter) {
+            qb.push(" AND deleted_at IS NULL");
+        }
+        E::push_filter(filter, &mut qb);
+        let n: i64 = qb
+            .build()
+            .fetch_one(&mut *self.tx)
+            .await
+            .and_then(|row| row.try_get(0))
+            .map_err(|e| map_error(e, E::KIND, E::UNIQUE))?;
+        Ok(n as u64)
+    }
+}
