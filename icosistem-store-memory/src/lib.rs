@@ -32,8 +32,8 @@ use std::sync::Arc;
 use icosistem_core::StoreError;
 use icosistem_core::model::{
     AccountToken, Application, AuditEvent, Availability, Enrollment, JobMark, Meeting, MeetingParticipant, Mentorship,
-    Milestone, Notification, Organization, OrganizationMember, OutboxMessage, Profile, Program, Project, Review,
-    Session, Task, TaskDependency, User,
+    Milestone, Notification, Organization, OrganizationMember, OutboxMessage, Profile, Program, Project, RefreshToken,
+    Review, Session, Task, TaskDependency, User,
 };
 use icosistem_core::ports::store::{Entity, Order, Page, PageRequest, Repo, Store, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
@@ -194,6 +194,7 @@ state! {
     users: User,
     profiles: Profile,
     account_tokens: AccountToken,
+    refresh_tokens: RefreshToken,
     organizations: Organization,
     members: OrganizationMember,
     programs: Program,

@@ -10,7 +10,8 @@ use icosistem_core::model::{
     EnrollmentStatus, FundingStage, JobMark, Meeting, MeetingParticipant, MemberRole, Mentorship, Milestone,
     MilestoneStatus, Notification, Organization, OrganizationMember, OrganizationStatus, OrganizationType,
     OutboxMessage, Priority, Profile, ProfileData, Program, ProgramFormat, ProgramStatus, ProgramType, Project,
-    ProjectStage, ProjectStatus, ProjectType, Review, Role, Session, Task, TaskDependency, User, UserStatus,
+    ProjectStage, ProjectStatus, ProjectType, RefreshToken, Review, Role, Session, Task, TaskDependency, User,
+    UserStatus,
 };
 use icosistem_store_postgres::testing::TestStore;
 use icosistem_store_postgres::{MIGRATOR, PgEntity};
@@ -26,6 +27,7 @@ fn mapped_tables() -> Vec<(&'static str, &'static [&'static str])> {
         User,
         Profile,
         AccountToken,
+        RefreshToken,
         Organization,
         OrganizationMember,
         Program,

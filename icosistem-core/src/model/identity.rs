@@ -3,7 +3,10 @@
 use chrono::{DateTime, Utc};
 
 use super::value::{Email, Language, Money, PersonName, Phone, TimeZoneName};
-use super::{AccountTokenId, ClientType, Deletion, EntrepreneurStage, Meta, ProjectStage, Role, UserId, UserStatus};
+use super::{
+    AccountTokenId, ClientType, Deletion, EntrepreneurStage, Meta, ProjectStage, RefreshTokenId, Role, UserId,
+    UserStatus,
+};
 use crate::workflow::snake_enum;
 
 /// A person with an account.
@@ -283,6 +286,56 @@ impl std::fmt::Debug for AccountToken {
             .field("purpose", &self.purpose)
             .field("expires_at", &self.expires_at)
             .field("used_at", &self.used_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An opaque refresh token of a signed-in session (DOMAIN.md §5). Only its SHA-256 hash is
+/// stored. Every use rotates it: the used token is marked `used_at` and a new one of the same
+/// `family_id` is issued. Presenting a token that was already used means it leaked, so the whole
+/// family is revoked. A token minted under an older `security_stamp` of its user (password reset,
+/// role or status change) is refused.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RefreshToken {
+    /// Id.
+    pub id: RefreshTokenId,
+    /// Whose session.
+    pub user_id: UserId,
+    /// The login this token descends from: every rotation keeps it, logout and reuse revoke it.
+    pub family_id: uuid::Uuid,
+    /// SHA-256 (hex) of the token the client holds.
+    #[serde(skip_serializing, default)]
+    pub token_hash: String,
+    /// Useless after this instant.
+    pub expires_at: DateTime<Utc>,
+    /// When it was exchanged for its successor (a second use is a reuse).
+    pub used_at: Option<DateTime<Utc>>,
+    /// When its family was revoked (logout, reuse, stale stamp).
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// The user's `security_stamp` when the family was created.
+    pub security_stamp: u32,
+    /// Tracking and version.
+    #[serde(flatten)]
+    pub meta: Meta,
+}
+
+impl RefreshToken {
+    /// Usable at `now`: neither used, revoked nor expired.
+    pub fn is_usable(&self, now: DateTime<Utc>) -> bool {
+        self.used_at.is_none() && self.revoked_at.is_none() && now < self.expires_at
+    }
+}
+
+impl std::fmt::Debug for RefreshToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefreshToken")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("family_id", &self.family_id)
+            .field("expires_at", &self.expires_at)
+            .field("used_at", &self.used_at)
+            .field("revoked_at", &self.revoked_at)
+            .field("security_stamp", &self.security_stamp)
             .finish_non_exhaustive()
     }
 }

@@ -89,6 +89,8 @@ entity_ids! {
     AuditEventId => "audit_event";
     /// A single-use account token (email verification, password reset).
     AccountTokenId => "account_token";
+    /// A refresh token of a signed-in session.
+    RefreshTokenId => "refresh_token";
     /// A mentorship relationship between an ally and an entrepreneur.
     MentorshipId => "mentorship";
     /// An ally's weekly availability.

@@ -21,7 +21,7 @@ pub use audit::{Actor, AuditEvent, Target};
 pub use enums::*;
 pub use identity::{
     AccountToken, AccountTokenPurpose, AllyProfile, ClientProfile, EntrepreneurProfile, NotificationPreferences,
-    Profile, ProfileData, User,
+    Profile, ProfileData, RefreshToken, User,
 };
 pub use ids::*;
 pub use mentoring::{

@@ -7,6 +7,8 @@
 //!   number of DOMAIN.md that is a policy), and the unit-of-work helper shared by all use cases;
 //! - `account`: registration, email verification, login with lockout, passwords, admin user
 //!   management;
+//! - `sessions_auth`: refresh tokens of signed-in sessions — issue, rotate (reuse revokes the
+//!   family), revoke on logout;
 //! - `organization`: organizations and their members;
 //! - `program`: programs and their lifecycle, enrollments;
 //! - `project`: projects, stages, milestones;
@@ -28,6 +30,7 @@ mod organization;
 mod program;
 mod project;
 mod sessions;
+mod sessions_auth;
 mod tasks;
 
 pub use account::{AdminCreateUser, AdminUpdateUser, LoginOutcome, Register, UpdateMe};
@@ -40,6 +43,7 @@ pub use organization::{CreateOrganization, UpdateOrganization};
 pub use program::{CreateProgram, UpdateProgram};
 pub use project::{CreateMilestone, CreateProject, MilestoneAction, UpdateMilestone, UpdateProject};
 pub use sessions::{BookSession, SessionAction};
+pub use sessions_auth::IssuedRefreshToken;
 pub use tasks::{CreateTask, UpdateTask};
 
 use std::sync::Arc;
@@ -71,6 +75,8 @@ pub struct Limits {
     pub email_verification_ttl: Duration,
     /// Password reset token lifetime (default 1 h).
     pub password_reset_ttl: Duration,
+    /// Refresh token lifetime (default 30 days).
+    pub refresh_token_ttl: Duration,
     /// Whether unverified accounts may log in (default: they may not).
     pub require_verified_email: bool,
     /// Password rules.
@@ -138,6 +144,7 @@ impl Default for Limits {
             lockout_duration: Duration::minutes(15),
             email_verification_ttl: Duration::hours(48),
             password_reset_ttl: Duration::hours(1),
+            refresh_token_ttl: Duration::days(30),
             require_verified_email: true,
             password: PasswordPolicy::default(),
             outbox_max_attempts: 5,

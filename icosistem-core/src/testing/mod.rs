@@ -116,6 +116,10 @@ macro_rules! __icosistem_conformance_list {
             concurrent_reset_confirmations_admit_one,
             change_password_reports_every_failing_field,
             admin_role_change_bumps_the_security_stamp,
+            refresh_tokens_rotate_on_every_use,
+            reusing_a_rotated_refresh_token_revokes_the_family,
+            refresh_tokens_of_an_older_security_stamp_are_refused,
+            concurrent_refreshes_of_one_token_admit_one,
             // Projects and milestones.
             max_active_projects_is_enforced,
             concurrent_project_creation_respects_max_active_projects,

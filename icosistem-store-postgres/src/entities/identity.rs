@@ -1,8 +1,10 @@
-//! Users, profiles and account tokens.
+//! Users, profiles, account tokens and refresh tokens.
 
 use icosistem_core::model::value::{Email, Language, PersonName, Phone, TimeZoneName};
-use icosistem_core::model::{AccountToken, Deletion, Meta, NotificationPreferences, Profile, ProfileData, User};
-use icosistem_core::ports::store::{AccountTokenFilter, ProfileFilter, UserFilter};
+use icosistem_core::model::{
+    AccountToken, Deletion, Meta, NotificationPreferences, Profile, ProfileData, RefreshToken, User,
+};
+use icosistem_core::ports::store::{AccountTokenFilter, ProfileFilter, RefreshTokenFilter, UserFilter};
 use sqlx::postgres::PgRow;
 use sqlx::query_builder::Separated;
 use sqlx::{Postgres, QueryBuilder, Row};
@@ -277,6 +279,68 @@ impl PgEntity for AccountToken {
     // of the unit of work makes concurrent consumers take turns, so the later ones find it used
     // (as on the memory store) instead of failing on its version.
     fn lock_key(f: &AccountTokenFilter) -> Option<String> {
+        f.token_hash.as_ref().map(|h| format!("token_hash:{h}"))
+    }
+}
+
+impl PgEntity for RefreshToken {
+    const TABLE: &'static str = "refresh_tokens";
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "user_id",
+        "family_id",
+        "token_hash",
+        "expires_at",
+        "used_at",
+        "revoked_at",
+        "security_stamp",
+        "created_at",
+        "updated_at",
+        "created_by",
+        "updated_by",
+        "version",
+    ];
+    const UNIQUE: &'static [(&'static str, &'static str)] = &[("refresh_tokens_token_hash_key", "token_hash")];
+
+    fn bind_row(&self, row: &mut Separated<'_, Postgres, &'static str>) {
+        row.push_bind(uuid::Uuid::from(self.id))
+            .push_bind(uuid::Uuid::from(self.user_id))
+            .push_bind(self.family_id)
+            .push_bind(self.token_hash.clone())
+            .push_bind(self.expires_at)
+            .push_bind(self.used_at)
+            .push_bind(self.revoked_at)
+            .push_bind(i64::from(self.security_stamp));
+        bind_meta(&self.meta, row);
+    }
+
+    fn from_row(row: &PgRow) -> Result<Self, sqlx::Error> {
+        Ok(RefreshToken {
+            id: row.try_get::<uuid::Uuid, _>("id")?.into(),
+            user_id: row.try_get::<uuid::Uuid, _>("user_id")?.into(),
+            family_id: row.try_get("family_id")?,
+            token_hash: row.try_get("token_hash")?,
+            expires_at: row.try_get("expires_at")?,
+            used_at: row.try_get("used_at")?,
+            revoked_at: row.try_get("revoked_at")?,
+            security_stamp: unsigned(row, "security_stamp")?,
+            meta: meta(row)?,
+        })
+    }
+
+    fn push_filter(f: &RefreshTokenFilter, qb: &mut QueryBuilder<Postgres>) {
+        filter_eq!(qb, "token_hash", f.token_hash.clone());
+        filter_eq!(qb, "user_id", f.user_id.map(uuid::Uuid::from));
+        filter_eq!(qb, "family_id", f.family_id);
+        if f.unrevoked_only {
+            qb.push(" AND revoked_at IS NULL");
+        }
+    }
+
+    // Rotation is "find the token by hash, then lock and mark it used": holding the hash for the
+    // rest of the unit of work makes concurrent exchanges of one token take turns, so the later
+    // one sees it used (a reuse), as on the memory store.
+    fn lock_key(f: &RefreshTokenFilter) -> Option<String> {
         f.token_hash.as_ref().map(|h| format!("token_hash:{h}"))
     }
 }

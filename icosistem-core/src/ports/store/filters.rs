@@ -139,6 +139,38 @@ impl Entity for AccountToken {
     }
 }
 
+/// Filter of refresh tokens.
+#[derive(Debug, Clone, Default)]
+pub struct RefreshTokenFilter {
+    /// Exact token hash.
+    pub token_hash: Option<String>,
+    /// Tokens of this user.
+    pub user_id: Option<UserId>,
+    /// Tokens of this family.
+    pub family_id: Option<uuid::Uuid>,
+    /// Only tokens not revoked yet.
+    pub unrevoked_only: bool,
+}
+
+impl Entity for RefreshToken {
+    entity_basics!(
+        RefreshTokenId,
+        RefreshTokenId::KIND,
+        RefreshTokenFilter,
+        |s| s.id,
+        |m| m.meta
+    );
+    fn unique_keys(&self) -> Vec<(&'static str, String)> {
+        vec![("token_hash", self.token_hash.clone())]
+    }
+    fn matches(&self, f: &RefreshTokenFilter) -> bool {
+        eq(&f.token_hash, &self.token_hash)
+            && eq(&f.user_id, &self.user_id)
+            && eq(&f.family_id, &self.family_id)
+            && (!f.unrevoked_only || self.revoked_at.is_none())
+    }
+}
+
 /// Filter of organizations.
 #[derive(Debug, Clone, Default)]
 pub struct OrganizationFilter {
@@ -734,6 +766,7 @@ macro_rules! link_types {
 link_types! {
     User, UserId, UserFilter;
     AccountToken, AccountTokenId, AccountTokenFilter;
+    RefreshToken, RefreshTokenId, RefreshTokenFilter;
     Organization, OrganizationId, OrganizationFilter;
     OrganizationMember, MemberId, MemberFilter;
     Program, ProgramId, ProgramFilter;

@@ -215,8 +215,8 @@ pub trait Repo<E: Entity>: Send {
 
 use crate::model::{
     AccountToken, Application, AuditEvent, Availability, Enrollment, JobMark, Meeting, MeetingParticipant, Mentorship,
-    Milestone, Notification, Organization, OrganizationMember, OutboxMessage, Profile, Program, Project, Review,
-    Session, Task, TaskDependency, User,
+    Milestone, Notification, Organization, OrganizationMember, OutboxMessage, Profile, Program, Project, RefreshToken,
+    Review, Session, Task, TaskDependency, User,
 };
 
 /// A unit of work: a repository for every entity, committed at once or not at all.
@@ -225,6 +225,7 @@ pub trait Transaction:
     + Repo<User>
     + Repo<Profile>
     + Repo<AccountToken>
+    + Repo<RefreshToken>
     + Repo<Organization>
     + Repo<OrganizationMember>
     + Repo<Program>

@@ -7,7 +7,8 @@
 //! - uniqueness, stale versions and soft delete as the use cases surface them;
 //! - selection: capacity under concurrency, the waitlist, reviews, blind review, visibility;
 //! - audit events and notifications written with every change;
-//! - accounts: verification, lockout, password change and reset;
+//! - accounts: verification, lockout, password change and reset; refresh-token rotation, reuse
+//!   and the security stamp;
 //! - projects, milestones and the program lifecycle;
 //! - outbox delivery; validation reporting every failing field;
 //! - mentoring: mentorships under capacity, suggestions and free slots, session booking rules
@@ -22,6 +23,7 @@ mod mentoring;
 mod outbox;
 mod programs;
 mod projects;
+mod refresh;
 mod selection;
 mod sessions;
 mod store;
@@ -37,6 +39,7 @@ pub use mentoring::*;
 pub use outbox::*;
 pub use programs::*;
 pub use projects::*;
+pub use refresh::*;
 pub use selection::*;
 pub use sessions::*;
 pub use store::*;

@@ -1,0 +1,181 @@
+//! # icosistem-http
+//!
+//! The HTTP adapter of Icosistem: an axum [`Router`](axum::Router) exposing the core's use cases
+//! as the JSON API of `spec/API.md`, built by [`router`] so an embedder can `nest` it in their
+//! own axum service (or serve it as is). It is generic over the store, notifier and clock ports,
+//! like [`Ecosystem`].
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use icosistem_core::Ecosystem;
+//! use icosistem_core::model::secret::SecretString;
+//! use icosistem_core::ports::{RecordingNotifier, SystemClock};
+//! use icosistem_http::{AppState, HttpConfig, router};
+//! use icosistem_store_memory::MemoryStore;
+//!
+//! let eco = Ecosystem::new(MemoryStore::new(), RecordingNotifier::new(), SystemClock);
+//! let state = AppState::new(Arc::new(eco), HttpConfig::new(SecretString::new("a secret of at least 32 bytes!!!")));
+//! let app = axum::Router::new().nest("/ecosystem", router(state));
+//! # let _ = app;
+//! ```
+//!
+//! What it guarantees on every response: an `X-Request-ID` (the client's when valid, else a new
+//! UUID) and `X-Response-Time`, the security headers, `Cache-Control: no-store` on the auth and
+//! account paths, and — for every error, also a panic, an unknown route or an oversized body —
+//! an RFC 9457 `application/problem+json` body carrying the request id.
+//!
+//! ## Layout
+//!
+//! - this module: [`AppState`], [`HttpConfig`] and [`router`] (routes and middleware stack);
+//! - [`error`]: [`ApiError`](error::ApiError), the mapping of the core's errors to statuses and
+//!   problem bodies;
+//! - [`middleware`]: request id, response time, security headers, problem finishing, panics;
+//! - [`auth`]: access JWTs (HS256) and the [`AuthUser`](auth::AuthUser) extractor;
+//! - [`dto`]: the request and response bodies (domain types never go out as they are);
+//! - `routes`: the handlers — health, auth, the caller's account;
+//! - [`openapi`]: the OpenAPI 3.1 document and the offline `/docs` page.
+
+pub mod auth;
+pub mod dto;
+pub mod error;
+pub mod middleware;
+pub mod openapi;
+mod routes;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use icosistem_core::Ecosystem;
+use icosistem_core::model::secret::SecretString;
+use icosistem_core::ports::{Clock, Notifier, Store};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+pub use auth::AuthUser;
+pub use error::ApiError;
+
+/// Settings of the HTTP adapter. The refresh-token lifetime (30 days) is a domain rule and lives
+/// in the core's [`Limits`](icosistem_core::Limits) (`refresh_token_ttl`).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct HttpConfig {
+    /// The HS256 secret of access tokens.
+    pub jwt_secret: SecretString,
+    /// Access token lifetime (default 15 min).
+    pub access_ttl: chrono::Duration,
+    /// Largest request body (default 1 MiB); larger answers 413.
+    pub body_limit: usize,
+    /// Longest a request may take (default 30 s); slower answers 408.
+    pub request_timeout: Duration,
+}
+
+impl HttpConfig {
+    /// The defaults with `jwt_secret`.
+    pub fn new(jwt_secret: SecretString) -> Self {
+        Self {
+            jwt_secret,
+            access_ttl: chrono::Duration::minutes(15),
+            body_limit: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// Replaces the access token lifetime.
+    pub fn with_access_ttl(mut self, ttl: chrono::Duration) -> Self {
+        self.access_ttl = ttl;
+        self
+    }
+
+    /// Replaces the body limit.
+    pub fn with_body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// Replaces the request timeout.
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+}
+
+/// What every handler shares: the ecosystem, the configuration and the signing keys.
+pub struct AppState<S, N, C> {
+    /// The use cases.
+    pub eco: Arc<Ecosystem<S, N, C>>,
+    /// The settings.
+    pub config: Arc<HttpConfig>,
+    pub(crate) keys: Arc<auth::JwtKeys>,
+    pub(crate) started: Instant,
+}
+
+impl<S, N, C> Clone for AppState<S, N, C> {
+    fn clone(&self) -> Self {
+        Self {
+            eco: Arc::clone(&self.eco),
+            config: Arc::clone(&self.config),
+            keys: Arc::clone(&self.keys),
+            started: self.started,
+        }
+    }
+}
+
+impl<S, N, C> AppState<S, N, C> {
+    /// The state over `eco` with `config`.
+    pub fn new(eco: Arc<Ecosystem<S, N, C>>, config: HttpConfig) -> Self {
+        let keys = auth::JwtKeys::new(config.jwt_secret.expose().as_bytes());
+        Self {
+            eco,
+            config: Arc::new(config),
+            keys: Arc::new(keys),
+            started: Instant::now(),
+        }
+    }
+}
+
+/// The whole API as a router with its middleware, ready to serve or to `nest`.
+pub fn router<S: Store, N: Notifier, C: Clock>(state: AppState<S, N, C>) -> Router {
+    let config = Arc::clone(&state.config);
+    let api = Router::new()
+        .route("/health", get(routes::health::health))
+        .route("/health/ready", get(routes::health::ready::<S, N, C>))
+        .route("/health/detailed", get(routes::health::detailed::<S, N, C>))
+        .route("/api/v2/health", get(routes::health::api_health::<S, N, C>))
+        .route("/api/v2/auth/register", post(routes::auth::register::<S, N, C>))
+        .route("/api/v2/auth/verify-email", post(routes::auth::verify_email::<S, N, C>))
+        .route("/api/v2/auth/login", post(routes::auth::login::<S, N, C>))
+        .route("/api/v2/auth/refresh", post(routes::auth::refresh::<S, N, C>))
+        .route("/api/v2/auth/logout", post(routes::auth::logout::<S, N, C>))
+        .route(
+            "/api/v2/auth/password-reset",
+            post(routes::auth::password_reset::<S, N, C>),
+        )
+        .route(
+            "/api/v2/auth/password-reset/confirm",
+            post(routes::auth::password_reset_confirm::<S, N, C>),
+        )
+        .route(
+            "/api/v2/users/me",
+            get(routes::users::me).patch(routes::users::update_me::<S, N, C>),
+        )
+        .route(
+            "/api/v2/users/me/password",
+            put(routes::users::change_password::<S, N, C>),
+        )
+        .with_state(state)
+        .merge(openapi::docs_router());
+    // Outermost first: `finish` sees every answer, including the timeout's and the panic's.
+    api.layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(RequestBodyLimitLayer::new(config.body_limit))
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout,
+        ))
+        .layer(axum::middleware::from_fn(middleware::finish))
+}
