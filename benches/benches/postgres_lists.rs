@@ -389,10 +389,10 @@ async fn main() {
         .await;
         measure_list::<Application>(
             &store,
-            &format!("applications ?program_id&status ({label})"),
+            &format!("applications ?program_id&status=rejected ({label})"),
             ApplicationFilter {
                 program_id: Some(program),
-                status: Some(ApplicationStatus::UnderReview),
+                status: Some(ApplicationStatus::Rejected),
                 ..Default::default()
             },
             pick(loaded.middle_application),
