@@ -101,6 +101,11 @@ impl ApiError {
         error
     }
 
+    /// Replaces the detail.
+    pub fn set_detail(&mut self, detail: impl Into<Cow<'static, str>>) {
+        self.detail = detail.into();
+    }
+
     /// Adds `Retry-After: <seconds>` (at least 1).
     pub fn with_retry_after(mut self, seconds: i64) -> Self {
         self.retry_after = Some(seconds.max(1));

@@ -32,7 +32,8 @@
 //! - [`middleware`]: request id, response time, security headers, problem finishing, panics;
 //! - [`auth`]: access JWTs (HS256) and the [`AuthUser`](auth::AuthUser) extractor;
 //! - [`dto`]: the request and response bodies (domain types never go out as they are);
-//! - `routes`: the handlers — health, auth, the caller's account;
+//! - `routes`: the handlers — health, auth, the caller's account, organizations, programs,
+//!   projects and milestones, applications and reviews;
 //! - [`openapi`]: the OpenAPI 3.1 document and the offline `/docs` page.
 
 pub mod auth;
@@ -48,7 +49,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use icosistem_core::Ecosystem;
 use icosistem_core::model::secret::SecretString;
 use icosistem_core::ports::{Clock, Notifier, Store};
@@ -166,6 +167,155 @@ pub fn router<S: Store, N: Notifier, C: Clock>(state: AppState<S, N, C>) -> Rout
         .route(
             "/api/v2/users/me/password",
             put(routes::users::change_password::<S, N, C>),
+        )
+        .route(
+            "/api/v2/organizations",
+            get(routes::organizations::list::<S, N, C>).post(routes::organizations::create::<S, N, C>),
+        )
+        .route(
+            "/api/v2/organizations/{id}",
+            get(routes::organizations::get::<S, N, C>).patch(routes::organizations::update::<S, N, C>),
+        )
+        .route(
+            "/api/v2/organizations/{id}/members",
+            get(routes::organizations::members::<S, N, C>).post(routes::organizations::add_member::<S, N, C>),
+        )
+        .route(
+            "/api/v2/organizations/{id}/members/{user_id}",
+            delete(routes::organizations::remove_member::<S, N, C>),
+        )
+        .route(
+            "/api/v2/organizations/{id}/activate",
+            post(routes::organizations::activate::<S, N, C>),
+        )
+        .route(
+            "/api/v2/organizations/{id}/suspend",
+            post(routes::organizations::suspend::<S, N, C>),
+        )
+        .route(
+            "/api/v2/programs",
+            get(routes::programs::list::<S, N, C>).post(routes::programs::create::<S, N, C>),
+        )
+        .route(
+            "/api/v2/programs/{id}",
+            get(routes::programs::get::<S, N, C>).patch(routes::programs::update::<S, N, C>),
+        )
+        .route(
+            "/api/v2/programs/{id}/publish",
+            post(routes::programs::publish::<S, N, C>),
+        )
+        .route("/api/v2/programs/{id}/start", post(routes::programs::start::<S, N, C>))
+        .route(
+            "/api/v2/programs/{id}/complete",
+            post(routes::programs::complete::<S, N, C>),
+        )
+        .route(
+            "/api/v2/programs/{id}/cancel",
+            post(routes::programs::cancel::<S, N, C>),
+        )
+        .route(
+            "/api/v2/programs/{id}/enrollments",
+            get(routes::programs::enrollments::<S, N, C>),
+        )
+        .route(
+            "/api/v2/projects",
+            get(routes::projects::list::<S, N, C>).post(routes::projects::create::<S, N, C>),
+        )
+        .route(
+            "/api/v2/projects/{id}",
+            get(routes::projects::get::<S, N, C>)
+                .patch(routes::projects::update::<S, N, C>)
+                .delete(routes::projects::delete::<S, N, C>),
+        )
+        .route(
+            "/api/v2/projects/{id}/advance-stage",
+            post(routes::projects::advance_stage::<S, N, C>),
+        )
+        .route(
+            "/api/v2/projects/{id}/activate",
+            post(routes::projects::activate::<S, N, C>),
+        )
+        .route("/api/v2/projects/{id}/pause", post(routes::projects::pause::<S, N, C>))
+        .route(
+            "/api/v2/projects/{id}/resume",
+            post(routes::projects::resume::<S, N, C>),
+        )
+        .route(
+            "/api/v2/projects/{id}/complete",
+            post(routes::projects::complete::<S, N, C>),
+        )
+        .route(
+            "/api/v2/projects/{id}/cancel",
+            post(routes::projects::cancel::<S, N, C>),
+        )
+        .route(
+            "/api/v2/projects/{id}/milestones",
+            get(routes::projects::project_milestones::<S, N, C>).post(routes::projects::create_milestone::<S, N, C>),
+        )
+        .route("/api/v2/milestones", get(routes::projects::my_milestones::<S, N, C>))
+        .route(
+            "/api/v2/milestones/{id}",
+            get(routes::projects::get_milestone::<S, N, C>).patch(routes::projects::update_milestone::<S, N, C>),
+        )
+        .route(
+            "/api/v2/milestones/{id}/start",
+            post(routes::projects::start_milestone::<S, N, C>),
+        )
+        .route(
+            "/api/v2/milestones/{id}/progress",
+            post(routes::projects::progress_milestone::<S, N, C>),
+        )
+        .route(
+            "/api/v2/milestones/{id}/complete",
+            post(routes::projects::complete_milestone::<S, N, C>),
+        )
+        .route(
+            "/api/v2/milestones/{id}/delay",
+            post(routes::projects::delay_milestone::<S, N, C>),
+        )
+        .route(
+            "/api/v2/milestones/{id}/cancel",
+            post(routes::projects::cancel_milestone::<S, N, C>),
+        )
+        .route(
+            "/api/v2/applications",
+            get(routes::applications::list::<S, N, C>).post(routes::applications::create::<S, N, C>),
+        )
+        .route(
+            "/api/v2/applications/{id}",
+            get(routes::applications::get::<S, N, C>).patch(routes::applications::update::<S, N, C>),
+        )
+        .route(
+            "/api/v2/applications/{id}/submit",
+            post(routes::applications::submit::<S, N, C>),
+        )
+        .route(
+            "/api/v2/applications/{id}/withdraw",
+            post(routes::applications::withdraw::<S, N, C>),
+        )
+        .route(
+            "/api/v2/applications/{id}/accept",
+            post(routes::applications::accept::<S, N, C>),
+        )
+        .route(
+            "/api/v2/applications/{id}/reject",
+            post(routes::applications::reject::<S, N, C>),
+        )
+        .route(
+            "/api/v2/applications/{id}/waitlist",
+            post(routes::applications::waitlist::<S, N, C>),
+        )
+        .route(
+            "/api/v2/applications/{id}/promote",
+            post(routes::applications::promote::<S, N, C>),
+        )
+        .route(
+            "/api/v2/applications/{id}/reviewers",
+            post(routes::applications::assign_reviewer::<S, N, C>),
+        )
+        .route(
+            "/api/v2/applications/{id}/reviews",
+            get(routes::applications::reviews::<S, N, C>).post(routes::applications::submit_review::<S, N, C>),
         )
         .with_state(state)
         .merge(openapi::docs_router());

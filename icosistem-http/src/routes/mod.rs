@@ -1,5 +1,138 @@
-//! The handlers, one module per group of paths.
+//! The handlers, one module per group of paths, and the helpers they share.
 
+pub(crate) mod applications;
 pub(crate) mod auth;
 pub(crate) mod health;
+pub(crate) mod organizations;
+pub(crate) mod programs;
+pub(crate) mod projects;
 pub(crate) mod users;
+
+use std::str::FromStr;
+
+use axum::Json;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use icosistem_core::Error;
+use icosistem_core::error::ValidationErrors;
+use icosistem_core::ports::PageRequest;
+use serde::Deserialize;
+use serde::Serialize;
+use utoipa::IntoParams;
+
+use crate::error::ApiError;
+
+/// `?limit&cursor` of every list.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PageQuery {
+    /// Rows per page, 1–100 (default 20).
+    pub(crate) limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub(crate) cursor: Option<String>,
+}
+
+impl PageQuery {
+    /// The page request, its failures pushed to `errors`.
+    pub(crate) fn check(&self, errors: &mut ValidationErrors) -> Option<PageRequest> {
+        match PageRequest::parse(self.limit, self.cursor.as_deref()) {
+            Ok(page) => Some(page),
+            Err(e) => {
+                errors.extend(e);
+                None
+            }
+        }
+    }
+}
+
+/// A JSON answer with the resource's version as `ETag`.
+pub(crate) fn versioned<T: Serialize>(version: u64, body: T) -> Response {
+    let mut response = Json(body).into_response();
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    response
+}
+
+/// A path id: anything but a UUID names nothing (404).
+pub(crate) fn path_id<I: From<uuid::Uuid>>(raw: &str, entity: &'static str) -> Result<I, ApiError> {
+    raw.parse::<uuid::Uuid>()
+        .map(I::from)
+        .map_err(|_| ApiError::from(Error::not_found(entity, raw)))
+}
+
+/// A required enum field: absent → "is required", unknown → the allowed values.
+pub(crate) fn required_enum<T: FromStr<Err = icosistem_core::error::FieldError>>(
+    errors: &mut ValidationErrors,
+    field: &'static str,
+    value: Option<&str>,
+) -> Option<T> {
+    match value.map(str::trim) {
+        None | Some("") => {
+            errors.push(field, "is required");
+            None
+        }
+        Some(v) => optional_enum(errors, field, Some(v)),
+    }
+}
+
+/// An optional enum field (a filter or an optional body field).
+pub(crate) fn optional_enum<T: FromStr<Err = icosistem_core::error::FieldError>>(
+    errors: &mut ValidationErrors,
+    field: &'static str,
+    value: Option<&str>,
+) -> Option<T> {
+    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+    match value.parse::<T>() {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.push(field, e.message.clone());
+            None
+        }
+    }
+}
+
+/// A required UUID field.
+pub(crate) fn required_id<I: From<uuid::Uuid>>(
+    errors: &mut ValidationErrors,
+    field: &'static str,
+    value: Option<&str>,
+) -> Option<I> {
+    match value.map(str::trim) {
+        None | Some("") => {
+            errors.push(field, "is required");
+            None
+        }
+        Some(v) => optional_id(errors, field, Some(v)),
+    }
+}
+
+/// An optional UUID field.
+pub(crate) fn optional_id<I: From<uuid::Uuid>>(
+    errors: &mut ValidationErrors,
+    field: &'static str,
+    value: Option<&str>,
+) -> Option<I> {
+    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+    match value.parse::<uuid::Uuid>() {
+        Ok(id) => Some(I::from(id)),
+        Err(_) => {
+            errors.push(field, "must be a UUID");
+            None
+        }
+    }
+}
+
+/// A required field that is present.
+pub(crate) fn required<T>(errors: &mut ValidationErrors, field: &'static str, value: Option<T>) -> Option<T> {
+    if value.is_none() {
+        errors.push(field, "is required");
+    }
+    value
+}
+
+/// The collected failures as a 422.
+pub(crate) fn finish(errors: ValidationErrors) -> Result<(), ApiError> {
+    errors.into_result().map_err(|e| ApiError::from(Error::Validation(e)))
+}

@@ -1,0 +1,342 @@
+//! `/api/v2/programs`: the programs of organizations, their lifecycle commands and enrollments.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use icosistem_core::error::ValidationErrors;
+use icosistem_core::model::value::Name;
+use icosistem_core::model::{
+    EnrollmentStatus, OrganizationId, ProgramFormat, ProgramId, ProgramStatus, ProgramType, ProjectStage,
+};
+use icosistem_core::ports::store::ProgramFilter;
+use icosistem_core::ports::{Clock, Notifier, Store};
+use icosistem_core::service::{CreateProgram, UpdateProgram};
+use icosistem_core::workflow::program::ProgramCommand;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::{PageQuery, finish, optional_enum, optional_id, path_id, required, required_enum, required_id, versioned};
+use crate::AppState;
+use crate::auth::AuthUser;
+use crate::dto::{
+    ApiJson, ApiQuery, CommandRequest, CreateProgramRequest, EnrollmentDto, OptionalJson, PageDto, ProgramDto,
+    UpdateProgramRequest,
+};
+use crate::error::{ApiError, Problem};
+use crate::routes::users::if_match;
+
+/// `GET /api/v2/programs` filters.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ProgramQuery {
+    /// Rows per page, 1–100 (default 20).
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Run by this organization (its members also see its drafts).
+    organization_id: Option<String>,
+    /// Status.
+    status: Option<String>,
+    /// `true`: only programs taking applications now.
+    accepting: Option<bool>,
+}
+
+/// `GET /api/v2/programs/{id}/enrollments` filters.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct EnrollmentQuery {
+    /// Rows per page, 1–100 (default 20).
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Status.
+    status: Option<String>,
+}
+
+fn program_response(program: &icosistem_core::model::Program) -> Response {
+    versioned(program.meta.version, ProgramDto::from(program))
+}
+
+/// Target stages by name, each failure pushed to `errors` under `field`.
+fn stages(errors: &mut ValidationErrors, field: &'static str, names: &[String]) -> Vec<ProjectStage> {
+    names
+        .iter()
+        .filter_map(|name| optional_enum::<ProjectStage>(errors, field, Some(name)))
+        .collect()
+}
+
+/// Lists programs, newest first (`?organization_id&status&accepting=true`). Drafts show only to
+/// admins and to members of the organization named in the filter.
+#[utoipa::path(get, path = "/api/v2/programs", tag = "programs", security(("bearer" = [])),
+    params(ProgramQuery),
+    responses(
+        (status = 200, description = "A page of programs", body = PageDto<ProgramDto>),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid filter or cursor", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
+    State(state): State<AppState<S, N, C>>,
+    auth: AuthUser,
+    ApiQuery(query): ApiQuery<ProgramQuery>,
+) -> Result<Json<PageDto<ProgramDto>>, ApiError> {
+    let mut errors = ValidationErrors::new();
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor.clone(),
+    }
+    .check(&mut errors);
+    let organization_id =
+        optional_id::<OrganizationId>(&mut errors, "organization_id", query.organization_id.as_deref());
+    let status = optional_enum::<ProgramStatus>(&mut errors, "status", query.status.as_deref());
+    finish(errors)?;
+    let filter = ProgramFilter {
+        organization_id,
+        status,
+        accepting_at: query.accepting.unwrap_or(false).then(|| state.eco.clock().now()),
+        ..Default::default()
+    };
+    let page = state
+        .eco
+        .list_programs(&auth.ctx, filter, page.ok_or_else(ApiError::internal)?)
+        .await?;
+    Ok(Json(PageDto::from_page(page)))
+}
+
+/// Creates a draft program of an organization (its staff and admins).
+#[utoipa::path(post, path = "/api/v2/programs", tag = "programs", security(("bearer" = [])),
+    request_body = CreateProgramRequest,
+    responses(
+        (status = 201, description = "Created (draft)", body = ProgramDto),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff of the organization", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
+    State(state): State<AppState<S, N, C>>,
+    auth: AuthUser,
+    ApiJson(body): ApiJson<CreateProgramRequest>,
+) -> Result<Response, ApiError> {
+    let mut errors = ValidationErrors::new();
+    let organization_id =
+        required_id::<OrganizationId>(&mut errors, "organization_id", body.organization_id.as_deref());
+    let name = required(&mut errors, "name", body.name.filter(|n| !n.trim().is_empty()));
+    if let Some(Err(e)) = name.as_deref().map(Name::parse) {
+        errors.push("name", e.message().to_owned());
+    }
+    let program_type = required_enum::<ProgramType>(&mut errors, "program_type", body.program_type.as_deref());
+    let opens = required(&mut errors, "application_opens_at", body.application_opens_at);
+    let deadline = required(&mut errors, "application_deadline", body.application_deadline);
+    let start = required(&mut errors, "start_date", body.start_date);
+    let end = required(&mut errors, "end_date", body.end_date);
+    let max = required(&mut errors, "max_participants", body.max_participants);
+    let target_stages = stages(&mut errors, "target_stages", &body.target_stages);
+    let format = optional_enum::<ProgramFormat>(&mut errors, "format", body.format.as_deref());
+    finish(errors)?;
+    let (
+        Some(organization_id),
+        Some(name),
+        Some(program_type),
+        Some(application_opens_at),
+        Some(application_deadline),
+        Some(start_date),
+        Some(end_date),
+        Some(max_participants),
+    ) = (organization_id, name, program_type, opens, deadline, start, end, max)
+    else {
+        return Err(ApiError::internal());
+    };
+    let program = state
+        .eco
+        .create_program(
+            &auth.ctx,
+            CreateProgram {
+                organization_id,
+                name,
+                program_type,
+                description: body.description,
+                application_opens_at,
+                application_deadline,
+                start_date,
+                end_date,
+                min_participants: body.min_participants,
+                max_participants,
+                min_reviews: body.min_reviews,
+                blind_review: body.blind_review,
+                target_sectors: body.target_sectors,
+                target_stages,
+                format,
+            },
+        )
+        .await?;
+    let mut response = program_response(&program);
+    *response.status_mut() = StatusCode::CREATED;
+    Ok(response)
+}
+
+/// One program (404 when the caller may not see it, e.g. another organization's draft).
+#[utoipa::path(get, path = "/api/v2/programs/{id}", tag = "programs", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Program id")),
+    responses(
+        (status = 200, description = "The program", body = ProgramDto),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such program", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
+    State(state): State<AppState<S, N, C>>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id: ProgramId = path_id(&id, "program")?;
+    let program = state.eco.get_program(&auth.ctx, id).await?;
+    Ok(program_response(&program))
+}
+
+/// Edits a program (staff of its organization and admins).
+#[utoipa::path(patch, path = "/api/v2/programs/{id}", tag = "programs", security(("bearer" = [])),
+    request_body = UpdateProgramRequest,
+    params(("id" = String, Path, description = "Program id"),
+        ("If-Match" = Option<String>, Header, description = "The quoted version read")),
+    responses(
+        (status = 200, description = "The updated program", body = ProgramDto),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such program", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Stale version", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
+    State(state): State<AppState<S, N, C>>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<UpdateProgramRequest>,
+) -> Result<Response, ApiError> {
+    let id: ProgramId = path_id(&id, "program")?;
+    let version = if_match(&headers)?.or(body.version);
+    let mut errors = ValidationErrors::new();
+    let target_stages = body
+        .target_stages
+        .as_deref()
+        .map(|names| stages(&mut errors, "target_stages", names));
+    let format = optional_enum::<ProgramFormat>(&mut errors, "format", body.format.as_deref());
+    finish(errors)?;
+    let program = state
+        .eco
+        .update_program(
+            &auth.ctx,
+            id,
+            UpdateProgram {
+                name: body.name,
+                description: body.description,
+                application_opens_at: body.application_opens_at,
+                application_deadline: body.application_deadline,
+                start_date: body.start_date,
+                end_date: body.end_date,
+                min_participants: body.min_participants,
+                max_participants: body.max_participants,
+                min_reviews: body.min_reviews,
+                blind_review: body.blind_review,
+                target_sectors: body.target_sectors,
+                target_stages,
+                format,
+                version,
+            },
+        )
+        .await?;
+    Ok(program_response(&program))
+}
+
+async fn command<S: Store, N: Notifier, C: Clock>(
+    state: &AppState<S, N, C>,
+    auth: &AuthUser,
+    id: &str,
+    headers: &HeaderMap,
+    body: CommandRequest,
+    command: ProgramCommand,
+) -> Result<Response, ApiError> {
+    let id: ProgramId = path_id(id, "program")?;
+    let version = if_match(headers)?.or(body.version);
+    let program = state.eco.program_command(&auth.ctx, id, command, version).await?;
+    Ok(program_response(&program))
+}
+
+macro_rules! program_command {
+    ($name:ident, $command:expr, $path:literal, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = $path, tag = "programs", security(("bearer" = [])),
+            request_body(content = Option<CommandRequest>, description = "Optional: the version read"),
+            params(("id" = String, Path, description = "Program id"),
+                ("If-Match" = Option<String>, Header, description = "The quoted version read")),
+            responses(
+                (status = 200, description = "The updated program", body = ProgramDto),
+                (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+                (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
+                (status = 404, description = "No such program", body = Problem, content_type = "application/problem+json"),
+                (status = 409, description = "Stale version or invalid transition", body = Problem, content_type = "application/problem+json")))]
+        pub(crate) async fn $name<S: Store, N: Notifier, C: Clock>(
+            State(state): State<AppState<S, N, C>>,
+            auth: AuthUser,
+            Path(id): Path<String>,
+            headers: HeaderMap,
+            OptionalJson(body): OptionalJson<CommandRequest>,
+        ) -> Result<Response, ApiError> {
+            command(&state, &auth, &id, &headers, body, $command).await
+        }
+    };
+}
+
+program_command!(
+    publish,
+    ProgramCommand::Publish,
+    "/api/v2/programs/{id}/publish",
+    "Publishes a draft program: it takes applications inside its window."
+);
+program_command!(
+    start,
+    ProgramCommand::Start,
+    "/api/v2/programs/{id}/start",
+    "Starts the cohort; the enrollments become active."
+);
+program_command!(
+    complete,
+    ProgramCommand::Complete,
+    "/api/v2/programs/{id}/complete",
+    "Completes the program; active enrollments graduate."
+);
+program_command!(
+    cancel,
+    ProgramCommand::Cancel,
+    "/api/v2/programs/{id}/cancel",
+    "Calls the program off."
+);
+
+/// The enrollments of a program (its staff and admins).
+#[utoipa::path(get, path = "/api/v2/programs/{id}/enrollments", tag = "programs", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Program id"), EnrollmentQuery),
+    responses(
+        (status = 200, description = "A page of enrollments", body = PageDto<EnrollmentDto>),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such program", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid filter or cursor", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn enrollments<S: Store, N: Notifier, C: Clock>(
+    State(state): State<AppState<S, N, C>>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<EnrollmentQuery>,
+) -> Result<Json<PageDto<EnrollmentDto>>, ApiError> {
+    let id: ProgramId = path_id(&id, "program")?;
+    let mut errors = ValidationErrors::new();
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor.clone(),
+    }
+    .check(&mut errors);
+    let status = optional_enum::<EnrollmentStatus>(&mut errors, "status", query.status.as_deref());
+    finish(errors)?;
+    let page = state
+        .eco
+        .list_enrollments(&auth.ctx, id, status, page.ok_or_else(ApiError::internal)?)
+        .await?;
+    Ok(Json(PageDto::from_page(page)))
+}

@@ -1,0 +1,196 @@
+//! What the resource test files share: an in-process app on the memory store, requests with a
+//! bearer token and `If-Match`, and answers read as JSON.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use icosistem_core::model::Role;
+use icosistem_core::model::secret::SecretString;
+use icosistem_core::testing::fixtures::{Person, World};
+use icosistem_http::{AppState, HttpConfig, router};
+use icosistem_store_memory::MemoryStore;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+pub(crate) const SECRET: &str = "test secret of at least thirty-two bytes";
+
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Value,
+    pub(crate) raw: String,
+}
+
+impl Reply {
+    #[track_caller]
+    pub(crate) fn ok(&self, status: StatusCode) -> &Value {
+        assert_eq!(self.status, status, "body: {}", self.raw);
+        &self.body
+    }
+
+    #[track_caller]
+    pub(crate) fn problem(&self, status: StatusCode, code: &str) -> &Self {
+        assert_eq!(self.status, status, "body: {}", self.raw);
+        assert_eq!(
+            self.headers[header::CONTENT_TYPE],
+            "application/problem+json",
+            "{}",
+            self.raw
+        );
+        assert_eq!(self.body["code"], code, "body: {}", self.raw);
+        self
+    }
+
+    pub(crate) fn fields(&self) -> Vec<String> {
+        let mut fields: Vec<String> = self.body["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        fields.sort();
+        fields.dedup();
+        fields
+    }
+
+    pub(crate) fn id(&self) -> String {
+        self.body["id"].as_str().expect("id").to_owned()
+    }
+
+    pub(crate) fn version(&self) -> u64 {
+        self.body["version"].as_u64().expect("version")
+    }
+}
+
+pub(crate) struct App {
+    pub(crate) world: World<MemoryStore>,
+    pub(crate) router: axum::Router,
+}
+
+impl App {
+    pub(crate) async fn new() -> Self {
+        let world = World::new(MemoryStore::new()).await;
+        let state = AppState::new(Arc::clone(&world.eco), HttpConfig::new(SecretString::new(SECRET)));
+        Self {
+            router: router(state),
+            world,
+        }
+    }
+
+    pub(crate) async fn request(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.expect("infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let raw = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+            raw,
+        }
+    }
+
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+        if_match: Option<u64>,
+    ) -> Reply {
+        let mut builder = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        if let Some(version) = if_match {
+            builder = builder.header(header::IF_MATCH, format!("\"{version}\""));
+        }
+        let request = match body {
+            Some(body) => builder
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string())),
+            None => builder.body(Body::empty()),
+        };
+        self.request(request.expect("request")).await
+    }
+
+    pub(crate) async fn get(&self, path: &str, token: &str) -> Reply {
+        self.send(Method::GET, path, None, Some(token), None).await
+    }
+
+    pub(crate) async fn post(&self, path: &str, body: Value, token: &str) -> Reply {
+        self.send(Method::POST, path, Some(body), Some(token), None).await
+    }
+
+    /// A command without a body.
+    pub(crate) async fn command(&self, path: &str, token: &str) -> Reply {
+        self.send(Method::POST, path, None, Some(token), None).await
+    }
+
+    pub(crate) async fn patch(&self, path: &str, body: Value, token: &str, if_match: Option<u64>) -> Reply {
+        self.send(Method::PATCH, path, Some(body), Some(token), if_match).await
+    }
+
+    /// A verified, active user of `role` and an access token of theirs.
+    pub(crate) async fn user(&self, role: Role, label: &str) -> (Person, String) {
+        let person = self.world.person(role, label).await;
+        let token = self.token(&person);
+        (person, token)
+    }
+
+    /// A valid access token of `person` (signed like the server does, by the world's clock).
+    pub(crate) fn token(&self, person: &Person) -> String {
+        let now = self.world.now().timestamp();
+        let claims = json!({
+            "sub": person.id().to_string(),
+            "role": person.user.role.as_str(),
+            "security_stamp": person.user.security_stamp,
+            "iat": now,
+            "exp": now + 900,
+            "typ": "access",
+        });
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .expect("encode")
+    }
+
+    /// An organization created over the API by the holder of `token`.
+    pub(crate) async fn organization(&self, token: &str, name: &str) -> Reply {
+        let reply = self
+            .post(
+                "/api/v2/organizations",
+                json!({ "name": name, "organization_type": "incubator" }),
+                token,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+        reply
+    }
+
+    /// A program body of `organization_id` open now (deadline in 10 days) with `max` seats.
+    pub(crate) fn program_body(&self, organization_id: &str, name: &str, max: u32) -> Value {
+        let now = self.world.now();
+        json!({
+            "organization_id": organization_id,
+            "name": name,
+            "program_type": "acceleration",
+            "application_opens_at": (now - chrono::Duration::days(1)).to_rfc3339(),
+            "application_deadline": (now + chrono::Duration::days(10)).to_rfc3339(),
+            "start_date": (now + chrono::Duration::days(20)).date_naive().to_string(),
+            "end_date": (now + chrono::Duration::days(80)).date_naive().to_string(),
+            "max_participants": max,
+        })
+    }
+}

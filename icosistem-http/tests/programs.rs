@@ -1,0 +1,204 @@
+//! `/api/v2/programs`: create, read, list with filters, edit, lifecycle commands, enrollments.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::App;
+use icosistem_core::model::Role;
+use serde_json::json;
+
+#[tokio::test]
+async fn create_read_update_and_commands() {
+    let app = App::new().await;
+    let (_, owner) = app.user(Role::Ally, "owner").await;
+    let (_, outsider) = app.user(Role::Ally, "outsider").await;
+    let (_, entrepreneur) = app.user(Role::Entrepreneur, "e").await;
+    let org = app.organization(&owner, "Hub").await.id();
+
+    app.send(Method::POST, "/api/v2/programs", Some(json!({})), None, None)
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    let invalid = app
+        .post("/api/v2/programs", json!({ "format": "holographic" }), &owner)
+        .await;
+    invalid.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(
+        invalid.fields(),
+        [
+            "application_deadline",
+            "application_opens_at",
+            "end_date",
+            "format",
+            "max_participants",
+            "name",
+            "organization_id",
+            "program_type",
+            "start_date",
+        ]
+    );
+    let mut backwards = app.program_body(&org, "Backwards", 5);
+    backwards["end_date"] = json!("2000-01-01");
+    app.post("/api/v2/programs", backwards, &owner)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    app.post("/api/v2/programs", app.program_body(&org, "Not mine", 5), &outsider)
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
+
+    let created = app
+        .post("/api/v2/programs", app.program_body(&org, "Cohort 1", 5), &owner)
+        .await;
+    let body = created.ok(StatusCode::CREATED);
+    assert_eq!(body["status"], "draft");
+    assert_eq!(body["min_participants"], 1);
+    assert_eq!(body["min_reviews"], 1);
+    assert_eq!(body["blind_review"], false);
+    assert_eq!(body["version"], 1);
+    let id = created.id();
+    let path = format!("/api/v2/programs/{id}");
+
+    // A draft is invisible outside its organization.
+    app.get(&path, &entrepreneur)
+        .await
+        .problem(StatusCode::NOT_FOUND, "not_found");
+    assert_eq!(app.get(&path, &owner).await.ok(StatusCode::OK)["name"], "Cohort 1");
+
+    let updated = app
+        .patch(
+            &path,
+            json!({ "max_participants": 8, "blind_review": true }),
+            &owner,
+            Some(1),
+        )
+        .await;
+    assert_eq!(updated.ok(StatusCode::OK)["max_participants"], 8);
+    app.patch(&path, json!({ "max_participants": 9 }), &owner, Some(1))
+        .await
+        .problem(StatusCode::CONFLICT, "conflict");
+    app.patch(&path, json!({ "max_participants": 0 }), &owner, None)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+
+    // Commands: stale version, invalid transition, role, then publish.
+    app.command(&format!("{path}/start"), &owner)
+        .await
+        .problem(StatusCode::CONFLICT, "invalid_transition");
+    app.post(&format!("{path}/publish"), json!({ "version": 1 }), &owner)
+        .await
+        .problem(StatusCode::CONFLICT, "conflict");
+    app.command(&format!("{path}/publish"), &entrepreneur)
+        .await
+        .problem(StatusCode::NOT_FOUND, "not_found");
+    let published = app
+        .send(
+            Method::POST,
+            &format!("{path}/publish"),
+            None,
+            Some(&owner),
+            Some(updated.version()),
+        )
+        .await;
+    assert_eq!(published.ok(StatusCode::OK)["status"], "published");
+    assert_eq!(
+        app.get(&path, &entrepreneur).await.ok(StatusCode::OK)["status"],
+        "published"
+    );
+    app.command(&format!("{path}/publish"), &owner)
+        .await
+        .problem(StatusCode::CONFLICT, "invalid_transition");
+    app.command(&format!("{path}/complete"), &owner)
+        .await
+        .problem(StatusCode::CONFLICT, "invalid_transition");
+    let cancelled = app.command(&format!("{path}/cancel"), &owner).await;
+    assert_eq!(cancelled.ok(StatusCode::OK)["status"], "cancelled");
+}
+
+#[tokio::test]
+async fn lists_paginate_and_filter() {
+    let app = App::new().await;
+    let (_, owner) = app.user(Role::Ally, "owner").await;
+    let (_, entrepreneur) = app.user(Role::Entrepreneur, "e").await;
+    let org = app.organization(&owner, "Hub").await.id();
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let created = app
+            .post(
+                "/api/v2/programs",
+                app.program_body(&org, &format!("Cohort {n}"), 5),
+                &owner,
+            )
+            .await;
+        ids.push(created.id());
+    }
+    app.command(&format!("/api/v2/programs/{}/publish", ids[0]), &owner)
+        .await
+        .ok(StatusCode::OK);
+
+    // Outsiders see published programs only; members of the named organization see drafts.
+    let seen = app.get("/api/v2/programs", &entrepreneur).await;
+    assert_eq!(seen.ok(StatusCode::OK)["items"].as_array().map(Vec::len), Some(1));
+    let staff = app
+        .get(&format!("/api/v2/programs?organization_id={org}&limit=2"), &owner)
+        .await;
+    let body = staff.ok(StatusCode::OK);
+    assert_eq!(body["items"].as_array().map(Vec::len), Some(2));
+    let cursor = body["next_cursor"].as_str().expect("a next page");
+    let rest = app
+        .get(
+            &format!("/api/v2/programs?organization_id={org}&limit=2&cursor={cursor}"),
+            &owner,
+        )
+        .await;
+    let body = rest.ok(StatusCode::OK);
+    assert_eq!(body["items"][0]["id"], ids[0].as_str());
+    assert!(body["next_cursor"].is_null());
+
+    let drafts = app
+        .get(&format!("/api/v2/programs?organization_id={org}&status=draft"), &owner)
+        .await;
+    assert_eq!(drafts.ok(StatusCode::OK)["items"].as_array().map(Vec::len), Some(2));
+    let accepting = app.get("/api/v2/programs?accepting=true", &entrepreneur).await;
+    let items = accepting.ok(StatusCode::OK)["items"].as_array().expect("items").clone();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["id"], ids[0].as_str());
+
+    let bad = app
+        .get("/api/v2/programs?organization_id=x&status=open&limit=101", &owner)
+        .await;
+    bad.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(bad.fields(), ["limit", "organization_id", "status"]);
+}
+
+#[tokio::test]
+async fn enrollments_are_for_staff() {
+    let app = App::new().await;
+    let (_, owner) = app.user(Role::Ally, "owner").await;
+    let (_, entrepreneur) = app.user(Role::Entrepreneur, "e").await;
+    let org = app.organization(&owner, "Hub").await.id();
+    let id = app
+        .post("/api/v2/programs", app.program_body(&org, "Cohort", 5), &owner)
+        .await
+        .id();
+    app.command(&format!("/api/v2/programs/{id}/publish"), &owner)
+        .await
+        .ok(StatusCode::OK);
+    let path = format!("/api/v2/programs/{id}/enrollments");
+    let page = app.get(&path, &owner).await;
+    let body = page.ok(StatusCode::OK);
+    assert_eq!(body["items"], json!([]));
+    assert!(body["next_cursor"].is_null());
+    let status = app.get(&format!("{path}?status=active"), &owner).await;
+    status.ok(StatusCode::OK);
+    app.get(&format!("{path}?status=nope"), &owner)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let denied = app.get(&path, &entrepreneur).await;
+    assert!(
+        matches!(denied.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "{}",
+        denied.raw
+    );
+    app.send(Method::GET, &path, None, None, None)
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+}
