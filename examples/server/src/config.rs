@@ -1,0 +1,220 @@
+//! The server's configuration, read from environment variables.
+//!
+//! Parsing takes a lookup function instead of reading `std::env` directly, so tests can check
+//! every rule with a plain map and never race on the process environment.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use icosistem_core::Limits;
+use icosistem_core::model::secret::SecretString;
+
+/// Shortest JWT secret accepted in production: 32 bytes is the HS256 key size.
+pub const MIN_PRODUCTION_SECRET_BYTES: usize = 32;
+
+/// Where the server runs. Only `production` changes behaviour: it refuses unsafe settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    /// Anything but `production` (the default): a missing JWT secret is generated, the in-memory
+    /// store is allowed.
+    Development,
+    /// `ICOSISTEM_ENV=production`.
+    Production,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines (the default).
+    Text,
+    /// One JSON object per line (`LOG_FORMAT=json`), for log collectors.
+    Json,
+}
+
+/// Everything the server reads from the environment. See the crate docs for the variables.
+#[derive(Clone)]
+pub struct Config {
+    /// `ICOSISTEM_ENV`.
+    pub environment: Environment,
+    /// `ICOSISTEM_ADDR` (default `127.0.0.1:8080`).
+    pub addr: SocketAddr,
+    /// `DATABASE_URL`; `None` selects the in-memory store. A secret: it may hold a password.
+    pub database_url: Option<SecretString>,
+    /// `ICOSISTEM_DB_MAX_CONNECTIONS` (default 20).
+    pub db_max_connections: u32,
+    /// `ICOSISTEM_AUTO_MIGRATE` (default true): apply migrations when `serve` starts.
+    pub auto_migrate: bool,
+    /// `JWT_SECRET_KEY`, else `SECRET_KEY`; `None` outside production means "generate one".
+    pub jwt_secret: Option<SecretString>,
+    /// `ICOSISTEM_ADMIN_EMAIL` + `ICOSISTEM_ADMIN_PASSWORD`: the admin `serve` ensures exists.
+    pub admin: Option<(String, SecretString)>,
+    /// `ICOSISTEM_REQUIRE_VERIFIED_EMAIL` (default true).
+    pub require_verified_email: bool,
+    /// `LOG_LEVEL`: a tracing `EnvFilter` directive (default `info`).
+    pub log_level: String,
+    /// `LOG_FORMAT`: `json`, or text otherwise.
+    pub log_format: LogFormat,
+    /// `ICOSISTEM_OUTBOX_INTERVAL_SECS` (default 5): how often pending emails are delivered.
+    pub outbox_interval: Duration,
+    /// `ICOSISTEM_JOBS_INTERVAL_SECS` (default 60): how often the time-driven jobs run.
+    pub jobs_interval: Duration,
+}
+
+// Hand-written so `{:?}` can never print the database password or the secrets.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("environment", &self.environment)
+            .field("addr", &self.addr)
+            .field("database", &self.database_url.as_ref().map(|_| "postgres"))
+            .field("db_max_connections", &self.db_max_connections)
+            .field("auto_migrate", &self.auto_migrate)
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "[set]"))
+            .field("admin", &self.admin.as_ref().map(|(email, _)| email))
+            .field("require_verified_email", &self.require_verified_email)
+            .field("log_level", &self.log_level)
+            .field("log_format", &self.log_format)
+            .field("outbox_interval", &self.outbox_interval)
+            .field("jobs_interval", &self.jobs_interval)
+            .finish()
+    }
+}
+
+/// Why the configuration was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    /// A variable has a value that does not parse.
+    Invalid {
+        /// The variable.
+        var: &'static str,
+        /// What was expected.
+        expected: &'static str,
+    },
+    /// Only one of `ICOSISTEM_ADMIN_EMAIL` / `ICOSISTEM_ADMIN_PASSWORD` is set.
+    IncompleteAdmin,
+    /// Production without a JWT secret, or with one shorter than 32 bytes.
+    WeakSecret,
+    /// Production on the in-memory store (everything would be lost on restart).
+    InMemoryStore,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Invalid { var, expected } => write!(f, "{var} must be {expected}"),
+            Self::IncompleteAdmin => {
+                f.write_str("ICOSISTEM_ADMIN_EMAIL and ICOSISTEM_ADMIN_PASSWORD must be set together")
+            }
+            Self::WeakSecret => write!(
+                f,
+                "ICOSISTEM_ENV=production requires JWT_SECRET_KEY (or SECRET_KEY) of at least \
+                 {MIN_PRODUCTION_SECRET_BYTES} bytes"
+            ),
+            Self::InMemoryStore => f.write_str(
+                "ICOSISTEM_ENV=production requires DATABASE_URL: the in-memory store loses everything on restart",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the variables through `lookup`. Empty values count as unset, because orchestrators
+    /// often render an unset variable as `VAR=`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let environment = match get("ICOSISTEM_ENV").map(|v| v.to_ascii_lowercase()).as_deref() {
+            Some("production" | "prod") => Environment::Production,
+            _ => Environment::Development,
+        };
+        let addr = match get("ICOSISTEM_ADDR") {
+            Some(v) => v.parse().map_err(|_| ConfigError::Invalid {
+                var: "ICOSISTEM_ADDR",
+                expected: "a socket address such as 127.0.0.1:8080",
+            })?,
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+        };
+        let admin = match (get("ICOSISTEM_ADMIN_EMAIL"), get("ICOSISTEM_ADMIN_PASSWORD")) {
+            (Some(email), Some(password)) => Some((email, SecretString::new(password))),
+            (None, None) => None,
+            _ => return Err(ConfigError::IncompleteAdmin),
+        };
+        let log_format = match get("LOG_FORMAT").map(|v| v.to_ascii_lowercase()).as_deref() {
+            Some("json") => LogFormat::Json,
+            _ => LogFormat::Text,
+        };
+        Ok(Self {
+            environment,
+            addr,
+            database_url: get("DATABASE_URL").map(SecretString::new),
+            db_max_connections: parse_number(&get, "ICOSISTEM_DB_MAX_CONNECTIONS", 20)?,
+            auto_migrate: parse_bool(&get, "ICOSISTEM_AUTO_MIGRATE", true)?,
+            jwt_secret: get("JWT_SECRET_KEY")
+                .or_else(|| get("SECRET_KEY"))
+                .map(SecretString::new),
+            admin,
+            require_verified_email: parse_bool(&get, "ICOSISTEM_REQUIRE_VERIFIED_EMAIL", true)?,
+            // The deployment guide writes `LOG_LEVEL=INFO`; filter directives are lowercase.
+            log_level: get("LOG_LEVEL").map_or_else(|| "info".to_owned(), |v| v.to_ascii_lowercase()),
+            log_format,
+            outbox_interval: Duration::from_secs(
+                parse_number(&get, "ICOSISTEM_OUTBOX_INTERVAL_SECS", 5)?.max(1).into(),
+            ),
+            jobs_interval: Duration::from_secs(parse_number(&get, "ICOSISTEM_JOBS_INTERVAL_SECS", 60)?.max(1).into()),
+        })
+    }
+
+    /// The rules `serve` enforces before starting: in production, a JWT secret of at least 32
+    /// bytes and a real database. Other commands (`migrate`, `create-admin`) need neither.
+    pub fn check_serve(&self) -> Result<(), ConfigError> {
+        if self.environment != Environment::Production {
+            return Ok(());
+        }
+        let strong = self
+            .jwt_secret
+            .as_ref()
+            .is_some_and(|s| s.expose().len() >= MIN_PRODUCTION_SECRET_BYTES);
+        if !strong {
+            return Err(ConfigError::WeakSecret);
+        }
+        if self.database_url.is_none() {
+            return Err(ConfigError::InMemoryStore);
+        }
+        Ok(())
+    }
+
+    /// The core's limits with this configuration's overrides.
+    pub fn limits(&self) -> Limits {
+        let mut limits = Limits::default();
+        limits.require_verified_email = self.require_verified_email;
+        limits
+    }
+}
+
+fn parse_bool(get: &impl Fn(&str) -> Option<String>, var: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match get(var).map(|v| v.to_ascii_lowercase()).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(_) => Err(ConfigError::Invalid {
+            var,
+            expected: "true or false",
+        }),
+    }
+}
+
+fn parse_number(get: &impl Fn(&str) -> Option<String>, var: &'static str, default: u32) -> Result<u32, ConfigError> {
+    get(var).map_or(Ok(default), |v| {
+        v.parse().map_err(|_| ConfigError::Invalid {
+            var,
+            expected: "a positive integer",
+        })
+    })
+}

@@ -1,0 +1,292 @@
+//! # icosistem-server
+//!
+//! The Icosistem HTTP server: [`icosistem_http::router`] served with axum over either the
+//! in-memory store (with demo data, the default: `cargo run -p icosistem-server`) or PostgreSQL
+//! (`DATABASE_URL` set), configured from the environment.
+//!
+//! The binary (`src/main.rs`) is a thin clap front end; everything it runs lives here so the
+//! tests can start a real server on port 0 in-process and stop it like SIGTERM would.
+//!
+//! ## Environment
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `ICOSISTEM_ADDR` | `127.0.0.1:8080` | listen address |
+//! | `DATABASE_URL` | unset | PostgreSQL URL; unset → in-memory store with demo data |
+//! | `ICOSISTEM_DB_MAX_CONNECTIONS` | 20 | PostgreSQL pool size |
+//! | `ICOSISTEM_AUTO_MIGRATE` | true | apply migrations when `serve` starts |
+//! | `JWT_SECRET_KEY` (alias `SECRET_KEY`) | generated | HS256 secret of access tokens |
+//! | `ICOSISTEM_ENV` | development | `production` refuses a secret < 32 bytes and the in-memory store |
+//! | `ICOSISTEM_ADMIN_EMAIL` + `ICOSISTEM_ADMIN_PASSWORD` | unset | admin `serve` creates on start if missing |
+//! | `ICOSISTEM_REQUIRE_VERIFIED_EMAIL` | true | unverified accounts may not log in |
+//! | `ICOSISTEM_OUTBOX_INTERVAL_SECS` | 5 | how often pending emails are delivered |
+//! | `ICOSISTEM_JOBS_INTERVAL_SECS` | 60 | how often `run_due_jobs` runs |
+//! | `LOG_LEVEL` | info | tracing `EnvFilter` directive (`debug`, `info,icosistem_http=debug` …) |
+//! | `LOG_FORMAT` | text | `json` for one JSON object per line |
+//!
+//! ## Layout
+//!
+//! - this module: [`run`] (the generic `serve` for any store), [`run_server`] (serve a router on
+//!   a listener until a shutdown future resolves), [`shutdown_signal`], the background tasks
+//!   (outbox delivery, time-driven jobs) and the helpers shared by the subcommands;
+//! - [`config`]: [`Config`] and its production rules;
+//! - [`notifier`]: [`LogNotifier`], emails written to the log;
+//! - [`demo`]: the demo data, created through the use cases.
+
+pub mod config;
+pub mod demo;
+pub mod notifier;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use icosistem_core::model::Role;
+use icosistem_core::model::secret::SecretString;
+use icosistem_core::ports::{Clock, Notifier, Store, SystemClock};
+use icosistem_core::{Context, Ecosystem, Error};
+use icosistem_http::{AppState, HttpConfig};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
+
+pub use config::{Config, ConfigError, Environment, LogFormat};
+pub use notifier::LogNotifier;
+
+/// The ecosystem the server runs: any store, emails to the log, the system clock.
+pub type Eco<S> = Ecosystem<S, LogNotifier, SystemClock>;
+
+/// Outbox messages delivered per pass of the delivery task.
+pub const OUTBOX_BATCH: u32 = 100;
+
+/// Any error of the server's start-up, reported by `main` and turned into a non-zero exit.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// The ecosystem over `store` with the configuration's limits and production password hashing.
+pub fn ecosystem<S: Store>(store: S, cfg: &Config) -> Eco<S> {
+    Ecosystem::new(store, LogNotifier, SystemClock).with_limits(cfg.limits())
+}
+
+/// The HTTP settings. Without a configured JWT secret, a random one is generated and a warning
+/// logged: that is fine for trying the server, but tokens then die with the process and several
+/// replicas would reject each other's tokens. (`serve` in production never gets here without a
+/// secret: [`Config::check_serve`] refuses first.)
+pub fn http_config(cfg: &Config) -> HttpConfig {
+    let secret = match &cfg.jwt_secret {
+        Some(secret) => secret.clone(),
+        None => {
+            tracing::warn!(
+                "JWT_SECRET_KEY is not set: using a random secret; tokens will not survive a restart \
+                 (set JWT_SECRET_KEY to 32+ random bytes)"
+            );
+            SecretString::new(generate_secret())
+        }
+    };
+    HttpConfig::new(secret)
+}
+
+/// 32 random bytes from the OS, base64url-encoded (43 characters).
+pub fn generate_secret() -> String {
+    let mut bytes = [0u8; 32];
+    // The OS generator failing means the machine cannot do cryptography at all: an unsigned
+    // default would be worse than stopping.
+    getrandom::fill(&mut bytes).expect("the OS random number generator is available");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Creates the admin `email` as the system actor unless a user with that email exists — how a
+/// fresh deployment gets its first admin. Returns whether it was created. Relying on the
+/// store's unique email (instead of looking first) keeps two replicas starting together from
+/// both creating it.
+pub async fn ensure_admin<S: Store, N: Notifier, C: Clock>(
+    eco: &Ecosystem<S, N, C>,
+    email: &str,
+    password: &SecretString,
+) -> Result<bool, Error> {
+    let created = demo::create_user_with_password(
+        eco,
+        &Context::system(),
+        email,
+        password.clone(),
+        ("Platform", "Admin"),
+        Role::Admin,
+    )
+    .await;
+    match created {
+        Ok(_) => Ok(true),
+        Err(Error::Conflict {
+            entity: "user",
+            field: "email",
+        }) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Serves the API of `state` on `listener` until `shutdown` resolves, then stops accepting and
+/// waits for the requests in flight to finish (each is bounded by the request timeout). Handlers
+/// see the client's address (`ConnectInfo<SocketAddr>`), used for audit and rate limiting.
+pub async fn run_server<S: Store, N: Notifier, C: Clock>(
+    listener: TcpListener,
+    state: AppState<S, N, C>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = icosistem_http::router(state);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Resolves on ctrl-c or, on Unix, SIGTERM (what container orchestrators send to stop a pod).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for ctrl-c");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("ctrl-c received: shutting down"),
+        () = terminate => tracing::info!("SIGTERM received: shutting down"),
+    }
+}
+
+/// Starts the background tasks and returns their handles; they end when `stop` flips (or its
+/// sender is dropped), never in the middle of a pass, so no unit of work is cut short:
+///
+/// - outbox delivery every `outbox_interval` (default 5 s): emails are committed to the outbox
+///   with the change that caused them and delivered here, retried with backoff by the core;
+/// - `run_due_jobs` every `jobs_interval` (default 1 min): session reminders, the no-show
+///   sweep, overdue notices, cleanups. Each job is idempotent, so several replicas running
+///   them, or a run after a restart, send nothing twice.
+pub fn spawn_background<S: Store, N: Notifier, C: Clock>(
+    eco: Arc<Ecosystem<S, N, C>>,
+    cfg: &Config,
+    stop: &watch::Receiver<bool>,
+) -> Vec<JoinHandle<()>> {
+    let outbox = {
+        let eco = Arc::clone(&eco);
+        every(cfg.outbox_interval, stop.clone(), move || {
+            let eco = Arc::clone(&eco);
+            async move { deliver(&eco).await }
+        })
+    };
+    let jobs = every(cfg.jobs_interval, stop.clone(), move || {
+        let eco = Arc::clone(&eco);
+        async move {
+            let report = eco.run_due_jobs().await;
+            for failure in &report.failures {
+                tracing::warn!(job = failure.job, error = %failure.error, "scheduled job failed");
+            }
+            tracing::debug!(?report, "scheduled jobs ran");
+        }
+    });
+    vec![outbox, jobs]
+}
+
+/// One pass of outbox delivery, logged when it did something.
+pub async fn deliver<S: Store, N: Notifier, C: Clock>(eco: &Ecosystem<S, N, C>) {
+    match eco.deliver_outbox(OUTBOX_BATCH).await {
+        Ok(r) if r.sent + r.retried + r.failed > 0 => {
+            tracing::info!(
+                sent = r.sent,
+                retried = r.retried,
+                failed = r.failed,
+                "outbox delivered"
+            );
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "outbox delivery failed"),
+    }
+}
+
+fn every<F, Fut>(period: Duration, mut stop: watch::Receiver<bool>, mut pass: F) -> JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        // A slow pass must not be followed by a burst of catch-up passes.
+        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            // Any change means "stop" (only `true` is ever sent), and so does a dropped sender.
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.changed() => break,
+            }
+            pass().await;
+        }
+    })
+}
+
+/// `serve`, for any store: optionally seeds the demo data and prints its logins, ensures the
+/// configured admin, binds `ICOSISTEM_ADDR`, serves until ctrl-c/SIGTERM, then stops the
+/// background tasks and makes a last outbox pass. Closing the store (the PostgreSQL pool) is
+/// the caller's, which owns its concrete type.
+pub async fn run<S: Store>(store: S, cfg: &Config, seed_demo: bool) -> Result<(), BoxError> {
+    let eco = ecosystem(store, cfg);
+    let logins = if seed_demo { Some(demo::seed(&eco).await?) } else { None };
+    if let Some((email, password)) = &cfg.admin
+        && ensure_admin(&eco, email, password).await?
+    {
+        tracing::info!(%email, "created the admin of ICOSISTEM_ADMIN_EMAIL");
+    }
+    let state = AppState::new(Arc::new(eco), http_config(cfg));
+    let listener = TcpListener::bind(cfg.addr).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "listening; API docs at http://{addr}/docs");
+    if let Some(seeded) = &logins {
+        print_logins(addr, seeded.logins());
+    }
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let background = spawn_background(Arc::clone(&state.eco), cfg, &stop_rx);
+    let eco = Arc::clone(&state.eco);
+    let served = run_server(listener, state, shutdown_signal()).await;
+    tracing::info!("no longer accepting connections; in-flight requests finished");
+    // The receivers may already be gone if a task panicked; nothing to stop then.
+    let _ = stop_tx.send(true);
+    for task in background {
+        if let Err(e) = task.await {
+            tracing::error!(error = %e, "a background task panicked");
+        }
+    }
+    // Emails committed by the last requests go out now rather than at the next start.
+    deliver(&eco).await;
+    served?;
+    Ok(())
+}
+
+/// Prints the demo logins to stdout (not the log: a newcomer must see them even with
+/// `LOG_FORMAT=json`).
+pub fn print_logins(addr: SocketAddr, logins: &[demo::DemoLogin]) {
+    println!();
+    println!("  Icosistem demo on http://{addr}  (API docs: http://{addr}/docs)");
+    println!("  Demo logins (password for all: {}):", demo::DEMO_PASSWORD);
+    for l in logins {
+        println!("    {:<13} {}", l.role, l.email);
+    }
+    println!(
+        "  Try: curl -s http://{addr}/api/v2/auth/login -H 'content-type: application/json' \\\n         -d '{{\"email\":\"{}\",\"password\":\"{}\"}}'",
+        demo::ADMIN_EMAIL,
+        demo::DEMO_PASSWORD
+    );
+    println!();
+}

@@ -1,0 +1,153 @@
+//! `icosistem-server`: the command line of the Icosistem server. See the library docs
+//! (`icosistem_server`) for the environment variables; this file only parses the command,
+//! sets up logging and picks the store.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use icosistem_core::model::secret::SecretString;
+use icosistem_server::{BoxError, Config, LogFormat, demo, ecosystem, ensure_admin, run};
+use icosistem_store_memory::MemoryStore;
+use icosistem_store_postgres::PgStore;
+use tracing_subscriber::EnvFilter;
+
+/// The Icosistem HTTP server. Configuration comes from the environment (ICOSISTEM_ADDR,
+/// DATABASE_URL, JWT_SECRET_KEY, ICOSISTEM_ENV, LOG_LEVEL, LOG_FORMAT …; see the README).
+#[derive(Debug, Parser)]
+#[command(name = "icosistem-server", version, about)]
+struct Cli {
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API: the in-memory store with demo data when DATABASE_URL is unset, PostgreSQL
+    /// (migrated on start unless ICOSISTEM_AUTO_MIGRATE=false) when it is set.
+    Serve,
+    /// Apply the PostgreSQL migrations of DATABASE_URL and exit.
+    Migrate,
+    /// Create the demo data in the PostgreSQL database of DATABASE_URL (a no-op when present).
+    SeedDemo,
+    /// Create an admin in the PostgreSQL database of DATABASE_URL unless that email exists.
+    CreateAdmin {
+        /// The admin's email.
+        #[arg(long, env = "ICOSISTEM_ADMIN_EMAIL")]
+        email: String,
+        /// The admin's password (prefer the environment variable: arguments show up in `ps`).
+        #[arg(long, env = "ICOSISTEM_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let cfg = match Config::from_env() {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            eprintln!("icosistem-server: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&cfg);
+    match execute(cli.command.unwrap_or(Command::Serve), cfg).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "icosistem-server failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(cfg: &Config) {
+    let filter = EnvFilter::try_new(&cfg.log_level).unwrap_or_else(|e| {
+        eprintln!(
+            "icosistem-server: LOG_LEVEL {:?} is invalid ({e}); using info",
+            cfg.log_level
+        );
+        EnvFilter::new("info")
+    });
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match cfg.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn execute(command: Command, cfg: Config) -> Result<(), BoxError> {
+    tracing::debug!(?cfg, "configuration");
+    match command {
+        Command::Serve => {
+            cfg.check_serve()?;
+            match &cfg.database_url {
+                None => {
+                    tracing::info!("DATABASE_URL is not set: in-memory store with demo data (lost on exit)");
+                    run(MemoryStore::new(), &cfg, true).await
+                }
+                Some(url) => {
+                    let store = connect(&cfg, url).await?;
+                    if cfg.auto_migrate {
+                        store.migrate().await?;
+                        tracing::info!("migrations applied");
+                    }
+                    let served = run(store.clone(), &cfg, false).await;
+                    // After the last request and the last outbox pass: nothing uses the pool.
+                    store.pool().close().await;
+                    served
+                }
+            }
+        }
+        Command::Migrate => {
+            let store = connect(&cfg, require_database(&cfg)?).await?;
+            store.migrate().await?;
+            tracing::info!("migrations applied");
+            store.pool().close().await;
+            Ok(())
+        }
+        Command::SeedDemo => {
+            let store = connect(&cfg, require_database(&cfg)?).await?;
+            if cfg.auto_migrate {
+                store.migrate().await?;
+            }
+            let eco = ecosystem(store.clone(), &cfg);
+            let outcome = demo::seed(&eco).await;
+            store.pool().close().await;
+            match outcome? {
+                demo::SeedOutcome::Created(_) => println!("Demo data created."),
+                demo::SeedOutcome::AlreadyPresent(_) => println!("Demo data already present: nothing created."),
+            }
+            println!("Demo logins (password for all: {}):", demo::DEMO_PASSWORD);
+            for l in demo::logins() {
+                println!("  {:<13} {}", l.role, l.email);
+            }
+            Ok(())
+        }
+        Command::CreateAdmin { email, password } => {
+            let store = connect(&cfg, require_database(&cfg)?).await?;
+            let eco = ecosystem(store.clone(), &cfg);
+            let created = ensure_admin(&eco, &email, &SecretString::new(password)).await;
+            store.pool().close().await;
+            if created? {
+                println!("Admin {email} created.");
+            } else {
+                println!("A user with email {email} already exists: nothing changed.");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The commands that write to a database need one: the in-memory store would vanish on exit.
+fn require_database(cfg: &Config) -> Result<&SecretString, BoxError> {
+    cfg.database_url
+        .as_ref()
+        .ok_or_else(|| "DATABASE_URL is not set: this command needs PostgreSQL".into())
+}
+
+async fn connect(cfg: &Config, url: &SecretString) -> Result<PgStore, BoxError> {
+    let store = PgStore::connect(url.expose(), cfg.db_max_connections).await?;
+    tracing::info!(max_connections = cfg.db_max_connections, "connected to PostgreSQL");
+    Ok(store)
+}

@@ -1,0 +1,327 @@
+//! The server over a real socket: started in-process on port 0 with the memory store and the
+//! demo data, driven with hyper's client, stopped the way SIGTERM stops it. Plus the
+//! configuration rules, checked on the parsing function rather than the process environment
+//! (tests run in parallel threads and share one environment).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::{Method, Request, StatusCode};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use icosistem_core::Ecosystem;
+use icosistem_core::model::secret::SecretString;
+use icosistem_core::ports::{Argon2idPasswordHasher, SystemClock};
+use icosistem_http::{AppState, HttpConfig};
+use icosistem_server::demo::{self, SeedOutcome};
+use icosistem_server::{Config, ConfigError, Environment, LogFormat, LogNotifier, ensure_admin, run_server};
+use icosistem_store_memory::MemoryStore;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+/// A running server: its base URL, the trigger of its shutdown and its task.
+struct Running {
+    base: String,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+fn eco() -> icosistem_server::Eco<MemoryStore> {
+    let cfg = Config::from_lookup(|_| None).expect("the defaults are valid");
+    // OWASP argon2 parameters cost ~0.4 s per hash in a debug build; the flows are the same.
+    Ecosystem::new(MemoryStore::new(), LogNotifier, SystemClock)
+        .with_limits(cfg.limits())
+        .with_hasher(Argon2idPasswordHasher::fast_for_tests())
+}
+
+async fn start() -> Running {
+    let eco = eco();
+    let seeded = demo::seed(&eco).await.expect("the demo data seeds");
+    assert!(matches!(seeded, SeedOutcome::Created(_)));
+    let state = AppState::new(
+        Arc::new(eco),
+        HttpConfig::new(SecretString::new(icosistem_server::generate_secret())),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("port 0 binds");
+    let base = format!("http://{}", listener.local_addr().expect("bound"));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(run_server(listener, state, async {
+        let _ = stopped.await;
+    }));
+    Running { base, stop, task }
+}
+
+fn client() -> HttpClient {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
+async fn call(
+    client: &HttpClient,
+    method: Method,
+    url: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut req = Request::builder().method(method).uri(url);
+    if let Some(token) = token {
+        req = req.header("authorization", format!("Bearer {token}"));
+    }
+    let body = match body {
+        Some(json) => {
+            req = req.header("content-type", "application/json");
+            Full::new(Bytes::from(json.to_string()))
+        }
+        None => Full::new(Bytes::new()),
+    };
+    let res = client
+        .request(req.body(body).expect("a valid request"))
+        .await
+        .expect("the server answers");
+    let status = res.status();
+    let bytes = res.into_body().collect().await.expect("a body").to_bytes();
+    let value = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    };
+    (status, value)
+}
+
+#[tokio::test]
+async fn serves_demo_logins_over_a_socket_and_shuts_down_gracefully() {
+    let server = start().await;
+    let http = client();
+
+    let (status, body) = call(&http, Method::GET, &format!("{}/health", server.base), None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({ "status": "ok" }));
+
+    // Every demo login works as printed at start.
+    for login in demo::logins() {
+        let (status, body) = call(
+            &http,
+            Method::POST,
+            &format!("{}/api/v2/auth/login", server.base),
+            None,
+            Some(json!({ "email": login.email, "password": login.password })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{}: {body}", login.email);
+        assert!(body["refresh_token"].as_str().is_some_and(|t| !t.is_empty()));
+        let token = body["access_token"].as_str().expect("an access token").to_owned();
+
+        let (status, me) = call(
+            &http,
+            Method::GET,
+            &format!("{}/api/v2/users/me", server.base),
+            Some(&token),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(me["email"], login.email);
+        assert_eq!(me["role"], login.role);
+    }
+
+    // A wrong password is refused (the demo password is not a master key).
+    let (status, _) = call(
+        &http,
+        Method::POST,
+        &format!("{}/api/v2/auth/login", server.base),
+        None,
+        Some(json!({ "email": demo::ADMIN_EMAIL, "password": "not-the-demo-password" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Shutdown completes although the client still holds an idle keep-alive connection, and
+    // afterwards nothing accepts connections on that port.
+    server.stop.send(()).expect("the server is running");
+    let finished = tokio::time::timeout(Duration::from_secs(10), server.task)
+        .await
+        .expect("graceful shutdown completes within 10 s");
+    finished
+        .expect("the server task did not panic")
+        .expect("the server stopped cleanly");
+    let after = client()
+        .request(
+            Request::get(format!("{}/health", server.base))
+                .body(Full::new(Bytes::new()))
+                .expect("a valid request"),
+        )
+        .await;
+    assert!(after.is_err(), "the listener is closed after shutdown");
+}
+
+#[tokio::test]
+async fn shutdown_lets_an_in_flight_request_finish() {
+    let server = start().await;
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    // A raw connection, so the request can be left half-sent: headers and part of the body are
+    // in, the handler is waiting for the rest when the shutdown starts.
+    let mut conn = TcpStream::connect(&addr).await.expect("connects");
+    let body = json!({ "email": demo::ADMIN_EMAIL, "password": demo::DEMO_PASSWORD }).to_string();
+    let (head, tail) = body.split_at(10);
+    let request = format!(
+        "POST /api/v2/auth/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{head}",
+        body.len()
+    );
+    conn.write_all(request.as_bytes()).await.expect("writes");
+    // Generous on loopback: the server reads what is in its socket as soon as it is readable.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    server.stop.send(()).expect("the server is running");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!server.task.is_finished(), "the server waits for the request in flight");
+    conn.write_all(tail.as_bytes())
+        .await
+        .expect("the connection is still open");
+    let mut response = Vec::new();
+    // The server closes the connection after answering, since it is shutting down.
+    tokio::time::timeout(Duration::from_secs(10), conn.read_to_end(&mut response))
+        .await
+        .expect("answered in time")
+        .expect("reads");
+    let response = String::from_utf8_lossy(&response);
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("access_token"), "{response}");
+    tokio::time::timeout(Duration::from_secs(10), server.task)
+        .await
+        .expect("graceful shutdown completes")
+        .expect("no panic")
+        .expect("a clean stop");
+}
+
+#[tokio::test]
+async fn demo_seed_and_admin_bootstrap_are_idempotent() {
+    let eco = eco();
+    assert!(matches!(demo::seed(&eco).await, Ok(SeedOutcome::Created(_))));
+    assert!(matches!(demo::seed(&eco).await, Ok(SeedOutcome::AlreadyPresent(_))));
+    let password = SecretString::new("Another-Long-Passphrase-42");
+    assert!(ensure_admin(&eco, "ops@example.org", &password).await.expect("created"));
+    assert!(
+        !ensure_admin(&eco, "ops@example.org", &password)
+            .await
+            .expect("already there")
+    );
+    // An existing demo account is left alone, whatever its role.
+    assert!(
+        !ensure_admin(&eco, demo::ADMIN_EMAIL, &password)
+            .await
+            .expect("already there")
+    );
+}
+
+fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    Config::from_lookup(|name| map.get(name).cloned())
+}
+
+const STRONG: &str = "0123456789abcdef0123456789abcdef";
+const DB: &str = "postgres://app:pw@db:5432/icosistem";
+
+#[test]
+fn production_refuses_a_short_or_missing_secret() {
+    let short = config(&[
+        ("ICOSISTEM_ENV", "production"),
+        ("JWT_SECRET_KEY", "too-short"),
+        ("DATABASE_URL", DB),
+    ])
+    .expect("parses");
+    assert_eq!(short.check_serve(), Err(ConfigError::WeakSecret));
+    let missing = config(&[("ICOSISTEM_ENV", "production"), ("DATABASE_URL", DB)]).expect("parses");
+    assert_eq!(missing.check_serve(), Err(ConfigError::WeakSecret));
+    // 31 bytes is one short.
+    let almost = config(&[
+        ("ICOSISTEM_ENV", "production"),
+        ("JWT_SECRET_KEY", &STRONG[1..]),
+        ("DATABASE_URL", DB),
+    ])
+    .expect("parses");
+    assert_eq!(almost.check_serve(), Err(ConfigError::WeakSecret));
+}
+
+#[test]
+fn production_refuses_the_in_memory_store() {
+    let cfg = config(&[("ICOSISTEM_ENV", "production"), ("JWT_SECRET_KEY", STRONG)]).expect("parses");
+    assert_eq!(cfg.check_serve(), Err(ConfigError::InMemoryStore));
+}
+
+#[test]
+fn production_accepts_a_strong_secret_and_a_database() {
+    // `SECRET_KEY` is the deployment guide's alias of `JWT_SECRET_KEY`.
+    let cfg = config(&[
+        ("ICOSISTEM_ENV", "PRODUCTION"),
+        ("SECRET_KEY", STRONG),
+        ("DATABASE_URL", DB),
+    ])
+    .expect("parses");
+    assert_eq!(cfg.environment, Environment::Production);
+    assert_eq!(cfg.check_serve(), Ok(()));
+}
+
+#[test]
+fn development_defaults_allow_everything_and_read_the_guide_names() {
+    let cfg = config(&[]).expect("parses");
+    assert_eq!(cfg.environment, Environment::Development);
+    assert_eq!(cfg.addr.to_string(), "127.0.0.1:8080");
+    assert!(cfg.database_url.is_none() && cfg.jwt_secret.is_none() && cfg.admin.is_none());
+    assert!(cfg.auto_migrate && cfg.require_verified_email);
+    assert_eq!((cfg.log_level.as_str(), cfg.log_format), ("info", LogFormat::Text));
+    assert_eq!(cfg.check_serve(), Ok(()));
+    assert!(cfg.limits().require_verified_email);
+
+    let cfg = config(&[
+        ("ICOSISTEM_ADDR", "0.0.0.0:9000"),
+        ("ICOSISTEM_AUTO_MIGRATE", "false"),
+        ("ICOSISTEM_REQUIRE_VERIFIED_EMAIL", "0"),
+        ("JWT_SECRET_KEY", "jwt"),
+        ("SECRET_KEY", "flask"),
+        ("LOG_LEVEL", "INFO"),
+        ("LOG_FORMAT", "json"),
+        ("ICOSISTEM_ADMIN_EMAIL", "ops@example.org"),
+        ("ICOSISTEM_ADMIN_PASSWORD", "Another-Long-Passphrase-42"),
+        // Empty counts as unset, as orchestrators render unset variables.
+        ("DATABASE_URL", ""),
+    ])
+    .expect("parses");
+    assert_eq!(cfg.addr.to_string(), "0.0.0.0:9000");
+    assert!(!cfg.auto_migrate && !cfg.require_verified_email && !cfg.limits().require_verified_email);
+    assert_eq!(cfg.jwt_secret.as_ref().map(SecretString::expose), Some("jwt"));
+    assert_eq!((cfg.log_level.as_str(), cfg.log_format), ("info", LogFormat::Json));
+    assert_eq!(cfg.admin.as_ref().map(|(e, _)| e.as_str()), Some("ops@example.org"));
+    assert!(cfg.database_url.is_none());
+    // Debug output never shows secrets.
+    let debug = format!("{cfg:?}");
+    assert!(!debug.contains("jwt\"") && !debug.contains("Passphrase"), "{debug}");
+}
+
+#[test]
+fn invalid_values_are_refused_with_the_variable_name() {
+    assert!(matches!(
+        config(&[("ICOSISTEM_ADDR", "localhost")]),
+        Err(ConfigError::Invalid {
+            var: "ICOSISTEM_ADDR",
+            ..
+        })
+    ));
+    assert!(matches!(
+        config(&[("ICOSISTEM_AUTO_MIGRATE", "maybe")]),
+        Err(ConfigError::Invalid {
+            var: "ICOSISTEM_AUTO_MIGRATE",
+            ..
+        })
+    ));
+    assert_eq!(
+        config(&[("ICOSISTEM_ADMIN_EMAIL", "ops@example.org")]).err(),
+        Some(ConfigError::IncompleteAdmin)
+    );
+}
