@@ -573,6 +573,21 @@ impl<T: Transaction> Uow<T> {
     }
 }
 
+/// Authorizes `action` on a resource the actor must first be able to see: a resource they may
+/// not see is `NotFound` (no existence leak across tenants), one they see but may not act on is
+/// `Forbidden`. Pass the view action itself as `action` for plain reads.
+pub(crate) fn authorize_seen(
+    actor: &Actor,
+    view: crate::policy::Action,
+    action: crate::policy::Action,
+    facts: &crate::policy::Facts,
+    entity: &'static str,
+    id: impl std::fmt::Display,
+) -> Result<()> {
+    crate::policy::authorize(actor, view, facts).map_err(|_| Error::not_found(entity, id))?;
+    Ok(crate::policy::authorize(actor, action, facts)?)
+}
+
 /// Checks the version a caller sent (from `If-Match` or the body) against the one loaded, so a
 /// stale edit is refused before any work. The store re-checks on write, which covers races.
 pub(crate) fn check_version<E: Entity>(entity: &E, expected: Option<u64>) -> Result<()> {

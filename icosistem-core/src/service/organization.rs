@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{Context, Ecosystem, Notice, Uow, check_version};
+use super::{Context, Ecosystem, Notice, Uow, authorize_seen, check_version};
 use crate::error::{Error, Result, ValidationErrors};
 use crate::model::value::{AtField, Email, Name, Slug, Url, optional_text};
 use crate::model::{
@@ -172,7 +172,14 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             is_public: org.is_public,
             ..Facts::none()
         };
-        authorize(&ctx.actor, Action::ViewOrganization, &facts).map_err(|_| Error::not_found("organization", id))?;
+        authorize_seen(
+            &ctx.actor,
+            Action::ViewOrganization,
+            Action::ViewOrganization,
+            &facts,
+            "organization",
+            id,
+        )?;
         Ok(org)
     }
 
@@ -411,14 +418,14 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             is_public: org.is_public,
             ..Facts::none()
         };
-        if authorize(&ctx_actor(uow), Action::ViewOrganization, &facts).is_err() {
-            return Err(Error::not_found("organization", id));
-        }
-        authorize(&ctx_actor(uow), action, &facts)?;
+        authorize_seen(
+            &uow.ctx.actor,
+            Action::ViewOrganization,
+            action,
+            &facts,
+            "organization",
+            id,
+        )?;
         Ok(org)
     }
-}
-
-fn ctx_actor<T>(uow: &Uow<T>) -> crate::model::Actor {
-    uow.ctx.actor
 }

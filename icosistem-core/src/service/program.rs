@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
-use super::{Context, Ecosystem, Notice, Uow, check_version};
+use super::{Context, Ecosystem, Notice, Uow, authorize_seen, check_version};
 use crate::error::{Error, Result, ValidationErrors};
 use crate::model::value::{AtField, Name, optional_text};
 use crate::model::{
@@ -108,8 +108,7 @@ impl<T: Transaction> Uow<T> {
             is_public: program.status != ProgramStatus::Draft,
             ..Facts::none()
         };
-        authorize(&self.ctx.actor, Action::ViewProgram, &facts).map_err(|_| Error::not_found("program", id))?;
-        authorize(&self.ctx.actor, action, &facts)?;
+        authorize_seen(&self.ctx.actor, Action::ViewProgram, action, &facts, "program", id)?;
         Ok(program)
     }
 }
@@ -195,7 +194,14 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             is_public: program.status != ProgramStatus::Draft,
             ..Facts::none()
         };
-        authorize(&ctx.actor, Action::ViewProgram, &facts).map_err(|_| Error::not_found("program", id))?;
+        authorize_seen(
+            &ctx.actor,
+            Action::ViewProgram,
+            Action::ViewProgram,
+            &facts,
+            "program",
+            id,
+        )?;
         Ok(program)
     }
 

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use serde_json::json;
 
-use super::{Context, Ecosystem, Notice, Uow, check_version};
+use super::{Context, Ecosystem, Notice, Uow, authorize_seen, check_version};
 use crate::error::{Error, Result, ValidationErrors};
 use crate::model::value::{AtField, Money, Name, Percent, optional_text};
 use crate::model::{
@@ -130,8 +130,7 @@ impl<T: Transaction> Uow<T> {
     pub(crate) async fn project_for(&mut self, id: ProjectId, action: Action) -> Result<Project> {
         let project: Project = self.load_for_update(id).await?;
         let facts = self.project_facts(&project).await?;
-        authorize(&self.ctx.actor, Action::ViewProject, &facts).map_err(|_| Error::not_found("project", id))?;
-        authorize(&self.ctx.actor, action, &facts)?;
+        authorize_seen(&self.ctx.actor, Action::ViewProject, action, &facts, "project", id)?;
         Ok(project)
     }
 
@@ -322,7 +321,14 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let mut uow = self.uow(ctx).await?;
         let project: Project = uow.load(id).await?;
         let facts = uow.project_facts(&project).await?;
-        authorize(&ctx.actor, Action::ViewProject, &facts).map_err(|_| Error::not_found("project", id))?;
+        authorize_seen(
+            &ctx.actor,
+            Action::ViewProject,
+            Action::ViewProject,
+            &facts,
+            "project",
+            id,
+        )?;
         Ok(project)
     }
 
