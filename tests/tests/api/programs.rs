@@ -1,9 +1,8 @@
 //! `/api/v2/programs`: create, read, list with filters, edit, lifecycle commands, enrollments.
 
-mod common;
 
 use axum::http::{Method, StatusCode};
-use common::App;
+use crate::common::App;
 use icosistem_core::model::Role;
 use serde_json::json;
 

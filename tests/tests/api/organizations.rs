@@ -1,9 +1,8 @@
 //! `/api/v2/organizations`: create, read, list, edit, members and the admin status commands.
 
-mod common;
 
 use axum::http::{Method, StatusCode};
-use common::App;
+use crate::common::App;
 use icosistem_core::model::Role;
 use serde_json::json;
 

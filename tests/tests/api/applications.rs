@@ -1,10 +1,9 @@
 //! `/api/v2/applications`: drafts, submission, reviewers, reviews, decisions (with the capacity
 //! rule and promotion), blind views, and the whole selection journey over HTTP.
 
-mod common;
 
 use axum::http::{Method, StatusCode};
-use common::App;
+use crate::common::App;
 use icosistem_core::model::Role;
 use icosistem_core::testing::fixtures::Person;
 use serde_json::{Value, json};

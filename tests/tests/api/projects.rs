@@ -1,10 +1,9 @@
 //! `/api/v2/projects` and `/api/v2/milestones`: create, read, list with filters, edit, delete,
 //! lifecycle and stage commands, milestones and their commands.
 
-mod common;
 
 use axum::http::{Method, StatusCode};
-use common::App;
+use crate::common::App;
 use icosistem_core::model::Role;
 use serde_json::{Value, json};
 

@@ -1,0 +1,16 @@
+//! The HTTP suite, one binary: the router in-process on the memory store (every path of
+//! `spec/API.md` with its success and error answers), and the server over a real socket.
+//!
+//! - `common`: the in-process app and its request helpers, shared by the resource modules;
+//! - `basics`: operations, auth, the account, middleware headers, tokens, the OpenAPI document;
+//! - one module per resource group;
+//! - `server`: the `icosistem-server` binary's pieces over a socket (demo data, shutdown, config).
+
+mod common;
+
+mod applications;
+mod basics;
+mod organizations;
+mod programs;
+mod projects;
+mod server;
