@@ -1,9 +1,8 @@
 //! `/api/v2/applications`: drafts, submission, reviewers, reviews, decisions (with the capacity
 //! rule and promotion), blind views, and the whole selection journey over HTTP.
 
-
-use axum::http::{Method, StatusCode};
 use crate::common::App;
+use axum::http::{Method, StatusCode};
 use icosistem_core::model::Role;
 use icosistem_core::testing::fixtures::Person;
 use serde_json::{Value, json};

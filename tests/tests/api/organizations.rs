@@ -1,8 +1,7 @@
 //! `/api/v2/organizations`: create, read, list, edit, members and the admin status commands.
 
-
-use axum::http::{Method, StatusCode};
 use crate::common::App;
+use axum::http::{Method, StatusCode};
 use icosistem_core::model::Role;
 use serde_json::json;
 

@@ -1,8 +1,7 @@
 //! `/api/v2/programs`: create, read, list with filters, edit, lifecycle commands, enrollments.
 
-
-use axum::http::{Method, StatusCode};
 use crate::common::App;
+use axum::http::{Method, StatusCode};
 use icosistem_core::model::Role;
 use serde_json::json;
 

@@ -1,9 +1,8 @@
 //! `/api/v2/projects` and `/api/v2/milestones`: create, read, list with filters, edit, delete,
 //! lifecycle and stage commands, milestones and their commands.
 
-
-use axum::http::{Method, StatusCode};
 use crate::common::App;
+use axum::http::{Method, StatusCode};
 use icosistem_core::model::Role;
 use serde_json::{Value, json};
 
