@@ -186,6 +186,17 @@ pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
     let mut errors = ValidationErrors::new();
     let priority = optional_enum::<Priority>(&mut errors, "priority", body.priority.as_deref());
     let assignee_id = optional_id::<UserId>(&mut errors, "assignee_id", body.assignee_id.as_deref());
+    // Checked again by the core; here too so that one answer lists every failing field.
+    if let Some(t) = body.title.as_deref() {
+        errors.check(bounded_text("title", t, 3, 300));
+    }
+    if let Some(d) = &body.description {
+        errors.check(optional_text("description", d.as_deref(), 5000));
+    }
+    if let Some(Some(due)) = body.due_date {
+        let today = state.eco.clock().now().date_naive();
+        errors.check(validate_future_date("due_date", due, today, true));
+    }
     finish(errors)?;
     let task = state
         .eco
