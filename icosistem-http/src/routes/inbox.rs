@@ -57,7 +57,9 @@ pub(crate) struct AuditQuery {
 /// An optional RFC 3339 instant of a query.
 fn optional_instant(errors: &mut ValidationErrors, field: &'static str, value: Option<&str>) -> Option<DateTime<Utc>> {
     let value = value.map(str::trim).filter(|v| !v.is_empty())?;
-    match DateTime::parse_from_rfc3339(value) {
+    // An offset written `+00:00` and not percent-encoded arrives with a space for its `+`.
+    let value = value.replace(' ', "+");
+    match DateTime::parse_from_rfc3339(&value) {
         Ok(at) => Some(at.with_timezone(&Utc)),
         Err(_) => {
             errors.push(field, "must be an RFC 3339 instant");

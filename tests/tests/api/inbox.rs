@@ -164,6 +164,13 @@ async fn audit_events_of_earlier_commands_filtered_for_whoever_may_read_them() {
     let body = later.ok(StatusCode::OK);
     assert_eq!(count(body), 1);
     assert_eq!(body["items"][0]["action"], "task.start");
+    // An unencoded `+00:00` offset means the same instant.
+    let plus = (start + Duration::hours(1)).to_rfc3339();
+    assert!(plus.ends_with("+00:00"), "{plus}");
+    let same = app
+        .get(&format!("/api/v2/audit-events?target_id={task}&from={plus}"), &admin)
+        .await;
+    assert_eq!(same.ok(StatusCode::OK)["items"], later.body["items"]);
     let earlier = app
         .get(&format!("/api/v2/audit-events?target_id={task}&to={between}"), &admin)
         .await;

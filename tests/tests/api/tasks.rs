@@ -158,6 +158,12 @@ async fn create_read_update_and_commands() {
     assert_eq!(body["status"], "completed");
     assert_eq!(body["progress"], 100);
     assert!(body["completed_at"].is_string());
+    // The assignee completed it: the owner learns of it in their inbox.
+    let inbox = app.get("/api/v2/notifications?status=unread", &owner).await;
+    let body = inbox.ok(StatusCode::OK);
+    assert_eq!(count(body), 1);
+    assert_eq!(body["items"][0]["kind"], "task_completed");
+    assert_eq!(body["items"][0]["data"]["task_id"], id.as_str());
     app.command(&format!("{path}/cancel"), &owner)
         .await
         .problem(StatusCode::CONFLICT, "invalid_transition");
