@@ -317,6 +317,59 @@ pub fn router<S: Store, N: Notifier, C: Clock>(state: AppState<S, N, C>) -> Rout
             "/api/v2/applications/{id}/reviews",
             get(routes::applications::reviews::<S, N, C>).post(routes::applications::submit_review::<S, N, C>),
         )
+        .route(
+            "/api/v2/tasks",
+            get(routes::tasks::list::<S, N, C>).post(routes::tasks::create::<S, N, C>),
+        )
+        .route(
+            "/api/v2/tasks/{id}",
+            get(routes::tasks::get::<S, N, C>).patch(routes::tasks::update::<S, N, C>),
+        )
+        .route("/api/v2/tasks/{id}/start", post(routes::tasks::start::<S, N, C>))
+        .route("/api/v2/tasks/{id}/block", post(routes::tasks::block::<S, N, C>))
+        .route("/api/v2/tasks/{id}/unblock", post(routes::tasks::unblock::<S, N, C>))
+        .route("/api/v2/tasks/{id}/complete", post(routes::tasks::complete::<S, N, C>))
+        .route("/api/v2/tasks/{id}/cancel", post(routes::tasks::cancel::<S, N, C>))
+        .route(
+            "/api/v2/tasks/{id}/dependencies",
+            get(routes::tasks::dependencies::<S, N, C>).post(routes::tasks::add_dependency::<S, N, C>),
+        )
+        .route(
+            "/api/v2/tasks/{id}/dependencies/{depends_on}",
+            delete(routes::tasks::remove_dependency::<S, N, C>),
+        )
+        .route("/api/v2/notifications", get(routes::inbox::list::<S, N, C>))
+        .route(
+            "/api/v2/notifications/read-all",
+            post(routes::inbox::read_all::<S, N, C>),
+        )
+        .route("/api/v2/notifications/{id}/read", post(routes::inbox::read::<S, N, C>))
+        .route(
+            "/api/v2/notifications/{id}/archive",
+            post(routes::inbox::archive::<S, N, C>),
+        )
+        .route("/api/v2/audit-events", get(routes::inbox::audit_events::<S, N, C>))
+        .route("/api/v2/enrollments/{id}", get(routes::enrollments::get::<S, N, C>))
+        .route(
+            "/api/v2/enrollments/{id}/drop-out",
+            post(routes::enrollments::drop_out::<S, N, C>),
+        )
+        .route(
+            "/api/v2/users/me/profile",
+            get(routes::profile::get::<S, N, C>).put(routes::profile::put::<S, N, C>),
+        )
+        .route(
+            "/api/v2/admin/users",
+            get(routes::admin::list::<S, N, C>).post(routes::admin::create::<S, N, C>),
+        )
+        .route(
+            "/api/v2/admin/users/{id}",
+            get(routes::admin::get::<S, N, C>).patch(routes::admin::update::<S, N, C>),
+        )
+        .route(
+            "/api/v2/admin/users/{id}/unlock",
+            post(routes::admin::unlock::<S, N, C>),
+        )
         .with_state(state)
         .merge(openapi::docs_router());
     // Outermost first: `finish` sees every answer, including the timeout's and the panic's.

@@ -186,6 +186,11 @@ pub fn document() -> utoipa::openapi::OpenApi {
     #[allow(unused_mut)] // the list below grows as route modules bring their own documents
     let mut doc = ApiDoc::openapi();
     // Route modules with their own document, one line each:
+    doc.merge(crate::routes::tasks::TasksApi::openapi());
+    doc.merge(crate::routes::inbox::InboxApi::openapi());
+    doc.merge(crate::routes::enrollments::EnrollmentsApi::openapi());
+    doc.merge(crate::routes::profile::ProfileApi::openapi());
+    doc.merge(crate::routes::admin::AdminApi::openapi());
     doc
 }
 

@@ -8,6 +8,12 @@ pub(crate) mod programs;
 pub(crate) mod projects;
 pub(crate) mod users;
 
+pub(crate) mod admin;
+pub(crate) mod enrollments;
+pub(crate) mod inbox;
+pub(crate) mod profile;
+pub(crate) mod tasks;
+
 use std::str::FromStr;
 
 use axum::Json;

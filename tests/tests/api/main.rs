@@ -14,3 +14,7 @@ mod organizations;
 mod programs;
 mod projects;
 mod server;
+
+mod admin;
+mod inbox;
+mod tasks;

@@ -1,0 +1,476 @@
+//! Bodies of the work and account-administration paths: tasks and their dependencies, the
+//! caller's notifications, the audit log, enrollments' drop-out, role profiles and the admin's
+//! user management.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use icosistem_core::model::{AuditEvent, Notification, Profile, ProfileData, Task, TaskDependency};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{MoneyDto, present};
+
+/// A task as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TaskDto {
+    /// Id (UUID).
+    #[schema(value_type = String, format = Uuid)]
+    pub id: String,
+    /// Who created it and owns it.
+    #[schema(value_type = String, format = Uuid)]
+    pub owner_id: String,
+    /// Who does it.
+    #[schema(value_type = String, format = Uuid)]
+    pub assignee_id: String,
+    /// The project it belongs to.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub project_id: Option<String>,
+    /// The parent task of a subtask.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub parent_id: Option<String>,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: Option<String>,
+    /// `todo`, `in_progress`, `blocked`, `completed` or `cancelled`.
+    pub status: String,
+    /// `low`, `medium`, `high` or `critical`.
+    pub priority: String,
+    /// Due date.
+    pub due_date: Option<NaiveDate>,
+    /// Progress 0–100 (the mean of its subtasks' when it has any).
+    pub progress: u8,
+    /// When it was completed.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Optimistic-concurrency version (send it back in `If-Match`).
+    pub version: u64,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Task> for TaskDto {
+    fn from(t: &Task) -> Self {
+        Self {
+            id: t.id.to_string(),
+            owner_id: t.owner_id.to_string(),
+            assignee_id: t.assignee_id.to_string(),
+            project_id: t.project_id.map(|p| p.to_string()),
+            parent_id: t.parent_id.map(|p| p.to_string()),
+            title: t.title.clone(),
+            description: t.description.clone(),
+            status: t.status.as_str().to_owned(),
+            priority: t.priority.as_str().to_owned(),
+            due_date: t.due_date,
+            progress: t.progress.get(),
+            completed_at: t.completed_at,
+            version: t.meta.version,
+            created_at: t.meta.created_at,
+            updated_at: t.meta.updated_at,
+        }
+    }
+}
+
+/// `POST /api/v2/tasks`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct CreateTaskRequest {
+    /// Title (3–300), required.
+    pub title: Option<String>,
+    /// Description (≤ 5000).
+    pub description: Option<String>,
+    /// Who does it (UUID of an existing user; default the caller).
+    pub assignee_id: Option<String>,
+    /// A project the caller may edit (UUID).
+    pub project_id: Option<String>,
+    /// Makes it a subtask of one of the caller's own open tasks (UUID).
+    pub parent_id: Option<String>,
+    /// `low`, `medium` (default), `high` or `critical`.
+    pub priority: Option<String>,
+    /// Due date (today or later).
+    pub due_date: Option<NaiveDate>,
+}
+
+/// `PATCH /api/v2/tasks/{id}` (the owner): every field optional; `null` clears the optional ones.
+/// Status changes through commands.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct UpdateTaskRequest {
+    /// Title.
+    pub title: Option<String>,
+    /// Description; `null` clears it.
+    #[serde(deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    /// Priority.
+    pub priority: Option<String>,
+    /// Due date; `null` clears it.
+    #[serde(deserialize_with = "present")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub due_date: Option<Option<NaiveDate>>,
+    /// New assignee (UUID of an existing user).
+    pub assignee_id: Option<String>,
+    /// The version read (alternative to `If-Match`).
+    pub version: Option<u64>,
+}
+
+/// `POST /api/v2/tasks/{id}/dependencies`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct AddDependencyRequest {
+    /// The task that must finish first (UUID; same owner), required.
+    pub depends_on: Option<String>,
+}
+
+/// "`task_id` cannot be completed before `depends_on`".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct DependencyDto {
+    /// Id (UUID).
+    #[schema(value_type = String, format = Uuid)]
+    pub id: String,
+    /// The dependent task.
+    #[schema(value_type = String, format = Uuid)]
+    pub task_id: String,
+    /// The task it waits for.
+    #[schema(value_type = String, format = Uuid)]
+    pub depends_on: String,
+    /// The owner of both tasks.
+    #[schema(value_type = String, format = Uuid)]
+    pub owner_id: String,
+    /// Optimistic-concurrency version.
+    pub version: u64,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&TaskDependency> for DependencyDto {
+    fn from(d: &TaskDependency) -> Self {
+        Self {
+            id: d.id.to_string(),
+            task_id: d.task_id.to_string(),
+            depends_on: d.depends_on.to_string(),
+            owner_id: d.owner_id.to_string(),
+            version: d.meta.version,
+            created_at: d.meta.created_at,
+            updated_at: d.meta.updated_at,
+        }
+    }
+}
+
+/// An in-app notification of the caller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct NotificationDto {
+    /// Id (UUID).
+    #[schema(value_type = String, format = Uuid)]
+    pub id: String,
+    /// The recipient (the caller).
+    #[schema(value_type = String, format = Uuid)]
+    pub user_id: String,
+    /// Stable kind (`task_assigned`, `application_accepted` …).
+    pub kind: String,
+    /// Short title.
+    pub title: String,
+    /// Body text.
+    pub body: String,
+    /// Ids of the things it is about.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+    /// `unread`, `read` or `archived`.
+    pub status: String,
+    /// When it was first read.
+    pub read_at: Option<DateTime<Utc>>,
+    /// Optimistic-concurrency version.
+    pub version: u64,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Notification> for NotificationDto {
+    fn from(n: &Notification) -> Self {
+        Self {
+            id: n.id.to_string(),
+            user_id: n.user_id.to_string(),
+            kind: n.kind.clone(),
+            title: n.title.clone(),
+            body: n.body.clone(),
+            data: n.data.clone(),
+            status: n.status.as_str().to_owned(),
+            read_at: n.read_at,
+            version: n.meta.version,
+            created_at: n.meta.created_at,
+            updated_at: n.meta.updated_at,
+        }
+    }
+}
+
+/// `POST /api/v2/notifications/read-all`: how many unread notifications became read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ReadAllDto {
+    /// Notifications marked read by this call (0 when none was unread).
+    pub updated: u32,
+}
+
+/// One audit event. Events are append-only: `version` is always 1 and `created_at` is `at`.
+/// The client's IP is kept in the log but not shown here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct AuditEventDto {
+    /// Id (UUID).
+    #[schema(value_type = String, format = Uuid)]
+    pub id: String,
+    /// Who acted (absent for anonymous callers, the system, and people outside the
+    /// organization in an organization's slice).
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub actor_id: Option<String>,
+    /// `user`, `anonymous` or `system`.
+    pub actor_kind: String,
+    /// Stable action (`task.create`, `application.accept`, `user.unlock` …).
+    pub action: String,
+    /// Target entity kind.
+    pub target_kind: String,
+    /// Target entity id.
+    #[schema(value_type = String, format = Uuid)]
+    pub target_id: String,
+    /// The organization the target belongs to.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub organization_id: Option<String>,
+    /// Summary before the change.
+    #[schema(value_type = Option<Object>)]
+    pub before: Option<serde_json::Value>,
+    /// Summary after the change.
+    #[schema(value_type = Option<Object>)]
+    pub after: Option<serde_json::Value>,
+    /// The request id of the command.
+    pub request_id: Option<String>,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// Always 1 (events never change).
+    pub version: u64,
+    /// Same as `at`.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&AuditEvent> for AuditEventDto {
+    fn from(e: &AuditEvent) -> Self {
+        Self {
+            id: e.id.to_string(),
+            actor_id: e.actor_id.map(|a| a.to_string()),
+            actor_kind: e.actor_kind.clone(),
+            action: e.action.clone(),
+            target_kind: e.target_kind.clone(),
+            target_id: e.target_id.to_string(),
+            organization_id: e.organization_id.map(|o| o.to_string()),
+            before: e.before.clone(),
+            after: e.after.clone(),
+            request_id: e.request_id.clone(),
+            at: e.at,
+            version: 1,
+            created_at: e.at,
+        }
+    }
+}
+
+/// `POST /api/v2/enrollments/{id}/drop-out`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct DropOutRequest {
+    /// Why (≤ 2000).
+    pub reason: Option<String>,
+}
+
+/// A role profile. `kind` says which group of fields is filled: `entrepreneur` (`stage`,
+/// `sectors`, `seeking_mentorship`, `mentorship_areas`), `ally` (`primary_expertise`,
+/// `specializations`, `preferred_stages`, `max_mentees`, `available`, `session_duration_minutes`,
+/// `average_rating_centi`, `ratings_count`) or `client` (`client_type`, `interest_areas`,
+/// `investment_min`, `investment_max`); the other groups' fields are absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ProfileDto {
+    /// The user it belongs to (also its id).
+    #[schema(value_type = String, format = Uuid)]
+    pub user_id: String,
+    /// `entrepreneur`, `ally` or `client`.
+    pub kind: String,
+    /// Entrepreneur: `aspiring`, `early`, `established` or `serial`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    /// Entrepreneur: sectors, first is primary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sectors: Option<Vec<String>>,
+    /// Entrepreneur: looking for a mentor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seeking_mentorship: Option<bool>,
+    /// Entrepreneur: areas where mentoring is wanted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mentorship_areas: Option<Vec<String>>,
+    /// Ally: main area of expertise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary_expertise: Option<String>,
+    /// Ally: specializations (used for matching).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub specializations: Option<Vec<String>>,
+    /// Ally: project stages preferred.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preferred_stages: Option<Vec<String>>,
+    /// Ally: mentee capacity 0–20.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_mentees: Option<u8>,
+    /// Ally: open to new mentees.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub available: Option<bool>,
+    /// Ally: preferred session length in minutes, 15–240.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_duration_minutes: Option<u16>,
+    /// Ally: mean session rating × 100 (450 = 4.5), once rated; only feedback changes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub average_rating_centi: Option<u32>,
+    /// Ally: ratings received.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ratings_count: Option<u32>,
+    /// Client: `investor`, `corporation`, `government`, `ngo`, `university`, `foundation` or
+    /// `individual`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_type: Option<String>,
+    /// Client: interest areas.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interest_areas: Option<Vec<String>>,
+    /// Client: lower end of the investment range.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub investment_min: Option<MoneyDto>,
+    /// Client: upper end of the investment range.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub investment_max: Option<MoneyDto>,
+    /// Optimistic-concurrency version (send it back in `If-Match`).
+    pub version: u64,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Profile> for ProfileDto {
+    fn from(p: &Profile) -> Self {
+        let mut dto = Self {
+            user_id: p.user_id.to_string(),
+            kind: p.data.role().as_str().to_owned(),
+            stage: None,
+            sectors: None,
+            seeking_mentorship: None,
+            mentorship_areas: None,
+            primary_expertise: None,
+            specializations: None,
+            preferred_stages: None,
+            max_mentees: None,
+            available: None,
+            session_duration_minutes: None,
+            average_rating_centi: None,
+            ratings_count: None,
+            client_type: None,
+            interest_areas: None,
+            investment_min: None,
+            investment_max: None,
+            version: p.meta.version,
+            created_at: p.meta.created_at,
+            updated_at: p.meta.updated_at,
+        };
+        match &p.data {
+            ProfileData::Entrepreneur(e) => {
+                dto.stage = Some(e.stage.as_str().to_owned());
+                dto.sectors = Some(e.sectors.clone());
+                dto.seeking_mentorship = Some(e.seeking_mentorship);
+                dto.mentorship_areas = Some(e.mentorship_areas.clone());
+            }
+            ProfileData::Ally(a) => {
+                dto.primary_expertise = a.primary_expertise.clone();
+                dto.specializations = Some(a.specializations.clone());
+                dto.preferred_stages = Some(a.preferred_stages.iter().map(|s| s.as_str().to_owned()).collect());
+                dto.max_mentees = Some(a.max_mentees);
+                dto.available = Some(a.available);
+                dto.session_duration_minutes = Some(a.session_duration_minutes);
+                dto.average_rating_centi = a.average_rating_centi();
+                dto.ratings_count = Some(a.ratings_count);
+            }
+            ProfileData::Client(c) => {
+                dto.client_type = Some(c.client_type.as_str().to_owned());
+                dto.interest_areas = Some(c.interest_areas.clone());
+                dto.investment_min = c.investment_min.as_ref().map(MoneyDto::from);
+                dto.investment_max = c.investment_max.as_ref().map(MoneyDto::from);
+            }
+        }
+        dto
+    }
+}
+
+/// `PUT /api/v2/users/me/profile`: replaces the caller's role profile. Send the fields of your
+/// role's group (see [`ProfileDto`]); absent ones take their defaults, fields of another role's
+/// group are refused (422). An ally's rating is never taken from the body.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct UpdateProfileRequest {
+    /// `entrepreneur`, `ally` or `client`; must be the caller's role (default: it).
+    pub kind: Option<String>,
+    /// Entrepreneur: `aspiring` (default), `early`, `established` or `serial`.
+    pub stage: Option<String>,
+    /// Entrepreneur: sectors.
+    pub sectors: Option<Vec<String>>,
+    /// Entrepreneur: looking for a mentor (default true).
+    pub seeking_mentorship: Option<bool>,
+    /// Entrepreneur: areas where mentoring is wanted.
+    pub mentorship_areas: Option<Vec<String>>,
+    /// Ally: main area of expertise.
+    pub primary_expertise: Option<String>,
+    /// Ally: specializations.
+    pub specializations: Option<Vec<String>>,
+    /// Ally: preferred project stages.
+    pub preferred_stages: Option<Vec<String>>,
+    /// Ally: mentee capacity 0–20 (default 10).
+    pub max_mentees: Option<i64>,
+    /// Ally: open to new mentees (default true).
+    pub available: Option<bool>,
+    /// Ally: preferred session length, 15–240 minutes (default 60).
+    pub session_duration_minutes: Option<i64>,
+    /// Client: kind of client (default `individual`).
+    pub client_type: Option<String>,
+    /// Client: interest areas.
+    pub interest_areas: Option<Vec<String>>,
+    /// Client: lower end of the investment range.
+    pub investment_min: Option<MoneyDto>,
+    /// Client: upper end of the investment range.
+    pub investment_max: Option<MoneyDto>,
+    /// The version read (alternative to `If-Match`).
+    pub version: Option<u64>,
+}
+
+/// `POST /api/v2/admin/users`: a user of any role, verified and active.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct AdminCreateUserRequest {
+    /// Email, required.
+    pub email: Option<String>,
+    /// Initial password (the password policy applies), required.
+    pub password: Option<String>,
+    /// Given name, required.
+    pub first_name: Option<String>,
+    /// Family name, required.
+    pub last_name: Option<String>,
+    /// `admin`, `entrepreneur`, `ally` or `client`, required.
+    pub role: Option<String>,
+}
+
+/// `PATCH /api/v2/admin/users/{id}`: every field optional.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct AdminUpdateUserRequest {
+    /// New role (ends the user's sessions; the new role's profile is created).
+    pub role: Option<String>,
+    /// New status: `active`, `suspended` or `inactive` (a move the account allows).
+    pub status: Option<String>,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+    /// The version read (alternative to `If-Match`).
+    pub version: Option<u64>,
+}

@@ -1,0 +1,254 @@
+//! `/api/v2/admin/users`: user management, admins only. Every path first asks the core's policy
+//! whether the caller may manage users (`users.manage`), so a non-admin gets 403 on the whole
+//! namespace — also where the use case alone would answer 404 to hide a user.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use icosistem_core::error::ValidationErrors;
+use icosistem_core::model::secret::SecretString;
+use icosistem_core::model::value::{AtField, Email, PersonName};
+use icosistem_core::model::{Role, User, UserId, UserStatus};
+use icosistem_core::policy::{Action, Facts, authorize};
+use icosistem_core::ports::store::UserFilter;
+use icosistem_core::ports::{Clock, Notifier, Store};
+use icosistem_core::service::{AdminCreateUser, AdminUpdateUser};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::{PageQuery, finish, optional_enum, path_id, required, required_enum, versioned};
+use crate::AppState;
+use crate::auth::AuthUser;
+use crate::dto::{AdminCreateUserRequest, AdminUpdateUserRequest, ApiJson, ApiQuery, PageDto, UserDto};
+use crate::error::{ApiError, Problem};
+use crate::routes::users::if_match;
+
+/// `GET /api/v2/admin/users` filters.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct AdminUserQuery {
+    /// Rows per page, 1–100 (default 20).
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// `admin`, `entrepreneur`, `ally` or `client`.
+    role: Option<String>,
+    /// `pending_verification`, `active`, `suspended` or `inactive`.
+    status: Option<String>,
+    /// Exact email.
+    email: Option<String>,
+}
+
+fn user_response(user: &User) -> Response {
+    versioned(user.meta.version, UserDto::from(user))
+}
+
+/// The core's decision whether the caller manages users.
+fn admin_only(auth: &AuthUser) -> Result<(), ApiError> {
+    authorize(&auth.ctx.actor, Action::ManageUsers, &Facts::none())
+        .map_err(|f| ApiError::from(icosistem_core::Error::Forbidden(f)))
+}
+
+/// Lists users, newest first (`?role&status&email`).
+#[utoipa::path(get, path = "/api/v2/admin/users", tag = "admin", security(("bearer" = [])),
+    params(AdminUserQuery),
+    responses(
+        (status = 200, description = "A page of users", body = PageDto<UserDto>),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid filter or cursor", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
+    State(state): State<AppState<S, N, C>>,
+    auth: AuthUser,
+    ApiQuery(query): ApiQuery<AdminUserQuery>,
+) -> Result<Json<PageDto<UserDto>>, ApiError> {
+    admin_only(&auth)?;
+    let mut errors = ValidationErrors::new();
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor.clone(),
+    }
+    .check(&mut errors);
+    let role = optional_enum::<Role>(&mut errors, "role", query.role.as_deref());
+    let status = optional_enum::<UserStatus>(&mut errors, "status", query.status.as_deref());
+    let email = query
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .and_then(|e| errors.check(Email::parse(e).at("email")));
+    finish(errors)?;
+    let filter = UserFilter {
+        email,
+        role,
+        status,
+        ..Default::default()
+    };
+    let page = state
+        .eco
+        .list_users(&auth.ctx, filter, page.ok_or_else(ApiError::internal)?)
+        .await?;
+    Ok(Json(PageDto::from_page(page)))
+}
+
+/// Creates a user of any role (admins included), verified and active.
+#[utoipa::path(post, path = "/api/v2/admin/users", tag = "admin", security(("bearer" = [])),
+    request_body = AdminCreateUserRequest,
+    responses(
+        (status = 201, description = "Created", body = UserDto),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The email exists", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
+    State(state): State<AppState<S, N, C>>,
+    auth: AuthUser,
+    ApiJson(body): ApiJson<AdminCreateUserRequest>,
+) -> Result<Response, ApiError> {
+    admin_only(&auth)?;
+    let mut errors = ValidationErrors::new();
+    // Presence and the shapes the HTTP layer can tell are checked here so one answer names every
+    // failing field; the core checks them again, with the password policy, before storing.
+    let email = required(&mut errors, "email", body.email.filter(|e| !e.trim().is_empty()));
+    if let Some(e) = email.as_deref() {
+        errors.check(Email::parse(e).at("email"));
+    }
+    let password = required(&mut errors, "password", body.password.filter(|p| !p.is_empty()));
+    let first_name = required(
+        &mut errors,
+        "first_name",
+        body.first_name.filter(|n| !n.trim().is_empty()),
+    );
+    if let Some(n) = first_name.as_deref() {
+        errors.check(PersonName::parse(n).at("first_name"));
+    }
+    let last_name = required(
+        &mut errors,
+        "last_name",
+        body.last_name.filter(|n| !n.trim().is_empty()),
+    );
+    if let Some(n) = last_name.as_deref() {
+        errors.check(PersonName::parse(n).at("last_name"));
+    }
+    let role = required_enum::<Role>(&mut errors, "role", body.role.as_deref());
+    finish(errors)?;
+    let (Some(email), Some(password), Some(first_name), Some(last_name), Some(role)) =
+        (email, password, first_name, last_name, role)
+    else {
+        return Err(ApiError::internal());
+    };
+    let user = state
+        .eco
+        .admin_create_user(
+            &auth.ctx,
+            AdminCreateUser {
+                email,
+                password: SecretString::new(password),
+                first_name,
+                last_name,
+                role,
+            },
+        )
+        .await?;
+    let mut response = user_response(&user);
+    *response.status_mut() = StatusCode::CREATED;
+    Ok(response)
+}
+
+/// One user.
+#[utoipa::path(get, path = "/api/v2/admin/users/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The user", body = UserDto),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
+    State(state): State<AppState<S, N, C>>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    admin_only(&auth)?;
+    let id: UserId = path_id(&id, "user")?;
+    let user = state.eco.get_user(&auth.ctx, id).await?;
+    Ok(user_response(&user))
+}
+
+/// Changes a user's role (their sessions end; the new role's profile is created), status (a
+/// move the account allows: `active`, `suspended`, `inactive`) or names. The user is notified
+/// of a role or status change.
+#[utoipa::path(patch, path = "/api/v2/admin/users/{id}", tag = "admin", security(("bearer" = [])),
+    request_body = AdminUpdateUserRequest,
+    params(("id" = String, Path, description = "User id"),
+        ("If-Match" = Option<String>, Header, description = "The quoted version read")),
+    responses(
+        (status = 200, description = "The updated user", body = UserDto),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Stale version, or a status move the account does not allow (invalid_transition)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
+    State(state): State<AppState<S, N, C>>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<AdminUpdateUserRequest>,
+) -> Result<Response, ApiError> {
+    admin_only(&auth)?;
+    let id: UserId = path_id(&id, "user")?;
+    let version = if_match(&headers)?.or(body.version);
+    let mut errors = ValidationErrors::new();
+    let role = optional_enum::<Role>(&mut errors, "role", body.role.as_deref());
+    let status = optional_enum::<UserStatus>(&mut errors, "status", body.status.as_deref());
+    if status == Some(UserStatus::PendingVerification) {
+        errors.push("status", "cannot be set back to pending_verification");
+    }
+    finish(errors)?;
+    let user = state
+        .eco
+        .admin_update_user(
+            &auth.ctx,
+            id,
+            AdminUpdateUser {
+                role,
+                status,
+                first_name: body.first_name,
+                last_name: body.last_name,
+                version,
+            },
+        )
+        .await?;
+    Ok(user_response(&user))
+}
+
+/// Lifts a login lockout (the failed-login count starts again at 0). The lockout itself is
+/// never shown in a user.
+#[utoipa::path(post, path = "/api/v2/admin/users/{id}/unlock", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The user", body = UserDto),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn unlock<S: Store, N: Notifier, C: Clock>(
+    State(state): State<AppState<S, N, C>>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    admin_only(&auth)?;
+    let id: UserId = path_id(&id, "user")?;
+    let user = state.eco.unlock_user(&auth.ctx, id).await?;
+    Ok(user_response(&user))
+}
+
+/// The document of the admin paths.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(list, create, get, update, unlock),
+    components(schemas(AdminCreateUserRequest, AdminUpdateUserRequest, PageDto<UserDto>)),
+    tags((name = "admin", description = "User management (admins only)"))
+)]
+pub(crate) struct AdminApi;

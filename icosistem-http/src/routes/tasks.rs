@@ -1,0 +1,385 @@
+//! `/api/v2/tasks`: the caller's tasks (owned or assigned), their lifecycle commands and their
+//! dependencies.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use icosistem_core::error::ValidationErrors;
+use icosistem_core::model::value::{bounded_text, optional_text};
+use icosistem_core::model::{Priority, ProjectId, Task, TaskId, TaskStatus, UserId};
+use icosistem_core::ports::store::TaskFilter;
+use icosistem_core::ports::{Clock, Notifier, Store};
+use icosistem_core::rules::common::validate_future_date;
+use icosistem_core::service::{CreateTask, UpdateTask};
+use icosistem_core::workflow::task::TaskCommand;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::{PageQuery, finish, optional_enum, optional_id, path_id, required, required_id, versioned};
+use crate::AppState;
+use crate::auth::AuthUser;
+use crate::dto::{
+    AddDependencyRequest, ApiJson, ApiQuery, CommandRequest, CreateTaskRequest, DependencyDto, OptionalJson, PageDto,
+    TaskDto, UpdateTaskRequest,
+};
+use crate::error::{ApiError, Problem};
+use crate::routes::users::if_match;
+
+/// `GET /api/v2/tasks` filters.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct TaskQuery {
+    /// Rows per page, 1–100 (default 20).
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Status.
+    status: Option<String>,
+    /// Of this project.
+    project_id: Option<String>,
+    /// Subtasks of this task.
+    parent_id: Option<String>,
+    /// Owned by this user.
+    owner_id: Option<String>,
+    /// Assigned to this user.
+    assignee_id: Option<String>,
+}
+
+fn task_response(task: &Task) -> Response {
+    versioned(task.meta.version, TaskDto::from(task))
+}
+
+/// The caller's tasks — owned or assigned — newest first (`?status&project_id&parent_id&
+/// owner_id&assignee_id` narrow them). Admins list every task.
+#[utoipa::path(get, path = "/api/v2/tasks", tag = "tasks", security(("bearer" = [])),
+    params(TaskQuery),
+    responses(
+        (status = 200, description = "A page of tasks", body = PageDto<TaskDto>),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid filter or cursor", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
+    State(state): State<AppState<S, N, C>>,
+    auth: AuthUser,
+    ApiQuery(query): ApiQuery<TaskQuery>,
+) -> Result<Json<PageDto<TaskDto>>, ApiError> {
+    let mut errors = ValidationErrors::new();
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor.clone(),
+    }
+    .check(&mut errors);
+    let status = optional_enum::<TaskStatus>(&mut errors, "status", query.status.as_deref());
+    let project_id = optional_id::<ProjectId>(&mut errors, "project_id", query.project_id.as_deref());
+    let parent_id = optional_id::<TaskId>(&mut errors, "parent_id", query.parent_id.as_deref());
+    let owner_id = optional_id::<UserId>(&mut errors, "owner_id", query.owner_id.as_deref());
+    let assignee_id = optional_id::<UserId>(&mut errors, "assignee_id", query.assignee_id.as_deref());
+    finish(errors)?;
+    let filter = TaskFilter {
+        owner_id,
+        assignee_id,
+        project_id,
+        parent_id,
+        status,
+        ..Default::default()
+    };
+    let page = state
+        .eco
+        .list_my_tasks(&auth.ctx, filter, page.ok_or_else(ApiError::internal)?)
+        .await?;
+    Ok(Json(PageDto::from_page(page)))
+}
+
+/// Creates a task owned by the caller (`todo`, progress 0). The assignee, when someone else,
+/// is notified (`task_assigned`).
+#[utoipa::path(post, path = "/api/v2/tasks", tag = "tasks", security(("bearer" = [])),
+    request_body = CreateTaskRequest,
+    responses(
+        (status = 201, description = "Created", body = TaskDto),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The project is visible but not the caller's to edit", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such project", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The project is completed or cancelled (invalid_transition)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
+    State(state): State<AppState<S, N, C>>,
+    auth: AuthUser,
+    ApiJson(body): ApiJson<CreateTaskRequest>,
+) -> Result<Response, ApiError> {
+    let mut errors = ValidationErrors::new();
+    let title = required(&mut errors, "title", body.title.filter(|t| !t.trim().is_empty()));
+    let assignee_id = optional_id::<UserId>(&mut errors, "assignee_id", body.assignee_id.as_deref());
+    let project_id = optional_id::<ProjectId>(&mut errors, "project_id", body.project_id.as_deref());
+    let parent_id = optional_id::<TaskId>(&mut errors, "parent_id", body.parent_id.as_deref());
+    let priority = optional_enum::<Priority>(&mut errors, "priority", body.priority.as_deref());
+    // The core checks these too, but only once the parsing above passed: checking them here
+    // as well makes one answer list every failing field.
+    if let Some(t) = title.as_deref() {
+        errors.check(bounded_text("title", t, 3, 300));
+    }
+    errors.check(optional_text("description", body.description.as_deref(), 5000));
+    if let Some(due) = body.due_date {
+        let today = state.eco.clock().now().date_naive();
+        errors.check(validate_future_date("due_date", due, today, true));
+    }
+    finish(errors)?;
+    let task = state
+        .eco
+        .create_task(
+            &auth.ctx,
+            CreateTask {
+                title: title.unwrap_or_default(),
+                description: body.description,
+                assignee_id,
+                project_id,
+                parent_id,
+                priority,
+                due_date: body.due_date,
+            },
+        )
+        .await?;
+    let mut response = task_response(&task);
+    *response.status_mut() = StatusCode::CREATED;
+    Ok(response)
+}
+
+/// One task (its owner, its assignee, admins; 404 for everyone else).
+#[utoipa::path(get, path = "/api/v2/tasks/{id}", tag = "tasks", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Task id")),
+    responses(
+        (status = 200, description = "The task", body = TaskDto),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such task", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
+    State(state): State<AppState<S, N, C>>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id: TaskId = path_id(&id, "task")?;
+    let task = state.eco.get_task(&auth.ctx, id).await?;
+    Ok(task_response(&task))
+}
+
+/// Edits a task's title, description, priority, due date or assignee (its owner and admins;
+/// the assignee works on it through the commands). A new assignee is notified.
+#[utoipa::path(patch, path = "/api/v2/tasks/{id}", tag = "tasks", security(("bearer" = [])),
+    request_body = UpdateTaskRequest,
+    params(("id" = String, Path, description = "Task id"),
+        ("If-Match" = Option<String>, Header, description = "The quoted version read")),
+    responses(
+        (status = 200, description = "The updated task", body = TaskDto),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The assignee, not the owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such task", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Stale version, or the task is completed or cancelled (invalid_transition)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
+    State(state): State<AppState<S, N, C>>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<UpdateTaskRequest>,
+) -> Result<Response, ApiError> {
+    let id: TaskId = path_id(&id, "task")?;
+    let version = if_match(&headers)?.or(body.version);
+    let mut errors = ValidationErrors::new();
+    let priority = optional_enum::<Priority>(&mut errors, "priority", body.priority.as_deref());
+    let assignee_id = optional_id::<UserId>(&mut errors, "assignee_id", body.assignee_id.as_deref());
+    // Checked again by the core; here too so that one answer lists every failing field.
+    if let Some(t) = body.title.as_deref() {
+        errors.check(bounded_text("title", t, 3, 300));
+    }
+    if let Some(d) = &body.description {
+        errors.check(optional_text("description", d.as_deref(), 5000));
+    }
+    if let Some(Some(due)) = body.due_date {
+        let today = state.eco.clock().now().date_naive();
+        errors.check(validate_future_date("due_date", due, today, true));
+    }
+    finish(errors)?;
+    let task = state
+        .eco
+        .update_task(
+            &auth.ctx,
+            id,
+            UpdateTask {
+                title: body.title,
+                description: body.description,
+                priority,
+                due_date: body.due_date,
+                assignee_id,
+                version,
+            },
+        )
+        .await?;
+    Ok(task_response(&task))
+}
+
+async fn command<S: Store, N: Notifier, C: Clock>(
+    state: &AppState<S, N, C>,
+    auth: &AuthUser,
+    id: &str,
+    headers: &HeaderMap,
+    body: CommandRequest,
+    command: TaskCommand,
+) -> Result<Response, ApiError> {
+    let id: TaskId = path_id(id, "task")?;
+    let version = if_match(headers)?.or(body.version);
+    let task = state.eco.task_command(&auth.ctx, id, command, version).await?;
+    Ok(task_response(&task))
+}
+
+macro_rules! task_command {
+    ($name:ident, $command:expr, $path:literal, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = $path, tag = "tasks", security(("bearer" = [])),
+            request_body(content = Option<CommandRequest>, description = "Optional: the version read"),
+            params(("id" = String, Path, description = "Task id"),
+                ("If-Match" = Option<String>, Header, description = "The quoted version read")),
+            responses(
+                (status = 200, description = "The updated task", body = TaskDto),
+                (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+                (status = 404, description = "No such task", body = Problem, content_type = "application/problem+json"),
+                (status = 409, description = "Stale version or invalid transition", body = Problem, content_type = "application/problem+json"),
+                (status = 422, description = "Completing with unfinished dependencies: one `depends_on` entry each", body = Problem, content_type = "application/problem+json")))]
+        pub(crate) async fn $name<S: Store, N: Notifier, C: Clock>(
+            State(state): State<AppState<S, N, C>>,
+            auth: AuthUser,
+            Path(id): Path<String>,
+            headers: HeaderMap,
+            OptionalJson(body): OptionalJson<CommandRequest>,
+        ) -> Result<Response, ApiError> {
+            command(&state, &auth, &id, &headers, body, $command).await
+        }
+    };
+}
+
+task_command!(
+    start,
+    TaskCommand::Start,
+    "/api/v2/tasks/{id}/start",
+    "Starts a task (`todo → in_progress`)."
+);
+task_command!(
+    block,
+    TaskCommand::Block,
+    "/api/v2/tasks/{id}/block",
+    "Marks a task blocked (from `todo` or `in_progress`)."
+);
+task_command!(
+    unblock,
+    TaskCommand::Unblock,
+    "/api/v2/tasks/{id}/unblock",
+    "Unblocks a task (`blocked → in_progress`)."
+);
+task_command!(
+    complete,
+    TaskCommand::Complete,
+    "/api/v2/tasks/{id}/complete",
+    "Completes a task (`in_progress → completed`, progress 100) once every dependency is finished; the owner is notified when someone else completes it."
+);
+task_command!(
+    cancel,
+    TaskCommand::Cancel,
+    "/api/v2/tasks/{id}/cancel",
+    "Cancels a task that is not finished."
+);
+
+/// The tasks this task waits for (every edge, newest first, on one page: `next_cursor` is
+/// always null).
+#[utoipa::path(get, path = "/api/v2/tasks/{id}/dependencies", tag = "tasks", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Task id")),
+    responses(
+        (status = 200, description = "The dependencies", body = PageDto<DependencyDto>),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such task", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn dependencies<S: Store, N: Notifier, C: Clock>(
+    State(state): State<AppState<S, N, C>>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<PageDto<DependencyDto>>, ApiError> {
+    let id: TaskId = path_id(&id, "task")?;
+    let edges = state.eco.list_task_dependencies(&auth.ctx, id).await?;
+    Ok(Json(PageDto {
+        items: edges.iter().map(DependencyDto::from).collect(),
+        next_cursor: None,
+    }))
+}
+
+/// Records that the task cannot be completed before `depends_on` (the owner's, or an admin's).
+/// An edge closing a cycle is refused with 422 on `depends_on`; an existing edge is 409.
+#[utoipa::path(post, path = "/api/v2/tasks/{id}/dependencies", tag = "tasks", security(("bearer" = [])),
+    request_body = AddDependencyRequest,
+    params(("id" = String, Path, description = "Task id")),
+    responses(
+        (status = 201, description = "Created", body = DependencyDto),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The assignee, not the owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such task", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The edge exists (conflict), or the task is finished (invalid_transition)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`depends_on` missing, unknown, of another owner, or closing a cycle", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn add_dependency<S: Store, N: Notifier, C: Clock>(
+    State(state): State<AppState<S, N, C>>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AddDependencyRequest>,
+) -> Result<Response, ApiError> {
+    let id: TaskId = path_id(&id, "task")?;
+    let mut errors = ValidationErrors::new();
+    let depends_on = required_id::<TaskId>(&mut errors, "depends_on", body.depends_on.as_deref());
+    finish(errors)?;
+    let depends_on = depends_on.ok_or_else(ApiError::internal)?;
+    let dependency = state.eco.add_task_dependency(&auth.ctx, id, depends_on).await?;
+    Ok((StatusCode::CREATED, Json(DependencyDto::from(&dependency))).into_response())
+}
+
+/// Removes the edge `{id} → {depends_on}` (the owner's, or an admin's).
+#[utoipa::path(delete, path = "/api/v2/tasks/{id}/dependencies/{depends_on}", tag = "tasks", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Task id"),
+        ("depends_on" = String, Path, description = "The task it waits for")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The assignee, not the owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such task or no such edge", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn remove_dependency<S: Store, N: Notifier, C: Clock>(
+    State(state): State<AppState<S, N, C>>,
+    auth: AuthUser,
+    Path((id, depends_on)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let id: TaskId = path_id(&id, "task")?;
+    let depends_on: TaskId = path_id(&depends_on, "task_dependency")?;
+    state.eco.remove_task_dependency(&auth.ctx, id, depends_on).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The document of the task paths.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        list,
+        create,
+        get,
+        update,
+        start,
+        block,
+        unblock,
+        complete,
+        cancel,
+        dependencies,
+        add_dependency,
+        remove_dependency
+    ),
+    components(schemas(
+        TaskDto,
+        CreateTaskRequest,
+        UpdateTaskRequest,
+        AddDependencyRequest,
+        DependencyDto,
+        PageDto<TaskDto>,
+        PageDto<DependencyDto>
+    )),
+    tags((name = "tasks", description = "Tasks, subtasks and their dependencies"))
+)]
+pub(crate) struct TasksApi;
