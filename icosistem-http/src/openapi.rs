@@ -186,6 +186,9 @@ pub fn document() -> utoipa::openapi::OpenApi {
     #[allow(unused_mut)] // the list below grows as route modules bring their own documents
     let mut doc = ApiDoc::openapi();
     // Route modules with their own document, one line each:
+    doc.merge(crate::routes::mentoring::MentoringApi::openapi());
+    doc.merge(crate::routes::sessions::SessionsApi::openapi());
+    doc.merge(crate::routes::meetings::MeetingsApi::openapi());
     doc
 }
 

@@ -19,6 +19,9 @@ use utoipa::ToSchema;
 
 use crate::error::ApiError;
 
+mod mentoring;
+pub use mentoring::*;
+
 /// `axum::Json` answering its rejections as problems (400 malformed, 413 too large, 415 wrong
 /// content type, 422 wrong shape).
 #[derive(Debug, Clone, Copy, Default)]
