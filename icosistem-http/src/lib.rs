@@ -33,8 +33,7 @@
 //! - [`auth`]: access JWTs (HS256) and the [`AuthUser`](auth::AuthUser) extractor;
 //! - [`dto`]: the request and response bodies (domain types never go out as they are);
 //! - `routes`: the handlers — health, auth, the caller's account, organizations, programs,
-//!   projects and milestones, applications and reviews, mentorships and allies, sessions,
-//!   meetings;
+//!   projects and milestones, applications and reviews;
 //! - [`openapi`]: the OpenAPI 3.1 document and the offline `/docs` page.
 
 pub mod auth;
