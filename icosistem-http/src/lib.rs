@@ -370,6 +370,101 @@ pub fn router<S: Store, N: Notifier, C: Clock>(state: AppState<S, N, C>) -> Rout
             "/api/v2/admin/users/{id}/unlock",
             post(routes::admin::unlock::<S, N, C>),
         )
+        .route(
+            "/api/v2/mentorships",
+            get(routes::mentoring::list::<S, N, C>).post(routes::mentoring::create::<S, N, C>),
+        )
+        .route("/api/v2/mentorships/{id}", get(routes::mentoring::get::<S, N, C>))
+        .route(
+            "/api/v2/mentorships/{id}/accept",
+            post(routes::mentoring::accept::<S, N, C>),
+        )
+        .route(
+            "/api/v2/mentorships/{id}/decline",
+            post(routes::mentoring::decline::<S, N, C>),
+        )
+        .route(
+            "/api/v2/mentorships/{id}/pause",
+            post(routes::mentoring::pause::<S, N, C>),
+        )
+        .route(
+            "/api/v2/mentorships/{id}/resume",
+            post(routes::mentoring::resume::<S, N, C>),
+        )
+        .route(
+            "/api/v2/mentorships/{id}/complete",
+            post(routes::mentoring::complete::<S, N, C>),
+        )
+        .route(
+            "/api/v2/mentorships/{id}/cancel",
+            post(routes::mentoring::cancel::<S, N, C>),
+        )
+        .route(
+            "/api/v2/mentorships/{id}/sessions",
+            get(routes::sessions::mentorship_sessions::<S, N, C>).post(routes::sessions::book::<S, N, C>),
+        )
+        .route("/api/v2/allies", get(routes::mentoring::allies::<S, N, C>))
+        .route(
+            "/api/v2/allies/suggestions",
+            get(routes::mentoring::suggestions::<S, N, C>),
+        )
+        .route(
+            "/api/v2/allies/me/availability",
+            get(routes::mentoring::my_availability::<S, N, C>).put(routes::mentoring::set_my_availability::<S, N, C>),
+        )
+        .route(
+            "/api/v2/allies/{id}/free-slots",
+            get(routes::mentoring::free_slots::<S, N, C>),
+        )
+        .route("/api/v2/sessions", get(routes::sessions::mine::<S, N, C>))
+        .route("/api/v2/sessions/{id}", get(routes::sessions::get::<S, N, C>))
+        .route(
+            "/api/v2/sessions/{id}/confirm",
+            post(routes::sessions::confirm::<S, N, C>),
+        )
+        .route("/api/v2/sessions/{id}/start", post(routes::sessions::start::<S, N, C>))
+        .route(
+            "/api/v2/sessions/{id}/complete",
+            post(routes::sessions::complete::<S, N, C>),
+        )
+        .route(
+            "/api/v2/sessions/{id}/cancel",
+            post(routes::sessions::cancel::<S, N, C>),
+        )
+        .route(
+            "/api/v2/sessions/{id}/reschedule",
+            post(routes::sessions::reschedule::<S, N, C>),
+        )
+        .route(
+            "/api/v2/sessions/{id}/feedback",
+            post(routes::sessions::feedback::<S, N, C>),
+        )
+        .route(
+            "/api/v2/meetings",
+            get(routes::meetings::list::<S, N, C>).post(routes::meetings::create::<S, N, C>),
+        )
+        .route("/api/v2/meetings/{id}", get(routes::meetings::get::<S, N, C>))
+        .route(
+            "/api/v2/meetings/{id}/participants",
+            get(routes::meetings::participants::<S, N, C>).post(routes::meetings::add_participant::<S, N, C>),
+        )
+        .route(
+            "/api/v2/meetings/{id}/respond",
+            post(routes::meetings::respond::<S, N, C>),
+        )
+        .route("/api/v2/meetings/{id}/start", post(routes::meetings::start::<S, N, C>))
+        .route(
+            "/api/v2/meetings/{id}/complete",
+            post(routes::meetings::complete::<S, N, C>),
+        )
+        .route(
+            "/api/v2/meetings/{id}/cancel",
+            post(routes::meetings::cancel::<S, N, C>),
+        )
+        .route(
+            "/api/v2/meetings/{id}/reschedule",
+            post(routes::meetings::reschedule::<S, N, C>),
+        )
         .with_state(state)
         .merge(openapi::docs_router());
     // Outermost first: `finish` sees every answer, including the timeout's and the panic's.

@@ -191,6 +191,9 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::enrollments::EnrollmentsApi::openapi());
     doc.merge(crate::routes::profile::ProfileApi::openapi());
     doc.merge(crate::routes::admin::AdminApi::openapi());
+    doc.merge(crate::routes::mentoring::MentoringApi::openapi());
+    doc.merge(crate::routes::sessions::SessionsApi::openapi());
+    doc.merge(crate::routes::meetings::MeetingsApi::openapi());
     doc
 }
 

@@ -21,6 +21,8 @@ use crate::error::ApiError;
 
 mod work;
 pub use work::*;
+mod mentoring;
+pub use mentoring::*;
 
 /// `axum::Json` answering its rejections as problems (400 malformed, 413 too large, 415 wrong
 /// content type, 422 wrong shape).

@@ -3,9 +3,12 @@
 pub(crate) mod applications;
 pub(crate) mod auth;
 pub(crate) mod health;
+pub(crate) mod meetings;
+pub(crate) mod mentoring;
 pub(crate) mod organizations;
 pub(crate) mod programs;
 pub(crate) mod projects;
+pub(crate) mod sessions;
 pub(crate) mod users;
 
 pub(crate) mod admin;

@@ -10,6 +10,8 @@ mod common;
 
 mod applications;
 mod basics;
+mod meetings;
+mod mentoring;
 mod organizations;
 mod programs;
 mod projects;

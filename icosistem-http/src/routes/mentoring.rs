@@ -1,0 +1,586 @@
+//! `/api/v2/mentorships` and `/api/v2/allies`: entrepreneurs asking allies for mentorship and
+//! the relationship's lifecycle; the ally directory, suggestions for the calling entrepreneur,
+//! an ally's free session starts and the calling ally's weekly availability.
+//!
+//! Also the request-parsing helpers the mentoring modules share (instants, clock times, the
+//! `If-Match` check of commands whose use case takes no version).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use chrono::{DateTime, NaiveTime, Utc};
+use icosistem_core::Error;
+use icosistem_core::error::ValidationErrors;
+use icosistem_core::model::{MentorshipId, MentorshipStatus, ProjectId, Role, UserId};
+use icosistem_core::ports::store::MentorshipFilter;
+use icosistem_core::ports::{Clock, Notifier, PageRequest, Store};
+use icosistem_core::rules::availability::WeeklySlot;
+use icosistem_core::service::{AllyQuery, RequestMentorship};
+use icosistem_core::workflow::mentorship::MentorshipCommand;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::{PageQuery, finish, optional_enum, optional_id, path_id, required, required_id, versioned};
+use crate::AppState;
+use crate::auth::AuthUser;
+use crate::dto::{
+    AllyDto, AllySuggestionDto, ApiJson, ApiQuery, AvailabilityDto, CommandRequest, CreateMentorshipRequest,
+    FreeSlotsDto, MentorshipDto, OptionalJson, PageDto, SetAvailabilityRequest, SuggestionsDto, WeeklySlotDto,
+    WeeklySlotRequest,
+};
+use crate::error::{ApiError, Problem};
+use crate::routes::users::if_match;
+
+// ---------------------------------------------------------------------------------------------
+// Shared request parsing
+
+/// An RFC 3339 instant of a body or query (`2030-03-05T10:00:00Z`), its failure pushed under
+/// `field`; absent or blank is `None` without an error.
+pub(crate) fn optional_instant(
+    errors: &mut ValidationErrors,
+    field: &'static str,
+    value: Option<&str>,
+) -> Option<DateTime<Utc>> {
+    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+    match DateTime::parse_from_rfc3339(value) {
+        Ok(at) => Some(at.with_timezone(&Utc)),
+        Err(_) => {
+            errors.push(field, "must be an RFC 3339 instant such as 2030-03-05T10:00:00Z");
+            None
+        }
+    }
+}
+
+/// A required RFC 3339 instant.
+pub(crate) fn required_instant(
+    errors: &mut ValidationErrors,
+    field: &'static str,
+    value: Option<&str>,
+) -> Option<DateTime<Utc>> {
+    if value.is_none_or(|v| v.trim().is_empty()) {
+        errors.push(field, "is required");
+        return None;
+    }
+    optional_instant(errors, field, value)
+}
+
+/// A whole number that must fit `T` (`u16` minutes …); out of its range is `message`.
+pub(crate) fn bounded_number<T: TryFrom<i64>>(
+    errors: &mut ValidationErrors,
+    field: &'static str,
+    value: Option<i64>,
+    message: &'static str,
+) -> Option<T> {
+    let value = value?;
+    match T::try_from(value) {
+        Ok(v) => Some(v),
+        Err(_) => {
+            errors.push(field, message);
+            None
+        }
+    }
+}
+
+/// `If-Match` (or the body's `version`) of a command whose use case takes no version: compared
+/// with the version just read. The check and the command are not one unit of work; that is
+/// enough where the command never overwrites what another writer changed (feedback is given
+/// once per party, an answer to an invitation is the caller's own), so the check only tells a
+/// client that its view is stale.
+pub(crate) fn check_version(entity: &'static str, expected: Option<u64>, current: u64) -> Result<(), ApiError> {
+    match expected {
+        Some(v) if v != current => Err(Error::Conflict {
+            entity,
+            field: "version",
+        }
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+/// A 201 answer with the resource's version as `ETag`.
+pub(crate) fn created<T: serde::Serialize>(version: u64, body: T) -> Response {
+    let mut response = versioned(version, body);
+    *response.status_mut() = StatusCode::CREATED;
+    response
+}
+
+/// The page of a list query, its failures pushed to `errors`.
+pub(crate) fn page(errors: &mut ValidationErrors, limit: Option<u32>, cursor: Option<&str>) -> Option<PageRequest> {
+    PageQuery {
+        limit,
+        cursor: cursor.map(str::to_owned),
+    }
+    .check(errors)
+}
+
+/// `true`/`false` of a query flag; anything else is an error on `field`.
+fn optional_flag(errors: &mut ValidationErrors, field: &'static str, value: Option<&str>) -> Option<bool> {
+    match value.map(str::trim).filter(|v| !v.is_empty())? {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => {
+            errors.push(field, "must be true or false");
+            None
+        }
+    }
+}
+
+/// A local clock time `HH:MM` or `HH:MM:SS`.
+fn clock_time(errors: &mut ValidationErrors, field: String, value: Option<&str>) -> Option<NaiveTime> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        errors.push(field, "is required");
+        return None;
+    };
+    match NaiveTime::parse_from_str(value, "%H:%M:%S").or_else(|_| NaiveTime::parse_from_str(value, "%H:%M")) {
+        Ok(t) => Some(t),
+        Err(_) => {
+            errors.push(field, "must be a time HH:MM");
+            None
+        }
+    }
+}
+
+/// The slots of an availability body, every unparseable field named `slots[i].<field>`. Range
+/// and overlap rules are the core's.
+fn weekly_slots(errors: &mut ValidationErrors, slots: &[WeeklySlotRequest]) -> Vec<WeeklySlot> {
+    let mut parsed = Vec::with_capacity(slots.len());
+    for (i, slot) in slots.iter().enumerate() {
+        let weekday = match slot.weekday {
+            None => {
+                errors.push(format!("slots[{i}].weekday"), "is required");
+                None
+            }
+            // Out of u8 is out of 0–6 too: let the core say so with its message.
+            Some(d) => Some(u8::try_from(d).unwrap_or(u8::MAX)),
+        };
+        let start = clock_time(errors, format!("slots[{i}].start"), slot.start.as_deref());
+        let end = clock_time(errors, format!("slots[{i}].end"), slot.end.as_deref());
+        if let (Some(weekday), Some(start), Some(end)) = (weekday, start, end) {
+            parsed.push(WeeklySlot { weekday, start, end });
+        }
+    }
+    parsed
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mentorships
+
+/// `GET /api/v2/mentorships` filters.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct MentorshipQuery {
+    /// Rows per page, 1–100 (default 20).
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Status.
+    status: Option<String>,
+}
+
+fn mentorship_response(m: &icosistem_core::model::Mentorship) -> Response {
+    versioned(m.meta.version, MentorshipDto::from(m))
+}
+
+/// The caller's mentorships (as ally or entrepreneur; admins: all), newest first (`?status`).
+#[utoipa::path(get, path = "/api/v2/mentorships", tag = "mentorships", security(("bearer" = [])),
+    params(MentorshipQuery),
+    responses(
+        (status = 200, description = "A page of mentorships", body = PageDto<MentorshipDto>),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid filter or cursor", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
+    State(state): State<AppState<S, N, C>>,
+    auth: AuthUser,
+    ApiQuery(query): ApiQuery<MentorshipQuery>,
+) -> Result<Json<PageDto<MentorshipDto>>, ApiError> {
+    let mut errors = ValidationErrors::new();
+    let page = page(&mut errors, query.limit, query.cursor.as_deref());
+    let status = optional_enum::<MentorshipStatus>(&mut errors, "status", query.status.as_deref());
+    finish(errors)?;
+    let filter = MentorshipFilter {
+        status,
+        ..Default::default()
+    };
+    let page = state
+        .eco
+        .list_mentorships(&auth.ctx, filter, page.ok_or_else(ApiError::internal)?)
+        .await?;
+    Ok(Json(PageDto::from_page(page)))
+}
+
+/// The calling entrepreneur asks an ally for mentorship.
+#[utoipa::path(post, path = "/api/v2/mentorships", tag = "mentorships", security(("bearer" = [])),
+    request_body = CreateMentorshipRequest,
+    responses(
+        (status = 201, description = "Requested", body = MentorshipDto),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an entrepreneur", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The pair already has an open mentorship", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
+    State(state): State<AppState<S, N, C>>,
+    auth: AuthUser,
+    ApiJson(body): ApiJson<CreateMentorshipRequest>,
+) -> Result<Response, ApiError> {
+    let mut errors = ValidationErrors::new();
+    let ally_id = required_id::<UserId>(&mut errors, "ally_id", body.ally_id.as_deref());
+    let project_id = optional_id::<ProjectId>(&mut errors, "project_id", body.project_id.as_deref());
+    let duration_months = bounded_number::<u8>(
+        &mut errors,
+        "duration_months",
+        body.duration_months,
+        "must be between 1 and 24",
+    );
+    finish(errors)?;
+    let ally_id = ally_id.ok_or_else(ApiError::internal)?;
+    let mentorship = state
+        .eco
+        .request_mentorship(
+            &auth.ctx,
+            RequestMentorship {
+                ally_id,
+                message: body.message,
+                areas: body.areas,
+                project_id,
+                duration_months,
+            },
+        )
+        .await?;
+    Ok(created(mentorship.meta.version, MentorshipDto::from(&mentorship)))
+}
+
+/// One mentorship (its ally, its entrepreneur, admins; 404 for anyone else).
+#[utoipa::path(get, path = "/api/v2/mentorships/{id}", tag = "mentorships", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Mentorship id")),
+    responses(
+        (status = 200, description = "The mentorship", body = MentorshipDto),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such mentorship", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
+    State(state): State<AppState<S, N, C>>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id: MentorshipId = path_id(&id, "mentorship")?;
+    let mentorship = state.eco.get_mentorship(&auth.ctx, id).await?;
+    Ok(mentorship_response(&mentorship))
+}
+
+async fn mentorship_command<S: Store, N: Notifier, C: Clock>(
+    state: &AppState<S, N, C>,
+    auth: &AuthUser,
+    id: &str,
+    headers: &HeaderMap,
+    body: CommandRequest,
+    command: MentorshipCommand,
+) -> Result<Response, ApiError> {
+    let id: MentorshipId = path_id(id, "mentorship")?;
+    let version = if_match(headers)?.or(body.version);
+    let mentorship = state.eco.mentorship_command(&auth.ctx, id, command, version).await?;
+    Ok(mentorship_response(&mentorship))
+}
+
+macro_rules! mentorship_command {
+    ($name:ident, $command:expr, $path:literal, $doc:literal, $forbidden:literal, $conflict:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = $path, tag = "mentorships", security(("bearer" = [])),
+            request_body(content = Option<CommandRequest>, description = "Optional: the version read"),
+            params(("id" = String, Path, description = "Mentorship id"),
+                ("If-Match" = Option<String>, Header, description = "The quoted version read")),
+            responses(
+                (status = 200, description = "The updated mentorship", body = MentorshipDto),
+                (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+                (status = 403, description = $forbidden, body = Problem, content_type = "application/problem+json"),
+                (status = 404, description = "No such mentorship", body = Problem, content_type = "application/problem+json"),
+                (status = 409, description = $conflict, body = Problem, content_type = "application/problem+json")))]
+        pub(crate) async fn $name<S: Store, N: Notifier, C: Clock>(
+            State(state): State<AppState<S, N, C>>,
+            auth: AuthUser,
+            Path(id): Path<String>,
+            headers: HeaderMap,
+            OptionalJson(body): OptionalJson<CommandRequest>,
+        ) -> Result<Response, ApiError> {
+            mentorship_command(&state, &auth, &id, &headers, body, $command).await
+        }
+    };
+}
+
+mentorship_command!(
+    accept,
+    MentorshipCommand::Accept,
+    "/api/v2/mentorships/{id}/accept",
+    "The ally accepts a request; the ally must be available and below capacity.",
+    "Not the ally",
+    "Stale version, invalid transition, or `ally_at_capacity`"
+);
+mentorship_command!(
+    decline,
+    MentorshipCommand::Decline,
+    "/api/v2/mentorships/{id}/decline",
+    "The ally declines a request.",
+    "Not the ally",
+    "Stale version or invalid transition"
+);
+mentorship_command!(
+    pause,
+    MentorshipCommand::Pause,
+    "/api/v2/mentorships/{id}/pause",
+    "The ally puts an active mentorship on hold.",
+    "Not the ally",
+    "Stale version or invalid transition"
+);
+mentorship_command!(
+    resume,
+    MentorshipCommand::Resume,
+    "/api/v2/mentorships/{id}/resume",
+    "The ally resumes a paused mentorship; it takes a seat again.",
+    "Not the ally",
+    "Stale version, invalid transition, or `ally_at_capacity`"
+);
+mentorship_command!(
+    complete,
+    MentorshipCommand::Complete,
+    "/api/v2/mentorships/{id}/complete",
+    "The ally completes a mentorship; its upcoming sessions are cancelled.",
+    "Not the ally",
+    "Stale version or invalid transition"
+);
+mentorship_command!(
+    cancel,
+    MentorshipCommand::Cancel,
+    "/api/v2/mentorships/{id}/cancel",
+    "Either party calls a mentorship (or a request) off; its upcoming sessions are cancelled.",
+    "Not allowed",
+    "Stale version or invalid transition"
+);
+
+// ---------------------------------------------------------------------------------------------
+// Allies
+
+/// `GET /api/v2/allies` filters.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct AllyDirectoryQuery {
+    /// Rows per page, 1–100 (default 20).
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// A specialization or primary expertise (case-insensitive).
+    specialization: Option<String>,
+    /// `true`: allies open to new mentees; `false`: those who are not.
+    available: Option<String>,
+}
+
+/// `GET /api/v2/allies/{id}/free-slots` window.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct FreeSlotsQuery {
+    /// Window start (RFC 3339), required.
+    from: Option<String>,
+    /// Window end (RFC 3339), after `from`, at most 31 days later, required.
+    to: Option<String>,
+    /// Session length in minutes, 15–240 (default: the ally's preferred length).
+    duration_minutes: Option<String>,
+}
+
+/// The ally directory, newest allies first (`?specialization&available=true`), for any
+/// signed-in user.
+#[utoipa::path(get, path = "/api/v2/allies", tag = "allies", security(("bearer" = [])),
+    params(AllyDirectoryQuery),
+    responses(
+        (status = 200, description = "A page of allies", body = PageDto<AllyDto>),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid filter or cursor", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn allies<S: Store, N: Notifier, C: Clock>(
+    State(state): State<AppState<S, N, C>>,
+    auth: AuthUser,
+    ApiQuery(query): ApiQuery<AllyDirectoryQuery>,
+) -> Result<Json<PageDto<AllyDto>>, ApiError> {
+    let mut errors = ValidationErrors::new();
+    let page = page(&mut errors, query.limit, query.cursor.as_deref());
+    let available = optional_flag(&mut errors, "available", query.available.as_deref());
+    finish(errors)?;
+    let found = state
+        .eco
+        .list_allies(
+            &auth.ctx,
+            AllyQuery {
+                specialization: query.specialization,
+                available,
+            },
+            page.ok_or_else(ApiError::internal)?,
+        )
+        .await?;
+    Ok(Json(PageDto::from_page(found)))
+}
+
+/// Allies suggested to the calling entrepreneur, best first, with the score and its reasons:
+/// at most 5, above 0.3, never one without capacity or already mentoring the caller.
+#[utoipa::path(get, path = "/api/v2/allies/suggestions", tag = "allies", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The suggestions", body = SuggestionsDto),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an entrepreneur", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn suggestions<S: Store, N: Notifier, C: Clock>(
+    State(state): State<AppState<S, N, C>>,
+    auth: AuthUser,
+) -> Result<Json<SuggestionsDto>, ApiError> {
+    let found = state.eco.suggest_allies(&auth.ctx).await?;
+    Ok(Json(SuggestionsDto {
+        items: found.iter().map(AllySuggestionDto::from).collect(),
+    }))
+}
+
+/// Bookable session starts of an ally in `[from, to)`, for any signed-in user: inside the ally's
+/// weekly slots, 24 h ahead at least, clear of the ally's sessions and meetings by 15 minutes.
+/// `me` names the caller.
+#[utoipa::path(get, path = "/api/v2/allies/{id}/free-slots", tag = "allies", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The ally's user id, or `me`"), FreeSlotsQuery),
+    responses(
+        (status = 200, description = "The free starts", body = FreeSlotsDto),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such ally", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`from`/`to` missing, invalid or reversed; bad duration", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn free_slots<S: Store, N: Notifier, C: Clock>(
+    State(state): State<AppState<S, N, C>>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<FreeSlotsQuery>,
+) -> Result<Json<FreeSlotsDto>, ApiError> {
+    let ally_id: UserId = if id == "me" {
+        auth.user.id
+    } else {
+        path_id(&id, "user")?
+    };
+    let mut errors = ValidationErrors::new();
+    let from = required_instant(&mut errors, "from", query.from.as_deref());
+    let to = required_instant(&mut errors, "to", query.to.as_deref());
+    let minutes = match query
+        .duration_minutes
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
+        None => None,
+        Some(raw) => match raw.parse::<u16>() {
+            Ok(m) => Some(m),
+            Err(_) => {
+                errors.push("duration_minutes", "must be a whole number of minutes");
+                None
+            }
+        },
+    };
+    finish(errors)?;
+    let (Some(from), Some(to)) = (from, to) else {
+        return Err(ApiError::internal());
+    };
+    let slots = state.eco.free_slots(&auth.ctx, ally_id, from, to, minutes).await?;
+    Ok(Json(FreeSlotsDto {
+        ally_id: ally_id.to_string(),
+        from,
+        to,
+        slots,
+    }))
+}
+
+/// The calling ally's weekly availability (version 0 and no slots until first saved).
+#[utoipa::path(get, path = "/api/v2/allies/me/availability", tag = "allies", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The schedule", body = AvailabilityDto),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an ally", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn my_availability<S: Store, N: Notifier, C: Clock>(
+    State(state): State<AppState<S, N, C>>,
+    auth: AuthUser,
+) -> Result<Response, ApiError> {
+    let availability = match state.eco.get_availability(&auth.ctx, auth.user.id).await {
+        Ok(a) => a,
+        // "No such ally" about oneself means the caller is not an ally: not a missing resource
+        // but a path that is not theirs.
+        Err(Error::NotFound { .. }) if auth.user.role != Role::Ally => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "only allies have an availability",
+            ));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    Ok(versioned(
+        availability.meta.version,
+        AvailabilityDto::from(&availability),
+    ))
+}
+
+/// Replaces the calling ally's weekly schedule. `If-Match` (or `version`) guards against lost
+/// updates; the first save expects version 0 or none.
+#[utoipa::path(put, path = "/api/v2/allies/me/availability", tag = "allies", security(("bearer" = [])),
+    request_body = SetAvailabilityRequest,
+    params(("If-Match" = Option<String>, Header, description = "The quoted version read")),
+    responses(
+        (status = 200, description = "The saved schedule", body = AvailabilityDto),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an ally", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Stale version", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Every failing field (`timezone`, `slots`, `slots[i].start` …)", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn set_my_availability<S: Store, N: Notifier, C: Clock>(
+    State(state): State<AppState<S, N, C>>,
+    auth: AuthUser,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<SetAvailabilityRequest>,
+) -> Result<Response, ApiError> {
+    let version = if_match(&headers)?.or(body.version);
+    let mut errors = ValidationErrors::new();
+    let slots = required(&mut errors, "slots", body.slots.as_deref()).map(|s| weekly_slots(&mut errors, s));
+    finish(errors)?;
+    let timezone = body.timezone.unwrap_or_else(|| auth.user.timezone.as_str().to_owned());
+    let saved = state
+        .eco
+        .set_my_availability(&auth.ctx, timezone, slots.unwrap_or_default(), version)
+        .await?;
+    Ok(versioned(saved.meta.version, AvailabilityDto::from(&saved)))
+}
+
+/// The mentorships and allies part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        list,
+        create,
+        get,
+        accept,
+        decline,
+        pause,
+        resume,
+        complete,
+        cancel,
+        allies,
+        suggestions,
+        free_slots,
+        my_availability,
+        set_my_availability,
+    ),
+    components(schemas(
+        MentorshipDto,
+        CreateMentorshipRequest,
+        PageDto<MentorshipDto>,
+        AllyDto,
+        PageDto<AllyDto>,
+        AllySuggestionDto,
+        SuggestionsDto,
+        FreeSlotsDto,
+        AvailabilityDto,
+        WeeklySlotDto,
+        SetAvailabilityRequest,
+        WeeklySlotRequest,
+    )),
+    tags(
+        (name = "mentorships", description = "Mentorship requests and relationships"),
+        (name = "allies", description = "The ally directory, suggestions, availability and free slots"),
+    )
+)]
+pub(crate) struct MentoringApi;

@@ -1,0 +1,373 @@
+//! `/api/v2/meetings`: calling a meeting, reading and listing, participants and their answers,
+//! the lifecycle commands, and a meeting blocking session bookings — over HTTP on the memory
+//! store, with the world's manual clock at t0 (Monday 2030-03-04 09:00Z).
+
+use axum::http::{Method, StatusCode, header};
+use chrono::{DateTime, SecondsFormat, Utc};
+use icosistem_core::model::Role;
+use icosistem_core::testing::fixtures::day_at;
+use serde_json::{Value, json};
+
+use crate::common::{App, Reply};
+
+fn at(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn ids(reply: &Reply) -> Vec<String> {
+    reply.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+fn meeting_body(participants: &[String]) -> Value {
+    json!({
+        "title": "Quarterly check-in",
+        "description": "Numbers and next steps",
+        "location": "Room 3",
+        "starts_at": at(day_at(1, 10, 0)),
+        "ends_at": at(day_at(1, 11, 0)),
+        "participant_ids": participants,
+    })
+}
+
+#[tokio::test]
+async fn meetings_are_scheduled_read_and_listed() {
+    let app = App::new().await;
+    let (_, organizer) = app.user(Role::Client, "organizer").await;
+    let (guest, guest_token) = app.user(Role::Entrepreneur, "guest").await;
+    let (_, stranger) = app.user(Role::Ally, "stranger").await;
+    let guests = [guest.id().to_string()];
+
+    app.send(
+        Method::POST,
+        "/api/v2/meetings",
+        Some(meeting_body(&guests)),
+        None,
+        None,
+    )
+    .await
+    .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    let empty = app.post("/api/v2/meetings", json!({}), &organizer).await;
+    empty.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(empty.fields(), ["ends_at", "starts_at", "title"]);
+    let unreadable = app
+        .post(
+            "/api/v2/meetings",
+            json!({ "title": "Sync", "starts_at": "10am", "ends_at": at(day_at(1, 11, 0)), "participant_ids": ["x"] }),
+            &organizer,
+        )
+        .await;
+    unreadable.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(unreadable.fields(), ["participant_ids[0]", "starts_at"]);
+    // The time rules, the title, and an unknown participant, all at once.
+    let invalid = app
+        .post(
+            "/api/v2/meetings",
+            json!({
+                "title": "ab",
+                "starts_at": at(day_at(0, 9, 1)),
+                "ends_at": at(day_at(0, 8, 0)),
+                "participant_ids": ["00000000-0000-0000-0000-000000000001"],
+            }),
+            &organizer,
+        )
+        .await;
+    invalid.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(
+        invalid.fields(),
+        ["ends_at", "participant_ids[0]", "starts_at", "title"]
+    );
+
+    let created = app.post("/api/v2/meetings", meeting_body(&guests), &organizer).await;
+    let meeting = created.ok(StatusCode::CREATED).clone();
+    assert_eq!(meeting["status"], "scheduled");
+    assert_eq!(meeting["title"], "Quarterly check-in");
+    assert_eq!(meeting["starts_at"], at(day_at(1, 10, 0)));
+    assert_eq!(meeting["attendee_ids"].as_array().expect("attendees").len(), 2);
+    assert_eq!(meeting["version"], 1);
+    let id = created.id();
+    let path = format!("/api/v2/meetings/{id}");
+
+    let read = app.get(&path, &guest_token).await;
+    assert_eq!(read.ok(StatusCode::OK)["location"], "Room 3");
+    assert_eq!(read.headers[header::ETAG], "\"1\"");
+    app.get(&path, &organizer).await.ok(StatusCode::OK);
+    app.get(&path, &stranger)
+        .await
+        .problem(StatusCode::NOT_FOUND, "not_found");
+    app.get("/api/v2/meetings/nope", &organizer)
+        .await
+        .problem(StatusCode::NOT_FOUND, "not_found");
+    app.send(Method::GET, &path, None, None, None)
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+
+    assert_eq!(ids(&app.get("/api/v2/meetings", &organizer).await), [id.as_str()]);
+    assert_eq!(ids(&app.get("/api/v2/meetings", &guest_token).await), [id.as_str()]);
+    assert!(ids(&app.get("/api/v2/meetings", &stranger).await).is_empty());
+    assert_eq!(
+        ids(&app.get("/api/v2/meetings?status=scheduled", &organizer).await),
+        [id.as_str()]
+    );
+    assert!(ids(&app.get("/api/v2/meetings?status=cancelled", &organizer).await).is_empty());
+    let bad = app.get("/api/v2/meetings?status=soon&limit=0", &organizer).await;
+    bad.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(bad.fields(), ["limit", "status"]);
+    app.send(Method::GET, "/api/v2/meetings", None, None, None)
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+}
+
+#[tokio::test]
+async fn participants_are_invited_and_answer() {
+    let app = App::new().await;
+    let (organizer, organizer_token) = app.user(Role::Client, "organizer").await;
+    let (guest, guest_token) = app.user(Role::Entrepreneur, "guest").await;
+    let (late, late_token) = app.user(Role::Ally, "late").await;
+    let (_, stranger) = app.user(Role::Ally, "stranger").await;
+    let id = app
+        .post(
+            "/api/v2/meetings",
+            meeting_body(&[guest.id().to_string()]),
+            &organizer_token,
+        )
+        .await
+        .id();
+    let participants = format!("/api/v2/meetings/{id}/participants");
+
+    let listed = app.get(&participants, &guest_token).await;
+    let items = listed.ok(StatusCode::OK)["items"].as_array().expect("items").clone();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["user_id"], guest.id().to_string());
+    assert_eq!(items[0]["status"], "pending");
+    assert!(items[0]["responded_at"].is_null());
+    app.get(&participants, &stranger)
+        .await
+        .problem(StatusCode::NOT_FOUND, "not_found");
+    app.send(Method::GET, &participants, None, None, None)
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+
+    // Inviting is the organizer's.
+    let invite = json!({ "user_id": late.id().to_string() });
+    app.post(&participants, invite.clone(), &guest_token)
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
+    app.post(&participants, invite.clone(), &stranger)
+        .await
+        .problem(StatusCode::NOT_FOUND, "not_found");
+    let missing = app.post(&participants, json!({}), &organizer_token).await;
+    missing.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(missing.fields(), ["user_id"]);
+    let organizer_again = app
+        .post(
+            &participants,
+            json!({ "user_id": organizer.id().to_string() }),
+            &organizer_token,
+        )
+        .await;
+    organizer_again.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(organizer_again.fields(), ["user_id"]);
+    let added = app.post(&participants, invite.clone(), &organizer_token).await;
+    let added = added.ok(StatusCode::CREATED);
+    assert_eq!(added["user_id"], late.id().to_string());
+    assert_eq!(added["status"], "pending");
+    app.post(&participants, invite, &organizer_token)
+        .await
+        .problem(StatusCode::CONFLICT, "conflict");
+    app.get(&format!("/api/v2/meetings/{id}"), &late_token)
+        .await
+        .ok(StatusCode::OK);
+
+    // Answers: the invited only, a real answer, If-Match on the caller's invitation.
+    let respond = format!("/api/v2/meetings/{id}/respond");
+    app.post(&respond, json!({ "response": "accepted" }), &organizer_token)
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
+    app.post(&respond, json!({ "response": "accepted" }), &stranger)
+        .await
+        .problem(StatusCode::NOT_FOUND, "not_found");
+    for answer in [
+        json!({}),
+        json!({ "response": "maybe" }),
+        json!({ "response": "pending" }),
+    ] {
+        let refused = app.post(&respond, answer, &guest_token).await;
+        refused.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(refused.fields(), ["response"]);
+    }
+    app.send(
+        Method::POST,
+        &respond,
+        Some(json!({ "response": "accepted" })),
+        Some(&guest_token),
+        Some(4),
+    )
+    .await
+    .problem(StatusCode::CONFLICT, "conflict");
+    let answered = app
+        .send(
+            Method::POST,
+            &respond,
+            Some(json!({ "response": "accepted" })),
+            Some(&guest_token),
+            Some(1),
+        )
+        .await;
+    let answered = answered.ok(StatusCode::OK);
+    assert_eq!(answered["status"], "accepted");
+    assert_eq!(answered["version"], 2);
+    assert!(answered["responded_at"].is_string());
+    let changed = app
+        .post(&respond, json!({ "response": "tentative", "version": 2 }), &guest_token)
+        .await;
+    assert_eq!(changed.ok(StatusCode::OK)["status"], "tentative");
+    let statuses: Vec<Value> = app.get(&participants, &organizer_token).await.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|p| p["status"].clone())
+        .collect();
+    assert_eq!(statuses, [json!("tentative"), json!("pending")]);
+}
+
+#[tokio::test]
+async fn meeting_commands_follow_the_lifecycle() {
+    let app = App::new().await;
+    let (_, organizer) = app.user(Role::Entrepreneur, "organizer").await;
+    let (guest, guest_token) = app.user(Role::Client, "guest").await;
+    let (_, stranger) = app.user(Role::Client, "stranger").await;
+    let id = app
+        .post("/api/v2/meetings", meeting_body(&[guest.id().to_string()]), &organizer)
+        .await
+        .id();
+    let path = format!("/api/v2/meetings/{id}");
+
+    app.send(Method::POST, &format!("{path}/start"), None, None, None)
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.command(&format!("{path}/start"), &guest_token)
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
+    app.command(&format!("{path}/cancel"), &stranger)
+        .await
+        .problem(StatusCode::NOT_FOUND, "not_found");
+    app.command(&format!("{path}/complete"), &organizer)
+        .await
+        .problem(StatusCode::CONFLICT, "invalid_transition");
+
+    // Reschedule keeps the id and the answers; the time rules apply again.
+    let reschedule = format!("{path}/reschedule");
+    let missing = app.post(&reschedule, json!({}), &organizer).await;
+    missing.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(missing.fields(), ["ends_at", "starts_at"]);
+    let too_long = app
+        .post(
+            &reschedule,
+            json!({ "starts_at": at(day_at(2, 8, 0)), "ends_at": at(day_at(2, 17, 0)) }),
+            &organizer,
+        )
+        .await;
+    too_long.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(too_long.fields(), ["ends_at"]);
+    let new_time = json!({ "starts_at": at(day_at(2, 15, 0)), "ends_at": at(day_at(2, 16, 0)) });
+    app.post(&reschedule, new_time.clone(), &guest_token)
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
+    app.send(
+        Method::POST,
+        &reschedule,
+        Some(new_time.clone()),
+        Some(&organizer),
+        Some(7),
+    )
+    .await
+    .problem(StatusCode::CONFLICT, "conflict");
+    let moved = app
+        .send(Method::POST, &reschedule, Some(new_time), Some(&organizer), Some(1))
+        .await;
+    let moved = moved.ok(StatusCode::OK);
+    assert_eq!(moved["id"], id);
+    assert_eq!(moved["status"], "scheduled");
+    assert_eq!(moved["starts_at"], at(day_at(2, 15, 0)));
+
+    app.post(&format!("{path}/start"), json!({ "version": 1 }), &organizer)
+        .await
+        .problem(StatusCode::CONFLICT, "conflict");
+    let started = app
+        .post(&format!("{path}/start"), json!({ "version": 2 }), &organizer)
+        .await;
+    assert_eq!(started.ok(StatusCode::OK)["status"], "in_progress");
+    app.command(&format!("{path}/cancel"), &organizer)
+        .await
+        .problem(StatusCode::CONFLICT, "invalid_transition");
+    let completed = app.command(&format!("{path}/complete"), &organizer).await;
+    assert_eq!(completed.ok(StatusCode::OK)["status"], "completed");
+    app.post(
+        &format!("{path}/respond"),
+        json!({ "response": "declined" }),
+        &guest_token,
+    )
+    .await
+    .problem(StatusCode::CONFLICT, "invalid_transition");
+    app.post(
+        &format!("{path}/participants"),
+        json!({ "user_id": app.world.admin.id().to_string() }),
+        &organizer,
+    )
+    .await
+    .problem(StatusCode::CONFLICT, "invalid_transition");
+
+    // A second meeting is called off before it starts.
+    let other = app.post("/api/v2/meetings", meeting_body(&[]), &organizer).await.id();
+    let cancelled = app
+        .command(&format!("/api/v2/meetings/{other}/cancel"), &organizer)
+        .await;
+    assert_eq!(cancelled.ok(StatusCode::OK)["status"], "cancelled");
+    app.command(&format!("/api/v2/meetings/{other}/start"), &organizer)
+        .await
+        .problem(StatusCode::CONFLICT, "invalid_transition");
+}
+
+#[tokio::test]
+async fn a_meeting_blocks_session_bookings_and_free_slots() {
+    let app = App::new().await;
+    let ally = app.world.ally_with_capacity(3).await;
+    let ally_token = app.token(&ally);
+    let mentee = app.world.mentee(&ally).await;
+    let entrepreneur = app.token(&mentee.person);
+    // The ally attends a meeting Tuesday 10:00–11:00.
+    let (_, organizer) = app.user(Role::Client, "organizer").await;
+    app.post("/api/v2/meetings", meeting_body(&[ally.id().to_string()]), &organizer)
+        .await
+        .ok(StatusCode::CREATED);
+
+    let clash = app
+        .post(
+            &format!("/api/v2/mentorships/{}/sessions", mentee.id()),
+            json!({ "starts_at": at(day_at(1, 10, 30)), "duration_minutes": 30 }),
+            &entrepreneur,
+        )
+        .await;
+    clash.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(clash.fields(), ["starts_at"]);
+    assert!(clash.raw.contains("meeting"), "{}", clash.raw);
+
+    let free = app
+        .get(
+            &format!(
+                "/api/v2/allies/me/free-slots?from={}&to={}&duration_minutes=30",
+                at(day_at(1, 9, 0)),
+                at(day_at(1, 12, 0))
+            ),
+            &ally_token,
+        )
+        .await;
+    let starts: Vec<Value> = free.ok(StatusCode::OK)["slots"].as_array().expect("slots").clone();
+    // 09:00 (ends 09:30, 30 minutes clear), then 11:30 onwards (11:00 + 15 minutes buffer).
+    assert_eq!(starts, [json!(at(day_at(1, 9, 0))), json!(at(day_at(1, 11, 30))),]);
+}
