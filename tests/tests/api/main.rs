@@ -19,4 +19,5 @@ mod server;
 
 mod admin;
 mod inbox;
+mod openapi;
 mod tasks;
