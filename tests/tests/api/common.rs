@@ -10,6 +10,9 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use icosistem_core::model::Role;
 use icosistem_core::model::secret::SecretString;
+use icosistem_core::model::{AccountToken, RefreshToken};
+use icosistem_core::ports::store::{AccountTokenFilter, PageRequest, RefreshTokenFilter, Repo};
+use icosistem_core::ports::{Store, Transaction};
 use icosistem_core::testing::fixtures::{Person, World};
 use icosistem_http::{AppState, HttpConfig, router};
 use icosistem_store_memory::MemoryStore;
@@ -91,6 +94,7 @@ impl App {
         let bytes = response.into_body().collect().await.expect("body").to_bytes();
         let raw = String::from_utf8_lossy(&bytes).into_owned();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        assert_no_secret(&raw, &stored_secrets(self.world.store()).await);
         Reply {
             status,
             headers,
@@ -192,5 +196,38 @@ impl App {
             "end_date": (now + chrono::Duration::days(80)).date_naive().to_string(),
             "max_participants": max,
         })
+    }
+}
+
+/// The token hashes the store holds (refresh and account tokens): no answer may ever carry one.
+/// Read in one unit of work per reply; the suites' stores hold a handful of tokens.
+pub(crate) async fn stored_secrets<S: Store>(store: &S) -> Vec<String> {
+    let mut tx = store.begin().await.expect("begin");
+    let refresh = Repo::<RefreshToken>::list(&mut tx, &RefreshTokenFilter::default(), PageRequest::all())
+        .await
+        .expect("refresh tokens");
+    let account = Repo::<AccountToken>::list(&mut tx, &AccountTokenFilter::default(), PageRequest::all())
+        .await
+        .expect("account tokens");
+    // Ended at once: a PostgreSQL connection goes back to the pool now, not when a rollback
+    // gets scheduled.
+    tx.commit().await.expect("commit");
+    refresh
+        .items
+        .into_iter()
+        .map(|t| t.token_hash)
+        .chain(account.items.into_iter().map(|t| t.token_hash))
+        .collect()
+}
+
+/// Fails when a raw answer body carries a password hash (`$argon2…`) or one of `secrets`.
+#[track_caller]
+pub(crate) fn assert_no_secret(raw: &str, secrets: &[String]) {
+    assert!(!raw.contains("$argon2"), "a password hash leaked: {raw}");
+    for secret in secrets {
+        assert!(
+            secret.is_empty() || !raw.contains(secret.as_str()),
+            "a stored token hash leaked: {raw}"
+        );
     }
 }

@@ -4,20 +4,25 @@
 //! - `common`: the in-process app and its request helpers, shared by the resource modules;
 //! - `basics`: operations, auth, the account, middleware headers, tokens, the OpenAPI document;
 //! - one module per resource group;
-//! - `server`: the `icosistem-server` binary's pieces over a socket (demo data, shutdown, config).
+//! - `server`: the `icosistem-server` binary's pieces over a socket (demo data, shutdown, config);
+//! - `rbac`: every route as every role against a table of expected answers;
+//! - `journey`: the whole selection journey over a socket on PostgreSQL.
+//!
+//! Every answer of `common::App` is checked for secrets (password hashes, stored token hashes).
 
 mod common;
 
+mod admin;
 mod applications;
 mod basics;
+mod inbox;
+mod journey;
 mod meetings;
 mod mentoring;
+mod openapi;
 mod organizations;
 mod programs;
 mod projects;
+mod rbac;
 mod server;
-
-mod admin;
-mod inbox;
-mod openapi;
 mod tasks;

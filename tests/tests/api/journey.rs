@@ -1,0 +1,639 @@
+//! One whole journey over a real socket against PostgreSQL: the server's serving function on
+//! port 0 over an ecosystem on a fresh database, driven by hyper's client like any client.
+//!
+//! An admin sets up an organization and its staff; a program is published; two entrepreneurs
+//! register, verify their email and log in; their projects apply; reviewers are assigned and
+//! score; one is accepted and the other waitlisted (the program has one seat); the accepted one
+//! withdraws and the waitlisted one is promoted in the same transaction; the promoted project
+//! tracks milestones. Every step asserts its status and key fields, and every answer is checked
+//! for secrets (no password hash, no stored token hash).
+//!
+//! Skipped (one line on stderr) without `DATABASE_URL`, failed instead under `CI=true` or
+//! `ICOSISTEM_REQUIRE_SERVICES=1` — the rule of `TestStore::fresh`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::{Method, Request, StatusCode};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use icosistem_core::model::UserId;
+use icosistem_core::model::secret::SecretString;
+use icosistem_core::testing::fixtures::{PASSWORD, World};
+use icosistem_http::{AppState, HttpConfig};
+use icosistem_server::run_server;
+use icosistem_store_postgres::testing::TestStore;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::common::{SECRET, assert_no_secret, stored_secrets};
+
+/// A strong password of the people who register in the journey.
+const NEW_PASSWORD: &str = "Seven-Long-Words-42";
+
+/// The client side: base URL, hyper client, and the store to check answers against.
+struct Api {
+    base: String,
+    http: Client<HttpConnector, Full<Bytes>>,
+    world: Arc<World<TestStore>>,
+}
+
+/// An answer: status and JSON body (`Null` when empty).
+struct Answer {
+    status: StatusCode,
+    body: Value,
+    raw: String,
+}
+
+impl Answer {
+    /// The body, after asserting the status.
+    #[track_caller]
+    fn expect(&self, status: StatusCode, step: &str) -> &Value {
+        assert_eq!(self.status, status, "{step}: {}", self.raw);
+        &self.body
+    }
+
+    /// Asserts a problem answer with `code`.
+    #[track_caller]
+    fn problem(&self, status: StatusCode, code: &str, step: &str) {
+        assert_eq!(self.status, status, "{step}: {}", self.raw);
+        assert_eq!(self.body["code"], code, "{step}: {}", self.raw);
+    }
+
+    #[track_caller]
+    fn id(&self) -> String {
+        self.body["id"].as_str().expect("an id").to_owned()
+    }
+}
+
+impl Api {
+    async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
+        let mut req = Request::builder().method(method).uri(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            req = req.header("authorization", format!("Bearer {token}"));
+        }
+        let body = match body {
+            Some(json) => {
+                req = req.header("content-type", "application/json");
+                Full::new(Bytes::from(json.to_string()))
+            }
+            None => Full::new(Bytes::new()),
+        };
+        let res = self
+            .http
+            .request(req.body(body).expect("a valid request"))
+            .await
+            .expect("the server answers");
+        let status = res.status();
+        let bytes = res.into_body().collect().await.expect("a body").to_bytes();
+        let raw = String::from_utf8_lossy(&bytes).into_owned();
+        // The same guard as the in-process suite's: no answer carries a secret.
+        assert_no_secret(&raw, &stored_secrets(self.world.store()).await);
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Answer { status, body, raw }
+    }
+
+    async fn get(&self, path: &str, token: &str) -> Answer {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Answer {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    /// A command without a body.
+    async fn command(&self, path: &str, token: &str) -> Answer {
+        self.call(Method::POST, path, Some(token), None).await
+    }
+
+    async fn login(&self, email: &str, password: &str) -> Answer {
+        self.post(
+            "/api/v2/auth/login",
+            None,
+            json!({ "email": email, "password": password }),
+        )
+        .await
+    }
+
+    /// Registers `role` as `first last`, checks that login waits for the verification,
+    /// verifies with the token mailed (read from the outbox) and logs in: (user id, access
+    /// token, refresh token).
+    async fn newcomer(&self, first: &str, last: &str, role: &str) -> (String, String, String) {
+        let email = format!("{}.{}@example.test", first.to_lowercase(), last.to_lowercase());
+        let registered = self
+            .post(
+                "/api/v2/auth/register",
+                None,
+                json!({ "email": email, "password": NEW_PASSWORD, "first_name": first, "last_name": last, "role": role }),
+            )
+            .await;
+        let user = registered.expect(StatusCode::CREATED, "register");
+        assert_eq!(user["email"], email.as_str());
+        assert_eq!(user["role"], role);
+        assert_eq!(user["status"], "pending_verification");
+        let id = registered.id();
+        self.login(&email, NEW_PASSWORD).await.problem(
+            StatusCode::FORBIDDEN,
+            "email_not_verified",
+            "login before verification",
+        );
+        let uuid: uuid::Uuid = id.parse().expect("a uuid");
+        let token = self
+            .world
+            .token_from_outbox(UserId::from(uuid), "email_verification")
+            .await;
+        self.post("/api/v2/auth/verify-email", None, json!({ "token": token }))
+            .await
+            .expect(StatusCode::NO_CONTENT, "verify email");
+        let login = self.login(&email, NEW_PASSWORD).await;
+        let body = login.expect(StatusCode::OK, "login");
+        assert_eq!(body["token_type"], "Bearer");
+        assert_eq!(body["user"]["status"], "active");
+        (
+            id,
+            body["access_token"].as_str().expect("access").to_owned(),
+            body["refresh_token"].as_str().expect("refresh").to_owned(),
+        )
+    }
+}
+
+// Multi-threaded like the store's own tests: dropping the last `TestStore` blocks its thread
+// until the pool closes, and the pool waits for connections this runtime must release.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn selection_journey_over_a_socket_on_postgres() {
+    let Some(store) = TestStore::fresh().await else {
+        return;
+    };
+    let world = Arc::new(World::new(store).await);
+    let state = AppState::new(Arc::clone(&world.eco), HttpConfig::new(SecretString::new(SECRET)));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("port 0 binds");
+    let base = format!("http://{}", listener.local_addr().expect("bound"));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(run_server(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let api = Api {
+        base,
+        http: Client::builder(TokioExecutor::new()).build_http(),
+        world: Arc::clone(&world),
+    };
+
+    // 1. The probes.
+    assert_eq!(
+        api.call(Method::GET, "/health/ready", None, None)
+            .await
+            .expect(StatusCode::OK, "ready")["status"],
+        "ready"
+    );
+
+    // 2. The admin (created in the store by the world, as `ensure_admin` would) logs in.
+    let login = api.login(world.admin.email(), PASSWORD).await;
+    let admin = login.expect(StatusCode::OK, "admin login")["access_token"]
+        .as_str()
+        .expect("access")
+        .to_owned();
+    let me = api.get("/api/v2/users/me", &admin).await;
+    assert_eq!(me.expect(StatusCode::OK, "admin me")["role"], "admin");
+
+    // 3. Staff register; the admin creates and activates the organization and staffs it.
+    let (coordinator_id, coordinator, _) = api.newcomer("Carla", "Coordina", "ally").await;
+    let (reviewer_id, reviewer, _) = api.newcomer("Rita", "Revisora", "ally").await;
+    let org = api
+        .post(
+            "/api/v2/organizations",
+            Some(&admin),
+            json!({ "name": "Hub Andino", "organization_type": "accelerator" }),
+        )
+        .await;
+    let body = org.expect(StatusCode::CREATED, "create organization");
+    assert_eq!(body["slug"], "hub-andino");
+    assert_eq!(body["status"], "pending");
+    let org = org.id();
+    let activated = api
+        .command(&format!("/api/v2/organizations/{org}/activate"), &admin)
+        .await;
+    assert_eq!(
+        activated.expect(StatusCode::OK, "activate organization")["status"],
+        "active"
+    );
+    for (user, role) in [(&coordinator_id, "coordinator"), (&reviewer_id, "reviewer")] {
+        let member = api
+            .post(
+                &format!("/api/v2/organizations/{org}/members"),
+                Some(&admin),
+                json!({ "user_id": user, "role": role }),
+            )
+            .await;
+        assert_eq!(member.expect(StatusCode::CREATED, "add member")["role"], role);
+    }
+    let members = api.get(&format!("/api/v2/organizations/{org}/members"), &admin).await;
+    // The admin created it, so the admin is its owner, plus the two staff.
+    assert_eq!(
+        members.expect(StatusCode::OK, "members")["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(3)
+    );
+
+    // 4. The coordinator creates a one-seat program and publishes it.
+    let now = world.now();
+    let program = api
+        .post(
+            "/api/v2/programs",
+            Some(&coordinator),
+            json!({
+                "organization_id": org,
+                "name": "Cohorte 2030",
+                "program_type": "acceleration",
+                "application_opens_at": (now - chrono::Duration::days(1)).to_rfc3339(),
+                "application_deadline": (now + chrono::Duration::days(10)).to_rfc3339(),
+                "start_date": (now + chrono::Duration::days(20)).date_naive().to_string(),
+                "end_date": (now + chrono::Duration::days(80)).date_naive().to_string(),
+                "max_participants": 1,
+            }),
+        )
+        .await;
+    let body = program.expect(StatusCode::CREATED, "create program");
+    assert_eq!(
+        (body["status"].as_str(), body["min_reviews"].as_u64()),
+        (Some("draft"), Some(1))
+    );
+    let program = program.id();
+    let published = api
+        .command(&format!("/api/v2/programs/{program}/publish"), &coordinator)
+        .await;
+    assert_eq!(published.expect(StatusCode::OK, "publish")["status"], "published");
+    let open = api.get("/api/v2/programs?accepting=true", &admin).await;
+    assert_eq!(
+        open.expect(StatusCode::OK, "accepting programs")["items"][0]["id"],
+        program.as_str()
+    );
+
+    // 5. Two entrepreneurs register, verify, log in and create projects.
+    let (ana_id, ana, _) = api.newcomer("Ana", "Emprende", "entrepreneur").await;
+    let (beto_id, beto, beto_refresh) = api.newcomer("Beto", "Funda", "entrepreneur").await;
+    let mut projects = Vec::new();
+    for (token, name) in [(&ana, "Cafe Verde"), (&beto, "Agua Clara")] {
+        let project = api
+            .post(
+                "/api/v2/projects",
+                Some(token),
+                json!({ "name": name, "description": "Something worth funding", "project_type": "startup" }),
+            )
+            .await;
+        let body = project.expect(StatusCode::CREATED, "create project");
+        assert_eq!(
+            (body["status"].as_str(), body["stage"].as_str()),
+            (Some("draft"), Some("idea"))
+        );
+        let id = project.id();
+        let active = api.command(&format!("/api/v2/projects/{id}/activate"), token).await;
+        assert_eq!(active.expect(StatusCode::OK, "activate project")["status"], "active");
+        projects.push(id);
+    }
+
+    // 6. Drafts, edited under If-Match, submitted.
+    let mut applications = Vec::new();
+    for (token, project) in [(&ana, &projects[0]), (&beto, &projects[1])] {
+        let draft = api
+            .post(
+                "/api/v2/applications",
+                Some(token),
+                json!({ "program_id": program, "project_id": project }),
+            )
+            .await;
+        let body = draft.expect(StatusCode::CREATED, "draft");
+        assert_eq!(body["status"], "draft");
+        let id = draft.id();
+        let version = body["version"].as_u64().expect("version");
+        let mut req = Request::builder()
+            .method(Method::PATCH)
+            .uri(format!("{}/api/v2/applications/{id}", api.base))
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .header("if-match", format!("\"{version}\""));
+        req = req.header("x-request-id", "journey-edit");
+        let res = api
+            .http
+            .request(
+                req.body(Full::new(Bytes::from(
+                    json!({ "answers": { "why": "growth" } }).to_string(),
+                )))
+                .expect("request"),
+            )
+            .await
+            .expect("answers");
+        assert_eq!(res.status(), StatusCode::OK, "edit the draft under If-Match");
+        assert_eq!(res.headers()["x-request-id"], "journey-edit");
+        let submitted = api.command(&format!("/api/v2/applications/{id}/submit"), token).await;
+        let body = submitted.expect(StatusCode::OK, "submit");
+        assert_eq!(body["status"], "submitted");
+        assert_eq!(body["answers"], json!({ "why": "growth" }));
+        assert!(body["submitted_at"].is_string());
+        applications.push(id);
+    }
+    let (ana_app, beto_app) = (applications[0].clone(), applications[1].clone());
+    let staff_view = api
+        .get(&format!("/api/v2/applications?program_id={program}"), &coordinator)
+        .await;
+    assert_eq!(
+        staff_view.expect(StatusCode::OK, "program's applications")["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+
+    // 7. Reviewers assigned; the applications go under review; the reviewer scores.
+    for (app, score) in [(&ana_app, 90), (&beto_app, 70)] {
+        let assigned = api
+            .post(
+                &format!("/api/v2/applications/{app}/reviewers"),
+                Some(&coordinator),
+                json!({ "reviewer_id": reviewer_id }),
+            )
+            .await;
+        assert_eq!(
+            assigned.expect(StatusCode::CREATED, "assign reviewer")["reviewer_id"],
+            reviewer_id.as_str()
+        );
+        let seen = api.get(&format!("/api/v2/applications/{app}"), &reviewer).await;
+        assert_eq!(
+            seen.expect(StatusCode::OK, "reviewer sees it")["status"],
+            "under_review"
+        );
+        let review = api
+            .post(
+                &format!("/api/v2/applications/{app}/reviews"),
+                Some(&reviewer),
+                json!({ "score": score, "comment": "Clear plan" }),
+            )
+            .await;
+        let body = review.expect(StatusCode::CREATED, "review");
+        assert_eq!(
+            (body["score"].as_u64(), body["conflict_declared"].as_bool()),
+            (Some(score), Some(false))
+        );
+        let reviews = api
+            .get(&format!("/api/v2/applications/{app}/reviews"), &coordinator)
+            .await;
+        assert_eq!(
+            reviews.expect(StatusCode::OK, "reviews")["items"][0]["score"].as_u64(),
+            Some(score)
+        );
+    }
+
+    // 8. One seat: Ana is accepted, Beto does not fit and is waitlisted.
+    let accepted = api
+        .command(&format!("/api/v2/applications/{ana_app}/accept"), &coordinator)
+        .await;
+    let body = accepted.expect(StatusCode::OK, "accept");
+    assert_eq!(body["status"], "accepted");
+    assert!(body["decided_at"].is_string());
+    api.command(&format!("/api/v2/applications/{beto_app}/accept"), &coordinator)
+        .await
+        .problem(StatusCode::CONFLICT, "program_full", "accept over capacity");
+    let waitlisted = api
+        .command(&format!("/api/v2/applications/{beto_app}/waitlist"), &coordinator)
+        .await;
+    assert_eq!(waitlisted.expect(StatusCode::OK, "waitlist")["status"], "waitlisted");
+    let enrollments = api
+        .get(&format!("/api/v2/programs/{program}/enrollments"), &coordinator)
+        .await;
+    let body = enrollments.expect(StatusCode::OK, "enrollments");
+    assert_eq!(body["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(body["items"][0]["entrepreneur_id"], ana_id.as_str());
+    assert_eq!(body["items"][0]["status"], "enrolled");
+
+    // 9. Ana withdraws before the start: Beto is promoted in the same transaction.
+    let withdrawn = api
+        .command(&format!("/api/v2/applications/{ana_app}/withdraw"), &ana)
+        .await;
+    assert_eq!(withdrawn.expect(StatusCode::OK, "withdraw")["status"], "withdrawn");
+    let promoted = api.get(&format!("/api/v2/applications/{beto_app}"), &beto).await;
+    assert_eq!(promoted.expect(StatusCode::OK, "promoted")["status"], "accepted");
+    let enrollments = api
+        .get(&format!("/api/v2/programs/{program}/enrollments"), &admin)
+        .await;
+    let body = enrollments.expect(StatusCode::OK, "enrollments after the promotion");
+    let enrolled: Vec<&Value> = body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| e["status"] == "enrolled")
+        .collect();
+    assert_eq!(enrolled.len(), 1, "{body}");
+    assert_eq!(enrolled[0]["entrepreneur_id"], beto_id.as_str());
+    let beto_uuid: uuid::Uuid = beto_id.parse().expect("uuid");
+    assert!(
+        !world
+            .outbox(UserId::from(beto_uuid), "application_promoted")
+            .await
+            .is_empty()
+            || !world
+                .notifications(UserId::from(beto_uuid), "application_promoted")
+                .await
+                .is_empty(),
+        "the promoted applicant is notified"
+    );
+
+    // 10. The promoted project tracks milestones; progress follows them.
+    let beto_project = &projects[1];
+    let target = (now + chrono::Duration::days(30)).date_naive().to_string();
+    let milestone = api
+        .post(
+            &format!("/api/v2/projects/{beto_project}/milestones"),
+            Some(&beto),
+            json!({ "title": "Pilot in two towns", "target_date": target }),
+        )
+        .await;
+    let body = milestone.expect(StatusCode::CREATED, "milestone");
+    assert_eq!(
+        (body["status"].as_str(), body["priority"].as_str()),
+        (Some("pending"), Some("medium"))
+    );
+    let milestone = milestone.id();
+    let started = api
+        .command(&format!("/api/v2/milestones/{milestone}/start"), &beto)
+        .await;
+    assert_eq!(
+        started.expect(StatusCode::OK, "start milestone")["status"],
+        "in_progress"
+    );
+    let progressed = api
+        .post(
+            &format!("/api/v2/milestones/{milestone}/progress"),
+            Some(&beto),
+            json!({ "progress": 60 }),
+        )
+        .await;
+    assert_eq!(progressed.expect(StatusCode::OK, "progress")["progress"], 60);
+    let completed = api
+        .command(&format!("/api/v2/milestones/{milestone}/complete"), &beto)
+        .await;
+    let body = completed.expect(StatusCode::OK, "complete milestone");
+    assert_eq!(body["status"], "completed");
+    assert!(body["completed_on"].is_string());
+    let project = api.get(&format!("/api/v2/projects/{beto_project}"), &beto).await;
+    let body = project.expect(StatusCode::OK, "project");
+    assert_eq!(
+        (body["milestones_total"].as_u64(), body["milestones_completed"].as_u64()),
+        (Some(1), Some(1))
+    );
+    // Stage `idea` is worth 5, plus 10 × all milestones completed.
+    assert_eq!(body["progress"], 15);
+    let mine = api.get("/api/v2/milestones?status=completed", &beto).await;
+    assert_eq!(
+        mine.expect(StatusCode::OK, "my milestones")["items"][0]["id"],
+        milestone.as_str()
+    );
+
+    // 11. Beto's session: the refresh token rotates; the old one is refused; logout.
+    let refreshed = api
+        .post("/api/v2/auth/refresh", None, json!({ "refresh_token": beto_refresh }))
+        .await;
+    let new_refresh = refreshed.expect(StatusCode::OK, "refresh")["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_owned();
+    assert_ne!(new_refresh, beto_refresh);
+    api.post("/api/v2/auth/refresh", None, json!({ "refresh_token": beto_refresh }))
+        .await
+        .problem(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "reuse of a rotated refresh token",
+        );
+
+    // 12. The mentoring part: mentorship, session, notifications, audit events.
+    // enabled when the mentoring routes land
+    // mentoring_tail(&api, &admin, &beto, &beto_id, &ana_app).await;
+
+    api.post("/api/v2/auth/logout", None, json!({ "refresh_token": new_refresh }))
+        .await
+        .expect(StatusCode::NO_CONTENT, "logout");
+
+    stop.send(()).expect("the server is running");
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("graceful shutdown")
+        .expect("no panic")
+        .expect("a clean stop");
+}
+
+/// The journey's tail over the routes of API.md not on this branch yet (mentorships, allies,
+/// sessions, notifications, audit events): a mentor registers and opens her week, the promoted
+/// entrepreneur requests her, she accepts, a session is booked and confirmed, the entrepreneur
+/// reads their notifications, and the audit log shows the selection — everything as seen by
+/// whom it concerns.
+#[allow(dead_code)]
+async fn mentoring_tail(api: &Api, admin: &str, entrepreneur: &str, entrepreneur_id: &str, application: &str) {
+    let now = api.world.now();
+
+    // The mentor: registered, verified, available every day 08:00–18:00 UTC.
+    let (ally_id, ally, _) = api.newcomer("Mara", "Mentora", "ally").await;
+    let slots: Vec<Value> = (0..7)
+        .map(|day| json!({ "day": day, "start": "08:00", "end": "18:00" }))
+        .collect();
+    let availability = api
+        .call(
+            Method::PUT,
+            "/api/v2/allies/me/availability",
+            Some(&ally),
+            Some(json!({ "timezone": "UTC", "slots": slots })),
+        )
+        .await;
+    availability.expect(StatusCode::OK, "availability");
+    let directory = api.get("/api/v2/allies?available=true", entrepreneur).await;
+    let body = directory.expect(StatusCode::OK, "ally directory");
+    assert!(
+        body["items"].as_array().is_some_and(|items| items
+            .iter()
+            .any(|a| a["id"] == ally_id.as_str() || a["user_id"] == ally_id.as_str())),
+        "{body}"
+    );
+
+    // Mentorship: requested by the entrepreneur, accepted by the ally.
+    let requested = api
+        .post(
+            "/api/v2/mentorships",
+            Some(entrepreneur),
+            json!({ "ally_id": ally_id, "message": "Help with the pilot", "areas": ["operations"] }),
+        )
+        .await;
+    let body = requested.expect(StatusCode::CREATED, "request mentorship");
+    assert_eq!(body["status"], "requested");
+    let mentorship = requested.id();
+    let accepted = api
+        .command(&format!("/api/v2/mentorships/{mentorship}/accept"), &ally)
+        .await;
+    assert_eq!(accepted.expect(StatusCode::OK, "accept mentorship")["status"], "active");
+    let mine = api.get("/api/v2/mentorships", entrepreneur).await;
+    assert_eq!(
+        mine.expect(StatusCode::OK, "my mentorships")["items"][0]["id"],
+        mentorship.as_str()
+    );
+
+    // A session two days ahead, inside the ally's hours; confirmed by the ally.
+    let starts_at = (now + chrono::Duration::days(2))
+        .date_naive()
+        .and_hms_opt(10, 0, 0)
+        .expect("a time")
+        .and_utc();
+    let booked = api
+        .post(
+            &format!("/api/v2/mentorships/{mentorship}/sessions"),
+            Some(entrepreneur),
+            json!({ "starts_at": starts_at.to_rfc3339(), "duration_minutes": 60, "agenda": "Pilot metrics" }),
+        )
+        .await;
+    let body = booked.expect(StatusCode::CREATED, "book session");
+    assert_eq!(body["status"], "scheduled");
+    let session = booked.id();
+    let confirmed = api.command(&format!("/api/v2/sessions/{session}/confirm"), &ally).await;
+    assert_eq!(
+        confirmed.expect(StatusCode::OK, "confirm session")["status"],
+        "confirmed"
+    );
+
+    // Notifications: the entrepreneur's unread ones, one read, then all.
+    let unread = api.get("/api/v2/notifications?status=unread", entrepreneur).await;
+    let body = unread.expect(StatusCode::OK, "unread notifications");
+    let items = body["items"].as_array().expect("items");
+    assert!(!items.is_empty(), "{body}");
+    assert!(items.iter().all(|n| n["status"] == "unread"), "{body}");
+    let first = items[0]["id"].as_str().expect("id").to_owned();
+    let read = api
+        .command(&format!("/api/v2/notifications/{first}/read"), entrepreneur)
+        .await;
+    assert_eq!(read.expect(StatusCode::OK, "read one")["status"], "read");
+    let all = api.command("/api/v2/notifications/read-all", entrepreneur).await;
+    assert!(all.status.is_success(), "read all: {}", all.raw);
+    let left = api.get("/api/v2/notifications?status=unread", entrepreneur).await;
+    assert_eq!(left.expect(StatusCode::OK, "none unread")["items"], json!([]));
+
+    // Audit: the admin sees the selection of the application; the entrepreneur only their
+    // own actions.
+    let events = api
+        .get(&format!("/api/v2/audit-events?target_id={application}"), admin)
+        .await;
+    let body = events.expect(StatusCode::OK, "audit of the application");
+    let actions: Vec<&str> = body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert!(actions.len() >= 3, "{body}");
+    let own = api.get("/api/v2/audit-events", entrepreneur).await;
+    let body = own.expect(StatusCode::OK, "own audit events");
+    let items = body["items"].as_array().expect("items");
+    assert!(!items.is_empty(), "{body}");
+    assert!(items.iter().all(|e| e["actor_id"] == entrepreneur_id), "{body}");
+    api.get("/api/v2/audit-events", &ally)
+        .await
+        .expect(StatusCode::OK, "an ally reads their own actions");
+}
