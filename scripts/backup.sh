@@ -32,7 +32,7 @@ case "${1:-}" in
   "") ;;
   --compose) mode=compose ;;
   --k8s) mode=k8s ;;
-  -h | --help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) awk 'NR == 1 || /shellcheck|intended throughout/ { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; exit 0 ;;
   *) echo "backup.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 esac
 

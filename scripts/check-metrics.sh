@@ -20,10 +20,10 @@ cd "$(dirname "$0")/.."
 mode=url
 src=""
 case "${1:-}" in
-  --file) mode=file; src="${2:?--file needs a path}" ;;
+  --file) mode="file"; src="${2:?--file needs a path}" ;;
   --list) mode=list ;;
   "" | -h | --help)
-    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+    awk 'NR == 1 || /shellcheck|intended throughout/ { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"
     [ -n "${1:-}" ] && exit 0 || exit 2 ;;
   *) src="${1%/}" ;;
 esac

@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# `test && pass … || fail …` is intended throughout: pass and fail always succeed.
+# shellcheck disable=SC2015
+#
 # Post-deployment smoke test of an Icosistem deployment (the deployment guide's "verificación
 # post-despliegue", for this API). Fails on any unexpected status.
 #
@@ -26,7 +29,7 @@ set -uo pipefail
 BASE_URL="${1:-}"
 TOKEN="${2:-${SMOKE_TOKEN:-}}"
 if [ -z "$BASE_URL" ]; then
-  sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
+  awk 'NR == 1 || /shellcheck|intended throughout/ { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"
   exit 2
 fi
 BASE_URL="${BASE_URL%/}"
@@ -58,7 +61,7 @@ request() {
 }
 
 header() { # header NAME → the value of NAME in the last response (case-insensitive)
-  tr -d '\r' <"$headers_file" | awk -v h="$(printf '%s' "$1" | tr 'A-Z' 'a-z')" -F': ' \
+  tr -d '\r' <"$headers_file" | awk -v h="$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]')" -F': ' \
     'tolower($1) == h { sub(/^[^:]*: /, ""); print; exit }'
 }
 
