@@ -174,8 +174,12 @@ check "amtool check-config (configuration and templates)" amtool check-config "$
 check "scripts/check-metrics.sh --list parses the rules and dashboards" scripts/check-metrics.sh --list
 
 # --- nginx ------------------------------------------------------------------------------------
+# render_nginx DIR [UPSTREAMS HTTP_PORT HTTPS_PORT]: a copy of deploy/nginx in DIR for this host:
+# paths into DIR, the compose service name onto loopback (or the given upstream servers),
+# the image's user onto this host's, a throw-away certificate; `http2 on;` needs nginx 1.25.1+
+# (the image has 1.28; Debian 12 has 1.22) and is commented out on an older nginx.
 render_nginx() {
-  local out="$WORK/nginx"
+  local out="$1" upstreams="${2:-server 127.0.0.1:8080;}" http_port="${3:-}" https_port="${4:-}"
   mkdir -p "$out/conf.d" "$out/certs" "$out/logs"
   openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
     -keyout "$out/certs/privkey.pem" -out "$out/certs/fullchain.pem" >/dev/null 2>&1 || return 1
@@ -185,22 +189,101 @@ render_nginx() {
   local f target
   for f in deploy/nginx/nginx.conf deploy/nginx/conf.d/*; do
     if [ "$f" = deploy/nginx/nginx.conf ]; then target="$out/nginx.conf"; else target="$out/conf.d/$(basename "$f")"; fi
-    # Paths into the temp dir, the compose service name onto loopback, the image's user onto
-    # this host's; `http2 on;` needs nginx 1.25.1+ (the image has 1.28; Debian 12 has 1.22).
     sed -e "s#/etc/nginx/conf.d/#$out/conf.d/#g" \
       -e "s#/etc/nginx/certs/#$out/certs/#g" \
       -e "s#/var/log/nginx/#$out/logs/#g" \
       -e "s#/var/run/nginx.pid#$out/nginx.pid#" \
-      -e "s#server web:8080#server 127.0.0.1:8080#" \
+      -e "s#server web:8080 .*#$upstreams#" \
       -e "s#^user nginx;#user $user;#" \
       "$f" >"$target"
-    if ! nginx -V 2>&1 | grep -q 'nginx/1\.\(2[5-9]\|[3-9][0-9]\)'; then
+    if ! nginx -v 2>&1 | grep -q 'nginx/1\.\(2[5-9]\|[3-9][0-9]\)'; then
       sed -i -e 's#^\( *\)http2 on;.*#\1\# http2 on; (needs nginx >= 1.25.1)#' "$target"
     fi
+    if [ -n "$http_port" ]; then
+      sed -i -e "s#listen 80 default_server;#listen 127.0.0.1:$http_port default_server;#" \
+        -e "s#listen 443 ssl default_server;#listen 127.0.0.1:$https_port ssl default_server;#" \
+        -e '/listen \[::\]:/d' "$target"
+    fi
   done
-  nginx -t -p "$out" -c "$out/nginx.conf" -e "$out/logs/error.log"
 }
-check "nginx -t (rendered copy: upstream on loopback, temporary certificate)" render_nginx
+nginx_syntax() {
+  render_nginx "$WORK/nginx" && nginx -t -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/logs/error.log"
+}
+check "nginx -t (rendered copy: upstream on loopback, temporary certificate)" nginx_syntax
+
+# The same configuration running, in front of two upstreams of which one is dead: every request
+# must still succeed (also POSTs: a refused connection sent nothing), the auth zone must answer
+# 429 problem+json with Retry-After, the request id must pass through exactly once, /metrics
+# must stay private and /health unlogged.
+nginx_live() {
+  local dir="$WORK/nginx-live" ports up dead http https nginx_pid="" mock_pid="" ok=0
+  ports=$(python3 -c 'import socket
+s=[socket.socket() for _ in range(4)]
+[x.bind(("127.0.0.1", 0)) for x in s]
+print(" ".join(str(x.getsockname()[1]) for x in s))')
+  read -r up dead http https <<<"$ports"
+  cat >"$WORK/mock.py" <<'PY'
+import http.server, json, sys
+class Replica(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        if n:
+            self.rfile.read(n)
+        body = json.dumps({"request_id": self.headers.get("X-Request-ID")}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Request-ID", self.headers.get("X-Request-ID") or "")
+        self.send_header("X-Frame-Options", "DENY")
+        self.end_headers()
+        self.wfile.write(body)
+    do_POST = do_GET
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Replica).serve_forever()
+PY
+  python3 "$WORK/mock.py" "$up" &
+  mock_pid=$!
+  render_nginx "$dir" "server 127.0.0.1:$dead max_fails=3 fail_timeout=10s; server 127.0.0.1:$up max_fails=3 fail_timeout=10s;" "$http" "$https" &&
+    nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" && sleep 1 && nginx_pid=$(cat "$dir/nginx.pid")
+  local base="https://127.0.0.1:$https" codes
+  # No `set -e` here: check() runs this inside an `if`, where bash ignores it. Every
+  # assertion exits the subshell explicitly.
+  (
+    fail() { echo "FAILED: $*"; exit 1; }
+    codes=$(for _ in $(seq 1 10); do curl -sk -o /dev/null -w '%{http_code} ' "$base/api/v2/projects"; done)
+    echo "GET ×10 with one replica dead: $codes"
+    [ "$codes" = "200 200 200 200 200 200 200 200 200 200 " ] || fail "a dead replica cost requests"
+    codes=$(for _ in $(seq 1 4); do curl -sk -o /dev/null -w '%{http_code} ' -X POST -d '{}' -H 'Content-Type: application/json' "$base/api/v2/projects"; done)
+    echo "POST ×4 with one replica dead: $codes"
+    [ "$codes" = "200 200 200 200 " ] || fail "a dead replica cost POSTs"
+    [ "$(curl -sk -D - -o /dev/null -H 'X-Request-ID: check-deploy-1' "$base/api/v2/x" | tr -d '\r' | grep -ci '^x-request-id: check-deploy-1$')" = 1 ] ||
+      fail "X-Request-ID not passed through exactly once"
+    echo "X-Request-ID passed through once"
+    [ "$(curl -sk -o /dev/null -w '%{http_code}' "$base/metrics")" = 404 ] || fail "/metrics is reachable"
+    echo "/metrics private (404)"
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$http/api/v2/x")" = 301 ] || fail "no HTTPS redirect"
+    echo "HTTP redirects to HTTPS"
+    before=$(wc -l <"$dir/logs/access.log")
+    curl -sk -o /dev/null "$base/health"
+    curl -sk -o /dev/null "$base/health/ready"
+    [ "$(wc -l <"$dir/logs/access.log")" = "$before" ] || fail "/health is logged"
+    echo "/health not logged"
+    codes=$(for _ in $(seq 1 10); do curl -sk -o /dev/null -w '%{http_code} ' -X POST "$base/api/v2/auth/login"; done)
+    echo "POST /api/v2/auth/login ×10: $codes"
+    case "$codes" in *429*) ;; *) fail "the auth zone never limited" ;; esac
+    curl -sk -D "$dir/h" -o "$dir/b" -X POST "$base/api/v2/auth/login"
+    grep -qi '^content-type: application/problem+json' "$dir/h" && grep -qi '^retry-after:' "$dir/h" &&
+      grep -q '"code":"rate_limited"' "$dir/b" || fail "429 is not a rate_limited problem with Retry-After"
+    echo "429 is a rate_limited problem with Retry-After"
+  ) && ok=1
+  [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null
+  kill "$mock_pid" 2>/dev/null
+  wait "$mock_pid" 2>/dev/null
+  [ "$ok" = 1 ]
+}
+check "nginx running: dead replica skipped, auth rate limit, request id, /metrics private" nginx_live
 
 # --- compose ----------------------------------------------------------------------------------
 COMPOSE=deploy/compose/docker-compose.prod.yml
