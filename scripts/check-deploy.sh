@@ -17,7 +17,9 @@
 #                       and every Grafana panel query parsed as PromQL
 #   amtool              check-config of the Alertmanager configuration and templates
 #   nginx -t            on a copy of deploy/nginx rendered for this host (upstream on loopback,
-#                       a throw-away self-signed certificate)
+#                       a throw-away self-signed certificate), then that copy running in front of
+#                       a dead and a live upstream (a dead replica costs no request, rate limits,
+#                       request id, /metrics private)
 #   check-jsonschema    the compose file against the Compose Specification schema vendored in
 #                       deploy/compose/compose-spec.json; every ${VAR} of it in .env.prod.example
 #   yamllint            every YAML file (.yamllint)
