@@ -35,7 +35,7 @@ fi
 BASE_URL="${BASE_URL%/}"
 STRICT="${SMOKE_STRICT:-0}"
 
-CURL=(curl -sS --max-time 15 -o /dev/null)
+CURL=(curl -sS --max-time 15)
 [ "${SMOKE_INSECURE:-0}" = 1 ] && CURL+=(-k)
 
 passed=0
