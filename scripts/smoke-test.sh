@@ -90,8 +90,9 @@ PUBLIC=(
   "GET /api-docs/openapi.json 200"
   "GET /docs/ 200"
 )
-# Behind a bearer token: "path availability". `now`: served today; `later`: in API.md, being
-# added (SKIP on 404 unless SMOKE_STRICT=1). Collections answer {"items": [...]}.
+# Behind a bearer token: "path availability [admin]". `now`: served today; `later`: in API.md,
+# being added (SKIP on 404 unless SMOKE_STRICT=1); `admin`: admins get 200, anyone else 403
+# (which still proves the route). Collections answer {"items": [...]}.
 PROTECTED=(
   "/api/v2/users/me now"
   "/api/v2/organizations now"
@@ -104,7 +105,8 @@ PROTECTED=(
   "/api/v2/meetings later"
   "/api/v2/tasks later"
   "/api/v2/notifications later"
-  "/api/v2/audit-events later"
+  "/api/v2/audit-events later admin"
+  "/api/v2/admin/users later admin"
 )
 
 echo "Smoke test of $BASE_URL"
@@ -161,7 +163,7 @@ expect "login with malformed JSON" 400
 
 # --- every protected path refuses an anonymous caller ---------------------------------------
 for entry in "${PROTECTED[@]}"; do
-  read -r path availability <<<"$entry"
+  read -r path availability _ <<<"$entry"
   request GET "$path" "" ""
   if [ "$status" = 404 ] && [ "$availability" = later ] && [ "$STRICT" != 1 ]; then
     skip "GET $path without token → 404 (not deployed yet)"
@@ -191,15 +193,14 @@ if [ -z "$TOKEN" ]; then
   skip "authenticated checks (no TOKEN and no SMOKE_EMAIL/SMOKE_PASSWORD)"
 else
   for entry in "${PROTECTED[@]}"; do
-    read -r path availability <<<"$entry"
+    read -r path availability audience <<<"$entry"
     request GET "$path" "$TOKEN" ""
     if [ "$status" = 404 ] && [ "$availability" = later ] && [ "$STRICT" != 1 ]; then
       skip "GET $path → 404 (not deployed yet)"
       continue
     fi
-    # The audit log is for admins: any other role is refused, which still proves the route.
-    if [ "$path" = /api/v2/audit-events ]; then
-      expect "GET $path" 200 403
+    if [ "${audience:-}" = admin ]; then
+      expect "GET $path (admin only)" 200 403
       continue
     fi
     expect "GET $path" 200 || continue
