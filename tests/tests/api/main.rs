@@ -10,6 +10,7 @@ mod common;
 
 mod applications;
 mod basics;
+mod ops;
 mod organizations;
 mod programs;
 mod projects;
