@@ -129,22 +129,26 @@ fn describe() {
     );
 }
 
+/// The Prometheus text exposition of every metric.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain")))]
+pub(crate) async fn render(State(handle): State<PrometheusHandle>) -> Response {
+    let mut response = handle.render().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
+}
+
+/// The OpenAPI document of `/metrics`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(render))]
+pub(crate) struct MetricsApi;
+
 /// `GET /metrics` over `handle`.
 pub(crate) fn router(handle: PrometheusHandle) -> Router {
-    Router::new().route(
-        "/metrics",
-        get(move || {
-            let handle = handle.clone();
-            async move {
-                let mut response = handle.render().into_response();
-                response.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-                );
-                response
-            }
-        }),
-    )
+    Router::new().route("/metrics", get(render)).with_state(handle)
 }
 
 /// Histogram upkeep (draining recorded samples into buckets) without a background task: the

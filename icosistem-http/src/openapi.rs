@@ -186,6 +186,9 @@ pub fn document() -> utoipa::openapi::OpenApi {
     #[allow(unused_mut)] // the list below grows as route modules bring their own documents
     let mut doc = ApiDoc::openapi();
     // Route modules with their own document, one line each:
+    doc.merge(crate::metrics::MetricsApi::openapi());
+    // Keep last: documents the 429 of every rate-limited operation merged above.
+    crate::rate_limit::document_429(&mut doc);
     doc
 }
 

@@ -588,6 +588,46 @@ pub(crate) async fn limit(State(state): State<RateLimitState>, mut request: Requ
     next.run(request).await
 }
 
+/// Documents the 429 answer on every operation the limiter guards. Called last in
+/// [`openapi::document`](crate::openapi::document), so it covers the merged route modules too.
+pub(crate) fn document_429(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::header::HeaderBuilder;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    use utoipa::openapi::{Content, Ref, ResponseBuilder};
+
+    let retry_after = HeaderBuilder::new()
+        .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
+        .description(Some("Seconds to wait, at least 1"))
+        .build();
+    let response = ResponseBuilder::new()
+        .description("Rate limited (`rate_limited`): over the caller's quota")
+        .header("Retry-After", retry_after)
+        .content(
+            crate::error::PROBLEM_JSON,
+            Content::new(Some(Ref::from_schema_name("Problem"))),
+        )
+        .build();
+    for (path, item) in &mut doc.paths.paths {
+        if Scope::of(path).is_none() {
+            continue;
+        }
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            operation
+                .responses
+                .responses
+                .entry("429".to_owned())
+                .or_insert_with(|| response.clone().into());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicU64, Ordering};

@@ -555,3 +555,21 @@ async fn the_server_limits_by_the_peer_address_over_a_socket() {
     stop.send(()).expect("running");
     task.await.expect("no panic").expect("clean stop");
 }
+
+#[tokio::test]
+async fn the_openapi_document_shows_metrics_and_the_429s() {
+    let app = Ops::new(config().with_rate_limits(test_rate_limits())).await;
+    let doc = app.get("/api-docs/openapi.json", None, IP_A).await;
+    let paths = &doc.ok(StatusCode::OK)["paths"];
+    assert!(paths["/metrics"]["get"].is_object(), "{paths}");
+    let limited = &paths["/api/v2/auth/login"]["post"]["responses"]["429"];
+    assert!(limited["headers"]["Retry-After"].is_object(), "{limited}");
+    assert!(limited["content"]["application/problem+json"].is_object(), "{limited}");
+    assert!(paths["/api/v2/users/me"]["get"]["responses"]["429"].is_object());
+    for unlimited in ["/health", "/health/ready", "/api/v2/health", "/metrics"] {
+        assert!(
+            paths[unlimited]["get"]["responses"]["429"].is_null(),
+            "{unlimited} is never limited"
+        );
+    }
+}
