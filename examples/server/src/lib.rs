@@ -305,6 +305,11 @@ pub async fn run<S: Store>(store: S, cfg: &Config, seed_demo: bool) -> Result<()
         http = with_redis(http, limiter);
     }
     let state = AppState::new(Arc::new(eco), http);
+    // The recorder first (the router would install it anyway), so the delivery counters exist at
+    // zero from the first scrape on: an absent series reads as "no data", not "none sent".
+    icosistem_http::metrics::install_recorder();
+    metrics::counter!(NOTIFICATIONS_DELIVERED_TOTAL).increment(0);
+    metrics::counter!(NOTIFICATIONS_FAILED_TOTAL).increment(0);
     let listener = TcpListener::bind(cfg.addr).await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening; API docs at http://{addr}/docs");

@@ -573,3 +573,31 @@ async fn the_openapi_document_shows_metrics_and_the_429s() {
         );
     }
 }
+
+#[tokio::test]
+async fn outbox_delivery_counts_notifications() {
+    let app = Ops::new(config().with_rate_limits(test_rate_limits())).await;
+    let register = Request::post("/api/v2/auth/register")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({
+                "email": "outbox.metrics@example.test",
+                "password": PASSWORD,
+                "first_name": "Olga",
+                "last_name": "Bux",
+                "role": "entrepreneur",
+            })
+            .to_string(),
+        ))
+        .expect("request");
+    app.request(register, IP_A).await.ok(StatusCode::CREATED);
+    // The verification email waits in the outbox; the server's delivery pass sends it.
+    icosistem_server::deliver(&app.world.eco).await;
+    let metrics = app.get("/metrics", None, IP_A).await;
+    let delivered = metrics
+        .raw
+        .lines()
+        .find_map(|line| line.strip_prefix("notifications_delivered_total "))
+        .and_then(|value| value.trim().parse::<f64>().ok());
+    assert!(delivered.is_some_and(|n| n >= 1.0), "{}", metrics.raw);
+}
