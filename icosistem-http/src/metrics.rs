@@ -73,17 +73,16 @@ pub const STORE_BUCKETS: &[f64] = &[
 /// The exporter's builder as this crate configures it: every histogram rendered as a Prometheus
 /// histogram (buckets, not a summary). For embedders installing the recorder themselves.
 pub fn prometheus_builder() -> PrometheusBuilder {
-    let builder = PrometheusBuilder::new();
-    // Neither call fails with non-empty buckets.
-    let builder = builder
+    PrometheusBuilder::new()
         .set_buckets(HTTP_BUCKETS)
-        .unwrap_or_else(|_| PrometheusBuilder::new());
-    builder
-        .set_buckets_for_metric(
-            Matcher::Full(STORE_OPERATION_DURATION_SECONDS.to_owned()),
-            STORE_BUCKETS,
-        )
-        .unwrap_or_else(|_| PrometheusBuilder::new())
+        .and_then(|b| {
+            b.set_buckets_for_metric(
+                Matcher::Full(STORE_OPERATION_DURATION_SECONDS.to_owned()),
+                STORE_BUCKETS,
+            )
+        })
+        // Only empty bucket lists are refused, and these are constants.
+        .expect("the bucket lists are not empty")
 }
 
 /// Installs this crate's recorder as the process-global `metrics` recorder, once, and returns

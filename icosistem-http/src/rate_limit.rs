@@ -32,7 +32,8 @@ use std::future::Future;
 use std::hash::BuildHasher;
 use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
@@ -545,6 +546,19 @@ pub(crate) fn too_many_requests(decision: &Decision) -> Response {
     .into_response()
 }
 
+/// Whether to log a limiter failure now: at most one warning per 10 s, since during an outage
+/// every request fails the same way (the counter has the exact number).
+fn warning_due() -> bool {
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    static LAST: AtomicU64 = AtomicU64::new(u64::MAX);
+    let now = ORIGIN.get_or_init(Instant::now).elapsed().as_secs();
+    let last = LAST.load(Ordering::Relaxed);
+    (last == u64::MAX || now.saturating_sub(last) >= 10)
+        && LAST
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+}
+
 /// The middleware (a route layer, so a 429 is labelled with its route in the metrics).
 pub(crate) async fn limit(State(state): State<RateLimitState>, mut request: Request, next: Next) -> Response {
     let Some(scope) = Scope::of(request.uri().path()) else {
@@ -579,10 +593,16 @@ pub(crate) async fn limit(State(state): State<RateLimitState>, mut request: Requ
         Ok(_) => {}
         Err(error) => {
             metrics::counter!(crate::metrics::RATE_LIMITER_ERRORS_TOTAL, "backend" => error.backend()).increment(1);
-            let cause = std::error::Error::source(&error)
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            tracing::warn!(error = %error, cause = %cause, "rate limiter unavailable: letting the request through");
+            if warning_due() {
+                let cause = std::error::Error::source(&error)
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                tracing::warn!(
+                    error = %error,
+                    cause = %cause,
+                    "rate limiter unavailable: letting requests through (counted in rate_limiter_errors_total)"
+                );
+            }
         }
     }
     next.run(request).await
@@ -630,8 +650,6 @@ pub(crate) fn document_429(doc: &mut utoipa::openapi::OpenApi) {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicU64, Ordering};
-
     use super::*;
 
     fn manual() -> (Arc<AtomicU64>, Ticker) {
