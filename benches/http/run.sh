@@ -135,10 +135,12 @@ ROWS="$WORK/rows.md"
 # row <store> <endpoint> <concurrency> <json file>: one table row from oha-shaped JSON.
 row() {
   local numbers
-  numbers="$(jq -r '[
-      .metrics.requests_per_sec, .metrics.latency_ms.p50, .metrics.latency_ms.p99,
-      ([.statusCodeDistribution | to_entries[] | select(.key | startswith("2") | not) | .value] | add // 0)
-    ] | "\(.[0] | floor) | \(.[1] * 100 | round / 100) | \(.[2] * 100 | round / 100) | \(.[3])"' "$4")"
+  # Latencies are null when no request finished within DURATION (slow logins at high
+  # concurrency): shown as n/a.
+  numbers="$(jq -r 'def ms: if . == null then "n/a" else (. * 100 | round / 100 | tostring) end;
+      [ (.metrics.requests_per_sec // 0 | floor), (.metrics.latency_ms.p50 | ms), (.metrics.latency_ms.p99 | ms),
+        ([.statusCodeDistribution | to_entries[] | select(.key | startswith("2") | not) | .value] | add // 0)
+      ] | map(tostring) | join(" | ")' "$4")"
   local rss line
   rss="$(rss_mib)"
   line="| $1 | $2 | $3 | $numbers | $rss |"
