@@ -488,6 +488,9 @@ fn table() -> Vec<Row> {
         post("/api/v2/mentorships/{mentorship}/complete", None,
                                                          [OK,   N404, N404, N404, F403, N404, OK,   N404, U401])
             .after(mentorship_active()),
+        // SPEC GAP: DOMAIN.md §4.5 gives `requested → cancelled` to the entrepreneur (the ally
+        // declines a request): 403 for the ally by API.md; the core lets the ally (and admins)
+        // cancel from requested too (mentorship_command).
         post("/api/v2/mentorships/{mentorship}/cancel", Some(r#"{"reason": "moving on"}"#),
                                                          [OK,   N404, N404, N404, OK,   N404, OK,   N404, U401]),
         get("/api/v2/mentorships/{mentorship}/sessions", [OK,   N404, N404, N404, OK,   N404, OK,   N404, U401])
