@@ -208,6 +208,7 @@ fn table() -> Vec<Row> {
         get("/health/ready",                             [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK]),
         get("/health/detailed",                          [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK]),
         get("/api/v2/health",                            [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK]),
+        get("/metrics",                                  [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK]),
         get("/api-docs/openapi.json",                    [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK]),
         get("/docs/",                                    [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK]),
 
