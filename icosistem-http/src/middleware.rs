@@ -89,7 +89,7 @@ fn valid_request_id(value: &str) -> bool {
 
 /// Paths whose answers are personal or carry credentials: never cached.
 fn is_sensitive(path: &str) -> bool {
-    path.starts_with("/api/v2/auth") || path.starts_with("/api/v2/users")
+    path.starts_with("/api/v2/auth") || path.starts_with("/api/v2/users") || path.starts_with("/api/v2/admin")
 }
 
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";

@@ -87,6 +87,11 @@ async fn admins_create_list_and_read_users_and_nobody_else_does() {
     assert_eq!(user["status"], "active");
     assert!(user["email_verified_at"].is_string(), "pre-verified");
     no_internals(user);
+    assert_eq!(
+        created.headers[axum::http::header::CACHE_CONTROL],
+        "no-store",
+        "account data is never cached"
+    );
     let id = created.id();
     assert_eq!(
         login(&app, "grace@example.test", "a long and uncommon passphrase 7")
