@@ -55,8 +55,11 @@
 //! - [`metrics`]: the Prometheus recorder, `/metrics`, the request and domain counters and the
 //!   [`MeteredStore`](metrics::MeteredStore) decorator timing store operations;
 //! - [`dto`]: the request and response bodies (domain types never go out as they are);
-//! - `routes`: the handlers — health, auth, the caller's account, organizations, programs,
-//!   projects and milestones, applications and reviews;
+//! - `routes`: the handlers, one module per group of paths — health, auth, the caller's account
+//!   and role profile, admin users, organizations, programs, enrollments, projects and
+//!   milestones, applications and reviews, mentorships and allies, sessions, meetings, tasks,
+//!   notifications and audit events. Modules added after the first slice carry their own
+//!   `OpenApi` fragment, merged by [`openapi::document`];
 //! - [`openapi`]: the OpenAPI 3.1 document and the offline `/docs` page.
 
 pub mod auth;
