@@ -94,6 +94,7 @@ macro_rules! __icosistem_conformance_list {
             only_assigned_reviewers_review,
             applications_are_invisible_to_strangers,
             staff_of_another_organization_cannot_act,
+            application_commands_hide_what_the_caller_cannot_see,
             submission_reports_every_eligibility_failure,
             no_decision_on_a_cancelled_program,
             // Audit and notifications.
