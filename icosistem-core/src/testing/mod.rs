@@ -128,6 +128,7 @@ macro_rules! __icosistem_conformance_list {
             stage_graph_via_advance_stage,
             milestone_completion_recomputes_progress,
             overdue_milestones_follow_the_clock,
+            project_list_shows_exactly_what_get_shows,
             // Programs.
             publish_refuses_a_past_deadline,
             start_needs_min_participants_and_start_date,
