@@ -1,14 +1,20 @@
 //! The response pipeline every request goes through: request id, response time, security
 //! headers, and the guarantee that every error answer is a problem+json body carrying the
 //! request id (also for errors produced outside the handlers: unknown routes, wrong methods,
-//! the body limit, the timeout, a panic).
+//! the body limit, the timeout, a panic). Plus the route tag (the matched path template, for
+//! metrics and logs) and the client address (connect info, or `X-Forwarded-For` when trusted).
+//!
+//! Each request runs in a `request` span carrying `request_id`, `method`, `path`, and — once
+//! answered — `route`, `status` and `latency_ms`; the `request served` event is logged inside it.
+//! `Authorization`, `Cookie` and `Set-Cookie` are marked sensitive (tower-http), so no layer that
+//! logs headers prints them.
 
 use std::any::Any;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -27,6 +33,50 @@ pub struct RequestId(pub String);
 /// The client's address, when the server was started with connect info.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientIp(pub Option<String>);
+
+/// The matched route's path template (`/api/v2/programs/{id}`), left in the response's
+/// extensions by [`tag_route`] for the outer layers (metrics, the request span).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteTemplate(pub String);
+
+/// A route layer: tags the response with the route's template.
+pub(crate) async fn tag_route(request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned());
+    let mut response = next.run(request).await;
+    if let Some(route) = route {
+        response.extensions_mut().insert(RouteTemplate(route));
+    }
+    response
+}
+
+/// Whether to take the client address from `X-Forwarded-For` (behind a trusted proxy only:
+/// anyone can send the header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TrustForwardedFor(pub(crate) bool);
+
+/// The client's address: with a trusted proxy, the *last* address of `X-Forwarded-For` — the one
+/// the proxy in front of us appended (earlier entries are whatever the client claimed) —
+/// otherwise the peer of the connection (`ConnectInfo`), when the server was started with it.
+fn client_ip(request: &Request, trust_forwarded_for: bool) -> Option<String> {
+    if trust_forwarded_for {
+        let forwarded = request
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .rfind(|v| !v.is_empty())
+            .and_then(|v| v.parse::<IpAddr>().ok());
+        if let Some(ip) = forwarded {
+            return Some(ip.to_string());
+        }
+    }
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+}
 
 /// A client's request id is kept when it is short and made of safe characters (it ends up in
 /// logs and audit rows); anything else is replaced.
@@ -48,7 +98,11 @@ const DOCS_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'sel
 
 /// The outermost layer: assigns the request id, times the request, adds the security headers
 /// and turns any error answer that is not yet a problem into one, stamping the request id in.
-pub(crate) async fn finish(mut request: Request, next: Next) -> Response {
+pub(crate) async fn finish(
+    State(TrustForwardedFor(trust_forwarded_for)): State<TrustForwardedFor>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let request_id = request
         .headers()
@@ -57,16 +111,21 @@ pub(crate) async fn finish(mut request: Request, next: Next) -> Response {
         .filter(|v| valid_request_id(v))
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    let ip = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string());
+    let ip = client_ip(&request, trust_forwarded_for);
     let path = request.uri().path().to_owned();
     request.extensions_mut().insert(RequestId(request_id.clone()));
     request.extensions_mut().insert(ClientIp(ip));
 
-    let span = tracing::info_span!("request", request_id = %request_id, method = %request.method(), path = %path);
-    let response = tracing::Instrument::instrument(next.run(request), span).await;
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %request.method(),
+        path = %path,
+        route = tracing::field::Empty,
+        status = tracing::field::Empty,
+        latency_ms = tracing::field::Empty,
+    );
+    let response = tracing::Instrument::instrument(next.run(request), span.clone()).await;
     let mut response = problem_body(response, &request_id);
 
     let elapsed = started.elapsed();
@@ -78,13 +137,14 @@ pub(crate) async fn finish(mut request: Request, next: Next) -> Response {
         headers.insert(X_RESPONSE_TIME, value);
     }
     security_headers(headers, &path);
-    tracing::info!(
-        request_id = %request_id,
-        path = %path,
-        status = response.status().as_u16(),
-        elapsed_ms = elapsed.as_secs_f64() * 1000.0,
-        "request served"
-    );
+    let status = response.status().as_u16();
+    let latency_ms = elapsed.as_secs_f64() * 1000.0;
+    if let Some(RouteTemplate(route)) = response.extensions().get::<RouteTemplate>() {
+        span.record("route", route.as_str());
+    }
+    span.record("status", status);
+    span.record("latency_ms", latency_ms);
+    span.in_scope(|| tracing::info!(status, latency_ms, "request served"));
     response
 }
 
@@ -119,11 +179,12 @@ fn problem_body(response: Response, request_id: &str) -> Response {
     let mut problem = match parts.extensions.remove::<Problem>() {
         Some(problem) => problem,
         None => {
-            let is_problem = parts
-                .headers
-                .get(header::CONTENT_TYPE)
-                .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-            if is_problem {
+            // A problem already, or a JSON body a handler answered on purpose (the readiness
+            // probes' 503 `{"status":"unavailable","checks":…}` of spec/API.md).
+            let keep = parts.headers.get(header::CONTENT_TYPE).is_some_and(|v| {
+                v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()) || v.as_bytes().starts_with(b"application/json")
+            });
+            if keep {
                 return Response::from_parts(parts, body);
             }
             status_problem(status).problem()
@@ -184,6 +245,25 @@ mod tests {
         let finished = problem_body(response, "req-1");
         let problem = finished.extensions().get::<Problem>();
         assert!(problem.is_none(), "the problem was rendered into the body");
+    }
+
+    #[test]
+    fn the_client_ip_comes_from_a_trusted_proxy_only() {
+        let mut request = Request::builder()
+            .header("x-forwarded-for", "198.51.100.1, 203.0.113.7")
+            .body(Body::empty())
+            .expect("request");
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([10, 0, 0, 2], 4000))));
+        assert_eq!(client_ip(&request, false).as_deref(), Some("10.0.0.2"));
+        // The proxy appended the real peer last; the first entry is the client's own claim.
+        assert_eq!(client_ip(&request, true).as_deref(), Some("203.0.113.7"));
+        let garbage = Request::builder()
+            .header("x-forwarded-for", "not-an-ip")
+            .body(Body::empty())
+            .expect("request");
+        assert_eq!(client_ip(&garbage, true), None);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use icosistem_core::Limits;
 use icosistem_core::model::secret::SecretString;
+use icosistem_http::{Quota, RateLimits};
 
 /// Shortest JWT secret accepted in production: 32 bytes is the HS256 key size.
 pub const MIN_PRODUCTION_SECRET_BYTES: usize = 32;
@@ -59,6 +60,17 @@ pub struct Config {
     pub outbox_interval: Duration,
     /// `ICOSISTEM_JOBS_INTERVAL_SECS` (default 60): how often the time-driven jobs run.
     pub jobs_interval: Duration,
+    /// `REDIS_URL`: the Redis shared by the replicas' rate limiters (and checked by readiness);
+    /// `None` = limits counted in process. A secret: it may hold a password.
+    pub redis_url: Option<SecretString>,
+    /// `ICOSISTEM_RATE_LIMIT_ENABLED` (default true) and `ICOSISTEM_RATE_LIMIT_{AUTH,API}_{PER_SECOND,BURST}`
+    /// (defaults 1/5 and 10/20, the deployment guide's).
+    pub rate_limits: RateLimits,
+    /// `ICOSISTEM_CORS_ORIGINS`: comma-separated allowed origins (default none: no CORS headers).
+    pub cors_origins: Vec<String>,
+    /// `ICOSISTEM_TRUST_FORWARDED_FOR` (default false): take the client IP from `X-Forwarded-For`
+    /// (set it only behind a proxy that writes that header, like the Kubernetes ingress).
+    pub trust_forwarded_for: bool,
 }
 
 // Hand-written so `{:?}` can never print the database password or the secrets.
@@ -77,6 +89,10 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("outbox_interval", &self.outbox_interval)
             .field("jobs_interval", &self.jobs_interval)
+            .field("redis", &self.redis_url.as_ref().map(|_| "[set]"))
+            .field("rate_limits", &self.rate_limits)
+            .field("cors_origins", &self.cors_origins)
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
             .finish()
     }
 }
@@ -168,6 +184,18 @@ impl Config {
                 parse_number(&get, "ICOSISTEM_OUTBOX_INTERVAL_SECS", 5)?.max(1).into(),
             ),
             jobs_interval: Duration::from_secs(parse_number(&get, "ICOSISTEM_JOBS_INTERVAL_SECS", 60)?.max(1).into()),
+            redis_url: get("REDIS_URL").map(SecretString::new),
+            rate_limits: rate_limits(&get)?,
+            cors_origins: get("ICOSISTEM_CORS_ORIGINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|o| !o.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            trust_forwarded_for: parse_bool(&get, "ICOSISTEM_TRUST_FORWARDED_FOR", false)?,
         })
     }
 
@@ -195,6 +223,39 @@ impl Config {
         let mut limits = Limits::default();
         limits.require_verified_email = self.require_verified_email;
         limits
+    }
+}
+
+fn rate_limits(get: &impl Fn(&str) -> Option<String>) -> Result<RateLimits, ConfigError> {
+    let defaults = RateLimits::default();
+    let quota = |per_second: &'static str, burst: &'static str, default: Quota| -> Result<Quota, ConfigError> {
+        Ok(Quota::new(
+            parse_positive(get, per_second, default.per_second)?,
+            parse_positive(get, burst, default.burst)?,
+        ))
+    };
+    Ok(RateLimits::default()
+        .with_enabled(parse_bool(get, "ICOSISTEM_RATE_LIMIT_ENABLED", true)?)
+        .with_auth(quota(
+            "ICOSISTEM_RATE_LIMIT_AUTH_PER_SECOND",
+            "ICOSISTEM_RATE_LIMIT_AUTH_BURST",
+            defaults.auth,
+        )?)
+        .with_api(quota(
+            "ICOSISTEM_RATE_LIMIT_API_PER_SECOND",
+            "ICOSISTEM_RATE_LIMIT_API_BURST",
+            defaults.api,
+        )?))
+}
+
+/// A number of at least 1 (a zero rate would refuse everything: turn limiting off instead).
+fn parse_positive(get: &impl Fn(&str) -> Option<String>, var: &'static str, default: u32) -> Result<u32, ConfigError> {
+    match parse_number(get, var, default)? {
+        0 => Err(ConfigError::Invalid {
+            var,
+            expected: "a positive integer",
+        }),
+        n => Ok(n),
     }
 }
 

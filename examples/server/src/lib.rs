@@ -23,6 +23,21 @@
 //! | `ICOSISTEM_JOBS_INTERVAL_SECS` | 60 | how often `run_due_jobs` runs |
 //! | `LOG_LEVEL` | info | tracing `EnvFilter` directive (`debug`, `info,icosistem_http=debug` …) |
 //! | `LOG_FORMAT` | text | `json` for one JSON object per line |
+//! | `REDIS_URL` | unset | Redis shared by the replicas' rate limiters (`redis://[:password@]host:6379/0`); also checked by `/health/ready` and `/health/detailed` as `redis`. Unset → limits counted per process |
+//! | `ICOSISTEM_RATE_LIMIT_ENABLED` | true | rate limiting on/off |
+//! | `ICOSISTEM_RATE_LIMIT_AUTH_PER_SECOND` / `ICOSISTEM_RATE_LIMIT_AUTH_BURST` | 1 / 5 | `/api/v2/auth/*`, per client IP |
+//! | `ICOSISTEM_RATE_LIMIT_API_PER_SECOND` / `ICOSISTEM_RATE_LIMIT_API_BURST` | 10 / 20 | the rest of `/api/v2/*`, per user (per IP when anonymous) |
+//! | `ICOSISTEM_CORS_ORIGINS` | unset | comma-separated allowed origins (`https://app.example.org,https://admin.example.org`); `*` allows any; unset → no CORS headers |
+//! | `ICOSISTEM_TRUST_FORWARDED_FOR` | false | take the client IP from the last `X-Forwarded-For` entry: only behind a proxy that sets it (the Kubernetes ingress), else clients could pick their own rate-limit bucket |
+//!
+//! When Redis fails, rate limiting fails **open**: requests go through, a warning is logged and
+//! `rate_limiter_errors_total{backend="redis"}` counts them (alert on it), while readiness reports
+//! `redis` down. An outage of the limiter's store should weaken throttling, not stop the API.
+//!
+//! Metrics (`GET /metrics`, Prometheus text) are those of `icosistem_http::metrics`, plus
+//! `notifications_delivered_total` / `notifications_failed_total` from the outbox delivery task
+//! here; the store is wrapped in `icosistem_http::metrics::MeteredStore` for
+//! `store_operation_duration_seconds`.
 //!
 //! ## Layout
 //!
@@ -47,7 +62,9 @@ use icosistem_core::model::Role;
 use icosistem_core::model::secret::SecretString;
 use icosistem_core::ports::{Clock, Notifier, Store, SystemClock};
 use icosistem_core::{Context, Ecosystem, Error};
-use icosistem_http::{AppState, HttpConfig};
+use icosistem_http::metrics::{MeteredStore, NOTIFICATIONS_DELIVERED_TOTAL, NOTIFICATIONS_FAILED_TOTAL};
+use icosistem_http::rate_limit::RedisRateLimiter;
+use icosistem_http::{AppState, HttpConfig, ReadinessCheck};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -86,6 +103,36 @@ pub fn http_config(cfg: &Config) -> HttpConfig {
         }
     };
     HttpConfig::new(secret)
+        .with_rate_limits(cfg.rate_limits)
+        .with_cors_origins(cfg.cors_origins.clone())
+        .with_trust_forwarded_for(cfg.trust_forwarded_for)
+}
+
+/// The Redis rate limiter of `REDIS_URL`, if set (connected lazily: a Redis down at start does
+/// not stop the server). A malformed URL is an error. Must run inside the Tokio runtime.
+pub fn redis_limiter(cfg: &Config) -> Result<Option<RedisRateLimiter>, BoxError> {
+    let Some(url) = &cfg.redis_url else {
+        return Ok(None);
+    };
+    // The error names the URL's problem, not the URL (it may hold a password).
+    let limiter = RedisRateLimiter::connect_lazy(url.expose(), RedisRateLimiter::DEFAULT_PREFIX).map_err(|e| {
+        format!(
+            "REDIS_URL is invalid: {}",
+            std::error::Error::source(&e).map_or_else(String::new, ToString::to_string)
+        )
+    })?;
+    Ok(Some(limiter))
+}
+
+/// `http` counting rate limits in `limiter` (shared by every replica on that Redis) and with
+/// `redis` among the readiness checks.
+pub fn with_redis(http: HttpConfig, limiter: RedisRateLimiter) -> HttpConfig {
+    let probe = limiter.clone();
+    http.with_rate_limiter(Arc::new(limiter))
+        .with_readiness_check(ReadinessCheck::new("redis", move || {
+            let probe = probe.clone();
+            async move { probe.ping().await.map(|_| ()) }
+        }))
 }
 
 /// 32 random bytes from the OS, base64url-encoded (43 characters).
@@ -204,6 +251,10 @@ pub fn spawn_background<S: Store, N: Notifier, C: Clock>(
 pub async fn deliver<S: Store, N: Notifier, C: Clock>(eco: &Ecosystem<S, N, C>) {
     match eco.deliver_outbox(OUTBOX_BATCH).await {
         Ok(r) if r.sent + r.retried + r.failed > 0 => {
+            // Failed attempts, whether retried later or given up on: each is a delivery that
+            // did not happen when it should have.
+            metrics::counter!(NOTIFICATIONS_DELIVERED_TOTAL).increment(r.sent.into());
+            metrics::counter!(NOTIFICATIONS_FAILED_TOTAL).increment((r.retried + r.failed).into());
             tracing::info!(
                 sent = r.sent,
                 retried = r.retried,
@@ -241,14 +292,24 @@ where
 /// background tasks and makes a last outbox pass. Closing the store (the PostgreSQL pool) is
 /// the caller's, which owns its concrete type.
 pub async fn run<S: Store>(store: S, cfg: &Config, seed_demo: bool) -> Result<(), BoxError> {
-    let eco = ecosystem(store, cfg);
+    let eco = ecosystem(MeteredStore::new(store), cfg);
     let logins = if seed_demo { Some(demo::seed(&eco).await?) } else { None };
     if let Some((email, password)) = &cfg.admin
         && ensure_admin(&eco, email, password).await?
     {
         tracing::info!(%email, "created the admin of ICOSISTEM_ADMIN_EMAIL");
     }
-    let state = AppState::new(Arc::new(eco), http_config(cfg));
+    let mut http = http_config(cfg);
+    if let Some(limiter) = redis_limiter(cfg)? {
+        tracing::info!("rate limits shared through Redis (REDIS_URL)");
+        http = with_redis(http, limiter);
+    }
+    let state = AppState::new(Arc::new(eco), http);
+    // The recorder first (the router would install it anyway), so the delivery counters exist at
+    // zero from the first scrape on: an absent series reads as "no data", not "none sent".
+    icosistem_http::metrics::install_recorder();
+    metrics::counter!(NOTIFICATIONS_DELIVERED_TOTAL).increment(0);
+    metrics::counter!(NOTIFICATIONS_FAILED_TOTAL).increment(0);
     let listener = TcpListener::bind(cfg.addr).await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening; API docs at http://{addr}/docs");

@@ -1,6 +1,14 @@
 //! Liveness, readiness and the detailed health report (no auth, no secrets, no hostnames).
+//!
+//! Readiness checks the store and every [`ReadinessCheck`] of the configuration (the example
+//! server adds `redis` when `REDIS_URL` is set). A failing check's error goes to the log, never
+//! into the answer: it may name hosts.
 
-use std::time::Instant;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::extract::State;
@@ -11,6 +19,87 @@ use serde_json::json;
 
 use crate::AppState;
 use crate::dto::{HealthDetailed, HealthStatus};
+
+/// What a [`ReadinessCheck`]'s probe returns: `Err` with a reason for the log.
+pub(crate) type ProbeFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+
+/// An extra dependency of readiness: a name (the key under `checks`) and an async probe. Probes
+/// run concurrently with the store's and are cut off after [`ReadinessCheck::TIMEOUT`].
+#[derive(Clone)]
+pub struct ReadinessCheck {
+    name: String,
+    probe: Arc<dyn Fn() -> ProbeFuture + Send + Sync>,
+}
+
+impl fmt::Debug for ReadinessCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReadinessCheck").field("name", &self.name).finish()
+    }
+}
+
+impl ReadinessCheck {
+    /// The longest a probe may take before it counts as down.
+    pub const TIMEOUT: Duration = Duration::from_secs(2);
+
+    /// A check named `name` (e.g. `redis`) that is up when `probe` resolves to `Ok`.
+    pub fn new<F, Fut, E>(name: impl Into<String>, probe: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: fmt::Display,
+    {
+        Self {
+            name: name.into(),
+            probe: Arc::new(move || {
+                let fut = probe();
+                Box::pin(async move { fut.await.map_err(|e| e.to_string()) })
+            }),
+        }
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Runs the probe: whether it is up, and its `{"status", "latency_ms"}` entry.
+    async fn run(&self) -> (bool, serde_json::Value) {
+        let started = Instant::now();
+        let outcome = match tokio::time::timeout(Self::TIMEOUT, (self.probe)()).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(format!("no answer within {:?}", Self::TIMEOUT)),
+        };
+        if let Err(reason) = &outcome {
+            tracing::warn!(check = %self.name, reason = %reason, "readiness check failed");
+        }
+        entry(outcome.is_ok(), started)
+    }
+}
+
+fn entry(ok: bool, started: Instant) -> (bool, serde_json::Value) {
+    let latency_ms = (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0;
+    let status = if ok { "up" } else { "down" };
+    (ok, json!({ "status": status, "latency_ms": latency_ms }))
+}
+
+/// Every check: whether all are up, and `{"store": …, "<name>": …}`.
+async fn checks<S: Store, N: Notifier, C: Clock>(state: &AppState<S, N, C>) -> (bool, serde_json::Value) {
+    let extra = async {
+        let mut results = Vec::with_capacity(state.config.readiness_checks.len());
+        for check in &state.config.readiness_checks {
+            results.push((check.name.clone(), check.run().await));
+        }
+        results
+    };
+    let ((mut ok, store), extra) = tokio::join!(store_check(state.eco.store()), extra);
+    let mut map = serde_json::Map::new();
+    map.insert("store".to_owned(), store);
+    for (name, (up, value)) in extra {
+        ok &= up;
+        map.insert(name, value);
+    }
+    (ok, serde_json::Value::Object(map))
+}
 
 /// Liveness: the process answers.
 #[utoipa::path(get, path = "/health", tag = "operations",
@@ -28,18 +117,16 @@ async fn store_check<S: Store>(store: &S) -> (bool, serde_json::Value) {
     // Starting a unit of work takes a connection (PostgreSQL) or the state lock (memory):
     // exactly what every request needs. Dropping it rolls back.
     let ok = store.begin().await.is_ok();
-    let latency_ms = (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0;
-    let status = if ok { "up" } else { "down" };
-    (ok, json!({ "status": status, "latency_ms": latency_ms }))
+    entry(ok, started)
 }
 
-/// Readiness: 200 when the store answers, 503 otherwise.
+/// Readiness: 200 when the store and every configured check answer, 503 otherwise.
 #[utoipa::path(get, path = "/health/ready", tag = "operations",
     responses(
         (status = 200, description = "Ready", body = HealthStatus),
         (status = 503, description = "A dependency is down", body = HealthStatus)))]
 pub(crate) async fn ready<S: Store, N: Notifier, C: Clock>(State(state): State<AppState<S, N, C>>) -> Response {
-    let (ok, store) = store_check(state.eco.store()).await;
+    let (ok, checks) = checks(&state).await;
     if ok {
         Json(HealthStatus {
             status: "ready",
@@ -51,7 +138,7 @@ pub(crate) async fn ready<S: Store, N: Notifier, C: Clock>(State(state): State<A
             StatusCode::SERVICE_UNAVAILABLE,
             Json(HealthStatus {
                 status: "unavailable",
-                checks: Some(json!({ "store": store })),
+                checks: Some(checks),
             }),
         )
             .into_response()
@@ -73,12 +160,12 @@ pub(crate) async fn api_health<S: Store, N: Notifier, C: Clock>(state: State<App
         (status = 200, description = "Every dependency answers", body = HealthDetailed),
         (status = 503, description = "A dependency is down", body = HealthDetailed)))]
 pub(crate) async fn detailed<S: Store, N: Notifier, C: Clock>(State(state): State<AppState<S, N, C>>) -> Response {
-    let (ok, store) = store_check(state.eco.store()).await;
+    let (ok, checks) = checks(&state).await;
     let body = HealthDetailed {
         status: if ok { "ok" } else { "unavailable" },
         version: env!("CARGO_PKG_VERSION"),
         uptime_seconds: state.started.elapsed().as_secs(),
-        checks: json!({ "store": store }),
+        checks,
     };
     let status = if ok {
         StatusCode::OK

@@ -72,7 +72,10 @@ struct App {
 
 impl App {
     async fn new() -> Self {
-        Self::with_config(HttpConfig::new(SecretString::new(SECRET))).await
+        Self::with_config(
+            HttpConfig::new(SecretString::new(SECRET)).with_rate_limits(crate::common::test_rate_limits()),
+        )
+        .await
     }
 
     async fn with_config(config: HttpConfig) -> Self {

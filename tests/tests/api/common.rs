@@ -21,6 +21,14 @@ use tower::ServiceExt;
 
 pub(crate) const SECRET: &str = "test secret of at least thirty-two bytes";
 
+/// Rate limits that a test's quick bursts of requests never reach (still on, so every request
+/// goes through the limiter); `ops` tests the real limits.
+pub(crate) fn test_rate_limits() -> icosistem_http::RateLimits {
+    icosistem_http::RateLimits::default()
+        .with_auth(icosistem_http::Quota::new(10_000, 10_000))
+        .with_api(icosistem_http::Quota::new(10_000, 10_000))
+}
+
 pub(crate) struct Reply {
     pub(crate) status: StatusCode,
     pub(crate) headers: HeaderMap,
@@ -80,7 +88,8 @@ pub(crate) struct App {
 impl App {
     pub(crate) async fn new() -> Self {
         let world = World::new(MemoryStore::new()).await;
-        let state = AppState::new(Arc::clone(&world.eco), HttpConfig::new(SecretString::new(SECRET)));
+        let config = HttpConfig::new(SecretString::new(SECRET)).with_rate_limits(test_rate_limits());
+        let state = AppState::new(Arc::clone(&world.eco), config);
         Self {
             router: router(state),
             world,

@@ -5,7 +5,9 @@
 //! register, verify their email and log in; their projects apply; reviewers are assigned and
 //! score; one is accepted and the other waitlisted (the program has one seat); the accepted one
 //! withdraws and the waitlisted one is promoted in the same transaction; the promoted project
-//! tracks milestones. Every step asserts its status and key fields, and every answer is checked
+//! tracks milestones; then the mentoring: a mentor opens her week, the promoted entrepreneur
+//! requests her, she accepts, a session is booked and confirmed, notifications are read, and the
+//! audit log shows it all to the admin and to each person their own actions. Every step asserts its status and key fields, and every answer is checked
 //! for secrets (no password hash, no stored token hash).
 //!
 //! Skipped (one line on stderr) without `DATABASE_URL`, failed instead under `CI=true` or
@@ -169,7 +171,10 @@ async fn selection_journey_over_a_socket_on_postgres() {
         return;
     };
     let world = Arc::new(World::new(store).await);
-    let state = AppState::new(Arc::clone(&world.eco), HttpConfig::new(SecretString::new(SECRET)));
+    let state = AppState::new(
+        Arc::clone(&world.eco),
+        HttpConfig::new(SecretString::new(SECRET)).with_rate_limits(crate::common::test_rate_limits()),
+    );
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("port 0 binds");
     let base = format!("http://{}", listener.local_addr().expect("bound"));
     let (stop, stopped) = oneshot::channel::<()>();
@@ -509,8 +514,7 @@ async fn selection_journey_over_a_socket_on_postgres() {
         );
 
     // 12. The mentoring part: mentorship, session, notifications, audit events.
-    // enabled when the mentoring routes land
-    // mentoring_tail(&api, &admin, &beto, &beto_id, &ana_app).await;
+    mentoring_tail(&api, &admin, &beto, &beto_id, &ana_app).await;
 
     api.post("/api/v2/auth/logout", None, json!({ "refresh_token": new_refresh }))
         .await
@@ -524,19 +528,17 @@ async fn selection_journey_over_a_socket_on_postgres() {
         .expect("a clean stop");
 }
 
-/// The journey's tail over the routes of API.md not on this branch yet (mentorships, allies,
-/// sessions, notifications, audit events): a mentor registers and opens her week, the promoted
-/// entrepreneur requests her, she accepts, a session is booked and confirmed, the entrepreneur
-/// reads their notifications, and the audit log shows the selection — everything as seen by
-/// whom it concerns.
-#[allow(dead_code)]
+/// The journey's tail (mentorships, allies, sessions, notifications, audit events): a mentor
+/// registers and opens her week, the promoted entrepreneur requests her, she accepts, a session
+/// is booked and confirmed, the entrepreneur reads their notifications, and the audit log shows
+/// the selection and the mentoring — everything as seen by whom it concerns.
 async fn mentoring_tail(api: &Api, admin: &str, entrepreneur: &str, entrepreneur_id: &str, application: &str) {
     let now = api.world.now();
 
     // The mentor: registered, verified, available every day 08:00–18:00 UTC.
     let (ally_id, ally, _) = api.newcomer("Mara", "Mentora", "ally").await;
     let slots: Vec<Value> = (0..7)
-        .map(|day| json!({ "day": day, "start": "08:00", "end": "18:00" }))
+        .map(|day| json!({ "weekday": day, "start": "08:00", "end": "18:00" }))
         .collect();
     let availability = api
         .call(
@@ -605,35 +607,109 @@ async fn mentoring_tail(api: &Api, admin: &str, entrepreneur: &str, entrepreneur
     let items = body["items"].as_array().expect("items");
     assert!(!items.is_empty(), "{body}");
     assert!(items.iter().all(|n| n["status"] == "unread"), "{body}");
+    assert!(
+        items.iter().any(|n| n["kind"] == "mentorship_accepted"),
+        "the entrepreneur hears of the accept: {body}"
+    );
     let first = items[0]["id"].as_str().expect("id").to_owned();
     let read = api
         .command(&format!("/api/v2/notifications/{first}/read"), entrepreneur)
         .await;
     assert_eq!(read.expect(StatusCode::OK, "read one")["status"], "read");
     let all = api.command("/api/v2/notifications/read-all", entrepreneur).await;
-    assert!(all.status.is_success(), "read all: {}", all.raw);
+    assert_eq!(
+        all.expect(StatusCode::OK, "read all")["updated"].as_u64(),
+        Some(items.len() as u64 - 1)
+    );
     let left = api.get("/api/v2/notifications?status=unread", entrepreneur).await;
     assert_eq!(left.expect(StatusCode::OK, "none unread")["items"], json!([]));
 
-    // Audit: the admin sees the selection of the application; the entrepreneur only their
-    // own actions.
+    // Audit: the admin sees the selection of the application and the mentoring, filtered by
+    // target and action; the entrepreneur and the ally only their own actions.
+    let actions_of = |body: &Value| -> Vec<String> {
+        body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|e| e["action"].as_str().map(str::to_owned))
+            .collect()
+    };
     let events = api
         .get(&format!("/api/v2/audit-events?target_id={application}"), admin)
         .await;
     let body = events.expect(StatusCode::OK, "audit of the application");
-    let actions: Vec<&str> = body["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|e| e["action"].as_str())
-        .collect();
-    assert!(actions.len() >= 3, "{body}");
+    let actions = actions_of(body);
+    for action in ["application.submit", "application.accept", "application.withdraw"] {
+        assert!(actions.iter().any(|a| a == action), "{action} in {actions:?}");
+    }
+    assert!(
+        body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|e| e["target_id"] == application),
+        "{body}"
+    );
+    let events = api
+        .get(&format!("/api/v2/audit-events?target_id={mentorship}"), admin)
+        .await;
+    let actions = actions_of(events.expect(StatusCode::OK, "audit of the mentorship"));
+    for action in ["mentorship.request", "mentorship.accept"] {
+        assert!(actions.iter().any(|a| a == action), "{action} in {actions:?}");
+    }
+    let accepts = api
+        .get(
+            &format!("/api/v2/audit-events?target_id={mentorship}&action=mentorship.accept"),
+            admin,
+        )
+        .await;
+    let body = accepts.expect(StatusCode::OK, "the mentorship's accept");
+    let items = body["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{body}");
+    assert_eq!(items[0]["actor_id"], ally_id.as_str());
+    assert_eq!(items[0]["target_kind"], "mentorship");
+    let booking = api
+        .get(
+            &format!("/api/v2/audit-events?action=session.book&target_id={session}"),
+            admin,
+        )
+        .await;
+    let body = booking.expect(StatusCode::OK, "the session's booking");
+    let items = body["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{body}");
+    assert_eq!(items[0]["actor_id"], entrepreneur_id);
+
     let own = api.get("/api/v2/audit-events", entrepreneur).await;
     let body = own.expect(StatusCode::OK, "own audit events");
     let items = body["items"].as_array().expect("items");
-    assert!(!items.is_empty(), "{body}");
     assert!(items.iter().all(|e| e["actor_id"] == entrepreneur_id), "{body}");
-    api.get("/api/v2/audit-events", &ally)
-        .await
-        .expect(StatusCode::OK, "an ally reads their own actions");
+    let actions = actions_of(body);
+    for action in ["mentorship.request", "session.book"] {
+        assert!(actions.iter().any(|a| a == action), "{action} in {actions:?}");
+    }
+    // Asking for someone else's actions still answers only one's own.
+    let theirs = api
+        .get(&format!("/api/v2/audit-events?actor_id={ally_id}"), entrepreneur)
+        .await;
+    let body = theirs.expect(StatusCode::OK, "someone else's actions");
+    assert!(
+        body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|e| e["actor_id"] == entrepreneur_id),
+        "{body}"
+    );
+    let ally_own = api.get("/api/v2/audit-events", &ally).await;
+    let body = ally_own.expect(StatusCode::OK, "an ally reads their own actions");
+    let actions = actions_of(body);
+    assert!(actions.iter().any(|a| a == "mentorship.accept"), "{actions:?}");
+    assert!(
+        body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|e| e["actor_id"] == ally_id.as_str()),
+        "{body}"
+    );
 }

@@ -20,6 +20,7 @@ mod journey;
 mod meetings;
 mod mentoring;
 mod openapi;
+mod ops;
 mod organizations;
 mod programs;
 mod projects;

@@ -4,10 +4,11 @@
 //!
 //! Each row runs in a world of its own (the in-process app on the memory store) with its staff
 //! and bystanders (the *cast*); each cell (row × role) runs against a fresh *scene* in it — the
-//! entrepreneur, organization, programs, project, milestone and application the row's path
-//! names. Mutating rows therefore never disturb another cell, and the order of the rows does not
-//! matter. (One world per row rather than per test: the memory store scans its tables, and 800
-//! scenes in one world make the run quadratic.) A row that needs a state first (an
+//! entrepreneur, organization, programs, project, milestone and application, and the
+//! mentorship, session, meeting, tasks, notification or enrollment the row names. Mutating
+//! rows therefore never disturb another cell, and the order of the rows does not matter. (One
+//! world per row rather than per test: the memory store scans its tables, and 1,400 scenes in
+//! one world make the run quadratic.) A row that needs a state first (an
 //! application under review, an active project) lists the steps that get there; they run as the
 //! roles allowed to take them and must succeed.
 //!
@@ -17,9 +18,11 @@
 use std::collections::HashMap;
 
 use axum::http::{Method, StatusCode};
+use chrono::SecondsFormat;
 use icosistem_core::Context;
 use icosistem_core::model::{Role, User, UserId};
-use icosistem_core::testing::fixtures::{PASSWORD, Person};
+use icosistem_core::testing::fixtures::{PASSWORD, Person, day_at};
+use icosistem_core::workflow::mentorship::MentorshipCommand;
 use serde_json::{Value, json};
 
 use crate::common::App;
@@ -74,7 +77,10 @@ enum Who {
     Entrepreneur,
     /// Another entrepreneur.
     Other,
-    /// An ally outside the organization, mentoring nobody.
+    /// An ally outside the organization, mentoring nobody — except in scenes naming a
+    /// `{mentorship}` or `{session}`, where this column is a fresh ally the scene's
+    /// entrepreneur asked for mentorship. The scene's meeting invites them and its task is
+    /// assigned to them.
     Ally,
     /// A client.
     Client,
@@ -202,6 +208,7 @@ fn table() -> Vec<Row> {
         get("/health/ready",                             [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK]),
         get("/health/detailed",                          [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK]),
         get("/api/v2/health",                            [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK]),
+        get("/metrics",                                  [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK]),
         get("/api-docs/openapi.json",                    [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK]),
         get("/docs/",                                    [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK]),
 
@@ -417,7 +424,183 @@ fn table() -> Vec<Row> {
             .after(waitlisted()),
         get("/api/v2/programs/{program}/enrollments",    [OK,   OK,   OK,   F403, F403, F403, F403, F403, U401])
             .after(accepted()),
+
+        // ----------------------------------------------------------------------------------
+        // Enrollments: the accepted application's seat, seen by the entrepreneur and the
+        // program's staff; left by the participant, the staff or admins.
+        //                                                admin owner coord review ent  other ally client anon
+        get("/api/v2/enrollments/{enrollment}",          [OK,   OK,   OK,   N404, OK,   N404, N404, N404, U401]),
+        // SPEC GAP: the reviewer, the other entrepreneur, the ally and the client cannot see the
+        // enrollment (GET 404): 404 by API.md; the core answers 403 ("application.decide",
+        // checked against the public program before the enrollment's visibility).
+        post("/api/v2/enrollments/{enrollment}/drop-out", Some(r#"{"reason": "Moving abroad"}"#),
+                                                         [OK,   OK,   OK,   F403, OK,   F403, F403, F403, U401]),
+
+        // ----------------------------------------------------------------------------------
+        // The caller's role profile (admins have none) and the admin's user management.
+        //                                                admin owner coord review ent  other ally client anon
+        get("/api/v2/users/me/profile",                  [N404, OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
+        // An empty body takes the defaults of the caller's role; an admin has no role profile
+        // (422 on `kind`).
+        call(Method::PUT, "/api/v2/users/me/profile", Some("{}"),
+                                                         [V422, OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
+        get("/api/v2/admin/users",                       [OK,   F403, F403, F403, F403, F403, F403, F403, U401]),
+        post("/api/v2/admin/users",
+            Some(r#"{"email": "{email}", "password": "Seven-Long-Words-42", "first_name": "Nueva", "last_name": "Persona", "role": "client"}"#),
+                                                         [OK,   F403, F403, F403, F403, F403, F403, F403, U401]),
+        get("/api/v2/admin/users/{ent_id}",              [OK,   F403, F403, F403, F403, F403, F403, F403, U401]),
+        call(Method::PATCH, "/api/v2/admin/users/{ent_id}", Some(r#"{"first_name": "Renamed"}"#),
+                                                         [OK,   F403, F403, F403, F403, F403, F403, F403, U401]),
+        post("/api/v2/admin/users/{ent_id}/unlock", None,
+                                                         [OK,   F403, F403, F403, F403, F403, F403, F403, U401]),
+
+        // ----------------------------------------------------------------------------------
+        // Mentorships: requested by entrepreneurs; accepted, declined and managed by their
+        // ally and admins; seen by both parties and admins. In these rows the ally column is
+        // the mentorship's ally.
+        //                                                admin owner coord review ent  other ally client anon
+        get("/api/v2/mentorships",                       [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
+        post("/api/v2/mentorships", Some(r#"{"ally_id": "{free_ally_id}", "message": "Hello", "areas": ["Product"]}"#),
+                                                         [F403, F403, F403, F403, OK,   OK,   F403, F403, U401]),
+        get("/api/v2/mentorships/{mentorship}",          [OK,   N404, N404, N404, OK,   N404, OK,   N404, U401]),
+        post("/api/v2/mentorships/{mentorship}/accept", None,
+                                                         [OK,   N404, N404, N404, F403, N404, OK,   N404, U401]),
+        post("/api/v2/mentorships/{mentorship}/decline", None,
+                                                         [OK,   N404, N404, N404, F403, N404, OK,   N404, U401]),
+        post("/api/v2/mentorships/{mentorship}/pause", None,
+                                                         [OK,   N404, N404, N404, F403, N404, OK,   N404, U401])
+            .after(mentorship_active()),
+        post("/api/v2/mentorships/{mentorship}/resume", None,
+                                                         [OK,   N404, N404, N404, F403, N404, OK,   N404, U401])
+            .after(vec![
+                step(Who::Ally, "/api/v2/mentorships/{mentorship}/accept", None),
+                step(Who::Ally, "/api/v2/mentorships/{mentorship}/pause", None),
+            ]),
+        post("/api/v2/mentorships/{mentorship}/complete", None,
+                                                         [OK,   N404, N404, N404, F403, N404, OK,   N404, U401])
+            .after(mentorship_active()),
+        // SPEC GAP: DOMAIN.md §4.5 gives `requested → cancelled` to the entrepreneur (the ally
+        // declines a request): 403 for the ally by API.md; the core lets the ally (and admins)
+        // cancel from requested too (mentorship_command).
+        post("/api/v2/mentorships/{mentorship}/cancel", Some(r#"{"reason": "moving on"}"#),
+                                                         [OK,   N404, N404, N404, OK,   N404, OK,   N404, U401]),
+        get("/api/v2/mentorships/{mentorship}/sessions", [OK,   N404, N404, N404, OK,   N404, OK,   N404, U401])
+            .after(mentorship_active()),
+        // Admins manage sessions (DOMAIN.md §2), booking included.
+        post("/api/v2/mentorships/{mentorship}/sessions",
+            Some(r#"{"starts_at": "{session_start}", "duration_minutes": 60, "agenda": "Roadmap"}"#),
+                                                         [OK,   N404, N404, N404, OK,   N404, OK,   N404, U401])
+            .after(mentorship_active()),
+
+        // ----------------------------------------------------------------------------------
+        // Allies: the directory and free slots for everyone signed in; suggestions for the
+        // calling entrepreneur; the weekly availability of the calling ally.
+        //                                                admin owner coord review ent  other ally client anon
+        get("/api/v2/allies",                            [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
+        get("/api/v2/allies/suggestions",                [F403, F403, F403, F403, OK,   OK,   F403, F403, U401]),
+        get("/api/v2/allies/me/availability",            [F403, OK,   OK,   OK,   F403, F403, OK,   F403, U401]),
+        call(Method::PUT, "/api/v2/allies/me/availability",
+            Some(r#"{"timezone": "UTC", "slots": [{"weekday": 0, "start": "09:00", "end": "12:00"}]}"#),
+                                                         [F403, OK,   OK,   OK,   F403, F403, OK,   F403, U401]),
+        get("/api/v2/allies/{free_ally_id}/free-slots?from={from}&to={to}",
+                                                         [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
+
+        // ----------------------------------------------------------------------------------
+        // Sessions (a booked session of the scene's mentorship): seen and run by both parties
+        // and admins, confirmed by the ally. The clock stands a day before the session:
+        // starting the confirmed one is early (422 on `starts_at`), completing and rating it
+        // wrong for its state (409).
+        //                                                admin owner coord review ent  other ally client anon
+        get("/api/v2/sessions",                          [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
+        get("/api/v2/sessions/{session}",                [OK,   N404, N404, N404, OK,   N404, OK,   N404, U401]),
+        post("/api/v2/sessions/{session}/confirm", None, [OK,   N404, N404, N404, F403, N404, OK,   N404, U401]),
+        post("/api/v2/sessions/{session}/start", None,   [V422, N404, N404, N404, V422, N404, V422, N404, U401])
+            .after(vec![step(Who::Ally, "/api/v2/sessions/{session}/confirm", None)]),
+        post("/api/v2/sessions/{session}/complete", Some(r#"{"summary": "Roadmap agreed"}"#),
+                                                         [C409, N404, N404, N404, C409, N404, C409, N404, U401]),
+        post("/api/v2/sessions/{session}/cancel", Some(r#"{"reason": "travelling"}"#),
+                                                         [OK,   N404, N404, N404, OK,   N404, OK,   N404, U401]),
+        post("/api/v2/sessions/{session}/reschedule", Some(r#"{"starts_at": "{later_session_start}"}"#),
+                                                         [OK,   N404, N404, N404, OK,   N404, OK,   N404, U401]),
+        post("/api/v2/sessions/{session}/feedback", Some(r#"{"rating": 5, "comment": "Very useful"}"#),
+                                                         [F403, N404, N404, N404, C409, N404, C409, N404, U401]),
+
+        // ----------------------------------------------------------------------------------
+        // Meetings (organized by the scene's entrepreneur, the ally invited): anyone signed in
+        // schedules one; attendees and admins see it; the organizer runs it; participants
+        // answer.
+        //                                                admin owner coord review ent  other ally client anon
+        get("/api/v2/meetings",                          [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
+        post("/api/v2/meetings", Some(r#"{"title": "Sync", "starts_at": "{meeting_start}", "ends_at": "{meeting_end}"}"#),
+                                                         [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
+        get("/api/v2/meetings/{meeting}",                [OK,   N404, N404, N404, OK,   N404, OK,   N404, U401]),
+        get("/api/v2/meetings/{meeting}/participants",   [OK,   N404, N404, N404, OK,   N404, OK,   N404, U401]),
+        post("/api/v2/meetings/{meeting}/participants", Some(r#"{"user_id": "{newcomer_id}"}"#),
+                                                         [OK,   N404, N404, N404, OK,   N404, F403, N404, U401]),
+        post("/api/v2/meetings/{meeting}/respond", Some(r#"{"response": "accepted"}"#),
+                                                         [F403, N404, N404, N404, F403, N404, OK,   N404, U401]),
+        post("/api/v2/meetings/{meeting}/start", None,   [OK,   N404, N404, N404, OK,   N404, F403, N404, U401]),
+        post("/api/v2/meetings/{meeting}/complete", None,
+                                                         [OK,   N404, N404, N404, OK,   N404, F403, N404, U401])
+            .after(vec![step(Who::Entrepreneur, "/api/v2/meetings/{meeting}/start", None)]),
+        post("/api/v2/meetings/{meeting}/cancel", None,  [OK,   N404, N404, N404, OK,   N404, F403, N404, U401]),
+        post("/api/v2/meetings/{meeting}/reschedule",
+            Some(r#"{"starts_at": "{later_meeting_start}", "ends_at": "{later_meeting_end}"}"#),
+                                                         [OK,   N404, N404, N404, OK,   N404, F403, N404, U401]),
+
+        // ----------------------------------------------------------------------------------
+        // Tasks (the scene's entrepreneur's, assigned to the ally): personal work items, seen
+        // by their owner, assignee and admins; edited by the owner and admins; moved along by
+        // the assignee too.
+        //                                                admin owner coord review ent  other ally client anon
+        get("/api/v2/tasks",                             [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
+        post("/api/v2/tasks", Some(r#"{"title": "Write the pitch"}"#),
+                                                         [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
+        get("/api/v2/tasks/{task}",                      [OK,   N404, N404, N404, OK,   N404, OK,   N404, U401]),
+        call(Method::PATCH, "/api/v2/tasks/{task}", Some(r#"{"title": "Renamed task"}"#),
+                                                         [OK,   N404, N404, N404, OK,   N404, F403, N404, U401]),
+        post("/api/v2/tasks/{task}/start", None,         [OK,   N404, N404, N404, OK,   N404, OK,   N404, U401]),
+        post("/api/v2/tasks/{task}/block", None,         [OK,   N404, N404, N404, OK,   N404, OK,   N404, U401]),
+        post("/api/v2/tasks/{task}/unblock", None,       [OK,   N404, N404, N404, OK,   N404, OK,   N404, U401])
+            .after(vec![step(Who::Entrepreneur, "/api/v2/tasks/{task}/block", None)]),
+        post("/api/v2/tasks/{task}/complete", None,      [OK,   N404, N404, N404, OK,   N404, OK,   N404, U401])
+            .after(vec![step(Who::Entrepreneur, "/api/v2/tasks/{task}/start", None)]),
+        // The assignee runs every command of the task, cancel included.
+        post("/api/v2/tasks/{task}/cancel", None,        [OK,   N404, N404, N404, OK,   N404, OK,   N404, U401]),
+        get("/api/v2/tasks/{task}/dependencies",         [OK,   N404, N404, N404, OK,   N404, OK,   N404, U401]),
+        post("/api/v2/tasks/{task}/dependencies", Some(r#"{"depends_on": "{other_task}"}"#),
+                                                         [OK,   N404, N404, N404, OK,   N404, F403, N404, U401]),
+        call(Method::DELETE, "/api/v2/tasks/{task}/dependencies/{other_task}", None,
+                                                         [OK,   N404, N404, N404, OK,   N404, F403, N404, U401])
+            .after(vec![step(
+                Who::Entrepreneur,
+                "/api/v2/tasks/{task}/dependencies",
+                Some(r#"{"depends_on": "{other_task}"}"#),
+            )]),
+
+        // ----------------------------------------------------------------------------------
+        // Notifications (one of the scene's entrepreneur's): their recipient's alone.
+        //                                                admin owner coord review ent  other ally client anon
+        get("/api/v2/notifications",                     [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
+        post("/api/v2/notifications/read-all", None,     [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
+        post("/api/v2/notifications/{notification}/read", None,
+                                                         [N404, N404, N404, N404, OK,   N404, N404, N404, U401]),
+        post("/api/v2/notifications/{notification}/archive", None,
+                                                         [N404, N404, N404, N404, OK,   N404, N404, N404, U401]),
+
+        // ----------------------------------------------------------------------------------
+        // The audit log: admins all of it; everyone else their own actions (the filter is
+        // forced to them); an organization's slice for its owner and coordinators.
+        //                                                admin owner coord review ent  other ally client anon
+        get("/api/v2/audit-events",                      [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
+        get("/api/v2/audit-events?organization_id={org}",
+                                                         [OK,   OK,   OK,   F403, F403, F403, F403, F403, U401]),
     ]
+}
+
+/// The scene's mentorship, accepted by its ally.
+fn mentorship_active() -> Vec<Step> {
+    vec![step(Who::Ally, "/api/v2/mentorships/{mentorship}/accept", None)]
 }
 
 /// The shared people of a world: everyone but the scene's entrepreneur.
@@ -442,6 +625,13 @@ impl Cast {
     }
 }
 
+/// `id` as a fixture person (for the world's shortcuts), as stored now.
+async fn person_of(app: &App, id: UserId) -> Person {
+    let user: User = app.world.row(id).await.expect("the user exists");
+    let ctx = Context::user(&user);
+    Person { user, ctx }
+}
+
 /// A fresh access token of `id`, minted from the user as stored now (a row that changes the
 /// password renews the security stamp; the next cell must not carry the stale one).
 async fn token_of(app: &App, id: UserId) -> String {
@@ -449,6 +639,19 @@ async fn token_of(app: &App, id: UserId) -> String {
     let ctx = Context::user(&user);
     app.token(&Person { user, ctx })
 }
+
+/// The placeholders of the selection part of a scene; a row naming none of them (nor its steps)
+/// skips building it.
+const SELECTION: [&str; 8] = [
+    "{org}",
+    "{program}",
+    "{draft_program}",
+    "{project}",
+    "{milestone}",
+    "{application}",
+    "{enrollment}",
+    "{leaver_id}",
+];
 
 /// The resources a cell's request names, created fresh for the cell, and its callers' tokens.
 struct Scene {
@@ -482,63 +685,163 @@ impl Scene {
             ("later_date", day(60)),
         ]);
 
-        let org = app.organization(&t(Who::Owner), "Hub").await.id();
-        for (who, role) in [(Who::Coordinator, "coordinator"), (Who::Reviewer, "reviewer")] {
+        // The selection (organization, programs, project, milestone, application) only for
+        // the rows that name a part of it: most of the mentoring rows do not.
+        if SELECTION.iter().any(|p| needs.contains(p)) {
+            let org = app.organization(&t(Who::Owner), "Hub").await.id();
+            for (who, role) in [(Who::Coordinator, "coordinator"), (Who::Reviewer, "reviewer")] {
+                ok(app
+                    .post(
+                        &format!("/api/v2/organizations/{org}/members"),
+                        json!({ "user_id": cast.ids[&who].to_string(), "role": role }),
+                        &t(Who::Owner),
+                    )
+                    .await
+                    .status_and_raw());
+            }
+            let program = created(
+                app.post("/api/v2/programs", app.program_body(&org, "Cohort", 10), &t(Who::Owner))
+                    .await
+                    .status_and_raw(),
+            );
             ok(app
-                .post(
-                    &format!("/api/v2/organizations/{org}/members"),
-                    json!({ "user_id": cast.ids[&who].to_string(), "role": role }),
+                .command(&format!("/api/v2/programs/{program}/publish"), &t(Who::Owner))
+                .await
+                .status_and_raw());
+            let draft_program = created(
+                app.post(
+                    "/api/v2/programs",
+                    app.program_body(&org, "Next cohort", 10),
                     &t(Who::Owner),
                 )
                 .await
-                .status_and_raw());
-        }
-        let program = created(
-            app.post("/api/v2/programs", app.program_body(&org, "Cohort", 10), &t(Who::Owner))
+                .status_and_raw(),
+            );
+            let project = new_project(app, &t(Who::Entrepreneur), "Venture", false).await;
+            let milestone = created(
+                app.post(
+                    &format!("/api/v2/projects/{project}/milestones"),
+                    json!({ "title": "First pilot", "target_date": vars["target_date"] }),
+                    &t(Who::Entrepreneur),
+                )
                 .await
                 .status_and_raw(),
-        );
-        ok(app
-            .command(&format!("/api/v2/programs/{program}/publish"), &t(Who::Owner))
-            .await
-            .status_and_raw());
-        let draft_program = created(
-            app.post(
-                "/api/v2/programs",
-                app.program_body(&org, "Next cohort", 10),
-                &t(Who::Owner),
-            )
-            .await
-            .status_and_raw(),
-        );
-        let project = new_project(app, &t(Who::Entrepreneur), "Venture", false).await;
-        let milestone = created(
-            app.post(
-                &format!("/api/v2/projects/{project}/milestones"),
-                json!({ "title": "First pilot", "target_date": vars["target_date"] }),
-                &t(Who::Entrepreneur),
-            )
-            .await
-            .status_and_raw(),
-        );
-        let application = created(
-            app.post(
-                "/api/v2/applications",
-                json!({ "program_id": program, "project_id": project }),
-                &t(Who::Entrepreneur),
-            )
-            .await
-            .status_and_raw(),
-        );
-        vars.extend([
-            ("org", org.clone()),
-            ("program", program),
-            ("draft_program", draft_program),
-            ("project", project),
-            ("milestone", milestone),
-            ("application", application),
-        ]);
+            );
+            let application = created(
+                app.post(
+                    "/api/v2/applications",
+                    json!({ "program_id": program, "project_id": project }),
+                    &t(Who::Entrepreneur),
+                )
+                .await
+                .status_and_raw(),
+            );
+            vars.extend([
+                ("org", org.clone()),
+                ("program", program),
+                ("draft_program", draft_program),
+                ("project", project),
+                ("milestone", milestone),
+                ("application", application),
+            ]);
+        }
 
+        vars.insert("ent_id", ent.id().to_string());
+        let mut mentor_token = None;
+        for (key, at) in [
+            ("session_start", day_at(1, 10, 0)),
+            ("later_session_start", day_at(2, 10, 0)),
+            ("meeting_start", day_at(1, 14, 0)),
+            ("meeting_end", day_at(1, 15, 0)),
+            ("later_meeting_start", day_at(2, 14, 0)),
+            ("later_meeting_end", day_at(2, 15, 0)),
+            ("from", day_at(1, 0, 0)),
+            ("to", day_at(2, 0, 0)),
+        ] {
+            vars.insert(key, at.to_rfc3339_opts(SecondsFormat::Secs, true));
+        }
+        if needs.contains("{free_ally_id}") {
+            vars.insert("free_ally_id", w.available_ally().await.id().to_string());
+        }
+        if needs.contains("{mentorship}") || needs.contains("{session}") {
+            // A fresh ally per scene: the cast's would reach its mentee capacity and its
+            // daily session limit within a row.
+            let mentor = w.available_ally().await;
+            mentor_token = Some(app.token(&mentor));
+            let mentorship = w.request_mentorship(&ent, &mentor).await.id;
+            if needs.contains("{session}") {
+                w.mentorship_step(&mentor, mentorship, MentorshipCommand::Accept).await;
+                let session = w.book(&ent, mentorship, day_at(1, 10, 0), 60).await;
+                vars.insert("session", session.id.to_string());
+            }
+            vars.insert("mentorship", mentorship.to_string());
+        }
+        if needs.contains("{meeting}") {
+            let ally = person_of(app, cast.ids[&Who::Ally]).await;
+            let meeting = w.meeting(&ent, &[&ally], day_at(1, 14, 0), day_at(1, 15, 0)).await;
+            vars.insert("meeting", meeting.id.to_string());
+        }
+        if needs.contains("{task}") {
+            let task = json!({ "title": "Write the pitch", "assignee_id": cast.ids[&Who::Ally].to_string() });
+            let task = created(
+                app.post("/api/v2/tasks", task, &tokens[&Who::Entrepreneur])
+                    .await
+                    .status_and_raw(),
+            );
+            vars.insert("task", task);
+        }
+        if needs.contains("{other_task}") {
+            let other = json!({ "title": "Test the pitch" });
+            let other = created(
+                app.post("/api/v2/tasks", other, &tokens[&Who::Entrepreneur])
+                    .await
+                    .status_and_raw(),
+            );
+            vars.insert("other_task", other);
+        }
+        if needs.contains("{notification}") {
+            // The client hands the entrepreneur a task: a `task_assigned` notice for them.
+            let task = json!({ "title": "Call me back", "assignee_id": ent.id().to_string() });
+            created(
+                app.post("/api/v2/tasks", task, &tokens[&Who::Client])
+                    .await
+                    .status_and_raw(),
+            );
+            let notice = w.assert_notified(ent.id(), "task_assigned").await;
+            vars.insert("notification", notice.id.to_string());
+        }
+        if needs.contains("{enrollment}") {
+            // The application accepted (the steps of `accepted()`), then its enrollment.
+            let application = vars["application"].clone();
+            let base = format!("/api/v2/applications/{application}");
+            ok(app
+                .command(&format!("{base}/submit"), &tokens[&Who::Entrepreneur])
+                .await
+                .status_and_raw());
+            let reviewer = json!({ "reviewer_id": vars["reviewer_id"] });
+            ok(app
+                .post(&format!("{base}/reviewers"), reviewer, &tokens[&Who::Owner])
+                .await
+                .status_and_raw());
+            let review = json!({ "score": 80 });
+            ok(app
+                .post(&format!("{base}/reviews"), review, &tokens[&Who::Reviewer])
+                .await
+                .status_and_raw());
+            ok(app
+                .command(&format!("{base}/accept"), &tokens[&Who::Owner])
+                .await
+                .status_and_raw());
+            let seats = app
+                .get(
+                    &format!("/api/v2/programs/{}/enrollments", vars["program"]),
+                    &tokens[&Who::Owner],
+                )
+                .await;
+            assert_eq!(seats.status, StatusCode::OK, "enrollments: {}", seats.raw);
+            let enrollment = seats.body["items"][0]["id"].as_str().expect("an enrollment").to_owned();
+            vars.insert("enrollment", enrollment);
+        }
         if needs.contains("{private_org}") {
             let private = created(
                 app.post(
@@ -576,7 +879,7 @@ impl Scene {
             let leaver = w.person(Role::Ally, "leaver").await.id().to_string();
             ok(app
                 .post(
-                    &format!("/api/v2/organizations/{org}/members"),
+                    &format!("/api/v2/organizations/{}/members", vars["org"]),
                     json!({ "user_id": leaver, "role": "reviewer" }),
                     &t(Who::Owner),
                 )
@@ -631,6 +934,9 @@ impl Scene {
                 .await;
             assert_eq!(reply.status, StatusCode::ACCEPTED, "reset: {}", reply.raw);
             vars.insert("reset_token", w.token_from_outbox(ent.id(), "password_reset").await);
+        }
+        if let Some(token) = mentor_token {
+            tokens.insert(Who::Ally, token);
         }
         Self { vars, tokens }
     }
@@ -712,7 +1018,10 @@ fn label(row: &Row) -> String {
 async fn run_row(row: &Row) -> Vec<String> {
     let app = App::new().await;
     let cast = Cast::new(&app).await;
-    let needs = format!("{} {}", row.path, row.body.unwrap_or_default());
+    let mut needs = format!("{} {}", row.path, row.body.unwrap_or_default());
+    for s in &row.steps {
+        needs.push_str(&format!(" {} {}", s.path, s.body.unwrap_or_default()));
+    }
     let mut mismatches = Vec::new();
     for (who, expected) in ROLES.iter().zip(row.expect) {
         let scene = Scene::build(&app, &cast, &needs).await;

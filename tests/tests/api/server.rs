@@ -49,7 +49,8 @@ async fn start() -> Running {
     assert!(matches!(seeded, SeedOutcome::Created(_)));
     let state = AppState::new(
         Arc::new(eco),
-        HttpConfig::new(SecretString::new(icosistem_server::generate_secret())),
+        HttpConfig::new(SecretString::new(icosistem_server::generate_secret()))
+            .with_rate_limits(crate::common::test_rate_limits()),
     );
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("port 0 binds");
     let base = format!("http://{}", listener.local_addr().expect("bound"));
@@ -324,4 +325,70 @@ fn invalid_values_are_refused_with_the_variable_name() {
         config(&[("ICOSISTEM_ADMIN_EMAIL", "ops@example.org")]).err(),
         Some(ConfigError::IncompleteAdmin)
     );
+}
+
+#[test]
+fn rate_limits_cors_and_redis_come_from_the_environment() {
+    let cfg = config(&[]).expect("parses");
+    // The deployment guide's limits, on by default.
+    assert_eq!(cfg.rate_limits, icosistem_http::RateLimits::default());
+    assert!(cfg.rate_limits.enabled);
+    assert_eq!((cfg.rate_limits.auth.per_second, cfg.rate_limits.auth.burst), (1, 5));
+    assert_eq!((cfg.rate_limits.api.per_second, cfg.rate_limits.api.burst), (10, 20));
+    assert!(cfg.cors_origins.is_empty() && !cfg.trust_forwarded_for && cfg.redis_url.is_none());
+
+    let cfg = config(&[
+        ("ICOSISTEM_RATE_LIMIT_AUTH_PER_SECOND", "2"),
+        ("ICOSISTEM_RATE_LIMIT_AUTH_BURST", "8"),
+        ("ICOSISTEM_RATE_LIMIT_API_PER_SECOND", "50"),
+        ("ICOSISTEM_RATE_LIMIT_API_BURST", "100"),
+        ("ICOSISTEM_RATE_LIMIT_ENABLED", "false"),
+        (
+            "ICOSISTEM_CORS_ORIGINS",
+            " https://app.example.org, https://admin.example.org ,",
+        ),
+        ("ICOSISTEM_TRUST_FORWARDED_FOR", "true"),
+        ("REDIS_URL", "redis://:hunter2@cache:6379/0"),
+    ])
+    .expect("parses");
+    assert!(!cfg.rate_limits.enabled);
+    assert_eq!((cfg.rate_limits.auth.per_second, cfg.rate_limits.auth.burst), (2, 8));
+    assert_eq!((cfg.rate_limits.api.per_second, cfg.rate_limits.api.burst), (50, 100));
+    assert_eq!(
+        cfg.cors_origins,
+        ["https://app.example.org", "https://admin.example.org"]
+    );
+    assert!(cfg.trust_forwarded_for);
+    assert!(cfg.redis_url.is_some());
+    let debug = format!("{cfg:?}");
+    assert!(!debug.contains("hunter2"), "{debug}");
+    let http = icosistem_server::http_config(&cfg);
+    assert_eq!(http.rate_limits, cfg.rate_limits);
+    assert_eq!(http.cors_origins, cfg.cors_origins);
+    assert!(http.trust_forwarded_for);
+
+    for var in ["ICOSISTEM_RATE_LIMIT_AUTH_PER_SECOND", "ICOSISTEM_RATE_LIMIT_API_BURST"] {
+        for bad in ["0", "-1", "fast"] {
+            assert!(
+                matches!(config(&[(var, bad)]), Err(ConfigError::Invalid { var: v, .. }) if v == var),
+                "{var}={bad}"
+            );
+        }
+    }
+    assert!(matches!(
+        config(&[("ICOSISTEM_TRUST_FORWARDED_FOR", "perhaps")]),
+        Err(ConfigError::Invalid {
+            var: "ICOSISTEM_TRUST_FORWARDED_FOR",
+            ..
+        })
+    ));
+}
+
+#[tokio::test]
+async fn a_malformed_redis_url_stops_the_start() {
+    let cfg = config(&[("REDIS_URL", "not a url")]).expect("parses");
+    let error = icosistem_server::redis_limiter(&cfg).expect_err("refused");
+    assert!(error.to_string().contains("REDIS_URL"), "{error}");
+    let none = icosistem_server::redis_limiter(&config(&[]).expect("parses")).expect("no redis");
+    assert!(none.is_none());
 }

@@ -1,0 +1,393 @@
+//! Prometheus metrics: what the router records, how `/metrics` renders it, and a store decorator
+//! timing every store operation.
+//!
+//! Recording goes through the [`metrics`] facade, so an embedder with a recorder of their own gets
+//! these metrics there. `/metrics` renders a [`PrometheusHandle`]: the one given with
+//! [`HttpConfig::with_prometheus`](crate::HttpConfig::with_prometheus), else the one of
+//! [`install_recorder`], which installs this crate's recorder as the process-global one the first
+//! time it is called (once per process: [`OnceLock`]). When another recorder is already installed,
+//! nothing panics: a warning is logged and `/metrics` is not served by this router.
+//!
+//! | metric | type | labels |
+//! |---|---|---|
+//! | `http_requests_total` | counter | `method`, `route` (the path template, `unmatched` for unknown paths), `status` |
+//! | `http_request_duration_seconds` | histogram | `method`, `route` |
+//! | `store_operation_duration_seconds` | histogram | `operation` (`begin`, `get`, `get_for_update`, `insert`, `update`, `delete`, `list`, `count`, `commit`, `unit_of_work`), `entity` |
+//! | `applications_submitted_total` | counter | |
+//! | `applications_decided_total` | counter | `decision` (`accepted`, `rejected`, `waitlisted`, `promoted`) |
+//! | `logins_total` | counter | `outcome` (`ok`, `failed`) |
+//! | `rate_limited_total` | counter | `scope` (`auth`, `api`) |
+//! | `rate_limiter_errors_total` | counter | `backend` (requests let through because the limiter failed) |
+//! | `notifications_delivered_total`, `notifications_failed_total` | counter | recorded by whoever runs outbox delivery (the example server) |
+//!
+//! The domain counters are derived here from the answers of their routes (a 200 from
+//! `POST …/applications/{id}/submit` is one submitted application), because the core is kept free
+//! of metrics and has no hook for them; every success of those use cases goes through these routes.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use icosistem_core::StoreError;
+use icosistem_core::ports::{Entity, PageRequest, Repo, Store, Transaction};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::middleware::RouteTemplate;
+
+/// Requests served, by method, route template and status.
+pub const HTTP_REQUESTS_TOTAL: &str = "http_requests_total";
+/// Request latency, by method and route template.
+pub const HTTP_REQUEST_DURATION_SECONDS: &str = "http_request_duration_seconds";
+/// Store operation latency, by operation and entity.
+pub const STORE_OPERATION_DURATION_SECONDS: &str = "store_operation_duration_seconds";
+/// Applications submitted.
+pub const APPLICATIONS_SUBMITTED_TOTAL: &str = "applications_submitted_total";
+/// Applications decided, by decision.
+pub const APPLICATIONS_DECIDED_TOTAL: &str = "applications_decided_total";
+/// Logins, by outcome.
+pub const LOGINS_TOTAL: &str = "logins_total";
+/// Outbox messages delivered.
+pub const NOTIFICATIONS_DELIVERED_TOTAL: &str = "notifications_delivered_total";
+/// Outbox delivery attempts that failed.
+pub const NOTIFICATIONS_FAILED_TOTAL: &str = "notifications_failed_total";
+/// Requests refused with 429, by scope.
+pub const RATE_LIMITED_TOTAL: &str = "rate_limited_total";
+/// Rate limiter failures (the request was let through), by backend.
+pub const RATE_LIMITER_ERRORS_TOTAL: &str = "rate_limiter_errors_total";
+
+/// Latency buckets of requests, in seconds: 1 ms to 10 s.
+pub const HTTP_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+/// Latency buckets of store operations, in seconds: 50 µs to 5 s.
+pub const STORE_BUCKETS: &[f64] = &[
+    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+];
+
+/// The exporter's builder as this crate configures it: every histogram rendered as a Prometheus
+/// histogram (buckets, not a summary). For embedders installing the recorder themselves.
+pub fn prometheus_builder() -> PrometheusBuilder {
+    PrometheusBuilder::new()
+        .set_buckets(HTTP_BUCKETS)
+        .and_then(|b| {
+            b.set_buckets_for_metric(
+                Matcher::Full(STORE_OPERATION_DURATION_SECONDS.to_owned()),
+                STORE_BUCKETS,
+            )
+        })
+        // Only empty bucket lists are refused, and these are constants.
+        .expect("the bucket lists are not empty")
+}
+
+/// Installs this crate's recorder as the process-global `metrics` recorder, once, and returns
+/// its handle; `None` (after one warning) when the process already has another recorder.
+pub fn install_recorder() -> Option<PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| match prometheus_builder().install_recorder() {
+            Ok(handle) => {
+                describe();
+                Some(handle)
+            }
+            Err(error) => {
+                tracing::warn!(
+                    error = %error,
+                    "a metrics recorder is already installed: /metrics is not served by icosistem-http \
+                     (pass a PrometheusHandle with HttpConfig::with_prometheus to serve one)"
+                );
+                None
+            }
+        })
+        .clone()
+}
+
+fn describe() {
+    use metrics::{Unit, describe_counter, describe_histogram};
+    describe_counter!(HTTP_REQUESTS_TOTAL, "HTTP requests served");
+    describe_histogram!(HTTP_REQUEST_DURATION_SECONDS, Unit::Seconds, "HTTP request latency");
+    describe_histogram!(
+        STORE_OPERATION_DURATION_SECONDS,
+        Unit::Seconds,
+        "Store operation latency"
+    );
+    describe_counter!(APPLICATIONS_SUBMITTED_TOTAL, "Applications submitted");
+    describe_counter!(APPLICATIONS_DECIDED_TOTAL, "Applications decided");
+    describe_counter!(LOGINS_TOTAL, "Login attempts");
+    describe_counter!(NOTIFICATIONS_DELIVERED_TOTAL, "Outbox messages delivered");
+    describe_counter!(NOTIFICATIONS_FAILED_TOTAL, "Outbox delivery attempts that failed");
+    describe_counter!(RATE_LIMITED_TOTAL, "Requests refused by the rate limiter");
+    describe_counter!(
+        RATE_LIMITER_ERRORS_TOTAL,
+        "Rate limiter failures (requests let through)"
+    );
+}
+
+/// The Prometheus text exposition of every metric.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain")))]
+pub(crate) async fn render(State(handle): State<PrometheusHandle>) -> Response {
+    let mut response = handle.render().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
+}
+
+/// The OpenAPI document of `/metrics`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(render))]
+pub(crate) struct MetricsApi;
+
+/// `GET /metrics` over `handle`.
+pub(crate) fn router(handle: PrometheusHandle) -> Router {
+    Router::new().route("/metrics", get(render)).with_state(handle)
+}
+
+/// Histogram upkeep (draining recorded samples into buckets) without a background task: the
+/// request path runs it at most this often. Scrapes also drain.
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// The metrics middleware: counts and times every request by route template, and derives the
+/// domain counters from the answers of their routes.
+pub(crate) async fn track(State(handle): State<Option<PrometheusHandle>>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    let elapsed = started.elapsed();
+    let status = response.status();
+    let route = response
+        .extensions()
+        .get::<RouteTemplate>()
+        .map_or_else(|| "unmatched".to_owned(), |r| r.0.clone());
+    record_domain(&method, &route, status);
+    metrics::histogram!(HTTP_REQUEST_DURATION_SECONDS, "method" => method.to_string(), "route" => route.clone())
+        .record(elapsed.as_secs_f64());
+    metrics::counter!(
+        HTTP_REQUESTS_TOTAL,
+        "method" => method.to_string(),
+        "route" => route,
+        "status" => status.as_str().to_owned()
+    )
+    .increment(1);
+    if let Some(handle) = handle {
+        upkeep(&handle);
+    }
+    response
+}
+
+fn upkeep(handle: &PrometheusHandle) {
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = ORIGIN.get_or_init(Instant::now).elapsed().as_secs();
+    let last = LAST.load(Ordering::Relaxed);
+    if now.saturating_sub(last) >= UPKEEP_EVERY.as_secs()
+        && LAST
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    {
+        handle.run_upkeep();
+    }
+}
+
+/// The domain counters, from a route's answer. Routes are matched by their end, so a router
+/// nested under a prefix counts the same.
+fn record_domain(method: &Method, route: &str, status: StatusCode) {
+    if method != Method::POST {
+        return;
+    }
+    if route.ends_with("/api/v2/auth/login") {
+        let outcome = match status {
+            StatusCode::OK => "ok",
+            // Bad credentials, locked, unverified or inactive: a refused login.
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::LOCKED => "failed",
+            _ => return,
+        };
+        metrics::counter!(LOGINS_TOTAL, "outcome" => outcome).increment(1);
+        return;
+    }
+    if status != StatusCode::OK {
+        return;
+    }
+    let Some((_, command)) = route.rsplit_once("/api/v2/applications/{id}/") else {
+        return;
+    };
+    let decision = match command {
+        "submit" => {
+            metrics::counter!(APPLICATIONS_SUBMITTED_TOTAL).increment(1);
+            return;
+        }
+        "accept" => "accepted",
+        "reject" => "rejected",
+        "waitlist" => "waitlisted",
+        "promote" => "promoted",
+        _ => return,
+    };
+    metrics::counter!(APPLICATIONS_DECIDED_TOTAL, "decision" => decision).increment(1);
+}
+
+fn observe(operation: &'static str, entity: &'static str, started: Instant) {
+    metrics::histogram!(STORE_OPERATION_DURATION_SECONDS, "operation" => operation, "entity" => entity)
+        .record(started.elapsed().as_secs_f64());
+}
+
+/// A [`Store`] decorator recording `store_operation_duration_seconds` for every operation of
+/// `S` (and for each whole unit of work, begin to commit, as `operation="unit_of_work"`). The
+/// core stays free of metrics; the example server wraps its store in this.
+#[derive(Debug, Clone, Default)]
+pub struct MeteredStore<S> {
+    inner: S,
+}
+
+impl<S> MeteredStore<S> {
+    /// Times the operations of `inner`.
+    pub fn new(inner: S) -> Self {
+        Self { inner }
+    }
+
+    /// The decorated store.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+}
+
+impl<S: Store> Store for MeteredStore<S> {
+    type Tx = MeteredTx<S::Tx>;
+
+    async fn begin(&self) -> Result<Self::Tx, StoreError> {
+        let started = Instant::now();
+        let tx = self.inner.begin().await;
+        observe("begin", "unit_of_work", started);
+        Ok(MeteredTx { inner: tx?, started })
+    }
+}
+
+/// The unit of work of a [`MeteredStore`].
+#[derive(Debug)]
+pub struct MeteredTx<T> {
+    inner: T,
+    started: Instant,
+}
+
+impl<E: Entity, T: Repo<E>> Repo<E> for MeteredTx<T> {
+    async fn get(&mut self, id: E::Id) -> Result<Option<E>, StoreError> {
+        let started = Instant::now();
+        let result = self.inner.get(id).await;
+        observe("get", E::KIND, started);
+        result
+    }
+
+    async fn get_for_update(&mut self, id: E::Id) -> Result<Option<E>, StoreError> {
+        let started = Instant::now();
+        let result = self.inner.get_for_update(id).await;
+        observe("get_for_update", E::KIND, started);
+        result
+    }
+
+    async fn insert(&mut self, entity: &E) -> Result<(), StoreError> {
+        let started = Instant::now();
+        let result = self.inner.insert(entity).await;
+        observe("insert", E::KIND, started);
+        result
+    }
+
+    async fn update(&mut self, entity: &E) -> Result<E, StoreError> {
+        let started = Instant::now();
+        let result = self.inner.update(entity).await;
+        observe("update", E::KIND, started);
+        result
+    }
+
+    async fn delete(&mut self, id: E::Id) -> Result<(), StoreError> {
+        let started = Instant::now();
+        let result = self.inner.delete(id).await;
+        observe("delete", E::KIND, started);
+        result
+    }
+
+    async fn list(
+        &mut self,
+        filter: &E::Filter,
+        page: PageRequest,
+    ) -> Result<icosistem_core::ports::Page<E>, StoreError> {
+        let started = Instant::now();
+        let result = self.inner.list(filter, page).await;
+        observe("list", E::KIND, started);
+        result
+    }
+
+    async fn count(&mut self, filter: &E::Filter) -> Result<u64, StoreError> {
+        let started = Instant::now();
+        let result = self.inner.count(filter).await;
+        observe("count", E::KIND, started);
+        result
+    }
+}
+
+impl<T: Transaction> Transaction for MeteredTx<T> {
+    async fn commit(self) -> Result<(), StoreError> {
+        let started = Instant::now();
+        let result = self.inner.commit().await;
+        observe("commit", "unit_of_work", started);
+        observe("unit_of_work", "unit_of_work", self.started);
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builder_renders_histograms_not_summaries() {
+        let recorder = prometheus_builder().build_recorder();
+        let handle = recorder.handle();
+        metrics::with_local_recorder(&recorder, || {
+            metrics::histogram!(HTTP_REQUEST_DURATION_SECONDS, "route" => "/x").record(0.003);
+            metrics::histogram!(STORE_OPERATION_DURATION_SECONDS, "operation" => "get").record(0.0002);
+        });
+        let text = handle.render();
+        assert!(
+            text.contains("http_request_duration_seconds_bucket{route=\"/x\",le=\"0.005\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("store_operation_duration_seconds_bucket{operation=\"get\",le=\"0.00025\"} 1"),
+            "{text}"
+        );
+        assert!(!text.contains("quantile"), "{text}");
+    }
+
+    #[test]
+    fn domain_counters_follow_their_routes() {
+        let recorder = prometheus_builder().build_recorder();
+        let handle = recorder.handle();
+        metrics::with_local_recorder(&recorder, || {
+            record_domain(&Method::POST, "/api/v2/auth/login", StatusCode::OK);
+            record_domain(&Method::POST, "/eco/api/v2/auth/login", StatusCode::UNAUTHORIZED);
+            record_domain(&Method::POST, "/api/v2/auth/login", StatusCode::UNPROCESSABLE_ENTITY);
+            record_domain(&Method::POST, "/api/v2/applications/{id}/submit", StatusCode::OK);
+            record_domain(&Method::POST, "/api/v2/applications/{id}/submit", StatusCode::CONFLICT);
+            record_domain(&Method::POST, "/api/v2/applications/{id}/accept", StatusCode::OK);
+            record_domain(&Method::POST, "/api/v2/applications/{id}/waitlist", StatusCode::OK);
+            record_domain(&Method::GET, "/api/v2/applications/{id}/reject", StatusCode::OK);
+        });
+        let text = handle.render();
+        for line in [
+            "logins_total{outcome=\"ok\"} 1",
+            "logins_total{outcome=\"failed\"} 1",
+            "applications_submitted_total 1",
+            "applications_decided_total{decision=\"accepted\"} 1",
+            "applications_decided_total{decision=\"waitlisted\"} 1",
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
+        }
+        assert!(!text.contains("rejected"), "{text}");
+    }
+}
