@@ -511,12 +511,16 @@ impl Model {
                     Outcome::Ok
                 }
                 Who::Applicant => transition_error("application", status, "submit"),
-                // Only the applicant submits; an admin learns it is not theirs to do.
-                Who::Admin => Outcome::Forbidden,
+                // Only the applicant submits; whoever else sees it learns it is not theirs to do.
+                _ if self.may_view(i, who) => Outcome::Forbidden,
                 _ => Outcome::NotFound,
             },
             Cmd::AssignReviewer(reviewer) => {
-                if !is_staff_or_admin(who) {
+                // An application the caller cannot see does not exist for them, whatever the
+                // (public) program says.
+                if !self.may_view(i, who) {
+                    Outcome::NotFound
+                } else if !is_staff_or_admin(who) {
                     Outcome::Forbidden
                 } else if !is_member(reviewer) {
                     // Not a member of the organization (the applicant, the outsider, the admin).
@@ -598,7 +602,9 @@ impl Model {
                         | (S::Waitlisted, Decision::Promote | Decision::Reject)
                 );
                 let takes_seat = to == S::Accepted;
-                if !is_staff_or_admin(who) {
+                if !self.may_view(i, who) {
+                    Outcome::NotFound
+                } else if !is_staff_or_admin(who) {
                     Outcome::Forbidden
                 } else if !in_graph {
                     transition_error("application", status, command)
@@ -643,7 +649,8 @@ impl Model {
                     }
                     Outcome::Ok
                 }
-                Who::Admin => Outcome::Forbidden,
+                // Whoever sees it (admins, staff, assigned reviewers) may not withdraw it.
+                _ if self.may_view(i, who) => Outcome::Forbidden,
                 _ => Outcome::NotFound,
             },
             Cmd::GetView => {

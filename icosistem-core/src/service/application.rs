@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
-use super::{Context, Ecosystem, Notice, Uow, check_version};
+use super::{Context, Ecosystem, Notice, Uow, authorize_seen, check_version};
 use crate::error::{Error, Result, ValidationErrors};
 use crate::model::value::{Email, Score, optional_text};
 use crate::model::{
@@ -358,9 +358,18 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     ) -> Result<Application> {
         let mut uow = self.uow(ctx).await?;
         let mut app: Application = uow.load_for_update(id).await?;
-        if ctx.actor.user_id() != Some(app.applicant_id) {
-            return Err(Error::not_found("application", id));
-        }
+        // Only the applicant edits; whoever else sees the application is refused (403), the
+        // rest are told it does not exist (404).
+        let program: Program = uow.load(app.program_id).await?;
+        let standing = uow.standing(&app, &program).await?;
+        authorize_seen(
+            &ctx.actor,
+            Action::ViewApplication,
+            Action::ApplyToProgram,
+            &standing.facts,
+            "application",
+            id,
+        )?;
         check_version(&app, version)?;
         if app.status != ApplicationStatus::Draft {
             return Err(Error::InvalidTransition {
@@ -387,13 +396,17 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     ) -> Result<Application> {
         let mut uow = self.uow(ctx).await?;
         let mut app: Application = uow.load_for_update(id).await?;
-        let owner = ctx.actor.user_id() == Some(app.applicant_id);
-        if !owner && !ctx.actor.is_admin() {
-            return Err(Error::not_found("application", id));
-        }
-        authorize(&ctx.actor, Action::ApplyToProgram, &Facts::owned(owner))?;
-        check_version(&app, version)?;
         let program: Program = uow.load(app.program_id).await?;
+        let standing = uow.standing(&app, &program).await?;
+        authorize_seen(
+            &ctx.actor,
+            Action::ViewApplication,
+            Action::ApplyToProgram,
+            &standing.facts,
+            "application",
+            id,
+        )?;
+        check_version(&app, version)?;
         let project: Project = uow.load(app.project_id).await?;
         let mut facts = facts_for(&program, 0);
         facts.program_accepting = program.accepts_applications(uow.now);
@@ -457,10 +470,19 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     pub async fn assign_reviewer(&self, ctx: &Context, id: ApplicationId, reviewer: UserId) -> Result<Review> {
         let mut uow = self.uow(ctx).await?;
         let app: Application = uow.load(id).await?;
-        let program = uow
-            .program_for(app.program_id, Action::AssignReviewers)
-            .await
-            .map_err(|e| hide_not_found(e, id))?;
+        // Visibility is the application's, not the (public) program's: someone who cannot see
+        // the application is told it does not exist.
+        let program: Program = uow.load(app.program_id).await?;
+        let standing = uow.standing(&app, &program).await?;
+        authorize_seen(
+            &ctx.actor,
+            Action::ViewApplication,
+            Action::AssignReviewers,
+            &standing.facts,
+            "application",
+            id,
+        )?;
+        let program: Program = uow.load_for_update(app.program_id).await?;
         let mut app: Application = uow.load_for_update(id).await?;
         let mut errors = ValidationErrors::new();
         let membership = uow
@@ -660,10 +682,18 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let note = optional_text("note", note.as_deref(), 5000).map_err(ValidationErrors::from)?;
         let mut uow = self.uow(ctx).await?;
         let peek: Application = uow.load(id).await?;
-        let program = uow
-            .program_for(peek.program_id, Action::DecideApplication)
-            .await
-            .map_err(|e| hide_not_found(e, id))?;
+        // As for reviewer assignment: the application's visibility decides 404 against 403.
+        let program: Program = uow.load(peek.program_id).await?;
+        let standing = uow.standing(&peek, &program).await?;
+        authorize_seen(
+            &ctx.actor,
+            Action::ViewApplication,
+            Action::DecideApplication,
+            &standing.facts,
+            "application",
+            id,
+        )?;
+        let program: Program = uow.load_for_update(peek.program_id).await?;
         let app: Application = uow.load_for_update(id).await?;
         check_version(&app, version)?;
         let app = self
@@ -683,11 +713,18 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     ) -> Result<Application> {
         let mut uow = self.uow(ctx).await?;
         let peek: Application = uow.load(id).await?;
-        let owner = ctx.actor.user_id() == Some(peek.applicant_id);
-        if !owner && !ctx.actor.is_admin() {
-            return Err(Error::not_found("application", id));
-        }
-        authorize(&ctx.actor, Action::WithdrawApplication, &Facts::owned(owner))?;
+        // Whoever sees the application but is not its applicant (admins, the program's staff,
+        // its assigned reviewers) is refused; the rest are told it does not exist.
+        let program: Program = uow.load(peek.program_id).await?;
+        let standing = uow.standing(&peek, &program).await?;
+        authorize_seen(
+            &ctx.actor,
+            Action::ViewApplication,
+            Action::WithdrawApplication,
+            &standing.facts,
+            "application",
+            id,
+        )?;
         let program: Program = uow.load_for_update(peek.program_id).await?;
         let app: Application = uow.load_for_update(id).await?;
         check_version(&app, version)?;
@@ -920,13 +957,6 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             ..Default::default()
         })
         .await
-    }
-}
-
-fn hide_not_found(error: Error, id: ApplicationId) -> Error {
-    match error {
-        Error::NotFound { .. } => Error::not_found("application", id),
-        other => other,
     }
 }
 

@@ -11,7 +11,10 @@ use crate::model::{
     ProjectType, Role,
 };
 use crate::policy::{Action, Facts, authorize};
-use crate::ports::store::{ApplicationFilter, MilestoneFilter, Page, PageRequest, ProjectFilter, Store, Transaction};
+use crate::ports::store::{
+    ApplicationFilter, MemberFilter, MentorshipFilter, MilestoneFilter, Page, PageRequest, ProgramFilter,
+    ProjectFilter, ProjectVisibility, ReviewFilter, Store, Transaction,
+};
 use crate::ports::{Clock, Notifier};
 use crate::rules::common::{validate_future_date, validate_range};
 use crate::workflow::milestone::{self as milestone_wf, MilestoneCommand};
@@ -198,6 +201,88 @@ impl<T: Transaction> Uow<T> {
         Ok(facts)
     }
 
+    /// Every project the caller may see, as a filter the store pages: the list's counterpart of
+    /// `project_facts` (same rules, DOMAIN.md §2 "view project"), computed in this unit of work.
+    /// `None` when nothing limits it (admins, the platform).
+    async fn project_visibility(&mut self) -> Result<Option<ProjectVisibility>> {
+        let (me, role) = match self.ctx.actor {
+            crate::model::Actor::User { id, role } => (id, role),
+            crate::model::Actor::System => return Ok(None),
+            crate::model::Actor::Anonymous => return Ok(Some(ProjectVisibility::default())),
+        };
+        if role == Role::Admin {
+            return Ok(None);
+        }
+        let mut visible = ProjectVisibility {
+            public: role == Role::Client,
+            ..ProjectVisibility::default()
+        };
+        match role {
+            Role::Entrepreneur => visible.owners.push(me),
+            Role::Ally => {
+                let mentorships = self
+                    .all(&MentorshipFilter {
+                        ally_id: Some(me),
+                        status: Some(crate::model::MentorshipStatus::Active),
+                        ..Default::default()
+                    })
+                    .await?;
+                visible
+                    .owners
+                    .extend(mentorships.into_iter().map(|m| m.entrepreneur_id));
+            }
+            _ => {}
+        }
+        // Program staff see the projects applying (beyond a draft) to their open-review programs;
+        // members the projects of the applications assigned to them. Blind programs grant nothing.
+        let memberships = self
+            .all(&MemberFilter {
+                user_id: Some(me),
+                ..Default::default()
+            })
+            .await?;
+        let mut ids = std::collections::BTreeSet::new();
+        for membership in memberships.iter().filter(|m| m.role.is_staff()) {
+            let programs = self
+                .all(&ProgramFilter {
+                    organization_id: Some(membership.organization_id),
+                    ..Default::default()
+                })
+                .await?;
+            for program in programs.into_iter().filter(|p| !p.blind_review) {
+                let applications = self
+                    .all(&ApplicationFilter {
+                        program_id: Some(program.id),
+                        exclude_drafts: true,
+                        ..Default::default()
+                    })
+                    .await?;
+                ids.extend(applications.into_iter().map(|a| a.project_id));
+            }
+        }
+        let assignments = self
+            .all(&ReviewFilter {
+                reviewer_id: Some(me),
+                ..Default::default()
+            })
+            .await?;
+        for review in assignments {
+            let application: Option<crate::model::Application> = self.get(review.application_id).await?;
+            let Some(application) = application.filter(|a| a.status != crate::model::ApplicationStatus::Draft) else {
+                continue;
+            };
+            let program: Option<crate::model::Program> = self.get(application.program_id).await?;
+            // An assignment counts only while the reviewer is still a member of the organization.
+            if program
+                .is_some_and(|p| !p.blind_review && memberships.iter().any(|m| m.organization_id == p.organization_id))
+            {
+                ids.insert(application.project_id);
+            }
+        }
+        visible.ids = ids.into_iter().collect();
+        Ok(Some(visible))
+    }
+
     /// Recomputes the project's milestone counters and progress after a milestone changed.
     async fn refresh_progress(&mut self, project_id: ProjectId) -> Result<Project> {
         let mut project: Project = self.load_for_update(project_id).await?;
@@ -332,26 +417,22 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         Ok(project)
     }
 
-    /// Lists projects (`?owner_id&stage&status&is_public`): admins see all; entrepreneurs their
-    /// own; everyone else public projects only.
+    /// Lists projects (`?owner_id&stage&status&is_public`): exactly those `get_project` shows
+    /// the caller (DOMAIN.md §2 "view project") — admins all; entrepreneurs their own; allies
+    /// their mentees'; clients public ones; org staff those applying to their programs and
+    /// reviewers those of the applications assigned to them. The visible set is part of the
+    /// store's filter, so the store pages it (no page skips or repeats a row).
     pub async fn list_projects(
         &self,
         ctx: &Context,
         mut filter: ProjectFilter,
         page: PageRequest,
     ) -> Result<Page<Project>> {
-        match ctx.actor.role() {
-            Some(Role::Admin) => {}
-            Some(Role::Entrepreneur) if filter.owner_id.is_none() || filter.owner_id == ctx.actor.user_id() => {
-                filter.owner_id = ctx.actor.user_id();
-                filter.include_deleted = false;
-            }
-            _ => {
-                filter.is_public = Some(true);
-                filter.include_deleted = false;
-            }
-        }
         let mut uow = self.uow(ctx).await?;
+        filter.visible_to = uow.project_visibility().await?;
+        if filter.visible_to.is_some() {
+            filter.include_deleted = false;
+        }
         uow.list(&filter, page).await
     }
 

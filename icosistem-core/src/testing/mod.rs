@@ -94,6 +94,7 @@ macro_rules! __icosistem_conformance_list {
             only_assigned_reviewers_review,
             applications_are_invisible_to_strangers,
             staff_of_another_organization_cannot_act,
+            application_commands_hide_what_the_caller_cannot_see,
             submission_reports_every_eligibility_failure,
             no_decision_on_a_cancelled_program,
             // Audit and notifications.
@@ -127,6 +128,7 @@ macro_rules! __icosistem_conformance_list {
             stage_graph_via_advance_stage,
             milestone_completion_recomputes_progress,
             overdue_milestones_follow_the_clock,
+            project_list_shows_exactly_what_get_shows,
             // Programs.
             publish_refuses_a_past_deadline,
             start_needs_min_participants_and_start_date,

@@ -146,6 +146,7 @@ pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
     responses(
         (status = 200, description = "The updated application", body = ApplicationDto),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Seen but not its applicant: only the applicant edits a draft", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such application", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Stale version, or no longer a draft", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
@@ -174,6 +175,7 @@ pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
     responses(
         (status = 200, description = "The submitted application", body = ApplicationDto),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Seen but not its applicant: only the applicant submits", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such application", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Stale version or invalid transition", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Missing answers", body = Problem, content_type = "application/problem+json")))]
@@ -198,6 +200,7 @@ pub(crate) async fn submit<S: Store, N: Notifier, C: Clock>(
     responses(
         (status = 200, description = "The withdrawn application", body = ApplicationDto),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Seen but not its applicant: only the applicant withdraws", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such application", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Stale version or invalid transition", body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn withdraw<S: Store, N: Notifier, C: Clock>(

@@ -102,8 +102,9 @@ fn page(
     .check(errors)
 }
 
-/// Lists projects, newest first (`?owner_id&stage&status&is_public`): admins see all,
-/// entrepreneurs their own, everyone else the public ones.
+/// Lists projects, newest first (`?owner_id&stage&status&is_public`): exactly those the caller
+/// may get — admins all, entrepreneurs their own, allies their mentees', clients the public
+/// ones, program staff and assigned reviewers those applying to their programs.
 #[utoipa::path(get, path = "/api/v2/projects", tag = "projects", security(("bearer" = [])),
     params(ProjectQuery),
     responses(

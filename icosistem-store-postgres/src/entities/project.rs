@@ -142,6 +142,22 @@ impl PgEntity for Project {
         }
         filter_eq!(qb, "is_public", f.is_public);
         filter_eq!(qb, "slug", f.slug.as_ref().map(|s| s.as_str().to_owned()));
+        // The visible set is a disjunction; with no branch it selects nothing, as `matches` does.
+        if let Some(v) = &f.visible_to {
+            qb.push(" AND (FALSE");
+            if !v.owners.is_empty() {
+                let owners: Vec<uuid::Uuid> = v.owners.iter().map(|&id| uuid::Uuid::from(id)).collect();
+                qb.push(" OR owner_id = ANY(").push_bind(owners).push(")");
+            }
+            if v.public {
+                qb.push(" OR is_public");
+            }
+            if !v.ids.is_empty() {
+                let ids: Vec<uuid::Uuid> = v.ids.iter().map(|&id| uuid::Uuid::from(id)).collect();
+                qb.push(" OR id = ANY(").push_bind(ids).push(")");
+            }
+            qb.push(")");
+        }
     }
 
     fn include_deleted(f: &ProjectFilter) -> bool {

@@ -234,11 +234,20 @@ async fn reviewers_reviews_and_decisions() {
     let reviewers = format!("{path}/reviewers");
     let reviews = format!("{path}/reviews");
 
-    // Not yet submitted: no reviewer.
+    // Not yet submitted: no reviewer. The draft is the applicant's alone, so the program's staff
+    // are told it does not exist; an admin sees it and gets the refused transition.
     app.post(
         &reviewers,
         json!({ "reviewer_id": s.reviewer.id().to_string() }),
         &s.staff,
+    )
+    .await
+    .problem(StatusCode::NOT_FOUND, "not_found");
+    let (_, admin) = app.user(Role::Admin, "admin").await;
+    app.post(
+        &reviewers,
+        json!({ "reviewer_id": s.reviewer.id().to_string() }),
+        &admin,
     )
     .await
     .problem(StatusCode::CONFLICT, "invalid_transition");
@@ -261,7 +270,8 @@ async fn reviewers_reviews_and_decisions() {
         &outsider,
     )
     .await
-    .problem(StatusCode::FORBIDDEN, "forbidden");
+    // An ally outside the program cannot see the application: it does not exist for them.
+    .problem(StatusCode::NOT_FOUND, "not_found");
     let assigned = app
         .post(
             &reviewers,

@@ -390,25 +390,17 @@ fn table() -> Vec<Row> {
             .after(submitted()),
         get("/api/v2/applications/{application}",        [OK,   OK,   OK,   OK,   OK,   N404, N404, N404, U401])
             .after(under_review()),
-        // SPEC GAP: an admin sees the draft (GET 200) but may not edit it: 403 by API.md; the core
-        // answers 404 (update_application hides everything but the applicant).
         call(Method::PATCH, "/api/v2/applications/{application}", Some(r#"{"answers": {"team": 3}}"#),
-                                                         [N404, N404, N404, N404, OK,   N404, N404, N404, U401]),
+                                                         [F403, N404, N404, N404, OK,   N404, N404, N404, U401]),
         post("/api/v2/applications/{application}/submit", None,
                                                          [F403, N404, N404, N404, OK,   N404, N404, N404, U401]),
         post("/api/v2/applications/{application}/withdraw", None,
                                                          [F403, N404, N404, N404, OK,   N404, N404, N404, U401]),
-        // SPEC GAP: the staff (and the assigned reviewer) see the accepted application but may
-        // not withdraw it: 403 by API.md; the core answers 404 to everyone but the applicant
-        // and admins (withdraw_application).
         post("/api/v2/applications/{application}/withdraw", None,
-                                                         [F403, N404, N404, N404, OK,   N404, N404, N404, U401])
+                                                         [F403, F403, F403, F403, OK,   N404, N404, N404, U401])
             .after(accepted()),
-        // SPEC GAP: the reviewer (not yet assigned), the other entrepreneur, the ally and the
-        // client cannot see the submitted application: 404 by API.md; the core answers 403 as
-        // the published program is visible to them (assign_reviewer checks the program).
         post("/api/v2/applications/{application}/reviewers", Some(r#"{"reviewer_id": "{reviewer_id}"}"#),
-                                                         [OK,   OK,   OK,   F403, F403, F403, F403, F403, U401])
+                                                         [OK,   OK,   OK,   N404, F403, N404, N404, N404, U401])
             .after(submitted()),
         // The applicant sees the application but not its reviews: the reviews are what they
         // may not see (404).
@@ -418,19 +410,17 @@ fn table() -> Vec<Row> {
         post("/api/v2/applications/{application}/reviews", Some(r#"{"score": 75, "comment": "Solid team"}"#),
                                                          [F403, OK,   OK,   OK,   F403, N404, N404, N404, U401])
             .after(under_review()),
-        // SPEC GAP (decisions): the other entrepreneur, the ally and the client cannot see the
-        // application: 404 by API.md; the core answers 403 (decide checks the public program).
         post("/api/v2/applications/{application}/accept", None,
-                                                         [OK,   OK,   OK,   F403, F403, F403, F403, F403, U401])
+                                                         [OK,   OK,   OK,   F403, F403, N404, N404, N404, U401])
             .after(reviewed()),
         post("/api/v2/applications/{application}/reject", Some(r#"{"note": "Not this cohort"}"#),
-                                                         [OK,   OK,   OK,   F403, F403, F403, F403, F403, U401])
+                                                         [OK,   OK,   OK,   F403, F403, N404, N404, N404, U401])
             .after(reviewed()),
         post("/api/v2/applications/{application}/waitlist", None,
-                                                         [OK,   OK,   OK,   F403, F403, F403, F403, F403, U401])
+                                                         [OK,   OK,   OK,   F403, F403, N404, N404, N404, U401])
             .after(reviewed()),
         post("/api/v2/applications/{application}/promote", None,
-                                                         [OK,   OK,   OK,   F403, F403, F403, F403, F403, U401])
+                                                         [OK,   OK,   OK,   F403, F403, N404, N404, N404, U401])
             .after(waitlisted()),
         get("/api/v2/programs/{program}/enrollments",    [OK,   OK,   OK,   F403, F403, F403, F403, F403, U401])
             .after(accepted()),

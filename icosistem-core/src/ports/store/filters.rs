@@ -292,6 +292,28 @@ pub struct ProjectFilter {
     pub slug: Option<Slug>,
     /// Include soft-deleted projects.
     pub include_deleted: bool,
+    /// Only the projects a caller may see (`None`: no such limit). ANDed with the other fields.
+    pub visible_to: Option<ProjectVisibility>,
+}
+
+/// The projects one caller may see (DOMAIN.md §2 "view project"), as a disjunction a store can
+/// page: those of `owners`, the public ones when `public`, and the projects in `ids`. The
+/// empty visibility matches nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectVisibility {
+    /// Projects owned by one of these users (an entrepreneur's own, an ally's mentees').
+    pub owners: Vec<UserId>,
+    /// Every public project (what a client sees).
+    pub public: bool,
+    /// These projects (those applying to programs the caller runs or reviews for).
+    pub ids: Vec<ProjectId>,
+}
+
+impl ProjectVisibility {
+    /// Whether `project` is in the visible set.
+    pub fn admits(&self, project: &Project) -> bool {
+        self.owners.contains(&project.owner_id) || (self.public && project.is_public) || self.ids.contains(&project.id)
+    }
 }
 
 impl Entity for Project {
@@ -311,6 +333,7 @@ impl Entity for Project {
             && (!f.open_only || self.status.counts_as_open())
             && eq(&f.is_public, &self.is_public)
             && eq(&f.slug, &self.slug)
+            && f.visible_to.as_ref().is_none_or(|v| v.admits(self))
     }
 }
 

@@ -378,3 +378,185 @@ pub async fn overdue_milestones_follow_the_clock<S: Store + Clone>(store: S) {
             .is_empty()
     );
 }
+
+/// Every project `ctx` lists, one small page at a time, asserting no page repeats a row.
+async fn list_all_projects<S: Store>(
+    world: &World<S>,
+    ctx: &crate::service::Context,
+    filter: ProjectFilter,
+) -> Vec<ProjectId> {
+    let mut seen = Vec::new();
+    let mut page = PageRequest::first(2);
+    loop {
+        let got = world
+            .eco
+            .list_projects(ctx, filter.clone(), page)
+            .await
+            .expect("list projects");
+        assert!(got.items.len() <= 2, "a page holds at most its limit");
+        for project in &got.items {
+            assert!(!seen.contains(&project.id), "{} listed twice", project.id);
+            seen.push(project.id);
+        }
+        match got.next_cursor {
+            Some(cursor) => page = PageRequest::parse(Some(2), Some(&cursor)).expect("cursor"),
+            None => return seen,
+        }
+    }
+}
+
+/// The project list shows each caller exactly the projects `get_project` shows them (DOMAIN.md
+/// §2 "view project"), paged without skipping or repeating a row: admins all; entrepreneurs
+/// their own (not other people's public ones); allies their active mentees'; clients the public
+/// ones; program staff those submitted to their open-review programs (not drafts, not blind
+/// programs'); reviewers those of the applications assigned to them while they are members.
+/// Query filters narrow the visible set, never widen it; soft-deleted projects are gone.
+pub async fn project_list_shows_exactly_what_get_shows<S: Store + Clone>(store: S) {
+    let world = World::new(store).await;
+    let eco = &world.eco;
+    let public = |p: &Project| crate::service::UpdateProject {
+        is_public: Some(true),
+        version: Some(p.meta.version),
+        ..Default::default()
+    };
+    let ally = world.ally().await;
+    let mentee = world.mentee(&ally).await.person;
+    let mentee_private = world.project(&mentee).await;
+    let mentee_public = world.project(&mentee).await;
+    let mentee_public = eco
+        .update_project(&mentee.ctx, mentee_public.id, public(&mentee_public))
+        .await
+        .expect("make public");
+    let gone = world.project(&mentee).await;
+    eco.delete_project(&mentee.ctx, gone.id, None).await.expect("delete");
+    let other = world.entrepreneur().await;
+    let other_public = world.project(&other).await;
+    let other_public = eco
+        .update_project(&other.ctx, other_public.id, public(&other_public))
+        .await
+        .expect("make public");
+
+    // An open-review program with a submitted and a draft application; a blind one with a
+    // submitted application.
+    let cohort = world
+        .cohort(ProgramSpec {
+            min_reviews: 2,
+            ..ProgramSpec::default()
+        })
+        .await;
+    let coordinator = world.person(Role::Client, "coordinator").await;
+    world
+        .add_member(&cohort.owner, &cohort.org, &coordinator, MemberRole::Coordinator)
+        .await;
+    let applicant = world.submit(&cohort, &world.entrepreneur().await).await;
+    let drafter = world.entrepreneur().await;
+    let drafted = world.project(&drafter).await;
+    eco.create_application(&drafter.ctx, cohort.program.id, drafted.id, serde_json::Map::new())
+        .await
+        .expect("draft application");
+    let (assigned, unassigned) = (&cohort.reviewers[0], &cohort.reviewers[1]);
+    eco.assign_reviewer(&cohort.owner.ctx, applicant.id(), assigned.id())
+        .await
+        .expect("assign");
+    let blind = world
+        .cohort(ProgramSpec {
+            blind_review: true,
+            ..ProgramSpec::default()
+        })
+        .await;
+    let blind_applicant = world.submit(&blind, &world.entrepreneur().await).await;
+    eco.assign_reviewer(&blind.owner.ctx, blind_applicant.id(), blind.reviewers[0].id())
+        .await
+        .expect("assign blind");
+    let client = world.person(Role::Client, "client").await;
+
+    let everything: Vec<ProjectId> = world
+        .rows(ProjectFilter {
+            include_deleted: true,
+            ..Default::default()
+        })
+        .await
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    let expected: Vec<(&Person, Vec<ProjectId>)> = vec![
+        (&mentee, vec![mentee_private.id, mentee_public.id]),
+        (&other, vec![other_public.id]),
+        (&ally, vec![mentee_private.id, mentee_public.id]),
+        (&client, vec![mentee_public.id, other_public.id]),
+        (&cohort.owner, vec![applicant.project.id]),
+        (
+            &coordinator,
+            vec![applicant.project.id, mentee_public.id, other_public.id],
+        ),
+        (assigned, vec![applicant.project.id]),
+        (unassigned, vec![]),
+        (&blind.owner, vec![]),
+        (&blind.reviewers[0], vec![]),
+        (&drafter, vec![drafted.id]),
+    ];
+    for (person, wanted) in &expected {
+        let listed = list_all_projects(&world, &person.ctx, ProjectFilter::default()).await;
+        let mut visible = Vec::new();
+        for id in &everything {
+            if eco.get_project(&person.ctx, *id).await.is_ok() {
+                visible.push(*id);
+            }
+        }
+        let (mut listed, mut visible, mut wanted) = (listed, visible, wanted.clone());
+        listed.sort();
+        visible.sort();
+        wanted.sort();
+        assert_eq!(listed, visible, "{:?} lists what they can get", person.user.role);
+        assert_eq!(listed, wanted, "{:?} sees DOMAIN.md's set", person.user.role);
+    }
+    let admin = list_all_projects(&world, &world.admin.ctx, ProjectFilter::default()).await;
+    assert_eq!(admin.len(), everything.len() - 1, "admins list every live project");
+    assert!(!admin.contains(&gone.id));
+
+    // Query filters narrow the visible set, never widen it.
+    let narrowed = list_all_projects(
+        &world,
+        &client.ctx,
+        ProjectFilter {
+            owner_id: Some(other.id()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(narrowed, [other_public.id]);
+    let theirs = list_all_projects(
+        &world,
+        &other.ctx,
+        ProjectFilter {
+            owner_id: Some(mentee.id()),
+            is_public: Some(true),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(
+        theirs.is_empty(),
+        "an entrepreneur does not list someone else's public project"
+    );
+    let deleted = list_all_projects(
+        &world,
+        &mentee.ctx,
+        ProjectFilter {
+            include_deleted: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(!deleted.contains(&gone.id));
+
+    // A reviewer removed from the organization loses the assignment's projects.
+    eco.remove_member(&cohort.owner.ctx, cohort.org.id, assigned.id())
+        .await
+        .expect("remove");
+    assert!(
+        list_all_projects(&world, &assigned.ctx, ProjectFilter::default())
+            .await
+            .is_empty()
+    );
+}

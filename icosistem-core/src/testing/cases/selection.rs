@@ -638,14 +638,29 @@ pub async fn entrepreneurs_cannot_decide_or_review<S: Store + Clone>(store: S) {
     let applicant = world.ready(&cohort, 70).await;
     let stranger = world.entrepreneur().await;
     let eco = &world.eco;
-    for ctx in [&applicant.person.ctx, &stranger.ctx] {
-        assert_forbidden(&expect_err(
-            eco.decide(ctx, applicant.id(), Decision::Accept, None, None).await,
-        ));
-        assert_forbidden(&expect_err(
-            eco.assign_reviewer(ctx, applicant.id(), cohort.reviewers[0].id()).await,
-        ));
-    }
+    // The applicant sees their application (Forbidden); a stranger does not (NotFound).
+    assert_forbidden(&expect_err(
+        eco.decide(&applicant.person.ctx, applicant.id(), Decision::Accept, None, None)
+            .await,
+    ));
+    assert_forbidden(&expect_err(
+        eco.assign_reviewer(&applicant.person.ctx, applicant.id(), cohort.reviewers[0].id())
+            .await,
+    ));
+    assert_not_found(
+        &expect_err(
+            eco.decide(&stranger.ctx, applicant.id(), Decision::Accept, None, None)
+                .await,
+        ),
+        "application",
+    );
+    assert_not_found(
+        &expect_err(
+            eco.assign_reviewer(&stranger.ctx, applicant.id(), cohort.reviewers[0].id())
+                .await,
+        ),
+        "application",
+    );
     let review = SubmitReview {
         score: 100,
         comment: None,
@@ -843,9 +858,10 @@ pub async fn applications_are_invisible_to_strangers<S: Store + Clone>(store: S)
     assert_eq!(world.row(draft.id).await.expect("draft"), draft);
 }
 
-/// Staff of another organization: the application is `NotFound` to them, deciding, assigning
-/// and managing the program are `Forbidden` (it is a published program they can see), and a
-/// draft program of the other organization is `NotFound`.
+/// Staff of another organization: the application is `NotFound` to them, and so are deciding
+/// and assigning reviewers (they act on the application, which they cannot see); managing the
+/// program is `Forbidden` (it is a published program they can see), and a draft program of the
+/// other organization is `NotFound`.
 pub async fn staff_of_another_organization_cannot_act<S: Store + Clone>(store: S) {
     let world = World::new(store).await;
     let cohort = world.cohort(ProgramSpec::default()).await;
@@ -857,13 +873,17 @@ pub async fn staff_of_another_organization_cannot_act<S: Store + Clone>(store: S
         &expect_err(eco.get_application(other, applicant.id()).await),
         "application",
     );
-    assert_forbidden(&expect_err(
-        eco.decide(other, applicant.id(), Decision::Accept, None, None).await,
-    ));
-    assert_forbidden(&expect_err(
-        eco.assign_reviewer(other, applicant.id(), rival.reviewers[0].id())
-            .await,
-    ));
+    assert_not_found(
+        &expect_err(eco.decide(other, applicant.id(), Decision::Accept, None, None).await),
+        "application",
+    );
+    assert_not_found(
+        &expect_err(
+            eco.assign_reviewer(other, applicant.id(), rival.reviewers[0].id())
+                .await,
+        ),
+        "application",
+    );
     assert_forbidden(&expect_err(
         eco.program_command(other, cohort.program.id, ProgramCommand::Cancel, None)
             .await,
@@ -912,6 +932,152 @@ pub async fn staff_of_another_organization_cannot_act<S: Store + Clone>(store: S
     );
     assert_eq!(world.row(applicant.id()).await.expect("app"), applicant.application);
     assert_eq!(world.program(&cohort).await.status, ProgramStatus::Published);
+}
+
+/// Every command on an application answers `NotFound` to whoever cannot see the application
+/// and `Forbidden` to whoever sees it but may not act (API.md): editing a draft is the
+/// applicant's alone (an admin sees it: Forbidden); withdrawing too (the program's staff and the
+/// assigned reviewer see it: Forbidden); assigning reviewers and deciding are the staff's (the
+/// assigned reviewer and the applicant see it: Forbidden; another entrepreneur, an ally, a
+/// client and a reviewer not assigned yet do not: NotFound, though the program is public).
+pub async fn application_commands_hide_what_the_caller_cannot_see<S: Store + Clone>(store: S) {
+    let world = World::new(store).await;
+    let cohort = world
+        .cohort(ProgramSpec {
+            min_reviews: 2,
+            ..ProgramSpec::default()
+        })
+        .await;
+    let eco = &world.eco;
+    let coordinator = world.ally().await;
+    world
+        .add_member(&cohort.owner, &cohort.org, &coordinator, MemberRole::Coordinator)
+        .await;
+    let other = world.entrepreneur().await;
+    let ally = world.ally().await;
+    let client = world.person(Role::Client, "client").await;
+    let (assigned, unassigned) = (&cohort.reviewers[0], &cohort.reviewers[1]);
+
+    // A draft: only the applicant edits it; the admin sees it, the staff do not yet.
+    let person = world.entrepreneur().await;
+    let project = world.project(&person).await;
+    let draft = eco
+        .create_application(&person.ctx, cohort.program.id, project.id, Map::new())
+        .await
+        .expect("draft");
+    let mut answers = Map::new();
+    answers.insert("team".to_owned(), serde_json::json!(3));
+    assert_forbidden(&expect_err(
+        eco.update_application(&world.admin.ctx, draft.id, answers.clone(), None)
+            .await,
+    ));
+    for ctx in [
+        &cohort.owner.ctx,
+        &coordinator.ctx,
+        &assigned.ctx,
+        &other.ctx,
+        &ally.ctx,
+        &client.ctx,
+    ] {
+        assert_not_found(
+            &expect_err(eco.update_application(ctx, draft.id, answers.clone(), None).await),
+            "application",
+        );
+        assert_not_found(
+            &expect_err(eco.assign_reviewer(ctx, draft.id, assigned.id()).await),
+            "application",
+        );
+    }
+    assert_eq!(world.row(draft.id).await.expect("draft"), draft, "nothing changed");
+    eco.update_application(&person.ctx, draft.id, answers, None)
+        .await
+        .expect("the applicant edits the draft");
+
+    // Submitted: no reviewer is assigned yet, so no reviewer sees it.
+    let mut applicant = world.submit(&cohort, &world.entrepreneur().await).await;
+    for ctx in [&assigned.ctx, &unassigned.ctx, &other.ctx, &ally.ctx, &client.ctx] {
+        assert_not_found(
+            &expect_err(eco.assign_reviewer(ctx, applicant.id(), assigned.id()).await),
+            "application",
+        );
+        assert_not_found(
+            &expect_err(eco.decide(ctx, applicant.id(), Decision::Reject, None, None).await),
+            "application",
+        );
+    }
+    assert_forbidden(&expect_err(
+        eco.assign_reviewer(&applicant.person.ctx, applicant.id(), assigned.id())
+            .await,
+    ));
+    // The staff see the submitted application but may not edit it.
+    assert_forbidden(&expect_err(
+        eco.update_application(&cohort.owner.ctx, applicant.id(), Map::new(), None)
+            .await,
+    ));
+    assert_eq!(
+        world.row(applicant.id()).await.expect("app"),
+        applicant.application,
+        "nothing changed"
+    );
+    eco.assign_reviewer(&coordinator.ctx, applicant.id(), assigned.id())
+        .await
+        .expect("a coordinator assigns");
+    // Now the assigned reviewer sees it: refused, not hidden. The other reviewer still does not.
+    assert_forbidden(&expect_err(
+        eco.assign_reviewer(&assigned.ctx, applicant.id(), unassigned.id())
+            .await,
+    ));
+    assert_forbidden(&expect_err(
+        eco.decide(&assigned.ctx, applicant.id(), Decision::Reject, None, None)
+            .await,
+    ));
+    assert_not_found(
+        &expect_err(
+            eco.decide(&unassigned.ctx, applicant.id(), Decision::Reject, None, None)
+                .await,
+        ),
+        "application",
+    );
+    eco.assign_reviewer(&cohort.owner.ctx, applicant.id(), unassigned.id())
+        .await
+        .expect("assign the second reviewer");
+    for reviewer in [assigned, unassigned] {
+        let review = SubmitReview {
+            score: 80,
+            comment: None,
+            conflict_declared: false,
+        };
+        eco.submit_review(&reviewer.ctx, applicant.id(), review)
+            .await
+            .expect("review");
+    }
+    world.decide(&cohort, &mut applicant, Decision::Accept).await;
+
+    // Accepted: only the applicant withdraws it. Those who see it are refused; the rest are not
+    // told it exists.
+    for ctx in [&world.admin.ctx, &cohort.owner.ctx, &coordinator.ctx, &assigned.ctx] {
+        assert_forbidden(&expect_err(eco.withdraw_application(ctx, applicant.id(), None).await));
+    }
+    let outsider_reviewer = world.ally().await;
+    world
+        .add_member(&cohort.owner, &cohort.org, &outsider_reviewer, MemberRole::Reviewer)
+        .await;
+    for ctx in [&outsider_reviewer.ctx, &other.ctx, &ally.ctx, &client.ctx] {
+        assert_not_found(
+            &expect_err(eco.withdraw_application(ctx, applicant.id(), None).await),
+            "application",
+        );
+    }
+    assert_eq!(
+        world.row(applicant.id()).await.expect("app").status,
+        ApplicationStatus::Accepted
+    );
+    assert_eq!(world.program(&cohort).await.accepted_count, 1);
+    let withdrawn = eco
+        .withdraw_application(&applicant.person.ctx, applicant.id(), None)
+        .await
+        .expect("the applicant withdraws");
+    assert_eq!(withdrawn.status, ApplicationStatus::Withdrawn);
 }
 
 /// Submitting reports every reason at once: window closed, project finished, stage and sector

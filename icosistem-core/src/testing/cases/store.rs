@@ -621,6 +621,52 @@ pub async fn count_and_list_agree_with_entity_matches<S: Store + Clone>(store: S
             slug: Some(public.slug.clone()),
             ..Default::default()
         },
+        // The visible set of one caller: nothing, each branch alone, the union, and narrowed by
+        // the other fields.
+        ProjectFilter {
+            visible_to: Some(ProjectVisibility::default()),
+            ..Default::default()
+        },
+        ProjectFilter {
+            visible_to: Some(ProjectVisibility {
+                owners: vec![ana.id()],
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        ProjectFilter {
+            visible_to: Some(ProjectVisibility {
+                public: true,
+                ..Default::default()
+            }),
+            include_deleted: true,
+            ..Default::default()
+        },
+        ProjectFilter {
+            visible_to: Some(ProjectVisibility {
+                ids: vec![accepted.project.id, deleted.id],
+                ..Default::default()
+            }),
+            include_deleted: true,
+            ..Default::default()
+        },
+        ProjectFilter {
+            visible_to: Some(ProjectVisibility {
+                owners: vec![ana.id(), waitlisted.person.id()],
+                public: true,
+                ids: vec![accepted.project.id, cancelled.id],
+            }),
+            ..Default::default()
+        },
+        ProjectFilter {
+            owner_id: Some(ben.id()),
+            visible_to: Some(ProjectVisibility {
+                owners: vec![ana.id()],
+                public: true,
+                ids: vec![cancelled.id],
+            }),
+            ..Default::default()
+        },
     ] {
         assert_filter_agrees(&world, &projects, filter).await;
     }
