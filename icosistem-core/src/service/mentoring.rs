@@ -211,6 +211,14 @@ fn check_command_rights(actor: &Actor, m: &Mentorship, command: MentorshipComman
         authorize(actor, Action::RequestMentorship, &Facts::owned(true))?;
     } else {
         authorize(actor, Action::ManageMentorship, &Facts::owned(me == Some(m.ally_id)))?;
+        // DOMAIN §4.5 gives `requested → cancelled` to the entrepreneur alone: an ally answers a
+        // request by accepting or declining it, so the entrepreneur learns it was declined.
+        if command == MentorshipCommand::Cancel && m.status == MentorshipStatus::Requested && me == Some(m.ally_id) {
+            return Err(Error::Forbidden(Forbidden {
+                action: "mentorship.cancel",
+                resource: "mentorship",
+            }));
+        }
     }
     Ok(())
 }
@@ -406,8 +414,8 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     }
 
     /// Runs a command on a mentorship: `accept`, `decline`, `pause`, `resume`, `complete` (the
-    /// ally or an admin) or `cancel` (the ally, an admin, or the entrepreneur — from requested,
-    /// active or paused). Accepting sets `started_at`; a terminal status sets `ended_at`. The
+    /// ally or an admin) or `cancel` (the entrepreneur or an admin from requested, active or
+    /// paused; the ally from active or paused — a request is declined, not cancelled). Accepting sets `started_at`; a terminal status sets `ended_at`. The
     /// other party is notified (`mentorship_accepted`, `mentorship_declined`, else
     /// `mentorship_status`; both parties when an admin acts) and the change audited as
     /// `mentorship.<command>` with the status before and after.

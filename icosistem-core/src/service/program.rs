@@ -468,10 +468,12 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let mut program = if ctx.actor.user_id() == Some(enrollment.entrepreneur_id) {
             uow.load_for_update(enrollment.program_id).await?
         } else {
+            // Whoever may see an enrollment may also end it, so a refusal here means the caller
+            // cannot see it: 404, as `get_enrollment` answers, never a 403 that confirms it exists.
             uow.program_for(enrollment.program_id, Action::DecideApplication)
                 .await
                 .map_err(|e| match e {
-                    Error::NotFound { .. } => Error::not_found("enrollment", id),
+                    Error::NotFound { .. } | Error::Forbidden(_) => Error::not_found("enrollment", id),
                     other => other,
                 })?
         };

@@ -419,10 +419,10 @@ async fn enrollments_are_read_and_dropped_out() {
         .problem(StatusCode::UNAUTHORIZED, "unauthorized");
 
     let drop = format!("{path}/drop-out");
-    // The stranger sees the published program but is neither its participant nor its staff.
+    // The stranger sees the published program but not the enrollment: 404, as its GET answers.
     app.post(&drop, json!({ "reason": "not mine" }), &stranger)
         .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+        .problem(StatusCode::NOT_FOUND, "not_found");
     app.send(Method::POST, &drop, None, None, None)
         .await
         .problem(StatusCode::UNAUTHORIZED, "unauthorized");

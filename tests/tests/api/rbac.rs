@@ -430,11 +430,9 @@ fn table() -> Vec<Row> {
         // program's staff; left by the participant, the staff or admins.
         //                                                admin owner coord review ent  other ally client anon
         get("/api/v2/enrollments/{enrollment}",          [OK,   OK,   OK,   N404, OK,   N404, N404, N404, U401]),
-        // SPEC GAP: the reviewer, the other entrepreneur, the ally and the client cannot see the
-        // enrollment (GET 404): 404 by API.md; the core answers 403 ("application.decide",
-        // checked against the public program before the enrollment's visibility).
+        // Those who cannot see the enrollment (GET 404) get 404 here too: no existence leak.
         post("/api/v2/enrollments/{enrollment}/drop-out", Some(r#"{"reason": "Moving abroad"}"#),
-                                                         [OK,   OK,   OK,   F403, OK,   F403, F403, F403, U401]),
+                                                         [OK,   OK,   OK,   N404, OK,   N404, N404, N404, U401]),
 
         // ----------------------------------------------------------------------------------
         // The caller's role profile (admins have none) and the admin's user management.
@@ -479,11 +477,9 @@ fn table() -> Vec<Row> {
         post("/api/v2/mentorships/{mentorship}/complete", None,
                                                          [OK,   N404, N404, N404, F403, N404, OK,   N404, U401])
             .after(mentorship_active()),
-        // SPEC GAP: DOMAIN.md §4.5 gives `requested → cancelled` to the entrepreneur (the ally
-        // declines a request): 403 for the ally by API.md; the core lets the ally (and admins)
-        // cancel from requested too (mentorship_command).
+        // DOMAIN.md §4.5 gives `requested → cancelled` to the entrepreneur: the ally declines.
         post("/api/v2/mentorships/{mentorship}/cancel", Some(r#"{"reason": "moving on"}"#),
-                                                         [OK,   N404, N404, N404, OK,   N404, OK,   N404, U401]),
+                                                         [OK,   N404, N404, N404, OK,   N404, F403, N404, U401]),
         get("/api/v2/mentorships/{mentorship}/sessions", [OK,   N404, N404, N404, OK,   N404, OK,   N404, U401])
             .after(mentorship_active()),
         // Admins manage sessions (DOMAIN.md §2), booking included.

@@ -161,8 +161,8 @@ pub async fn concurrent_duplicate_mentorship_requests_admit_one<S: Store + Clone
     assert_eq!(world.notifications(ally.id(), "mentorship_requested").await.len(), 1);
 }
 
-/// Who may run which mentorship command: the ally accepts, declines, pauses, resumes and
-/// completes; the entrepreneur may only cancel (anything else is `Forbidden`); anyone else gets
+/// Who may run which mentorship command: the ally accepts, declines, pauses, resumes,
+/// completes and cancels (not a request: that it declines); the entrepreneur may only cancel (anything else is `Forbidden`); anyone else gets
 /// `NotFound`. Each transition notifies the other party and is audited; a command the status does
 /// not allow is `InvalidTransition`.
 pub async fn mentorship_commands_follow_who_may_run_them<S: Store + Clone>(store: S) {
@@ -186,6 +186,10 @@ pub async fn mentorship_commands_follow_who_may_run_them<S: Store + Clone>(store
         }
         assert_not_found(&expect_err(eco.get_mentorship(&stranger.ctx, m.id).await), "mentorship");
     }
+    // §4.5: `requested → cancelled` is the entrepreneur's; the ally declines a request instead.
+    assert_forbidden(&expect_err(
+        eco.mentorship_command(&ally.ctx, m.id, C::Cancel, None).await,
+    ));
     assert_eq!(status_of(&world, m.id).await, MentorshipStatus::Requested);
 
     let accepted = world.mentorship_step(&ally, m.id, C::Accept).await;
