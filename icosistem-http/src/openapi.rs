@@ -197,7 +197,70 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::metrics::MetricsApi::openapi());
     // Keep last: documents the 429 of every rate-limited operation merged above.
     crate::rate_limit::document_429(&mut doc);
+    unique_operation_ids(&mut doc);
     doc
+}
+
+/// utoipa names an operation after its handler, and handlers of different modules share names
+/// (`list`, `get`, `create` …), while OpenAPI requires `operationId` to be unique — client
+/// generators key methods on it. A name used once stays as it is; a shared one gets its first
+/// tag in front (`applications_list`), and the method and path when even that repeats.
+fn unique_operation_ids(doc: &mut utoipa::openapi::OpenApi) {
+    use std::collections::HashMap;
+
+    fn operations(
+        item: &mut utoipa::openapi::PathItem,
+    ) -> impl Iterator<Item = (&'static str, &mut utoipa::openapi::path::Operation)> {
+        [
+            ("get", item.get.as_mut()),
+            ("put", item.put.as_mut()),
+            ("post", item.post.as_mut()),
+            ("delete", item.delete.as_mut()),
+            ("patch", item.patch.as_mut()),
+        ]
+        .into_iter()
+        .filter_map(|(method, op)| op.map(|op| (method, op)))
+    }
+
+    let mut uses: HashMap<String, usize> = HashMap::new();
+    for item in doc.paths.paths.values_mut() {
+        for (_, op) in operations(item) {
+            if let Some(id) = &op.operation_id {
+                *uses.entry(id.clone()).or_default() += 1;
+            }
+        }
+    }
+    let mut tagged: HashMap<String, usize> = HashMap::new();
+    let candidate = |op: &utoipa::openapi::path::Operation| -> Option<String> {
+        let id = op.operation_id.as_ref()?;
+        if uses.get(id).copied().unwrap_or(0) <= 1 {
+            return None;
+        }
+        let tag = op.tags.as_ref().and_then(|t| t.first()).map_or("api", String::as_str);
+        Some(format!("{}_{id}", tag.replace('-', "_")))
+    };
+    for item in doc.paths.paths.values_mut() {
+        for (_, op) in operations(item) {
+            if let Some(name) = candidate(op) {
+                *tagged.entry(name).or_default() += 1;
+            }
+        }
+    }
+    for (path, item) in &mut doc.paths.paths {
+        for (method, op) in operations(item) {
+            let Some(name) = candidate(op) else { continue };
+            op.operation_id = Some(if tagged.get(&name).copied().unwrap_or(0) > 1 {
+                let slug: String = path
+                    .trim_start_matches("/api/v2/")
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                    .collect();
+                format!("{method}_{}", slug.trim_matches('_').replace("__", "_"))
+            } else {
+                name
+            });
+        }
+    }
 }
 
 /// `/api-docs/openapi.json` and the Swagger UI at `/docs`.

@@ -923,7 +923,12 @@ mod tests {
             role: Role::Admin,
         };
         for command in MentorshipCommand::ALL.iter().copied() {
-            assert!(check_command_rights(&as_ally, &m, command).is_ok(), "ally {command}");
+            // `m` is a request: the ally answers it by declining, never by cancelling (§4.5).
+            assert_eq!(
+                check_command_rights(&as_ally, &m, command).is_ok(),
+                command != MentorshipCommand::Cancel,
+                "ally {command}"
+            );
             assert!(check_command_rights(&as_admin, &m, command).is_ok(), "admin {command}");
             assert!(
                 matches!(
@@ -949,6 +954,9 @@ mod tests {
             check_command_rights(&Actor::Anonymous, &m, MentorshipCommand::Cancel),
             Err(Error::NotFound { .. })
         ));
+        let mut active = m.clone();
+        active.status = MentorshipStatus::Active;
+        assert!(check_command_rights(&as_ally, &active, MentorshipCommand::Cancel).is_ok());
         assert_eq!(counterparts(&as_ally, &m), vec![entrepreneur]);
         assert_eq!(counterparts(&as_entrepreneur, &m), vec![ally]);
         assert_eq!(counterparts(&as_admin, &m), vec![entrepreneur, ally]);
