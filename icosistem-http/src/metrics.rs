@@ -19,6 +19,10 @@
 //! | `rate_limited_total` | counter | `scope` (`auth`, `api`) |
 //! | `rate_limiter_errors_total` | counter | `backend` (requests let through because the limiter failed) |
 //! | `notifications_delivered_total`, `notifications_failed_total` | counter | recorded by whoever runs outbox delivery (the example server) |
+//! | `process_cpu_seconds_total`, `process_resident_memory_bytes`, `process_open_fds`, `process_start_time_seconds` | counter/gauges | read from `/proc/self` at each scrape (Linux) |
+//!
+//! The domain counters exist at zero for each known label from the first scrape (when this
+//! crate installs the recorder), so alert rules never see "no data" for them.
 //!
 //! The domain counters are derived here from the answers of their routes (a 200 from
 //! `POST …/applications/{id}/submit` is one submitted application), because the core is kept free
@@ -93,6 +97,7 @@ pub fn install_recorder() -> Option<PrometheusHandle> {
         .get_or_init(|| match prometheus_builder().install_recorder() {
             Ok(handle) => {
                 describe();
+                register_zeroes();
                 Some(handle)
             }
             Err(error) => {
@@ -128,11 +133,93 @@ fn describe() {
     );
 }
 
+/// Creates every domain counter at zero for each of its known labels, so each series exists
+/// from the first scrape: `rate()` and alert rules see 0, not "no data", until the first event.
+fn register_zeroes() {
+    metrics::counter!(APPLICATIONS_SUBMITTED_TOTAL).increment(0);
+    for decision in ["accepted", "rejected", "waitlisted", "promoted"] {
+        metrics::counter!(APPLICATIONS_DECIDED_TOTAL, "decision" => decision).increment(0);
+    }
+    for outcome in ["ok", "failed"] {
+        metrics::counter!(LOGINS_TOTAL, "outcome" => outcome).increment(0);
+    }
+    for scope in ["auth", "api"] {
+        metrics::counter!(RATE_LIMITED_TOTAL, "scope" => scope).increment(0);
+    }
+    metrics::counter!(NOTIFICATIONS_DELIVERED_TOTAL).increment(0);
+    metrics::counter!(NOTIFICATIONS_FAILED_TOTAL).increment(0);
+}
+
+/// `process_cpu_seconds_total`, `process_resident_memory_bytes`, `process_open_fds` and
+/// `process_start_time_seconds` as the Prometheus client libraries' process collector names
+/// them, read from `/proc/self` at scrape time (Linux; elsewhere nothing is added). The alert
+/// rules watch the memory of each replica.
+fn process_metrics() -> String {
+    use std::fmt::Write as _;
+    // USER_HZ is 100 on every Linux ABI Rust targets; the page size does not matter: the
+    // resident set is read in kB from `status`.
+    const TICKS_PER_SECOND: f64 = 100.0;
+    let mut out = String::new();
+    if let Ok(stat) = std::fs::read_to_string("/proc/self/stat") {
+        // The fields after the command name (which may hold spaces) start at state (field 3).
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        let field = |n: usize| fields.get(n - 3).and_then(|v| v.parse::<f64>().ok());
+        if let (Some(utime), Some(stime)) = (field(14), field(15)) {
+            let _ = writeln!(
+                out,
+                "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n\
+                 # TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total {}",
+                (utime + stime) / TICKS_PER_SECOND
+            );
+        }
+        let boot = std::fs::read_to_string("/proc/stat").ok().and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("btime "))
+                .and_then(|v| v.trim().parse::<f64>().ok())
+        });
+        if let (Some(boot), Some(start)) = (boot, field(22)) {
+            let _ = writeln!(
+                out,
+                "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n\
+                 # TYPE process_start_time_seconds gauge\nprocess_start_time_seconds {}",
+                boot + start / TICKS_PER_SECOND
+            );
+        }
+    }
+    let rss_kb = std::fs::read_to_string("/proc/self/status").ok().and_then(|s| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+    });
+    if let Some(kb) = rss_kb {
+        let _ = writeln!(
+            out,
+            "# HELP process_resident_memory_bytes Resident memory size in bytes.\n\
+             # TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes {}",
+            kb * 1024
+        );
+    }
+    if let Ok(fds) = std::fs::read_dir("/proc/self/fd") {
+        let _ = writeln!(
+            out,
+            "# HELP process_open_fds Number of open file descriptors.\n\
+             # TYPE process_open_fds gauge\nprocess_open_fds {}",
+            fds.count()
+        );
+    }
+    out
+}
+
 /// The Prometheus text exposition of every metric.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain")))]
 pub(crate) async fn render(State(handle): State<PrometheusHandle>) -> Response {
-    let mut response = handle.render().into_response();
+    let mut text = handle.render();
+    text.push_str(&process_metrics());
+    let mut response = text.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
@@ -389,5 +476,35 @@ mod tests {
             assert!(text.contains(line), "{line} in {text}");
         }
         assert!(!text.contains("rejected"), "{text}");
+    }
+
+    #[test]
+    fn zeroes_exist_for_every_known_label() {
+        let recorder = prometheus_builder().build_recorder();
+        let handle = recorder.handle();
+        metrics::with_local_recorder(&recorder, register_zeroes);
+        let text = handle.render();
+        for line in [
+            "applications_decided_total{decision=\"promoted\"} 0",
+            "rate_limited_total{scope=\"auth\"} 0",
+            "rate_limited_total{scope=\"api\"} 0",
+            "notifications_failed_total 0",
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn process_metrics_are_read_from_proc() {
+        let text = process_metrics();
+        assert!(text.contains("# TYPE process_resident_memory_bytes gauge"), "{text}");
+        assert!(text.contains("\nprocess_cpu_seconds_total "), "{text}");
+        let rss: f64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix("process_resident_memory_bytes "))
+            .and_then(|v| v.parse().ok())
+            .expect("a number");
+        assert!(rss > 1_000_000.0, "{text}");
     }
 }

@@ -101,6 +101,42 @@ impl PgStore {
     }
 }
 
+impl PgStore {
+    /// Tries to take the cluster-wide lock `name` (a transaction-level advisory lock,
+    /// `pg_try_advisory_xact_lock` on the 64-bit hash of the name) without waiting: `None` when
+    /// another holder has it. The lock is held by a transaction on a connection of its own until
+    /// [`JobLock::release`] — or until the guard is dropped (the transaction rolls back) or the
+    /// process dies (PostgreSQL ends the session): a crashed holder never keeps it. Used by
+    /// workers so only one replica runs a given round of jobs at a time.
+    pub async fn try_job_lock(&self, name: &str) -> Result<Option<JobLock>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::backend)?;
+        let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::backend)?;
+        if taken {
+            Ok(Some(JobLock { tx }))
+        } else {
+            tx.rollback().await.map_err(StoreError::backend)?;
+            Ok(None)
+        }
+    }
+}
+
+/// A lock of [`PgStore::try_job_lock`], held until released or dropped.
+#[derive(Debug)]
+pub struct JobLock {
+    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+}
+
+impl JobLock {
+    /// Releases the lock now (ends its transaction) and returns its connection to the pool.
+    pub async fn release(self) -> Result<(), StoreError> {
+        self.tx.rollback().await.map_err(StoreError::backend)
+    }
+}
+
 /// A unit of work: one PostgreSQL transaction. Dropped without `commit`, it rolls back.
 #[derive(Debug)]
 pub struct PgTx {

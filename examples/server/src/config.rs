@@ -60,6 +60,9 @@ pub struct Config {
     pub outbox_interval: Duration,
     /// `ICOSISTEM_JOBS_INTERVAL_SECS` (default 60): how often the time-driven jobs run.
     pub jobs_interval: Duration,
+    /// `ICOSISTEM_RUN_JOBS` (default true): whether `serve` runs outbox delivery and the jobs
+    /// itself (the single-process setup); `false` when a separate `worker` is deployed.
+    pub run_jobs: bool,
     /// `REDIS_URL`: the Redis shared by the replicas' rate limiters (and checked by readiness);
     /// `None` = limits counted in process. A secret: it may hold a password.
     pub redis_url: Option<SecretString>,
@@ -89,6 +92,7 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("outbox_interval", &self.outbox_interval)
             .field("jobs_interval", &self.jobs_interval)
+            .field("run_jobs", &self.run_jobs)
             .field("redis", &self.redis_url.as_ref().map(|_| "[set]"))
             .field("rate_limits", &self.rate_limits)
             .field("cors_origins", &self.cors_origins)
@@ -184,6 +188,7 @@ impl Config {
                 parse_number(&get, "ICOSISTEM_OUTBOX_INTERVAL_SECS", 5)?.max(1).into(),
             ),
             jobs_interval: Duration::from_secs(parse_number(&get, "ICOSISTEM_JOBS_INTERVAL_SECS", 60)?.max(1).into()),
+            run_jobs: parse_bool(&get, "ICOSISTEM_RUN_JOBS", true)?,
             redis_url: get("REDIS_URL").map(SecretString::new),
             rate_limits: rate_limits(&get)?,
             cors_origins: get("ICOSISTEM_CORS_ORIGINS")

@@ -21,6 +21,7 @@
 //! | `ICOSISTEM_REQUIRE_VERIFIED_EMAIL` | true | unverified accounts may not log in |
 //! | `ICOSISTEM_OUTBOX_INTERVAL_SECS` | 5 | how often pending emails are delivered |
 //! | `ICOSISTEM_JOBS_INTERVAL_SECS` | 60 | how often `run_due_jobs` runs |
+//! | `ICOSISTEM_RUN_JOBS` | true | `serve` runs outbox delivery and the jobs itself; `false` when a separate `worker` runs them |
 //! | `LOG_LEVEL` | info | tracing `EnvFilter` directive (`debug`, `info,icosistem_http=debug` …) |
 //! | `LOG_FORMAT` | text | `json` for one JSON object per line |
 //! | `REDIS_URL` | unset | Redis shared by the replicas' rate limiters (`redis://[:password@]host:6379/0`); also checked by `/health/ready` and `/health/detailed` as `redis`. Unset → limits counted per process |
@@ -65,6 +66,7 @@ use icosistem_core::{Context, Ecosystem, Error};
 use icosistem_http::metrics::{MeteredStore, NOTIFICATIONS_DELIVERED_TOTAL, NOTIFICATIONS_FAILED_TOTAL};
 use icosistem_http::rate_limit::RedisRateLimiter;
 use icosistem_http::{AppState, HttpConfig, ReadinessCheck};
+use icosistem_store_postgres::PgStore;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -318,7 +320,12 @@ pub async fn run<S: Store>(store: S, cfg: &Config, seed_demo: bool) -> Result<()
     }
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let background = spawn_background(Arc::clone(&state.eco), cfg, &stop_rx);
+    let background = if cfg.run_jobs {
+        spawn_background(Arc::clone(&state.eco), cfg, &stop_rx)
+    } else {
+        tracing::info!("ICOSISTEM_RUN_JOBS=false: outbox delivery and jobs are left to the worker");
+        Vec::new()
+    };
     let eco = Arc::clone(&state.eco);
     let served = run_server(listener, state, shutdown_signal()).await;
     tracing::info!("no longer accepting connections; in-flight requests finished");
@@ -330,9 +337,148 @@ pub async fn run<S: Store>(store: S, cfg: &Config, seed_demo: bool) -> Result<()
         }
     }
     // Emails committed by the last requests go out now rather than at the next start.
-    deliver(&eco).await;
+    if cfg.run_jobs {
+        deliver(&eco).await;
+    }
     served?;
     Ok(())
+}
+
+/// Lock names of the worker's rounds (see [`PgStore::try_job_lock`]).
+pub const JOBS_LOCK: &str = "icosistem:jobs";
+/// Lock name of the outbox delivery round.
+pub const OUTBOX_LOCK: &str = "icosistem:outbox";
+
+/// What a [`run_worker`] did before it stopped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkerReport {
+    /// Rounds of `run_due_jobs` this worker ran (it held the lock).
+    pub job_rounds: u64,
+    /// Rounds skipped because another replica held the jobs lock.
+    pub job_rounds_skipped: u64,
+    /// Outbox delivery rounds this worker ran.
+    pub outbox_rounds: u64,
+}
+
+/// `worker`: outbox delivery every `outbox_interval` and `run_due_jobs` every `jobs_interval`
+/// (the first rounds right away), until `shutdown` resolves; the round in progress then
+/// finishes, none is cut short.
+///
+/// With `lock` (the PostgreSQL store), each round first takes a cluster-wide advisory lock
+/// ([`JOBS_LOCK`], [`OUTBOX_LOCK`]) without waiting and is skipped when another replica holds it,
+/// so several workers never run the same round at once. The jobs are idempotent anyway (their
+/// `JobMark`s): the lock saves duplicated work, it is not what prevents double sends. Without a
+/// lock (the in-memory store) the rounds just run in this process — a worker is only useful
+/// next to `serve` replicas sharing PostgreSQL.
+pub async fn run_worker<S: Store, N: Notifier, C: Clock>(
+    eco: Arc<Ecosystem<S, N, C>>,
+    lock: Option<PgStore>,
+    outbox_interval: Duration,
+    jobs_interval: Duration,
+    shutdown: impl Future<Output = ()> + Send,
+) -> WorkerReport {
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    let counts = Arc::new([AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)]);
+    let is_locked = lock.is_some();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let outbox = {
+        let (eco, lock, counts) = (Arc::clone(&eco), lock.clone(), Arc::clone(&counts));
+        every(outbox_interval, stop_rx.clone(), move || {
+            let (eco, lock, counts) = (Arc::clone(&eco), lock.clone(), Arc::clone(&counts));
+            async move {
+                if locked(lock.as_ref(), OUTBOX_LOCK, deliver(&eco)).await {
+                    counts[2].fetch_add(1, Relaxed);
+                }
+            }
+        })
+    };
+    let jobs = {
+        let counts = Arc::clone(&counts);
+        every(jobs_interval, stop_rx, move || {
+            let (eco, lock, counts) = (Arc::clone(&eco), lock.clone(), Arc::clone(&counts));
+            async move {
+                let round = async {
+                    let report = eco.run_due_jobs().await;
+                    for failure in &report.failures {
+                        tracing::warn!(job = failure.job, error = %failure.error, "scheduled job failed");
+                    }
+                    tracing::debug!(?report, "scheduled jobs ran");
+                };
+                let slot = if locked(lock.as_ref(), JOBS_LOCK, round).await {
+                    0
+                } else {
+                    1
+                };
+                counts[slot].fetch_add(1, Relaxed);
+            }
+        })
+    };
+    tracing::info!(
+        outbox_every = ?outbox_interval,
+        jobs_every = ?jobs_interval,
+        locked = is_locked,
+        "worker started"
+    );
+    shutdown.await;
+    tracing::info!("worker stopping after the rounds in progress");
+    let _ = stop_tx.send(true);
+    for task in [outbox, jobs] {
+        if let Err(e) = task.await {
+            tracing::error!(error = %e, "a worker task panicked");
+        }
+    }
+    WorkerReport {
+        job_rounds: counts[0].load(Relaxed),
+        job_rounds_skipped: counts[1].load(Relaxed),
+        outbox_rounds: counts[2].load(Relaxed),
+    }
+}
+
+/// Runs `round` under the advisory lock `name` when there is a store to lock in; false when
+/// the lock was held elsewhere (or could not be asked for) and the round skipped.
+async fn locked(lock: Option<&PgStore>, name: &str, round: impl Future<Output = ()>) -> bool {
+    let Some(store) = lock else {
+        round.await;
+        return true;
+    };
+    match store.try_job_lock(name).await {
+        Ok(Some(guard)) => {
+            round.await;
+            if let Err(e) = guard.release().await {
+                // The transaction (and with it the lock) ends with its connection anyway.
+                tracing::warn!(lock = name, error = %e, "cannot release the round lock");
+            }
+            true
+        }
+        Ok(None) => {
+            tracing::debug!(lock = name, "another replica is running this round: skipped");
+            false
+        }
+        Err(e) => {
+            tracing::warn!(lock = name, error = %e, "cannot take the round lock: round skipped");
+            false
+        }
+    }
+}
+
+/// `healthcheck`: GET `url` with a 3 s timeout; true on a 200. For container health checks
+/// (the image has no curl).
+pub async fn healthcheck(url: &str) -> Result<(), BoxError> {
+    use http_body_util::Empty;
+    use hyper::body::Bytes;
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+    let uri: hyper::Uri = url.parse().map_err(|e| format!("invalid URL {url}: {e}"))?;
+    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let response = tokio::time::timeout(Duration::from_secs(3), client.get(uri))
+        .await
+        .map_err(|_| format!("{url}: no answer within 3 s"))?
+        .map_err(|e| format!("{url}: {e}"))?;
+    if response.status() == hyper::StatusCode::OK {
+        Ok(())
+    } else {
+        Err(format!("{url} answered {}", response.status()).into())
+    }
 }
 
 /// Prints the demo logins to stdout (not the log: a newcomer must see them even with

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use icosistem_core::model::secret::SecretString;
-use icosistem_server::{BoxError, Config, LogFormat, demo, ecosystem, ensure_admin, run};
+use icosistem_server::{
+    BoxError, Config, LogFormat, demo, ecosystem, ensure_admin, healthcheck, run, run_worker, shutdown_signal,
+};
 use icosistem_store_memory::MemoryStore;
 use icosistem_store_postgres::PgStore;
 use tracing_subscriber::EnvFilter;
@@ -30,6 +32,16 @@ enum Command {
     Migrate,
     /// Create the demo data in the PostgreSQL database of DATABASE_URL (a no-op when present).
     SeedDemo,
+    /// Run outbox delivery and the time-driven jobs (no HTTP), until SIGTERM/ctrl-c. With
+    /// DATABASE_URL, each round takes a PostgreSQL advisory lock so only one worker replica runs
+    /// it at a time; without, it runs on an empty in-memory store (only useful for trying it).
+    Worker,
+    /// Probe a running server: exit 0 when GET URL answers 200 within 3 s, 1 otherwise.
+    Healthcheck {
+        /// The URL to probe (default: http://$ICOSISTEM_ADDR/health).
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Create an admin in the PostgreSQL database of DATABASE_URL unless that email exists.
     CreateAdmin {
         /// The admin's email.
@@ -98,6 +110,31 @@ async fn execute(command: Command, cfg: Config) -> Result<(), BoxError> {
                     served
                 }
             }
+        }
+        Command::Worker => {
+            let interval = (cfg.outbox_interval, cfg.jobs_interval);
+            match &cfg.database_url {
+                None => {
+                    if cfg.environment == icosistem_server::Environment::Production {
+                        return Err(icosistem_server::ConfigError::InMemoryStore.into());
+                    }
+                    tracing::warn!("DATABASE_URL is not set: the worker runs on an empty in-memory store");
+                    let eco = std::sync::Arc::new(ecosystem(MemoryStore::new(), &cfg));
+                    run_worker(eco, None, interval.0, interval.1, shutdown_signal()).await;
+                }
+                Some(url) => {
+                    let store = connect(&cfg, url).await?;
+                    let eco = std::sync::Arc::new(ecosystem(store.clone(), &cfg));
+                    let report = run_worker(eco, Some(store.clone()), interval.0, interval.1, shutdown_signal()).await;
+                    tracing::info!(?report, "worker stopped");
+                    store.pool().close().await;
+                }
+            }
+            Ok(())
+        }
+        Command::Healthcheck { url } => {
+            let url = url.unwrap_or_else(|| format!("http://{}/health", cfg.addr));
+            healthcheck(&url).await
         }
         Command::Migrate => {
             let store = connect(&cfg, require_database(&cfg)?).await?;

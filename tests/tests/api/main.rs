@@ -27,3 +27,4 @@ mod projects;
 mod rbac;
 mod server;
 mod tasks;
+mod worker;
