@@ -63,6 +63,10 @@ pub struct Config {
     /// `ICOSISTEM_RUN_JOBS` (default true): whether `serve` runs outbox delivery and the jobs
     /// itself (the single-process setup); `false` when a separate `worker` is deployed.
     pub run_jobs: bool,
+    /// `ICOSISTEM_PASSWORD_HASH_CONCURRENCY` (default: the number of CPUs): how many argon2id
+    /// hashes (logins, registrations, password changes) run at once; each holds 19 MiB, so this
+    /// bounds the memory a login flood can take. Others wait their turn.
+    pub password_hash_concurrency: Option<u32>,
     /// `REDIS_URL`: the Redis shared by the replicas' rate limiters (and checked by readiness);
     /// `None` = limits counted in process. A secret: it may hold a password.
     pub redis_url: Option<SecretString>,
@@ -93,6 +97,7 @@ impl fmt::Debug for Config {
             .field("outbox_interval", &self.outbox_interval)
             .field("jobs_interval", &self.jobs_interval)
             .field("run_jobs", &self.run_jobs)
+            .field("password_hash_concurrency", &self.password_hash_concurrency)
             .field("redis", &self.redis_url.as_ref().map(|_| "[set]"))
             .field("rate_limits", &self.rate_limits)
             .field("cors_origins", &self.cors_origins)
@@ -189,6 +194,10 @@ impl Config {
             ),
             jobs_interval: Duration::from_secs(parse_number(&get, "ICOSISTEM_JOBS_INTERVAL_SECS", 60)?.max(1).into()),
             run_jobs: parse_bool(&get, "ICOSISTEM_RUN_JOBS", true)?,
+            password_hash_concurrency: match get("ICOSISTEM_PASSWORD_HASH_CONCURRENCY") {
+                Some(_) => Some(parse_positive(&get, "ICOSISTEM_PASSWORD_HASH_CONCURRENCY", 1)?),
+                None => None,
+            },
             redis_url: get("REDIS_URL").map(SecretString::new),
             rate_limits: rate_limits(&get)?,
             cors_origins: get("ICOSISTEM_CORS_ORIGINS")

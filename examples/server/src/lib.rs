@@ -22,6 +22,7 @@
 //! | `ICOSISTEM_OUTBOX_INTERVAL_SECS` | 5 | how often pending emails are delivered |
 //! | `ICOSISTEM_JOBS_INTERVAL_SECS` | 60 | how often `run_due_jobs` runs |
 //! | `ICOSISTEM_RUN_JOBS` | true | `serve` runs outbox delivery and the jobs itself; `false` when a separate `worker` runs them |
+//! | `ICOSISTEM_PASSWORD_HASH_CONCURRENCY` | CPUs | argon2id hashes run at once (19 MiB each): bounds a login flood's memory |
 //! | `LOG_LEVEL` | info | tracing `EnvFilter` directive (`debug`, `info,icosistem_http=debug` …) |
 //! | `LOG_FORMAT` | text | `json` for one JSON object per line |
 //! | `REDIS_URL` | unset | Redis shared by the replicas' rate limiters (`redis://[:password@]host:6379/0`); also checked by `/health/ready` and `/health/detailed` as `redis`. Unset → limits counted per process |
@@ -61,7 +62,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use icosistem_core::model::Role;
 use icosistem_core::model::secret::SecretString;
-use icosistem_core::ports::{Clock, Notifier, Store, SystemClock};
+use icosistem_core::ports::{Argon2idPasswordHasher, Clock, Notifier, Store, SystemClock};
 use icosistem_core::{Context, Ecosystem, Error};
 use icosistem_http::metrics::{MeteredStore, NOTIFICATIONS_DELIVERED_TOTAL, NOTIFICATIONS_FAILED_TOTAL};
 use icosistem_http::rate_limit::RedisRateLimiter;
@@ -86,7 +87,13 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// The ecosystem over `store` with the configuration's limits and production password hashing.
 pub fn ecosystem<S: Store>(store: S, cfg: &Config) -> Eco<S> {
-    Ecosystem::new(store, LogNotifier, SystemClock).with_limits(cfg.limits())
+    let mut hasher = Argon2idPasswordHasher::owasp();
+    if let Some(n) = cfg.password_hash_concurrency {
+        hasher = hasher.with_max_concurrent(n as usize);
+    }
+    Ecosystem::new(store, LogNotifier, SystemClock)
+        .with_hasher(hasher)
+        .with_limits(cfg.limits())
 }
 
 /// The HTTP settings. Without a configured JWT secret, a random one is generated and a warning

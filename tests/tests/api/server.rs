@@ -392,3 +392,15 @@ async fn a_malformed_redis_url_stops_the_start() {
     let none = icosistem_server::redis_limiter(&config(&[]).expect("parses")).expect("no redis");
     assert!(none.is_none());
 }
+
+#[test]
+fn password_hash_concurrency_is_a_positive_setting() {
+    assert_eq!(config(&[]).expect("parses").password_hash_concurrency, None);
+    let two = config(&[("ICOSISTEM_PASSWORD_HASH_CONCURRENCY", "2")]).expect("parses");
+    assert_eq!(two.password_hash_concurrency, Some(2));
+    let error = config(&[("ICOSISTEM_PASSWORD_HASH_CONCURRENCY", "0")]).expect_err("zero would refuse every login");
+    assert!(
+        error.to_string().contains("ICOSISTEM_PASSWORD_HASH_CONCURRENCY"),
+        "{error}"
+    );
+}
