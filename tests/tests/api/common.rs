@@ -104,6 +104,7 @@ impl App {
         let raw = String::from_utf8_lossy(&bytes).into_owned();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         assert_no_secret(&raw, &stored_secrets(self.world.store()).await);
+        assert_envelope(status, &headers, &raw);
         Reply {
             status,
             headers,
@@ -237,6 +238,31 @@ pub(crate) fn assert_no_secret(raw: &str, secrets: &[String]) {
         assert!(
             secret.is_empty() || !raw.contains(secret.as_str()),
             "a stored token hash leaked: {raw}"
+        );
+    }
+}
+
+/// What API.md promises on every response, checked on every answer of the suite: the request id,
+/// the response time, the security headers, and problem+json for every error (the readiness
+/// probes' 503 is plain JSON by contract).
+#[track_caller]
+pub(crate) fn assert_envelope(status: StatusCode, headers: &HeaderMap, raw: &str) {
+    for name in [
+        "x-request-id",
+        "x-response-time",
+        "strict-transport-security",
+        "referrer-policy",
+    ] {
+        assert!(headers.contains_key(name), "{status} without {name}: {raw}");
+    }
+    assert_eq!(headers["x-content-type-options"], "nosniff", "{raw}");
+    assert_eq!(headers["x-frame-options"], "DENY", "{raw}");
+    let readiness = raw.contains("\"checks\"") && status == StatusCode::SERVICE_UNAVAILABLE;
+    if (status.is_client_error() || status.is_server_error()) && !readiness {
+        assert_eq!(
+            headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+            Some("application/problem+json"),
+            "{status} is not a problem: {raw}"
         );
     }
 }
