@@ -300,6 +300,20 @@ async def flood(port, pid, marks):
             break
         await asyncio.sleep(0.05)
 
+    metrics = {}
+    try:
+        reader, writer = await connect(port, "127.0.0.7")
+        writer.write(b"GET /metrics HTTP/1.1\r\nHost: drill\r\nConnection: close\r\n\r\n")
+        _, text = await read_response(reader, 5)
+        writer.close()
+        for line in text.splitlines():
+            if line.startswith(("http_connections_open", "http_connections_rejected_total", "http_connection_timeouts_total")):
+                name, value = line.rsplit(" ", 1)
+                metrics[name] = float(value)
+    except Exception as error:  # noqa: BLE001
+        print("  /metrics could not be read: %r" % error)
+    for name in sorted(metrics):
+        print("  %s %g" % (name, metrics[name]))
     peak = max(samples)
     print("  fds: baseline %d, peak %d (+%d; cap %d), hostile >= 1,000 open from +%.1f s" % (
         baseline, peak, peak - baseline, MAX_CONNECTIONS,
@@ -308,6 +322,11 @@ async def flood(port, pid, marks):
     check(hostile_from is not None, "at least 1,000 hostile connections held open at once")
     check(peak <= marks["fds_at_start"] + MAX_CONNECTIONS + FD_MARGIN,
           "open fds bounded: peak %d <= %d at start + cap %d + %d" % (peak, marks["fds_at_start"], MAX_CONNECTIONS, FD_MARGIN))
+    check(metrics.get('http_connections_rejected_total{reason="per_ip"}', 0) > 0
+          and metrics.get('http_connections_rejected_total{reason="max_connections"}', 0) > 0,
+          "both caps refused connections (http_connections_rejected_total)")
+    check(metrics.get("http_connections_open", 1e9) <= 100 + 2 + 2,
+          "http_connections_open back to the idle and well-behaved ones (%g)" % metrics.get("http_connections_open", -1))
     check(recovered is not None and recovered <= RECOVERY_LIMIT_S,
           "back to normal after the flood in %s s" % ("%.2f" % recovered if recovered is not None else "never"))
 
