@@ -701,7 +701,9 @@ fn body_timeout_response(response: Response<Body>) -> Response<Body> {
         .headers
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
     parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    parts
+        .headers
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
     Response::from_parts(parts, Body::from(serde_json::to_vec(&problem).unwrap_or_default()))
 }
 
@@ -808,7 +810,10 @@ mod tests {
         let _third = registry.admit(b, &limits).expect("room");
         assert!(registry.admit(b, &limits).is_none(), "in total");
         drop(first);
-        assert!(registry.admit(a, &limits).is_some(), "a closed connection frees its slot");
+        assert!(
+            registry.admit(a, &limits).is_some(),
+            "a closed connection frees its slot"
+        );
         assert!(registry.counts().per_ip.len() <= 2);
     }
 

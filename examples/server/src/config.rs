@@ -284,10 +284,21 @@ fn serve_limits(get: &impl Fn(&str) -> Option<String>, behind_proxy: bool) -> Re
     };
     // Behind a proxy every connection has the proxy's address: a per-address cap would cap the
     // proxy. Set explicitly, it applies anyway; 0 turns it off.
-    let per_ip_default = if behind_proxy { 0 } else { defaults.max_connections_per_ip.unwrap_or(0) };
-    let per_ip = parse_number(get, "ICOSISTEM_MAX_CONNECTIONS_PER_IP", u32::try_from(per_ip_default).unwrap_or(u32::MAX))?;
+    let per_ip_default = if behind_proxy {
+        0
+    } else {
+        defaults.max_connections_per_ip.unwrap_or(0)
+    };
+    let per_ip = parse_number(
+        get,
+        "ICOSISTEM_MAX_CONNECTIONS_PER_IP",
+        u32::try_from(per_ip_default).unwrap_or(u32::MAX),
+    )?;
     Ok(defaults
-        .with_header_read_timeout(secs("ICOSISTEM_HEADER_READ_TIMEOUT_SECS", defaults.header_read_timeout)?)
+        .with_header_read_timeout(secs(
+            "ICOSISTEM_HEADER_READ_TIMEOUT_SECS",
+            defaults.header_read_timeout,
+        )?)
         .with_keep_alive_timeout(secs("ICOSISTEM_KEEP_ALIVE_TIMEOUT_SECS", defaults.keep_alive_timeout)?)
         .with_body_read_timeout(secs("ICOSISTEM_BODY_READ_TIMEOUT_SECS", defaults.body_read_timeout)?)
         .with_shutdown_grace(secs("ICOSISTEM_SHUTDOWN_GRACE_SECS", defaults.shutdown_grace)?)

@@ -169,7 +169,9 @@ async fn half_open_and_idle_connections_are_closed_by_their_timeouts() {
 
     // Half a head, and a connection that sends nothing at all.
     let mut half = TcpStream::connect(server.addr).await.expect("connects");
-    half.write_all(b"GET /health HTTP/1.1\r\nHost: te").await.expect("writes");
+    half.write_all(b"GET /health HTTP/1.1\r\nHost: te")
+        .await
+        .expect("writes");
     let mut silent = TcpStream::connect(server.addr).await.expect("connects");
     // A well-behaved keep-alive client is answered, twice, meanwhile.
     let mut good = TcpStream::connect(server.addr).await.expect("connects");
@@ -177,8 +179,16 @@ async fn half_open_and_idle_connections_are_closed_by_their_timeouts() {
     assert!(answered(&mut good, "/health").await.starts_with("HTTP/1.1 200"));
 
     let started = Instant::now();
-    assert_eq!(closed_by_server(&mut half).await.as_deref(), Some(""), "half-open closed");
-    assert_eq!(closed_by_server(&mut silent).await.as_deref(), Some(""), "silent closed");
+    assert_eq!(
+        closed_by_server(&mut half).await.as_deref(),
+        Some(""),
+        "half-open closed"
+    );
+    assert_eq!(
+        closed_by_server(&mut silent).await.as_deref(),
+        Some(""),
+        "silent closed"
+    );
     // The idle keep-alive connection goes after its own (longer) timeout.
     assert_eq!(closed_by_server(&mut good).await.as_deref(), Some(""), "idle closed");
     assert!(started.elapsed() < WITHIN);
@@ -200,7 +210,11 @@ async fn half_open_and_idle_connections_are_closed_by_their_timeouts() {
     );
 
     server.stop.send(()).expect("running");
-    timeout(WITHIN, server.task).await.expect("stops").expect("no panic").expect("clean");
+    timeout(WITHIN, server.task)
+        .await
+        .expect("stops")
+        .expect("no panic")
+        .expect("clean");
 }
 
 #[tokio::test]
@@ -247,7 +261,11 @@ async fn connection_caps_close_the_excess_at_accept_and_free_slots_on_close() {
     }
 
     server.stop.send(()).expect("running");
-    timeout(WITHIN, server.task).await.expect("stops").expect("no panic").expect("clean");
+    timeout(WITHIN, server.task)
+        .await
+        .expect("stops")
+        .expect("no panic")
+        .expect("clean");
 }
 
 #[tokio::test]
@@ -270,7 +288,11 @@ async fn a_slow_body_answers_408_problem_and_closes_the_connection() {
     assert!(answer.contains("\"code\":\"timeout\""), "{answer}");
 
     server.stop.send(()).expect("running");
-    timeout(WITHIN, server.task).await.expect("stops").expect("no panic").expect("clean");
+    timeout(WITHIN, server.task)
+        .await
+        .expect("stops")
+        .expect("no panic")
+        .expect("clean");
 }
 
 #[tokio::test]
@@ -300,7 +322,11 @@ async fn too_many_or_too_large_headers_answer_431() {
     assert!(answered(&mut fine, "/health").await.starts_with("HTTP/1.1 200"));
 
     server.stop.send(()).expect("running");
-    timeout(WITHIN, server.task).await.expect("stops").expect("no panic").expect("clean");
+    timeout(WITHIN, server.task)
+        .await
+        .expect("stops")
+        .expect("no panic")
+        .expect("clean");
 }
 
 #[tokio::test]
@@ -315,7 +341,9 @@ async fn shutdown_closes_idle_and_half_open_at_once_ends_streams_and_answers_the
     let mut half_open = Vec::new();
     for _ in 0..30 {
         let mut conn = TcpStream::connect(server.addr).await.expect("connects");
-        conn.write_all(b"GET /health HTTP/1.1\r\nHost: te").await.expect("writes");
+        conn.write_all(b"GET /health HTTP/1.1\r\nHost: te")
+            .await
+            .expect("writes");
         half_open.push(conn);
     }
     let mut idle = Vec::new();
@@ -325,9 +353,15 @@ async fn shutdown_closes_idle_and_half_open_at_once_ends_streams_and_answers_the
         idle.push(conn);
     }
     let mut stream = TcpStream::connect(server.addr).await.expect("connects");
-    stream.write_all(get_request("/stream").as_bytes()).await.expect("writes");
+    stream
+        .write_all(get_request("/stream").as_bytes())
+        .await
+        .expect("writes");
     let mut in_flight = TcpStream::connect(server.addr).await.expect("connects");
-    in_flight.write_all(get_request("/slow").as_bytes()).await.expect("writes");
+    in_flight
+        .write_all(get_request("/slow").as_bytes())
+        .await
+        .expect("writes");
     probe.wait_started(2).await;
 
     let signalled = Instant::now();
@@ -337,14 +371,24 @@ async fn shutdown_closes_idle_and_half_open_at_once_ends_streams_and_answers_the
     }
     // The stream ended with its final event.
     let ended = closed_by_server(&mut stream).await.expect("the stream ended");
-    assert!(ended.starts_with("HTTP/1.1 200") && ended.ends_with("event: shutdown\n\n"), "{ended}");
+    assert!(
+        ended.starts_with("HTTP/1.1 200") && ended.ends_with("event: shutdown\n\n"),
+        "{ended}"
+    );
     // Long before the 30 s grace period.
     assert!(signalled.elapsed() < WITHIN);
     assert!(!server.task.is_finished(), "the request in flight is waited for");
     probe.release.notify_one();
     let answer = closed_by_server(&mut in_flight).await.expect("answered");
-    assert!(answer.starts_with("HTTP/1.1 200") && answer.ends_with("finished"), "{answer}");
-    timeout(WITHIN, server.task).await.expect("stops").expect("no panic").expect("clean");
+    assert!(
+        answer.starts_with("HTTP/1.1 200") && answer.ends_with("finished"),
+        "{answer}"
+    );
+    timeout(WITHIN, server.task)
+        .await
+        .expect("stops")
+        .expect("no panic")
+        .expect("clean");
     // Nothing accepts on the port any more.
     assert!(TcpStream::connect(server.addr).await.is_err());
 }
@@ -360,8 +404,16 @@ async fn the_grace_period_bounds_a_shutdown_whatever_the_handlers_do() {
     probe.wait_started(1).await;
 
     server.stop.send(()).expect("running");
-    timeout(WITHIN, server.task).await.expect("stops within the grace period").expect("no panic").expect("clean");
-    assert_eq!(closed_by_server(&mut stuck).await.as_deref(), Some(""), "cut, not answered");
+    timeout(WITHIN, server.task)
+        .await
+        .expect("stops within the grace period")
+        .expect("no panic")
+        .expect("clean");
+    assert_eq!(
+        closed_by_server(&mut stuck).await.as_deref(),
+        Some(""),
+        "cut, not answered"
+    );
 }
 
 fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -376,7 +428,10 @@ fn connection_limits_come_from_the_environment_with_safe_defaults() {
     assert_eq!(cfg.serve.header_read_timeout, Duration::from_secs(10));
     assert_eq!(cfg.serve.keep_alive_timeout, Duration::from_secs(75));
     assert_eq!(cfg.serve.body_read_timeout, Duration::from_secs(15));
-    assert!(cfg.serve.shutdown_grace < Duration::from_secs(30), "under Kubernetes' grace");
+    assert!(
+        cfg.serve.shutdown_grace < Duration::from_secs(30),
+        "under Kubernetes' grace"
+    );
     assert_eq!(cfg.serve.max_connections, 4096);
     assert_eq!(cfg.serve.max_connections_per_ip, Some(256));
     assert_eq!((cfg.serve.max_headers, cfg.serve.max_header_bytes), (100, 32 * 1024));
