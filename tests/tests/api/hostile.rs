@@ -394,6 +394,31 @@ async fn shutdown_closes_idle_and_half_open_at_once_ends_streams_and_answers_the
 }
 
 #[tokio::test]
+async fn a_connection_runs_one_request_at_a_time_even_when_pipelined() {
+    let probe = Arc::new(Probe::default());
+    let server = serve(small_router(&probe), ServeLimits::default()).await;
+    let mut conn = TcpStream::connect(server.addr).await.expect("connects");
+    let two = format!("{}{}", get_request("/slow"), get_request("/slow"));
+    conn.write_all(two.as_bytes()).await.expect("writes");
+    probe.wait_started(1).await;
+    // The second request is in the server's buffer, not in a handler: only one is in flight.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(probe.started.load(std::sync::atomic::Ordering::SeqCst), 1);
+    probe.release.notify_one();
+    assert!(read_answer(&mut conn).await.ends_with("finished"));
+    probe.wait_started(2).await;
+    probe.release.notify_one();
+    assert!(read_answer(&mut conn).await.ends_with("finished"));
+
+    server.stop.send(()).expect("running");
+    timeout(WITHIN, server.task)
+        .await
+        .expect("stops")
+        .expect("no panic")
+        .expect("clean");
+}
+
+#[tokio::test]
 async fn the_grace_period_bounds_a_shutdown_whatever_the_handlers_do() {
     let limits = ServeLimits::default().with_shutdown_grace(Duration::from_millis(300));
     // `/slow` is never released.
