@@ -1,6 +1,6 @@
 //! # icosistem-server
 //!
-//! The Icosistem HTTP server: [`icosistem_http::router`] served with axum over either the
+//! The Icosistem HTTP server: [`icosistem_http::router`] served by [`icosistem_http::serve`] over either the
 //! in-memory store (with demo data, the default: `cargo run -p icosistem-server`) or PostgreSQL
 //! (`DATABASE_URL` set), configured from the environment.
 //!
