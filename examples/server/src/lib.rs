@@ -1,8 +1,8 @@
 //! # icosistem-server
 //!
-//! The Icosistem HTTP server: [`icosistem_http::router`] served by [`icosistem_http::serve`] over either the
-//! in-memory store (with demo data, the default: `cargo run -p icosistem-server`) or PostgreSQL
-//! (`DATABASE_URL` set), configured from the environment.
+//! The Icosistem HTTP server: [`icosistem_http::router`] served by [`icosistem_http::serve`]
+//! over either the in-memory store (with demo data, the default: `cargo run -p
+//! icosistem-server`) or PostgreSQL (`DATABASE_URL` set), configured from the environment.
 //!
 //! The binary (`src/main.rs`) is a thin clap front end; everything it runs lives here so the
 //! tests can start a real server on port 0 in-process and stop it like SIGTERM would.
