@@ -47,7 +47,12 @@ where
     let rows = value.len();
     let radix: Vec<usize> = seats.iter().map(|&s| s as usize + 1).collect();
     let states: usize = radix.iter().product();
-    let encode = |left: &[u32]| left.iter().zip(&radix).rev().fold(0, |acc, (&l, &r)| acc * r + l as usize);
+    let encode = |left: &[u32]| {
+        left.iter()
+            .zip(&radix)
+            .rev()
+            .fold(0, |acc, (&l, &r)| acc * r + l as usize)
+    };
     // best[i][state]: the best value rows i.. can add with `state` seats left.
     let mut memo: Vec<Option<V>> = vec![None; (rows + 1) * states];
     fn best<V: Copy + Ord + Add<Output = V> + Default>(
@@ -123,8 +128,13 @@ fn stages() -> impl Strategy<Value = Vec<ProjectStage>> {
 }
 
 fn entrepreneur() -> impl Strategy<Value = (EntrepreneurProfile, Vec<ProjectStage>)> {
-    (words(&SECTORS, 2), words(&AREAS, 3), proptest::bool::weighted(0.9), stages()).prop_map(
-        |(sectors, mentorship_areas, seeking_mentorship, stages)| {
+    (
+        words(&SECTORS, 2),
+        words(&AREAS, 3),
+        proptest::bool::weighted(0.9),
+        stages(),
+    )
+        .prop_map(|(sectors, mentorship_areas, seeking_mentorship, stages)| {
             (
                 EntrepreneurProfile {
                     sectors,
@@ -134,8 +144,7 @@ fn entrepreneur() -> impl Strategy<Value = (EntrepreneurProfile, Vec<ProjectStag
                 },
                 stages,
             )
-        },
-    )
+        })
 }
 
 fn ally() -> impl Strategy<Value = (AllyProfile, u32)> {
