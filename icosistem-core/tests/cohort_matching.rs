@@ -225,7 +225,15 @@ fn user(kind: u128, n: u64) -> UserId {
 
 /// The rules of DOMAIN.md §11 restated from scratch: the value each allowed pair adds under the
 /// objective, on the id-ordered lists.
-fn reference_values(input: &CohortInput) -> (Vec<UserId>, Vec<UserId>, Vec<Vec<Option<Value>>>, Vec<u32>) {
+/// The id-ordered lists and, per pair, the value it adds (`None`: not assignable).
+struct Reference {
+    entrepreneurs: Vec<UserId>,
+    allies: Vec<UserId>,
+    values: Vec<Vec<Option<Value>>>,
+    seats: Vec<u32>,
+}
+
+fn reference_values(input: &CohortInput) -> Reference {
     let mut es: Vec<&CohortEntrepreneur> = input.entrepreneurs.iter().collect();
     es.sort_by_key(|e| e.id);
     let mut allies: Vec<&CohortAlly> = input.allies.iter().collect();
@@ -255,12 +263,12 @@ fn reference_values(input: &CohortInput) -> (Vec<UserId>, Vec<UserId>, Vec<Vec<O
                 .collect()
         })
         .collect();
-    (
-        es.iter().map(|e| e.id).collect(),
-        allies.iter().map(|a| a.id).collect(),
+    Reference {
+        entrepreneurs: es.iter().map(|e| e.id).collect(),
+        allies: allies.iter().map(|a| a.id).collect(),
         values,
         seats,
-    )
+    }
 }
 
 proptest! {
@@ -269,7 +277,7 @@ proptest! {
     #[test]
     fn the_matcher_is_optimal_explains_itself_and_is_deterministic(input in instance()) {
         let result = match_cohort(&input);
-        let (es, allies, values, seats) = reference_values(&input);
+        let Reference { entrepreneurs: es, allies, values, seats } = reference_values(&input);
         let (optimum, expected) = exhaustive(&values, &seats);
 
         // Optimal, and exactly the assignment of the tie rule.

@@ -164,7 +164,7 @@ impl<T: Transaction> Uow<T> {
         let mut judges: BTreeMap<UserId, BTreeSet<UserId>> = BTreeMap::new();
         for enrollment in &enrollments {
             let entrepreneur = enrollment.entrepreneur_id;
-            if !cohort.contains_key(&entrepreneur) {
+            if let std::collections::btree_map::Entry::Vacant(slot) = cohort.entry(entrepreneur) {
                 let user: Option<User> = self.get(entrepreneur).await?;
                 if !user.is_some_and(|u| is_live(&u, Role::Entrepreneur)) {
                     continue;
@@ -176,14 +176,11 @@ impl<T: Transaction> Uow<T> {
                     }) => p,
                     _ => EntrepreneurProfile::default(),
                 };
-                cohort.insert(
-                    entrepreneur,
-                    CohortEntrepreneur {
-                        id: entrepreneur,
-                        profile,
-                        project_stages: Vec::new(),
-                    },
-                );
+                slot.insert(CohortEntrepreneur {
+                    id: entrepreneur,
+                    profile,
+                    project_stages: Vec::new(),
+                });
                 enrollment_of.insert(entrepreneur, (enrollment.id, enrollment.project_id));
             }
             if let Some(project) = self.get(enrollment.project_id).await? {
