@@ -369,7 +369,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     /// - `NotFound`, `Forbidden`, `InvalidTransition` as for proposing;
     /// - `Validation` (`program_id`) when the proposal is of another program, (`pairs`) when its
     ///   pairs are not the matching of its data (an edited proposal);
-    /// - `Conflict { entity: "cohort_matching", field: "proposal" }` when anything the proposal
+    /// - `Conflict { entity: "cohort_proposal", field: "version" }` when anything the proposal
     ///   was computed from changed since (seats, profiles, conflicts, the cohort) — including an
     ///   earlier confirm of the same proposal: propose again.
     pub async fn confirm_cohort_matching(
@@ -398,9 +398,11 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             .cohort_input(&program, proposal.objective, proposal.min_score)
             .await?;
         if gathered.fingerprint != proposal.fingerprint {
+            // A stale proposal is a stale version of the data it was computed from: the same
+            // answer as any stale read (409, "read again" — here: propose again).
             return Err(Error::Conflict {
-                entity: "cohort_matching",
-                field: "proposal",
+                entity: "cohort_proposal",
+                field: "version",
             });
         }
         let pairs = pairs_of(&gathered, &match_cohort(&gathered.input));

@@ -17,6 +17,7 @@ mod applications;
 mod basics;
 mod inbox;
 mod journey;
+mod matching;
 mod meetings;
 mod mentoring;
 mod openapi;

@@ -166,8 +166,8 @@ pub async fn cohort_matching_proposes_the_optimal_assignment_and_confirms_it<S: 
     // Confirmed once: the requests took the seats, so the same proposal is now stale.
     assert_conflict(
         &expect_err(eco.confirm_cohort_matching(&cohort.owner.ctx, program, &proposal).await),
-        "cohort_matching",
-        "proposal",
+        "cohort_proposal",
+        "version",
     );
     assert_eq!(mentorships(&world).await, 3);
 }
@@ -186,7 +186,7 @@ pub async fn confirming_a_stale_cohort_proposal_is_refused<S: Store + Clone>(sto
     let fintech = world.mentor(expertise("fintech", &[], 2), "UTC", slots.clone()).await;
     let health = world.mentor(expertise("health", &[], 2), "UTC", slots.clone()).await;
     let propose = || eco.propose_cohort_matching(&cohort.owner.ctx, program, MatchObjective::MaxTotalScore);
-    let stale = |result| assert_conflict(&expect_err(result), "cohort_matching", "proposal");
+    let stale = |result| assert_conflict(&expect_err(result), "cohort_proposal", "version");
 
     // A request from outside the cohort claims one of the fintech ally's seats.
     let first = propose().await.expect("proposal");
@@ -269,7 +269,7 @@ pub async fn concurrent_cohort_confirms_create_each_mentorship_once<S: Store + C
     assert_eq!(won, 1, "{results:?}");
     for result in results.into_iter().filter(Result::is_err) {
         let error: Error = expect_err(result);
-        assert_conflict(&error, "cohort_matching", "proposal");
+        assert_conflict(&error, "cohort_proposal", "version");
     }
     for pair in &proposal.pairs {
         let open = world
