@@ -55,6 +55,8 @@ pub enum Action {
     ScheduleMeeting,
     /// Read the audit log.
     ReadAudit,
+    /// Propose and confirm a program's whole-cohort mentor matching (DOMAIN.md §11).
+    MatchCohort,
 }
 
 impl Action {
@@ -80,6 +82,7 @@ impl Action {
         Action::ManageMentorship,
         Action::ScheduleMeeting,
         Action::ReadAudit,
+        Action::MatchCohort,
     ];
 
     /// The stable name used in errors and audit.
@@ -105,6 +108,7 @@ impl Action {
             Action::ManageMentorship => "mentorship.manage",
             Action::ScheduleMeeting => "meeting.schedule",
             Action::ReadAudit => "audit.read",
+            Action::MatchCohort => "program.match_cohort",
         }
     }
 
@@ -115,7 +119,7 @@ impl Action {
             | Action::ViewOrganization
             | Action::EditOrganization
             | Action::ManageMembers => "organization",
-            Action::ViewProgram | Action::ManageProgram => "program",
+            Action::ViewProgram | Action::ManageProgram | Action::MatchCohort => "program",
             Action::CreateProject | Action::EditProject | Action::ViewProject => "project",
             Action::ApplyToProgram
             | Action::WithdrawApplication
@@ -222,5 +226,7 @@ fn allowed(actor: &Actor, action: Action, f: &Facts) -> bool {
         Action::ManageMentorship => admin || (role == Role::Ally && f.owner),
         Action::ScheduleMeeting => true,
         Action::ReadAudit => admin || f.owner || staff,
+        // Pairing a cohort with mentors is running the program.
+        Action::MatchCohort => admin || staff,
     }
 }

@@ -180,6 +180,9 @@ const TABLE: &[Row] = &[
     row(Action::ScheduleMeeting,        ["YYYYYYYYYY", "YYYYYYYYYY", "YYYYYYYYYY", "YYYYYYYYYY"]),
     // §2 "read audit log": admin; entrepreneur/ally/client own actions; owner/coordinator own org.
     row(Action::ReadAudit,              ["YYYYYYYYYY", ".YYY......", ".YYY......", ".YYY......"]),
+    // Not a row of §2. §11 "staff can ask for a whole-cohort mentor assignment … staff confirm
+    // it": running a program, so as for ManageProgram: admin; owner/coordinator (own org).
+    row(Action::MatchCohort,            ["YYYYYYYYYY", "..YY......", "..YY......", "..YY......"]),
 ];
 
 fn user(role: Role) -> Actor {

@@ -462,6 +462,14 @@ pub fn router<S: Store, N: Notifier, C: Clock>(state: AppState<S, N, C>) -> Rout
             post(routes::enrollments::drop_out::<S, N, C>),
         )
         .route(
+            "/api/v2/programs/{id}/matching/proposals",
+            post(routes::matching::propose_cohort_matching::<S, N, C>),
+        )
+        .route(
+            "/api/v2/programs/{id}/matching/confirm",
+            post(routes::matching::confirm_cohort_matching::<S, N, C>),
+        )
+        .route(
             "/api/v2/users/me/profile",
             get(routes::profile::get::<S, N, C>).put(routes::profile::put::<S, N, C>),
         )

@@ -188,6 +188,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::tasks::TasksApi::openapi());
     doc.merge(crate::routes::inbox::InboxApi::openapi());
     doc.merge(crate::routes::enrollments::EnrollmentsApi::openapi());
+    doc.merge(crate::routes::matching::MatchingApi::openapi());
     doc.merge(crate::routes::profile::ProfileApi::openapi());
     doc.merge(crate::routes::admin::AdminApi::openapi());
     doc.merge(crate::routes::mentoring::MentoringApi::openapi());

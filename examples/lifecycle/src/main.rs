@@ -53,6 +53,7 @@ use icosistem_core::model::{
 use icosistem_core::ports::store::{AuditFilter, PageRequest};
 use icosistem_core::ports::{Argon2idPasswordHasher, Clock as _, ManualClock, RecordingNotifier};
 use icosistem_core::rules::availability::WeeklySlot;
+use icosistem_core::rules::cohort::MatchObjective;
 use icosistem_core::service::{
     AdminCreateUser, AllyQuery, BookSession, CreateMilestone, CreateOrganization, CreateProgram, CreateProject,
     CreateTask, Decision, JobsReport, MilestoneAction, Register, RequestMentorship, ScheduleMeeting, SessionAction,
@@ -1745,6 +1746,121 @@ async fn the_outbox(s: &Story) -> Outcome {
     Ok(())
 }
 
+/// Chapter 13: the whole cohort gets mentors at once (DOMAIN.md §11) — the optimal assignment
+/// under seats and conflicts, each pair with its reasons and each participant left out with why,
+/// confirmed into requests in one unit of work; confirming the same proposal again is stale.
+async fn the_cohort_matching(s: &Story, staff: &Staff, program: &Program, founders: &[Founder]) -> Outcome {
+    chapter(13, "Cohort matching");
+    // What each founder wants help with: their project's category is their sector.
+    const AREAS: [&[&str]; 6] = [
+        &["fundraising", "go-to-market", "pricing"],
+        &["operations", "fundraising"],
+        &["fundraising", "pricing"],
+        &["pricing", "go-to-market"],
+        &["operations"],
+        &["go-to-market"],
+    ];
+    for (founder, areas) in founders.iter().zip(AREAS) {
+        let sector = founder.project.category.clone().unwrap_or_default();
+        s.eco
+            .update_my_profile(
+                &founder.ctx(),
+                ProfileData::Entrepreneur(EntrepreneurProfile {
+                    stage: EntrepreneurStage::Early,
+                    sectors: vec![sector],
+                    seeking_mentorship: true,
+                    mentorship_areas: areas.iter().map(|a| (*a).to_owned()).collect(),
+                }),
+                None,
+            )
+            .await?;
+    }
+    let mentor = |primary: &str, specializations: &[&str], max_mentees: u8| AllyProfile {
+        primary_expertise: Some(primary.into()),
+        specializations: specializations.iter().map(|s| (*s).to_owned()).collect(),
+        max_mentees,
+        ..AllyProfile::default()
+    };
+    let lucia = new_mentor(
+        s,
+        &staff.admin,
+        ("Lucía", "Fernández"),
+        "lucia@andeslog.pe",
+        mentor("logistics", &["operations", "go-to-market"], 1),
+    )
+    .await?;
+    let andres = new_mentor(
+        s,
+        &staff.admin,
+        ("Andrés", "Vidal"),
+        "andres@greenfund.cl",
+        mentor("greentech", &["fundraising", "pricing"], 1),
+    )
+    .await?;
+    println!(
+        "  Two more mentors join: {} (logistics, 1 seat) and {} (greentech, 1 seat).",
+        lucia.full_name(),
+        andres.full_name()
+    );
+    let mut names: BTreeMap<icosistem_core::model::UserId, String> = BTreeMap::new();
+    for founder in founders {
+        names.insert(founder.user.id, founder.user.full_name());
+    }
+    for ally in s
+        .eco
+        .list_allies(
+            &Context::user(&staff.admin),
+            AllyQuery::default(),
+            PageRequest::first(100),
+        )
+        .await?
+        .items
+    {
+        names.insert(ally.id, ally.name);
+    }
+    let name = |id: &icosistem_core::model::UserId| names.get(id).cloned().unwrap_or_else(|| id.to_string());
+
+    let as_director = Context::user(&staff.director);
+    let proposal = s
+        .eco
+        .propose_cohort_matching(&as_director, program.id, MatchObjective::MaxTotalScore)
+        .await?;
+    println!(
+        "  {} asks for a whole-cohort proposal: {} pairs, total score {:.3} (one founder at a time, each taking their best remaining mentor, would total {:.3}).",
+        staff.director.first_name,
+        proposal.pairs.len(),
+        proposal.total_score,
+        proposal.greedy_total_score
+    );
+    for pair in &proposal.pairs {
+        println!(
+            "    {:.2}  {:<18} ← {:<18} {}",
+            pair.score,
+            name(&pair.entrepreneur_id),
+            name(&pair.ally_id),
+            pair.reasons.join("; ")
+        );
+    }
+    for left in &proposal.unassigned {
+        println!("    left out: {} — {}", name(&left.entrepreneur_id), left.explanation);
+    }
+    let created = s
+        .eco
+        .confirm_cohort_matching(&as_director, program.id, &proposal)
+        .await?;
+    println!(
+        "  {} confirms: {} mentorship requests created in one unit of work, each ally and founder notified.",
+        staff.director.first_name,
+        created.len()
+    );
+    let again = expect_refusal(
+        s.eco.confirm_cohort_matching(&as_director, program.id, &proposal).await,
+        "confirming the same proposal twice",
+    )?;
+    println!("  Confirming the same proposal again is refused: {}", refusal(&again));
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Outcome {
     let s = Story::new();
@@ -1764,6 +1880,7 @@ async fn main() -> Outcome {
     the_mentoring(&s, &staff, &founders).await?;
     inbox_and_audit(&s, &staff, &founders).await?;
     the_outbox(&s).await?;
+    the_cohort_matching(&s, &staff, &program, &founders).await?;
 
     println!("\nThe end — {}.", stamp(s.now()));
     Ok(())

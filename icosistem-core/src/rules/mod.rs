@@ -1,5 +1,6 @@
 //! Validators: pure functions that report *every* failing field at once.
 //!
+//! - [`cohort`]: whole-cohort mentor matching, an exact assignment under seats and conflicts;
 //! - [`common`]: reusable rules (the deployment guide's `validate_future_date` and
 //!   `validate_positive_number`, ranges, lengths, date order, the password policy);
 //! - [`availability`]: weekly slots in the ally's time zone and the free slots they offer;
@@ -8,6 +9,7 @@
 //!   application.
 
 pub mod availability;
+pub mod cohort;
 pub mod common;
 pub mod matching;
 pub mod program;

@@ -15,6 +15,7 @@
 //! - `application`: applications, reviewer assignment, reviews, decisions, the waitlist;
 //! - `inbox`: in-app notifications, the audit log, outbox delivery;
 //! - `mentoring`: mentorships, ally directory and suggestions, availability and free slots;
+//! - `cohort_matching`: a program's whole-cohort mentor matching, proposed and confirmed;
 //! - `sessions`: booking and running mentorship sessions, feedback;
 //! - `meetings`: meetings and their participants;
 //! - `tasks`: tasks, subtasks and dependencies;
@@ -22,6 +23,7 @@
 
 mod account;
 mod application;
+mod cohort_matching;
 mod inbox;
 mod jobs;
 mod meetings;
@@ -35,6 +37,7 @@ mod tasks;
 
 pub use account::{AdminCreateUser, AdminUpdateUser, LoginOutcome, Register, UpdateMe};
 pub use application::{ApplicantSummary, ApplicationView, Decision, ProjectSummary, SubmitReview};
+pub use cohort_matching::{CohortProposal, PoolSeats, ProposedPair};
 pub use inbox::DeliveryReport;
 pub use jobs::{JOB_BATCH_SIZE, JobFailure, JobReport, JobsReport};
 pub use meetings::{MeetingAction, ScheduleMeeting};

@@ -150,6 +150,10 @@ macro_rules! __icosistem_conformance_list {
             reviewer_who_mentors_the_applicant_is_refused,
             mentor_sees_the_mentees_project_only_while_active,
             suggest_allies_returns_the_best_five_above_the_threshold,
+            // Whole-cohort mentor matching.
+            cohort_matching_proposes_the_optimal_assignment_and_confirms_it,
+            confirming_a_stale_cohort_proposal_is_refused,
+            concurrent_cohort_confirms_create_each_mentorship_once,
             free_slots_keep_busy_time_and_the_buffer_free,
             // Sessions.
             concurrent_overlapping_bookings_admit_one,

@@ -14,6 +14,7 @@ pub(crate) mod users;
 pub(crate) mod admin;
 pub(crate) mod enrollments;
 pub(crate) mod inbox;
+pub(crate) mod matching;
 pub(crate) mod profile;
 pub(crate) mod tasks;
 

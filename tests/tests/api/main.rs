@@ -19,6 +19,7 @@ mod basics;
 mod hostile;
 mod inbox;
 mod journey;
+mod matching;
 mod meetings;
 mod mentoring;
 mod openapi;

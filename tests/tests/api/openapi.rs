@@ -45,6 +45,8 @@ const CONTRACT: &[(&str, &str)] = &[
     ("post", "/api/v2/programs/{id}/complete"),
     ("post", "/api/v2/programs/{id}/cancel"),
     ("get", "/api/v2/programs/{id}/enrollments"),
+    ("post", "/api/v2/programs/{id}/matching/proposals"),
+    ("post", "/api/v2/programs/{id}/matching/confirm"),
     ("get", "/api/v2/enrollments/{id}"),
     ("post", "/api/v2/enrollments/{id}/drop-out"),
     ("get", "/api/v2/projects"),

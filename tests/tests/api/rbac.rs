@@ -294,6 +294,15 @@ fn table() -> Vec<Row> {
         get("/api/v2/programs/{program}/enrollments",    [OK,   OK,   OK,   F403, F403, F403, F403, F403, U401]),
         get("/api/v2/programs/{draft_program}/enrollments",
                                                          [OK,   OK,   OK,   F403, N404, N404, N404, N404, U401]),
+        // Whole-cohort matching (DOMAIN.md §11): staff only; proposing writes nothing, so a draft
+        // program with no cohort still answers (an empty proposal). The confirm row sends a
+        // proposal of the scene's program whose fingerprint matches no data: stale for staff.
+        post("/api/v2/programs/{program}/matching/proposals", None,
+                                                         [OK,   OK,   OK,   F403, F403, F403, F403, F403, U401]),
+        post("/api/v2/programs/{draft_program}/matching/proposals", None,
+                                                         [OK,   OK,   OK,   F403, N404, N404, N404, N404, U401]),
+        post("/api/v2/programs/{program}/matching/confirm", Some(STALE_PROPOSAL),
+                                                         [C409, C409, C409, F403, F403, F403, F403, F403, U401]),
 
         // ----------------------------------------------------------------------------------
         // Projects: created by entrepreneurs and admins, edited by their owner and admins;
@@ -1095,6 +1104,11 @@ fn route_of(path: &str) -> String {
         .collect::<Vec<_>>()
         .join("/")
 }
+
+/// A well-formed cohort matching proposal of the scene's program that no data produces.
+const STALE_PROPOSAL: &str = r#"{"proposal": {"program_id": "{program}", "objective": "max_total_score",
+    "min_score": 0.3, "pairs": [], "unassigned": [], "total_score": 0.0, "greedy_total_score": 0.0,
+    "pool": [], "fingerprint": "stale", "proposed_at": "2030-01-01T00:00:00Z"}}"#;
 
 /// A route added to the API (and so to its OpenAPI document) without a row fails here, naming
 /// the route: the table stays the complete list.

@@ -13,10 +13,12 @@
 //! - outbox delivery; validation reporting every failing field;
 //! - mentoring: mentorships under capacity, suggestions and free slots, session booking rules
 //!   (also under concurrency and across daylight-saving changes), meetings, tasks and their
-//!   dependencies, and the time-driven jobs run twice at the same `now`.
+//!   dependencies, and the time-driven jobs run twice at the same `now`;
+//! - whole-cohort mentor matching: the optimal proposal, stale proposals, concurrent confirms.
 
 mod accounts;
 mod audit;
+mod cohort_matching;
 mod jobs;
 mod meetings;
 mod mentoring;
@@ -33,6 +35,7 @@ mod validation;
 
 pub use accounts::*;
 pub use audit::*;
+pub use cohort_matching::*;
 pub use jobs::*;
 pub use meetings::*;
 pub use mentoring::*;
