@@ -78,6 +78,18 @@ pub struct Config {
     /// `ICOSISTEM_TRUST_FORWARDED_FOR` (default false): take the client IP from `X-Forwarded-For`
     /// (set it only behind a proxy that writes that header, like the Kubernetes ingress).
     pub trust_forwarded_for: bool,
+    /// `ICOSISTEM_DB_MIN_CONNECTIONS` (default 2): connections kept open while idle.
+    pub db_min_connections: u32,
+    /// `ICOSISTEM_DB_ACQUIRE_TIMEOUT_MS` (default 2000): how long a request waits for a pooled
+    /// connection before answering 503 `unavailable` with `Retry-After`.
+    pub db_acquire_timeout: Duration,
+    /// `ICOSISTEM_DB_CHECK_IDLE_AFTER_SECS` (default 30): a pooled connection idle this long is
+    /// pinged before use (others are not: no round trip per request).
+    pub db_check_idle_after: Duration,
+    /// `ICOSISTEM_CALLER_CACHE_TTL_MS` (default 1000; 0 = off): how long an authenticated
+    /// caller's user row is reused; a suspension, role change or revoked session is enforced
+    /// within this bound on every replica.
+    pub caller_cache_ttl: Duration,
 }
 
 // Hand-written so `{:?}` can never print the database password or the secrets.
@@ -102,6 +114,10 @@ impl fmt::Debug for Config {
             .field("rate_limits", &self.rate_limits)
             .field("cors_origins", &self.cors_origins)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("db_min_connections", &self.db_min_connections)
+            .field("db_acquire_timeout", &self.db_acquire_timeout)
+            .field("db_check_idle_after", &self.db_check_idle_after)
+            .field("caller_cache_ttl", &self.caller_cache_ttl)
             .finish()
     }
 }
@@ -210,7 +226,28 @@ impl Config {
                 })
                 .unwrap_or_default(),
             trust_forwarded_for: parse_bool(&get, "ICOSISTEM_TRUST_FORWARDED_FOR", false)?,
+            db_min_connections: parse_number(&get, "ICOSISTEM_DB_MIN_CONNECTIONS", 2)?,
+            db_acquire_timeout: Duration::from_millis(
+                parse_number(&get, "ICOSISTEM_DB_ACQUIRE_TIMEOUT_MS", 2000)?
+                    .max(1)
+                    .into(),
+            ),
+            db_check_idle_after: Duration::from_secs(
+                parse_number(&get, "ICOSISTEM_DB_CHECK_IDLE_AFTER_SECS", 30)?.into(),
+            ),
+            caller_cache_ttl: Duration::from_millis(parse_number(&get, "ICOSISTEM_CALLER_CACHE_TTL_MS", 1000)?.into()),
         })
+    }
+
+    /// The PostgreSQL pool settings these variables select.
+    pub fn pool_settings(&self) -> icosistem_store_postgres::PoolSettings {
+        icosistem_store_postgres::PoolSettings {
+            max_connections: self.db_max_connections,
+            min_connections: self.db_min_connections,
+            acquire_timeout: self.db_acquire_timeout,
+            check_idle_after: self.db_check_idle_after,
+            ..icosistem_store_postgres::PoolSettings::default()
+        }
     }
 
     /// The rules `serve` enforces before starting: in production, a JWT secret of at least 32

@@ -184,7 +184,7 @@ fn require_database(cfg: &Config) -> Result<&SecretString, BoxError> {
 }
 
 async fn connect(cfg: &Config, url: &SecretString) -> Result<PgStore, BoxError> {
-    let store = PgStore::connect(url.expose(), cfg.db_max_connections).await?;
+    let store = PgStore::connect_with(url.expose(), &cfg.pool_settings()).await?;
     tracing::info!(max_connections = cfg.db_max_connections, "connected to PostgreSQL");
     Ok(store)
 }
