@@ -53,8 +53,14 @@ enum Command {
     },
 }
 
+fn main() -> ExitCode {
+    // Before any thread or allocation that matters: see `icosistem_server::malloc`.
+    icosistem_server::malloc::reexec_with_tunables();
+    serve_main()
+}
+
 #[tokio::main]
-async fn main() -> ExitCode {
+async fn serve_main() -> ExitCode {
     let cli = Cli::parse();
     let cfg = match Config::from_env() {
         Ok(cfg) => cfg,
