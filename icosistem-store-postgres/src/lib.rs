@@ -294,6 +294,9 @@ enum Conn {
     Writing(sqlx::Transaction<'static, Postgres>),
 }
 
+/// Rows whose unique keys one unit of work remembers at most.
+const SEEN_MAX: usize = 256;
+
 /// The unique keys row `id` of `table` held at `version`, as this unit of work saw it.
 #[derive(Debug)]
 pub(crate) struct SeenKeys {
@@ -351,14 +354,14 @@ impl PgTx {
         }
     }
 
-    /// Whether a transaction runs (a write or lock happened).
-    pub fn in_transaction(&self) -> bool {
-        matches!(self.conn, Conn::Writing(_))
-    }
-
-    /// Remembers the unique keys of `table`'s row `id` at `version`.
+    /// Remembers the unique keys of `table`'s row `id` at `version`. At most [`SEEN_MAX`] rows
+    /// are remembered (a batch job reading thousands pays a savepoint per update beyond them
+    /// instead of a quadratic search).
     pub(crate) fn saw(&mut self, table: &'static str, id: Uuid, version: u64, keys: Vec<(&'static str, String)>) {
         self.seen.retain(|s| !(s.table == table && s.id == id));
+        if self.seen.len() >= SEEN_MAX {
+            return;
+        }
         self.seen.push(SeenKeys {
             table,
             id,
