@@ -139,6 +139,13 @@ pub enum StoreError {
     /// The backend failed: connection lost, timeout, corrupt data. The source is kept.
     #[error("store backend failure")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+    /// The backend cannot be reached right now — no connection free within the acquire timeout,
+    /// the database restarting or unreachable — and the same call is expected to succeed once
+    /// it is back: callers answer "retry shortly" (HTTP 503 with `Retry-After`), not a failure
+    /// of the request. (As with any lost connection, a commit that fails this way may or may
+    /// not have been applied.)
+    #[error("store unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
 impl StoreError {

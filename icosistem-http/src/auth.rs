@@ -3,9 +3,15 @@
 //! Access tokens are HS256 JWTs living 15 minutes with the claims `sub` (user id), `role`,
 //! `security_stamp`, `iat`, `exp` and `typ = "access"`. Expiry is checked against the
 //! ecosystem's clock (not the machine's), so tests move time like everywhere else. Every
-//! authenticated request also reads the user: a token of a deleted, suspended or re-stamped
-//! account (password reset, role change) stops working at once, and the role acted under is the
-//! stored one.
+//! authenticated request also reads the user — once: the [`AuthUser`] it builds is what the
+//! handler hands to the use case — so a token of a deleted, suspended or re-stamped account
+//! (password reset, role change) stops working, and the role acted under is the stored one.
+//!
+//! The read may be served from a [`CallerCache`] (`HttpConfig::caller_cache_ttl`, off by
+//! default): a user row read less than the TTL ago (on the ecosystem's clock) is used again
+//! instead of a database round trip per request. The bound is then the TTL: a suspension,
+//! deletion, role change or new security stamp is enforced at most one TTL after it was
+//! committed, on every replica, since each replica's entries die by age alone.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -92,6 +98,53 @@ impl JwtKeys {
     }
 }
 
+/// Recently read callers, by id, each with the time it was read (see the module docs). Bounded:
+/// when full, it is emptied rather than grown (a cache miss costs one read).
+#[derive(Debug)]
+pub(crate) struct CallerCache {
+    ttl: chrono::Duration,
+    entries: std::sync::Mutex<std::collections::HashMap<UserId, (User, DateTime<Utc>)>>,
+}
+
+impl CallerCache {
+    /// Entries at most before the cache starts over.
+    const CAPACITY: usize = 10_000;
+
+    /// A cache keeping rows for `ttl`; zero (or less) turns it off.
+    pub(crate) fn new(ttl: chrono::Duration) -> Self {
+        Self {
+            ttl,
+            entries: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    fn enabled(&self) -> bool {
+        self.ttl > chrono::Duration::zero()
+    }
+
+    /// The row of `id` read less than the TTL before `now` (and not in the future of it).
+    fn get(&self, id: UserId, now: DateTime<Utc>) -> Option<User> {
+        if !self.enabled() {
+            return None;
+        }
+        let entries = self.entries.lock().ok()?;
+        let (user, read_at) = entries.get(&id)?;
+        (*read_at <= now && now - *read_at < self.ttl).then(|| user.clone())
+    }
+
+    fn put(&self, user: &User, now: DateTime<Utc>) {
+        if !self.enabled() {
+            return;
+        }
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= Self::CAPACITY && !entries.contains_key(&user.id) {
+                entries.clear();
+            }
+            entries.insert(user.id, (user.clone(), now));
+        }
+    }
+}
+
 /// The request metadata recorded with every command: request id and client IP.
 #[derive(Debug, Clone, Default)]
 pub struct RequestMeta {
@@ -165,10 +218,17 @@ impl<S: Store, N: Notifier, C: Clock> FromRequestParts<AppState<S, N, C>> for Au
             .map_err(|_| ApiError::unauthorized("the access token is invalid"))?;
         let meta = RequestMeta::from_parts(parts);
         let ctx = meta.context(Actor::User { id, role });
-        let user = match state.eco.get_user(&ctx, id).await {
-            Ok(user) => user,
-            Err(Error::NotFound { .. }) => return Err(ApiError::unauthorized("the account no longer exists")),
-            Err(other) => return Err(other.into()),
+        let now = state.eco.clock().now();
+        let user = match state.callers.get(id, now) {
+            Some(user) => user,
+            None => match state.eco.get_user(&ctx, id).await {
+                Ok(user) => {
+                    state.callers.put(&user, now);
+                    user
+                }
+                Err(Error::NotFound { .. }) => return Err(ApiError::unauthorized("the account no longer exists")),
+                Err(other) => return Err(other.into()),
+            },
         };
         if user.security_stamp != claims.security_stamp {
             return Err(ApiError::unauthorized("the session was revoked; log in again"));
@@ -181,5 +241,84 @@ impl<S: Store, N: Notifier, C: Clock> FromRequestParts<AppState<S, N, C>> for Au
             role: user.role,
         });
         Ok(Self { user, ctx })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::AuthUser;
+    use crate::{AppState, HttpConfig};
+    use axum::extract::FromRequestParts;
+    use axum::http::{Request, StatusCode};
+    use icosistem_core::model::UserStatus;
+    use icosistem_core::model::secret::SecretString;
+    use icosistem_core::ports::{Argon2idPasswordHasher, Clock, ManualClock, RecordingNotifier};
+    use icosistem_core::service::{AdminCreateUser, AdminUpdateUser};
+    use icosistem_core::{Context, Ecosystem};
+    use icosistem_store_memory::MemoryStore;
+
+    const SECRET: &str = "a test secret of at least thirty-two bytes";
+
+    /// With the cache on, a suspended user's token keeps working for less than the TTL and is
+    /// refused from the TTL on (the stated bound); with it off, at once.
+    #[tokio::test]
+    async fn a_suspended_caller_is_refused_within_the_cache_ttl() {
+        for ttl_ms in [0_i64, 1000] {
+            let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+            let eco = Ecosystem::new(MemoryStore::new(), RecordingNotifier::new(), Arc::clone(&clock))
+                .with_hasher(Argon2idPasswordHasher::fast_for_tests());
+            let eco = Arc::new(eco);
+            let system = Context::system();
+            let user = eco
+                .admin_create_user(
+                    &system,
+                    AdminCreateUser {
+                        email: format!("cached{ttl_ms}@example.test"),
+                        password: SecretString::new("a long enough password 1"),
+                        first_name: "Cache".to_owned(),
+                        last_name: "Case".to_owned(),
+                        role: icosistem_core::model::Role::Entrepreneur,
+                    },
+                )
+                .await
+                .expect("create user");
+            let config = HttpConfig::new(SecretString::new(SECRET))
+                .with_caller_cache_ttl(chrono::Duration::milliseconds(ttl_ms));
+            let state = AppState::new(Arc::clone(&eco), config);
+            let token = state
+                .keys
+                .issue(&user, clock.now(), chrono::Duration::minutes(15))
+                .expect("token");
+            let me = || async {
+                let (mut parts, ()) = Request::get("/api/v2/users/me")
+                    .header("authorization", format!("Bearer {token}"))
+                    .body(())
+                    .expect("request")
+                    .into_parts();
+                match AuthUser::from_request_parts(&mut parts, &state).await {
+                    Ok(_) => StatusCode::OK,
+                    Err(error) => error.status(),
+                }
+            };
+            assert_eq!(me().await, StatusCode::OK);
+            eco.admin_update_user(
+                &system,
+                user.id,
+                AdminUpdateUser {
+                    status: Some(UserStatus::Suspended),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("suspend");
+            if ttl_ms > 0 {
+                clock.advance(chrono::Duration::milliseconds(ttl_ms - 1));
+                assert_eq!(me().await, StatusCode::OK, "served from the cache inside the bound");
+                clock.advance(chrono::Duration::milliseconds(1));
+            }
+            assert_eq!(me().await, StatusCode::UNAUTHORIZED, "refused once the bound passed");
+        }
     }
 }

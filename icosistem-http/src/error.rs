@@ -15,6 +15,10 @@ use icosistem_core::error::FieldError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+/// `Retry-After` of a 503 `unavailable`: the pool's acquire timeout is about as long, and a
+/// restarted database accepts connections again within seconds.
+pub const UNAVAILABLE_RETRY_AFTER_SECONDS: i64 = 1;
+
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -224,6 +228,17 @@ impl From<Error> for ApiError {
                 api.detail = Cow::Borrowed("the token is invalid, expired or already used");
                 api
             }
+            // The database is out of reach for now (restarting, pool exhausted): the client may
+            // retry shortly — not a failure of the server's logic, so no 500.
+            Error::Store(icosistem_core::StoreError::Unavailable(source)) => {
+                tracing::warn!(error = %source, "store unavailable");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the service is briefly unavailable; retry shortly",
+                )
+                .with_retry_after(UNAVAILABLE_RETRY_AFTER_SECONDS)
+            }
             other => {
                 log_internal(&other);
                 Self::internal()
@@ -353,6 +368,13 @@ mod tests {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
             ),
+            (
+                Error::Store(StoreError::Unavailable(Box::new(std::io::Error::other(
+                    "connection to 10.0.0.7 refused",
+                )))),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+            ),
         ];
         for (error, status, code) in cases {
             let api = ApiError::from(error);
@@ -368,6 +390,10 @@ mod tests {
             assert_eq!(
                 response.headers().contains_key(header::WWW_AUTHENTICATE),
                 status == StatusCode::UNAUTHORIZED
+            );
+            assert_eq!(
+                response.headers().contains_key(header::RETRY_AFTER),
+                status == StatusCode::SERVICE_UNAVAILABLE
             );
         }
     }

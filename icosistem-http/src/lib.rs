@@ -123,6 +123,10 @@ pub struct HttpConfig {
     pub readiness_checks: Vec<ReadinessCheck>,
     /// The Prometheus handle `/metrics` renders; `None` = this crate's process-global recorder.
     pub prometheus: Option<PrometheusHandle>,
+    /// How long an authenticated caller's user row may be reused without reading it again
+    /// (default zero: read on every request). It is the bound within which a suspension, role
+    /// change or revoked session takes effect (see [`auth`]).
+    pub caller_cache_ttl: chrono::Duration,
 }
 
 impl HttpConfig {
@@ -139,7 +143,14 @@ impl HttpConfig {
             cors_origins: Vec::new(),
             readiness_checks: Vec::new(),
             prometheus: None,
+            caller_cache_ttl: chrono::Duration::zero(),
         }
+    }
+
+    /// Reuses a caller's user row for `ttl` (zero turns the cache off).
+    pub fn with_caller_cache_ttl(mut self, ttl: chrono::Duration) -> Self {
+        self.caller_cache_ttl = ttl;
+        self
     }
 
     /// Replaces the rate limits.
@@ -206,6 +217,7 @@ pub struct AppState<S, N, C> {
     pub(crate) keys: Arc<auth::JwtKeys>,
     pub(crate) started: Instant,
     pub(crate) rate_limiter: Arc<dyn RateLimiter>,
+    pub(crate) callers: Arc<auth::CallerCache>,
 }
 
 impl<S, N, C> Clone for AppState<S, N, C> {
@@ -216,6 +228,7 @@ impl<S, N, C> Clone for AppState<S, N, C> {
             keys: Arc::clone(&self.keys),
             started: self.started,
             rate_limiter: Arc::clone(&self.rate_limiter),
+            callers: Arc::clone(&self.callers),
         }
     }
 }
@@ -228,12 +241,14 @@ impl<S, N, C> AppState<S, N, C> {
             .rate_limiter
             .clone()
             .unwrap_or_else(|| Arc::new(rate_limit::InMemoryRateLimiter::new()));
+        let callers = Arc::new(auth::CallerCache::new(config.caller_cache_ttl));
         Self {
             eco,
             config: Arc::new(config),
             keys: Arc::new(keys),
             started: Instant::now(),
             rate_limiter,
+            callers,
         }
     }
 }

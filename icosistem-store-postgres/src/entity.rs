@@ -11,7 +11,7 @@ use sqlx::{Executor, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 use crate::PgTx;
-use crate::error::{decode_error, map_error};
+use crate::error::{decode_error, map_error, unavailable_or_backend};
 
 /// How one entity lives in PostgreSQL. Implemented for every entity of the core; the generic
 /// [`Repo`] implementation of [`PgTx`] is written once against it.
@@ -163,49 +163,114 @@ impl PgTx {
             // lock holder, and two such units of work could deadlock.
             qb.push(" FOR NO KEY UPDATE");
         }
+        self.note(qb.sql().as_str());
+        // A lock needs the transaction; a plain read does not (READ COMMITTED: the statement's
+        // own snapshot is what it would see inside one).
+        let conn = if lock {
+            self.writer().await?
+        } else {
+            self.reader().await?
+        };
         let row = qb
             .build()
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(conn)
             .await
             .map_err(|e| map_error(e, E::KIND, E::UNIQUE))?;
-        row.as_ref().map(E::from_row).transpose().map_err(StoreError::backend)
+        let entity = row.as_ref().map(E::from_row).transpose().map_err(StoreError::backend)?;
+        if let Some(found) = &entity {
+            self.remember(found);
+        }
+        Ok(entity)
     }
 
-    /// Runs one write statement inside a savepoint, so that its failure (a unique or check
-    /// violation) undoes that statement only and leaves the unit of work usable, as the port's
-    /// contract requires ("a conflicting insert writes nothing"): without it PostgreSQL aborts
-    /// the whole transaction and refuses every later statement until rollback. The savepoint
-    /// statements go over the simple query protocol (no arguments, nothing to prepare).
-    async fn write<E: PgEntity>(&mut self, query: PgQuery<'_>) -> Result<PgQueryResult, StoreError> {
-        self.tx
-            .execute("SAVEPOINT icosistem_write")
+    /// Remembers the unique keys `entity` holds at its version (only for tables with unique
+    /// rules: the others never need a savepoint).
+    fn remember<E: PgEntity>(&mut self, entity: &E) {
+        if !E::UNIQUE.is_empty() && E::VERSIONED {
+            self.saw(E::TABLE, entity.id().into(), entity.version(), entity.unique_keys());
+        }
+    }
+
+    /// Whether writing `next` over the row this unit saw at version `read` may violate a unique
+    /// index. It cannot when the row keeps only keys it already held at that version: the
+    /// `UPDATE` matches only that version, whose keys the index already admitted, and a row
+    /// that matches nothing writes nothing.
+    fn may_collide<E: PgEntity>(&self, read: u64, next: &E) -> bool {
+        if E::UNIQUE.is_empty() {
+            return false;
+        }
+        let keys = next.unique_keys();
+        if keys.is_empty() {
+            return false;
+        }
+        match self.seen(E::TABLE, next.id().into()) {
+            Some(seen) if E::VERSIONED && seen.version == read => !keys.iter().all(|k| seen.keys.contains(k)),
+            _ => true,
+        }
+    }
+
+    /// Runs the write `query` in the transaction (begun now if need be).
+    async fn execute<E: PgEntity>(&mut self, query: PgQuery<'_>) -> Result<PgQueryResult, StoreError> {
+        let conn = self.writer().await?;
+        query.execute(conn).await.map_err(|e| map_error(e, E::KIND, E::UNIQUE))
+    }
+
+    /// Runs one write statement inside a savepoint, so that its failure (a unique violation)
+    /// undoes that statement only and leaves the unit of work usable, as the port's contract
+    /// requires ("a conflicting insert writes nothing"): without it PostgreSQL aborts the whole
+    /// transaction and refuses every later statement until rollback. Only for writes that may
+    /// collide (see the crate docs); the savepoint statements go over the simple query protocol
+    /// (no arguments, nothing to prepare).
+    async fn in_savepoint<E: PgEntity>(&mut self, query: PgQuery<'_>) -> Result<PgQueryResult, StoreError> {
+        self.note("SAVEPOINT icosistem_write");
+        let conn = self.writer().await?;
+        conn.execute("SAVEPOINT icosistem_write")
             .await
-            .map_err(StoreError::backend)?;
-        let result = query.execute(&mut *self.tx).await;
+            .map_err(unavailable_or_backend)?;
+        let result = query.execute(&mut *conn).await;
         let settle = if result.is_ok() {
             "RELEASE SAVEPOINT icosistem_write"
         } else {
             "ROLLBACK TO SAVEPOINT icosistem_write; RELEASE SAVEPOINT icosistem_write"
         };
-        self.tx.execute(settle).await.map_err(StoreError::backend)?;
+        conn.execute(settle).await.map_err(unavailable_or_backend)?;
+        self.note(settle);
         result.map_err(|e| map_error(e, E::KIND, E::UNIQUE))
     }
 
-    /// Takes the advisory lock of [`PgEntity::lock_key`], held until the unit of work ends. It
-    /// is its own statement: at READ COMMITTED the lookup that follows takes a fresh snapshot,
-    /// so it sees whatever the previous holder committed.
-    async fn lock_key<E: PgEntity>(&mut self, filter: &E::Filter) -> Result<(), StoreError> {
+    /// Takes the advisory lock of [`PgEntity::lock_key`], held until the unit of work ends (so
+    /// it begins the transaction). It is its own statement: at READ COMMITTED the lookup that
+    /// follows takes a fresh snapshot, so it sees whatever the previous holder committed.
+    pub(crate) async fn lock_key<E: PgEntity>(&mut self, filter: &E::Filter) -> Result<(), StoreError> {
         let Some(key) = E::lock_key(filter) else {
             return Ok(());
         };
+        let sql = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
+        self.note(sql);
+        let conn = self.writer().await?;
         // A hash collision only makes two unrelated keys wait for each other.
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        sqlx::query(sql)
             .bind(format!("{}:{key}", E::TABLE))
-            .execute(&mut *self.tx)
+            .execute(conn)
             .await
             .map_err(|e| map_error(e, E::KIND, E::UNIQUE))?;
         Ok(())
     }
+}
+
+/// `INSERT` of every column of `entity`; with `skip_conflicts`, a row that would violate a
+/// unique index is skipped (`ON CONFLICT DO NOTHING`) instead of failing the statement.
+fn insert_query<E: PgEntity>(entity: &E, skip_conflicts: bool) -> QueryBuilder<Postgres> {
+    let mut qb = QueryBuilder::new(format!("INSERT INTO {} ({}) VALUES (", E::TABLE, columns::<E>()));
+    {
+        let mut values = qb.separated(", ");
+        entity.bind_row(&mut values);
+    }
+    qb.push(")");
+    if skip_conflicts {
+        qb.push(" ON CONFLICT DO NOTHING");
+    }
+    qb
 }
 
 impl<E: PgEntity> Repo<E> for PgTx {
@@ -218,13 +283,19 @@ impl<E: PgEntity> Repo<E> for PgTx {
     }
 
     async fn insert(&mut self, entity: &E) -> Result<(), StoreError> {
-        let mut qb = QueryBuilder::new(format!("INSERT INTO {} ({}) VALUES (", E::TABLE, columns::<E>()));
-        {
-            let mut values = qb.separated(", ");
-            entity.bind_row(&mut values);
+        // One statement, no savepoint: a colliding row is skipped rather than aborting the
+        // transaction. Only then is the insert repeated inside a savepoint, where the unique
+        // violation names its constraint and so the field of the `Conflict` (and should the
+        // colliding row have gone meanwhile, the insert simply succeeds).
+        let mut qb = insert_query(entity, true);
+        self.note(qb.sql().as_str());
+        let done = self.execute::<E>(qb.build()).await?;
+        if done.rows_affected() == 0 {
+            let mut again = insert_query(entity, false);
+            self.note(again.sql().as_str());
+            self.in_savepoint::<E>(again.build()).await?;
         }
-        qb.push(")");
-        self.write::<E>(qb.build()).await?;
+        self.remember(entity);
         Ok(())
     }
 
@@ -244,8 +315,14 @@ impl<E: PgEntity> Repo<E> for PgTx {
         if E::VERSIONED {
             qb.push(" AND version = ").push_bind(read as i64);
         }
-        let done = self.write::<E>(qb.build()).await?;
+        self.note(qb.sql().as_str());
+        let done = if self.may_collide(read, &next) {
+            self.in_savepoint::<E>(qb.build()).await?
+        } else {
+            self.execute::<E>(qb.build()).await?
+        };
         if done.rows_affected() == 1 {
+            self.remember(&next);
             return Ok(next);
         }
         // Nothing matched: tell a missing (or deleted) row from a stale version.
@@ -260,9 +337,11 @@ impl<E: PgEntity> Repo<E> for PgTx {
     }
 
     async fn delete(&mut self, id: E::Id) -> Result<(), StoreError> {
+        // No savepoint: removing a row cannot violate a unique index.
         let mut qb = QueryBuilder::new(format!("DELETE FROM {} WHERE id = ", E::TABLE));
         qb.push_bind(id.into());
-        let done = self.write::<E>(qb.build()).await?;
+        self.note(qb.sql().as_str());
+        let done = self.execute::<E>(qb.build()).await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound {
                 entity: E::KIND,
@@ -275,9 +354,11 @@ impl<E: PgEntity> Repo<E> for PgTx {
     async fn list(&mut self, filter: &E::Filter, page: PageRequest) -> Result<Page<E>, StoreError> {
         self.lock_key::<E>(filter).await?;
         let mut qb = list_query::<E>("", filter, page);
+        self.note(qb.sql().as_str());
+        let conn = self.reader().await?;
         let rows = qb
             .build()
-            .fetch_all(&mut *self.tx)
+            .fetch_all(conn)
             .await
             .map_err(|e| map_error(e, E::KIND, E::UNIQUE))?;
         let rows = rows
@@ -295,9 +376,11 @@ impl<E: PgEntity> Repo<E> for PgTx {
             qb.push(" AND deleted_at IS NULL");
         }
         E::push_filter(filter, &mut qb);
+        self.note(qb.sql().as_str());
+        let conn = self.reader().await?;
         let n: i64 = qb
             .build()
-            .fetch_one(&mut *self.tx)
+            .fetch_one(conn)
             .await
             .and_then(|row| row.try_get(0))
             .map_err(|e| map_error(e, E::KIND, E::UNIQUE))?;

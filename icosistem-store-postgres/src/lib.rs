@@ -8,15 +8,21 @@
 //!
 //! ## Layout
 //!
-//! - [`PgStore`]: a connection pool; [`PgStore::begin`](icosistem_core::ports::Store::begin)
-//!   starts a [`PgTx`], one database transaction per unit of work (dropping it rolls back);
+//! - [`PgStore`]: a connection pool with deliberate [`PoolSettings`];
+//!   [`PgStore::begin`](icosistem_core::ports::Store::begin) starts a [`PgTx`], a unit of work
+//!   that takes a connection at its first statement and opens a database transaction at its
+//!   first write or lock (dropping it rolls back; a unit that only read never had one);
 //! - `entity`: the [`PgEntity`] mapping of one entity to its table (columns, row decoding, filter
 //!   translation, unique constraints) and the generic repository built on it, so every entity
 //!   gets `get`/`get_for_update`/`insert`/`update`/`delete`/`list`/`count` with the same SQL shape;
 //! - `entities/`: one module per group of entities with their `PgEntity` impls;
 //! - `error`: mapping of database errors to the core's `StoreError` — a unique violation
 //!   (SQLSTATE 23505) becomes the same `Conflict { entity, field }` the memory store returns,
-//!   found by constraint name; everything else is `Backend` with its source kept.
+//!   found by constraint name; an exhausted pool or an unreachable, restarting database is
+//!   `Unavailable` (the HTTP layer answers 503 with `Retry-After`); everything else is
+//!   `Backend` with its source kept.
+//! - [`StatementLog`]: an opt-in record of every statement a unit of work sends, for the tests
+//!   and benches that count round trips.
 //!
 //! - [`testing`] (feature `testing`): a fresh database per test, created from `DATABASE_URL`
 //!   (migrated, or empty for migration tests) and dropped afterwards.
@@ -31,12 +37,23 @@
 //! checks of rows that merely refer to the locked one pass without waiting.) Optimistic
 //! `version` checks remain on every update (`UPDATE … WHERE version = $read`).
 //!
+//! Reads before the first write or lock run on the unit's connection outside any transaction:
+//! at READ COMMITTED every statement takes its own snapshot anyway, so `SELECT` alone sees what
+//! `BEGIN; SELECT` would, without the `BEGIN` and the `ROLLBACK` (a read-only use case — every
+//! GET — costs one round trip per statement and nothing else). The first write, row lock or
+//! key lock sends `BEGIN` on that same connection, so everything after it — reads included —
+//! runs in the transaction and under its locks.
+//!
 //! Two more rules make PostgreSQL answer like the memory store, whose units of work are
 //! serialized:
 //!
-//! - every write runs inside a savepoint, so a refused write (a unique violation → `Conflict`)
-//!   undoes only itself and the unit of work goes on, instead of PostgreSQL aborting the whole
-//!   transaction;
+//! - a refused write (a unique violation → `Conflict`) undoes only itself and the unit of work
+//!   goes on, instead of PostgreSQL aborting the whole transaction. It costs a savepoint only
+//!   where a violation can happen: an insert is `INSERT … ON CONFLICT DO NOTHING` (nothing
+//!   inserted = a conflict; only then is the insert repeated inside a savepoint, to learn which
+//!   rule refused it), and an update runs in a savepoint only when it may give the row a unique
+//!   key it did not hold when this unit of work read it (a row read and updated at the same
+//!   version with the same keys cannot collide);
 //! - a lookup by an exact unique key (a slug, a token hash: [`PgEntity::lock_key`]) first takes a
 //!   transaction-scoped advisory lock on that key, so "check the key is free, then insert it"
 //!   and "find the token, then consume it" run one at a time per key.
@@ -51,34 +68,123 @@ pub mod testing;
 
 pub use entity::PgEntity;
 
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
 use icosistem_core::StoreError;
 use icosistem_core::ports::store::{Store, Transaction};
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::{Postgres, migrate::Migrator};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
+use sqlx::{Connection, Postgres, migrate::Migrator};
+use uuid::Uuid;
+
+use crate::error::unavailable_or_backend;
 
 /// The embedded migrations of the schema.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// How the pool hands out connections. Every number is a decision, not sqlx's default:
+///
+/// - connections are not pinged on every acquire (sqlx's `test_before_acquire`, a round trip
+///   per unit of work); only one idle for longer than [`PoolSettings::check_idle_after`] is,
+///   which still catches the connections a database restart killed while they sat idle. A
+///   connection that dies in use fails its statement with `Unavailable` and is closed when it
+///   goes back (sqlx tests every connection on release);
+/// - [`PoolSettings::min_connections`] stay open, so the first requests after a quiet spell do
+///   not pay for a TCP + authentication handshake;
+/// - waiting longer than [`PoolSettings::acquire_timeout`] for a connection (pool exhausted,
+///   database unreachable) is `StoreError::Unavailable`: the caller answers 503 with
+///   `Retry-After` instead of hanging.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// Connections at most.
+    pub max_connections: u32,
+    /// Connections kept open while idle.
+    pub min_connections: u32,
+    /// How long a unit of work waits for a connection before `Unavailable`.
+    pub acquire_timeout: Duration,
+    /// A connection idle for longer than this is pinged before it is handed out.
+    pub check_idle_after: Duration,
+    /// Idle connections above `min_connections` are closed after this long.
+    pub idle_timeout: Option<Duration>,
+    /// Connections are replaced after this long (spreads load after a failover).
+    pub max_lifetime: Option<Duration>,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 20,
+            min_connections: 2,
+            acquire_timeout: Duration::from_secs(2),
+            check_idle_after: Duration::from_secs(30),
+            idle_timeout: Some(Duration::from_secs(600)),
+            max_lifetime: Some(Duration::from_secs(1800)),
+        }
+    }
+}
+
+impl PoolSettings {
+    /// These settings as sqlx pool options.
+    pub fn options(&self) -> PgPoolOptions {
+        let check_after = self.check_idle_after;
+        PgPoolOptions::new()
+            .max_connections(self.max_connections)
+            .min_connections(self.min_connections.min(self.max_connections))
+            .acquire_timeout(self.acquire_timeout)
+            .idle_timeout(self.idle_timeout)
+            .max_lifetime(self.max_lifetime)
+            .test_before_acquire(false)
+            .before_acquire(move |conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= check_after {
+                        // An error here makes the pool close this connection and open another.
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
+    }
+}
 
 /// The PostgreSQL store: a pool of connections. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pool: PgPool,
+    log: Option<Arc<StatementLog>>,
 }
 
 impl PgStore {
-    /// Connects a pool of at most `max_connections` to `database_url`.
+    /// Connects a pool of at most `max_connections` to `database_url`, with the other
+    /// [`PoolSettings`] at their defaults.
     pub async fn connect(database_url: &str, max_connections: u32) -> Result<Self, StoreError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
+        let settings = PoolSettings {
+            max_connections,
+            ..PoolSettings::default()
+        };
+        Self::connect_with(database_url, &settings).await
+    }
+
+    /// Connects a pool with `settings` to `database_url`.
+    pub async fn connect_with(database_url: &str, settings: &PoolSettings) -> Result<Self, StoreError> {
+        let pool = settings
+            .options()
             .connect(database_url)
             .await
-            .map_err(StoreError::backend)?;
-        Ok(Self { pool })
+            .map_err(unavailable_or_backend)?;
+        Ok(Self::from_pool(pool))
     }
 
     /// Wraps an existing pool.
     pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool }
+        Self { pool, log: None }
+    }
+
+    /// The same store, recording every statement its units of work send in `log` (tests and
+    /// benches count round trips with it; production leaves it off).
+    pub fn with_statement_log(mut self, log: Arc<StatementLog>) -> Self {
+        self.log = Some(log);
+        self
     }
 
     /// The pool, for health checks and embedding.
@@ -97,7 +203,35 @@ impl PgStore {
             .execute(&self.pool)
             .await
             .map(|_| ())
-            .map_err(StoreError::backend)
+            .map_err(unavailable_or_backend)
+    }
+}
+
+/// The statements units of work sent, in order (the SQL text; `BEGIN`, `COMMIT`, `SAVEPOINT …`
+/// included). Each is one round trip to the database.
+#[derive(Debug, Default)]
+pub struct StatementLog {
+    statements: Mutex<Vec<String>>,
+}
+
+impl StatementLog {
+    /// An empty log.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn record(&self, sql: &str) {
+        if let Ok(mut statements) = self.statements.lock() {
+            statements.push(sql.to_owned());
+        }
+    }
+
+    /// Everything recorded since the last `take`, emptying the log.
+    pub fn take(&self) -> Vec<String> {
+        self.statements
+            .lock()
+            .map(|mut s| std::mem::take(&mut *s))
+            .unwrap_or_default()
     }
 }
 
@@ -109,16 +243,16 @@ impl PgStore {
     /// process dies (PostgreSQL ends the session): a crashed holder never keeps it. Used by
     /// workers so only one replica runs a given round of jobs at a time.
     pub async fn try_job_lock(&self, name: &str) -> Result<Option<JobLock>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::backend)?;
+        let mut tx = self.pool.begin().await.map_err(unavailable_or_backend)?;
         let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))")
             .bind(name)
             .fetch_one(&mut *tx)
             .await
-            .map_err(StoreError::backend)?;
+            .map_err(unavailable_or_backend)?;
         if taken {
             Ok(Some(JobLock { tx }))
         } else {
-            tx.rollback().await.map_err(StoreError::backend)?;
+            tx.rollback().await.map_err(unavailable_or_backend)?;
             Ok(None)
         }
     }
@@ -133,27 +267,135 @@ pub struct JobLock {
 impl JobLock {
     /// Releases the lock now (ends its transaction) and returns its connection to the pool.
     pub async fn release(self) -> Result<(), StoreError> {
-        self.tx.rollback().await.map_err(StoreError::backend)
+        self.tx.rollback().await.map_err(unavailable_or_backend)
     }
 }
 
-/// A unit of work: one PostgreSQL transaction. Dropped without `commit`, it rolls back.
+/// A unit of work. It holds no connection until its first statement and no transaction until
+/// its first write or lock; dropped without `commit`, it rolls back whatever it began.
 #[derive(Debug)]
 pub struct PgTx {
-    tx: sqlx::Transaction<'static, Postgres>,
+    pool: PgPool,
+    conn: Conn,
+    log: Option<Arc<StatementLog>>,
+    /// The unique keys of rows this unit read or wrote, at the version it saw them: an update
+    /// that keeps the row within them cannot violate a unique index (see `entity`).
+    seen: Vec<SeenKeys>,
+}
+
+/// The connection of a unit of work, in the order it moves through these states.
+#[derive(Debug)]
+enum Conn {
+    /// Nothing sent yet.
+    None,
+    /// Reads only so far: a pooled connection in autocommit mode.
+    Reading(PoolConnection<Postgres>),
+    /// Since the first write or lock: a transaction on that same connection.
+    Writing(sqlx::Transaction<'static, Postgres>),
+}
+
+/// Rows whose unique keys one unit of work remembers at most.
+const SEEN_MAX: usize = 256;
+
+/// The unique keys row `id` of `table` held at `version`, as this unit of work saw it.
+#[derive(Debug)]
+pub(crate) struct SeenKeys {
+    pub(crate) table: &'static str,
+    pub(crate) id: Uuid,
+    pub(crate) version: u64,
+    pub(crate) keys: Vec<(&'static str, String)>,
+}
+
+impl PgTx {
+    fn new(store: &PgStore) -> Self {
+        Self {
+            pool: store.pool.clone(),
+            conn: Conn::None,
+            log: store.log.clone(),
+            seen: Vec::new(),
+        }
+    }
+
+    /// Records `sql` in the statement log, if one is on.
+    pub(crate) fn note(&self, sql: &str) {
+        if let Some(log) = &self.log {
+            log.record(sql);
+        }
+    }
+
+    /// The connection to read on: the transaction's once there is one, else the unit's own
+    /// connection, taken from the pool at the first statement.
+    pub(crate) async fn reader(&mut self) -> Result<&mut PgConnection, StoreError> {
+        if matches!(self.conn, Conn::None) {
+            let conn = self.pool.acquire().await.map_err(unavailable_or_backend)?;
+            self.conn = Conn::Reading(conn);
+        }
+        match &mut self.conn {
+            Conn::Reading(conn) => Ok(&mut **conn),
+            Conn::Writing(tx) => Ok(&mut **tx),
+            Conn::None => Err(StoreError::backend(std::io::Error::other("no connection"))),
+        }
+    }
+
+    /// The transaction to write or lock in, begun now (on the unit's connection, if it has
+    /// one) unless it already runs.
+    pub(crate) async fn writer(&mut self) -> Result<&mut PgConnection, StoreError> {
+        if !matches!(self.conn, Conn::Writing(_)) {
+            self.note("BEGIN");
+            let tx = match std::mem::replace(&mut self.conn, Conn::None) {
+                Conn::Reading(conn) => sqlx::Transaction::begin(conn, None).await,
+                _ => self.pool.begin().await,
+            };
+            self.conn = Conn::Writing(tx.map_err(unavailable_or_backend)?);
+        }
+        match &mut self.conn {
+            Conn::Writing(tx) => Ok(&mut **tx),
+            _ => Err(StoreError::backend(std::io::Error::other("no transaction"))),
+        }
+    }
+
+    /// Remembers the unique keys of `table`'s row `id` at `version`. At most [`SEEN_MAX`] rows
+    /// are remembered (a batch job reading thousands pays a savepoint per update beyond them
+    /// instead of a quadratic search).
+    pub(crate) fn saw(&mut self, table: &'static str, id: Uuid, version: u64, keys: Vec<(&'static str, String)>) {
+        self.seen.retain(|s| !(s.table == table && s.id == id));
+        if self.seen.len() >= SEEN_MAX {
+            return;
+        }
+        self.seen.push(SeenKeys {
+            table,
+            id,
+            version,
+            keys,
+        });
+    }
+
+    /// What this unit saw of `table`'s row `id`.
+    pub(crate) fn seen(&self, table: &'static str, id: Uuid) -> Option<&SeenKeys> {
+        self.seen.iter().find(|s| s.table == table && s.id == id)
+    }
 }
 
 impl Store for PgStore {
     type Tx = PgTx;
 
     async fn begin(&self) -> Result<PgTx, StoreError> {
-        let tx = self.pool.begin().await.map_err(StoreError::backend)?;
-        Ok(PgTx { tx })
+        Ok(PgTx::new(self))
     }
 }
 
 impl Transaction for PgTx {
     async fn commit(self) -> Result<(), StoreError> {
-        self.tx.commit().await.map_err(StoreError::backend)
+        match self.conn {
+            Conn::Writing(tx) => {
+                if let Some(log) = &self.log {
+                    log.record("COMMIT");
+                }
+                tx.commit().await.map_err(unavailable_or_backend)
+            }
+            // Nothing was written: the connection (if any) goes back to the pool as it is,
+            // with no transaction to end.
+            Conn::Reading(_) | Conn::None => Ok(()),
+        }
     }
 }

@@ -6,16 +6,19 @@
 //! migrating, for tests of the migrations themselves. Without `DATABASE_URL` both print one skip
 //! line per process and return `None` — unless `CI=true` or `ICOSISTEM_REQUIRE_SERVICES=1`, where
 //! a missing or unreachable database fails the test instead of skipping it.
+//!
+//! Every test store records the statements its units of work send
+//! ([`TestStore::take_statements`]), so tests can count round trips and `BEGIN`s.
 
 use std::str::FromStr;
 use std::sync::{Arc, Once};
 
 use icosistem_core::StoreError;
 use icosistem_core::ports::store::Store;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, Executor};
 
-use crate::{PgStore, PgTx};
+use crate::{PgStore, PgTx, PoolSettings, StatementLog};
 
 /// Connections per test database: enough for the concurrency cases (50 racing commands) to
 /// really run in parallel.
@@ -36,6 +39,7 @@ pub struct TestStore {
 #[derive(Debug)]
 struct Inner {
     store: PgStore,
+    log: Arc<StatementLog>,
     admin: PgConnectOptions,
     name: String,
 }
@@ -89,16 +93,24 @@ impl TestStore {
             .await
             .map_err(StoreError::backend)?;
         conn.close().await.map_err(StoreError::backend)?;
-        let pool = PgPoolOptions::new()
-            .max_connections(POOL_SIZE)
+        // The production pool settings (no ping per acquire), sized for the concurrency cases.
+        let settings = PoolSettings {
+            max_connections: POOL_SIZE,
+            min_connections: 0,
+            ..PoolSettings::default()
+        };
+        let pool = settings
+            .options()
             .connect_with(admin.clone().database(&name))
             .await
             .map_err(StoreError::backend)?;
+        let log = Arc::new(StatementLog::new());
         // From here on the database exists: `Inner`'s drop removes it, even if a later step
         // of the caller panics.
         Ok(Self {
             inner: Arc::new(Inner {
-                store: PgStore::from_pool(pool),
+                store: PgStore::from_pool(pool).with_statement_log(Arc::clone(&log)),
+                log,
                 admin,
                 name,
             }),
@@ -108,6 +120,12 @@ impl TestStore {
     /// The store.
     pub fn store(&self) -> &PgStore {
         &self.inner.store
+    }
+
+    /// Every statement the store's units of work sent since the last call (each one round
+    /// trip), emptying the record: tests count `BEGIN`s and round trips with it.
+    pub fn take_statements(&self) -> Vec<String> {
+        self.inner.log.take()
     }
 
     /// The database's name.

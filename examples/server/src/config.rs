@@ -85,6 +85,18 @@ pub struct Config {
     /// no cap by default when `ICOSISTEM_TRUST_FORWARDED_FOR` is set, since every connection then
     /// comes from the proxy), `ICOSISTEM_MAX_HEADERS` (100), `ICOSISTEM_MAX_HEADER_BYTES` (32768).
     pub serve: ServeLimits,
+    /// `ICOSISTEM_DB_MIN_CONNECTIONS` (default 2): connections kept open while idle.
+    pub db_min_connections: u32,
+    /// `ICOSISTEM_DB_ACQUIRE_TIMEOUT_MS` (default 2000): how long a request waits for a pooled
+    /// connection before answering 503 `unavailable` with `Retry-After`.
+    pub db_acquire_timeout: Duration,
+    /// `ICOSISTEM_DB_CHECK_IDLE_AFTER_SECS` (default 30): a pooled connection idle this long is
+    /// pinged before use (others are not: no round trip per request).
+    pub db_check_idle_after: Duration,
+    /// `ICOSISTEM_CALLER_CACHE_TTL_MS` (default 1000; 0 = off): how long an authenticated
+    /// caller's user row is reused; a suspension, role change or revoked session is enforced
+    /// within this bound on every replica.
+    pub caller_cache_ttl: Duration,
 }
 
 // Hand-written so `{:?}` can never print the database password or the secrets.
@@ -110,6 +122,10 @@ impl fmt::Debug for Config {
             .field("cors_origins", &self.cors_origins)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("serve", &self.serve)
+            .field("db_min_connections", &self.db_min_connections)
+            .field("db_acquire_timeout", &self.db_acquire_timeout)
+            .field("db_check_idle_after", &self.db_check_idle_after)
+            .field("caller_cache_ttl", &self.caller_cache_ttl)
             .finish()
     }
 }
@@ -220,7 +236,28 @@ impl Config {
                 })
                 .unwrap_or_default(),
             trust_forwarded_for,
+                        db_min_connections: parse_number(&get, "ICOSISTEM_DB_MIN_CONNECTIONS", 2)?,
+            db_acquire_timeout: Duration::from_millis(
+                parse_number(&get, "ICOSISTEM_DB_ACQUIRE_TIMEOUT_MS", 2000)?
+                    .max(1)
+                    .into(),
+            ),
+            db_check_idle_after: Duration::from_secs(
+                parse_number(&get, "ICOSISTEM_DB_CHECK_IDLE_AFTER_SECS", 30)?.into(),
+            ),
+            caller_cache_ttl: Duration::from_millis(parse_number(&get, "ICOSISTEM_CALLER_CACHE_TTL_MS", 1000)?.into()),
         })
+    }
+
+    /// The PostgreSQL pool settings these variables select.
+    pub fn pool_settings(&self) -> icosistem_store_postgres::PoolSettings {
+        icosistem_store_postgres::PoolSettings {
+            max_connections: self.db_max_connections,
+            min_connections: self.db_min_connections,
+            acquire_timeout: self.db_acquire_timeout,
+            check_idle_after: self.db_check_idle_after,
+            ..icosistem_store_postgres::PoolSettings::default()
+        }
     }
 
     /// The rules `serve` enforces before starting: in production, a JWT secret of at least 32

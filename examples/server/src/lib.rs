@@ -14,6 +14,11 @@
 //! | `ICOSISTEM_ADDR` | `127.0.0.1:8080` | listen address |
 //! | `DATABASE_URL` | unset | PostgreSQL URL; unset → in-memory store with demo data |
 //! | `ICOSISTEM_DB_MAX_CONNECTIONS` | 20 | PostgreSQL pool size |
+//! | `ICOSISTEM_DB_MIN_CONNECTIONS` | 2 | PostgreSQL connections kept open while idle |
+//! | `ICOSISTEM_DB_ACQUIRE_TIMEOUT_MS` | 2000 | longest wait for a pooled connection; then 503 `unavailable` with `Retry-After` |
+//! | `ICOSISTEM_DB_CHECK_IDLE_AFTER_SECS` | 30 | a pooled connection idle this long is pinged before use (no ping per request otherwise) |
+//! | `ICOSISTEM_CALLER_CACHE_TTL_MS` | 1000 | how long a caller's user row is reused; a suspension, role change or revoked session takes effect within it (0 = read on every request) |
+//! | `ICOSISTEM_MALLOC_TUNING` | on | `off` keeps glibc's default malloc settings (see [`malloc`]); an explicit `GLIBC_TUNABLES` is always respected |
 //! | `ICOSISTEM_AUTO_MIGRATE` | true | apply migrations when `serve` starts |
 //! | `JWT_SECRET_KEY` (alias `SECRET_KEY`) | generated | HS256 secret of access tokens |
 //! | `ICOSISTEM_ENV` | development | `production` refuses a secret < 32 bytes and the in-memory store |
@@ -56,10 +61,13 @@
 //!   (outbox delivery, time-driven jobs) and the helpers shared by the subcommands;
 //! - [`config`]: [`Config`] and its production rules;
 //! - [`notifier`]: [`LogNotifier`], emails written to the log;
-//! - [`demo`]: the demo data, created through the use cases.
+//! - [`demo`]: the demo data, created through the use cases;
+//! - [`malloc`]: glibc malloc settings that return memory (arena and mmap limits), applied by
+//!   re-executing at start unless `GLIBC_TUNABLES` is set or `ICOSISTEM_MALLOC_TUNING=off`.
 
 pub mod config;
 pub mod demo;
+pub mod malloc;
 pub mod notifier;
 
 use std::future::Future;
@@ -123,6 +131,9 @@ pub fn http_config(cfg: &Config) -> HttpConfig {
         .with_rate_limits(cfg.rate_limits)
         .with_cors_origins(cfg.cors_origins.clone())
         .with_trust_forwarded_for(cfg.trust_forwarded_for)
+        .with_caller_cache_ttl(
+            chrono::Duration::from_std(cfg.caller_cache_ttl).unwrap_or_else(|_| chrono::Duration::zero()),
+        )
 }
 
 /// The Redis rate limiter of `REDIS_URL`, if set (connected lazily: a Redis down at start does

@@ -53,8 +53,14 @@ enum Command {
     },
 }
 
+fn main() -> ExitCode {
+    // Before any thread or allocation that matters: see `icosistem_server::malloc`.
+    icosistem_server::malloc::reexec_with_tunables();
+    serve_main()
+}
+
 #[tokio::main]
-async fn main() -> ExitCode {
+async fn serve_main() -> ExitCode {
     let cli = Cli::parse();
     let cfg = match Config::from_env() {
         Ok(cfg) => cfg,
@@ -184,7 +190,7 @@ fn require_database(cfg: &Config) -> Result<&SecretString, BoxError> {
 }
 
 async fn connect(cfg: &Config, url: &SecretString) -> Result<PgStore, BoxError> {
-    let store = PgStore::connect(url.expose(), cfg.db_max_connections).await?;
+    let store = PgStore::connect_with(url.expose(), &cfg.pool_settings()).await?;
     tracing::info!(max_connections = cfg.db_max_connections, "connected to PostgreSQL");
     Ok(store)
 }

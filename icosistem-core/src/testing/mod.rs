@@ -62,6 +62,10 @@ macro_rules! __icosistem_conformance_list {
             dropped_transaction_leaves_no_trace,
             committed_transaction_is_visible_to_the_next_one,
             failed_use_case_writes_nothing,
+            // The unit of work itself.
+            refused_writes_leave_the_unit_of_work_usable,
+            keys_released_in_a_unit_of_work_are_free_in_it,
+            reads_see_the_units_own_writes_and_read_only_units_end_cleanly,
             // Uniqueness, versions and soft delete through the use cases.
             duplicate_email_conflicts_case_insensitively,
             concurrent_registrations_with_one_email_admit_one,

@@ -7,6 +7,14 @@
 //! (the program for capacity; later the ally for mentee load). The memory store serializes whole
 //! units of work; PostgreSQL uses `SELECT … FOR UPDATE`.
 //!
+//! `begin` is cheap and may be lazy: a store may defer taking a connection to the first
+//! statement and opening a transaction to the first write or lock (`insert`, `update`,
+//! `delete`, `get_for_update`, or a `list`/`count` by an exact unique key, which locks the key).
+//! So a unit of work that only reads costs its reads and nothing else, and `commit` of a unit
+//! that wrote nothing (or dropping it) just releases it. This is why invariants are never
+//! decided on plain reads: the row that guards one is loaded with `get_for_update` first, and
+//! everything read after it sees what the previous holder of the lock committed.
+//!
 //! # Contracts (the same for every store; the conformance suite checks them)
 //!
 //! - `get` of an unknown id, or of a soft-deleted row, is `Ok(None)`.
@@ -26,6 +34,10 @@
 //!   when more may follow. Rows inserted while a client pages newest first are newer than its
 //!   cursor, so pages never skip or repeat a row.
 //! - `count` answers how many rows `list` would yield without a limit.
+//! - A refused write (`Conflict` from `insert` or `update`) writes nothing and leaves the unit of
+//!   work usable: later reads and writes in it behave as if the refused one had not been tried,
+//!   and `commit` commits them. Reads see the unit's own writes, whether they come before or
+//!   after its first write.
 
 use std::fmt::Debug;
 use std::future::Future;

@@ -4,6 +4,8 @@
 //! Grouped by what they pin down:
 //! - store contracts through [`Repo`](crate::ports::Repo): not found, duplicate ids and keys,
 //!   versions, soft delete, deletes, filters, pagination, rollback;
+//! - the unit of work itself: refused writes leave it usable, reads see its own writes before
+//!   and after the first one, read-only units end cleanly;
 //! - uniqueness, stale versions and soft delete as the use cases surface them;
 //! - selection: capacity under concurrency, the waitlist, reviews, blind review, visibility;
 //! - audit events and notifications written with every change;
@@ -31,6 +33,7 @@ mod sessions;
 mod store;
 mod tasks;
 mod uniqueness;
+mod units_of_work;
 mod validation;
 
 pub use accounts::*;
@@ -48,4 +51,5 @@ pub use sessions::*;
 pub use store::*;
 pub use tasks::*;
 pub use uniqueness::*;
+pub use units_of_work::*;
 pub use validation::*;

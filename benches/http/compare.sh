@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# Side by side: icosistem-server against the database's own speed, in one run (see README.md).
+#
+# On the release server (rate limits off, LOG_LEVEL=warn), for the memory store and PostgreSQL:
+#   GET  /health                              (the floor: no store, no auth)
+#   GET  /api/v2/projects/{id}                as the owner
+#   GET  /api/v2/applications?program_id=…    as program staff, a page of 20
+#   POST /api/v2/applications/{id}/submit     each prepared draft submitted once (http_loader)
+#   POST /api/v2/auth/login                   argon2id: slow by design
+# then pgbench -M prepared at the same concurrency on the same PostgreSQL server:
+#   a PK select on the server's own `projects` table (the row the GET reads), and TPC-B-like.
+# It prints one markdown table: requests/s, p50/p99, the ratio to the matching reference (GET
+# project on PostgreSQL vs the PK select, submit vs TPC-B-like, GET project on memory vs
+# /health), the server's peak RSS (VmHWM) through the whole run, logins included, and the time
+# from exec to ready.
+#
+# Environment (all optional):
+#   DURATION=10          seconds per measurement
+#   CONCURRENCY=16       connections in flight (wrk and pgbench clients)
+#   ENTREPRENEURS=2000   entrepreneurs seeded, each with one submitted application to the
+#                        listed program (each costs two argon2id hashes to seed)
+#   SUBMIT_DRAFTS=12000  drafts prepared for the submit run
+#   PGBENCH_SCALE=16     TPC-B-like scale (one branch per client)
+#   PORT=18081           loopback port of the server under test
+#   DATABASE_URL         the PostgreSQL server (required); fresh databases are created on it and
+#                        dropped on exit
+#   STORES               "memory postgres" (default)
+#   CARGO_TARGET_DIR     where the release build is (default: target)
+# wrk is installed with apt-get when missing.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+DURATION="${DURATION:-10}"
+CONCURRENCY="${CONCURRENCY:-16}"
+ENTREPRENEURS="${ENTREPRENEURS:-2000}"
+SUBMIT_DRAFTS="${SUBMIT_DRAFTS:-12000}"
+PGBENCH_SCALE="${PGBENCH_SCALE:-16}"
+PORT="${PORT:-18081}"
+STORES="${STORES:-memory postgres}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+BASE="http://127.0.0.1:${PORT}"
+ADMIN_EMAIL="bench-owner@example.org"
+ADMIN_PASSWORD="Side-By-Side-Passphrase-2027"
+ADMIN_DB_URL="${DATABASE_URL:?compare.sh needs DATABASE_URL (a PostgreSQL server it may create databases on)}"
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'compare.sh: %s\n' "$*" >&2; exit 1; }
+
+for tool in curl jq psql pgbench; do command -v "$tool" >/dev/null || die "$tool is required"; done
+if ! command -v wrk >/dev/null; then
+  log "wrk not found: apt-get install wrk"
+  timeout 300 apt-get install -y -q wrk >/dev/null || die "could not install wrk"
+fi
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/icosistem-compare.XXXXXX")"
+SERVER_PID=""
+DBS=()
+
+stop_server() {
+  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  SERVER_PID=""
+}
+cleanup() {
+  stop_server
+  for db in "${DBS[@]}"; do
+    psql "$ADMIN_DB_URL" -qAt -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 ||
+      log "could not drop database $db: drop it by hand"
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# DATABASE_URL with its database name replaced by $1 (keeps user, host, port and query).
+db_url_for() {
+  local scheme="${ADMIN_DB_URL%%://*}" rest="${ADMIN_DB_URL#*://}" query=""
+  [[ "$rest" == *\?* ]] && query="?${rest#*\?}"
+  rest="${rest%%\?*}"
+  printf '%s://%s/%s%s' "$scheme" "${rest%%/*}" "$1" "$query"
+}
+new_db() {
+  local name="icosistem_compare_$1_$(date +%H%M%S)_$$"
+  psql "$ADMIN_DB_URL" -qAt -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$name\"" >/dev/null
+  DBS+=("$name")
+  printf '%s' "$name"
+}
+
+# Always through cargo (a no-op when up to date): a shared CARGO_TARGET_DIR may hold another
+# checkout's binaries.
+log "building icosistem-server and http_loader (release, CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
+cargo build --release -q -p icosistem-server -p icosistem-benches --bins
+SERVER_BIN="$CARGO_TARGET_DIR/release/icosistem-server"
+LOADER_BIN="$CARGO_TARGET_DIR/release/http_loader"
+
+# wrk prints oha-shaped JSON (the fields http_loader submit prints too) from this script.
+cat >"$WORK/report.lua" <<'LUA'
+local body = os.getenv("WRK_BODY")
+if body and body ~= "" then
+  wrk.method = "POST"
+  wrk.body = body
+  wrk.headers["Content-Type"] = "application/json"
+end
+done = function(summary, latency, requests)
+  local secs = summary.duration / 1e6
+  local bad = summary.errors.status + summary.errors.connect + summary.errors.read
+    + summary.errors.write + summary.errors.timeout
+  io.write(string.format(
+    '{"metrics":{"requests_per_sec":%.1f,"latency_ms":{"p50":%.3f,"p99":%.3f}},'
+      .. '"statusCodeDistribution":{"2xx":%d,"other":%d}}\n',
+    summary.requests / secs, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.requests - summary.errors.status, bad))
+end
+LUA
+wrk_json() { # wrk_json <out> <url> [header]
+  local out="$1" url="$2"
+  shift 2
+  wrk -t 2 -c "$CONCURRENCY" -d "${DURATION}s" -s "$WORK/report.lua" "$@" "$url" | tail -n 1 >"$out"
+}
+
+declare -A RPS P50 P99 BAD HWM READY
+measure() { # measure <key> <json>
+  RPS[$1]="$(jq -r '.metrics.requests_per_sec | floor' "$2")"
+  P50[$1]="$(jq -r '.metrics.latency_ms.p50 | . * 100 | round / 100' "$2")"
+  P99[$1]="$(jq -r '.metrics.latency_ms.p99 | . * 100 | round / 100' "$2")"
+  BAD[$1]="$(jq -r '[.statusCodeDistribution | to_entries[] | select(.key | startswith("2") | not) | .value] | add // 0' "$2")"
+  log "$1: ${RPS[$1]} req/s, p50 ${P50[$1]} ms, p99 ${P99[$1]} ms, non-2xx ${BAD[$1]}"
+}
+
+start_server() { # start_server <store> [database url]
+  local store="$1" db_env=() t0
+  [[ -n "${2:-}" ]] && db_env=(DATABASE_URL="$2")
+  t0="$(date +%s%N)"
+  env -u DATABASE_URL \
+    ICOSISTEM_ADDR="127.0.0.1:${PORT}" \
+    JWT_SECRET_KEY="$(head -c 48 /dev/urandom | base64 | tr -d '\n')" \
+    ICOSISTEM_ADMIN_EMAIL="$ADMIN_EMAIL" ICOSISTEM_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
+    ICOSISTEM_REQUIRE_VERIFIED_EMAIL=false ICOSISTEM_RATE_LIMIT_ENABLED=false LOG_LEVEL=warn \
+    "${db_env[@]}" "$SERVER_BIN" serve >"$WORK/server-$store.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 600); do
+    if curl -sf -o /dev/null "$BASE/health/ready"; then
+      READY[$store]="$(( ($(date +%s%N) - t0) / 1000000 ))"
+      return 0
+    fi
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server-$store.log" >&2; die "the server exited"; }
+    sleep 0.05
+  done
+  die "the server did not become ready on $BASE"
+}
+
+for store in $STORES; do
+  log "store: $store"
+  url=""
+  if [[ "$store" == postgres ]]; then
+    LOAD_DB="$(new_db load)"
+    url="$(db_url_for "$LOAD_DB")"
+  fi
+  start_server "$store" "$url"
+  out="$WORK/$store"
+  ICOSISTEM_ADMIN_EMAIL="$ADMIN_EMAIL" ICOSISTEM_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
+    "$LOADER_BIN" seed --base "$BASE" --out "$out" --entrepreneurs "$ENTREPRENEURS" --drafts "$SUBMIT_DRAFTS"
+  # shellcheck disable=SC1091 # written by http_loader seed
+  source "$out/targets.env"
+  wrk_json "$out/health.json" "$BASE/health"
+  measure "$store health" "$out/health.json"
+  wrk_json "$out/project.json" "$BASE$PROJECT_PATH" -H "authorization: Bearer $PROJECT_TOKEN"
+  measure "$store project" "$out/project.json"
+  wrk_json "$out/list.json" "$BASE$LIST_PATH" -H "authorization: Bearer $STAFF_TOKEN"
+  measure "$store list" "$out/list.json"
+  "$LOADER_BIN" submit --base "$BASE" --drafts "$out/drafts.txt" --concurrency "$CONCURRENCY" \
+    --duration "${DURATION}s" >"$out/submit.json"
+  measure "$store submit" "$out/submit.json"
+  WRK_BODY="$LOGIN_BODY" wrk_json "$out/login.json" "$BASE/api/v2/auth/login"
+  measure "$store login" "$out/login.json"
+  HWM[$store]="$(awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status")"
+  stop_server
+
+  if [[ "$store" == postgres ]]; then
+    # The row GET project reads, selected by primary key, prepared, at the same concurrency.
+    PROJECT_ID="${PROJECT_PATH##*/}"
+    echo 'SELECT * FROM projects WHERE id = :id;' >"$WORK/pk.sql"
+    (cd "$WORK" && rm -f pgbench_log.* &&
+      pgbench -n -M prepared -c "$CONCURRENCY" -j 2 -T "$DURATION" -D id="$PROJECT_ID" -f "$WORK/pk.sql" \
+        -l "$url" >"$WORK/pk.out" 2>&1)
+    PK_LOGS=("$WORK"/pgbench_log.*)
+    PK_TPS="$(awk '/^tps = / { printf "%d", $3 }' "$WORK/pk.out")"
+    read -r PK_P50 PK_P99 < <(cat "${PK_LOGS[@]}" | awk '{ print $3 }' | sort -n |
+      awk '{ v[NR] = $1 } END { printf "%.2f %.2f\n", v[int(NR * 0.5)] / 1000, v[int(NR * 0.99)] / 1000 }')
+    log "pgbench PK select: $PK_TPS tps, p50 $PK_P50 ms, p99 $PK_P99 ms"
+    rm -f "$WORK"/pgbench_log.*
+
+    BENCH_DB="$(new_db tpcb)"
+    bench_url="$(db_url_for "$BENCH_DB")"
+    pgbench -i -q -s "$PGBENCH_SCALE" "$bench_url" >/dev/null 2>&1
+    (cd "$WORK" && pgbench -n -M prepared -c "$CONCURRENCY" -j 2 -T "$DURATION" -l "$bench_url" >"$WORK/tpcb.out" 2>&1)
+    TPCB_LOGS=("$WORK"/pgbench_log.*)
+    TPCB_TPS="$(awk '/^tps = / { printf "%d", $3 }' "$WORK/tpcb.out")"
+    read -r TPCB_P50 TPCB_P99 < <(cat "${TPCB_LOGS[@]}" | awk '{ print $3 }' | sort -n |
+      awk '{ v[NR] = $1 } END { printf "%.2f %.2f\n", v[int(NR * 0.5)] / 1000, v[int(NR * 0.99)] / 1000 }')
+    log "pgbench TPC-B-like: $TPCB_TPS tps, p50 $TPCB_P50 ms, p99 $TPCB_P99 ms"
+  fi
+done
+
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f %%", 100 * a / b; else print "n/a" }'; }
+line() { # line <store> <work> <key> <reference label> <reference rps>
+  local ratio="" ref=""
+  [[ -n "${5:-}" ]] && { ratio="$(pct "${RPS[$3]}" "$5")"; ref="$4: $5"; }
+  echo "| $1 | $2 | ${RPS[$3]} | ${P50[$3]} | ${P99[$3]} | ${BAD[$3]} | $ref | $ratio |"
+}
+
+echo
+echo "icosistem-server (release, LOG_LEVEL=warn, rate limits off) vs pgbench -M prepared;"
+echo "$CONCURRENCY connections, ${DURATION}s per row, loopback, $(nproc) CPUs, $ENTREPRENEURS applications in the listed program"
+echo
+echo "| store | work | req/s | p50 ms | p99 ms | non-2xx | reference (req/s or tps) | ratio |"
+echo "|---|---|---|---|---|---|---|---|"
+for store in $STORES; do
+  health_ref=""
+  [[ "$store" == memory ]] && health_ref="${RPS[memory health]}"
+  line "$store" "GET /health" "$store health"
+  if [[ "$store" == postgres ]]; then
+    line "$store" "GET /projects/{id} (owner)" "$store project" "pgbench PK select" "$PK_TPS"
+  else
+    line "$store" "GET /projects/{id} (owner)" "$store project" "GET /health" "$health_ref"
+  fi
+  line "$store" "GET /applications?program_id (staff, 20/page)" "$store list"
+  if [[ "$store" == postgres ]]; then
+    line "$store" "POST /applications/{id}/submit" "$store submit" "pgbench TPC-B-like" "$TPCB_TPS"
+  else
+    line "$store" "POST /applications/{id}/submit" "$store submit"
+  fi
+  line "$store" "POST /auth/login (argon2id)" "$store login"
+done
+if [[ " $STORES " == *" postgres "* ]]; then
+  echo "| pgbench | PK select on projects | $PK_TPS | $PK_P50 | $PK_P99 | | | |"
+  echo "| pgbench | TPC-B-like (scale $PGBENCH_SCALE) | $TPCB_TPS | $TPCB_P50 | $TPCB_P99 | | | |"
+fi
+echo
+echo "| store | peak RSS (VmHWM) MiB | time to ready ms |"
+echo "|---|---|---|"
+for store in $STORES; do echo "| $store | ${HWM[$store]} | ${READY[$store]} |"; done

@@ -1,0 +1,153 @@
+//! What the units of work send to PostgreSQL, statement by statement (each statement is one
+//! round trip): a read-only use case sends no `BEGIN`, writes send no savepoint unless a unique
+//! violation is possible, and the selection commands stay within a pinned number of round
+//! trips (printed, so a change shows in the test output).
+
+use std::collections::BTreeMap;
+
+use icosistem_core::model::Role;
+use icosistem_core::ports::store::PageRequest;
+use icosistem_core::service::Decision;
+use icosistem_core::testing::fixtures::{ProgramSpec, World};
+use icosistem_store_postgres::testing::TestStore;
+use serde_json::Map;
+
+fn is_transaction_control(sql: &str) -> bool {
+    let head = sql.trim_start().to_ascii_uppercase();
+    ["BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"]
+        .iter()
+        .any(|word| head.starts_with(word))
+}
+
+/// The statements by their first words (`BEGIN`, `SELECT`, `INSERT INTO audit_events` …), for
+/// the printed summary.
+fn summary(statements: &[String]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for sql in statements {
+        let words: Vec<&str> = sql.split_whitespace().collect();
+        let key = match words.first().copied() {
+            Some("INSERT") | Some("DELETE") => words.iter().take(3).copied().collect::<Vec<_>>().join(" "),
+            Some("UPDATE") => words.iter().take(2).copied().collect::<Vec<_>>().join(" "),
+            Some("SELECT") => match words.iter().position(|w| *w == "FROM") {
+                Some(at) => format!("SELECT … FROM {}", words.get(at + 1).unwrap_or(&"")),
+                None => "SELECT".to_owned(),
+            },
+            _ => words.iter().take(2).copied().collect::<Vec<_>>().join(" "),
+        };
+        *counts.entry(key).or_default() += 1;
+    }
+    counts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_use_cases_send_no_begin() {
+    let Some(db) = TestStore::fresh().await else { return };
+    let world = World::new(db.clone()).await;
+    let owner = world.entrepreneur().await;
+    let project = world.project(&owner).await;
+    let stranger = world.person(Role::Ally, "stranger").await;
+    db.take_statements();
+
+    world
+        .eco
+        .get_project(&owner.ctx, project.id)
+        .await
+        .expect("get project");
+    let statements = db.take_statements();
+    assert_eq!(
+        statements.len(),
+        1,
+        "GET project as its owner is one SELECT: {statements:?}"
+    );
+    assert!(statements[0].starts_with("SELECT"), "{statements:?}");
+
+    world.eco.get_user(&owner.ctx, owner.id()).await.expect("get user");
+    world
+        .eco
+        .get_project(&stranger.ctx, project.id)
+        .await
+        .expect_err("a stranger does not see a draft project");
+    world
+        .eco
+        .list_projects(&owner.ctx, Default::default(), PageRequest::first(20))
+        .await
+        .expect("list projects");
+    let statements = db.take_statements();
+    assert!(!statements.is_empty());
+    let control: Vec<&String> = statements.iter().filter(|s| is_transaction_control(s)).collect();
+    assert!(control.is_empty(), "read-only use cases sent {control:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_send_a_savepoint_only_when_refused() {
+    let Some(db) = TestStore::fresh().await else { return };
+    let world = World::new(db.clone()).await;
+    let owner = world.entrepreneur().await;
+    db.take_statements();
+    world.project(&owner).await;
+    let statements = db.take_statements();
+    assert!(
+        !statements.iter().any(|s| s.starts_with("SAVEPOINT")),
+        "creating a project needs no savepoint: {statements:?}"
+    );
+    assert_eq!(statements.iter().filter(|s| s.as_str() == "BEGIN").count(), 1);
+    assert_eq!(statements.iter().filter(|s| s.as_str() == "COMMIT").count(), 1);
+}
+
+/// Round trips of `submit_application` and `decide(Accept)`. Before the lazy unit of work and
+/// the savepoint-free writes they were, on the same statements: one pool ping, `BEGIN`,
+/// `COMMIT`, and three round trips (`SAVEPOINT`, the write, `RELEASE`) per write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn selection_commands_stay_within_their_round_trips() {
+    let Some(db) = TestStore::fresh().await else { return };
+    let world = World::new(db.clone()).await;
+    let cohort = world.cohort(ProgramSpec::default()).await;
+    let person = world.entrepreneur().await;
+    let project = world.project(&person).await;
+    let draft = world
+        .eco
+        .create_application(&person.ctx, cohort.program.id, project.id, Map::new())
+        .await
+        .expect("create application");
+
+    db.take_statements();
+    let submitted = world
+        .eco
+        .submit_application(&person.ctx, draft.id, None)
+        .await
+        .expect("submit");
+    let submit = db.take_statements();
+
+    let mut applicant = icosistem_core::testing::fixtures::Applicant {
+        person,
+        project,
+        application: submitted,
+    };
+    world.review(&cohort, &mut applicant, 4).await;
+    db.take_statements();
+    world
+        .eco
+        .decide(&cohort.owner.ctx, applicant.id(), Decision::Accept, None, None)
+        .await
+        .expect("accept");
+    let accept = db.take_statements();
+
+    for (name, statements) in [("submit_application", &submit), ("decide(Accept)", &accept)] {
+        let writes = statements
+            .iter()
+            .filter(|s| s.starts_with("INSERT") || s.starts_with("UPDATE") || s.starts_with("DELETE"))
+            .count();
+        let savepoints = statements.iter().filter(|s| s.starts_with("SAVEPOINT")).count();
+        let others = statements.len() - writes;
+        let before = 1 + others + 3 * writes;
+        println!(
+            "{name}: {} round trips now ({writes} writes, {savepoints} savepoints); {before} before; {:?}",
+            statements.len(),
+            summary(statements)
+        );
+        assert_eq!(savepoints, 0, "{name} needs no savepoint: {statements:?}");
+        // 30 and 32 before; a new statement in these commands should be a decision.
+        assert!(statements.len() <= 17, "{name} takes {} round trips", statements.len());
+        assert_eq!(statements.iter().filter(|s| s.as_str() == "BEGIN").count(), 1);
+    }
+}
