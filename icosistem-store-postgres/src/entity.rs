@@ -34,6 +34,13 @@ pub trait PgEntity: Entity {
     fn from_row(row: &PgRow) -> Result<Self, sqlx::Error>;
     /// Appends ` AND …` conditions for `filter` (the SQL twin of [`Entity::matches`]).
     fn push_filter(filter: &Self::Filter, qb: &mut QueryBuilder<Postgres>);
+    /// The SELECT of one list page when `filter` needs another shape than the generic
+    /// `filter + cursor + ORDER BY id` one (a project's visible set: a union of bounded
+    /// branches), after `prefix` as in `list_query`; `None` keeps the generic one. It must
+    /// select [`PgEntity::COLUMNS`], at most `limit + 1` rows in the page's order.
+    fn list_query(_prefix: &str, _filter: &Self::Filter, _page: PageRequest) -> Option<QueryBuilder<Postgres>> {
+        None
+    }
     /// Whether `filter` asks for soft-deleted rows too.
     fn include_deleted(_filter: &Self::Filter) -> bool {
         false
@@ -109,6 +116,9 @@ fn select<E: PgEntity>() -> QueryBuilder<Postgres> {
 /// `EXPLAIN ` for [`PgStore::explain_list`](crate::PgStore::explain_list), so the plan shown is
 /// the plan run).
 fn list_query<E: PgEntity>(prefix: &str, filter: &E::Filter, page: PageRequest) -> QueryBuilder<Postgres> {
+    if let Some(qb) = E::list_query(prefix, filter, page) {
+        return qb;
+    }
     let mut qb = QueryBuilder::new(format!(
         "{prefix}SELECT {} FROM {} WHERE TRUE",
         columns::<E>(),

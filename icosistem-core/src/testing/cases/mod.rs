@@ -13,11 +13,14 @@
 //! - outbox delivery; validation reporting every failing field;
 //! - mentoring: mentorships under capacity, suggestions and free slots, session booking rules
 //!   (also under concurrency and across daylight-saving changes), meetings, tasks and their
-//!   dependencies, and the time-driven jobs run twice at the same `now`.
+//!   dependencies, and the time-driven jobs run twice at the same `now`;
+//! - lists at scale: visibility through programs evaluated by the store and paged alike on
+//!   every store, and a fixed number of statements per page of applications.
 
 mod accounts;
 mod audit;
 mod jobs;
+mod lists;
 mod meetings;
 mod mentoring;
 mod outbox;
@@ -34,6 +37,7 @@ mod validation;
 pub use accounts::*;
 pub use audit::*;
 pub use jobs::*;
+pub use lists::*;
 pub use meetings::*;
 pub use mentoring::*;
 pub use outbox::*;
