@@ -144,7 +144,28 @@ impl crate::PgStore {
     /// `EXPLAIN` of the query `list` runs for `filter` and `page`, one plan line per line — for
     /// benches and for checking that every list query of the API uses an index.
     pub async fn explain_list<E: PgEntity>(&self, filter: &E::Filter, page: PageRequest) -> Result<String, StoreError> {
-        let rows = list_query::<E>("EXPLAIN ", filter, page)
+        self.explain_with::<E>("EXPLAIN ", filter, page).await
+    }
+
+    /// `EXPLAIN (ANALYZE, BUFFERS)` of the query `list` runs for `filter` and `page`: it runs
+    /// the query and tells the buffers each plan node touched — for the scale harness, which
+    /// holds every 20-row page to a buffer budget.
+    pub async fn explain_analyze_list<E: PgEntity>(
+        &self,
+        filter: &E::Filter,
+        page: PageRequest,
+    ) -> Result<String, StoreError> {
+        self.explain_with::<E>("EXPLAIN (ANALYZE, BUFFERS) ", filter, page)
+            .await
+    }
+
+    async fn explain_with<E: PgEntity>(
+        &self,
+        prefix: &str,
+        filter: &E::Filter,
+        page: PageRequest,
+    ) -> Result<String, StoreError> {
+        let rows = list_query::<E>(prefix, filter, page)
             .build()
             .fetch_all(self.pool())
             .await

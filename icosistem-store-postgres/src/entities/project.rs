@@ -75,7 +75,7 @@ fn push_row_filter(f: &ProjectFilter, qb: &mut QueryBuilder<Postgres>) {
 /// made for it — per owner (`projects_owner_idx`), public (`projects_public_idx`), per program
 /// of the caller's organizations (`applications_program_project_idx` of 0008, one lateral scan
 /// per program, each stopping after `limit + 1` live projects), the caller's review
-/// assignments (`reviews_reviewer_idx`) — and the outer query keeps the first `limit + 1`
+/// assignments (`reviews_reviewer_project_idx` of 0008) — and the outer query keeps the first `limit + 1`
 /// distinct ids of their union. Every branch holds the global first `limit + 1` rows of its
 /// own set, so their union holds those of the whole set: the page is exact. Its cost is
 /// bounded by `(branches + programs) × (limit + 1)` index entries, whatever the tables hold.
@@ -135,28 +135,35 @@ fn visible_list_query(
         if let Some(after) = page.after {
             qb.push(format!(" AND a.project_id{cmp}")).push_bind(after);
         }
+        // `OFFSET 0` keeps this EXISTS a per-row probe of the primary key: pulled up into a
+        // semi-join, the planner may merge it with a backward walk of `projects_pkey` from the
+        // newest project down to this program's, which for an old program reads most of the
+        // table to return 21 rows.
         qb.push(" AND EXISTS (SELECT 1 FROM projects WHERE projects.id = a.project_id");
         row(&mut qb, "id");
-        qb.push(format!(") ORDER BY a.project_id{dir} LIMIT "))
+        qb.push(format!(" OFFSET 0) ORDER BY a.project_id{dir} LIMIT "))
             .push_bind(take)
             .push(") x WHERE m.user_id = ")
             .push_bind(user)
             .push(" AND m.role IN ")
             .push(STAFF_ROLES);
-        // Reviewers (any member): the applications assigned to them, as many as their work.
-        qb.push(" UNION ALL (SELECT a.project_id FROM reviews r")
-            .push(" JOIN applications a ON a.id = r.application_id AND a.status <> 'draft'")
+        // Reviewers (any member): their assignments in project order
+        // (`reviews_reviewer_project_idx`; `reviews.project_id` is the application's, copied by
+        // a trigger), each checked against its application, program and membership with
+        // per-row probes (`OFFSET 0` again), stopping after `limit + 1`.
+        qb.push(" UNION ALL (SELECT r.project_id FROM reviews r WHERE r.reviewer_id = ")
+            .push_bind(user);
+        if let Some(after) = page.after {
+            qb.push(format!(" AND r.project_id{cmp}")).push_bind(after);
+        }
+        qb.push(" AND EXISTS (SELECT 1 FROM applications a")
             .push(" JOIN programs pg ON pg.id = a.program_id AND pg.deleted_at IS NULL AND NOT pg.blind_review")
             .push(" JOIN organization_members m ON m.organization_id = pg.organization_id AND m.user_id = ")
             .push_bind(user)
-            .push(" WHERE r.reviewer_id = ")
-            .push_bind(user);
-        if let Some(after) = page.after {
-            qb.push(format!(" AND a.project_id{cmp}")).push_bind(after);
-        }
-        qb.push(" AND EXISTS (SELECT 1 FROM projects WHERE projects.id = a.project_id");
+            .push(" WHERE a.id = r.application_id AND a.status <> 'draft' OFFSET 0)")
+            .push(" AND EXISTS (SELECT 1 FROM projects WHERE projects.id = r.project_id");
         row(&mut qb, "id");
-        qb.push(format!(") ORDER BY a.project_id{dir} LIMIT "))
+        qb.push(format!(" OFFSET 0) ORDER BY r.project_id{dir} LIMIT "))
             .push_bind(take)
             .push(")");
     }
