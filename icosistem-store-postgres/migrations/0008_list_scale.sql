@@ -34,3 +34,7 @@ CREATE TRIGGER reviews_copy_project_id BEFORE INSERT OR UPDATE OF application_id
     FOR EACH ROW EXECUTE FUNCTION reviews_copy_project_id();
 
 CREATE INDEX reviews_reviewer_project_idx ON reviews (reviewer_id, project_id DESC);
+
+-- The review-overdue job's bounded rounds: the assignments made in a window of time
+-- (`created_at > $1 AND created_at <= $2`, oldest first by id).
+CREATE INDEX reviews_created_idx ON reviews (created_at, id);

@@ -480,6 +480,10 @@ pub struct ReviewFilter {
     pub reviewer_id: Option<UserId>,
     /// Submitted ones only / pending ones only.
     pub submitted: Option<bool>,
+    /// Assigned (created) strictly after this instant.
+    pub created_after: Option<DateTime<Utc>>,
+    /// Assigned (created) at or before this instant.
+    pub created_at_or_before: Option<DateTime<Utc>>,
 }
 
 impl Entity for Review {
@@ -491,6 +495,8 @@ impl Entity for Review {
         eq(&f.application_id, &self.application_id)
             && eq(&f.reviewer_id, &self.reviewer_id)
             && f.submitted.is_none_or(|s| s == self.submitted_at.is_some())
+            && f.created_after.is_none_or(|t| self.meta.created_at > t)
+            && f.created_at_or_before.is_none_or(|t| self.meta.created_at <= t)
     }
 }
 

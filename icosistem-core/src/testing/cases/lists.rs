@@ -446,3 +446,62 @@ pub async fn a_page_of_applications_costs_a_fixed_number_of_statements<S: Store 
             .all(|v| v.applicant.as_ref().map(|a| a.id) == Some(ana.id()))
     );
 }
+
+/// After its first round, the review-overdue job examines only what is due: a round with
+/// nothing new examines no application however many old ones stay under review; a reviewer
+/// assigned to an application already overdue is told in the next round, alone; an application
+/// whose review starts later is found when it crosses the cut-off.
+pub async fn review_overdue_rounds_examine_only_what_is_due<S: Store + Clone>(store: S) {
+    let world = World::new(store).await;
+    let cohort = world
+        .cohort(ProgramSpec {
+            min_reviews: 2,
+            ..ProgramSpec::default()
+        })
+        .await;
+    let ana = world.entrepreneur().await;
+    let ben = world.entrepreneur().await;
+    let old = world.submit(&cohort, &ana).await;
+    let late = world.submit(&cohort, &ben).await;
+    let assign = |app: ApplicationId, reviewer: UserId| {
+        let eco = std::sync::Arc::clone(&world.eco);
+        let ctx = cohort.owner.ctx.clone();
+        async move {
+            eco.assign_reviewer(&ctx, app, reviewer).await.expect("assign");
+        }
+    };
+    assign(old.id(), cohort.reviewers[0].id()).await;
+    world.advance(chrono::Duration::days(14) + chrono::Duration::minutes(1));
+    let first = world.eco.send_review_overdue_notices().await.expect("first round");
+    assert_eq!((first.examined, first.processed), (1, 2), "{first:?}");
+
+    // Once past the windows' five-minute overlap (the round right after may look at the first
+    // assignment again, and sends nothing), a round finds nothing to examine.
+    world.advance(chrono::Duration::minutes(10));
+    let settle = world.eco.send_review_overdue_notices().await.expect("round");
+    assert_eq!(settle.processed, 0, "{settle:?}");
+    for _ in 0..3 {
+        world.advance(chrono::Duration::minutes(10));
+        let quiet = world.eco.send_review_overdue_notices().await.expect("quiet round");
+        assert_eq!(
+            quiet.examined, 0,
+            "a round with nothing due examines nothing: {quiet:?}"
+        );
+    }
+
+    assign(old.id(), cohort.reviewers[1].id()).await;
+    world.advance(chrono::Duration::minutes(1));
+    let added = world.eco.send_review_overdue_notices().await.expect("round");
+    assert_eq!((added.examined, added.processed), (1, 1), "{added:?}");
+    world.assert_notified(cohort.reviewers[1].id(), "review_overdue").await;
+
+    assign(late.id(), cohort.reviewers[0].id()).await;
+    world.advance(chrono::Duration::days(14) - chrono::Duration::minutes(1));
+    let early = world.eco.send_review_overdue_notices().await.expect("round");
+    assert_eq!(early.processed, 0, "{early:?}");
+    world.advance(chrono::Duration::minutes(1));
+    let crossed = world.eco.send_review_overdue_notices().await.expect("round");
+    assert_eq!(crossed.processed, 2, "the owner and the reviewer: {crossed:?}");
+    let again = world.eco.send_review_overdue_notices().await.expect("round");
+    assert_eq!(again.processed, 0, "{again:?}");
+}
