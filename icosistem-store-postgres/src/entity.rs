@@ -115,6 +115,16 @@ fn select<E: PgEntity>() -> QueryBuilder<Postgres> {
 /// The SELECT of one list page: the filter, the cursor and the order, after `prefix` (empty, or
 /// `EXPLAIN ` for [`PgStore::explain_list`](crate::PgStore::explain_list), so the plan shown is
 /// the plan run).
+///
+/// Plans from the first execution: sqlx prepares every statement, and PostgreSQL plans the
+/// first five executions for their actual values (custom plans) before it may switch to one
+/// generic plan. Both must be index plans, so `plan_cache_mode` is left alone and the queries
+/// are written so that no value makes a primary-key walk the cheaper plan: every filter the
+/// API sends has a composite index ending in `id` (0003/0004/0008), the partial indexes'
+/// predicates are literals the query repeats (`status <> 'draft'`, `deleted_at IS NULL`), so a
+/// generic plan with parameters still matches them, and a visible set is a union of branches
+/// each bounded by its own `LIMIT` (see `visible_list_query` in `entities/project.rs`). The
+/// scale harness (`benches/benches/scale.rs`) measures every list from its first call.
 fn list_query<E: PgEntity>(prefix: &str, filter: &E::Filter, page: PageRequest) -> QueryBuilder<Postgres> {
     if let Some(qb) = E::list_query(prefix, filter, page) {
         return qb;
