@@ -54,6 +54,8 @@
 //!   (feature `redis`) backends and the middleware (429 `rate_limited` with `Retry-After`);
 //! - [`metrics`]: the Prometheus recorder, `/metrics`, the request and domain counters and the
 //!   [`MeteredStore`](metrics::MeteredStore) decorator timing store operations;
+//! - [`serve`](mod@serve): [`serve`](serve()) the router on a listener with connection limits and
+//!   timeouts, and a shutdown that does not wait for idle or half-open clients;
 //! - [`dto`]: the request and response bodies (domain types never go out as they are);
 //! - `routes`: the handlers, one module per group of paths — health, auth, the caller's account
 //!   and role profile, admin users, organizations, programs, enrollments, projects and
@@ -70,6 +72,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod rate_limit;
 mod routes;
+pub mod serve;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -92,6 +95,7 @@ pub use auth::AuthUser;
 pub use error::ApiError;
 pub use rate_limit::{Quota, RateLimiter, RateLimits};
 pub use routes::health::ReadinessCheck;
+pub use serve::{ServeLimits, ShutdownSignal, serve};
 
 /// Settings of the HTTP adapter. The refresh-token lifetime (30 days) is a domain rule and lives
 /// in the core's [`Limits`](icosistem_core::Limits) (`refresh_token_ttl`).

@@ -19,6 +19,9 @@
 //! | `rate_limited_total` | counter | `scope` (`auth`, `api`) |
 //! | `rate_limiter_errors_total` | counter | `backend` (requests let through because the limiter failed) |
 //! | `notifications_delivered_total`, `notifications_failed_total` | counter | recorded by whoever runs outbox delivery (the example server) |
+//! | `http_connections_open` | gauge | connections [`serve`](crate::serve::serve) holds open |
+//! | `http_connections_rejected_total` | counter | `reason` (`max_connections`, `per_ip`): connections closed at accept |
+//! | `http_connection_timeouts_total` | counter | `phase` (`header`, `idle`, `body`): connections or bodies cut by a [`serve`](crate::serve::serve) timeout |
 //! | `process_cpu_seconds_total`, `process_resident_memory_bytes`, `process_open_fds`, `process_start_time_seconds` | counter/gauges | read from `/proc/self` at each scrape (Linux) |
 //!
 //! The domain counters exist at zero for each known label from the first scrape (when this
@@ -64,6 +67,14 @@ pub const NOTIFICATIONS_FAILED_TOTAL: &str = "notifications_failed_total";
 pub const RATE_LIMITED_TOTAL: &str = "rate_limited_total";
 /// Rate limiter failures (the request was let through), by backend.
 pub const RATE_LIMITER_ERRORS_TOTAL: &str = "rate_limiter_errors_total";
+
+/// Connections open in [`serve`](crate::serve::serve).
+pub const HTTP_CONNECTIONS_OPEN: &str = "http_connections_open";
+/// Connections closed at accept, by reason (`max_connections`, `per_ip`).
+pub const HTTP_CONNECTIONS_REJECTED_TOTAL: &str = "http_connections_rejected_total";
+/// Connections (or request bodies) cut by a timeout of [`serve`](crate::serve::serve), by phase
+/// (`header`, `idle`, `body`).
+pub const HTTP_CONNECTION_TIMEOUTS_TOTAL: &str = "http_connection_timeouts_total";
 
 /// Latency buckets of requests, in seconds: 1 ms to 10 s.
 pub const HTTP_BUCKETS: &[f64] = &[
@@ -131,6 +142,12 @@ fn describe() {
         RATE_LIMITER_ERRORS_TOTAL,
         "Rate limiter failures (requests let through)"
     );
+    metrics::describe_gauge!(HTTP_CONNECTIONS_OPEN, "HTTP connections open");
+    describe_counter!(HTTP_CONNECTIONS_REJECTED_TOTAL, "HTTP connections closed at accept");
+    describe_counter!(
+        HTTP_CONNECTION_TIMEOUTS_TOTAL,
+        "HTTP connections or request bodies cut by a timeout"
+    );
 }
 
 /// Creates every domain counter at zero for each of its known labels, so each series exists
@@ -148,6 +165,13 @@ fn register_zeroes() {
     }
     metrics::counter!(NOTIFICATIONS_DELIVERED_TOTAL).increment(0);
     metrics::counter!(NOTIFICATIONS_FAILED_TOTAL).increment(0);
+    metrics::gauge!(HTTP_CONNECTIONS_OPEN).increment(0.0);
+    for reason in ["max_connections", "per_ip"] {
+        metrics::counter!(HTTP_CONNECTIONS_REJECTED_TOTAL, "reason" => reason).increment(0);
+    }
+    for phase in ["header", "idle", "body"] {
+        metrics::counter!(HTTP_CONNECTION_TIMEOUTS_TOTAL, "phase" => phase).increment(0);
+    }
 }
 
 /// `process_cpu_seconds_total`, `process_resident_memory_bytes`, `process_open_fds` and

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use icosistem_core::Limits;
 use icosistem_core::model::secret::SecretString;
-use icosistem_http::{Quota, RateLimits};
+use icosistem_http::{Quota, RateLimits, ServeLimits};
 
 /// Shortest JWT secret accepted in production: 32 bytes is the HS256 key size.
 pub const MIN_PRODUCTION_SECRET_BYTES: usize = 32;
@@ -78,6 +78,13 @@ pub struct Config {
     /// `ICOSISTEM_TRUST_FORWARDED_FOR` (default false): take the client IP from `X-Forwarded-For`
     /// (set it only behind a proxy that writes that header, like the Kubernetes ingress).
     pub trust_forwarded_for: bool,
+    /// The connection limits of `serve` (see `icosistem_http::serve`):
+    /// `ICOSISTEM_HEADER_READ_TIMEOUT_SECS` (10), `ICOSISTEM_KEEP_ALIVE_TIMEOUT_SECS` (75),
+    /// `ICOSISTEM_BODY_READ_TIMEOUT_SECS` (15), `ICOSISTEM_SHUTDOWN_GRACE_SECS` (20),
+    /// `ICOSISTEM_MAX_CONNECTIONS` (4096), `ICOSISTEM_MAX_CONNECTIONS_PER_IP` (256, `0` = no cap;
+    /// no cap by default when `ICOSISTEM_TRUST_FORWARDED_FOR` is set, since every connection then
+    /// comes from the proxy), `ICOSISTEM_MAX_HEADERS` (100), `ICOSISTEM_MAX_HEADER_BYTES` (32768).
+    pub serve: ServeLimits,
 }
 
 // Hand-written so `{:?}` can never print the database password or the secrets.
@@ -102,6 +109,7 @@ impl fmt::Debug for Config {
             .field("rate_limits", &self.rate_limits)
             .field("cors_origins", &self.cors_origins)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("serve", &self.serve)
             .finish()
     }
 }
@@ -175,7 +183,9 @@ impl Config {
             Some("json") => LogFormat::Json,
             _ => LogFormat::Text,
         };
+        let trust_forwarded_for = parse_bool(&get, "ICOSISTEM_TRUST_FORWARDED_FOR", false)?;
         Ok(Self {
+            serve: serve_limits(&get, trust_forwarded_for)?,
             environment,
             addr,
             database_url: get("DATABASE_URL").map(SecretString::new),
@@ -209,7 +219,7 @@ impl Config {
                         .collect()
                 })
                 .unwrap_or_default(),
-            trust_forwarded_for: parse_bool(&get, "ICOSISTEM_TRUST_FORWARDED_FOR", false)?,
+            trust_forwarded_for,
         })
     }
 
@@ -260,6 +270,42 @@ fn rate_limits(get: &impl Fn(&str) -> Option<String>) -> Result<RateLimits, Conf
             "ICOSISTEM_RATE_LIMIT_API_BURST",
             defaults.api,
         )?))
+}
+
+fn serve_limits(get: &impl Fn(&str) -> Option<String>, behind_proxy: bool) -> Result<ServeLimits, ConfigError> {
+    let defaults = ServeLimits::default();
+    let secs = |var: &'static str, default: Duration| -> Result<Duration, ConfigError> {
+        let default = u32::try_from(default.as_secs()).unwrap_or(u32::MAX);
+        Ok(Duration::from_secs(parse_positive(get, var, default)?.into()))
+    };
+    let count = |var: &'static str, default: usize| -> Result<usize, ConfigError> {
+        let default = u32::try_from(default).unwrap_or(u32::MAX);
+        Ok(parse_positive(get, var, default)? as usize)
+    };
+    // Behind a proxy every connection has the proxy's address: a per-address cap would cap the
+    // proxy. Set explicitly, it applies anyway; 0 turns it off.
+    let per_ip_default = if behind_proxy {
+        0
+    } else {
+        defaults.max_connections_per_ip.unwrap_or(0)
+    };
+    let per_ip = parse_number(
+        get,
+        "ICOSISTEM_MAX_CONNECTIONS_PER_IP",
+        u32::try_from(per_ip_default).unwrap_or(u32::MAX),
+    )?;
+    Ok(defaults
+        .with_header_read_timeout(secs(
+            "ICOSISTEM_HEADER_READ_TIMEOUT_SECS",
+            defaults.header_read_timeout,
+        )?)
+        .with_keep_alive_timeout(secs("ICOSISTEM_KEEP_ALIVE_TIMEOUT_SECS", defaults.keep_alive_timeout)?)
+        .with_body_read_timeout(secs("ICOSISTEM_BODY_READ_TIMEOUT_SECS", defaults.body_read_timeout)?)
+        .with_shutdown_grace(secs("ICOSISTEM_SHUTDOWN_GRACE_SECS", defaults.shutdown_grace)?)
+        .with_max_connections(count("ICOSISTEM_MAX_CONNECTIONS", defaults.max_connections)?)
+        .with_max_connections_per_ip((per_ip > 0).then_some(per_ip as usize))
+        .with_max_headers(count("ICOSISTEM_MAX_HEADERS", defaults.max_headers)?)
+        .with_max_header_bytes(count("ICOSISTEM_MAX_HEADER_BYTES", defaults.max_header_bytes)?))
 }
 
 /// A number of at least 1 (a zero rate would refuse everything: turn limiting off instead).

@@ -1,8 +1,8 @@
 //! # icosistem-server
 //!
-//! The Icosistem HTTP server: [`icosistem_http::router`] served with axum over either the
-//! in-memory store (with demo data, the default: `cargo run -p icosistem-server`) or PostgreSQL
-//! (`DATABASE_URL` set), configured from the environment.
+//! The Icosistem HTTP server: [`icosistem_http::router`] served by [`icosistem_http::serve`]
+//! over either the in-memory store (with demo data, the default: `cargo run -p
+//! icosistem-server`) or PostgreSQL (`DATABASE_URL` set), configured from the environment.
 //!
 //! The binary (`src/main.rs`) is a thin clap front end; everything it runs lives here so the
 //! tests can start a real server on port 0 in-process and stop it like SIGTERM would.
@@ -30,6 +30,13 @@
 //! | `ICOSISTEM_RATE_LIMIT_AUTH_PER_SECOND` / `ICOSISTEM_RATE_LIMIT_AUTH_BURST` | 1 / 5 | `/api/v2/auth/*`, per client IP |
 //! | `ICOSISTEM_RATE_LIMIT_API_PER_SECOND` / `ICOSISTEM_RATE_LIMIT_API_BURST` | 10 / 20 | the rest of `/api/v2/*`, per user (per IP when anonymous) |
 //! | `ICOSISTEM_CORS_ORIGINS` | unset | comma-separated allowed origins (`https://app.example.org,https://admin.example.org`); `*` allows any; unset → no CORS headers |
+//! | `ICOSISTEM_HEADER_READ_TIMEOUT_SECS` | 10 | a request head must be complete this long after the connection opened (or its first byte after an answer); else the connection is closed |
+//! | `ICOSISTEM_KEEP_ALIVE_TIMEOUT_SECS` | 75 | idle keep-alive connections are closed after this (above nginx's upstream 60 s) |
+//! | `ICOSISTEM_BODY_READ_TIMEOUT_SECS` | 15 | a request body must arrive this long after its head; else 408 and the connection is closed (the 30 s handler timeout is separate) |
+//! | `ICOSISTEM_SHUTDOWN_GRACE_SECS` | 20 | on SIGTERM: idle and half-open connections close at once, requests in flight get this long, then the process exits |
+//! | `ICOSISTEM_MAX_CONNECTIONS` | 4096 | connections open at once; more are closed at accept (lowered to `ulimit -n` − 128 when that is smaller) |
+//! | `ICOSISTEM_MAX_CONNECTIONS_PER_IP` | 256 (none with `ICOSISTEM_TRUST_FORWARDED_FOR`) | connections open at once from one address; `0` = no cap |
+//! | `ICOSISTEM_MAX_HEADERS` / `ICOSISTEM_MAX_HEADER_BYTES` | 100 / 32768 | header fields and head bytes per request; more answers 431 |
 //! | `ICOSISTEM_TRUST_FORWARDED_FOR` | false | take the client IP from the last `X-Forwarded-For` entry: only behind a proxy that sets it (the Kubernetes ingress), else clients could pick their own rate-limit bucket |
 //!
 //! When Redis fails, rate limiting fails **open**: requests go through, a warning is logged and
@@ -43,8 +50,9 @@
 //!
 //! ## Layout
 //!
-//! - this module: [`run`] (the generic `serve` for any store), [`run_server`] (serve a router on
-//!   a listener until a shutdown future resolves), [`shutdown_signal`], the background tasks
+//! - this module: [`run`] (the generic `serve` for any store), [`run_server`] /
+//!   [`run_server_with`] (serve the API on a listener with connection limits until a shutdown
+//!   future resolves), [`shutdown_signal`], the background tasks
 //!   (outbox delivery, time-driven jobs) and the helpers shared by the subcommands;
 //! - [`config`]: [`Config`] and its production rules;
 //! - [`notifier`]: [`LogNotifier`], emails written to the log;
@@ -66,7 +74,7 @@ use icosistem_core::ports::{Argon2idPasswordHasher, Clock, Notifier, Store, Syst
 use icosistem_core::{Context, Ecosystem, Error};
 use icosistem_http::metrics::{MeteredStore, NOTIFICATIONS_DELIVERED_TOTAL, NOTIFICATIONS_FAILED_TOTAL};
 use icosistem_http::rate_limit::RedisRateLimiter;
-use icosistem_http::{AppState, HttpConfig, ReadinessCheck};
+use icosistem_http::{AppState, HttpConfig, ReadinessCheck, ServeLimits};
 use icosistem_store_postgres::PgStore;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -181,18 +189,28 @@ pub async fn ensure_admin<S: Store, N: Notifier, C: Clock>(
     }
 }
 
-/// Serves the API of `state` on `listener` until `shutdown` resolves, then stops accepting and
-/// waits for the requests in flight to finish (each is bounded by the request timeout). Handlers
-/// see the client's address (`ConnectInfo<SocketAddr>`), used for audit and rate limiting.
+/// Serves the API of `state` on `listener` with the default [`ServeLimits`] until `shutdown`
+/// resolves; see [`run_server_with`].
 pub async fn run_server<S: Store, N: Notifier, C: Clock>(
     listener: TcpListener,
     state: AppState<S, N, C>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = icosistem_http::router(state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    run_server_with(listener, state, ServeLimits::default(), shutdown).await
+}
+
+/// Serves the API of `state` on `listener` with `limits` ([`icosistem_http::serve`]: header,
+/// keep-alive and body timeouts, connection caps) until `shutdown` resolves, then stops
+/// accepting, closes idle and half-open connections at once and waits for the requests in
+/// flight to finish, at most `limits.shutdown_grace`. Handlers see the client's address
+/// (`ConnectInfo<SocketAddr>`), used for audit and rate limiting.
+pub async fn run_server_with<S: Store, N: Notifier, C: Clock>(
+    listener: TcpListener,
+    state: AppState<S, N, C>,
+    limits: ServeLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    icosistem_http::serve(listener, icosistem_http::router(state), limits, shutdown).await
 }
 
 /// Resolves on ctrl-c or, on Unix, SIGTERM (what container orchestrators send to stop a pod).
@@ -334,7 +352,7 @@ pub async fn run<S: Store>(store: S, cfg: &Config, seed_demo: bool) -> Result<()
         Vec::new()
     };
     let eco = Arc::clone(&state.eco);
-    let served = run_server(listener, state, shutdown_signal()).await;
+    let served = run_server_with(listener, state, cfg.serve, shutdown_signal()).await;
     tracing::info!("no longer accepting connections; in-flight requests finished");
     // The receivers may already be gone if a task panicked; nothing to stop then.
     let _ = stop_tx.send(true);

@@ -5,6 +5,7 @@
 //! - `basics`: operations, auth, the account, middleware headers, tokens, the OpenAPI document;
 //! - one module per resource group;
 //! - `server`: the `icosistem-server` binary's pieces over a socket (demo data, shutdown, config);
+//! - `hostile`: `icosistem_http::serve` against slow, many and half-open clients, and its config;
 //! - `rbac`: every route as every role against a table of expected answers;
 //! - `journey`: the whole selection journey over a socket on PostgreSQL.
 //!
@@ -15,6 +16,7 @@ mod common;
 mod admin;
 mod applications;
 mod basics;
+mod hostile;
 mod inbox;
 mod journey;
 mod meetings;
