@@ -25,17 +25,21 @@
 //! # let _ = ecosystem;
 //! ```
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 
 use icosistem_core::StoreError;
 use icosistem_core::model::{
-    AccountToken, Application, AuditEvent, Availability, Enrollment, JobMark, Meeting, MeetingParticipant, Mentorship,
-    Milestone, Notification, Organization, OrganizationMember, OutboxMessage, Profile, Program, Project, RefreshToken,
-    Review, Session, Task, TaskDependency, User,
+    AccountToken, Application, ApplicationId, AuditEvent, Availability, Enrollment, JobMark, Meeting,
+    MeetingParticipant, MemberRole, Mentorship, Milestone, Notification, Organization, OrganizationId,
+    OrganizationMember, OutboxMessage, Profile, Program, Project, ProjectId, RefreshToken, Review, Session, Task,
+    TaskDependency, User, UserId,
 };
-use icosistem_core::ports::store::{Entity, Order, Page, PageRequest, Repo, Store, Transaction};
+use icosistem_core::ports::store::{
+    Entity, Order, Page, PageRequest, ProgramReach, ProjectFilter, Repo, Store, Transaction, program_reaches,
+    project_matches,
+};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// The in-memory store. Clones share the same data.
@@ -174,46 +178,138 @@ impl<E: Entity> Table<E> {
 /// Selects an entity's table out of the state.
 trait HasTable<E: Entity> {
     fn table(&mut self) -> &mut Table<E>;
+    fn table_ref(&self) -> &Table<E>;
+}
+
+/// How `list` and `count` decide whether a row matches a filter. For most entities that is
+/// [`Entity::matches`] on the row alone; a filter with a relational part (a project's
+/// visibility through programs) needs the other tables too.
+trait RowMatch<E: Entity> {
+    /// A predicate for `filter`, prepared once per list (so a relational part is computed once,
+    /// not per row).
+    fn matcher<'a>(&'a self, filter: &'a E::Filter) -> Box<dyn Fn(&E) -> bool + 'a>;
 }
 
 macro_rules! state {
-    ($($field:ident: $entity:ty),+ $(,)?) => {
+    (row_only { $($field:ident: $entity:ty),+ $(,)? } relational { $($rfield:ident: $rentity:ty),+ $(,)? }) => {
         #[derive(Default)]
         struct State {
             $($field: Table<$entity>,)+
+            $($rfield: Table<$rentity>,)+
         }
         $(impl HasTable<$entity> for State {
             fn table(&mut self) -> &mut Table<$entity> {
                 &mut self.$field
+            }
+            fn table_ref(&self) -> &Table<$entity> {
+                &self.$field
+            }
+        }
+        impl RowMatch<$entity> for State {
+            fn matcher<'a>(&'a self, filter: &'a <$entity as Entity>::Filter) -> Box<dyn Fn(&$entity) -> bool + 'a> {
+                Box::new(move |row| row.matches(filter))
+            }
+        })+
+        $(impl HasTable<$rentity> for State {
+            fn table(&mut self) -> &mut Table<$rentity> {
+                &mut self.$rfield
+            }
+            fn table_ref(&self) -> &Table<$rentity> {
+                &self.$rfield
             }
         })+
     };
 }
 
 state! {
-    users: User,
-    profiles: Profile,
-    account_tokens: AccountToken,
-    refresh_tokens: RefreshToken,
-    organizations: Organization,
-    members: OrganizationMember,
-    programs: Program,
-    projects: Project,
-    milestones: Milestone,
-    applications: Application,
-    reviews: Review,
-    enrollments: Enrollment,
-    notifications: Notification,
-    outbox: OutboxMessage,
-    audit: AuditEvent,
-    mentorships: Mentorship,
-    availabilities: Availability,
-    sessions: Session,
-    meetings: Meeting,
-    participants: MeetingParticipant,
-    tasks: Task,
-    dependencies: TaskDependency,
-    job_marks: JobMark,
+    row_only {
+        users: User,
+        profiles: Profile,
+        account_tokens: AccountToken,
+        refresh_tokens: RefreshToken,
+        organizations: Organization,
+        members: OrganizationMember,
+        programs: Program,
+        milestones: Milestone,
+        applications: Application,
+        reviews: Review,
+        enrollments: Enrollment,
+        notifications: Notification,
+        outbox: OutboxMessage,
+        audit: AuditEvent,
+        mentorships: Mentorship,
+        availabilities: Availability,
+        sessions: Session,
+        meetings: Meeting,
+        participants: MeetingParticipant,
+        tasks: Task,
+        dependencies: TaskDependency,
+        job_marks: JobMark,
+    }
+    relational {
+        projects: Project,
+    }
+}
+
+/// The projects one user reaches through programs ([`ProjectVisibility::via_programs_of`]),
+/// computed from the other tables with the core's reference rule [`program_reaches`]: the
+/// user's memberships (a handful) select the organizations; their programs and the user's
+/// review assignments are looked up in maps keyed by id; the applications are walked once.
+/// Built once per list or count, so the page costs one pass, not one per project.
+///
+/// [`ProjectVisibility::via_programs_of`]: icosistem_core::ports::store::ProjectVisibility::via_programs_of
+struct Reach(HashSet<ProjectId>);
+
+impl Reach {
+    fn of(state: &State, user: UserId) -> Self {
+        let roles: HashMap<OrganizationId, MemberRole> = state
+            .members
+            .rows
+            .values()
+            .filter(|m| m.user_id == user)
+            .map(|m| (m.organization_id, m.role))
+            .collect();
+        if roles.is_empty() {
+            return Self(HashSet::new());
+        }
+        let assigned: HashSet<ApplicationId> = state
+            .reviews
+            .rows
+            .values()
+            .filter(|r| r.reviewer_id == user)
+            .map(|r| r.application_id)
+            .collect();
+        let reached = state
+            .applications
+            .rows
+            .values()
+            .filter(|app| {
+                let program = state.programs.rows.get(&app.program_id);
+                let role = program.and_then(|p| roles.get(&p.organization_id).copied());
+                program_reaches(app, program, role, assigned.contains(&app.id))
+            })
+            .map(|app| app.project_id)
+            .collect();
+        Self(reached)
+    }
+}
+
+impl ProgramReach for Reach {
+    fn reaches(&self, _user: UserId, project: ProjectId) -> bool {
+        self.0.contains(&project)
+    }
+}
+
+impl RowMatch<Project> for State {
+    fn matcher<'a>(&'a self, filter: &'a ProjectFilter) -> Box<dyn Fn(&Project) -> bool + 'a> {
+        let reach = filter
+            .visible_to
+            .as_ref()
+            .and_then(|v| v.via_programs_of)
+            .map(|user| Reach::of(self, user))
+            .unwrap_or(Reach(HashSet::new()));
+        Box::new(move |row| project_matches(row, filter, &reach))
+    }
 }
 
 impl MemoryTx {
@@ -242,7 +338,7 @@ impl MemoryTx {
 
 impl<E: Entity> Repo<E> for MemoryTx
 where
-    State: HasTable<E>,
+    State: HasTable<E> + RowMatch<E>,
 {
     fn get(&mut self, id: E::Id) -> impl Future<Output = Result<Option<E>, StoreError>> + Send {
         let row = self.live(id);
@@ -313,7 +409,9 @@ where
         filter: &E::Filter,
         page: PageRequest,
     ) -> impl Future<Output = Result<Page<E>, StoreError>> + Send {
-        let table = HasTable::<E>::table(self.state());
+        let state: &State = self.state();
+        let matches = RowMatch::<E>::matcher(state, filter);
+        let table = HasTable::<E>::table_ref(state);
         let take = (page.limit as usize).saturating_add(1);
         let after = page.after.map(E::Id::from);
         let candidates: Box<dyn Iterator<Item = &E>> = match (page.order, after) {
@@ -327,20 +425,18 @@ where
             ),
             (Order::OldestFirst, None) => Box::new(table.rows.values()),
         };
-        let rows: Vec<E> = candidates
-            .filter(|row| row.matches(filter))
-            .take(take)
-            .cloned()
-            .collect();
+        let rows: Vec<E> = candidates.filter(|row| matches(row)).take(take).cloned().collect();
         let page = Page::from_overfetch(rows, page.limit, |row| row.id().into());
         async move { Ok(page) }
     }
 
     fn count(&mut self, filter: &E::Filter) -> impl Future<Output = Result<u64, StoreError>> + Send {
-        let n = HasTable::<E>::table(self.state())
+        let state: &State = self.state();
+        let matches = RowMatch::<E>::matcher(state, filter);
+        let n = HasTable::<E>::table_ref(state)
             .rows
             .values()
-            .filter(|row| row.matches(filter))
+            .filter(|row| matches(row))
             .count() as u64;
         async move { Ok(n) }
     }

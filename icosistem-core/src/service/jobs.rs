@@ -34,15 +34,23 @@ use uuid::Uuid;
 use super::{Context, Ecosystem, Notice, Uow};
 use crate::error::{Error, Result};
 use crate::model::{
-    Application, ApplicationStatus, Milestone, Notification, NotificationStatus, Program, Project, Session,
+    Application, ApplicationStatus, JobMark, Milestone, Notification, NotificationStatus, Program, Project, Session,
     SessionStatus, User, UserId, UserStatus,
 };
 use crate::ports::store::{
-    ApplicationFilter, Entity, MemberFilter, MilestoneFilter, NotificationFilter, Order, Page, PageRequest,
-    ProgramFilter, ReviewFilter, SessionFilter, Store, Transaction, UserFilter,
+    ApplicationFilter, Entity, JobMarkFilter, MemberFilter, MilestoneFilter, NotificationFilter, Order, Page,
+    PageRequest, ProgramFilter, ReviewFilter, SessionFilter, Store, Transaction, UserFilter,
 };
 use crate::ports::{Clock, Notifier};
 use crate::workflow::account::{self as account_wf, AccountCommand};
+
+/// The review-overdue job's watermark: the cut-off and the now of its last complete round.
+const REVIEW_OVERDUE_CUTOFF: &str = "review_overdue:watermark:cutoff";
+const REVIEW_OVERDUE_NOW: &str = "review_overdue:watermark:now";
+
+/// How far back each review-overdue window reaches before the last round's bound: longer than
+/// any unit of work that assigns a reviewer takes to commit.
+const WATERMARK_OVERLAP: Duration = Duration::minutes(5);
 
 /// Candidates a job handles per unit of work.
 pub const JOB_BATCH_SIZE: u32 = 200;
@@ -359,73 +367,199 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     ///
     /// Idempotent: one mark `review_overdue:<application id>:<recipient id>` per recipient, so
     /// a reviewer assigned later is still told once. Errors: store failures only.
+    ///
+    /// Bounded rounds: after its first round the job keeps a watermark (two [`JobMark`]s, the
+    /// last round's cut-off and its now). An application becomes overdue when its first
+    /// assignment crosses the cut-off, and a reviewer assigned to an overdue application must
+    /// be told too, so a later round examines only the applications with an assignment made in
+    /// `(last cut-off, cut-off]` or in `(last now, now]` (each reaching back five minutes more) — found by the assignments' creation
+    /// time (`ReviewFilter::created_after`), whatever the number of old applications still
+    /// under review. The first round (no watermark yet) examines every candidate, as before.
+    /// Staff who join an organization later are told about the applications that become
+    /// overdue afterwards, not about older ones.
+    ///
+    /// [`JobMark`]: crate::model::JobMark
     pub async fn send_review_overdue_notices(&self) -> Result<JobReport> {
         let ctx = Context::system();
         let mut report = JobReport::default();
+        let (now, watermark) = {
+            let mut uow = self.uow(&ctx).await?;
+            let cut: Option<JobMark> = uow
+                .first(&JobMarkFilter {
+                    key: Some(REVIEW_OVERDUE_CUTOFF.to_owned()),
+                })
+                .await?;
+            let last: Option<JobMark> = uow
+                .first(&JobMarkFilter {
+                    key: Some(REVIEW_OVERDUE_NOW.to_owned()),
+                })
+                .await?;
+            (uow.now, cut.zip(last))
+        };
+        let cutoff = now - self.limits.review_overdue_after;
+        match &watermark {
+            None => self.review_overdue_full_round(&ctx, cutoff, &mut report).await?,
+            Some((last_cutoff, last_now)) => {
+                // Each window reaches back `WATERMARK_OVERLAP` before the last round's bound: an
+                // assignment stamped just before that bound may have committed after the last
+                // round read, and must not fall between two rounds. Re-examining the overlap
+                // sends nothing twice (the marks).
+                for (after, until) in [(last_cutoff.at, cutoff), (last_now.at, now)] {
+                    let after = after - WATERMARK_OVERLAP;
+                    if after < until {
+                        self.review_overdue_window(&ctx, cutoff, after, until, &mut report)
+                            .await?;
+                    }
+                }
+            }
+        }
+        // Advance the watermark only once every page is done: a round that failed half-way is
+        // redone by the next one, which the per-recipient marks make safe.
+        let mut uow = self.uow(&ctx).await?;
+        for (key, at) in [(REVIEW_OVERDUE_CUTOFF, cutoff), (REVIEW_OVERDUE_NOW, now)] {
+            let stored: Option<JobMark> = uow
+                .first(&JobMarkFilter {
+                    key: Some(key.to_owned()),
+                })
+                .await?;
+            match stored {
+                Some(mut mark) if mark.at < at => {
+                    mark.at = at;
+                    uow.update(mark).await?;
+                }
+                Some(_) => {}
+                None => {
+                    let mark = JobMark {
+                        id: uow.new_id(),
+                        key: key.to_owned(),
+                        at,
+                    };
+                    uow.insert(&mark).await?;
+                }
+            }
+        }
+        uow.commit().await?;
+        Ok(report)
+    }
+
+    /// Every candidate of the review-overdue job, page by page (the first round).
+    async fn review_overdue_full_round(
+        &self,
+        ctx: &Context,
+        cutoff: DateTime<Utc>,
+        report: &mut JobReport,
+    ) -> Result<()> {
         let mut after = None;
         loop {
-            let mut uow = self.uow(&ctx).await?;
-            let overdue_cutoff = uow.now - self.limits.review_overdue_after;
+            let mut uow = self.uow(ctx).await?;
             // Under review since at least the cutoff implies submitted by then: a cheap superset
             // for the store to find; the start of the review is checked per application below.
             let filter = ApplicationFilter {
                 status: Some(ApplicationStatus::UnderReview),
-                submitted_at_or_before: Some(overdue_cutoff),
+                submitted_at_or_before: Some(cutoff),
                 ..Default::default()
             };
             let page = uow.list(&filter, job_page(after)).await?;
             for app in &page.items {
-                report.examined += 1;
-                let program: Option<Program> = uow.get(app.program_id).await?;
-                let Some(program) = program else {
-                    continue;
-                };
-                let reviews = uow
-                    .all(&ReviewFilter {
-                        application_id: Some(app.id),
-                        ..Default::default()
-                    })
-                    .await?;
-                // The review started when the first reviewer was assigned (that assignment
-                // moved the application to under_review); reviewers are never unassigned, so
-                // the oldest assignment dates it. The filter above only narrowed by submission.
-                let review_started = reviews.iter().map(|r| r.meta.created_at).min().or(app.submitted_at);
-                if review_started.is_none_or(|started| started > overdue_cutoff) {
-                    continue;
-                }
-                let mut recipients = BTreeSet::new();
-                let members = uow
-                    .all(&MemberFilter {
-                        organization_id: Some(program.organization_id),
-                        ..Default::default()
-                    })
-                    .await?;
-                recipients.extend(members.iter().filter(|m| m.role.is_staff()).map(|m| m.user_id));
-                recipients.extend(
-                    reviews
-                        .iter()
-                        .filter(|r| r.submitted_at.is_none())
-                        .map(|r| r.reviewer_id),
-                );
-                for user_id in recipients {
-                    if !uow.mark_once(format!("review_overdue:{}:{user_id}", app.id)).await? {
-                        continue;
-                    }
-                    report.processed += 1;
-                    report.notified += uow
-                        .job_notify(user_id, |_| {
-                            review_overdue_notice(app, &program, self.limits.review_overdue_after)
-                        })
-                        .await?;
-                }
+                self.review_overdue_application(&mut uow, app, cutoff, report).await?;
             }
             uow.commit().await?;
             match next_after(&page) {
                 Some(cursor) => after = Some(cursor),
-                None => break,
+                None => return Ok(()),
             }
         }
-        Ok(report)
+    }
+
+    /// The applications with an assignment made in `(after, until]`, page by page.
+    async fn review_overdue_window(
+        &self,
+        ctx: &Context,
+        cutoff: DateTime<Utc>,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+        report: &mut JobReport,
+    ) -> Result<()> {
+        let mut cursor = None;
+        loop {
+            let mut uow = self.uow(ctx).await?;
+            let filter = ReviewFilter {
+                created_after: Some(after),
+                created_at_or_before: Some(until),
+                ..Default::default()
+            };
+            let page = uow.list(&filter, job_page(cursor)).await?;
+            let mut seen = BTreeSet::new();
+            for review in &page.items {
+                if !seen.insert(review.application_id) {
+                    continue;
+                }
+                let app: Option<Application> = uow.get(review.application_id).await?;
+                if let Some(app) = app.filter(|a| a.status == ApplicationStatus::UnderReview) {
+                    self.review_overdue_application(&mut uow, &app, cutoff, report).await?;
+                }
+            }
+            uow.commit().await?;
+            match next_after(&page) {
+                Some(next) => cursor = Some(next),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// Notifies the staff and the pending reviewers of `app` if its review started at or
+    /// before `cutoff`, once per recipient.
+    async fn review_overdue_application(
+        &self,
+        uow: &mut Uow<S::Tx>,
+        app: &Application,
+        cutoff: DateTime<Utc>,
+        report: &mut JobReport,
+    ) -> Result<()> {
+        report.examined += 1;
+        let program: Option<Program> = uow.get(app.program_id).await?;
+        let Some(program) = program else {
+            return Ok(());
+        };
+        let reviews = uow
+            .all(&ReviewFilter {
+                application_id: Some(app.id),
+                ..Default::default()
+            })
+            .await?;
+        // The review started when the first reviewer was assigned (that assignment moved the
+        // application to under_review); reviewers are never unassigned, so the oldest
+        // assignment dates it.
+        let review_started = reviews.iter().map(|r| r.meta.created_at).min().or(app.submitted_at);
+        if review_started.is_none_or(|started| started > cutoff) {
+            return Ok(());
+        }
+        let mut recipients = BTreeSet::new();
+        let members = uow
+            .all(&MemberFilter {
+                organization_id: Some(program.organization_id),
+                ..Default::default()
+            })
+            .await?;
+        recipients.extend(members.iter().filter(|m| m.role.is_staff()).map(|m| m.user_id));
+        recipients.extend(
+            reviews
+                .iter()
+                .filter(|r| r.submitted_at.is_none())
+                .map(|r| r.reviewer_id),
+        );
+        for user_id in recipients {
+            if !uow.mark_once(format!("review_overdue:{}:{user_id}", app.id)).await? {
+                continue;
+            }
+            report.processed += 1;
+            report.notified += uow
+                .job_notify(user_id, |_| {
+                    review_overdue_notice(app, &program, self.limits.review_overdue_after)
+                })
+                .await?;
+        }
+        Ok(())
     }
 
     /// Warns applicants before a deadline: for every program accepting applications now whose

@@ -12,8 +12,8 @@ use crate::model::{
 };
 use crate::policy::{Action, Facts, authorize};
 use crate::ports::store::{
-    ApplicationFilter, MemberFilter, MentorshipFilter, MilestoneFilter, Page, PageRequest, ProgramFilter,
-    ProjectFilter, ProjectVisibility, ReviewFilter, Store, Transaction,
+    ApplicationFilter, MentorshipFilter, MilestoneFilter, Page, PageRequest, ProjectFilter, ProjectVisibility, Store,
+    Transaction,
 };
 use crate::ports::{Clock, Notifier};
 use crate::rules::common::{validate_future_date, validate_range};
@@ -235,51 +235,9 @@ impl<T: Transaction> Uow<T> {
         }
         // Program staff see the projects applying (beyond a draft) to their open-review programs;
         // members the projects of the applications assigned to them. Blind programs grant nothing.
-        let memberships = self
-            .all(&MemberFilter {
-                user_id: Some(me),
-                ..Default::default()
-            })
-            .await?;
-        let mut ids = std::collections::BTreeSet::new();
-        for membership in memberships.iter().filter(|m| m.role.is_staff()) {
-            let programs = self
-                .all(&ProgramFilter {
-                    organization_id: Some(membership.organization_id),
-                    ..Default::default()
-                })
-                .await?;
-            for program in programs.into_iter().filter(|p| !p.blind_review) {
-                let applications = self
-                    .all(&ApplicationFilter {
-                        program_id: Some(program.id),
-                        exclude_drafts: true,
-                        ..Default::default()
-                    })
-                    .await?;
-                ids.extend(applications.into_iter().map(|a| a.project_id));
-            }
-        }
-        let assignments = self
-            .all(&ReviewFilter {
-                reviewer_id: Some(me),
-                ..Default::default()
-            })
-            .await?;
-        for review in assignments {
-            let application: Option<crate::model::Application> = self.get(review.application_id).await?;
-            let Some(application) = application.filter(|a| a.status != crate::model::ApplicationStatus::Draft) else {
-                continue;
-            };
-            let program: Option<crate::model::Program> = self.get(application.program_id).await?;
-            // An assignment counts only while the reviewer is still a member of the organization.
-            if program
-                .is_some_and(|p| !p.blind_review && memberships.iter().any(|m| m.organization_id == p.organization_id))
-            {
-                ids.insert(application.project_id);
-            }
-        }
-        visible.ids = ids.into_iter().collect();
+        // The store evaluates this relation itself (a join), so the list is paged by the
+        // database however many applications those programs hold.
+        visible.via_programs_of = Some(me);
         Ok(Some(visible))
     }
 

@@ -101,6 +101,10 @@ macro_rules! __icosistem_conformance_list {
             application_commands_hide_what_the_caller_cannot_see,
             submission_reports_every_eligibility_failure,
             no_decision_on_a_cancelled_program,
+            // Lists at scale: visibility evaluated by the store, bounded statements per page.
+            project_lists_page_the_visibility_through_programs,
+            a_page_of_applications_costs_a_fixed_number_of_statements,
+            review_overdue_rounds_examine_only_what_is_due,
             // Audit and notifications.
             account_changes_are_audited,
             organization_changes_are_audited,

@@ -141,6 +141,10 @@ impl PgEntity for User {
         if let Some(before) = f.created_before {
             qb.push(" AND created_at < ").push_bind(before);
         }
+        if let Some(ids) = &f.id_in {
+            let ids: Vec<uuid::Uuid> = ids.iter().map(|&id| uuid::Uuid::from(id)).collect();
+            qb.push(" AND id = ANY(").push_bind(ids).push(")");
+        }
     }
 
     fn include_deleted(f: &UserFilter) -> bool {

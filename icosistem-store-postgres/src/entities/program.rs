@@ -259,6 +259,12 @@ impl PgEntity for Review {
             Some(false) => qb.push(" AND submitted_at IS NULL"),
             None => qb,
         };
+        if let Some(t) = f.created_after {
+            qb.push(" AND created_at > ").push_bind(t);
+        }
+        if let Some(t) = f.created_at_or_before {
+            qb.push(" AND created_at <= ").push_bind(t);
+        }
     }
 }
 

@@ -55,6 +55,9 @@ pub struct UserFilter {
     pub created_before: Option<DateTime<Utc>>,
     /// Include soft-deleted users.
     pub include_deleted: bool,
+    /// Only users among these ids (`None`: no such limit; `Some(empty)` matches nothing): the
+    /// batch load of a page's related rows, one statement instead of one per row.
+    pub id_in: Option<Vec<UserId>>,
 }
 
 impl Entity for User {
@@ -71,6 +74,7 @@ impl Entity for User {
             && eq(&f.role, &self.role)
             && eq(&f.status, &self.status)
             && f.created_before.is_none_or(|t| self.meta.created_at < t)
+            && f.id_in.as_ref().is_none_or(|ids| ids.contains(&self.id))
     }
 }
 
@@ -278,6 +282,9 @@ impl Entity for Program {
 pub struct ProjectFilter {
     /// This one project (with `include_deleted`, how a deleted project is still found).
     pub id: Option<ProjectId>,
+    /// Only projects among these ids (`None`: no such limit; `Some(empty)` matches nothing):
+    /// the batch load of a page's related rows, one statement instead of one per row.
+    pub id_in: Option<Vec<ProjectId>>,
     /// Owned by.
     pub owner_id: Option<UserId>,
     /// Stage.
@@ -297,23 +304,94 @@ pub struct ProjectFilter {
 }
 
 /// The projects one caller may see (DOMAIN.md §2 "view project"), as a disjunction a store can
-/// page: those of `owners`, the public ones when `public`, and the projects in `ids`. The
-/// empty visibility matches nothing.
+/// page: those of `owners`, the public ones when `public`, the projects in `ids`, and the
+/// projects reached through the programs of `via_programs_of`. The empty visibility matches
+/// nothing.
+///
+/// Every branch is bounded by what the caller is, never by what the database holds: `owners`
+/// is one entrepreneur or an ally's mentees, `ids` a short explicit list, and the program
+/// branch is a relation the store evaluates itself (a join in SQL, an index in memory) — so
+/// a coordinator of programs with a million applications costs one paged query, not a million
+/// ids carried into the server.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProjectVisibility {
     /// Projects owned by one of these users (an entrepreneur's own, an ally's mentees').
     pub owners: Vec<UserId>,
     /// Every public project (what a client sees).
     pub public: bool,
-    /// These projects (those applying to programs the caller runs or reviews for).
+    /// These projects.
     pub ids: Vec<ProjectId>,
+    /// The projects this user sees through programs: a project is in when one of its
+    /// applications is not a draft, its program is live (not soft-deleted) and not blind-review,
+    /// and the user is a member of the program's organization who either is staff there
+    /// ([`MemberRole::is_staff`]) or is assigned (has a review row, submitted or not) to that
+    /// application. This is relational — it depends on applications, programs, memberships and
+    /// reviews, not on the project row — so [`ProjectVisibility::admits`] cannot decide it
+    /// alone: stores evaluate it against their own tables ([`ProgramReach`] is the reference).
+    pub via_programs_of: Option<UserId>,
 }
 
 impl ProjectVisibility {
-    /// Whether `project` is in the visible set.
-    pub fn admits(&self, project: &Project) -> bool {
-        self.owners.contains(&project.owner_id) || (self.public && project.is_public) || self.ids.contains(&project.id)
+    /// Whether `project` is in the visible set, given what `reach` says about the program
+    /// branch ([`ProjectVisibility::via_programs_of`]).
+    pub fn admits(&self, project: &Project, reach: &dyn ProgramReach) -> bool {
+        self.owners.contains(&project.owner_id)
+            || (self.public && project.is_public)
+            || self.ids.contains(&project.id)
+            || self.via_programs_of.is_some_and(|user| reach.reaches(user, project.id))
     }
+}
+
+/// The program branch of [`ProjectVisibility`]: whether `user` sees `project` through a
+/// program (see [`ProjectVisibility::via_programs_of`] for the rule).
+pub trait ProgramReach {
+    /// Whether `user` reaches `project` through one of its applications.
+    fn reaches(&self, user: UserId, project: ProjectId) -> bool;
+}
+
+/// A [`ProgramReach`] that reaches nothing: what [`Entity::matches`] assumes, having only the
+/// project row. Stores evaluating [`ProjectVisibility::via_programs_of`] pass their own.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoReach;
+
+impl ProgramReach for NoReach {
+    fn reaches(&self, _user: UserId, _project: ProjectId) -> bool {
+        false
+    }
+}
+
+/// The reference rule of [`ProjectVisibility::via_programs_of`] over plain rows: whether
+/// `user` reaches `application`'s project, given the application's `program` (`None` when it
+/// is missing or soft-deleted), the user's `membership_role` in the program's organization and
+/// whether `assigned` (a review row of `user` for this application exists). Stores with rows in
+/// memory call it; SQL stores state the same conditions in a join.
+pub fn program_reaches(
+    application: &Application,
+    program: Option<&Program>,
+    membership_role: Option<MemberRole>,
+    assigned: bool,
+) -> bool {
+    application.status != ApplicationStatus::Draft
+        && program.is_some_and(|p| !p.is_deleted() && !p.blind_review && p.id == application.program_id)
+        && membership_role.is_some_and(|role| role.is_staff() || assigned)
+}
+
+/// Projects matching `filter` with the program branch of its visibility evaluated by `reach`
+/// (the full reference semantics of a [`ProjectFilter`]).
+pub fn project_matches(project: &Project, filter: &ProjectFilter, reach: &dyn ProgramReach) -> bool {
+    project_matches_row(project, filter) && filter.visible_to.as_ref().is_none_or(|v| v.admits(project, reach))
+}
+
+fn project_matches_row(project: &Project, f: &ProjectFilter) -> bool {
+    (f.include_deleted || !project.is_deleted())
+        && eq(&f.id, &project.id)
+        && f.id_in.as_ref().is_none_or(|ids| ids.contains(&project.id))
+        && eq(&f.owner_id, &project.owner_id)
+        && eq(&f.stage, &project.stage)
+        && eq(&f.status, &project.status)
+        && (!f.open_only || project.status.counts_as_open())
+        && eq(&f.is_public, &project.is_public)
+        && eq(&f.slug, &project.slug)
 }
 
 impl Entity for Project {
@@ -324,16 +402,10 @@ impl Entity for Project {
     fn unique_keys(&self) -> Vec<(&'static str, String)> {
         vec![("slug", self.slug.as_str().to_owned())]
     }
+    /// The row's own conditions; the program branch of `visible_to` counts as not reaching
+    /// (see [`project_matches`] for the whole rule, which stores apply).
     fn matches(&self, f: &ProjectFilter) -> bool {
-        (f.include_deleted || !self.is_deleted())
-            && eq(&f.id, &self.id)
-            && eq(&f.owner_id, &self.owner_id)
-            && eq(&f.stage, &self.stage)
-            && eq(&f.status, &self.status)
-            && (!f.open_only || self.status.counts_as_open())
-            && eq(&f.is_public, &self.is_public)
-            && eq(&f.slug, &self.slug)
-            && f.visible_to.as_ref().is_none_or(|v| v.admits(self))
+        project_matches(self, f, &NoReach)
     }
 }
 
@@ -408,6 +480,10 @@ pub struct ReviewFilter {
     pub reviewer_id: Option<UserId>,
     /// Submitted ones only / pending ones only.
     pub submitted: Option<bool>,
+    /// Assigned (created) strictly after this instant.
+    pub created_after: Option<DateTime<Utc>>,
+    /// Assigned (created) at or before this instant.
+    pub created_at_or_before: Option<DateTime<Utc>>,
 }
 
 impl Entity for Review {
@@ -419,6 +495,8 @@ impl Entity for Review {
         eq(&f.application_id, &self.application_id)
             && eq(&f.reviewer_id, &self.reviewer_id)
             && f.submitted.is_none_or(|s| s == self.submitted_at.is_some())
+            && f.created_after.is_none_or(|t| self.meta.created_at > t)
+            && f.created_at_or_before.is_none_or(|t| self.meta.created_at <= t)
     }
 }
 

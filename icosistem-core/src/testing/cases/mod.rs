@@ -17,11 +17,14 @@
 //!   (also under concurrency and across daylight-saving changes), meetings, tasks and their
 //!   dependencies, and the time-driven jobs run twice at the same `now`;
 //! - whole-cohort mentor matching: the optimal proposal, stale proposals, concurrent confirms.
+//! - lists at scale: visibility through programs evaluated by the store and paged alike on
+//!   every store, and a fixed number of statements per page of applications.
 
 mod accounts;
 mod audit;
 mod cohort_matching;
 mod jobs;
+mod lists;
 mod meetings;
 mod mentoring;
 mod outbox;
@@ -40,6 +43,7 @@ pub use accounts::*;
 pub use audit::*;
 pub use cohort_matching::*;
 pub use jobs::*;
+pub use lists::*;
 pub use meetings::*;
 pub use mentoring::*;
 pub use outbox::*;

@@ -655,6 +655,7 @@ pub async fn count_and_list_agree_with_entity_matches<S: Store + Clone>(store: S
                 owners: vec![ana.id(), waitlisted.person.id()],
                 public: true,
                 ids: vec![accepted.project.id, cancelled.id],
+                ..Default::default()
             }),
             ..Default::default()
         },
@@ -664,6 +665,7 @@ pub async fn count_and_list_agree_with_entity_matches<S: Store + Clone>(store: S
                 owners: vec![ana.id()],
                 public: true,
                 ids: vec![cancelled.id],
+                ..Default::default()
             }),
             ..Default::default()
         },
