@@ -521,6 +521,12 @@ impl<T: Transaction> Uow<T> {
     /// Writes an email to `user` into the outbox (account emails go here whatever the
     /// preferences say: a verification link is not optional).
     pub(crate) async fn email(&mut self, user: &User, notice: Notice) -> Result<()> {
+        // The email is rendered later, from a template in the recipient's language: the data
+        // carries it because the delivery side sees only the outbox row.
+        let mut data = notice.data;
+        if let Value::Object(fields) = &mut data {
+            fields.insert("language".to_owned(), Value::from(user.language.as_str()));
+        }
         let message = OutboxMessage {
             id: self.new_id(),
             channel: OutboxChannel::Email,
@@ -529,7 +535,7 @@ impl<T: Transaction> Uow<T> {
             kind: notice.kind.to_owned(),
             subject: notice.title,
             body: notice.body,
-            data: notice.data,
+            data,
             status: OutboxStatus::Pending,
             attempts: 0,
             next_attempt_at: self.now,

@@ -1,0 +1,24 @@
+//! Delivery channels for the outbox of `icosistem-core` (DOMAIN.md §8 "Email").
+//!
+//! The core commits every outbox message with the change that caused it and hands it to a
+//! [`Notifier`](icosistem_core::ports::Notifier) later; this crate holds the email side of that
+//! port, kept out of the core so the domain stays free of I/O.
+//!
+//! # Layout
+//!
+//! - [`templates`]: the email templates (one per outbox kind, `es` and `en`, a shared HTML
+//!   layout), embedded at build time from `templates/` and rendered with minijinja
+//!   (auto-escaping in HTML). [`Templates::check`] fails on a missing kind or a syntax error;
+//!   call it at start.
+//! - [`smtp`] (feature `smtp`): [`SmtpConfig`] read from the seed's `MAIL_*` variables and
+//!   [`SmtpNotifier`], the `Notifier` sending multipart text+HTML mail through a pooled lettre
+//!   transport (STARTTLS, implicit TLS or plain), classifying 5xx answers as permanent.
+
+pub mod templates;
+
+#[cfg(feature = "smtp")]
+pub mod smtp;
+
+#[cfg(feature = "smtp")]
+pub use smtp::{ConfigError, Security, SmtpConfig, SmtpNotifier};
+pub use templates::{KINDS, LANGUAGES, RenderError, Rendered, Templates};
