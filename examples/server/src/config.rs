@@ -85,6 +85,12 @@ pub struct Config {
     /// no cap by default when `ICOSISTEM_TRUST_FORWARDED_FOR` is set, since every connection then
     /// comes from the proxy), `ICOSISTEM_MAX_HEADERS` (100), `ICOSISTEM_MAX_HEADER_BYTES` (32768).
     pub serve: ServeLimits,
+    /// `ICOSISTEM_LIVE_HEARTBEAT_SECS` (default 15): heartbeat interval of the live notification
+    /// stream (`GET /api/v2/notifications/stream`); keep it under the proxy's read timeout.
+    pub live_heartbeat: Duration,
+    /// `ICOSISTEM_LIVE_MAX_STREAMS_PER_USER` (default 5): live streams one user may hold open
+    /// per process; one more answers 429.
+    pub live_max_streams_per_user: u32,
 }
 
 // Hand-written so `{:?}` can never print the database password or the secrets.
@@ -110,6 +116,8 @@ impl fmt::Debug for Config {
             .field("cors_origins", &self.cors_origins)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("serve", &self.serve)
+            .field("live_heartbeat", &self.live_heartbeat)
+            .field("live_max_streams_per_user", &self.live_max_streams_per_user)
             .finish()
     }
 }
@@ -220,6 +228,8 @@ impl Config {
                 })
                 .unwrap_or_default(),
             trust_forwarded_for,
+            live_heartbeat: Duration::from_secs(parse_positive(&get, "ICOSISTEM_LIVE_HEARTBEAT_SECS", 15)?.into()),
+            live_max_streams_per_user: parse_positive(&get, "ICOSISTEM_LIVE_MAX_STREAMS_PER_USER", 5)?,
         })
     }
 
