@@ -25,7 +25,7 @@
 //! | `ICOSISTEM_PASSWORD_HASH_CONCURRENCY` | CPUs | argon2id hashes run at once (19 MiB each): bounds a login flood's memory |
 //! | `LOG_LEVEL` | info | tracing `EnvFilter` directive (`debug`, `info,icosistem_http=debug` …) |
 //! | `LOG_FORMAT` | text | `json` for one JSON object per line |
-//! | `REDIS_URL` | unset | Redis shared by the replicas' rate limiters (`redis://[:password@]host:6379/0`); also checked by `/health/ready` and `/health/detailed` as `redis`. Unset → limits counted per process |
+//! | `REDIS_URL` | unset | Redis shared by the replicas' rate limiters (`redis://[:password@]host:6379/0`); also checked by `/health/ready` and `/health/detailed` as `redis`, and the live stream's fan-out (pub/sub channel `icosistem:live`). Unset → limits counted per process, live wake-ups in process |
 //! | `ICOSISTEM_RATE_LIMIT_ENABLED` | true | rate limiting on/off |
 //! | `ICOSISTEM_RATE_LIMIT_AUTH_PER_SECOND` / `ICOSISTEM_RATE_LIMIT_AUTH_BURST` | 1 / 5 | `/api/v2/auth/*`, per client IP |
 //! | `ICOSISTEM_RATE_LIMIT_API_PER_SECOND` / `ICOSISTEM_RATE_LIMIT_API_BURST` | 10 / 20 | the rest of `/api/v2/*`, per user (per IP when anonymous) |
