@@ -2,7 +2,7 @@
 """Hostile-client drill: the release `icosistem-server` (in-memory store, demo data) on loopback
 against slowloris heads, slow bodies, idle keep-alive connections and a connection flood above
 its caps, while a well-behaved client keeps requesting; then SIGTERM with half-open and idle
-connections open and a request in flight.
+connections open, a request in flight and a live notification stream open.
 
     python3 scripts/hostile-drill.py [path/to/icosistem-server]
 
@@ -22,16 +22,16 @@ alternating GET /health and an authenticated GET /api/v2/users/me every 20 ms ea
      address (above the per-address cap) and 300 from three others (above the total cap);
      the server's open fds are sampled every 100 ms; then the flood stops and the drill waits
      until a new connection is answered and the fds are back to where they were;
-  5. SIGTERM with 300 fresh half-open connections, the 100 idle ones and a login in flight (its
-     body completed 200 ms after the signal): the process must exit within the grace period,
-     the login must answer 200, the idle and half-open connections must close at once.
+  5. SIGTERM with 300 fresh half-open connections, the 100 idle ones, a login in flight (its
+     body completed 200 ms after the signal) and an open notification stream (SSE,
+     GET /api/v2/notifications/stream): the process must exit within the grace period, the
+     login must answer 200, the idle and half-open connections must close at once, and the
+     stream must get its final `shutdown` event and end (not be cut by the grace period).
 
 Asserted (exit 1 otherwise): 0 errors for the well-behaved client in phases 1-4; its p99 <= 50 ms
 on both paths while >= 1,000 hostile connections are open; open fds never above the baseline +
 the connection cap + a small margin; back to normal within 2 s after the flood; phase 1, 2 and
-5 as stated. The notification stream of the issue does not exist yet: not covered here
-(`icosistem_http::serve::ShutdownSignal` is what it will watch; the HTTP suite tests a stream
-ending on it).
+5 as stated.
 """
 
 import asyncio
@@ -331,8 +331,47 @@ async def flood(port, pid, marks):
           "back to normal after the flood in %s s" % ("%.2f" % recovered if recovered is not None else "never"))
 
 
+async def open_stream(port, token):
+    """A live notification stream: (reader, writer, status, content type)."""
+    reader, writer = await connect(port, "127.0.0.12")
+    writer.write(
+        b"GET /api/v2/notifications/stream HTTP/1.1\r\nHost: drill\r\nAccept: text/event-stream\r\n"
+        b"Authorization: Bearer %s\r\n\r\n" % token.encode()
+    )
+    await writer.drain()
+    head = (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)).decode("latin-1")
+    content_type = re.search(r"(?im)^content-type:\s*(\S+)", head)
+    return reader, writer, int(head.split(" ", 2)[1]), content_type.group(1) if content_type else None
+
+
+async def stream_end(reader, signalled, limit):
+    """Reads a stream to its end: (seconds after the signal until the `shutdown` event, until
+    EOF; None for what did not come)."""
+    data, final_at, eof_at = b"", None, None
+    deadline = signalled + limit
+    while time.monotonic() < deadline:
+        try:
+            chunk = await asyncio.wait_for(reader.read(4096), max(0.01, deadline - time.monotonic()))
+        except (ConnectionError, OSError):
+            chunk = b""
+        except asyncio.TimeoutError:
+            break
+        if not chunk:
+            eof_at = time.monotonic() - signalled
+            break
+        data += chunk
+        if final_at is None and b"event: shutdown" in data:
+            final_at = time.monotonic() - signalled
+    # The final event ends the body: the last chunk of a chunked body follows it.
+    ended = final_at is not None and data.rstrip().endswith(b"0")
+    return final_at, eof_at, ended
+
+
 async def sigterm(port, proc, idle):
-    print("\n== 5. SIGTERM with 300 half-open, 100 idle keep-alive and a login in flight (grace %d s)" % GRACE, flush=True)
+    print("\n== 5. SIGTERM with 300 half-open, 100 idle keep-alive, a login in flight and a notification stream (grace %d s)" % GRACE, flush=True)
+    stream_reader, stream_writer, stream_status, stream_type = await open_stream(port, DEMO["token"])
+    check(stream_status == 200 and stream_type == "text/event-stream",
+          "the notification stream opens (%s %s)" % (stream_status, stream_type))
     half = []
     for i in range(300):
         reader, writer = await connect(port, "127.0.0.%d" % (8 + i % 3))
@@ -349,6 +388,7 @@ async def sigterm(port, proc, idle):
     signalled = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     watchers = [asyncio.ensure_future(wait_closed(r, GRACE + 3)) for r, _ in half + idle]
+    stream_watch = asyncio.ensure_future(stream_end(stream_reader, signalled, GRACE + 3))
     await asyncio.sleep(0.2)
     writer.write(body[10:])
     await writer.drain()
@@ -358,6 +398,7 @@ async def sigterm(port, proc, idle):
         status, answer = None, repr(error)
     answered_after = time.monotonic() - signalled
     closes = await asyncio.gather(*watchers)
+    final_at, stream_eof_at, stream_ended = await stream_watch
     exit_after = None
     while time.monotonic() - signalled < GRACE + 5:
         if proc.poll() is not None:
@@ -366,13 +407,22 @@ async def sigterm(port, proc, idle):
         await asyncio.sleep(0.02)
     close_all(w for _, w in half + idle)
     writer.close()
+    stream_writer.close()
     still_open = sum(1 for c in closes if c is None)
     slowest = max((c for c in closes if c is not None), default=float("nan"))
     print("  in-flight login: %s after %.2f s; idle/half-open closed %d/400, slowest %.2f s after the signal; exit after %s s (code %s)" % (
         status, answered_after, 400 - still_open, slowest,
         "%.2f" % exit_after if exit_after is not None else "never", proc.returncode))
+    print("  notification stream: final `shutdown` event %s s after the signal, closed %s s after it" % (
+        "%.2f" % final_at if final_at is not None else "never",
+        "%.2f" % stream_eof_at if stream_eof_at is not None else "never"))
     check(status == 200 and "access_token" in answer, "the request in flight at SIGTERM is answered 200")
     check(still_open == 0 and slowest <= 1.0, "idle and half-open connections closed at once (slowest %.2f s)" % slowest)
+    check(final_at is not None and final_at <= 1.0 and stream_ended,
+          "the notification stream gets its final event at once and its body ends (%s s)" % (
+              "%.2f" % final_at if final_at is not None else "never"))
+    check(stream_eof_at is not None and stream_eof_at < GRACE,
+          "the notification stream's connection closes before the grace period ends")
     check(exit_after is not None and exit_after <= GRACE and proc.returncode == 0,
           "the server exits cleanly within the %d s grace period" % GRACE)
 
@@ -465,6 +515,7 @@ def main():
         conn = http.client.HTTPConnection(HOST, port, timeout=10)
         conn.request("POST", "/api/v2/auth/login", body=json.dumps(DEMO), headers={"Content-Type": "application/json"})
         token = json.loads(conn.getresponse().read())["access_token"]
+        DEMO["token"] = token
 
         marks = {"fds_at_start": fds(proc.pid)}
         good_out = os.path.join(work, "good.jsonl")

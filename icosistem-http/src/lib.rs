@@ -62,11 +62,14 @@
 //!   milestones, applications and reviews, mentorships and allies, sessions, meetings, tasks,
 //!   notifications and audit events. Modules added after the first slice carry their own
 //!   `OpenApi` fragment, merged by [`openapi::document`];
+//! - [`live`]: the live notification stream (Server-Sent Events), its fan-out hub (in process
+//!   or Redis) and the [`LiveStore`](live::LiveStore) decorator that feeds it;
 //! - [`openapi`]: the OpenAPI 3.1 document and the offline `/docs` page.
 
 pub mod auth;
 pub mod dto;
 pub mod error;
+pub mod live;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
@@ -127,6 +130,8 @@ pub struct HttpConfig {
     /// (default zero: read on every request). It is the bound within which a suspension, role
     /// change or revoked session takes effect (see [`auth`]).
     pub caller_cache_ttl: chrono::Duration,
+    /// The live notification stream ([`live`]): its fan-out hub, heartbeat and per-user cap.
+    pub live: live::LiveConfig,
 }
 
 impl HttpConfig {
@@ -144,6 +149,7 @@ impl HttpConfig {
             readiness_checks: Vec::new(),
             prometheus: None,
             caller_cache_ttl: chrono::Duration::zero(),
+            live: live::LiveConfig::default(),
         }
     }
 
@@ -186,6 +192,12 @@ impl HttpConfig {
     /// Renders `/metrics` from `handle` (a recorder the embedder installed).
     pub fn with_prometheus(mut self, handle: PrometheusHandle) -> Self {
         self.prometheus = Some(handle);
+        self
+    }
+
+    /// Replaces the live stream settings (give its hub to the [`live::LiveStore`] too).
+    pub fn with_live(mut self, live: live::LiveConfig) -> Self {
+        self.live = live;
         self
     }
 
@@ -461,6 +473,7 @@ pub fn router<S: Store, N: Notifier, C: Clock>(state: AppState<S, N, C>) -> Rout
             delete(routes::tasks::remove_dependency::<S, N, C>),
         )
         .route("/api/v2/notifications", get(routes::inbox::list::<S, N, C>))
+        .route("/api/v2/notifications/stream", get(live::stream::<S, N, C>))
         .route(
             "/api/v2/notifications/read-all",
             post(routes::inbox::read_all::<S, N, C>),

@@ -195,6 +195,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::sessions::SessionsApi::openapi());
     doc.merge(crate::routes::meetings::MeetingsApi::openapi());
     doc.merge(crate::metrics::MetricsApi::openapi());
+    doc.merge(crate::live::LiveApi::openapi());
     // Keep last: documents the 429 of every rate-limited operation merged above.
     crate::rate_limit::document_429(&mut doc);
     unique_operation_ids(&mut doc);

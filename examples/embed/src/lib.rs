@@ -32,6 +32,7 @@ use icosistem_core::Ecosystem;
 use icosistem_core::model::OutboxMessage;
 use icosistem_core::model::secret::SecretString;
 use icosistem_core::ports::{DeliveryError, Notifier, SystemClock};
+use icosistem_http::live::{LiveConfig, LiveHub, LiveStore};
 use icosistem_http::{AppState, HttpConfig};
 use icosistem_store_memory::MemoryStore;
 
@@ -39,10 +40,10 @@ use icosistem_store_memory::MemoryStore;
 pub const PREFIX: &str = "/ecosystem";
 
 /// The ecosystem this example embeds: in-memory store, emails to stdout, the system clock.
-pub type Eco = Ecosystem<MemoryStore, StdoutNotifier, SystemClock>;
+pub type Eco = Ecosystem<LiveStore<MemoryStore>, StdoutNotifier, SystemClock>;
 
 /// The state `icosistem_http::router` needs for [`Eco`].
-pub type State = AppState<MemoryStore, StdoutNotifier, SystemClock>;
+pub type State = AppState<LiveStore<MemoryStore>, StdoutNotifier, SystemClock>;
 
 /// A notifier for a demo without a mail server: prints recipient, kind and subject of each
 /// outbox message. Never the body: verification and reset emails carry account tokens.
@@ -58,8 +59,18 @@ impl Notifier for StdoutNotifier {
 
 /// The Icosistem state over a fresh in-memory store, signing access tokens with `jwt_secret`.
 pub fn state(jwt_secret: SecretString) -> State {
-    let eco = Ecosystem::new(MemoryStore::new(), StdoutNotifier, SystemClock);
-    AppState::new(Arc::new(eco), HttpConfig::new(jwt_secret))
+    // The store tells the live notification stream (`/api/v2/notifications/stream`) of new
+    // notifications through the hub the HTTP config shares (in process: one replica).
+    let hub = LiveHub::in_process();
+    let eco = Ecosystem::new(
+        LiveStore::new(MemoryStore::new(), hub.clone()),
+        StdoutNotifier,
+        SystemClock,
+    );
+    AppState::new(
+        Arc::new(eco),
+        HttpConfig::new(jwt_secret).with_live(LiveConfig::new(hub)),
+    )
 }
 
 /// The host application: its own routes, and the whole Icosistem API (with its middleware and

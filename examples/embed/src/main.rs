@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use icosistem_core::model::secret::SecretString;
 use icosistem_example_embed::{Eco, PREFIX, app, state};
+use icosistem_http::ServeLimits;
 use tokio::net::TcpListener;
 
 /// The listen address when `EMBED_ADDR` is unset.
@@ -27,15 +28,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     println!("host app on http://{addr}/ ; Icosistem API under http://{addr}{PREFIX}/api/v2");
-    // With ConnectInfo, Icosistem's audit log and rate limiting see the client's address.
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            // If ctrl-c cannot be listened for, serve until killed rather than stop at once.
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        })
-        .await?;
+    // `icosistem_http::serve` rather than `axum::serve`: header, keep-alive and body timeouts,
+    // connection caps, `ConnectInfo` (Icosistem's audit log and rate limiting see the client's
+    // address), and a shutdown that neither waits for idle or half-open clients nor for the
+    // live notification streams (they get a final event).
+    icosistem_http::serve(listener, app(state), ServeLimits::default(), async {
+        // If ctrl-c cannot be listened for, serve until killed rather than stop at once.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    })
+    .await?;
     Ok(())
 }
 

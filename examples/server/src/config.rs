@@ -97,6 +97,12 @@ pub struct Config {
     /// caller's user row is reused; a suspension, role change or revoked session is enforced
     /// within this bound on every replica.
     pub caller_cache_ttl: Duration,
+    /// `ICOSISTEM_LIVE_HEARTBEAT_SECS` (default 15): heartbeat interval of the live notification
+    /// stream (`GET /api/v2/notifications/stream`); keep it under the proxy's read timeout.
+    pub live_heartbeat: Duration,
+    /// `ICOSISTEM_LIVE_MAX_STREAMS_PER_USER` (default 5): live streams one user may hold open
+    /// per process; one more answers 429.
+    pub live_max_streams_per_user: u32,
 }
 
 // Hand-written so `{:?}` can never print the database password or the secrets.
@@ -126,6 +132,8 @@ impl fmt::Debug for Config {
             .field("db_acquire_timeout", &self.db_acquire_timeout)
             .field("db_check_idle_after", &self.db_check_idle_after)
             .field("caller_cache_ttl", &self.caller_cache_ttl)
+            .field("live_heartbeat", &self.live_heartbeat)
+            .field("live_max_streams_per_user", &self.live_max_streams_per_user)
             .finish()
     }
 }
@@ -236,7 +244,7 @@ impl Config {
                 })
                 .unwrap_or_default(),
             trust_forwarded_for,
-                        db_min_connections: parse_number(&get, "ICOSISTEM_DB_MIN_CONNECTIONS", 2)?,
+            db_min_connections: parse_number(&get, "ICOSISTEM_DB_MIN_CONNECTIONS", 2)?,
             db_acquire_timeout: Duration::from_millis(
                 parse_number(&get, "ICOSISTEM_DB_ACQUIRE_TIMEOUT_MS", 2000)?
                     .max(1)
@@ -246,6 +254,8 @@ impl Config {
                 parse_number(&get, "ICOSISTEM_DB_CHECK_IDLE_AFTER_SECS", 30)?.into(),
             ),
             caller_cache_ttl: Duration::from_millis(parse_number(&get, "ICOSISTEM_CALLER_CACHE_TTL_MS", 1000)?.into()),
+            live_heartbeat: Duration::from_secs(parse_positive(&get, "ICOSISTEM_LIVE_HEARTBEAT_SECS", 15)?.into()),
+            live_max_streams_per_user: parse_positive(&get, "ICOSISTEM_LIVE_MAX_STREAMS_PER_USER", 5)?,
         })
     }
 

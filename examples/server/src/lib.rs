@@ -30,7 +30,7 @@
 //! | `ICOSISTEM_PASSWORD_HASH_CONCURRENCY` | CPUs | argon2id hashes run at once (19 MiB each): bounds a login flood's memory |
 //! | `LOG_LEVEL` | info | tracing `EnvFilter` directive (`debug`, `info,icosistem_http=debug` …) |
 //! | `LOG_FORMAT` | text | `json` for one JSON object per line |
-//! | `REDIS_URL` | unset | Redis shared by the replicas' rate limiters (`redis://[:password@]host:6379/0`); also checked by `/health/ready` and `/health/detailed` as `redis`. Unset → limits counted per process |
+//! | `REDIS_URL` | unset | Redis shared by the replicas' rate limiters (`redis://[:password@]host:6379/0`); also checked by `/health/ready` and `/health/detailed` as `redis`, and the live stream's fan-out (pub/sub channel `icosistem:live`). Unset → limits counted per process, live wake-ups in process |
 //! | `ICOSISTEM_RATE_LIMIT_ENABLED` | true | rate limiting on/off |
 //! | `ICOSISTEM_RATE_LIMIT_AUTH_PER_SECOND` / `ICOSISTEM_RATE_LIMIT_AUTH_BURST` | 1 / 5 | `/api/v2/auth/*`, per client IP |
 //! | `ICOSISTEM_RATE_LIMIT_API_PER_SECOND` / `ICOSISTEM_RATE_LIMIT_API_BURST` | 10 / 20 | the rest of `/api/v2/*`, per user (per IP when anonymous) |
@@ -42,6 +42,8 @@
 //! | `ICOSISTEM_MAX_CONNECTIONS` | 4096 | connections open at once; more are closed at accept (lowered to `ulimit -n` − 128 when that is smaller) |
 //! | `ICOSISTEM_MAX_CONNECTIONS_PER_IP` | 256 (none with `ICOSISTEM_TRUST_FORWARDED_FOR`) | connections open at once from one address; `0` = no cap |
 //! | `ICOSISTEM_MAX_HEADERS` / `ICOSISTEM_MAX_HEADER_BYTES` | 100 / 32768 | header fields and head bytes per request; more answers 431 |
+//! | `ICOSISTEM_LIVE_HEARTBEAT_SECS` | 15 | heartbeat comments of the live notification stream (`GET /api/v2/notifications/stream`); under the proxy's read timeout |
+//! | `ICOSISTEM_LIVE_MAX_STREAMS_PER_USER` | 5 | live streams one user may hold open per process; one more answers 429 |
 //! | `ICOSISTEM_TRUST_FORWARDED_FOR` | false | take the client IP from the last `X-Forwarded-For` entry: only behind a proxy that sets it (the Kubernetes ingress), else clients could pick their own rate-limit bucket |
 //!
 //! When Redis fails, rate limiting fails **open**: requests go through, a warning is logged and
@@ -80,6 +82,7 @@ use icosistem_core::model::Role;
 use icosistem_core::model::secret::SecretString;
 use icosistem_core::ports::{Argon2idPasswordHasher, Clock, Notifier, Store, SystemClock};
 use icosistem_core::{Context, Ecosystem, Error};
+use icosistem_http::live::{LiveConfig, LiveHub, LiveStore};
 use icosistem_http::metrics::{MeteredStore, NOTIFICATIONS_DELIVERED_TOTAL, NOTIFICATIONS_FAILED_TOTAL};
 use icosistem_http::rate_limit::RedisRateLimiter;
 use icosistem_http::{AppState, HttpConfig, ReadinessCheck, ServeLimits};
@@ -150,6 +153,29 @@ pub fn redis_limiter(cfg: &Config) -> Result<Option<RedisRateLimiter>, BoxError>
         )
     })?;
     Ok(Some(limiter))
+}
+
+/// The live stream's fan-out: through Redis pub/sub when `REDIS_URL` is set (a notification
+/// committed by any replica or the worker wakes the streams of every replica), else in
+/// process. Connected lazily, like the rate limiter. Must run inside the Tokio runtime.
+pub fn live_hub(cfg: &Config) -> Result<LiveHub, BoxError> {
+    let Some(url) = &cfg.redis_url else {
+        return Ok(LiveHub::in_process());
+    };
+    // The error names the URL's problem, not the URL (it may hold a password).
+    LiveHub::redis(url.expose(), LIVE_CHANNEL).map_err(|e| format!("REDIS_URL is invalid: {:?}", e.kind()).into())
+}
+
+/// The Redis pub/sub channel of the live stream's wake-ups.
+pub const LIVE_CHANNEL: &str = "icosistem:live";
+
+/// `http` with the live stream on `hub` and the configuration's heartbeat and per-user cap.
+pub fn with_live(http: HttpConfig, hub: LiveHub, cfg: &Config) -> HttpConfig {
+    http.with_live(
+        LiveConfig::new(hub)
+            .with_heartbeat(cfg.live_heartbeat)
+            .with_max_streams_per_user(cfg.live_max_streams_per_user as usize),
+    )
 }
 
 /// `http` counting rate limits in `limiter` (shared by every replica on that Redis) and with
@@ -330,14 +356,16 @@ where
 /// background tasks and makes a last outbox pass. Closing the store (the PostgreSQL pool) is
 /// the caller's, which owns its concrete type.
 pub async fn run<S: Store>(store: S, cfg: &Config, seed_demo: bool) -> Result<(), BoxError> {
-    let eco = ecosystem(MeteredStore::new(store), cfg);
+    // Notifications committed through this store wake the live streams (see icosistem_http::live).
+    let hub = live_hub(cfg)?;
+    let eco = ecosystem(LiveStore::new(MeteredStore::new(store), hub.clone()), cfg);
     let logins = if seed_demo { Some(demo::seed(&eco).await?) } else { None };
     if let Some((email, password)) = &cfg.admin
         && ensure_admin(&eco, email, password).await?
     {
         tracing::info!(%email, "created the admin of ICOSISTEM_ADMIN_EMAIL");
     }
-    let mut http = http_config(cfg);
+    let mut http = with_live(http_config(cfg), hub, cfg);
     if let Some(limiter) = redis_limiter(cfg)? {
         tracing::info!("rate limits shared through Redis (REDIS_URL)");
         http = with_redis(http, limiter);

@@ -130,7 +130,11 @@ async fn execute(command: Command, cfg: Config) -> Result<(), BoxError> {
                 }
                 Some(url) => {
                     let store = connect(&cfg, url).await?;
-                    let eco = std::sync::Arc::new(ecosystem(store.clone(), &cfg));
+                    // The worker's notifications (reminders …) wake the serve replicas' live
+                    // streams through Redis.
+                    let hub = icosistem_server::live_hub(&cfg)?;
+                    let live = icosistem_http::live::LiveStore::new(store.clone(), hub);
+                    let eco = std::sync::Arc::new(ecosystem(live, &cfg));
                     let report = run_worker(eco, Some(store.clone()), interval.0, interval.1, shutdown_signal()).await;
                     tracing::info!(?report, "worker stopped");
                     store.pool().close().await;

@@ -100,6 +100,20 @@ impl App {
         let response = self.router.clone().oneshot(request).await.expect("infallible");
         let status = response.status();
         let headers = response.headers().clone();
+        // An event stream (the live notifications) never ends on its own: its answer is the
+        // status and headers; dropping the body closes it. `stream` reads streams.
+        if headers
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v == "text/event-stream")
+        {
+            assert_envelope(status, &headers, "");
+            return Reply {
+                status,
+                headers,
+                body: Value::Null,
+                raw: String::new(),
+            };
+        }
         let bytes = response.into_body().collect().await.expect("body").to_bytes();
         let raw = String::from_utf8_lossy(&bytes).into_owned();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);

@@ -6,6 +6,8 @@
 //! - one module per resource group;
 //! - `server`: the `icosistem-server` binary's pieces over a socket (demo data, shutdown, config);
 //! - `hostile`: `icosistem_http::serve` against slow, many and half-open clients, and its config;
+//! - `stream`: the live notification stream (SSE) in process and across two replicas on
+//!   PostgreSQL and Redis;
 //! - `rbac`: every route as every role against a table of expected answers;
 //! - `journey`: the whole selection journey over a socket on PostgreSQL.
 //!
@@ -29,5 +31,6 @@ mod programs;
 mod projects;
 mod rbac;
 mod server;
+mod stream;
 mod tasks;
 mod worker;

@@ -588,6 +588,7 @@ fn table() -> Vec<Row> {
         //                                                admin owner coord review ent  other ally client anon
         get("/api/v2/notifications",                     [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
         post("/api/v2/notifications/read-all", None,     [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
+        get("/api/v2/notifications/stream",              [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
         post("/api/v2/notifications/{notification}/read", None,
                                                          [N404, N404, N404, N404, OK,   N404, N404, N404, U401]),
         post("/api/v2/notifications/{notification}/archive", None,
