@@ -1,9 +1,10 @@
 //! `/api/v2/notifications` (the caller's in-app notifications) and `/api/v2/audit-events` (the
 //! audit log).
 
-use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
+use axum::routing;
+use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use icosistem_core::error::ValidationErrors;
 use icosistem_core::model::{NotificationId, NotificationStatus, OrganizationId, UserId};
@@ -12,11 +13,12 @@ use icosistem_core::ports::{Clock, Notifier, Store};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{PageQuery, finish, optional_enum, optional_id, path_id, versioned};
+use super::kit::{Authenticated, BadInput, Conflict, Forbidden, NotFound, PathId};
+use super::{PageQuery, finish, optional_enum, optional_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::dto::{ApiQuery, AuditEventDto, NotificationDto, PageDto, ReadAllDto};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 
 /// `GET /api/v2/notifications` filters.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -73,12 +75,10 @@ fn notification_response(n: &icosistem_core::model::Notification) -> Response {
 }
 
 /// The caller's notifications, newest first (`?status=unread|read|archived`).
-#[utoipa::path(get, path = "/api/v2/notifications", tag = "notifications", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v2/notifications", operation_id = "list_notifications", tag = "notifications", security(("bearer" = [])),
     params(NotificationQuery),
     responses(
-        (status = 200, description = "A page of notifications", body = PageDto<NotificationDto>),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter or cursor", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "A page of notifications", body = PageDto<NotificationDto>), Authenticated, BadInput))]
 pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
@@ -101,10 +101,9 @@ pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
 
 /// Marks every unread notification of the caller read. Answers 200 with how many changed
 /// (`{"updated": n}`, 0 when none was unread) — the count the core returns.
-#[utoipa::path(post, path = "/api/v2/notifications/read-all", tag = "notifications", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v2/notifications/read-all", operation_id = "read_all_notifications", tag = "notifications", security(("bearer" = [])),
     responses(
-        (status = 200, description = "How many became read", body = ReadAllDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "How many became read", body = ReadAllDto), Authenticated))]
 pub(crate) async fn read_all<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
@@ -115,37 +114,29 @@ pub(crate) async fn read_all<S: Store, N: Notifier, C: Clock>(
 
 /// Marks one of the caller's notifications read (`unread → read`). Another user's notification
 /// does not exist for the caller (404).
-#[utoipa::path(post, path = "/api/v2/notifications/{id}/read", tag = "notifications", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Notification id")),
+#[utoipa::path(post, path = "/api/v2/notifications/{id}/read", operation_id = "read_notification", tag = "notifications", security(("bearer" = [])),
+    params(PathId<NotificationId>),
     responses(
-        (status = 200, description = "The notification", body = NotificationDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such notification of the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already read or archived (invalid_transition)", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "The notification", body = NotificationDto), Authenticated, NotFound, Conflict))]
 pub(crate) async fn read<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<NotificationId>,
 ) -> Result<Response, ApiError> {
-    let id: NotificationId = path_id(&id, "notification")?;
     let n = state.eco.read_notification(&auth.ctx, id).await?;
     Ok(notification_response(&n))
 }
 
 /// Archives one of the caller's notifications (from `unread` or `read`).
-#[utoipa::path(post, path = "/api/v2/notifications/{id}/archive", tag = "notifications", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Notification id")),
+#[utoipa::path(post, path = "/api/v2/notifications/{id}/archive", operation_id = "archive_notification", tag = "notifications", security(("bearer" = [])),
+    params(PathId<NotificationId>),
     responses(
-        (status = 200, description = "The notification", body = NotificationDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such notification of the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already archived (invalid_transition)", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "The notification", body = NotificationDto), Authenticated, NotFound, Conflict))]
 pub(crate) async fn archive<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<NotificationId>,
 ) -> Result<Response, ApiError> {
-    let id: NotificationId = path_id(&id, "notification")?;
     let n = state.eco.archive_notification(&auth.ctx, id).await?;
     Ok(notification_response(&n))
 }
@@ -154,13 +145,10 @@ pub(crate) async fn archive<S: Store, N: Notifier, C: Clock>(
 /// read everything; owners and coordinators of the organization named by `organization_id` read
 /// its slice; anyone else reads only their own actions (`actor_id` is forced to them) and is
 /// refused (403) an organization's slice.
-#[utoipa::path(get, path = "/api/v2/audit-events", tag = "audit", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v2/audit-events", operation_id = "list_audit_events", tag = "audit", security(("bearer" = [])),
     params(AuditQuery),
     responses(
-        (status = 200, description = "A page of audit events", body = PageDto<AuditEventDto>),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not staff of the organization named", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter or cursor", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "A page of audit events", body = PageDto<AuditEventDto>), Authenticated, Forbidden, BadInput))]
 pub(crate) async fn audit_events<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
@@ -204,4 +192,14 @@ pub(crate) async fn audit_events<S: Store, N: Notifier, C: Clock>(
         (name = "audit", description = "The audit log")
     )
 )]
-pub(crate) struct InboxApi;
+pub(crate) struct Api;
+
+/// This module's routes.
+pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
+    Router::new()
+        .route("/api/v2/notifications", routing::get(list::<S, N, C>))
+        .route("/api/v2/notifications/read-all", routing::post(read_all::<S, N, C>))
+        .route("/api/v2/notifications/{id}/read", routing::post(read::<S, N, C>))
+        .route("/api/v2/notifications/{id}/archive", routing::post(archive::<S, N, C>))
+        .route("/api/v2/audit-events", routing::get(audit_events::<S, N, C>))
+}

@@ -1,9 +1,10 @@
 //! `/api/v2/organizations`: the tenants, their members and their admin-set status.
 
-use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing;
+use axum::{Json, Router};
 use icosistem_core::error::ValidationErrors;
 use icosistem_core::model::value::Name;
 use icosistem_core::model::{MemberRole, OrganizationId, OrganizationStatus, OrganizationType, UserId};
@@ -13,15 +14,18 @@ use icosistem_core::service::{CreateOrganization, UpdateOrganization};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{PageQuery, finish, optional_enum, path_id, required, required_enum, required_id, versioned};
+use super::check_version;
+use super::kit::{
+    Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, NotFound, PathId, commands, parse_id,
+};
+use super::{PageQuery, finish, optional_enum, required, required_enum, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::dto::{
-    AddMemberRequest, ApiJson, ApiQuery, CommandRequest, CreateOrganizationRequest, MemberDto, OptionalJson,
-    OrganizationDto, PageDto, UpdateOrganizationRequest,
+    AddMemberRequest, ApiJson, ApiQuery, CommandRequest, CreateOrganizationRequest, MemberDto, OrganizationDto,
+    PageDto, UpdateOrganizationRequest,
 };
-use crate::error::{ApiError, Problem};
-use crate::routes::users::if_match;
+use crate::error::ApiError;
 
 /// `GET /api/v2/organizations` filters.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -45,12 +49,10 @@ fn org_response(org: &icosistem_core::model::Organization) -> Response {
 }
 
 /// Lists organizations, newest first: the public directory, or every one for admins.
-#[utoipa::path(get, path = "/api/v2/organizations", tag = "organizations", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v2/organizations", operation_id = "list_organizations", tag = "organizations", security(("bearer" = [])),
     params(OrganizationQuery),
     responses(
-        (status = 200, description = "A page of organizations", body = PageDto<OrganizationDto>),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter or cursor", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "A page of organizations", body = PageDto<OrganizationDto>), Authenticated, BadInput))]
 pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
@@ -80,14 +82,10 @@ pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
 }
 
 /// Creates an organization; the caller becomes its owner.
-#[utoipa::path(post, path = "/api/v2/organizations", tag = "organizations", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v2/organizations", operation_id = "create_organization", tag = "organizations", security(("bearer" = [])),
     request_body = CreateOrganizationRequest,
     responses(
-        (status = 201, description = "Created", body = OrganizationDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The caller's role may not create organizations", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The tax id is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
+        (status = 201, description = "Created", body = OrganizationDto), Authenticated, Forbidden, Conflict, BadBody))]
 pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
@@ -126,43 +124,34 @@ pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
 }
 
 /// One organization (404 when the caller may not see it).
-#[utoipa::path(get, path = "/api/v2/organizations/{id}", tag = "organizations", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Organization id")),
+#[utoipa::path(get, path = "/api/v2/organizations/{id}", operation_id = "get_organization", tag = "organizations", security(("bearer" = [])),
+    params(PathId<OrganizationId>),
     responses(
-        (status = 200, description = "The organization", body = OrganizationDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "The organization", body = OrganizationDto), Authenticated, NotFound))]
 pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<OrganizationId>,
 ) -> Result<Response, ApiError> {
-    let id: OrganizationId = path_id(&id, "organization")?;
     let org = state.eco.get_organization(&auth.ctx, id).await?;
     Ok(org_response(&org))
 }
 
 /// Edits an organization (its owners and admins).
-#[utoipa::path(patch, path = "/api/v2/organizations/{id}", tag = "organizations", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v2/organizations/{id}", operation_id = "update_organization", tag = "organizations", security(("bearer" = [])),
     request_body = UpdateOrganizationRequest,
-    params(("id" = String, Path, description = "Organization id"),
-        ("If-Match" = Option<String>, Header, description = "The quoted version read")),
+    params(PathId<OrganizationId>,
+        IfMatch),
     responses(
-        (status = 200, description = "The updated organization", body = OrganizationDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "The updated organization", body = OrganizationDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
 pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    PathId(id): PathId<OrganizationId>,
+    IfMatch(if_match): IfMatch,
     ApiJson(body): ApiJson<UpdateOrganizationRequest>,
 ) -> Result<Response, ApiError> {
-    let id: OrganizationId = path_id(&id, "organization")?;
-    let version = if_match(&headers)?.or(body.version);
+    let version = if_match.or(body.version);
     let org = state
         .eco
         .update_organization(
@@ -182,88 +171,42 @@ pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
     Ok(org_response(&org))
 }
 
+/// Sets an organization's status.
 async fn set_status<S: Store, N: Notifier, C: Clock>(
     state: &AppState<S, N, C>,
     auth: &AuthUser,
-    id: &str,
-    headers: &HeaderMap,
-    body: CommandRequest,
+    id: OrganizationId,
+    version: Option<u64>,
     status: OrganizationStatus,
 ) -> Result<Response, ApiError> {
-    let id: OrganizationId = path_id(id, "organization")?;
-    let version = if_match(headers)?.or(body.version);
     if let Some(version) = version {
         // The core's status change takes no version: check it here against the current row.
         let current = state.eco.get_organization(&auth.ctx, id).await?;
-        if current.meta.version != version {
-            return Err(icosistem_core::Error::Conflict {
-                entity: "organization",
-                field: "version",
-            }
-            .into());
-        }
+        check_version("organization", Some(version), current.meta.version)?;
     }
     let org = state.eco.set_organization_status(&auth.ctx, id, status).await?;
     Ok(org_response(&org))
 }
 
-/// Activates an organization (admins).
-#[utoipa::path(post, path = "/api/v2/organizations/{id}/activate", tag = "organizations", security(("bearer" = [])),
-    request_body(content = Option<CommandRequest>, description = "Optional: the version read"),
-    params(("id" = String, Path, description = "Organization id"),
-        ("If-Match" = Option<String>, Header, description = "The quoted version read")),
-    responses(
-        (status = 200, description = "The activated organization", body = OrganizationDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale version or already active", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn activate<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    OptionalJson(body): OptionalJson<CommandRequest>,
-) -> Result<Response, ApiError> {
-    set_status(&state, &auth, &id, &headers, body, OrganizationStatus::Active).await
-}
-
-/// Suspends an organization (admins).
-#[utoipa::path(post, path = "/api/v2/organizations/{id}/suspend", tag = "organizations", security(("bearer" = [])),
-    request_body(content = Option<CommandRequest>, description = "Optional: the version read"),
-    params(("id" = String, Path, description = "Organization id"),
-        ("If-Match" = Option<String>, Header, description = "The quoted version read")),
-    responses(
-        (status = 200, description = "The suspended organization", body = OrganizationDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale version or already suspended", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn suspend<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    OptionalJson(body): OptionalJson<CommandRequest>,
-) -> Result<Response, ApiError> {
-    set_status(&state, &auth, &id, &headers, body, OrganizationStatus::Suspended).await
+commands! {
+    tag = "organizations", id = OrganizationId, answer = OrganizationDto, run = set_status;
+    /// Activates an organization (admins).
+    activate_organization: "/api/v2/organizations/{id}/activate", CommandRequest, |body| OrganizationStatus::Active;
+    /// Suspends an organization (admins).
+    suspend_organization: "/api/v2/organizations/{id}/suspend", CommandRequest, |body| OrganizationStatus::Suspended;
 }
 
 /// Lists an organization's members (whoever may see the organization).
-#[utoipa::path(get, path = "/api/v2/organizations/{id}/members", tag = "organizations", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Organization id"), PageQuery),
+#[utoipa::path(get, path = "/api/v2/organizations/{id}/members", operation_id = "list_organization_members", tag = "organizations", security(("bearer" = [])),
+    params(PathId<OrganizationId>, PageQuery),
     responses(
-        (status = 200, description = "A page of members", body = PageDto<MemberDto>),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid cursor or limit", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "A page of members", body = PageDto<MemberDto>), Authenticated, NotFound, BadInput))]
 pub(crate) async fn members<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<OrganizationId>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<PageDto<MemberDto>>, ApiError> {
-    let id: OrganizationId = path_id(&id, "organization")?;
     let mut errors = ValidationErrors::new();
     let page = query.check(&mut errors);
     finish(errors)?;
@@ -275,23 +218,17 @@ pub(crate) async fn members<S: Store, N: Notifier, C: Clock>(
 }
 
 /// Adds a member (owners and admins).
-#[utoipa::path(post, path = "/api/v2/organizations/{id}/members", tag = "organizations", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v2/organizations/{id}/members", operation_id = "add_organization_member", tag = "organizations", security(("bearer" = [])),
     request_body = AddMemberRequest,
-    params(("id" = String, Path, description = "Organization id")),
+    params(PathId<OrganizationId>),
     responses(
-        (status = 201, description = "Added", body = MemberDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organization or user", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already a member", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
+        (status = 201, description = "Added", body = MemberDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
 pub(crate) async fn add_member<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<OrganizationId>,
     ApiJson(body): ApiJson<AddMemberRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id: OrganizationId = path_id(&id, "organization")?;
     let mut errors = ValidationErrors::new();
     let user = required_id::<UserId>(&mut errors, "user_id", body.user_id.as_deref());
     let role = required_enum::<MemberRole>(&mut errors, "role", body.role.as_deref());
@@ -304,21 +241,61 @@ pub(crate) async fn add_member<S: Store, N: Notifier, C: Clock>(
 }
 
 /// Removes a member (owners and admins).
-#[utoipa::path(delete, path = "/api/v2/organizations/{id}/members/{user_id}", tag = "organizations", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Organization id"), ("user_id" = String, Path, description = "The member's user id")),
+#[utoipa::path(delete, path = "/api/v2/organizations/{id}/members/{user_id}", operation_id = "remove_organization_member", tag = "organizations", security(("bearer" = [])),
+    params(PathId<OrganizationId>, ("user_id" = uuid::Uuid, Path, description = "The member's user id")),
     responses(
-        (status = 204, description = "Removed"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organization or member", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The last owner cannot leave", body = Problem, content_type = "application/problem+json")))]
+        (status = 204, description = "Removed"), Authenticated, Forbidden, NotFound, BadInput))]
 pub(crate) async fn remove_member<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path((id, user_id)): Path<(String, String)>,
+    PathId(id): PathId<OrganizationId>,
+    Path((_, user_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let id: OrganizationId = path_id(&id, "organization")?;
-    let user: UserId = path_id(&user_id, "member")?;
+    let user: UserId = parse_id(&user_id, "member")?;
     state.eco.remove_member(&auth.ctx, id, user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// This module's routes.
+pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
+    Router::new()
+        .route(
+            "/api/v2/organizations",
+            routing::get(list::<S, N, C>).post(create::<S, N, C>),
+        )
+        .route(
+            "/api/v2/organizations/{id}",
+            routing::get(get::<S, N, C>).patch(update::<S, N, C>),
+        )
+        .route(
+            "/api/v2/organizations/{id}/members",
+            routing::get(members::<S, N, C>).post(add_member::<S, N, C>),
+        )
+        .route(
+            "/api/v2/organizations/{id}/members/{user_id}",
+            routing::delete(remove_member::<S, N, C>),
+        )
+        .route(
+            "/api/v2/organizations/{id}/activate",
+            routing::post(activate_organization::<S, N, C>),
+        )
+        .route(
+            "/api/v2/organizations/{id}/suspend",
+            routing::post(suspend_organization::<S, N, C>),
+        )
+}
+
+/// This module's part of the OpenAPI document (its components are listed in [`crate::openapi::ApiDoc`]).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    list,
+    create,
+    get,
+    update,
+    members,
+    add_member,
+    remove_member,
+    activate_organization,
+    suspend_organization
+))]
+pub(crate) struct Api;

@@ -1,9 +1,10 @@
 //! `/api/v2/programs`: the programs of organizations, their lifecycle commands and enrollments.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
+use axum::routing;
+use axum::{Json, Router};
 use icosistem_core::error::ValidationErrors;
 use icosistem_core::model::value::Name;
 use icosistem_core::model::{
@@ -16,15 +17,14 @@ use icosistem_core::workflow::program::ProgramCommand;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{PageQuery, finish, optional_enum, optional_id, path_id, required, required_enum, required_id, versioned};
+use super::kit::{Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, NotFound, PathId, commands};
+use super::{PageQuery, finish, optional_enum, optional_id, required, required_enum, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::dto::{
-    ApiJson, ApiQuery, CommandRequest, CreateProgramRequest, EnrollmentDto, OptionalJson, PageDto, ProgramDto,
-    UpdateProgramRequest,
+    ApiJson, ApiQuery, CommandRequest, CreateProgramRequest, EnrollmentDto, PageDto, ProgramDto, UpdateProgramRequest,
 };
-use crate::error::{ApiError, Problem};
-use crate::routes::users::if_match;
+use crate::error::ApiError;
 
 /// `GET /api/v2/programs` filters.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -70,12 +70,10 @@ fn stages(errors: &mut ValidationErrors, field: &'static str, names: &[String]) 
 
 /// Lists programs, newest first (`?organization_id&status&accepting=true`). Drafts show only to
 /// admins and to members of the organization named in the filter.
-#[utoipa::path(get, path = "/api/v2/programs", tag = "programs", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v2/programs", operation_id = "list_programs", tag = "programs", security(("bearer" = [])),
     params(ProgramQuery),
     responses(
-        (status = 200, description = "A page of programs", body = PageDto<ProgramDto>),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter or cursor", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "A page of programs", body = PageDto<ProgramDto>), Authenticated, BadInput))]
 pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
@@ -105,14 +103,10 @@ pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
 }
 
 /// Creates a draft program of an organization (its staff and admins).
-#[utoipa::path(post, path = "/api/v2/programs", tag = "programs", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v2/programs", operation_id = "create_program", tag = "programs", security(("bearer" = [])),
     request_body = CreateProgramRequest,
     responses(
-        (status = 201, description = "Created (draft)", body = ProgramDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not staff of the organization", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
+        (status = 201, description = "Created (draft)", body = ProgramDto), Authenticated, Forbidden, NotFound, BadBody))]
 pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
@@ -176,43 +170,34 @@ pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
 }
 
 /// One program (404 when the caller may not see it, e.g. another organization's draft).
-#[utoipa::path(get, path = "/api/v2/programs/{id}", tag = "programs", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Program id")),
+#[utoipa::path(get, path = "/api/v2/programs/{id}", operation_id = "get_program", tag = "programs", security(("bearer" = [])),
+    params(PathId<ProgramId>),
     responses(
-        (status = 200, description = "The program", body = ProgramDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such program", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "The program", body = ProgramDto), Authenticated, NotFound))]
 pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<ProgramId>,
 ) -> Result<Response, ApiError> {
-    let id: ProgramId = path_id(&id, "program")?;
     let program = state.eco.get_program(&auth.ctx, id).await?;
     Ok(program_response(&program))
 }
 
 /// Edits a program (staff of its organization and admins).
-#[utoipa::path(patch, path = "/api/v2/programs/{id}", tag = "programs", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v2/programs/{id}", operation_id = "update_program", tag = "programs", security(("bearer" = [])),
     request_body = UpdateProgramRequest,
-    params(("id" = String, Path, description = "Program id"),
-        ("If-Match" = Option<String>, Header, description = "The quoted version read")),
+    params(PathId<ProgramId>,
+        IfMatch),
     responses(
-        (status = 200, description = "The updated program", body = ProgramDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such program", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "The updated program", body = ProgramDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
 pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    PathId(id): PathId<ProgramId>,
+    IfMatch(if_match): IfMatch,
     ApiJson(body): ApiJson<UpdateProgramRequest>,
 ) -> Result<Response, ApiError> {
-    let id: ProgramId = path_id(&id, "program")?;
-    let version = if_match(&headers)?.or(body.version);
+    let version = if_match.or(body.version);
     let mut errors = ValidationErrors::new();
     let target_stages = body
         .target_stages
@@ -246,86 +231,41 @@ pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
     Ok(program_response(&program))
 }
 
+/// Runs a program lifecycle command.
 async fn command<S: Store, N: Notifier, C: Clock>(
     state: &AppState<S, N, C>,
     auth: &AuthUser,
-    id: &str,
-    headers: &HeaderMap,
-    body: CommandRequest,
+    id: ProgramId,
+    version: Option<u64>,
     command: ProgramCommand,
 ) -> Result<Response, ApiError> {
-    let id: ProgramId = path_id(id, "program")?;
-    let version = if_match(headers)?.or(body.version);
-    let program = state.eco.program_command(&auth.ctx, id, command, version).await?;
-    Ok(program_response(&program))
+    let resource = state.eco.program_command(&auth.ctx, id, command, version).await?;
+    Ok(program_response(&resource))
 }
 
-macro_rules! program_command {
-    ($name:ident, $command:expr, $path:literal, $doc:literal) => {
-        #[doc = $doc]
-        #[utoipa::path(post, path = $path, tag = "programs", security(("bearer" = [])),
-            request_body(content = Option<CommandRequest>, description = "Optional: the version read"),
-            params(("id" = String, Path, description = "Program id"),
-                ("If-Match" = Option<String>, Header, description = "The quoted version read")),
-            responses(
-                (status = 200, description = "The updated program", body = ProgramDto),
-                (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-                (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
-                (status = 404, description = "No such program", body = Problem, content_type = "application/problem+json"),
-                (status = 409, description = "Stale version or invalid transition", body = Problem, content_type = "application/problem+json")))]
-        pub(crate) async fn $name<S: Store, N: Notifier, C: Clock>(
-            State(state): State<AppState<S, N, C>>,
-            auth: AuthUser,
-            Path(id): Path<String>,
-            headers: HeaderMap,
-            OptionalJson(body): OptionalJson<CommandRequest>,
-        ) -> Result<Response, ApiError> {
-            command(&state, &auth, &id, &headers, body, $command).await
-        }
-    };
+commands! {
+    tag = "programs", id = ProgramId, answer = ProgramDto, run = command;
+    /// Publishes a draft program: it takes applications inside its window.
+    publish_program: "/api/v2/programs/{id}/publish", CommandRequest, |body| ProgramCommand::Publish;
+    /// Starts the cohort; the enrollments become active.
+    start_program: "/api/v2/programs/{id}/start", CommandRequest, |body| ProgramCommand::Start;
+    /// Completes the program; active enrollments graduate.
+    complete_program: "/api/v2/programs/{id}/complete", CommandRequest, |body| ProgramCommand::Complete;
+    /// Calls the program off.
+    cancel_program: "/api/v2/programs/{id}/cancel", CommandRequest, |body| ProgramCommand::Cancel;
 }
-
-program_command!(
-    publish,
-    ProgramCommand::Publish,
-    "/api/v2/programs/{id}/publish",
-    "Publishes a draft program: it takes applications inside its window."
-);
-program_command!(
-    start,
-    ProgramCommand::Start,
-    "/api/v2/programs/{id}/start",
-    "Starts the cohort; the enrollments become active."
-);
-program_command!(
-    complete,
-    ProgramCommand::Complete,
-    "/api/v2/programs/{id}/complete",
-    "Completes the program; active enrollments graduate."
-);
-program_command!(
-    cancel,
-    ProgramCommand::Cancel,
-    "/api/v2/programs/{id}/cancel",
-    "Calls the program off."
-);
 
 /// The enrollments of a program (its staff and admins).
-#[utoipa::path(get, path = "/api/v2/programs/{id}/enrollments", tag = "programs", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Program id"), EnrollmentQuery),
+#[utoipa::path(get, path = "/api/v2/programs/{id}/enrollments", operation_id = "list_program_enrollments", tag = "programs", security(("bearer" = [])),
+    params(PathId<ProgramId>, EnrollmentQuery),
     responses(
-        (status = 200, description = "A page of enrollments", body = PageDto<EnrollmentDto>),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such program", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter or cursor", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "A page of enrollments", body = PageDto<EnrollmentDto>), Authenticated, Forbidden, NotFound, BadInput))]
 pub(crate) async fn enrollments<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<ProgramId>,
     ApiQuery(query): ApiQuery<EnrollmentQuery>,
 ) -> Result<Json<PageDto<EnrollmentDto>>, ApiError> {
-    let id: ProgramId = path_id(&id, "program")?;
     let mut errors = ValidationErrors::new();
     let page = PageQuery {
         limit: query.limit,
@@ -340,3 +280,45 @@ pub(crate) async fn enrollments<S: Store, N: Notifier, C: Clock>(
         .await?;
     Ok(Json(PageDto::from_page(page)))
 }
+
+/// This module's routes.
+pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
+    Router::new()
+        .route(
+            "/api/v2/programs",
+            routing::get(list::<S, N, C>).post(create::<S, N, C>),
+        )
+        .route(
+            "/api/v2/programs/{id}",
+            routing::get(get::<S, N, C>).patch(update::<S, N, C>),
+        )
+        .route(
+            "/api/v2/programs/{id}/publish",
+            routing::post(publish_program::<S, N, C>),
+        )
+        .route("/api/v2/programs/{id}/start", routing::post(start_program::<S, N, C>))
+        .route(
+            "/api/v2/programs/{id}/complete",
+            routing::post(complete_program::<S, N, C>),
+        )
+        .route("/api/v2/programs/{id}/cancel", routing::post(cancel_program::<S, N, C>))
+        .route(
+            "/api/v2/programs/{id}/enrollments",
+            routing::get(enrollments::<S, N, C>),
+        )
+}
+
+/// This module's part of the OpenAPI document (its components are listed in [`crate::openapi::ApiDoc`]).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    list,
+    create,
+    get,
+    update,
+    publish_program,
+    start_program,
+    complete_program,
+    cancel_program,
+    enrollments
+))]
+pub(crate) struct Api;

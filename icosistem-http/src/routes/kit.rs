@@ -1,0 +1,246 @@
+//! The declarative route form every module uses: typed extractors for the path id and
+//! `If-Match`, the problem responses an operation may answer as `utoipa` response types, and
+//! [`command!`](crate::routes::kit::command) declaring a whole lifecycle-command route — handler
+//! and `#[utoipa::path]` with its explicit `operation_id` — in a few lines.
+//!
+//! Each extractor documents itself (`IntoParams`), so `params(PathId<ProjectId>, IfMatch)` in a
+//! route's attribute says exactly what the handler's signature parses.
+
+use axum::extract::{FromRequestParts, Path};
+use axum::http::header;
+use axum::http::request::Parts;
+use icosistem_core::Error;
+use icosistem_core::model::{
+    ApplicationId, EnrollmentId, MeetingId, MentorshipId, MilestoneId, NotificationId, OrganizationId, ProgramId,
+    ProjectId, SessionId, TaskId, UserId,
+};
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::{Content, Ref, RefOr, Required, Response, ResponseBuilder};
+use utoipa::{IntoParams, IntoResponses};
+
+use crate::error::{ApiError, PROBLEM_JSON};
+
+/// An id type a path can name: its UUID and the entity kind a 404 reports.
+pub(crate) trait EntityId: From<uuid::Uuid> + Send {
+    /// The entity kind (`project`), as the core's id type names it.
+    const KIND: &'static str;
+}
+
+macro_rules! entity_ids {
+    ($($id:ty),+ $(,)?) => {$(
+        impl EntityId for $id {
+            const KIND: &'static str = <$id>::KIND;
+        }
+    )+};
+}
+
+entity_ids!(
+    ApplicationId,
+    EnrollmentId,
+    MeetingId,
+    MentorshipId,
+    MilestoneId,
+    NotificationId,
+    OrganizationId,
+    ProgramId,
+    ProjectId,
+    SessionId,
+    TaskId,
+    UserId,
+);
+
+/// A path segment as an id of kind `I`: anything but a UUID names nothing (404).
+pub(crate) fn parse_id<I: From<uuid::Uuid>>(raw: &str, kind: &'static str) -> Result<I, ApiError> {
+    raw.parse::<uuid::Uuid>()
+        .map(I::from)
+        .map_err(|_| ApiError::from(Error::not_found(kind, raw)))
+}
+
+/// The `{id}` of the path, as an `I` (404 `not_found` when it is not a UUID).
+pub(crate) struct PathId<I>(pub I);
+
+impl<I: EntityId, S: Send + Sync> FromRequestParts<S> for PathId<I> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(params) = Path::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::internal())?;
+        let raw = params
+            .iter()
+            .find(|(name, _)| name == "id")
+            .map_or("", |(_, value)| value.as_str());
+        parse_id(raw, I::KIND).map(Self)
+    }
+}
+
+/// A path parameter documented as a UUID.
+pub(crate) fn uuid_param(name: &str, description: String) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .description(Some(description))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
+        ))
+        .build()
+}
+
+impl<I: EntityId> IntoParams for PathId<I> {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![uuid_param("id", format!("The {} id", I::KIND.replace('_', " ")))]
+    }
+}
+
+/// `If-Match: "<version>"`: the version the client read, guarding against lost updates. Absent
+/// is `None`; anything but a (quoted, optionally weak) version is 422 on `If-Match`.
+pub(crate) struct IfMatch(pub Option<u64>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(header::IF_MATCH) else {
+            return Ok(Self(None));
+        };
+        let text = value.to_str().unwrap_or_default().trim();
+        let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
+        text.parse::<u64>()
+            .map(|version| Self(Some(version)))
+            .map_err(|_| ApiError::invalid_field("If-Match", "must be the quoted version of the resource"))
+    }
+}
+
+/// What the schema promises of `If-Match`: a quoted version (a subset of what is accepted, so
+/// every value a client builds from it is taken).
+pub(crate) const IF_MATCH_PATTERN: &str = r#"^"[0-9]{1,18}"$"#;
+
+impl IntoParams for IfMatch {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            ParameterBuilder::new()
+                .name("If-Match")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "The quoted version read (the `ETag` of the last answer); a stale one is 409",
+                ))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some(IF_MATCH_PATTERN)),
+                ))
+                .build(),
+        ]
+    }
+}
+
+/// One problem response: `status` with a `Problem` body.
+fn problem(description: &str) -> RefOr<Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(PROBLEM_JSON, Content::new(Some(Ref::from_schema_name("Problem"))))
+        .build()
+        .into()
+}
+
+macro_rules! problem_responses {
+    ($($(#[$meta:meta])* $name:ident { $($status:literal => $description:literal),+ $(,)? })+) => {$(
+        $(#[$meta])*
+        pub(crate) struct $name;
+
+        impl IntoResponses for $name {
+            fn responses() -> std::collections::BTreeMap<String, RefOr<Response>> {
+                [$(($status.to_owned(), problem($description))),+].into_iter().collect()
+            }
+        }
+    )+};
+}
+
+problem_responses! {
+    /// Every authenticated operation: no, a bad or an expired access token; the store down.
+    Authenticated {
+        "401" => "Not signed in (`unauthorized`): no, an invalid or an expired access token",
+        "503" => "The store is unavailable (`unavailable`); retry later",
+    }
+    /// Login and token refresh: the credentials or the refresh token are refused.
+    Unauthorized {
+        "401" => "Refused credentials or token (`unauthorized`); the same for an unknown email",
+    }
+    /// Operations that read or write the store without a token (auth, health).
+    Unavailable {
+        "503" => "The store is unavailable (`unavailable`); retry later",
+    }
+    /// The caller's role or relation does not allow it.
+    Forbidden {
+        "403" => "Not allowed (`forbidden`): the caller's role or relation to the resource",
+    }
+    /// The path names nothing the caller may see (a non-UUID id included).
+    NotFound {
+        "404" => "No such resource (`not_found`), or not one the caller may see",
+    }
+    /// A stale `If-Match`/`version`, a state that does not accept the command, or a taken
+    /// unique field.
+    Conflict {
+        "409" => "Conflict: a stale version (`conflict`), a state that does not accept it (`invalid_transition`) or a taken unique field",
+    }
+    /// Operations with a JSON body.
+    BadBody {
+        "400" => "The body is not JSON (`malformed_json`)",
+        "413" => "The body is larger than the server accepts (`payload_too_large`)",
+        "415" => "The body is not `application/json` (`unsupported_media_type`)",
+        "422" => "Invalid fields (`validation_failed`), every failing one listed in `errors`",
+    }
+    /// Operations with query parameters or checked headers but no body.
+    BadInput {
+        "422" => "Invalid parameters (`validation_failed`), every failing one listed in `errors`",
+    }
+}
+
+/// Declares lifecycle-command routes: each `POST <path>` on one resource, with an optional body
+/// carrying `version` (or `If-Match`), answering the resource as `run` returns it. One line of
+/// documentation and one of declaration per route; the handler, its `#[utoipa::path]` with the
+/// route's name as `operation_id`, the parameters and the problem responses are all generated.
+///
+/// ```ignore
+/// commands! {
+///     tag = "projects", id = ProjectId, answer = ProjectDto, run = project_command;
+///     /// Pauses an active project.
+///     pause_project: "/api/v2/projects/{id}/pause", CommandRequest, |_body| ProjectCommand::Pause;
+/// }
+/// ```
+///
+/// `run(&state, &auth, id, version, command)` performs the command.
+macro_rules! commands {
+    (
+        tag = $tag:literal, id = $id:ty, answer = $dto:ty, run = $run:path;
+        $( $(#[doc = $doc:literal])* $name:ident: $path:literal, $body:ty, |$b:ident| $command:expr; )+
+    ) => {$(
+        $(#[doc = $doc])*
+        #[utoipa::path(post, path = $path, operation_id = stringify!($name), tag = $tag, security(("bearer" = [])),
+            request_body(content = Option<$body>, description = "Optional: the version read and the command's fields"),
+            params($crate::routes::kit::PathId<$id>, $crate::routes::kit::IfMatch),
+            responses((status = 200, description = "The resource after the command, its version as `ETag`", body = $dto),
+                $crate::routes::kit::Authenticated, $crate::routes::kit::Forbidden, $crate::routes::kit::NotFound,
+                $crate::routes::kit::Conflict, $crate::routes::kit::BadBody))]
+        pub(crate) async fn $name<
+            S: ::icosistem_core::ports::Store,
+            N: ::icosistem_core::ports::Notifier,
+            C: ::icosistem_core::ports::Clock,
+        >(
+            ::axum::extract::State(state): ::axum::extract::State<$crate::AppState<S, N, C>>,
+            auth: $crate::auth::AuthUser,
+            $crate::routes::kit::PathId(id): $crate::routes::kit::PathId<$id>,
+            $crate::routes::kit::IfMatch(if_match): $crate::routes::kit::IfMatch,
+            $crate::dto::OptionalJson($b): $crate::dto::OptionalJson<$body>,
+        ) -> Result<::axum::response::Response, $crate::error::ApiError> {
+            let version = if_match.or($b.version);
+            $run(&state, &auth, id, version, $command).await
+        }
+    )+};
+}
+pub(crate) use commands;
