@@ -57,7 +57,7 @@ fn admin_only(auth: &AuthUser) -> Result<(), ApiError> {
     params(AdminUserQuery),
     responses(
         (status = 200, description = "A page of users", body = PageDto<UserDto>), Authenticated, Forbidden, BadInput))]
-pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn admin_list_users<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiQuery(query): ApiQuery<AdminUserQuery>,
@@ -96,7 +96,7 @@ pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
     request_body = AdminCreateUserRequest,
     responses(
         (status = 201, description = "Created", body = UserDto), Authenticated, Forbidden, Conflict, BadBody))]
-pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn admin_create_user<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiJson(body): ApiJson<AdminCreateUserRequest>,
@@ -156,7 +156,7 @@ pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
     params(PathId<UserId>),
     responses(
         (status = 200, description = "The user", body = UserDto), Authenticated, Forbidden, NotFound))]
-pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn admin_get_user<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<UserId>,
@@ -175,7 +175,7 @@ pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
         IfMatch),
     responses(
         (status = 200, description = "The updated user", body = UserDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn admin_update_user<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<UserId>,
@@ -214,7 +214,7 @@ pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
     params(PathId<UserId>),
     responses(
         (status = 200, description = "The user", body = UserDto), Authenticated, Forbidden, NotFound))]
-pub(crate) async fn unlock<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn admin_unlock_user<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<UserId>,
@@ -227,7 +227,7 @@ pub(crate) async fn unlock<S: Store, N: Notifier, C: Clock>(
 /// The document of the admin paths.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(list, create, get, update, unlock),
+    paths(admin_list_users, admin_create_user, admin_get_user, admin_update_user, admin_unlock_user),
     components(schemas(AdminCreateUserRequest, AdminUpdateUserRequest, PageDto<UserDto>)),
     tags((name = "admin", description = "User management (admins only)"))
 )]
@@ -238,11 +238,14 @@ pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N,
     Router::new()
         .route(
             "/api/v2/admin/users",
-            routing::get(list::<S, N, C>).post(create::<S, N, C>),
+            routing::get(admin_list_users::<S, N, C>).post(admin_create_user::<S, N, C>),
         )
         .route(
             "/api/v2/admin/users/{id}",
-            routing::get(get::<S, N, C>).patch(update::<S, N, C>),
+            routing::get(admin_get_user::<S, N, C>).patch(admin_update_user::<S, N, C>),
         )
-        .route("/api/v2/admin/users/{id}/unlock", routing::post(unlock::<S, N, C>))
+        .route(
+            "/api/v2/admin/users/{id}/unlock",
+            routing::post(admin_unlock_user::<S, N, C>),
+        )
 }

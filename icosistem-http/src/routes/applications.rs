@@ -15,7 +15,7 @@ use icosistem_core::service::{ApplicationView, Decision, SubmitReview};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::kit::{Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, NotFound, PathId, commands};
+use super::kit::{Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, NotFound, PathId, commands, reads};
 use super::{PageQuery, finish, optional_enum, optional_id, required, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
@@ -63,7 +63,7 @@ async fn view<S: Store, N: Notifier, C: Clock>(
     params(ApplicationQuery),
     responses(
         (status = 200, description = "A page of applications", body = PageDto<ApplicationDto>), Authenticated, BadInput))]
-pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn list_applications<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiQuery(query): ApiQuery<ApplicationQuery>,
@@ -96,7 +96,7 @@ pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
     request_body = CreateApplicationRequest,
     responses(
         (status = 201, description = "Created (draft)", body = ApplicationDto), Authenticated, Forbidden, Conflict, BadBody))]
-pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn create_application<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiJson(body): ApiJson<CreateApplicationRequest>,
@@ -117,17 +117,10 @@ pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
     Ok(response)
 }
 
+reads! {
+    tag = "applications";
 /// One application as the caller may see it (404 when they may not).
-#[utoipa::path(get, path = "/api/v2/applications/{id}", operation_id = "get_application", tag = "applications", security(("bearer" = [])),
-    params(PathId<ApplicationId>),
-    responses(
-        (status = 200, description = "The application", body = ApplicationDto), Authenticated, NotFound))]
-pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<ApplicationId>,
-) -> Result<Response, ApiError> {
-    view(&state, &auth, id).await
+    get_application: "/api/v2/applications/{id}", ApplicationId => ApplicationDto, |eco, ctx, id| eco.get_application(ctx, id);
 }
 
 /// Replaces a draft's answers (its applicant).
@@ -137,7 +130,7 @@ pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
         IfMatch),
     responses(
         (status = 200, description = "The updated application", body = ApplicationDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn update_application<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<ApplicationId>,
@@ -160,7 +153,7 @@ pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
         IfMatch),
     responses(
         (status = 200, description = "The submitted application", body = ApplicationDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn submit<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn submit_application<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<ApplicationId>,
@@ -179,7 +172,7 @@ pub(crate) async fn submit<S: Store, N: Notifier, C: Clock>(
         IfMatch),
     responses(
         (status = 200, description = "The withdrawn application", body = ApplicationDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn withdraw<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn withdraw_application<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<ApplicationId>,
@@ -224,7 +217,7 @@ commands! {
     params(PathId<ApplicationId>),
     responses(
         (status = 201, description = "Assigned: the pending review", body = ReviewDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn assign_reviewer<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn assign_application_reviewer<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<ApplicationId>,
@@ -244,7 +237,7 @@ pub(crate) async fn assign_reviewer<S: Store, N: Notifier, C: Clock>(
     params(PathId<ApplicationId>),
     responses(
         (status = 200, description = "The reviews", body = PageDto<ReviewDto>), Authenticated, NotFound))]
-pub(crate) async fn reviews<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn list_application_reviews<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<ApplicationId>,
@@ -262,7 +255,7 @@ pub(crate) async fn reviews<S: Store, N: Notifier, C: Clock>(
     params(PathId<ApplicationId>),
     responses(
         (status = 201, description = "The submitted review", body = ReviewDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn submit_review<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn submit_application_review<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<ApplicationId>,
@@ -292,55 +285,61 @@ pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N,
     Router::new()
         .route(
             "/api/v2/applications",
-            routing::get(list::<S, N, C>).post(create::<S, N, C>),
+            routing::get(list_applications::<S, N, C>).post(create_application::<S, N, C>),
         )
         .route(
             "/api/v2/applications/{id}",
-            routing::get(get::<S, N, C>).patch(update::<S, N, C>),
+            routing::patch(update_application::<S, N, C>).get(get_application::<S, N, C>),
         )
-        .route("/api/v2/applications/{id}/submit", routing::post(submit::<S, N, C>))
-        .route("/api/v2/applications/{id}/withdraw", routing::post(withdraw::<S, N, C>))
         .route(
             "/api/v2/applications/{id}/accept",
             routing::post(accept_application::<S, N, C>),
-        )
-        .route(
-            "/api/v2/applications/{id}/reject",
-            routing::post(reject_application::<S, N, C>),
-        )
-        .route(
-            "/api/v2/applications/{id}/waitlist",
-            routing::post(waitlist_application::<S, N, C>),
         )
         .route(
             "/api/v2/applications/{id}/promote",
             routing::post(promote_application::<S, N, C>),
         )
         .route(
+            "/api/v2/applications/{id}/reject",
+            routing::post(reject_application::<S, N, C>),
+        )
+        .route(
             "/api/v2/applications/{id}/reviewers",
-            routing::post(assign_reviewer::<S, N, C>),
+            routing::post(assign_application_reviewer::<S, N, C>),
         )
         .route(
             "/api/v2/applications/{id}/reviews",
-            routing::get(reviews::<S, N, C>).post(submit_review::<S, N, C>),
+            routing::get(list_application_reviews::<S, N, C>).post(submit_application_review::<S, N, C>),
+        )
+        .route(
+            "/api/v2/applications/{id}/submit",
+            routing::post(submit_application::<S, N, C>),
+        )
+        .route(
+            "/api/v2/applications/{id}/waitlist",
+            routing::post(waitlist_application::<S, N, C>),
+        )
+        .route(
+            "/api/v2/applications/{id}/withdraw",
+            routing::post(withdraw_application::<S, N, C>),
         )
 }
 
 /// This module's part of the OpenAPI document (its components are listed in [`crate::openapi::ApiDoc`]).
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
-    list,
-    create,
-    get,
-    update,
-    submit,
-    withdraw,
+    list_applications,
+    create_application,
+    update_application,
+    get_application,
     accept_application,
-    reject_application,
-    waitlist_application,
     promote_application,
-    assign_reviewer,
-    reviews,
-    submit_review
+    reject_application,
+    assign_application_reviewer,
+    list_application_reviews,
+    submit_application_review,
+    submit_application,
+    waitlist_application,
+    withdraw_application
 ))]
 pub(crate) struct Api;

@@ -115,7 +115,7 @@ pub(crate) async fn login<S: Store, N: Notifier, C: Clock>(
 #[utoipa::path(post, path = "/api/v2/auth/refresh", operation_id = "refresh_token", tag = "auth", request_body = RefreshRequest,
     responses(
         (status = 200, description = "A new pair", body = TokenResponse), Unavailable, BadBody))]
-pub(crate) async fn refresh<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn refresh_token<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     meta: RequestMeta,
     ApiJson(body): ApiJson<RefreshRequest>,
@@ -156,7 +156,7 @@ pub(crate) async fn logout<S: Store, N: Notifier, C: Clock>(
 /// Starts a password reset. Always 202: the answer tells nothing about which emails exist.
 #[utoipa::path(post, path = "/api/v2/auth/password-reset", operation_id = "request_password_reset", tag = "auth", request_body = PasswordResetRequest,
     responses((status = 202, description = "If the account exists, a reset token was emailed"), Unavailable, BadBody))]
-pub(crate) async fn password_reset<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn request_password_reset<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     meta: RequestMeta,
     ApiJson(body): ApiJson<PasswordResetRequest>,
@@ -172,7 +172,7 @@ pub(crate) async fn password_reset<S: Store, N: Notifier, C: Clock>(
 #[utoipa::path(post, path = "/api/v2/auth/password-reset/confirm", operation_id = "confirm_password_reset", tag = "auth", request_body = PasswordResetConfirm,
     responses(
         (status = 204, description = "Password changed"), Unavailable, BadBody))]
-pub(crate) async fn password_reset_confirm<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn confirm_password_reset<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     meta: RequestMeta,
     ApiJson(body): ApiJson<PasswordResetConfirm>,
@@ -191,27 +191,30 @@ pub(crate) async fn password_reset_confirm<S: Store, N: Notifier, C: Clock>(
 /// This module's routes.
 pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
     Router::new()
-        .route("/api/v2/auth/register", routing::post(register::<S, N, C>))
-        .route("/api/v2/auth/verify-email", routing::post(verify_email::<S, N, C>))
         .route("/api/v2/auth/login", routing::post(login::<S, N, C>))
-        .route("/api/v2/auth/refresh", routing::post(refresh::<S, N, C>))
         .route("/api/v2/auth/logout", routing::post(logout::<S, N, C>))
-        .route("/api/v2/auth/password-reset", routing::post(password_reset::<S, N, C>))
+        .route(
+            "/api/v2/auth/password-reset",
+            routing::post(request_password_reset::<S, N, C>),
+        )
         .route(
             "/api/v2/auth/password-reset/confirm",
-            routing::post(password_reset_confirm::<S, N, C>),
+            routing::post(confirm_password_reset::<S, N, C>),
         )
+        .route("/api/v2/auth/refresh", routing::post(refresh_token::<S, N, C>))
+        .route("/api/v2/auth/register", routing::post(register::<S, N, C>))
+        .route("/api/v2/auth/verify-email", routing::post(verify_email::<S, N, C>))
 }
 
 /// This module's part of the OpenAPI document (its components are listed in [`crate::openapi::ApiDoc`]).
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
-    register,
-    verify_email,
     login,
-    refresh,
     logout,
-    password_reset,
-    password_reset_confirm
+    request_password_reset,
+    confirm_password_reset,
+    refresh_token,
+    register,
+    verify_email
 ))]
 pub(crate) struct Api;

@@ -8,7 +8,7 @@ use axum::routing;
 use icosistem_core::model::{Enrollment, EnrollmentId};
 use icosistem_core::ports::{Clock, Notifier, Store};
 
-use super::kit::{Authenticated, BadBody, Conflict, Forbidden, NotFound, PathId};
+use super::kit::{Authenticated, BadBody, Conflict, Forbidden, NotFound, PathId, reads};
 use super::versioned;
 use crate::AppState;
 use crate::auth::AuthUser;
@@ -19,18 +19,10 @@ fn enrollment_response(enrollment: &Enrollment) -> Response {
     versioned(enrollment.meta.version, EnrollmentDto::from(enrollment))
 }
 
+reads! {
+    tag = "enrollments";
 /// One enrollment: its entrepreneur, the program's staff and admins (404 for everyone else).
-#[utoipa::path(get, path = "/api/v2/enrollments/{id}", operation_id = "get_enrollment", tag = "enrollments", security(("bearer" = [])),
-    params(PathId<EnrollmentId>),
-    responses(
-        (status = 200, description = "The enrollment", body = EnrollmentDto), Authenticated, NotFound))]
-pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<EnrollmentId>,
-) -> Result<Response, ApiError> {
-    let enrollment = state.eco.get_enrollment(&auth.ctx, id).await?;
-    Ok(enrollment_response(&enrollment))
+    get_enrollment: "/api/v2/enrollments/{id}", EnrollmentId => EnrollmentDto, |eco, ctx, id| eco.get_enrollment(ctx, id);
 }
 
 /// The participant leaves the program (themselves, the program's staff, admins). Before the
@@ -41,7 +33,7 @@ pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
     params(PathId<EnrollmentId>),
     responses(
         (status = 200, description = "The enrollment, dropped out", body = EnrollmentDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn drop_out<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn drop_out_enrollment<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<EnrollmentId>,
@@ -54,7 +46,7 @@ pub(crate) async fn drop_out<S: Store, N: Notifier, C: Clock>(
 /// The document of the enrollment paths.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(get, drop_out),
+    paths(get_enrollment, drop_out_enrollment),
     components(schemas(DropOutRequest)),
     tags((name = "enrollments", description = "Enrollments in programs"))
 )]
@@ -63,6 +55,9 @@ pub(crate) struct Api;
 /// This module's routes.
 pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
     Router::new()
-        .route("/api/v2/enrollments/{id}", routing::get(get::<S, N, C>))
-        .route("/api/v2/enrollments/{id}/drop-out", routing::post(drop_out::<S, N, C>))
+        .route("/api/v2/enrollments/{id}", routing::get(get_enrollment::<S, N, C>))
+        .route(
+            "/api/v2/enrollments/{id}/drop-out",
+            routing::post(drop_out_enrollment::<S, N, C>),
+        )
 }

@@ -127,7 +127,7 @@ async fn store_check<S: Store>(store: &S) -> (bool, serde_json::Value) {
     responses(
         (status = 200, description = "Ready", body = HealthStatus),
         (status = 503, description = "A dependency is down", body = HealthStatus), Unavailable))]
-pub(crate) async fn ready<S: Store, N: Notifier, C: Clock>(State(state): State<AppState<S, N, C>>) -> Response {
+pub(crate) async fn health_ready<S: Store, N: Notifier, C: Clock>(State(state): State<AppState<S, N, C>>) -> Response {
     let (ok, checks) = checks(&state).await;
     if ok {
         Json(HealthStatus {
@@ -153,7 +153,7 @@ pub(crate) async fn ready<S: Store, N: Notifier, C: Clock>(State(state): State<A
         (status = 200, description = "Ready", body = HealthStatus),
         (status = 503, description = "A dependency is down", body = HealthStatus), Unavailable))]
 pub(crate) async fn api_health<S: Store, N: Notifier, C: Clock>(state: State<AppState<S, N, C>>) -> Response {
-    ready(state).await
+    health_ready(state).await
 }
 
 /// Version, uptime and each dependency's status and latency.
@@ -161,7 +161,9 @@ pub(crate) async fn api_health<S: Store, N: Notifier, C: Clock>(state: State<App
     responses(
         (status = 200, description = "Every dependency answers", body = HealthDetailed),
         (status = 503, description = "A dependency is down", body = HealthDetailed), Unavailable))]
-pub(crate) async fn detailed<S: Store, N: Notifier, C: Clock>(State(state): State<AppState<S, N, C>>) -> Response {
+pub(crate) async fn health_detailed<S: Store, N: Notifier, C: Clock>(
+    State(state): State<AppState<S, N, C>>,
+) -> Response {
     let (ok, checks) = checks(&state).await;
     let body = HealthDetailed {
         status: if ok { "ok" } else { "unavailable" },
@@ -180,13 +182,13 @@ pub(crate) async fn detailed<S: Store, N: Notifier, C: Clock>(State(state): Stat
 /// This module's routes.
 pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
     Router::new()
-        .route("/health", routing::get(health))
-        .route("/health/ready", routing::get(ready::<S, N, C>))
-        .route("/health/detailed", routing::get(detailed::<S, N, C>))
         .route("/api/v2/health", routing::get(api_health::<S, N, C>))
+        .route("/health", routing::get(health))
+        .route("/health/detailed", routing::get(health_detailed::<S, N, C>))
+        .route("/health/ready", routing::get(health_ready::<S, N, C>))
 }
 
 /// This module's part of the OpenAPI document (its components are listed in [`crate::openapi::ApiDoc`]).
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(health, ready, detailed, api_health))]
+#[openapi(paths(api_health, health, health_detailed, health_ready))]
 pub(crate) struct Api;

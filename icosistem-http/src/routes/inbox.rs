@@ -79,7 +79,7 @@ fn notification_response(n: &icosistem_core::model::Notification) -> Response {
     params(NotificationQuery),
     responses(
         (status = 200, description = "A page of notifications", body = PageDto<NotificationDto>), Authenticated, BadInput))]
-pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn list_notifications<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiQuery(query): ApiQuery<NotificationQuery>,
@@ -104,7 +104,7 @@ pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
 #[utoipa::path(post, path = "/api/v2/notifications/read-all", operation_id = "read_all_notifications", tag = "notifications", security(("bearer" = [])),
     responses(
         (status = 200, description = "How many became read", body = ReadAllDto), Authenticated))]
-pub(crate) async fn read_all<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn read_all_notifications<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
 ) -> Result<Json<ReadAllDto>, ApiError> {
@@ -118,7 +118,7 @@ pub(crate) async fn read_all<S: Store, N: Notifier, C: Clock>(
     params(PathId<NotificationId>),
     responses(
         (status = 200, description = "The notification", body = NotificationDto), Authenticated, NotFound, Conflict))]
-pub(crate) async fn read<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn read_notification<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<NotificationId>,
@@ -132,7 +132,7 @@ pub(crate) async fn read<S: Store, N: Notifier, C: Clock>(
     params(PathId<NotificationId>),
     responses(
         (status = 200, description = "The notification", body = NotificationDto), Authenticated, NotFound, Conflict))]
-pub(crate) async fn archive<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn archive_notification<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<NotificationId>,
@@ -149,7 +149,7 @@ pub(crate) async fn archive<S: Store, N: Notifier, C: Clock>(
     params(AuditQuery),
     responses(
         (status = 200, description = "A page of audit events", body = PageDto<AuditEventDto>), Authenticated, Forbidden, BadInput))]
-pub(crate) async fn audit_events<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn list_audit_events<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiQuery(query): ApiQuery<AuditQuery>,
@@ -185,7 +185,7 @@ pub(crate) async fn audit_events<S: Store, N: Notifier, C: Clock>(
 /// The document of the notification and audit paths.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(list, read_all, read, archive, audit_events),
+    paths(list_audit_events, list_notifications, read_all_notifications, archive_notification, read_notification),
     components(schemas(NotificationDto, ReadAllDto, AuditEventDto, PageDto<NotificationDto>, PageDto<AuditEventDto>)),
     tags(
         (name = "notifications", description = "The caller's in-app notifications"),
@@ -197,9 +197,18 @@ pub(crate) struct Api;
 /// This module's routes.
 pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
     Router::new()
-        .route("/api/v2/notifications", routing::get(list::<S, N, C>))
-        .route("/api/v2/notifications/read-all", routing::post(read_all::<S, N, C>))
-        .route("/api/v2/notifications/{id}/read", routing::post(read::<S, N, C>))
-        .route("/api/v2/notifications/{id}/archive", routing::post(archive::<S, N, C>))
-        .route("/api/v2/audit-events", routing::get(audit_events::<S, N, C>))
+        .route("/api/v2/audit-events", routing::get(list_audit_events::<S, N, C>))
+        .route("/api/v2/notifications", routing::get(list_notifications::<S, N, C>))
+        .route(
+            "/api/v2/notifications/read-all",
+            routing::post(read_all_notifications::<S, N, C>),
+        )
+        .route(
+            "/api/v2/notifications/{id}/archive",
+            routing::post(archive_notification::<S, N, C>),
+        )
+        .route(
+            "/api/v2/notifications/{id}/read",
+            routing::post(read_notification::<S, N, C>),
+        )
 }

@@ -244,3 +244,82 @@ macro_rules! commands {
     )+};
 }
 pub(crate) use commands;
+
+/// What an answer's `ETag` comes from.
+pub(crate) trait Versioned {
+    /// The resource's version.
+    fn version(&self) -> u64;
+}
+
+macro_rules! versioned_by_meta {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl Versioned for $ty {
+            fn version(&self) -> u64 {
+                self.meta.version
+            }
+        }
+    )+};
+}
+
+versioned_by_meta!(
+    icosistem_core::model::Enrollment,
+    icosistem_core::model::Meeting,
+    icosistem_core::model::Mentorship,
+    icosistem_core::model::Milestone,
+    icosistem_core::model::Organization,
+    icosistem_core::model::Program,
+    icosistem_core::model::Project,
+    icosistem_core::model::Session,
+    icosistem_core::model::Task,
+);
+
+impl Versioned for icosistem_core::service::ApplicationView {
+    fn version(&self) -> u64 {
+        self.version
+    }
+}
+
+/// `resource` as `D`, its version as `ETag`.
+pub(crate) fn answer<R: Versioned, D: for<'a> From<&'a R> + serde::Serialize>(
+    resource: &R,
+) -> axum::response::Response {
+    crate::routes::versioned(resource.version(), D::from(resource))
+}
+
+/// Declares get-one routes: `GET <path>` naming one resource by `{id}`, answering it with its
+/// `ETag` (404 for an id the caller may not see).
+///
+/// ```ignore
+/// reads! {
+///     tag = "projects";
+///     /// One project.
+///     get_project: "/api/v2/projects/{id}", ProjectId => ProjectDto, |eco, ctx, id| eco.get_project(ctx, id);
+/// }
+/// ```
+macro_rules! reads {
+    (
+        tag = $tag:literal;
+        $( $(#[doc = $doc:literal])* $name:ident: $path:literal, $id:ty => $dto:ty,
+            |$eco:ident, $ctx:ident, $idv:ident| $call:expr; )+
+    ) => {$(
+        $(#[doc = $doc])*
+        #[utoipa::path(get, path = $path, operation_id = stringify!($name), tag = $tag, security(("bearer" = [])),
+            params($crate::routes::kit::PathId<$id>),
+            responses((status = 200, description = "The resource, its version as `ETag`", body = $dto),
+                $crate::routes::kit::Authenticated, $crate::routes::kit::NotFound))]
+        pub(crate) async fn $name<
+            S: ::icosistem_core::ports::Store,
+            N: ::icosistem_core::ports::Notifier,
+            C: ::icosistem_core::ports::Clock,
+        >(
+            ::axum::extract::State(state): ::axum::extract::State<$crate::AppState<S, N, C>>,
+            auth: $crate::auth::AuthUser,
+            $crate::routes::kit::PathId($idv): $crate::routes::kit::PathId<$id>,
+        ) -> Result<::axum::response::Response, $crate::error::ApiError> {
+            let ($eco, $ctx) = (&state.eco, &auth.ctx);
+            let resource = $call.await?;
+            Ok($crate::routes::kit::answer::<_, $dto>(&resource))
+        }
+    )+};
+}
+pub(crate) use reads;

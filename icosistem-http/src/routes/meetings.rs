@@ -13,7 +13,7 @@ use icosistem_core::service::{MeetingAction, ScheduleMeeting};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::kit::{Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, NotFound, PathId, commands};
+use super::kit::{Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, NotFound, PathId, commands, reads};
 use super::mentoring::{page, required_instant};
 use super::{check_version, created};
 use super::{finish, optional_enum, required, required_enum, required_id, versioned};
@@ -48,7 +48,7 @@ fn meeting_response(meeting: &Meeting) -> Response {
     params(MeetingQuery),
     responses(
         (status = 200, description = "A page of meetings", body = PageDto<MeetingDto>), Authenticated, BadInput))]
-pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn list_meetings<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiQuery(query): ApiQuery<MeetingQuery>,
@@ -73,7 +73,7 @@ pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
     request_body = CreateMeetingRequest,
     responses(
         (status = 201, description = "Scheduled", body = MeetingDto), Authenticated, BadBody))]
-pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn create_meeting<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiJson(body): ApiJson<CreateMeetingRequest>,
@@ -110,18 +110,10 @@ pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
     Ok(created(meeting.meta.version, MeetingDto::from(&meeting)))
 }
 
+reads! {
+    tag = "meetings";
 /// One meeting (its attendees and admins; 404 for anyone else).
-#[utoipa::path(get, path = "/api/v2/meetings/{id}", operation_id = "get_meeting", tag = "meetings", security(("bearer" = [])),
-    params(PathId<MeetingId>),
-    responses(
-        (status = 200, description = "The meeting", body = MeetingDto), Authenticated, NotFound))]
-pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<MeetingId>,
-) -> Result<Response, ApiError> {
-    let meeting = state.eco.get_meeting(&auth.ctx, id).await?;
-    Ok(meeting_response(&meeting))
+    get_meeting: "/api/v2/meetings/{id}", MeetingId => MeetingDto, |eco, ctx, id| eco.get_meeting(ctx, id);
 }
 
 /// The participants of a meeting (not the organizer), in invitation order.
@@ -129,7 +121,7 @@ pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
     params(PathId<MeetingId>),
     responses(
         (status = 200, description = "The participants", body = ParticipantsDto), Authenticated, NotFound))]
-pub(crate) async fn participants<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn list_meeting_participants<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<MeetingId>,
@@ -146,7 +138,7 @@ pub(crate) async fn participants<S: Store, N: Notifier, C: Clock>(
     params(PathId<MeetingId>),
     responses(
         (status = 201, description = "Invited", body = ParticipantDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn add_participant<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn add_meeting_participant<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<MeetingId>,
@@ -168,7 +160,7 @@ pub(crate) async fn add_participant<S: Store, N: Notifier, C: Clock>(
         ("If-Match" = Option<String>, Header, description = "The quoted version of the caller's invitation")),
     responses(
         (status = 200, description = "The caller's invitation", body = ParticipantDto), Authenticated, NotFound, Conflict, Forbidden, BadBody))]
-pub(crate) async fn respond<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn respond_to_meeting<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<MeetingId>,
@@ -220,7 +212,7 @@ commands! {
         IfMatch),
     responses(
         (status = 200, description = "The updated meeting", body = MeetingDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn reschedule<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn reschedule_meeting<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<MeetingId>,
@@ -248,18 +240,7 @@ pub(crate) async fn reschedule<S: Store, N: Notifier, C: Clock>(
 /// The meetings part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(
-        list,
-        create,
-        get,
-        participants,
-        add_participant,
-        respond,
-        start_meeting,
-        complete_meeting,
-        cancel_meeting,
-        reschedule
-    ),
+    paths(list_meetings, create_meeting, get_meeting, cancel_meeting, complete_meeting, list_meeting_participants, add_meeting_participant, reschedule_meeting, respond_to_meeting, start_meeting),
     components(schemas(
         MeetingDto,
         PageDto<MeetingDto>,
@@ -279,19 +260,25 @@ pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N,
     Router::new()
         .route(
             "/api/v2/meetings",
-            routing::get(list::<S, N, C>).post(create::<S, N, C>),
+            routing::get(list_meetings::<S, N, C>).post(create_meeting::<S, N, C>),
         )
-        .route("/api/v2/meetings/{id}", routing::get(get::<S, N, C>))
-        .route(
-            "/api/v2/meetings/{id}/participants",
-            routing::get(participants::<S, N, C>).post(add_participant::<S, N, C>),
-        )
-        .route("/api/v2/meetings/{id}/respond", routing::post(respond::<S, N, C>))
-        .route("/api/v2/meetings/{id}/start", routing::post(start_meeting::<S, N, C>))
+        .route("/api/v2/meetings/{id}", routing::get(get_meeting::<S, N, C>))
+        .route("/api/v2/meetings/{id}/cancel", routing::post(cancel_meeting::<S, N, C>))
         .route(
             "/api/v2/meetings/{id}/complete",
             routing::post(complete_meeting::<S, N, C>),
         )
-        .route("/api/v2/meetings/{id}/cancel", routing::post(cancel_meeting::<S, N, C>))
-        .route("/api/v2/meetings/{id}/reschedule", routing::post(reschedule::<S, N, C>))
+        .route(
+            "/api/v2/meetings/{id}/participants",
+            routing::get(list_meeting_participants::<S, N, C>).post(add_meeting_participant::<S, N, C>),
+        )
+        .route(
+            "/api/v2/meetings/{id}/reschedule",
+            routing::post(reschedule_meeting::<S, N, C>),
+        )
+        .route(
+            "/api/v2/meetings/{id}/respond",
+            routing::post(respond_to_meeting::<S, N, C>),
+        )
+        .route("/api/v2/meetings/{id}/start", routing::post(start_meeting::<S, N, C>))
 }

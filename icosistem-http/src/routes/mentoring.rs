@@ -23,9 +23,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::created;
-use super::kit::{
-    Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, NotFound, PathId, commands, parse_id,
-};
+use super::kit::{Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, NotFound, commands, parse_id, reads};
 use super::{PageQuery, finish, optional_enum, optional_id, required, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
@@ -168,7 +166,7 @@ fn mentorship_response(m: &icosistem_core::model::Mentorship) -> Response {
     params(MentorshipQuery),
     responses(
         (status = 200, description = "A page of mentorships", body = PageDto<MentorshipDto>), Authenticated, BadInput))]
-pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn list_mentorships<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiQuery(query): ApiQuery<MentorshipQuery>,
@@ -193,7 +191,7 @@ pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
     request_body = CreateMentorshipRequest,
     responses(
         (status = 201, description = "Requested", body = MentorshipDto), Authenticated, Forbidden, Conflict, BadBody))]
-pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn create_mentorship<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiJson(body): ApiJson<CreateMentorshipRequest>,
@@ -225,18 +223,10 @@ pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
     Ok(created(mentorship.meta.version, MentorshipDto::from(&mentorship)))
 }
 
+reads! {
+    tag = "mentorships";
 /// One mentorship (its ally, its entrepreneur, admins; 404 for anyone else).
-#[utoipa::path(get, path = "/api/v2/mentorships/{id}", operation_id = "get_mentorship", tag = "mentorships", security(("bearer" = [])),
-    params(PathId<MentorshipId>),
-    responses(
-        (status = 200, description = "The mentorship", body = MentorshipDto), Authenticated, NotFound))]
-pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<MentorshipId>,
-) -> Result<Response, ApiError> {
-    let mentorship = state.eco.get_mentorship(&auth.ctx, id).await?;
-    Ok(mentorship_response(&mentorship))
+    get_mentorship: "/api/v2/mentorships/{id}", MentorshipId => MentorshipDto, |eco, ctx, id| eco.get_mentorship(ctx, id);
 }
 
 /// Runs a mentorship lifecycle command.
@@ -305,7 +295,7 @@ pub(crate) struct FreeSlotsQuery {
     params(AllyDirectoryQuery),
     responses(
         (status = 200, description = "A page of allies", body = PageDto<AllyDto>), Authenticated, BadInput))]
-pub(crate) async fn allies<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn list_allies<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiQuery(query): ApiQuery<AllyDirectoryQuery>,
@@ -333,7 +323,7 @@ pub(crate) async fn allies<S: Store, N: Notifier, C: Clock>(
 #[utoipa::path(get, path = "/api/v2/allies/suggestions", operation_id = "suggest_allies", tag = "allies", security(("bearer" = [])),
     responses(
         (status = 200, description = "The suggestions", body = SuggestionsDto), Authenticated, Forbidden))]
-pub(crate) async fn suggestions<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn suggest_allies<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
 ) -> Result<Json<SuggestionsDto>, ApiError> {
@@ -350,7 +340,7 @@ pub(crate) async fn suggestions<S: Store, N: Notifier, C: Clock>(
     params(("id" = String, Path, description = "The ally's user id, or `me`"), FreeSlotsQuery),
     responses(
         (status = 200, description = "The free starts", body = FreeSlotsDto), Authenticated, NotFound, BadInput))]
-pub(crate) async fn free_slots<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn list_ally_free_slots<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     Path(id): Path<String>,
@@ -396,7 +386,7 @@ pub(crate) async fn free_slots<S: Store, N: Notifier, C: Clock>(
 #[utoipa::path(get, path = "/api/v2/allies/me/availability", operation_id = "get_my_availability", tag = "allies", security(("bearer" = [])),
     responses(
         (status = 200, description = "The schedule", body = AvailabilityDto), Authenticated, Forbidden))]
-pub(crate) async fn my_availability<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn get_my_availability<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
 ) -> Result<Response, ApiError> {
@@ -447,22 +437,7 @@ pub(crate) async fn set_my_availability<S: Store, N: Notifier, C: Clock>(
 /// The mentorships and allies part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(
-        list,
-        create,
-        get,
-        accept_mentorship,
-        decline_mentorship,
-        pause_mentorship,
-        resume_mentorship,
-        complete_mentorship,
-        cancel_mentorship,
-        allies,
-        suggestions,
-        my_availability,
-        set_my_availability,
-        free_slots
-    ),
+    paths(list_allies, get_my_availability, set_my_availability, suggest_allies, list_ally_free_slots, list_mentorships, create_mentorship, get_mentorship, accept_mentorship, cancel_mentorship, complete_mentorship, decline_mentorship, pause_mentorship, resume_mentorship),
     components(schemas(
         MentorshipDto,
         CreateMentorshipRequest,
@@ -479,7 +454,7 @@ pub(crate) async fn set_my_availability<S: Store, N: Notifier, C: Clock>(
     )),
     tags(
         (name = "mentorships", description = "Mentorship requests and relationships"),
-        (name = "allies", description = "The ally directory, suggestions, availability and free slots"),
+        (name = "allies", description = "The ally directory, suggest_allies, availability and free slots"),
     )
 )]
 pub(crate) struct Api;
@@ -487,14 +462,32 @@ pub(crate) struct Api;
 /// This module's routes.
 pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
     Router::new()
+        .route("/api/v2/allies", routing::get(list_allies::<S, N, C>))
+        .route(
+            "/api/v2/allies/me/availability",
+            routing::get(get_my_availability::<S, N, C>).put(set_my_availability::<S, N, C>),
+        )
+        .route("/api/v2/allies/suggestions", routing::get(suggest_allies::<S, N, C>))
+        .route(
+            "/api/v2/allies/{id}/free-slots",
+            routing::get(list_ally_free_slots::<S, N, C>),
+        )
         .route(
             "/api/v2/mentorships",
-            routing::get(list::<S, N, C>).post(create::<S, N, C>),
+            routing::get(list_mentorships::<S, N, C>).post(create_mentorship::<S, N, C>),
         )
-        .route("/api/v2/mentorships/{id}", routing::get(get::<S, N, C>))
+        .route("/api/v2/mentorships/{id}", routing::get(get_mentorship::<S, N, C>))
         .route(
             "/api/v2/mentorships/{id}/accept",
             routing::post(accept_mentorship::<S, N, C>),
+        )
+        .route(
+            "/api/v2/mentorships/{id}/cancel",
+            routing::post(cancel_mentorship::<S, N, C>),
+        )
+        .route(
+            "/api/v2/mentorships/{id}/complete",
+            routing::post(complete_mentorship::<S, N, C>),
         )
         .route(
             "/api/v2/mentorships/{id}/decline",
@@ -508,19 +501,4 @@ pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N,
             "/api/v2/mentorships/{id}/resume",
             routing::post(resume_mentorship::<S, N, C>),
         )
-        .route(
-            "/api/v2/mentorships/{id}/complete",
-            routing::post(complete_mentorship::<S, N, C>),
-        )
-        .route(
-            "/api/v2/mentorships/{id}/cancel",
-            routing::post(cancel_mentorship::<S, N, C>),
-        )
-        .route("/api/v2/allies", routing::get(allies::<S, N, C>))
-        .route("/api/v2/allies/suggestions", routing::get(suggestions::<S, N, C>))
-        .route(
-            "/api/v2/allies/me/availability",
-            routing::get(my_availability::<S, N, C>).put(set_my_availability::<S, N, C>),
-        )
-        .route("/api/v2/allies/{id}/free-slots", routing::get(free_slots::<S, N, C>))
 }

@@ -16,7 +16,7 @@ use utoipa::IntoParams;
 
 use super::check_version;
 use super::kit::{
-    Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, NotFound, PathId, commands, parse_id,
+    Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, NotFound, PathId, commands, parse_id, reads,
 };
 use super::{PageQuery, finish, optional_enum, required, required_enum, required_id, versioned};
 use crate::AppState;
@@ -53,7 +53,7 @@ fn org_response(org: &icosistem_core::model::Organization) -> Response {
     params(OrganizationQuery),
     responses(
         (status = 200, description = "A page of organizations", body = PageDto<OrganizationDto>), Authenticated, BadInput))]
-pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn list_organizations<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiQuery(query): ApiQuery<OrganizationQuery>,
@@ -86,7 +86,7 @@ pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
     request_body = CreateOrganizationRequest,
     responses(
         (status = 201, description = "Created", body = OrganizationDto), Authenticated, Forbidden, Conflict, BadBody))]
-pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn create_organization<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiJson(body): ApiJson<CreateOrganizationRequest>,
@@ -123,18 +123,10 @@ pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
     Ok(response)
 }
 
+reads! {
+    tag = "organizations";
 /// One organization (404 when the caller may not see it).
-#[utoipa::path(get, path = "/api/v2/organizations/{id}", operation_id = "get_organization", tag = "organizations", security(("bearer" = [])),
-    params(PathId<OrganizationId>),
-    responses(
-        (status = 200, description = "The organization", body = OrganizationDto), Authenticated, NotFound))]
-pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<OrganizationId>,
-) -> Result<Response, ApiError> {
-    let org = state.eco.get_organization(&auth.ctx, id).await?;
-    Ok(org_response(&org))
+    get_organization: "/api/v2/organizations/{id}", OrganizationId => OrganizationDto, |eco, ctx, id| eco.get_organization(ctx, id);
 }
 
 /// Edits an organization (its owners and admins).
@@ -144,7 +136,7 @@ pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
         IfMatch),
     responses(
         (status = 200, description = "The updated organization", body = OrganizationDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn update_organization<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<OrganizationId>,
@@ -201,7 +193,7 @@ commands! {
     params(PathId<OrganizationId>, PageQuery),
     responses(
         (status = 200, description = "A page of members", body = PageDto<MemberDto>), Authenticated, NotFound, BadInput))]
-pub(crate) async fn members<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn list_organization_members<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<OrganizationId>,
@@ -223,7 +215,7 @@ pub(crate) async fn members<S: Store, N: Notifier, C: Clock>(
     params(PathId<OrganizationId>),
     responses(
         (status = 201, description = "Added", body = MemberDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn add_member<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn add_organization_member<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<OrganizationId>,
@@ -245,7 +237,7 @@ pub(crate) async fn add_member<S: Store, N: Notifier, C: Clock>(
     params(PathId<OrganizationId>, ("user_id" = uuid::Uuid, Path, description = "The member's user id")),
     responses(
         (status = 204, description = "Removed"), Authenticated, Forbidden, NotFound, BadInput))]
-pub(crate) async fn remove_member<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn remove_organization_member<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<OrganizationId>,
@@ -261,23 +253,23 @@ pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N,
     Router::new()
         .route(
             "/api/v2/organizations",
-            routing::get(list::<S, N, C>).post(create::<S, N, C>),
+            routing::get(list_organizations::<S, N, C>).post(create_organization::<S, N, C>),
         )
         .route(
             "/api/v2/organizations/{id}",
-            routing::get(get::<S, N, C>).patch(update::<S, N, C>),
-        )
-        .route(
-            "/api/v2/organizations/{id}/members",
-            routing::get(members::<S, N, C>).post(add_member::<S, N, C>),
-        )
-        .route(
-            "/api/v2/organizations/{id}/members/{user_id}",
-            routing::delete(remove_member::<S, N, C>),
+            routing::patch(update_organization::<S, N, C>).get(get_organization::<S, N, C>),
         )
         .route(
             "/api/v2/organizations/{id}/activate",
             routing::post(activate_organization::<S, N, C>),
+        )
+        .route(
+            "/api/v2/organizations/{id}/members",
+            routing::get(list_organization_members::<S, N, C>).post(add_organization_member::<S, N, C>),
+        )
+        .route(
+            "/api/v2/organizations/{id}/members/{user_id}",
+            routing::delete(remove_organization_member::<S, N, C>),
         )
         .route(
             "/api/v2/organizations/{id}/suspend",
@@ -288,14 +280,14 @@ pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N,
 /// This module's part of the OpenAPI document (its components are listed in [`crate::openapi::ApiDoc`]).
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
-    list,
-    create,
-    get,
-    update,
-    members,
-    add_member,
-    remove_member,
+    list_organizations,
+    create_organization,
+    update_organization,
+    get_organization,
     activate_organization,
+    list_organization_members,
+    add_organization_member,
+    remove_organization_member,
     suspend_organization
 ))]
 pub(crate) struct Api;

@@ -162,7 +162,7 @@ fn profile_data(errors: &mut ValidationErrors, kind: Role, body: UpdateProfileRe
 #[utoipa::path(get, path = "/api/v2/users/me/profile", operation_id = "get_my_profile", tag = "users", security(("bearer" = [])),
     responses(
         (status = 200, description = "The profile", body = ProfileDto), Authenticated, NotFound))]
-pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn get_my_profile<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
 ) -> Result<Response, ApiError> {
@@ -183,7 +183,7 @@ pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
     params(("If-Match" = Option<String>, Header, description = "The quoted version of the profile read")),
     responses(
         (status = 200, description = "The profile", body = ProfileDto), Authenticated, Conflict, BadBody))]
-pub(crate) async fn put<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn put_my_profile<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     IfMatch(if_match): IfMatch,
@@ -215,13 +215,16 @@ pub(crate) async fn put<S: Store, N: Notifier, C: Clock>(
 
 /// The document of the profile paths.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(get, put), components(schemas(ProfileDto, UpdateProfileRequest)))]
+#[openapi(
+    paths(get_my_profile, put_my_profile),
+    components(schemas(ProfileDto, UpdateProfileRequest))
+)]
 pub(crate) struct Api;
 
 /// This module's routes.
 pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
     Router::new().route(
         "/api/v2/users/me/profile",
-        routing::get(get::<S, N, C>).put(put::<S, N, C>),
+        routing::get(get_my_profile::<S, N, C>).put(put_my_profile::<S, N, C>),
     )
 }

@@ -17,7 +17,7 @@ use icosistem_core::workflow::program::ProgramCommand;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::kit::{Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, NotFound, PathId, commands};
+use super::kit::{Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, NotFound, PathId, commands, reads};
 use super::{PageQuery, finish, optional_enum, optional_id, required, required_enum, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
@@ -74,7 +74,7 @@ fn stages(errors: &mut ValidationErrors, field: &'static str, names: &[String]) 
     params(ProgramQuery),
     responses(
         (status = 200, description = "A page of programs", body = PageDto<ProgramDto>), Authenticated, BadInput))]
-pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn list_programs<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiQuery(query): ApiQuery<ProgramQuery>,
@@ -107,7 +107,7 @@ pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
     request_body = CreateProgramRequest,
     responses(
         (status = 201, description = "Created (draft)", body = ProgramDto), Authenticated, Forbidden, NotFound, BadBody))]
-pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn create_program<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiJson(body): ApiJson<CreateProgramRequest>,
@@ -169,18 +169,10 @@ pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
     Ok(response)
 }
 
+reads! {
+    tag = "programs";
 /// One program (404 when the caller may not see it, e.g. another organization's draft).
-#[utoipa::path(get, path = "/api/v2/programs/{id}", operation_id = "get_program", tag = "programs", security(("bearer" = [])),
-    params(PathId<ProgramId>),
-    responses(
-        (status = 200, description = "The program", body = ProgramDto), Authenticated, NotFound))]
-pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<ProgramId>,
-) -> Result<Response, ApiError> {
-    let program = state.eco.get_program(&auth.ctx, id).await?;
-    Ok(program_response(&program))
+    get_program: "/api/v2/programs/{id}", ProgramId => ProgramDto, |eco, ctx, id| eco.get_program(ctx, id);
 }
 
 /// Edits a program (staff of its organization and admins).
@@ -190,7 +182,7 @@ pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
         IfMatch),
     responses(
         (status = 200, description = "The updated program", body = ProgramDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn update_program<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<ProgramId>,
@@ -260,7 +252,7 @@ commands! {
     params(PathId<ProgramId>, EnrollmentQuery),
     responses(
         (status = 200, description = "A page of enrollments", body = PageDto<EnrollmentDto>), Authenticated, Forbidden, NotFound, BadInput))]
-pub(crate) async fn enrollments<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn list_program_enrollments<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<ProgramId>,
@@ -286,39 +278,39 @@ pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N,
     Router::new()
         .route(
             "/api/v2/programs",
-            routing::get(list::<S, N, C>).post(create::<S, N, C>),
+            routing::get(list_programs::<S, N, C>).post(create_program::<S, N, C>),
         )
         .route(
             "/api/v2/programs/{id}",
-            routing::get(get::<S, N, C>).patch(update::<S, N, C>),
+            routing::patch(update_program::<S, N, C>).get(get_program::<S, N, C>),
+        )
+        .route("/api/v2/programs/{id}/cancel", routing::post(cancel_program::<S, N, C>))
+        .route(
+            "/api/v2/programs/{id}/complete",
+            routing::post(complete_program::<S, N, C>),
+        )
+        .route(
+            "/api/v2/programs/{id}/enrollments",
+            routing::get(list_program_enrollments::<S, N, C>),
         )
         .route(
             "/api/v2/programs/{id}/publish",
             routing::post(publish_program::<S, N, C>),
         )
         .route("/api/v2/programs/{id}/start", routing::post(start_program::<S, N, C>))
-        .route(
-            "/api/v2/programs/{id}/complete",
-            routing::post(complete_program::<S, N, C>),
-        )
-        .route("/api/v2/programs/{id}/cancel", routing::post(cancel_program::<S, N, C>))
-        .route(
-            "/api/v2/programs/{id}/enrollments",
-            routing::get(enrollments::<S, N, C>),
-        )
 }
 
 /// This module's part of the OpenAPI document (its components are listed in [`crate::openapi::ApiDoc`]).
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
-    list,
-    create,
-    get,
-    update,
-    publish_program,
-    start_program,
-    complete_program,
+    list_programs,
+    create_program,
+    update_program,
+    get_program,
     cancel_program,
-    enrollments
+    complete_program,
+    list_program_enrollments,
+    publish_program,
+    start_program
 ))]
 pub(crate) struct Api;

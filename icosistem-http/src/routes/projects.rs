@@ -19,7 +19,7 @@ use icosistem_core::workflow::project::ProjectCommand;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::kit::{Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, NotFound, PathId, commands};
+use super::kit::{Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, NotFound, PathId, commands, reads};
 use super::{PageQuery, finish, optional_enum, optional_id, required, required_enum, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
@@ -109,7 +109,7 @@ fn page(
     params(ProjectQuery),
     responses(
         (status = 200, description = "A page of projects", body = PageDto<ProjectDto>), Authenticated, BadInput))]
-pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn list_projects<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiQuery(query): ApiQuery<ProjectQuery>,
@@ -139,7 +139,7 @@ pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
     request_body = CreateProjectRequest,
     responses(
         (status = 201, description = "Created", body = ProjectDto), Authenticated, Forbidden, BadBody))]
-pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn create_project<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiJson(body): ApiJson<CreateProjectRequest>,
@@ -194,18 +194,10 @@ pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
     Ok(response)
 }
 
+reads! {
+    tag = "projects";
 /// One project (404 when the caller may not see it).
-#[utoipa::path(get, path = "/api/v2/projects/{id}", operation_id = "get_project", tag = "projects", security(("bearer" = [])),
-    params(PathId<ProjectId>),
-    responses(
-        (status = 200, description = "The project", body = ProjectDto), Authenticated, NotFound))]
-pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<ProjectId>,
-) -> Result<Response, ApiError> {
-    let project = state.eco.get_project(&auth.ctx, id).await?;
-    Ok(project_response(&project))
+    get_project: "/api/v2/projects/{id}", ProjectId => ProjectDto, |eco, ctx, id| eco.get_project(ctx, id);
 }
 
 /// Edits a project (its owner and admins).
@@ -215,7 +207,7 @@ pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
         IfMatch),
     responses(
         (status = 200, description = "The updated project", body = ProjectDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn update_project<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<ProjectId>,
@@ -263,7 +255,7 @@ pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
         IfMatch),
     responses(
         (status = 204, description = "Deleted"), Authenticated, Forbidden, NotFound, Conflict, BadInput))]
-pub(crate) async fn delete<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn delete_project<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<ProjectId>,
@@ -281,7 +273,7 @@ pub(crate) async fn delete<S: Store, N: Notifier, C: Clock>(
         IfMatch),
     responses(
         (status = 200, description = "The updated project", body = ProjectDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn advance_stage<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn advance_project_stage<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<ProjectId>,
@@ -328,7 +320,7 @@ commands! {
     params(PathId<ProjectId>, ProjectMilestoneQuery),
     responses(
         (status = 200, description = "A page of milestones", body = PageDto<MilestoneDto>), Authenticated, NotFound, BadInput))]
-pub(crate) async fn project_milestones<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn list_project_milestones<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<ProjectId>,
@@ -395,7 +387,7 @@ pub(crate) async fn create_milestone<S: Store, N: Notifier, C: Clock>(
     params(MilestoneQuery),
     responses(
         (status = 200, description = "A page of milestones", body = PageDto<MilestoneDto>), Authenticated, BadInput))]
-pub(crate) async fn my_milestones<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn list_my_milestones<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiQuery(query): ApiQuery<MilestoneQuery>,
@@ -416,18 +408,10 @@ pub(crate) async fn my_milestones<S: Store, N: Notifier, C: Clock>(
     Ok(Json(PageDto::from_page(page)))
 }
 
+reads! {
+    tag = "milestones";
 /// One milestone (whoever may see its project).
-#[utoipa::path(get, path = "/api/v2/milestones/{id}", operation_id = "get_milestone", tag = "milestones", security(("bearer" = [])),
-    params(PathId<MilestoneId>),
-    responses(
-        (status = 200, description = "The milestone", body = MilestoneDto), Authenticated, NotFound))]
-pub(crate) async fn get_milestone<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<MilestoneId>,
-) -> Result<Response, ApiError> {
-    let milestone = state.eco.get_milestone(&auth.ctx, id).await?;
-    Ok(milestone_response(&milestone))
+    get_milestone: "/api/v2/milestones/{id}", MilestoneId => MilestoneDto, |eco, ctx, id| eco.get_milestone(ctx, id);
 }
 
 /// Edits a milestone's title, description or priority.
@@ -537,47 +521,14 @@ pub(crate) async fn delay_milestone<S: Store, N: Notifier, C: Clock>(
 /// This module's routes.
 pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
     Router::new()
-        .route(
-            "/api/v2/projects",
-            routing::get(list::<S, N, C>).post(create::<S, N, C>),
-        )
-        .route(
-            "/api/v2/projects/{id}",
-            routing::get(get::<S, N, C>)
-                .patch(update::<S, N, C>)
-                .delete(delete::<S, N, C>),
-        )
-        .route(
-            "/api/v2/projects/{id}/advance-stage",
-            routing::post(advance_stage::<S, N, C>),
-        )
-        .route(
-            "/api/v2/projects/{id}/activate",
-            routing::post(activate_project::<S, N, C>),
-        )
-        .route("/api/v2/projects/{id}/pause", routing::post(pause_project::<S, N, C>))
-        .route("/api/v2/projects/{id}/resume", routing::post(resume_project::<S, N, C>))
-        .route(
-            "/api/v2/projects/{id}/complete",
-            routing::post(complete_project::<S, N, C>),
-        )
-        .route("/api/v2/projects/{id}/cancel", routing::post(cancel_project::<S, N, C>))
-        .route(
-            "/api/v2/projects/{id}/milestones",
-            routing::get(project_milestones::<S, N, C>).post(create_milestone::<S, N, C>),
-        )
-        .route("/api/v2/milestones", routing::get(my_milestones::<S, N, C>))
+        .route("/api/v2/milestones", routing::get(list_my_milestones::<S, N, C>))
         .route(
             "/api/v2/milestones/{id}",
-            routing::get(get_milestone::<S, N, C>).patch(update_milestone::<S, N, C>),
+            routing::patch(update_milestone::<S, N, C>).get(get_milestone::<S, N, C>),
         )
         .route(
-            "/api/v2/milestones/{id}/start",
-            routing::post(start_milestone::<S, N, C>),
-        )
-        .route(
-            "/api/v2/milestones/{id}/progress",
-            routing::post(progress_milestone::<S, N, C>),
+            "/api/v2/milestones/{id}/cancel",
+            routing::post(cancel_milestone::<S, N, C>),
         )
         .route(
             "/api/v2/milestones/{id}/complete",
@@ -588,34 +539,67 @@ pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N,
             routing::post(delay_milestone::<S, N, C>),
         )
         .route(
-            "/api/v2/milestones/{id}/cancel",
-            routing::post(cancel_milestone::<S, N, C>),
+            "/api/v2/milestones/{id}/progress",
+            routing::post(progress_milestone::<S, N, C>),
         )
+        .route(
+            "/api/v2/milestones/{id}/start",
+            routing::post(start_milestone::<S, N, C>),
+        )
+        .route(
+            "/api/v2/projects",
+            routing::get(list_projects::<S, N, C>).post(create_project::<S, N, C>),
+        )
+        .route(
+            "/api/v2/projects/{id}",
+            routing::patch(update_project::<S, N, C>)
+                .delete(delete_project::<S, N, C>)
+                .get(get_project::<S, N, C>),
+        )
+        .route(
+            "/api/v2/projects/{id}/activate",
+            routing::post(activate_project::<S, N, C>),
+        )
+        .route(
+            "/api/v2/projects/{id}/advance-stage",
+            routing::post(advance_project_stage::<S, N, C>),
+        )
+        .route("/api/v2/projects/{id}/cancel", routing::post(cancel_project::<S, N, C>))
+        .route(
+            "/api/v2/projects/{id}/complete",
+            routing::post(complete_project::<S, N, C>),
+        )
+        .route(
+            "/api/v2/projects/{id}/milestones",
+            routing::get(list_project_milestones::<S, N, C>).post(create_milestone::<S, N, C>),
+        )
+        .route("/api/v2/projects/{id}/pause", routing::post(pause_project::<S, N, C>))
+        .route("/api/v2/projects/{id}/resume", routing::post(resume_project::<S, N, C>))
 }
 
 /// This module's part of the OpenAPI document (its components are listed in [`crate::openapi::ApiDoc`]).
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
-    list,
-    create,
-    get,
-    update,
-    delete,
-    advance_stage,
-    activate_project,
-    pause_project,
-    resume_project,
-    complete_project,
-    cancel_project,
-    project_milestones,
-    create_milestone,
-    my_milestones,
-    get_milestone,
+    list_my_milestones,
     update_milestone,
-    start_milestone,
-    progress_milestone,
+    get_milestone,
+    cancel_milestone,
     complete_milestone,
     delay_milestone,
-    cancel_milestone
+    progress_milestone,
+    start_milestone,
+    list_projects,
+    create_project,
+    update_project,
+    delete_project,
+    get_project,
+    activate_project,
+    advance_project_stage,
+    cancel_project,
+    complete_project,
+    list_project_milestones,
+    create_milestone,
+    pause_project,
+    resume_project
 ))]
 pub(crate) struct Api;

@@ -16,7 +16,7 @@ use icosistem_core::service::{BookSession, SessionAction};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::kit::{Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, NotFound, PathId, commands};
+use super::kit::{Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, NotFound, PathId, commands, reads};
 use super::mentoring::{bounded_number, page, required_instant};
 use super::{check_version, created};
 use super::{finish, optional_enum, required, versioned};
@@ -61,7 +61,7 @@ fn session_response(session: &Session) -> Response {
     params(PathId<MentorshipId>, MentorshipSessionQuery),
     responses(
         (status = 200, description = "A page of sessions", body = PageDto<SessionDto>), Authenticated, NotFound, BadInput))]
-pub(crate) async fn mentorship_sessions<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn list_mentorship_sessions<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<MentorshipId>,
@@ -84,7 +84,7 @@ pub(crate) async fn mentorship_sessions<S: Store, N: Notifier, C: Clock>(
     params(PathId<MentorshipId>),
     responses(
         (status = 201, description = "Booked", body = SessionDto), Authenticated, NotFound, Conflict, BadBody))]
-pub(crate) async fn book<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn book_session<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<MentorshipId>,
@@ -120,7 +120,7 @@ pub(crate) async fn book<S: Store, N: Notifier, C: Clock>(
     params(SessionQuery),
     responses(
         (status = 200, description = "A page of sessions", body = PageDto<SessionDto>), Authenticated, BadInput))]
-pub(crate) async fn mine<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn list_my_sessions<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiQuery(query): ApiQuery<SessionQuery>,
@@ -140,18 +140,10 @@ pub(crate) async fn mine<S: Store, N: Notifier, C: Clock>(
     Ok(Json(PageDto::from_page(found)))
 }
 
+reads! {
+    tag = "sessions";
 /// One session (its parties and admins; 404 for anyone else).
-#[utoipa::path(get, path = "/api/v2/sessions/{id}", operation_id = "get_session", tag = "sessions", security(("bearer" = [])),
-    params(PathId<SessionId>),
-    responses(
-        (status = 200, description = "The session", body = SessionDto), Authenticated, NotFound))]
-pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<SessionId>,
-) -> Result<Response, ApiError> {
-    let session = state.eco.get_session(&auth.ctx, id).await?;
-    Ok(session_response(&session))
+    get_session: "/api/v2/sessions/{id}", SessionId => SessionDto, |eco, ctx, id| eco.get_session(ctx, id);
 }
 
 /// Runs a session action.
@@ -189,7 +181,7 @@ commands! {
         IfMatch),
     responses(
         (status = 200, description = "The updated session", body = SessionDto), Authenticated, NotFound, Conflict, BadBody))]
-pub(crate) async fn reschedule<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn reschedule_session<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<SessionId>,
@@ -212,7 +204,7 @@ pub(crate) async fn reschedule<S: Store, N: Notifier, C: Clock>(
         IfMatch),
     responses(
         (status = 200, description = "The session with the feedback", body = SessionDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn feedback<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn give_session_feedback<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<SessionId>,
@@ -235,18 +227,7 @@ pub(crate) async fn feedback<S: Store, N: Notifier, C: Clock>(
 /// The sessions part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(
-        mentorship_sessions,
-        book,
-        mine,
-        get,
-        confirm_session,
-        start_session,
-        complete_session,
-        cancel_session,
-        reschedule,
-        feedback
-    ),
+    paths(list_mentorship_sessions, book_session, list_my_sessions, get_session, cancel_session, complete_session, confirm_session, give_session_feedback, reschedule_session, start_session),
     components(schemas(
         SessionDto,
         FeedbackDto,
@@ -266,20 +247,26 @@ pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N,
     Router::new()
         .route(
             "/api/v2/mentorships/{id}/sessions",
-            routing::get(mentorship_sessions::<S, N, C>).post(book::<S, N, C>),
+            routing::get(list_mentorship_sessions::<S, N, C>).post(book_session::<S, N, C>),
         )
-        .route("/api/v2/sessions", routing::get(mine::<S, N, C>))
-        .route("/api/v2/sessions/{id}", routing::get(get::<S, N, C>))
-        .route(
-            "/api/v2/sessions/{id}/confirm",
-            routing::post(confirm_session::<S, N, C>),
-        )
-        .route("/api/v2/sessions/{id}/start", routing::post(start_session::<S, N, C>))
+        .route("/api/v2/sessions", routing::get(list_my_sessions::<S, N, C>))
+        .route("/api/v2/sessions/{id}", routing::get(get_session::<S, N, C>))
+        .route("/api/v2/sessions/{id}/cancel", routing::post(cancel_session::<S, N, C>))
         .route(
             "/api/v2/sessions/{id}/complete",
             routing::post(complete_session::<S, N, C>),
         )
-        .route("/api/v2/sessions/{id}/cancel", routing::post(cancel_session::<S, N, C>))
-        .route("/api/v2/sessions/{id}/reschedule", routing::post(reschedule::<S, N, C>))
-        .route("/api/v2/sessions/{id}/feedback", routing::post(feedback::<S, N, C>))
+        .route(
+            "/api/v2/sessions/{id}/confirm",
+            routing::post(confirm_session::<S, N, C>),
+        )
+        .route(
+            "/api/v2/sessions/{id}/feedback",
+            routing::post(give_session_feedback::<S, N, C>),
+        )
+        .route(
+            "/api/v2/sessions/{id}/reschedule",
+            routing::post(reschedule_session::<S, N, C>),
+        )
+        .route("/api/v2/sessions/{id}/start", routing::post(start_session::<S, N, C>))
 }

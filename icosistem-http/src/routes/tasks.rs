@@ -18,7 +18,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::kit::{
-    Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, NotFound, PathId, commands, parse_id,
+    Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, NotFound, PathId, commands, parse_id, reads,
 };
 use super::{PageQuery, finish, optional_enum, optional_id, required, required_id, versioned};
 use crate::AppState;
@@ -60,7 +60,7 @@ fn task_response(task: &Task) -> Response {
     params(TaskQuery),
     responses(
         (status = 200, description = "A page of tasks", body = PageDto<TaskDto>), Authenticated, BadInput))]
-pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn list_tasks<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiQuery(query): ApiQuery<TaskQuery>,
@@ -98,7 +98,7 @@ pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
     request_body = CreateTaskRequest,
     responses(
         (status = 201, description = "Created", body = TaskDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn create_task<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiJson(body): ApiJson<CreateTaskRequest>,
@@ -140,18 +140,10 @@ pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
     Ok(response)
 }
 
+reads! {
+    tag = "tasks";
 /// One task (its owner, its assignee, admins; 404 for everyone else).
-#[utoipa::path(get, path = "/api/v2/tasks/{id}", operation_id = "get_task", tag = "tasks", security(("bearer" = [])),
-    params(PathId<TaskId>),
-    responses(
-        (status = 200, description = "The task", body = TaskDto), Authenticated, NotFound))]
-pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<TaskId>,
-) -> Result<Response, ApiError> {
-    let task = state.eco.get_task(&auth.ctx, id).await?;
-    Ok(task_response(&task))
+    get_task: "/api/v2/tasks/{id}", TaskId => TaskDto, |eco, ctx, id| eco.get_task(ctx, id);
 }
 
 /// Edits a task's title, description, priority, due date or assignee (its owner and admins;
@@ -162,7 +154,7 @@ pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
         IfMatch),
     responses(
         (status = 200, description = "The updated task", body = TaskDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn update_task<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<TaskId>,
@@ -236,7 +228,7 @@ commands! {
     params(PathId<TaskId>),
     responses(
         (status = 200, description = "The dependencies", body = PageDto<DependencyDto>), Authenticated, NotFound))]
-pub(crate) async fn dependencies<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn list_task_dependencies<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<TaskId>,
@@ -255,7 +247,7 @@ pub(crate) async fn dependencies<S: Store, N: Notifier, C: Clock>(
     params(PathId<TaskId>),
     responses(
         (status = 201, description = "Created", body = DependencyDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn add_dependency<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn add_task_dependency<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<TaskId>,
@@ -274,7 +266,7 @@ pub(crate) async fn add_dependency<S: Store, N: Notifier, C: Clock>(
     params(PathId<TaskId>, ("depends_on" = uuid::Uuid, Path, description = "The task it waits for")),
     responses(
         (status = 204, description = "Removed"), Authenticated, Forbidden, NotFound, BadInput))]
-pub(crate) async fn remove_dependency<S: Store, N: Notifier, C: Clock>(
+pub(crate) async fn remove_task_dependency<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<TaskId>,
@@ -288,20 +280,7 @@ pub(crate) async fn remove_dependency<S: Store, N: Notifier, C: Clock>(
 /// The document of the task paths.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(
-        list,
-        create,
-        get,
-        update,
-        start_task,
-        block_task,
-        unblock_task,
-        complete_task,
-        cancel_task,
-        dependencies,
-        add_dependency,
-        remove_dependency
-    ),
+    paths(list_tasks, create_task, update_task, get_task, block_task, cancel_task, complete_task, list_task_dependencies, add_task_dependency, remove_task_dependency, start_task, unblock_task),
     components(schemas(
         TaskDto,
         CreateTaskRequest,
@@ -318,22 +297,25 @@ pub(crate) struct Api;
 /// This module's routes.
 pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
     Router::new()
-        .route("/api/v2/tasks", routing::get(list::<S, N, C>).post(create::<S, N, C>))
+        .route(
+            "/api/v2/tasks",
+            routing::get(list_tasks::<S, N, C>).post(create_task::<S, N, C>),
+        )
         .route(
             "/api/v2/tasks/{id}",
-            routing::get(get::<S, N, C>).patch(update::<S, N, C>),
+            routing::patch(update_task::<S, N, C>).get(get_task::<S, N, C>),
         )
-        .route("/api/v2/tasks/{id}/start", routing::post(start_task::<S, N, C>))
         .route("/api/v2/tasks/{id}/block", routing::post(block_task::<S, N, C>))
-        .route("/api/v2/tasks/{id}/unblock", routing::post(unblock_task::<S, N, C>))
-        .route("/api/v2/tasks/{id}/complete", routing::post(complete_task::<S, N, C>))
         .route("/api/v2/tasks/{id}/cancel", routing::post(cancel_task::<S, N, C>))
+        .route("/api/v2/tasks/{id}/complete", routing::post(complete_task::<S, N, C>))
         .route(
             "/api/v2/tasks/{id}/dependencies",
-            routing::get(dependencies::<S, N, C>).post(add_dependency::<S, N, C>),
+            routing::get(list_task_dependencies::<S, N, C>).post(add_task_dependency::<S, N, C>),
         )
         .route(
             "/api/v2/tasks/{id}/dependencies/{depends_on}",
-            routing::delete(remove_dependency::<S, N, C>),
+            routing::delete(remove_task_dependency::<S, N, C>),
         )
+        .route("/api/v2/tasks/{id}/start", routing::post(start_task::<S, N, C>))
+        .route("/api/v2/tasks/{id}/unblock", routing::post(unblock_task::<S, N, C>))
 }

@@ -24,7 +24,7 @@ fn user_response(user: &icosistem_core::model::User) -> Response {
 #[utoipa::path(get, path = "/api/v2/users/me", operation_id = "get_me", tag = "users", security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller", body = UserDto), Authenticated))]
-pub(crate) async fn me(auth: AuthUser) -> Response {
+pub(crate) async fn get_me(auth: AuthUser) -> Response {
     user_response(&auth.user)
 }
 
@@ -84,11 +84,11 @@ pub(crate) async fn change_password<S: Store, N: Notifier, C: Clock>(
 /// This module's routes.
 pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
     Router::new()
-        .route("/api/v2/users/me", routing::get(me).patch(update_me::<S, N, C>))
+        .route("/api/v2/users/me", routing::get(get_me).patch(update_me::<S, N, C>))
         .route("/api/v2/users/me/password", routing::put(change_password::<S, N, C>))
 }
 
 /// This module's part of the OpenAPI document (its components are listed in [`crate::openapi::ApiDoc`]).
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(me, update_me, change_password))]
+#[openapi(paths(get_me, update_me, change_password))]
 pub(crate) struct Api;
