@@ -15,31 +15,26 @@ use icosistem_core::policy::{Action, Facts, authorize};
 use icosistem_core::ports::store::UserFilter;
 use icosistem_core::ports::{Clock, Notifier, Store};
 use icosistem_core::service::{AdminCreateUser, AdminUpdateUser};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
-use super::kit::{Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, NotFound, PathId};
-use super::{PageQuery, finish, optional_enum, required, required_enum, versioned};
+use super::kit::{
+    Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, ListQuery, Listed, NotFound, PathId, list_query,
+};
+use super::{finish, optional_enum, required, required_enum, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::dto::{AdminCreateUserRequest, AdminUpdateUserRequest, ApiJson, ApiQuery, PageDto, UserDto};
+use crate::dto::{AdminCreateUserRequest, AdminUpdateUserRequest, ApiJson, PageDto, UserDto};
 use crate::error::ApiError;
 
-/// `GET /api/v2/admin/users` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct AdminUserQuery {
-    /// Rows per page, 1–100 (default 20).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// `admin`, `entrepreneur`, `ally` or `client`.
-    role: Option<String>,
-    /// `pending_verification`, `active`, `suspended` or `inactive`.
-    status: Option<String>,
-    /// Exact email.
-    email: Option<String>,
+list_query! {
+    /// `GET /api/v2/admin/users` filters.
+    pub(crate) struct AdminUserQuery {
+        /// `admin`, `entrepreneur`, `ally` or `client`.
+        role: Option<String>,
+        /// `pending_verification`, `active`, `suspended` or `inactive`.
+        status: Option<String>,
+        /// Exact email.
+        email: Option<String>,
+    }
 }
 
 fn user_response(user: &User) -> Response {
@@ -52,43 +47,36 @@ fn admin_only(auth: &AuthUser) -> Result<(), ApiError> {
         .map_err(|f| ApiError::from(icosistem_core::Error::Forbidden(f)))
 }
 
+impl ListQuery for AdminUserQuery {
+    type Filter = UserFilter;
+
+    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
+        UserFilter {
+            role: optional_enum(errors, "role", self.role.as_deref()),
+            status: optional_enum(errors, "status", self.status.as_deref()),
+            email: self
+                .email
+                .as_deref()
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+                .and_then(|e| errors.check(Email::parse(e).at("email"))),
+            ..Default::default()
+        }
+    }
+}
+
 /// Lists users, newest first (`?role&status&email`).
 #[utoipa::path(get, path = "/api/v2/admin/users", operation_id = "admin_list_users", tag = "admin", security(("bearer" = [])),
     params(AdminUserQuery),
-    responses(
-        (status = 200, description = "A page of users", body = PageDto<UserDto>), Authenticated, Forbidden, BadInput))]
+    responses((status = 200, description = "A page of users", body = PageDto<UserDto>), Authenticated, Forbidden, BadInput))]
 pub(crate) async fn admin_list_users<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    ApiQuery(query): ApiQuery<AdminUserQuery>,
+    Listed { filter, page }: Listed<AdminUserQuery>,
 ) -> Result<Json<PageDto<UserDto>>, ApiError> {
     admin_only(&auth)?;
-    let mut errors = ValidationErrors::new();
-    let page = PageQuery {
-        limit: query.limit,
-        cursor: query.cursor.clone(),
-    }
-    .check(&mut errors);
-    let role = optional_enum::<Role>(&mut errors, "role", query.role.as_deref());
-    let status = optional_enum::<UserStatus>(&mut errors, "status", query.status.as_deref());
-    let email = query
-        .email
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-        .and_then(|e| errors.check(Email::parse(e).at("email")));
-    finish(errors)?;
-    let filter = UserFilter {
-        email,
-        role,
-        status,
-        ..Default::default()
-    };
-    let page = state
-        .eco
-        .list_users(&auth.ctx, filter, page.ok_or_else(ApiError::internal)?)
-        .await?;
-    Ok(Json(PageDto::from_page(page)))
+    let found = state.eco.list_users(&auth.ctx, filter, page).await?;
+    Ok(Json(PageDto::from_page(found)))
 }
 
 /// Creates a user of any role (admins included), verified and active.

@@ -8,39 +8,35 @@ use axum::response::{IntoResponse, Response};
 use axum::routing;
 use axum::{Json, Router};
 use icosistem_core::error::ValidationErrors;
-use icosistem_core::model::{ApplicationId, ApplicationStatus, ProgramId, ProjectId, UserId};
+use icosistem_core::model::{ApplicationId, ProgramId, ProjectId, UserId};
 use icosistem_core::ports::store::ApplicationFilter;
 use icosistem_core::ports::{Clock, Notifier, Store};
 use icosistem_core::service::{ApplicationView, Decision, SubmitReview};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
-use super::kit::{Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, NotFound, PathId, commands, reads};
-use super::{PageQuery, finish, optional_enum, optional_id, required, required_id, versioned};
+use super::kit::{
+    Authenticated, BadBody, Conflict, Forbidden, IfMatch, ListQuery, NoId, NotFound, PathId, commands, list_query,
+    lists, reads,
+};
+use super::{finish, optional_enum, optional_id, required, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::dto::{
-    ApiJson, ApiQuery, ApplicationDto, AssignReviewerRequest, CommandRequest, CreateApplicationRequest,
-    DecisionRequest, OptionalJson, PageDto, ReviewDto, SubmitReviewRequest, UpdateApplicationRequest,
+    ApiJson, ApplicationDto, AssignReviewerRequest, CommandRequest, CreateApplicationRequest, DecisionRequest,
+    OptionalJson, PageDto, ReviewDto, SubmitReviewRequest, UpdateApplicationRequest,
 };
 use crate::error::ApiError;
 
-/// `GET /api/v2/applications` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ApplicationQuery {
-    /// Rows per page, 1–100 (default 20).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// A program: its staff and admins list all its (non-draft) applications; anyone else
-    /// their own to it.
-    program_id: Option<String>,
-    /// Of this project.
-    project_id: Option<String>,
-    /// Status.
-    status: Option<String>,
+list_query! {
+    /// `GET /api/v2/applications` filters.
+    pub(crate) struct ApplicationQuery {
+        /// A program: its staff and admins list all its (non-draft) applications; anyone else
+        /// their own to it.
+        program_id: Option<String>,
+        /// Of this project.
+        project_id: Option<String>,
+        /// Status.
+        status: Option<String>,
+    }
 }
 
 fn view_response(view: &ApplicationView) -> Response {
@@ -57,38 +53,25 @@ async fn view<S: Store, N: Notifier, C: Clock>(
     Ok(view_response(&view))
 }
 
-/// Lists applications, newest first: the caller's own, or with `program_id` every application
-/// of the program for its staff (blind views where the program reviews blind).
-#[utoipa::path(get, path = "/api/v2/applications", operation_id = "list_applications", tag = "applications", security(("bearer" = [])),
-    params(ApplicationQuery),
-    responses(
-        (status = 200, description = "A page of applications", body = PageDto<ApplicationDto>), Authenticated, BadInput))]
-pub(crate) async fn list_applications<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    ApiQuery(query): ApiQuery<ApplicationQuery>,
-) -> Result<Json<PageDto<ApplicationDto>>, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let page = PageQuery {
-        limit: query.limit,
-        cursor: query.cursor.clone(),
+impl ListQuery for ApplicationQuery {
+    type Filter = ApplicationFilter;
+
+    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
+        ApplicationFilter {
+            program_id: optional_id(errors, "program_id", self.program_id.as_deref()),
+            project_id: optional_id(errors, "project_id", self.project_id.as_deref()),
+            status: optional_enum(errors, "status", self.status.as_deref()),
+            ..Default::default()
+        }
     }
-    .check(&mut errors);
-    let program_id = optional_id::<ProgramId>(&mut errors, "program_id", query.program_id.as_deref());
-    let project_id = optional_id::<ProjectId>(&mut errors, "project_id", query.project_id.as_deref());
-    let status = optional_enum::<ApplicationStatus>(&mut errors, "status", query.status.as_deref());
-    finish(errors)?;
-    let filter = ApplicationFilter {
-        program_id,
-        project_id,
-        status,
-        ..Default::default()
-    };
-    let page = state
-        .eco
-        .list_applications(&auth.ctx, filter, page.ok_or_else(ApiError::internal)?)
-        .await?;
-    Ok(Json(PageDto::from_page(page)))
+}
+
+lists! {
+    tag = "applications";
+    /// Lists applications, newest first: the caller's own, or with `program_id` every application
+    /// of the program for its staff (blind views where the program reviews blind).
+    list_applications: "/api/v2/applications", NoId, ApplicationQuery => ApplicationDto, [],
+        |eco, ctx, NoId, filter, page| eco.list_applications(ctx, filter, page);
 }
 
 /// Starts a draft application of one of the caller's projects to a program.

@@ -10,15 +10,19 @@ use axum::extract::{FromRequestParts, Path};
 use axum::http::header;
 use axum::http::request::Parts;
 use icosistem_core::Error;
+use icosistem_core::error::ValidationErrors;
 use icosistem_core::model::{
     ApplicationId, EnrollmentId, MeetingId, MentorshipId, MilestoneId, NotificationId, OrganizationId, ProgramId,
     ProjectId, SessionId, TaskId, UserId,
 };
+use icosistem_core::ports::PageRequest;
+use serde::de::DeserializeOwned;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::{Content, Ref, RefOr, Required, Response, ResponseBuilder};
 use utoipa::{IntoParams, IntoResponses};
 
+use crate::dto::ApiQuery;
 use crate::error::{ApiError, PROBLEM_JSON};
 
 /// An id type a path can name: its UUID and the entity kind a 404 reports.
@@ -323,3 +327,140 @@ macro_rules! reads {
     )+};
 }
 pub(crate) use reads;
+
+/// The query string of a list: its page (`?limit&cursor`) and its filter, parsed at once so
+/// that every failing parameter is reported together (422).
+pub(crate) trait ListQuery: Paged {
+    /// What the use case filters by.
+    type Filter;
+    /// The filter, each failing parameter pushed to `errors`.
+    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter;
+}
+
+/// A list's filter and page: `?limit&cursor` and the filters of `Q`, 422 with every failing one.
+pub(crate) struct Listed<Q: ListQuery> {
+    /// The filter.
+    pub(crate) filter: Q::Filter,
+    /// The page asked for.
+    pub(crate) page: PageRequest,
+}
+
+impl<Q, S> FromRequestParts<S> for Listed<Q>
+where
+    Q: ListQuery + DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ApiQuery(query) = ApiQuery::<Q>::from_request_parts(parts, state).await?;
+        let mut errors = ValidationErrors::new();
+        let (limit, cursor) = query.page();
+        let page = PageRequest::parse(limit, cursor).map_err(|e| errors.extend(e));
+        let filter = query.filter(&mut errors);
+        match page {
+            Ok(page) if errors.is_empty() => Ok(Self { filter, page }),
+            _ => Err(ApiError::from(Error::Validation(errors))),
+        }
+    }
+}
+
+/// No path id: the list is not under a resource.
+pub(crate) struct NoId;
+
+impl<S: Send + Sync> FromRequestParts<S> for NoId {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(_: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self)
+    }
+}
+
+impl IntoParams for NoId {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        Vec::new()
+    }
+}
+
+/// Declares list routes: `GET <path>` (under a resource's `{id}`, or `NoId`) with a page and the
+/// filters of a [`ListQuery`], answering a [`PageDto`](crate::dto::PageDto) newest first.
+///
+/// ```ignore
+/// lists! {
+///     tag = "projects";
+///     /// Lists projects.
+///     list_projects: "/api/v2/projects", NoId, ProjectQuery => ProjectDto, [],
+///         |eco, ctx, _id, filter, page| eco.list_projects(ctx, filter, page);
+/// }
+/// ```
+macro_rules! lists {
+    (
+        tag = $tag:literal;
+        $( $(#[doc = $doc:literal])* $name:ident: $path:literal, $id:ty, $query:ty => $dto:ty, [$($extra:ident),*],
+            |$eco:ident, $ctx:ident, $idv:pat_param, $filter:pat_param, $page:ident| $call:expr; )+
+    ) => {$(
+        $(#[doc = $doc])*
+        #[utoipa::path(get, path = $path, operation_id = stringify!($name), tag = $tag, security(("bearer" = [])),
+            params($id, $query),
+            responses((status = 200, description = "A page, newest first", body = $crate::dto::PageDto<$dto>),
+                $crate::routes::kit::Authenticated, $($crate::routes::kit::$extra,)* $crate::routes::kit::BadInput))]
+        pub(crate) async fn $name<
+            S: ::icosistem_core::ports::Store,
+            N: ::icosistem_core::ports::Notifier,
+            C: ::icosistem_core::ports::Clock,
+        >(
+            ::axum::extract::State(state): ::axum::extract::State<$crate::AppState<S, N, C>>,
+            auth: $crate::auth::AuthUser,
+            id: $id,
+            listed: $crate::routes::kit::Listed<$query>,
+        ) -> Result<::axum::Json<$crate::dto::PageDto<$dto>>, $crate::error::ApiError> {
+            let ($eco, $ctx, $idv, $filter, $page) = (&state.eco, &auth.ctx, id, listed.filter, listed.page);
+            let found = $call.await?;
+            Ok(::axum::Json($crate::dto::PageDto::from_page(found)))
+        }
+    )+};
+}
+pub(crate) use lists;
+
+impl ListQuery for crate::routes::PageQuery {
+    type Filter = ();
+
+    fn filter(self, _: &mut ValidationErrors) -> Self::Filter {}
+}
+
+/// `?limit&cursor` of a list query.
+pub(crate) trait Paged {
+    /// `limit` and `cursor` as given.
+    fn page(&self) -> (Option<u32>, Option<&str>);
+}
+
+/// Declares a list's query parameters: the struct with `limit` and `cursor` (their rules in the
+/// schema: `limit` within the core's `PageRequest` bounds, `cursor` as `next_cursor` gives it)
+/// and the filters given.
+macro_rules! list_query {
+    (
+        $(#[doc = $doc:literal])*
+        $vis:vis struct $name:ident { $( $(#[$fmeta:meta])* $field:ident: $fty:ty, )* }
+    ) => {
+        $(#[doc = $doc])*
+        #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+        #[serde(default)]
+        #[into_params(parameter_in = Query)]
+        $vis struct $name {
+            /// Rows per page (default 20).
+            #[param(minimum = 1, maximum = 100)]
+            pub(crate) limit: Option<u32>,
+            /// The `next_cursor` of the previous page.
+            #[param(pattern = "^[0-9a-fA-F]{32}$")]
+            pub(crate) cursor: Option<String>,
+            $( $(#[$fmeta])* pub(crate) $field: $fty, )*
+        }
+
+        impl $crate::routes::kit::Paged for $name {
+            fn page(&self) -> (Option<u32>, Option<&str>) {
+                (self.limit, self.cursor.as_deref())
+            }
+        }
+    };
+}
+pub(crate) use list_query;

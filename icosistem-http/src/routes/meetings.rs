@@ -6,66 +6,55 @@ use axum::response::Response;
 use axum::routing;
 use axum::{Json, Router};
 use icosistem_core::error::ValidationErrors;
-use icosistem_core::model::{Meeting, MeetingId, MeetingStatus, ParticipantResponse, UserId};
+use icosistem_core::model::{Meeting, MeetingId, ParticipantResponse, UserId};
 use icosistem_core::ports::store::MeetingFilter;
 use icosistem_core::ports::{Clock, Notifier, Store};
 use icosistem_core::service::{MeetingAction, ScheduleMeeting};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
-use super::kit::{Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, NotFound, PathId, commands, reads};
-use super::mentoring::{page, required_instant};
+use super::kit::{
+    Authenticated, BadBody, Conflict, Forbidden, IfMatch, ListQuery, NoId, NotFound, PathId, commands, list_query,
+    lists, reads,
+};
+use super::mentoring::required_instant;
 use super::{check_version, created};
 use super::{finish, optional_enum, required, required_enum, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::dto::{
-    AddParticipantRequest, ApiJson, ApiQuery, CommandRequest, CreateMeetingRequest, MeetingDto, PageDto,
-    ParticipantDto, ParticipantsDto, RescheduleMeetingRequest, RespondRequest,
+    AddParticipantRequest, ApiJson, CommandRequest, CreateMeetingRequest, MeetingDto, PageDto, ParticipantDto,
+    ParticipantsDto, RescheduleMeetingRequest, RespondRequest,
 };
 use crate::error::ApiError;
 
-/// `GET /api/v2/meetings` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct MeetingQuery {
-    /// Rows per page, 1–100 (default 20).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// Status.
-    status: Option<String>,
+list_query! {
+    /// `GET /api/v2/meetings` filters.
+    pub(crate) struct MeetingQuery {
+        /// Status.
+        status: Option<String>,
+    }
 }
 
 fn meeting_response(meeting: &Meeting) -> Response {
     versioned(meeting.meta.version, MeetingDto::from(meeting))
 }
 
-/// The meetings the caller attends (organizer or participant; admins: all), newest first
-/// (`?status`).
-#[utoipa::path(get, path = "/api/v2/meetings", operation_id = "list_meetings", tag = "meetings", security(("bearer" = [])),
-    params(MeetingQuery),
-    responses(
-        (status = 200, description = "A page of meetings", body = PageDto<MeetingDto>), Authenticated, BadInput))]
-pub(crate) async fn list_meetings<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    ApiQuery(query): ApiQuery<MeetingQuery>,
-) -> Result<Json<PageDto<MeetingDto>>, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let page = page(&mut errors, query.limit, query.cursor.as_deref());
-    let status = optional_enum::<MeetingStatus>(&mut errors, "status", query.status.as_deref());
-    finish(errors)?;
-    let filter = MeetingFilter {
-        status,
-        ..Default::default()
-    };
-    let found = state
-        .eco
-        .list_my_meetings(&auth.ctx, filter, page.ok_or_else(ApiError::internal)?)
-        .await?;
-    Ok(Json(PageDto::from_page(found)))
+impl ListQuery for MeetingQuery {
+    type Filter = MeetingFilter;
+
+    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
+        MeetingFilter {
+            status: optional_enum(errors, "status", self.status.as_deref()),
+            ..Default::default()
+        }
+    }
+}
+
+lists! {
+    tag = "meetings";
+    /// The meetings the caller attends (organizer or participant; admins: all), newest first
+    /// (`?status`).
+    list_meetings: "/api/v2/meetings", NoId, MeetingQuery => MeetingDto, [],
+        |eco, ctx, NoId, filter, page| eco.list_my_meetings(ctx, filter, page);
 }
 
 /// Calls a meeting: the caller organizes it and every listed user is invited (`pending`).

@@ -13,9 +13,9 @@ use axum::{Json, Router};
 use chrono::{DateTime, NaiveTime, Utc};
 use icosistem_core::Error;
 use icosistem_core::error::ValidationErrors;
-use icosistem_core::model::{MentorshipId, MentorshipStatus, ProjectId, Role, UserId};
+use icosistem_core::model::{MentorshipId, ProjectId, Role, UserId};
 use icosistem_core::ports::store::MentorshipFilter;
-use icosistem_core::ports::{Clock, Notifier, PageRequest, Store};
+use icosistem_core::ports::{Clock, Notifier, Store};
 use icosistem_core::rules::availability::WeeklySlot;
 use icosistem_core::service::{AllyQuery, RequestMentorship};
 use icosistem_core::workflow::mentorship::MentorshipCommand;
@@ -23,8 +23,11 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::created;
-use super::kit::{Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, NotFound, commands, parse_id, reads};
-use super::{PageQuery, finish, optional_enum, optional_id, required, required_id, versioned};
+use super::kit::{
+    Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, ListQuery, NoId, NotFound, commands, list_query,
+    lists, parse_id, reads,
+};
+use super::{finish, optional_enum, optional_id, required, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::dto::{
@@ -83,15 +86,6 @@ pub(crate) fn bounded_number<T: TryFrom<i64>>(
     }
 }
 
-/// The page of a list query, its failures pushed to `errors`.
-pub(crate) fn page(errors: &mut ValidationErrors, limit: Option<u32>, cursor: Option<&str>) -> Option<PageRequest> {
-    PageQuery {
-        limit,
-        cursor: cursor.map(str::to_owned),
-    }
-    .check(errors)
-}
-
 /// `true`/`false` of a query flag; anything else is an error on `field`.
 fn optional_flag(errors: &mut ValidationErrors, field: &'static str, value: Option<&str>) -> Option<bool> {
     match value.map(str::trim).filter(|v| !v.is_empty())? {
@@ -144,46 +138,45 @@ fn weekly_slots(errors: &mut ValidationErrors, slots: &[WeeklySlotRequest]) -> V
 // ---------------------------------------------------------------------------------------------
 // Mentorships
 
-/// `GET /api/v2/mentorships` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct MentorshipQuery {
-    /// Rows per page, 1–100 (default 20).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// Status.
-    status: Option<String>,
+list_query! {
+    /// `GET /api/v2/mentorships` filters.
+    pub(crate) struct MentorshipQuery {
+        /// Status.
+        status: Option<String>,
+    }
 }
 
 fn mentorship_response(m: &icosistem_core::model::Mentorship) -> Response {
     versioned(m.meta.version, MentorshipDto::from(m))
 }
 
-/// The caller's mentorships (as ally or entrepreneur; admins: all), newest first (`?status`).
-#[utoipa::path(get, path = "/api/v2/mentorships", operation_id = "list_mentorships", tag = "mentorships", security(("bearer" = [])),
-    params(MentorshipQuery),
-    responses(
-        (status = 200, description = "A page of mentorships", body = PageDto<MentorshipDto>), Authenticated, BadInput))]
-pub(crate) async fn list_mentorships<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    ApiQuery(query): ApiQuery<MentorshipQuery>,
-) -> Result<Json<PageDto<MentorshipDto>>, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let page = page(&mut errors, query.limit, query.cursor.as_deref());
-    let status = optional_enum::<MentorshipStatus>(&mut errors, "status", query.status.as_deref());
-    finish(errors)?;
-    let filter = MentorshipFilter {
-        status,
-        ..Default::default()
-    };
-    let page = state
-        .eco
-        .list_mentorships(&auth.ctx, filter, page.ok_or_else(ApiError::internal)?)
-        .await?;
-    Ok(Json(PageDto::from_page(page)))
+impl ListQuery for MentorshipQuery {
+    type Filter = MentorshipFilter;
+
+    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
+        MentorshipFilter {
+            status: optional_enum(errors, "status", self.status.as_deref()),
+            ..Default::default()
+        }
+    }
+}
+
+impl ListQuery for AllyDirectoryQuery {
+    type Filter = AllyQuery;
+
+    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
+        AllyQuery {
+            available: optional_flag(errors, "available", self.available.as_deref()),
+            specialization: self.specialization,
+        }
+    }
+}
+
+lists! {
+    tag = "mentorships";
+    /// The caller's mentorships (as ally or entrepreneur; admins: all), newest first (`?status`).
+    list_mentorships: "/api/v2/mentorships", NoId, MentorshipQuery => MentorshipDto, [],
+        |eco, ctx, NoId, filter, page| eco.list_mentorships(ctx, filter, page);
 }
 
 /// The calling entrepreneur asks an ally for mentorship.
@@ -261,19 +254,14 @@ commands! {
 // ---------------------------------------------------------------------------------------------
 // Allies
 
-/// `GET /api/v2/allies` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct AllyDirectoryQuery {
-    /// Rows per page, 1–100 (default 20).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// A specialization or primary expertise (case-insensitive).
-    specialization: Option<String>,
-    /// `true`: allies open to new mentees; `false`: those who are not.
-    available: Option<String>,
+list_query! {
+    /// `GET /api/v2/allies` filters.
+    pub(crate) struct AllyDirectoryQuery {
+        /// A specialization or primary expertise (case-insensitive).
+        specialization: Option<String>,
+        /// `true`: allies open to new mentees; `false`: those who are not.
+        available: Option<String>,
+    }
 }
 
 /// `GET /api/v2/allies/{id}/free-slots` window.
@@ -289,33 +277,12 @@ pub(crate) struct FreeSlotsQuery {
     duration_minutes: Option<String>,
 }
 
-/// The ally directory, newest allies first (`?specialization&available=true`), for any
-/// signed-in user.
-#[utoipa::path(get, path = "/api/v2/allies", operation_id = "list_allies", tag = "allies", security(("bearer" = [])),
-    params(AllyDirectoryQuery),
-    responses(
-        (status = 200, description = "A page of allies", body = PageDto<AllyDto>), Authenticated, BadInput))]
-pub(crate) async fn list_allies<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    ApiQuery(query): ApiQuery<AllyDirectoryQuery>,
-) -> Result<Json<PageDto<AllyDto>>, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let page = page(&mut errors, query.limit, query.cursor.as_deref());
-    let available = optional_flag(&mut errors, "available", query.available.as_deref());
-    finish(errors)?;
-    let found = state
-        .eco
-        .list_allies(
-            &auth.ctx,
-            AllyQuery {
-                specialization: query.specialization,
-                available,
-            },
-            page.ok_or_else(ApiError::internal)?,
-        )
-        .await?;
-    Ok(Json(PageDto::from_page(found)))
+lists! {
+    tag = "allies";
+    /// The ally directory, newest allies first (`?specialization&available=true`), for any
+    /// signed-in user.
+    list_allies: "/api/v2/allies", NoId, AllyDirectoryQuery => AllyDto, [],
+        |eco, ctx, NoId, query, page| eco.list_allies(ctx, query, page);
 }
 
 /// Allies suggested to the calling entrepreneur, best first, with the score and its reasons:

@@ -27,35 +27,13 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use icosistem_core::Error;
 use icosistem_core::error::ValidationErrors;
-use icosistem_core::ports::PageRequest;
-use serde::Deserialize;
 use serde::Serialize;
-use utoipa::IntoParams;
 
 use crate::error::ApiError;
 
-/// `?limit&cursor` of every list.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct PageQuery {
-    /// Rows per page, 1–100 (default 20).
-    pub(crate) limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub(crate) cursor: Option<String>,
-}
-
-impl PageQuery {
-    /// The page request, its failures pushed to `errors`.
-    pub(crate) fn check(&self, errors: &mut ValidationErrors) -> Option<PageRequest> {
-        match PageRequest::parse(self.limit, self.cursor.as_deref()) {
-            Ok(page) => Some(page),
-            Err(e) => {
-                errors.extend(e);
-                None
-            }
-        }
-    }
+kit::list_query! {
+    /// `?limit&cursor` of a list without filters.
+    pub(crate) struct PageQuery {}
 }
 
 /// A JSON answer with the resource's version as `ETag`.

@@ -11,74 +11,55 @@ use icosistem_core::model::{MemberRole, OrganizationId, OrganizationStatus, Orga
 use icosistem_core::ports::store::OrganizationFilter;
 use icosistem_core::ports::{Clock, Notifier, Store};
 use icosistem_core::service::{CreateOrganization, UpdateOrganization};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use super::check_version;
 use super::kit::{
-    Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, NotFound, PathId, commands, parse_id, reads,
+    Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, ListQuery, NoId, NotFound, PathId, commands,
+    list_query, lists, parse_id, reads,
 };
 use super::{PageQuery, finish, optional_enum, required, required_enum, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::dto::{
-    AddMemberRequest, ApiJson, ApiQuery, CommandRequest, CreateOrganizationRequest, MemberDto, OrganizationDto,
-    PageDto, UpdateOrganizationRequest,
+    AddMemberRequest, ApiJson, CommandRequest, CreateOrganizationRequest, MemberDto, OrganizationDto, PageDto,
+    UpdateOrganizationRequest,
 };
 use crate::error::ApiError;
 
-/// `GET /api/v2/organizations` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct OrganizationQuery {
-    /// Rows per page, 1–100 (default 20).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// Status.
-    status: Option<String>,
-    /// Kind.
-    organization_type: Option<String>,
-    /// Public ones only (`true`) or private ones only (`false`, admins).
-    is_public: Option<bool>,
+list_query! {
+    /// `GET /api/v2/organizations` filters.
+    pub(crate) struct OrganizationQuery {
+        /// Status.
+        status: Option<String>,
+        /// Kind.
+        organization_type: Option<String>,
+        /// Public ones only (`true`) or private ones only (`false`, admins).
+        is_public: Option<bool>,
+    }
 }
 
 fn org_response(org: &icosistem_core::model::Organization) -> Response {
     versioned(org.meta.version, OrganizationDto::from(org))
 }
 
-/// Lists organizations, newest first: the public directory, or every one for admins.
-#[utoipa::path(get, path = "/api/v2/organizations", operation_id = "list_organizations", tag = "organizations", security(("bearer" = [])),
-    params(OrganizationQuery),
-    responses(
-        (status = 200, description = "A page of organizations", body = PageDto<OrganizationDto>), Authenticated, BadInput))]
-pub(crate) async fn list_organizations<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    ApiQuery(query): ApiQuery<OrganizationQuery>,
-) -> Result<Json<PageDto<OrganizationDto>>, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let page = PageQuery {
-        limit: query.limit,
-        cursor: query.cursor.clone(),
+impl ListQuery for OrganizationQuery {
+    type Filter = OrganizationFilter;
+
+    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
+        OrganizationFilter {
+            status: optional_enum(errors, "status", self.status.as_deref()),
+            organization_type: optional_enum(errors, "organization_type", self.organization_type.as_deref()),
+            is_public: self.is_public,
+            ..Default::default()
+        }
     }
-    .check(&mut errors);
-    let status = optional_enum::<OrganizationStatus>(&mut errors, "status", query.status.as_deref());
-    let organization_type =
-        optional_enum::<OrganizationType>(&mut errors, "organization_type", query.organization_type.as_deref());
-    finish(errors)?;
-    let filter = OrganizationFilter {
-        status,
-        organization_type,
-        is_public: query.is_public,
-        ..Default::default()
-    };
-    let page = state
-        .eco
-        .list_organizations(&auth.ctx, filter, page.ok_or_else(ApiError::internal)?)
-        .await?;
-    Ok(Json(PageDto::from_page(page)))
+}
+
+lists! {
+    tag = "organizations";
+    /// Lists organizations, newest first: the public directory, or every one for admins.
+    list_organizations: "/api/v2/organizations", NoId, OrganizationQuery => OrganizationDto, [],
+        |eco, ctx, NoId, filter, page| eco.list_organizations(ctx, filter, page);
 }
 
 /// Creates an organization; the caller becomes its owner.
@@ -188,25 +169,11 @@ commands! {
     suspend_organization: "/api/v2/organizations/{id}/suspend", CommandRequest, |body| OrganizationStatus::Suspended;
 }
 
-/// Lists an organization's members (whoever may see the organization).
-#[utoipa::path(get, path = "/api/v2/organizations/{id}/members", operation_id = "list_organization_members", tag = "organizations", security(("bearer" = [])),
-    params(PathId<OrganizationId>, PageQuery),
-    responses(
-        (status = 200, description = "A page of members", body = PageDto<MemberDto>), Authenticated, NotFound, BadInput))]
-pub(crate) async fn list_organization_members<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<OrganizationId>,
-    ApiQuery(query): ApiQuery<PageQuery>,
-) -> Result<Json<PageDto<MemberDto>>, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let page = query.check(&mut errors);
-    finish(errors)?;
-    let page = state
-        .eco
-        .list_members(&auth.ctx, id, page.ok_or_else(ApiError::internal)?)
-        .await?;
-    Ok(Json(PageDto::from_page(page)))
+lists! {
+    tag = "organizations";
+    /// Lists an organization's members (whoever may see the organization).
+    list_organization_members: "/api/v2/organizations/{id}/members", PathId<OrganizationId>, PageQuery => MemberDto, [NotFound],
+        |eco, ctx, PathId(id), (), page| eco.list_members(ctx, id, page);
 }
 
 /// Adds a member (owners and admins).

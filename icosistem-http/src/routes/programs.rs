@@ -1,59 +1,48 @@
 //! `/api/v2/programs`: the programs of organizations, their lifecycle commands and enrollments.
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing;
-use axum::{Json, Router};
 use icosistem_core::error::ValidationErrors;
 use icosistem_core::model::value::Name;
-use icosistem_core::model::{
-    EnrollmentStatus, OrganizationId, ProgramFormat, ProgramId, ProgramStatus, ProgramType, ProjectStage,
-};
+use icosistem_core::model::{EnrollmentStatus, OrganizationId, ProgramFormat, ProgramId, ProgramType, ProjectStage};
 use icosistem_core::ports::store::ProgramFilter;
 use icosistem_core::ports::{Clock, Notifier, Store};
 use icosistem_core::service::{CreateProgram, UpdateProgram};
 use icosistem_core::workflow::program::ProgramCommand;
-use serde::Deserialize;
-use utoipa::IntoParams;
 
-use super::kit::{Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, NotFound, PathId, commands, reads};
-use super::{PageQuery, finish, optional_enum, optional_id, required, required_enum, required_id, versioned};
+use super::kit::{
+    Authenticated, BadBody, Conflict, Forbidden, IfMatch, ListQuery, NoId, NotFound, PathId, commands, list_query,
+    lists, reads,
+};
+use super::{finish, optional_enum, optional_id, required, required_enum, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::dto::{
-    ApiJson, ApiQuery, CommandRequest, CreateProgramRequest, EnrollmentDto, PageDto, ProgramDto, UpdateProgramRequest,
+    ApiJson, CommandRequest, CreateProgramRequest, EnrollmentDto, PageDto, ProgramDto, UpdateProgramRequest,
 };
 use crate::error::ApiError;
 
-/// `GET /api/v2/programs` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ProgramQuery {
-    /// Rows per page, 1–100 (default 20).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// Run by this organization (its members also see its drafts).
-    organization_id: Option<String>,
-    /// Status.
-    status: Option<String>,
-    /// `true`: only programs taking applications now.
-    accepting: Option<bool>,
+list_query! {
+    /// `GET /api/v2/programs` filters.
+    pub(crate) struct ProgramQuery {
+        /// Run by this organization (its members also see its drafts).
+        organization_id: Option<String>,
+        /// Status.
+        status: Option<String>,
+        /// `true`: only programs taking applications now.
+        accepting: Option<bool>,
+    }
 }
 
-/// `GET /api/v2/programs/{id}/enrollments` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct EnrollmentQuery {
-    /// Rows per page, 1–100 (default 20).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// Status.
-    status: Option<String>,
+list_query! {
+    /// `GET /api/v2/programs/{id}/enrollments` filters.
+    pub(crate) struct EnrollmentQuery {
+        /// Status.
+        status: Option<String>,
+    }
 }
 
 fn program_response(program: &icosistem_core::model::Program) -> Response {
@@ -68,38 +57,37 @@ fn stages(errors: &mut ValidationErrors, field: &'static str, names: &[String]) 
         .collect()
 }
 
-/// Lists programs, newest first (`?organization_id&status&accepting=true`). Drafts show only to
-/// admins and to members of the organization named in the filter.
-#[utoipa::path(get, path = "/api/v2/programs", operation_id = "list_programs", tag = "programs", security(("bearer" = [])),
-    params(ProgramQuery),
-    responses(
-        (status = 200, description = "A page of programs", body = PageDto<ProgramDto>), Authenticated, BadInput))]
-pub(crate) async fn list_programs<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    ApiQuery(query): ApiQuery<ProgramQuery>,
-) -> Result<Json<PageDto<ProgramDto>>, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let page = PageQuery {
-        limit: query.limit,
-        cursor: query.cursor.clone(),
+impl ListQuery for ProgramQuery {
+    type Filter = (ProgramFilter, bool);
+
+    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
+        let filter = ProgramFilter {
+            organization_id: optional_id(errors, "organization_id", self.organization_id.as_deref()),
+            status: optional_enum(errors, "status", self.status.as_deref()),
+            ..Default::default()
+        };
+        (filter, self.accepting.unwrap_or(false))
     }
-    .check(&mut errors);
-    let organization_id =
-        optional_id::<OrganizationId>(&mut errors, "organization_id", query.organization_id.as_deref());
-    let status = optional_enum::<ProgramStatus>(&mut errors, "status", query.status.as_deref());
-    finish(errors)?;
-    let filter = ProgramFilter {
-        organization_id,
-        status,
-        accepting_at: query.accepting.unwrap_or(false).then(|| state.eco.clock().now()),
-        ..Default::default()
-    };
-    let page = state
-        .eco
-        .list_programs(&auth.ctx, filter, page.ok_or_else(ApiError::internal)?)
-        .await?;
-    Ok(Json(PageDto::from_page(page)))
+}
+
+impl ListQuery for EnrollmentQuery {
+    type Filter = Option<EnrollmentStatus>;
+
+    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
+        optional_enum(errors, "status", self.status.as_deref())
+    }
+}
+
+lists! {
+    tag = "programs";
+    /// Lists programs, newest first (`?organization_id&status&accepting=true`). Drafts show only to
+    /// admins and to members of the organization named in the filter.
+    list_programs: "/api/v2/programs", NoId, ProgramQuery => ProgramDto, [],
+        |eco, ctx, NoId, (filter, accepting), page| eco.list_programs(
+            ctx,
+            ProgramFilter { accepting_at: accepting.then(|| eco.clock().now()), ..filter },
+            page,
+        );
 }
 
 /// Creates a draft program of an organization (its staff and admins).
@@ -247,30 +235,11 @@ commands! {
     cancel_program: "/api/v2/programs/{id}/cancel", CommandRequest, |body| ProgramCommand::Cancel;
 }
 
-/// The enrollments of a program (its staff and admins).
-#[utoipa::path(get, path = "/api/v2/programs/{id}/enrollments", operation_id = "list_program_enrollments", tag = "programs", security(("bearer" = [])),
-    params(PathId<ProgramId>, EnrollmentQuery),
-    responses(
-        (status = 200, description = "A page of enrollments", body = PageDto<EnrollmentDto>), Authenticated, Forbidden, NotFound, BadInput))]
-pub(crate) async fn list_program_enrollments<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<ProgramId>,
-    ApiQuery(query): ApiQuery<EnrollmentQuery>,
-) -> Result<Json<PageDto<EnrollmentDto>>, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let page = PageQuery {
-        limit: query.limit,
-        cursor: query.cursor.clone(),
-    }
-    .check(&mut errors);
-    let status = optional_enum::<EnrollmentStatus>(&mut errors, "status", query.status.as_deref());
-    finish(errors)?;
-    let page = state
-        .eco
-        .list_enrollments(&auth.ctx, id, status, page.ok_or_else(ApiError::internal)?)
-        .await?;
-    Ok(Json(PageDto::from_page(page)))
+lists! {
+    tag = "programs";
+    /// The enrollments of a program (its staff and admins).
+    list_program_enrollments: "/api/v2/programs/{id}/enrollments", PathId<ProgramId>, EnrollmentQuery => EnrollmentDto, [Forbidden, NotFound],
+        |eco, ctx, PathId(id), status, page| eco.list_enrollments(ctx, id, status, page);
 }
 
 /// This module's routes.

@@ -1,79 +1,64 @@
 //! `/api/v2/projects` and `/api/v2/milestones`: entrepreneurs' projects, their lifecycle and
 //! stage, and their milestones.
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing;
-use axum::{Json, Router};
 use icosistem_core::error::ValidationErrors;
 use icosistem_core::model::value::{AtField, Currency, Money, Name, bounded_text};
 use icosistem_core::model::{
-    FundingStage, Milestone, MilestoneId, MilestoneStatus, Priority, Project, ProjectId, ProjectStage, ProjectStatus,
-    ProjectType, UserId,
+    FundingStage, Milestone, MilestoneId, MilestoneStatus, Priority, Project, ProjectId, ProjectStage, ProjectType,
 };
 use icosistem_core::ports::store::{MilestoneFilter, ProjectFilter};
 use icosistem_core::ports::{Clock, Notifier, Store};
 use icosistem_core::service::{CreateMilestone, CreateProject, MilestoneAction, UpdateMilestone, UpdateProject};
 use icosistem_core::workflow::project::ProjectCommand;
-use serde::Deserialize;
-use utoipa::IntoParams;
 
-use super::kit::{Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, NotFound, PathId, commands, reads};
-use super::{PageQuery, finish, optional_enum, optional_id, required, required_enum, versioned};
+use super::kit::{
+    Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, ListQuery, NoId, NotFound, PathId, commands,
+    list_query, lists, reads,
+};
+use super::{finish, optional_enum, optional_id, required, required_enum, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::dto::{
-    AdvanceStageRequest, ApiJson, ApiQuery, CommandRequest, CreateMilestoneRequest, CreateProjectRequest, DelayRequest,
+    AdvanceStageRequest, ApiJson, CommandRequest, CreateMilestoneRequest, CreateProjectRequest, DelayRequest,
     MilestoneDto, MoneyDto, PageDto, ProgressRequest, ProjectDto, UpdateMilestoneRequest, UpdateProjectRequest,
 };
 use crate::error::ApiError;
 
-/// `GET /api/v2/projects` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ProjectQuery {
-    /// Rows per page, 1–100 (default 20).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// Owned by this user.
-    owner_id: Option<String>,
-    /// Stage.
-    stage: Option<String>,
-    /// Status.
-    status: Option<String>,
-    /// Public ones only (`true`) or private ones only (`false`).
-    is_public: Option<bool>,
+list_query! {
+    /// `GET /api/v2/projects` filters.
+    pub(crate) struct ProjectQuery {
+        /// Owned by this user.
+        owner_id: Option<String>,
+        /// Stage.
+        stage: Option<String>,
+        /// Status.
+        status: Option<String>,
+        /// Public ones only (`true`) or private ones only (`false`).
+        is_public: Option<bool>,
+    }
 }
 
-/// `GET /api/v2/projects/{id}/milestones` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ProjectMilestoneQuery {
-    /// Rows per page, 1–100 (default 20).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// Status.
-    status: Option<String>,
+list_query! {
+    /// `GET /api/v2/projects/{id}/milestones` filters.
+    pub(crate) struct ProjectMilestoneQuery {
+        /// Status.
+        status: Option<String>,
+    }
 }
 
-/// `GET /api/v2/milestones` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct MilestoneQuery {
-    /// Rows per page, 1–100 (default 20).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// Status.
-    status: Option<String>,
-    /// `true`: only unfinished milestones past their target date.
-    overdue: Option<bool>,
+list_query! {
+    /// `GET /api/v2/milestones` filters.
+    pub(crate) struct MilestoneQuery {
+        /// Status.
+        status: Option<String>,
+        /// `true`: only unfinished milestones past their target date.
+        overdue: Option<bool>,
+    }
 }
 
 fn project_response(project: &Project) -> Response {
@@ -90,48 +75,47 @@ fn money(errors: &mut ValidationErrors, field: &'static str, dto: &MoneyDto) -> 
     errors.check(Money::new(dto.amount_minor, currency).at(field))
 }
 
-fn page(
-    errors: &mut ValidationErrors,
-    limit: Option<u32>,
-    cursor: Option<&str>,
-) -> Option<icosistem_core::ports::PageRequest> {
-    PageQuery {
-        limit,
-        cursor: cursor.map(str::to_owned),
+impl ListQuery for ProjectQuery {
+    type Filter = ProjectFilter;
+
+    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
+        ProjectFilter {
+            owner_id: optional_id(errors, "owner_id", self.owner_id.as_deref()),
+            stage: optional_enum(errors, "stage", self.stage.as_deref()),
+            status: optional_enum(errors, "status", self.status.as_deref()),
+            is_public: self.is_public,
+            ..Default::default()
+        }
     }
-    .check(errors)
 }
 
-/// Lists projects, newest first (`?owner_id&stage&status&is_public`): exactly those the caller
-/// may get — admins all, entrepreneurs their own, allies their mentees', clients the public
-/// ones, program staff and assigned reviewers those applying to their programs.
-#[utoipa::path(get, path = "/api/v2/projects", operation_id = "list_projects", tag = "projects", security(("bearer" = [])),
-    params(ProjectQuery),
-    responses(
-        (status = 200, description = "A page of projects", body = PageDto<ProjectDto>), Authenticated, BadInput))]
-pub(crate) async fn list_projects<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    ApiQuery(query): ApiQuery<ProjectQuery>,
-) -> Result<Json<PageDto<ProjectDto>>, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let page = page(&mut errors, query.limit, query.cursor.as_deref());
-    let owner_id = optional_id::<UserId>(&mut errors, "owner_id", query.owner_id.as_deref());
-    let stage = optional_enum::<ProjectStage>(&mut errors, "stage", query.stage.as_deref());
-    let status = optional_enum::<ProjectStatus>(&mut errors, "status", query.status.as_deref());
-    finish(errors)?;
-    let filter = ProjectFilter {
-        owner_id,
-        stage,
-        status,
-        is_public: query.is_public,
-        ..Default::default()
-    };
-    let page = state
-        .eco
-        .list_projects(&auth.ctx, filter, page.ok_or_else(ApiError::internal)?)
-        .await?;
-    Ok(Json(PageDto::from_page(page)))
+impl ListQuery for ProjectMilestoneQuery {
+    type Filter = MilestoneFilter;
+
+    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
+        MilestoneFilter {
+            status: optional_enum(errors, "status", self.status.as_deref()),
+            ..Default::default()
+        }
+    }
+}
+
+impl ListQuery for MilestoneQuery {
+    type Filter = (Option<MilestoneStatus>, bool);
+
+    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
+        let status = optional_enum(errors, "status", self.status.as_deref());
+        (status, self.overdue.unwrap_or(false))
+    }
+}
+
+lists! {
+    tag = "projects";
+    /// Lists projects, newest first (`?owner_id&stage&status&is_public`): exactly those the caller
+    /// may get — admins all, entrepreneurs their own, allies their mentees', clients the public
+    /// ones, program staff and assigned reviewers those applying to their programs.
+    list_projects: "/api/v2/projects", NoId, ProjectQuery => ProjectDto, [],
+        |eco, ctx, NoId, filter, page| eco.list_projects(ctx, filter, page);
 }
 
 /// Creates a project owned by the calling entrepreneur.
@@ -315,30 +299,11 @@ commands! {
     cancel_project: "/api/v2/projects/{id}/cancel", CommandRequest, |body| ProjectCommand::Cancel;
 }
 
-/// A project's milestones, newest first (`?status`).
-#[utoipa::path(get, path = "/api/v2/projects/{id}/milestones", operation_id = "list_project_milestones", tag = "milestones", security(("bearer" = [])),
-    params(PathId<ProjectId>, ProjectMilestoneQuery),
-    responses(
-        (status = 200, description = "A page of milestones", body = PageDto<MilestoneDto>), Authenticated, NotFound, BadInput))]
-pub(crate) async fn list_project_milestones<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<ProjectId>,
-    ApiQuery(query): ApiQuery<ProjectMilestoneQuery>,
-) -> Result<Json<PageDto<MilestoneDto>>, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let page = page(&mut errors, query.limit, query.cursor.as_deref());
-    let status = optional_enum::<MilestoneStatus>(&mut errors, "status", query.status.as_deref());
-    finish(errors)?;
-    let filter = MilestoneFilter {
-        status,
-        ..Default::default()
-    };
-    let page = state
-        .eco
-        .list_project_milestones(&auth.ctx, id, filter, page.ok_or_else(ApiError::internal)?)
-        .await?;
-    Ok(Json(PageDto::from_page(page)))
+lists! {
+    tag = "milestones";
+    /// A project's milestones, newest first (`?status`).
+    list_project_milestones: "/api/v2/projects/{id}/milestones", PathId<ProjectId>, ProjectMilestoneQuery => MilestoneDto, [NotFound],
+        |eco, ctx, PathId(id), filter, page| eco.list_project_milestones(ctx, id, filter, page);
 }
 
 /// Adds a milestone to a project (its owner).
@@ -382,30 +347,11 @@ pub(crate) async fn create_milestone<S: Store, N: Notifier, C: Clock>(
     Ok(response)
 }
 
-/// The caller's milestones, newest first (`?overdue=true&status`).
-#[utoipa::path(get, path = "/api/v2/milestones", operation_id = "list_my_milestones", tag = "milestones", security(("bearer" = [])),
-    params(MilestoneQuery),
-    responses(
-        (status = 200, description = "A page of milestones", body = PageDto<MilestoneDto>), Authenticated, BadInput))]
-pub(crate) async fn list_my_milestones<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    ApiQuery(query): ApiQuery<MilestoneQuery>,
-) -> Result<Json<PageDto<MilestoneDto>>, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let page = page(&mut errors, query.limit, query.cursor.as_deref());
-    let status = optional_enum::<MilestoneStatus>(&mut errors, "status", query.status.as_deref());
-    finish(errors)?;
-    let page = state
-        .eco
-        .list_my_milestones(
-            &auth.ctx,
-            status,
-            query.overdue.unwrap_or(false),
-            page.ok_or_else(ApiError::internal)?,
-        )
-        .await?;
-    Ok(Json(PageDto::from_page(page)))
+lists! {
+    tag = "milestones";
+    /// The caller's milestones, newest first (`?overdue=true&status`).
+    list_my_milestones: "/api/v2/milestones", NoId, MilestoneQuery => MilestoneDto, [],
+        |eco, ctx, NoId, (status, overdue), page| eco.list_my_milestones(ctx, status, overdue, page);
 }
 
 reads! {

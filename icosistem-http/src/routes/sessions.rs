@@ -4,77 +4,71 @@
 //! No-shows have no path: the core lets only the platform itself mark one (the no-show sweep
 //! job), so an HTTP command could only ever answer 403.
 
+use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing;
-use axum::{Json, Router};
 use icosistem_core::error::ValidationErrors;
-use icosistem_core::model::{MentorshipId, Session, SessionId, SessionStatus};
+use icosistem_core::model::{MentorshipId, Session, SessionId};
 use icosistem_core::ports::store::SessionFilter;
 use icosistem_core::ports::{Clock, Notifier, Store};
 use icosistem_core::service::{BookSession, SessionAction};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
-use super::kit::{Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, NotFound, PathId, commands, reads};
-use super::mentoring::{bounded_number, page, required_instant};
+use super::kit::{
+    Authenticated, BadBody, Conflict, Forbidden, IfMatch, ListQuery, NoId, NotFound, PathId, commands, list_query,
+    lists, reads,
+};
+use super::mentoring::{bounded_number, required_instant};
 use super::{check_version, created};
 use super::{finish, optional_enum, required, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::dto::{
-    ApiJson, ApiQuery, BookSessionRequest, CancelSessionRequest, CommandRequest, CompleteSessionRequest, FeedbackDto,
+    ApiJson, BookSessionRequest, CancelSessionRequest, CommandRequest, CompleteSessionRequest, FeedbackDto,
     FeedbackRequest, PageDto, RescheduleSessionRequest, SessionDto,
 };
 use crate::error::ApiError;
 
-/// `GET /api/v2/sessions` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct SessionQuery {
-    /// Rows per page, 1–100 (default 20).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// Status.
-    status: Option<String>,
+list_query! {
+    /// `GET /api/v2/sessions` filters.
+    pub(crate) struct SessionQuery {
+        /// Status.
+        status: Option<String>,
+    }
 }
 
-/// `GET /api/v2/mentorships/{id}/sessions` paging.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct MentorshipSessionQuery {
-    /// Rows per page, 1–100 (default 20).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
+list_query! {
+    /// `GET /api/v2/mentorships/{id}/sessions` paging.
+    pub(crate) struct MentorshipSessionQuery {
+    }
 }
 
 fn session_response(session: &Session) -> Response {
     versioned(session.meta.version, SessionDto::from(session))
 }
 
-/// The sessions of a mentorship, newest first (its parties and admins).
-#[utoipa::path(get, path = "/api/v2/mentorships/{id}/sessions", operation_id = "list_mentorship_sessions", tag = "sessions", security(("bearer" = [])),
-    params(PathId<MentorshipId>, MentorshipSessionQuery),
-    responses(
-        (status = 200, description = "A page of sessions", body = PageDto<SessionDto>), Authenticated, NotFound, BadInput))]
-pub(crate) async fn list_mentorship_sessions<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<MentorshipId>,
-    ApiQuery(query): ApiQuery<MentorshipSessionQuery>,
-) -> Result<Json<PageDto<SessionDto>>, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let page = page(&mut errors, query.limit, query.cursor.as_deref());
-    finish(errors)?;
-    let found = state
-        .eco
-        .list_sessions(&auth.ctx, id, page.ok_or_else(ApiError::internal)?)
-        .await?;
-    Ok(Json(PageDto::from_page(found)))
+impl ListQuery for MentorshipSessionQuery {
+    type Filter = ();
+
+    fn filter(self, _errors: &mut ValidationErrors) -> Self::Filter {}
+}
+
+impl ListQuery for SessionQuery {
+    type Filter = SessionFilter;
+
+    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
+        SessionFilter {
+            status: optional_enum(errors, "status", self.status.as_deref()),
+            ..Default::default()
+        }
+    }
+}
+
+lists! {
+    tag = "sessions";
+    /// The sessions of a mentorship, newest first (its parties and admins).
+    list_mentorship_sessions: "/api/v2/mentorships/{id}/sessions", PathId<MentorshipId>, MentorshipSessionQuery => SessionDto, [NotFound],
+        |eco, ctx, PathId(id), (), page| eco.list_sessions(ctx, id, page);
 }
 
 /// Books a session in an active mentorship (either party or an admin): at least 24 h ahead,
@@ -115,29 +109,11 @@ pub(crate) async fn book_session<S: Store, N: Notifier, C: Clock>(
     Ok(created(session.meta.version, SessionDto::from(&session)))
 }
 
-/// The caller's sessions (as ally or entrepreneur; admins: all), newest first (`?status`).
-#[utoipa::path(get, path = "/api/v2/sessions", operation_id = "list_my_sessions", tag = "sessions", security(("bearer" = [])),
-    params(SessionQuery),
-    responses(
-        (status = 200, description = "A page of sessions", body = PageDto<SessionDto>), Authenticated, BadInput))]
-pub(crate) async fn list_my_sessions<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    ApiQuery(query): ApiQuery<SessionQuery>,
-) -> Result<Json<PageDto<SessionDto>>, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let page = page(&mut errors, query.limit, query.cursor.as_deref());
-    let status = optional_enum::<SessionStatus>(&mut errors, "status", query.status.as_deref());
-    finish(errors)?;
-    let filter = SessionFilter {
-        status,
-        ..Default::default()
-    };
-    let found = state
-        .eco
-        .list_my_sessions(&auth.ctx, filter, page.ok_or_else(ApiError::internal)?)
-        .await?;
-    Ok(Json(PageDto::from_page(found)))
+lists! {
+    tag = "sessions";
+    /// The caller's sessions (as ally or entrepreneur; admins: all), newest first (`?status`).
+    list_my_sessions: "/api/v2/sessions", NoId, SessionQuery => SessionDto, [],
+        |eco, ctx, NoId, filter, page| eco.list_my_sessions(ctx, filter, page);
 }
 
 reads! {

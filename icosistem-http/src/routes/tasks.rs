@@ -8,88 +8,67 @@ use axum::routing;
 use axum::{Json, Router};
 use icosistem_core::error::ValidationErrors;
 use icosistem_core::model::value::{bounded_text, optional_text};
-use icosistem_core::model::{Priority, ProjectId, Task, TaskId, TaskStatus, UserId};
+use icosistem_core::model::{Priority, ProjectId, Task, TaskId, UserId};
 use icosistem_core::ports::store::TaskFilter;
 use icosistem_core::ports::{Clock, Notifier, Store};
 use icosistem_core::rules::common::validate_future_date;
 use icosistem_core::service::{CreateTask, UpdateTask};
 use icosistem_core::workflow::task::TaskCommand;
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use super::kit::{
-    Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, NotFound, PathId, commands, parse_id, reads,
+    Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, ListQuery, NoId, NotFound, PathId, commands,
+    list_query, lists, parse_id, reads,
 };
-use super::{PageQuery, finish, optional_enum, optional_id, required, required_id, versioned};
+use super::{finish, optional_enum, optional_id, required, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::dto::{
-    AddDependencyRequest, ApiJson, ApiQuery, CommandRequest, CreateTaskRequest, DependencyDto, PageDto, TaskDto,
+    AddDependencyRequest, ApiJson, CommandRequest, CreateTaskRequest, DependencyDto, PageDto, TaskDto,
     UpdateTaskRequest,
 };
 use crate::error::ApiError;
 
-/// `GET /api/v2/tasks` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct TaskQuery {
-    /// Rows per page, 1–100 (default 20).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// Status.
-    status: Option<String>,
-    /// Of this project.
-    project_id: Option<String>,
-    /// Subtasks of this task.
-    parent_id: Option<String>,
-    /// Owned by this user.
-    owner_id: Option<String>,
-    /// Assigned to this user.
-    assignee_id: Option<String>,
+list_query! {
+    /// `GET /api/v2/tasks` filters.
+    pub(crate) struct TaskQuery {
+        /// Status.
+        status: Option<String>,
+        /// Of this project.
+        project_id: Option<String>,
+        /// Subtasks of this task.
+        parent_id: Option<String>,
+        /// Owned by this user.
+        owner_id: Option<String>,
+        /// Assigned to this user.
+        assignee_id: Option<String>,
+    }
 }
 
 fn task_response(task: &Task) -> Response {
     versioned(task.meta.version, TaskDto::from(task))
 }
 
-/// The caller's tasks — owned or assigned — newest first (`?status&project_id&parent_id&
-/// owner_id&assignee_id` narrow them). Admins list every task.
-#[utoipa::path(get, path = "/api/v2/tasks", operation_id = "list_tasks", tag = "tasks", security(("bearer" = [])),
-    params(TaskQuery),
-    responses(
-        (status = 200, description = "A page of tasks", body = PageDto<TaskDto>), Authenticated, BadInput))]
-pub(crate) async fn list_tasks<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    ApiQuery(query): ApiQuery<TaskQuery>,
-) -> Result<Json<PageDto<TaskDto>>, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let page = PageQuery {
-        limit: query.limit,
-        cursor: query.cursor.clone(),
+impl ListQuery for TaskQuery {
+    type Filter = TaskFilter;
+
+    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
+        TaskFilter {
+            status: optional_enum(errors, "status", self.status.as_deref()),
+            project_id: optional_id(errors, "project_id", self.project_id.as_deref()),
+            parent_id: optional_id(errors, "parent_id", self.parent_id.as_deref()),
+            owner_id: optional_id(errors, "owner_id", self.owner_id.as_deref()),
+            assignee_id: optional_id(errors, "assignee_id", self.assignee_id.as_deref()),
+            ..Default::default()
+        }
     }
-    .check(&mut errors);
-    let status = optional_enum::<TaskStatus>(&mut errors, "status", query.status.as_deref());
-    let project_id = optional_id::<ProjectId>(&mut errors, "project_id", query.project_id.as_deref());
-    let parent_id = optional_id::<TaskId>(&mut errors, "parent_id", query.parent_id.as_deref());
-    let owner_id = optional_id::<UserId>(&mut errors, "owner_id", query.owner_id.as_deref());
-    let assignee_id = optional_id::<UserId>(&mut errors, "assignee_id", query.assignee_id.as_deref());
-    finish(errors)?;
-    let filter = TaskFilter {
-        owner_id,
-        assignee_id,
-        project_id,
-        parent_id,
-        status,
-        ..Default::default()
-    };
-    let page = state
-        .eco
-        .list_my_tasks(&auth.ctx, filter, page.ok_or_else(ApiError::internal)?)
-        .await?;
-    Ok(Json(PageDto::from_page(page)))
+}
+
+lists! {
+    tag = "tasks";
+    /// The caller's tasks — owned or assigned — newest first (`?status&project_id&parent_id&
+    /// owner_id&assignee_id` narrow them). Admins list every task.
+    list_tasks: "/api/v2/tasks", NoId, TaskQuery => TaskDto, [],
+        |eco, ctx, NoId, filter, page| eco.list_my_tasks(ctx, filter, page);
 }
 
 /// Creates a task owned by the caller (`todo`, progress 0). The assignee, when someone else,
