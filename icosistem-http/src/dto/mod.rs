@@ -18,7 +18,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
+use schema::{one_of, one_of_or_null};
 
+pub mod schema;
 mod work;
 pub use work::*;
 mod mentoring;
@@ -450,9 +452,17 @@ impl From<&OrganizationMember> for MemberDto {
 #[serde(default)]
 pub struct CreateOrganizationRequest {
     /// Name (2–200), required.
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$",
+        required = true,
+        nullable = false
+    )]
     pub name: Option<String>,
     /// `incubator`, `accelerator`, `university`, `research_center`, `corporation`,
     /// `government` …, required.
+    #[schema(schema_with = one_of::<icosistem_core::model::OrganizationType>, required = true, nullable = false)]
     pub organization_type: Option<String>,
     /// Listed publicly (default true).
     pub is_public: Option<bool>,
@@ -463,6 +473,7 @@ pub struct CreateOrganizationRequest {
     /// Web site.
     pub website: Option<String>,
     /// Tax id (≥ 5 alphanumerics, unique).
+    #[schema(value_type = Option<String>, format = Uuid)]
     pub tax_id: Option<String>,
     /// Description (≤ 5000).
     pub description: Option<String>,
@@ -473,6 +484,11 @@ pub struct CreateOrganizationRequest {
 #[serde(default)]
 pub struct UpdateOrganizationRequest {
     /// Name.
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
+    )]
     pub name: Option<String>,
     /// Listed publicly.
     pub is_public: Option<bool>,
@@ -499,8 +515,10 @@ pub struct UpdateOrganizationRequest {
 #[serde(default)]
 pub struct AddMemberRequest {
     /// The user to add (UUID), required.
+    #[schema(value_type = String, format = Uuid, required = true, nullable = false)]
     pub user_id: Option<String>,
     /// `owner`, `coordinator` or `reviewer`, required.
+    #[schema(schema_with = one_of::<icosistem_core::model::MemberRole>, required = true, nullable = false)]
     pub role: Option<String>,
 }
 
@@ -639,26 +657,42 @@ impl From<&Enrollment> for EnrollmentDto {
 #[serde(default)]
 pub struct CreateProgramRequest {
     /// The organization (UUID), required.
+    #[schema(value_type = String, format = Uuid, required = true, nullable = false)]
     pub organization_id: Option<String>,
     /// Name, required.
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$",
+        required = true,
+        nullable = false
+    )]
     pub name: Option<String>,
     /// `incubation`, `acceleration` …, required.
+    #[schema(schema_with = one_of::<icosistem_core::model::ProgramType>, required = true, nullable = false)]
     pub program_type: Option<String>,
     /// Free text.
     pub description: Option<String>,
     /// Applications open at (RFC 3339), required.
+    #[schema(required = true, nullable = false)]
     pub application_opens_at: Option<DateTime<Utc>>,
     /// Applications close at (RFC 3339), required.
+    #[schema(required = true, nullable = false)]
     pub application_deadline: Option<DateTime<Utc>>,
     /// First day (`YYYY-MM-DD`), required.
+    #[schema(required = true, nullable = false)]
     pub start_date: Option<NaiveDate>,
     /// Last day (`YYYY-MM-DD`), required.
+    #[schema(required = true, nullable = false)]
     pub end_date: Option<NaiveDate>,
     /// Minimum cohort (default 1).
+    #[schema(minimum = 1)]
     pub min_participants: Option<u32>,
     /// Capacity (1–1000), required.
+    #[schema(minimum = 1, maximum = 1000, required = true, nullable = false)]
     pub max_participants: Option<u32>,
     /// Reviews needed before a decision (default 1).
+    #[schema(minimum = 1, maximum = 20)]
     pub min_reviews: Option<u32>,
     /// Hide applicants' identity from reviewers (default false).
     pub blind_review: Option<bool>,
@@ -667,6 +701,7 @@ pub struct CreateProgramRequest {
     /// Eligible project stages.
     pub target_stages: Vec<String>,
     /// `presential`, `virtual` or `hybrid`.
+    #[schema(schema_with = one_of_or_null::<icosistem_core::model::ProgramFormat>)]
     pub format: Option<String>,
 }
 
@@ -675,6 +710,11 @@ pub struct CreateProgramRequest {
 #[serde(default)]
 pub struct UpdateProgramRequest {
     /// Name.
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
+    )]
     pub name: Option<String>,
     /// Free text; `null` clears it.
     #[serde(deserialize_with = "present")]
@@ -689,10 +729,13 @@ pub struct UpdateProgramRequest {
     /// Last day.
     pub end_date: Option<NaiveDate>,
     /// Minimum cohort.
+    #[schema(minimum = 1)]
     pub min_participants: Option<u32>,
     /// Capacity.
+    #[schema(minimum = 1, maximum = 1000)]
     pub max_participants: Option<u32>,
     /// Reviews needed before a decision.
+    #[schema(minimum = 1, maximum = 20)]
     pub min_reviews: Option<u32>,
     /// Hide applicants' identity from reviewers.
     pub blind_review: Option<bool>,
@@ -701,6 +744,7 @@ pub struct UpdateProgramRequest {
     /// Eligible project stages.
     pub target_stages: Option<Vec<String>>,
     /// `presential`, `virtual` or `hybrid`.
+    #[schema(schema_with = one_of_or_null::<icosistem_core::model::ProgramFormat>)]
     pub format: Option<String>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,
@@ -815,24 +859,43 @@ impl From<&Project> for ProjectDto {
 #[serde(default)]
 pub struct CreateProjectRequest {
     /// Name (2–200), required.
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$",
+        required = true,
+        nullable = false
+    )]
     pub name: Option<String>,
     /// Description (10–10 000), required.
+    #[schema(
+        min_length = 10,
+        max_length = 10000,
+        pattern = "^\\S(?:[\\s\\S]*\\S)?$",
+        required = true,
+        nullable = false
+    )]
     pub description: Option<String>,
     /// `startup`, `social_venture`, `saas` …, required.
+    #[schema(schema_with = one_of::<icosistem_core::model::ProjectType>, required = true, nullable = false)]
     pub project_type: Option<String>,
     /// One line pitch (≤ 300).
     pub tagline: Option<String>,
     /// Sector.
     pub category: Option<String>,
     /// `low`, `medium` (default), `high` or `critical`.
+    #[schema(schema_with = one_of_or_null::<icosistem_core::model::Priority>)]
     pub priority: Option<String>,
     /// Stage (default `idea`).
+    #[schema(schema_with = one_of_or_null::<icosistem_core::model::ProjectStage>)]
     pub stage: Option<String>,
     /// Funding stage (default `bootstrapped`).
+    #[schema(schema_with = one_of_or_null::<icosistem_core::model::FundingStage>)]
     pub funding_stage: Option<String>,
     /// Funding sought.
     pub funding_target: Option<MoneyDto>,
     /// Team size (1–100, default 1).
+    #[schema(minimum = 1, maximum = 100)]
     pub team_size: Option<u32>,
     /// Visible to clients (default false).
     pub is_public: Option<bool>,
@@ -846,6 +909,11 @@ pub struct CreateProjectRequest {
 #[serde(default)]
 pub struct UpdateProjectRequest {
     /// Name.
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
+    )]
     pub name: Option<String>,
     /// Description.
     pub description: Option<String>,
@@ -858,8 +926,10 @@ pub struct UpdateProjectRequest {
     #[schema(value_type = Option<String>)]
     pub category: Option<Option<String>>,
     /// Priority.
+    #[schema(schema_with = one_of_or_null::<icosistem_core::model::Priority>)]
     pub priority: Option<String>,
     /// Funding stage.
+    #[schema(schema_with = one_of_or_null::<icosistem_core::model::FundingStage>)]
     pub funding_stage: Option<String>,
     /// Funding sought; `null` clears it.
     #[serde(deserialize_with = "present")]
@@ -884,6 +954,7 @@ pub struct UpdateProjectRequest {
 #[serde(default)]
 pub struct AdvanceStageRequest {
     /// The stage to reach, required.
+    #[schema(schema_with = one_of::<icosistem_core::model::ProjectStage>, required = true, nullable = false)]
     pub stage: Option<String>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,
@@ -951,12 +1022,21 @@ impl From<&Milestone> for MilestoneDto {
 #[serde(default)]
 pub struct CreateMilestoneRequest {
     /// Title (2–200), required.
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "^\\S(?:[\\s\\S]*\\S)?$",
+        required = true,
+        nullable = false
+    )]
     pub title: Option<String>,
     /// Description (≤ 5000).
     pub description: Option<String>,
     /// Target date (after today), required.
+    #[schema(required = true, nullable = false)]
     pub target_date: Option<NaiveDate>,
     /// Priority (default `medium`).
+    #[schema(schema_with = one_of_or_null::<icosistem_core::model::Priority>)]
     pub priority: Option<String>,
 }
 
@@ -971,6 +1051,7 @@ pub struct UpdateMilestoneRequest {
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
     /// Priority.
+    #[schema(schema_with = one_of_or_null::<icosistem_core::model::Priority>)]
     pub priority: Option<String>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,
@@ -981,6 +1062,7 @@ pub struct UpdateMilestoneRequest {
 #[serde(default)]
 pub struct ProgressRequest {
     /// Progress 0–100 (100 completes), required.
+    #[schema(minimum = 0, maximum = 100, required = true, nullable = false)]
     pub progress: Option<i64>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,
@@ -991,6 +1073,7 @@ pub struct ProgressRequest {
 #[serde(default)]
 pub struct DelayRequest {
     /// The new target date (after today), required.
+    #[schema(required = true, nullable = false)]
     pub target_date: Option<NaiveDate>,
     /// Why.
     pub reason: Option<String>,
@@ -1162,8 +1245,10 @@ impl From<&Review> for ReviewDto {
 #[serde(default)]
 pub struct CreateApplicationRequest {
     /// The program (UUID), required.
+    #[schema(value_type = String, format = Uuid, required = true, nullable = false)]
     pub program_id: Option<String>,
     /// The caller's project (UUID), required.
+    #[schema(value_type = String, format = Uuid, required = true, nullable = false)]
     pub project_id: Option<String>,
     /// Answers to the program's questions (default `{}`).
     #[schema(value_type = Object)]
@@ -1178,6 +1263,7 @@ pub struct UpdateApplicationRequest {
     #[schema(value_type = Option<Object>)]
     pub answers: Option<serde_json::Map<String, serde_json::Value>>,
     /// The version read (alternative to `If-Match`).
+    #[schema(required = true, nullable = false)]
     pub version: Option<u64>,
 }
 
@@ -1196,6 +1282,7 @@ pub struct DecisionRequest {
 #[serde(default)]
 pub struct AssignReviewerRequest {
     /// The reviewer (UUID; a member of the program's organization), required.
+    #[schema(value_type = String, format = Uuid, required = true, nullable = false)]
     pub reviewer_id: Option<String>,
 }
 
@@ -1204,6 +1291,7 @@ pub struct AssignReviewerRequest {
 #[serde(default)]
 pub struct SubmitReviewRequest {
     /// Score 0–100, required.
+    #[schema(minimum = 0, maximum = 100, required = true, nullable = false)]
     pub score: Option<i64>,
     /// Comment (≤ 5000).
     pub comment: Option<String>,

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing;
 use axum::{Json, Router};
 use icosistem_core::error::ValidationErrors;
+use icosistem_core::model::ApplicationStatus;
 use icosistem_core::model::{ApplicationId, ProgramId, ProjectId, UserId};
 use icosistem_core::ports::store::ApplicationFilter;
 use icosistem_core::ports::{Clock, Notifier, Store};
@@ -20,6 +21,7 @@ use super::kit::{
 use super::{finish, optional_enum, optional_id, required, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
+use crate::dto::schema::one_of;
 use crate::dto::{
     ApiJson, ApplicationDto, AssignReviewerRequest, CommandRequest, CreateApplicationRequest, DecisionRequest,
     OptionalJson, PageDto, ReviewDto, SubmitReviewRequest, UpdateApplicationRequest,
@@ -31,10 +33,13 @@ list_query! {
     pub(crate) struct ApplicationQuery {
         /// A program: its staff and admins list all its (non-draft) applications; anyone else
         /// their own to it.
+        #[param(value_type = Option<String>, format = Uuid)]
         program_id: Option<String>,
         /// Of this project.
+        #[param(value_type = Option<String>, format = Uuid)]
         project_id: Option<String>,
         /// Status.
+        #[param(schema_with = one_of::<ApplicationStatus>)]
         status: Option<String>,
     }
 }

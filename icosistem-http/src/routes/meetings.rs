@@ -6,6 +6,7 @@ use axum::response::Response;
 use axum::routing;
 use axum::{Json, Router};
 use icosistem_core::error::ValidationErrors;
+use icosistem_core::model::MeetingStatus;
 use icosistem_core::model::{Meeting, MeetingId, ParticipantResponse, UserId};
 use icosistem_core::ports::store::MeetingFilter;
 use icosistem_core::ports::{Clock, Notifier, Store};
@@ -20,6 +21,7 @@ use super::{check_version, created};
 use super::{finish, optional_enum, required, required_enum, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
+use crate::dto::schema::one_of;
 use crate::dto::{
     AddParticipantRequest, ApiJson, CommandRequest, CreateMeetingRequest, MeetingDto, PageDto, ParticipantDto,
     ParticipantsDto, RescheduleMeetingRequest, RespondRequest,
@@ -30,6 +32,7 @@ list_query! {
     /// `GET /api/v2/meetings` filters.
     pub(crate) struct MeetingQuery {
         /// Status.
+        #[param(schema_with = one_of::<MeetingStatus>)]
         status: Option<String>,
     }
 }

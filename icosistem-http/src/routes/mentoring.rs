@@ -13,6 +13,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, NaiveTime, Utc};
 use icosistem_core::Error;
 use icosistem_core::error::ValidationErrors;
+use icosistem_core::model::MentorshipStatus;
 use icosistem_core::model::{MentorshipId, ProjectId, Role, UserId};
 use icosistem_core::ports::store::MentorshipFilter;
 use icosistem_core::ports::{Clock, Notifier, Store};
@@ -30,6 +31,7 @@ use super::kit::{
 use super::{finish, optional_enum, optional_id, required, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
+use crate::dto::schema::one_of;
 use crate::dto::{
     AllyDto, AllySuggestionDto, ApiJson, ApiQuery, AvailabilityDto, CommandRequest, CreateMentorshipRequest,
     FreeSlotsDto, MentorshipDto, PageDto, SetAvailabilityRequest, SuggestionsDto, WeeklySlotDto, WeeklySlotRequest,
@@ -142,6 +144,7 @@ list_query! {
     /// `GET /api/v2/mentorships` filters.
     pub(crate) struct MentorshipQuery {
         /// Status.
+        #[param(schema_with = one_of::<MentorshipStatus>)]
         status: Option<String>,
     }
 }
@@ -260,6 +263,7 @@ list_query! {
         /// A specialization or primary expertise (case-insensitive).
         specialization: Option<String>,
         /// `true`: allies open to new mentees; `false`: those who are not.
+        #[param(value_type = Option<bool>)]
         available: Option<String>,
     }
 }

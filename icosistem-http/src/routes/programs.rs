@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing;
 use icosistem_core::error::ValidationErrors;
+use icosistem_core::model::ProgramStatus;
 use icosistem_core::model::value::Name;
 use icosistem_core::model::{EnrollmentStatus, OrganizationId, ProgramFormat, ProgramId, ProgramType, ProjectStage};
 use icosistem_core::ports::store::ProgramFilter;
@@ -20,6 +21,7 @@ use super::kit::{
 use super::{finish, optional_enum, optional_id, required, required_enum, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
+use crate::dto::schema::one_of;
 use crate::dto::{
     ApiJson, CommandRequest, CreateProgramRequest, EnrollmentDto, PageDto, ProgramDto, UpdateProgramRequest,
 };
@@ -29,8 +31,10 @@ list_query! {
     /// `GET /api/v2/programs` filters.
     pub(crate) struct ProgramQuery {
         /// Run by this organization (its members also see its drafts).
+        #[param(value_type = Option<String>, format = Uuid)]
         organization_id: Option<String>,
         /// Status.
+        #[param(schema_with = one_of::<ProgramStatus>)]
         status: Option<String>,
         /// `true`: only programs taking applications now.
         accepting: Option<bool>,
@@ -41,6 +45,7 @@ list_query! {
     /// `GET /api/v2/programs/{id}/enrollments` filters.
     pub(crate) struct EnrollmentQuery {
         /// Status.
+        #[param(schema_with = one_of::<EnrollmentStatus>)]
         status: Option<String>,
     }
 }

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing;
 use icosistem_core::error::ValidationErrors;
+use icosistem_core::model::ProjectStatus;
 use icosistem_core::model::value::{AtField, Currency, Money, Name, bounded_text};
 use icosistem_core::model::{
     FundingStage, Milestone, MilestoneId, MilestoneStatus, Priority, Project, ProjectId, ProjectStage, ProjectType,
@@ -23,6 +24,7 @@ use super::kit::{
 use super::{finish, optional_enum, optional_id, required, required_enum, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
+use crate::dto::schema::one_of;
 use crate::dto::{
     AdvanceStageRequest, ApiJson, CommandRequest, CreateMilestoneRequest, CreateProjectRequest, DelayRequest,
     MilestoneDto, MoneyDto, PageDto, ProgressRequest, ProjectDto, UpdateMilestoneRequest, UpdateProjectRequest,
@@ -33,10 +35,13 @@ list_query! {
     /// `GET /api/v2/projects` filters.
     pub(crate) struct ProjectQuery {
         /// Owned by this user.
+        #[param(value_type = Option<String>, format = Uuid)]
         owner_id: Option<String>,
         /// Stage.
+        #[param(schema_with = one_of::<ProjectStage>)]
         stage: Option<String>,
         /// Status.
+        #[param(schema_with = one_of::<ProjectStatus>)]
         status: Option<String>,
         /// Public ones only (`true`) or private ones only (`false`).
         is_public: Option<bool>,
@@ -47,6 +52,7 @@ list_query! {
     /// `GET /api/v2/projects/{id}/milestones` filters.
     pub(crate) struct ProjectMilestoneQuery {
         /// Status.
+        #[param(schema_with = one_of::<MilestoneStatus>)]
         status: Option<String>,
     }
 }
@@ -55,6 +61,7 @@ list_query! {
     /// `GET /api/v2/milestones` filters.
     pub(crate) struct MilestoneQuery {
         /// Status.
+        #[param(schema_with = one_of::<MilestoneStatus>)]
         status: Option<String>,
         /// `true`: only unfinished milestones past their target date.
         overdue: Option<bool>,

@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing;
 use icosistem_core::error::ValidationErrors;
+use icosistem_core::model::SessionStatus;
 use icosistem_core::model::{MentorshipId, Session, SessionId};
 use icosistem_core::ports::store::SessionFilter;
 use icosistem_core::ports::{Clock, Notifier, Store};
@@ -23,6 +24,7 @@ use super::{check_version, created};
 use super::{finish, optional_enum, required, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
+use crate::dto::schema::one_of;
 use crate::dto::{
     ApiJson, BookSessionRequest, CancelSessionRequest, CommandRequest, CompleteSessionRequest, FeedbackDto,
     FeedbackRequest, PageDto, RescheduleSessionRequest, SessionDto,
@@ -33,6 +35,7 @@ list_query! {
     /// `GET /api/v2/sessions` filters.
     pub(crate) struct SessionQuery {
         /// Status.
+        #[param(schema_with = one_of::<SessionStatus>)]
         status: Option<String>,
     }
 }

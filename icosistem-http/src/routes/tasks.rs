@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing;
 use axum::{Json, Router};
 use icosistem_core::error::ValidationErrors;
+use icosistem_core::model::TaskStatus;
 use icosistem_core::model::value::{bounded_text, optional_text};
 use icosistem_core::model::{Priority, ProjectId, Task, TaskId, UserId};
 use icosistem_core::ports::store::TaskFilter;
@@ -22,6 +23,7 @@ use super::kit::{
 use super::{finish, optional_enum, optional_id, required, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
+use crate::dto::schema::one_of;
 use crate::dto::{
     AddDependencyRequest, ApiJson, CommandRequest, CreateTaskRequest, DependencyDto, PageDto, TaskDto,
     UpdateTaskRequest,
@@ -32,14 +34,19 @@ list_query! {
     /// `GET /api/v2/tasks` filters.
     pub(crate) struct TaskQuery {
         /// Status.
+        #[param(schema_with = one_of::<TaskStatus>)]
         status: Option<String>,
         /// Of this project.
+        #[param(value_type = Option<String>, format = Uuid)]
         project_id: Option<String>,
         /// Subtasks of this task.
+        #[param(value_type = Option<String>, format = Uuid)]
         parent_id: Option<String>,
         /// Owned by this user.
+        #[param(value_type = Option<String>, format = Uuid)]
         owner_id: Option<String>,
         /// Assigned to this user.
+        #[param(value_type = Option<String>, format = Uuid)]
         assignee_id: Option<String>,
     }
 }
