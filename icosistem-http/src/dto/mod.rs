@@ -26,6 +26,39 @@ pub use work::*;
 mod mentoring;
 pub use mentoring::*;
 
+/// A parsed body as `T`, a shape mismatch as 422. JSON Schema's `integer` includes `3.0`, so an
+/// integral number written with a fraction is taken as the integer it is.
+fn from_json<T: DeserializeOwned>(mut value: serde_json::Value) -> Result<T, ApiError> {
+    fn integral(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Number(n) if n.is_f64() => {
+                if let Some(f) = n.as_f64()
+                    && f.fract() == 0.0
+                    && f.abs() < 9.0e15
+                {
+                    // Exact: |f| < 2^53, so the conversion neither rounds nor saturates.
+                    #[allow(clippy::cast_possible_truncation)]
+                    let i = f as i64;
+                    *value = serde_json::Value::from(i);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(integral),
+            serde_json::Value::Object(fields) => fields.values_mut().for_each(integral),
+            _ => {}
+        }
+    }
+    integral(&mut value);
+    serde_json::from_value(value).map_err(|e| {
+        let mut error = ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "the request has invalid fields",
+        );
+        error.set_detail(format!("the body does not have the expected shape: {e}"));
+        error
+    })
+}
+
 /// `axum::Json` answering its rejections as problems (400 malformed, 413 too large, 415 wrong
 /// content type, 422 wrong shape).
 #[derive(Debug, Clone, Copy, Default)]
@@ -35,10 +68,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        axum::Json::<T>::from_request(req, state)
+        let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(req, state)
             .await
-            .map(|axum::Json(value)| Self(value))
-            .map_err(ApiError::from)
+            .map_err(ApiError::from)?;
+        from_json(value).map(Self)
     }
 }
 
@@ -134,10 +167,21 @@ pub struct RegisterRequest {
     /// Email.
     pub email: String,
     /// Password: 12–128 characters, not common, not containing the email's local part.
+    #[schema(min_length = 12, max_length = 128)]
     pub password: String,
     /// Given name.
+    #[schema(
+        min_length = 2,
+        max_length = 80,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
+    )]
     pub first_name: String,
     /// Family name.
+    #[schema(
+        min_length = 2,
+        max_length = 80,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
+    )]
     pub last_name: String,
     /// `entrepreneur`, `ally` or `client`.
     pub role: String,
@@ -184,6 +228,7 @@ pub struct PasswordResetConfirm {
     /// The reset token received by email.
     pub token: String,
     /// The new password.
+    #[schema(min_length = 12, max_length = 128)]
     pub new_password: String,
 }
 
@@ -194,6 +239,7 @@ pub struct ChangePasswordRequest {
     /// The current password.
     pub current_password: String,
     /// The new password.
+    #[schema(min_length = 12, max_length = 128)]
     pub new_password: String,
 }
 
@@ -202,8 +248,18 @@ pub struct ChangePasswordRequest {
 #[serde(default)]
 pub struct UpdateMeRequest {
     /// Given name.
+    #[schema(
+        min_length = 2,
+        max_length = 80,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
+    )]
     pub first_name: Option<String>,
     /// Family name.
+    #[schema(
+        min_length = 2,
+        max_length = 80,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
+    )]
     pub last_name: Option<String>,
     /// Phone (E.164); `null` clears it.
     #[serde(deserialize_with = "present")]
@@ -328,23 +384,18 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self(T::default()));
         }
-        serde_json::from_slice(&bytes).map(Self).map_err(|e| {
-            if e.is_data() {
-                let mut error = ApiError::new(
-                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                    "validation_failed",
-                    "the request has invalid fields",
-                );
-                error.set_detail(format!("the body does not have the expected shape: {e}"));
-                error
-            } else {
-                ApiError::new(
-                    axum::http::StatusCode::BAD_REQUEST,
-                    "malformed_json",
-                    "the body is not valid JSON",
-                )
-            }
-        })
+        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| {
+            ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "malformed_json",
+                "the body is not valid JSON",
+            )
+        })?;
+        // `null` is "no body" too: the documented body is `CommandRequest | null`.
+        if value.is_null() {
+            return Ok(Self(T::default()));
+        }
+        from_json(value).map(Self)
     }
 }
 

@@ -80,3 +80,13 @@ pub fn one_of_or_null<T: Vocabulary>() -> Object {
         .enum_values(Some(names))
         .build()
 }
+
+/// One of `T`'s names, or empty (a query filter: empty is the same as absent).
+pub fn one_of_or_empty<T: Vocabulary>() -> Object {
+    let mut names = T::names();
+    names.push("");
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(names))
+        .build()
+}

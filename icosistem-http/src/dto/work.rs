@@ -470,13 +470,25 @@ pub struct AdminCreateUserRequest {
     #[schema(required = true, nullable = false)]
     pub email: Option<String>,
     /// Initial password (the password policy applies), required.
-    #[schema(required = true, nullable = false)]
+    #[schema(min_length = 12, max_length = 128, required = true, nullable = false)]
     pub password: Option<String>,
     /// Given name, required.
-    #[schema(required = true, nullable = false)]
+    #[schema(
+        min_length = 2,
+        max_length = 80,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$",
+        required = true,
+        nullable = false
+    )]
     pub first_name: Option<String>,
     /// Family name, required.
-    #[schema(required = true, nullable = false)]
+    #[schema(
+        min_length = 2,
+        max_length = 80,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$",
+        required = true,
+        nullable = false
+    )]
     pub last_name: Option<String>,
     /// `admin`, `entrepreneur`, `ally` or `client`, required.
     #[schema(schema_with = one_of::<icosistem_core::model::Role>, required = true, nullable = false)]
@@ -493,8 +505,18 @@ pub struct AdminUpdateUserRequest {
     /// New status: `active`, `suspended` or `inactive` (a move the account allows).
     pub status: Option<String>,
     /// Given name.
+    #[schema(
+        min_length = 2,
+        max_length = 80,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
+    )]
     pub first_name: Option<String>,
     /// Family name.
+    #[schema(
+        min_length = 2,
+        max_length = 80,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
+    )]
     pub last_name: Option<String>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,

@@ -22,7 +22,7 @@ use super::kit::{
 use super::{finish, optional_enum, required, required_enum, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::dto::schema::one_of;
+use crate::dto::schema::one_of_or_empty;
 use crate::dto::{AdminCreateUserRequest, AdminUpdateUserRequest, ApiJson, PageDto, UserDto};
 use crate::error::ApiError;
 
@@ -30,10 +30,10 @@ list_query! {
     /// `GET /api/v2/admin/users` filters.
     pub(crate) struct AdminUserQuery {
         /// `admin`, `entrepreneur`, `ally` or `client`.
-        #[param(schema_with = one_of::<Role>)]
+        #[param(schema_with = one_of_or_empty::<Role>)]
         role: Option<String>,
         /// `pending_verification`, `active`, `suspended` or `inactive`.
-        #[param(schema_with = one_of::<UserStatus>)]
+        #[param(schema_with = one_of_or_empty::<UserStatus>)]
         status: Option<String>,
         /// Exact email.
         email: Option<String>,

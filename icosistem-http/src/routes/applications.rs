@@ -21,7 +21,7 @@ use super::kit::{
 use super::{finish, optional_enum, optional_id, required, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::dto::schema::one_of;
+use crate::dto::schema::one_of_or_empty;
 use crate::dto::{
     ApiJson, ApplicationDto, AssignReviewerRequest, CommandRequest, CreateApplicationRequest, DecisionRequest,
     OptionalJson, PageDto, ReviewDto, SubmitReviewRequest, UpdateApplicationRequest,
@@ -33,13 +33,13 @@ list_query! {
     pub(crate) struct ApplicationQuery {
         /// A program: its staff and admins list all its (non-draft) applications; anyone else
         /// their own to it.
-        #[param(value_type = Option<String>, format = Uuid)]
+        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
         program_id: Option<String>,
         /// Of this project.
-        #[param(value_type = Option<String>, format = Uuid)]
+        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
         project_id: Option<String>,
         /// Status.
-        #[param(schema_with = one_of::<ApplicationStatus>)]
+        #[param(schema_with = one_of_or_empty::<ApplicationStatus>)]
         status: Option<String>,
     }
 }

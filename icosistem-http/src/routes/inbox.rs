@@ -15,7 +15,7 @@ use super::kit::{Authenticated, Conflict, ListQuery, NoId, NotFound, PathId, lis
 use super::{optional_enum, optional_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::dto::schema::one_of;
+use crate::dto::schema::one_of_or_empty;
 use crate::dto::{AuditEventDto, NotificationDto, PageDto, ReadAllDto};
 use crate::error::ApiError;
 
@@ -23,7 +23,7 @@ list_query! {
     /// `GET /api/v2/notifications` filters.
     pub(crate) struct NotificationQuery {
         /// `unread`, `read` or `archived`.
-        #[param(schema_with = one_of::<NotificationStatus>)]
+        #[param(schema_with = one_of_or_empty::<NotificationStatus>)]
         status: Option<String>,
     }
 }
@@ -32,15 +32,15 @@ list_query! {
     /// `GET /api/v2/audit-events` filters.
     pub(crate) struct AuditQuery {
         /// By this user (UUID).
-        #[param(value_type = Option<String>, format = Uuid)]
+        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
         actor_id: Option<String>,
         /// About this entity (UUID).
-        #[param(value_type = Option<String>, format = Uuid)]
+        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
         target_id: Option<String>,
         /// This action (`task.create`, `user.unlock` …).
         action: Option<String>,
         /// Inside this organization (UUID): its owners and coordinators read its slice.
-        #[param(value_type = Option<String>, format = Uuid)]
+        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
         organization_id: Option<String>,
         /// At or after this instant (RFC 3339).
         #[param(value_type = Option<String>, format = DateTime)]

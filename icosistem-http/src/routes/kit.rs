@@ -450,8 +450,8 @@ macro_rules! list_query {
             /// Rows per page (default 20).
             #[param(minimum = 1, maximum = 100)]
             pub(crate) limit: Option<u32>,
-            /// The `next_cursor` of the previous page.
-            #[param(pattern = "^[0-9a-fA-F]{32}$")]
+            /// The `next_cursor` of the previous page (empty: the first page).
+            #[param(pattern = "^([0-9a-fA-F]{32})?$")]
             pub(crate) cursor: Option<String>,
             $( $(#[$fmeta])* pub(crate) $field: $fty, )*
         }

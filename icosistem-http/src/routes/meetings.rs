@@ -21,7 +21,7 @@ use super::{check_version, created};
 use super::{finish, optional_enum, required, required_enum, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::dto::schema::one_of;
+use crate::dto::schema::one_of_or_empty;
 use crate::dto::{
     AddParticipantRequest, ApiJson, CommandRequest, CreateMeetingRequest, MeetingDto, PageDto, ParticipantDto,
     ParticipantsDto, RescheduleMeetingRequest, RespondRequest,
@@ -32,7 +32,7 @@ list_query! {
     /// `GET /api/v2/meetings` filters.
     pub(crate) struct MeetingQuery {
         /// Status.
-        #[param(schema_with = one_of::<MeetingStatus>)]
+        #[param(schema_with = one_of_or_empty::<MeetingStatus>)]
         status: Option<String>,
     }
 }

@@ -31,7 +31,7 @@ use super::kit::{
 use super::{finish, optional_enum, optional_id, required, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::dto::schema::one_of;
+use crate::dto::schema::one_of_or_empty;
 use crate::dto::{
     AllyDto, AllySuggestionDto, ApiJson, ApiQuery, AvailabilityDto, CommandRequest, CreateMentorshipRequest,
     FreeSlotsDto, MentorshipDto, PageDto, SetAvailabilityRequest, SuggestionsDto, WeeklySlotDto, WeeklySlotRequest,
@@ -144,7 +144,7 @@ list_query! {
     /// `GET /api/v2/mentorships` filters.
     pub(crate) struct MentorshipQuery {
         /// Status.
-        #[param(schema_with = one_of::<MentorshipStatus>)]
+        #[param(schema_with = one_of_or_empty::<MentorshipStatus>)]
         status: Option<String>,
     }
 }

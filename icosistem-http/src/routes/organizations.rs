@@ -20,7 +20,7 @@ use super::kit::{
 use super::{PageQuery, finish, optional_enum, required, required_enum, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::dto::schema::one_of;
+use crate::dto::schema::one_of_or_empty;
 use crate::dto::{
     AddMemberRequest, ApiJson, CommandRequest, CreateOrganizationRequest, MemberDto, OrganizationDto, PageDto,
     UpdateOrganizationRequest,
@@ -31,10 +31,10 @@ list_query! {
     /// `GET /api/v2/organizations` filters.
     pub(crate) struct OrganizationQuery {
         /// Status.
-        #[param(schema_with = one_of::<OrganizationStatus>)]
+        #[param(schema_with = one_of_or_empty::<OrganizationStatus>)]
         status: Option<String>,
         /// Kind.
-        #[param(schema_with = one_of::<OrganizationType>)]
+        #[param(schema_with = one_of_or_empty::<OrganizationType>)]
         organization_type: Option<String>,
         /// Public ones only (`true`) or private ones only (`false`, admins).
         is_public: Option<bool>,

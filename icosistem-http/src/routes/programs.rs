@@ -21,7 +21,7 @@ use super::kit::{
 use super::{finish, optional_enum, optional_id, required, required_enum, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::dto::schema::one_of;
+use crate::dto::schema::one_of_or_empty;
 use crate::dto::{
     ApiJson, CommandRequest, CreateProgramRequest, EnrollmentDto, PageDto, ProgramDto, UpdateProgramRequest,
 };
@@ -31,10 +31,10 @@ list_query! {
     /// `GET /api/v2/programs` filters.
     pub(crate) struct ProgramQuery {
         /// Run by this organization (its members also see its drafts).
-        #[param(value_type = Option<String>, format = Uuid)]
+        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
         organization_id: Option<String>,
         /// Status.
-        #[param(schema_with = one_of::<ProgramStatus>)]
+        #[param(schema_with = one_of_or_empty::<ProgramStatus>)]
         status: Option<String>,
         /// `true`: only programs taking applications now.
         accepting: Option<bool>,
@@ -45,7 +45,7 @@ list_query! {
     /// `GET /api/v2/programs/{id}/enrollments` filters.
     pub(crate) struct EnrollmentQuery {
         /// Status.
-        #[param(schema_with = one_of::<EnrollmentStatus>)]
+        #[param(schema_with = one_of_or_empty::<EnrollmentStatus>)]
         status: Option<String>,
     }
 }

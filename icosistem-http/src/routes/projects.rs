@@ -24,7 +24,7 @@ use super::kit::{
 use super::{finish, optional_enum, optional_id, required, required_enum, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::dto::schema::one_of;
+use crate::dto::schema::one_of_or_empty;
 use crate::dto::{
     AdvanceStageRequest, ApiJson, CommandRequest, CreateMilestoneRequest, CreateProjectRequest, DelayRequest,
     MilestoneDto, MoneyDto, PageDto, ProgressRequest, ProjectDto, UpdateMilestoneRequest, UpdateProjectRequest,
@@ -35,13 +35,13 @@ list_query! {
     /// `GET /api/v2/projects` filters.
     pub(crate) struct ProjectQuery {
         /// Owned by this user.
-        #[param(value_type = Option<String>, format = Uuid)]
+        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
         owner_id: Option<String>,
         /// Stage.
-        #[param(schema_with = one_of::<ProjectStage>)]
+        #[param(schema_with = one_of_or_empty::<ProjectStage>)]
         stage: Option<String>,
         /// Status.
-        #[param(schema_with = one_of::<ProjectStatus>)]
+        #[param(schema_with = one_of_or_empty::<ProjectStatus>)]
         status: Option<String>,
         /// Public ones only (`true`) or private ones only (`false`).
         is_public: Option<bool>,
@@ -52,7 +52,7 @@ list_query! {
     /// `GET /api/v2/projects/{id}/milestones` filters.
     pub(crate) struct ProjectMilestoneQuery {
         /// Status.
-        #[param(schema_with = one_of::<MilestoneStatus>)]
+        #[param(schema_with = one_of_or_empty::<MilestoneStatus>)]
         status: Option<String>,
     }
 }
@@ -61,7 +61,7 @@ list_query! {
     /// `GET /api/v2/milestones` filters.
     pub(crate) struct MilestoneQuery {
         /// Status.
-        #[param(schema_with = one_of::<MilestoneStatus>)]
+        #[param(schema_with = one_of_or_empty::<MilestoneStatus>)]
         status: Option<String>,
         /// `true`: only unfinished milestones past their target date.
         overdue: Option<bool>,

@@ -24,7 +24,7 @@ use super::{check_version, created};
 use super::{finish, optional_enum, required, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::dto::schema::one_of;
+use crate::dto::schema::one_of_or_empty;
 use crate::dto::{
     ApiJson, BookSessionRequest, CancelSessionRequest, CommandRequest, CompleteSessionRequest, FeedbackDto,
     FeedbackRequest, PageDto, RescheduleSessionRequest, SessionDto,
@@ -35,7 +35,7 @@ list_query! {
     /// `GET /api/v2/sessions` filters.
     pub(crate) struct SessionQuery {
         /// Status.
-        #[param(schema_with = one_of::<SessionStatus>)]
+        #[param(schema_with = one_of_or_empty::<SessionStatus>)]
         status: Option<String>,
     }
 }

@@ -23,7 +23,7 @@ use super::kit::{
 use super::{finish, optional_enum, optional_id, required, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::dto::schema::one_of;
+use crate::dto::schema::one_of_or_empty;
 use crate::dto::{
     AddDependencyRequest, ApiJson, CommandRequest, CreateTaskRequest, DependencyDto, PageDto, TaskDto,
     UpdateTaskRequest,
@@ -34,19 +34,19 @@ list_query! {
     /// `GET /api/v2/tasks` filters.
     pub(crate) struct TaskQuery {
         /// Status.
-        #[param(schema_with = one_of::<TaskStatus>)]
+        #[param(schema_with = one_of_or_empty::<TaskStatus>)]
         status: Option<String>,
         /// Of this project.
-        #[param(value_type = Option<String>, format = Uuid)]
+        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
         project_id: Option<String>,
         /// Subtasks of this task.
-        #[param(value_type = Option<String>, format = Uuid)]
+        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
         parent_id: Option<String>,
         /// Owned by this user.
-        #[param(value_type = Option<String>, format = Uuid)]
+        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
         owner_id: Option<String>,
         /// Assigned to this user.
-        #[param(value_type = Option<String>, format = Uuid)]
+        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
         assignee_id: Option<String>,
     }
 }

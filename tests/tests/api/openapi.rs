@@ -256,6 +256,12 @@ async fn the_schema_and_the_validators_agree() {
             json!({"title": "Bounds milestone", "target_date": (app.world.now() + chrono::Duration::days(30)).date_naive().to_string()}),
         ),
         (
+            "/api/v2/admin/users".into(),
+            "AdminCreateUserRequest",
+            admin.as_str(),
+            json!({"email": "bounds@example.org", "password": "a long enough passphrase", "first_name": "Ada", "last_name": "Lovelace", "role": "client"}),
+        ),
+        (
             "/api/v2/tasks".into(),
             "CreateTaskRequest",
             founder.as_str(),
