@@ -137,9 +137,52 @@ pub fn document() -> utoipa::openapi::OpenApi {
     ] {
         doc.merge(part);
     }
+    link_creates(&mut doc);
     // Keep last: documents the 429 of every rate-limited operation merged above.
     crate::rate_limit::document_429(&mut doc);
     doc
+}
+
+/// OpenAPI links from each create (`POST <collection>` answering 201 with an `id`) to every
+/// operation on the created resource (`<collection>/{id}…`), so clients and the stateful fuzzer
+/// can follow a create to its reads and commands: `id` is `$response.body#/id`.
+fn link_creates(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::link::LinkBuilder;
+
+    let mut targets: Vec<(String, String)> = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        let operations = [&item.get, &item.put, &item.post, &item.delete, &item.patch];
+        for operation in operations.into_iter().flatten() {
+            if let Some(id) = &operation.operation_id {
+                targets.push((path.clone(), id.clone()));
+            }
+        }
+    }
+    for (path, item) in &mut doc.paths.paths {
+        let Some(create) = item.post.as_mut() else { continue };
+        let Some(RefOr::T(created)) = create.responses.responses.get_mut("201") else {
+            continue;
+        };
+        // The created resource lives under its collection (`/projects` → `/projects/{id}`), or,
+        // for one created under a parent (`/projects/{id}/milestones`), under its own
+        // (`/milestones/{id}`).
+        let last = path.rsplit('/').next().unwrap_or_default();
+        let prefixes = [format!("{path}/{{id}}"), format!("/api/v2/{last}/{{id}}")];
+        for (target, operation_id) in &targets {
+            // Only the resource's own paths: `{id}` is the last parameter (no second one to fill).
+            let own = prefixes
+                .iter()
+                .any(|prefix| target.starts_with(prefix.as_str()) && !target[prefix.len()..].contains('{'));
+            if own {
+                let link = LinkBuilder::new()
+                    .operation_id(operation_id.clone())
+                    .parameter("id", "$response.body#/id")
+                    .build();
+                created.links.insert(operation_id.clone(), RefOr::T(link));
+            }
+        }
+    }
 }
 
 /// `/api-docs/openapi.json` and the Swagger UI at `/docs`.

@@ -184,6 +184,7 @@ pub struct RegisterRequest {
     )]
     pub last_name: String,
     /// `entrepreneur`, `ally` or `client`.
+    #[schema(schema_with = schema::self_registered_role)]
     pub role: String,
 }
 
@@ -807,6 +808,7 @@ pub struct MoneyDto {
     /// Amount in minor units (cents).
     pub amount_minor: i64,
     /// ISO 4217 code: `COP`, `USD`, `EUR` or `MXN`.
+    #[schema(schema_with = one_of::<icosistem_core::model::value::Currency>)]
     pub currency: String,
 }
 
@@ -1311,10 +1313,9 @@ pub struct CreateApplicationRequest {
 #[serde(default)]
 pub struct UpdateApplicationRequest {
     /// The new answers, required.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object, required = true)]
     pub answers: Option<serde_json::Map<String, serde_json::Value>>,
     /// The version read (alternative to `If-Match`).
-    #[schema(required = true, nullable = false)]
     pub version: Option<u64>,
 }
 

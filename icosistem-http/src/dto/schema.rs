@@ -90,3 +90,16 @@ pub fn one_of_or_empty<T: Vocabulary>() -> Object {
         .enum_values(Some(names))
         .build()
 }
+
+/// The roles one may register as: every role but `admin` (admins are created by admins).
+pub fn self_registered_role() -> Object {
+    let names: Vec<&str> = Role::ALL
+        .iter()
+        .filter(|role| **role != Role::Admin)
+        .map(|role| role.as_str())
+        .collect();
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(names))
+        .build()
+}

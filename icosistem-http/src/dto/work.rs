@@ -108,7 +108,8 @@ pub struct CreateTaskRequest {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct UpdateTaskRequest {
-    /// Title.
+    /// Title (3–300).
+    #[schema(min_length = 3, max_length = 300, pattern = "^\\S(?:[\\s\\S]*\\S)?$")]
     pub title: Option<String>,
     /// Description; `null` clears it.
     #[serde(deserialize_with = "present")]
@@ -133,7 +134,7 @@ pub struct UpdateTaskRequest {
 #[serde(default)]
 pub struct AddDependencyRequest {
     /// The task that must finish first (UUID; same owner), required.
-    #[schema(required = true, nullable = false)]
+    #[schema(value_type = String, format = Uuid, required = true, nullable = false)]
     pub depends_on: Option<String>,
 }
 
@@ -503,6 +504,7 @@ pub struct AdminUpdateUserRequest {
     #[schema(schema_with = one_of_or_null::<icosistem_core::model::Role>)]
     pub role: Option<String>,
     /// New status: `active`, `suspended` or `inactive` (a move the account allows).
+    #[schema(schema_with = one_of_or_null::<icosistem_core::model::UserStatus>)]
     pub status: Option<String>,
     /// Given name.
     #[schema(
