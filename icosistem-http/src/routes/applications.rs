@@ -23,8 +23,8 @@ use crate::AppState;
 use crate::auth::AuthUser;
 use crate::dto::schema::one_of_or_empty;
 use crate::dto::{
-    ApiJson, ApplicationDto, AssignReviewerRequest, CommandRequest, CreateApplicationRequest, DecisionRequest,
-    OptionalJson, PageDto, ReviewDto, SubmitReviewRequest, UpdateApplicationRequest,
+    ApiJson, ApplicationDto, AssignReviewerRequest, CommandRequest, CreateApplicationRequest, DecisionRequest, PageDto,
+    ReviewDto, SubmitReviewRequest, UpdateApplicationRequest,
 };
 use crate::error::ApiError;
 
@@ -134,42 +134,33 @@ pub(crate) async fn update_application<S: Store, N: Notifier, C: Clock>(
     view(&state, &auth, id).await
 }
 
-/// Submits a draft (its applicant) while the program takes applications.
-#[utoipa::path(post, path = "/api/v2/applications/{id}/submit", operation_id = "submit_application", tag = "applications", security(("bearer" = [])),
-    request_body(content = Option<CommandRequest>, description = "Optional: the version read"),
-    params(PathId<ApplicationId>,
-        IfMatch),
-    responses(
-        (status = 200, description = "The submitted application", body = ApplicationDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn submit_application<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<ApplicationId>,
-    IfMatch(if_match): IfMatch,
-    OptionalJson(body): OptionalJson<CommandRequest>,
-) -> Result<Response, ApiError> {
-    let version = if_match.or(body.version);
-    state.eco.submit_application(&auth.ctx, id, version).await?;
-    view(&state, &auth, id).await
+/// What the applicant does with their own application.
+enum Applicant {
+    Submit,
+    Withdraw,
 }
 
-/// Withdraws an application (its applicant); a freed seat goes to the best waitlisted one.
-#[utoipa::path(post, path = "/api/v2/applications/{id}/withdraw", operation_id = "withdraw_application", tag = "applications", security(("bearer" = [])),
-    request_body(content = Option<CommandRequest>, description = "Optional: the version read"),
-    params(PathId<ApplicationId>,
-        IfMatch),
-    responses(
-        (status = 200, description = "The withdrawn application", body = ApplicationDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn withdraw_application<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<ApplicationId>,
-    IfMatch(if_match): IfMatch,
-    OptionalJson(body): OptionalJson<CommandRequest>,
+/// Runs the applicant's command and answers the application's view.
+async fn applicant_command<S: Store, N: Notifier, C: Clock>(
+    state: &AppState<S, N, C>,
+    auth: &AuthUser,
+    id: ApplicationId,
+    version: Option<u64>,
+    command: Applicant,
 ) -> Result<Response, ApiError> {
-    let version = if_match.or(body.version);
-    state.eco.withdraw_application(&auth.ctx, id, version).await?;
-    view(&state, &auth, id).await
+    match command {
+        Applicant::Submit => state.eco.submit_application(&auth.ctx, id, version).await?,
+        Applicant::Withdraw => state.eco.withdraw_application(&auth.ctx, id, version).await?,
+    };
+    view(state, auth, id).await
+}
+
+commands! {
+    tag = "applications", id = ApplicationId, answer = ApplicationDto, run = applicant_command;
+    /// Submits a draft (its applicant) while the program takes applications.
+    submit_application: "/api/v2/applications/{id}/submit", CommandRequest, |body| Applicant::Submit;
+    /// Withdraws an application (its applicant); a freed seat goes to the best waitlisted one.
+    withdraw_application: "/api/v2/applications/{id}/withdraw", CommandRequest, |body| Applicant::Withdraw;
 }
 
 /// Decides on an application and answers its view.
