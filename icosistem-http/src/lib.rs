@@ -60,8 +60,9 @@
 //! - `routes`: the handlers, one module per group of paths — health, auth, the caller's account
 //!   and role profile, admin users, organizations, programs, enrollments, projects and
 //!   milestones, applications and reviews, mentorships and allies, sessions, meetings, tasks,
-//!   notifications and audit events. Modules added after the first slice carry their own
-//!   `OpenApi` fragment, merged by [`openapi::document`];
+//!   notifications and audit events. Each module owns its `router()` and its `OpenApi` fragment
+//!   (merged by [`openapi::document`]); `routes::kit` is the declarative form they are written
+//!   in: the `PathId<I>`/`IfMatch` extractors, the shared problem responses and `commands!`;
 //! - [`live`]: the live notification stream (Server-Sent Events), its fan-out hub (in process
 //!   or Redis) and the [`LiveStore`](live::LiveStore) decorator that feeds it;
 //! - [`openapi`]: the OpenAPI 3.1 document and the offline `/docs` page.
@@ -83,7 +84,6 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::routing::{delete, get, post, put};
 use icosistem_core::Ecosystem;
 use icosistem_core::model::secret::SecretString;
 use icosistem_core::ports::{Clock, Notifier, Store};
@@ -277,336 +277,25 @@ pub fn router<S: Store, N: Notifier, C: Clock>(state: AppState<S, N, C>) -> Rout
         },
     };
     let api = Router::new()
-        .route("/health", get(routes::health::health))
-        .route("/health/ready", get(routes::health::ready::<S, N, C>))
-        .route("/health/detailed", get(routes::health::detailed::<S, N, C>))
-        .route("/api/v2/health", get(routes::health::api_health::<S, N, C>))
-        .route("/api/v2/auth/register", post(routes::auth::register::<S, N, C>))
-        .route("/api/v2/auth/verify-email", post(routes::auth::verify_email::<S, N, C>))
-        .route("/api/v2/auth/login", post(routes::auth::login::<S, N, C>))
-        .route("/api/v2/auth/refresh", post(routes::auth::refresh::<S, N, C>))
-        .route("/api/v2/auth/logout", post(routes::auth::logout::<S, N, C>))
-        .route(
-            "/api/v2/auth/password-reset",
-            post(routes::auth::password_reset::<S, N, C>),
-        )
-        .route(
-            "/api/v2/auth/password-reset/confirm",
-            post(routes::auth::password_reset_confirm::<S, N, C>),
-        )
-        .route(
-            "/api/v2/users/me",
-            get(routes::users::me).patch(routes::users::update_me::<S, N, C>),
-        )
-        .route(
-            "/api/v2/users/me/password",
-            put(routes::users::change_password::<S, N, C>),
-        )
-        .route(
-            "/api/v2/organizations",
-            get(routes::organizations::list::<S, N, C>).post(routes::organizations::create::<S, N, C>),
-        )
-        .route(
-            "/api/v2/organizations/{id}",
-            get(routes::organizations::get::<S, N, C>).patch(routes::organizations::update::<S, N, C>),
-        )
-        .route(
-            "/api/v2/organizations/{id}/members",
-            get(routes::organizations::members::<S, N, C>).post(routes::organizations::add_member::<S, N, C>),
-        )
-        .route(
-            "/api/v2/organizations/{id}/members/{user_id}",
-            delete(routes::organizations::remove_member::<S, N, C>),
-        )
-        .route(
-            "/api/v2/organizations/{id}/activate",
-            post(routes::organizations::activate::<S, N, C>),
-        )
-        .route(
-            "/api/v2/organizations/{id}/suspend",
-            post(routes::organizations::suspend::<S, N, C>),
-        )
-        .route(
-            "/api/v2/programs",
-            get(routes::programs::list::<S, N, C>).post(routes::programs::create::<S, N, C>),
-        )
-        .route(
-            "/api/v2/programs/{id}",
-            get(routes::programs::get::<S, N, C>).patch(routes::programs::update::<S, N, C>),
-        )
-        .route(
-            "/api/v2/programs/{id}/publish",
-            post(routes::programs::publish::<S, N, C>),
-        )
-        .route("/api/v2/programs/{id}/start", post(routes::programs::start::<S, N, C>))
-        .route(
-            "/api/v2/programs/{id}/complete",
-            post(routes::programs::complete::<S, N, C>),
-        )
-        .route(
-            "/api/v2/programs/{id}/cancel",
-            post(routes::programs::cancel::<S, N, C>),
-        )
-        .route(
-            "/api/v2/programs/{id}/enrollments",
-            get(routes::programs::enrollments::<S, N, C>),
-        )
-        .route(
-            "/api/v2/projects",
-            get(routes::projects::list::<S, N, C>).post(routes::projects::create::<S, N, C>),
-        )
-        .route(
-            "/api/v2/projects/{id}",
-            get(routes::projects::get::<S, N, C>)
-                .patch(routes::projects::update::<S, N, C>)
-                .delete(routes::projects::delete::<S, N, C>),
-        )
-        .route(
-            "/api/v2/projects/{id}/advance-stage",
-            post(routes::projects::advance_stage::<S, N, C>),
-        )
-        .route(
-            "/api/v2/projects/{id}/activate",
-            post(routes::projects::activate::<S, N, C>),
-        )
-        .route("/api/v2/projects/{id}/pause", post(routes::projects::pause::<S, N, C>))
-        .route(
-            "/api/v2/projects/{id}/resume",
-            post(routes::projects::resume::<S, N, C>),
-        )
-        .route(
-            "/api/v2/projects/{id}/complete",
-            post(routes::projects::complete::<S, N, C>),
-        )
-        .route(
-            "/api/v2/projects/{id}/cancel",
-            post(routes::projects::cancel::<S, N, C>),
-        )
-        .route(
-            "/api/v2/projects/{id}/milestones",
-            get(routes::projects::project_milestones::<S, N, C>).post(routes::projects::create_milestone::<S, N, C>),
-        )
-        .route("/api/v2/milestones", get(routes::projects::my_milestones::<S, N, C>))
-        .route(
-            "/api/v2/milestones/{id}",
-            get(routes::projects::get_milestone::<S, N, C>).patch(routes::projects::update_milestone::<S, N, C>),
-        )
-        .route(
-            "/api/v2/milestones/{id}/start",
-            post(routes::projects::start_milestone::<S, N, C>),
-        )
-        .route(
-            "/api/v2/milestones/{id}/progress",
-            post(routes::projects::progress_milestone::<S, N, C>),
-        )
-        .route(
-            "/api/v2/milestones/{id}/complete",
-            post(routes::projects::complete_milestone::<S, N, C>),
-        )
-        .route(
-            "/api/v2/milestones/{id}/delay",
-            post(routes::projects::delay_milestone::<S, N, C>),
-        )
-        .route(
-            "/api/v2/milestones/{id}/cancel",
-            post(routes::projects::cancel_milestone::<S, N, C>),
-        )
-        .route(
-            "/api/v2/applications",
-            get(routes::applications::list::<S, N, C>).post(routes::applications::create::<S, N, C>),
-        )
-        .route(
-            "/api/v2/applications/{id}",
-            get(routes::applications::get::<S, N, C>).patch(routes::applications::update::<S, N, C>),
-        )
-        .route(
-            "/api/v2/applications/{id}/submit",
-            post(routes::applications::submit::<S, N, C>),
-        )
-        .route(
-            "/api/v2/applications/{id}/withdraw",
-            post(routes::applications::withdraw::<S, N, C>),
-        )
-        .route(
-            "/api/v2/applications/{id}/accept",
-            post(routes::applications::accept::<S, N, C>),
-        )
-        .route(
-            "/api/v2/applications/{id}/reject",
-            post(routes::applications::reject::<S, N, C>),
-        )
-        .route(
-            "/api/v2/applications/{id}/waitlist",
-            post(routes::applications::waitlist::<S, N, C>),
-        )
-        .route(
-            "/api/v2/applications/{id}/promote",
-            post(routes::applications::promote::<S, N, C>),
-        )
-        .route(
-            "/api/v2/applications/{id}/reviewers",
-            post(routes::applications::assign_reviewer::<S, N, C>),
-        )
-        .route(
-            "/api/v2/applications/{id}/reviews",
-            get(routes::applications::reviews::<S, N, C>).post(routes::applications::submit_review::<S, N, C>),
-        )
-        .route(
-            "/api/v2/tasks",
-            get(routes::tasks::list::<S, N, C>).post(routes::tasks::create::<S, N, C>),
-        )
-        .route(
-            "/api/v2/tasks/{id}",
-            get(routes::tasks::get::<S, N, C>).patch(routes::tasks::update::<S, N, C>),
-        )
-        .route("/api/v2/tasks/{id}/start", post(routes::tasks::start::<S, N, C>))
-        .route("/api/v2/tasks/{id}/block", post(routes::tasks::block::<S, N, C>))
-        .route("/api/v2/tasks/{id}/unblock", post(routes::tasks::unblock::<S, N, C>))
-        .route("/api/v2/tasks/{id}/complete", post(routes::tasks::complete::<S, N, C>))
-        .route("/api/v2/tasks/{id}/cancel", post(routes::tasks::cancel::<S, N, C>))
-        .route(
-            "/api/v2/tasks/{id}/dependencies",
-            get(routes::tasks::dependencies::<S, N, C>).post(routes::tasks::add_dependency::<S, N, C>),
-        )
-        .route(
-            "/api/v2/tasks/{id}/dependencies/{depends_on}",
-            delete(routes::tasks::remove_dependency::<S, N, C>),
-        )
-        .route("/api/v2/notifications", get(routes::inbox::list::<S, N, C>))
-        .route("/api/v2/notifications/stream", get(live::stream::<S, N, C>))
-        .route(
-            "/api/v2/notifications/read-all",
-            post(routes::inbox::read_all::<S, N, C>),
-        )
-        .route("/api/v2/notifications/{id}/read", post(routes::inbox::read::<S, N, C>))
-        .route(
-            "/api/v2/notifications/{id}/archive",
-            post(routes::inbox::archive::<S, N, C>),
-        )
-        .route("/api/v2/audit-events", get(routes::inbox::audit_events::<S, N, C>))
-        .route("/api/v2/enrollments/{id}", get(routes::enrollments::get::<S, N, C>))
-        .route(
-            "/api/v2/enrollments/{id}/drop-out",
-            post(routes::enrollments::drop_out::<S, N, C>),
-        )
-        .route(
-            "/api/v2/programs/{id}/matching/proposals",
-            post(routes::matching::propose_cohort_matching::<S, N, C>),
-        )
-        .route(
-            "/api/v2/programs/{id}/matching/confirm",
-            post(routes::matching::confirm_cohort_matching::<S, N, C>),
-        )
-        .route(
-            "/api/v2/users/me/profile",
-            get(routes::profile::get::<S, N, C>).put(routes::profile::put::<S, N, C>),
-        )
-        .route(
-            "/api/v2/admin/users",
-            get(routes::admin::list::<S, N, C>).post(routes::admin::create::<S, N, C>),
-        )
-        .route(
-            "/api/v2/admin/users/{id}",
-            get(routes::admin::get::<S, N, C>).patch(routes::admin::update::<S, N, C>),
-        )
-        .route(
-            "/api/v2/admin/users/{id}/unlock",
-            post(routes::admin::unlock::<S, N, C>),
-        )
-        .route(
-            "/api/v2/mentorships",
-            get(routes::mentoring::list::<S, N, C>).post(routes::mentoring::create::<S, N, C>),
-        )
-        .route("/api/v2/mentorships/{id}", get(routes::mentoring::get::<S, N, C>))
-        .route(
-            "/api/v2/mentorships/{id}/accept",
-            post(routes::mentoring::accept::<S, N, C>),
-        )
-        .route(
-            "/api/v2/mentorships/{id}/decline",
-            post(routes::mentoring::decline::<S, N, C>),
-        )
-        .route(
-            "/api/v2/mentorships/{id}/pause",
-            post(routes::mentoring::pause::<S, N, C>),
-        )
-        .route(
-            "/api/v2/mentorships/{id}/resume",
-            post(routes::mentoring::resume::<S, N, C>),
-        )
-        .route(
-            "/api/v2/mentorships/{id}/complete",
-            post(routes::mentoring::complete::<S, N, C>),
-        )
-        .route(
-            "/api/v2/mentorships/{id}/cancel",
-            post(routes::mentoring::cancel::<S, N, C>),
-        )
-        .route(
-            "/api/v2/mentorships/{id}/sessions",
-            get(routes::sessions::mentorship_sessions::<S, N, C>).post(routes::sessions::book::<S, N, C>),
-        )
-        .route("/api/v2/allies", get(routes::mentoring::allies::<S, N, C>))
-        .route(
-            "/api/v2/allies/suggestions",
-            get(routes::mentoring::suggestions::<S, N, C>),
-        )
-        .route(
-            "/api/v2/allies/me/availability",
-            get(routes::mentoring::my_availability::<S, N, C>).put(routes::mentoring::set_my_availability::<S, N, C>),
-        )
-        .route(
-            "/api/v2/allies/{id}/free-slots",
-            get(routes::mentoring::free_slots::<S, N, C>),
-        )
-        .route("/api/v2/sessions", get(routes::sessions::mine::<S, N, C>))
-        .route("/api/v2/sessions/{id}", get(routes::sessions::get::<S, N, C>))
-        .route(
-            "/api/v2/sessions/{id}/confirm",
-            post(routes::sessions::confirm::<S, N, C>),
-        )
-        .route("/api/v2/sessions/{id}/start", post(routes::sessions::start::<S, N, C>))
-        .route(
-            "/api/v2/sessions/{id}/complete",
-            post(routes::sessions::complete::<S, N, C>),
-        )
-        .route(
-            "/api/v2/sessions/{id}/cancel",
-            post(routes::sessions::cancel::<S, N, C>),
-        )
-        .route(
-            "/api/v2/sessions/{id}/reschedule",
-            post(routes::sessions::reschedule::<S, N, C>),
-        )
-        .route(
-            "/api/v2/sessions/{id}/feedback",
-            post(routes::sessions::feedback::<S, N, C>),
-        )
-        .route(
-            "/api/v2/meetings",
-            get(routes::meetings::list::<S, N, C>).post(routes::meetings::create::<S, N, C>),
-        )
-        .route("/api/v2/meetings/{id}", get(routes::meetings::get::<S, N, C>))
-        .route(
-            "/api/v2/meetings/{id}/participants",
-            get(routes::meetings::participants::<S, N, C>).post(routes::meetings::add_participant::<S, N, C>),
-        )
-        .route(
-            "/api/v2/meetings/{id}/respond",
-            post(routes::meetings::respond::<S, N, C>),
-        )
-        .route("/api/v2/meetings/{id}/start", post(routes::meetings::start::<S, N, C>))
-        .route(
-            "/api/v2/meetings/{id}/complete",
-            post(routes::meetings::complete::<S, N, C>),
-        )
-        .route(
-            "/api/v2/meetings/{id}/cancel",
-            post(routes::meetings::cancel::<S, N, C>),
-        )
-        .route(
-            "/api/v2/meetings/{id}/reschedule",
-            post(routes::meetings::reschedule::<S, N, C>),
+        .merge(routes::health::router())
+        .merge(routes::auth::router())
+        .merge(routes::users::router())
+        .merge(routes::profile::router())
+        .merge(routes::admin::router())
+        .merge(routes::organizations::router())
+        .merge(routes::programs::router())
+        .merge(routes::enrollments::router())
+        .merge(routes::projects::router())
+        .merge(routes::applications::router())
+        .merge(routes::tasks::router())
+        .merge(routes::inbox::router())
+        .merge(routes::mentoring::router())
+        .merge(routes::sessions::router())
+        .merge(routes::meetings::router())
+        .merge(routes::matching::router())
+        .route(
+            "/api/v2/notifications/stream",
+            axum::routing::get(live::stream::<S, N, C>),
         )
         .with_state(state)
         .merge(openapi::docs_router());

@@ -238,7 +238,7 @@ fn process_metrics() -> String {
 }
 
 /// The Prometheus text exposition of every metric.
-#[utoipa::path(get, path = "/metrics", tag = "operations",
+#[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain")))]
 pub(crate) async fn render(State(handle): State<PrometheusHandle>) -> Response {
     let mut text = handle.render();

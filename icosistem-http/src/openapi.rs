@@ -18,7 +18,7 @@ use crate::dto::{
     UserDto,
 };
 use crate::error::{Problem, ProblemField};
-use crate::routes::{applications, auth, health, organizations, programs, projects, users};
+use crate::routes;
 
 /// Where the document is served.
 pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
@@ -44,74 +44,6 @@ impl Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Icosistem API", description = "The entrepreneurship ecosystem API (spec/API.md)."),
-    paths(
-        health::health,
-        health::ready,
-        health::detailed,
-        health::api_health,
-        auth::register,
-        auth::verify_email,
-        auth::login,
-        auth::refresh,
-        auth::logout,
-        auth::password_reset,
-        auth::password_reset_confirm,
-        users::me,
-        users::update_me,
-        users::change_password,
-        organizations::list,
-        organizations::create,
-        organizations::get,
-        organizations::update,
-        organizations::activate,
-        organizations::suspend,
-        organizations::members,
-        organizations::add_member,
-        organizations::remove_member,
-        programs::list,
-        programs::create,
-        programs::get,
-        programs::update,
-        programs::publish,
-        programs::start,
-        programs::complete,
-        programs::cancel,
-        programs::enrollments,
-        projects::list,
-        projects::create,
-        projects::get,
-        projects::update,
-        projects::delete,
-        projects::advance_stage,
-        projects::activate,
-        projects::pause,
-        projects::resume,
-        projects::complete,
-        projects::cancel,
-        projects::project_milestones,
-        projects::create_milestone,
-        projects::my_milestones,
-        projects::get_milestone,
-        projects::update_milestone,
-        projects::start_milestone,
-        projects::progress_milestone,
-        projects::complete_milestone,
-        projects::delay_milestone,
-        projects::cancel_milestone,
-        applications::list,
-        applications::create,
-        applications::get,
-        applications::update,
-        applications::submit,
-        applications::withdraw,
-        applications::accept,
-        applications::reject,
-        applications::waitlist,
-        applications::promote,
-        applications::assign_reviewer,
-        applications::reviews,
-        applications::submit_review,
-    ),
     components(schemas(
         Problem,
         ProblemField,
@@ -184,82 +116,73 @@ pub struct ApiDoc;
 /// their handlers (each `routes` module may declare one; it is merged here).
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
-    // Route modules with their own document, one line each:
-    doc.merge(crate::routes::tasks::TasksApi::openapi());
-    doc.merge(crate::routes::inbox::InboxApi::openapi());
-    doc.merge(crate::routes::enrollments::EnrollmentsApi::openapi());
-    doc.merge(crate::routes::matching::MatchingApi::openapi());
-    doc.merge(crate::routes::profile::ProfileApi::openapi());
-    doc.merge(crate::routes::admin::AdminApi::openapi());
-    doc.merge(crate::routes::mentoring::MentoringApi::openapi());
-    doc.merge(crate::routes::sessions::SessionsApi::openapi());
-    doc.merge(crate::routes::meetings::MeetingsApi::openapi());
-    doc.merge(crate::metrics::MetricsApi::openapi());
-    doc.merge(crate::live::LiveApi::openapi());
+    // Each route module documents its own paths next to its handlers.
+    for part in [
+        routes::health::Api::openapi(),
+        routes::auth::Api::openapi(),
+        routes::users::Api::openapi(),
+        routes::profile::Api::openapi(),
+        routes::admin::Api::openapi(),
+        routes::organizations::Api::openapi(),
+        routes::programs::Api::openapi(),
+        routes::enrollments::Api::openapi(),
+        routes::projects::Api::openapi(),
+        routes::applications::Api::openapi(),
+        routes::tasks::Api::openapi(),
+        routes::inbox::Api::openapi(),
+        routes::mentoring::Api::openapi(),
+        routes::sessions::Api::openapi(),
+        routes::meetings::Api::openapi(),
+        routes::matching::MatchingApi::openapi(),
+        crate::metrics::MetricsApi::openapi(),
+        crate::live::LiveApi::openapi(),
+    ] {
+        doc.merge(part);
+    }
+    link_creates(&mut doc);
     // Keep last: documents the 429 of every rate-limited operation merged above.
     crate::rate_limit::document_429(&mut doc);
-    unique_operation_ids(&mut doc);
     doc
 }
 
-/// utoipa names an operation after its handler, and handlers of different modules share names
-/// (`list`, `get`, `create` …), while OpenAPI requires `operationId` to be unique — client
-/// generators key methods on it. A name used once stays as it is; a shared one gets its first
-/// tag in front (`applications_list`), and the method and path when even that repeats.
-fn unique_operation_ids(doc: &mut utoipa::openapi::OpenApi) {
-    use std::collections::HashMap;
+/// OpenAPI links from each create (`POST <collection>` answering 201 with an `id`) to every
+/// operation on the created resource (`<collection>/{id}…`), so clients and the stateful fuzzer
+/// can follow a create to its reads and commands: `id` is `$response.body#/id`.
+fn link_creates(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::link::LinkBuilder;
 
-    fn operations(
-        item: &mut utoipa::openapi::PathItem,
-    ) -> impl Iterator<Item = (&'static str, &mut utoipa::openapi::path::Operation)> {
-        [
-            ("get", item.get.as_mut()),
-            ("put", item.put.as_mut()),
-            ("post", item.post.as_mut()),
-            ("delete", item.delete.as_mut()),
-            ("patch", item.patch.as_mut()),
-        ]
-        .into_iter()
-        .filter_map(|(method, op)| op.map(|op| (method, op)))
-    }
-
-    let mut uses: HashMap<String, usize> = HashMap::new();
-    for item in doc.paths.paths.values_mut() {
-        for (_, op) in operations(item) {
-            if let Some(id) = &op.operation_id {
-                *uses.entry(id.clone()).or_default() += 1;
-            }
-        }
-    }
-    let mut tagged: HashMap<String, usize> = HashMap::new();
-    let candidate = |op: &utoipa::openapi::path::Operation| -> Option<String> {
-        let id = op.operation_id.as_ref()?;
-        if uses.get(id).copied().unwrap_or(0) <= 1 {
-            return None;
-        }
-        let tag = op.tags.as_ref().and_then(|t| t.first()).map_or("api", String::as_str);
-        Some(format!("{}_{id}", tag.replace('-', "_")))
-    };
-    for item in doc.paths.paths.values_mut() {
-        for (_, op) in operations(item) {
-            if let Some(name) = candidate(op) {
-                *tagged.entry(name).or_default() += 1;
+    let mut targets: Vec<(String, String)> = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        let operations = [&item.get, &item.put, &item.post, &item.delete, &item.patch];
+        for operation in operations.into_iter().flatten() {
+            if let Some(id) = &operation.operation_id {
+                targets.push((path.clone(), id.clone()));
             }
         }
     }
     for (path, item) in &mut doc.paths.paths {
-        for (method, op) in operations(item) {
-            let Some(name) = candidate(op) else { continue };
-            op.operation_id = Some(if tagged.get(&name).copied().unwrap_or(0) > 1 {
-                let slug: String = path
-                    .trim_start_matches("/api/v2/")
-                    .chars()
-                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-                    .collect();
-                format!("{method}_{}", slug.trim_matches('_').replace("__", "_"))
-            } else {
-                name
-            });
+        let Some(create) = item.post.as_mut() else { continue };
+        let Some(RefOr::T(created)) = create.responses.responses.get_mut("201") else {
+            continue;
+        };
+        // The created resource lives under its collection (`/projects` → `/projects/{id}`), or,
+        // for one created under a parent (`/projects/{id}/milestones`), under its own
+        // (`/milestones/{id}`).
+        let last = path.rsplit('/').next().unwrap_or_default();
+        let prefixes = [format!("{path}/{{id}}"), format!("/api/v2/{last}/{{id}}")];
+        for (target, operation_id) in &targets {
+            // Only the resource's own paths: `{id}` is the last parameter (no second one to fill).
+            let own = prefixes
+                .iter()
+                .any(|prefix| target.starts_with(prefix.as_str()) && !target[prefix.len()..].contains('{'));
+            if own {
+                let link = LinkBuilder::new()
+                    .operation_id(operation_id.clone())
+                    .parameter("id", "$response.body#/id")
+                    .build();
+                created.links.insert(operation_id.clone(), RefOr::T(link));
+            }
         }
     }
 }

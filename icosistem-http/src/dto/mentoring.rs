@@ -4,6 +4,7 @@
 //! Instants in requests are taken as strings and parsed by the handlers, so a malformed one is a
 //! 422 naming its field (`starts_at`) rather than a shape error naming nothing.
 
+use crate::dto::schema::one_of;
 use chrono::{DateTime, Utc};
 use icosistem_core::model::{Availability, Feedback, Meeting, MeetingParticipant, Mentorship, Session};
 use icosistem_core::rules::availability::WeeklySlot;
@@ -71,14 +72,17 @@ impl From<&Mentorship> for MentorshipDto {
 #[serde(default)]
 pub struct CreateMentorshipRequest {
     /// The ally asked (UUID), required.
+    #[schema(value_type = String, format = Uuid, required = true, nullable = false)]
     pub ally_id: Option<String>,
     /// A note to the ally (≤ 2000).
     pub message: Option<String>,
     /// Areas wanted (≤ 20, each 1–100 chars).
     pub areas: Vec<String>,
     /// One of the caller's projects (UUID).
+    #[schema(value_type = Option<String>, format = Uuid)]
     pub project_id: Option<String>,
     /// Planned length in months, 1–24 (default 6).
+    #[schema(minimum = 1, maximum = 24)]
     pub duration_months: Option<i64>,
 }
 
@@ -219,10 +223,13 @@ impl From<&Availability> for AvailabilityDto {
 #[serde(default)]
 pub struct WeeklySlotRequest {
     /// 0 = Monday … 6 = Sunday, required.
+    #[schema(minimum = 0, maximum = 6, required = true, nullable = false)]
     pub weekday: Option<i64>,
     /// Local start `HH:MM` (or `HH:MM:SS`), required.
+    #[schema(required = true, nullable = false)]
     pub start: Option<String>,
     /// Local end, after the start, required.
+    #[schema(required = true, nullable = false)]
     pub end: Option<String>,
 }
 
@@ -233,6 +240,7 @@ pub struct SetAvailabilityRequest {
     /// IANA time zone of the slots (default: the caller's account time zone).
     pub timezone: Option<String>,
     /// The slots (≤ 50, none overlapping within a day); required, `[]` clears the schedule.
+    #[schema(required = true, nullable = false)]
     pub slots: Option<Vec<WeeklySlotRequest>>,
     /// The version read (alternative to `If-Match`; 0 or none for the first save).
     pub version: Option<u64>,
@@ -351,8 +359,10 @@ impl From<&Session> for SessionDto {
 #[serde(default)]
 pub struct BookSessionRequest {
     /// Start (RFC 3339), at least 24 h ahead and inside the ally's availability, required.
+    #[schema(value_type = String, format = DateTime, required = true, nullable = false)]
     pub starts_at: Option<String>,
     /// Length in minutes, 15–240 (default: the ally's preferred length).
+    #[schema(minimum = 15, maximum = 240)]
     pub duration_minutes: Option<i64>,
     /// What to talk about (≤ 2000).
     pub agenda: Option<String>,
@@ -383,6 +393,7 @@ pub struct CancelSessionRequest {
 #[serde(default)]
 pub struct RescheduleSessionRequest {
     /// The new start (RFC 3339); it must pass every booking rule, required.
+    #[schema(value_type = String, format = DateTime, required = true, nullable = false)]
     pub starts_at: Option<String>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,
@@ -393,6 +404,7 @@ pub struct RescheduleSessionRequest {
 #[serde(default)]
 pub struct FeedbackRequest {
     /// 1–5, required.
+    #[schema(minimum = 1, maximum = 5, required = true, nullable = false)]
     pub rating: Option<i64>,
     /// Comment (≤ 2000).
     pub comment: Option<String>,
@@ -503,14 +515,23 @@ pub struct ParticipantsDto {
 #[serde(default)]
 pub struct CreateMeetingRequest {
     /// Title (3–300), required.
+    #[schema(
+        min_length = 3,
+        max_length = 300,
+        pattern = "^\\S(?:[\\s\\S]*\\S)?$",
+        required = true,
+        nullable = false
+    )]
     pub title: Option<String>,
     /// Description (≤ 5000).
     pub description: Option<String>,
     /// A room or a link (≤ 500).
     pub location: Option<String>,
     /// Start (RFC 3339), at least 5 minutes ahead, required.
+    #[schema(value_type = String, format = DateTime, required = true, nullable = false)]
     pub starts_at: Option<String>,
     /// End (RFC 3339), after the start, at most 8 h later, required.
+    #[schema(value_type = String, format = DateTime, required = true, nullable = false)]
     pub ends_at: Option<String>,
     /// Who is invited (user UUIDs, not the caller).
     pub participant_ids: Vec<String>,
@@ -521,6 +542,7 @@ pub struct CreateMeetingRequest {
 #[serde(default)]
 pub struct AddParticipantRequest {
     /// The user invited (UUID), required.
+    #[schema(value_type = String, format = Uuid, required = true, nullable = false)]
     pub user_id: Option<String>,
 }
 
@@ -529,6 +551,7 @@ pub struct AddParticipantRequest {
 #[serde(default)]
 pub struct RespondRequest {
     /// `accepted`, `declined` or `tentative`, required.
+    #[schema(schema_with = one_of::<icosistem_core::model::ParticipantResponse>, required = true, nullable = false)]
     pub response: Option<String>,
     /// The version of the caller's invitation read (alternative to `If-Match`).
     pub version: Option<u64>,
@@ -539,8 +562,10 @@ pub struct RespondRequest {
 #[serde(default)]
 pub struct RescheduleMeetingRequest {
     /// The new start (RFC 3339), required.
+    #[schema(value_type = String, format = DateTime, required = true, nullable = false)]
     pub starts_at: Option<String>,
     /// The new end (RFC 3339), required.
+    #[schema(value_type = String, format = DateTime, required = true, nullable = false)]
     pub ends_at: Option<String>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,

@@ -18,11 +18,46 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
+use schema::{one_of, one_of_or_null};
 
+pub mod schema;
 mod work;
 pub use work::*;
 mod mentoring;
 pub use mentoring::*;
+
+/// A parsed body as `T`, a shape mismatch as 422. JSON Schema's `integer` includes `3.0`, so an
+/// integral number written with a fraction is taken as the integer it is.
+fn from_json<T: DeserializeOwned>(mut value: serde_json::Value) -> Result<T, ApiError> {
+    fn integral(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Number(n) if n.is_f64() => {
+                if let Some(f) = n.as_f64()
+                    && f.fract() == 0.0
+                    && f.abs() < 9.0e15
+                {
+                    // Exact: |f| < 2^53, so the conversion neither rounds nor saturates.
+                    #[allow(clippy::cast_possible_truncation)]
+                    let i = f as i64;
+                    *value = serde_json::Value::from(i);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(integral),
+            serde_json::Value::Object(fields) => fields.values_mut().for_each(integral),
+            _ => {}
+        }
+    }
+    integral(&mut value);
+    serde_json::from_value(value).map_err(|e| {
+        let mut error = ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "the request has invalid fields",
+        );
+        error.set_detail(format!("the body does not have the expected shape: {e}"));
+        error
+    })
+}
 
 /// `axum::Json` answering its rejections as problems (400 malformed, 413 too large, 415 wrong
 /// content type, 422 wrong shape).
@@ -33,10 +68,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        axum::Json::<T>::from_request(req, state)
+        let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(req, state)
             .await
-            .map(|axum::Json(value)| Self(value))
-            .map_err(ApiError::from)
+            .map_err(ApiError::from)?;
+        from_json(value).map(Self)
     }
 }
 
@@ -132,12 +167,24 @@ pub struct RegisterRequest {
     /// Email.
     pub email: String,
     /// Password: 12–128 characters, not common, not containing the email's local part.
+    #[schema(min_length = 12, max_length = 128)]
     pub password: String,
     /// Given name.
+    #[schema(
+        min_length = 2,
+        max_length = 80,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
+    )]
     pub first_name: String,
     /// Family name.
+    #[schema(
+        min_length = 2,
+        max_length = 80,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
+    )]
     pub last_name: String,
     /// `entrepreneur`, `ally` or `client`.
+    #[schema(schema_with = schema::self_registered_role)]
     pub role: String,
 }
 
@@ -182,6 +229,7 @@ pub struct PasswordResetConfirm {
     /// The reset token received by email.
     pub token: String,
     /// The new password.
+    #[schema(min_length = 12, max_length = 128)]
     pub new_password: String,
 }
 
@@ -192,6 +240,7 @@ pub struct ChangePasswordRequest {
     /// The current password.
     pub current_password: String,
     /// The new password.
+    #[schema(min_length = 12, max_length = 128)]
     pub new_password: String,
 }
 
@@ -200,8 +249,18 @@ pub struct ChangePasswordRequest {
 #[serde(default)]
 pub struct UpdateMeRequest {
     /// Given name.
+    #[schema(
+        min_length = 2,
+        max_length = 80,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
+    )]
     pub first_name: Option<String>,
     /// Family name.
+    #[schema(
+        min_length = 2,
+        max_length = 80,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
+    )]
     pub last_name: Option<String>,
     /// Phone (E.164); `null` clears it.
     #[serde(deserialize_with = "present")]
@@ -326,23 +385,18 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self(T::default()));
         }
-        serde_json::from_slice(&bytes).map(Self).map_err(|e| {
-            if e.is_data() {
-                let mut error = ApiError::new(
-                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                    "validation_failed",
-                    "the request has invalid fields",
-                );
-                error.set_detail(format!("the body does not have the expected shape: {e}"));
-                error
-            } else {
-                ApiError::new(
-                    axum::http::StatusCode::BAD_REQUEST,
-                    "malformed_json",
-                    "the body is not valid JSON",
-                )
-            }
-        })
+        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| {
+            ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "malformed_json",
+                "the body is not valid JSON",
+            )
+        })?;
+        // `null` is "no body" too: the documented body is `CommandRequest | null`.
+        if value.is_null() {
+            return Ok(Self(T::default()));
+        }
+        from_json(value).map(Self)
     }
 }
 
@@ -450,9 +504,17 @@ impl From<&OrganizationMember> for MemberDto {
 #[serde(default)]
 pub struct CreateOrganizationRequest {
     /// Name (2–200), required.
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$",
+        required = true,
+        nullable = false
+    )]
     pub name: Option<String>,
     /// `incubator`, `accelerator`, `university`, `research_center`, `corporation`,
     /// `government` …, required.
+    #[schema(schema_with = one_of::<icosistem_core::model::OrganizationType>, required = true, nullable = false)]
     pub organization_type: Option<String>,
     /// Listed publicly (default true).
     pub is_public: Option<bool>,
@@ -463,6 +525,7 @@ pub struct CreateOrganizationRequest {
     /// Web site.
     pub website: Option<String>,
     /// Tax id (≥ 5 alphanumerics, unique).
+    #[schema(value_type = Option<String>, format = Uuid)]
     pub tax_id: Option<String>,
     /// Description (≤ 5000).
     pub description: Option<String>,
@@ -473,6 +536,11 @@ pub struct CreateOrganizationRequest {
 #[serde(default)]
 pub struct UpdateOrganizationRequest {
     /// Name.
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
+    )]
     pub name: Option<String>,
     /// Listed publicly.
     pub is_public: Option<bool>,
@@ -499,8 +567,10 @@ pub struct UpdateOrganizationRequest {
 #[serde(default)]
 pub struct AddMemberRequest {
     /// The user to add (UUID), required.
+    #[schema(value_type = String, format = Uuid, required = true, nullable = false)]
     pub user_id: Option<String>,
     /// `owner`, `coordinator` or `reviewer`, required.
+    #[schema(schema_with = one_of::<icosistem_core::model::MemberRole>, required = true, nullable = false)]
     pub role: Option<String>,
 }
 
@@ -639,26 +709,42 @@ impl From<&Enrollment> for EnrollmentDto {
 #[serde(default)]
 pub struct CreateProgramRequest {
     /// The organization (UUID), required.
+    #[schema(value_type = String, format = Uuid, required = true, nullable = false)]
     pub organization_id: Option<String>,
     /// Name, required.
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$",
+        required = true,
+        nullable = false
+    )]
     pub name: Option<String>,
     /// `incubation`, `acceleration` …, required.
+    #[schema(schema_with = one_of::<icosistem_core::model::ProgramType>, required = true, nullable = false)]
     pub program_type: Option<String>,
     /// Free text.
     pub description: Option<String>,
     /// Applications open at (RFC 3339), required.
+    #[schema(required = true, nullable = false)]
     pub application_opens_at: Option<DateTime<Utc>>,
     /// Applications close at (RFC 3339), required.
+    #[schema(required = true, nullable = false)]
     pub application_deadline: Option<DateTime<Utc>>,
     /// First day (`YYYY-MM-DD`), required.
+    #[schema(required = true, nullable = false)]
     pub start_date: Option<NaiveDate>,
     /// Last day (`YYYY-MM-DD`), required.
+    #[schema(required = true, nullable = false)]
     pub end_date: Option<NaiveDate>,
     /// Minimum cohort (default 1).
+    #[schema(minimum = 1)]
     pub min_participants: Option<u32>,
     /// Capacity (1–1000), required.
+    #[schema(minimum = 1, maximum = 1000, required = true, nullable = false)]
     pub max_participants: Option<u32>,
     /// Reviews needed before a decision (default 1).
+    #[schema(minimum = 1, maximum = 20)]
     pub min_reviews: Option<u32>,
     /// Hide applicants' identity from reviewers (default false).
     pub blind_review: Option<bool>,
@@ -667,6 +753,7 @@ pub struct CreateProgramRequest {
     /// Eligible project stages.
     pub target_stages: Vec<String>,
     /// `presential`, `virtual` or `hybrid`.
+    #[schema(schema_with = one_of_or_null::<icosistem_core::model::ProgramFormat>)]
     pub format: Option<String>,
 }
 
@@ -675,6 +762,11 @@ pub struct CreateProgramRequest {
 #[serde(default)]
 pub struct UpdateProgramRequest {
     /// Name.
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
+    )]
     pub name: Option<String>,
     /// Free text; `null` clears it.
     #[serde(deserialize_with = "present")]
@@ -689,10 +781,13 @@ pub struct UpdateProgramRequest {
     /// Last day.
     pub end_date: Option<NaiveDate>,
     /// Minimum cohort.
+    #[schema(minimum = 1)]
     pub min_participants: Option<u32>,
     /// Capacity.
+    #[schema(minimum = 1, maximum = 1000)]
     pub max_participants: Option<u32>,
     /// Reviews needed before a decision.
+    #[schema(minimum = 1, maximum = 20)]
     pub min_reviews: Option<u32>,
     /// Hide applicants' identity from reviewers.
     pub blind_review: Option<bool>,
@@ -701,6 +796,7 @@ pub struct UpdateProgramRequest {
     /// Eligible project stages.
     pub target_stages: Option<Vec<String>>,
     /// `presential`, `virtual` or `hybrid`.
+    #[schema(schema_with = one_of_or_null::<icosistem_core::model::ProgramFormat>)]
     pub format: Option<String>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,
@@ -712,6 +808,7 @@ pub struct MoneyDto {
     /// Amount in minor units (cents).
     pub amount_minor: i64,
     /// ISO 4217 code: `COP`, `USD`, `EUR` or `MXN`.
+    #[schema(schema_with = one_of::<icosistem_core::model::value::Currency>)]
     pub currency: String,
 }
 
@@ -815,24 +912,43 @@ impl From<&Project> for ProjectDto {
 #[serde(default)]
 pub struct CreateProjectRequest {
     /// Name (2–200), required.
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$",
+        required = true,
+        nullable = false
+    )]
     pub name: Option<String>,
     /// Description (10–10 000), required.
+    #[schema(
+        min_length = 10,
+        max_length = 10000,
+        pattern = "^\\S(?:[\\s\\S]*\\S)?$",
+        required = true,
+        nullable = false
+    )]
     pub description: Option<String>,
     /// `startup`, `social_venture`, `saas` …, required.
+    #[schema(schema_with = one_of::<icosistem_core::model::ProjectType>, required = true, nullable = false)]
     pub project_type: Option<String>,
     /// One line pitch (≤ 300).
     pub tagline: Option<String>,
     /// Sector.
     pub category: Option<String>,
     /// `low`, `medium` (default), `high` or `critical`.
+    #[schema(schema_with = one_of_or_null::<icosistem_core::model::Priority>)]
     pub priority: Option<String>,
     /// Stage (default `idea`).
+    #[schema(schema_with = one_of_or_null::<icosistem_core::model::ProjectStage>)]
     pub stage: Option<String>,
     /// Funding stage (default `bootstrapped`).
+    #[schema(schema_with = one_of_or_null::<icosistem_core::model::FundingStage>)]
     pub funding_stage: Option<String>,
     /// Funding sought.
     pub funding_target: Option<MoneyDto>,
     /// Team size (1–100, default 1).
+    #[schema(minimum = 1, maximum = 100)]
     pub team_size: Option<u32>,
     /// Visible to clients (default false).
     pub is_public: Option<bool>,
@@ -846,6 +962,11 @@ pub struct CreateProjectRequest {
 #[serde(default)]
 pub struct UpdateProjectRequest {
     /// Name.
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
+    )]
     pub name: Option<String>,
     /// Description.
     pub description: Option<String>,
@@ -858,8 +979,10 @@ pub struct UpdateProjectRequest {
     #[schema(value_type = Option<String>)]
     pub category: Option<Option<String>>,
     /// Priority.
+    #[schema(schema_with = one_of_or_null::<icosistem_core::model::Priority>)]
     pub priority: Option<String>,
     /// Funding stage.
+    #[schema(schema_with = one_of_or_null::<icosistem_core::model::FundingStage>)]
     pub funding_stage: Option<String>,
     /// Funding sought; `null` clears it.
     #[serde(deserialize_with = "present")]
@@ -884,6 +1007,7 @@ pub struct UpdateProjectRequest {
 #[serde(default)]
 pub struct AdvanceStageRequest {
     /// The stage to reach, required.
+    #[schema(schema_with = one_of::<icosistem_core::model::ProjectStage>, required = true, nullable = false)]
     pub stage: Option<String>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,
@@ -951,12 +1075,21 @@ impl From<&Milestone> for MilestoneDto {
 #[serde(default)]
 pub struct CreateMilestoneRequest {
     /// Title (2–200), required.
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "^\\S(?:[\\s\\S]*\\S)?$",
+        required = true,
+        nullable = false
+    )]
     pub title: Option<String>,
     /// Description (≤ 5000).
     pub description: Option<String>,
     /// Target date (after today), required.
+    #[schema(required = true, nullable = false)]
     pub target_date: Option<NaiveDate>,
     /// Priority (default `medium`).
+    #[schema(schema_with = one_of_or_null::<icosistem_core::model::Priority>)]
     pub priority: Option<String>,
 }
 
@@ -971,6 +1104,7 @@ pub struct UpdateMilestoneRequest {
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
     /// Priority.
+    #[schema(schema_with = one_of_or_null::<icosistem_core::model::Priority>)]
     pub priority: Option<String>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,
@@ -981,6 +1115,7 @@ pub struct UpdateMilestoneRequest {
 #[serde(default)]
 pub struct ProgressRequest {
     /// Progress 0–100 (100 completes), required.
+    #[schema(minimum = 0, maximum = 100, required = true, nullable = false)]
     pub progress: Option<i64>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,
@@ -991,6 +1126,7 @@ pub struct ProgressRequest {
 #[serde(default)]
 pub struct DelayRequest {
     /// The new target date (after today), required.
+    #[schema(required = true, nullable = false)]
     pub target_date: Option<NaiveDate>,
     /// Why.
     pub reason: Option<String>,
@@ -1162,8 +1298,10 @@ impl From<&Review> for ReviewDto {
 #[serde(default)]
 pub struct CreateApplicationRequest {
     /// The program (UUID), required.
+    #[schema(value_type = String, format = Uuid, required = true, nullable = false)]
     pub program_id: Option<String>,
     /// The caller's project (UUID), required.
+    #[schema(value_type = String, format = Uuid, required = true, nullable = false)]
     pub project_id: Option<String>,
     /// Answers to the program's questions (default `{}`).
     #[schema(value_type = Object)]
@@ -1175,7 +1313,7 @@ pub struct CreateApplicationRequest {
 #[serde(default)]
 pub struct UpdateApplicationRequest {
     /// The new answers, required.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object, required = true)]
     pub answers: Option<serde_json::Map<String, serde_json::Value>>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,
@@ -1196,6 +1334,7 @@ pub struct DecisionRequest {
 #[serde(default)]
 pub struct AssignReviewerRequest {
     /// The reviewer (UUID; a member of the program's organization), required.
+    #[schema(value_type = String, format = Uuid, required = true, nullable = false)]
     pub reviewer_id: Option<String>,
 }
 
@@ -1204,6 +1343,7 @@ pub struct AssignReviewerRequest {
 #[serde(default)]
 pub struct SubmitReviewRequest {
     /// Score 0–100, required.
+    #[schema(minimum = 0, maximum = 100, required = true, nullable = false)]
     pub score: Option<i64>,
     /// Comment (≤ 5000).
     pub comment: Option<String>,

@@ -2,6 +2,7 @@
 //! caller's notifications, the audit log, enrollments' drop-out, role profiles and the admin's
 //! user management.
 
+use crate::dto::schema::{one_of, one_of_or_null};
 use chrono::{DateTime, NaiveDate, Utc};
 use icosistem_core::model::{AuditEvent, Notification, Profile, ProfileData, Task, TaskDependency};
 use serde::{Deserialize, Serialize};
@@ -76,16 +77,27 @@ impl From<&Task> for TaskDto {
 #[serde(default)]
 pub struct CreateTaskRequest {
     /// Title (3–300), required.
+    #[schema(
+        min_length = 3,
+        max_length = 300,
+        pattern = "^\\S(?:[\\s\\S]*\\S)?$",
+        required = true,
+        nullable = false
+    )]
     pub title: Option<String>,
     /// Description (≤ 5000).
     pub description: Option<String>,
     /// Who does it (UUID of an existing user; default the caller).
+    #[schema(value_type = Option<String>, format = Uuid)]
     pub assignee_id: Option<String>,
     /// A project the caller may edit (UUID).
+    #[schema(value_type = Option<String>, format = Uuid)]
     pub project_id: Option<String>,
     /// Makes it a subtask of one of the caller's own open tasks (UUID).
+    #[schema(value_type = Option<String>, format = Uuid)]
     pub parent_id: Option<String>,
     /// `low`, `medium` (default), `high` or `critical`.
+    #[schema(schema_with = one_of_or_null::<icosistem_core::model::Priority>)]
     pub priority: Option<String>,
     /// Due date (today or later).
     pub due_date: Option<NaiveDate>,
@@ -96,19 +108,22 @@ pub struct CreateTaskRequest {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct UpdateTaskRequest {
-    /// Title.
+    /// Title (3–300).
+    #[schema(min_length = 3, max_length = 300, pattern = "^\\S(?:[\\s\\S]*\\S)?$")]
     pub title: Option<String>,
     /// Description; `null` clears it.
     #[serde(deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
     /// Priority.
+    #[schema(schema_with = one_of_or_null::<icosistem_core::model::Priority>)]
     pub priority: Option<String>,
     /// Due date; `null` clears it.
     #[serde(deserialize_with = "present")]
     #[schema(value_type = Option<NaiveDate>)]
     pub due_date: Option<Option<NaiveDate>>,
     /// New assignee (UUID of an existing user).
+    #[schema(value_type = Option<String>, format = Uuid)]
     pub assignee_id: Option<String>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,
@@ -119,6 +134,7 @@ pub struct UpdateTaskRequest {
 #[serde(default)]
 pub struct AddDependencyRequest {
     /// The task that must finish first (UUID; same owner), required.
+    #[schema(value_type = String, format = Uuid, required = true, nullable = false)]
     pub depends_on: Option<String>,
 }
 
@@ -412,6 +428,7 @@ pub struct UpdateProfileRequest {
     /// `entrepreneur`, `ally` or `client`; must be the caller's role (default: it).
     pub kind: Option<String>,
     /// Entrepreneur: `aspiring` (default), `early`, `established` or `serial`.
+    #[schema(schema_with = one_of_or_null::<icosistem_core::model::EntrepreneurStage>)]
     pub stage: Option<String>,
     /// Entrepreneur: sectors.
     pub sectors: Option<Vec<String>>,
@@ -426,12 +443,15 @@ pub struct UpdateProfileRequest {
     /// Ally: preferred project stages.
     pub preferred_stages: Option<Vec<String>>,
     /// Ally: mentee capacity 0–20 (default 10).
+    #[schema(minimum = 0, maximum = 20)]
     pub max_mentees: Option<i64>,
     /// Ally: open to new mentees (default true).
     pub available: Option<bool>,
     /// Ally: preferred session length, 15–240 minutes (default 60).
+    #[schema(minimum = 15, maximum = 240)]
     pub session_duration_minutes: Option<i64>,
     /// Client: kind of client (default `individual`).
+    #[schema(schema_with = one_of_or_null::<icosistem_core::model::ClientType>)]
     pub client_type: Option<String>,
     /// Client: interest areas.
     pub interest_areas: Option<Vec<String>>,
@@ -448,14 +468,31 @@ pub struct UpdateProfileRequest {
 #[serde(default)]
 pub struct AdminCreateUserRequest {
     /// Email, required.
+    #[schema(required = true, nullable = false)]
     pub email: Option<String>,
     /// Initial password (the password policy applies), required.
+    #[schema(min_length = 12, max_length = 128, required = true, nullable = false)]
     pub password: Option<String>,
     /// Given name, required.
+    #[schema(
+        min_length = 2,
+        max_length = 80,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$",
+        required = true,
+        nullable = false
+    )]
     pub first_name: Option<String>,
     /// Family name, required.
+    #[schema(
+        min_length = 2,
+        max_length = 80,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$",
+        required = true,
+        nullable = false
+    )]
     pub last_name: Option<String>,
     /// `admin`, `entrepreneur`, `ally` or `client`, required.
+    #[schema(schema_with = one_of::<icosistem_core::model::Role>, required = true, nullable = false)]
     pub role: Option<String>,
 }
 
@@ -464,12 +501,24 @@ pub struct AdminCreateUserRequest {
 #[serde(default)]
 pub struct AdminUpdateUserRequest {
     /// New role (ends the user's sessions; the new role's profile is created).
+    #[schema(schema_with = one_of_or_null::<icosistem_core::model::Role>)]
     pub role: Option<String>,
     /// New status: `active`, `suspended` or `inactive` (a move the account allows).
+    #[schema(schema_with = one_of_or_null::<icosistem_core::model::UserStatus>)]
     pub status: Option<String>,
     /// Given name.
+    #[schema(
+        min_length = 2,
+        max_length = 80,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
+    )]
     pub first_name: Option<String>,
     /// Family name.
+    #[schema(
+        min_length = 2,
+        max_length = 80,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
+    )]
     pub last_name: Option<String>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,

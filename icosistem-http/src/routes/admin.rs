@@ -2,10 +2,11 @@
 //! whether the caller may manage users (`users.manage`), so a non-admin gets 403 on the whole
 //! namespace — also where the use case alone would answer 404 to hide a user.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
+use axum::routing;
+use axum::{Json, Router};
 use icosistem_core::error::ValidationErrors;
 use icosistem_core::model::secret::SecretString;
 use icosistem_core::model::value::{AtField, Email, PersonName};
@@ -14,31 +15,29 @@ use icosistem_core::policy::{Action, Facts, authorize};
 use icosistem_core::ports::store::UserFilter;
 use icosistem_core::ports::{Clock, Notifier, Store};
 use icosistem_core::service::{AdminCreateUser, AdminUpdateUser};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
-use super::{PageQuery, finish, optional_enum, path_id, required, required_enum, versioned};
+use super::kit::{
+    Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, ListQuery, Listed, NotFound, PathId, list_query,
+};
+use super::{finish, optional_enum, required, required_enum, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::dto::{AdminCreateUserRequest, AdminUpdateUserRequest, ApiJson, ApiQuery, PageDto, UserDto};
-use crate::error::{ApiError, Problem};
-use crate::routes::users::if_match;
+use crate::dto::schema::one_of_or_empty;
+use crate::dto::{AdminCreateUserRequest, AdminUpdateUserRequest, ApiJson, PageDto, UserDto};
+use crate::error::ApiError;
 
-/// `GET /api/v2/admin/users` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct AdminUserQuery {
-    /// Rows per page, 1–100 (default 20).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// `admin`, `entrepreneur`, `ally` or `client`.
-    role: Option<String>,
-    /// `pending_verification`, `active`, `suspended` or `inactive`.
-    status: Option<String>,
-    /// Exact email.
-    email: Option<String>,
+list_query! {
+    /// `GET /api/v2/admin/users` filters.
+    pub(crate) struct AdminUserQuery {
+        /// `admin`, `entrepreneur`, `ally` or `client`.
+        #[param(schema_with = one_of_or_empty::<Role>)]
+        role: Option<String>,
+        /// `pending_verification`, `active`, `suspended` or `inactive`.
+        #[param(schema_with = one_of_or_empty::<UserStatus>)]
+        status: Option<String>,
+        /// Exact email.
+        email: Option<String>,
+    }
 }
 
 fn user_response(user: &User) -> Response {
@@ -51,58 +50,44 @@ fn admin_only(auth: &AuthUser) -> Result<(), ApiError> {
         .map_err(|f| ApiError::from(icosistem_core::Error::Forbidden(f)))
 }
 
+impl ListQuery for AdminUserQuery {
+    type Filter = UserFilter;
+
+    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
+        UserFilter {
+            role: optional_enum(errors, "role", self.role.as_deref()),
+            status: optional_enum(errors, "status", self.status.as_deref()),
+            email: self
+                .email
+                .as_deref()
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+                .and_then(|e| errors.check(Email::parse(e).at("email"))),
+            ..Default::default()
+        }
+    }
+}
+
 /// Lists users, newest first (`?role&status&email`).
-#[utoipa::path(get, path = "/api/v2/admin/users", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v2/admin/users", operation_id = "admin_list_users", tag = "admin", security(("bearer" = [])),
     params(AdminUserQuery),
-    responses(
-        (status = 200, description = "A page of users", body = PageDto<UserDto>),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter or cursor", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
+    responses((status = 200, description = "A page of users", body = PageDto<UserDto>), Authenticated, Forbidden, BadInput))]
+pub(crate) async fn admin_list_users<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    ApiQuery(query): ApiQuery<AdminUserQuery>,
+    Listed { filter, page }: Listed<AdminUserQuery>,
 ) -> Result<Json<PageDto<UserDto>>, ApiError> {
     admin_only(&auth)?;
-    let mut errors = ValidationErrors::new();
-    let page = PageQuery {
-        limit: query.limit,
-        cursor: query.cursor.clone(),
-    }
-    .check(&mut errors);
-    let role = optional_enum::<Role>(&mut errors, "role", query.role.as_deref());
-    let status = optional_enum::<UserStatus>(&mut errors, "status", query.status.as_deref());
-    let email = query
-        .email
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-        .and_then(|e| errors.check(Email::parse(e).at("email")));
-    finish(errors)?;
-    let filter = UserFilter {
-        email,
-        role,
-        status,
-        ..Default::default()
-    };
-    let page = state
-        .eco
-        .list_users(&auth.ctx, filter, page.ok_or_else(ApiError::internal)?)
-        .await?;
-    Ok(Json(PageDto::from_page(page)))
+    let found = state.eco.list_users(&auth.ctx, filter, page).await?;
+    Ok(Json(PageDto::from_page(found)))
 }
 
 /// Creates a user of any role (admins included), verified and active.
-#[utoipa::path(post, path = "/api/v2/admin/users", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v2/admin/users", operation_id = "admin_create_user", tag = "admin", security(("bearer" = [])),
     request_body = AdminCreateUserRequest,
     responses(
-        (status = 201, description = "Created", body = UserDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The email exists", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
+        (status = 201, description = "Created", body = UserDto), Authenticated, Forbidden, Conflict, BadBody))]
+pub(crate) async fn admin_create_user<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiJson(body): ApiJson<AdminCreateUserRequest>,
@@ -158,20 +143,16 @@ pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
 }
 
 /// One user.
-#[utoipa::path(get, path = "/api/v2/admin/users/{id}", tag = "admin", security(("bearer" = [])),
-    params(("id" = String, Path, description = "User id")),
+#[utoipa::path(get, path = "/api/v2/admin/users/{id}", operation_id = "admin_get_user", tag = "admin", security(("bearer" = [])),
+    params(PathId<UserId>),
     responses(
-        (status = 200, description = "The user", body = UserDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
+        (status = 200, description = "The user", body = UserDto), Authenticated, Forbidden, NotFound))]
+pub(crate) async fn admin_get_user<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<UserId>,
 ) -> Result<Response, ApiError> {
     admin_only(&auth)?;
-    let id: UserId = path_id(&id, "user")?;
     let user = state.eco.get_user(&auth.ctx, id).await?;
     Ok(user_response(&user))
 }
@@ -179,27 +160,21 @@ pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
 /// Changes a user's role (their sessions end; the new role's profile is created), status (a
 /// move the account allows: `active`, `suspended`, `inactive`) or names. The user is notified
 /// of a role or status change.
-#[utoipa::path(patch, path = "/api/v2/admin/users/{id}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v2/admin/users/{id}", operation_id = "admin_update_user", tag = "admin", security(("bearer" = [])),
     request_body = AdminUpdateUserRequest,
-    params(("id" = String, Path, description = "User id"),
-        ("If-Match" = Option<String>, Header, description = "The quoted version read")),
+    params(PathId<UserId>,
+        IfMatch),
     responses(
-        (status = 200, description = "The updated user", body = UserDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale version, or a status move the account does not allow (invalid_transition)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
+        (status = 200, description = "The updated user", body = UserDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
+pub(crate) async fn admin_update_user<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    PathId(id): PathId<UserId>,
+    IfMatch(if_match): IfMatch,
     ApiJson(body): ApiJson<AdminUpdateUserRequest>,
 ) -> Result<Response, ApiError> {
     admin_only(&auth)?;
-    let id: UserId = path_id(&id, "user")?;
-    let version = if_match(&headers)?.or(body.version);
+    let version = if_match.or(body.version);
     let mut errors = ValidationErrors::new();
     let role = optional_enum::<Role>(&mut errors, "role", body.role.as_deref());
     let status = optional_enum::<UserStatus>(&mut errors, "status", body.status.as_deref());
@@ -226,20 +201,16 @@ pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
 
 /// Lifts a login lockout (the failed-login count starts again at 0). The lockout itself is
 /// never shown in a user.
-#[utoipa::path(post, path = "/api/v2/admin/users/{id}/unlock", tag = "admin", security(("bearer" = [])),
-    params(("id" = String, Path, description = "User id")),
+#[utoipa::path(post, path = "/api/v2/admin/users/{id}/unlock", operation_id = "admin_unlock_user", tag = "admin", security(("bearer" = [])),
+    params(PathId<UserId>),
     responses(
-        (status = 200, description = "The user", body = UserDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn unlock<S: Store, N: Notifier, C: Clock>(
+        (status = 200, description = "The user", body = UserDto), Authenticated, Forbidden, NotFound))]
+pub(crate) async fn admin_unlock_user<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<UserId>,
 ) -> Result<Response, ApiError> {
     admin_only(&auth)?;
-    let id: UserId = path_id(&id, "user")?;
     let user = state.eco.unlock_user(&auth.ctx, id).await?;
     Ok(user_response(&user))
 }
@@ -247,8 +218,25 @@ pub(crate) async fn unlock<S: Store, N: Notifier, C: Clock>(
 /// The document of the admin paths.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(list, create, get, update, unlock),
+    paths(admin_list_users, admin_create_user, admin_get_user, admin_update_user, admin_unlock_user),
     components(schemas(AdminCreateUserRequest, AdminUpdateUserRequest, PageDto<UserDto>)),
     tags((name = "admin", description = "User management (admins only)"))
 )]
-pub(crate) struct AdminApi;
+pub(crate) struct Api;
+
+/// This module's routes.
+pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
+    Router::new()
+        .route(
+            "/api/v2/admin/users",
+            routing::get(admin_list_users::<S, N, C>).post(admin_create_user::<S, N, C>),
+        )
+        .route(
+            "/api/v2/admin/users/{id}",
+            routing::get(admin_get_user::<S, N, C>).patch(admin_update_user::<S, N, C>),
+        )
+        .route(
+            "/api/v2/admin/users/{id}/unlock",
+            routing::post(admin_unlock_user::<S, N, C>),
+        )
+}

@@ -1,9 +1,10 @@
 //! `/api/v2/auth/*`: registration, email verification, login, refresh, logout, password reset.
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use axum::routing;
+use axum::{Json, Router};
 use icosistem_core::Error;
 use icosistem_core::model::Role;
 use icosistem_core::model::secret::SecretString;
@@ -11,13 +12,14 @@ use icosistem_core::model::{Actor, User};
 use icosistem_core::ports::{Clock, Notifier, Store};
 use icosistem_core::service::Register;
 
+use super::kit::{BadBody, Conflict, Forbidden, Unauthorized, Unavailable};
 use crate::AppState;
 use crate::auth::RequestMeta;
 use crate::dto::{
     ApiJson, LoginRequest, PasswordResetConfirm, PasswordResetRequest, RefreshRequest, RegisterRequest, TokenRequest,
     TokenResponse, UserDto,
 };
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 
 fn token_response<S: Store, N: Notifier, C: Clock>(
     state: &AppState<S, N, C>,
@@ -36,11 +38,9 @@ fn token_response<S: Store, N: Notifier, C: Clock>(
 }
 
 /// Creates an account (`pending_verification`) and emails a verification token.
-#[utoipa::path(post, path = "/api/v2/auth/register", tag = "auth", request_body = RegisterRequest,
+#[utoipa::path(post, path = "/api/v2/auth/register", operation_id = "register", tag = "auth", request_body = RegisterRequest,
     responses(
-        (status = 201, description = "Registered", body = UserDto),
-        (status = 409, description = "The email is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
+        (status = 201, description = "Registered", body = UserDto), Unavailable, Conflict, BadBody))]
 pub(crate) async fn register<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     meta: RequestMeta,
@@ -66,10 +66,9 @@ pub(crate) async fn register<S: Store, N: Notifier, C: Clock>(
 }
 
 /// Verifies the email with the token sent at registration.
-#[utoipa::path(post, path = "/api/v2/auth/verify-email", tag = "auth", request_body = TokenRequest,
+#[utoipa::path(post, path = "/api/v2/auth/verify-email", operation_id = "verify_email", tag = "auth", request_body = TokenRequest,
     responses(
-        (status = 204, description = "Verified"),
-        (status = 422, description = "Invalid, expired or used token", body = Problem, content_type = "application/problem+json")))]
+        (status = 204, description = "Verified"), Unavailable, BadBody))]
 pub(crate) async fn verify_email<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     meta: RequestMeta,
@@ -83,12 +82,9 @@ pub(crate) async fn verify_email<S: Store, N: Notifier, C: Clock>(
 }
 
 /// Logs in: an access token and a new refresh-token family.
-#[utoipa::path(post, path = "/api/v2/auth/login", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(post, path = "/api/v2/auth/login", operation_id = "login", tag = "auth", request_body = LoginRequest,
     responses(
-        (status = 200, description = "Logged in", body = TokenResponse),
-        (status = 401, description = "Bad credentials (the same for an unknown email)", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Email not verified, or account not active", body = Problem, content_type = "application/problem+json"),
-        (status = 423, description = "Locked after too many failures", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "Logged in", body = TokenResponse), Unavailable, Forbidden, Unauthorized, BadBody))]
 pub(crate) async fn login<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     meta: RequestMeta,
@@ -116,11 +112,10 @@ pub(crate) async fn login<S: Store, N: Notifier, C: Clock>(
 }
 
 /// Exchanges a refresh token for a new pair. A token used before revokes its whole family.
-#[utoipa::path(post, path = "/api/v2/auth/refresh", tag = "auth", request_body = RefreshRequest,
+#[utoipa::path(post, path = "/api/v2/auth/refresh", operation_id = "refresh_token", tag = "auth", request_body = RefreshRequest,
     responses(
-        (status = 200, description = "A new pair", body = TokenResponse),
-        (status = 401, description = "Unknown, expired, revoked or reused token", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn refresh<S: Store, N: Notifier, C: Clock>(
+        (status = 200, description = "A new pair", body = TokenResponse), Unavailable, BadBody))]
+pub(crate) async fn refresh_token<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     meta: RequestMeta,
     ApiJson(body): ApiJson<RefreshRequest>,
@@ -140,10 +135,9 @@ pub(crate) async fn refresh<S: Store, N: Notifier, C: Clock>(
 }
 
 /// Ends the session: revokes the refresh token's family.
-#[utoipa::path(post, path = "/api/v2/auth/logout", tag = "auth", request_body = RefreshRequest,
+#[utoipa::path(post, path = "/api/v2/auth/logout", operation_id = "logout", tag = "auth", request_body = RefreshRequest,
     responses(
-        (status = 204, description = "Logged out (also for an unknown or revoked token)"),
-        (status = 422, description = "No token sent", body = Problem, content_type = "application/problem+json")))]
+        (status = 204, description = "Logged out (also for an unknown or revoked token)"), Unavailable, BadBody))]
 pub(crate) async fn logout<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     meta: RequestMeta,
@@ -160,9 +154,9 @@ pub(crate) async fn logout<S: Store, N: Notifier, C: Clock>(
 }
 
 /// Starts a password reset. Always 202: the answer tells nothing about which emails exist.
-#[utoipa::path(post, path = "/api/v2/auth/password-reset", tag = "auth", request_body = PasswordResetRequest,
-    responses((status = 202, description = "If the account exists, a reset token was emailed")))]
-pub(crate) async fn password_reset<S: Store, N: Notifier, C: Clock>(
+#[utoipa::path(post, path = "/api/v2/auth/password-reset", operation_id = "request_password_reset", tag = "auth", request_body = PasswordResetRequest,
+    responses((status = 202, description = "If the account exists, a reset token was emailed"), Unavailable, BadBody))]
+pub(crate) async fn request_password_reset<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     meta: RequestMeta,
     ApiJson(body): ApiJson<PasswordResetRequest>,
@@ -175,11 +169,10 @@ pub(crate) async fn password_reset<S: Store, N: Notifier, C: Clock>(
 }
 
 /// Sets a new password with a reset token; every session of the account ends.
-#[utoipa::path(post, path = "/api/v2/auth/password-reset/confirm", tag = "auth", request_body = PasswordResetConfirm,
+#[utoipa::path(post, path = "/api/v2/auth/password-reset/confirm", operation_id = "confirm_password_reset", tag = "auth", request_body = PasswordResetConfirm,
     responses(
-        (status = 204, description = "Password changed"),
-        (status = 422, description = "Invalid token or password", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn password_reset_confirm<S: Store, N: Notifier, C: Clock>(
+        (status = 204, description = "Password changed"), Unavailable, BadBody))]
+pub(crate) async fn confirm_password_reset<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     meta: RequestMeta,
     ApiJson(body): ApiJson<PasswordResetConfirm>,
@@ -194,3 +187,34 @@ pub(crate) async fn password_reset_confirm<S: Store, N: Notifier, C: Clock>(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// This module's routes.
+pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
+    Router::new()
+        .route("/api/v2/auth/login", routing::post(login::<S, N, C>))
+        .route("/api/v2/auth/logout", routing::post(logout::<S, N, C>))
+        .route(
+            "/api/v2/auth/password-reset",
+            routing::post(request_password_reset::<S, N, C>),
+        )
+        .route(
+            "/api/v2/auth/password-reset/confirm",
+            routing::post(confirm_password_reset::<S, N, C>),
+        )
+        .route("/api/v2/auth/refresh", routing::post(refresh_token::<S, N, C>))
+        .route("/api/v2/auth/register", routing::post(register::<S, N, C>))
+        .route("/api/v2/auth/verify-email", routing::post(verify_email::<S, N, C>))
+}
+
+/// This module's part of the OpenAPI document (its components are listed in [`crate::openapi::ApiDoc`]).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    login,
+    logout,
+    request_password_reset,
+    confirm_password_reset,
+    refresh_token,
+    register,
+    verify_email
+))]
+pub(crate) struct Api;

@@ -10,13 +10,15 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing;
+use axum::{Json, Router};
 use icosistem_core::ports::{Clock, Notifier, Store};
 use serde_json::json;
 
+use super::kit::Unavailable;
 use crate::AppState;
 use crate::dto::{HealthDetailed, HealthStatus};
 
@@ -102,8 +104,8 @@ async fn checks<S: Store, N: Notifier, C: Clock>(state: &AppState<S, N, C>) -> (
 }
 
 /// Liveness: the process answers.
-#[utoipa::path(get, path = "/health", tag = "operations",
-    responses((status = 200, description = "The process runs", body = HealthStatus)))]
+#[utoipa::path(get, path = "/health", operation_id = "health", tag = "operations",
+    responses((status = 200, description = "The process runs", body = HealthStatus), Unavailable))]
 pub(crate) async fn health() -> Json<HealthStatus> {
     Json(HealthStatus {
         status: "ok",
@@ -121,11 +123,11 @@ async fn store_check<S: Store>(store: &S) -> (bool, serde_json::Value) {
 }
 
 /// Readiness: 200 when the store and every configured check answer, 503 otherwise.
-#[utoipa::path(get, path = "/health/ready", tag = "operations",
+#[utoipa::path(get, path = "/health/ready", operation_id = "health_ready", tag = "operations",
     responses(
         (status = 200, description = "Ready", body = HealthStatus),
-        (status = 503, description = "A dependency is down", body = HealthStatus)))]
-pub(crate) async fn ready<S: Store, N: Notifier, C: Clock>(State(state): State<AppState<S, N, C>>) -> Response {
+        (status = 503, description = "A dependency is down", body = HealthStatus), Unavailable))]
+pub(crate) async fn health_ready<S: Store, N: Notifier, C: Clock>(State(state): State<AppState<S, N, C>>) -> Response {
     let (ok, checks) = checks(&state).await;
     if ok {
         Json(HealthStatus {
@@ -146,20 +148,22 @@ pub(crate) async fn ready<S: Store, N: Notifier, C: Clock>(State(state): State<A
 }
 
 /// Readiness under the API's base path (the same answer as `/health/ready`).
-#[utoipa::path(get, path = "/api/v2/health", tag = "operations",
+#[utoipa::path(get, path = "/api/v2/health", operation_id = "api_health", tag = "operations",
     responses(
         (status = 200, description = "Ready", body = HealthStatus),
-        (status = 503, description = "A dependency is down", body = HealthStatus)))]
+        (status = 503, description = "A dependency is down", body = HealthStatus), Unavailable))]
 pub(crate) async fn api_health<S: Store, N: Notifier, C: Clock>(state: State<AppState<S, N, C>>) -> Response {
-    ready(state).await
+    health_ready(state).await
 }
 
 /// Version, uptime and each dependency's status and latency.
-#[utoipa::path(get, path = "/health/detailed", tag = "operations",
+#[utoipa::path(get, path = "/health/detailed", operation_id = "health_detailed", tag = "operations",
     responses(
         (status = 200, description = "Every dependency answers", body = HealthDetailed),
-        (status = 503, description = "A dependency is down", body = HealthDetailed)))]
-pub(crate) async fn detailed<S: Store, N: Notifier, C: Clock>(State(state): State<AppState<S, N, C>>) -> Response {
+        (status = 503, description = "A dependency is down", body = HealthDetailed), Unavailable))]
+pub(crate) async fn health_detailed<S: Store, N: Notifier, C: Clock>(
+    State(state): State<AppState<S, N, C>>,
+) -> Response {
     let (ok, checks) = checks(&state).await;
     let body = HealthDetailed {
         status: if ok { "ok" } else { "unavailable" },
@@ -174,3 +178,17 @@ pub(crate) async fn detailed<S: Store, N: Notifier, C: Clock>(State(state): Stat
     };
     (status, Json(body)).into_response()
 }
+
+/// This module's routes.
+pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
+    Router::new()
+        .route("/api/v2/health", routing::get(api_health::<S, N, C>))
+        .route("/health", routing::get(health))
+        .route("/health/detailed", routing::get(health_detailed::<S, N, C>))
+        .route("/health/ready", routing::get(health_ready::<S, N, C>))
+}
+
+/// This module's part of the OpenAPI document (its components are listed in [`crate::openapi::ApiDoc`]).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(api_health, health, health_detailed, health_ready))]
+pub(crate) struct Api;

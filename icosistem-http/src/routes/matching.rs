@@ -6,10 +6,11 @@
 //! drops anything. The `*Doc` types below only describe that JSON for the OpenAPI document; a
 //! test keeps them and the core's serialization the same shape.
 
-use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing;
+use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use icosistem_core::model::ProgramId;
 use icosistem_core::ports::{Clock, Notifier, Store};
@@ -18,11 +19,11 @@ use icosistem_core::service::CohortProposal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::path_id;
+use super::kit::{Authenticated, BadBody, Conflict, Forbidden, NotFound, PathId};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::dto::{ApiJson, MentorshipDto, OptionalJson};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 
 /// `POST /api/v2/programs/{id}/matching/proposals`.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -121,23 +122,17 @@ pub(crate) struct CohortProposalDoc {
 /// allies' seats left, never pairing a participant with an ally who reviewed their application,
 /// is staff of the organization, or already has an open mentorship with them. Each pair comes
 /// with its score and reasons, each participant left out with why. Writes nothing.
-#[utoipa::path(post, path = "/api/v2/programs/{id}/matching/proposals", tag = "programs", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v2/programs/{id}/matching/proposals", operation_id = "propose_cohort_matching", tag = "programs", security(("bearer" = [])),
     request_body(content = Option<ProposeMatchingRequest>, description = "Optional: the objective"),
-    params(("id" = String, Path, description = "Program id")),
+    params(PathId<ProgramId>),
     responses(
-        (status = 200, description = "The proposal", body = CohortProposalDoc),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Sees the program but is not its staff", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such program", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The program is cancelled or completed (invalid_transition)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Unknown `objective`", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "The proposal", body = CohortProposalDoc), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
 pub(crate) async fn propose_cohort_matching<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<ProgramId>,
     OptionalJson(body): OptionalJson<ProposeMatchingRequest>,
 ) -> Result<Json<CohortProposal>, ApiError> {
-    let id: ProgramId = path_id(&id, "program")?;
     let proposal = state
         .eco
         .propose_cohort_matching(&auth.ctx, id, body.objective.unwrap_or_default())
@@ -149,26 +144,33 @@ pub(crate) async fn propose_cohort_matching<S: Store, N: Notifier, C: Clock>(
 /// participant is notified). Refused with 409 `conflict` when anything the proposal was
 /// computed from changed since — seats, profiles, conflicts, the cohort, or an earlier confirm
 /// of the same proposal: propose again.
-#[utoipa::path(post, path = "/api/v2/programs/{id}/matching/confirm", tag = "programs", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v2/programs/{id}/matching/confirm", operation_id = "confirm_cohort_matching", tag = "programs", security(("bearer" = [])),
     request_body = ConfirmMatchingRequest,
-    params(("id" = String, Path, description = "Program id")),
+    params(PathId<ProgramId>),
     responses(
-        (status = 201, description = "The mentorship requests created, in the proposal's order", body = Vec<MentorshipDto>),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Sees the program but is not its staff", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such program", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The proposal is stale (conflict), or the program is cancelled or completed (invalid_transition)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a proposal, one of another program, or with edited pairs", body = Problem, content_type = "application/problem+json")))]
+        (status = 201, description = "The mentorship requests created, in the proposal's order; 409 when the proposal is stale", body = Vec<MentorshipDto>), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
 pub(crate) async fn confirm_cohort_matching<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<ProgramId>,
     ApiJson(body): ApiJson<ConfirmMatchingRequest>,
 ) -> Result<Response, ApiError> {
-    let id: ProgramId = path_id(&id, "program")?;
     let created = state.eco.confirm_cohort_matching(&auth.ctx, id, &body.proposal).await?;
     let dtos: Vec<MentorshipDto> = created.iter().map(MentorshipDto::from).collect();
     Ok((StatusCode::CREATED, Json(dtos)).into_response())
+}
+
+/// The matching routes.
+pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
+    Router::new()
+        .route(
+            "/api/v2/programs/{id}/matching/proposals",
+            routing::post(propose_cohort_matching::<S, N, C>),
+        )
+        .route(
+            "/api/v2/programs/{id}/matching/confirm",
+            routing::post(confirm_cohort_matching::<S, N, C>),
+        )
 }
 
 /// The document of the matching paths.

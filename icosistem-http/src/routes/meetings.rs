@@ -1,82 +1,71 @@
 //! `/api/v2/meetings`: meetings anyone signed in may call, their participants and answers, and
 //! their lifecycle (start, complete, cancel, reschedule).
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
 use axum::response::Response;
+use axum::routing;
+use axum::{Json, Router};
 use icosistem_core::error::ValidationErrors;
-use icosistem_core::model::{Meeting, MeetingId, MeetingStatus, ParticipantResponse, UserId};
+use icosistem_core::model::MeetingStatus;
+use icosistem_core::model::{Meeting, MeetingId, ParticipantResponse, UserId};
 use icosistem_core::ports::store::MeetingFilter;
 use icosistem_core::ports::{Clock, Notifier, Store};
 use icosistem_core::service::{MeetingAction, ScheduleMeeting};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
-use super::mentoring::{check_version, created, page, required_instant};
-use super::{finish, optional_enum, path_id, required, required_enum, required_id, versioned};
+use super::kit::{
+    Authenticated, BadBody, Conflict, Forbidden, IfMatch, ListQuery, NoId, NotFound, PathId, commands, list_query,
+    lists, reads,
+};
+use super::mentoring::required_instant;
+use super::{check_version, created};
+use super::{finish, optional_enum, required, required_enum, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
+use crate::dto::schema::one_of_or_empty;
 use crate::dto::{
-    AddParticipantRequest, ApiJson, ApiQuery, CommandRequest, CreateMeetingRequest, MeetingDto, OptionalJson, PageDto,
-    ParticipantDto, ParticipantsDto, RescheduleMeetingRequest, RespondRequest,
+    AddParticipantRequest, ApiJson, CommandRequest, CreateMeetingRequest, MeetingDto, PageDto, ParticipantDto,
+    ParticipantsDto, RescheduleMeetingRequest, RespondRequest,
 };
-use crate::error::{ApiError, Problem};
-use crate::routes::users::if_match;
+use crate::error::ApiError;
 
-/// `GET /api/v2/meetings` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct MeetingQuery {
-    /// Rows per page, 1–100 (default 20).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// Status.
-    status: Option<String>,
+list_query! {
+    /// `GET /api/v2/meetings` filters.
+    pub(crate) struct MeetingQuery {
+        /// Status.
+        #[param(schema_with = one_of_or_empty::<MeetingStatus>)]
+        status: Option<String>,
+    }
 }
 
 fn meeting_response(meeting: &Meeting) -> Response {
     versioned(meeting.meta.version, MeetingDto::from(meeting))
 }
 
-/// The meetings the caller attends (organizer or participant; admins: all), newest first
-/// (`?status`).
-#[utoipa::path(get, path = "/api/v2/meetings", tag = "meetings", security(("bearer" = [])),
-    params(MeetingQuery),
-    responses(
-        (status = 200, description = "A page of meetings", body = PageDto<MeetingDto>),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter or cursor", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    ApiQuery(query): ApiQuery<MeetingQuery>,
-) -> Result<Json<PageDto<MeetingDto>>, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let page = page(&mut errors, query.limit, query.cursor.as_deref());
-    let status = optional_enum::<MeetingStatus>(&mut errors, "status", query.status.as_deref());
-    finish(errors)?;
-    let filter = MeetingFilter {
-        status,
-        ..Default::default()
-    };
-    let found = state
-        .eco
-        .list_my_meetings(&auth.ctx, filter, page.ok_or_else(ApiError::internal)?)
-        .await?;
-    Ok(Json(PageDto::from_page(found)))
+impl ListQuery for MeetingQuery {
+    type Filter = MeetingFilter;
+
+    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
+        MeetingFilter {
+            status: optional_enum(errors, "status", self.status.as_deref()),
+            ..Default::default()
+        }
+    }
+}
+
+lists! {
+    tag = "meetings";
+    /// The meetings the caller attends (organizer or participant; admins: all), newest first
+    /// (`?status`).
+    list_meetings: "/api/v2/meetings", NoId, MeetingQuery => MeetingDto, [],
+        |eco, ctx, NoId, filter, page| eco.list_my_meetings(ctx, filter, page);
 }
 
 /// Calls a meeting: the caller organizes it and every listed user is invited (`pending`).
-#[utoipa::path(post, path = "/api/v2/meetings", tag = "meetings", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v2/meetings", operation_id = "create_meeting", tag = "meetings", security(("bearer" = [])),
     request_body = CreateMeetingRequest,
     responses(
-        (status = 201, description = "Scheduled", body = MeetingDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every failing field (`participant_ids[i]` for an unknown user)", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
+        (status = 201, description = "Scheduled", body = MeetingDto), Authenticated, BadBody))]
+pub(crate) async fn create_meeting<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiJson(body): ApiJson<CreateMeetingRequest>,
@@ -113,36 +102,22 @@ pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
     Ok(created(meeting.meta.version, MeetingDto::from(&meeting)))
 }
 
+reads! {
+    tag = "meetings";
 /// One meeting (its attendees and admins; 404 for anyone else).
-#[utoipa::path(get, path = "/api/v2/meetings/{id}", tag = "meetings", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Meeting id")),
-    responses(
-        (status = 200, description = "The meeting", body = MeetingDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such meeting", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let id: MeetingId = path_id(&id, "meeting")?;
-    let meeting = state.eco.get_meeting(&auth.ctx, id).await?;
-    Ok(meeting_response(&meeting))
+    get_meeting: "/api/v2/meetings/{id}", MeetingId => MeetingDto, |eco, ctx, id| eco.get_meeting(ctx, id);
 }
 
 /// The participants of a meeting (not the organizer), in invitation order.
-#[utoipa::path(get, path = "/api/v2/meetings/{id}/participants", tag = "meetings", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Meeting id")),
+#[utoipa::path(get, path = "/api/v2/meetings/{id}/participants", operation_id = "list_meeting_participants", tag = "meetings", security(("bearer" = [])),
+    params(PathId<MeetingId>),
     responses(
-        (status = 200, description = "The participants", body = ParticipantsDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such meeting", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn participants<S: Store, N: Notifier, C: Clock>(
+        (status = 200, description = "The participants", body = ParticipantsDto), Authenticated, NotFound))]
+pub(crate) async fn list_meeting_participants<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<MeetingId>,
 ) -> Result<Json<ParticipantsDto>, ApiError> {
-    let id: MeetingId = path_id(&id, "meeting")?;
     let found = state.eco.list_participants(&auth.ctx, id).await?;
     Ok(Json(ParticipantsDto {
         items: found.iter().map(ParticipantDto::from).collect(),
@@ -150,23 +125,17 @@ pub(crate) async fn participants<S: Store, N: Notifier, C: Clock>(
 }
 
 /// The organizer invites one more user to a meeting that is not over.
-#[utoipa::path(post, path = "/api/v2/meetings/{id}/participants", tag = "meetings", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v2/meetings/{id}/participants", operation_id = "add_meeting_participant", tag = "meetings", security(("bearer" = [])),
     request_body = AddParticipantRequest,
-    params(("id" = String, Path, description = "Meeting id")),
+    params(PathId<MeetingId>),
     responses(
-        (status = 201, description = "Invited", body = ParticipantDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not the organizer", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such meeting", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already invited, or the meeting is over", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`user_id` missing, unknown or the organizer", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn add_participant<S: Store, N: Notifier, C: Clock>(
+        (status = 201, description = "Invited", body = ParticipantDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
+pub(crate) async fn add_meeting_participant<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<MeetingId>,
     ApiJson(body): ApiJson<AddParticipantRequest>,
 ) -> Result<Response, ApiError> {
-    let id: MeetingId = path_id(&id, "meeting")?;
     let mut errors = ValidationErrors::new();
     let user_id = required_id::<UserId>(&mut errors, "user_id", body.user_id.as_deref());
     finish(errors)?;
@@ -177,26 +146,20 @@ pub(crate) async fn add_participant<S: Store, N: Notifier, C: Clock>(
 
 /// The caller answers their invitation (`accepted`, `declined` or `tentative`); answers with
 /// their updated invitation. `If-Match` is the version of that invitation.
-#[utoipa::path(post, path = "/api/v2/meetings/{id}/respond", tag = "meetings", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v2/meetings/{id}/respond", operation_id = "respond_to_meeting", tag = "meetings", security(("bearer" = [])),
     request_body = RespondRequest,
-    params(("id" = String, Path, description = "Meeting id"),
+    params(PathId<MeetingId>,
         ("If-Match" = Option<String>, Header, description = "The quoted version of the caller's invitation")),
     responses(
-        (status = 200, description = "The caller's invitation", body = ParticipantDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not invited (the organizer, an admin)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such meeting", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale version, or the meeting is over", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`response` missing or not an answer", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn respond<S: Store, N: Notifier, C: Clock>(
+        (status = 200, description = "The caller's invitation", body = ParticipantDto), Authenticated, NotFound, Conflict, Forbidden, BadBody))]
+pub(crate) async fn respond_to_meeting<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    PathId(id): PathId<MeetingId>,
+    IfMatch(if_match): IfMatch,
     ApiJson(body): ApiJson<RespondRequest>,
 ) -> Result<Response, ApiError> {
-    let id: MeetingId = path_id(&id, "meeting")?;
-    let version = if_match(&headers)?.or(body.version);
+    let version = if_match.or(body.version);
     let mut errors = ValidationErrors::new();
     let response = required_enum::<ParticipantResponse>(&mut errors, "response", body.response.as_deref());
     finish(errors)?;
@@ -212,83 +175,43 @@ pub(crate) async fn respond<S: Store, N: Notifier, C: Clock>(
     Ok(versioned(participant.meta.version, ParticipantDto::from(&participant)))
 }
 
+/// Runs a meeting action.
 async fn meeting_command<S: Store, N: Notifier, C: Clock>(
     state: &AppState<S, N, C>,
     auth: &AuthUser,
-    id: &str,
+    id: MeetingId,
     version: Option<u64>,
-    action: MeetingAction,
+    command: MeetingAction,
 ) -> Result<Response, ApiError> {
-    let id: MeetingId = path_id(id, "meeting")?;
-    let meeting = state.eco.meeting_command(&auth.ctx, id, action, version).await?;
-    Ok(meeting_response(&meeting))
+    let resource = state.eco.meeting_command(&auth.ctx, id, command, version).await?;
+    Ok(meeting_response(&resource))
 }
 
-macro_rules! meeting_command {
-    ($name:ident, $action:expr, $path:literal, $doc:literal) => {
-        #[doc = $doc]
-        #[utoipa::path(post, path = $path, tag = "meetings", security(("bearer" = [])),
-            request_body(content = Option<CommandRequest>, description = "Optional: the version read"),
-            params(("id" = String, Path, description = "Meeting id"),
-                ("If-Match" = Option<String>, Header, description = "The quoted version read")),
-            responses(
-                (status = 200, description = "The updated meeting", body = MeetingDto),
-                (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-                (status = 403, description = "Not the organizer", body = Problem, content_type = "application/problem+json"),
-                (status = 404, description = "No such meeting", body = Problem, content_type = "application/problem+json"),
-                (status = 409, description = "Stale version or invalid transition", body = Problem, content_type = "application/problem+json")))]
-        pub(crate) async fn $name<S: Store, N: Notifier, C: Clock>(
-            State(state): State<AppState<S, N, C>>,
-            auth: AuthUser,
-            Path(id): Path<String>,
-            headers: HeaderMap,
-            OptionalJson(body): OptionalJson<CommandRequest>,
-        ) -> Result<Response, ApiError> {
-            let version = if_match(&headers)?.or(body.version);
-            meeting_command(&state, &auth, &id, version, $action).await
-        }
-    };
+commands! {
+    tag = "meetings", id = MeetingId, answer = MeetingDto, run = meeting_command;
+    /// The organizer starts a scheduled meeting.
+    start_meeting: "/api/v2/meetings/{id}/start", CommandRequest, |body| MeetingAction::Start;
+    /// The organizer ends a meeting in progress.
+    complete_meeting: "/api/v2/meetings/{id}/complete", CommandRequest, |body| MeetingAction::Complete;
+    /// The organizer calls a scheduled meeting off; every attendee is told.
+    cancel_meeting: "/api/v2/meetings/{id}/cancel", CommandRequest, |body| MeetingAction::Cancel;
 }
-
-meeting_command!(
-    start,
-    MeetingAction::Start,
-    "/api/v2/meetings/{id}/start",
-    "The organizer starts a scheduled meeting."
-);
-meeting_command!(
-    complete,
-    MeetingAction::Complete,
-    "/api/v2/meetings/{id}/complete",
-    "The organizer ends a meeting in progress."
-);
-meeting_command!(
-    cancel,
-    MeetingAction::Cancel,
-    "/api/v2/meetings/{id}/cancel",
-    "The organizer calls a scheduled meeting off; every attendee is told."
-);
 
 /// The organizer moves a scheduled meeting (same id, same answers); every attendee is told.
-#[utoipa::path(post, path = "/api/v2/meetings/{id}/reschedule", tag = "meetings", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v2/meetings/{id}/reschedule", operation_id = "reschedule_meeting", tag = "meetings", security(("bearer" = [])),
     request_body = RescheduleMeetingRequest,
-    params(("id" = String, Path, description = "Meeting id"),
-        ("If-Match" = Option<String>, Header, description = "The quoted version read")),
+    params(PathId<MeetingId>,
+        IfMatch),
     responses(
-        (status = 200, description = "The updated meeting", body = MeetingDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not the organizer", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such meeting", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale version or invalid transition", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`starts_at`/`ends_at` missing, invalid or breaking the time rules", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn reschedule<S: Store, N: Notifier, C: Clock>(
+        (status = 200, description = "The updated meeting", body = MeetingDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
+pub(crate) async fn reschedule_meeting<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    PathId(id): PathId<MeetingId>,
+    IfMatch(if_match): IfMatch,
     ApiJson(body): ApiJson<RescheduleMeetingRequest>,
 ) -> Result<Response, ApiError> {
-    let version = if_match(&headers)?.or(body.version);
+    let version = if_match.or(body.version);
     let mut errors = ValidationErrors::new();
     let starts_at = required_instant(&mut errors, "starts_at", body.starts_at.as_deref());
     let ends_at = required_instant(&mut errors, "ends_at", body.ends_at.as_deref());
@@ -299,7 +222,7 @@ pub(crate) async fn reschedule<S: Store, N: Notifier, C: Clock>(
     meeting_command(
         &state,
         &auth,
-        &id,
+        id,
         version,
         MeetingAction::Reschedule { starts_at, ends_at },
     )
@@ -309,18 +232,7 @@ pub(crate) async fn reschedule<S: Store, N: Notifier, C: Clock>(
 /// The meetings part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(
-        list,
-        create,
-        get,
-        participants,
-        add_participant,
-        respond,
-        start,
-        complete,
-        cancel,
-        reschedule,
-    ),
+    paths(list_meetings, create_meeting, get_meeting, cancel_meeting, complete_meeting, list_meeting_participants, add_meeting_participant, reschedule_meeting, respond_to_meeting, start_meeting),
     components(schemas(
         MeetingDto,
         PageDto<MeetingDto>,
@@ -333,4 +245,32 @@ pub(crate) async fn reschedule<S: Store, N: Notifier, C: Clock>(
     )),
     tags((name = "meetings", description = "Meetings, participants and answers"))
 )]
-pub(crate) struct MeetingsApi;
+pub(crate) struct Api;
+
+/// This module's routes.
+pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
+    Router::new()
+        .route(
+            "/api/v2/meetings",
+            routing::get(list_meetings::<S, N, C>).post(create_meeting::<S, N, C>),
+        )
+        .route("/api/v2/meetings/{id}", routing::get(get_meeting::<S, N, C>))
+        .route("/api/v2/meetings/{id}/cancel", routing::post(cancel_meeting::<S, N, C>))
+        .route(
+            "/api/v2/meetings/{id}/complete",
+            routing::post(complete_meeting::<S, N, C>),
+        )
+        .route(
+            "/api/v2/meetings/{id}/participants",
+            routing::get(list_meeting_participants::<S, N, C>).post(add_meeting_participant::<S, N, C>),
+        )
+        .route(
+            "/api/v2/meetings/{id}/reschedule",
+            routing::post(reschedule_meeting::<S, N, C>),
+        )
+        .route(
+            "/api/v2/meetings/{id}/respond",
+            routing::post(respond_to_meeting::<S, N, C>),
+        )
+        .route("/api/v2/meetings/{id}/start", routing::post(start_meeting::<S, N, C>))
+}

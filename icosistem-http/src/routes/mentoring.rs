@@ -5,32 +5,38 @@
 //! Also the request-parsing helpers the mentoring modules share (instants, clock times, the
 //! `If-Match` check of commands whose use case takes no version).
 
-use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
+use axum::routing;
+use axum::{Json, Router};
 use chrono::{DateTime, NaiveTime, Utc};
 use icosistem_core::Error;
 use icosistem_core::error::ValidationErrors;
-use icosistem_core::model::{MentorshipId, MentorshipStatus, ProjectId, Role, UserId};
+use icosistem_core::model::MentorshipStatus;
+use icosistem_core::model::{MentorshipId, ProjectId, Role, UserId};
 use icosistem_core::ports::store::MentorshipFilter;
-use icosistem_core::ports::{Clock, Notifier, PageRequest, Store};
+use icosistem_core::ports::{Clock, Notifier, Store};
 use icosistem_core::rules::availability::WeeklySlot;
 use icosistem_core::service::{AllyQuery, RequestMentorship};
 use icosistem_core::workflow::mentorship::MentorshipCommand;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{PageQuery, finish, optional_enum, optional_id, path_id, required, required_id, versioned};
+use super::created;
+use super::kit::{
+    Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, ListQuery, NoId, NotFound, commands, list_query,
+    lists, parse_id, reads,
+};
+use super::{finish, optional_enum, optional_id, required, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
+use crate::dto::schema::one_of_or_empty;
 use crate::dto::{
     AllyDto, AllySuggestionDto, ApiJson, ApiQuery, AvailabilityDto, CommandRequest, CreateMentorshipRequest,
-    FreeSlotsDto, MentorshipDto, OptionalJson, PageDto, SetAvailabilityRequest, SuggestionsDto, WeeklySlotDto,
-    WeeklySlotRequest,
+    FreeSlotsDto, MentorshipDto, PageDto, SetAvailabilityRequest, SuggestionsDto, WeeklySlotDto, WeeklySlotRequest,
 };
-use crate::error::{ApiError, Problem};
-use crate::routes::users::if_match;
+use crate::error::ApiError;
 
 // ---------------------------------------------------------------------------------------------
 // Shared request parsing
@@ -80,38 +86,6 @@ pub(crate) fn bounded_number<T: TryFrom<i64>>(
             None
         }
     }
-}
-
-/// `If-Match` (or the body's `version`) of a command whose use case takes no version: compared
-/// with the version just read. The check and the command are not one unit of work; that is
-/// enough where the command never overwrites what another writer changed (feedback is given
-/// once per party, an answer to an invitation is the caller's own), so the check only tells a
-/// client that its view is stale.
-pub(crate) fn check_version(entity: &'static str, expected: Option<u64>, current: u64) -> Result<(), ApiError> {
-    match expected {
-        Some(v) if v != current => Err(Error::Conflict {
-            entity,
-            field: "version",
-        }
-        .into()),
-        _ => Ok(()),
-    }
-}
-
-/// A 201 answer with the resource's version as `ETag`.
-pub(crate) fn created<T: serde::Serialize>(version: u64, body: T) -> Response {
-    let mut response = versioned(version, body);
-    *response.status_mut() = StatusCode::CREATED;
-    response
-}
-
-/// The page of a list query, its failures pushed to `errors`.
-pub(crate) fn page(errors: &mut ValidationErrors, limit: Option<u32>, cursor: Option<&str>) -> Option<PageRequest> {
-    PageQuery {
-        limit,
-        cursor: cursor.map(str::to_owned),
-    }
-    .check(errors)
 }
 
 /// `true`/`false` of a query flag; anything else is an error on `field`.
@@ -166,60 +140,54 @@ fn weekly_slots(errors: &mut ValidationErrors, slots: &[WeeklySlotRequest]) -> V
 // ---------------------------------------------------------------------------------------------
 // Mentorships
 
-/// `GET /api/v2/mentorships` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct MentorshipQuery {
-    /// Rows per page, 1–100 (default 20).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// Status.
-    status: Option<String>,
+list_query! {
+    /// `GET /api/v2/mentorships` filters.
+    pub(crate) struct MentorshipQuery {
+        /// Status.
+        #[param(schema_with = one_of_or_empty::<MentorshipStatus>)]
+        status: Option<String>,
+    }
 }
 
 fn mentorship_response(m: &icosistem_core::model::Mentorship) -> Response {
     versioned(m.meta.version, MentorshipDto::from(m))
 }
 
-/// The caller's mentorships (as ally or entrepreneur; admins: all), newest first (`?status`).
-#[utoipa::path(get, path = "/api/v2/mentorships", tag = "mentorships", security(("bearer" = [])),
-    params(MentorshipQuery),
-    responses(
-        (status = 200, description = "A page of mentorships", body = PageDto<MentorshipDto>),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter or cursor", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    ApiQuery(query): ApiQuery<MentorshipQuery>,
-) -> Result<Json<PageDto<MentorshipDto>>, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let page = page(&mut errors, query.limit, query.cursor.as_deref());
-    let status = optional_enum::<MentorshipStatus>(&mut errors, "status", query.status.as_deref());
-    finish(errors)?;
-    let filter = MentorshipFilter {
-        status,
-        ..Default::default()
-    };
-    let page = state
-        .eco
-        .list_mentorships(&auth.ctx, filter, page.ok_or_else(ApiError::internal)?)
-        .await?;
-    Ok(Json(PageDto::from_page(page)))
+impl ListQuery for MentorshipQuery {
+    type Filter = MentorshipFilter;
+
+    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
+        MentorshipFilter {
+            status: optional_enum(errors, "status", self.status.as_deref()),
+            ..Default::default()
+        }
+    }
+}
+
+impl ListQuery for AllyDirectoryQuery {
+    type Filter = AllyQuery;
+
+    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
+        AllyQuery {
+            available: optional_flag(errors, "available", self.available.as_deref()),
+            specialization: self.specialization,
+        }
+    }
+}
+
+lists! {
+    tag = "mentorships";
+    /// The caller's mentorships (as ally or entrepreneur; admins: all), newest first (`?status`).
+    list_mentorships: "/api/v2/mentorships", NoId, MentorshipQuery => MentorshipDto, [],
+        |eco, ctx, NoId, filter, page| eco.list_mentorships(ctx, filter, page);
 }
 
 /// The calling entrepreneur asks an ally for mentorship.
-#[utoipa::path(post, path = "/api/v2/mentorships", tag = "mentorships", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v2/mentorships", operation_id = "create_mentorship", tag = "mentorships", security(("bearer" = [])),
     request_body = CreateMentorshipRequest,
     responses(
-        (status = 201, description = "Requested", body = MentorshipDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an entrepreneur", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The pair already has an open mentorship", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
+        (status = 201, description = "Requested", body = MentorshipDto), Authenticated, Forbidden, Conflict, BadBody))]
+pub(crate) async fn create_mentorship<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiJson(body): ApiJson<CreateMentorshipRequest>,
@@ -251,127 +219,53 @@ pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
     Ok(created(mentorship.meta.version, MentorshipDto::from(&mentorship)))
 }
 
+reads! {
+    tag = "mentorships";
 /// One mentorship (its ally, its entrepreneur, admins; 404 for anyone else).
-#[utoipa::path(get, path = "/api/v2/mentorships/{id}", tag = "mentorships", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Mentorship id")),
-    responses(
-        (status = 200, description = "The mentorship", body = MentorshipDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such mentorship", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let id: MentorshipId = path_id(&id, "mentorship")?;
-    let mentorship = state.eco.get_mentorship(&auth.ctx, id).await?;
-    Ok(mentorship_response(&mentorship))
+    get_mentorship: "/api/v2/mentorships/{id}", MentorshipId => MentorshipDto, |eco, ctx, id| eco.get_mentorship(ctx, id);
 }
 
+/// Runs a mentorship lifecycle command.
 async fn mentorship_command<S: Store, N: Notifier, C: Clock>(
     state: &AppState<S, N, C>,
     auth: &AuthUser,
-    id: &str,
-    headers: &HeaderMap,
-    body: CommandRequest,
+    id: MentorshipId,
+    version: Option<u64>,
     command: MentorshipCommand,
 ) -> Result<Response, ApiError> {
-    let id: MentorshipId = path_id(id, "mentorship")?;
-    let version = if_match(headers)?.or(body.version);
-    let mentorship = state.eco.mentorship_command(&auth.ctx, id, command, version).await?;
-    Ok(mentorship_response(&mentorship))
+    let resource = state.eco.mentorship_command(&auth.ctx, id, command, version).await?;
+    Ok(mentorship_response(&resource))
 }
 
-macro_rules! mentorship_command {
-    ($name:ident, $command:expr, $path:literal, $doc:literal, $forbidden:literal, $conflict:literal) => {
-        #[doc = $doc]
-        #[utoipa::path(post, path = $path, tag = "mentorships", security(("bearer" = [])),
-            request_body(content = Option<CommandRequest>, description = "Optional: the version read"),
-            params(("id" = String, Path, description = "Mentorship id"),
-                ("If-Match" = Option<String>, Header, description = "The quoted version read")),
-            responses(
-                (status = 200, description = "The updated mentorship", body = MentorshipDto),
-                (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-                (status = 403, description = $forbidden, body = Problem, content_type = "application/problem+json"),
-                (status = 404, description = "No such mentorship", body = Problem, content_type = "application/problem+json"),
-                (status = 409, description = $conflict, body = Problem, content_type = "application/problem+json")))]
-        pub(crate) async fn $name<S: Store, N: Notifier, C: Clock>(
-            State(state): State<AppState<S, N, C>>,
-            auth: AuthUser,
-            Path(id): Path<String>,
-            headers: HeaderMap,
-            OptionalJson(body): OptionalJson<CommandRequest>,
-        ) -> Result<Response, ApiError> {
-            mentorship_command(&state, &auth, &id, &headers, body, $command).await
-        }
-    };
+commands! {
+    tag = "mentorships", id = MentorshipId, answer = MentorshipDto, run = mentorship_command;
+    /// The ally accepts a request; the ally must be available and below capacity (409
+    /// `ally_at_capacity`).
+    accept_mentorship: "/api/v2/mentorships/{id}/accept", CommandRequest, |body| MentorshipCommand::Accept;
+    /// The ally declines a request.
+    decline_mentorship: "/api/v2/mentorships/{id}/decline", CommandRequest, |body| MentorshipCommand::Decline;
+    /// The ally puts an active mentorship on hold.
+    pause_mentorship: "/api/v2/mentorships/{id}/pause", CommandRequest, |body| MentorshipCommand::Pause;
+    /// The ally resumes a paused mentorship; it takes a seat again (409 `ally_at_capacity`).
+    resume_mentorship: "/api/v2/mentorships/{id}/resume", CommandRequest, |body| MentorshipCommand::Resume;
+    /// The ally completes a mentorship; its upcoming sessions are cancelled.
+    complete_mentorship: "/api/v2/mentorships/{id}/complete", CommandRequest, |body| MentorshipCommand::Complete;
+    /// Either party calls a mentorship (or a request) off; its upcoming sessions are cancelled.
+    cancel_mentorship: "/api/v2/mentorships/{id}/cancel", CommandRequest, |body| MentorshipCommand::Cancel;
 }
-
-mentorship_command!(
-    accept,
-    MentorshipCommand::Accept,
-    "/api/v2/mentorships/{id}/accept",
-    "The ally accepts a request; the ally must be available and below capacity.",
-    "Not the ally",
-    "Stale version, invalid transition, or `ally_at_capacity`"
-);
-mentorship_command!(
-    decline,
-    MentorshipCommand::Decline,
-    "/api/v2/mentorships/{id}/decline",
-    "The ally declines a request.",
-    "Not the ally",
-    "Stale version or invalid transition"
-);
-mentorship_command!(
-    pause,
-    MentorshipCommand::Pause,
-    "/api/v2/mentorships/{id}/pause",
-    "The ally puts an active mentorship on hold.",
-    "Not the ally",
-    "Stale version or invalid transition"
-);
-mentorship_command!(
-    resume,
-    MentorshipCommand::Resume,
-    "/api/v2/mentorships/{id}/resume",
-    "The ally resumes a paused mentorship; it takes a seat again.",
-    "Not the ally",
-    "Stale version, invalid transition, or `ally_at_capacity`"
-);
-mentorship_command!(
-    complete,
-    MentorshipCommand::Complete,
-    "/api/v2/mentorships/{id}/complete",
-    "The ally completes a mentorship; its upcoming sessions are cancelled.",
-    "Not the ally",
-    "Stale version or invalid transition"
-);
-mentorship_command!(
-    cancel,
-    MentorshipCommand::Cancel,
-    "/api/v2/mentorships/{id}/cancel",
-    "Either party calls a mentorship (or a request) off; its upcoming sessions are cancelled.",
-    "Not allowed",
-    "Stale version or invalid transition"
-);
 
 // ---------------------------------------------------------------------------------------------
 // Allies
 
-/// `GET /api/v2/allies` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct AllyDirectoryQuery {
-    /// Rows per page, 1–100 (default 20).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// A specialization or primary expertise (case-insensitive).
-    specialization: Option<String>,
-    /// `true`: allies open to new mentees; `false`: those who are not.
-    available: Option<String>,
+list_query! {
+    /// `GET /api/v2/allies` filters.
+    pub(crate) struct AllyDirectoryQuery {
+        /// A specialization or primary expertise (case-insensitive).
+        specialization: Option<String>,
+        /// `true`: allies open to new mentees; `false`: those who are not.
+        #[param(value_type = Option<bool>)]
+        available: Option<String>,
+    }
 }
 
 /// `GET /api/v2/allies/{id}/free-slots` window.
@@ -387,45 +281,20 @@ pub(crate) struct FreeSlotsQuery {
     duration_minutes: Option<String>,
 }
 
-/// The ally directory, newest allies first (`?specialization&available=true`), for any
-/// signed-in user.
-#[utoipa::path(get, path = "/api/v2/allies", tag = "allies", security(("bearer" = [])),
-    params(AllyDirectoryQuery),
-    responses(
-        (status = 200, description = "A page of allies", body = PageDto<AllyDto>),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter or cursor", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn allies<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    ApiQuery(query): ApiQuery<AllyDirectoryQuery>,
-) -> Result<Json<PageDto<AllyDto>>, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let page = page(&mut errors, query.limit, query.cursor.as_deref());
-    let available = optional_flag(&mut errors, "available", query.available.as_deref());
-    finish(errors)?;
-    let found = state
-        .eco
-        .list_allies(
-            &auth.ctx,
-            AllyQuery {
-                specialization: query.specialization,
-                available,
-            },
-            page.ok_or_else(ApiError::internal)?,
-        )
-        .await?;
-    Ok(Json(PageDto::from_page(found)))
+lists! {
+    tag = "allies";
+    /// The ally directory, newest allies first (`?specialization&available=true`), for any
+    /// signed-in user.
+    list_allies: "/api/v2/allies", NoId, AllyDirectoryQuery => AllyDto, [],
+        |eco, ctx, NoId, query, page| eco.list_allies(ctx, query, page);
 }
 
 /// Allies suggested to the calling entrepreneur, best first, with the score and its reasons:
 /// at most 5, above 0.3, never one without capacity or already mentoring the caller.
-#[utoipa::path(get, path = "/api/v2/allies/suggestions", tag = "allies", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v2/allies/suggestions", operation_id = "suggest_allies", tag = "allies", security(("bearer" = [])),
     responses(
-        (status = 200, description = "The suggestions", body = SuggestionsDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an entrepreneur", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn suggestions<S: Store, N: Notifier, C: Clock>(
+        (status = 200, description = "The suggestions", body = SuggestionsDto), Authenticated, Forbidden))]
+pub(crate) async fn suggest_allies<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
 ) -> Result<Json<SuggestionsDto>, ApiError> {
@@ -438,14 +307,11 @@ pub(crate) async fn suggestions<S: Store, N: Notifier, C: Clock>(
 /// Bookable session starts of an ally in `[from, to)`, for any signed-in user: inside the ally's
 /// weekly slots, 24 h ahead at least, clear of the ally's sessions and meetings by 15 minutes.
 /// `me` names the caller.
-#[utoipa::path(get, path = "/api/v2/allies/{id}/free-slots", tag = "allies", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v2/allies/{id}/free-slots", operation_id = "list_ally_free_slots", tag = "allies", security(("bearer" = [])),
     params(("id" = String, Path, description = "The ally's user id, or `me`"), FreeSlotsQuery),
     responses(
-        (status = 200, description = "The free starts", body = FreeSlotsDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such ally", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`from`/`to` missing, invalid or reversed; bad duration", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn free_slots<S: Store, N: Notifier, C: Clock>(
+        (status = 200, description = "The free starts", body = FreeSlotsDto), Authenticated, NotFound, BadInput))]
+pub(crate) async fn list_ally_free_slots<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     Path(id): Path<String>,
@@ -454,7 +320,7 @@ pub(crate) async fn free_slots<S: Store, N: Notifier, C: Clock>(
     let ally_id: UserId = if id == "me" {
         auth.user.id
     } else {
-        path_id(&id, "user")?
+        parse_id(&id, "user")?
     };
     let mut errors = ValidationErrors::new();
     let from = required_instant(&mut errors, "from", query.from.as_deref());
@@ -488,12 +354,10 @@ pub(crate) async fn free_slots<S: Store, N: Notifier, C: Clock>(
 }
 
 /// The calling ally's weekly availability (version 0 and no slots until first saved).
-#[utoipa::path(get, path = "/api/v2/allies/me/availability", tag = "allies", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v2/allies/me/availability", operation_id = "get_my_availability", tag = "allies", security(("bearer" = [])),
     responses(
-        (status = 200, description = "The schedule", body = AvailabilityDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an ally", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn my_availability<S: Store, N: Notifier, C: Clock>(
+        (status = 200, description = "The schedule", body = AvailabilityDto), Authenticated, Forbidden))]
+pub(crate) async fn get_my_availability<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
 ) -> Result<Response, ApiError> {
@@ -518,22 +382,18 @@ pub(crate) async fn my_availability<S: Store, N: Notifier, C: Clock>(
 
 /// Replaces the calling ally's weekly schedule. `If-Match` (or `version`) guards against lost
 /// updates; the first save expects version 0 or none.
-#[utoipa::path(put, path = "/api/v2/allies/me/availability", tag = "allies", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v2/allies/me/availability", operation_id = "set_my_availability", tag = "allies", security(("bearer" = [])),
     request_body = SetAvailabilityRequest,
-    params(("If-Match" = Option<String>, Header, description = "The quoted version read")),
+    params(IfMatch),
     responses(
-        (status = 200, description = "The saved schedule", body = AvailabilityDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an ally", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every failing field (`timezone`, `slots`, `slots[i].start` …)", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "The saved schedule", body = AvailabilityDto), Authenticated, Forbidden, Conflict, BadBody))]
 pub(crate) async fn set_my_availability<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    headers: HeaderMap,
+    IfMatch(if_match): IfMatch,
     ApiJson(body): ApiJson<SetAvailabilityRequest>,
 ) -> Result<Response, ApiError> {
-    let version = if_match(&headers)?.or(body.version);
+    let version = if_match.or(body.version);
     let mut errors = ValidationErrors::new();
     let slots = required(&mut errors, "slots", body.slots.as_deref()).map(|s| weekly_slots(&mut errors, s));
     finish(errors)?;
@@ -548,22 +408,7 @@ pub(crate) async fn set_my_availability<S: Store, N: Notifier, C: Clock>(
 /// The mentorships and allies part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(
-        list,
-        create,
-        get,
-        accept,
-        decline,
-        pause,
-        resume,
-        complete,
-        cancel,
-        allies,
-        suggestions,
-        free_slots,
-        my_availability,
-        set_my_availability,
-    ),
+    paths(list_allies, get_my_availability, set_my_availability, suggest_allies, list_ally_free_slots, list_mentorships, create_mentorship, get_mentorship, accept_mentorship, cancel_mentorship, complete_mentorship, decline_mentorship, pause_mentorship, resume_mentorship),
     components(schemas(
         MentorshipDto,
         CreateMentorshipRequest,
@@ -580,7 +425,51 @@ pub(crate) async fn set_my_availability<S: Store, N: Notifier, C: Clock>(
     )),
     tags(
         (name = "mentorships", description = "Mentorship requests and relationships"),
-        (name = "allies", description = "The ally directory, suggestions, availability and free slots"),
+        (name = "allies", description = "The ally directory, suggest_allies, availability and free slots"),
     )
 )]
-pub(crate) struct MentoringApi;
+pub(crate) struct Api;
+
+/// This module's routes.
+pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
+    Router::new()
+        .route("/api/v2/allies", routing::get(list_allies::<S, N, C>))
+        .route(
+            "/api/v2/allies/me/availability",
+            routing::get(get_my_availability::<S, N, C>).put(set_my_availability::<S, N, C>),
+        )
+        .route("/api/v2/allies/suggestions", routing::get(suggest_allies::<S, N, C>))
+        .route(
+            "/api/v2/allies/{id}/free-slots",
+            routing::get(list_ally_free_slots::<S, N, C>),
+        )
+        .route(
+            "/api/v2/mentorships",
+            routing::get(list_mentorships::<S, N, C>).post(create_mentorship::<S, N, C>),
+        )
+        .route("/api/v2/mentorships/{id}", routing::get(get_mentorship::<S, N, C>))
+        .route(
+            "/api/v2/mentorships/{id}/accept",
+            routing::post(accept_mentorship::<S, N, C>),
+        )
+        .route(
+            "/api/v2/mentorships/{id}/cancel",
+            routing::post(cancel_mentorship::<S, N, C>),
+        )
+        .route(
+            "/api/v2/mentorships/{id}/complete",
+            routing::post(complete_mentorship::<S, N, C>),
+        )
+        .route(
+            "/api/v2/mentorships/{id}/decline",
+            routing::post(decline_mentorship::<S, N, C>),
+        )
+        .route(
+            "/api/v2/mentorships/{id}/pause",
+            routing::post(pause_mentorship::<S, N, C>),
+        )
+        .route(
+            "/api/v2/mentorships/{id}/resume",
+            routing::post(resume_mentorship::<S, N, C>),
+        )
+}

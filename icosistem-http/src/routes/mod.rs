@@ -1,4 +1,5 @@
-//! The handlers, one module per group of paths, and the helpers they share.
+//! The handlers, one module per group of paths (each with its `router()` and its part of the
+//! OpenAPI document), and the helpers they share; [`kit`] is the declarative route form.
 
 pub(crate) mod applications;
 pub(crate) mod auth;
@@ -18,42 +19,22 @@ pub(crate) mod matching;
 pub(crate) mod profile;
 pub(crate) mod tasks;
 
+pub(crate) mod kit;
+
 use std::str::FromStr;
 
 use axum::Json;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use icosistem_core::Error;
 use icosistem_core::error::ValidationErrors;
-use icosistem_core::ports::PageRequest;
-use serde::Deserialize;
 use serde::Serialize;
-use utoipa::IntoParams;
 
 use crate::error::ApiError;
 
-/// `?limit&cursor` of every list.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct PageQuery {
-    /// Rows per page, 1–100 (default 20).
-    pub(crate) limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub(crate) cursor: Option<String>,
-}
-
-impl PageQuery {
-    /// The page request, its failures pushed to `errors`.
-    pub(crate) fn check(&self, errors: &mut ValidationErrors) -> Option<PageRequest> {
-        match PageRequest::parse(self.limit, self.cursor.as_deref()) {
-            Ok(page) => Some(page),
-            Err(e) => {
-                errors.extend(e);
-                None
-            }
-        }
-    }
+kit::list_query! {
+    /// `?limit&cursor` of a list without filters.
+    pub(crate) struct PageQuery {}
 }
 
 /// A JSON answer with the resource's version as `ETag`.
@@ -65,11 +46,27 @@ pub(crate) fn versioned<T: Serialize>(version: u64, body: T) -> Response {
     response
 }
 
-/// A path id: anything but a UUID names nothing (404).
-pub(crate) fn path_id<I: From<uuid::Uuid>>(raw: &str, entity: &'static str) -> Result<I, ApiError> {
-    raw.parse::<uuid::Uuid>()
-        .map(I::from)
-        .map_err(|_| ApiError::from(Error::not_found(entity, raw)))
+/// `If-Match` (or the body's `version`) of a command whose use case takes no version: compared
+/// with the version just read. The check and the command are not one unit of work; that is
+/// enough where the command never overwrites what another writer changed (feedback is given
+/// once per party, an answer to an invitation is the caller's own), so the check only tells a
+/// client that its view is stale.
+pub(crate) fn check_version(entity: &'static str, expected: Option<u64>, current: u64) -> Result<(), ApiError> {
+    match expected {
+        Some(v) if v != current => Err(Error::Conflict {
+            entity,
+            field: "version",
+        }
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+/// A 201 answer with the resource's version as `ETag`.
+pub(crate) fn created<T: serde::Serialize>(version: u64, body: T) -> Response {
+    let mut response = versioned(version, body);
+    *response.status_mut() = StatusCode::CREATED;
+    response
 }
 
 /// A required enum field: absent → "is required", unknown → the allowed values.

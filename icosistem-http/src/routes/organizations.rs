@@ -1,94 +1,76 @@
 //! `/api/v2/organizations`: the tenants, their members and their admin-set status.
 
-use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing;
+use axum::{Json, Router};
 use icosistem_core::error::ValidationErrors;
 use icosistem_core::model::value::Name;
 use icosistem_core::model::{MemberRole, OrganizationId, OrganizationStatus, OrganizationType, UserId};
 use icosistem_core::ports::store::OrganizationFilter;
 use icosistem_core::ports::{Clock, Notifier, Store};
 use icosistem_core::service::{CreateOrganization, UpdateOrganization};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
-use super::{PageQuery, finish, optional_enum, path_id, required, required_enum, required_id, versioned};
+use super::check_version;
+use super::kit::{
+    Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, ListQuery, NoId, NotFound, PathId, commands,
+    list_query, lists, parse_id, reads,
+};
+use super::{PageQuery, finish, optional_enum, required, required_enum, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
+use crate::dto::schema::one_of_or_empty;
 use crate::dto::{
-    AddMemberRequest, ApiJson, ApiQuery, CommandRequest, CreateOrganizationRequest, MemberDto, OptionalJson,
-    OrganizationDto, PageDto, UpdateOrganizationRequest,
+    AddMemberRequest, ApiJson, CommandRequest, CreateOrganizationRequest, MemberDto, OrganizationDto, PageDto,
+    UpdateOrganizationRequest,
 };
-use crate::error::{ApiError, Problem};
-use crate::routes::users::if_match;
+use crate::error::ApiError;
 
-/// `GET /api/v2/organizations` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct OrganizationQuery {
-    /// Rows per page, 1–100 (default 20).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// Status.
-    status: Option<String>,
-    /// Kind.
-    organization_type: Option<String>,
-    /// Public ones only (`true`) or private ones only (`false`, admins).
-    is_public: Option<bool>,
+list_query! {
+    /// `GET /api/v2/organizations` filters.
+    pub(crate) struct OrganizationQuery {
+        /// Status.
+        #[param(schema_with = one_of_or_empty::<OrganizationStatus>)]
+        status: Option<String>,
+        /// Kind.
+        #[param(schema_with = one_of_or_empty::<OrganizationType>)]
+        organization_type: Option<String>,
+        /// Public ones only (`true`) or private ones only (`false`, admins).
+        is_public: Option<bool>,
+    }
 }
 
 fn org_response(org: &icosistem_core::model::Organization) -> Response {
     versioned(org.meta.version, OrganizationDto::from(org))
 }
 
-/// Lists organizations, newest first: the public directory, or every one for admins.
-#[utoipa::path(get, path = "/api/v2/organizations", tag = "organizations", security(("bearer" = [])),
-    params(OrganizationQuery),
-    responses(
-        (status = 200, description = "A page of organizations", body = PageDto<OrganizationDto>),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter or cursor", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    ApiQuery(query): ApiQuery<OrganizationQuery>,
-) -> Result<Json<PageDto<OrganizationDto>>, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let page = PageQuery {
-        limit: query.limit,
-        cursor: query.cursor.clone(),
+impl ListQuery for OrganizationQuery {
+    type Filter = OrganizationFilter;
+
+    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
+        OrganizationFilter {
+            status: optional_enum(errors, "status", self.status.as_deref()),
+            organization_type: optional_enum(errors, "organization_type", self.organization_type.as_deref()),
+            is_public: self.is_public,
+            ..Default::default()
+        }
     }
-    .check(&mut errors);
-    let status = optional_enum::<OrganizationStatus>(&mut errors, "status", query.status.as_deref());
-    let organization_type =
-        optional_enum::<OrganizationType>(&mut errors, "organization_type", query.organization_type.as_deref());
-    finish(errors)?;
-    let filter = OrganizationFilter {
-        status,
-        organization_type,
-        is_public: query.is_public,
-        ..Default::default()
-    };
-    let page = state
-        .eco
-        .list_organizations(&auth.ctx, filter, page.ok_or_else(ApiError::internal)?)
-        .await?;
-    Ok(Json(PageDto::from_page(page)))
+}
+
+lists! {
+    tag = "organizations";
+    /// Lists organizations, newest first: the public directory, or every one for admins.
+    list_organizations: "/api/v2/organizations", NoId, OrganizationQuery => OrganizationDto, [],
+        |eco, ctx, NoId, filter, page| eco.list_organizations(ctx, filter, page);
 }
 
 /// Creates an organization; the caller becomes its owner.
-#[utoipa::path(post, path = "/api/v2/organizations", tag = "organizations", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v2/organizations", operation_id = "create_organization", tag = "organizations", security(("bearer" = [])),
     request_body = CreateOrganizationRequest,
     responses(
-        (status = 201, description = "Created", body = OrganizationDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The caller's role may not create organizations", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The tax id is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
+        (status = 201, description = "Created", body = OrganizationDto), Authenticated, Forbidden, Conflict, BadBody))]
+pub(crate) async fn create_organization<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiJson(body): ApiJson<CreateOrganizationRequest>,
@@ -125,44 +107,27 @@ pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
     Ok(response)
 }
 
+reads! {
+    tag = "organizations";
 /// One organization (404 when the caller may not see it).
-#[utoipa::path(get, path = "/api/v2/organizations/{id}", tag = "organizations", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Organization id")),
-    responses(
-        (status = 200, description = "The organization", body = OrganizationDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let id: OrganizationId = path_id(&id, "organization")?;
-    let org = state.eco.get_organization(&auth.ctx, id).await?;
-    Ok(org_response(&org))
+    get_organization: "/api/v2/organizations/{id}", OrganizationId => OrganizationDto, |eco, ctx, id| eco.get_organization(ctx, id);
 }
 
 /// Edits an organization (its owners and admins).
-#[utoipa::path(patch, path = "/api/v2/organizations/{id}", tag = "organizations", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v2/organizations/{id}", operation_id = "update_organization", tag = "organizations", security(("bearer" = [])),
     request_body = UpdateOrganizationRequest,
-    params(("id" = String, Path, description = "Organization id"),
-        ("If-Match" = Option<String>, Header, description = "The quoted version read")),
+    params(PathId<OrganizationId>,
+        IfMatch),
     responses(
-        (status = 200, description = "The updated organization", body = OrganizationDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
+        (status = 200, description = "The updated organization", body = OrganizationDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
+pub(crate) async fn update_organization<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    PathId(id): PathId<OrganizationId>,
+    IfMatch(if_match): IfMatch,
     ApiJson(body): ApiJson<UpdateOrganizationRequest>,
 ) -> Result<Response, ApiError> {
-    let id: OrganizationId = path_id(&id, "organization")?;
-    let version = if_match(&headers)?.or(body.version);
+    let version = if_match.or(body.version);
     let org = state
         .eco
         .update_organization(
@@ -182,116 +147,50 @@ pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
     Ok(org_response(&org))
 }
 
+/// Sets an organization's status.
 async fn set_status<S: Store, N: Notifier, C: Clock>(
     state: &AppState<S, N, C>,
     auth: &AuthUser,
-    id: &str,
-    headers: &HeaderMap,
-    body: CommandRequest,
+    id: OrganizationId,
+    version: Option<u64>,
     status: OrganizationStatus,
 ) -> Result<Response, ApiError> {
-    let id: OrganizationId = path_id(id, "organization")?;
-    let version = if_match(headers)?.or(body.version);
     if let Some(version) = version {
         // The core's status change takes no version: check it here against the current row.
         let current = state.eco.get_organization(&auth.ctx, id).await?;
-        if current.meta.version != version {
-            return Err(icosistem_core::Error::Conflict {
-                entity: "organization",
-                field: "version",
-            }
-            .into());
-        }
+        check_version("organization", Some(version), current.meta.version)?;
     }
     let org = state.eco.set_organization_status(&auth.ctx, id, status).await?;
     Ok(org_response(&org))
 }
 
-/// Activates an organization (admins).
-#[utoipa::path(post, path = "/api/v2/organizations/{id}/activate", tag = "organizations", security(("bearer" = [])),
-    request_body(content = Option<CommandRequest>, description = "Optional: the version read"),
-    params(("id" = String, Path, description = "Organization id"),
-        ("If-Match" = Option<String>, Header, description = "The quoted version read")),
-    responses(
-        (status = 200, description = "The activated organization", body = OrganizationDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale version or already active", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn activate<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    OptionalJson(body): OptionalJson<CommandRequest>,
-) -> Result<Response, ApiError> {
-    set_status(&state, &auth, &id, &headers, body, OrganizationStatus::Active).await
+commands! {
+    tag = "organizations", id = OrganizationId, answer = OrganizationDto, run = set_status;
+    /// Activates an organization (admins).
+    activate_organization: "/api/v2/organizations/{id}/activate", CommandRequest, |body| OrganizationStatus::Active;
+    /// Suspends an organization (admins).
+    suspend_organization: "/api/v2/organizations/{id}/suspend", CommandRequest, |body| OrganizationStatus::Suspended;
 }
 
-/// Suspends an organization (admins).
-#[utoipa::path(post, path = "/api/v2/organizations/{id}/suspend", tag = "organizations", security(("bearer" = [])),
-    request_body(content = Option<CommandRequest>, description = "Optional: the version read"),
-    params(("id" = String, Path, description = "Organization id"),
-        ("If-Match" = Option<String>, Header, description = "The quoted version read")),
-    responses(
-        (status = 200, description = "The suspended organization", body = OrganizationDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale version or already suspended", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn suspend<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    OptionalJson(body): OptionalJson<CommandRequest>,
-) -> Result<Response, ApiError> {
-    set_status(&state, &auth, &id, &headers, body, OrganizationStatus::Suspended).await
-}
-
-/// Lists an organization's members (whoever may see the organization).
-#[utoipa::path(get, path = "/api/v2/organizations/{id}/members", tag = "organizations", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Organization id"), PageQuery),
-    responses(
-        (status = 200, description = "A page of members", body = PageDto<MemberDto>),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid cursor or limit", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn members<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    Path(id): Path<String>,
-    ApiQuery(query): ApiQuery<PageQuery>,
-) -> Result<Json<PageDto<MemberDto>>, ApiError> {
-    let id: OrganizationId = path_id(&id, "organization")?;
-    let mut errors = ValidationErrors::new();
-    let page = query.check(&mut errors);
-    finish(errors)?;
-    let page = state
-        .eco
-        .list_members(&auth.ctx, id, page.ok_or_else(ApiError::internal)?)
-        .await?;
-    Ok(Json(PageDto::from_page(page)))
+lists! {
+    tag = "organizations";
+    /// Lists an organization's members (whoever may see the organization).
+    list_organization_members: "/api/v2/organizations/{id}/members", PathId<OrganizationId>, PageQuery => MemberDto, [NotFound],
+        |eco, ctx, PathId(id), (), page| eco.list_members(ctx, id, page);
 }
 
 /// Adds a member (owners and admins).
-#[utoipa::path(post, path = "/api/v2/organizations/{id}/members", tag = "organizations", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v2/organizations/{id}/members", operation_id = "add_organization_member", tag = "organizations", security(("bearer" = [])),
     request_body = AddMemberRequest,
-    params(("id" = String, Path, description = "Organization id")),
+    params(PathId<OrganizationId>),
     responses(
-        (status = 201, description = "Added", body = MemberDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organization or user", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already a member", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn add_member<S: Store, N: Notifier, C: Clock>(
+        (status = 201, description = "Added", body = MemberDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
+pub(crate) async fn add_organization_member<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<OrganizationId>,
     ApiJson(body): ApiJson<AddMemberRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id: OrganizationId = path_id(&id, "organization")?;
     let mut errors = ValidationErrors::new();
     let user = required_id::<UserId>(&mut errors, "user_id", body.user_id.as_deref());
     let role = required_enum::<MemberRole>(&mut errors, "role", body.role.as_deref());
@@ -304,21 +203,61 @@ pub(crate) async fn add_member<S: Store, N: Notifier, C: Clock>(
 }
 
 /// Removes a member (owners and admins).
-#[utoipa::path(delete, path = "/api/v2/organizations/{id}/members/{user_id}", tag = "organizations", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Organization id"), ("user_id" = String, Path, description = "The member's user id")),
+#[utoipa::path(delete, path = "/api/v2/organizations/{id}/members/{user_id}", operation_id = "remove_organization_member", tag = "organizations", security(("bearer" = [])),
+    params(PathId<OrganizationId>, ("user_id" = uuid::Uuid, Path, description = "The member's user id")),
     responses(
-        (status = 204, description = "Removed"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organization or member", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The last owner cannot leave", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn remove_member<S: Store, N: Notifier, C: Clock>(
+        (status = 204, description = "Removed"), Authenticated, Forbidden, NotFound, BadInput))]
+pub(crate) async fn remove_organization_member<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path((id, user_id)): Path<(String, String)>,
+    PathId(id): PathId<OrganizationId>,
+    Path((_, user_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let id: OrganizationId = path_id(&id, "organization")?;
-    let user: UserId = path_id(&user_id, "member")?;
+    let user: UserId = parse_id(&user_id, "member")?;
     state.eco.remove_member(&auth.ctx, id, user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// This module's routes.
+pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
+    Router::new()
+        .route(
+            "/api/v2/organizations",
+            routing::get(list_organizations::<S, N, C>).post(create_organization::<S, N, C>),
+        )
+        .route(
+            "/api/v2/organizations/{id}",
+            routing::patch(update_organization::<S, N, C>).get(get_organization::<S, N, C>),
+        )
+        .route(
+            "/api/v2/organizations/{id}/activate",
+            routing::post(activate_organization::<S, N, C>),
+        )
+        .route(
+            "/api/v2/organizations/{id}/members",
+            routing::get(list_organization_members::<S, N, C>).post(add_organization_member::<S, N, C>),
+        )
+        .route(
+            "/api/v2/organizations/{id}/members/{user_id}",
+            routing::delete(remove_organization_member::<S, N, C>),
+        )
+        .route(
+            "/api/v2/organizations/{id}/suspend",
+            routing::post(suspend_organization::<S, N, C>),
+        )
+}
+
+/// This module's part of the OpenAPI document (its components are listed in [`crate::openapi::ApiDoc`]).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    list_organizations,
+    create_organization,
+    update_organization,
+    get_organization,
+    activate_organization,
+    list_organization_members,
+    add_organization_member,
+    remove_organization_member,
+    suspend_organization
+))]
+pub(crate) struct Api;

@@ -1,8 +1,9 @@
 //! `/api/v2/users/me/profile`: the caller's role profile (entrepreneur, ally or client).
 
+use axum::Router;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
+use axum::routing;
 use icosistem_core::Error;
 use icosistem_core::error::ValidationErrors;
 use icosistem_core::model::value::{AtField, Currency, Money};
@@ -12,12 +13,12 @@ use icosistem_core::model::{
 };
 use icosistem_core::ports::{Clock, Notifier, Store};
 
+use super::kit::{Authenticated, BadBody, Conflict, IfMatch, NotFound};
 use super::{finish, optional_enum, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::dto::{ApiJson, MoneyDto, ProfileDto, UpdateProfileRequest};
-use crate::error::{ApiError, Problem};
-use crate::routes::users::if_match;
+use crate::error::ApiError;
 
 fn profile_response(profile: &Profile) -> Response {
     versioned(profile.meta.version, ProfileDto::from(profile))
@@ -158,12 +159,10 @@ fn profile_data(errors: &mut ValidationErrors, kind: Role, body: UpdateProfileRe
 }
 
 /// The caller's role profile (404 when they have none, e.g. admins).
-#[utoipa::path(get, path = "/api/v2/users/me/profile", tag = "users", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v2/users/me/profile", operation_id = "get_my_profile", tag = "users", security(("bearer" = [])),
     responses(
-        (status = 200, description = "The profile", body = ProfileDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "The caller has no role profile", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
+        (status = 200, description = "The profile", body = ProfileDto), Authenticated, NotFound))]
+pub(crate) async fn get_my_profile<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
 ) -> Result<Response, ApiError> {
@@ -179,21 +178,18 @@ pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
 /// absent ones take their defaults; fields of another role's group, a `kind` other than your
 /// role, unknown enum values, out-of-range numbers and invalid money each fail under their
 /// field name (422). An ally's rating only changes through session feedback.
-#[utoipa::path(put, path = "/api/v2/users/me/profile", tag = "users", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v2/users/me/profile", operation_id = "put_my_profile", tag = "users", security(("bearer" = [])),
     request_body = UpdateProfileRequest,
     params(("If-Match" = Option<String>, Header, description = "The quoted version of the profile read")),
     responses(
-        (status = 200, description = "The profile", body = ProfileDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn put<S: Store, N: Notifier, C: Clock>(
+        (status = 200, description = "The profile", body = ProfileDto), Authenticated, Conflict, BadBody))]
+pub(crate) async fn put_my_profile<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    headers: HeaderMap,
+    IfMatch(if_match): IfMatch,
     ApiJson(body): ApiJson<UpdateProfileRequest>,
 ) -> Result<Response, ApiError> {
-    let version = if_match(&headers)?.or(body.version);
+    let version = if_match.or(body.version);
     let mut errors = ValidationErrors::new();
     let kind = match body.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
         None => Some(auth.user.role),
@@ -219,5 +215,16 @@ pub(crate) async fn put<S: Store, N: Notifier, C: Clock>(
 
 /// The document of the profile paths.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(get, put), components(schemas(ProfileDto, UpdateProfileRequest)))]
-pub(crate) struct ProfileApi;
+#[openapi(
+    paths(get_my_profile, put_my_profile),
+    components(schemas(ProfileDto, UpdateProfileRequest))
+)]
+pub(crate) struct Api;
+
+/// This module's routes.
+pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
+    Router::new().route(
+        "/api/v2/users/me/profile",
+        routing::get(get_my_profile::<S, N, C>).put(put_my_profile::<S, N, C>),
+    )
+}

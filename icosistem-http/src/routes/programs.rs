@@ -1,59 +1,53 @@
 //! `/api/v2/programs`: the programs of organizations, their lifecycle commands and enrollments.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
+use axum::routing;
 use icosistem_core::error::ValidationErrors;
+use icosistem_core::model::ProgramStatus;
 use icosistem_core::model::value::Name;
-use icosistem_core::model::{
-    EnrollmentStatus, OrganizationId, ProgramFormat, ProgramId, ProgramStatus, ProgramType, ProjectStage,
-};
+use icosistem_core::model::{EnrollmentStatus, OrganizationId, ProgramFormat, ProgramId, ProgramType, ProjectStage};
 use icosistem_core::ports::store::ProgramFilter;
 use icosistem_core::ports::{Clock, Notifier, Store};
 use icosistem_core::service::{CreateProgram, UpdateProgram};
 use icosistem_core::workflow::program::ProgramCommand;
-use serde::Deserialize;
-use utoipa::IntoParams;
 
-use super::{PageQuery, finish, optional_enum, optional_id, path_id, required, required_enum, required_id, versioned};
+use super::kit::{
+    Authenticated, BadBody, Conflict, Forbidden, IfMatch, ListQuery, NoId, NotFound, PathId, commands, list_query,
+    lists, reads,
+};
+use super::{finish, optional_enum, optional_id, required, required_enum, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
+use crate::dto::schema::one_of_or_empty;
 use crate::dto::{
-    ApiJson, ApiQuery, CommandRequest, CreateProgramRequest, EnrollmentDto, OptionalJson, PageDto, ProgramDto,
-    UpdateProgramRequest,
+    ApiJson, CommandRequest, CreateProgramRequest, EnrollmentDto, PageDto, ProgramDto, UpdateProgramRequest,
 };
-use crate::error::{ApiError, Problem};
-use crate::routes::users::if_match;
+use crate::error::ApiError;
 
-/// `GET /api/v2/programs` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ProgramQuery {
-    /// Rows per page, 1–100 (default 20).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// Run by this organization (its members also see its drafts).
-    organization_id: Option<String>,
-    /// Status.
-    status: Option<String>,
-    /// `true`: only programs taking applications now.
-    accepting: Option<bool>,
+list_query! {
+    /// `GET /api/v2/programs` filters.
+    pub(crate) struct ProgramQuery {
+        /// Run by this organization (its members also see its drafts).
+        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
+        organization_id: Option<String>,
+        /// Status.
+        #[param(schema_with = one_of_or_empty::<ProgramStatus>)]
+        status: Option<String>,
+        /// `true`: only programs taking applications now.
+        accepting: Option<bool>,
+    }
 }
 
-/// `GET /api/v2/programs/{id}/enrollments` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct EnrollmentQuery {
-    /// Rows per page, 1–100 (default 20).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// Status.
-    status: Option<String>,
+list_query! {
+    /// `GET /api/v2/programs/{id}/enrollments` filters.
+    pub(crate) struct EnrollmentQuery {
+        /// Status.
+        #[param(schema_with = one_of_or_empty::<EnrollmentStatus>)]
+        status: Option<String>,
+    }
 }
 
 fn program_response(program: &icosistem_core::model::Program) -> Response {
@@ -68,52 +62,45 @@ fn stages(errors: &mut ValidationErrors, field: &'static str, names: &[String]) 
         .collect()
 }
 
-/// Lists programs, newest first (`?organization_id&status&accepting=true`). Drafts show only to
-/// admins and to members of the organization named in the filter.
-#[utoipa::path(get, path = "/api/v2/programs", tag = "programs", security(("bearer" = [])),
-    params(ProgramQuery),
-    responses(
-        (status = 200, description = "A page of programs", body = PageDto<ProgramDto>),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter or cursor", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    ApiQuery(query): ApiQuery<ProgramQuery>,
-) -> Result<Json<PageDto<ProgramDto>>, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let page = PageQuery {
-        limit: query.limit,
-        cursor: query.cursor.clone(),
+impl ListQuery for ProgramQuery {
+    type Filter = (ProgramFilter, bool);
+
+    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
+        let filter = ProgramFilter {
+            organization_id: optional_id(errors, "organization_id", self.organization_id.as_deref()),
+            status: optional_enum(errors, "status", self.status.as_deref()),
+            ..Default::default()
+        };
+        (filter, self.accepting.unwrap_or(false))
     }
-    .check(&mut errors);
-    let organization_id =
-        optional_id::<OrganizationId>(&mut errors, "organization_id", query.organization_id.as_deref());
-    let status = optional_enum::<ProgramStatus>(&mut errors, "status", query.status.as_deref());
-    finish(errors)?;
-    let filter = ProgramFilter {
-        organization_id,
-        status,
-        accepting_at: query.accepting.unwrap_or(false).then(|| state.eco.clock().now()),
-        ..Default::default()
-    };
-    let page = state
-        .eco
-        .list_programs(&auth.ctx, filter, page.ok_or_else(ApiError::internal)?)
-        .await?;
-    Ok(Json(PageDto::from_page(page)))
+}
+
+impl ListQuery for EnrollmentQuery {
+    type Filter = Option<EnrollmentStatus>;
+
+    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
+        optional_enum(errors, "status", self.status.as_deref())
+    }
+}
+
+lists! {
+    tag = "programs";
+    /// Lists programs, newest first (`?organization_id&status&accepting=true`). Drafts show only to
+    /// admins and to members of the organization named in the filter.
+    list_programs: "/api/v2/programs", NoId, ProgramQuery => ProgramDto, [],
+        |eco, ctx, NoId, (filter, accepting), page| eco.list_programs(
+            ctx,
+            ProgramFilter { accepting_at: accepting.then(|| eco.clock().now()), ..filter },
+            page,
+        );
 }
 
 /// Creates a draft program of an organization (its staff and admins).
-#[utoipa::path(post, path = "/api/v2/programs", tag = "programs", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v2/programs", operation_id = "create_program", tag = "programs", security(("bearer" = [])),
     request_body = CreateProgramRequest,
     responses(
-        (status = 201, description = "Created (draft)", body = ProgramDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not staff of the organization", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
+        (status = 201, description = "Created (draft)", body = ProgramDto), Authenticated, Forbidden, NotFound, BadBody))]
+pub(crate) async fn create_program<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiJson(body): ApiJson<CreateProgramRequest>,
@@ -175,44 +162,27 @@ pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
     Ok(response)
 }
 
+reads! {
+    tag = "programs";
 /// One program (404 when the caller may not see it, e.g. another organization's draft).
-#[utoipa::path(get, path = "/api/v2/programs/{id}", tag = "programs", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Program id")),
-    responses(
-        (status = 200, description = "The program", body = ProgramDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such program", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let id: ProgramId = path_id(&id, "program")?;
-    let program = state.eco.get_program(&auth.ctx, id).await?;
-    Ok(program_response(&program))
+    get_program: "/api/v2/programs/{id}", ProgramId => ProgramDto, |eco, ctx, id| eco.get_program(ctx, id);
 }
 
 /// Edits a program (staff of its organization and admins).
-#[utoipa::path(patch, path = "/api/v2/programs/{id}", tag = "programs", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v2/programs/{id}", operation_id = "update_program", tag = "programs", security(("bearer" = [])),
     request_body = UpdateProgramRequest,
-    params(("id" = String, Path, description = "Program id"),
-        ("If-Match" = Option<String>, Header, description = "The quoted version read")),
+    params(PathId<ProgramId>,
+        IfMatch),
     responses(
-        (status = 200, description = "The updated program", body = ProgramDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such program", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
+        (status = 200, description = "The updated program", body = ProgramDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
+pub(crate) async fn update_program<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    PathId(id): PathId<ProgramId>,
+    IfMatch(if_match): IfMatch,
     ApiJson(body): ApiJson<UpdateProgramRequest>,
 ) -> Result<Response, ApiError> {
-    let id: ProgramId = path_id(&id, "program")?;
-    let version = if_match(&headers)?.or(body.version);
+    let version = if_match.or(body.version);
     let mut errors = ValidationErrors::new();
     let target_stages = body
         .target_stages
@@ -246,97 +216,75 @@ pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
     Ok(program_response(&program))
 }
 
+/// Runs a program lifecycle command.
 async fn command<S: Store, N: Notifier, C: Clock>(
     state: &AppState<S, N, C>,
     auth: &AuthUser,
-    id: &str,
-    headers: &HeaderMap,
-    body: CommandRequest,
+    id: ProgramId,
+    version: Option<u64>,
     command: ProgramCommand,
 ) -> Result<Response, ApiError> {
-    let id: ProgramId = path_id(id, "program")?;
-    let version = if_match(headers)?.or(body.version);
-    let program = state.eco.program_command(&auth.ctx, id, command, version).await?;
-    Ok(program_response(&program))
+    let resource = state.eco.program_command(&auth.ctx, id, command, version).await?;
+    Ok(program_response(&resource))
 }
 
-macro_rules! program_command {
-    ($name:ident, $command:expr, $path:literal, $doc:literal) => {
-        #[doc = $doc]
-        #[utoipa::path(post, path = $path, tag = "programs", security(("bearer" = [])),
-            request_body(content = Option<CommandRequest>, description = "Optional: the version read"),
-            params(("id" = String, Path, description = "Program id"),
-                ("If-Match" = Option<String>, Header, description = "The quoted version read")),
-            responses(
-                (status = 200, description = "The updated program", body = ProgramDto),
-                (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-                (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
-                (status = 404, description = "No such program", body = Problem, content_type = "application/problem+json"),
-                (status = 409, description = "Stale version or invalid transition", body = Problem, content_type = "application/problem+json")))]
-        pub(crate) async fn $name<S: Store, N: Notifier, C: Clock>(
-            State(state): State<AppState<S, N, C>>,
-            auth: AuthUser,
-            Path(id): Path<String>,
-            headers: HeaderMap,
-            OptionalJson(body): OptionalJson<CommandRequest>,
-        ) -> Result<Response, ApiError> {
-            command(&state, &auth, &id, &headers, body, $command).await
-        }
-    };
+commands! {
+    tag = "programs", id = ProgramId, answer = ProgramDto, run = command;
+    /// Publishes a draft program: it takes applications inside its window.
+    publish_program: "/api/v2/programs/{id}/publish", CommandRequest, |body| ProgramCommand::Publish;
+    /// Starts the cohort; the enrollments become active.
+    start_program: "/api/v2/programs/{id}/start", CommandRequest, |body| ProgramCommand::Start;
+    /// Completes the program; active enrollments graduate.
+    complete_program: "/api/v2/programs/{id}/complete", CommandRequest, |body| ProgramCommand::Complete;
+    /// Calls the program off.
+    cancel_program: "/api/v2/programs/{id}/cancel", CommandRequest, |body| ProgramCommand::Cancel;
 }
 
-program_command!(
-    publish,
-    ProgramCommand::Publish,
-    "/api/v2/programs/{id}/publish",
-    "Publishes a draft program: it takes applications inside its window."
-);
-program_command!(
-    start,
-    ProgramCommand::Start,
-    "/api/v2/programs/{id}/start",
-    "Starts the cohort; the enrollments become active."
-);
-program_command!(
-    complete,
-    ProgramCommand::Complete,
-    "/api/v2/programs/{id}/complete",
-    "Completes the program; active enrollments graduate."
-);
-program_command!(
-    cancel,
-    ProgramCommand::Cancel,
-    "/api/v2/programs/{id}/cancel",
-    "Calls the program off."
-);
-
-/// The enrollments of a program (its staff and admins).
-#[utoipa::path(get, path = "/api/v2/programs/{id}/enrollments", tag = "programs", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Program id"), EnrollmentQuery),
-    responses(
-        (status = 200, description = "A page of enrollments", body = PageDto<EnrollmentDto>),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such program", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter or cursor", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn enrollments<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    Path(id): Path<String>,
-    ApiQuery(query): ApiQuery<EnrollmentQuery>,
-) -> Result<Json<PageDto<EnrollmentDto>>, ApiError> {
-    let id: ProgramId = path_id(&id, "program")?;
-    let mut errors = ValidationErrors::new();
-    let page = PageQuery {
-        limit: query.limit,
-        cursor: query.cursor.clone(),
-    }
-    .check(&mut errors);
-    let status = optional_enum::<EnrollmentStatus>(&mut errors, "status", query.status.as_deref());
-    finish(errors)?;
-    let page = state
-        .eco
-        .list_enrollments(&auth.ctx, id, status, page.ok_or_else(ApiError::internal)?)
-        .await?;
-    Ok(Json(PageDto::from_page(page)))
+lists! {
+    tag = "programs";
+    /// The enrollments of a program (its staff and admins).
+    list_program_enrollments: "/api/v2/programs/{id}/enrollments", PathId<ProgramId>, EnrollmentQuery => EnrollmentDto, [Forbidden, NotFound],
+        |eco, ctx, PathId(id), status, page| eco.list_enrollments(ctx, id, status, page);
 }
+
+/// This module's routes.
+pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
+    Router::new()
+        .route(
+            "/api/v2/programs",
+            routing::get(list_programs::<S, N, C>).post(create_program::<S, N, C>),
+        )
+        .route(
+            "/api/v2/programs/{id}",
+            routing::patch(update_program::<S, N, C>).get(get_program::<S, N, C>),
+        )
+        .route("/api/v2/programs/{id}/cancel", routing::post(cancel_program::<S, N, C>))
+        .route(
+            "/api/v2/programs/{id}/complete",
+            routing::post(complete_program::<S, N, C>),
+        )
+        .route(
+            "/api/v2/programs/{id}/enrollments",
+            routing::get(list_program_enrollments::<S, N, C>),
+        )
+        .route(
+            "/api/v2/programs/{id}/publish",
+            routing::post(publish_program::<S, N, C>),
+        )
+        .route("/api/v2/programs/{id}/start", routing::post(start_program::<S, N, C>))
+}
+
+/// This module's part of the OpenAPI document (its components are listed in [`crate::openapi::ApiDoc`]).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    list_programs,
+    create_program,
+    update_program,
+    get_program,
+    cancel_program,
+    complete_program,
+    list_program_enrollments,
+    publish_program,
+    start_program
+))]
+pub(crate) struct Api;

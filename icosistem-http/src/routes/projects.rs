@@ -1,79 +1,71 @@
 //! `/api/v2/projects` and `/api/v2/milestones`: entrepreneurs' projects, their lifecycle and
 //! stage, and their milestones.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
+use axum::routing;
 use icosistem_core::error::ValidationErrors;
+use icosistem_core::model::ProjectStatus;
 use icosistem_core::model::value::{AtField, Currency, Money, Name, bounded_text};
 use icosistem_core::model::{
-    FundingStage, Milestone, MilestoneId, MilestoneStatus, Priority, Project, ProjectId, ProjectStage, ProjectStatus,
-    ProjectType, UserId,
+    FundingStage, Milestone, MilestoneId, MilestoneStatus, Priority, Project, ProjectId, ProjectStage, ProjectType,
 };
 use icosistem_core::ports::store::{MilestoneFilter, ProjectFilter};
 use icosistem_core::ports::{Clock, Notifier, Store};
 use icosistem_core::service::{CreateMilestone, CreateProject, MilestoneAction, UpdateMilestone, UpdateProject};
 use icosistem_core::workflow::project::ProjectCommand;
-use serde::Deserialize;
-use utoipa::IntoParams;
 
-use super::{PageQuery, finish, optional_enum, optional_id, path_id, required, required_enum, versioned};
+use super::kit::{
+    Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, ListQuery, NoId, NotFound, PathId, commands,
+    list_query, lists, reads,
+};
+use super::{finish, optional_enum, optional_id, required, required_enum, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
+use crate::dto::schema::one_of_or_empty;
 use crate::dto::{
-    AdvanceStageRequest, ApiJson, ApiQuery, CommandRequest, CreateMilestoneRequest, CreateProjectRequest, DelayRequest,
-    MilestoneDto, MoneyDto, OptionalJson, PageDto, ProgressRequest, ProjectDto, UpdateMilestoneRequest,
-    UpdateProjectRequest,
+    AdvanceStageRequest, ApiJson, CommandRequest, CreateMilestoneRequest, CreateProjectRequest, DelayRequest,
+    MilestoneDto, MoneyDto, PageDto, ProgressRequest, ProjectDto, UpdateMilestoneRequest, UpdateProjectRequest,
 };
-use crate::error::{ApiError, Problem};
-use crate::routes::users::if_match;
+use crate::error::ApiError;
 
-/// `GET /api/v2/projects` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ProjectQuery {
-    /// Rows per page, 1–100 (default 20).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// Owned by this user.
-    owner_id: Option<String>,
-    /// Stage.
-    stage: Option<String>,
-    /// Status.
-    status: Option<String>,
-    /// Public ones only (`true`) or private ones only (`false`).
-    is_public: Option<bool>,
+list_query! {
+    /// `GET /api/v2/projects` filters.
+    pub(crate) struct ProjectQuery {
+        /// Owned by this user.
+        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
+        owner_id: Option<String>,
+        /// Stage.
+        #[param(schema_with = one_of_or_empty::<ProjectStage>)]
+        stage: Option<String>,
+        /// Status.
+        #[param(schema_with = one_of_or_empty::<ProjectStatus>)]
+        status: Option<String>,
+        /// Public ones only (`true`) or private ones only (`false`).
+        is_public: Option<bool>,
+    }
 }
 
-/// `GET /api/v2/projects/{id}/milestones` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ProjectMilestoneQuery {
-    /// Rows per page, 1–100 (default 20).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// Status.
-    status: Option<String>,
+list_query! {
+    /// `GET /api/v2/projects/{id}/milestones` filters.
+    pub(crate) struct ProjectMilestoneQuery {
+        /// Status.
+        #[param(schema_with = one_of_or_empty::<MilestoneStatus>)]
+        status: Option<String>,
+    }
 }
 
-/// `GET /api/v2/milestones` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct MilestoneQuery {
-    /// Rows per page, 1–100 (default 20).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// Status.
-    status: Option<String>,
-    /// `true`: only unfinished milestones past their target date.
-    overdue: Option<bool>,
+list_query! {
+    /// `GET /api/v2/milestones` filters.
+    pub(crate) struct MilestoneQuery {
+        /// Status.
+        #[param(schema_with = one_of_or_empty::<MilestoneStatus>)]
+        status: Option<String>,
+        /// `true`: only unfinished milestones past their target date.
+        overdue: Option<bool>,
+    }
 }
 
 fn project_response(project: &Project) -> Response {
@@ -90,61 +82,55 @@ fn money(errors: &mut ValidationErrors, field: &'static str, dto: &MoneyDto) -> 
     errors.check(Money::new(dto.amount_minor, currency).at(field))
 }
 
-fn page(
-    errors: &mut ValidationErrors,
-    limit: Option<u32>,
-    cursor: Option<&str>,
-) -> Option<icosistem_core::ports::PageRequest> {
-    PageQuery {
-        limit,
-        cursor: cursor.map(str::to_owned),
+impl ListQuery for ProjectQuery {
+    type Filter = ProjectFilter;
+
+    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
+        ProjectFilter {
+            owner_id: optional_id(errors, "owner_id", self.owner_id.as_deref()),
+            stage: optional_enum(errors, "stage", self.stage.as_deref()),
+            status: optional_enum(errors, "status", self.status.as_deref()),
+            is_public: self.is_public,
+            ..Default::default()
+        }
     }
-    .check(errors)
 }
 
-/// Lists projects, newest first (`?owner_id&stage&status&is_public`): exactly those the caller
-/// may get — admins all, entrepreneurs their own, allies their mentees', clients the public
-/// ones, program staff and assigned reviewers those applying to their programs.
-#[utoipa::path(get, path = "/api/v2/projects", tag = "projects", security(("bearer" = [])),
-    params(ProjectQuery),
-    responses(
-        (status = 200, description = "A page of projects", body = PageDto<ProjectDto>),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter or cursor", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    ApiQuery(query): ApiQuery<ProjectQuery>,
-) -> Result<Json<PageDto<ProjectDto>>, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let page = page(&mut errors, query.limit, query.cursor.as_deref());
-    let owner_id = optional_id::<UserId>(&mut errors, "owner_id", query.owner_id.as_deref());
-    let stage = optional_enum::<ProjectStage>(&mut errors, "stage", query.stage.as_deref());
-    let status = optional_enum::<ProjectStatus>(&mut errors, "status", query.status.as_deref());
-    finish(errors)?;
-    let filter = ProjectFilter {
-        owner_id,
-        stage,
-        status,
-        is_public: query.is_public,
-        ..Default::default()
-    };
-    let page = state
-        .eco
-        .list_projects(&auth.ctx, filter, page.ok_or_else(ApiError::internal)?)
-        .await?;
-    Ok(Json(PageDto::from_page(page)))
+impl ListQuery for ProjectMilestoneQuery {
+    type Filter = MilestoneFilter;
+
+    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
+        MilestoneFilter {
+            status: optional_enum(errors, "status", self.status.as_deref()),
+            ..Default::default()
+        }
+    }
+}
+
+impl ListQuery for MilestoneQuery {
+    type Filter = (Option<MilestoneStatus>, bool);
+
+    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
+        let status = optional_enum(errors, "status", self.status.as_deref());
+        (status, self.overdue.unwrap_or(false))
+    }
+}
+
+lists! {
+    tag = "projects";
+    /// Lists projects, newest first (`?owner_id&stage&status&is_public`): exactly those the caller
+    /// may get — admins all, entrepreneurs their own, allies their mentees', clients the public
+    /// ones, program staff and assigned reviewers those applying to their programs.
+    list_projects: "/api/v2/projects", NoId, ProjectQuery => ProjectDto, [],
+        |eco, ctx, NoId, filter, page| eco.list_projects(ctx, filter, page);
 }
 
 /// Creates a project owned by the calling entrepreneur.
-#[utoipa::path(post, path = "/api/v2/projects", tag = "projects", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v2/projects", operation_id = "create_project", tag = "projects", security(("bearer" = [])),
     request_body = CreateProjectRequest,
     responses(
-        (status = 201, description = "Created", body = ProjectDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an entrepreneur", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
+        (status = 201, description = "Created", body = ProjectDto), Authenticated, Forbidden, BadBody))]
+pub(crate) async fn create_project<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiJson(body): ApiJson<CreateProjectRequest>,
@@ -199,44 +185,27 @@ pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
     Ok(response)
 }
 
+reads! {
+    tag = "projects";
 /// One project (404 when the caller may not see it).
-#[utoipa::path(get, path = "/api/v2/projects/{id}", tag = "projects", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Project id")),
-    responses(
-        (status = 200, description = "The project", body = ProjectDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such project", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let id: ProjectId = path_id(&id, "project")?;
-    let project = state.eco.get_project(&auth.ctx, id).await?;
-    Ok(project_response(&project))
+    get_project: "/api/v2/projects/{id}", ProjectId => ProjectDto, |eco, ctx, id| eco.get_project(ctx, id);
 }
 
 /// Edits a project (its owner and admins).
-#[utoipa::path(patch, path = "/api/v2/projects/{id}", tag = "projects", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v2/projects/{id}", operation_id = "update_project", tag = "projects", security(("bearer" = [])),
     request_body = UpdateProjectRequest,
-    params(("id" = String, Path, description = "Project id"),
-        ("If-Match" = Option<String>, Header, description = "The quoted version read")),
+    params(PathId<ProjectId>,
+        IfMatch),
     responses(
-        (status = 200, description = "The updated project", body = ProjectDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such project", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
+        (status = 200, description = "The updated project", body = ProjectDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
+pub(crate) async fn update_project<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    PathId(id): PathId<ProjectId>,
+    IfMatch(if_match): IfMatch,
     ApiJson(body): ApiJson<UpdateProjectRequest>,
 ) -> Result<Response, ApiError> {
-    let id: ProjectId = path_id(&id, "project")?;
-    let version = if_match(&headers)?.or(body.version);
+    let version = if_match.or(body.version);
     let mut errors = ValidationErrors::new();
     let priority = optional_enum::<Priority>(&mut errors, "priority", body.priority.as_deref());
     let funding_stage = optional_enum::<FundingStage>(&mut errors, "funding_stage", body.funding_stage.as_deref());
@@ -272,48 +241,37 @@ pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
 }
 
 /// Deletes a project (soft; its owner and admins).
-#[utoipa::path(delete, path = "/api/v2/projects/{id}", tag = "projects", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Project id"),
-        ("If-Match" = Option<String>, Header, description = "The quoted version read")),
+#[utoipa::path(delete, path = "/api/v2/projects/{id}", operation_id = "delete_project", tag = "projects", security(("bearer" = [])),
+    params(PathId<ProjectId>,
+        IfMatch),
     responses(
-        (status = 204, description = "Deleted"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such project", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale version, or the project may not be deleted now", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn delete<S: Store, N: Notifier, C: Clock>(
+        (status = 204, description = "Deleted"), Authenticated, Forbidden, NotFound, Conflict, BadInput))]
+pub(crate) async fn delete_project<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    PathId(id): PathId<ProjectId>,
+    IfMatch(if_match): IfMatch,
 ) -> Result<StatusCode, ApiError> {
-    let id: ProjectId = path_id(&id, "project")?;
-    let version = if_match(&headers)?;
+    let version = if_match;
     state.eco.delete_project(&auth.ctx, id, version).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Moves a project to another stage.
-#[utoipa::path(post, path = "/api/v2/projects/{id}/advance-stage", tag = "projects", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v2/projects/{id}/advance-stage", operation_id = "advance_project_stage", tag = "projects", security(("bearer" = [])),
     request_body = AdvanceStageRequest,
-    params(("id" = String, Path, description = "Project id"),
-        ("If-Match" = Option<String>, Header, description = "The quoted version read")),
+    params(PathId<ProjectId>,
+        IfMatch),
     responses(
-        (status = 200, description = "The updated project", body = ProjectDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such project", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale version or invalid transition", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Missing or unknown stage", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn advance_stage<S: Store, N: Notifier, C: Clock>(
+        (status = 200, description = "The updated project", body = ProjectDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
+pub(crate) async fn advance_project_stage<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    PathId(id): PathId<ProjectId>,
+    IfMatch(if_match): IfMatch,
     ApiJson(body): ApiJson<AdvanceStageRequest>,
 ) -> Result<Response, ApiError> {
-    let id: ProjectId = path_id(&id, "project")?;
-    let version = if_match(&headers)?.or(body.version);
+    let version = if_match.or(body.version);
     let mut errors = ValidationErrors::new();
     let stage = required_enum::<ProjectStage>(&mut errors, "stage", body.stage.as_deref());
     finish(errors)?;
@@ -322,123 +280,51 @@ pub(crate) async fn advance_stage<S: Store, N: Notifier, C: Clock>(
     Ok(project_response(&project))
 }
 
+/// Runs a project lifecycle command.
 async fn project_command<S: Store, N: Notifier, C: Clock>(
     state: &AppState<S, N, C>,
     auth: &AuthUser,
-    id: &str,
-    headers: &HeaderMap,
-    body: CommandRequest,
+    id: ProjectId,
+    version: Option<u64>,
     command: ProjectCommand,
 ) -> Result<Response, ApiError> {
-    let id: ProjectId = path_id(id, "project")?;
-    let version = if_match(headers)?.or(body.version);
     let project = state.eco.project_command(&auth.ctx, id, command, version).await?;
     Ok(project_response(&project))
 }
 
-macro_rules! project_command {
-    ($name:ident, $command:expr, $path:literal, $doc:literal) => {
-        #[doc = $doc]
-        #[utoipa::path(post, path = $path, tag = "projects", security(("bearer" = [])),
-            request_body(content = Option<CommandRequest>, description = "Optional: the version read"),
-            params(("id" = String, Path, description = "Project id"),
-                ("If-Match" = Option<String>, Header, description = "The quoted version read")),
-            responses(
-                (status = 200, description = "The updated project", body = ProjectDto),
-                (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-                (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
-                (status = 404, description = "No such project", body = Problem, content_type = "application/problem+json"),
-                (status = 409, description = "Stale version or invalid transition", body = Problem, content_type = "application/problem+json")))]
-        pub(crate) async fn $name<S: Store, N: Notifier, C: Clock>(
-            State(state): State<AppState<S, N, C>>,
-            auth: AuthUser,
-            Path(id): Path<String>,
-            headers: HeaderMap,
-            OptionalJson(body): OptionalJson<CommandRequest>,
-        ) -> Result<Response, ApiError> {
-            project_command(&state, &auth, &id, &headers, body, $command).await
-        }
-    };
+commands! {
+    tag = "projects", id = ProjectId, answer = ProjectDto, run = project_command;
+    /// Activates a project.
+    activate_project: "/api/v2/projects/{id}/activate", CommandRequest, |body| ProjectCommand::Activate;
+    /// Pauses an active project.
+    pause_project: "/api/v2/projects/{id}/pause", CommandRequest, |body| ProjectCommand::Pause;
+    /// Resumes a paused project.
+    resume_project: "/api/v2/projects/{id}/resume", CommandRequest, |body| ProjectCommand::Resume;
+    /// Completes a project.
+    complete_project: "/api/v2/projects/{id}/complete", CommandRequest, |body| ProjectCommand::Complete;
+    /// Cancels a project.
+    cancel_project: "/api/v2/projects/{id}/cancel", CommandRequest, |body| ProjectCommand::Cancel;
 }
 
-project_command!(
-    activate,
-    ProjectCommand::Activate,
-    "/api/v2/projects/{id}/activate",
-    "Activates a project."
-);
-project_command!(
-    pause,
-    ProjectCommand::Pause,
-    "/api/v2/projects/{id}/pause",
-    "Pauses an active project."
-);
-project_command!(
-    resume,
-    ProjectCommand::Resume,
-    "/api/v2/projects/{id}/resume",
-    "Resumes a paused project."
-);
-project_command!(
-    complete,
-    ProjectCommand::Complete,
-    "/api/v2/projects/{id}/complete",
-    "Completes a project."
-);
-project_command!(
-    cancel,
-    ProjectCommand::Cancel,
-    "/api/v2/projects/{id}/cancel",
-    "Cancels a project."
-);
-
-/// A project's milestones, newest first (`?status`).
-#[utoipa::path(get, path = "/api/v2/projects/{id}/milestones", tag = "milestones", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Project id"), ProjectMilestoneQuery),
-    responses(
-        (status = 200, description = "A page of milestones", body = PageDto<MilestoneDto>),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such project", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter or cursor", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn project_milestones<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    Path(id): Path<String>,
-    ApiQuery(query): ApiQuery<ProjectMilestoneQuery>,
-) -> Result<Json<PageDto<MilestoneDto>>, ApiError> {
-    let id: ProjectId = path_id(&id, "project")?;
-    let mut errors = ValidationErrors::new();
-    let page = page(&mut errors, query.limit, query.cursor.as_deref());
-    let status = optional_enum::<MilestoneStatus>(&mut errors, "status", query.status.as_deref());
-    finish(errors)?;
-    let filter = MilestoneFilter {
-        status,
-        ..Default::default()
-    };
-    let page = state
-        .eco
-        .list_project_milestones(&auth.ctx, id, filter, page.ok_or_else(ApiError::internal)?)
-        .await?;
-    Ok(Json(PageDto::from_page(page)))
+lists! {
+    tag = "milestones";
+    /// A project's milestones, newest first (`?status`).
+    list_project_milestones: "/api/v2/projects/{id}/milestones", PathId<ProjectId>, ProjectMilestoneQuery => MilestoneDto, [NotFound],
+        |eco, ctx, PathId(id), filter, page| eco.list_project_milestones(ctx, id, filter, page);
 }
 
 /// Adds a milestone to a project (its owner).
-#[utoipa::path(post, path = "/api/v2/projects/{id}/milestones", tag = "milestones", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v2/projects/{id}/milestones", operation_id = "create_milestone", tag = "milestones", security(("bearer" = [])),
     request_body = CreateMilestoneRequest,
-    params(("id" = String, Path, description = "Project id")),
+    params(PathId<ProjectId>),
     responses(
-        (status = 201, description = "Created", body = MilestoneDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such project", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
+        (status = 201, description = "Created", body = MilestoneDto), Authenticated, Forbidden, NotFound, BadBody))]
 pub(crate) async fn create_milestone<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<ProjectId>,
     ApiJson(body): ApiJson<CreateMilestoneRequest>,
 ) -> Result<Response, ApiError> {
-    let id: ProjectId = path_id(&id, "project")?;
     let mut errors = ValidationErrors::new();
     let title = required(&mut errors, "title", body.title.filter(|t| !t.trim().is_empty()));
     if let Some(t) = title.as_deref() {
@@ -468,72 +354,34 @@ pub(crate) async fn create_milestone<S: Store, N: Notifier, C: Clock>(
     Ok(response)
 }
 
-/// The caller's milestones, newest first (`?overdue=true&status`).
-#[utoipa::path(get, path = "/api/v2/milestones", tag = "milestones", security(("bearer" = [])),
-    params(MilestoneQuery),
-    responses(
-        (status = 200, description = "A page of milestones", body = PageDto<MilestoneDto>),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter or cursor", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn my_milestones<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    ApiQuery(query): ApiQuery<MilestoneQuery>,
-) -> Result<Json<PageDto<MilestoneDto>>, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let page = page(&mut errors, query.limit, query.cursor.as_deref());
-    let status = optional_enum::<MilestoneStatus>(&mut errors, "status", query.status.as_deref());
-    finish(errors)?;
-    let page = state
-        .eco
-        .list_my_milestones(
-            &auth.ctx,
-            status,
-            query.overdue.unwrap_or(false),
-            page.ok_or_else(ApiError::internal)?,
-        )
-        .await?;
-    Ok(Json(PageDto::from_page(page)))
+lists! {
+    tag = "milestones";
+    /// The caller's milestones, newest first (`?overdue=true&status`).
+    list_my_milestones: "/api/v2/milestones", NoId, MilestoneQuery => MilestoneDto, [],
+        |eco, ctx, NoId, (status, overdue), page| eco.list_my_milestones(ctx, status, overdue, page);
 }
 
+reads! {
+    tag = "milestones";
 /// One milestone (whoever may see its project).
-#[utoipa::path(get, path = "/api/v2/milestones/{id}", tag = "milestones", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Milestone id")),
-    responses(
-        (status = 200, description = "The milestone", body = MilestoneDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such milestone", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn get_milestone<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let id: MilestoneId = path_id(&id, "milestone")?;
-    let milestone = state.eco.get_milestone(&auth.ctx, id).await?;
-    Ok(milestone_response(&milestone))
+    get_milestone: "/api/v2/milestones/{id}", MilestoneId => MilestoneDto, |eco, ctx, id| eco.get_milestone(ctx, id);
 }
 
 /// Edits a milestone's title, description or priority.
-#[utoipa::path(patch, path = "/api/v2/milestones/{id}", tag = "milestones", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v2/milestones/{id}", operation_id = "update_milestone", tag = "milestones", security(("bearer" = [])),
     request_body = UpdateMilestoneRequest,
-    params(("id" = String, Path, description = "Milestone id"),
-        ("If-Match" = Option<String>, Header, description = "The quoted version read")),
+    params(PathId<MilestoneId>,
+        IfMatch),
     responses(
-        (status = 200, description = "The updated milestone", body = MilestoneDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such milestone", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "The updated milestone", body = MilestoneDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
 pub(crate) async fn update_milestone<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    PathId(id): PathId<MilestoneId>,
+    IfMatch(if_match): IfMatch,
     ApiJson(body): ApiJson<UpdateMilestoneRequest>,
 ) -> Result<Response, ApiError> {
-    let id: MilestoneId = path_id(&id, "milestone")?;
-    let version = if_match(&headers)?.or(body.version);
+    let version = if_match.or(body.version);
     let mut errors = ValidationErrors::new();
     let priority = optional_enum::<Priority>(&mut errors, "priority", body.priority.as_deref());
     finish(errors)?;
@@ -553,110 +401,65 @@ pub(crate) async fn update_milestone<S: Store, N: Notifier, C: Clock>(
     Ok(milestone_response(&milestone))
 }
 
+/// Runs a milestone action.
 async fn milestone_command<S: Store, N: Notifier, C: Clock>(
     state: &AppState<S, N, C>,
     auth: &AuthUser,
-    id: &str,
+    id: MilestoneId,
     version: Option<u64>,
     action: MilestoneAction,
 ) -> Result<Response, ApiError> {
-    let id: MilestoneId = path_id(id, "milestone")?;
     let milestone = state.eco.milestone_command(&auth.ctx, id, action, version).await?;
     Ok(milestone_response(&milestone))
 }
 
-macro_rules! milestone_command {
-    ($name:ident, $action:expr, $path:literal, $doc:literal) => {
-        #[doc = $doc]
-        #[utoipa::path(post, path = $path, tag = "milestones", security(("bearer" = [])),
-            request_body(content = Option<CommandRequest>, description = "Optional: the version read"),
-            params(("id" = String, Path, description = "Milestone id"),
-                ("If-Match" = Option<String>, Header, description = "The quoted version read")),
-            responses(
-                (status = 200, description = "The updated milestone", body = MilestoneDto),
-                (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-                (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
-                (status = 404, description = "No such milestone", body = Problem, content_type = "application/problem+json"),
-                (status = 409, description = "Stale version or invalid transition", body = Problem, content_type = "application/problem+json")))]
-        pub(crate) async fn $name<S: Store, N: Notifier, C: Clock>(
-            State(state): State<AppState<S, N, C>>,
-            auth: AuthUser,
-            Path(id): Path<String>,
-            headers: HeaderMap,
-            OptionalJson(body): OptionalJson<CommandRequest>,
-        ) -> Result<Response, ApiError> {
-            let version = if_match(&headers)?.or(body.version);
-            milestone_command(&state, &auth, &id, version, $action).await
-        }
-    };
+commands! {
+    tag = "milestones", id = MilestoneId, answer = MilestoneDto, run = milestone_command;
+    /// Starts a pending milestone.
+    start_milestone: "/api/v2/milestones/{id}/start", CommandRequest, |body| MilestoneAction::Start;
+    /// Completes a milestone.
+    complete_milestone: "/api/v2/milestones/{id}/complete", CommandRequest, |body| MilestoneAction::Complete;
+    /// Cancels a milestone.
+    cancel_milestone: "/api/v2/milestones/{id}/cancel", CommandRequest, |body| MilestoneAction::Cancel;
 }
 
-milestone_command!(
-    start_milestone,
-    MilestoneAction::Start,
-    "/api/v2/milestones/{id}/start",
-    "Starts a pending milestone."
-);
-milestone_command!(
-    complete_milestone,
-    MilestoneAction::Complete,
-    "/api/v2/milestones/{id}/complete",
-    "Completes a milestone."
-);
-milestone_command!(
-    cancel_milestone,
-    MilestoneAction::Cancel,
-    "/api/v2/milestones/{id}/cancel",
-    "Cancels a milestone."
-);
-
 /// Reports a milestone's progress (0–100; 100 completes it, more than 0 starts a pending one).
-#[utoipa::path(post, path = "/api/v2/milestones/{id}/progress", tag = "milestones", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v2/milestones/{id}/progress", operation_id = "progress_milestone", tag = "milestones", security(("bearer" = [])),
     request_body = ProgressRequest,
-    params(("id" = String, Path, description = "Milestone id"),
-        ("If-Match" = Option<String>, Header, description = "The quoted version read")),
+    params(PathId<MilestoneId>,
+        IfMatch),
     responses(
-        (status = 200, description = "The updated milestone", body = MilestoneDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such milestone", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale version or invalid transition", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Missing or out-of-range progress", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "The updated milestone", body = MilestoneDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
 pub(crate) async fn progress_milestone<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    PathId(id): PathId<MilestoneId>,
+    IfMatch(if_match): IfMatch,
     ApiJson(body): ApiJson<ProgressRequest>,
 ) -> Result<Response, ApiError> {
-    let version = if_match(&headers)?.or(body.version);
+    let version = if_match.or(body.version);
     let mut errors = ValidationErrors::new();
     let progress = required(&mut errors, "progress", body.progress);
     finish(errors)?;
     let progress = progress.ok_or_else(ApiError::internal)?;
-    milestone_command(&state, &auth, &id, version, MilestoneAction::Progress(progress)).await
+    milestone_command(&state, &auth, id, version, MilestoneAction::Progress(progress)).await
 }
 
 /// Moves a milestone's target date (after today), with a reason.
-#[utoipa::path(post, path = "/api/v2/milestones/{id}/delay", tag = "milestones", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v2/milestones/{id}/delay", operation_id = "delay_milestone", tag = "milestones", security(("bearer" = [])),
     request_body = DelayRequest,
-    params(("id" = String, Path, description = "Milestone id"),
-        ("If-Match" = Option<String>, Header, description = "The quoted version read")),
+    params(PathId<MilestoneId>,
+        IfMatch),
     responses(
-        (status = 200, description = "The updated milestone", body = MilestoneDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such milestone", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale version or invalid transition", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Missing or past target date", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "The updated milestone", body = MilestoneDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
 pub(crate) async fn delay_milestone<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    PathId(id): PathId<MilestoneId>,
+    IfMatch(if_match): IfMatch,
     ApiJson(body): ApiJson<DelayRequest>,
 ) -> Result<Response, ApiError> {
-    let version = if_match(&headers)?.or(body.version);
+    let version = if_match.or(body.version);
     let mut errors = ValidationErrors::new();
     let target_date = required(&mut errors, "target_date", body.target_date);
     finish(errors)?;
@@ -665,5 +468,91 @@ pub(crate) async fn delay_milestone<S: Store, N: Notifier, C: Clock>(
         target_date,
         reason: body.reason,
     };
-    milestone_command(&state, &auth, &id, version, action).await
+    milestone_command(&state, &auth, id, version, action).await
 }
+
+/// This module's routes.
+pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
+    Router::new()
+        .route("/api/v2/milestones", routing::get(list_my_milestones::<S, N, C>))
+        .route(
+            "/api/v2/milestones/{id}",
+            routing::patch(update_milestone::<S, N, C>).get(get_milestone::<S, N, C>),
+        )
+        .route(
+            "/api/v2/milestones/{id}/cancel",
+            routing::post(cancel_milestone::<S, N, C>),
+        )
+        .route(
+            "/api/v2/milestones/{id}/complete",
+            routing::post(complete_milestone::<S, N, C>),
+        )
+        .route(
+            "/api/v2/milestones/{id}/delay",
+            routing::post(delay_milestone::<S, N, C>),
+        )
+        .route(
+            "/api/v2/milestones/{id}/progress",
+            routing::post(progress_milestone::<S, N, C>),
+        )
+        .route(
+            "/api/v2/milestones/{id}/start",
+            routing::post(start_milestone::<S, N, C>),
+        )
+        .route(
+            "/api/v2/projects",
+            routing::get(list_projects::<S, N, C>).post(create_project::<S, N, C>),
+        )
+        .route(
+            "/api/v2/projects/{id}",
+            routing::patch(update_project::<S, N, C>)
+                .delete(delete_project::<S, N, C>)
+                .get(get_project::<S, N, C>),
+        )
+        .route(
+            "/api/v2/projects/{id}/activate",
+            routing::post(activate_project::<S, N, C>),
+        )
+        .route(
+            "/api/v2/projects/{id}/advance-stage",
+            routing::post(advance_project_stage::<S, N, C>),
+        )
+        .route("/api/v2/projects/{id}/cancel", routing::post(cancel_project::<S, N, C>))
+        .route(
+            "/api/v2/projects/{id}/complete",
+            routing::post(complete_project::<S, N, C>),
+        )
+        .route(
+            "/api/v2/projects/{id}/milestones",
+            routing::get(list_project_milestones::<S, N, C>).post(create_milestone::<S, N, C>),
+        )
+        .route("/api/v2/projects/{id}/pause", routing::post(pause_project::<S, N, C>))
+        .route("/api/v2/projects/{id}/resume", routing::post(resume_project::<S, N, C>))
+}
+
+/// This module's part of the OpenAPI document (its components are listed in [`crate::openapi::ApiDoc`]).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    list_my_milestones,
+    update_milestone,
+    get_milestone,
+    cancel_milestone,
+    complete_milestone,
+    delay_milestone,
+    progress_milestone,
+    start_milestone,
+    list_projects,
+    create_project,
+    update_project,
+    delete_project,
+    get_project,
+    activate_project,
+    advance_project_stage,
+    cancel_project,
+    complete_project,
+    list_project_milestones,
+    create_milestone,
+    pause_project,
+    resume_project
+))]
+pub(crate) struct Api;

@@ -4,100 +4,89 @@
 //! No-shows have no path: the core lets only the platform itself mark one (the no-show sweep
 //! job), so an HTTP command could only ever answer 403.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::Router;
+use axum::extract::State;
 use axum::response::Response;
+use axum::routing;
 use icosistem_core::error::ValidationErrors;
-use icosistem_core::model::{MentorshipId, Session, SessionId, SessionStatus};
+use icosistem_core::model::SessionStatus;
+use icosistem_core::model::{MentorshipId, Session, SessionId};
 use icosistem_core::ports::store::SessionFilter;
 use icosistem_core::ports::{Clock, Notifier, Store};
 use icosistem_core::service::{BookSession, SessionAction};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
-use super::mentoring::{bounded_number, check_version, created, page, required_instant};
-use super::{finish, optional_enum, path_id, required, versioned};
+use super::kit::{
+    Authenticated, BadBody, Conflict, Forbidden, IfMatch, ListQuery, NoId, NotFound, PathId, commands, list_query,
+    lists, reads,
+};
+use super::mentoring::{bounded_number, required_instant};
+use super::{check_version, created};
+use super::{finish, optional_enum, required, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
+use crate::dto::schema::one_of_or_empty;
 use crate::dto::{
-    ApiJson, ApiQuery, BookSessionRequest, CancelSessionRequest, CommandRequest, CompleteSessionRequest, FeedbackDto,
-    FeedbackRequest, OptionalJson, PageDto, RescheduleSessionRequest, SessionDto,
+    ApiJson, BookSessionRequest, CancelSessionRequest, CommandRequest, CompleteSessionRequest, FeedbackDto,
+    FeedbackRequest, PageDto, RescheduleSessionRequest, SessionDto,
 };
-use crate::error::{ApiError, Problem};
-use crate::routes::users::if_match;
+use crate::error::ApiError;
 
-/// `GET /api/v2/sessions` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct SessionQuery {
-    /// Rows per page, 1–100 (default 20).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// Status.
-    status: Option<String>,
+list_query! {
+    /// `GET /api/v2/sessions` filters.
+    pub(crate) struct SessionQuery {
+        /// Status.
+        #[param(schema_with = one_of_or_empty::<SessionStatus>)]
+        status: Option<String>,
+    }
 }
 
-/// `GET /api/v2/mentorships/{id}/sessions` paging.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct MentorshipSessionQuery {
-    /// Rows per page, 1–100 (default 20).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
+list_query! {
+    /// `GET /api/v2/mentorships/{id}/sessions` paging.
+    pub(crate) struct MentorshipSessionQuery {
+    }
 }
 
 fn session_response(session: &Session) -> Response {
     versioned(session.meta.version, SessionDto::from(session))
 }
 
-/// The sessions of a mentorship, newest first (its parties and admins).
-#[utoipa::path(get, path = "/api/v2/mentorships/{id}/sessions", tag = "sessions", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Mentorship id"), MentorshipSessionQuery),
-    responses(
-        (status = 200, description = "A page of sessions", body = PageDto<SessionDto>),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such mentorship", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid cursor or limit", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn mentorship_sessions<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    Path(id): Path<String>,
-    ApiQuery(query): ApiQuery<MentorshipSessionQuery>,
-) -> Result<Json<PageDto<SessionDto>>, ApiError> {
-    let id: MentorshipId = path_id(&id, "mentorship")?;
-    let mut errors = ValidationErrors::new();
-    let page = page(&mut errors, query.limit, query.cursor.as_deref());
-    finish(errors)?;
-    let found = state
-        .eco
-        .list_sessions(&auth.ctx, id, page.ok_or_else(ApiError::internal)?)
-        .await?;
-    Ok(Json(PageDto::from_page(found)))
+impl ListQuery for MentorshipSessionQuery {
+    type Filter = ();
+
+    fn filter(self, _errors: &mut ValidationErrors) -> Self::Filter {}
+}
+
+impl ListQuery for SessionQuery {
+    type Filter = SessionFilter;
+
+    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
+        SessionFilter {
+            status: optional_enum(errors, "status", self.status.as_deref()),
+            ..Default::default()
+        }
+    }
+}
+
+lists! {
+    tag = "sessions";
+    /// The sessions of a mentorship, newest first (its parties and admins).
+    list_mentorship_sessions: "/api/v2/mentorships/{id}/sessions", PathId<MentorshipId>, MentorshipSessionQuery => SessionDto, [NotFound],
+        |eco, ctx, PathId(id), (), page| eco.list_sessions(ctx, id, page);
 }
 
 /// Books a session in an active mentorship (either party or an admin): at least 24 h ahead,
 /// inside the ally's availability, clear by 15 minutes of both parties' sessions and meetings.
-#[utoipa::path(post, path = "/api/v2/mentorships/{id}/sessions", tag = "sessions", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v2/mentorships/{id}/sessions", operation_id = "book_session", tag = "sessions", security(("bearer" = [])),
     request_body = BookSessionRequest,
-    params(("id" = String, Path, description = "Mentorship id")),
+    params(PathId<MentorshipId>),
     responses(
-        (status = 201, description = "Booked", body = SessionDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such mentorship", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The mentorship is not active", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every failing field; a clash with another booking is on `starts_at`", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn book<S: Store, N: Notifier, C: Clock>(
+        (status = 201, description = "Booked", body = SessionDto), Authenticated, NotFound, Conflict, BadBody))]
+pub(crate) async fn book_session<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<MentorshipId>,
     ApiJson(body): ApiJson<BookSessionRequest>,
 ) -> Result<Response, ApiError> {
-    let id: MentorshipId = path_id(&id, "mentorship")?;
     let mut errors = ValidationErrors::new();
     let starts_at = required_instant(&mut errors, "starts_at", body.starts_at.as_deref());
     let duration_minutes = bounded_number::<u16>(
@@ -123,201 +112,85 @@ pub(crate) async fn book<S: Store, N: Notifier, C: Clock>(
     Ok(created(session.meta.version, SessionDto::from(&session)))
 }
 
-/// The caller's sessions (as ally or entrepreneur; admins: all), newest first (`?status`).
-#[utoipa::path(get, path = "/api/v2/sessions", tag = "sessions", security(("bearer" = [])),
-    params(SessionQuery),
-    responses(
-        (status = 200, description = "A page of sessions", body = PageDto<SessionDto>),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter or cursor", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn mine<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    ApiQuery(query): ApiQuery<SessionQuery>,
-) -> Result<Json<PageDto<SessionDto>>, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let page = page(&mut errors, query.limit, query.cursor.as_deref());
-    let status = optional_enum::<SessionStatus>(&mut errors, "status", query.status.as_deref());
-    finish(errors)?;
-    let filter = SessionFilter {
-        status,
-        ..Default::default()
-    };
-    let found = state
-        .eco
-        .list_my_sessions(&auth.ctx, filter, page.ok_or_else(ApiError::internal)?)
-        .await?;
-    Ok(Json(PageDto::from_page(found)))
+lists! {
+    tag = "sessions";
+    /// The caller's sessions (as ally or entrepreneur; admins: all), newest first (`?status`).
+    list_my_sessions: "/api/v2/sessions", NoId, SessionQuery => SessionDto, [],
+        |eco, ctx, NoId, filter, page| eco.list_my_sessions(ctx, filter, page);
 }
 
+reads! {
+    tag = "sessions";
 /// One session (its parties and admins; 404 for anyone else).
-#[utoipa::path(get, path = "/api/v2/sessions/{id}", tag = "sessions", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Session id")),
-    responses(
-        (status = 200, description = "The session", body = SessionDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such session", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let id: SessionId = path_id(&id, "session")?;
-    let session = state.eco.get_session(&auth.ctx, id).await?;
-    Ok(session_response(&session))
+    get_session: "/api/v2/sessions/{id}", SessionId => SessionDto, |eco, ctx, id| eco.get_session(ctx, id);
 }
 
+/// Runs a session action.
 async fn session_command<S: Store, N: Notifier, C: Clock>(
     state: &AppState<S, N, C>,
     auth: &AuthUser,
-    id: &str,
+    id: SessionId,
     version: Option<u64>,
-    action: SessionAction,
+    command: SessionAction,
 ) -> Result<Response, ApiError> {
-    let id: SessionId = path_id(id, "session")?;
-    let session = state.eco.session_command(&auth.ctx, id, action, version).await?;
-    Ok(session_response(&session))
+    let resource = state.eco.session_command(&auth.ctx, id, command, version).await?;
+    Ok(session_response(&resource))
 }
 
-/// The ally confirms a scheduled session.
-#[utoipa::path(post, path = "/api/v2/sessions/{id}/confirm", tag = "sessions", security(("bearer" = [])),
-    request_body(content = Option<CommandRequest>, description = "Optional: the version read"),
-    params(("id" = String, Path, description = "Session id"),
-        ("If-Match" = Option<String>, Header, description = "The quoted version read")),
-    responses(
-        (status = 200, description = "The updated session", body = SessionDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not the ally", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such session", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale version or invalid transition", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn confirm<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    OptionalJson(body): OptionalJson<CommandRequest>,
-) -> Result<Response, ApiError> {
-    let version = if_match(&headers)?.or(body.version);
-    session_command(&state, &auth, &id, version, SessionAction::Confirm).await
-}
-
-/// Either party starts a confirmed session, from 15 minutes before its start.
-#[utoipa::path(post, path = "/api/v2/sessions/{id}/start", tag = "sessions", security(("bearer" = [])),
-    request_body(content = Option<CommandRequest>, description = "Optional: the version read"),
-    params(("id" = String, Path, description = "Session id"),
-        ("If-Match" = Option<String>, Header, description = "The quoted version read")),
-    responses(
-        (status = 200, description = "The updated session", body = SessionDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such session", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale version or invalid transition", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Too early (`starts_at`)", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn start<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    OptionalJson(body): OptionalJson<CommandRequest>,
-) -> Result<Response, ApiError> {
-    let version = if_match(&headers)?.or(body.version);
-    session_command(&state, &auth, &id, version, SessionAction::Start).await
-}
-
-/// Either party completes a session in progress, with an optional summary.
-#[utoipa::path(post, path = "/api/v2/sessions/{id}/complete", tag = "sessions", security(("bearer" = [])),
-    request_body(content = Option<CompleteSessionRequest>, description = "Optional: the summary and the version read"),
-    params(("id" = String, Path, description = "Session id"),
-        ("If-Match" = Option<String>, Header, description = "The quoted version read")),
-    responses(
-        (status = 200, description = "The updated session", body = SessionDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such session", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale version or invalid transition", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Summary too long", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn complete<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    OptionalJson(body): OptionalJson<CompleteSessionRequest>,
-) -> Result<Response, ApiError> {
-    let version = if_match(&headers)?.or(body.version);
-    let action = SessionAction::Complete { summary: body.summary };
-    session_command(&state, &auth, &id, version, action).await
-}
-
-/// Either party cancels a scheduled or confirmed session (late when less than 24 h before).
-#[utoipa::path(post, path = "/api/v2/sessions/{id}/cancel", tag = "sessions", security(("bearer" = [])),
-    request_body(content = Option<CancelSessionRequest>, description = "Optional: the reason and the version read"),
-    params(("id" = String, Path, description = "Session id"),
-        ("If-Match" = Option<String>, Header, description = "The quoted version read")),
-    responses(
-        (status = 200, description = "The updated session", body = SessionDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such session", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale version or invalid transition", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Reason too long", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn cancel<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    OptionalJson(body): OptionalJson<CancelSessionRequest>,
-) -> Result<Response, ApiError> {
-    let version = if_match(&headers)?.or(body.version);
-    let action = SessionAction::Cancel { reason: body.reason };
-    session_command(&state, &auth, &id, version, action).await
+commands! {
+    tag = "sessions", id = SessionId, answer = SessionDto, run = session_command;
+    /// The ally confirms a scheduled session.
+    confirm_session: "/api/v2/sessions/{id}/confirm", CommandRequest, |body| SessionAction::Confirm;
+    /// Either party starts a confirmed session, from 15 minutes before its start (422 on
+    /// `starts_at` before).
+    start_session: "/api/v2/sessions/{id}/start", CommandRequest, |body| SessionAction::Start;
+    /// Either party completes a session in progress, with an optional summary.
+    complete_session: "/api/v2/sessions/{id}/complete", CompleteSessionRequest,
+        |body| SessionAction::Complete { summary: body.summary };
+    /// Either party cancels a scheduled or confirmed session (late when less than 24 h before).
+    cancel_session: "/api/v2/sessions/{id}/cancel", CancelSessionRequest,
+        |body| SessionAction::Cancel { reason: body.reason };
 }
 
 /// Either party moves a scheduled or confirmed session (same id and length); it must pass every
 /// booking rule again and goes back to `scheduled`.
-#[utoipa::path(post, path = "/api/v2/sessions/{id}/reschedule", tag = "sessions", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v2/sessions/{id}/reschedule", operation_id = "reschedule_session", tag = "sessions", security(("bearer" = [])),
     request_body = RescheduleSessionRequest,
-    params(("id" = String, Path, description = "Session id"),
-        ("If-Match" = Option<String>, Header, description = "The quoted version read")),
+    params(PathId<SessionId>,
+        IfMatch),
     responses(
-        (status = 200, description = "The updated session", body = SessionDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such session", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale version, invalid transition, or the mentorship is not active", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`starts_at` missing, invalid or failing a booking rule", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn reschedule<S: Store, N: Notifier, C: Clock>(
+        (status = 200, description = "The updated session", body = SessionDto), Authenticated, NotFound, Conflict, BadBody))]
+pub(crate) async fn reschedule_session<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    PathId(id): PathId<SessionId>,
+    IfMatch(if_match): IfMatch,
     ApiJson(body): ApiJson<RescheduleSessionRequest>,
 ) -> Result<Response, ApiError> {
-    let version = if_match(&headers)?.or(body.version);
+    let version = if_match.or(body.version);
     let mut errors = ValidationErrors::new();
     let starts_at = required_instant(&mut errors, "starts_at", body.starts_at.as_deref());
     finish(errors)?;
     let starts_at = starts_at.ok_or_else(ApiError::internal)?;
-    session_command(&state, &auth, &id, version, SessionAction::Reschedule { starts_at }).await
+    session_command(&state, &auth, id, version, SessionAction::Reschedule { starts_at }).await
 }
 
 /// A party rates a completed session (1–5, once per party); the entrepreneur's rating counts in
 /// the ally's average.
-#[utoipa::path(post, path = "/api/v2/sessions/{id}/feedback", tag = "sessions", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v2/sessions/{id}/feedback", operation_id = "give_session_feedback", tag = "sessions", security(("bearer" = [])),
     request_body = FeedbackRequest,
-    params(("id" = String, Path, description = "Session id"),
-        ("If-Match" = Option<String>, Header, description = "The quoted version read")),
+    params(PathId<SessionId>,
+        IfMatch),
     responses(
-        (status = 200, description = "The session with the feedback", body = SessionDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "An admin who is not a party", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such session", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale version, not completed, or feedback already given", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`rating` missing or outside 1–5; comment too long", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn feedback<S: Store, N: Notifier, C: Clock>(
+        (status = 200, description = "The session with the feedback", body = SessionDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
+pub(crate) async fn give_session_feedback<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    PathId(id): PathId<SessionId>,
+    IfMatch(if_match): IfMatch,
     ApiJson(body): ApiJson<FeedbackRequest>,
 ) -> Result<Response, ApiError> {
-    let id: SessionId = path_id(&id, "session")?;
-    let version = if_match(&headers)?.or(body.version);
+    let version = if_match.or(body.version);
     let mut errors = ValidationErrors::new();
     let rating = required(&mut errors, "rating", body.rating);
     finish(errors)?;
@@ -333,18 +206,7 @@ pub(crate) async fn feedback<S: Store, N: Notifier, C: Clock>(
 /// The sessions part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(
-        mentorship_sessions,
-        book,
-        mine,
-        get,
-        confirm,
-        start,
-        complete,
-        cancel,
-        reschedule,
-        feedback,
-    ),
+    paths(list_mentorship_sessions, book_session, list_my_sessions, get_session, cancel_session, complete_session, confirm_session, give_session_feedback, reschedule_session, start_session),
     components(schemas(
         SessionDto,
         FeedbackDto,
@@ -357,4 +219,33 @@ pub(crate) async fn feedback<S: Store, N: Notifier, C: Clock>(
     )),
     tags((name = "sessions", description = "Mentoring sessions, their lifecycle and feedback"))
 )]
-pub(crate) struct SessionsApi;
+pub(crate) struct Api;
+
+/// This module's routes.
+pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
+    Router::new()
+        .route(
+            "/api/v2/mentorships/{id}/sessions",
+            routing::get(list_mentorship_sessions::<S, N, C>).post(book_session::<S, N, C>),
+        )
+        .route("/api/v2/sessions", routing::get(list_my_sessions::<S, N, C>))
+        .route("/api/v2/sessions/{id}", routing::get(get_session::<S, N, C>))
+        .route("/api/v2/sessions/{id}/cancel", routing::post(cancel_session::<S, N, C>))
+        .route(
+            "/api/v2/sessions/{id}/complete",
+            routing::post(complete_session::<S, N, C>),
+        )
+        .route(
+            "/api/v2/sessions/{id}/confirm",
+            routing::post(confirm_session::<S, N, C>),
+        )
+        .route(
+            "/api/v2/sessions/{id}/feedback",
+            routing::post(give_session_feedback::<S, N, C>),
+        )
+        .route(
+            "/api/v2/sessions/{id}/reschedule",
+            routing::post(reschedule_session::<S, N, C>),
+        )
+        .route("/api/v2/sessions/{id}/start", routing::post(start_session::<S, N, C>))
+}

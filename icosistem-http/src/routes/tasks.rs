@@ -1,108 +1,90 @@
 //! `/api/v2/tasks`: the caller's tasks (owned or assigned), their lifecycle commands and their
 //! dependencies.
 
-use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing;
+use axum::{Json, Router};
 use icosistem_core::error::ValidationErrors;
+use icosistem_core::model::TaskStatus;
 use icosistem_core::model::value::{bounded_text, optional_text};
-use icosistem_core::model::{Priority, ProjectId, Task, TaskId, TaskStatus, UserId};
+use icosistem_core::model::{Priority, ProjectId, Task, TaskId, UserId};
 use icosistem_core::ports::store::TaskFilter;
 use icosistem_core::ports::{Clock, Notifier, Store};
 use icosistem_core::rules::common::validate_future_date;
 use icosistem_core::service::{CreateTask, UpdateTask};
 use icosistem_core::workflow::task::TaskCommand;
-use serde::Deserialize;
-use utoipa::IntoParams;
 
-use super::{PageQuery, finish, optional_enum, optional_id, path_id, required, required_id, versioned};
+use super::kit::{
+    Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, ListQuery, NoId, NotFound, PathId, commands,
+    list_query, lists, parse_id, reads,
+};
+use super::{finish, optional_enum, optional_id, required, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
+use crate::dto::schema::one_of_or_empty;
 use crate::dto::{
-    AddDependencyRequest, ApiJson, ApiQuery, CommandRequest, CreateTaskRequest, DependencyDto, OptionalJson, PageDto,
-    TaskDto, UpdateTaskRequest,
+    AddDependencyRequest, ApiJson, CommandRequest, CreateTaskRequest, DependencyDto, PageDto, TaskDto,
+    UpdateTaskRequest,
 };
-use crate::error::{ApiError, Problem};
-use crate::routes::users::if_match;
+use crate::error::ApiError;
 
-/// `GET /api/v2/tasks` filters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct TaskQuery {
-    /// Rows per page, 1–100 (default 20).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// Status.
-    status: Option<String>,
-    /// Of this project.
-    project_id: Option<String>,
-    /// Subtasks of this task.
-    parent_id: Option<String>,
-    /// Owned by this user.
-    owner_id: Option<String>,
-    /// Assigned to this user.
-    assignee_id: Option<String>,
+list_query! {
+    /// `GET /api/v2/tasks` filters.
+    pub(crate) struct TaskQuery {
+        /// Status.
+        #[param(schema_with = one_of_or_empty::<TaskStatus>)]
+        status: Option<String>,
+        /// Of this project.
+        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
+        project_id: Option<String>,
+        /// Subtasks of this task.
+        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
+        parent_id: Option<String>,
+        /// Owned by this user.
+        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
+        owner_id: Option<String>,
+        /// Assigned to this user.
+        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
+        assignee_id: Option<String>,
+    }
 }
 
 fn task_response(task: &Task) -> Response {
     versioned(task.meta.version, TaskDto::from(task))
 }
 
-/// The caller's tasks — owned or assigned — newest first (`?status&project_id&parent_id&
-/// owner_id&assignee_id` narrow them). Admins list every task.
-#[utoipa::path(get, path = "/api/v2/tasks", tag = "tasks", security(("bearer" = [])),
-    params(TaskQuery),
-    responses(
-        (status = 200, description = "A page of tasks", body = PageDto<TaskDto>),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter or cursor", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn list<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    ApiQuery(query): ApiQuery<TaskQuery>,
-) -> Result<Json<PageDto<TaskDto>>, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let page = PageQuery {
-        limit: query.limit,
-        cursor: query.cursor.clone(),
+impl ListQuery for TaskQuery {
+    type Filter = TaskFilter;
+
+    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
+        TaskFilter {
+            status: optional_enum(errors, "status", self.status.as_deref()),
+            project_id: optional_id(errors, "project_id", self.project_id.as_deref()),
+            parent_id: optional_id(errors, "parent_id", self.parent_id.as_deref()),
+            owner_id: optional_id(errors, "owner_id", self.owner_id.as_deref()),
+            assignee_id: optional_id(errors, "assignee_id", self.assignee_id.as_deref()),
+            ..Default::default()
+        }
     }
-    .check(&mut errors);
-    let status = optional_enum::<TaskStatus>(&mut errors, "status", query.status.as_deref());
-    let project_id = optional_id::<ProjectId>(&mut errors, "project_id", query.project_id.as_deref());
-    let parent_id = optional_id::<TaskId>(&mut errors, "parent_id", query.parent_id.as_deref());
-    let owner_id = optional_id::<UserId>(&mut errors, "owner_id", query.owner_id.as_deref());
-    let assignee_id = optional_id::<UserId>(&mut errors, "assignee_id", query.assignee_id.as_deref());
-    finish(errors)?;
-    let filter = TaskFilter {
-        owner_id,
-        assignee_id,
-        project_id,
-        parent_id,
-        status,
-        ..Default::default()
-    };
-    let page = state
-        .eco
-        .list_my_tasks(&auth.ctx, filter, page.ok_or_else(ApiError::internal)?)
-        .await?;
-    Ok(Json(PageDto::from_page(page)))
+}
+
+lists! {
+    tag = "tasks";
+    /// The caller's tasks — owned or assigned — newest first (`?status&project_id&parent_id&
+    /// owner_id&assignee_id` narrow them). Admins list every task.
+    list_tasks: "/api/v2/tasks", NoId, TaskQuery => TaskDto, [],
+        |eco, ctx, NoId, filter, page| eco.list_my_tasks(ctx, filter, page);
 }
 
 /// Creates a task owned by the caller (`todo`, progress 0). The assignee, when someone else,
 /// is notified (`task_assigned`).
-#[utoipa::path(post, path = "/api/v2/tasks", tag = "tasks", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v2/tasks", operation_id = "create_task", tag = "tasks", security(("bearer" = [])),
     request_body = CreateTaskRequest,
     responses(
-        (status = 201, description = "Created", body = TaskDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The project is visible but not the caller's to edit", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such project", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The project is completed or cancelled (invalid_transition)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
+        (status = 201, description = "Created", body = TaskDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
+pub(crate) async fn create_task<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     ApiJson(body): ApiJson<CreateTaskRequest>,
@@ -144,45 +126,28 @@ pub(crate) async fn create<S: Store, N: Notifier, C: Clock>(
     Ok(response)
 }
 
+reads! {
+    tag = "tasks";
 /// One task (its owner, its assignee, admins; 404 for everyone else).
-#[utoipa::path(get, path = "/api/v2/tasks/{id}", tag = "tasks", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Task id")),
-    responses(
-        (status = 200, description = "The task", body = TaskDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such task", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn get<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let id: TaskId = path_id(&id, "task")?;
-    let task = state.eco.get_task(&auth.ctx, id).await?;
-    Ok(task_response(&task))
+    get_task: "/api/v2/tasks/{id}", TaskId => TaskDto, |eco, ctx, id| eco.get_task(ctx, id);
 }
 
 /// Edits a task's title, description, priority, due date or assignee (its owner and admins;
 /// the assignee works on it through the commands). A new assignee is notified.
-#[utoipa::path(patch, path = "/api/v2/tasks/{id}", tag = "tasks", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v2/tasks/{id}", operation_id = "update_task", tag = "tasks", security(("bearer" = [])),
     request_body = UpdateTaskRequest,
-    params(("id" = String, Path, description = "Task id"),
-        ("If-Match" = Option<String>, Header, description = "The quoted version read")),
+    params(PathId<TaskId>,
+        IfMatch),
     responses(
-        (status = 200, description = "The updated task", body = TaskDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The assignee, not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such task", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale version, or the task is completed or cancelled (invalid_transition)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
+        (status = 200, description = "The updated task", body = TaskDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
+pub(crate) async fn update_task<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    PathId(id): PathId<TaskId>,
+    IfMatch(if_match): IfMatch,
     ApiJson(body): ApiJson<UpdateTaskRequest>,
 ) -> Result<Response, ApiError> {
-    let id: TaskId = path_id(&id, "task")?;
-    let version = if_match(&headers)?.or(body.version);
+    let version = if_match.or(body.version);
     let mut errors = ValidationErrors::new();
     let priority = optional_enum::<Priority>(&mut errors, "priority", body.priority.as_deref());
     let assignee_id = optional_id::<UserId>(&mut errors, "assignee_id", body.assignee_id.as_deref());
@@ -216,90 +181,44 @@ pub(crate) async fn update<S: Store, N: Notifier, C: Clock>(
     Ok(task_response(&task))
 }
 
+/// Runs a task lifecycle command.
 async fn command<S: Store, N: Notifier, C: Clock>(
     state: &AppState<S, N, C>,
     auth: &AuthUser,
-    id: &str,
-    headers: &HeaderMap,
-    body: CommandRequest,
+    id: TaskId,
+    version: Option<u64>,
     command: TaskCommand,
 ) -> Result<Response, ApiError> {
-    let id: TaskId = path_id(id, "task")?;
-    let version = if_match(headers)?.or(body.version);
-    let task = state.eco.task_command(&auth.ctx, id, command, version).await?;
-    Ok(task_response(&task))
+    let resource = state.eco.task_command(&auth.ctx, id, command, version).await?;
+    Ok(task_response(&resource))
 }
 
-macro_rules! task_command {
-    ($name:ident, $command:expr, $path:literal, $doc:literal) => {
-        #[doc = $doc]
-        #[utoipa::path(post, path = $path, tag = "tasks", security(("bearer" = [])),
-            request_body(content = Option<CommandRequest>, description = "Optional: the version read"),
-            params(("id" = String, Path, description = "Task id"),
-                ("If-Match" = Option<String>, Header, description = "The quoted version read")),
-            responses(
-                (status = 200, description = "The updated task", body = TaskDto),
-                (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-                (status = 404, description = "No such task", body = Problem, content_type = "application/problem+json"),
-                (status = 409, description = "Stale version or invalid transition", body = Problem, content_type = "application/problem+json"),
-                (status = 422, description = "Completing with unfinished dependencies: one `depends_on` entry each", body = Problem, content_type = "application/problem+json")))]
-        pub(crate) async fn $name<S: Store, N: Notifier, C: Clock>(
-            State(state): State<AppState<S, N, C>>,
-            auth: AuthUser,
-            Path(id): Path<String>,
-            headers: HeaderMap,
-            OptionalJson(body): OptionalJson<CommandRequest>,
-        ) -> Result<Response, ApiError> {
-            command(&state, &auth, &id, &headers, body, $command).await
-        }
-    };
+commands! {
+    tag = "tasks", id = TaskId, answer = TaskDto, run = command;
+    /// Starts a task (`todo → in_progress`).
+    start_task: "/api/v2/tasks/{id}/start", CommandRequest, |body| TaskCommand::Start;
+    /// Marks a task blocked (from `todo` or `in_progress`).
+    block_task: "/api/v2/tasks/{id}/block", CommandRequest, |body| TaskCommand::Block;
+    /// Unblocks a task (`blocked → in_progress`).
+    unblock_task: "/api/v2/tasks/{id}/unblock", CommandRequest, |body| TaskCommand::Unblock;
+    /// Completes a task (`in_progress → completed`, progress 100) once every dependency is
+    /// finished (422 on `depends_on` otherwise); the owner is told when someone else completes it.
+    complete_task: "/api/v2/tasks/{id}/complete", CommandRequest, |body| TaskCommand::Complete;
+    /// Cancels a task that is not finished.
+    cancel_task: "/api/v2/tasks/{id}/cancel", CommandRequest, |body| TaskCommand::Cancel;
 }
-
-task_command!(
-    start,
-    TaskCommand::Start,
-    "/api/v2/tasks/{id}/start",
-    "Starts a task (`todo → in_progress`)."
-);
-task_command!(
-    block,
-    TaskCommand::Block,
-    "/api/v2/tasks/{id}/block",
-    "Marks a task blocked (from `todo` or `in_progress`)."
-);
-task_command!(
-    unblock,
-    TaskCommand::Unblock,
-    "/api/v2/tasks/{id}/unblock",
-    "Unblocks a task (`blocked → in_progress`)."
-);
-task_command!(
-    complete,
-    TaskCommand::Complete,
-    "/api/v2/tasks/{id}/complete",
-    "Completes a task (`in_progress → completed`, progress 100) once every dependency is finished; the owner is notified when someone else completes it."
-);
-task_command!(
-    cancel,
-    TaskCommand::Cancel,
-    "/api/v2/tasks/{id}/cancel",
-    "Cancels a task that is not finished."
-);
 
 /// The tasks this task waits for (every edge, newest first, on one page: `next_cursor` is
 /// always null).
-#[utoipa::path(get, path = "/api/v2/tasks/{id}/dependencies", tag = "tasks", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Task id")),
+#[utoipa::path(get, path = "/api/v2/tasks/{id}/dependencies", operation_id = "list_task_dependencies", tag = "tasks", security(("bearer" = [])),
+    params(PathId<TaskId>),
     responses(
-        (status = 200, description = "The dependencies", body = PageDto<DependencyDto>),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such task", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn dependencies<S: Store, N: Notifier, C: Clock>(
+        (status = 200, description = "The dependencies", body = PageDto<DependencyDto>), Authenticated, NotFound))]
+pub(crate) async fn list_task_dependencies<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<TaskId>,
 ) -> Result<Json<PageDto<DependencyDto>>, ApiError> {
-    let id: TaskId = path_id(&id, "task")?;
     let edges = state.eco.list_task_dependencies(&auth.ctx, id).await?;
     Ok(Json(PageDto {
         items: edges.iter().map(DependencyDto::from).collect(),
@@ -309,23 +228,17 @@ pub(crate) async fn dependencies<S: Store, N: Notifier, C: Clock>(
 
 /// Records that the task cannot be completed before `depends_on` (the owner's, or an admin's).
 /// An edge closing a cycle is refused with 422 on `depends_on`; an existing edge is 409.
-#[utoipa::path(post, path = "/api/v2/tasks/{id}/dependencies", tag = "tasks", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v2/tasks/{id}/dependencies", operation_id = "add_task_dependency", tag = "tasks", security(("bearer" = [])),
     request_body = AddDependencyRequest,
-    params(("id" = String, Path, description = "Task id")),
+    params(PathId<TaskId>),
     responses(
-        (status = 201, description = "Created", body = DependencyDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The assignee, not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such task", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The edge exists (conflict), or the task is finished (invalid_transition)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`depends_on` missing, unknown, of another owner, or closing a cycle", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn add_dependency<S: Store, N: Notifier, C: Clock>(
+        (status = 201, description = "Created", body = DependencyDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
+pub(crate) async fn add_task_dependency<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<TaskId>,
     ApiJson(body): ApiJson<AddDependencyRequest>,
 ) -> Result<Response, ApiError> {
-    let id: TaskId = path_id(&id, "task")?;
     let mut errors = ValidationErrors::new();
     let depends_on = required_id::<TaskId>(&mut errors, "depends_on", body.depends_on.as_deref());
     finish(errors)?;
@@ -335,21 +248,17 @@ pub(crate) async fn add_dependency<S: Store, N: Notifier, C: Clock>(
 }
 
 /// Removes the edge `{id} → {depends_on}` (the owner's, or an admin's).
-#[utoipa::path(delete, path = "/api/v2/tasks/{id}/dependencies/{depends_on}", tag = "tasks", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Task id"),
-        ("depends_on" = String, Path, description = "The task it waits for")),
+#[utoipa::path(delete, path = "/api/v2/tasks/{id}/dependencies/{depends_on}", operation_id = "remove_task_dependency", tag = "tasks", security(("bearer" = [])),
+    params(PathId<TaskId>, ("depends_on" = uuid::Uuid, Path, description = "The task it waits for")),
     responses(
-        (status = 204, description = "Removed"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The assignee, not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such task or no such edge", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn remove_dependency<S: Store, N: Notifier, C: Clock>(
+        (status = 204, description = "Removed"), Authenticated, Forbidden, NotFound, BadInput))]
+pub(crate) async fn remove_task_dependency<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    Path((id, depends_on)): Path<(String, String)>,
+    PathId(id): PathId<TaskId>,
+    Path((_, depends_on)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let id: TaskId = path_id(&id, "task")?;
-    let depends_on: TaskId = path_id(&depends_on, "task_dependency")?;
+    let depends_on: TaskId = parse_id(&depends_on, "task_dependency")?;
     state.eco.remove_task_dependency(&auth.ctx, id, depends_on).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -357,20 +266,7 @@ pub(crate) async fn remove_dependency<S: Store, N: Notifier, C: Clock>(
 /// The document of the task paths.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(
-        list,
-        create,
-        get,
-        update,
-        start,
-        block,
-        unblock,
-        complete,
-        cancel,
-        dependencies,
-        add_dependency,
-        remove_dependency
-    ),
+    paths(list_tasks, create_task, update_task, get_task, block_task, cancel_task, complete_task, list_task_dependencies, add_task_dependency, remove_task_dependency, start_task, unblock_task),
     components(schemas(
         TaskDto,
         CreateTaskRequest,
@@ -382,4 +278,30 @@ pub(crate) async fn remove_dependency<S: Store, N: Notifier, C: Clock>(
     )),
     tags((name = "tasks", description = "Tasks, subtasks and their dependencies"))
 )]
-pub(crate) struct TasksApi;
+pub(crate) struct Api;
+
+/// This module's routes.
+pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
+    Router::new()
+        .route(
+            "/api/v2/tasks",
+            routing::get(list_tasks::<S, N, C>).post(create_task::<S, N, C>),
+        )
+        .route(
+            "/api/v2/tasks/{id}",
+            routing::patch(update_task::<S, N, C>).get(get_task::<S, N, C>),
+        )
+        .route("/api/v2/tasks/{id}/block", routing::post(block_task::<S, N, C>))
+        .route("/api/v2/tasks/{id}/cancel", routing::post(cancel_task::<S, N, C>))
+        .route("/api/v2/tasks/{id}/complete", routing::post(complete_task::<S, N, C>))
+        .route(
+            "/api/v2/tasks/{id}/dependencies",
+            routing::get(list_task_dependencies::<S, N, C>).post(add_task_dependency::<S, N, C>),
+        )
+        .route(
+            "/api/v2/tasks/{id}/dependencies/{depends_on}",
+            routing::delete(remove_task_dependency::<S, N, C>),
+        )
+        .route("/api/v2/tasks/{id}/start", routing::post(start_task::<S, N, C>))
+        .route("/api/v2/tasks/{id}/unblock", routing::post(unblock_task::<S, N, C>))
+}

@@ -1,65 +1,47 @@
 //! `/api/v2/users/me`: the caller's own account.
 
-use axum::Json;
+use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing;
 use icosistem_core::model::secret::SecretString;
 use icosistem_core::ports::{Clock, Notifier, Store};
 use icosistem_core::service::UpdateMe;
 
+use super::kit::{Authenticated, BadBody, Conflict, IfMatch};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::dto::{ApiJson, ChangePasswordRequest, UpdateMeRequest, UserDto};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 
 /// The user with its version as `ETag`.
 fn user_response(user: &icosistem_core::model::User) -> Response {
-    let mut response = Json(UserDto::from(user)).into_response();
-    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", user.meta.version)) {
-        response.headers_mut().insert(header::ETAG, etag);
-    }
-    response
-}
-
-/// `If-Match: "<version>"` (also `W/"<version>"` or a bare number) → the version.
-pub(crate) fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
-    let Some(value) = headers.get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    let text = value.to_str().unwrap_or_default().trim();
-    let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
-    text.parse::<u64>()
-        .map(Some)
-        .map_err(|_| ApiError::invalid_field("If-Match", "must be the quoted version of the resource"))
+    super::versioned(user.meta.version, UserDto::from(user))
 }
 
 /// The caller.
-#[utoipa::path(get, path = "/api/v2/users/me", tag = "users", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v2/users/me", operation_id = "get_me", tag = "users", security(("bearer" = [])),
     responses(
-        (status = 200, description = "The caller", body = UserDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn me(auth: AuthUser) -> Response {
+        (status = 200, description = "The caller", body = UserDto), Authenticated))]
+pub(crate) async fn get_me(auth: AuthUser) -> Response {
     user_response(&auth.user)
 }
 
 /// Edits the caller's account. `If-Match: "<version>"` (or `version` in the body) guards
 /// against lost updates.
-#[utoipa::path(patch, path = "/api/v2/users/me", tag = "users", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v2/users/me", operation_id = "update_me", tag = "users", security(("bearer" = [])),
     request_body = UpdateMeRequest,
-    params(("If-Match" = Option<String>, Header, description = "The quoted version read")),
+    params(IfMatch),
     responses(
-        (status = 200, description = "The updated caller", body = UserDto),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Stale version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every failing field", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "The updated caller", body = UserDto), Authenticated, Conflict, BadBody))]
 pub(crate) async fn update_me<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
-    headers: HeaderMap,
+    IfMatch(if_match): IfMatch,
     ApiJson(body): ApiJson<UpdateMeRequest>,
 ) -> Result<Response, ApiError> {
-    let version = if_match(&headers)?.or(body.version);
+    let version = if_match.or(body.version);
     let user = state
         .eco
         .update_me(
@@ -79,12 +61,10 @@ pub(crate) async fn update_me<S: Store, N: Notifier, C: Clock>(
 }
 
 /// Changes the caller's password after checking the current one.
-#[utoipa::path(put, path = "/api/v2/users/me/password", tag = "users", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v2/users/me/password", operation_id = "change_password", tag = "users", security(("bearer" = [])),
     request_body = ChangePasswordRequest,
     responses(
-        (status = 204, description = "Changed"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Wrong current password or weak new one", body = Problem, content_type = "application/problem+json")))]
+        (status = 204, description = "Changed"), Authenticated, BadBody))]
 pub(crate) async fn change_password<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
@@ -100,3 +80,15 @@ pub(crate) async fn change_password<S: Store, N: Notifier, C: Clock>(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// This module's routes.
+pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
+    Router::new()
+        .route("/api/v2/users/me", routing::get(get_me).patch(update_me::<S, N, C>))
+        .route("/api/v2/users/me/password", routing::put(change_password::<S, N, C>))
+}
+
+/// This module's part of the OpenAPI document (its components are listed in [`crate::openapi::ApiDoc`]).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(get_me, update_me, change_password))]
+pub(crate) struct Api;

@@ -208,3 +208,142 @@ async fn the_document_matches_its_snapshot() {
     doc["info"]["version"] = Value::from("<version>");
     insta::assert_json_snapshot!("openapi", doc);
 }
+
+/// The document and the validators agree: for every bounded or enumerated field of the request
+/// bodies below (and `limit`), a value the schema allows at its edge is not refused on that field,
+/// and a value one past the edge (or outside the enum) is refused with 422 naming it. A validator
+/// bound changed without the schema (or the reverse) fails here.
+#[tokio::test]
+async fn the_schema_and_the_validators_agree() {
+    use icosistem_core::model::Role;
+    use serde_json::json;
+
+    let doc = document().await;
+    let app = App::new().await;
+    let (_, admin) = app.user(Role::Admin, "schema-admin").await;
+    let (_, founder) = app.user(Role::Entrepreneur, "schema-founder").await;
+    let org = app.organization(&admin, "Schema Org").await.id();
+    let project = app
+        .post(
+            "/api/v2/projects",
+            json!({"name": "Schema Project", "description": "A project to hang milestones on.", "project_type": "startup"}),
+            &founder,
+        )
+        .await;
+    assert_eq!(project.status, StatusCode::CREATED, "{}", project.raw);
+    let project = project.id();
+    let cases: Vec<(String, &str, &str, Value)> = vec![
+        (
+            "/api/v2/organizations".into(),
+            "CreateOrganizationRequest",
+            admin.as_str(),
+            json!({"name": "Bounds Org", "organization_type": "incubator"}),
+        ),
+        (
+            "/api/v2/programs".into(),
+            "CreateProgramRequest",
+            admin.as_str(),
+            app.program_body(&org, "Bounds Program", 10),
+        ),
+        (
+            "/api/v2/projects".into(),
+            "CreateProjectRequest",
+            founder.as_str(),
+            json!({"name": "Bounds Project", "description": "Long enough to pass.", "project_type": "startup"}),
+        ),
+        (
+            format!("/api/v2/projects/{project}/milestones"),
+            "CreateMilestoneRequest",
+            founder.as_str(),
+            json!({"title": "Bounds milestone", "target_date": (app.world.now() + chrono::Duration::days(30)).date_naive().to_string()}),
+        ),
+        (
+            "/api/v2/admin/users".into(),
+            "AdminCreateUserRequest",
+            admin.as_str(),
+            json!({"email": "bounds@example.org", "password": "a long enough passphrase", "first_name": "Ada", "last_name": "Lovelace", "role": "client"}),
+        ),
+        (
+            "/api/v2/tasks".into(),
+            "CreateTaskRequest",
+            founder.as_str(),
+            json!({"title": "Bounds task"}),
+        ),
+    ];
+    let mut checked = 0;
+    let mut disagreements = Vec::new();
+    for (path, schema, token, base) in cases {
+        let properties = doc["components"]["schemas"][schema]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{schema} has properties"));
+        for (field, rule) in properties {
+            let mut probes: Vec<(Value, bool)> = Vec::new();
+            // Distinct letters keep names unique (a slug collision would answer 409, not 422).
+            let text = |n: u64| -> Value {
+                Value::from(
+                    (0..n)
+                        .map(|i| char::from(b'a' + u8::try_from((i * 7 + n) % 26).unwrap_or(0)))
+                        .collect::<String>(),
+                )
+            };
+            if let Some(max) = rule["maxLength"].as_u64() {
+                probes.push((text(max), true));
+                probes.push((text(max + 1), false));
+            }
+            if let Some(min) = rule["minLength"].as_u64() {
+                probes.push((text(min), true));
+                if min > 1 {
+                    probes.push((text(min - 1), false));
+                }
+            }
+            if let Some(max) = rule["maximum"].as_i64() {
+                probes.push((Value::from(max), true));
+                probes.push((Value::from(max + 1), false));
+            }
+            if let Some(min) = rule["minimum"].as_i64() {
+                probes.push((Value::from(min), true));
+                probes.push((Value::from(min - 1), false));
+            }
+            if let Some(values) = rule["enum"].as_array() {
+                probes.extend(values.iter().filter(|v| !v.is_null()).map(|v| (v.clone(), true)));
+                probes.push((Value::from("not_one_of_them"), false));
+            }
+            for (value, allowed) in probes {
+                let mut body = base.clone();
+                body[field.as_str()] = value.clone();
+                let reply = app.post(&path, body, token).await;
+                let refused = reply.status == StatusCode::UNPROCESSABLE_ENTITY && reply.fields().contains(field);
+                if refused == allowed {
+                    let shown = match value.as_str() {
+                        Some(text) if text.len() > 20 => format!("<{} chars>", text.chars().count()),
+                        _ => value.to_string(),
+                    };
+                    disagreements.push(format!(
+                        "{schema}.{field} = {shown}: the schema says {}, the server answered {} {}",
+                        if allowed { "allowed" } else { "refused" },
+                        reply.status,
+                        reply.raw
+                    ));
+                }
+                checked += 1;
+            }
+        }
+    }
+    // `limit` of every list: the schema's bounds are the core's page bounds.
+    let limit = doc["paths"]["/api/v2/projects"]["get"]["parameters"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["name"] == "limit"))
+        .expect("limit")["schema"]
+        .clone();
+    let max = limit["maximum"].as_u64().expect("limit maximum");
+    let min = limit["minimum"].as_u64().expect("limit minimum");
+    for (value, allowed) in [(max, true), (max + 1, false), (min, true), (min - 1, false)] {
+        let reply = app.get(&format!("/api/v2/projects?limit={value}"), &founder).await;
+        if (reply.status == StatusCode::OK) != allowed {
+            disagreements.push(format!("limit = {value}: {} {}", reply.status, reply.raw));
+        }
+        checked += 1;
+    }
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+    assert!(checked > 40, "only {checked} probes: the schemas lost their rules");
+}

@@ -1,0 +1,466 @@
+//! The declarative route form every module uses: typed extractors for the path id and
+//! `If-Match`, the problem responses an operation may answer as `utoipa` response types, and
+//! [`command!`](crate::routes::kit::command) declaring a whole lifecycle-command route — handler
+//! and `#[utoipa::path]` with its explicit `operation_id` — in a few lines.
+//!
+//! Each extractor documents itself (`IntoParams`), so `params(PathId<ProjectId>, IfMatch)` in a
+//! route's attribute says exactly what the handler's signature parses.
+
+use axum::extract::{FromRequestParts, Path};
+use axum::http::header;
+use axum::http::request::Parts;
+use icosistem_core::Error;
+use icosistem_core::error::ValidationErrors;
+use icosistem_core::model::{
+    ApplicationId, EnrollmentId, MeetingId, MentorshipId, MilestoneId, NotificationId, OrganizationId, ProgramId,
+    ProjectId, SessionId, TaskId, UserId,
+};
+use icosistem_core::ports::PageRequest;
+use serde::de::DeserializeOwned;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::{Content, Ref, RefOr, Required, Response, ResponseBuilder};
+use utoipa::{IntoParams, IntoResponses};
+
+use crate::dto::ApiQuery;
+use crate::error::{ApiError, PROBLEM_JSON};
+
+/// An id type a path can name: its UUID and the entity kind a 404 reports.
+pub(crate) trait EntityId: From<uuid::Uuid> + Send {
+    /// The entity kind (`project`), as the core's id type names it.
+    const KIND: &'static str;
+}
+
+macro_rules! entity_ids {
+    ($($id:ty),+ $(,)?) => {$(
+        impl EntityId for $id {
+            const KIND: &'static str = <$id>::KIND;
+        }
+    )+};
+}
+
+entity_ids!(
+    ApplicationId,
+    EnrollmentId,
+    MeetingId,
+    MentorshipId,
+    MilestoneId,
+    NotificationId,
+    OrganizationId,
+    ProgramId,
+    ProjectId,
+    SessionId,
+    TaskId,
+    UserId,
+);
+
+/// A path segment as an id of kind `I`: anything but a UUID names nothing (404).
+pub(crate) fn parse_id<I: From<uuid::Uuid>>(raw: &str, kind: &'static str) -> Result<I, ApiError> {
+    raw.parse::<uuid::Uuid>()
+        .map(I::from)
+        .map_err(|_| ApiError::from(Error::not_found(kind, raw)))
+}
+
+/// The `{id}` of the path, as an `I` (404 `not_found` when it is not a UUID).
+pub(crate) struct PathId<I>(pub I);
+
+impl<I: EntityId, S: Send + Sync> FromRequestParts<S> for PathId<I> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(params) = Path::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::internal())?;
+        let raw = params
+            .iter()
+            .find(|(name, _)| name == "id")
+            .map_or("", |(_, value)| value.as_str());
+        parse_id(raw, I::KIND).map(Self)
+    }
+}
+
+/// A path parameter documented as a UUID.
+pub(crate) fn uuid_param(name: &str, description: String) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .description(Some(description))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
+        ))
+        .build()
+}
+
+impl<I: EntityId> IntoParams for PathId<I> {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![uuid_param("id", format!("The {} id", I::KIND.replace('_', " ")))]
+    }
+}
+
+/// `If-Match: "<version>"`: the version the client read, guarding against lost updates. Absent
+/// is `None`; anything but a (quoted, optionally weak) version is 422 on `If-Match`.
+pub(crate) struct IfMatch(pub Option<u64>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(header::IF_MATCH) else {
+            return Ok(Self(None));
+        };
+        let text = value.to_str().unwrap_or_default().trim();
+        let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
+        text.parse::<u64>()
+            .map(|version| Self(Some(version)))
+            .map_err(|_| ApiError::invalid_field("If-Match", "must be the quoted version of the resource"))
+    }
+}
+
+/// What the schema promises of `If-Match`: a quoted version (a subset of what is accepted, so
+/// every value a client builds from it is taken).
+pub(crate) const IF_MATCH_PATTERN: &str = r#"^"[0-9]{1,18}"$"#;
+
+impl IntoParams for IfMatch {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            ParameterBuilder::new()
+                .name("If-Match")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "The quoted version read (the `ETag` of the last answer); a stale one is 409",
+                ))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some(IF_MATCH_PATTERN)),
+                ))
+                .build(),
+        ]
+    }
+}
+
+/// One problem response: `status` with a `Problem` body.
+fn problem(description: &str) -> RefOr<Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(PROBLEM_JSON, Content::new(Some(Ref::from_schema_name("Problem"))))
+        .build()
+        .into()
+}
+
+macro_rules! problem_responses {
+    ($($(#[$meta:meta])* $name:ident { $($status:literal => $description:literal),+ $(,)? })+) => {$(
+        $(#[$meta])*
+        pub(crate) struct $name;
+
+        impl IntoResponses for $name {
+            fn responses() -> std::collections::BTreeMap<String, RefOr<Response>> {
+                [$(($status.to_owned(), problem($description))),+].into_iter().collect()
+            }
+        }
+    )+};
+}
+
+problem_responses! {
+    /// Every authenticated operation: no, a bad or an expired access token; the store down.
+    Authenticated {
+        "401" => "Not signed in (`unauthorized`): no, an invalid or an expired access token",
+        "503" => "The store is unavailable (`unavailable`); retry later",
+    }
+    /// Login and token refresh: the credentials or the refresh token are refused.
+    Unauthorized {
+        "401" => "Refused credentials or token (`unauthorized`); the same for an unknown email",
+    }
+    /// Operations that read or write the store without a token (auth, health).
+    Unavailable {
+        "503" => "The store is unavailable (`unavailable`); retry later",
+    }
+    /// The caller's role or relation does not allow it.
+    Forbidden {
+        "403" => "Not allowed (`forbidden`): the caller's role or relation to the resource",
+    }
+    /// The path names nothing the caller may see (a non-UUID id included).
+    NotFound {
+        "404" => "No such resource (`not_found`), or not one the caller may see",
+    }
+    /// A stale `If-Match`/`version`, a state that does not accept the command, or a taken
+    /// unique field.
+    Conflict {
+        "409" => "Conflict: a stale version (`conflict`), a state that does not accept it (`invalid_transition`) or a taken unique field",
+    }
+    /// Operations with a JSON body.
+    BadBody {
+        "400" => "The body is not JSON (`malformed_json`)",
+        "413" => "The body is larger than the server accepts (`payload_too_large`)",
+        "415" => "The body is not `application/json` (`unsupported_media_type`)",
+        "422" => "Invalid fields (`validation_failed`), every failing one listed in `errors`",
+    }
+    /// Operations with query parameters or checked headers but no body.
+    BadInput {
+        "422" => "Invalid parameters (`validation_failed`), every failing one listed in `errors`",
+    }
+}
+
+/// Declares lifecycle-command routes: each `POST <path>` on one resource, with an optional body
+/// carrying `version` (or `If-Match`), answering the resource as `run` returns it. One line of
+/// documentation and one of declaration per route; the handler, its `#[utoipa::path]` with the
+/// route's name as `operation_id`, the parameters and the problem responses are all generated.
+///
+/// ```ignore
+/// commands! {
+///     tag = "projects", id = ProjectId, answer = ProjectDto, run = project_command;
+///     /// Pauses an active project.
+///     pause_project: "/api/v2/projects/{id}/pause", CommandRequest, |_body| ProjectCommand::Pause;
+/// }
+/// ```
+///
+/// `run(&state, &auth, id, version, command)` performs the command.
+macro_rules! commands {
+    (
+        tag = $tag:literal, id = $id:ty, answer = $dto:ty, run = $run:path;
+        $( $(#[doc = $doc:literal])* $name:ident: $path:literal, $body:ty, |$b:ident| $command:expr; )+
+    ) => {$(
+        $(#[doc = $doc])*
+        #[utoipa::path(post, path = $path, operation_id = stringify!($name), tag = $tag, security(("bearer" = [])),
+            request_body(content = Option<$body>, description = "Optional: the version read and the command's fields"),
+            params($crate::routes::kit::PathId<$id>, $crate::routes::kit::IfMatch),
+            responses((status = 200, description = "The resource after the command, its version as `ETag`", body = $dto),
+                $crate::routes::kit::Authenticated, $crate::routes::kit::Forbidden, $crate::routes::kit::NotFound,
+                $crate::routes::kit::Conflict, $crate::routes::kit::BadBody))]
+        pub(crate) async fn $name<
+            S: ::icosistem_core::ports::Store,
+            N: ::icosistem_core::ports::Notifier,
+            C: ::icosistem_core::ports::Clock,
+        >(
+            ::axum::extract::State(state): ::axum::extract::State<$crate::AppState<S, N, C>>,
+            auth: $crate::auth::AuthUser,
+            $crate::routes::kit::PathId(id): $crate::routes::kit::PathId<$id>,
+            $crate::routes::kit::IfMatch(if_match): $crate::routes::kit::IfMatch,
+            $crate::dto::OptionalJson($b): $crate::dto::OptionalJson<$body>,
+        ) -> Result<::axum::response::Response, $crate::error::ApiError> {
+            let version = if_match.or($b.version);
+            $run(&state, &auth, id, version, $command).await
+        }
+    )+};
+}
+pub(crate) use commands;
+
+/// What an answer's `ETag` comes from.
+pub(crate) trait Versioned {
+    /// The resource's version.
+    fn version(&self) -> u64;
+}
+
+macro_rules! versioned_by_meta {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl Versioned for $ty {
+            fn version(&self) -> u64 {
+                self.meta.version
+            }
+        }
+    )+};
+}
+
+versioned_by_meta!(
+    icosistem_core::model::Enrollment,
+    icosistem_core::model::Meeting,
+    icosistem_core::model::Mentorship,
+    icosistem_core::model::Milestone,
+    icosistem_core::model::Organization,
+    icosistem_core::model::Program,
+    icosistem_core::model::Project,
+    icosistem_core::model::Session,
+    icosistem_core::model::Task,
+);
+
+impl Versioned for icosistem_core::service::ApplicationView {
+    fn version(&self) -> u64 {
+        self.version
+    }
+}
+
+/// `resource` as `D`, its version as `ETag`.
+pub(crate) fn answer<R: Versioned, D: for<'a> From<&'a R> + serde::Serialize>(
+    resource: &R,
+) -> axum::response::Response {
+    crate::routes::versioned(resource.version(), D::from(resource))
+}
+
+/// Declares get-one routes: `GET <path>` naming one resource by `{id}`, answering it with its
+/// `ETag` (404 for an id the caller may not see).
+///
+/// ```ignore
+/// reads! {
+///     tag = "projects";
+///     /// One project.
+///     get_project: "/api/v2/projects/{id}", ProjectId => ProjectDto, |eco, ctx, id| eco.get_project(ctx, id);
+/// }
+/// ```
+macro_rules! reads {
+    (
+        tag = $tag:literal;
+        $( $(#[doc = $doc:literal])* $name:ident: $path:literal, $id:ty => $dto:ty,
+            |$eco:ident, $ctx:ident, $idv:ident| $call:expr; )+
+    ) => {$(
+        $(#[doc = $doc])*
+        #[utoipa::path(get, path = $path, operation_id = stringify!($name), tag = $tag, security(("bearer" = [])),
+            params($crate::routes::kit::PathId<$id>),
+            responses((status = 200, description = "The resource, its version as `ETag`", body = $dto),
+                $crate::routes::kit::Authenticated, $crate::routes::kit::NotFound))]
+        pub(crate) async fn $name<
+            S: ::icosistem_core::ports::Store,
+            N: ::icosistem_core::ports::Notifier,
+            C: ::icosistem_core::ports::Clock,
+        >(
+            ::axum::extract::State(state): ::axum::extract::State<$crate::AppState<S, N, C>>,
+            auth: $crate::auth::AuthUser,
+            $crate::routes::kit::PathId($idv): $crate::routes::kit::PathId<$id>,
+        ) -> Result<::axum::response::Response, $crate::error::ApiError> {
+            let ($eco, $ctx) = (&state.eco, &auth.ctx);
+            let resource = $call.await?;
+            Ok($crate::routes::kit::answer::<_, $dto>(&resource))
+        }
+    )+};
+}
+pub(crate) use reads;
+
+/// The query string of a list: its page (`?limit&cursor`) and its filter, parsed at once so
+/// that every failing parameter is reported together (422).
+pub(crate) trait ListQuery: Paged {
+    /// What the use case filters by.
+    type Filter;
+    /// The filter, each failing parameter pushed to `errors`.
+    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter;
+}
+
+/// A list's filter and page: `?limit&cursor` and the filters of `Q`, 422 with every failing one.
+pub(crate) struct Listed<Q: ListQuery> {
+    /// The filter.
+    pub(crate) filter: Q::Filter,
+    /// The page asked for.
+    pub(crate) page: PageRequest,
+}
+
+impl<Q, S> FromRequestParts<S> for Listed<Q>
+where
+    Q: ListQuery + DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ApiQuery(query) = ApiQuery::<Q>::from_request_parts(parts, state).await?;
+        let mut errors = ValidationErrors::new();
+        let (limit, cursor) = query.page();
+        let page = PageRequest::parse(limit, cursor).map_err(|e| errors.extend(e));
+        let filter = query.filter(&mut errors);
+        match page {
+            Ok(page) if errors.is_empty() => Ok(Self { filter, page }),
+            _ => Err(ApiError::from(Error::Validation(errors))),
+        }
+    }
+}
+
+/// No path id: the list is not under a resource.
+pub(crate) struct NoId;
+
+impl<S: Send + Sync> FromRequestParts<S> for NoId {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(_: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self)
+    }
+}
+
+impl IntoParams for NoId {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        Vec::new()
+    }
+}
+
+/// Declares list routes: `GET <path>` (under a resource's `{id}`, or `NoId`) with a page and the
+/// filters of a [`ListQuery`], answering a [`PageDto`](crate::dto::PageDto) newest first.
+///
+/// ```ignore
+/// lists! {
+///     tag = "projects";
+///     /// Lists projects.
+///     list_projects: "/api/v2/projects", NoId, ProjectQuery => ProjectDto, [],
+///         |eco, ctx, _id, filter, page| eco.list_projects(ctx, filter, page);
+/// }
+/// ```
+macro_rules! lists {
+    (
+        tag = $tag:literal;
+        $( $(#[doc = $doc:literal])* $name:ident: $path:literal, $id:ty, $query:ty => $dto:ty, [$($extra:ident),*],
+            |$eco:ident, $ctx:ident, $idv:pat_param, $filter:pat_param, $page:ident| $call:expr; )+
+    ) => {$(
+        $(#[doc = $doc])*
+        #[utoipa::path(get, path = $path, operation_id = stringify!($name), tag = $tag, security(("bearer" = [])),
+            params($id, $query),
+            responses((status = 200, description = "A page, newest first", body = $crate::dto::PageDto<$dto>),
+                $crate::routes::kit::Authenticated, $($crate::routes::kit::$extra,)* $crate::routes::kit::BadInput))]
+        pub(crate) async fn $name<
+            S: ::icosistem_core::ports::Store,
+            N: ::icosistem_core::ports::Notifier,
+            C: ::icosistem_core::ports::Clock,
+        >(
+            ::axum::extract::State(state): ::axum::extract::State<$crate::AppState<S, N, C>>,
+            auth: $crate::auth::AuthUser,
+            id: $id,
+            listed: $crate::routes::kit::Listed<$query>,
+        ) -> Result<::axum::Json<$crate::dto::PageDto<$dto>>, $crate::error::ApiError> {
+            let ($eco, $ctx, $idv, $filter, $page) = (&state.eco, &auth.ctx, id, listed.filter, listed.page);
+            let found = $call.await?;
+            Ok(::axum::Json($crate::dto::PageDto::from_page(found)))
+        }
+    )+};
+}
+pub(crate) use lists;
+
+impl ListQuery for crate::routes::PageQuery {
+    type Filter = ();
+
+    fn filter(self, _: &mut ValidationErrors) -> Self::Filter {}
+}
+
+/// `?limit&cursor` of a list query.
+pub(crate) trait Paged {
+    /// `limit` and `cursor` as given.
+    fn page(&self) -> (Option<u32>, Option<&str>);
+}
+
+/// Declares a list's query parameters: the struct with `limit` and `cursor` (their rules in the
+/// schema: `limit` within the core's `PageRequest` bounds, `cursor` as `next_cursor` gives it)
+/// and the filters given.
+macro_rules! list_query {
+    (
+        $(#[doc = $doc:literal])*
+        $vis:vis struct $name:ident { $( $(#[$fmeta:meta])* $field:ident: $fty:ty, )* }
+    ) => {
+        $(#[doc = $doc])*
+        #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+        #[serde(default)]
+        #[into_params(parameter_in = Query)]
+        $vis struct $name {
+            /// Rows per page (default 20).
+            #[param(minimum = 1, maximum = 100)]
+            pub(crate) limit: Option<u32>,
+            /// The `next_cursor` of the previous page (empty: the first page).
+            #[param(pattern = "^([0-9a-fA-F]{32})?$")]
+            pub(crate) cursor: Option<String>,
+            $( $(#[$fmeta])* pub(crate) $field: $fty, )*
+        }
+
+        impl $crate::routes::kit::Paged for $name {
+            fn page(&self) -> (Option<u32>, Option<&str>) {
+                (self.limit, self.cursor.as_deref())
+            }
+        }
+    };
+}
+pub(crate) use list_query;

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The OpenAPI document fuzzed against the server: schemathesis (pinned, from PyPI, in a venv)
+# runs its coverage, fuzzing and stateful phases with every check over the whole document,
+# authenticated as the demo admin, against the example server on the in-memory store with demo
+# data. Failures listed in scripts/contract-fuzz.baseline (one per line, with its reason) are
+# expected; anything else fails the run.
+#
+#   scripts/contract-fuzz.sh [SERVER_BINARY]
+#
+#   SERVER_BINARY   default: $CARGO_TARGET_DIR/release/icosistem-server when built, else the
+#                   debug one (built when missing).
+#
+# Options (environment): FUZZ_MAX_EXAMPLES (default 60), FUZZ_MAX_TIME (seconds, default 220:
+# the run is stopped after it), FUZZ_PORT (default 18087), FUZZ_REPORT (a JUnit file to write),
+# FUZZ_BASELINE_UPDATE=1 (merge this run's failures into the baseline, to review and annotate).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/icosistem-ci-target}"
+SCHEMATHESIS_VERSION=4.32.5
+VENV="${HOME}/.cache/icosistem-ci-venv/schemathesis-${SCHEMATHESIS_VERSION}"
+PORT="${FUZZ_PORT:-18087}"
+BASE="http://127.0.0.1:${PORT}"
+MAX_EXAMPLES="${FUZZ_MAX_EXAMPLES:-60}"
+MAX_TIME="${FUZZ_MAX_TIME:-220}"
+
+server="${1:-}"
+if [ -z "$server" ]; then
+  if [ -x "${CARGO_TARGET_DIR}/release/icosistem-server" ]; then
+    server="${CARGO_TARGET_DIR}/release/icosistem-server"
+  else
+    cargo build -q -p icosistem-server
+    server="${CARGO_TARGET_DIR}/debug/icosistem-server"
+  fi
+fi
+
+if ! "${VENV}/bin/st" --version 2>/dev/null | grep -q "${SCHEMATHESIS_VERSION}"; then
+  python3 -m venv "$VENV"
+  timeout 180 "${VENV}/bin/pip" install --quiet --disable-pip-version-check "schemathesis==${SCHEMATHESIS_VERSION}"
+fi
+
+log=$(mktemp)
+# No DATABASE_URL: the in-memory store with the demo data. Rate limits off (the fuzzer sends
+# thousands of requests as one user); unverified logins allowed (register → login journeys).
+env -u DATABASE_URL -u REDIS_URL \
+  ICOSISTEM_ADDR="127.0.0.1:${PORT}" ICOSISTEM_RATE_LIMIT_ENABLED=false ICOSISTEM_RUN_JOBS=false \
+  ICOSISTEM_REQUIRE_VERIFIED_EMAIL=false RUST_LOG=warn \
+  "$server" serve >"$log" 2>&1 &
+pid=$!
+trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -f "$log"' EXIT
+for _ in $(seq 1 60); do
+  curl -fsS "${BASE}/health" >/dev/null 2>&1 && break
+  sleep 0.5
+done
+curl -fsS "${BASE}/health" >/dev/null || { cat "$log"; echo "the server did not start" >&2; exit 1; }
+
+token=$(curl -fsS -X POST "${BASE}/api/v2/auth/login" -H 'Content-Type: application/json' \
+  --data-raw '{"email":"admin@icosistem.demo","password":"Quebrada-del-Condor-2027"}' |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+
+args=(run "${BASE}/api-docs/openapi.json"
+  --url "$BASE"
+  --header "Authorization: Bearer ${token}"
+  --phases coverage,fuzzing,stateful
+  --checks all
+  --max-examples "$MAX_EXAMPLES"
+  --request-timeout 10
+  --workers 2
+  --seed 20261206
+  --suppress-health-check all
+  --generation-database none
+  --no-color)
+[ -n "${FUZZ_REPORT:-}" ] && args+=(--report junit --report-junit-path "$FUZZ_REPORT")
+# Accepted failures: each a rule JSON Schema cannot state (cross-field, relative to now, or about
+# the server's data), with its reason in the file.
+if [ "${FUZZ_BASELINE_UPDATE:-0}" = 1 ]; then
+  args+=(--baseline scripts/contract-fuzz.baseline --baseline-update)
+elif [ -f scripts/contract-fuzz.baseline ]; then
+  args+=(--baseline scripts/contract-fuzz.baseline)
+fi
+
+set +e
+timeout --signal=INT "$MAX_TIME" "${VENV}/bin/st" "${args[@]}"
+status=$?
+set -e
+exit "$status"
