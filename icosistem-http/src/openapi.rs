@@ -140,9 +140,50 @@ pub fn document() -> utoipa::openapi::OpenApi {
         doc.merge(part);
     }
     link_creates(&mut doc);
+    drop_defaults_of_required_fields(&mut doc);
     // Keep last: documents the 429 of every rate-limited operation merged above.
     crate::rate_limit::document_429(&mut doc);
     doc
+}
+
+/// Removes the `default` of every component-schema property that is required or whose default is
+/// the empty string.
+///
+/// The request DTOs carry `#[serde(default)]` so that a body missing several required fields is
+/// answered with one 422 naming every one of them (the core's validators decide), instead of
+/// serde's first error. utoipa then documents each field's `Default` value: `null` for a required
+/// `Option`, `""` for a `String` such as a login's email. Neither is a default the server
+/// applies — the validators refuse both — and each is invalid against its own schema (non-null
+/// type, `minLength`), which openapi-spec-validator rejects. Real defaults (`[]` for an omitted
+/// list, `false` for an omitted flag) stay.
+fn drop_defaults_of_required_fields(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{RefOr, Schema};
+
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    for schema in components.schemas.values_mut() {
+        let RefOr::T(Schema::Object(object)) = schema else {
+            continue;
+        };
+        for (name, property) in object.properties.iter_mut() {
+            let required = object.required.contains(name);
+            let RefOr::T(field) = property else {
+                continue;
+            };
+            let default = match field {
+                Schema::Object(f) => &mut f.default,
+                Schema::Array(f) => &mut f.default,
+                Schema::OneOf(f) => &mut f.default,
+                Schema::AllOf(f) => &mut f.default,
+                Schema::AnyOf(f) => &mut f.default,
+                _ => continue,
+            };
+            if required || default.as_ref().is_some_and(|d| d.as_str() == Some("")) {
+                *default = None;
+            }
+        }
+    }
 }
 
 /// OpenAPI links from each create (`POST <collection>` answering 201 with an `id`) to every
