@@ -61,7 +61,7 @@ token=$(curl -fsS -X POST "${BASE}/api/v2/auth/login" -H 'Content-Type: applicat
 args=(run "${BASE}/api-docs/openapi.json"
   --url "$BASE"
   --header "Authorization: Bearer ${token}"
-  --phases coverage,fuzzing,stateful
+  --phases "coverage,fuzzing,stateful"
   --checks all
   --max-examples "$MAX_EXAMPLES"
   --request-timeout 10

@@ -84,7 +84,8 @@ db_url_for() {
   printf '%s://%s/%s%s' "$scheme" "${rest%%/*}" "$1" "$query"
 }
 new_db() {
-  local name="icosistem_compare_$1_$(date +%H%M%S)_$$"
+  local name
+  name="icosistem_compare_$1_$(date +%H%M%S)_$$"
   psql "$ADMIN_DB_URL" -qAt -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$name\"" >/dev/null
   DBS+=("$name")
   printf '%s' "$name"
