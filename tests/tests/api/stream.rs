@@ -30,7 +30,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use crate::common::{SECRET, test_rate_limits};
+use crate::common::{SECRET, access_token as token, test_rate_limits};
 
 /// The longest any step may take before the test fails instead of hanging.
 const BOUND: Duration = Duration::from_secs(10);
@@ -39,25 +39,6 @@ type Http = Client<HttpConnector, Full<Bytes>>;
 
 fn client() -> Http {
     Client::builder(TokioExecutor::new()).build_http()
-}
-
-/// An access token of `person` issued at `now` for 15 minutes, signed like the server's.
-fn token(person: &Person, now: chrono::DateTime<chrono::Utc>) -> String {
-    let now = now.timestamp();
-    let claims = json!({
-        "sub": person.id().to_string(),
-        "role": person.user.role.as_str(),
-        "security_stamp": person.user.security_stamp,
-        "iat": now,
-        "exp": now + 900,
-        "typ": "access",
-    });
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .expect("encode")
 }
 
 /// One server on port 0.
