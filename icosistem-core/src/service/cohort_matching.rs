@@ -24,11 +24,12 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::mentoring::takes_part_as;
 use super::{Context, Ecosystem, Notice, Uow, authorize_seen};
 use crate::error::{Error, Result, ValidationErrors};
 use crate::model::{
     EnrollmentId, EnrollmentStatus, EntrepreneurProfile, Mentorship, MentorshipStatus, Profile, ProfileData, Program,
-    ProgramId, ProgramStatus, ProjectId, ProjectStage, Role, User, UserId, UserStatus,
+    ProgramId, ProgramStatus, ProjectId, ProjectStage, Role, User, UserId,
 };
 use crate::policy::{Action, Facts};
 use crate::ports::store::{
@@ -106,11 +107,6 @@ struct Gathered {
     fingerprint: String,
 }
 
-/// Whether a user can be matched at all: an account neither suspended nor deactivated.
-fn is_live(user: &User, role: Role) -> bool {
-    user.role == role && !matches!(user.status, UserStatus::Suspended | UserStatus::Inactive)
-}
-
 /// The request's areas from the entrepreneur's profile, within the limits of a request.
 fn request_areas(profile: &EntrepreneurProfile) -> Vec<String> {
     let mut seen = BTreeSet::new();
@@ -166,7 +162,7 @@ impl<T: Transaction> Uow<T> {
             let entrepreneur = enrollment.entrepreneur_id;
             if let std::collections::btree_map::Entry::Vacant(slot) = cohort.entry(entrepreneur) {
                 let user: Option<User> = self.get(entrepreneur).await?;
-                if !user.is_some_and(|u| is_live(&u, Role::Entrepreneur)) {
+                if !user.is_some_and(|u| takes_part_as(&u, Role::Entrepreneur)) {
                     continue;
                 }
                 let profile = match Repo::<Profile>::get(&mut self.tx, entrepreneur).await? {
@@ -230,7 +226,7 @@ impl<T: Transaction> Uow<T> {
                 continue;
             };
             let user: Option<User> = self.get(profile.user_id).await?;
-            if !user.is_some_and(|u| is_live(&u, Role::Ally)) {
+            if !user.is_some_and(|u| takes_part_as(&u, Role::Ally)) {
                 continue;
             }
             let open = self

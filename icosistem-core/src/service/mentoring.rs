@@ -111,10 +111,16 @@ pub struct AllySuggestion {
     pub reasons: Vec<String>,
 }
 
-/// Whether a user can be offered and take mentees: still an ally, and an account that is
-/// neither suspended nor deactivated (an ally who has not verified their email yet still can).
+/// Whether a user can take part in mentoring as `role`: still of that role, and an account that
+/// is neither suspended nor deactivated (one that has not verified its email yet still can).
+/// Shared with whole-cohort matching, which applies it to entrepreneurs too.
+pub(super) fn takes_part_as(user: &User, role: Role) -> bool {
+    user.role == role && !matches!(user.status, UserStatus::Suspended | UserStatus::Inactive)
+}
+
+/// Whether a user can be offered and take mentees ([`takes_part_as`] an ally).
 fn is_mentoring_ally(user: &User) -> bool {
-    user.role == Role::Ally && !matches!(user.status, UserStatus::Suspended | UserStatus::Inactive)
+    takes_part_as(user, Role::Ally)
 }
 
 fn ally_data(profile: Option<Profile>) -> Option<AllyProfile> {
