@@ -1,0 +1,225 @@
+//! Applications as the caller may see them (blind views included), reviews, and the request
+//! bodies of the selection workflow.
+
+use chrono::{DateTime, Utc};
+use icosistem_core::model::Review;
+use icosistem_core::service::ApplicationView;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The project of an application, as the caller may see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ApplicationProjectDto {
+    /// Id (UUID).
+    #[schema(value_type = String, format = Uuid)]
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// One line pitch.
+    pub tagline: Option<String>,
+    /// Description.
+    pub description: String,
+    /// Stage.
+    pub stage: String,
+    /// Sector.
+    pub category: Option<String>,
+    /// The owner — absent in a blind view.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub owner_id: Option<String>,
+}
+
+/// Who applied — absent in a blind view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ApplicantDto {
+    /// User id (UUID).
+    #[schema(value_type = String, format = Uuid)]
+    pub id: String,
+    /// Full name.
+    pub name: String,
+    /// Email.
+    pub email: String,
+}
+
+/// An application as the caller may see it (built from the core's [`ApplicationView`]: when the
+/// program reviews blind and the caller evaluates it, no applicant identity at all).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ApplicationDto {
+    /// Id (UUID).
+    #[schema(value_type = String, format = Uuid)]
+    pub id: String,
+    /// The program applied to.
+    #[schema(value_type = String, format = Uuid)]
+    pub program_id: String,
+    /// `draft`, `submitted`, `under_review`, `accepted`, `rejected`, `waitlisted` or
+    /// `withdrawn`.
+    pub status: String,
+    /// The applicant's answers.
+    #[schema(value_type = Object)]
+    pub answers: serde_json::Map<String, serde_json::Value>,
+    /// When it was submitted.
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// When it was decided.
+    pub decided_at: Option<DateTime<Utc>>,
+    /// The decision's note.
+    pub decision_note: Option<String>,
+    /// Mean of the qualified review scores, in hundredths.
+    pub mean_score_centi: Option<u32>,
+    /// The project.
+    pub project: ApplicationProjectDto,
+    /// Who applied — absent in a blind view.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applicant: Option<ApplicantDto>,
+    /// Whether identity was withheld.
+    pub blind: bool,
+    /// Optimistic-concurrency version (send it back in `If-Match`).
+    pub version: u64,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&ApplicationView> for ApplicationDto {
+    fn from(v: &ApplicationView) -> Self {
+        Self {
+            id: v.id.to_string(),
+            program_id: v.program_id.to_string(),
+            status: v.status.as_str().to_owned(),
+            answers: v.answers.clone(),
+            submitted_at: v.submitted_at,
+            decided_at: v.decided_at,
+            decision_note: v.decision_note.clone(),
+            mean_score_centi: v.mean_score_centi,
+            project: ApplicationProjectDto {
+                id: v.project.id.to_string(),
+                name: v.project.name.clone(),
+                tagline: v.project.tagline.clone(),
+                description: v.project.description.clone(),
+                stage: v.project.stage.as_str().to_owned(),
+                category: v.project.category.clone(),
+                owner_id: v.project.owner_id.map(|id| id.to_string()),
+            },
+            applicant: v.applicant.as_ref().map(|a| ApplicantDto {
+                id: a.id.to_string(),
+                name: a.name.clone(),
+                email: a.email.as_str().to_owned(),
+            }),
+            blind: v.blind,
+            version: v.version,
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+        }
+    }
+}
+
+/// A review of an application.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ReviewDto {
+    /// Id (UUID).
+    #[schema(value_type = String, format = Uuid)]
+    pub id: String,
+    /// The application.
+    #[schema(value_type = String, format = Uuid)]
+    pub application_id: String,
+    /// The reviewer.
+    #[schema(value_type = String, format = Uuid)]
+    pub reviewer_id: String,
+    /// `assigned` until the review is submitted, then `submitted`.
+    pub status: String,
+    /// Score 0–100 (once submitted).
+    pub score: Option<u8>,
+    /// Comment.
+    pub comment: Option<String>,
+    /// The reviewer declared a conflict of interest (the review does not count).
+    pub conflict_declared: bool,
+    /// When it was submitted.
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// Optimistic-concurrency version.
+    pub version: u64,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Review> for ReviewDto {
+    fn from(r: &Review) -> Self {
+        Self {
+            id: r.id.to_string(),
+            application_id: r.application_id.to_string(),
+            reviewer_id: r.reviewer_id.to_string(),
+            status: if r.submitted_at.is_some() {
+                "submitted"
+            } else {
+                "assigned"
+            }
+            .to_owned(),
+            score: r.score.map(|s| s.get()),
+            comment: r.comment.clone(),
+            conflict_declared: r.conflict_declared,
+            submitted_at: r.submitted_at,
+            version: r.meta.version,
+            created_at: r.meta.created_at,
+            updated_at: r.meta.updated_at,
+        }
+    }
+}
+
+/// `POST /api/v2/applications`: a draft.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct CreateApplicationRequest {
+    /// The program (UUID), required.
+    #[schema(value_type = String, format = Uuid, required = true, nullable = false)]
+    pub program_id: Option<String>,
+    /// The caller's project (UUID), required.
+    #[schema(value_type = String, format = Uuid, required = true, nullable = false)]
+    pub project_id: Option<String>,
+    /// Answers to the program's questions (default `{}`).
+    #[schema(value_type = Object)]
+    pub answers: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `PATCH /api/v2/applications/{id}` (while draft).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct UpdateApplicationRequest {
+    /// The new answers, required.
+    #[schema(value_type = Object, required = true)]
+    pub answers: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The version read (alternative to `If-Match`).
+    pub version: Option<u64>,
+}
+
+/// `POST /api/v2/applications/{id}/accept|reject|waitlist|promote`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct DecisionRequest {
+    /// A note to the applicant (≤ 5000).
+    pub note: Option<String>,
+    /// The version read (alternative to `If-Match`).
+    pub version: Option<u64>,
+}
+
+/// `POST /api/v2/applications/{id}/reviewers`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct AssignReviewerRequest {
+    /// The reviewer (UUID; a member of the program's organization), required.
+    #[schema(value_type = String, format = Uuid, required = true, nullable = false)]
+    pub reviewer_id: Option<String>,
+}
+
+/// `POST /api/v2/applications/{id}/reviews`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct SubmitReviewRequest {
+    /// Score 0–100, required.
+    #[schema(minimum = 0, maximum = 100, required = true, nullable = false)]
+    pub score: Option<i64>,
+    /// Comment (≤ 5000).
+    pub comment: Option<String>,
+    /// Declares a conflict of interest (default false).
+    pub conflict_declared: bool,
+}

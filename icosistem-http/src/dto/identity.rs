@@ -1,0 +1,225 @@
+//! Users, sign-in and account bodies: registration, tokens, password changes, the caller's own
+//! profile fields and notification switches.
+
+use chrono::{DateTime, Utc};
+use icosistem_core::model::{NotificationPreferences, User};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{present, schema};
+
+/// A user as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct UserDto {
+    /// Id (UUID).
+    #[schema(value_type = String, format = Uuid)]
+    pub id: String,
+    /// Login email.
+    pub email: String,
+    /// Given name.
+    pub first_name: String,
+    /// Family name.
+    pub last_name: String,
+    /// `admin`, `entrepreneur`, `ally` or `client`.
+    pub role: String,
+    /// `pending_verification`, `active`, `suspended` or `inactive`.
+    pub status: String,
+    /// When the email was verified.
+    pub email_verified_at: Option<DateTime<Utc>>,
+    /// Last successful login.
+    pub last_login_at: Option<DateTime<Utc>>,
+    /// Phone (E.164).
+    pub phone: Option<String>,
+    /// IANA time zone.
+    pub timezone: String,
+    /// Interface language.
+    pub language: String,
+    /// Notification channels.
+    pub notification_preferences: NotificationPreferencesDto,
+    /// Optimistic-concurrency version (send it back in `If-Match`).
+    pub version: u64,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&User> for UserDto {
+    fn from(user: &User) -> Self {
+        Self {
+            id: user.id.to_string(),
+            email: user.email.as_str().to_owned(),
+            first_name: user.first_name.as_str().to_owned(),
+            last_name: user.last_name.as_str().to_owned(),
+            role: user.role.as_str().to_owned(),
+            status: user.status.as_str().to_owned(),
+            email_verified_at: user.email_verified_at,
+            last_login_at: user.last_login_at,
+            phone: user.phone.as_ref().map(|p| p.as_str().to_owned()),
+            timezone: user.timezone.as_str().to_owned(),
+            language: user.language.as_str().to_owned(),
+            notification_preferences: user.notification_preferences.into(),
+            version: user.meta.version,
+            created_at: user.meta.created_at,
+            updated_at: user.meta.updated_at,
+        }
+    }
+}
+
+/// Per-channel notification switches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct NotificationPreferencesDto {
+    /// In-app notifications.
+    pub in_app: bool,
+    /// Email copies.
+    pub email: bool,
+}
+
+impl From<NotificationPreferences> for NotificationPreferencesDto {
+    fn from(p: NotificationPreferences) -> Self {
+        Self {
+            in_app: p.in_app,
+            email: p.email,
+        }
+    }
+}
+
+impl From<NotificationPreferencesDto> for NotificationPreferences {
+    fn from(p: NotificationPreferencesDto) -> Self {
+        Self {
+            in_app: p.in_app,
+            email: p.email,
+        }
+    }
+}
+
+/// `POST /api/v2/auth/register`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct RegisterRequest {
+    /// Email.
+    pub email: String,
+    /// Password: 12–128 characters, not common, not containing the email's local part.
+    #[schema(min_length = 12, max_length = 128)]
+    pub password: String,
+    /// Given name.
+    #[schema(
+        min_length = 2,
+        max_length = 80,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
+    )]
+    pub first_name: String,
+    /// Family name.
+    #[schema(
+        min_length = 2,
+        max_length = 80,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
+    )]
+    pub last_name: String,
+    /// `entrepreneur`, `ally` or `client`.
+    #[schema(schema_with = schema::self_registered_role)]
+    pub role: String,
+}
+
+/// `POST /api/v2/auth/verify-email`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct TokenRequest {
+    /// The token received by email.
+    pub token: String,
+}
+
+/// `POST /api/v2/auth/login`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct LoginRequest {
+    /// Email.
+    pub email: String,
+    /// Password.
+    pub password: String,
+}
+
+/// `POST /api/v2/auth/refresh` and `/logout`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct RefreshRequest {
+    /// The refresh token of the session.
+    pub refresh_token: String,
+}
+
+/// `POST /api/v2/auth/password-reset`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct PasswordResetRequest {
+    /// The account's email.
+    pub email: String,
+}
+
+/// `POST /api/v2/auth/password-reset/confirm`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct PasswordResetConfirm {
+    /// The reset token received by email.
+    pub token: String,
+    /// The new password.
+    #[schema(min_length = 12, max_length = 128)]
+    pub new_password: String,
+}
+
+/// `PUT /api/v2/users/me/password`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct ChangePasswordRequest {
+    /// The current password.
+    pub current_password: String,
+    /// The new password.
+    #[schema(min_length = 12, max_length = 128)]
+    pub new_password: String,
+}
+
+/// `PATCH /api/v2/users/me`: every field optional; `phone: null` clears the phone.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct UpdateMeRequest {
+    /// Given name.
+    #[schema(
+        min_length = 2,
+        max_length = 80,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
+    )]
+    pub first_name: Option<String>,
+    /// Family name.
+    #[schema(
+        min_length = 2,
+        max_length = 80,
+        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
+    )]
+    pub last_name: Option<String>,
+    /// Phone (E.164); `null` clears it.
+    #[serde(deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    /// IANA time zone.
+    pub timezone: Option<String>,
+    /// Two-letter language.
+    pub language: Option<String>,
+    /// Notification channels.
+    pub notification_preferences: Option<NotificationPreferencesDto>,
+    /// The version read (alternative to `If-Match`).
+    pub version: Option<u64>,
+}
+
+/// A successful login or refresh.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// The access token (JWT, HS256).
+    pub access_token: String,
+    /// The new refresh token (opaque; single use).
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds the access token lives.
+    pub expires_in: i64,
+    /// The signed-in user.
+    pub user: UserDto,
+}
