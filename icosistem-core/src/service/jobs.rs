@@ -28,18 +28,23 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Utc};
-use serde_json::json;
 use uuid::Uuid;
+
+mod notices;
+
+use notices::{
+    deadline_notice, feedback_reminder_notice, overdue_milestone_notice, review_overdue_notice, session_reminder_notice,
+};
 
 use super::{Context, Ecosystem, Notice, Uow};
 use crate::error::{Error, Result};
 use crate::model::{
-    Application, ApplicationStatus, JobMark, Milestone, Notification, NotificationStatus, Program, Project, Session,
-    SessionStatus, User, UserId, UserStatus,
+    Application, ApplicationStatus, JobMark, Notification, NotificationStatus, Program, Project, SessionStatus, User,
+    UserId, UserStatus,
 };
 use crate::ports::store::{
-    ApplicationFilter, Entity, JobMarkFilter, MemberFilter, MilestoneFilter, NotificationFilter, Order, Page,
-    PageRequest, ProgramFilter, ReviewFilter, SessionFilter, Store, Transaction, UserFilter,
+    ApplicationFilter, Entity, JobMarkFilter, ListFilter, MemberFilter, MilestoneFilter, NotificationFilter, Order,
+    Page, PageRequest, ProgramFilter, Repo, ReviewFilter, SessionFilter, Store, Transaction, UserFilter,
 };
 use crate::ports::{Clock, Notifier};
 use crate::workflow::account::{self as account_wf, AccountCommand};
@@ -123,23 +128,39 @@ fn next_after<E: Entity>(page: &Page<E>) -> Option<Uuid> {
     page.items.last().map(|e| e.id().into())
 }
 
-/// An instant as a notification text shows it: in the reader's own time zone, named (the
-/// `data` carries the exact RFC 3339 instant besides).
-fn local_time(at: DateTime<Utc>, reader: &User) -> String {
-    format!(
-        "{} ({})",
-        at.with_timezone(&reader.timezone.tz()).format("%Y-%m-%d %H:%M"),
-        reader.timezone
-    )
+/// The walk over every page of a job's candidates, oldest first, **one unit of work per page**
+/// (see the module documentation for why): [`JobPages::next`] opens the unit of work and lists
+/// the next page in it; the job does that page's work and commits.
+#[derive(Default)]
+struct JobPages {
+    after: Option<Uuid>,
+    done: bool,
 }
 
-/// A lead time as people say it: "24 hours", "1 hour", "90 minutes".
-fn describe_lead(lead: Duration) -> String {
-    let minutes = lead.num_minutes();
-    match (minutes / 60, minutes % 60) {
-        (1, 0) => "1 hour".to_owned(),
-        (hours, 0) => format!("{hours} hours"),
-        _ => format!("{minutes} minutes"),
+impl JobPages {
+    /// The next page's unit of work and candidates, `None` after the last page. `filter` is
+    /// built at the unit of work's now.
+    async fn next<S, N, C, F>(
+        &mut self,
+        eco: &Ecosystem<S, N, C>,
+        ctx: &Context,
+        filter: impl FnOnce(DateTime<Utc>) -> F,
+    ) -> Result<Option<(Uow<S::Tx>, Vec<F::Entity>)>>
+    where
+        S: Store,
+        N: Notifier,
+        C: Clock,
+        F: ListFilter,
+        S::Tx: Repo<F::Entity>,
+    {
+        if self.done {
+            return Ok(None);
+        }
+        let mut uow = eco.uow(ctx).await?;
+        let page = uow.list(&filter(uow.now), job_page(self.after)).await?;
+        self.after = next_after(&page);
+        self.done = self.after.is_none();
+        Ok(Some((uow, page.items)))
     }
 }
 
@@ -175,18 +196,15 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let ctx = Context::system();
         let mut report = JobReport::default();
         for lead in self.limits.session_reminders.clone() {
-            let mut after = None;
-            loop {
-                let mut uow = self.uow(&ctx).await?;
-                let now = uow.now;
-                let filter = SessionFilter {
-                    status_in: SESSION_WAITING.to_vec(),
-                    starts_after: Some(now),
-                    starts_at_or_before: Some(now + lead),
-                    ..Default::default()
-                };
-                let page = uow.list(&filter, job_page(after)).await?;
-                for session in &page.items {
+            let filter = |now| SessionFilter {
+                status_in: SESSION_WAITING.to_vec(),
+                starts_after: Some(now),
+                starts_at_or_before: Some(now + lead),
+                ..Default::default()
+            };
+            let mut pages = JobPages::default();
+            while let Some((mut uow, sessions)) = pages.next(self, &ctx, &filter).await? {
+                for session in &sessions {
                     report.examined += 1;
                     let key = format!(
                         "session_reminder:{}:{}:{}",
@@ -205,10 +223,6 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
                     }
                 }
                 uow.commit().await?;
-                match next_after(&page) {
-                    Some(cursor) => after = Some(cursor),
-                    None => break,
-                }
             }
         }
         Ok(report)
@@ -226,17 +240,14 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     pub async fn sweep_no_shows(&self) -> Result<JobReport> {
         let ctx = Context::system();
         let mut report = JobReport::default();
-        let mut after = None;
-        loop {
-            let mut uow = self.uow(&ctx).await?;
-            let now = uow.now;
-            let filter = SessionFilter {
-                status_in: SESSION_WAITING.to_vec(),
-                starts_at_or_before: Some(now - self.limits.no_show_after),
-                ..Default::default()
-            };
-            let page = uow.list(&filter, job_page(after)).await?;
-            for session in &page.items {
+        let filter = |now| SessionFilter {
+            status_in: SESSION_WAITING.to_vec(),
+            starts_at_or_before: Some(now - self.limits.no_show_after),
+            ..Default::default()
+        };
+        let mut pages = JobPages::default();
+        while let Some((mut uow, sessions)) = pages.next(self, &ctx, &filter).await? {
+            for session in &sessions {
                 report.examined += 1;
                 // `no_show_in` re-reads the row under its lock and refuses (writing nothing) a
                 // session that changed since it was listed: that one is skipped, not an error.
@@ -253,10 +264,6 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
                 }
             }
             uow.commit().await?;
-            match next_after(&page) {
-                Some(cursor) => after = Some(cursor),
-                None => break,
-            }
         }
         Ok(report)
     }
@@ -270,18 +277,15 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     pub async fn send_feedback_reminders(&self) -> Result<JobReport> {
         let ctx = Context::system();
         let mut report = JobReport::default();
-        let mut after = None;
-        loop {
-            let mut uow = self.uow(&ctx).await?;
-            let now = uow.now;
-            let filter = SessionFilter {
-                status: Some(SessionStatus::Completed),
-                completed_at_or_before: Some(now - self.limits.feedback_reminder_after),
-                awaiting_feedback: true,
-                ..Default::default()
-            };
-            let page = uow.list(&filter, job_page(after)).await?;
-            for session in &page.items {
+        let filter = |now| SessionFilter {
+            status: Some(SessionStatus::Completed),
+            completed_at_or_before: Some(now - self.limits.feedback_reminder_after),
+            awaiting_feedback: true,
+            ..Default::default()
+        };
+        let mut pages = JobPages::default();
+        while let Some((mut uow, sessions)) = pages.next(self, &ctx, &filter).await? {
+            for session in &sessions {
                 report.examined += 1;
                 let sides = [
                     ("ally", session.ally_id, session.ally_feedback.is_none()),
@@ -306,10 +310,6 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
                 }
             }
             uow.commit().await?;
-            match next_after(&page) {
-                Some(cursor) => after = Some(cursor),
-                None => break,
-            }
         }
         Ok(report)
     }
@@ -324,16 +324,13 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     pub async fn send_milestone_overdue_notices(&self) -> Result<JobReport> {
         let ctx = Context::system();
         let mut report = JobReport::default();
-        let mut after = None;
-        loop {
-            let mut uow = self.uow(&ctx).await?;
-            let today = uow.now.date_naive();
-            let filter = MilestoneFilter {
-                overdue_on: Some(today),
-                ..Default::default()
-            };
-            let page = uow.list(&filter, job_page(after)).await?;
-            for milestone in &page.items {
+        let filter = |now: DateTime<Utc>| MilestoneFilter {
+            overdue_on: Some(now.date_naive()),
+            ..Default::default()
+        };
+        let mut pages = JobPages::default();
+        while let Some((mut uow, milestones)) = pages.next(self, &ctx, &filter).await? {
+            for milestone in &milestones {
                 report.examined += 1;
                 let project: Option<Project> = uow.get(milestone.project_id).await?;
                 let Some(project) = project.filter(|p| !p.status.is_terminal()) else {
@@ -351,10 +348,6 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
                     .await?;
             }
             uow.commit().await?;
-            match next_after(&page) {
-                Some(cursor) => after = Some(cursor),
-                None => break,
-            }
         }
         Ok(report)
     }
@@ -449,26 +442,21 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         cutoff: DateTime<Utc>,
         report: &mut JobReport,
     ) -> Result<()> {
-        let mut after = None;
-        loop {
-            let mut uow = self.uow(ctx).await?;
-            // Under review since at least the cutoff implies submitted by then: a cheap superset
-            // for the store to find; the start of the review is checked per application below.
-            let filter = ApplicationFilter {
-                status: Some(ApplicationStatus::UnderReview),
-                submitted_at_or_before: Some(cutoff),
-                ..Default::default()
-            };
-            let page = uow.list(&filter, job_page(after)).await?;
-            for app in &page.items {
+        // Under review since at least the cutoff implies submitted by then: a cheap superset
+        // for the store to find; the start of the review is checked per application below.
+        let filter = |_| ApplicationFilter {
+            status: Some(ApplicationStatus::UnderReview),
+            submitted_at_or_before: Some(cutoff),
+            ..Default::default()
+        };
+        let mut pages = JobPages::default();
+        while let Some((mut uow, apps)) = pages.next(self, ctx, &filter).await? {
+            for app in &apps {
                 self.review_overdue_application(&mut uow, app, cutoff, report).await?;
             }
             uow.commit().await?;
-            match next_after(&page) {
-                Some(cursor) => after = Some(cursor),
-                None => return Ok(()),
-            }
         }
+        Ok(())
     }
 
     /// The applications with an assignment made in `(after, until]`, page by page.
@@ -480,17 +468,15 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         until: DateTime<Utc>,
         report: &mut JobReport,
     ) -> Result<()> {
-        let mut cursor = None;
-        loop {
-            let mut uow = self.uow(ctx).await?;
-            let filter = ReviewFilter {
-                created_after: Some(after),
-                created_at_or_before: Some(until),
-                ..Default::default()
-            };
-            let page = uow.list(&filter, job_page(cursor)).await?;
+        let filter = |_| ReviewFilter {
+            created_after: Some(after),
+            created_at_or_before: Some(until),
+            ..Default::default()
+        };
+        let mut pages = JobPages::default();
+        while let Some((mut uow, reviews)) = pages.next(self, ctx, &filter).await? {
             let mut seen = BTreeSet::new();
-            for review in &page.items {
+            for review in &reviews {
                 if !seen.insert(review.application_id) {
                     continue;
                 }
@@ -500,11 +486,8 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
                 }
             }
             uow.commit().await?;
-            match next_after(&page) {
-                Some(next) => cursor = Some(next),
-                None => return Ok(()),
-            }
         }
+        Ok(())
     }
 
     /// Notifies the staff and the pending reviewers of `app` if its review started at or
@@ -585,16 +568,14 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             .await?
         };
         for program in &programs {
-            let mut after = None;
-            loop {
-                let mut uow = self.uow(&ctx).await?;
-                let filter = ApplicationFilter {
-                    program_id: Some(program.id),
-                    status: Some(ApplicationStatus::Draft),
-                    ..Default::default()
-                };
-                let page = uow.list(&filter, job_page(after)).await?;
-                for app in &page.items {
+            let filter = |_| ApplicationFilter {
+                program_id: Some(program.id),
+                status: Some(ApplicationStatus::Draft),
+                ..Default::default()
+            };
+            let mut pages = JobPages::default();
+            while let Some((mut uow, drafts)) = pages.next(self, &ctx, &filter).await? {
+                for app in &drafts {
                     report.examined += 1;
                     let key = format!(
                         "application_deadline:{}:{}:{}",
@@ -611,10 +592,6 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
                         .await?;
                 }
                 uow.commit().await?;
-                match next_after(&page) {
-                    Some(cursor) => after = Some(cursor),
-                    None => break,
-                }
             }
         }
         Ok(report)
@@ -631,17 +608,16 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     pub async fn deactivate_unverified_accounts(&self) -> Result<JobReport> {
         let ctx = Context::system();
         let mut report = JobReport::default();
-        let mut after = None;
-        loop {
-            let mut uow = self.uow(&ctx).await?;
-            let cutoff = uow.now - self.limits.unverified_account_max_age;
-            let filter = UserFilter {
-                status: Some(UserStatus::PendingVerification),
-                created_before: Some(cutoff),
-                ..Default::default()
-            };
-            let page = uow.list(&filter, job_page(after)).await?;
-            for candidate in &page.items {
+        let max_age = self.limits.unverified_account_max_age;
+        let filter = |now| UserFilter {
+            status: Some(UserStatus::PendingVerification),
+            created_before: Some(now - max_age),
+            ..Default::default()
+        };
+        let mut pages = JobPages::default();
+        while let Some((mut uow, candidates)) = pages.next(self, &ctx, &filter).await? {
+            let cutoff = uow.now - max_age;
+            for candidate in &candidates {
                 report.examined += 1;
                 let mut user: User = uow.load_for_update(candidate.id).await?;
                 if user.status != UserStatus::PendingVerification || user.meta.created_at >= cutoff {
@@ -663,10 +639,6 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
                 report.processed += 1;
             }
             uow.commit().await?;
-            match next_after(&page) {
-                Some(cursor) => after = Some(cursor),
-                None => break,
-            }
         }
         Ok(report)
     }
@@ -681,17 +653,14 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     pub async fn archive_read_notifications(&self) -> Result<JobReport> {
         let ctx = Context::system();
         let mut report = JobReport::default();
-        let mut after = None;
-        loop {
-            let mut uow = self.uow(&ctx).await?;
-            let cutoff = uow.now - self.limits.archive_read_notifications_after;
-            let filter = NotificationFilter {
-                status: Some(NotificationStatus::Read),
-                read_at_or_before: Some(cutoff),
-                ..Default::default()
-            };
-            let page = uow.list(&filter, job_page(after)).await?;
-            for candidate in &page.items {
+        let filter = |now| NotificationFilter {
+            status: Some(NotificationStatus::Read),
+            read_at_or_before: Some(now - self.limits.archive_read_notifications_after),
+            ..Default::default()
+        };
+        let mut pages = JobPages::default();
+        while let Some((mut uow, candidates)) = pages.next(self, &ctx, &filter).await? {
+            for candidate in &candidates {
                 report.examined += 1;
                 // Locked re-read: the recipient may have archived it themselves meanwhile.
                 let mut notification: Notification = uow.load_for_update(candidate.id).await?;
@@ -703,10 +672,6 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
                 report.processed += 1;
             }
             uow.commit().await?;
-            match next_after(&page) {
-                Some(cursor) => after = Some(cursor),
-                None => break,
-            }
         }
         Ok(report)
     }
@@ -742,80 +707,4 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         run!(archived_notifications, archive_read_notifications);
         report
     }
-}
-
-fn session_reminder_notice(session: &Session, lead: Duration, reader: &User) -> Notice {
-    let at = local_time(session.starts_at, reader);
-    Notice::new(
-        "session_reminder",
-        format!("Mentoring session at {at}"),
-        format!(
-            "Reminder: your mentoring session starts at {at} (this reminder goes out {} before).",
-            describe_lead(lead)
-        ),
-        json!({
-            "session_id": session.id,
-            "mentorship_id": session.mentorship_id,
-            "starts_at": session.starts_at,
-            "minutes_before": lead.num_minutes(),
-        }),
-    )
-}
-
-fn feedback_reminder_notice(session: &Session, reader: &User) -> Notice {
-    Notice::new(
-        "session_feedback_reminder",
-        "How was your mentoring session?",
-        format!(
-            "Please rate the mentoring session on {} (1–5) and leave a comment if you like.",
-            local_time(session.starts_at, reader)
-        ),
-        json!({ "session_id": session.id, "mentorship_id": session.mentorship_id }),
-    )
-}
-
-fn overdue_milestone_notice(milestone: &Milestone, project: &Project) -> Notice {
-    Notice::new(
-        "milestone_overdue",
-        format!("Milestone overdue: {}", milestone.title),
-        format!(
-            "The milestone {} of {} was due on {} and is not completed. Complete it or delay it to a new date.",
-            milestone.title, project.name, milestone.target_date
-        ),
-        json!({
-            "milestone_id": milestone.id,
-            "project_id": milestone.project_id,
-            "target_date": milestone.target_date,
-        }),
-    )
-}
-
-fn review_overdue_notice(app: &Application, program: &Program, after: Duration) -> Notice {
-    Notice::new(
-        "review_overdue",
-        format!("Review overdue in {}", program.name),
-        format!(
-            "An application to {} has been under review for more than {} days.",
-            program.name,
-            after.num_days()
-        ),
-        json!({ "application_id": app.id, "program_id": program.id }),
-    )
-}
-
-fn deadline_notice(app: &Application, program: &Program, reader: &User) -> Notice {
-    let at = local_time(program.application_deadline, reader);
-    Notice::new(
-        "application_deadline",
-        format!("Applications to {} close at {at}", program.name),
-        format!(
-            "Your application to {} is still a draft. Submit it before {at}, when applications close.",
-            program.name
-        ),
-        json!({
-            "application_id": app.id,
-            "program_id": program.id,
-            "deadline": program.application_deadline,
-        }),
-    )
 }
