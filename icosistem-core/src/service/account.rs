@@ -12,10 +12,15 @@ use crate::model::{
     AccountToken, AccountTokenPurpose, NotificationPreferences, Profile, ProfileData, Role, User, UserId, UserStatus,
 };
 use crate::policy::{Action, Facts, authorize};
-use crate::ports::store::{AccountTokenFilter, Page, PageRequest, Repo, Store, UserFilter};
+use crate::ports::store::{AccountTokenFilter, Repo, Store, UserFilter};
 use crate::ports::{Clock, Notifier};
 use crate::rules::common::validate_password;
 use crate::workflow::account::{self, AccountCommand};
+
+mod admin;
+mod password;
+
+pub use admin::{AdminCreateUser, AdminUpdateUser};
 
 /// Self-registration input.
 #[derive(Debug, Clone)]
@@ -30,36 +35,6 @@ pub struct Register {
     pub last_name: String,
     /// `entrepreneur`, `ally` or `client`.
     pub role: Role,
-}
-
-/// An admin creating any user, admins included. The account starts verified and active.
-#[derive(Debug, Clone)]
-pub struct AdminCreateUser {
-    /// Email.
-    pub email: String,
-    /// Initial password.
-    pub password: SecretString,
-    /// Given name.
-    pub first_name: String,
-    /// Family name.
-    pub last_name: String,
-    /// Any role.
-    pub role: Role,
-}
-
-/// An admin editing a user: role, status, names. `None` leaves a field as it is.
-#[derive(Debug, Clone, Default)]
-pub struct AdminUpdateUser {
-    /// New role (a new role profile is created when needed).
-    pub role: Option<Role>,
-    /// New status (must be a move of the account graph).
-    pub status: Option<UserStatus>,
-    /// New given name.
-    pub first_name: Option<String>,
-    /// New family name.
-    pub last_name: Option<String>,
-    /// The version the admin read.
-    pub version: Option<u64>,
 }
 
 /// A user editing themselves.
@@ -114,6 +89,21 @@ fn parse_new_user(
             last_name,
         }),
         _ => unreachable!("every missing value recorded an error"),
+    }
+}
+
+/// Applies the name edits of an update (`None` keeps a name), each invalid one reported under
+/// its field.
+fn rename(errors: &mut ValidationErrors, user: &mut User, first_name: Option<&str>, last_name: Option<&str>) {
+    if let Some(v) = first_name
+        && let Some(v) = errors.check(PersonName::parse(v).at("first_name"))
+    {
+        user.first_name = v;
+    }
+    if let Some(v) = last_name
+        && let Some(v) = errors.check(PersonName::parse(v).at("last_name"))
+    {
+        user.last_name = v;
     }
 }
 
@@ -353,133 +343,6 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         Ok(LoginOutcome { user })
     }
 
-    /// Changes the caller's password after checking the current one.
-    pub async fn change_password(&self, ctx: &Context, current: &SecretString, new: &SecretString) -> Result<User> {
-        let user_id = ctx.user_id("user.change_password")?;
-        let user = {
-            let mut uow = self.uow(ctx).await?;
-            uow.load(user_id).await?
-        };
-        let ok = self
-            .hasher
-            .verify(current, &user.password_hash)
-            .await
-            .map_err(|e| Error::Store(crate::error::StoreError::backend(e)))?;
-        let mut errors = validate_password("new_password", new.expose(), Some(&user.email), &self.limits.password);
-        if !ok {
-            errors.push("current_password", "is not your current password");
-        }
-        if current.expose() == new.expose() {
-            errors.push("new_password", "must differ from the current password");
-        }
-        errors.into_result()?;
-        let hash = self.hash_password(new).await?;
-        let mut uow = self.uow(ctx).await?;
-        let mut user = uow.load_for_update(user_id).await?;
-        user.password_hash = hash;
-        let user = uow.update(user).await?;
-        uow.audit("auth.password_changed", "user", user.id, None, None, None)
-            .await?;
-        uow.notify(
-            &user,
-            Notice::new(
-                "password_changed",
-                "Your password was changed",
-                "If this was not you, reset your password now.",
-                json!({}),
-            ),
-        )
-        .await?;
-        uow.commit().await?;
-        Ok(user)
-    }
-
-    /// Starts a password reset: when the email belongs to an active account, a reset token (1 h,
-    /// single use) is created and emailed. Answers `Ok(())` in every case so the caller cannot
-    /// learn which emails exist.
-    pub async fn request_password_reset(&self, ctx: &Context, email: &str) -> Result<()> {
-        let Ok(email) = Email::parse(email) else {
-            return Ok(());
-        };
-        let mut uow = self.uow(ctx).await?;
-        let Some(user) = uow
-            .first(&UserFilter {
-                email: Some(email),
-                ..Default::default()
-            })
-            .await?
-        else {
-            return Ok(());
-        };
-        if matches!(user.status, UserStatus::Suspended | UserStatus::Inactive) {
-            return Ok(());
-        }
-        let token = self
-            .issue_token(&mut uow, &user, AccountTokenPurpose::PasswordReset)
-            .await?;
-        uow.audit("auth.password_reset_requested", "user", user.id, None, None, None)
-            .await?;
-        uow.email(
-            &user,
-            Notice::new(
-                "password_reset",
-                "Reset your password",
-                format!("Your password reset code is {token}. It expires in 1 hour."),
-                json!({ "token": token, "user_id": user.id }),
-            ),
-        )
-        .await?;
-        uow.commit().await
-    }
-
-    /// Sets a new password with a reset token. The token is consumed, the lockout cleared, and
-    /// the user's `security_stamp` bumped so every refresh token issued before is revoked.
-    pub async fn confirm_password_reset(&self, ctx: &Context, token: &str, new: &SecretString) -> Result<User> {
-        let (_, user) = {
-            let mut uow = self.uow(ctx).await?;
-            self.consume_token(&mut uow, token, AccountTokenPurpose::PasswordReset)
-                .await?
-        };
-        validate_password("new_password", new.expose(), Some(&user.email), &self.limits.password).into_result()?;
-        let hash = self.hash_password(new).await?;
-        let mut uow = self.uow(ctx).await?;
-        // Re-read under lock: the token must still be unused (two concurrent confirms, one wins).
-        let (mut record, _) = self
-            .consume_token(&mut uow, token, AccountTokenPurpose::PasswordReset)
-            .await?;
-        record.used_at = Some(uow.now);
-        uow.update(record).await?;
-        let mut user = uow.load_for_update(user.id).await?;
-        user.password_hash = hash;
-        user.failed_logins = 0;
-        user.locked_until = None;
-        user.security_stamp += 1;
-        let user = uow.update(user).await?;
-        uow.audit("auth.password_reset", "user", user.id, None, None, None)
-            .await?;
-        uow.audit(
-            "auth.tokens_revoked",
-            "user",
-            user.id,
-            None,
-            None,
-            Some(json!({ "reason": "password_reset" })),
-        )
-        .await?;
-        uow.notify(
-            &user,
-            Notice::new(
-                "password_changed",
-                "Your password was reset",
-                "Your password was reset and every session was signed out.",
-                json!({}),
-            ),
-        )
-        .await?;
-        uow.commit().await?;
-        Ok(user)
-    }
-
     /// A user by id: the caller themselves or, for admins, anyone.
     pub async fn get_user(&self, ctx: &Context, id: UserId) -> Result<User> {
         if ctx.actor.user_id() != Some(id) {
@@ -496,13 +359,6 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         Ok(Repo::<Profile>::get(&mut uow.tx, id).await?)
     }
 
-    /// Lists users (admins only).
-    pub async fn list_users(&self, ctx: &Context, filter: UserFilter, page: PageRequest) -> Result<Page<User>> {
-        authorize(&ctx.actor, Action::ManageUsers, &Facts::none())?;
-        let mut uow = self.uow(ctx).await?;
-        uow.list(&filter, page).await
-    }
-
     /// The caller edits their own account.
     pub async fn update_me(&self, ctx: &Context, input: UpdateMe) -> Result<User> {
         let id = ctx.user_id("user.update")?;
@@ -510,16 +366,12 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let mut user = uow.load_for_update(id).await?;
         check_version(&user, input.version)?;
         let mut errors = ValidationErrors::new();
-        if let Some(v) = input.first_name.as_deref()
-            && let Some(v) = errors.check(PersonName::parse(v).at("first_name"))
-        {
-            user.first_name = v;
-        }
-        if let Some(v) = input.last_name.as_deref()
-            && let Some(v) = errors.check(PersonName::parse(v).at("last_name"))
-        {
-            user.last_name = v;
-        }
+        rename(
+            &mut errors,
+            &mut user,
+            input.first_name.as_deref(),
+            input.last_name.as_deref(),
+        );
         match input.phone {
             Some(Some(v)) => {
                 if let Some(v) = errors.check(Phone::parse(&v).at("phone")) {
@@ -599,129 +451,6 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         uow.audit("profile.update", "user", id, None, None, None).await?;
         uow.commit().await?;
         Ok(profile)
-    }
-
-    /// An admin creates a user of any role, verified and active.
-    pub async fn admin_create_user(&self, ctx: &Context, input: AdminCreateUser) -> Result<User> {
-        authorize(&ctx.actor, Action::ManageUsers, &Facts::none())?;
-        let parsed = parse_new_user(
-            &input.email,
-            &input.password,
-            &input.first_name,
-            &input.last_name,
-            &self.limits.password,
-        )?;
-        let hash = self.hash_password(&input.password).await?;
-        let mut uow = self.uow(ctx).await?;
-        let mut user = self
-            .insert_user(&mut uow, parsed, hash, input.role, UserStatus::Active)
-            .await?;
-        user.email_verified_at = Some(uow.now);
-        let user = uow.update(user).await?;
-        uow.audit(
-            "user.create",
-            "user",
-            user.id,
-            None,
-            None,
-            Some(json!({ "role": user.role, "status": user.status })),
-        )
-        .await?;
-        uow.commit().await?;
-        Ok(user)
-    }
-
-    /// An admin changes a user's role, status or names. Role changes create the new role's
-    /// profile and bump the security stamp (existing sessions end).
-    pub async fn admin_update_user(&self, ctx: &Context, id: UserId, input: AdminUpdateUser) -> Result<User> {
-        authorize(&ctx.actor, Action::ManageUsers, &Facts::none())?;
-        let mut uow = self.uow(ctx).await?;
-        let mut user = uow.load_for_update(id).await?;
-        check_version(&user, input.version)?;
-        let mut errors = ValidationErrors::new();
-        if let Some(v) = input.first_name.as_deref()
-            && let Some(v) = errors.check(PersonName::parse(v).at("first_name"))
-        {
-            user.first_name = v;
-        }
-        if let Some(v) = input.last_name.as_deref()
-            && let Some(v) = errors.check(PersonName::parse(v).at("last_name"))
-        {
-            user.last_name = v;
-        }
-        errors.into_result()?;
-        let before = json!({ "role": user.role, "status": user.status });
-        if let Some(status) = input.status.filter(|s| *s != user.status) {
-            let command = match status {
-                UserStatus::Active => AccountCommand::Activate,
-                UserStatus::Suspended => AccountCommand::Suspend,
-                UserStatus::Inactive => AccountCommand::Deactivate,
-                UserStatus::PendingVerification => {
-                    return Err(Error::invalid("status", "cannot be set back to pending_verification"));
-                }
-            };
-            user.status = account::transition(user.status, command)?;
-            user.security_stamp += 1;
-        }
-        let role_changed = input.role.is_some_and(|r| r != user.role);
-        if let Some(role) = input.role.filter(|_| role_changed) {
-            user.role = role;
-            user.security_stamp += 1;
-            if let Some(data) = ProfileData::default_for(role) {
-                match Repo::<Profile>::get_for_update(&mut uow.tx, id).await? {
-                    Some(mut profile) => {
-                        profile.data = data;
-                        uow.update(profile).await?;
-                    }
-                    None => {
-                        let profile = Profile {
-                            user_id: id,
-                            data,
-                            meta: uow.meta(),
-                        };
-                        uow.insert(&profile).await?;
-                    }
-                }
-            }
-        }
-        let user = uow.update(user).await?;
-        let after = json!({ "role": user.role, "status": user.status });
-        if before != after {
-            let action = if role_changed {
-                "user.role_changed"
-            } else {
-                "user.status_changed"
-            };
-            uow.audit(action, "user", user.id, None, Some(before), Some(after))
-                .await?;
-            uow.notify(
-                &user,
-                Notice::new(
-                    "account_status",
-                    "Your account was updated",
-                    format!("Your account is now {} with role {}.", user.status, user.role),
-                    json!({ "status": user.status, "role": user.role }),
-                ),
-            )
-            .await?;
-        } else {
-            uow.audit("user.update", "user", user.id, None, None, None).await?;
-        }
-        uow.commit().await?;
-        Ok(user)
-    }
-
-    /// An admin lifts a lockout.
-    pub async fn unlock_user(&self, ctx: &Context, id: UserId) -> Result<User> {
-        authorize(&ctx.actor, Action::ManageUsers, &Facts::none())?;
-        let mut uow = self.uow(ctx).await?;
-        let mut user = uow.load_for_update(id).await?;
-        user.locked_until = None;
-        user.failed_logins = 0;
-        let user = uow.update(user).await?;
-        uow.audit("user.unlock", "user", user.id, None, None, None).await?;
-        uow.commit().await?;
-        Ok(user)
     }
 
     /// Audits a login refused before any password check (its own small unit of work).
