@@ -47,18 +47,18 @@ use serde_json::json;
 
 use super::{Context, Ecosystem, Notice, Uow, check_version};
 use crate::error::{Error, Forbidden, Result, ValidationErrors};
-use crate::model::value::{Rating, optional_text};
+use crate::model::value::optional_text;
 use crate::model::{
-    Actor, Feedback, Mentorship, MentorshipId, MentorshipStatus, Profile, ProfileData, Session, SessionId,
-    SessionStatus, User, UserId,
+    Actor, Mentorship, MentorshipId, MentorshipStatus, Profile, ProfileData, Session, SessionId, SessionStatus, User,
+    UserId,
 };
 use crate::policy::{Action, Facts, authorize};
-use crate::ports::store::{
-    AvailabilityFilter, MeetingFilter, Page, PageRequest, Repo, SessionFilter, Store, Transaction,
-};
+use crate::ports::store::{Page, PageRequest, Repo, SessionFilter, Store, Transaction};
 use crate::ports::{Clock, Notifier};
-use crate::rules::availability::within_availability;
 use crate::workflow::session::{self as wf, SessionCommand, SessionTiming};
+
+mod booking;
+mod feedback;
 
 /// Longest agenda, in characters.
 const AGENDA_MAX: usize = 2000;
@@ -621,127 +621,6 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         Ok(session)
     }
 
-    /// Records the caller's feedback on a completed session: a rating 1–5 and an optional
-    /// comment (≤ 2000 chars), once per party. When the entrepreneur rates, the ally's profile
-    /// `ratings_total`/`ratings_count` (their average rating) are updated in the same unit of
-    /// work, under the profile's lock. The other party is notified
-    /// (`session_feedback_received`); audited as `session.feedback`.
-    ///
-    /// # Errors
-    ///
-    /// - `NotFound { entity: "session" }`: no such session, or the caller can't see it;
-    /// - `Forbidden`: an admin (or the system) who is not a party — feedback is the parties'
-    ///   own;
-    /// - `Validation`: `rating` outside 1–5, `comment` too long;
-    /// - `InvalidTransition { entity: "session", command: "feedback" }`: the session is not
-    ///   completed;
-    /// - `InvalidTransition { entity: "session_feedback", from: "given", command: "feedback" }`:
-    ///   this party already gave feedback on the session (feedback is final, never replaced);
-    /// - `Store` on a backend failure.
-    pub async fn session_feedback(
-        &self,
-        ctx: &Context,
-        id: SessionId,
-        rating: i64,
-        comment: Option<String>,
-    ) -> Result<Session> {
-        let mut uow = self.uow(ctx).await?;
-        let peek: Session = uow.load(id).await?;
-        let me = ctx.actor.user_id();
-        let party = me.is_some_and(|me| peek.involves(me));
-        if !party {
-            if oversees(&ctx.actor) {
-                return Err(Error::Forbidden(Forbidden {
-                    action: "session.feedback",
-                    resource: "session",
-                }));
-            }
-            return Err(Error::not_found("session", id));
-        }
-        let mut errors = ValidationErrors::new();
-        let rating = errors.check(Rating::new(rating).map_err(|e| e.at("rating")));
-        let comment = errors
-            .check(optional_text("comment", comment.as_deref(), COMMENT_MAX))
-            .flatten();
-        errors.into_result()?;
-        let rating = rating.expect("validated");
-
-        let mut session: Session = uow.load_for_update(id).await?;
-        if session.status != SessionStatus::Completed {
-            return Err(Error::InvalidTransition {
-                entity: "session",
-                from: session.status.as_str(),
-                command: "feedback",
-            });
-        }
-        let by_entrepreneur = me == Some(session.entrepreneur_id);
-        let slot = if by_entrepreneur {
-            &mut session.entrepreneur_feedback
-        } else {
-            &mut session.ally_feedback
-        };
-        if slot.is_some() {
-            return Err(Error::InvalidTransition {
-                entity: "session_feedback",
-                from: "given",
-                command: "feedback",
-            });
-        }
-        *slot = Some(Feedback {
-            rating,
-            comment,
-            at: uow.now,
-        });
-        let session = uow.update(session).await?;
-
-        if by_entrepreneur {
-            // The ally's average is a running sum and count on the profile; the profile lock
-            // keeps two ratings committed at once from losing one.
-            let profile: Option<Profile> = Repo::<Profile>::get_for_update(&mut uow.tx, session.ally_id).await?;
-            if let Some(mut profile) = profile
-                && let ProfileData::Ally(ally) = &mut profile.data
-            {
-                ally.ratings_total = ally.ratings_total.saturating_add(u32::from(rating.get()));
-                ally.ratings_count = ally.ratings_count.saturating_add(1);
-                uow.update(profile).await?;
-            }
-        }
-        uow.audit(
-            "session.feedback",
-            "session",
-            session.id,
-            None,
-            None,
-            Some(json!({
-                "by": if by_entrepreneur { "entrepreneur" } else { "ally" },
-                "rating": rating.get(),
-            })),
-        )
-        .await?;
-        let other = if by_entrepreneur {
-            session.ally_id
-        } else {
-            session.entrepreneur_id
-        };
-        let mut data = session_data(&session);
-        data["rating"] = json!(rating.get());
-        uow.notify_reader(other, |reader| {
-            Notice::new(
-                "session_feedback_received",
-                "New feedback on your mentoring session",
-                format!(
-                    "You received a {}/5 rating for the mentoring session of {}.",
-                    rating.get(),
-                    local_when(session.starts_at, reader)
-                ),
-                data,
-            )
-        })
-        .await?;
-        uow.commit().await?;
-        Ok(session)
-    }
-
     /// One session, for its parties and admins.
     ///
     /// # Errors
@@ -804,124 +683,5 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         }
         let mut uow = self.uow(ctx).await?;
         uow.list(&filter, page).await
-    }
-
-    /// Checks `proposal` against the booking rules that read the calendars (notice,
-    /// availability, overlap with buffer, per-day cap), adding a `starts_at` error for each
-    /// that fails. The caller holds both parties' calendar locks.
-    async fn check_booking(
-        &self,
-        uow: &mut Uow<S::Tx>,
-        proposal: &Proposal,
-        errors: &mut ValidationErrors,
-    ) -> Result<()> {
-        let limits = &self.limits;
-        let start = proposal.starts_at;
-        if start < uow.now + limits.booking_notice {
-            errors.push(
-                "starts_at",
-                format!("must be at least {} from now", span(limits.booking_notice)),
-            );
-        }
-
-        let availability = uow
-            .first(&AvailabilityFilter {
-                ally_id: Some(proposal.ally_id),
-            })
-            .await?;
-        let day_tz = availability.as_ref().map_or(proposal.ally_tz, |a| a.timezone.tz());
-        if let Some(duration) = proposal.duration {
-            match &availability {
-                None => errors.push("starts_at", "the ally has not published any availability"),
-                Some(a) if !within_availability(&a.slots, a.timezone.tz(), start, duration) => {
-                    errors.push("starts_at", "is outside the ally's availability");
-                }
-                Some(_) => {}
-            }
-            self.check_overlaps(uow, proposal, duration, errors).await?;
-        }
-
-        // The per-day cap counts sessions by the local day they start on; a two-day window
-        // around the start covers that day in any time zone.
-        let day = start.with_timezone(&day_tz).date_naive();
-        let same_day = uow
-            .all(&SessionFilter {
-                ally_id: Some(proposal.ally_id),
-                occupying_only: true,
-                overlapping_from: Some(start - Duration::days(2)),
-                overlapping_to: Some(start + Duration::days(2)),
-                ..Default::default()
-            })
-            .await?
-            .into_iter()
-            .filter(|s| Some(s.id) != proposal.ignore && s.starts_at.with_timezone(&day_tz).date_naive() == day)
-            .count();
-        if same_day as u64 >= u64::from(limits.max_sessions_per_day) {
-            errors.push(
-                "starts_at",
-                format!(
-                    "the ally already has {} sessions on {day}, the most per day",
-                    limits.max_sessions_per_day
-                ),
-            );
-        }
-        Ok(())
-    }
-
-    /// The no-overlap rule: sessions and meetings of either party closer than the buffer.
-    async fn check_overlaps(
-        &self,
-        uow: &mut Uow<S::Tx>,
-        proposal: &Proposal,
-        duration: Duration,
-        errors: &mut ValidationErrors,
-    ) -> Result<()> {
-        let buffer = self.limits.booking_buffer;
-        // Everything ending after `start - buffer` and starting before `end + buffer` is too
-        // close: the store's window filter selects exactly those.
-        let from = proposal.starts_at - buffer;
-        let to = proposal.starts_at + duration + buffer;
-        let buffer_note = if buffer > Duration::zero() {
-            format!(" (bookings keep {} apart)", span(buffer))
-        } else {
-            String::new()
-        };
-        for (party, who) in [(proposal.ally_id, "ally"), (proposal.entrepreneur_id, "entrepreneur")] {
-            let sessions = uow
-                .all(&SessionFilter {
-                    participant_id: Some(party),
-                    occupying_only: true,
-                    overlapping_from: Some(from),
-                    overlapping_to: Some(to),
-                    ..Default::default()
-                })
-                .await?;
-            // A clash involving both parties is reported once, for the ally.
-            let clash = sessions
-                .iter()
-                .any(|s| Some(s.id) != proposal.ignore && (who == "ally" || !s.involves(proposal.ally_id)));
-            if clash {
-                errors.push(
-                    "starts_at",
-                    format!("overlaps another session of the {who}{buffer_note}"),
-                );
-            }
-            let meetings = uow
-                .all(&MeetingFilter {
-                    attendee_id: Some(party),
-                    occupying_only: true,
-                    overlapping_from: Some(from),
-                    overlapping_to: Some(to),
-                    ..Default::default()
-                })
-                .await?;
-            let clash = meetings
-                .iter()
-                .any(|m| who == "ally" || !m.attendee_ids.contains(&proposal.ally_id));
-            if clash {
-                errors.push("starts_at", format!("overlaps a meeting of the {who}{buffer_note}"));
-            }
-        }
-        Ok(())
     }
 }
