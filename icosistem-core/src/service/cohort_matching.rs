@@ -25,13 +25,13 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::mentoring::takes_part_as;
-use super::{Context, Ecosystem, Notice, Uow, authorize_seen};
+use super::{Context, Ecosystem, Notice, Uow};
 use crate::error::{Error, Result, ValidationErrors};
 use crate::model::{
     EnrollmentId, EnrollmentStatus, EntrepreneurProfile, Mentorship, MentorshipStatus, Profile, ProfileData, Program,
     ProgramId, ProgramStatus, ProjectId, ProjectStage, Role, User, UserId,
 };
-use crate::policy::{Action, Facts};
+use crate::policy::Action;
 use crate::ports::store::{
     EnrollmentFilter, MemberFilter, MentorshipFilter, ProfileFilter, Repo, ReviewFilter, Store, Transaction,
 };
@@ -312,19 +312,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     ) -> Result<CohortProposal> {
         let mut uow = self.uow(ctx).await?;
         let program: Program = uow.load(program_id).await?;
-        let facts = Facts {
-            org_role: uow.org_role(program.organization_id).await?,
-            is_public: program.status != ProgramStatus::Draft,
-            ..Facts::none()
-        };
-        authorize_seen(
-            &ctx.actor,
-            Action::ViewProgram,
-            Action::MatchCohort,
-            &facts,
-            "program",
-            program_id,
-        )?;
+        uow.authorize_program(&program, Action::MatchCohort).await?;
         not_while(&program, "match_cohort")?;
         let gathered = uow
             .cohort_input(&program, objective, self.limits.suggestion_min_score)

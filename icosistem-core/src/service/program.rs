@@ -103,13 +103,26 @@ impl<T: Transaction> Uow<T> {
     /// `Forbidden`.
     pub(crate) async fn program_for(&mut self, id: ProgramId, action: Action) -> Result<Program> {
         let program = self.load_for_update(id).await?;
+        self.authorize_program(&program, action).await?;
+        Ok(program)
+    }
+
+    /// The caller may run `action` on `program`: invisible → `NotFound`, visible but not
+    /// allowed → `Forbidden`.
+    pub(crate) async fn authorize_program(&mut self, program: &Program, action: Action) -> Result<()> {
         let facts = Facts {
             org_role: self.org_role(program.organization_id).await?,
             is_public: program.status != ProgramStatus::Draft,
             ..Facts::none()
         };
-        authorize_seen(&self.ctx.actor, Action::ViewProgram, action, &facts, "program", id)?;
-        Ok(program)
+        authorize_seen(
+            &self.ctx.actor,
+            Action::ViewProgram,
+            action,
+            &facts,
+            "program",
+            program.id,
+        )
     }
 }
 
