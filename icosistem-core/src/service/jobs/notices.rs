@@ -6,6 +6,7 @@ use serde_json::json;
 
 use crate::model::{Application, Milestone, Program, Project, Session, User};
 use crate::service::Notice;
+use crate::service::sessions::span;
 
 /// An instant as a notification text shows it: in the reader's own time zone, named (the
 /// `data` carries the exact RFC 3339 instant besides).
@@ -17,16 +18,6 @@ fn local_time(at: DateTime<Utc>, reader: &User) -> String {
     )
 }
 
-/// A lead time as people say it: "24 hours", "1 hour", "90 minutes".
-fn describe_lead(lead: Duration) -> String {
-    let minutes = lead.num_minutes();
-    match (minutes / 60, minutes % 60) {
-        (1, 0) => "1 hour".to_owned(),
-        (hours, 0) => format!("{hours} hours"),
-        _ => format!("{minutes} minutes"),
-    }
-}
-
 pub(super) fn session_reminder_notice(session: &Session, lead: Duration, reader: &User) -> Notice {
     let at = local_time(session.starts_at, reader);
     Notice::new(
@@ -34,7 +25,7 @@ pub(super) fn session_reminder_notice(session: &Session, lead: Duration, reader:
         format!("Mentoring session at {at}"),
         format!(
             "Reminder: your mentoring session starts at {at} (this reminder goes out {} before).",
-            describe_lead(lead)
+            span(lead)
         ),
         json!({
             "session_id": session.id,
