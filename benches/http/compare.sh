@@ -43,8 +43,8 @@ ADMIN_EMAIL="bench-owner@example.org"
 ADMIN_PASSWORD="Side-By-Side-Passphrase-2027"
 ADMIN_DB_URL="${DATABASE_URL:?compare.sh needs DATABASE_URL (a PostgreSQL server it may create databases on)}"
 
-log() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'compare.sh: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=benches/http/lib.sh
+source benches/http/lib.sh
 
 for tool in curl jq psql pgbench; do command -v "$tool" >/dev/null || die "$tool is required"; done
 if ! command -v wrk >/dev/null; then
@@ -53,43 +53,8 @@ if ! command -v wrk >/dev/null; then
 fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/icosistem-compare.XXXXXX")"
-SERVER_PID=""
-DBS=()
-
-stop_server() {
-  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  SERVER_PID=""
-}
-cleanup() {
-  stop_server
-  for db in "${DBS[@]}"; do
-    psql "$ADMIN_DB_URL" -qAt -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 ||
-      log "could not drop database $db: drop it by hand"
-  done
-  rm -rf "$WORK"
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# DATABASE_URL with its database name replaced by $1 (keeps user, host, port and query).
-db_url_for() {
-  local scheme="${ADMIN_DB_URL%%://*}" rest="${ADMIN_DB_URL#*://}" query=""
-  [[ "$rest" == *\?* ]] && query="?${rest#*\?}"
-  rest="${rest%%\?*}"
-  printf '%s://%s/%s%s' "$scheme" "${rest%%/*}" "$1" "$query"
-}
-new_db() {
-  local name
-  name="icosistem_compare_$1_$(date +%H%M%S)_$$"
-  psql "$ADMIN_DB_URL" -qAt -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$name\"" >/dev/null
-  DBS+=("$name")
-  printf '%s' "$name"
-}
 
 # Always through cargo (a no-op when up to date): a shared CARGO_TARGET_DIR may hold another
 # checkout's binaries.
@@ -158,7 +123,7 @@ for store in $STORES; do
   log "store: $store"
   url=""
   if [[ "$store" == postgres ]]; then
-    LOAD_DB="$(new_db load)"
+    new_db LOAD_DB icosistem_compare_load
     url="$(db_url_for "$LOAD_DB")"
   fi
   start_server "$store" "$url"
@@ -195,7 +160,7 @@ for store in $STORES; do
     log "pgbench PK select: $PK_TPS tps, p50 $PK_P50 ms, p99 $PK_P99 ms"
     rm -f "$WORK"/pgbench_log.*
 
-    BENCH_DB="$(new_db tpcb)"
+    new_db BENCH_DB icosistem_compare_tpcb
     bench_url="$(db_url_for "$BENCH_DB")"
     pgbench -i -q -s "$PGBENCH_SCALE" "$bench_url" >/dev/null 2>&1
     (cd "$WORK" && pgbench -n -M prepared -c "$CONCURRENCY" -j 2 -T "$DURATION" -l "$bench_url" >"$WORK/tpcb.out" 2>&1)

@@ -41,8 +41,8 @@ BASE="http://127.0.0.1:${PORT}"
 ADMIN_EMAIL="${ICOSISTEM_ADMIN_EMAIL:-load-admin@example.org}"
 ADMIN_PASSWORD="${ICOSISTEM_ADMIN_PASSWORD:-Load-Harness-Admin-Passphrase}"
 
-log() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=benches/http/lib.sh
+source benches/http/lib.sh
 
 for tool in curl jq; do command -v "$tool" >/dev/null || die "$tool is required"; done
 OHA="${OHA:-$(command -v oha || true)}"
@@ -53,44 +53,10 @@ if [[ -z "$OHA" ]]; then
 fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/icosistem-load.XXXXXX")"
-SERVER_PID=""
-LOAD_DB=""
 ADMIN_DB_URL="${DATABASE_URL:-}"
 
-stop_server() {
-  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    # Graceful shutdown finishes in-flight requests; don't wait forever for it.
-    for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  SERVER_PID=""
-}
-
-drop_db() {
-  if [[ -n "$LOAD_DB" ]]; then
-    psql "$ADMIN_DB_URL" -qAt -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS \"$LOAD_DB\" WITH (FORCE)" >/dev/null ||
-      log "could not drop database $LOAD_DB: drop it by hand"
-    LOAD_DB=""
-  fi
-}
-
-cleanup() {
-  stop_server
-  drop_db
-  rm -rf "$WORK"
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# DATABASE_URL with its database name replaced by $1 (keeps user, host, port and query).
-db_url_for() {
-  local scheme="${ADMIN_DB_URL%%://*}" rest="${ADMIN_DB_URL#*://}" query=""
-  [[ "$rest" == *\?* ]] && query="?${rest#*\?}"
-  rest="${rest%%\?*}"
-  printf '%s://%s/%s%s' "$scheme" "${rest%%/*}" "$1" "$query"
-}
 
 log "building icosistem-server and http_loader (release, CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
 cargo build --release -q -p icosistem-server -p icosistem-benches --bins
@@ -101,10 +67,8 @@ LOADER_BIN="$CARGO_TARGET_DIR/release/http_loader"
 start_server() {
   local store="$1" db_env=()
   if [[ "$store" == postgres ]]; then
-    LOAD_DB="icosistem_load_$(date +%Y%m%d%H%M%S)_$$"
-    psql "$ADMIN_DB_URL" -qAt -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$LOAD_DB\"" >/dev/null
+    new_db LOAD_DB icosistem_load
     db_env=(DATABASE_URL="$(db_url_for "$LOAD_DB")")
-    log "created database $LOAD_DB"
   fi
   # LOG_LEVEL=warn keeps per-request logging out of what is measured; the outbox and job
   # intervals are the defaults. Rate limiting would turn the load into 429s.
@@ -180,7 +144,7 @@ for store in $STORES; do
     row "$store" "POST /auth/login (argon2id)" "$c" "$out/login-$c.json"
   done
   stop_server
-  drop_db
+  drop_dbs
 done
 
 echo
