@@ -154,6 +154,15 @@ impl StoreError {
         Self::Backend(Box::new(source))
     }
 
+    /// The not-found answer for `entity` with `id`, spelled as the bare UUID by every store (not
+    /// the id type's `Debug` form), so that logs and errors read alike whatever the backend.
+    pub fn not_found(entity: &'static str, id: impl Into<uuid::Uuid>) -> Self {
+        Self::NotFound {
+            entity,
+            id: id.into().to_string(),
+        }
+    }
+
     /// The stale-version conflict for `entity`.
     pub fn stale(entity: &'static str) -> Self {
         Self::Conflict {
@@ -252,10 +261,13 @@ impl Error {
         Self::Validation(ValidationErrors::single(field, message))
     }
 
-    /// A stable machine code for this error, the `code` of the API's problem details.
+    /// A stable machine code for this error: the `code` of the API's problem details, taken from
+    /// here and nowhere else (API.md's vocabulary). A bad verification/reset token is a field of
+    /// the request that fails (`validation_failed` on `token`), as API.md answers it; a store out
+    /// of reach is `unavailable` (retry), any other store failure `internal`.
     pub fn code(&self) -> &'static str {
         match self {
-            Error::Validation(_) => "validation_failed",
+            Error::Validation(_) | Error::InvalidToken => "validation_failed",
             Error::InvalidTransition { .. } => "invalid_transition",
             Error::Forbidden(_) => "forbidden",
             Error::NotFound { .. } => "not_found",
@@ -266,9 +278,64 @@ impl Error {
             Error::AccountLocked { .. } => "account_locked",
             Error::EmailNotVerified => "email_not_verified",
             Error::AccountInactive => "account_inactive",
-            Error::InvalidToken => "invalid_token",
+            Error::Store(StoreError::Unavailable(_)) => "unavailable",
             Error::Store(_) => "internal",
         }
+    }
+
+    /// One error of every variant (and both store outcomes, `internal` and `unavailable`), so
+    /// that an adapter can test its mapping of each. The `match` below has no wildcard: a new
+    /// variant does not compile until it is listed here too.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn examples() -> Vec<Error> {
+        let examples = vec![
+            Error::invalid("email", "is not an email"),
+            Error::InvalidTransition {
+                entity: "program",
+                from: "draft",
+                command: "start",
+            },
+            Error::Forbidden(Forbidden {
+                action: "program.publish",
+                resource: "program",
+            }),
+            Error::not_found("program", uuid::Uuid::nil()),
+            Error::Conflict {
+                entity: "user",
+                field: "email",
+            },
+            Error::ProgramFull,
+            Error::AllyAtCapacity,
+            Error::InvalidCredentials,
+            Error::AccountLocked {
+                until: DateTime::<Utc>::UNIX_EPOCH,
+            },
+            Error::EmailNotVerified,
+            Error::AccountInactive,
+            Error::InvalidToken,
+            Error::Store(StoreError::backend(std::io::Error::other("connection to 10.0.0.7 refused"))),
+            Error::Store(StoreError::Unavailable(Box::new(std::io::Error::other(
+                "connection to 10.0.0.7 refused",
+            )))),
+        ];
+        for example in &examples {
+            match example {
+                Error::Validation(_)
+                | Error::InvalidTransition { .. }
+                | Error::Forbidden(_)
+                | Error::NotFound { .. }
+                | Error::Conflict { .. }
+                | Error::ProgramFull
+                | Error::AllyAtCapacity
+                | Error::InvalidCredentials
+                | Error::AccountLocked { .. }
+                | Error::EmailNotVerified
+                | Error::AccountInactive
+                | Error::InvalidToken
+                | Error::Store(_) => {}
+            }
+        }
+        examples
     }
 }
 

@@ -19,6 +19,9 @@ use utoipa::ToSchema;
 /// restarted database accepts connections again within seconds.
 pub const UNAVAILABLE_RETRY_AFTER_SECONDS: i64 = 1;
 
+/// The detail of every 500: what failed is logged, never told.
+const INTERNAL_DETAIL: &str = "the server failed to answer";
+
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -84,11 +87,7 @@ impl ApiError {
 
     /// 500 `internal`, telling nothing more.
     pub fn internal() -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the server failed to answer",
-        )
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", INTERNAL_DETAIL)
     }
 
     /// 422 `validation_failed` on one field.
@@ -98,10 +97,7 @@ impl ApiError {
             "validation_failed",
             "the request has invalid fields",
         );
-        error.errors.push(ProblemField {
-            field: field.to_owned(),
-            message: message.to_owned(),
-        });
+        error.errors.push(problem_field(field, message));
         error
     }
 
@@ -149,45 +145,53 @@ fn fields(list: &[FieldError]) -> Vec<ProblemField> {
         .collect()
 }
 
-/// Logs a server-side failure with its whole source chain (the client is told nothing of it).
-fn log_internal(error: &(dyn std::error::Error + 'static)) {
-    let mut chain = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        chain.push_str(": ");
-        chain.push_str(&cause.to_string());
-        source = cause.source();
+/// Displays an error followed by every `source()` under it (`store failure: store backend
+/// failure: connection refused`). Logging only the outer error would hide the cause: the core's
+/// `Store` says "store failure" and keeps the database's words in its sources.
+pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
     }
-    tracing::error!(error = %chain, "request failed");
 }
 
 impl From<Error> for ApiError {
+    /// The one mapping of the core's errors to HTTP: the `code` is [`Error::code`], the status
+    /// and the client-facing detail are chosen here. Store failures are logged with their whole
+    /// source chain (the client is told nothing of them).
     fn from(error: Error) -> Self {
-        match error {
-            Error::Validation(errors) => {
-                let mut api = Self::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "validation_failed",
-                    "the request has invalid fields",
-                );
-                api.errors = fields(errors.fields());
-                api
-            }
-            Error::InvalidTransition { entity, from, command } => Self::new(
+        let code = error.code();
+        let (status, detail, errors): (StatusCode, Cow<'static, str>, Vec<ProblemField>) = match &error {
+            Error::Validation(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "the request has invalid fields".into(),
+                fields(errors.fields()),
+            ),
+            Error::InvalidToken => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "the token is invalid, expired or already used".into(),
+                vec![problem_field("token", "is invalid, expired or already used")],
+            ),
+            Error::InvalidTransition { entity, from, command } => (
                 StatusCode::CONFLICT,
-                "invalid_transition",
-                format!("a {entity} in status {from} does not accept {command}"),
+                format!("a {entity} in status {from} does not accept {command}").into(),
+                Vec::new(),
             ),
-            Error::Forbidden(forbidden) => Self::new(
+            Error::Forbidden(forbidden) => (
                 StatusCode::FORBIDDEN,
-                "forbidden",
-                format!("you may not {}", forbidden.action),
+                format!("you may not {}", forbidden.action).into(),
+                Vec::new(),
             ),
-            Error::NotFound { entity, .. } => {
-                Self::new(StatusCode::NOT_FOUND, "not_found", format!("no such {entity}"))
-            }
+            Error::NotFound { entity, .. } => (StatusCode::NOT_FOUND, format!("no such {entity}").into(), Vec::new()),
             Error::Conflict { entity, field } => {
-                let (detail, message) = if field == "version" {
+                let (detail, message) = if *field == "version" {
                     (
                         format!("the {entity} changed since you read it"),
                         "is stale; read the resource again",
@@ -198,52 +202,52 @@ impl From<Error> for ApiError {
                         "is already taken",
                     )
                 };
-                let mut api = Self::new(StatusCode::CONFLICT, "conflict", detail);
-                api.errors.push(ProblemField {
-                    field: field.to_owned(),
-                    message: message.to_owned(),
-                });
-                api
+                (StatusCode::CONFLICT, detail.into(), vec![problem_field(field, message)])
             }
-            Error::ProgramFull => Self::new(StatusCode::CONFLICT, "program_full", "the program has no seat left"),
-            Error::AllyAtCapacity => Self::new(
+            Error::ProgramFull => (StatusCode::CONFLICT, "the program has no seat left".into(), Vec::new()),
+            Error::AllyAtCapacity => (
                 StatusCode::CONFLICT,
-                "ally_at_capacity",
-                "the ally has no room for another mentee",
+                "the ally has no room for another mentee".into(),
+                Vec::new(),
             ),
-            Error::InvalidCredentials => Self::unauthorized("invalid email or password"),
-            Error::AccountLocked { until } => Self::new(
+            Error::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid email or password".into(), Vec::new()),
+            Error::AccountLocked { until } => (
                 StatusCode::LOCKED,
-                "account_locked",
-                format!("too many failed logins; try again after {}", until.to_rfc3339()),
+                format!("too many failed logins; try again after {}", until.to_rfc3339()).into(),
+                Vec::new(),
             ),
-            Error::EmailNotVerified => Self::new(
+            Error::EmailNotVerified => (
                 StatusCode::FORBIDDEN,
-                "email_not_verified",
-                "verify your email before logging in",
+                "verify your email before logging in".into(),
+                Vec::new(),
             ),
-            Error::AccountInactive => Self::new(StatusCode::FORBIDDEN, "account_inactive", "the account is not active"),
-            Error::InvalidToken => {
-                let mut api = Self::invalid_field("token", "is invalid, expired or already used");
-                api.detail = Cow::Borrowed("the token is invalid, expired or already used");
-                api
-            }
+            Error::AccountInactive => (StatusCode::FORBIDDEN, "the account is not active".into(), Vec::new()),
             // The database is out of reach for now (restarting, pool exhausted): the client may
             // retry shortly — not a failure of the server's logic, so no 500.
-            Error::Store(icosistem_core::StoreError::Unavailable(source)) => {
-                tracing::warn!(error = %source, "store unavailable");
-                Self::new(
+            Error::Store(icosistem_core::StoreError::Unavailable(_)) => {
+                tracing::warn!(error = %ErrorChain(&error), "store unavailable");
+                let api = Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
+                    code,
                     "the service is briefly unavailable; retry shortly",
-                )
-                .with_retry_after(UNAVAILABLE_RETRY_AFTER_SECONDS)
+                );
+                return api.with_retry_after(UNAVAILABLE_RETRY_AFTER_SECONDS);
             }
-            other => {
-                log_internal(&other);
-                Self::internal()
+            _ => {
+                tracing::error!(error = %ErrorChain(&error), "request failed");
+                return Self::new(StatusCode::INTERNAL_SERVER_ERROR, code, INTERNAL_DETAIL);
             }
-        }
+        };
+        let mut api = Self::new(status, code, detail);
+        api.errors = errors;
+        api
+    }
+}
+
+fn problem_field(field: &str, message: &str) -> ProblemField {
+    ProblemField {
+        field: field.to_owned(),
+        message: message.to_owned(),
     }
 }
 
@@ -304,86 +308,39 @@ impl IntoResponse for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use icosistem_core::StoreError;
-    use icosistem_core::error::{Forbidden, ValidationErrors};
 
+    /// The wire answer of every core error: its code (always the core's [`Error::code`], in
+    /// API.md's vocabulary) and its status.
     #[test]
     fn every_core_error_has_its_status_and_code() {
-        let mut validation = ValidationErrors::new();
-        validation.push("email", "is not an email");
-        validation.push("password", "is too short");
-        let cases: Vec<(Error, StatusCode, &str)> = vec![
-            (
-                Error::Validation(validation),
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
-            ),
-            (
-                Error::InvalidTransition {
-                    entity: "program",
-                    from: "draft",
-                    command: "start",
-                },
-                StatusCode::CONFLICT,
-                "invalid_transition",
-            ),
-            (
-                Error::Forbidden(Forbidden {
-                    action: "program.publish",
-                    resource: "program",
-                }),
-                StatusCode::FORBIDDEN,
-                "forbidden",
-            ),
-            (Error::not_found("program", "x"), StatusCode::NOT_FOUND, "not_found"),
-            (
-                Error::Conflict {
-                    entity: "user",
-                    field: "email",
-                },
-                StatusCode::CONFLICT,
-                "conflict",
-            ),
-            (Error::ProgramFull, StatusCode::CONFLICT, "program_full"),
-            (Error::AllyAtCapacity, StatusCode::CONFLICT, "ally_at_capacity"),
-            (Error::InvalidCredentials, StatusCode::UNAUTHORIZED, "unauthorized"),
-            (
-                Error::AccountLocked {
-                    until: chrono::Utc::now() + chrono::Duration::minutes(15),
-                },
-                StatusCode::LOCKED,
-                "account_locked",
-            ),
-            (Error::EmailNotVerified, StatusCode::FORBIDDEN, "email_not_verified"),
-            (Error::AccountInactive, StatusCode::FORBIDDEN, "account_inactive"),
-            (
-                Error::InvalidToken,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
-            ),
-            (
-                Error::Store(StoreError::backend(std::io::Error::other(
-                    "connection to 10.0.0.7 refused",
-                ))),
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-            ),
-            (
-                Error::Store(StoreError::Unavailable(Box::new(std::io::Error::other(
-                    "connection to 10.0.0.7 refused",
-                )))),
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-            ),
+        let expected = [
+            ("validation_failed", StatusCode::UNPROCESSABLE_ENTITY), // Validation
+            ("invalid_transition", StatusCode::CONFLICT),
+            ("forbidden", StatusCode::FORBIDDEN),
+            ("not_found", StatusCode::NOT_FOUND),
+            ("conflict", StatusCode::CONFLICT),
+            ("program_full", StatusCode::CONFLICT),
+            ("ally_at_capacity", StatusCode::CONFLICT),
+            ("unauthorized", StatusCode::UNAUTHORIZED), // InvalidCredentials
+            ("account_locked", StatusCode::LOCKED),
+            ("email_not_verified", StatusCode::FORBIDDEN),
+            ("account_inactive", StatusCode::FORBIDDEN),
+            ("validation_failed", StatusCode::UNPROCESSABLE_ENTITY), // InvalidToken, on `token`
+            ("internal", StatusCode::INTERNAL_SERVER_ERROR),         // Store(Backend)
+            ("unavailable", StatusCode::SERVICE_UNAVAILABLE),        // Store(Unavailable)
         ];
-        for (error, status, code) in cases {
+        let examples = Error::examples();
+        assert_eq!(examples.len(), expected.len(), "one expectation per example");
+        for (error, (code, status)) in examples.into_iter().zip(expected) {
+            let described = format!("{error:?}");
+            assert_eq!(error.code(), code, "{described}");
             let api = ApiError::from(error);
-            assert_eq!((api.status(), api.code()), (status, code));
+            assert_eq!((api.status(), api.code()), (status, code), "{described}");
             let problem = api.problem();
             assert!(!problem.detail.contains("10.0.0.7"));
-            if status == StatusCode::UNPROCESSABLE_ENTITY && code == "validation_failed" && problem.errors.len() == 2 {
-                assert_eq!(problem.errors[0].field, "email");
-                assert_eq!(problem.errors[1].field, "password");
+            assert_eq!(problem.type_, format!("urn:icosistem:problem:{code}"));
+            if code == "validation_failed" || code == "conflict" {
+                assert_eq!(problem.errors.len(), 1, "{described} names its field");
             }
             let response = api.into_response();
             assert_eq!(response.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
@@ -396,5 +353,26 @@ mod tests {
                 status == StatusCode::SERVICE_UNAVAILABLE
             );
         }
+    }
+
+    #[test]
+    fn validation_lists_every_field_in_order() {
+        let mut validation = icosistem_core::error::ValidationErrors::new();
+        validation.push("email", "is not an email");
+        validation.push("password", "is too short");
+        let problem = ApiError::from(Error::Validation(validation)).problem();
+        let named: Vec<_> = problem.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(named, ["email", "password"]);
+    }
+
+    #[test]
+    fn the_chain_names_every_source() {
+        let error = Error::Store(icosistem_core::StoreError::backend(std::io::Error::other(
+            "connection to 10.0.0.7 refused",
+        )));
+        assert_eq!(
+            ErrorChain(&error).to_string(),
+            "store failure: store backend failure: connection to 10.0.0.7 refused"
+        );
     }
 }

@@ -375,10 +375,7 @@ where
                 .rows
                 .get(&id)
                 .filter(|row| !row.is_deleted())
-                .ok_or_else(|| StoreError::NotFound {
-                    entity: E::KIND,
-                    id: format!("{:?}", id),
-                })?;
+                .ok_or_else(|| StoreError::not_found(E::KIND, id))?;
             if stored.version() != entity.version() {
                 return Err(StoreError::stale(E::KIND));
             }
@@ -396,10 +393,7 @@ where
             self.write::<E>(id, None);
             Ok(())
         } else {
-            Err(StoreError::NotFound {
-                entity: E::KIND,
-                id: format!("{id:?}"),
-            })
+            Err(StoreError::not_found(E::KIND, id))
         };
         async move { result }
     }

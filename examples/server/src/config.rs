@@ -3,13 +3,22 @@
 //! Parsing takes a lookup function instead of reading `std::env` directly, so tests can check
 //! every rule with a plain map and never race on the process environment.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use icosistem_core::Limits;
+use icosistem_core::service::LimitField;
 use icosistem_core::model::secret::SecretString;
 use icosistem_http::{Quota, RateLimits, ServeLimits};
+
+/// The variables that set [`Limits`]: `ICOSISTEM_LIMIT_<FIELD>`, the field's name upper-cased
+/// (`ICOSISTEM_LIMIT_MAX_ACTIVE_PROJECTS`, `ICOSISTEM_LIMIT_PASSWORD_MIN_LEN`).
+pub const LIMIT_VAR_PREFIX: &str = "ICOSISTEM_LIMIT_";
+
+/// Older names of limit variables, still read when the `ICOSISTEM_LIMIT_` one is unset
+/// (deployments set them): (limit, variable).
+pub const LIMIT_VAR_ALIASES: &[(&str, &str)] = &[("require_verified_email", "ICOSISTEM_REQUIRE_VERIFIED_EMAIL")];
 
 /// Shortest JWT secret accepted in production: 32 bytes is the HS256 key size.
 pub const MIN_PRODUCTION_SECRET_BYTES: usize = 32;
@@ -50,8 +59,9 @@ pub struct Config {
     pub jwt_secret: Option<SecretString>,
     /// `ICOSISTEM_ADMIN_EMAIL` + `ICOSISTEM_ADMIN_PASSWORD`: the admin `serve` ensures exists.
     pub admin: Option<(String, SecretString)>,
-    /// `ICOSISTEM_REQUIRE_VERIFIED_EMAIL` (default true).
-    pub require_verified_email: bool,
+    /// The domain's limits: `Limits::default()` with every `ICOSISTEM_LIMIT_<FIELD>` that is set
+    /// (see [`limit_var`]), checked by `Limits::validate`.
+    pub limits: Limits,
     /// `LOG_LEVEL`: a tracing `EnvFilter` directive (default `info`).
     pub log_level: String,
     /// `LOG_FORMAT`: `json`, or text otherwise.
@@ -116,7 +126,7 @@ impl fmt::Debug for Config {
             .field("auto_migrate", &self.auto_migrate)
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "[set]"))
             .field("admin", &self.admin.as_ref().map(|(email, _)| email))
-            .field("require_verified_email", &self.require_verified_email)
+            .field("limits", &self.limits)
             .field("log_level", &self.log_level)
             .field("log_format", &self.log_format)
             .field("outbox_interval", &self.outbox_interval)
@@ -154,6 +164,18 @@ pub enum ConfigError {
     WeakSecret,
     /// Production on the in-memory store (everything would be lost on restart).
     InMemoryStore,
+    /// `ICOSISTEM_LIMIT_*` values that do not parse, or that break a rule between limits (a
+    /// shortest session longer than the longest): every one of them.
+    Limits(Vec<LimitProblem>),
+}
+
+/// One refused limit: its variable and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitProblem {
+    /// The variable (`ICOSISTEM_LIMIT_SESSION_MIN_MINUTES`).
+    pub var: String,
+    /// Why, completing the variable's name (`must be at most session_max_minutes`).
+    pub reason: String,
 }
 
 impl fmt::Display for ConfigError {
@@ -171,6 +193,13 @@ impl fmt::Display for ConfigError {
             Self::InMemoryStore => f.write_str(
                 "ICOSISTEM_ENV=production requires DATABASE_URL: the in-memory store loses everything on restart",
             ),
+            Self::Limits(problems) => {
+                for (i, problem) in problems.iter().enumerate() {
+                    let separator = if i == 0 { "" } else { "; " };
+                    write!(f, "{separator}{} {}", problem.var, problem.reason)?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -219,7 +248,7 @@ impl Config {
                 .or_else(|| get("SECRET_KEY"))
                 .map(SecretString::new),
             admin,
-            require_verified_email: parse_bool(&get, "ICOSISTEM_REQUIRE_VERIFIED_EMAIL", true)?,
+            limits: limits(&get)?,
             // The deployment guide writes `LOG_LEVEL=INFO`; filter directives are lowercase.
             log_level: get("LOG_LEVEL").map_or_else(|| "info".to_owned(), |v| v.to_ascii_lowercase()),
             log_format,
@@ -291,10 +320,75 @@ impl Config {
 
     /// The core's limits with this configuration's overrides.
     pub fn limits(&self) -> Limits {
-        let mut limits = Limits::default();
-        limits.require_verified_email = self.require_verified_email;
-        limits
+        self.limits.clone()
     }
+}
+
+/// The variable that sets `field`: [`LIMIT_VAR_PREFIX`] and its name upper-cased.
+pub fn limit_var(field: &LimitField) -> String {
+    format!("{LIMIT_VAR_PREFIX}{}", field.name().to_ascii_uppercase())
+}
+
+/// The older variable still read for `field`, if any.
+fn limit_alias(field: &LimitField) -> Option<&'static str> {
+    LIMIT_VAR_ALIASES
+        .iter()
+        .find(|(name, _)| *name == field.name())
+        .map(|(_, alias)| *alias)
+}
+
+/// `Limits::default()` with every limit variable that is set, or every problem found: values
+/// that do not parse first, then (when all parse) the rules between limits.
+fn limits(get: &impl Fn(&str) -> Option<String>) -> Result<Limits, ConfigError> {
+    let mut limits = Limits::default();
+    let mut problems = Vec::new();
+    let fields = Limits::fields();
+    for field in &fields {
+        let var = limit_var(field);
+        let alias = limit_alias(field);
+        let Some((var, raw)) = get(&var)
+            .map(|raw| (var, raw))
+            .or_else(|| alias.and_then(|alias| get(alias).map(|raw| (alias.to_owned(), raw))))
+        else {
+            continue;
+        };
+        if let Err(expected) = field.set(&mut limits, &raw) {
+            problems.push(LimitProblem {
+                var,
+                reason: format!("must be {expected}"),
+            });
+        }
+    }
+    if problems.is_empty()
+        && let Err(errors) = limits.validate()
+    {
+        problems.extend(errors.fields().iter().map(|error| LimitProblem {
+            var: format!("{LIMIT_VAR_PREFIX}{}", error.field.to_ascii_uppercase()),
+            reason: error.message.clone().into_owned(),
+        }));
+    }
+    if problems.is_empty() {
+        Ok(limits)
+    } else {
+        Err(ConfigError::Limits(problems))
+    }
+}
+
+/// The Markdown table of every limit variable: its name, default and meaning. README's
+/// configuration section holds it verbatim (a test compares them), so it cannot drift from
+/// `Limits`.
+pub fn limits_table() -> String {
+    let defaults = Limits::default();
+    let mut table = String::from("| variable | default | meaning |\n|---|---|---|\n");
+    for field in Limits::fields() {
+        let meaning = field.doc().split_whitespace().collect::<Vec<_>>().join(" ");
+        let var = limit_var(&field);
+        let alias = limit_alias(&field).map(|alias| format!(" (alias `{alias}`)")).unwrap_or_default();
+        let default = field.get(&defaults);
+        // Writing to a String cannot fail.
+        let _ = writeln!(table, "| `{var}`{alias} | `{default}` | {meaning} |");
+    }
+    table
 }
 
 fn rate_limits(get: &impl Fn(&str) -> Option<String>) -> Result<RateLimits, ConfigError> {
@@ -385,4 +479,116 @@ fn parse_number(get: &impl Fn(&str) -> Option<String>, var: &'static str, defaul
             expected: "a positive integer",
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn parse(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    /// Every limit through its variable: the parsed `Limits` has each value that was set (and
+    /// none left at its default, so a field the table missed would show).
+    #[test]
+    fn every_limit_is_set_from_its_variable() {
+        let values: Vec<(String, String)> = Limits::fields()
+            .iter()
+            .map(|field| {
+                let value = match field.name() {
+                    "require_verified_email" => "false",
+                    "password_min_len" => "16",
+                    "password_max_len" => "64",
+                    "mentorship_default_months" => "12",
+                    "session_min_minutes" => "20",
+                    "session_max_minutes" => "90",
+                    "session_default_minutes" => "30",
+                    "suggestion_min_score" => "0.55",
+                    "session_reminders" => "3h,10m",
+                    _ if field.expected().starts_with("a duration") => "7h",
+                    _ => "7",
+                };
+                (limit_var(field), value.to_owned())
+            })
+            .collect();
+        let vars: Vec<(&str, &str)> = values.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let cfg = parse(&vars).expect("every limit parses");
+        let defaults = Limits::default();
+        for (field, (_, value)) in Limits::fields().iter().zip(&values) {
+            let mut expected = Limits::default();
+            field.set(&mut expected, value).expect("valid");
+            assert_eq!(field.get(&cfg.limits), field.get(&expected), "{}", field.name());
+            assert_ne!(field.get(&cfg.limits), field.get(&defaults), "{} left at its default", field.name());
+        }
+        assert_eq!(cfg.limits(), cfg.limits);
+        assert!(!cfg.limits.require_verified_email);
+        assert_eq!(cfg.limits.max_program_participants, 7);
+        assert_eq!(cfg.limits.lockout_duration, chrono::Duration::hours(7));
+    }
+
+    #[test]
+    fn the_older_verified_email_variable_still_counts_and_the_new_one_wins() {
+        let cfg = parse(&[("ICOSISTEM_REQUIRE_VERIFIED_EMAIL", "false")]).expect("parses");
+        assert!(!cfg.limits.require_verified_email);
+        let cfg = parse(&[
+            ("ICOSISTEM_REQUIRE_VERIFIED_EMAIL", "false"),
+            ("ICOSISTEM_LIMIT_REQUIRE_VERIFIED_EMAIL", "true"),
+        ])
+        .expect("parses");
+        assert!(cfg.limits.require_verified_email);
+    }
+
+    #[test]
+    fn bad_limits_stop_the_server_naming_each_variable_and_why() {
+        let error = parse(&[
+            ("ICOSISTEM_LIMIT_MAX_ACTIVE_PROJECTS", "0"),
+            ("ICOSISTEM_LIMIT_LOCKOUT_DURATION", "15"),
+            ("ICOSISTEM_REQUIRE_VERIFIED_EMAIL", "maybe"),
+        ])
+        .expect_err("refused");
+        assert_eq!(
+            error.to_string(),
+            "ICOSISTEM_LIMIT_MAX_ACTIVE_PROJECTS must be a whole number of at least 1; \
+             ICOSISTEM_LIMIT_LOCKOUT_DURATION must be a duration: a whole number and a unit s, m, h or d \
+             (90s, 15m, 48h, 30d); ICOSISTEM_REQUIRE_VERIFIED_EMAIL must be true or false"
+        );
+        // Each value parses, but together they make no sense.
+        let error = parse(&[
+            ("ICOSISTEM_LIMIT_SESSION_MIN_MINUTES", "120"),
+            ("ICOSISTEM_LIMIT_SESSION_MAX_MINUTES", "60"),
+            ("ICOSISTEM_LIMIT_PASSWORD_MIN_LEN", "200"),
+        ])
+        .expect_err("refused");
+        let ConfigError::Limits(problems) = error else {
+            panic!("expected limit problems, got {error:?}");
+        };
+        let vars: Vec<&str> = problems.iter().map(|p| p.var.as_str()).collect();
+        assert_eq!(
+            vars,
+            [
+                "ICOSISTEM_LIMIT_PASSWORD_MIN_LEN",
+                "ICOSISTEM_LIMIT_SESSION_MIN_MINUTES",
+                "ICOSISTEM_LIMIT_SESSION_DEFAULT_MINUTES",
+            ]
+        );
+        assert_eq!(problems[1].reason, "must be at most session_max_minutes");
+    }
+
+    /// README's table of limit variables is [`limits_table`] verbatim: a field added to `Limits`
+    /// fails this test until the README lists it (paste the printed table).
+    #[test]
+    fn the_readme_lists_every_limit_variable() {
+        let readme = include_str!("../../../README.md");
+        let table = limits_table();
+        assert!(
+            readme.contains(&table),
+            "README.md's table of limits is out of date; replace it with:\n\n{table}"
+        );
+        for field in Limits::fields() {
+            assert!(readme.contains(&format!("| `{}`", limit_var(&field))));
+        }
+    }
 }

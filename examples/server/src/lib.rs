@@ -23,7 +23,7 @@
 //! | `JWT_SECRET_KEY` (alias `SECRET_KEY`) | generated | HS256 secret of access tokens |
 //! | `ICOSISTEM_ENV` | development | `production` refuses a secret < 32 bytes and the in-memory store |
 //! | `ICOSISTEM_ADMIN_EMAIL` + `ICOSISTEM_ADMIN_PASSWORD` | unset | admin `serve` creates on start if missing |
-//! | `ICOSISTEM_REQUIRE_VERIFIED_EMAIL` | true | unverified accounts may not log in |
+//! | `ICOSISTEM_LIMIT_<FIELD>` | `Limits::default()` | every field of [`icosistem_core::Limits`] (README's table, [`config::limits_table`]), validated at start; `ICOSISTEM_REQUIRE_VERIFIED_EMAIL` is read as `ICOSISTEM_LIMIT_REQUIRE_VERIFIED_EMAIL` |
 //! | `ICOSISTEM_OUTBOX_INTERVAL_SECS` | 5 | how often pending emails are delivered |
 //! | `ICOSISTEM_JOBS_INTERVAL_SECS` | 60 | how often `run_due_jobs` runs |
 //! | `ICOSISTEM_RUN_JOBS` | true | `serve` runs outbox delivery and the jobs itself; `false` when a separate `worker` runs them |
@@ -82,6 +82,7 @@ use icosistem_core::model::Role;
 use icosistem_core::model::secret::SecretString;
 use icosistem_core::ports::{Argon2idPasswordHasher, Clock, Notifier, Store, SystemClock};
 use icosistem_core::{Context, Ecosystem, Error};
+use icosistem_http::error::ErrorChain;
 use icosistem_http::live::{LiveConfig, LiveHub, LiveStore};
 use icosistem_http::metrics::{MeteredStore, NOTIFICATIONS_DELIVERED_TOTAL, NOTIFICATIONS_FAILED_TOTAL};
 use icosistem_http::rate_limit::RedisRateLimiter;
@@ -303,7 +304,7 @@ pub fn spawn_background<S: Store, N: Notifier, C: Clock>(
         async move {
             let report = eco.run_due_jobs().await;
             for failure in &report.failures {
-                tracing::warn!(job = failure.job, error = %failure.error, "scheduled job failed");
+                tracing::warn!(job = failure.job, error = %ErrorChain(&failure.error), "scheduled job failed");
             }
             tracing::debug!(?report, "scheduled jobs ran");
         }
@@ -327,7 +328,7 @@ pub async fn deliver<S: Store, N: Notifier, C: Clock>(eco: &Ecosystem<S, N, C>) 
             );
         }
         Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "outbox delivery failed"),
+        Err(e) => tracing::warn!(error = %ErrorChain(&e), "outbox delivery failed"),
     }
 }
 
@@ -464,7 +465,7 @@ pub async fn run_worker<S: Store, N: Notifier, C: Clock>(
                 let round = async {
                     let report = eco.run_due_jobs().await;
                     for failure in &report.failures {
-                        tracing::warn!(job = failure.job, error = %failure.error, "scheduled job failed");
+                        tracing::warn!(job = failure.job, error = %ErrorChain(&failure.error), "scheduled job failed");
                     }
                     tracing::debug!(?report, "scheduled jobs ran");
                 };

@@ -3,8 +3,9 @@
 //! notifications/outbox messages, atomically (a single [`Transaction`] committed at the end).
 //!
 //! Layout:
-//! - this module: [`Ecosystem`], [`Context`] (who is acting, for audit), [`Limits`] (every
-//!   number of DOMAIN.md that is a policy), and the unit-of-work helper shared by all use cases;
+//! - this module: [`Ecosystem`], [`Context`] (who is acting, for audit), and the unit-of-work
+//!   helper shared by all use cases;
+//! - `limits`: [`Limits`] (every number of DOMAIN.md that is a policy) and its field table;
 //! - `account`: registration, email verification, login with lockout, passwords, admin user
 //!   management;
 //! - `sessions_auth`: refresh tokens of signed-in sessions — issue, rotate (reuse revokes the
@@ -26,6 +27,7 @@ mod application;
 mod cohort_matching;
 mod inbox;
 mod jobs;
+mod limits;
 mod meetings;
 mod mentoring;
 mod organization;
@@ -40,6 +42,7 @@ pub use application::{ApplicantSummary, ApplicationView, Decision, ProjectSummar
 pub use cohort_matching::{CohortProposal, PoolSeats, ProposedPair};
 pub use inbox::DeliveryReport;
 pub use jobs::{JOB_BATCH_SIZE, JobFailure, JobReport, JobsReport};
+pub use limits::{LimitField, Limits};
 pub use meetings::{MeetingAction, ScheduleMeeting};
 pub use mentoring::{AllyCard, AllyQuery, AllySuggestion, RequestMentorship};
 pub use organization::{CreateOrganization, UpdateOrganization};
@@ -51,7 +54,7 @@ pub use tasks::{CreateTask, UpdateTask};
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -62,123 +65,6 @@ use crate::model::{
 };
 use crate::ports::store::{Entity, EntityId, ListFilter, Page, PageRequest, Repo, Store, Transaction};
 use crate::ports::{Argon2idPasswordHasher, Clock, IdGen, Notifier, PasswordHasher, UuidV7Gen};
-use crate::rules::common::PasswordPolicy;
-
-/// Every number of the domain that is a policy rather than a law, with DOMAIN.md's defaults.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct Limits {
-    /// Projects in draft/active/paused per entrepreneur (default 5).
-    pub max_active_projects: u32,
-    /// Consecutive failed logins that lock an account (default 5).
-    pub lockout_threshold: u32,
-    /// How long a lockout lasts (default 15 min).
-    pub lockout_duration: Duration,
-    /// Email verification token lifetime (default 48 h).
-    pub email_verification_ttl: Duration,
-    /// Password reset token lifetime (default 1 h).
-    pub password_reset_ttl: Duration,
-    /// Refresh token lifetime (default 30 days).
-    pub refresh_token_ttl: Duration,
-    /// Whether unverified accounts may log in (default: they may not).
-    pub require_verified_email: bool,
-    /// Password rules.
-    pub password: PasswordPolicy,
-    /// Outbox delivery attempts before giving up (default 5).
-    pub outbox_max_attempts: u32,
-    /// First retry delay of the outbox; doubles each attempt (default 1 min).
-    pub outbox_retry_base: Duration,
-    /// Largest `max_participants` of a program (default 1000).
-    pub max_program_participants: u32,
-    /// Planned mentorship length when the request names none, in months (default 6; 1–24).
-    pub mentorship_default_months: u8,
-    /// How far ahead a session must be booked (default 24 h).
-    pub booking_notice: Duration,
-    /// Shortest session in minutes (default 15).
-    pub session_min_minutes: u16,
-    /// Longest session in minutes (default 240).
-    pub session_max_minutes: u16,
-    /// Default session length in minutes (default 60).
-    pub session_default_minutes: u16,
-    /// Sessions an ally holds at most per day, in the ally's time zone (default 4).
-    pub max_sessions_per_day: u32,
-    /// Free time kept around every booking (default 15 min).
-    pub booking_buffer: Duration,
-    /// Grid of the starts `free_slots` offers (default 30 min).
-    pub slot_step: Duration,
-    /// Longest window `free_slots` answers for (default 31 days).
-    pub free_slots_max_range: Duration,
-    /// Weekly availability slots per ally at most (default 50).
-    pub max_availability_slots: usize,
-    /// Cancelling closer than this to the start is a late cancellation (default 24 h).
-    pub late_cancellation_window: Duration,
-    /// A session neither completed nor cancelled this long after its start is a no-show
-    /// (default 24 h).
-    pub no_show_after: Duration,
-    /// Session reminders go out this long before the start (default 24 h and 1 h).
-    pub session_reminders: Vec<Duration>,
-    /// The feedback reminder goes out this long after completion (default 24 h).
-    pub feedback_reminder_after: Duration,
-    /// A meeting starts at least this long after it is scheduled (default 5 min).
-    pub meeting_min_lead: Duration,
-    /// Longest meeting (default 8 h).
-    pub meeting_max_duration: Duration,
-    /// Participants of a meeting at most (default 100).
-    pub meeting_max_participants: usize,
-    /// An application under review this long is overdue (default 14 days).
-    pub review_overdue_after: Duration,
-    /// Applicants with drafts are warned this long before the deadline (default 48 h).
-    pub application_deadline_notice: Duration,
-    /// Accounts left unverified this long are deactivated (default 30 days).
-    pub unverified_account_max_age: Duration,
-    /// Read notifications older than this are archived (default 90 days).
-    pub archive_read_notifications_after: Duration,
-    /// Ally suggestions returned at most (default 5).
-    pub suggestions_limit: usize,
-    /// Smallest match score worth suggesting, exclusive (default 0.3).
-    pub suggestion_min_score: f64,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_active_projects: 5,
-            lockout_threshold: 5,
-            lockout_duration: Duration::minutes(15),
-            email_verification_ttl: Duration::hours(48),
-            password_reset_ttl: Duration::hours(1),
-            refresh_token_ttl: Duration::days(30),
-            require_verified_email: true,
-            password: PasswordPolicy::default(),
-            outbox_max_attempts: 5,
-            outbox_retry_base: Duration::minutes(1),
-            max_program_participants: 1000,
-            mentorship_default_months: 6,
-            booking_notice: Duration::hours(24),
-            session_min_minutes: 15,
-            session_max_minutes: 240,
-            session_default_minutes: 60,
-            max_sessions_per_day: 4,
-            booking_buffer: Duration::minutes(15),
-            slot_step: Duration::minutes(30),
-            free_slots_max_range: Duration::days(31),
-            max_availability_slots: 50,
-            late_cancellation_window: Duration::hours(24),
-            no_show_after: Duration::hours(24),
-            session_reminders: vec![Duration::hours(24), Duration::hours(1)],
-            feedback_reminder_after: Duration::hours(24),
-            meeting_min_lead: Duration::minutes(5),
-            meeting_max_duration: Duration::hours(8),
-            meeting_max_participants: 100,
-            review_overdue_after: Duration::days(14),
-            application_deadline_notice: Duration::hours(48),
-            unverified_account_max_age: Duration::days(30),
-            archive_read_notifications_after: Duration::days(90),
-            suggestions_limit: 5,
-            suggestion_min_score: 0.3,
-        }
-    }
-}
 
 /// Who is acting and where the command came from (recorded on every audit event).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -51,6 +51,7 @@ macro_rules! __icosistem_conformance_list {
             repo_insert_of_an_existing_id_conflicts,
             repo_update_bumps_the_version_and_refuses_a_stale_one,
             repo_update_and_delete_of_missing_rows_are_not_found,
+            not_found_names_the_bare_uuid,
             repo_unique_slug_is_enforced_on_insert_and_update,
             repo_soft_delete_hides_the_row_and_frees_its_keys,
             repo_delete_removes_memberships,
