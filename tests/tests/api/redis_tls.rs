@@ -57,7 +57,7 @@ impl TlsRedis {
             .arg(dir.join("server.pem"))
             .arg("--tls-key-file")
             .arg(dir.join("server.key"))
-            .arg("--tls-ca-file")
+            .arg("--tls-ca-cert-file")
             .arg(dir.join("ca.pem"))
             .arg("--dir")
             .arg(&dir)
