@@ -52,6 +52,7 @@
 //! - [`auth`]: access JWTs (HS256) and the [`AuthUser`](auth::AuthUser) extractor;
 //! - [`rate_limit`]: the [`RateLimiter`](rate_limit::RateLimiter) port, its in-process and Redis
 //!   (feature `redis`) backends and the middleware (429 `rate_limited` with `Retry-After`);
+//! - `redis_conn` (feature `redis`): the Redis client of `redis://` and `rediss://` (TLS) URLs;
 //! - [`metrics`]: the Prometheus recorder, `/metrics`, the request and domain counters and the
 //!   [`MeteredStore`](metrics::MeteredStore) decorator timing store operations;
 //! - [`serve`](mod@serve): [`serve`](serve()) the router on a listener with connection limits and
@@ -65,7 +66,9 @@
 //!   in: the `PathId<I>`/`IfMatch` extractors, the shared problem responses and `commands!`;
 //! - [`live`]: the live notification stream (Server-Sent Events), its fan-out hub (in process
 //!   or Redis) and the [`LiveStore`](live::LiveStore) decorator that feeds it;
-//! - [`openapi`]: the OpenAPI 3.1 document and the offline `/docs` page.
+//! - [`openapi`]: the OpenAPI 3.1 document and the offline `/docs` page;
+//! - [`telemetry`]: W3C trace context in and out (the request span joins the caller's trace;
+//!   the `traceparent` of outgoing calls such as webhooks).
 
 pub mod auth;
 pub mod dto;
@@ -75,8 +78,11 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod rate_limit;
+#[cfg(feature = "redis")]
+pub mod redis_conn;
 mod routes;
 pub mod serve;
+pub mod telemetry;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

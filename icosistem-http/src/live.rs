@@ -162,9 +162,16 @@ impl LiveHub {
     /// malformed URL is an error. Must run inside a Tokio runtime.
     #[cfg(feature = "redis")]
     pub fn redis(url: &str, channel: impl Into<String>) -> Result<Self, redis::RedisError> {
+        Self::redis_client(redis::Client::open(url)?, channel)
+    }
+
+    /// Like [`LiveHub::redis`], on the Redis of `client` (e.g. `rediss://` with a private CA,
+    /// from [`crate::redis_conn::client`]).
+    #[cfg(feature = "redis")]
+    pub fn redis_client(client: redis::Client, channel: impl Into<String>) -> Result<Self, redis::RedisError> {
         let (local, _) = broadcast::channel(WAKE_CAPACITY);
-        let publisher = redis_fanout::Publisher::connect_lazy(url, channel.into())?;
-        publisher.spawn_subscriber(redis::Client::open(url)?, local.downgrade());
+        let publisher = redis_fanout::Publisher::connect_lazy(client.clone(), channel.into())?;
+        publisher.spawn_subscriber(client, local.downgrade());
         Ok(Self {
             inner: Arc::new(HubInner {
                 local,
@@ -194,7 +201,7 @@ mod redis_fanout {
 
     use futures::StreamExt as _;
     use icosistem_core::model::UserId;
-    use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+    use redis::aio::ConnectionManager;
     use tokio::sync::broadcast;
     use uuid::Uuid;
 
@@ -210,17 +217,11 @@ mod redis_fanout {
     }
 
     impl Publisher {
-        pub(super) fn connect_lazy(url: &str, channel: String) -> redis::RedisResult<Self> {
-            let client = redis::Client::open(url)?;
+        pub(super) fn connect_lazy(client: redis::Client, channel: String) -> redis::RedisResult<Self> {
             // Short timeouts like the rate limiter's: a publish runs after a commit and must
             // never hold anything up.
-            let config = ConnectionManagerConfig::new()
-                .set_connection_timeout(Some(Duration::from_millis(500)))
-                .set_response_timeout(Some(Duration::from_millis(500)))
-                .set_number_of_retries(2)
-                .set_max_delay(Duration::from_secs(2));
             Ok(Self {
-                conn: ConnectionManager::new_lazy_with_config(client, config)?,
+                conn: ConnectionManager::new_lazy_with_config(client, crate::redis_conn::manager_config())?,
                 channel,
                 origin: Uuid::new_v4(),
             })

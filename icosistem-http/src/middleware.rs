@@ -6,6 +6,8 @@
 //!
 //! Each request runs in a `request` span carrying `request_id`, `method`, `path`, and — once
 //! answered — `route`, `status` and `latency_ms`; the `request served` event is logged inside it.
+//! The span continues the caller's trace when the request carries a W3C `traceparent` (see
+//! [`telemetry`](crate::telemetry)).
 //! `Authorization`, `Cookie` and `Set-Cookie` are marked sensitive (tower-http), so no layer that
 //! logs headers prints them.
 
@@ -116,6 +118,9 @@ pub(crate) async fn finish(
     request.extensions_mut().insert(RequestId(request_id.clone()));
     request.extensions_mut().insert(ClientIp(ip));
 
+    // The `otel.*` fields are read by an OpenTelemetry layer, when one is installed (see
+    // `telemetry`): a server span named `METHOD` and, once routed, `METHOD /route/{template}`;
+    // an error status on 5xx.
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
@@ -124,7 +129,12 @@ pub(crate) async fn finish(
         route = tracing::field::Empty,
         status = tracing::field::Empty,
         latency_ms = tracing::field::Empty,
+        otel.name = %request.method(),
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
     );
+    crate::telemetry::accept_parent(&span, request.headers());
+    let method = request.method().clone();
     let response = tracing::Instrument::instrument(next.run(request), span.clone()).await;
     let mut response = problem_body(response, &request_id);
 
@@ -141,8 +151,13 @@ pub(crate) async fn finish(
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
     if let Some(RouteTemplate(route)) = response.extensions().get::<RouteTemplate>() {
         span.record("route", route.as_str());
+        crate::telemetry::rename(&span, || format!("{method} {route}"));
     }
-    span.record("status", status);
+    // As i64: an OpenTelemetry layer exports a u64 as a string.
+    span.record("status", i64::from(status));
+    if response.status().is_server_error() {
+        span.record("otel.status_code", "error");
+    }
     span.record("latency_ms", latency_ms);
     span.in_scope(|| tracing::info!(status, latency_ms, "request served"));
     response

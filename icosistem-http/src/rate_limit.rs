@@ -340,7 +340,7 @@ mod redis_backend {
     use std::fmt;
     use std::time::{Duration, Instant};
 
-    use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+    use redis::aio::ConnectionManager;
 
     use super::{CheckFuture, Decision, Quota, RateLimitError, RateLimiter};
 
@@ -399,15 +399,14 @@ return {1, 0}
         /// Redis that is down at start does not stop the server: requests fail open and the
         /// readiness probe says so); a malformed URL is an error. Must run inside a Tokio runtime.
         pub fn connect_lazy(url: &str, prefix: impl Into<String>) -> Result<Self, RateLimitError> {
-            let client = redis::Client::open(url).map_err(redis_error)?;
-            // Short timeouts: a check is on every request's path, and failing open after half a
-            // second beats holding every request for the default timeouts.
-            let config = ConnectionManagerConfig::new()
-                .set_connection_timeout(Some(Duration::from_millis(500)))
-                .set_response_timeout(Some(Duration::from_millis(500)))
-                .set_number_of_retries(2)
-                .set_max_delay(Duration::from_secs(2));
-            let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(redis_error)?;
+            Self::with_client(redis::Client::open(url).map_err(redis_error)?, prefix)
+        }
+
+        /// A limiter on the Redis of `client` (e.g. `rediss://` with a private CA, from
+        /// [`crate::redis_conn::client`]), connected lazily like [`Self::connect_lazy`].
+        pub fn with_client(client: redis::Client, prefix: impl Into<String>) -> Result<Self, RateLimitError> {
+            let conn = ConnectionManager::new_lazy_with_config(client, crate::redis_conn::manager_config())
+                .map_err(redis_error)?;
             Ok(Self {
                 conn,
                 prefix: prefix.into(),

@@ -314,117 +314,160 @@ fn insert_query<E: PgEntity>(entity: &E, skip_conflicts: bool) -> QueryBuilder<P
     qb
 }
 
+/// Runs one store operation (`get`, `insert` … on `table`, or the unit of work's `commit`) in
+/// its own `store` span. The span opens under the request's, so with an OpenTelemetry layer
+/// installed it is a client span of the request's trace (`db.operation.name`,
+/// `db.collection.name`), timed from the pool checkout to the last row. Every operation of
+/// every entity goes through here (the generic [`Repo`] below, [`PgTx`]'s commit). A failure
+/// of the database (`Backend`, `Unavailable`) marks the span as an error; a conflict or a
+/// missing row is an answer, not a failure.
+pub(crate) async fn traced<T>(
+    operation: &'static str,
+    table: Option<&'static str>,
+    work: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    let span = tracing::info_span!(
+        "store",
+        otel.name = %format_args!("{operation}{}{}", if table.is_some() { " " } else { "" }, table.unwrap_or("")),
+        otel.kind = "client",
+        otel.status_code = tracing::field::Empty,
+        db.system.name = "postgresql",
+        db.operation.name = operation,
+        db.collection.name = table,
+    );
+    let result = tracing::Instrument::instrument(work, span.clone()).await;
+    if let Err(StoreError::Backend(_) | StoreError::Unavailable(_)) = &result {
+        span.record("otel.status_code", "error");
+    }
+    result
+}
+
 impl<E: PgEntity> Repo<E> for PgTx {
     async fn get(&mut self, id: E::Id) -> Result<Option<E>, StoreError> {
-        self.fetch_by_id(id, false).await
+        traced("get", Some(E::TABLE), self.fetch_by_id(id, false)).await
     }
 
     async fn get_for_update(&mut self, id: E::Id) -> Result<Option<E>, StoreError> {
-        self.fetch_by_id(id, true).await
+        traced("get_for_update", Some(E::TABLE), self.fetch_by_id(id, true)).await
     }
 
     async fn insert(&mut self, entity: &E) -> Result<(), StoreError> {
-        // One statement, no savepoint: a colliding row is skipped rather than aborting the
-        // transaction. Only then is the insert repeated inside a savepoint, where the unique
-        // violation names its constraint and so the field of the `Conflict` (and should the
-        // colliding row have gone meanwhile, the insert simply succeeds).
-        let mut qb = insert_query(entity, true);
-        self.note(qb.sql().as_str());
-        let done = self.execute::<E>(qb.build()).await?;
-        if done.rows_affected() == 0 {
-            let mut again = insert_query(entity, false);
-            self.note(again.sql().as_str());
-            self.in_savepoint::<E>(again.build()).await?;
-        }
-        self.remember(entity);
-        Ok(())
+        traced("insert", Some(E::TABLE), async {
+            // One statement, no savepoint: a colliding row is skipped rather than aborting the
+            // transaction. Only then is the insert repeated inside a savepoint, where the unique
+            // violation names its constraint and so the field of the `Conflict` (and should the
+            // colliding row have gone meanwhile, the insert simply succeeds).
+            let mut qb = insert_query(entity, true);
+            self.note(qb.sql().as_str());
+            let done = self.execute::<E>(qb.build()).await?;
+            if done.rows_affected() == 0 {
+                let mut again = insert_query(entity, false);
+                self.note(again.sql().as_str());
+                self.in_savepoint::<E>(again.build()).await?;
+            }
+            self.remember(entity);
+            Ok(())
+        })
+        .await
     }
 
     async fn update(&mut self, entity: &E) -> Result<E, StoreError> {
-        let read = entity.version();
-        let mut next = entity.clone();
-        next.set_version(read + 1);
-        let mut qb = QueryBuilder::new(format!("UPDATE {} SET ({}) = ROW(", E::TABLE, columns::<E>()));
-        {
-            let mut values = qb.separated(", ");
-            next.bind_row(&mut values);
-        }
-        qb.push(") WHERE id = ").push_bind(entity.id().into());
-        if E::SOFT_DELETE {
-            qb.push(" AND deleted_at IS NULL");
-        }
-        if E::VERSIONED {
-            qb.push(" AND version = ").push_bind(read as i64);
-        }
-        self.note(qb.sql().as_str());
-        let done = if self.may_collide(read, &next) {
-            self.in_savepoint::<E>(qb.build()).await?
-        } else {
-            self.execute::<E>(qb.build()).await?
-        };
-        if done.rows_affected() == 1 {
-            self.remember(&next);
-            return Ok(next);
-        }
-        // Nothing matched: tell a missing (or deleted) row from a stale version.
-        let live = Repo::<E>::get(self, entity.id()).await?;
-        Err(match live {
-            Some(_) => StoreError::stale(E::KIND),
-            None => StoreError::NotFound {
-                entity: E::KIND,
-                id: Into::<Uuid>::into(entity.id()).to_string(),
-            },
+        traced("update", Some(E::TABLE), async {
+            let read = entity.version();
+            let mut next = entity.clone();
+            next.set_version(read + 1);
+            let mut qb = QueryBuilder::new(format!("UPDATE {} SET ({}) = ROW(", E::TABLE, columns::<E>()));
+            {
+                let mut values = qb.separated(", ");
+                next.bind_row(&mut values);
+            }
+            qb.push(") WHERE id = ").push_bind(entity.id().into());
+            if E::SOFT_DELETE {
+                qb.push(" AND deleted_at IS NULL");
+            }
+            if E::VERSIONED {
+                qb.push(" AND version = ").push_bind(read as i64);
+            }
+            self.note(qb.sql().as_str());
+            let done = if self.may_collide(read, &next) {
+                self.in_savepoint::<E>(qb.build()).await?
+            } else {
+                self.execute::<E>(qb.build()).await?
+            };
+            if done.rows_affected() == 1 {
+                self.remember(&next);
+                return Ok(next);
+            }
+            // Nothing matched: tell a missing (or deleted) row from a stale version.
+            let live = Repo::<E>::get(self, entity.id()).await?;
+            Err(match live {
+                Some(_) => StoreError::stale(E::KIND),
+                None => StoreError::NotFound {
+                    entity: E::KIND,
+                    id: Into::<Uuid>::into(entity.id()).to_string(),
+                },
+            })
         })
+        .await
     }
 
     async fn delete(&mut self, id: E::Id) -> Result<(), StoreError> {
-        // No savepoint: removing a row cannot violate a unique index.
-        let mut qb = QueryBuilder::new(format!("DELETE FROM {} WHERE id = ", E::TABLE));
-        qb.push_bind(id.into());
-        self.note(qb.sql().as_str());
-        let done = self.execute::<E>(qb.build()).await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound {
-                entity: E::KIND,
-                id: Into::<Uuid>::into(id).to_string(),
-            });
-        }
-        Ok(())
+        traced("delete", Some(E::TABLE), async {
+            // No savepoint: removing a row cannot violate a unique index.
+            let mut qb = QueryBuilder::new(format!("DELETE FROM {} WHERE id = ", E::TABLE));
+            qb.push_bind(id.into());
+            self.note(qb.sql().as_str());
+            let done = self.execute::<E>(qb.build()).await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound {
+                    entity: E::KIND,
+                    id: Into::<Uuid>::into(id).to_string(),
+                });
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn list(&mut self, filter: &E::Filter, page: PageRequest) -> Result<Page<E>, StoreError> {
-        self.lock_key::<E>(filter).await?;
-        let mut qb = list_query::<E>("", filter, page);
-        self.note(qb.sql().as_str());
-        let conn = self.reader().await?;
-        let rows = qb
-            .build()
-            .fetch_all(conn)
-            .await
-            .map_err(|e| map_error(e, E::KIND, E::UNIQUE))?;
-        let rows = rows
-            .iter()
-            .map(E::from_row)
-            .collect::<Result<Vec<E>, _>>()
-            .map_err(StoreError::backend)?;
-        Ok(Page::from_overfetch(rows, page.limit, |row| row.id().into()))
+        traced("list", Some(E::TABLE), async {
+            self.lock_key::<E>(filter).await?;
+            let mut qb = list_query::<E>("", filter, page);
+            self.note(qb.sql().as_str());
+            let conn = self.reader().await?;
+            let rows = qb
+                .build()
+                .fetch_all(conn)
+                .await
+                .map_err(|e| map_error(e, E::KIND, E::UNIQUE))?;
+            let rows = rows
+                .iter()
+                .map(E::from_row)
+                .collect::<Result<Vec<E>, _>>()
+                .map_err(StoreError::backend)?;
+            Ok(Page::from_overfetch(rows, page.limit, |row| row.id().into()))
+        })
+        .await
     }
 
     async fn count(&mut self, filter: &E::Filter) -> Result<u64, StoreError> {
-        self.lock_key::<E>(filter).await?;
-        let mut qb = QueryBuilder::new(format!("SELECT COUNT(*) FROM {} WHERE TRUE", E::TABLE));
-        if E::SOFT_DELETE && !E::include_deleted(filter) {
-            qb.push(" AND deleted_at IS NULL");
-        }
-        E::push_filter(filter, &mut qb);
-        self.note(qb.sql().as_str());
-        let conn = self.reader().await?;
-        let n: i64 = qb
-            .build()
-            .fetch_one(conn)
-            .await
-            .and_then(|row| row.try_get(0))
-            .map_err(|e| map_error(e, E::KIND, E::UNIQUE))?;
-        Ok(n as u64)
+        traced("count", Some(E::TABLE), async {
+            self.lock_key::<E>(filter).await?;
+            let mut qb = QueryBuilder::new(format!("SELECT COUNT(*) FROM {} WHERE TRUE", E::TABLE));
+            if E::SOFT_DELETE && !E::include_deleted(filter) {
+                qb.push(" AND deleted_at IS NULL");
+            }
+            E::push_filter(filter, &mut qb);
+            self.note(qb.sql().as_str());
+            let conn = self.reader().await?;
+            let n: i64 = qb
+                .build()
+                .fetch_one(conn)
+                .await
+                .and_then(|row| row.try_get(0))
+                .map_err(|e| map_error(e, E::KIND, E::UNIQUE))?;
+            Ok(n as u64)
+        })
+        .await
     }
 }

@@ -21,6 +21,8 @@
 //!   found by constraint name; an exhausted pool or an unreachable, restarting database is
 //!   `Unavailable` (the HTTP layer answers 503 with `Retry-After`); everything else is
 //!   `Backend` with its source kept.
+//! - every store operation runs in a `store` tracing span (`entity::traced`), a child of the
+//!   request's: with an OpenTelemetry layer in the process, one client span per operation;
 //! - [`StatementLog`]: an opt-in record of every statement a unit of work sends, for the tests
 //!   and benches that count round trips.
 //!
@@ -391,7 +393,7 @@ impl Transaction for PgTx {
                 if let Some(log) = &self.log {
                     log.record("COMMIT");
                 }
-                tx.commit().await.map_err(unavailable_or_backend)
+                entity::traced("commit", None, async { tx.commit().await.map_err(unavailable_or_backend) }).await
             }
             // Nothing was written: the connection (if any) goes back to the pool as it is,
             // with no transaction to end.

@@ -80,6 +80,9 @@ pub struct Config {
     /// `REDIS_URL`: the Redis shared by the replicas' rate limiters (and checked by readiness);
     /// `None` = limits counted in process. A secret: it may hold a password.
     pub redis_url: Option<SecretString>,
+    /// `ICOSISTEM_REDIS_CA_FILE`: PEM certificates of the private CA a `rediss://` Redis's
+    /// certificate must chain to (default: the webpki roots, Mozilla's CAs).
+    pub redis_ca_file: Option<std::path::PathBuf>,
     /// `ICOSISTEM_RATE_LIMIT_ENABLED` (default true) and `ICOSISTEM_RATE_LIMIT_{AUTH,API}_{PER_SECOND,BURST}`
     /// (defaults 1/5 and 10/20, the deployment guide's).
     pub rate_limits: RateLimits,
@@ -134,6 +137,7 @@ impl fmt::Debug for Config {
             .field("run_jobs", &self.run_jobs)
             .field("password_hash_concurrency", &self.password_hash_concurrency)
             .field("redis", &self.redis_url.as_ref().map(|_| "[set]"))
+            .field("redis_ca_file", &self.redis_ca_file)
             .field("rate_limits", &self.rate_limits)
             .field("cors_origins", &self.cors_origins)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
@@ -262,6 +266,7 @@ impl Config {
                 None => None,
             },
             redis_url: get("REDIS_URL").map(SecretString::new),
+            redis_ca_file: get("ICOSISTEM_REDIS_CA_FILE").map(Into::into),
             rate_limits: rate_limits(&get)?,
             cors_origins: get("ICOSISTEM_CORS_ORIGINS")
                 .map(|v| {

@@ -30,7 +30,10 @@
 //! | `ICOSISTEM_PASSWORD_HASH_CONCURRENCY` | CPUs | argon2id hashes run at once (19 MiB each): bounds a login flood's memory |
 //! | `LOG_LEVEL` | info | tracing `EnvFilter` directive (`debug`, `info,icosistem_http=debug` …) |
 //! | `LOG_FORMAT` | text | `json` for one JSON object per line |
-//! | `REDIS_URL` | unset | Redis shared by the replicas' rate limiters (`redis://[:password@]host:6379/0`); also checked by `/health/ready` and `/health/detailed` as `redis`, and the live stream's fan-out (pub/sub channel `icosistem:live`). Unset → limits counted per process, live wake-ups in process |
+//! | `REDIS_URL` | unset | Redis shared by the replicas' rate limiters (`redis://[:password@]host:6379/0`, or `rediss://…:6380/0` for TLS, verified against the webpki roots); also checked by `/health/ready` and `/health/detailed` as `redis`, and the live stream's fan-out (pub/sub channel `icosistem:live`). Unset → limits counted per process, live wake-ups in process |
+//! | `ICOSISTEM_REDIS_CA_FILE` | unset | PEM file of the private CA a `rediss://` Redis's certificate must chain to (instead of the webpki roots) |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) | unset | export OpenTelemetry traces over OTLP/HTTP protobuf to this collector (`http://jaeger:4318`; `/v1/traces` is appended to the first, not to the second); unset → nothing exported (see [`telemetry`]) |
+//! | `OTEL_SERVICE_NAME` | `icosistem-server` | the traces' `service.name`; the other standard `OTEL_*` variables of the SDK apply too (`OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER`, `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_TIMEOUT`, `OTEL_BSP_*`, `OTEL_SDK_DISABLED` …) |
 //! | `ICOSISTEM_RATE_LIMIT_ENABLED` | true | rate limiting on/off |
 //! | `ICOSISTEM_RATE_LIMIT_AUTH_PER_SECOND` / `ICOSISTEM_RATE_LIMIT_AUTH_BURST` | 1 / 5 | `/api/v2/auth/*`, per client IP |
 //! | `ICOSISTEM_RATE_LIMIT_API_PER_SECOND` / `ICOSISTEM_RATE_LIMIT_API_BURST` | 10 / 20 | the rest of `/api/v2/*`, per user (per IP when anonymous) |
@@ -64,6 +67,8 @@
 //! - [`config`]: [`Config`] and its production rules;
 //! - [`notifier`]: [`LogNotifier`], emails written to the log;
 //! - [`demo`]: the demo data, created through the use cases;
+//! - [`telemetry`]: OpenTelemetry traces over OTLP/HTTP, on when `OTEL_EXPORTER_OTLP_ENDPOINT`
+//!   is set;
 //! - [`malloc`]: glibc malloc settings that return memory (arena and mmap limits), applied by
 //!   re-executing at start unless `GLIBC_TUNABLES` is set or `ICOSISTEM_MALLOC_TUNING=off`.
 
@@ -71,6 +76,7 @@ pub mod config;
 pub mod demo;
 pub mod malloc;
 pub mod notifier;
+pub mod telemetry;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -140,19 +146,36 @@ pub fn http_config(cfg: &Config) -> HttpConfig {
         )
 }
 
-/// The Redis rate limiter of `REDIS_URL`, if set (connected lazily: a Redis down at start does
-/// not stop the server). A malformed URL is an error. Must run inside the Tokio runtime.
-pub fn redis_limiter(cfg: &Config) -> Result<Option<RedisRateLimiter>, BoxError> {
+/// The Redis client of `REDIS_URL` (`redis://`, or `rediss://` for TLS), with the private CA of
+/// `ICOSISTEM_REDIS_CA_FILE` when set; `None` without `REDIS_URL`. Errors name the variable
+/// and the problem, never the URL (it may hold a password).
+pub fn redis_client(cfg: &Config) -> Result<Option<redis::Client>, BoxError> {
     let Some(url) = &cfg.redis_url else {
         return Ok(None);
     };
-    // The error names the URL's problem, not the URL (it may hold a password).
-    let limiter = RedisRateLimiter::connect_lazy(url.expose(), RedisRateLimiter::DEFAULT_PREFIX).map_err(|e| {
-        format!(
-            "REDIS_URL is invalid: {}",
-            std::error::Error::source(&e).map_or_else(String::new, ToString::to_string)
-        )
+    let ca = match &cfg.redis_ca_file {
+        Some(path) => Some(
+            std::fs::read(path).map_err(|e| format!("ICOSISTEM_REDIS_CA_FILE {}: {e}", path.display()))?,
+        ),
+        None => None,
+    };
+    let client = icosistem_http::redis_conn::client(url.expose(), ca.as_deref()).map_err(|e| {
+        // The redis crate's messages name the problem, not the URL.
+        let var = if ca.is_some() { "REDIS_URL or ICOSISTEM_REDIS_CA_FILE" } else { "REDIS_URL" };
+        format!("{var} is invalid: {e}")
     })?;
+    Ok(Some(client))
+}
+
+/// The Redis rate limiter of `REDIS_URL`, if set (connected lazily: a Redis down at start does
+/// not stop the server). A malformed URL or CA file is an error. Must run inside the Tokio
+/// runtime.
+pub fn redis_limiter(cfg: &Config) -> Result<Option<RedisRateLimiter>, BoxError> {
+    let Some(client) = redis_client(cfg)? else {
+        return Ok(None);
+    };
+    let limiter = RedisRateLimiter::with_client(client, RedisRateLimiter::DEFAULT_PREFIX)
+        .map_err(|e| format!("REDIS_URL: {e}"))?;
     Ok(Some(limiter))
 }
 
@@ -160,11 +183,10 @@ pub fn redis_limiter(cfg: &Config) -> Result<Option<RedisRateLimiter>, BoxError>
 /// committed by any replica or the worker wakes the streams of every replica), else in
 /// process. Connected lazily, like the rate limiter. Must run inside the Tokio runtime.
 pub fn live_hub(cfg: &Config) -> Result<LiveHub, BoxError> {
-    let Some(url) = &cfg.redis_url else {
+    let Some(client) = redis_client(cfg)? else {
         return Ok(LiveHub::in_process());
     };
-    // The error names the URL's problem, not the URL (it may hold a password).
-    LiveHub::redis(url.expose(), LIVE_CHANNEL).map_err(|e| format!("REDIS_URL is invalid: {:?}", e.kind()).into())
+    LiveHub::redis_client(client, LIVE_CHANNEL).map_err(|e| format!("REDIS_URL: {:?}", e.kind()).into())
 }
 
 /// The Redis pub/sub channel of the live stream's wake-ups.

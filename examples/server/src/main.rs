@@ -1,6 +1,7 @@
 //! `icosistem-server`: the command line of the Icosistem server. See the library docs
 //! (`icosistem_server`) for the environment variables; this file only parses the command,
-//! sets up logging and picks the store.
+//! sets up logging (and OpenTelemetry traces, `icosistem_server::telemetry`) and picks the
+//! store.
 
 use std::process::ExitCode;
 
@@ -10,8 +11,12 @@ use icosistem_server::{
     BoxError, Config, LogFormat, demo, ecosystem, ensure_admin, healthcheck, run, run_worker, shutdown_signal,
 };
 use icosistem_store_memory::MemoryStore;
+use icosistem_server::telemetry::Telemetry;
 use icosistem_store_postgres::PgStore;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Layer as _, fmt};
 
 /// The Icosistem HTTP server. Configuration comes from the environment (ICOSISTEM_ADDR,
 /// DATABASE_URL, JWT_SECRET_KEY, ICOSISTEM_ENV, LOG_LEVEL, LOG_FORMAT …; see the README).
@@ -69,8 +74,26 @@ async fn serve_main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_logging(&cfg);
-    match execute(cli.command.unwrap_or(Command::Serve), cfg).await {
+    let command = cli.command.unwrap_or(Command::Serve);
+    // Traces only for the long-running commands: a healthcheck or a migration has nothing to
+    // trace, and would start (and wait for) an exporter for nothing.
+    let telemetry = match &command {
+        Command::Serve | Command::Worker => Telemetry::from_env().unwrap_or_else(|e| {
+            // Traces are an aid, not a reason to refuse to serve.
+            eprintln!("icosistem-server: OpenTelemetry traces are off: {e}");
+            None
+        }),
+        _ => None,
+    };
+    init_logging(&cfg, telemetry.as_ref());
+    if telemetry.is_some() {
+        tracing::info!("exporting OpenTelemetry traces (OTEL_EXPORTER_OTLP_ENDPOINT)");
+    }
+    let outcome = execute(command, cfg).await;
+    if let Some(telemetry) = telemetry {
+        telemetry.shutdown().await;
+    }
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "icosistem-server failed");
@@ -79,7 +102,9 @@ async fn serve_main() -> ExitCode {
     }
 }
 
-fn init_logging(cfg: &Config) {
+/// The subscriber: logs filtered by `LOG_LEVEL`, and — with traces on — the OpenTelemetry
+/// layer with a filter of its own (INFO: the request and store spans, whatever the log level).
+fn init_logging(cfg: &Config, telemetry: Option<&Telemetry>) {
     let filter = EnvFilter::try_new(&cfg.log_level).unwrap_or_else(|e| {
         eprintln!(
             "icosistem-server: LOG_LEVEL {:?} is invalid ({e}); using info",
@@ -87,10 +112,11 @@ fn init_logging(cfg: &Config) {
         );
         EnvFilter::new("info")
     });
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let traces = telemetry.map(|t| t.layer().with_filter(LevelFilter::INFO));
+    let registry = tracing_subscriber::registry().with(traces);
     match cfg.log_format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
+        LogFormat::Json => registry.with(fmt::layer().json().with_filter(filter)).init(),
+        LogFormat::Text => registry.with(fmt::layer().with_filter(filter)).init(),
     }
 }
 

@@ -8,6 +8,7 @@
 //! - `hostile`: `icosistem_http::serve` against slow, many and half-open clients, and its config;
 //! - `stream`: the live notification stream (SSE) in process and across two replicas on
 //!   PostgreSQL and Redis;
+//! - `redis_tls`: the server's Redis over `rediss://` with a private CA (a TLS-only redis-server);
 //! - `rbac`: every route as every role against a table of expected answers;
 //! - `journey`: the whole selection journey over a socket on PostgreSQL.
 //!
@@ -30,6 +31,7 @@ mod organizations;
 mod programs;
 mod projects;
 mod rbac;
+mod redis_tls;
 mod server;
 mod stream;
 mod tasks;
