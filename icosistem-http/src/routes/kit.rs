@@ -555,6 +555,7 @@ macro_rules! mount {
         #[doc(hidden)]
         pub(crate) mod $name {
             /// Adds the route to `router`.
+            #[allow(dead_code, reason = "until every route module builds its router with `api!`")]
             pub(crate) fn mount<
                 S: ::icosistem_core::ports::Store,
                 N: ::icosistem_core::ports::Notifier,
