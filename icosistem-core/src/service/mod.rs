@@ -47,7 +47,9 @@ pub use meetings::{MeetingAction, ScheduleMeeting};
 pub use mentoring::{AllyCard, AllyQuery, AllySuggestion, RequestMentorship};
 pub use organization::{CreateOrganization, UpdateOrganization};
 pub use program::{CreateProgram, UpdateProgram};
-pub use project::{CreateMilestone, CreateProject, MilestoneAction, UpdateMilestone, UpdateProject};
+pub use project::{
+    CreateMilestone, CreateProject, MilestoneAction, UpdateMilestone, UpdateProject, project_description,
+};
 pub use sessions::{BookSession, SessionAction};
 pub use sessions_auth::IssuedRefreshToken;
 pub use tasks::{CreateTask, UpdateTask};

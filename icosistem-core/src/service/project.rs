@@ -79,6 +79,12 @@ pub struct UpdateProject {
     pub version: Option<u64>,
 }
 
+/// A project's description: 10–10 000 characters. Public so that a front end reading a body
+/// can report this rule together with the fields it could not read, without restating it.
+pub fn project_description(value: &str) -> std::result::Result<String, crate::error::FieldError> {
+    crate::model::value::bounded_text("description", value, 10, 10_000)
+}
+
 fn text(errors: &mut ValidationErrors, field: &'static str, value: &str, min: usize, max: usize) -> Option<String> {
     errors.check(crate::model::value::bounded_text(field, value, min, max))
 }
@@ -227,7 +233,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let owner_id = ctx.user_id("project.create")?;
         let mut errors = ValidationErrors::new();
         let name = errors.check(Name::parse(&input.name).at("name"));
-        let description = text(&mut errors, "description", &input.description, 10, 10_000);
+        let description = errors.check(project_description(&input.description));
         let tagline = errors
             .check(optional_text("tagline", input.tagline.as_deref(), 300))
             .flatten();
@@ -361,7 +367,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             project.name = v;
         }
         if let Some(v) = input.description.as_deref()
-            && let Some(v) = text(&mut errors, "description", v, 10, 10_000)
+            && let Some(v) = errors.check(project_description(v))
         {
             project.description = v;
         }

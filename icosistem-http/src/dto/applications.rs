@@ -2,10 +2,14 @@
 //! bodies of the selection workflow.
 
 use chrono::{DateTime, Utc};
-use icosistem_core::model::Review;
-use icosistem_core::service::ApplicationView;
+use icosistem_core::error::ValidationErrors;
+use icosistem_core::model::{ProgramId, ProjectId, Review, UserId};
+use icosistem_core::service::{ApplicationView, SubmitReview};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
+
+use super::parse::{required, required_id};
 
 /// The project of an application, as the caller may see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -222,4 +226,59 @@ pub struct SubmitReviewRequest {
     pub comment: Option<String>,
     /// Declares a conflict of interest (default false).
     pub conflict_declared: bool,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Into the core's inputs: what the body names, read (presence, ids); the rules are the core's.
+
+/// What the applicant starts: the program, the project and the first answers.
+pub type NewApplication = (ProgramId, ProjectId, Map<String, Value>);
+
+impl TryFrom<CreateApplicationRequest> for NewApplication {
+    type Error = ValidationErrors;
+
+    fn try_from(body: CreateApplicationRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let program_id = required_id(&mut errors, "program_id", body.program_id.as_deref());
+        let project_id = required_id(&mut errors, "project_id", body.project_id.as_deref());
+        match (program_id, project_id) {
+            (Some(program), Some(project)) if errors.is_empty() => Ok((program, project, body.answers)),
+            _ => Err(errors),
+        }
+    }
+}
+
+impl TryFrom<UpdateApplicationRequest> for Map<String, Value> {
+    type Error = ValidationErrors;
+
+    fn try_from(body: UpdateApplicationRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        required(&mut errors, "answers", body.answers).ok_or(errors)
+    }
+}
+
+impl TryFrom<AssignReviewerRequest> for UserId {
+    type Error = ValidationErrors;
+
+    fn try_from(body: AssignReviewerRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        required_id(&mut errors, "reviewer_id", body.reviewer_id.as_deref()).ok_or(errors)
+    }
+}
+
+impl TryFrom<SubmitReviewRequest> for SubmitReview {
+    type Error = ValidationErrors;
+
+    fn try_from(body: SubmitReviewRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let comment = body.comment;
+        let conflict_declared = body.conflict_declared;
+        required(&mut errors, "score", body.score)
+            .map(|score| Self {
+                score,
+                comment,
+                conflict_declared,
+            })
+            .ok_or(errors)
+    }
 }

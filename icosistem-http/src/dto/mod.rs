@@ -18,6 +18,7 @@ mod applications;
 mod identity;
 mod mentoring;
 mod organizations;
+pub(crate) mod parse;
 mod projects;
 pub mod schema;
 mod work;
@@ -144,6 +145,19 @@ impl<T> PageDto<T> {
         Self {
             items: page.items.iter().map(T::from).collect(),
             next_cursor: page.next_cursor,
+        }
+    }
+}
+
+/// All the rows at once (a list the core does not page): `next_cursor` is always `null`.
+impl<T, E> From<&Vec<E>> for PageDto<T>
+where
+    T: for<'a> From<&'a E>,
+{
+    fn from(rows: &Vec<E>) -> Self {
+        Self {
+            items: rows.iter().map(T::from).collect(),
+            next_cursor: None,
         }
     }
 }

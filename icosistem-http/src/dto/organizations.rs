@@ -1,10 +1,14 @@
 //! Organizations, their members, programs and enrollments.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use icosistem_core::model::{Enrollment, Organization, OrganizationMember, Program};
+use icosistem_core::error::ValidationErrors;
+use icosistem_core::model::value::Name;
+use icosistem_core::model::{Enrollment, MemberRole, Organization, OrganizationMember, Program, UserId};
+use icosistem_core::service::{CreateOrganization, CreateProgram, UpdateOrganization, UpdateProgram};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::parse::{enums, optional_enum, required, required_enum, required_id, required_text};
 use super::present;
 use super::schema::{one_of, one_of_or_null};
 
@@ -400,4 +404,141 @@ pub struct UpdateProgramRequest {
     pub format: Option<String>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Into the core's inputs: what the body names, read (presence, enum names, ids); the rules of
+// the values are the core's.
+
+impl TryFrom<CreateOrganizationRequest> for CreateOrganization {
+    type Error = ValidationErrors;
+
+    fn try_from(body: CreateOrganizationRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let name = required_text(&mut errors, "name", body.name);
+        if let Some(Err(e)) = name.as_deref().map(Name::parse) {
+            errors.push("name", e.message().to_owned());
+        }
+        let organization_type = required_enum(&mut errors, "organization_type", body.organization_type.as_deref());
+        match (name, organization_type) {
+            (Some(name), Some(organization_type)) if errors.is_empty() => Ok(Self {
+                name,
+                organization_type,
+                is_public: body.is_public,
+                allow_applications: body.allow_applications,
+                email: body.email,
+                website: body.website,
+                tax_id: body.tax_id,
+                description: body.description,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+impl From<UpdateOrganizationRequest> for UpdateOrganization {
+    fn from(body: UpdateOrganizationRequest) -> Self {
+        Self {
+            name: body.name,
+            is_public: body.is_public,
+            allow_applications: body.allow_applications,
+            email: body.email,
+            website: body.website,
+            description: body.description,
+            version: body.version,
+        }
+    }
+}
+
+impl TryFrom<AddMemberRequest> for (UserId, MemberRole) {
+    type Error = ValidationErrors;
+
+    fn try_from(body: AddMemberRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let user = required_id(&mut errors, "user_id", body.user_id.as_deref());
+        let role = required_enum(&mut errors, "role", body.role.as_deref());
+        user.zip(role).filter(|_| errors.is_empty()).ok_or(errors)
+    }
+}
+
+impl TryFrom<CreateProgramRequest> for CreateProgram {
+    type Error = ValidationErrors;
+
+    fn try_from(body: CreateProgramRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let organization_id = required_id(&mut errors, "organization_id", body.organization_id.as_deref());
+        let name = required_text(&mut errors, "name", body.name);
+        if let Some(Err(e)) = name.as_deref().map(Name::parse) {
+            errors.push("name", e.message().to_owned());
+        }
+        let program_type = required_enum(&mut errors, "program_type", body.program_type.as_deref());
+        let opens = required(&mut errors, "application_opens_at", body.application_opens_at);
+        let deadline = required(&mut errors, "application_deadline", body.application_deadline);
+        let start = required(&mut errors, "start_date", body.start_date);
+        let end = required(&mut errors, "end_date", body.end_date);
+        let max = required(&mut errors, "max_participants", body.max_participants);
+        let target_stages = enums(&mut errors, "target_stages", &body.target_stages);
+        let format = optional_enum(&mut errors, "format", body.format.as_deref());
+        let (
+            Some(organization_id),
+            Some(name),
+            Some(program_type),
+            Some(application_opens_at),
+            Some(application_deadline),
+            Some(start_date),
+            Some(end_date),
+            Some(max_participants),
+        ) = (organization_id, name, program_type, opens, deadline, start, end, max)
+        else {
+            return Err(errors);
+        };
+        errors.into_result()?;
+        Ok(Self {
+            organization_id,
+            name,
+            program_type,
+            description: body.description,
+            application_opens_at,
+            application_deadline,
+            start_date,
+            end_date,
+            min_participants: body.min_participants,
+            max_participants,
+            min_reviews: body.min_reviews,
+            blind_review: body.blind_review,
+            target_sectors: body.target_sectors,
+            target_stages,
+            format,
+        })
+    }
+}
+
+impl TryFrom<UpdateProgramRequest> for UpdateProgram {
+    type Error = ValidationErrors;
+
+    fn try_from(body: UpdateProgramRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let target_stages = body
+            .target_stages
+            .as_deref()
+            .map(|names| enums(&mut errors, "target_stages", names));
+        let format = optional_enum(&mut errors, "format", body.format.as_deref());
+        errors.into_result()?;
+        Ok(Self {
+            name: body.name,
+            description: body.description,
+            application_opens_at: body.application_opens_at,
+            application_deadline: body.application_deadline,
+            start_date: body.start_date,
+            end_date: body.end_date,
+            min_participants: body.min_participants,
+            max_participants: body.max_participants,
+            min_reviews: body.min_reviews,
+            blind_review: body.blind_review,
+            target_sectors: body.target_sectors,
+            target_stages,
+            format,
+            version: body.version,
+        })
+    }
 }

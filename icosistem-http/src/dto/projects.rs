@@ -1,10 +1,16 @@
 //! Projects and their milestones.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use icosistem_core::model::{Milestone, Project};
+use icosistem_core::error::ValidationErrors;
+use icosistem_core::model::value::Name;
+use icosistem_core::model::{Milestone, Project, ProjectStage, ProjectType};
+use icosistem_core::service::{
+    CreateMilestone, CreateProject, MilestoneAction, UpdateMilestone, UpdateProject, project_description,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::parse::{money, optional_enum, required, required_enum, required_text};
 use super::schema::{one_of, one_of_or_null};
 use super::{MoneyDto, present};
 
@@ -319,4 +325,149 @@ pub struct DelayRequest {
     pub reason: Option<String>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Into the core's inputs: what the body names, read (enum names, money, presence); the rules of
+// the values are the core's. Where the core offers a field's rule, it is checked here too, so
+// that one 422 lists it with the fields that could not be read.
+
+impl TryFrom<CreateProjectRequest> for CreateProject {
+    type Error = ValidationErrors;
+
+    fn try_from(body: CreateProjectRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let name = required_text(&mut errors, "name", body.name);
+        if let Some(Err(e)) = name.as_deref().map(Name::parse) {
+            errors.push("name", e.message().to_owned());
+        }
+        let description = required_text(&mut errors, "description", body.description);
+        if let Some(d) = description.as_deref() {
+            errors.check(project_description(d));
+        }
+        let project_type = required_enum::<ProjectType>(&mut errors, "project_type", body.project_type.as_deref());
+        let priority = optional_enum(&mut errors, "priority", body.priority.as_deref());
+        let stage = optional_enum(&mut errors, "stage", body.stage.as_deref());
+        let funding_stage = optional_enum(&mut errors, "funding_stage", body.funding_stage.as_deref());
+        let funding_target = body
+            .funding_target
+            .as_ref()
+            .and_then(|m| money(&mut errors, "funding_target", m));
+        match (name, description, project_type) {
+            (Some(name), Some(description), Some(project_type)) if errors.is_empty() => Ok(Self {
+                name,
+                description,
+                project_type,
+                tagline: body.tagline,
+                category: body.category,
+                priority,
+                stage,
+                funding_stage,
+                funding_target,
+                team_size: body.team_size,
+                is_public: body.is_public,
+                seeking_mentorship: body.seeking_mentorship,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+impl TryFrom<UpdateProjectRequest> for UpdateProject {
+    type Error = ValidationErrors;
+
+    fn try_from(body: UpdateProjectRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let priority = optional_enum(&mut errors, "priority", body.priority.as_deref());
+        let funding_stage = optional_enum(&mut errors, "funding_stage", body.funding_stage.as_deref());
+        let funding_target = body
+            .funding_target
+            .map(|m| m.and_then(|m| money(&mut errors, "funding_target", &m)));
+        let funding_raised = body
+            .funding_raised
+            .map(|m| m.and_then(|m| money(&mut errors, "funding_raised", &m)));
+        errors.into_result()?;
+        Ok(Self {
+            name: body.name,
+            description: body.description,
+            tagline: body.tagline,
+            category: body.category,
+            priority,
+            funding_stage,
+            funding_target,
+            funding_raised,
+            team_size: body.team_size,
+            is_public: body.is_public,
+            seeking_mentorship: body.seeking_mentorship,
+            version: body.version,
+        })
+    }
+}
+
+impl TryFrom<AdvanceStageRequest> for ProjectStage {
+    type Error = ValidationErrors;
+
+    fn try_from(body: AdvanceStageRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        required_enum(&mut errors, "stage", body.stage.as_deref()).ok_or(errors)
+    }
+}
+
+impl TryFrom<CreateMilestoneRequest> for CreateMilestone {
+    type Error = ValidationErrors;
+
+    fn try_from(body: CreateMilestoneRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let title = required_text(&mut errors, "title", body.title);
+        let target_date = required(&mut errors, "target_date", body.target_date);
+        let priority = optional_enum(&mut errors, "priority", body.priority.as_deref());
+        match (title, target_date) {
+            (Some(title), Some(target_date)) if errors.is_empty() => Ok(Self {
+                title,
+                description: body.description,
+                target_date,
+                priority,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+impl TryFrom<UpdateMilestoneRequest> for UpdateMilestone {
+    type Error = ValidationErrors;
+
+    fn try_from(body: UpdateMilestoneRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let priority = optional_enum(&mut errors, "priority", body.priority.as_deref());
+        errors.into_result()?;
+        Ok(Self {
+            title: body.title,
+            description: body.description,
+            priority,
+            version: body.version,
+        })
+    }
+}
+
+impl TryFrom<ProgressRequest> for MilestoneAction {
+    type Error = ValidationErrors;
+
+    fn try_from(body: ProgressRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        required(&mut errors, "progress", body.progress)
+            .map(Self::Progress)
+            .ok_or(errors)
+    }
+}
+
+impl TryFrom<DelayRequest> for MilestoneAction {
+    type Error = ValidationErrors;
+
+    fn try_from(body: DelayRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let reason = body.reason;
+        required(&mut errors, "target_date", body.target_date)
+            .map(|target_date| Self::Delay { target_date, reason })
+            .ok_or(errors)
+    }
 }

@@ -2,25 +2,18 @@
 //! reviews. Every application goes out as the core's [`ApplicationView`] for the caller, so a
 //! blind-review program's evaluators never see who applied.
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing;
-use axum::{Json, Router};
+use axum::response::Response;
 use icosistem_core::error::ValidationErrors;
+use icosistem_core::model::ApplicationId;
 use icosistem_core::model::ApplicationStatus;
-use icosistem_core::model::{ApplicationId, ProgramId, ProjectId, UserId};
 use icosistem_core::ports::store::ApplicationFilter;
 use icosistem_core::ports::{Clock, Notifier, Store};
-use icosistem_core::service::{ApplicationView, Decision, SubmitReview};
+use icosistem_core::service::Decision;
 
-use super::kit::{
-    Authenticated, BadBody, Conflict, Forbidden, IfMatch, ListQuery, NoId, NotFound, PathId, commands, list_query,
-    lists, reads,
-};
-use super::{finish, optional_enum, optional_id, required, required_id, versioned};
+use super::kit::{ListQuery, NoBody, NoId, PathId, answer, api, commands, input, list_query, lists, reads, routes};
 use crate::AppState;
 use crate::auth::AuthUser;
+use crate::dto::parse::{optional_enum, optional_id};
 use crate::dto::schema::one_of_or_empty;
 use crate::dto::{
     ApiJson, ApplicationDto, AssignReviewerRequest, CommandRequest, CreateApplicationRequest, DecisionRequest, PageDto,
@@ -44,10 +37,6 @@ list_query! {
     }
 }
 
-fn view_response(view: &ApplicationView) -> Response {
-    versioned(view.version, ApplicationDto::from(view))
-}
-
 /// The application as the caller sees it now.
 async fn view<S: Store, N: Notifier, C: Clock>(
     state: &AppState<S, N, C>,
@@ -55,7 +44,7 @@ async fn view<S: Store, N: Notifier, C: Clock>(
     id: ApplicationId,
 ) -> Result<Response, ApiError> {
     let view = state.eco.get_application(&auth.ctx, id).await?;
-    Ok(view_response(&view))
+    Ok(answer::<_, ApplicationDto>(&view))
 }
 
 impl ListQuery for ApplicationQuery {
@@ -79,59 +68,48 @@ lists! {
         |eco, ctx, NoId, filter, page| eco.list_applications(ctx, filter, page);
 }
 
-/// Starts a draft application of one of the caller's projects to a program.
-#[utoipa::path(post, path = "/api/v2/applications", operation_id = "create_application", tag = "applications", security(("bearer" = [])),
-    request_body = CreateApplicationRequest,
-    responses(
-        (status = 201, description = "Created (draft)", body = ApplicationDto), Authenticated, Forbidden, Conflict, BadBody))]
-pub(crate) async fn create_application<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    ApiJson(body): ApiJson<CreateApplicationRequest>,
-) -> Result<Response, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let program_id = required_id::<ProgramId>(&mut errors, "program_id", body.program_id.as_deref());
-    let project_id = required_id::<ProjectId>(&mut errors, "project_id", body.project_id.as_deref());
-    finish(errors)?;
-    let (Some(program_id), Some(project_id)) = (program_id, project_id) else {
-        return Err(ApiError::internal());
-    };
-    let app = state
-        .eco
-        .create_application(&auth.ctx, program_id, project_id, body.answers)
-        .await?;
-    let mut response = view(&state, &auth, app.id).await?;
-    *response.status_mut() = StatusCode::CREATED;
-    Ok(response)
+routes! {
+    tag = "applications";
+    /// Starts a draft application of one of the caller's projects to a program.
+    create_application: post "/api/v2/applications", NoId, NoIfMatch, json<CreateApplicationRequest>
+        => etag(201, "Created (draft)", ApplicationDto) [Forbidden, Conflict, BadBody],
+        |eco, ctx, NoId, _, ApiJson(b)| {
+            let (program, project, answers) = input(b)?;
+            async move {
+                let app = eco.create_application(ctx, program, project, answers).await?;
+                eco.get_application(ctx, app.id).await
+            }
+        };
+    /// Replaces a draft's answers (its applicant).
+    update_application: patch "/api/v2/applications/{id}", PathId<ApplicationId>, IfMatch, json<UpdateApplicationRequest>
+        => etag(200, "The updated application", ApplicationDto) [Forbidden, NotFound, Conflict, BadBody],
+        |eco, ctx, PathId(id), v, ApiJson(b)| {
+            let version = v.or(b.version);
+            let answers = input(b)?;
+            async move {
+                eco.update_application(ctx, id, answers, version).await?;
+                eco.get_application(ctx, id).await
+            }
+        };
+    /// Assigns a reviewer (a member of the program's organization) to an application.
+    assign_application_reviewer: post "/api/v2/applications/{id}/reviewers", PathId<ApplicationId>, NoIfMatch, json<AssignReviewerRequest>
+        => json(201, "Assigned: the pending review", ReviewDto) [Forbidden, NotFound, Conflict, BadBody],
+        |eco, ctx, PathId(id), _, ApiJson(b)| eco.assign_reviewer(ctx, id, input(b)?);
+    /// The reviews of an application: all for program staff, their own for an assigned reviewer.
+    /// One page (`next_cursor` is always `null`).
+    list_application_reviews: get "/api/v2/applications/{id}/reviews", PathId<ApplicationId>, NoIfMatch, none
+        => json(200, "The reviews", PageDto<ReviewDto>) [NotFound],
+        |eco, ctx, PathId(id), _, NoBody| eco.list_reviews(ctx, id);
+    /// Submits the caller's review of an application they are assigned to.
+    submit_application_review: post "/api/v2/applications/{id}/reviews", PathId<ApplicationId>, NoIfMatch, json<SubmitReviewRequest>
+        => json(201, "The submitted review", ReviewDto) [Forbidden, NotFound, Conflict, BadBody],
+        |eco, ctx, PathId(id), _, ApiJson(b)| eco.submit_review(ctx, id, input(b)?);
 }
 
 reads! {
     tag = "applications";
 /// One application as the caller may see it (404 when they may not).
     get_application: "/api/v2/applications/{id}", ApplicationId => ApplicationDto, |eco, ctx, id| eco.get_application(ctx, id);
-}
-
-/// Replaces a draft's answers (its applicant).
-#[utoipa::path(patch, path = "/api/v2/applications/{id}", operation_id = "update_application", tag = "applications", security(("bearer" = [])),
-    request_body = UpdateApplicationRequest,
-    params(PathId<ApplicationId>,
-        IfMatch),
-    responses(
-        (status = 200, description = "The updated application", body = ApplicationDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn update_application<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<ApplicationId>,
-    IfMatch(if_match): IfMatch,
-    ApiJson(body): ApiJson<UpdateApplicationRequest>,
-) -> Result<Response, ApiError> {
-    let version = if_match.or(body.version);
-    let mut errors = ValidationErrors::new();
-    let answers = required(&mut errors, "answers", body.answers);
-    finish(errors)?;
-    let answers = answers.ok_or_else(ApiError::internal)?;
-    state.eco.update_application(&auth.ctx, id, answers, version).await?;
-    view(&state, &auth, id).await
 }
 
 /// What the applicant does with their own application.
@@ -190,123 +168,7 @@ commands! {
         |body| (Decision::Promote, body.note);
 }
 
-/// Assigns a reviewer (a member of the program's organization) to an application.
-#[utoipa::path(post, path = "/api/v2/applications/{id}/reviewers", operation_id = "assign_application_reviewer", tag = "applications", security(("bearer" = [])),
-    request_body = AssignReviewerRequest,
-    params(PathId<ApplicationId>),
-    responses(
-        (status = 201, description = "Assigned: the pending review", body = ReviewDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn assign_application_reviewer<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<ApplicationId>,
-    ApiJson(body): ApiJson<AssignReviewerRequest>,
-) -> Result<impl IntoResponse, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let reviewer = required_id::<UserId>(&mut errors, "reviewer_id", body.reviewer_id.as_deref());
-    finish(errors)?;
-    let reviewer = reviewer.ok_or_else(ApiError::internal)?;
-    let review = state.eco.assign_reviewer(&auth.ctx, id, reviewer).await?;
-    Ok((StatusCode::CREATED, Json(ReviewDto::from(&review))))
-}
-
-/// The reviews of an application: all for program staff, their own for an assigned reviewer.
-/// One page (`next_cursor` is always `null`).
-#[utoipa::path(get, path = "/api/v2/applications/{id}/reviews", operation_id = "list_application_reviews", tag = "applications", security(("bearer" = [])),
-    params(PathId<ApplicationId>),
-    responses(
-        (status = 200, description = "The reviews", body = PageDto<ReviewDto>), Authenticated, NotFound))]
-pub(crate) async fn list_application_reviews<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<ApplicationId>,
-) -> Result<Json<PageDto<ReviewDto>>, ApiError> {
-    let reviews = state.eco.list_reviews(&auth.ctx, id).await?;
-    Ok(Json(PageDto {
-        items: reviews.iter().map(ReviewDto::from).collect(),
-        next_cursor: None,
-    }))
-}
-
-/// Submits the caller's review of an application they are assigned to.
-#[utoipa::path(post, path = "/api/v2/applications/{id}/reviews", operation_id = "submit_application_review", tag = "applications", security(("bearer" = [])),
-    request_body = SubmitReviewRequest,
-    params(PathId<ApplicationId>),
-    responses(
-        (status = 201, description = "The submitted review", body = ReviewDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn submit_application_review<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<ApplicationId>,
-    ApiJson(body): ApiJson<SubmitReviewRequest>,
-) -> Result<impl IntoResponse, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let score = required(&mut errors, "score", body.score);
-    finish(errors)?;
-    let score = score.ok_or_else(ApiError::internal)?;
-    let review = state
-        .eco
-        .submit_review(
-            &auth.ctx,
-            id,
-            SubmitReview {
-                score,
-                comment: body.comment,
-                conflict_declared: body.conflict_declared,
-            },
-        )
-        .await?;
-    Ok((StatusCode::CREATED, Json(ReviewDto::from(&review))))
-}
-
-/// This module's routes.
-pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
-    Router::new()
-        .route(
-            "/api/v2/applications",
-            routing::get(list_applications::<S, N, C>).post(create_application::<S, N, C>),
-        )
-        .route(
-            "/api/v2/applications/{id}",
-            routing::patch(update_application::<S, N, C>).get(get_application::<S, N, C>),
-        )
-        .route(
-            "/api/v2/applications/{id}/accept",
-            routing::post(accept_application::<S, N, C>),
-        )
-        .route(
-            "/api/v2/applications/{id}/promote",
-            routing::post(promote_application::<S, N, C>),
-        )
-        .route(
-            "/api/v2/applications/{id}/reject",
-            routing::post(reject_application::<S, N, C>),
-        )
-        .route(
-            "/api/v2/applications/{id}/reviewers",
-            routing::post(assign_application_reviewer::<S, N, C>),
-        )
-        .route(
-            "/api/v2/applications/{id}/reviews",
-            routing::get(list_application_reviews::<S, N, C>).post(submit_application_review::<S, N, C>),
-        )
-        .route(
-            "/api/v2/applications/{id}/submit",
-            routing::post(submit_application::<S, N, C>),
-        )
-        .route(
-            "/api/v2/applications/{id}/waitlist",
-            routing::post(waitlist_application::<S, N, C>),
-        )
-        .route(
-            "/api/v2/applications/{id}/withdraw",
-            routing::post(withdraw_application::<S, N, C>),
-        )
-}
-
-/// This module's part of the OpenAPI document (its components are listed in [`crate::openapi::ApiDoc`]).
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(
+api!([
     list_applications,
     create_application,
     update_application,
@@ -319,6 +181,5 @@ pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N,
     submit_application_review,
     submit_application,
     waitlist_application,
-    withdraw_application
-))]
-pub(crate) struct Api;
+    withdraw_application,
+]);

@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing;
 use axum::{Json, Router};
-use chrono::{DateTime, Utc};
 use icosistem_core::error::ValidationErrors;
 use icosistem_core::model::{NotificationId, NotificationStatus};
 use icosistem_core::ports::store::AuditFilter;
@@ -15,6 +14,7 @@ use super::kit::{Authenticated, Conflict, ListQuery, NoId, NotFound, PathId, lis
 use super::{optional_enum, optional_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
+use crate::dto::parse::optional_instant;
 use crate::dto::schema::one_of_or_empty;
 use crate::dto::{AuditEventDto, NotificationDto, PageDto, ReadAllDto};
 use crate::error::ApiError;
@@ -48,20 +48,6 @@ list_query! {
         /// Strictly before this instant (RFC 3339).
         #[param(value_type = Option<String>, format = DateTime)]
         to: Option<String>,
-    }
-}
-
-/// An optional RFC 3339 instant of a query.
-fn optional_instant(errors: &mut ValidationErrors, field: &'static str, value: Option<&str>) -> Option<DateTime<Utc>> {
-    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
-    // An offset written `+00:00` and not percent-encoded arrives with a space for its `+`.
-    let value = value.replace(' ', "+");
-    match DateTime::parse_from_rfc3339(&value) {
-        Ok(at) => Some(at.with_timezone(&Utc)),
-        Err(_) => {
-            errors.push(field, "must be an RFC 3339 instant");
-            None
-        }
     }
 }
 

@@ -245,6 +245,7 @@ macro_rules! commands {
             let version = if_match.or($b.version);
             $run(&state, &auth, id, version, $command).await
         }
+        $crate::routes::kit::mount!($name: post $path);
     )+};
 }
 pub(crate) use commands;
@@ -324,6 +325,7 @@ macro_rules! reads {
             let resource = $call.await?;
             Ok($crate::routes::kit::answer::<_, $dto>(&resource))
         }
+        $crate::routes::kit::mount!($name: get $path);
     )+};
 }
 pub(crate) use reads;
@@ -418,6 +420,7 @@ macro_rules! lists {
             let found = $call.await?;
             Ok(::axum::Json($crate::dto::PageDto::from_page(found)))
         }
+        $crate::routes::kit::mount!($name: get $path);
     )+};
 }
 pub(crate) use lists;
@@ -464,3 +467,226 @@ macro_rules! list_query {
     };
 }
 pub(crate) use list_query;
+
+/// No `If-Match`: the route takes no version (documents no parameter).
+pub(crate) struct NoIfMatch;
+
+impl<S: Send + Sync> FromRequestParts<S> for NoIfMatch {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(_: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self)
+    }
+}
+
+impl IntoParams for NoIfMatch {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        Vec::new()
+    }
+}
+
+/// The version an `If-Match` slot of a route gives (`None` for [`NoIfMatch`]).
+pub(crate) trait MatchVersion {
+    /// The version sent, if any.
+    fn version(&self) -> Option<u64>;
+}
+
+impl MatchVersion for IfMatch {
+    fn version(&self) -> Option<u64> {
+        self.0
+    }
+}
+
+impl MatchVersion for NoIfMatch {
+    fn version(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// No body: the route reads none.
+pub(crate) struct NoBody;
+
+impl<S: Send + Sync> FromRequestParts<S> for NoBody {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(_: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self)
+    }
+}
+
+/// A body as the core's input `I` (its `TryFrom`, next to the body's type in `dto`): the fields
+/// it cannot read, all at once, as a 422.
+pub(crate) fn input<B, I: TryFrom<B, Error = ValidationErrors>>(body: B) -> Result<I, ApiError> {
+    I::try_from(body).map_err(|e| ApiError::from(Error::Validation(e)))
+}
+
+/// The status of a route's declared answer (a literal of the declaration, so always valid).
+fn status(code: u16) -> axum::http::StatusCode {
+    axum::http::StatusCode::from_u16(code).unwrap_or(axum::http::StatusCode::OK)
+}
+
+/// Answer `code` with `resource` as `D` and its version as `ETag`.
+pub(crate) fn etag<R: Versioned, D: for<'a> From<&'a R> + serde::Serialize>(
+    code: u16,
+    resource: R,
+) -> axum::response::Response {
+    let mut response = answer::<R, D>(&resource);
+    *response.status_mut() = status(code);
+    response
+}
+
+/// Answer `code` with `resource` as `D` (a resource without a version of its own).
+pub(crate) fn json<R, D: for<'a> From<&'a R> + serde::Serialize>(code: u16, resource: R) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (status(code), axum::Json(D::from(&resource))).into_response()
+}
+
+/// Answer `code` without a body.
+pub(crate) fn empty<R>(code: u16, _: R) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    status(code).into_response()
+}
+
+/// Adds a handler to its module's router: `mount!(name: post "/api/v2/…")` declares
+/// `name::mount`, which [`api!`](crate::routes::kit::api) calls. The macros of this module mount
+/// what they declare; a hand-written handler says it in this one line.
+macro_rules! mount {
+    ($name:ident: $method:ident $path:literal) => {
+        #[doc(hidden)]
+        pub(crate) mod $name {
+            /// Adds the route to `router`.
+            #[allow(dead_code, reason = "until every route module builds its router with `api!`")]
+            pub(crate) fn mount<
+                S: ::icosistem_core::ports::Store,
+                N: ::icosistem_core::ports::Notifier,
+                C: ::icosistem_core::ports::Clock,
+            >(
+                router: ::axum::Router<$crate::AppState<S, N, C>>,
+            ) -> ::axum::Router<$crate::AppState<S, N, C>> {
+                router.route($path, ::axum::routing::$method(super::$name::<S, N, C>))
+            }
+        }
+    };
+}
+pub(crate) use mount;
+
+/// A route module's `router()` and its part of the OpenAPI document (`Api`), from the list of
+/// its handlers (each mounted by [`mount!`](crate::routes::kit::mount)) and any further
+/// `#[openapi]` arguments (components, tags).
+macro_rules! api {
+    ([$($name:ident),+ $(,)?] $($openapi:tt)*) => {
+        /// This module's routes.
+        pub(crate) fn router<
+            S: ::icosistem_core::ports::Store,
+            N: ::icosistem_core::ports::Notifier,
+            C: ::icosistem_core::ports::Clock,
+        >() -> ::axum::Router<$crate::AppState<S, N, C>> {
+            let router = ::axum::Router::new();
+            $(let router = $name::mount(router);)+
+            router
+        }
+
+        /// This module's part of the OpenAPI document (its components are listed in
+        /// [`crate::openapi::ApiDoc`] or below).
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($($name),+) $($openapi)*)]
+        pub(crate) struct Api;
+    };
+}
+pub(crate) use api;
+
+/// Declares authenticated routes of any shape — create, update, delete, a command with a body —
+/// each in a few lines: the handler, its `#[utoipa::path]` with the route's name as
+/// `operation_id`, its parameters, request body and problem responses, and its mount.
+///
+/// ```ignore
+/// routes! {
+///     tag = "projects";
+///     /// Edits a project (its owner and admins).
+///     update_project: patch "/api/v2/projects/{id}", PathId<ProjectId>, IfMatch, json<UpdateProjectRequest>
+///         => etag(200, "The updated project", ProjectDto) [Forbidden, NotFound, Conflict, BadBody],
+///         |eco, ctx, PathId(id), v, ApiJson(b)| eco.update_project(ctx, id, UpdateProject { version: v.or(b.version), ..input(b)? });
+/// }
+/// ```
+///
+/// - the path slot: [`NoId`] or [`PathId<I>`]; the `If-Match` slot: [`IfMatch`] or
+///   [`NoIfMatch`] (the closure's version is what it sent);
+/// - the body: `json<B>` (required), `optional<B>` (`B::default()` when absent, with an
+///   optional description) or `none`;
+/// - the answer: `etag(status, description, Dto)` (the resource as `Dto` with its version as
+///   `ETag`), `json(status, description, Dto)` or `empty(status, description)`, then the
+///   problem responses besides [`Authenticated`];
+/// - the closure-like tail names the ecosystem, the caller's context, the path id, the version
+///   and the body, and gives the use case's future (`?` returns early with a problem).
+macro_rules! routes {
+    (tag = $tag:literal;) => {};
+    // No path id and no `If-Match`: no parameters at all (not an empty list).
+    (
+        tag = $tag:literal;
+        $(#[doc = $doc:literal])* $name:ident: $method:ident $path:literal, NoId, NoIfMatch, $($rest:tt)*
+    ) => {
+        $crate::routes::kit::routes!(@route $tag [] [$(#[doc = $doc])*] $name $method $path [NoId] NoIfMatch $($rest)*);
+    };
+    (
+        tag = $tag:literal;
+        $(#[doc = $doc:literal])* $name:ident: $method:ident $path:literal, $id:ty, $ifm:ident, $($rest:tt)*
+    ) => {
+        $crate::routes::kit::routes!(@route $tag [params($id, $crate::routes::kit::$ifm),]
+            [$(#[doc = $doc])*] $name $method $path [$id] $ifm $($rest)*);
+    };
+    (
+        @route $tag:literal [$($params:tt)*] [$($doc:tt)*] $name:ident $method:ident $path:literal [$id:ty] $ifm:ident
+        $bk:ident $(<$bty:ty $(, $bdesc:literal)?>)?
+            => $ak:ident($status:literal, $desc:literal $(, $dto:ty)?) [$($extra:ident),*],
+            |$eco:ident, $ctx:ident, $idp:pat_param, $ver:pat_param, $bp:pat_param| $call:expr;
+        $($rest:tt)*
+    ) => {
+        $crate::routes::kit::routes!(@body $bk [$($bty $(, $bdesc)?)?] {
+            [$($params)*] [$($doc)*] $name $method $path $tag [$id] $ifm
+            $ak $status $desc [$($dto)?] [$($extra),*] $eco $ctx [$idp] [$ver] [$bp] [$call]
+        });
+        $crate::routes::kit::routes!(tag = $tag; $($rest)*);
+    };
+    (@body json [$bty:ty] {$($route:tt)*}) => {
+        $crate::routes::kit::routes!(@emit [request_body = $bty,] [$crate::dto::ApiJson<$bty>] $($route)*);
+    };
+    (@body optional [$bty:ty] {$($route:tt)*}) => {
+        $crate::routes::kit::routes!(@body optional [$bty, "Optional: the version read and the command's fields"] {$($route)*});
+    };
+    (@body optional [$bty:ty, $bdesc:literal] {$($route:tt)*}) => {
+        $crate::routes::kit::routes!(@emit [request_body(content = Option<$bty>, description = $bdesc),]
+            [$crate::dto::OptionalJson<$bty>] $($route)*);
+    };
+    (@body none [] {$($route:tt)*}) => {
+        $crate::routes::kit::routes!(@emit [] [$crate::routes::kit::NoBody] $($route)*);
+    };
+    (
+        @emit [$($rb:tt)*] [$body:ty] [$($params:tt)*] [$($doc:tt)*] $name:ident $method:ident $path:literal $tag:literal [$id:ty]
+        $ifm:ident $ak:ident $status:literal $desc:literal [$($dto:ty)?] [$($extra:ident),*]
+        $eco:ident $ctx:ident [$idp:pat_param] [$ver:pat_param] [$bp:pat_param] [$call:expr]
+    ) => {
+        $($doc)*
+        #[utoipa::path($method, path = $path, operation_id = stringify!($name), tag = $tag, security(("bearer" = [])),
+            $($rb)* $($params)*
+            responses((status = $status, description = $desc $(, body = $dto)?), $crate::routes::kit::Authenticated
+                $(, $crate::routes::kit::$extra)*))]
+        pub(crate) async fn $name<
+            S: ::icosistem_core::ports::Store,
+            N: ::icosistem_core::ports::Notifier,
+            C: ::icosistem_core::ports::Clock,
+        >(
+            ::axum::extract::State(state): ::axum::extract::State<$crate::AppState<S, N, C>>,
+            auth: $crate::auth::AuthUser,
+            id: $id,
+            if_match: $crate::routes::kit::$ifm,
+            body: $body,
+        ) -> Result<::axum::response::Response, $crate::error::ApiError> {
+            let version = $crate::routes::kit::MatchVersion::version(&if_match);
+            let ($eco, $ctx, $idp, $ver, $bp) = (&state.eco, &auth.ctx, id, version, body);
+            let resource = $call.await?;
+            Ok($crate::routes::kit::$ak::<_ $(, $dto)?>($status, resource))
+        }
+        $crate::routes::kit::mount!($name: $method $path);
+    };
+}
+pub(crate) use routes;

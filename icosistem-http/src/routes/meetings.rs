@@ -16,11 +16,11 @@ use super::kit::{
     Authenticated, BadBody, Conflict, Forbidden, IfMatch, ListQuery, NoId, NotFound, PathId, commands, list_query,
     lists, reads,
 };
-use super::mentoring::required_instant;
 use super::{check_version, created};
 use super::{finish, optional_enum, required, required_enum, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
+use crate::dto::parse::{ids, required_instant};
 use crate::dto::schema::one_of_or_empty;
 use crate::dto::{
     AddParticipantRequest, ApiJson, CommandRequest, CreateMeetingRequest, MeetingDto, PageDto, ParticipantDto,
@@ -74,13 +74,7 @@ pub(crate) async fn create_meeting<S: Store, N: Notifier, C: Clock>(
     let title = required(&mut errors, "title", body.title.filter(|t| !t.trim().is_empty()));
     let starts_at = required_instant(&mut errors, "starts_at", body.starts_at.as_deref());
     let ends_at = required_instant(&mut errors, "ends_at", body.ends_at.as_deref());
-    let mut participant_ids = Vec::with_capacity(body.participant_ids.len());
-    for (i, raw) in body.participant_ids.iter().enumerate() {
-        match raw.trim().parse::<uuid::Uuid>() {
-            Ok(id) => participant_ids.push(UserId::from(id)),
-            Err(_) => errors.push(format!("participant_ids[{i}]"), "must be a UUID"),
-        }
-    }
+    let participant_ids = ids::<UserId>(&mut errors, "participant_ids", &body.participant_ids);
     finish(errors)?;
     let (Some(title), Some(starts_at), Some(ends_at)) = (title, starts_at, ends_at) else {
         return Err(ApiError::internal());

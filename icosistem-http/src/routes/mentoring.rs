@@ -1,16 +1,12 @@
 //! `/api/v2/mentorships` and `/api/v2/allies`: entrepreneurs asking allies for mentorship and
 //! the relationship's lifecycle; the ally directory, suggestions for the calling entrepreneur,
 //! an ally's free session starts and the calling ally's weekly availability.
-//!
-//! Also the request-parsing helpers the mentoring modules share (instants, clock times, the
-//! `If-Match` check of commands whose use case takes no version).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing;
 use axum::{Json, Router};
-use chrono::{DateTime, NaiveTime, Utc};
 use icosistem_core::Error;
 use icosistem_core::error::ValidationErrors;
 use icosistem_core::model::MentorshipStatus;
@@ -31,89 +27,13 @@ use super::kit::{
 use super::{finish, optional_enum, optional_id, required, required_id, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
+use crate::dto::parse::{bounded_number, clock_time, optional_flag, required_instant};
 use crate::dto::schema::one_of_or_empty;
 use crate::dto::{
     AllyDto, AllySuggestionDto, ApiJson, ApiQuery, AvailabilityDto, CommandRequest, CreateMentorshipRequest,
     FreeSlotsDto, MentorshipDto, PageDto, SetAvailabilityRequest, SuggestionsDto, WeeklySlotDto, WeeklySlotRequest,
 };
 use crate::error::ApiError;
-
-// ---------------------------------------------------------------------------------------------
-// Shared request parsing
-
-/// An RFC 3339 instant of a body or query (`2030-03-05T10:00:00Z`), its failure pushed under
-/// `field`; absent or blank is `None` without an error.
-pub(crate) fn optional_instant(
-    errors: &mut ValidationErrors,
-    field: &'static str,
-    value: Option<&str>,
-) -> Option<DateTime<Utc>> {
-    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
-    match DateTime::parse_from_rfc3339(value) {
-        Ok(at) => Some(at.with_timezone(&Utc)),
-        Err(_) => {
-            errors.push(field, "must be an RFC 3339 instant such as 2030-03-05T10:00:00Z");
-            None
-        }
-    }
-}
-
-/// A required RFC 3339 instant.
-pub(crate) fn required_instant(
-    errors: &mut ValidationErrors,
-    field: &'static str,
-    value: Option<&str>,
-) -> Option<DateTime<Utc>> {
-    if value.is_none_or(|v| v.trim().is_empty()) {
-        errors.push(field, "is required");
-        return None;
-    }
-    optional_instant(errors, field, value)
-}
-
-/// A whole number that must fit `T` (`u16` minutes …); out of its range is `message`.
-pub(crate) fn bounded_number<T: TryFrom<i64>>(
-    errors: &mut ValidationErrors,
-    field: &'static str,
-    value: Option<i64>,
-    message: &'static str,
-) -> Option<T> {
-    let value = value?;
-    match T::try_from(value) {
-        Ok(v) => Some(v),
-        Err(_) => {
-            errors.push(field, message);
-            None
-        }
-    }
-}
-
-/// `true`/`false` of a query flag; anything else is an error on `field`.
-fn optional_flag(errors: &mut ValidationErrors, field: &'static str, value: Option<&str>) -> Option<bool> {
-    match value.map(str::trim).filter(|v| !v.is_empty())? {
-        "true" => Some(true),
-        "false" => Some(false),
-        _ => {
-            errors.push(field, "must be true or false");
-            None
-        }
-    }
-}
-
-/// A local clock time `HH:MM` or `HH:MM:SS`.
-fn clock_time(errors: &mut ValidationErrors, field: String, value: Option<&str>) -> Option<NaiveTime> {
-    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
-        errors.push(field, "is required");
-        return None;
-    };
-    match NaiveTime::parse_from_str(value, "%H:%M:%S").or_else(|_| NaiveTime::parse_from_str(value, "%H:%M")) {
-        Ok(t) => Some(t),
-        Err(_) => {
-            errors.push(field, "must be a time HH:MM");
-            None
-        }
-    }
-}
 
 /// The slots of an availability body, every unparseable field named `slots[i].<field>`. Range
 /// and overlap rules are the core's.

@@ -19,11 +19,11 @@ use super::kit::{
     Authenticated, BadBody, Conflict, Forbidden, IfMatch, ListQuery, NoId, NotFound, PathId, commands, list_query,
     lists, reads,
 };
-use super::mentoring::{bounded_number, required_instant};
 use super::{check_version, created};
 use super::{finish, optional_enum, required, versioned};
 use crate::AppState;
 use crate::auth::AuthUser;
+use crate::dto::parse::{bounded_number, required_instant};
 use crate::dto::schema::one_of_or_empty;
 use crate::dto::{
     ApiJson, BookSessionRequest, CancelSessionRequest, CommandRequest, CompleteSessionRequest, FeedbackDto,
