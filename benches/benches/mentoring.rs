@@ -26,22 +26,20 @@
 //!
 //! Run: `cargo bench -p icosistem-benches --bench mentoring -- --warm-up-time 1 --measurement-time 3`.
 
-use std::time::{Duration, Instant};
+mod common;
 
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use icosistem_core::model::{MentorshipId, Role, User, UserId};
+use icosistem_core::model::{MentorshipId, Role, UserId};
 use icosistem_core::ports::{Argon2idPasswordHasher, ManualClock, RecordingNotifier};
 use icosistem_core::rules::availability::WeeklySlot;
-use icosistem_core::service::{AdminCreateUser, BookSession, RequestMentorship, ScheduleMeeting};
+use icosistem_core::service::{BookSession, RequestMentorship, ScheduleMeeting};
 use icosistem_core::workflow::mentorship::MentorshipCommand;
 use icosistem_core::{Context, Ecosystem};
 use icosistem_store_memory::MemoryStore;
-use tokio::runtime::Runtime;
 
-type Eco = Ecosystem<MemoryStore, RecordingNotifier, ManualClock>;
+use common::{Eco, current_thread, timed_in_chunks, user};
 
-const PASSWORD: &str = "Quebrada-del-Condor-2027";
 const MENTEES: usize = 10;
 const BUSY_SESSIONS: usize = 50;
 /// Bogotá is UTC−5 all year.
@@ -67,38 +65,6 @@ fn local(week: i64, day: i64, hour: f64) -> DateTime<Utc> {
         + chrono::Duration::minutes((hour * 60.0) as i64)
 }
 
-fn current_thread() -> Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
-}
-
-/// Runs `routine` `iters` times and returns the time spent in it alone. A fresh fixture is built
-/// by `setup` (untimed) every `chunk` runs, so tables stay at a realistic, stable size instead of
-/// growing with the iteration count; `routine` gets the fixture and the run's index within it.
-/// (The same helper as in `selection.rs`.)
-async fn timed_in_chunks<F>(
-    iters: u64,
-    chunk: u64,
-    mut setup: impl AsyncFnMut(u64) -> F,
-    mut routine: impl AsyncFnMut(&F, u64),
-) -> Duration {
-    let mut total = Duration::ZERO;
-    let mut done = 0;
-    while done < iters {
-        let n = chunk.min(iters - done);
-        let fixture = setup(n).await;
-        let start = Instant::now();
-        for i in 0..n {
-            routine(&fixture, i).await;
-        }
-        total += start.elapsed();
-        done += n;
-    }
-    total
-}
-
 // ---------------------------------------------------------------------------------------------
 // Fixture
 
@@ -109,21 +75,6 @@ struct BusyAlly {
     /// The ally's context (the ally books for their mentees).
     ctx: Context,
     mentorships: Vec<MentorshipId>,
-}
-
-async fn user(eco: &Eco, email: &str, role: Role) -> User {
-    eco.admin_create_user(
-        &Context::system(),
-        AdminCreateUser {
-            email: email.into(),
-            password: PASSWORD.into(),
-            first_name: "Bench".into(),
-            last_name: "User".into(),
-            role,
-        },
-    )
-    .await
-    .expect("create user")
 }
 
 fn slot(weekday: u8, from: u32, to: u32) -> WeeklySlot {

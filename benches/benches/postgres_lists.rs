@@ -34,6 +34,7 @@ use icosistem_core::ports::{Argon2idPasswordHasher, IdGen, ManualClock, Recordin
 use icosistem_core::service::{
     AdminCreateUser, CreateOrganization, CreateProgram, CreateProject, Decision, SubmitReview,
 };
+use icosistem_core::testing::fixtures::{organization_input, project_input};
 use icosistem_core::{Context, Ecosystem};
 use icosistem_store_postgres::PgEntity;
 use icosistem_store_postgres::testing::TestStore;
@@ -456,14 +457,8 @@ async fn use_cases(store: &TestStore) {
         .create_organization(
             &staff_ctx,
             CreateOrganization {
-                name: "Bench Use Case Org".into(),
                 organization_type: OrganizationType::Accelerator,
-                is_public: None,
-                allow_applications: None,
-                email: None,
-                website: None,
-                tax_id: None,
-                description: None,
+                ..organization_input("Bench Use Case Org")
             },
         )
         .await
@@ -519,18 +514,8 @@ async fn use_cases(store: &TestStore) {
             .create_project(
                 &ctx,
                 CreateProject {
-                    name: format!("Use case project {i}"),
                     description: "Measured by the load harness.".into(),
-                    project_type: ProjectType::Startup,
-                    tagline: None,
-                    category: None,
-                    priority: None,
-                    stage: None,
-                    funding_stage: None,
-                    funding_target: None,
-                    team_size: None,
-                    is_public: None,
-                    seeking_mentorship: None,
+                    ..project_input(&format!("Use case project {i}"))
                 },
             )
             .await

@@ -21,29 +21,26 @@
 //!
 //! Run: `cargo bench -p icosistem-benches -- --warm-up-time 1 --measurement-time 3`.
 
+mod common;
+
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use icosistem_core::model::secret::SecretString;
 use icosistem_core::model::{
-    ApplicationId, ApplicationStatus, MemberRole, OrganizationId, OrganizationType, ProgramId, ProgramType, ProjectId,
-    ProjectType, Role, User,
+    ApplicationId, ApplicationStatus, MemberRole, OrganizationId, ProgramId, ProgramType, ProjectId, Role,
 };
 use icosistem_core::ports::store::{ApplicationFilter, PageRequest};
 use icosistem_core::ports::{Argon2idPasswordHasher, ManualClock, RecordingNotifier};
-use icosistem_core::service::{
-    AdminCreateUser, CreateOrganization, CreateProgram, CreateProject, Decision, SubmitReview,
-};
+use icosistem_core::service::{CreateProgram, CreateProject, Decision, SubmitReview};
+use icosistem_core::testing::fixtures::{organization_input, project_input};
 use icosistem_core::workflow::program::ProgramCommand;
 use icosistem_core::{Context, Ecosystem};
 use icosistem_store_memory::MemoryStore;
 use tokio::runtime::Runtime;
 
-type Eco = Ecosystem<MemoryStore, RecordingNotifier, ManualClock>;
-
-const PASSWORD: &str = "Quebrada-del-Condor-2027";
+use common::{Eco, PASSWORD, current_thread, timed_in_chunks, user};
 
 /// The fixed "now" of every fixture: programs open at this instant.
 fn now() -> DateTime<Utc> {
@@ -54,13 +51,6 @@ fn now() -> DateTime<Utc> {
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("a valid date")
-}
-
-fn current_thread() -> Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
 }
 
 fn multi_thread() -> Runtime {
@@ -92,22 +82,6 @@ fn eco(hasher: Argon2idPasswordHasher) -> Eco {
     Ecosystem::new(MemoryStore::new(), RecordingNotifier::new(), ManualClock::new(now())).with_hasher(hasher)
 }
 
-/// A verified, active user created by the platform (no email round-trip needed).
-async fn user(eco: &Eco, email: &str, role: Role) -> User {
-    eco.admin_create_user(
-        &Context::system(),
-        AdminCreateUser {
-            email: email.into(),
-            password: PASSWORD.into(),
-            first_name: "Bench".into(),
-            last_name: "User".into(),
-            role,
-        },
-    )
-    .await
-    .expect("create user")
-}
-
 async fn incubator() -> Incubator {
     let eco = eco(Argon2idPasswordHasher::fast_for_tests());
     let coordinator = Context::user(&user(&eco, "coordinator@incubator.co", Role::Ally).await);
@@ -116,19 +90,7 @@ async fn incubator() -> Incubator {
         user(&eco, "javier@incubator.co", Role::Ally).await,
     ];
     let org = eco
-        .create_organization(
-            &coordinator,
-            CreateOrganization {
-                name: "Andes Startup Incubator".into(),
-                organization_type: OrganizationType::Incubator,
-                is_public: None,
-                allow_applications: None,
-                email: None,
-                website: None,
-                tax_id: None,
-                description: None,
-            },
-        )
+        .create_organization(&coordinator, organization_input("Andes Startup Incubator"))
         .await
         .expect("create organization");
     for reviewer in &reviewers {
@@ -158,18 +120,8 @@ async fn applicants(eco: &Eco, n: usize) -> Vec<Applicant> {
             .create_project(
                 &ctx,
                 CreateProject {
-                    name: format!("Venture {i}"),
                     description: "A venture applying to the accelerator.".into(),
-                    project_type: ProjectType::Startup,
-                    tagline: None,
-                    category: None,
-                    priority: None,
-                    stage: None,
-                    funding_stage: None,
-                    funding_target: None,
-                    team_size: None,
-                    is_public: None,
-                    seeking_mentorship: None,
+                    ..project_input(&format!("Venture {i}"))
                 },
             )
             .await
@@ -260,31 +212,6 @@ async fn select(eco: &Eco, coordinator: &Context, reviewers: &[Context; 2], prog
         .await
         .expect("accept");
     debug_assert_eq!(decided.status, ApplicationStatus::Accepted);
-}
-
-/// Runs `routine` `iters` times and returns the time spent in it alone. A fresh fixture is built
-/// by `setup` (untimed) every `chunk` runs, so tables stay at a realistic, stable size instead of
-/// growing with the iteration count; `routine` gets the fixture and the run's index within it.
-async fn timed_in_chunks<F>(
-    iters: u64,
-    chunk: u64,
-    mut setup: impl AsyncFnMut(u64) -> F,
-    mut routine: impl AsyncFnMut(&F, u64),
-) -> Duration {
-    let mut total = Duration::ZERO;
-    let mut done = 0;
-    while done < iters {
-        let n = chunk.min(iters - done);
-        let fixture = setup(n).await;
-        let start = Instant::now();
-        for i in 0..n {
-            routine(&fixture, i).await;
-        }
-        total += start.elapsed();
-        done += n;
-        // The fixture is dropped here, outside the timed section.
-    }
-    total
 }
 
 // ---------------------------------------------------------------------------------------------
