@@ -313,7 +313,9 @@ impl Error {
             Error::EmailNotVerified,
             Error::AccountInactive,
             Error::InvalidToken,
-            Error::Store(StoreError::backend(std::io::Error::other("connection to 10.0.0.7 refused"))),
+            Error::Store(StoreError::backend(std::io::Error::other(
+                "connection to 10.0.0.7 refused",
+            ))),
             Error::Store(StoreError::Unavailable(Box::new(std::io::Error::other(
                 "connection to 10.0.0.7 refused",
             )))),

@@ -8,8 +8,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use icosistem_core::Limits;
-use icosistem_core::service::LimitField;
 use icosistem_core::model::secret::SecretString;
+use icosistem_core::service::LimitField;
 use icosistem_http::{Quota, RateLimits, ServeLimits};
 
 /// The variables that set [`Limits`]: `ICOSISTEM_LIMIT_<FIELD>`, the field's name upper-cased
@@ -388,7 +388,9 @@ pub fn limits_table() -> String {
     for field in Limits::fields() {
         let meaning = field.doc().split_whitespace().collect::<Vec<_>>().join(" ");
         let var = limit_var(&field);
-        let alias = limit_alias(&field).map(|alias| format!(" (alias `{alias}`)")).unwrap_or_default();
+        let alias = limit_alias(&field)
+            .map(|alias| format!(" (alias `{alias}`)"))
+            .unwrap_or_default();
         let default = field.get(&defaults);
         // Writing to a String cannot fail.
         let _ = writeln!(table, "| `{var}`{alias} | `{default}` | {meaning} |");
@@ -526,7 +528,12 @@ mod tests {
             let mut expected = Limits::default();
             field.set(&mut expected, value).expect("valid");
             assert_eq!(field.get(&cfg.limits), field.get(&expected), "{}", field.name());
-            assert_ne!(field.get(&cfg.limits), field.get(&defaults), "{} left at its default", field.name());
+            assert_ne!(
+                field.get(&cfg.limits),
+                field.get(&defaults),
+                "{} left at its default",
+                field.name()
+            );
         }
         assert_eq!(cfg.limits(), cfg.limits);
         assert!(!cfg.limits.require_verified_email);

@@ -411,8 +411,14 @@ mod tests {
         let mut limits = Limits::default();
         for field in Limits::fields() {
             let text = field.get(&expected);
-            assert_ne!(text, field.get(&defaults), "{} must differ from its default here", field.name());
-            limits.set(field.name(), &text).expect(field.name());
+            assert_ne!(
+                text,
+                field.get(&defaults),
+                "{} must differ from its default here",
+                field.name()
+            );
+            let name = field.name();
+            limits.set(name, &text).expect(name);
             assert_eq!(field.get(&limits), text, "{}", field.name());
         }
         assert_eq!(limits, expected);
@@ -429,7 +435,10 @@ mod tests {
         assert_eq!(names.len(), fields.len());
         assert!(fields.iter().all(|f| !f.doc().trim().is_empty()));
         assert_eq!(
-            Limits::fields().iter().find(|f| f.name() == "password_max_len").map(LimitField::expected),
+            Limits::fields()
+                .iter()
+                .find(|f| f.name() == "password_max_len")
+                .map(LimitField::expected),
             Some("a whole number of at least 1")
         );
     }

@@ -35,8 +35,7 @@ struct Running {
     task: JoinHandle<std::io::Result<()>>,
 }
 
-fn eco() -> icosistem_server::Eco<MemoryStore> {
-    let cfg = Config::from_lookup(|_| None).expect("the defaults are valid");
+fn eco(cfg: &Config) -> icosistem_server::Eco<MemoryStore> {
     // OWASP argon2 parameters cost ~0.4 s per hash in a debug build; the flows are the same.
     Ecosystem::new(MemoryStore::new(), LogNotifier, SystemClock)
         .with_limits(cfg.limits())
@@ -44,7 +43,11 @@ fn eco() -> icosistem_server::Eco<MemoryStore> {
 }
 
 async fn start() -> Running {
-    let eco = eco();
+    start_with(&Config::from_lookup(|_| None).expect("the defaults are valid")).await
+}
+
+async fn start_with(cfg: &Config) -> Running {
+    let eco = eco(cfg);
     let seeded = demo::seed(&eco).await.expect("the demo data seeds");
     assert!(matches!(seeded, SeedOutcome::Created(_)));
     let state = AppState::new(
@@ -203,7 +206,7 @@ async fn shutdown_lets_an_in_flight_request_finish() {
 
 #[tokio::test]
 async fn demo_seed_and_admin_bootstrap_are_idempotent() {
-    let eco = eco();
+    let eco = eco(&config(&[]).expect("the defaults are valid"));
     assert!(matches!(demo::seed(&eco).await, Ok(SeedOutcome::Created(_))));
     assert!(matches!(demo::seed(&eco).await, Ok(SeedOutcome::AlreadyPresent(_))));
     let password = SecretString::new("Another-Long-Passphrase-42");
@@ -275,7 +278,7 @@ fn development_defaults_allow_everything_and_read_the_guide_names() {
     assert_eq!(cfg.environment, Environment::Development);
     assert_eq!(cfg.addr.to_string(), "127.0.0.1:8080");
     assert!(cfg.database_url.is_none() && cfg.jwt_secret.is_none() && cfg.admin.is_none());
-    assert!(cfg.auto_migrate && cfg.require_verified_email);
+    assert!(cfg.auto_migrate && cfg.limits.require_verified_email);
     assert_eq!((cfg.log_level.as_str(), cfg.log_format), ("info", LogFormat::Text));
     assert_eq!(cfg.check_serve(), Ok(()));
     assert!(cfg.limits().require_verified_email);
@@ -295,7 +298,7 @@ fn development_defaults_allow_everything_and_read_the_guide_names() {
     ])
     .expect("parses");
     assert_eq!(cfg.addr.to_string(), "0.0.0.0:9000");
-    assert!(!cfg.auto_migrate && !cfg.require_verified_email && !cfg.limits().require_verified_email);
+    assert!(!cfg.auto_migrate && !cfg.limits().require_verified_email);
     assert_eq!(cfg.jwt_secret.as_ref().map(SecretString::expose), Some("jwt"));
     assert_eq!((cfg.log_level.as_str(), cfg.log_format), ("info", LogFormat::Json));
     assert_eq!(cfg.admin.as_ref().map(|(e, _)| e.as_str()), Some("ops@example.org"));
@@ -403,4 +406,86 @@ fn password_hash_concurrency_is_a_positive_setting() {
         error.to_string().contains("ICOSISTEM_PASSWORD_HASH_CONCURRENCY"),
         "{error}"
     );
+}
+
+/// Limits set in the environment are the ones the server enforces: a longer password minimum
+/// and a smaller program capacity are answered 422 on the field, with the configured bound.
+#[tokio::test]
+async fn limits_from_the_environment_are_in_effect() {
+    let cfg = config(&[
+        ("ICOSISTEM_LIMIT_PASSWORD_MIN_LEN", "20"),
+        ("ICOSISTEM_LIMIT_MAX_PROGRAM_PARTICIPANTS", "10"),
+    ])
+    .expect("parses");
+    let server = start_with(&cfg).await;
+    let http = client();
+    let url = |path: &str| format!("{}{path}", server.base);
+
+    let (status, body) = call(
+        &http,
+        Method::POST,
+        &url("/api/v2/auth/register"),
+        None,
+        Some(json!({
+            "email": "limits@example.test",
+            "password": "Fourteen-chars",
+            "first_name": "Lima",
+            "last_name": "Its",
+            "role": "entrepreneur",
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["errors"][0]["field"], "password", "{body}");
+    assert!(
+        body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("20")),
+        "{body}"
+    );
+
+    let admin = &demo::logins()[0];
+    let (_, login) = call(
+        &http,
+        Method::POST,
+        &url("/api/v2/auth/login"),
+        None,
+        Some(json!({ "email": admin.email, "password": admin.password })),
+    )
+    .await;
+    let token = login["access_token"]
+        .as_str()
+        .expect("the demo admin logs in")
+        .to_owned();
+    let (_, organizations) = call(&http, Method::GET, &url("/api/v2/organizations"), Some(&token), None).await;
+    let organization = organizations["items"][0]["id"].clone();
+    let now = chrono::Utc::now();
+    let (status, body) = call(
+        &http,
+        Method::POST,
+        &url("/api/v2/programs"),
+        Some(&token),
+        Some(json!({
+            "organization_id": organization,
+            "name": "Capped by the environment",
+            "program_type": "acceleration",
+            "application_opens_at": (now - chrono::Duration::days(1)).to_rfc3339(),
+            "application_deadline": (now + chrono::Duration::days(10)).to_rfc3339(),
+            "start_date": (now + chrono::Duration::days(20)).date_naive().to_string(),
+            "end_date": (now + chrono::Duration::days(80)).date_naive().to_string(),
+            "max_participants": 50,
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let capacity = body["errors"]
+        .as_array()
+        .and_then(|errors| errors.iter().find(|e| e["field"] == "max_participants"))
+        .unwrap_or_else(|| panic!("max_participants refused: {body}"));
+    assert!(capacity["message"].as_str().is_some_and(|m| m.contains("10")), "{body}");
+
+    server.stop.send(()).expect("the server is running");
+    server
+        .task
+        .await
+        .expect("the server task did not panic")
+        .expect("the server stopped cleanly");
 }

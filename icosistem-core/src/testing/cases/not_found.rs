@@ -7,8 +7,8 @@ use uuid::Uuid;
 use crate::error::{Error, StoreError};
 use crate::model::value::Slug;
 use crate::model::*;
-use crate::ports::store::*;
 use crate::ports::Store;
+use crate::ports::store::*;
 use crate::testing::fixtures::*;
 
 #[track_caller]
@@ -31,7 +31,9 @@ pub async fn not_found_names_the_bare_uuid<S: Store + Clone>(store: S) {
     let absent = NotificationId::from(Uuid::now_v7());
 
     let mut tx = world.store().begin().await.expect("begin");
-    let update = Repo::<Project>::update(&mut tx, &ghost).await.expect_err("ghost update");
+    let update = Repo::<Project>::update(&mut tx, &ghost)
+        .await
+        .expect_err("ghost update");
     assert_names(update, "project", ghost.id.into());
     let delete = Repo::<Notification>::delete(&mut tx, absent)
         .await
