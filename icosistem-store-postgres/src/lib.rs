@@ -393,7 +393,10 @@ impl Transaction for PgTx {
                 if let Some(log) = &self.log {
                     log.record("COMMIT");
                 }
-                entity::traced("commit", None, async { tx.commit().await.map_err(unavailable_or_backend) }).await
+                entity::traced("commit", None, async {
+                    tx.commit().await.map_err(unavailable_or_backend)
+                })
+                .await
             }
             // Nothing was written: the connection (if any) goes back to the pool as it is,
             // with no transaction to end.

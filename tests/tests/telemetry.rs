@@ -162,9 +162,18 @@ async fn a_request_and_its_store_operations_reach_the_collector_in_the_callers_t
     assert_eq!(request.name, "POST /api/v2/auth/login");
     assert_eq!(request.kind, SpanKind::Server as i32);
     assert_eq!(string(&request.attributes, "method").as_deref(), Some("POST"));
-    assert_eq!(int(&request.attributes, "status"), Some(401), "{:?}", request.attributes);
+    assert_eq!(
+        int(&request.attributes, "status"),
+        Some(401),
+        "{:?}",
+        request.attributes
+    );
     assert_eq!(hex(&request.trace_id), CALLER_TRACE, "the caller's trace");
-    assert_eq!(hex(&request.parent_span_id), CALLER_SPAN, "a child of the caller's span");
+    assert_eq!(
+        hex(&request.parent_span_id),
+        CALLER_SPAN,
+        "a child of the caller's span"
+    );
 
     // Store operations under it: each a client span whose ancestry reaches the request span.
     let by_id: HashMap<&[u8], &Span> = spans.iter().map(|(_, s)| (s.span_id.as_slice(), s)).collect();
@@ -200,7 +209,9 @@ async fn a_request_and_its_store_operations_reach_the_collector_in_the_callers_t
         }
     }
     assert!(
-        store.iter().any(|s| string(&s.attributes, "db.collection.name").as_deref() == Some("users")),
+        store
+            .iter()
+            .any(|s| string(&s.attributes, "db.collection.name").as_deref() == Some("users")),
         "the account lookup is among them: {:?}",
         store.iter().map(|s| &s.name).collect::<Vec<_>>()
     );

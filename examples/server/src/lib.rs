@@ -154,14 +154,18 @@ pub fn redis_client(cfg: &Config) -> Result<Option<redis::Client>, BoxError> {
         return Ok(None);
     };
     let ca = match &cfg.redis_ca_file {
-        Some(path) => Some(
-            std::fs::read(path).map_err(|e| format!("ICOSISTEM_REDIS_CA_FILE {}: {e}", path.display()))?,
-        ),
+        Some(path) => {
+            Some(std::fs::read(path).map_err(|e| format!("ICOSISTEM_REDIS_CA_FILE {}: {e}", path.display()))?)
+        }
         None => None,
     };
     let client = icosistem_http::redis_conn::client(url.expose(), ca.as_deref()).map_err(|e| {
         // The redis crate's messages name the problem, not the URL.
-        let var = if ca.is_some() { "REDIS_URL or ICOSISTEM_REDIS_CA_FILE" } else { "REDIS_URL" };
+        let var = if ca.is_some() {
+            "REDIS_URL or ICOSISTEM_REDIS_CA_FILE"
+        } else {
+            "REDIS_URL"
+        };
         format!("{var} is invalid: {e}")
     })?;
     Ok(Some(client))

@@ -7,11 +7,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use icosistem_core::model::secret::SecretString;
+use icosistem_server::telemetry::Telemetry;
 use icosistem_server::{
     BoxError, Config, LogFormat, demo, ecosystem, ensure_admin, healthcheck, run, run_worker, shutdown_signal,
 };
 use icosistem_store_memory::MemoryStore;
-use icosistem_server::telemetry::Telemetry;
 use icosistem_store_postgres::PgStore;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt as _;

@@ -69,7 +69,10 @@ impl TelemetryConfig {
         }
         // As the specification says: the per-signal URL is used as is, the generic one gets the
         // signal's path.
-        let traces_endpoint = match (get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), get("OTEL_EXPORTER_OTLP_ENDPOINT")) {
+        let traces_endpoint = match (
+            get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+            get("OTEL_EXPORTER_OTLP_ENDPOINT"),
+        ) {
             (Some(url), _) => url,
             (None, Some(base)) => format!("{}/v1/traces", base.trim_end_matches('/')),
             (None, None) => return Ok(None),
@@ -108,7 +111,9 @@ impl Telemetry {
     /// The pipeline of the environment's `OTEL_*` variables, or `None` when they do not ask
     /// for traces. Must run inside the Tokio runtime.
     pub fn from_env() -> Result<Option<Self>, BoxError> {
-        TelemetryConfig::from_env()?.map(|config| Self::start(&config)).transpose()
+        TelemetryConfig::from_env()?
+            .map(|config| Self::start(&config))
+            .transpose()
     }
 
     /// Builds the exporter to `config.traces_endpoint`, starts the batch processor and installs
@@ -247,6 +252,10 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://jaeger:4318"),
             ("OTEL_EXPORTER_OTLP_TIMEOUT", "soon"),
         ]);
-        assert!(bad.expect_err("refused").to_string().contains("OTEL_EXPORTER_OTLP_TIMEOUT"));
+        assert!(
+            bad.expect_err("refused")
+                .to_string()
+                .contains("OTEL_EXPORTER_OTLP_TIMEOUT")
+        );
     }
 }

@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use icosistem_http::rate_limit::RateLimiter as _;
 use icosistem_http::Quota;
+use icosistem_http::rate_limit::RateLimiter as _;
 use icosistem_server::Config;
 use icosistem_store_postgres::testing::services_required;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose};
@@ -126,7 +126,10 @@ async fn the_server_uses_redis_over_tls_with_a_private_ca() {
     let quota = Quota::new(1, 1);
     let key = format!("tls:{}", uuid::Uuid::now_v7());
     assert!(limiter.check(&key, quota).await.expect("checked").allowed);
-    assert!(!limiter.check(&key, quota).await.expect("checked").allowed, "the budget is shared state in Redis");
+    assert!(
+        !limiter.check(&key, quota).await.expect("checked").allowed,
+        "the budget is shared state in Redis"
+    );
 
     // The live hub subscribes over TLS too.
     let _hub = icosistem_server::live_hub(&cfg).expect("a hub");
@@ -153,15 +156,16 @@ async fn the_server_uses_redis_over_tls_with_a_private_ca() {
     let untrusted = icosistem_server::redis_limiter(&config(&[("REDIS_URL", url)]))
         .expect("a valid REDIS_URL")
         .expect("Redis configured");
-    assert!(untrusted.ping().await.is_err(), "a certificate of an unknown CA was accepted");
+    assert!(
+        untrusted.ping().await.is_err(),
+        "a certificate of an unknown CA was accepted"
+    );
 
     // And plaintext to the TLS port gets no answer.
-    let plain = icosistem_server::redis_limiter(&config(&[(
-        "REDIS_URL",
-        format!("redis://localhost:{}/0", redis.port),
-    )]))
-    .expect("a valid REDIS_URL")
-    .expect("Redis configured");
+    let plain =
+        icosistem_server::redis_limiter(&config(&[("REDIS_URL", format!("redis://localhost:{}/0", redis.port))]))
+            .expect("a valid REDIS_URL")
+            .expect("Redis configured");
     assert!(plain.ping().await.is_err());
 
     // A CA file with a plain URL is a configuration error, not a silent plaintext connection.
