@@ -113,7 +113,14 @@ pub(crate) fn optional_instant(
     value: Option<&str>,
 ) -> Option<DateTime<Utc>> {
     let value = value.map(str::trim).filter(|v| !v.is_empty())?;
-    match DateTime::parse_from_rfc3339(value) {
+    // A query's `+00:00` offset not percent-encoded arrives with a space for its `+`.
+    let value = match value.split_at_checked(value.len().saturating_sub(6)) {
+        Some((instant, offset)) if offset.starts_with(' ') && offset[1..].contains(':') => {
+            format!("{instant}+{}", &offset[1..])
+        }
+        _ => value.to_owned(),
+    };
+    match DateTime::parse_from_rfc3339(&value) {
         Ok(at) => Some(at.with_timezone(&Utc)),
         Err(_) => {
             errors.push(field, "must be an RFC 3339 instant such as 2030-03-05T10:00:00Z");

@@ -21,8 +21,6 @@ pub(crate) mod tasks;
 
 pub(crate) mod kit;
 
-use std::str::FromStr;
-
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -69,75 +67,9 @@ pub(crate) fn created<T: serde::Serialize>(version: u64, body: T) -> Response {
     response
 }
 
-/// A required enum field: absent → "is required", unknown → the allowed values.
-pub(crate) fn required_enum<T: FromStr<Err = icosistem_core::error::FieldError>>(
-    errors: &mut ValidationErrors,
-    field: &'static str,
-    value: Option<&str>,
-) -> Option<T> {
-    match value.map(str::trim) {
-        None | Some("") => {
-            errors.push(field, "is required");
-            None
-        }
-        Some(v) => optional_enum(errors, field, Some(v)),
-    }
-}
-
-/// An optional enum field (a filter or an optional body field).
-pub(crate) fn optional_enum<T: FromStr<Err = icosistem_core::error::FieldError>>(
-    errors: &mut ValidationErrors,
-    field: &'static str,
-    value: Option<&str>,
-) -> Option<T> {
-    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
-    match value.parse::<T>() {
-        Ok(v) => Some(v),
-        Err(e) => {
-            errors.push(field, e.message.clone());
-            None
-        }
-    }
-}
-
-/// A required UUID field.
-pub(crate) fn required_id<I: From<uuid::Uuid>>(
-    errors: &mut ValidationErrors,
-    field: &'static str,
-    value: Option<&str>,
-) -> Option<I> {
-    match value.map(str::trim) {
-        None | Some("") => {
-            errors.push(field, "is required");
-            None
-        }
-        Some(v) => optional_id(errors, field, Some(v)),
-    }
-}
-
-/// An optional UUID field.
-pub(crate) fn optional_id<I: From<uuid::Uuid>>(
-    errors: &mut ValidationErrors,
-    field: &'static str,
-    value: Option<&str>,
-) -> Option<I> {
-    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
-    match value.parse::<uuid::Uuid>() {
-        Ok(id) => Some(I::from(id)),
-        Err(_) => {
-            errors.push(field, "must be a UUID");
-            None
-        }
-    }
-}
-
-/// A required field that is present.
-pub(crate) fn required<T>(errors: &mut ValidationErrors, field: &'static str, value: Option<T>) -> Option<T> {
-    if value.is_none() {
-        errors.push(field, "is required");
-    }
-    value
-}
+// The body-reading helpers live in `dto::parse`; the modules not yet declared with `routes!`
+// still name them through here.
+pub(crate) use crate::dto::parse::{optional_enum, optional_id, required, required_enum, required_id};
 
 /// The collected failures as a 422.
 pub(crate) fn finish(errors: ValidationErrors) -> Result<(), ApiError> {
