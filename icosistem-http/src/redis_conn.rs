@@ -20,7 +20,14 @@ pub fn client(url: &str, ca_pem: Option<&[u8]>) -> redis::RedisResult<redis::Cli
     let Some(ca_pem) = ca_pem else {
         return redis::Client::open(url);
     };
-    // `build_with_tls` refuses a non-`rediss://` URL with an error naming the scheme.
+    // Checked here, before the PEM is parsed: which of the two `build_with_tls` reports first
+    // depends on the redis crate's TLS features.
+    if !url.starts_with("rediss://") {
+        return Err(redis::RedisError::from((
+            redis::ErrorKind::InvalidClientConfig,
+            "a private CA needs a rediss:// URL",
+        )));
+    }
     redis::Client::build_with_tls(
         url,
         redis::TlsCertificates {
