@@ -321,11 +321,15 @@ fn insert_query<E: PgEntity>(entity: &E, skip_conflicts: bool) -> QueryBuilder<P
 /// every entity goes through here (the generic [`Repo`] below, [`PgTx`]'s commit). A failure
 /// of the database (`Backend`, `Unavailable`) marks the span as an error; a conflict or a
 /// missing row is an answer, not a failure.
-pub(crate) async fn traced<T>(
+///
+/// The operation's future goes to the heap here, before the span's own future exists: nested
+/// in a use case's (one operation inside another, inside a unit of work …) it would otherwise
+/// add its whole size at every level, and a debug build's test thread runs out of stack.
+pub(crate) fn traced<'a, T: 'a>(
     operation: &'static str,
     table: Option<&'static str>,
-    work: impl Future<Output = Result<T, StoreError>>,
-) -> Result<T, StoreError> {
+    work: impl Future<Output = Result<T, StoreError>> + Send + 'a,
+) -> impl Future<Output = Result<T, StoreError>> + Send + 'a {
     let span = tracing::info_span!(
         "store",
         otel.name = %format_args!("{operation}{}{}", if table.is_some() { " " } else { "" }, table.unwrap_or("")),
@@ -335,11 +339,14 @@ pub(crate) async fn traced<T>(
         db.operation.name = operation,
         db.collection.name = table,
     );
-    let result = tracing::Instrument::instrument(work, span.clone()).await;
-    if let Err(StoreError::Backend(_) | StoreError::Unavailable(_)) = &result {
-        span.record("otel.status_code", "error");
+    let work = Box::pin(tracing::Instrument::instrument(work, span.clone()));
+    async move {
+        let result = work.await;
+        if let Err(StoreError::Backend(_) | StoreError::Unavailable(_)) = &result {
+            span.record("otel.status_code", "error");
+        }
+        result
     }
-    result
 }
 
 impl<E: PgEntity> Repo<E> for PgTx {
