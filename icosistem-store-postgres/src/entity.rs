@@ -8,7 +8,6 @@ use sqlx::postgres::{PgArguments, PgQueryResult, PgRow};
 use sqlx::query::Query;
 use sqlx::query_builder::Separated;
 use sqlx::{Executor, Postgres, QueryBuilder, Row};
-use uuid::Uuid;
 
 use crate::PgTx;
 use crate::error::{decode_error, map_error, unavailable_or_backend};
@@ -409,10 +408,7 @@ impl<E: PgEntity> Repo<E> for PgTx {
             let live = Repo::<E>::get(self, entity.id()).await?;
             Err(match live {
                 Some(_) => StoreError::stale(E::KIND),
-                None => StoreError::NotFound {
-                    entity: E::KIND,
-                    id: Into::<Uuid>::into(entity.id()).to_string(),
-                },
+                None => StoreError::not_found(E::KIND, entity.id()),
             })
         })
         .await
@@ -426,10 +422,7 @@ impl<E: PgEntity> Repo<E> for PgTx {
             self.note(qb.sql().as_str());
             let done = self.execute::<E>(qb.build()).await?;
             if done.rows_affected() == 0 {
-                return Err(StoreError::NotFound {
-                    entity: E::KIND,
-                    id: Into::<Uuid>::into(id).to_string(),
-                });
+                return Err(StoreError::not_found(E::KIND, id));
             }
             Ok(())
         })
