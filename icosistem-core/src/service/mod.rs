@@ -33,6 +33,7 @@ mod mentoring;
 mod organization;
 mod program;
 mod project;
+mod rounds;
 mod sessions;
 mod sessions_auth;
 mod tasks;
@@ -47,6 +48,7 @@ pub use meetings::{MeetingAction, ScheduleMeeting};
 pub use mentoring::{AllyCard, AllyQuery, AllySuggestion, RequestMentorship};
 pub use organization::{CreateOrganization, UpdateOrganization};
 pub use program::{CreateProgram, UpdateProgram};
+pub use crate::rules::rounds::RoundInput;
 pub use project::{
     CreateMilestone, CreateProject, MilestoneAction, UpdateMilestone, UpdateProject, project_description,
 };
