@@ -31,6 +31,7 @@ mod organizations;
 mod programs;
 mod projects;
 mod rbac;
+mod rounds;
 mod redis_tls;
 mod server;
 mod stream;
