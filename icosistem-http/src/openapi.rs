@@ -13,9 +13,9 @@ use crate::dto::{
     CreateProgramRequest, CreateProjectRequest, DecisionRequest, DelayRequest, EnrollmentDto, HealthDetailed,
     HealthStatus, LoginRequest, MemberDto, MilestoneDto, MoneyDto, NotificationPreferencesDto, OrganizationDto,
     PageDto, PasswordResetConfirm, PasswordResetRequest, ProgramDto, ProgressRequest, ProjectDto, RefreshRequest,
-    RegisterRequest, RejectInRoundRequest, ReviewDto, RoundDto, RoundRequest, SubmitReviewRequest, TokenRequest, TokenResponse, UpdateApplicationRequest,
-    UpdateMeRequest, UpdateMilestoneRequest, UpdateOrganizationRequest, UpdateProgramRequest, UpdateProjectRequest,
-    UserDto,
+    RegisterRequest, RejectInRoundRequest, ReviewDto, RoundDto, RoundRequest, SubmitReviewRequest, TokenRequest,
+    TokenResponse, UpdateApplicationRequest, UpdateMeRequest, UpdateMilestoneRequest, UpdateOrganizationRequest,
+    UpdateProgramRequest, UpdateProjectRequest, UserDto,
 };
 use crate::error::{Problem, ProblemField};
 use crate::routes;

@@ -1650,7 +1650,11 @@ async fn run_round_scenario(s: &RoundScenario, coverage: &mut RoundCoverage) -> 
                 let round = &program.rounds[r as usize];
                 let (qualified, mean) = quorum(&before);
                 prop_assert!(qualified >= round.min_reviews, "advance without quorum: {}", context);
-                prop_assert!(mean >= u32::from(round.threshold) * 100, "advance below threshold: {}", context);
+                prop_assert!(
+                    mean >= u32::from(round.threshold) * 100,
+                    "advance below threshold: {}",
+                    context
+                );
                 prop_assert_eq!(before.view.status, ApplicationStatus::UnderReview, "{}", context);
             }
             _ => prop_assert_eq!(now, was, "the round changed: {}", context),
@@ -1665,8 +1669,15 @@ async fn run_round_scenario(s: &RoundScenario, coverage: &mut RoundCoverage) -> 
             let (qualified, mean) = quorum(&before);
             match program.round(was) {
                 Some(round) => {
-                    prop_assert!(qualified >= round.min_reviews, "round decision without quorum: {}", context);
-                    if matches!(after.view.status, ApplicationStatus::Accepted | ApplicationStatus::Waitlisted) {
+                    prop_assert!(
+                        qualified >= round.min_reviews,
+                        "round decision without quorum: {}",
+                        context
+                    );
+                    if matches!(
+                        after.view.status,
+                        ApplicationStatus::Accepted | ApplicationStatus::Waitlisted
+                    ) {
                         prop_assert_eq!(was, Some(count - 1), "accepted before the last round: {}", context);
                         prop_assert!(mean >= u32::from(round.threshold) * 100, "below threshold: {}", context);
                         if after.view.status == ApplicationStatus::Accepted && count > 1 {
@@ -1694,7 +1705,12 @@ async fn run_round_scenario(s: &RoundScenario, coverage: &mut RoundCoverage) -> 
         let total = keys.len();
         keys.sort();
         keys.dedup();
-        prop_assert_eq!(keys.len(), total, "two reviews of one reviewer in one round: {}", context);
+        prop_assert_eq!(
+            keys.len(),
+            total,
+            "two reviews of one reviewer in one round: {}",
+            context
+        );
 
         // Capacity.
         let stored = world.eco.get_program(&admin, world.program).await.expect("program");
@@ -1765,10 +1781,19 @@ fn review_rounds_never_skip_and_never_decide_without_quorum() {
     let c = coverage.into_inner();
     println!(
         "rounds coverage: {} advances, {} final-round accepts, refusals: {} quorum, {} threshold, {} skip; {} blind-round views",
-        c.advances, c.final_round_accepts, c.quorum_refusals, c.threshold_refusals, c.skip_refusals, c.blind_round_views
+        c.advances,
+        c.final_round_accepts,
+        c.quorum_refusals,
+        c.threshold_refusals,
+        c.skip_refusals,
+        c.blind_round_views
     );
     assert!(c.advances > 40, "advances: {}", c.advances);
-    assert!(c.final_round_accepts > 3, "final-round accepts: {}", c.final_round_accepts);
+    assert!(
+        c.final_round_accepts > 3,
+        "final-round accepts: {}",
+        c.final_round_accepts
+    );
     assert!(c.quorum_refusals > 5, "quorum refusals: {}", c.quorum_refusals);
     assert!(c.threshold_refusals > 5, "threshold refusals: {}", c.threshold_refusals);
     assert!(c.skip_refusals > 5, "skip refusals: {}", c.skip_refusals);

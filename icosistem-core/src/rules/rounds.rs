@@ -49,7 +49,10 @@ pub fn check_rounds(
 ) -> Option<Vec<Round>> {
     let before = errors.fields().len();
     if input.is_empty() {
-        errors.push("rounds", "must list at least one round (leave it out for a single implicit round)");
+        errors.push(
+            "rounds",
+            "must list at least one round (leave it out for a single implicit round)",
+        );
     }
     if input.len() > max_rounds {
         errors.push("rounds", format!("at most {max_rounds} rounds"));
@@ -61,7 +64,10 @@ pub fn check_rounds(
         if name.is_empty() {
             errors.push(format!("rounds[{i}].name"), "must not be empty");
         } else if name.chars().count() > MAX_ROUND_NAME {
-            errors.push(format!("rounds[{i}].name"), format!("must be at most {MAX_ROUND_NAME} characters"));
+            errors.push(
+                format!("rounds[{i}].name"),
+                format!("must be at most {MAX_ROUND_NAME} characters"),
+            );
         } else if !names.insert(name.to_lowercase()) {
             errors.push(format!("rounds[{i}].name"), "must be unique among the program's rounds");
         }
@@ -78,7 +84,10 @@ pub fn check_rounds(
             }
         }
         if reviewer_ids.len() > max_reviewers {
-            errors.push(format!("rounds[{i}].reviewer_ids"), format!("at most {max_reviewers} reviewers"));
+            errors.push(
+                format!("rounds[{i}].reviewer_ids"),
+                format!("at most {max_reviewers} reviewers"),
+            );
         }
         rounds.push(Round {
             name: name.to_owned(),

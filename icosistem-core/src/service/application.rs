@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
+use super::rounds::{round_facts, round_refuses};
 use super::{Context, Ecosystem, Notice, Uow, authorize_seen, check_version};
 use crate::error::{Error, Result, ValidationErrors};
 use crate::model::value::{Email, Score, optional_text};
@@ -27,7 +28,6 @@ use crate::rules::program::eligibility;
 use crate::workflow::application::{self as wf, ApplicationCommand, ApplicationEvent, ApplicationFacts};
 use crate::workflow::enrollment::{self as enrollment_wf, EnrollmentCommand};
 use crate::workflow::rounds::{self as rounds_wf, RoundDecision};
-use super::rounds::{round_facts, round_refuses};
 
 /// A decision on an application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -38,6 +38,7 @@ mod sessions;
 mod sessions_auth;
 mod tasks;
 
+pub use crate::rules::rounds::RoundInput;
 pub use account::{AdminCreateUser, AdminUpdateUser, LoginOutcome, Register, UpdateMe};
 pub use application::{ApplicantSummary, ApplicationView, Decision, ProjectSummary, SubmitReview};
 pub use cohort_matching::{CohortProposal, PoolSeats, ProposedPair};
@@ -48,7 +49,6 @@ pub use meetings::{MeetingAction, ScheduleMeeting};
 pub use mentoring::{AllyCard, AllyQuery, AllySuggestion, RequestMentorship};
 pub use organization::{CreateOrganization, UpdateOrganization};
 pub use program::{CreateProgram, UpdateProgram};
-pub use crate::rules::rounds::RoundInput;
 pub use project::{
     CreateMilestone, CreateProject, MilestoneAction, UpdateMilestone, UpdateProject, project_description,
 };

@@ -312,7 +312,10 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         }
         if let Some(rounds) = &input.rounds {
             let unchanged = rounds.len() == program.rounds.len()
-                && rounds.iter().zip(&program.rounds).all(|(new, old)| *new == RoundInput::from(old));
+                && rounds
+                    .iter()
+                    .zip(&program.rounds)
+                    .all(|(new, old)| *new == RoundInput::from(old));
             // Applications in a round were reviewed by its rules: the process is fixed once any
             // application has entered it (submitted), so no decision mixes two definitions.
             if !unchanged && uow.rounds_entered(&program).await? {

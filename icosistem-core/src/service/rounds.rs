@@ -103,7 +103,12 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     /// admins): the current round needs its quorum and a mean score at or above its
     /// threshold; the last round is left by `accept`, `waitlist` or `reject` instead. The
     /// applicant is notified; the reviews of the new round start from nothing.
-    pub async fn advance_application(&self, ctx: &Context, id: ApplicationId, version: Option<u64>) -> Result<Application> {
+    pub async fn advance_application(
+        &self,
+        ctx: &Context,
+        id: ApplicationId,
+        version: Option<u64>,
+    ) -> Result<Application> {
         let mut uow = self.uow(ctx).await?;
         let peek: Application = uow.load(id).await?;
         let program: Program = uow.load(peek.program_id).await?;
@@ -121,7 +126,10 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let mut app: Application = uow.load_for_update(id).await?;
         check_version(&app, version)?;
         if program.status.is_terminal() {
-            return Err(Error::invalid("program_id", "the program is finished; no more decisions"));
+            return Err(Error::invalid(
+                "program_id",
+                "the program is finished; no more decisions",
+            ));
         }
         let qualified = uow.qualified_reviews(&app).await?;
         let Some(facts) = round_facts(&program, &app, &qualified) else {

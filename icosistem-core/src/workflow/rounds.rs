@@ -70,7 +70,8 @@ impl RoundFacts {
 ///
 /// Errors: `InvalidTransition` unless the application is under review; `Validation` on
 /// `current_round` for a skipped round (accepting or waitlisting before the last round,
-/// advancing past it), on `reviews` without the quorum, on `mean_score` below the threshold.
+/// advancing past it), on `reviews` without the quorum, on `mean_score` below the threshold
+/// (once the quorum is there).
 pub fn check(status: ApplicationStatus, decision: RoundDecision, facts: &RoundFacts) -> Result<u32, Error> {
     if status != ApplicationStatus::UnderReview {
         return Err(Error::InvalidTransition {
@@ -95,7 +96,8 @@ pub fn check(status: ApplicationStatus, decision: RoundDecision, facts: &RoundFa
         ),
         _ => {}
     }
-    if facts.qualified_reviews < facts.min_reviews {
+    let quorate = facts.qualified_reviews >= facts.min_reviews;
+    if !quorate {
         errors.push(
             "reviews",
             format!(
@@ -104,8 +106,9 @@ pub fn check(status: ApplicationStatus, decision: RoundDecision, facts: &RoundFa
             ),
         );
     }
+    // The mean of a round without its quorum says nothing yet: only the quorum is reported.
     let passing = decision != RoundDecision::Reject;
-    if passing && facts.mean_score_centi.unwrap_or(0) < u32::from(facts.threshold) * 100 {
+    if passing && quorate && facts.mean_score_centi.unwrap_or(0) < u32::from(facts.threshold) * 100 {
         errors.push(
             "mean_score",
             format!("passing this round needs a mean score of at least {}", facts.threshold),
@@ -183,6 +186,13 @@ mod tests {
             ..facts(2)
         };
         assert_eq!(check(S::UnderReview, D::Accept, &last).unwrap(), 2);
+        // Without the quorum, only the quorum is reported.
+        let early = RoundFacts {
+            qualified_reviews: 0,
+            mean_score_centi: None,
+            ..facts(1)
+        };
+        assert_eq!(fields(check(S::UnderReview, D::Advance, &early)), ["reviews"]);
     }
 
     #[test]

@@ -190,7 +190,9 @@ async fn an_application_walks_three_rounds_to_acceptance() {
         .collect();
     assert_eq!(rounds.iter().filter(|r| **r == json!(1)).count(), 2);
     assert_eq!(
-        app.command(&format!("{base}/advance"), &s.staff).await.ok(StatusCode::OK)["current_round"],
+        app.command(&format!("{base}/advance"), &s.staff)
+            .await
+            .ok(StatusCode::OK)["current_round"],
         2
     );
     review(&app, &s, &id, 1, 90).await;
@@ -233,7 +235,9 @@ async fn reject_in_round_needs_a_reason_and_the_quorum() {
     let no_quorum = app.post(&path, json!({ "reason": "Too early" }), &s.staff).await;
     assert_eq!(no_quorum.fields(), ["reviews"]);
     review(&app, &s, &id, 1, 50).await;
-    let below = app.command(&format!("/api/v2/applications/{id}/advance"), &s.staff).await;
+    let below = app
+        .command(&format!("/api/v2/applications/{id}/advance"), &s.staff)
+        .await;
     assert_eq!(below.fields(), ["mean_score"]);
     let no_reason = app.post(&path, json!({}), &s.staff).await;
     no_reason.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");

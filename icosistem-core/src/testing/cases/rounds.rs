@@ -53,7 +53,11 @@ impl Panel {
 
     /// A published program with `rounds`, and the cohort pointing at it.
     async fn open<S: Store>(&mut self, world: &World<S>, rounds: Vec<RoundInput>) -> Program {
-        let mut input = world.program_input(&self.cohort.org, &format!("Rounds {}", world.next()), ProgramSpec::seats(5));
+        let mut input = world.program_input(
+            &self.cohort.org,
+            &format!("Rounds {}", world.next()),
+            ProgramSpec::seats(5),
+        );
         input.rounds = Some(rounds);
         let program = world
             .eco
@@ -75,7 +79,13 @@ impl Panel {
 }
 
 /// `reviewer` is assigned to the application's current round and scores it.
-async fn review<S: Store>(world: &World<S>, panel: &Panel, app: ApplicationId, reviewer: &Person, score: i64) -> Review {
+async fn review<S: Store>(
+    world: &World<S>,
+    panel: &Panel,
+    app: ApplicationId,
+    reviewer: &Person,
+    score: i64,
+) -> Review {
     world
         .eco
         .assign_reviewer(&panel.cohort.owner.ctx, app, reviewer.id())
@@ -128,8 +138,15 @@ pub async fn three_round_selection_walks_to_acceptance<S: Store + Clone>(store: 
     let first = review(&world, &panel, id, panel.reviewer(0), 80).await;
     assert_eq!(first.round, Some(0));
     let owner = panel.cohort.owner.ctx.clone();
-    let app = world.eco.advance_application(&owner, id, None).await.expect("advance to interview");
-    assert_eq!((app.status, app.current_round), (ApplicationStatus::UnderReview, Some(1)));
+    let app = world
+        .eco
+        .advance_application(&owner, id, None)
+        .await
+        .expect("advance to interview");
+    assert_eq!(
+        (app.status, app.current_round),
+        (ApplicationStatus::UnderReview, Some(1))
+    );
     assert_eq!(app.mean_score_centi, None, "the interview starts without scores");
 
     // The screening reviewer reviews again in the interview: once per round.
@@ -137,7 +154,11 @@ pub async fn three_round_selection_walks_to_acceptance<S: Store + Clone>(store: 
     assert_eq!(again.round, Some(1));
     review(&world, &panel, id, panel.reviewer(1), 60).await;
     assert_eq!(application(&world, id).await.mean_score_centi, Some(6500));
-    let app = world.eco.advance_application(&owner, id, None).await.expect("advance to committee");
+    let app = world
+        .eco
+        .advance_application(&owner, id, None)
+        .await
+        .expect("advance to committee");
     assert_eq!(app.current_round, Some(2));
 
     // The committee names its reviewer: nobody else is assigned in it.
@@ -166,10 +187,7 @@ pub async fn three_round_selection_walks_to_acceptance<S: Store + Clone>(store: 
     );
     let advances = world.audit("application.advance", id).await;
     assert_eq!(advances.len(), 2);
-    assert_eq!(
-        world.notifications(founder.id(), "application_advanced").await.len(),
-        2
-    );
+    assert_eq!(world.notifications(founder.id(), "application_advanced").await.len(), 2);
     let reviews = world
         .rows(ReviewFilter {
             application_id: Some(id),
@@ -189,7 +207,10 @@ pub async fn round_decisions_need_their_quorum<S: Store + Clone>(store: S) {
     panel
         .open(
             &world,
-            vec![round("screening", 2, 60, false, &[]), round("committee", 1, 0, false, &[])],
+            vec![
+                round("screening", 2, 60, false, &[]),
+                round("committee", 1, 0, false, &[]),
+            ],
         )
         .await;
     let owner = panel.cohort.owner.ctx.clone();
@@ -215,7 +236,10 @@ pub async fn round_decisions_need_their_quorum<S: Store + Clone>(store: S) {
         )
         .await
         .expect("conflicted review");
-    assert_fields(&expect_err(world.eco.advance_application(&owner, id, None).await), &["reviews"]);
+    assert_fields(
+        &expect_err(world.eco.advance_application(&owner, id, None).await),
+        &["reviews"],
+    );
     assert_fields(
         &expect_err(
             world
@@ -231,9 +255,17 @@ pub async fn round_decisions_need_their_quorum<S: Store + Clone>(store: S) {
     );
     // Quorum reached, mean 45 < 60: no advance, but a rejection with a reason.
     review(&world, &panel, id, panel.reviewer(2), 0).await;
-    assert_fields(&expect_err(world.eco.advance_application(&owner, id, None).await), &["mean_score"]);
     assert_fields(
-        &expect_err(world.eco.reject_application_in_round(&owner, id, "  ".to_owned(), None).await),
+        &expect_err(world.eco.advance_application(&owner, id, None).await),
+        &["mean_score"],
+    );
+    assert_fields(
+        &expect_err(
+            world
+                .eco
+                .reject_application_in_round(&owner, id, "  ".to_owned(), None)
+                .await,
+        ),
         &["reason"],
     );
     let rejected = world
@@ -277,9 +309,16 @@ pub async fn an_application_never_skips_a_round<S: Store + Clone>(store: S) {
         let refused = expect_err(world.eco.decide(&owner, id, decision, None, None).await);
         assert_fields(&refused, &["current_round"]);
     }
-    world.eco.advance_application(&owner, id, None).await.expect("to interview");
+    world
+        .eco
+        .advance_application(&owner, id, None)
+        .await
+        .expect("to interview");
     // The interview has no reviews yet: neither an advance nor an acceptance.
-    assert_fields(&expect_err(world.eco.advance_application(&owner, id, None).await), &["reviews"]);
+    assert_fields(
+        &expect_err(world.eco.advance_application(&owner, id, None).await),
+        &["reviews"],
+    );
     assert_fields(
         &expect_err(world.eco.decide(&owner, id, Decision::Accept, None, None).await),
         &["current_round", "reviews"],
@@ -304,7 +343,10 @@ pub async fn a_reviewer_reviews_once_per_round<S: Store + Clone>(store: S) {
     panel
         .open(
             &world,
-            vec![round("screening", 1, 0, false, &[]), round("committee", 1, 0, false, &[])],
+            vec![
+                round("screening", 1, 0, false, &[]),
+                round("committee", 1, 0, false, &[]),
+            ],
         )
         .await;
     let owner = panel.cohort.owner.ctx.clone();
@@ -328,7 +370,11 @@ pub async fn a_reviewer_reviews_once_per_round<S: Store + Clone>(store: S) {
         expect_err(world.eco.submit_review(&reviewer.ctx, id, twice.clone()).await),
         Error::InvalidTransition { entity: "review", .. }
     ));
-    world.eco.advance_application(&owner, id, None).await.expect("to committee");
+    world
+        .eco
+        .advance_application(&owner, id, None)
+        .await
+        .expect("to committee");
     // Not yet assigned in the committee: their screening review is not an assignment here.
     assert!(matches!(
         expect_err(world.eco.submit_review(&reviewer.ctx, id, twice.clone()).await),
@@ -361,11 +407,7 @@ pub async fn rounds_cannot_change_once_an_application_entered_them<S: Store + Cl
     let refused = expect_err(world.eco.create_program(&panel.cohort.owner.ctx, input).await);
     assert_fields(
         &refused,
-        &[
-            "rounds[1].name",
-            "rounds[1].min_reviews",
-            "rounds[1].threshold",
-        ],
+        &["rounds[1].name", "rounds[1].min_reviews", "rounds[1].threshold"],
     );
     let mut input = world.program_input(&panel.cohort.org, "No rounds", ProgramSpec::default());
     input.rounds = Some(Vec::new());
@@ -380,7 +422,10 @@ pub async fn rounds_cannot_change_once_an_application_entered_them<S: Store + Cl
         &["rounds[0].reviewer_ids[0]"],
     );
 
-    let rounds = vec![round("screening", 1, 50, false, &[]), round("committee", 1, 70, false, &[])];
+    let rounds = vec![
+        round("screening", 1, 50, false, &[]),
+        round("committee", 1, 70, false, &[]),
+    ];
     let program = panel.open(&world, rounds.clone()).await;
     let owner = panel.cohort.owner.ctx.clone();
     let change = |rounds: Vec<RoundInput>| UpdateProgram {
@@ -444,7 +489,10 @@ pub async fn a_blind_round_hides_the_applicant<S: Store + Clone>(store: S) {
     panel
         .open(
             &world,
-            vec![round("screening", 1, 0, true, &[]), round("interview", 1, 0, false, &[])],
+            vec![
+                round("screening", 1, 0, true, &[]),
+                round("interview", 1, 0, false, &[]),
+            ],
         )
         .await;
     let owner = panel.cohort.owner.clone();
@@ -457,13 +505,23 @@ pub async fn a_blind_round_hides_the_applicant<S: Store + Clone>(store: S) {
         ..Default::default()
     };
 
-    let seen = world.eco.get_application(&reviewer.ctx, id).await.expect("reviewer view");
+    let seen = world
+        .eco
+        .get_application(&reviewer.ctx, id)
+        .await
+        .expect("reviewer view");
     assert!(seen.blind);
     assert_eq!(seen.applicant, None);
     assert_eq!(seen.project.owner_id, None);
-    assert_eq!(seen.mean_score_centi, None, "a blind round hides the scores from reviewers");
+    assert_eq!(
+        seen.mean_score_centi, None,
+        "a blind round hides the scores from reviewers"
+    );
     let json = serde_json::to_string(&seen).expect("json");
-    assert!(!json.contains("Quintero") && !json.contains(&founder.id().to_string()), "{json}");
+    assert!(
+        !json.contains("Quintero") && !json.contains(&founder.id().to_string()),
+        "{json}"
+    );
     let staff = world.eco.get_application(&owner.ctx, id).await.expect("staff view");
     assert!(staff.blind);
     assert_eq!(staff.applicant, None);
@@ -476,7 +534,14 @@ pub async fn a_blind_round_hides_the_applicant<S: Store + Clone>(store: S) {
     assert!(list.items.iter().all(|v| v.blind && v.applicant.is_none()));
     // The applicant and admins always see who applied.
     assert!(!world.eco.get_application(&founder.ctx, id).await.expect("own").blind);
-    assert!(!world.eco.get_application(&world.admin.ctx, id).await.expect("admin").blind);
+    assert!(
+        !world
+            .eco
+            .get_application(&world.admin.ctx, id)
+            .await
+            .expect("admin")
+            .blind
+    );
     // Neither staff nor reviewers reach the applicant's project through a program with a blind
     // round (the store's list and the use case's single read agree).
     let project_id = application(&world, id).await.project_id;
@@ -490,8 +555,16 @@ pub async fn a_blind_round_hides_the_applicant<S: Store + Clone>(store: S) {
         assert!(listed.items.iter().all(|p| p.id != project_id));
     }
 
-    world.eco.advance_application(&owner.ctx, id, None).await.expect("to the interview");
-    let open = world.eco.get_application(&reviewer.ctx, id).await.expect("open round view");
+    world
+        .eco
+        .advance_application(&owner.ctx, id, None)
+        .await
+        .expect("to the interview");
+    let open = world
+        .eco
+        .get_application(&reviewer.ctx, id)
+        .await
+        .expect("open round view");
     assert!(!open.blind);
     assert_eq!(open.applicant.as_ref().map(|a| a.id), Some(founder.id()));
     let list = world
