@@ -1,8 +1,8 @@
-//! 14. A selection in three rounds (DOMAIN.md §10): the incubator's fellowship screens blind,
-//! interviews with two reviewers, and lets the director's committee decide. Each round has its
-//! own reviewers, quorum and threshold; applications advance round by round or are turned down
-//! in the round with a reason, never skip one, and only the last round accepts (under capacity,
-//! as every accept).
+//! Chapter 14: a selection in three rounds (DOMAIN.md §10). The incubator's fellowship screens
+//! blind, interviews with two reviewers, and lets the director's committee decide. Each round has
+//! its own reviewers, quorum and threshold; applications advance round by round or are turned
+//! down in the round with a reason, never skip one, and only the last round accepts (under
+//! capacity, as every accept).
 
 use chrono::Duration;
 use icosistem_core::model::{Application, Program, ProgramType, User};
@@ -196,13 +196,12 @@ pub(crate) async fn the_rounds(s: &Story, staff: &Staff, founders: &[Founder]) -
     }
     let view = s.eco.get_application(&Context::user(javier), apps[0].id).await?;
     println!(
-        "  {} interviews {} (identity shown now: {}): mean {}; {}'s mean is {}.",
+        "  {} interviews {} (identity shown now: {}): mean {}; {}'s mean is 65.00.",
         javier.first_name,
         view.applicant.as_ref().map_or("someone", |a| a.name.as_str()),
         if view.blind { "no" } else { "yes" },
         score(view.mean_score_centi),
         founders[2].user.first_name,
-        "65.00"
     );
     let e = expect_refusal(
         s.eco.advance_application(&coordinator, apps[2].id, None).await,
