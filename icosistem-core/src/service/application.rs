@@ -179,8 +179,9 @@ pub(crate) struct Blindness {
 }
 
 impl Blindness {
-    /// What `program`'s evaluators may not see of `app`: `staff` (and admins, the applicant)
-    /// keep the scores they decide on; the applicant and admins see everything.
+    /// What the caller may not see of `app` in `program`: nothing when they `sees_all` (its
+    /// applicant, admins); otherwise the identity in a blind program or round, and the mean
+    /// score too in a blind round unless they are `staff`, who decide on it.
     pub(crate) fn of(program: &Program, app: &Application, sees_all: bool, staff: bool) -> Self {
         if sees_all {
             return Self::default();
