@@ -156,6 +156,7 @@ async fn load(store: &TestStore) -> Loaded {
             target_sectors: Vec::new(),
             target_stages: Vec::new(),
             format: ProgramFormat::Hybrid,
+            rounds: Vec::new(),
             meta: meta(),
             deletion: Deletion::default(),
         })
@@ -215,6 +216,7 @@ async fn load(store: &TestStore) -> Loaded {
                     decided_at: decided.then(now),
                     decision_note: None,
                     mean_score_centi: None,
+                    current_round: None,
                     meta: meta(),
                 }
             })
@@ -482,6 +484,7 @@ async fn use_cases(store: &TestStore) {
                 target_sectors: Vec::new(),
                 target_stages: Vec::new(),
                 format: None,
+                rounds: None,
             },
         )
         .await

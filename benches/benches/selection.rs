@@ -157,6 +157,7 @@ async fn open_program(inc: &Incubator, capacity: u32, n: u64) -> ProgramId {
                 target_sectors: Vec::new(),
                 target_stages: Vec::new(),
                 format: None,
+                rounds: None,
             },
         )
         .await

@@ -13,9 +13,9 @@ use crate::dto::{
     CreateProgramRequest, CreateProjectRequest, DecisionRequest, DelayRequest, EnrollmentDto, HealthDetailed,
     HealthStatus, LoginRequest, MemberDto, MilestoneDto, MoneyDto, NotificationPreferencesDto, OrganizationDto,
     PageDto, PasswordResetConfirm, PasswordResetRequest, ProgramDto, ProgressRequest, ProjectDto, RefreshRequest,
-    RegisterRequest, ReviewDto, SubmitReviewRequest, TokenRequest, TokenResponse, UpdateApplicationRequest,
-    UpdateMeRequest, UpdateMilestoneRequest, UpdateOrganizationRequest, UpdateProgramRequest, UpdateProjectRequest,
-    UserDto,
+    RegisterRequest, RejectInRoundRequest, ReviewDto, RoundDto, RoundRequest, SubmitReviewRequest, TokenRequest,
+    TokenResponse, UpdateApplicationRequest, UpdateMeRequest, UpdateMilestoneRequest, UpdateOrganizationRequest,
+    UpdateProgramRequest, UpdateProjectRequest, UserDto,
 };
 use crate::error::{Problem, ProblemField};
 use crate::routes;
@@ -70,6 +70,8 @@ impl Modify for BearerAuth {
         EnrollmentDto,
         CreateProgramRequest,
         UpdateProgramRequest,
+        RoundDto,
+        RoundRequest,
         PageDto<OrganizationDto>,
         PageDto<MemberDto>,
         PageDto<ProgramDto>,
@@ -93,6 +95,7 @@ impl Modify for BearerAuth {
         CreateApplicationRequest,
         UpdateApplicationRequest,
         DecisionRequest,
+        RejectInRoundRequest,
         AssignReviewerRequest,
         SubmitReviewRequest,
         PageDto<ApplicationDto>,

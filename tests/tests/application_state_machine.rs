@@ -24,6 +24,14 @@
 //! never get an application past review. The run ends by checking that the generated cases did
 //! reach the corners (full program, automatic promotion, every refusal kind); directed scenarios
 //! at the end pin the waitlist order and the conflict-of-interest rule of `min_reviews`.
+//!
+//! A second property runs the same world with 0–3 review rounds (DOMAIN.md §10) and random
+//! round commands (advance, reject in round, accept, waitlist), checking after every step, from
+//! what the store held before it: no application skips a round or moves back; no round decision
+//! succeeds without its round's quorum (and, to pass, its threshold); acceptance and the
+//! waitlist come only in the last round; accepted ≤ capacity; every review belongs to a round
+//! the application was in, once per (reviewer, round); and blindness follows the program or the
+//! current round.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -42,7 +50,8 @@ use icosistem_core::model::{
 use icosistem_core::ports::store::{ApplicationFilter, PageRequest};
 use icosistem_core::ports::{Argon2idPasswordHasher, Clock, ManualClock, RecordingNotifier};
 use icosistem_core::service::{
-    AdminCreateUser, ApplicationView, CreateOrganization, CreateProgram, CreateProject, Decision, SubmitReview,
+    AdminCreateUser, ApplicationView, CreateOrganization, CreateProgram, CreateProject, Decision, RoundInput,
+    SubmitReview, UpdateProgram,
 };
 use icosistem_core::workflow::program::ProgramCommand;
 use icosistem_core::{Context, Ecosystem};
@@ -783,6 +792,7 @@ impl World {
                     target_sectors: Vec::new(),
                     target_stages: Vec::new(),
                     format: None,
+                    rounds: None,
                 },
             )
             .await
@@ -1411,4 +1421,381 @@ fn declared_conflicts_do_not_count_toward_min_reviews() {
         "(70 + 90) / 2, the conflicted 80 left out"
     );
     assert_eq!(model.apps[1].status, Draft);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Review rounds (DOMAIN.md §10): invariants checked against the store's state before each step
+
+#[derive(Debug, Clone, Copy)]
+enum RoundCmd {
+    Submit,
+    Assign(Who),
+    Review(i64),
+    Advance,
+    RejectInRound,
+    Decide(Decision),
+    Withdraw,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct RoundStep {
+    /// Which application (modulo the count).
+    app: usize,
+    /// An `advance` aimed at an application in its last round (or in a program without
+    /// rounds) is sent as `accept` instead: random passes rarely line an acceptance up with
+    /// the last round. The invariants do not depend on it; the coverage does.
+    aim: bool,
+    actor: Who,
+    cmd: RoundCmd,
+}
+
+#[derive(Debug, Clone)]
+struct RoundScenario {
+    base: Scenario,
+    /// `(min_reviews, threshold, blind, named reviewer)` per round; empty: no rounds.
+    rounds: Vec<(u32, u8, bool, Option<Who>)>,
+    steps: Vec<RoundStep>,
+}
+
+fn round_pass() -> impl Strategy<Value = Vec<RoundStep>> {
+    let staff = || actor(STAFF);
+    let reviewer = || prop_oneof![8 => prop::sample::select(REVIEWERS), 1 => prop::sample::select(EVERYONE)];
+    let score = prop::sample::select(&[40i64, 60, 80, 100][..]);
+    let decision = prop_oneof![
+        6 => Just(RoundCmd::Advance),
+        2 => Just(RoundCmd::Decide(Decision::Accept)),
+        1 => Just(RoundCmd::Decide(Decision::Waitlist)),
+        1 => Just(RoundCmd::Decide(Decision::Reject)),
+        1 => Just(RoundCmd::RejectInRound),
+        1 => Just(RoundCmd::Withdraw),
+    ];
+    (
+        prop_oneof![2 => Just(0usize), 1 => 0..6usize],
+        staff(),
+        (reviewer(), reviewer()),
+        (score.clone(), score),
+        (staff(), decision, prop::bool::weighted(0.7)),
+    )
+        .prop_map(|(app, assigner, (r1, r2), (s1, s2), (decider, decision, aim))| {
+            let withdraw = matches!(decision, RoundCmd::Withdraw);
+            let step = |actor, cmd| RoundStep { app, aim, actor, cmd };
+            vec![
+                step(Who::Applicant, RoundCmd::Submit),
+                step(assigner, RoundCmd::Assign(r1)),
+                step(assigner, RoundCmd::Assign(r2)),
+                step(r1, RoundCmd::Review(s1)),
+                step(r2, RoundCmd::Review(s2)),
+                step(if withdraw { Who::Applicant } else { decider }, decision),
+            ]
+        })
+}
+
+fn round_scenario() -> impl Strategy<Value = RoundScenario> {
+    let round = (
+        1..=2u32,
+        prop::sample::select(&[0u8, 40, 60, 80][..]),
+        prop::bool::weighted(0.3),
+        prop_oneof![4 => Just(None), 1 => Just(Some(Who::Reviewer1)), 1 => Just(Some(Who::Reviewer2))],
+    );
+    (
+        scenario(),
+        prop::collection::vec(round, 0..=3),
+        prop::collection::vec(round_pass(), 4..=10),
+    )
+        .prop_map(|(base, rounds, passes)| RoundScenario {
+            base,
+            rounds,
+            steps: passes.into_iter().flatten().collect(),
+        })
+}
+
+#[derive(Default)]
+struct RoundCoverage {
+    advances: u64,
+    final_round_accepts: u64,
+    quorum_refusals: u64,
+    threshold_refusals: u64,
+    skip_refusals: u64,
+    blind_round_views: u64,
+}
+
+/// What the store holds of one application, read by an admin.
+struct Seen {
+    view: ApplicationView,
+    reviews: Vec<icosistem_core::model::Review>,
+}
+
+async fn seen(world: &World, i: usize) -> Seen {
+    let admin = Context::user(&world.admin);
+    let id = world.apps[i];
+    Seen {
+        view: world.eco.get_application(&admin, id).await.expect("admin sees it"),
+        reviews: world.eco.list_reviews(&admin, id).await.expect("admin lists reviews"),
+    }
+}
+
+/// The qualified reviews of the application's current round: (count, mean × 100).
+fn quorum(seen: &Seen) -> (u32, u32) {
+    let scores: Vec<u32> = seen
+        .reviews
+        .iter()
+        .filter(|r| r.is_qualified() && r.round == seen.view.current_round)
+        .filter_map(|r| r.score.map(|s| u32::from(s.get())))
+        .collect();
+    let mean = if scores.is_empty() {
+        0
+    } else {
+        scores.iter().sum::<u32>() * 100 / scores.len() as u32
+    };
+    (scores.len() as u32, mean)
+}
+
+async fn run_round_scenario(s: &RoundScenario, coverage: &mut RoundCoverage) -> Result<(), TestCaseError> {
+    let world = World::new(&s.base).await;
+    // The rounds name the world's reviewers: they are set once the world exists, which is
+    // allowed while its applications are drafts.
+    let inputs: Vec<RoundInput> = s
+        .rounds
+        .iter()
+        .enumerate()
+        .map(|(k, (min_reviews, threshold, blind, named))| RoundInput {
+            name: format!("round-{k}"),
+            reviewer_ids: named.map(|w| world.user(w, 0).id).into_iter().collect(),
+            min_reviews: i64::from(*min_reviews),
+            threshold: i64::from(*threshold),
+            blind: *blind,
+        })
+        .collect();
+    if !inputs.is_empty() {
+        world
+            .eco
+            .update_program(
+                &world.ctx(Who::Coordinator, 0),
+                world.program,
+                UpdateProgram {
+                    rounds: Some(inputs),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("rounds while only drafts exist");
+    }
+    let admin = Context::user(&world.admin);
+    let program = world.eco.get_program(&admin, world.program).await.expect("program");
+    prop_assert_eq!(program.rounds.len(), s.rounds.len());
+    let count = program.rounds.len() as u32;
+    let n = world.apps.len();
+    for (k, step) in s.steps.iter().enumerate() {
+        world.clock.advance(Duration::minutes(1));
+        let i = step.app % n;
+        let id = world.apps[i];
+        let before = seen(&world, i).await;
+        let ctx = world.ctx(step.actor, i);
+        let eco = &world.eco;
+        let last = count.checked_sub(1);
+        let cmd = match step.cmd {
+            RoundCmd::Advance if step.aim && before.view.current_round == last => RoundCmd::Decide(Decision::Accept),
+            other => other,
+        };
+        let step = &RoundStep { cmd, ..*step };
+        let result: Result<(), Error> = match step.cmd {
+            RoundCmd::Submit => eco.submit_application(&ctx, id, None).await.map(drop),
+            RoundCmd::Assign(who) => eco.assign_reviewer(&ctx, id, world.user(who, i).id).await.map(drop),
+            RoundCmd::Review(score) => eco
+                .submit_review(
+                    &ctx,
+                    id,
+                    SubmitReview {
+                        score,
+                        comment: None,
+                        conflict_declared: false,
+                    },
+                )
+                .await
+                .map(drop),
+            RoundCmd::Advance => eco.advance_application(&ctx, id, None).await.map(drop),
+            RoundCmd::RejectInRound => eco
+                .reject_application_in_round(&ctx, id, "Not this time".into(), None)
+                .await
+                .map(drop),
+            RoundCmd::Decide(decision) => eco.decide(&ctx, id, decision, None, None).await.map(drop),
+            RoundCmd::Withdraw => eco.withdraw_application(&ctx, id, None).await.map(drop),
+        };
+        if let Err(Error::Validation(errors)) = &result {
+            coverage.quorum_refusals += u64::from(errors.has("reviews"));
+            coverage.threshold_refusals += u64::from(errors.has("mean_score"));
+            coverage.skip_refusals += u64::from(errors.has("current_round"));
+        }
+        prop_assert!(
+            !matches!(result, Err(Error::Store(_))),
+            "step {} {:?}: {:?}",
+            k,
+            step,
+            result
+        );
+        let after = seen(&world, i).await;
+        let (was, now) = (before.view.current_round, after.view.current_round);
+        let context = format!("step {k} {step:?} on app {i}: {result:?}, round {was:?} → {now:?}");
+
+        // Rounds move one at a time, forward, by `advance` only (and are entered at submission).
+        match (step.cmd, &result) {
+            (RoundCmd::Submit, Ok(())) => {
+                prop_assert_eq!(now, (count > 0).then_some(0), "{}", context);
+            }
+            (RoundCmd::Advance, Ok(())) => {
+                coverage.advances += 1;
+                let r = was.expect("an advanced application is in a round");
+                prop_assert_eq!(now, Some(r + 1), "{}", context);
+                prop_assert!(r + 1 < count, "advanced past the last round: {}", context);
+                let round = &program.rounds[r as usize];
+                let (qualified, mean) = quorum(&before);
+                prop_assert!(qualified >= round.min_reviews, "advance without quorum: {}", context);
+                prop_assert!(
+                    mean >= u32::from(round.threshold) * 100,
+                    "advance below threshold: {}",
+                    context
+                );
+                prop_assert_eq!(before.view.status, ApplicationStatus::UnderReview, "{}", context);
+            }
+            _ => prop_assert_eq!(now, was, "the round changed: {}", context),
+        }
+
+        // A decision out of review needs the quorum of the round it is taken in; passing (accept,
+        // waitlist) also its threshold, and only the last round ends in acceptance.
+        let decided = matches!(step.cmd, RoundCmd::Decide(_) | RoundCmd::RejectInRound)
+            && result.is_ok()
+            && before.view.status == ApplicationStatus::UnderReview;
+        if decided {
+            let (qualified, mean) = quorum(&before);
+            match program.round(was) {
+                Some(round) => {
+                    prop_assert!(
+                        qualified >= round.min_reviews,
+                        "round decision without quorum: {}",
+                        context
+                    );
+                    if matches!(
+                        after.view.status,
+                        ApplicationStatus::Accepted | ApplicationStatus::Waitlisted
+                    ) {
+                        prop_assert_eq!(was, Some(count - 1), "accepted before the last round: {}", context);
+                        prop_assert!(mean >= u32::from(round.threshold) * 100, "below threshold: {}", context);
+                        if after.view.status == ApplicationStatus::Accepted && count > 1 {
+                            coverage.final_round_accepts += 1;
+                        }
+                    }
+                }
+                None => {
+                    prop_assert_eq!(count, 0, "{}", context);
+                    prop_assert!(qualified >= program.min_reviews, "decision without quorum: {}", context);
+                }
+            }
+        }
+
+        // Every review belongs to a round the application was in, once per (reviewer, round).
+        let mut keys: Vec<(String, Option<u32>)> = after
+            .reviews
+            .iter()
+            .map(|r| (r.reviewer_id.to_string(), r.round))
+            .collect();
+        for (_, round) in &keys {
+            prop_assert_eq!(round.is_some(), count > 0, "{}", context);
+            prop_assert!(*round <= now, "a review of a round not reached yet: {}", context);
+        }
+        let total = keys.len();
+        keys.sort();
+        keys.dedup();
+        prop_assert_eq!(
+            keys.len(),
+            total,
+            "two reviews of one reviewer in one round: {}",
+            context
+        );
+
+        // Capacity.
+        let stored = world.eco.get_program(&admin, world.program).await.expect("program");
+        let accepted = world
+            .eco
+            .list_applications(
+                &admin,
+                ApplicationFilter {
+                    program_id: Some(world.program),
+                    status: Some(ApplicationStatus::Accepted),
+                    ..Default::default()
+                },
+                PageRequest::all(),
+            )
+            .await
+            .expect("list")
+            .items
+            .len() as u32;
+        prop_assert!(accepted <= stored.max_participants, "over capacity: {}", context);
+        prop_assert_eq!(stored.accepted_count, accepted, "{}", context);
+
+        // Blindness follows the program or the current round, for every evaluator who sees it.
+        if after.view.status != ApplicationStatus::Draft {
+            let blind = program.blind_review || program.round(now).is_some_and(|r| r.blind);
+            for viewer in [Who::Coordinator, Who::Reviewer1, Who::Reviewer2] {
+                let Ok(view) = world.eco.get_application(&world.ctx(viewer, i), id).await else {
+                    continue;
+                };
+                prop_assert_eq!(view.blind, blind, "blindness as {:?}: {}", viewer, context);
+                if blind {
+                    coverage.blind_round_views += u64::from(!program.blind_review);
+                    let json = serde_json::to_string(&view).expect("json");
+                    for needle in world.identities() {
+                        prop_assert!(!json.contains(&needle), "blind view leaks {:?}: {}", needle, context);
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn review_rounds_never_skip_and_never_decide_without_quorum() {
+    let config = ProptestConfig {
+        cases: 256,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/proptest-regressions/application_rounds.txt"
+        )))),
+        ..ProptestConfig::default()
+    };
+    let mut runner = TestRunner::new(config);
+    let coverage = RefCell::new(RoundCoverage::default());
+    let result = runner.run(&round_scenario(), |s| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a current-thread runtime");
+        rt.block_on(run_round_scenario(&s, &mut coverage.borrow_mut()))
+    });
+    if let Err(error) = result {
+        match error {
+            TestError::Fail(reason, minimal) => panic!("{reason}\nminimal failing scenario: {minimal:#?}"),
+            TestError::Abort(reason) => panic!("aborted: {reason}"),
+        }
+    }
+    // The generators must reach the corners, or the invariants above were checked on nothing.
+    let c = coverage.into_inner();
+    println!(
+        "rounds coverage: {} advances, {} final-round accepts, refusals: {} quorum, {} threshold, {} skip; {} blind-round views",
+        c.advances,
+        c.final_round_accepts,
+        c.quorum_refusals,
+        c.threshold_refusals,
+        c.skip_refusals,
+        c.blind_round_views
+    );
+    assert!(c.advances > 40, "advances: {}", c.advances);
+    assert!(
+        c.final_round_accepts > 3,
+        "final-round accepts: {}",
+        c.final_round_accepts
+    );
+    assert!(c.quorum_refusals > 5, "quorum refusals: {}", c.quorum_refusals);
+    assert!(c.threshold_refusals > 5, "threshold refusals: {}", c.threshold_refusals);
+    assert!(c.skip_refusals > 5, "skip refusals: {}", c.skip_refusals);
+    assert!(c.blind_round_views > 5, "blind-round views: {}", c.blind_round_views);
 }

@@ -29,7 +29,12 @@
 //!     sending a session reminder and sweeping a missed session as a no-show — each run twice,
 //!     the second sending nothing;
 //! 11. one founder's inbox and the audit trail;
-//! 12. the outbox delivered through the notifier.
+//! 12. the outbox delivered through the notifier;
+//! 13. whole-cohort mentor matching;
+//! 14. a second program selecting in three review rounds (screening blind, an interview with
+//!     two named reviewers, the director's committee): advances, rejections in a round with a
+//!     reason, refused skips, and the rounds fixed once applications entered them
+//!     ([`rounds`]).
 //!
 //! Time comes from a [`ManualClock`] that the story moves by hand, starting on
 //! 2027-01-10 09:00 UTC, so every run prints the same story. Ids and tokens are random (UUID v7,
@@ -66,6 +71,8 @@ use icosistem_core::workflow::task::TaskCommand;
 use icosistem_core::{Context, Ecosystem, Error};
 use icosistem_store_memory::MemoryStore;
 use serde_json::{Map, Value, json};
+
+mod rounds;
 
 /// The ecosystem of this story: memory store, a notifier that records what it "sends", and a
 /// clock that only moves when the story says so. Both are behind `Arc`s so the story keeps a
@@ -440,6 +447,7 @@ async fn the_program(s: &Story, staff: &Staff) -> Outcome<Program> {
                     ProjectStage::Pilot,
                 ],
                 format: Some(ProgramFormat::Hybrid),
+                rounds: None,
             },
         )
         .await?;
@@ -1881,6 +1889,7 @@ async fn main() -> Outcome {
     inbox_and_audit(&s, &staff, &founders).await?;
     the_outbox(&s).await?;
     the_cohort_matching(&s, &staff, &program, &founders).await?;
+    rounds::the_rounds(&s, &staff, &founders).await?;
 
     println!("\nThe end — {}.", stamp(s.now()));
     Ok(())

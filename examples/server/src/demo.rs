@@ -167,6 +167,7 @@ pub async fn seed<S: Store, N: Notifier, C: Clock>(eco: &Ecosystem<S, N, C>) -> 
                 target_sectors: Vec::new(),
                 target_stages: Vec::new(),
                 format: Some(ProgramFormat::Hybrid),
+                rounds: None,
             },
         )
         .await?;

@@ -29,7 +29,7 @@ pub use mentoring::{
 };
 pub use notification::{Notification, NotificationStatus, OutboxChannel, OutboxMessage, OutboxStatus};
 pub use organization::{MemberRole, Organization, OrganizationMember};
-pub use program::{Application, Enrollment, Program, Review};
+pub use program::{Application, Enrollment, Program, Review, Round};
 pub use project::{Milestone, Project};
 
 pub use crate::workflow::account::UserStatus;

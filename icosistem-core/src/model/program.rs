@@ -51,6 +51,10 @@ pub struct Program {
     pub target_stages: Vec<ProjectStage>,
     /// Delivery format.
     pub format: ProgramFormat,
+    /// The ordered review rounds (DOMAIN.md §10); empty: one implicit round decided with
+    /// `min_reviews`, exactly as a program without rounds always was.
+    #[serde(default)]
+    pub rounds: Vec<Round>,
     /// Tracking and version.
     #[serde(flatten)]
     pub meta: Meta,
@@ -74,6 +78,42 @@ impl Program {
     pub fn seats_left(&self) -> u32 {
         self.max_participants.saturating_sub(self.accepted_count)
     }
+
+    /// The round at `index` (an application's `current_round`), if the program has rounds.
+    pub fn round(&self, index: Option<u32>) -> Option<&Round> {
+        index.and_then(|i| self.rounds.get(i as usize))
+    }
+
+    /// Whether evaluators of `app` must not learn who applied: the program is blind, or the
+    /// round the application is in is.
+    pub fn blind_for(&self, app: &Application) -> bool {
+        self.blind_review || self.round(app.current_round).is_some_and(|r| r.blind)
+    }
+
+    /// Whether any application of the program may be under blind review at some point: the
+    /// program is blind or one of its rounds is. What reaches projects through programs (staff
+    /// and reviewers seeing applicants' projects) is refused for such programs.
+    pub fn ever_blind(&self) -> bool {
+        self.blind_review || self.rounds.iter().any(|r| r.blind)
+    }
+}
+
+/// One review round of a program (DOMAIN.md §10): who reviews in it, how many reviews its
+/// decision needs, the mean score an application needs to pass it, and whether it is blind.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Round {
+    /// Its name, unique within the program (`screening`, `interview`, `committee`).
+    pub name: String,
+    /// Who may review in this round; empty: any member of the organization, as without rounds.
+    #[serde(default)]
+    pub reviewer_ids: Vec<UserId>,
+    /// Reviews without a declared conflict a decision in this round needs (≥ 1).
+    pub min_reviews: u32,
+    /// The mean score (0–100) an application needs to advance past or be accepted in it.
+    pub threshold: u8,
+    /// Reviewers in this round do not see who applied.
+    #[serde(default)]
+    pub blind: bool,
 }
 
 /// A project's application to a program.
@@ -97,15 +137,20 @@ pub struct Application {
     pub decided_at: Option<DateTime<Utc>>,
     /// Note given with the decision.
     pub decision_note: Option<String>,
-    /// Mean score of submitted, non-conflicted reviews × 100 (waitlist order).
+    /// Mean score of submitted, non-conflicted reviews × 100 (waitlist order); with rounds,
+    /// of the current round's reviews.
     pub mean_score_centi: Option<u32>,
+    /// The index of the round the application is in (set at submission when the program has
+    /// rounds; `None` without rounds).
+    #[serde(default)]
+    pub current_round: Option<u32>,
     /// Tracking and version.
     #[serde(flatten)]
     pub meta: Meta,
 }
 
 /// A reviewer's assignment to an application and, once submitted, their review.
-/// One per (application, reviewer).
+/// One per (application, reviewer, round).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Review {
     /// Id.
@@ -122,6 +167,10 @@ pub struct Review {
     pub conflict_declared: bool,
     /// When the review was submitted (`None` while only assigned).
     pub submitted_at: Option<DateTime<Utc>>,
+    /// The round (index) it belongs to: the application's round when it was assigned; `None`
+    /// for programs without rounds.
+    #[serde(default)]
+    pub round: Option<u32>,
     /// Tracking and version.
     #[serde(flatten)]
     pub meta: Meta,

@@ -7,9 +7,11 @@
 //! - [`matching`]: the entrepreneur–ally match score and its reasons;
 //! - [`program`]: a program's shape (window, dates, sizes) and the eligibility of an
 //!   application.
+//! - [`rounds`]: a program's review rounds, validated as data.
 
 pub mod availability;
 pub mod cohort;
 pub mod common;
 pub mod matching;
 pub mod program;
+pub mod rounds;

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
+use super::rounds::{round_facts, round_refuses};
 use super::{Context, Ecosystem, Notice, Uow, authorize_seen, check_version};
 use crate::error::{Error, Result, ValidationErrors};
 use crate::model::value::{Email, Score, optional_text};
@@ -26,6 +27,7 @@ use crate::ports::{Clock, Notifier};
 use crate::rules::program::eligibility;
 use crate::workflow::application::{self as wf, ApplicationCommand, ApplicationEvent, ApplicationFacts};
 use crate::workflow::enrollment::{self as enrollment_wf, EnrollmentCommand};
+use crate::workflow::rounds::{self as rounds_wf, RoundDecision};
 
 /// A decision on an application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +123,9 @@ pub struct ApplicationView {
     pub applicant: Option<ApplicantSummary>,
     /// Whether identity was withheld.
     pub blind: bool,
+    /// The round (index) the application is in, when the program has rounds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_round: Option<u32>,
     /// Version.
     pub version: u64,
     /// Created at.
@@ -134,8 +139,9 @@ fn build_view(
     app: &Application,
     project: &Project,
     applicant: Option<ApplicantSummary>,
-    blind: bool,
+    blind: Blindness,
 ) -> ApplicationView {
+    let Blindness { blind, hide_scores } = blind;
     ApplicationView {
         id: app.id,
         program_id: app.program_id,
@@ -144,7 +150,7 @@ fn build_view(
         submitted_at: app.submitted_at,
         decided_at: app.decided_at,
         decision_note: app.decision_note.clone(),
-        mean_score_centi: app.mean_score_centi,
+        mean_score_centi: if hide_scores { None } else { app.mean_score_centi },
         project: ProjectSummary {
             id: project.id,
             name: project.name.as_str().to_owned(),
@@ -156,20 +162,46 @@ fn build_view(
         },
         applicant: if blind { None } else { applicant },
         blind,
+        current_round: app.current_round,
         version: app.meta.version,
         created_at: app.meta.created_at,
         updated_at: app.meta.updated_at,
     }
 }
 
+/// What a view of one application withholds.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Blindness {
+    /// No applicant identity (blind program or blind round).
+    pub(crate) blind: bool,
+    /// No mean score either: a reviewer in a blind round forms their score alone (DOMAIN.md §10).
+    pub(crate) hide_scores: bool,
+}
+
+impl Blindness {
+    /// What the caller may not see of `app` in `program`: nothing when they `sees_all` (its
+    /// applicant, admins); otherwise the identity in a blind program or round, and the mean
+    /// score too in a blind round unless they are `staff`, who decide on it.
+    pub(crate) fn of(program: &Program, app: &Application, sees_all: bool, staff: bool) -> Self {
+        if sees_all {
+            return Self::default();
+        }
+        let round_blind = program.round(app.current_round).is_some_and(|r| r.blind);
+        Self {
+            blind: program.blind_for(app),
+            hide_scores: round_blind && !staff,
+        }
+    }
+}
+
 /// How the caller relates to one application.
-struct Standing {
-    facts: Facts,
-    blind: bool,
+pub(crate) struct Standing {
+    pub(crate) facts: Facts,
+    pub(crate) blind: Blindness,
 }
 
 impl<T: Transaction> Uow<T> {
-    async fn standing(&mut self, app: &Application, program: &Program) -> Result<Standing> {
+    pub(crate) async fn standing(&mut self, app: &Application, program: &Program) -> Result<Standing> {
         let me = self.ctx.actor.user_id();
         let org_role = self.org_role(program.organization_id).await?;
         let assigned_reviewer = match me {
@@ -193,11 +225,12 @@ impl<T: Transaction> Uow<T> {
             assigned_reviewer: assigned_reviewer && submitted,
             ..Facts::none()
         };
-        let blind = program.blind_review && !owner && !self.ctx.actor.is_admin();
+        let staff = facts.org_role.is_some_and(MemberRole::is_staff);
+        let blind = Blindness::of(program, app, owner || self.ctx.actor.is_admin(), staff);
         Ok(Standing { facts, blind })
     }
 
-    async fn view(&mut self, app: &Application, blind: bool) -> Result<ApplicationView> {
+    async fn view(&mut self, app: &Application, blind: Blindness) -> Result<ApplicationView> {
         // Applications outlive their project's soft deletion: look it up among deleted rows too.
         let project = self
             .first(&crate::ports::store::ProjectFilter {
@@ -207,7 +240,7 @@ impl<T: Transaction> Uow<T> {
             })
             .await?
             .ok_or_else(|| Error::not_found("project", app.project_id))?;
-        let applicant = if blind {
+        let applicant = if blind.blind {
             None
         } else {
             self.get(app.applicant_id)
@@ -223,9 +256,13 @@ impl<T: Transaction> Uow<T> {
 
     /// The views of a page of applications, with their projects and applicants loaded in one
     /// statement each (`id_in`) — a page costs the same number of statements whatever its
-    /// length, where [`Uow::view`] per row would cost two per application. `blind` withholds
-    /// the identity of every applicant but the caller.
-    async fn views(&mut self, apps: &[Application], blind: bool) -> Result<Vec<ApplicationView>> {
+    /// length, where [`Uow::view`] per row would cost two per application. `blind` says what
+    /// each view withholds; the caller's own applications are never withheld.
+    async fn views(
+        &mut self,
+        apps: &[Application],
+        blind: impl Fn(&Application) -> Blindness,
+    ) -> Result<Vec<ApplicationView>> {
         if apps.is_empty() {
             return Ok(Vec::new());
         }
@@ -246,7 +283,7 @@ impl<T: Transaction> Uow<T> {
             .collect();
         let mut applicant_ids: Vec<UserId> = apps
             .iter()
-            .filter(|a| !blind || me == Some(a.applicant_id))
+            .filter(|a| !blind(a).blind || me == Some(a.applicant_id))
             .map(|a| a.applicant_id)
             .collect();
         applicant_ids.sort();
@@ -265,11 +302,15 @@ impl<T: Transaction> Uow<T> {
         };
         apps.iter()
             .map(|app| {
-                let blind = blind && me != Some(app.applicant_id);
+                let blind = if me == Some(app.applicant_id) {
+                    Blindness::default()
+                } else {
+                    blind(app)
+                };
                 let project = projects
                     .get(&app.project_id)
                     .ok_or_else(|| Error::not_found("project", app.project_id))?;
-                let applicant = if blind {
+                let applicant = if blind.blind {
                     None
                 } else {
                     applicants.get(&app.applicant_id).map(|u| ApplicantSummary {
@@ -283,21 +324,22 @@ impl<T: Transaction> Uow<T> {
             .collect()
     }
 
-    /// Reviews that count for a decision.
-    async fn qualified_reviews(&mut self, app: ApplicationId) -> Result<Vec<Review>> {
+    /// Reviews that count for a decision: those of the application's current round (all of
+    /// them without rounds, where every review's round is `None` too).
+    pub(crate) async fn qualified_reviews(&mut self, app: &Application) -> Result<Vec<Review>> {
         Ok(self
             .all(&ReviewFilter {
-                application_id: Some(app),
+                application_id: Some(app.id),
                 submitted: Some(true),
                 ..Default::default()
             })
             .await?
             .into_iter()
-            .filter(Review::is_qualified)
+            .filter(|r| r.is_qualified() && r.round == app.current_round)
             .collect())
     }
 
-    async fn notify_staff(&mut self, program: &Program, notice: Notice) -> Result<()> {
+    pub(crate) async fn notify_staff(&mut self, program: &Program, notice: Notice) -> Result<()> {
         let staff = self
             .all(&MemberFilter {
                 organization_id: Some(program.organization_id),
@@ -311,7 +353,7 @@ impl<T: Transaction> Uow<T> {
     }
 }
 
-fn facts_for(program: &Program, qualified: u32) -> ApplicationFacts {
+pub(crate) fn facts_for(program: &Program, qualified: u32) -> ApplicationFacts {
     ApplicationFacts {
         program_status: program.status,
         program_accepting: false,
@@ -396,6 +438,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             decided_at: None,
             decision_note: None,
             mean_score_centi: None,
+            current_round: None,
             meta: uow.meta(),
         };
         uow.insert(&app).await?;
@@ -482,6 +525,8 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let from = app.status;
         app.status = to;
         app.submitted_at = Some(uow.now);
+        // With rounds, an application enters the first one when it is submitted.
+        app.current_round = (!program.rounds.is_empty()).then_some(0);
         let app = uow.update(app).await?;
         let org = Some(program.organization_id);
         uow.audit_transition(
@@ -507,7 +552,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         )
         .await?;
         // Staff learn that something arrived, not who sent it when the review is blind.
-        let body = if program.blind_review {
+        let body = if program.blind_for(&app) {
             format!("A new application to {} is waiting for reviewers.", program.name)
         } else {
             format!("{} applied to {}.", project.name, program.name)
@@ -578,6 +623,9 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
                 "conflict of interest: the reviewer mentors the applicant",
             );
         }
+        if let Some(message) = round_refuses(&program, &app, reviewer) {
+            errors.push("reviewer_id", message);
+        }
         errors.into_result()?;
         if !matches!(
             app.status,
@@ -597,6 +645,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             comment: None,
             conflict_declared: false,
             submitted_at: None,
+            round: app.current_round,
             meta: uow.meta(),
         };
         uow.insert(&review).await?;
@@ -658,13 +707,16 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         authorize(&ctx.actor, Action::ReviewApplication, &standing.facts)?;
         errors.into_result()?;
         let mut app: Application = uow.load_for_update(id).await?;
+        // The assignment of the round the application is in (the only one without rounds).
         let assignment = uow
-            .first(&ReviewFilter {
+            .all(&ReviewFilter {
                 application_id: Some(id),
                 reviewer_id: Some(me),
                 ..Default::default()
             })
-            .await?;
+            .await?
+            .into_iter()
+            .find(|r| r.round == app.current_round);
         let mut review = match assignment {
             Some(review) => review,
             // Owners and coordinators may score any application of their programs (DOMAIN.md
@@ -676,6 +728,9 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
                         "conflict of interest: the reviewer owns the project",
                     ));
                 }
+                if let Some(message) = round_refuses(&program, &app, me) {
+                    return Err(Error::invalid("reviewer_id", message));
+                }
                 let review = Review {
                     id: uow.new_id(),
                     application_id: id,
@@ -684,6 +739,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
                     comment: None,
                     conflict_declared: false,
                     submitted_at: None,
+                    round: app.current_round,
                     meta: uow.meta(),
                 };
                 uow.insert(&review).await?;
@@ -715,7 +771,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         review.conflict_declared = input.conflict_declared;
         review.submitted_at = Some(uow.now);
         let review = uow.update(review).await?;
-        let qualified = uow.qualified_reviews(id).await?;
+        let qualified = uow.qualified_reviews(&app).await?;
         app.mean_score_centi = mean_centi(&qualified);
         let app = uow.update(app).await?;
         uow.audit(
@@ -809,8 +865,25 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         command: ApplicationCommand,
         note: Option<String>,
     ) -> Result<Application> {
-        let qualified = uow.qualified_reviews(app.id).await?.len() as u32;
-        let (to, event) = wf::transition(app.status, command, &facts_for(&program, qualified))?;
+        let qualified = uow.qualified_reviews(&app).await?;
+        let mut facts = facts_for(&program, qualified.len() as u32);
+        // With rounds, a decision under review is a decision of the current round: its quorum,
+        // its threshold, and no skipping to acceptance before the last round (DOMAIN.md §10).
+        if let Some(round) = round_facts(&program, &app, &qualified) {
+            facts.min_reviews = round.min_reviews;
+            let decision = match command {
+                ApplicationCommand::Accept => Some(RoundDecision::Accept),
+                ApplicationCommand::Waitlist => Some(RoundDecision::Waitlist),
+                ApplicationCommand::Reject => Some(RoundDecision::Reject),
+                _ => None,
+            };
+            if let Some(decision) = decision
+                && app.status == ApplicationStatus::UnderReview
+            {
+                rounds_wf::check(app.status, decision, &round)?;
+            }
+        }
+        let (to, event) = wf::transition(app.status, command, &facts)?;
         let from = app.status;
         app.status = to;
         if matches!(
@@ -969,7 +1042,8 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         page: PageRequest,
     ) -> Result<Page<ApplicationView>> {
         let mut uow = self.uow(ctx).await?;
-        let mut blind = false;
+        // The program whose blindness applies to the staff's views (never to an admin's).
+        let mut blind_program = None;
         let staff_view = match filter.program_id {
             Some(program_id) => {
                 let program: Option<Program> = uow.get(program_id).await?;
@@ -977,7 +1051,9 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
                     Some(program) => {
                         let role = uow.org_role(program.organization_id).await?;
                         let staff = ctx.actor.is_admin() || role.is_some_and(MemberRole::is_staff);
-                        blind = staff && program.blind_review && !ctx.actor.is_admin();
+                        if staff && !ctx.actor.is_admin() {
+                            blind_program = Some(program);
+                        }
                         staff
                     }
                     None => false,
@@ -991,7 +1067,12 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             filter.applicant_id = Some(ctx.user_id("application.list")?);
         }
         let page = uow.list(&filter, page).await?;
-        let items = uow.views(&page.items, blind).await?;
+        let items = uow
+            .views(&page.items, |app| match &blind_program {
+                Some(program) => Blindness::of(program, app, false, true),
+                None => Blindness::default(),
+            })
+            .await?;
         Ok(Page {
             items,
             next_cursor: page.next_cursor,
@@ -1020,7 +1101,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     }
 }
 
-fn mean_centi(reviews: &[Review]) -> Option<u32> {
+pub(crate) fn mean_centi(reviews: &[Review]) -> Option<u32> {
     let scores: Vec<u32> = reviews
         .iter()
         .filter_map(|r| r.score)

@@ -97,6 +97,10 @@ limits! {
     outbox_retry_base: Duration = Duration::minutes(1);
     /// Largest `max_participants` of a program (default 1000).
     max_program_participants: u32 = 1000;
+    /// Review rounds a program defines at most (default 10).
+    max_review_rounds: usize = 10;
+    /// Named reviewers of one review round at most (default 50).
+    max_round_reviewers: usize = 50;
     /// Planned mentorship length when the request names none, in months (default 6; 1–24).
     mentorship_default_months: u8 = 6;
     /// How far ahead a session must be booked (default 24 h).
@@ -378,6 +382,8 @@ mod tests {
             outbox_max_attempts: 8,
             outbox_retry_base: Duration::seconds(90),
             max_program_participants: 50,
+            max_review_rounds: 5,
+            max_round_reviewers: 20,
             mentorship_default_months: 3,
             booking_notice: Duration::hours(2),
             session_min_minutes: 30,

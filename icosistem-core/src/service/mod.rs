@@ -33,10 +33,12 @@ mod mentoring;
 mod organization;
 mod program;
 mod project;
+mod rounds;
 mod sessions;
 mod sessions_auth;
 mod tasks;
 
+pub use crate::rules::rounds::RoundInput;
 pub use account::{AdminCreateUser, AdminUpdateUser, LoginOutcome, Register, UpdateMe};
 pub use application::{ApplicantSummary, ApplicationView, Decision, ProjectSummary, SubmitReview};
 pub use cohort_matching::{CohortProposal, PoolSeats, ProposedPair};

@@ -14,6 +14,7 @@ use crate::policy::{Action, Facts, authorize};
 use crate::ports::store::{EnrollmentFilter, Page, PageRequest, ProgramFilter, Store, Transaction};
 use crate::ports::{Clock, Notifier};
 use crate::rules::program::{ProgramShape, check_program_shape};
+use crate::rules::rounds::RoundInput;
 use crate::workflow::enrollment::{self, EnrollmentCommand};
 use crate::workflow::program::{self as wf, ProgramCommand, ProgramEvent, ProgramFacts};
 
@@ -50,6 +51,8 @@ pub struct CreateProgram {
     pub target_stages: Vec<ProjectStage>,
     /// Format (default hybrid).
     pub format: Option<ProgramFormat>,
+    /// Review rounds (DOMAIN.md §10); `None`: one implicit round decided with `min_reviews`.
+    pub rounds: Option<Vec<RoundInput>>,
 }
 
 /// Input of `update_program`; `None` keeps a field. Schedule and size may change while the
@@ -82,6 +85,8 @@ pub struct UpdateProgram {
     pub target_stages: Option<Vec<ProjectStage>>,
     /// Format.
     pub format: Option<ProgramFormat>,
+    /// Review rounds; refused (on `rounds`) once an application has entered them.
+    pub rounds: Option<Vec<RoundInput>>,
     /// The version read.
     pub version: Option<u64>,
 }
@@ -152,7 +157,12 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         };
         check_program_shape(&shape, self.limits.max_program_participants, &mut errors);
         let target_sectors = clean_sectors(input.target_sectors, &mut errors);
+        let rounds = match &input.rounds {
+            Some(rounds) => uow.checked_rounds(org.id, rounds, &self.limits, &mut errors).await?,
+            None => Some(Vec::new()),
+        };
         errors.into_result()?;
+        let rounds = rounds.expect("validated");
         let name = name.expect("validated");
         let slug = uow
             .free_slug(name.as_str(), |slug| ProgramFilter {
@@ -180,6 +190,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             target_sectors,
             target_stages: input.target_stages,
             format: input.format.unwrap_or(ProgramFormat::Hybrid),
+            rounds,
             meta: uow.meta(),
             deletion: Default::default(),
         };
@@ -298,6 +309,26 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         }
         if let Some(sectors) = input.target_sectors {
             program.target_sectors = clean_sectors(sectors, &mut errors);
+        }
+        if let Some(rounds) = &input.rounds {
+            let unchanged = rounds.len() == program.rounds.len()
+                && rounds
+                    .iter()
+                    .zip(&program.rounds)
+                    .all(|(new, old)| *new == RoundInput::from(old));
+            // Applications in a round were reviewed by its rules: the process is fixed once any
+            // application has entered it (submitted), so no decision mixes two definitions.
+            if !unchanged && uow.rounds_entered(&program).await? {
+                errors.push(
+                    "rounds",
+                    "the rounds cannot change once an application has entered them",
+                );
+            } else if let Some(rounds) = uow
+                .checked_rounds(program.organization_id, rounds, &self.limits, &mut errors)
+                .await?
+            {
+                program.rounds = rounds;
+            }
         }
         errors.into_result()?;
         if let Some(v) = input.target_stages {

@@ -137,7 +137,7 @@ impl<T: Transaction> Uow<T> {
             let Some(program) = program else { continue };
             // A blind program must not reveal who applied: the project (and its owner id) stays
             // out of sight for its staff and reviewers, who see the application's summary.
-            if program.blind_review {
+            if program.ever_blind() {
                 continue;
             }
             let Some(role) = self.org_role(program.organization_id).await? else {

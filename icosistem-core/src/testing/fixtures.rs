@@ -276,6 +276,7 @@ impl<S: Store, N: Notifier> World<S, N> {
             target_sectors: Vec::new(),
             target_stages: Vec::new(),
             format: None,
+            rounds: None,
         }
     }
 

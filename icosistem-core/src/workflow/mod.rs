@@ -14,6 +14,7 @@ pub mod mentorship;
 pub mod milestone;
 pub mod program;
 pub mod project;
+pub mod rounds;
 pub mod session;
 pub mod task;
 

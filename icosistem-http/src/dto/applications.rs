@@ -76,6 +76,10 @@ pub struct ApplicationDto {
     pub applicant: Option<ApplicantDto>,
     /// Whether identity was withheld.
     pub blind: bool,
+    /// The index of the program's review round the application is in (absent without
+    /// rounds, and for drafts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_round: Option<u32>,
     /// Optimistic-concurrency version (send it back in `If-Match`).
     pub version: u64,
     /// Created at.
@@ -110,6 +114,7 @@ impl From<&ApplicationView> for ApplicationDto {
                 email: a.email.as_str().to_owned(),
             }),
             blind: v.blind,
+            current_round: v.current_round,
             version: v.version,
             created_at: v.created_at,
             updated_at: v.updated_at,
@@ -139,6 +144,9 @@ pub struct ReviewDto {
     pub conflict_declared: bool,
     /// When it was submitted.
     pub submitted_at: Option<DateTime<Utc>>,
+    /// The index of the program's review round it belongs to (absent without rounds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub round: Option<u32>,
     /// Optimistic-concurrency version.
     pub version: u64,
     /// Created at.
@@ -163,6 +171,7 @@ impl From<&Review> for ReviewDto {
             comment: r.comment.clone(),
             conflict_declared: r.conflict_declared,
             submitted_at: r.submitted_at,
+            round: r.round,
             version: r.meta.version,
             created_at: r.meta.created_at,
             updated_at: r.meta.updated_at,
@@ -202,6 +211,17 @@ pub struct UpdateApplicationRequest {
 pub struct DecisionRequest {
     /// A note to the applicant (≤ 5000).
     pub note: Option<String>,
+    /// The version read (alternative to `If-Match`).
+    pub version: Option<u64>,
+}
+
+/// `POST /api/v2/applications/{id}/reject-in-round`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct RejectInRoundRequest {
+    /// Why the application ends in this round (1–2000 characters), required.
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 2000)]
+    pub reason: Option<String>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,
 }

@@ -3,12 +3,12 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use icosistem_core::error::ValidationErrors;
 use icosistem_core::model::value::Name;
-use icosistem_core::model::{Enrollment, MemberRole, Organization, OrganizationMember, Program, UserId};
-use icosistem_core::service::{CreateOrganization, CreateProgram, UpdateOrganization, UpdateProgram};
+use icosistem_core::model::{Enrollment, MemberRole, Organization, OrganizationMember, Program, Round, UserId};
+use icosistem_core::service::{CreateOrganization, CreateProgram, RoundInput, UpdateOrganization, UpdateProgram};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::parse::{enums, optional_enum, required, required_enum, required_id, required_text};
+use super::parse::{enums, ids, optional_enum, required, required_enum, required_id, required_text};
 use super::present;
 use super::schema::{one_of, one_of_or_null};
 
@@ -221,12 +221,83 @@ pub struct ProgramDto {
     pub target_stages: Vec<String>,
     /// `presential`, `virtual` or `hybrid`.
     pub format: String,
+    /// The review rounds, in order (empty: one implicit round decided with `min_reviews`).
+    pub rounds: Vec<RoundDto>,
     /// Optimistic-concurrency version (send it back in `If-Match`).
     pub version: u64,
     /// Created at.
     pub created_at: DateTime<Utc>,
     /// Last changed at.
     pub updated_at: DateTime<Utc>,
+}
+
+/// A review round of a program (DOMAIN.md §10).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RoundDto {
+    /// Name, unique within the program.
+    pub name: String,
+    /// Who reviews in this round (UUIDs; empty: any member of the organization).
+    #[schema(value_type = Vec<String>)]
+    pub reviewer_ids: Vec<String>,
+    /// Reviews without a declared conflict a decision in this round needs.
+    pub min_reviews: u32,
+    /// Mean score (0–100) needed to pass the round.
+    pub threshold: u8,
+    /// Reviewers in this round do not see who applied, nor the mean score.
+    pub blind: bool,
+}
+
+impl From<&Round> for RoundDto {
+    fn from(r: &Round) -> Self {
+        Self {
+            name: r.name.clone(),
+            reviewer_ids: r.reviewer_ids.iter().map(ToString::to_string).collect(),
+            min_reviews: r.min_reviews,
+            threshold: r.threshold,
+            blind: r.blind,
+        }
+    }
+}
+
+/// A review round as program create/update take it. (`Serialize`: the request schemas show
+/// their defaults, which utoipa serializes.)
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct RoundRequest {
+    /// Name (1–100 characters), unique within the program; required.
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+    /// Who reviews in this round (member UUIDs; empty: any member of the organization).
+    pub reviewer_ids: Vec<String>,
+    /// Reviews a decision in this round needs (1–20, default 1).
+    #[schema(minimum = 1, maximum = 20)]
+    pub min_reviews: Option<i64>,
+    /// Mean score needed to pass the round (0–100, default 0).
+    #[schema(minimum = 0, maximum = 100)]
+    pub threshold: Option<i64>,
+    /// Reviewers do not see who applied (default false).
+    pub blind: bool,
+}
+
+/// The rounds of a request, each failure named `rounds[i].field`; the rules of the values are
+/// the core's.
+fn round_inputs(errors: &mut ValidationErrors, rounds: Vec<RoundRequest>) -> Vec<RoundInput> {
+    rounds
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            if r.name.is_none() {
+                errors.push(format!("rounds[{i}].name"), "is required");
+            }
+            RoundInput {
+                name: r.name.unwrap_or_default(),
+                reviewer_ids: ids(errors, &format!("rounds[{i}].reviewer_ids"), &r.reviewer_ids),
+                min_reviews: r.min_reviews.unwrap_or(1),
+                threshold: r.threshold.unwrap_or(0),
+                blind: r.blind,
+            }
+        })
+        .collect()
 }
 
 impl From<&Program> for ProgramDto {
@@ -251,6 +322,7 @@ impl From<&Program> for ProgramDto {
             target_sectors: p.target_sectors.clone(),
             target_stages: p.target_stages.iter().map(|s| s.as_str().to_owned()).collect(),
             format: p.format.as_str().to_owned(),
+            rounds: p.rounds.iter().map(RoundDto::from).collect(),
             version: p.meta.version,
             created_at: p.meta.created_at,
             updated_at: p.meta.updated_at,
@@ -359,6 +431,8 @@ pub struct CreateProgramRequest {
     /// `presential`, `virtual` or `hybrid`.
     #[schema(schema_with = one_of_or_null::<icosistem_core::model::ProgramFormat>)]
     pub format: Option<String>,
+    /// Review rounds, in order (at least one when given; leave out for one implicit round).
+    pub rounds: Option<Vec<RoundRequest>>,
 }
 
 /// `PATCH /api/v2/programs/{id}`: every field optional; `description: null` clears it.
@@ -402,6 +476,8 @@ pub struct UpdateProgramRequest {
     /// `presential`, `virtual` or `hybrid`.
     #[schema(schema_with = one_of_or_null::<icosistem_core::model::ProgramFormat>)]
     pub format: Option<String>,
+    /// Review rounds, replacing the current ones; refused once an application has entered them.
+    pub rounds: Option<Vec<RoundRequest>>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,
 }
@@ -479,6 +555,7 @@ impl TryFrom<CreateProgramRequest> for CreateProgram {
         let max = required(&mut errors, "max_participants", body.max_participants);
         let target_stages = enums(&mut errors, "target_stages", &body.target_stages);
         let format = optional_enum(&mut errors, "format", body.format.as_deref());
+        let rounds = body.rounds.map(|r| round_inputs(&mut errors, r));
         let (
             Some(organization_id),
             Some(name),
@@ -509,6 +586,7 @@ impl TryFrom<CreateProgramRequest> for CreateProgram {
             target_sectors: body.target_sectors,
             target_stages,
             format,
+            rounds,
         })
     }
 }
@@ -523,6 +601,7 @@ impl TryFrom<UpdateProgramRequest> for UpdateProgram {
             .as_deref()
             .map(|names| enums(&mut errors, "target_stages", names));
         let format = optional_enum(&mut errors, "format", body.format.as_deref());
+        let rounds = body.rounds.map(|r| round_inputs(&mut errors, r));
         errors.into_result()?;
         Ok(Self {
             name: body.name,
@@ -538,6 +617,7 @@ impl TryFrom<UpdateProgramRequest> for UpdateProgram {
             target_sectors: body.target_sectors,
             target_stages,
             format,
+            rounds,
             version: body.version,
         })
     }

@@ -17,7 +17,7 @@ use crate::dto::parse::{optional_enum, optional_id};
 use crate::dto::schema::one_of_or_empty;
 use crate::dto::{
     ApiJson, ApplicationDto, AssignReviewerRequest, CommandRequest, CreateApplicationRequest, DecisionRequest, PageDto,
-    ReviewDto, SubmitReviewRequest, UpdateApplicationRequest,
+    RejectInRoundRequest, ReviewDto, SubmitReviewRequest, UpdateApplicationRequest,
 };
 use crate::error::ApiError;
 
@@ -168,14 +168,54 @@ commands! {
         |body| (Decision::Promote, body.note);
 }
 
+/// A decision taken in a program's review round (DOMAIN.md §10).
+enum RoundStep {
+    Advance,
+    RejectInRound(String),
+}
+
+/// Runs the round decision and answers the application's view.
+async fn round_step<S: Store, N: Notifier, C: Clock>(
+    state: &AppState<S, N, C>,
+    auth: &AuthUser,
+    id: ApplicationId,
+    version: Option<u64>,
+    step: RoundStep,
+) -> Result<Response, ApiError> {
+    match step {
+        RoundStep::Advance => state.eco.advance_application(&auth.ctx, id, version).await?,
+        RoundStep::RejectInRound(reason) => {
+            state
+                .eco
+                .reject_application_in_round(&auth.ctx, id, reason, version)
+                .await?
+        }
+    };
+    view(state, auth, id).await
+}
+
+commands! {
+    tag = "applications", id = ApplicationId, answer = ApplicationDto, run = round_step;
+    /// Moves an application to its program's next review round (program staff): the current
+    /// round needs its quorum and a mean score at or above its threshold (422 otherwise, and on
+    /// the last round, which ends with accept, waitlist or reject).
+    advance_application: "/api/v2/applications/{id}/advance", CommandRequest, |body| RoundStep::Advance;
+    /// Rejects an application in its current review round with a reason (program staff; 422
+    /// without the round's quorum or a reason).
+    reject_application_in_round: "/api/v2/applications/{id}/reject-in-round", RejectInRoundRequest,
+        |body| RoundStep::RejectInRound(body.reason.unwrap_or_default());
+}
+
 api!([
     list_applications,
     create_application,
     update_application,
     get_application,
     accept_application,
+    advance_application,
     promote_application,
     reject_application,
+    reject_application_in_round,
     assign_application_reviewer,
     list_application_reviews,
     submit_application_review,

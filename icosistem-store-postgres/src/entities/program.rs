@@ -11,6 +11,12 @@ use super::identity::{bind_deletion, bind_meta, deletion, filter_eq, meta};
 use crate::entity::{PgEntity, json, parse, sql_int, to_json, unsigned};
 use crate::error::decode_error;
 
+/// Decodes a nullable, non-negative INTEGER column.
+fn optional_unsigned(row: &PgRow, column: &'static str) -> Result<Option<u32>, sqlx::Error> {
+    let raw: Option<i32> = row.try_get(column)?;
+    raw.map(u32::try_from).transpose().map_err(|e| decode_error(column, e))
+}
+
 /// Decodes a `TEXT[]` of project stages.
 fn stages(row: &PgRow, column: &'static str) -> Result<Vec<ProjectStage>, sqlx::Error> {
     let raw: Vec<String> = row.try_get(column)?;
@@ -41,6 +47,7 @@ impl PgEntity for Program {
         "target_sectors",
         "target_stages",
         "format",
+        "rounds",
         "created_at",
         "updated_at",
         "created_by",
@@ -72,7 +79,8 @@ impl PgEntity for Program {
             .push_bind(self.blind_review)
             .push_bind(self.target_sectors.clone())
             .push_bind(stages)
-            .push_bind(self.format.as_str());
+            .push_bind(self.format.as_str())
+            .push_bind(to_json(&self.rounds));
         bind_meta(&self.meta, row);
         bind_deletion(&self.deletion, row);
     }
@@ -98,6 +106,7 @@ impl PgEntity for Program {
             target_sectors: row.try_get("target_sectors")?,
             target_stages: stages(row, "target_stages")?,
             format: parse(row, "format")?,
+            rounds: json(row, "rounds")?,
             meta: meta(row)?,
             deletion: deletion(row)?,
         })
@@ -147,6 +156,7 @@ impl PgEntity for Application {
         "decided_at",
         "decision_note",
         "mean_score_centi",
+        "current_round",
         "created_at",
         "updated_at",
         "created_by",
@@ -165,7 +175,8 @@ impl PgEntity for Application {
             .push_bind(self.submitted_at)
             .push_bind(self.decided_at)
             .push_bind(self.decision_note.clone())
-            .push_bind(self.mean_score_centi.map(sql_int));
+            .push_bind(self.mean_score_centi.map(sql_int))
+            .push_bind(self.current_round.map(sql_int));
         bind_meta(&self.meta, row);
     }
 
@@ -185,6 +196,7 @@ impl PgEntity for Application {
                 .map(u32::try_from)
                 .transpose()
                 .map_err(|e| decode_error("mean_score_centi", e))?,
+            current_round: optional_unsigned(row, "current_round")?,
             meta: meta(row)?,
         })
     }
@@ -214,12 +226,14 @@ impl PgEntity for Review {
         "comment",
         "conflict_declared",
         "submitted_at",
+        "round",
         "created_at",
         "updated_at",
         "created_by",
         "updated_by",
         "version",
     ];
+    /// One per (application, reviewer, round) since 0009, under the same name.
     const UNIQUE: &'static [(&'static str, &'static str)] =
         &[("reviews_application_reviewer_key", "application_reviewer")];
 
@@ -230,7 +244,8 @@ impl PgEntity for Review {
             .push_bind(self.score.map(|s| i32::from(s.get())))
             .push_bind(self.comment.clone())
             .push_bind(self.conflict_declared)
-            .push_bind(self.submitted_at);
+            .push_bind(self.submitted_at)
+            .push_bind(self.round.map(sql_int));
         bind_meta(&self.meta, row);
     }
 
@@ -247,6 +262,7 @@ impl PgEntity for Review {
             comment: row.try_get("comment")?,
             conflict_declared: row.try_get("conflict_declared")?,
             submitted_at: row.try_get("submitted_at")?,
+            round: optional_unsigned(row, "round")?,
             meta: meta(row)?,
         })
     }

@@ -129,7 +129,7 @@ fn visible_list_query(
         // organizations, one bounded index scan per program.
         qb.push(" UNION ALL SELECT x.id FROM organization_members m")
             .push(" JOIN programs pg ON pg.organization_id = m.organization_id")
-            .push(" AND pg.deleted_at IS NULL AND NOT pg.blind_review")
+            .push(" AND pg.deleted_at IS NULL AND NOT pg.blind_review AND NOT pg.rounds @> '[{\"blind\": true}]'")
             .push(" CROSS JOIN LATERAL (SELECT a.project_id AS id FROM applications a")
             .push(" WHERE a.program_id = pg.id AND a.status <> 'draft'");
         if let Some(after) = page.after {
@@ -157,7 +157,7 @@ fn visible_list_query(
             qb.push(format!(" AND r.project_id{cmp}")).push_bind(after);
         }
         qb.push(" AND EXISTS (SELECT 1 FROM applications a")
-            .push(" JOIN programs pg ON pg.id = a.program_id AND pg.deleted_at IS NULL AND NOT pg.blind_review")
+            .push(" JOIN programs pg ON pg.id = a.program_id AND pg.deleted_at IS NULL AND NOT pg.blind_review AND NOT pg.rounds @> '[{\"blind\": true}]'")
             .push(" JOIN organization_members m ON m.organization_id = pg.organization_id AND m.user_id = ")
             .push_bind(user)
             .push(" WHERE a.id = r.application_id AND a.status <> 'draft' OFFSET 0)")
@@ -285,7 +285,7 @@ impl PgEntity for Project {
                     .push(" JOIN organization_members m ON m.organization_id = pg.organization_id AND m.user_id = ")
                     .push_bind(user)
                     .push(" WHERE a.project_id = projects.id AND a.status <> 'draft'")
-                    .push(" AND pg.deleted_at IS NULL AND NOT pg.blind_review AND (m.role IN ")
+                    .push(" AND pg.deleted_at IS NULL AND NOT pg.blind_review AND NOT pg.rounds @> '[{\"blind\": true}]' AND (m.role IN ")
                     .push(STAFF_ROLES)
                     .push(" OR EXISTS (SELECT 1 FROM reviews r WHERE r.application_id = a.id AND r.reviewer_id = ")
                     .push_bind(user)

@@ -32,6 +32,7 @@ mod programs;
 mod projects;
 mod rbac;
 mod redis_tls;
+mod rounds;
 mod server;
 mod stream;
 mod tasks;

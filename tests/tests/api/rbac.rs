@@ -280,6 +280,12 @@ fn table() -> Vec<Row> {
                                                          [OK,   OK,   OK,   F403, F403, F403, F403, F403, U401]),
         call(Method::PATCH, "/api/v2/programs/{draft_program}", Some(r#"{"name": "Renamed cohort"}"#),
                                                          [OK,   OK,   OK,   F403, N404, N404, N404, N404, U401]),
+        // Rounds change while only a draft applied; once an application entered them, never.
+        call(Method::PATCH, "/api/v2/programs/{program}", Some(r#"{"rounds": [{"name": "screening"}, {"name": "committee"}]}"#),
+                                                         [OK,   OK,   OK,   F403, F403, F403, F403, F403, U401]),
+        call(Method::PATCH, "/api/v2/programs/{program}", Some(r#"{"rounds": [{"name": "screening"}, {"name": "committee"}]}"#),
+                                                         [V422, V422, V422, F403, F403, F403, F403, F403, U401])
+            .after(submitted()),
         post("/api/v2/programs/{draft_program}/publish", None,
                                                          [OK,   OK,   OK,   F403, N404, N404, N404, N404, U401]),
         // Allowed, but the start date is weeks away: 422 on `start_date` (a precondition of the
@@ -431,6 +437,15 @@ fn table() -> Vec<Row> {
         post("/api/v2/applications/{application}/promote", None,
                                                          [OK,   OK,   OK,   F403, F403, N404, N404, N404, U401])
             .after(waitlisted()),
+        // Review rounds (DOMAIN.md §10): decided by the program's staff. The scene's program has
+        // no rounds: advancing is allowed but has nowhere to go (422 on `current_round`), a
+        // rejection in the (implicit) round is a rejection with a reason.
+        post("/api/v2/applications/{application}/advance", None,
+                                                         [V422, V422, V422, F403, F403, N404, N404, N404, U401])
+            .after(reviewed()),
+        post("/api/v2/applications/{application}/reject-in-round", Some(r#"{"reason": "Below the screening bar"}"#),
+                                                         [OK,   OK,   OK,   F403, F403, N404, N404, N404, U401])
+            .after(reviewed()),
         get("/api/v2/programs/{program}/enrollments",    [OK,   OK,   OK,   F403, F403, F403, F403, F403, U401])
             .after(accepted()),
 

@@ -8,6 +8,7 @@
 //!   and after the first one, read-only units end cleanly;
 //! - uniqueness, stale versions and soft delete as the use cases surface them;
 //! - selection: capacity under concurrency, the waitlist, reviews, blind review, visibility;
+//!   review rounds: quorum and threshold per round, no skipping, blindness per round;
 //! - audit events and notifications written with every change;
 //! - accounts: verification, lockout, password change and reset; refresh-token rotation, reuse
 //!   and the security stamp;
@@ -32,6 +33,7 @@ mod outbox;
 mod programs;
 mod projects;
 mod refresh;
+mod rounds;
 mod selection;
 mod sessions;
 mod store;
@@ -52,6 +54,7 @@ pub use outbox::*;
 pub use programs::*;
 pub use projects::*;
 pub use refresh::*;
+pub use rounds::*;
 pub use selection::*;
 pub use sessions::*;
 pub use store::*;

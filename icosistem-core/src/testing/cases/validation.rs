@@ -92,6 +92,7 @@ pub async fn create_program_reports_every_bad_field<S: Store + Clone>(store: S) 
                     target_sectors: Vec::new(),
                     target_stages: Vec::new(),
                     format: None,
+                    rounds: None,
                 },
             )
             .await,

@@ -205,7 +205,7 @@ pub fn program_reaches(
     assigned: bool,
 ) -> bool {
     application.status != ApplicationStatus::Draft
-        && program.is_some_and(|p| !p.is_deleted() && !p.blind_review && p.id == application.program_id)
+        && program.is_some_and(|p| !p.is_deleted() && !p.ever_blind() && p.id == application.program_id)
         && membership_role.is_some_and(|role| role.is_staff() || assigned)
 }
 
@@ -321,8 +321,15 @@ pub struct ReviewFilter {
 
 impl Entity for Review {
     entity_basics!(ReviewId, ReviewId::KIND, ReviewFilter, |s| s.id, |m| m.meta);
+    /// One review per (application, reviewer, round); a program without rounds has one
+    /// implicit round (`None`).
     fn unique_keys(&self) -> Vec<(&'static str, String)> {
-        vec![("application_reviewer", pair(self.application_id, self.reviewer_id))]
+        let pair = pair(self.application_id, self.reviewer_id);
+        let key = match self.round {
+            None => pair,
+            Some(round) => format!("{pair}#{round}"),
+        };
+        vec![("application_reviewer", key)]
     }
     fn matches(&self, f: &ReviewFilter) -> bool {
         eq(&f.application_id, &self.application_id)
