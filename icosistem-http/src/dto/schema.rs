@@ -7,7 +7,8 @@
 use icosistem_core::model::value::Currency;
 use icosistem_core::model::{
     ApplicationStatus, ClientType, EnrollmentStatus, EntrepreneurStage, FundingStage, MeetingStatus, MemberRole,
-    MentorshipStatus, MilestoneStatus, NotificationStatus, OrganizationStatus, OrganizationType, ParticipantResponse,
+    MentorshipStatus, MilestoneStatus, NotificationStatus, OrganizationStatus, OrganizationType, OutboxChannel,
+    OutboxStatus, ParticipantResponse,
     Priority, ProgramFormat, ProgramStatus, ProgramType, ProjectStage, ProjectStatus, ProjectType, Role, SessionStatus,
     TaskStatus, UserStatus,
 };
@@ -43,6 +44,8 @@ vocabularies!(
     NotificationStatus,
     OrganizationStatus,
     OrganizationType,
+    OutboxChannel,
+    OutboxStatus,
     ParticipantResponse,
     Priority,
     ProgramFormat,
