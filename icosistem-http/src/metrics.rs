@@ -96,7 +96,9 @@ pub const STORE_BUCKETS: &[f64] = &[
 ];
 
 /// Buckets of outbox deliveries, in seconds: 5 ms (a local relay) to a minute (a timeout).
-pub const DELIVERY_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
+pub const DELIVERY_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+];
 
 /// The exporter's builder as this crate configures it: every histogram rendered as a Prometheus
 /// histogram (buckets, not a summary). For embedders installing the recorder themselves.

@@ -9,8 +9,8 @@ use clap::{Parser, Subcommand};
 use icosistem_core::model::secret::SecretString;
 use icosistem_server::telemetry::Telemetry;
 use icosistem_server::{
-    BoxError, Config, LogFormat, LogNotifier, ServerNotifier, demo, ecosystem, ensure_admin, healthcheck, run, run_worker,
-    shutdown_signal,
+    BoxError, Config, LogFormat, LogNotifier, ServerNotifier, demo, ecosystem, ensure_admin, healthcheck, run,
+    run_worker, shutdown_signal,
 };
 use icosistem_store_memory::MemoryStore;
 use icosistem_store_postgres::PgStore;

@@ -132,7 +132,9 @@ async fn person(http: &Http, base: &str, name: &str) -> (String, String) {
         Method::POST,
         "/api/v2/auth/register",
         None,
-        Some(json!({ "email": email, "password": password, "first_name": name, "last_name": "Proceso", "role": "ally" })),
+        Some(
+            json!({ "email": email, "password": password, "first_name": name, "last_name": "Proceso", "role": "ally" }),
+        ),
         StatusCode::CREATED,
     )
     .await;
@@ -192,10 +194,13 @@ impl Events {
         if let Some(id) = last_event_id {
             request = request.header("last-event-id", id);
         }
-        let response = tokio::time::timeout(BOUND, http.request(request.body(Full::new(Bytes::new())).expect("request")))
-            .await
-            .expect("answered in time")
-            .expect("answered");
+        let response = tokio::time::timeout(
+            BOUND,
+            http.request(request.body(Full::new(Bytes::new())).expect("request")),
+        )
+        .await
+        .expect("answered in time")
+        .expect("answered");
         assert_eq!(response.status(), StatusCode::OK);
         Self {
             body: response.into_body(),
@@ -247,7 +252,10 @@ async fn subscribed(redis_url: &str, count: i64) {
         if n >= count {
             return;
         }
-        assert!(Instant::now() < deadline, "the processes did not subscribe to {LIVE_CHANNEL}");
+        assert!(
+            Instant::now() < deadline,
+            "the processes did not subscribe to {LIVE_CHANNEL}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -72,13 +72,21 @@ mod tests {
                 let bound = plain.num_milliseconds() / 4;
                 let off = (jittered - plain).num_milliseconds();
                 assert!((-bound..=bound).contains(&off), "{n}/{attempt}: {off} vs ±{bound}");
-                assert_eq!(jittered, retry_delay(base, attempt, id(n), 25), "same inputs, same delay");
+                assert_eq!(
+                    jittered,
+                    retry_delay(base, attempt, id(n), 25),
+                    "same inputs, same delay"
+                );
                 if attempt == 1 {
                     distinct.insert(jittered);
                 }
             }
         }
-        assert!(distinct.len() > 400, "messages failing together spread out: {}", distinct.len());
+        assert!(
+            distinct.len() > 400,
+            "messages failing together spread out: {}",
+            distinct.len()
+        );
     }
 
     #[test]

@@ -301,7 +301,11 @@ counts!(u8, u16, u32, usize);
 impl LimitValue for Percent {
     const EXPECTED: &'static str = "a whole number from 0 to 100";
     fn parse(raw: &str) -> Result<Self, &'static str> {
-        raw.parse::<u8>().ok().filter(|n| *n <= 100).map(Percent).ok_or(Self::EXPECTED)
+        raw.parse::<u8>()
+            .ok()
+            .filter(|n| *n <= 100)
+            .map(Percent)
+            .ok_or(Self::EXPECTED)
     }
     fn render(&self) -> String {
         self.0.to_string()

@@ -8,9 +8,8 @@ use icosistem_core::model::value::Currency;
 use icosistem_core::model::{
     ApplicationStatus, ClientType, EnrollmentStatus, EntrepreneurStage, FundingStage, MeetingStatus, MemberRole,
     MentorshipStatus, MilestoneStatus, NotificationStatus, OrganizationStatus, OrganizationType, OutboxChannel,
-    OutboxStatus, ParticipantResponse,
-    Priority, ProgramFormat, ProgramStatus, ProgramType, ProjectStage, ProjectStatus, ProjectType, Role, SessionStatus,
-    TaskStatus, UserStatus,
+    OutboxStatus, ParticipantResponse, Priority, ProgramFormat, ProgramStatus, ProgramType, ProjectStage,
+    ProjectStatus, ProjectType, Role, SessionStatus, TaskStatus, UserStatus,
 };
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{Object, schema::SchemaType};

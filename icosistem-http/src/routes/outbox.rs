@@ -6,11 +6,11 @@
 use icosistem_core::error::ValidationErrors;
 use icosistem_core::model::{OutboxChannel, OutboxId, OutboxStatus};
 
-use super::kit::{ListQuery, NoBody, NoId, PathId, api, list_query, lists, routes};
 use super::finish;
+use super::kit::{ListQuery, NoBody, NoId, PathId, api, list_query, lists, routes};
 use super::optional_enum;
 use crate::dto::schema::one_of_or_empty;
-use crate::dto::{CommandRequest, OptionalJson, OutboxMessageDto, PageDto, RequeuedDto, RetryOutboxRequest};
+use crate::dto::{OptionalJson, OutboxMessageDto, PageDto, RequeuedDto, RetryOutboxRequest};
 
 list_query! {
     /// `GET /api/v2/admin/outbox` filters.
@@ -58,9 +58,9 @@ routes! {
         |eco, ctx, PathId(id), _, NoBody| eco.get_outbox_message(ctx, id);
     /// Re-queues a failed message: pending, due now, attempts from zero (409
     /// `invalid_transition` unless it is failed). Audited as `outbox.retry`.
-    admin_retry_outbox_message: post "/api/v2/admin/outbox/{id}/retry", PathId<OutboxId>, NoIfMatch, optional<CommandRequest>
-        => etag(200, "The re-queued message", OutboxMessageDto) [Forbidden, NotFound, Conflict, BadBody],
-        |eco, ctx, PathId(id), _, OptionalJson(_b)| eco.retry_outbox_message(ctx, id);
+    admin_retry_outbox_message: post "/api/v2/admin/outbox/{id}/retry", PathId<OutboxId>, NoIfMatch, none
+        => etag(200, "The re-queued message", OutboxMessageDto) [Forbidden, NotFound, Conflict],
+        |eco, ctx, PathId(id), _, NoBody| eco.retry_outbox_message(ctx, id);
     /// Re-queues every failed message (of `channel`, when given); answers how many. Each is
     /// audited as `outbox.retry`.
     admin_retry_outbox: post "/api/v2/admin/outbox/retry", NoId, NoIfMatch,

@@ -26,6 +26,7 @@ use hyper::{Method, Request, StatusCode};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use icosistem_core::model::UserId;
 use icosistem_core::model::secret::SecretString;
 use icosistem_core::testing::fixtures::{PASSWORD, World};
 use icosistem_delivery::testing::{SmtpSink, smtp_sink_available, unfold};
@@ -216,7 +217,12 @@ impl Api {
         };
         assert_eq!(mails.len(), 1, "one verification email to {email}");
         let mail = &mails[0];
-        assert!(mail.contains("Subject: Verify your email"), "{mail}");
+        // In the user's language (the platform's default, `es`, for a new account).
+        let subject = match user["language"].as_str() {
+            Some("en") => "Subject: Verify your email",
+            _ => "Subject: Verifica tu correo",
+        };
+        assert!(mail.contains(subject), "{mail}");
         assert!(mail.contains("text/plain") && mail.contains("text/html"), "{mail}");
         let token = link_token(mail);
         self.post("/api/v2/auth/verify-email", None, json!({ "token": token }))

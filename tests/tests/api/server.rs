@@ -300,7 +300,10 @@ fn production_refuses_to_deliver_without_smtp_unless_told_to_log() {
     assert_eq!(log_only.check_serve(), Ok(()));
     // Malformed mail settings are refused naming the variable, in any environment.
     let bad = config(&[("MAIL_SERVER", "smtp.example.org")]).expect_err("no sender");
-    assert!(matches!(&bad, ConfigError::Mail(m) if m.contains("MAIL_DEFAULT_SENDER")), "{bad}");
+    assert!(
+        matches!(&bad, ConfigError::Mail(m) if m.contains("MAIL_DEFAULT_SENDER")),
+        "{bad}"
+    );
     let bad = config(&[
         ("MAIL_SERVER", "smtp.example.org"),
         ("MAIL_DEFAULT_SENDER", "a@example.org"),

@@ -206,9 +206,12 @@ pub async fn outbox_retry_delays_carry_jitter<S: Store + Clone>(store: S) {
     assert_eq!(eco.limits().outbox_retry_jitter_percent.get(), 25);
     assert_eq!(eco.limits().outbox_max_attempts, 8, "DOMAIN.md §8's default");
     for n in 0..3 {
-        eco.register(&Context::anonymous(), registration(&format!("olga.jitter{n}@example.test")))
-            .await
-            .expect("register");
+        eco.register(
+            &Context::anonymous(),
+            registration(&format!("olga.jitter{n}@example.test")),
+        )
+        .await
+        .expect("register");
     }
     let messages = world.rows(pending()).await;
     assert_eq!(messages.len(), 6);
@@ -226,7 +229,10 @@ pub async fn outbox_retry_delays_carry_jitter<S: Store + Clone>(store: S) {
         assert!(delay >= base * 3 / 4 && delay <= base * 5 / 4, "{delay}");
         delays.insert(delay);
     }
-    assert!(delays.len() > 1, "messages failing together come back at different times");
+    assert!(
+        delays.len() > 1,
+        "messages failing together come back at different times"
+    );
 }
 
 /// A round delivers a channel's messages concurrently, never more at once than
@@ -238,9 +244,12 @@ pub async fn outbox_delivers_a_channel_with_bounded_concurrency<S: Store + Clone
     let world = World::with_limits(store, Arc::clone(&notifier), limits).await;
     let eco = &world.eco;
     for n in 0..4 {
-        eco.register(&Context::anonymous(), registration(&format!("olga.lane{n}@example.test")))
-            .await
-            .expect("register");
+        eco.register(
+            &Context::anonymous(),
+            registration(&format!("olga.lane{n}@example.test")),
+        )
+        .await
+        .expect("register");
     }
     assert_eq!(world.rows(pending()).await.len(), 8);
     assert_eq!(eco.deliver_outbox(100).await.expect("run").sent, 8);
@@ -258,9 +267,12 @@ pub async fn outbox_dead_letters_are_listed_and_requeued_by_admins<S: Store + Cl
     let world = World::with_notifier(store, Arc::clone(&notifier)).await;
     let eco = &world.eco;
     for n in 0..2 {
-        eco.register(&Context::anonymous(), registration(&format!("olga.dead{n}@example.test")))
-            .await
-            .expect("register");
+        eco.register(
+            &Context::anonymous(),
+            registration(&format!("olga.dead{n}@example.test")),
+        )
+        .await
+        .expect("register");
     }
     assert_eq!(eco.deliver_outbox(100).await.expect("run").failed, 4);
     let admin = &world.admin.ctx;
@@ -285,7 +297,10 @@ pub async fn outbox_dead_letters_are_listed_and_requeued_by_admins<S: Store + Cl
         .await
         .expect("list");
     assert!(webhooks.items.is_empty());
-    assert_eq!(backlog(&world).await, [(OutboxChannel::Email, 0, 4), (OutboxChannel::Webhook, 0, 0)]);
+    assert_eq!(
+        backlog(&world).await,
+        [(OutboxChannel::Email, 0, 4), (OutboxChannel::Webhook, 0, 0)]
+    );
 
     let someone = world.person(Role::Entrepreneur, "nosy").await;
     let target = email.items[0].id;
@@ -294,11 +309,26 @@ pub async fn outbox_dead_letters_are_listed_and_requeued_by_admins<S: Store + Cl
             .await
             .expect_err("not an admin"),
     );
-    assert_forbidden(&eco.get_outbox_message(&someone.ctx, target).await.expect_err("not an admin"));
-    assert_forbidden(&eco.retry_outbox_message(&someone.ctx, target).await.expect_err("not an admin"));
-    assert_forbidden(&eco.retry_failed_outbox(&someone.ctx, None).await.expect_err("not an admin"));
+    assert_forbidden(
+        &eco.get_outbox_message(&someone.ctx, target)
+            .await
+            .expect_err("not an admin"),
+    );
+    assert_forbidden(
+        &eco.retry_outbox_message(&someone.ctx, target)
+            .await
+            .expect_err("not an admin"),
+    );
+    assert_forbidden(
+        &eco.retry_failed_outbox(&someone.ctx, None)
+            .await
+            .expect_err("not an admin"),
+    );
 
-    assert_eq!(eco.get_outbox_message(admin, target).await.expect("get").status, OutboxStatus::Failed);
+    assert_eq!(
+        eco.get_outbox_message(admin, target).await.expect("get").status,
+        OutboxStatus::Failed
+    );
     world.advance(Duration::minutes(5));
     let requeued = eco.retry_outbox_message(admin, target).await.expect("retry");
     assert_eq!(requeued.status, OutboxStatus::Pending);
@@ -306,8 +336,14 @@ pub async fn outbox_dead_letters_are_listed_and_requeued_by_admins<S: Store + Cl
     assert_eq!(requeued.next_attempt_at, world.now());
     assert_eq!(requeued.last_error.as_deref(), Some("mailbox does not exist"));
     let again = eco.retry_outbox_message(admin, target).await.expect_err("pending now");
-    assert!(matches!(again, crate::Error::InvalidTransition { command: "retry", .. }), "{again:?}");
-    assert_eq!(backlog(&world).await, [(OutboxChannel::Email, 1, 3), (OutboxChannel::Webhook, 0, 0)]);
+    assert!(
+        matches!(again, crate::Error::InvalidTransition { command: "retry", .. }),
+        "{again:?}"
+    );
+    assert_eq!(
+        backlog(&world).await,
+        [(OutboxChannel::Email, 1, 3), (OutboxChannel::Webhook, 0, 0)]
+    );
     let audit = world
         .rows(AuditFilter {
             action: Some("outbox.retry".to_owned()),
@@ -319,7 +355,9 @@ pub async fn outbox_dead_letters_are_listed_and_requeued_by_admins<S: Store + Cl
     assert_eq!(audit[0].actor_id, Some(world.admin.id()));
 
     assert_eq!(
-        eco.retry_failed_outbox(admin, Some(OutboxChannel::Webhook)).await.expect("none"),
+        eco.retry_failed_outbox(admin, Some(OutboxChannel::Webhook))
+            .await
+            .expect("none"),
         0
     );
     assert_eq!(eco.retry_failed_outbox(admin, None).await.expect("all"), 3);
