@@ -103,9 +103,11 @@ pub async fn outbox_delivers_each_message_once<S: Store + Clone>(store: S) {
 /// tried again.
 pub async fn outbox_retries_with_backoff_then_fails<S: Store + Clone>(store: S) {
     let notifier = Arc::new(FailingNotifier::transient());
-    let mut limits = crate::Limits::default();
-    limits.outbox_max_attempts = 5;
-    limits.outbox_retry_jitter_percent = crate::service::Percent(0);
+    let limits = crate::Limits {
+        outbox_max_attempts: 5,
+        outbox_retry_jitter_percent: crate::service::Percent(0),
+        ..crate::Limits::default()
+    };
     let world = World::with_limits(store, Arc::clone(&notifier), limits).await;
     let eco = &world.eco;
     eco.register(&Context::anonymous(), registration("olga.retry@example.test"))
@@ -239,8 +241,10 @@ pub async fn outbox_retry_delays_carry_jitter<S: Store + Clone>(store: S) {
 /// `outbox_delivery_concurrency`, and each once.
 pub async fn outbox_delivers_a_channel_with_bounded_concurrency<S: Store + Clone>(store: S) {
     let notifier = Arc::new(SlowNotifier::default());
-    let mut limits = crate::Limits::default();
-    limits.outbox_delivery_concurrency = 3;
+    let limits = crate::Limits {
+        outbox_delivery_concurrency: 3,
+        ..crate::Limits::default()
+    };
     let world = World::with_limits(store, Arc::clone(&notifier), limits).await;
     let eco = &world.eco;
     for n in 0..4 {
