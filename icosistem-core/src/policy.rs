@@ -57,6 +57,8 @@ pub enum Action {
     ReadAudit,
     /// Propose and confirm a program's whole-cohort mentor matching (DOMAIN.md §11).
     MatchCohort,
+    /// See the outbox's delivery state and re-queue failed messages (dead letters, §8).
+    ManageOutbox,
 }
 
 impl Action {
@@ -83,6 +85,7 @@ impl Action {
         Action::ScheduleMeeting,
         Action::ReadAudit,
         Action::MatchCohort,
+        Action::ManageOutbox,
     ];
 
     /// The stable name used in errors and audit.
@@ -109,6 +112,7 @@ impl Action {
             Action::ScheduleMeeting => "meeting.schedule",
             Action::ReadAudit => "audit.read",
             Action::MatchCohort => "program.match_cohort",
+            Action::ManageOutbox => "outbox.manage",
         }
     }
 
@@ -130,6 +134,7 @@ impl Action {
             Action::RequestMentorship | Action::ManageMentorship => "mentorship",
             Action::ScheduleMeeting => "meeting",
             Action::ReadAudit => "audit_event",
+            Action::ManageOutbox => "outbox_message",
         }
     }
 }
@@ -228,5 +233,7 @@ fn allowed(actor: &Actor, action: Action, f: &Facts) -> bool {
         Action::ReadAudit => admin || f.owner || staff,
         // Pairing a cohort with mentors is running the program.
         Action::MatchCohort => admin || staff,
+        // Dead letters span every organization and carry addresses: platform operations.
+        Action::ManageOutbox => admin,
     }
 }

@@ -183,6 +183,8 @@ const TABLE: &[Row] = &[
     // Not a row of §2. §11 "staff can ask for a whole-cohort mentor assignment … staff confirm
     // it": running a program, so as for ManageProgram: admin; owner/coordinator (own org).
     row(Action::MatchCohort,            ["YYYYYYYYYY", "..YY......", "..YY......", "..YY......"]),
+    // Not a row of §2. §8 "failed (dead letter), visible to admins and re-queueable": admin only.
+    row(Action::ManageOutbox,           ["YYYYYYYYYY", "..........", "..........", ".........."]),
 ];
 
 fn user(role: Role) -> Actor {

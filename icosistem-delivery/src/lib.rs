@@ -13,11 +13,15 @@
 //! - [`smtp`] (feature `smtp`): [`SmtpConfig`] read from the seed's `MAIL_*` variables and
 //!   [`SmtpNotifier`], the `Notifier` sending multipart text+HTML mail through a pooled lettre
 //!   transport (STARTTLS, implicit TLS or plain), classifying 5xx answers as permanent.
+//! - [`testing`] (feature `testing`): a real SMTP server (aiosmtpd) for the tests of any crate.
 
 pub mod templates;
 
 #[cfg(feature = "smtp")]
 pub mod smtp;
+
+#[cfg(feature = "testing")]
+pub mod testing;
 
 #[cfg(feature = "smtp")]
 pub use smtp::{ConfigError, Security, SmtpConfig, SmtpNotifier};

@@ -67,9 +67,9 @@ pub struct SmtpConfig {
     pub sender: Mailbox,
     /// Public URL of the application, for links (`ICOSISTEM_PUBLIC_URL`).
     pub app_url: String,
-    /// Connect and command timeout.
+    /// Connect and command timeout (`MAIL_TIMEOUT_SECS`, default 10).
     pub timeout: Duration,
-    /// Most pooled connections.
+    /// Most pooled connections (`MAIL_POOL_SIZE`, default 4).
     pub pool_size: u32,
     /// An extra trusted root certificate (PEM), for a relay with a private CA (and the tests).
     pub root_certificate_pem: Option<Vec<u8>>,
@@ -138,6 +138,17 @@ impl SmtpConfig {
                 reason: e.to_string(),
             })?;
         let app_url = get("ICOSISTEM_PUBLIC_URL").unwrap_or_else(|| "http://localhost:8000".to_owned());
+        let positive = |name: &'static str, default: u32| -> Result<u32, ConfigError> {
+            match get(name) {
+                None => Ok(default),
+                Some(v) => v.parse::<u32>().ok().filter(|n| *n > 0).ok_or(ConfigError::Invalid {
+                    name,
+                    reason: format!("{v:?} is not a whole number of at least 1"),
+                }),
+            }
+        };
+        let timeout = Duration::from_secs(positive("MAIL_TIMEOUT_SECS", 10)?.into());
+        let pool_size = positive("MAIL_POOL_SIZE", 4)?;
         Ok(Some(Self {
             server,
             port,
@@ -146,8 +157,8 @@ impl SmtpConfig {
             password,
             sender,
             app_url,
-            timeout: Duration::from_secs(10),
-            pool_size: 4,
+            timeout,
+            pool_size,
             root_certificate_pem: None,
         }))
     }

@@ -1,91 +1,19 @@
-//! The SMTP notifier against a real SMTP server: aiosmtpd (PyPI) run by `tests/smtp_sink.py`.
+//! The SMTP notifier against a real SMTP server: aiosmtpd (PyPI) run by
+//! `icosistem_delivery::testing::SmtpSink`.
 //!
 //! Needs `python3` with `aiosmtpd` (`.ci/run` installs it). Without it the tests print one skip
 //! line, unless `ICOSISTEM_REQUIRE_SERVICES=1`, where they fail.
 #![cfg(feature = "smtp")]
 
-use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::Duration;
 
 use chrono::Utc;
 use icosistem_core::model::{Meta, OutboxChannel, OutboxMessage, OutboxStatus};
 use icosistem_core::ports::Notifier;
+use icosistem_delivery::testing::{SmtpSink as Sink, smtp_sink_available as available, unfold};
 use icosistem_delivery::{Security, SmtpConfig, SmtpNotifier};
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 use uuid::Uuid;
-
-fn available() -> bool {
-    let ok = std::process::Command::new("python3")
-        .args(["-c", "import aiosmtpd"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var("ICOSISTEM_REQUIRE_SERVICES").as_deref() != Ok("1"),
-            "python3 with aiosmtpd is required (python3 -m pip install aiosmtpd)"
-        );
-        eprintln!("skipped: python3 with aiosmtpd not available");
-    }
-    ok
-}
-
-/// A running sink; killed when dropped.
-struct Sink {
-    _child: Child,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl Sink {
-    async fn start(name: &str, extra: &[&str]) -> Sink {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("free port")
-            .local_addr()
-            .expect("addr")
-            .port();
-        let dir = std::env::temp_dir().join(format!("icosistem-smtp-{name}-{}", Uuid::now_v7()));
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_sink.py");
-        let mut child = Command::new("python3")
-            .arg(script)
-            .arg(port.to_string())
-            .arg(&dir)
-            .args(extra)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start smtp_sink.py");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let ready = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-            .await
-            .expect("sink ready in 20 s")
-            .expect("read sink");
-        assert_eq!(ready.as_deref(), Some("READY"));
-        Sink {
-            _child: child,
-            port,
-            dir,
-        }
-    }
-
-    fn received(&self) -> Vec<String> {
-        let mut files: Vec<_> = std::fs::read_dir(&self.dir)
-            .expect("read dir")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-            .collect();
-        files.sort();
-        files
-            .iter()
-            .map(|p| std::fs::read_to_string(p).expect("read eml"))
-            .collect()
-    }
-}
 
 fn config(port: u16, security: Security) -> SmtpConfig {
     let vars = [
@@ -139,8 +67,8 @@ async fn verification_email_arrives_once_with_both_parts_in_the_users_language()
     if !available() {
         return;
     }
-    let sink = Sink::start("ok", &[]).await;
-    let notifier = SmtpNotifier::new(&config(sink.port, Security::Plain)).expect("notifier");
+    let sink = Sink::start().await;
+    let notifier = SmtpNotifier::new(&config(sink.port(), Security::Plain)).expect("notifier");
     let message = verification("es");
     notifier.deliver(&message).await.expect("delivered");
     let mails = sink.received();
@@ -163,11 +91,7 @@ async fn verification_email_arrives_once_with_both_parts_in_the_users_language()
     );
     // Both parts carry the link with the token (quoted-printable may wrap lines, and the HTML
     // escaper writes `/` as `&#x2f;`, which browsers read back as `/`).
-    let unfolded = mail
-        .replace("=\r\n", "")
-        .replace("=\n", "")
-        .replace("=3D", "=")
-        .replace("&#x2f;", "/");
+    let unfolded = unfold(mail);
     let (text, html) = unfolded.split_once("Content-Type: text/html").expect("an HTML part");
     let link = "https://app.icosistem.test/verify-email?token=tok-123";
     assert!(text.contains(link), "{text}");
@@ -179,13 +103,13 @@ async fn a_4xx_answer_is_transient_and_a_5xx_is_permanent() {
     if !available() {
         return;
     }
-    let busy = Sink::start("451", &["--reply", "451 4.3.0 try again later"]).await;
-    let notifier = SmtpNotifier::new(&config(busy.port, Security::Plain)).expect("notifier");
+    let busy = Sink::start_with(&["--reply", "451 4.3.0 try again later"]).await;
+    let notifier = SmtpNotifier::new(&config(busy.port(), Security::Plain)).expect("notifier");
     let err = notifier.deliver(&verification("en")).await.expect_err("451");
     assert!(!err.permanent, "{err}");
 
-    let rejecting = Sink::start("550", &["--reply", "550 5.1.1 no such user"]).await;
-    let notifier = SmtpNotifier::new(&config(rejecting.port, Security::Plain)).expect("notifier");
+    let rejecting = Sink::start_with(&["--reply", "550 5.1.1 no such user"]).await;
+    let notifier = SmtpNotifier::new(&config(rejecting.port(), Security::Plain)).expect("notifier");
     let err = notifier.deliver(&verification("en")).await.expect_err("550");
     assert!(err.permanent, "{err}");
     assert!(busy.received().is_empty() && rejecting.received().is_empty());
@@ -240,21 +164,17 @@ async fn starttls_against_a_local_certificate() {
         .status()
         .expect("openssl");
     assert!(status.success(), "openssl req failed");
-    let sink = Sink::start(
-        "tls",
-        &["--tls", cert.to_str().expect("utf-8"), key.to_str().expect("utf-8")],
-    )
-    .await;
+    let sink = Sink::start_with(&["--tls", cert.to_str().expect("utf-8"), key.to_str().expect("utf-8")]).await;
 
     // Without trusting the certificate, the handshake fails (and is retried later).
-    let untrusted = SmtpNotifier::new(&config(sink.port, Security::StartTls)).expect("notifier");
+    let untrusted = SmtpNotifier::new(&config(sink.port(), Security::StartTls)).expect("notifier");
     let err = untrusted
         .deliver(&verification("en"))
         .await
         .expect_err("untrusted certificate");
     assert!(!err.permanent, "{err}");
 
-    let mut trusted = config(sink.port, Security::StartTls);
+    let mut trusted = config(sink.port(), Security::StartTls);
     trusted.root_certificate_pem = Some(std::fs::read(&cert).expect("read cert"));
     let notifier = SmtpNotifier::new(&trusted).expect("notifier");
     notifier

@@ -288,6 +288,7 @@ pub fn router<S: Store, N: Notifier, C: Clock>(state: AppState<S, N, C>) -> Rout
         .merge(routes::users::router())
         .merge(routes::profile::router())
         .merge(routes::admin::router())
+        .merge(routes::outbox::router())
         .merge(routes::organizations::router())
         .merge(routes::programs::router())
         .merge(routes::enrollments::router())

@@ -63,6 +63,16 @@ pub const LOGINS_TOTAL: &str = "logins_total";
 pub const NOTIFICATIONS_DELIVERED_TOTAL: &str = "notifications_delivered_total";
 /// Outbox delivery attempts that failed.
 pub const NOTIFICATIONS_FAILED_TOTAL: &str = "notifications_failed_total";
+/// Outbox messages waiting for delivery (due or scheduled for a retry), by channel; set by the
+/// process that ran the last delivery round.
+pub const OUTBOX_PENDING: &str = "outbox_pending";
+/// Outbox messages failed and not re-queued (the dead letters an admin sees), by channel.
+pub const OUTBOX_DEAD_LETTERS: &str = "outbox_dead_letters";
+/// Outbox messages that failed for good (dead letters), by channel.
+pub const OUTBOX_FAILED_TOTAL: &str = "outbox_failed_total";
+/// Time a notifier took to hand one message over (SMTP transaction, webhook request), by
+/// channel and outcome (`sent`, `retry`, `failed`).
+pub const OUTBOX_DELIVERY_DURATION_SECONDS: &str = "outbox_delivery_duration_seconds";
 /// Requests refused with 429, by scope.
 pub const RATE_LIMITED_TOTAL: &str = "rate_limited_total";
 /// Rate limiter failures (the request was let through), by backend.
@@ -85,6 +95,11 @@ pub const STORE_BUCKETS: &[f64] = &[
     0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
 ];
 
+/// Buckets of outbox deliveries, in seconds: 5 ms (a local relay) to a minute (a timeout).
+pub const DELIVERY_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+];
+
 /// The exporter's builder as this crate configures it: every histogram rendered as a Prometheus
 /// histogram (buckets, not a summary). For embedders installing the recorder themselves.
 pub fn prometheus_builder() -> PrometheusBuilder {
@@ -94,6 +109,12 @@ pub fn prometheus_builder() -> PrometheusBuilder {
             b.set_buckets_for_metric(
                 Matcher::Full(STORE_OPERATION_DURATION_SECONDS.to_owned()),
                 STORE_BUCKETS,
+            )
+        })
+        .and_then(|b| {
+            b.set_buckets_for_metric(
+                Matcher::Full(OUTBOX_DELIVERY_DURATION_SECONDS.to_owned()),
+                DELIVERY_BUCKETS,
             )
         })
         // Only empty bucket lists are refused, and these are constants.
@@ -137,6 +158,14 @@ fn describe() {
     describe_counter!(LOGINS_TOTAL, "Login attempts");
     describe_counter!(NOTIFICATIONS_DELIVERED_TOTAL, "Outbox messages delivered");
     describe_counter!(NOTIFICATIONS_FAILED_TOTAL, "Outbox delivery attempts that failed");
+    metrics::describe_gauge!(OUTBOX_PENDING, "Outbox messages waiting for delivery");
+    metrics::describe_gauge!(OUTBOX_DEAD_LETTERS, "Outbox messages failed and not re-queued");
+    describe_counter!(OUTBOX_FAILED_TOTAL, "Outbox messages failed for good (dead letters)");
+    describe_histogram!(
+        OUTBOX_DELIVERY_DURATION_SECONDS,
+        Unit::Seconds,
+        "Time to hand one outbox message to its channel"
+    );
     describe_counter!(RATE_LIMITED_TOTAL, "Requests refused by the rate limiter");
     describe_counter!(
         RATE_LIMITER_ERRORS_TOTAL,
@@ -165,6 +194,9 @@ fn register_zeroes() {
     }
     metrics::counter!(NOTIFICATIONS_DELIVERED_TOTAL).increment(0);
     metrics::counter!(NOTIFICATIONS_FAILED_TOTAL).increment(0);
+    for channel in icosistem_core::model::OutboxChannel::ALL {
+        metrics::counter!(OUTBOX_FAILED_TOTAL, "channel" => channel.as_str()).increment(0);
+    }
     metrics::gauge!(HTTP_CONNECTIONS_OPEN).increment(0.0);
     for reason in ["max_connections", "per_ip"] {
         metrics::counter!(HTTP_CONNECTIONS_REJECTED_TOTAL, "reason" => reason).increment(0);

@@ -126,6 +126,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         routes::users::Api::openapi(),
         routes::profile::Api::openapi(),
         routes::admin::Api::openapi(),
+        routes::outbox::Api::openapi(),
         routes::organizations::Api::openapi(),
         routes::programs::Api::openapi(),
         routes::enrollments::Api::openapi(),

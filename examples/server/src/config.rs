@@ -116,6 +116,14 @@ pub struct Config {
     /// `ICOSISTEM_LIVE_MAX_STREAMS_PER_USER` (default 5): live streams one user may hold open
     /// per process; one more answers 429.
     pub live_max_streams_per_user: u32,
+    /// The seed's `MAIL_SERVER`, `MAIL_PORT`, `MAIL_USE_TLS`, `MAIL_USE_SSL`, `MAIL_USERNAME`,
+    /// `MAIL_PASSWORD`, `MAIL_DEFAULT_SENDER`, plus `MAIL_TIMEOUT_SECS`, `MAIL_POOL_SIZE` and
+    /// `ICOSISTEM_PUBLIC_URL` (the links in emails): email over SMTP. `None` (no
+    /// `MAIL_SERVER`): outbox messages are written to the log.
+    pub mail: Option<icosistem_delivery::SmtpConfig>,
+    /// `ICOSISTEM_MAIL_LOG_ONLY` (default false): lets production run without `MAIL_SERVER`,
+    /// writing emails to the log (a staging copy, an outage of the relay).
+    pub mail_log_only: bool,
 }
 
 // Hand-written so `{:?}` can never print the database password or the secrets.
@@ -148,6 +156,9 @@ impl fmt::Debug for Config {
             .field("caller_cache_ttl", &self.caller_cache_ttl)
             .field("live_heartbeat", &self.live_heartbeat)
             .field("live_max_streams_per_user", &self.live_max_streams_per_user)
+            // SmtpConfig's Debug redacts the password.
+            .field("mail", &self.mail)
+            .field("mail_log_only", &self.mail_log_only)
             .finish()
     }
 }
@@ -168,6 +179,11 @@ pub enum ConfigError {
     WeakSecret,
     /// Production on the in-memory store (everything would be lost on restart).
     InMemoryStore,
+    /// A `MAIL_*` variable is missing or malformed: the variable and why.
+    Mail(String),
+    /// Production delivering the outbox without `MAIL_SERVER` (no user would ever get a
+    /// verification email) and without `ICOSISTEM_MAIL_LOG_ONLY=true`.
+    NoMail,
     /// `ICOSISTEM_LIMIT_*` values that do not parse, or that break a rule between limits (a
     /// shortest session longer than the longest): every one of them.
     Limits(Vec<LimitProblem>),
@@ -196,6 +212,11 @@ impl fmt::Display for ConfigError {
             ),
             Self::InMemoryStore => f.write_str(
                 "ICOSISTEM_ENV=production requires DATABASE_URL: the in-memory store loses everything on restart",
+            ),
+            Self::Mail(problem) => f.write_str(problem),
+            Self::NoMail => f.write_str(
+                "ICOSISTEM_ENV=production requires MAIL_SERVER and MAIL_DEFAULT_SENDER (SMTP for the \
+                 verification and reset emails), or ICOSISTEM_MAIL_LOG_ONLY=true to write emails to the log",
             ),
             Self::Limits(problems) => {
                 for (i, problem) in problems.iter().enumerate() {
@@ -290,6 +311,8 @@ impl Config {
             caller_cache_ttl: Duration::from_millis(parse_number(&get, "ICOSISTEM_CALLER_CACHE_TTL_MS", 1000)?.into()),
             live_heartbeat: Duration::from_secs(parse_positive(&get, "ICOSISTEM_LIVE_HEARTBEAT_SECS", 15)?.into()),
             live_max_streams_per_user: parse_positive(&get, "ICOSISTEM_LIVE_MAX_STREAMS_PER_USER", 5)?,
+            mail: icosistem_delivery::SmtpConfig::from_lookup(&lookup).map_err(|e| ConfigError::Mail(e.to_string()))?,
+            mail_log_only: parse_bool(&get, "ICOSISTEM_MAIL_LOG_ONLY", false)?,
         })
     }
 
@@ -305,7 +328,9 @@ impl Config {
     }
 
     /// The rules `serve` enforces before starting: in production, a JWT secret of at least 32
-    /// bytes and a real database. Other commands (`migrate`, `create-admin`) need neither.
+    /// bytes, a real database and, when it delivers the outbox itself (`ICOSISTEM_RUN_JOBS`),
+    /// SMTP ([`check_mail`](Self::check_mail)). Other commands (`migrate`, `create-admin`) need
+    /// none of it.
     pub fn check_serve(&self) -> Result<(), ConfigError> {
         if self.environment != Environment::Production {
             return Ok(());
@@ -319,6 +344,18 @@ impl Config {
         }
         if self.database_url.is_none() {
             return Err(ConfigError::InMemoryStore);
+        }
+        if self.run_jobs {
+            self.check_mail()?;
+        }
+        Ok(())
+    }
+
+    /// The rule of whatever delivers the outbox (`worker`, `serve` with in-process jobs): in
+    /// production, `MAIL_SERVER` is set, or `ICOSISTEM_MAIL_LOG_ONLY=true` says the log is meant.
+    pub fn check_mail(&self) -> Result<(), ConfigError> {
+        if self.environment == Environment::Production && self.mail.is_none() && !self.mail_log_only {
+            return Err(ConfigError::NoMail);
         }
         Ok(())
     }

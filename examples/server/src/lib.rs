@@ -25,6 +25,14 @@
 //! | `ICOSISTEM_ADMIN_EMAIL` + `ICOSISTEM_ADMIN_PASSWORD` | unset | admin `serve` creates on start if missing |
 //! | `ICOSISTEM_LIMIT_<FIELD>` | `Limits::default()` | every field of [`icosistem_core::Limits`] (README's table, [`config::limits_table`]), validated at start; `ICOSISTEM_REQUIRE_VERIFIED_EMAIL` is read as `ICOSISTEM_LIMIT_REQUIRE_VERIFIED_EMAIL` |
 //! | `ICOSISTEM_OUTBOX_INTERVAL_SECS` | 5 | how often pending emails are delivered |
+//! | `MAIL_SERVER` | unset | SMTP relay host; unset → outbox emails are written to the log (refused in production unless `ICOSISTEM_MAIL_LOG_ONLY=true`) |
+//! | `MAIL_PORT` | 587 / 465 / 25 | SMTP port (default by security: STARTTLS / implicit TLS / plain) |
+//! | `MAIL_USE_TLS` / `MAIL_USE_SSL` | false / false | STARTTLS (required, not opportunistic) / TLS from the first byte; at most one; neither = plain (a local relay only) |
+//! | `MAIL_USERNAME` + `MAIL_PASSWORD` | unset | SMTP authentication, both or neither (the password is a secret: never logged) |
+//! | `MAIL_DEFAULT_SENDER` | required with `MAIL_SERVER` | `From:` of every email (`Icosistem <no-reply@example.org>`) |
+//! | `MAIL_TIMEOUT_SECS` / `MAIL_POOL_SIZE` | 10 / 4 | SMTP connect and command timeout; pooled SMTP connections |
+//! | `ICOSISTEM_PUBLIC_URL` | `http://localhost:8000` | the application's public URL: the verification, reset and unsubscribe links of emails |
+//! | `ICOSISTEM_MAIL_LOG_ONLY` | false | lets production deliver emails to the log instead of SMTP |
 //! | `ICOSISTEM_JOBS_INTERVAL_SECS` | 60 | how often `run_due_jobs` runs |
 //! | `ICOSISTEM_RUN_JOBS` | true | `serve` runs outbox delivery and the jobs itself; `false` when a separate `worker` runs them |
 //! | `ICOSISTEM_PASSWORD_HASH_CONCURRENCY` | CPUs | argon2id hashes run at once (19 MiB each): bounds a login flood's memory |
@@ -54,8 +62,9 @@
 //! `redis` down. An outage of the limiter's store should weaken throttling, not stop the API.
 //!
 //! Metrics (`GET /metrics`, Prometheus text) are those of `icosistem_http::metrics`, plus
-//! `notifications_delivered_total` / `notifications_failed_total` from the outbox delivery task
-//! here; the store is wrapped in `icosistem_http::metrics::MeteredStore` for
+//! `notifications_delivered_total` / `notifications_failed_total`, `outbox_failed_total{channel}`
+//! (dead letters), the `outbox_pending{channel}` gauge and the
+//! `outbox_delivery_duration_seconds{channel,outcome}` histogram from the outbox delivery here; the store is wrapped in `icosistem_http::metrics::MeteredStore` for
 //! `store_operation_duration_seconds`.
 //!
 //! ## Layout
@@ -65,7 +74,8 @@
 //!   future resolves), [`shutdown_signal`], the background tasks
 //!   (outbox delivery, time-driven jobs) and the helpers shared by the subcommands;
 //! - [`config`]: [`Config`] and its production rules;
-//! - [`notifier`]: [`LogNotifier`], emails written to the log;
+//! - [`notifier`]: [`ServerNotifier`] (SMTP from the `MAIL_*` variables, or [`LogNotifier`],
+//!   emails written to the log), timing each delivery;
 //! - [`demo`]: the demo data, created through the use cases;
 //! - [`telemetry`]: OpenTelemetry traces over OTLP/HTTP, on when `OTEL_EXPORTER_OTLP_ENDPOINT`
 //!   is set;
@@ -90,7 +100,10 @@ use icosistem_core::ports::{Argon2idPasswordHasher, Clock, Notifier, Store, Syst
 use icosistem_core::{Context, Ecosystem, Error};
 use icosistem_http::error::ErrorChain;
 use icosistem_http::live::{LiveConfig, LiveHub, LiveStore};
-use icosistem_http::metrics::{MeteredStore, NOTIFICATIONS_DELIVERED_TOTAL, NOTIFICATIONS_FAILED_TOTAL};
+use icosistem_http::metrics::{
+    MeteredStore, NOTIFICATIONS_DELIVERED_TOTAL, NOTIFICATIONS_FAILED_TOTAL, OUTBOX_DEAD_LETTERS, OUTBOX_FAILED_TOTAL,
+    OUTBOX_PENDING,
+};
 use icosistem_http::rate_limit::RedisRateLimiter;
 use icosistem_http::{AppState, HttpConfig, ReadinessCheck, ServeLimits};
 use icosistem_store_postgres::PgStore;
@@ -100,10 +113,10 @@ use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
 pub use config::{Config, ConfigError, Environment, LogFormat};
-pub use notifier::LogNotifier;
+pub use notifier::{LogNotifier, ServerNotifier};
 
-/// The ecosystem the server runs: any store, emails to the log, the system clock.
-pub type Eco<S> = Ecosystem<S, LogNotifier, SystemClock>;
+/// The ecosystem the server runs: any store, email by SMTP or to the log, the system clock.
+pub type Eco<S> = Ecosystem<S, ServerNotifier, SystemClock>;
 
 /// Outbox messages delivered per pass of the delivery task.
 pub const OUTBOX_BATCH: u32 = 100;
@@ -111,13 +124,16 @@ pub const OUTBOX_BATCH: u32 = 100;
 /// Any error of the server's start-up, reported by `main` and turned into a non-zero exit.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// The ecosystem over `store` with the configuration's limits and production password hashing.
-pub fn ecosystem<S: Store>(store: S, cfg: &Config) -> Eco<S> {
+/// The ecosystem over `store` delivering through `notifier`, with the configuration's limits
+/// and production password hashing. Commands that deliver nothing (`seed-demo`,
+/// `create-admin`) pass `LogNotifier.into()`; `serve` and `worker` pass
+/// [`ServerNotifier::from_config`].
+pub fn ecosystem<S: Store>(store: S, cfg: &Config, notifier: ServerNotifier) -> Eco<S> {
     let mut hasher = Argon2idPasswordHasher::owasp();
     if let Some(n) = cfg.password_hash_concurrency {
         hasher = hasher.with_max_concurrent(n as usize);
     }
-    Ecosystem::new(store, LogNotifier, SystemClock)
+    Ecosystem::new(store, notifier, SystemClock)
         .with_hasher(hasher)
         .with_limits(cfg.limits())
 }
@@ -313,48 +329,84 @@ pub async fn shutdown_signal() {
 /// - `run_due_jobs` every `jobs_interval` (default 1 min): session reminders, the no-show
 ///   sweep, overdue notices, cleanups. Each job is idempotent, so several replicas running
 ///   them, or a run after a restart, send nothing twice.
+///
+/// With `lock` (PostgreSQL), each pass runs under the same advisory locks as the worker's
+/// rounds ([`OUTBOX_LOCK`], [`JOBS_LOCK`]): several `serve` replicas running their jobs in
+/// process (or next to a worker) never deliver one message twice.
 pub fn spawn_background<S: Store, N: Notifier, C: Clock>(
     eco: Arc<Ecosystem<S, N, C>>,
     cfg: &Config,
+    lock: Option<PgStore>,
     stop: &watch::Receiver<bool>,
 ) -> Vec<JoinHandle<()>> {
     let outbox = {
-        let eco = Arc::clone(&eco);
+        let (eco, lock) = (Arc::clone(&eco), lock.clone());
         every(cfg.outbox_interval, stop.clone(), move || {
-            let eco = Arc::clone(&eco);
-            async move { deliver(&eco).await }
+            let (eco, lock) = (Arc::clone(&eco), lock.clone());
+            async move {
+                locked(lock.as_ref(), OUTBOX_LOCK, deliver(&eco)).await;
+            }
         })
     };
     let jobs = every(cfg.jobs_interval, stop.clone(), move || {
-        let eco = Arc::clone(&eco);
+        let (eco, lock) = (Arc::clone(&eco), lock.clone());
         async move {
-            let report = eco.run_due_jobs().await;
-            for failure in &report.failures {
-                tracing::warn!(job = failure.job, error = %ErrorChain(&failure.error), "scheduled job failed");
-            }
-            tracing::debug!(?report, "scheduled jobs ran");
+            let round = async {
+                let report = eco.run_due_jobs().await;
+                for failure in &report.failures {
+                    tracing::warn!(job = failure.job, error = %ErrorChain(&failure.error), "scheduled job failed");
+                }
+                tracing::debug!(?report, "scheduled jobs ran");
+            };
+            locked(lock.as_ref(), JOBS_LOCK, round).await;
         }
     });
     vec![outbox, jobs]
 }
 
-/// One pass of outbox delivery, logged when it did something.
+/// One pass of outbox delivery, every channel at once (each with the core's bounded
+/// concurrency), counted and logged when it did something.
 pub async fn deliver<S: Store, N: Notifier, C: Clock>(eco: &Ecosystem<S, N, C>) {
-    match eco.deliver_outbox(OUTBOX_BATCH).await {
-        Ok(r) if r.sent + r.retried + r.failed > 0 => {
-            // Failed attempts, whether retried later or given up on: each is a delivery that
-            // did not happen when it should have.
-            metrics::counter!(NOTIFICATIONS_DELIVERED_TOTAL).increment(r.sent.into());
-            metrics::counter!(NOTIFICATIONS_FAILED_TOTAL).increment((r.retried + r.failed).into());
-            tracing::info!(
-                sent = r.sent,
-                retried = r.retried,
-                failed = r.failed,
-                "outbox delivered"
-            );
+    use icosistem_core::model::OutboxChannel;
+    let lanes = OutboxChannel::ALL
+        .iter()
+        .map(|channel| async move { (*channel, eco.deliver_outbox_channel(*channel, OUTBOX_BATCH).await) });
+    for (channel, outcome) in futures::future::join_all(lanes).await {
+        match outcome {
+            Ok(r) if r.sent + r.retried + r.failed > 0 => {
+                // Failed attempts, whether retried later or given up on: each is a delivery that
+                // did not happen when it should have.
+                metrics::counter!(NOTIFICATIONS_DELIVERED_TOTAL).increment(r.sent.into());
+                metrics::counter!(NOTIFICATIONS_FAILED_TOTAL).increment((r.retried + r.failed).into());
+                metrics::counter!(OUTBOX_FAILED_TOTAL, "channel" => channel.as_str()).increment(r.failed.into());
+                tracing::info!(
+                    %channel,
+                    sent = r.sent,
+                    retried = r.retried,
+                    failed = r.failed,
+                    "outbox delivered"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(%channel, error = %ErrorChain(&e), "outbox delivery failed"),
         }
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %ErrorChain(&e), "outbox delivery failed"),
+    }
+}
+
+/// Sets the outbox gauges from the store: `outbox_pending{channel}` (waiting, due or not) and
+/// `outbox_dead_letters{channel}` (failed, waiting for an admin's re-queue). Every `serve`
+/// replica runs this, whether or not it delivers: the worker serves no `/metrics`, and the
+/// backlog is the same whoever counts it.
+pub async fn outbox_gauges<S: Store, N: Notifier, C: Clock>(eco: &Ecosystem<S, N, C>) {
+    match eco.outbox_backlog().await {
+        Ok(backlog) => {
+            for row in backlog {
+                let channel = row.channel.as_str();
+                metrics::gauge!(OUTBOX_PENDING, "channel" => channel).set(row.pending as f64);
+                metrics::gauge!(OUTBOX_DEAD_LETTERS, "channel" => channel).set(row.failed as f64);
+            }
+        }
+        Err(e) => tracing::warn!(error = %ErrorChain(&e), "cannot count the outbox backlog"),
     }
 }
 
@@ -382,10 +434,16 @@ where
 /// configured admin, binds `ICOSISTEM_ADDR`, serves until ctrl-c/SIGTERM, then stops the
 /// background tasks and makes a last outbox pass. Closing the store (the PostgreSQL pool) is
 /// the caller's, which owns its concrete type.
-pub async fn run<S: Store>(store: S, cfg: &Config, seed_demo: bool) -> Result<(), BoxError> {
+pub async fn run<S: Store>(store: S, cfg: &Config, seed_demo: bool, lock: Option<PgStore>) -> Result<(), BoxError> {
     // Notifications committed through this store wake the live streams (see icosistem_http::live).
     let hub = live_hub(cfg)?;
-    let eco = ecosystem(LiveStore::new(MeteredStore::new(store), hub.clone()), cfg);
+    let notifier = if cfg.run_jobs {
+        ServerNotifier::from_config(cfg)?
+    } else {
+        // This replica delivers nothing: the worker's notifier does.
+        LogNotifier.into()
+    };
+    let eco = ecosystem(LiveStore::new(MeteredStore::new(store), hub.clone()), cfg, notifier);
     let logins = if seed_demo { Some(demo::seed(&eco).await?) } else { None };
     if let Some((email, password)) = &cfg.admin
         && ensure_admin(&eco, email, password).await?
@@ -411,12 +469,19 @@ pub async fn run<S: Store>(store: S, cfg: &Config, seed_demo: bool) -> Result<()
     }
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let background = if cfg.run_jobs {
-        spawn_background(Arc::clone(&state.eco), cfg, &stop_rx)
+    let mut background = if cfg.run_jobs {
+        spawn_background(Arc::clone(&state.eco), cfg, lock.clone(), &stop_rx)
     } else {
         tracing::info!("ICOSISTEM_RUN_JOBS=false: outbox delivery and jobs are left to the worker");
         Vec::new()
     };
+    background.push({
+        let eco = Arc::clone(&state.eco);
+        every(cfg.outbox_interval, stop_rx.clone(), move || {
+            let eco = Arc::clone(&eco);
+            async move { outbox_gauges(&eco).await }
+        })
+    });
     let eco = Arc::clone(&state.eco);
     let served = run_server_with(listener, state, cfg.serve, shutdown_signal()).await;
     tracing::info!("no longer accepting connections; in-flight requests finished");
@@ -429,7 +494,7 @@ pub async fn run<S: Store>(store: S, cfg: &Config, seed_demo: bool) -> Result<()
     }
     // Emails committed by the last requests go out now rather than at the next start.
     if cfg.run_jobs {
-        deliver(&eco).await;
+        locked(lock.as_ref(), OUTBOX_LOCK, deliver(&eco)).await;
     }
     served?;
     Ok(())

@@ -9,7 +9,8 @@ use clap::{Parser, Subcommand};
 use icosistem_core::model::secret::SecretString;
 use icosistem_server::telemetry::Telemetry;
 use icosistem_server::{
-    BoxError, Config, LogFormat, demo, ecosystem, ensure_admin, healthcheck, run, run_worker, shutdown_signal,
+    BoxError, Config, LogFormat, LogNotifier, ServerNotifier, demo, ecosystem, ensure_admin, healthcheck, run,
+    run_worker, shutdown_signal,
 };
 use icosistem_store_memory::MemoryStore;
 use icosistem_store_postgres::PgStore;
@@ -128,7 +129,7 @@ async fn execute(command: Command, cfg: Config) -> Result<(), BoxError> {
             match &cfg.database_url {
                 None => {
                     tracing::info!("DATABASE_URL is not set: in-memory store with demo data (lost on exit)");
-                    run(MemoryStore::new(), &cfg, true).await
+                    run(MemoryStore::new(), &cfg, true, None).await
                 }
                 Some(url) => {
                     let store = connect(&cfg, url).await?;
@@ -136,7 +137,7 @@ async fn execute(command: Command, cfg: Config) -> Result<(), BoxError> {
                         store.migrate().await?;
                         tracing::info!("migrations applied");
                     }
-                    let served = run(store.clone(), &cfg, false).await;
+                    let served = run(store.clone(), &cfg, false, Some(store.clone())).await;
                     // After the last request and the last outbox pass: nothing uses the pool.
                     store.pool().close().await;
                     served
@@ -144,6 +145,7 @@ async fn execute(command: Command, cfg: Config) -> Result<(), BoxError> {
             }
         }
         Command::Worker => {
+            cfg.check_mail()?;
             let interval = (cfg.outbox_interval, cfg.jobs_interval);
             match &cfg.database_url {
                 None => {
@@ -151,7 +153,8 @@ async fn execute(command: Command, cfg: Config) -> Result<(), BoxError> {
                         return Err(icosistem_server::ConfigError::InMemoryStore.into());
                     }
                     tracing::warn!("DATABASE_URL is not set: the worker runs on an empty in-memory store");
-                    let eco = std::sync::Arc::new(ecosystem(MemoryStore::new(), &cfg));
+                    let notifier = ServerNotifier::from_config(&cfg)?;
+                    let eco = std::sync::Arc::new(ecosystem(MemoryStore::new(), &cfg, notifier));
                     run_worker(eco, None, interval.0, interval.1, shutdown_signal()).await;
                 }
                 Some(url) => {
@@ -160,7 +163,8 @@ async fn execute(command: Command, cfg: Config) -> Result<(), BoxError> {
                     // streams through Redis.
                     let hub = icosistem_server::live_hub(&cfg)?;
                     let live = icosistem_http::live::LiveStore::new(store.clone(), hub);
-                    let eco = std::sync::Arc::new(ecosystem(live, &cfg));
+                    let notifier = ServerNotifier::from_config(&cfg)?;
+                    let eco = std::sync::Arc::new(ecosystem(live, &cfg, notifier));
                     let report = run_worker(eco, Some(store.clone()), interval.0, interval.1, shutdown_signal()).await;
                     tracing::info!(?report, "worker stopped");
                     store.pool().close().await;
@@ -184,7 +188,8 @@ async fn execute(command: Command, cfg: Config) -> Result<(), BoxError> {
             if cfg.auto_migrate {
                 store.migrate().await?;
             }
-            let eco = ecosystem(store.clone(), &cfg);
+            // The demo's emails wait in the outbox for `serve` or `worker` to deliver.
+            let eco = ecosystem(store.clone(), &cfg, LogNotifier.into());
             let outcome = demo::seed(&eco).await;
             store.pool().close().await;
             match outcome? {
@@ -199,7 +204,7 @@ async fn execute(command: Command, cfg: Config) -> Result<(), BoxError> {
         }
         Command::CreateAdmin { email, password } => {
             let store = connect(&cfg, require_database(&cfg)?).await?;
-            let eco = ecosystem(store.clone(), &cfg);
+            let eco = ecosystem(store.clone(), &cfg, LogNotifier.into());
             let created = ensure_admin(&eco, &email, &SecretString::new(password)).await;
             store.pool().close().await;
             if created? {

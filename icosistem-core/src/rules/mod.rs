@@ -1,6 +1,7 @@
 //! Validators: pure functions that report *every* failing field at once.
 //!
 //! - [`cohort`]: whole-cohort mentor matching, an exact assignment under seats and conflicts;
+//! - [`delivery`]: the outbox's retry delays (exponential backoff with jitter);
 //! - [`common`]: reusable rules (the deployment guide's `validate_future_date` and
 //!   `validate_positive_number`, ranges, lengths, date order, the password policy);
 //! - [`availability`]: weekly slots in the ally's time zone and the free slots they offer;
@@ -12,6 +13,7 @@
 pub mod availability;
 pub mod cohort;
 pub mod common;
+pub mod delivery;
 pub mod matching;
 pub mod program;
 pub mod rounds;

@@ -91,10 +91,15 @@ limits! {
         /// Most characters of a password: bounds the hashing cost of a request (default 128).
         max_len,
     };
-    /// Outbox delivery attempts before giving up (default 5).
-    outbox_max_attempts: u32 = 5;
+    /// Outbox delivery attempts before a message is failed, a dead letter (default 8).
+    outbox_max_attempts: u32 = 8;
     /// First retry delay of the outbox; doubles each attempt (default 1 min).
     outbox_retry_base: Duration = Duration::minutes(1);
+    /// How far a retry delay is moved, either way, so messages that failed together do not
+    /// all come back at once, in percent of the delay (default 25; 0 = exact doubling).
+    outbox_retry_jitter_percent: Percent = Percent(25);
+    /// Outbox messages of one channel delivered at once by a delivery round (default 4).
+    outbox_delivery_concurrency: u32 = 4;
     /// Largest `max_participants` of a program (default 1000).
     max_program_participants: u32 = 1000;
     /// Review rounds a program defines at most (default 10).
@@ -149,6 +154,17 @@ limits! {
     /// Smallest match score worth suggesting, exclusive (default 0.3; from 0 up to, not
     /// including, 1).
     suggestion_min_score: f64 = 0.3;
+}
+
+/// A percentage, 0 to 100 (0 is allowed: it turns the thing off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Percent(pub u8);
+
+impl Percent {
+    /// The number of percent.
+    pub fn get(self) -> u8 {
+        self.0
+    }
 }
 
 /// One settable value of [`Limits`]: its name, what it means, and how to read and write it as
@@ -286,6 +302,20 @@ macro_rules! counts {
 
 counts!(u8, u16, u32, usize);
 
+impl LimitValue for Percent {
+    const EXPECTED: &'static str = "a whole number from 0 to 100";
+    fn parse(raw: &str) -> Result<Self, &'static str> {
+        raw.parse::<u8>()
+            .ok()
+            .filter(|n| *n <= 100)
+            .map(Percent)
+            .ok_or(Self::EXPECTED)
+    }
+    fn render(&self) -> String {
+        self.0.to_string()
+    }
+}
+
 impl LimitValue for bool {
     const EXPECTED: &'static str = "true or false";
     fn parse(raw: &str) -> Result<Self, &'static str> {
@@ -379,8 +409,10 @@ mod tests {
                 min_len: 14,
                 max_len: 64,
             },
-            outbox_max_attempts: 8,
+            outbox_max_attempts: 5,
             outbox_retry_base: Duration::seconds(90),
+            outbox_retry_jitter_percent: Percent(0),
+            outbox_delivery_concurrency: 2,
             max_program_participants: 50,
             max_review_rounds: 5,
             max_round_reviewers: 20,
@@ -461,6 +493,7 @@ mod tests {
             ("session_reminders", "none", "none"),
             ("require_verified_email", "OFF", "false"),
             ("suggestion_min_score", "0", "0"),
+            ("outbox_retry_jitter_percent", "0", "0"),
         ] {
             let field = Limits::fields().into_iter().find(|f| f.name() == name).expect(name);
             field.set(&mut limits, raw).expect(raw);
@@ -483,6 +516,8 @@ mod tests {
             ("session_reminders", "24h,,1h"),
             ("require_verified_email", "maybe"),
             ("suggestion_min_score", "NaN"),
+            ("outbox_retry_jitter_percent", "101"),
+            ("outbox_retry_jitter_percent", "-5"),
         ] {
             let error = limits.set(name, raw).expect_err(raw);
             assert_eq!(error.fields()[0].field, name);

@@ -180,9 +180,15 @@ impl<S: Store> World<S> {
 impl<S: Store, N: Notifier> World<S, N> {
     /// A world over `store` delivering through `notifier`.
     pub async fn with_notifier(store: S, notifier: N) -> Self {
+        Self::with_limits(store, notifier, crate::Limits::default()).await
+    }
+
+    /// A world over `store` delivering through `notifier`, under `limits`.
+    pub async fn with_limits(store: S, notifier: N, limits: crate::Limits) -> Self {
         let clock = Arc::new(ManualClock::new(t0()));
-        let eco =
-            Ecosystem::new(store, notifier, Arc::clone(&clock)).with_hasher(Argon2idPasswordHasher::fast_for_tests());
+        let eco = Ecosystem::new(store, notifier, Arc::clone(&clock))
+            .with_hasher(Argon2idPasswordHasher::fast_for_tests())
+            .with_limits(limits);
         let eco = Arc::new(eco);
         let admin = create_person(&eco, Role::Admin, "admin0", "Ada", "Admin").await;
         Self {
@@ -906,6 +912,40 @@ impl FailingNotifier {
     /// The ids of the messages attempted, in order.
     pub fn seen(&self) -> Vec<crate::model::OutboxId> {
         self.seen.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// A notifier that succeeds after yielding a few times, recording how many deliveries were in
+/// flight at once: a round that delivers concurrently shows more than one.
+#[derive(Debug, Default)]
+pub struct SlowNotifier {
+    in_flight: AtomicU32,
+    most: AtomicU32,
+    delivered: AtomicU32,
+}
+
+impl SlowNotifier {
+    /// The most deliveries in flight at once so far.
+    pub fn most_in_flight(&self) -> u32 {
+        self.most.load(Ordering::SeqCst)
+    }
+
+    /// Deliveries completed so far.
+    pub fn delivered(&self) -> u32 {
+        self.delivered.load(Ordering::SeqCst)
+    }
+}
+
+impl Notifier for SlowNotifier {
+    async fn deliver(&self, _message: &OutboxMessage) -> Result<(), DeliveryError> {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+        for _ in 0..8 {
+            tokio::task::yield_now().await;
+        }
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.delivered.fetch_add(1, Ordering::SeqCst);
+        Ok(())
     }
 }
 

@@ -152,6 +152,9 @@ macro_rules! __icosistem_conformance_list {
             outbox_delivers_each_message_once,
             outbox_retries_with_backoff_then_fails,
             outbox_permanent_failure_fails_at_once,
+            outbox_retry_delays_carry_jitter,
+            outbox_delivers_a_channel_with_bounded_concurrency,
+            outbox_dead_letters_are_listed_and_requeued_by_admins,
             // Validation.
             register_reports_every_bad_field,
             create_program_reports_every_bad_field,

@@ -7,9 +7,9 @@
 use icosistem_core::model::value::Currency;
 use icosistem_core::model::{
     ApplicationStatus, ClientType, EnrollmentStatus, EntrepreneurStage, FundingStage, MeetingStatus, MemberRole,
-    MentorshipStatus, MilestoneStatus, NotificationStatus, OrganizationStatus, OrganizationType, ParticipantResponse,
-    Priority, ProgramFormat, ProgramStatus, ProgramType, ProjectStage, ProjectStatus, ProjectType, Role, SessionStatus,
-    TaskStatus, UserStatus,
+    MentorshipStatus, MilestoneStatus, NotificationStatus, OrganizationStatus, OrganizationType, OutboxChannel,
+    OutboxStatus, ParticipantResponse, Priority, ProgramFormat, ProgramStatus, ProgramType, ProjectStage,
+    ProjectStatus, ProjectType, Role, SessionStatus, TaskStatus, UserStatus,
 };
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{Object, schema::SchemaType};
@@ -43,6 +43,8 @@ vocabularies!(
     NotificationStatus,
     OrganizationStatus,
     OrganizationType,
+    OutboxChannel,
+    OutboxStatus,
     ParticipantResponse,
     Priority,
     ProgramFormat,

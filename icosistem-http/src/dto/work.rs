@@ -4,7 +4,7 @@
 
 use crate::dto::schema::{one_of, one_of_or_null};
 use chrono::{DateTime, NaiveDate, Utc};
-use icosistem_core::model::{AuditEvent, Notification, Profile, ProfileData, Task, TaskDependency};
+use icosistem_core::model::{AuditEvent, Notification, OutboxMessage, Profile, ProfileData, Task, TaskDependency};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -228,6 +228,87 @@ impl From<&Notification> for NotificationDto {
 pub struct ReadAllDto {
     /// Notifications marked read by this call (0 when none was unread).
     pub updated: u32,
+}
+
+/// One outbox message, for an admin (`/api/v2/admin/outbox`). Neither its body nor its data
+/// are shown: a verification or reset email carries a one-time token there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct OutboxMessageDto {
+    /// Id (UUID); also the `X-Icosistem-Outbox-Id` header of the email.
+    #[schema(value_type = String, format = Uuid)]
+    pub id: String,
+    /// `email` or `webhook`.
+    #[schema(schema_with = one_of::<icosistem_core::model::OutboxChannel>)]
+    pub channel: String,
+    /// The recipient user, when there is one.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub user_id: Option<String>,
+    /// Address on the channel (an email address, a URL).
+    pub recipient: String,
+    /// Stable kind (`email_verification`, `application_accepted` …).
+    pub kind: String,
+    /// Subject line.
+    pub subject: String,
+    /// `pending`, `sent` or `failed` (a dead letter).
+    #[schema(schema_with = one_of::<icosistem_core::model::OutboxStatus>)]
+    pub status: String,
+    /// Delivery attempts so far (0 again after a re-queue).
+    pub attempts: u32,
+    /// Not tried before this instant.
+    pub next_attempt_at: DateTime<Utc>,
+    /// When delivered.
+    pub sent_at: Option<DateTime<Utc>>,
+    /// The last delivery error (the SMTP answer, a timeout …).
+    pub last_error: Option<String>,
+    /// Optimistic-concurrency version.
+    pub version: u64,
+    /// Created at (when its cause was committed).
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&OutboxMessage> for OutboxMessageDto {
+    fn from(m: &OutboxMessage) -> Self {
+        Self {
+            id: m.id.to_string(),
+            channel: m.channel.as_str().to_owned(),
+            user_id: m.user_id.map(|u| u.to_string()),
+            recipient: m.recipient.clone(),
+            kind: m.kind.clone(),
+            subject: m.subject.clone(),
+            status: m.status.as_str().to_owned(),
+            attempts: m.attempts,
+            next_attempt_at: m.next_attempt_at,
+            sent_at: m.sent_at,
+            last_error: m.last_error.clone(),
+            version: m.meta.version,
+            created_at: m.meta.created_at,
+            updated_at: m.meta.updated_at,
+        }
+    }
+}
+
+/// `POST /api/v2/admin/outbox/retry`: which failed messages to re-queue.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct RetryOutboxRequest {
+    /// Only this channel (`email` or `webhook`); absent: every channel.
+    #[schema(schema_with = one_of_or_null::<icosistem_core::model::OutboxChannel>)]
+    pub channel: Option<String>,
+}
+
+/// `POST /api/v2/admin/outbox/retry`: how many failed messages were re-queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RequeuedDto {
+    /// Messages moved from `failed` back to `pending` (0 when none was failed).
+    pub requeued: u32,
+}
+
+impl From<&u32> for RequeuedDto {
+    fn from(requeued: &u32) -> Self {
+        Self { requeued: *requeued }
+    }
 }
 
 /// One audit event. Events are append-only: `version` is always 1 and `created_at` is `at`.

@@ -12,8 +12,8 @@ use axum::http::request::Parts;
 use icosistem_core::Error;
 use icosistem_core::error::ValidationErrors;
 use icosistem_core::model::{
-    ApplicationId, EnrollmentId, MeetingId, MentorshipId, MilestoneId, NotificationId, OrganizationId, ProgramId,
-    ProjectId, SessionId, TaskId, UserId,
+    ApplicationId, EnrollmentId, MeetingId, MentorshipId, MilestoneId, NotificationId, OrganizationId, OutboxId,
+    ProgramId, ProjectId, SessionId, TaskId, UserId,
 };
 use icosistem_core::ports::PageRequest;
 use serde::de::DeserializeOwned;
@@ -47,6 +47,7 @@ entity_ids!(
     MilestoneId,
     NotificationId,
     OrganizationId,
+    OutboxId,
     ProgramId,
     ProjectId,
     SessionId,
@@ -272,6 +273,7 @@ versioned_by_meta!(
     icosistem_core::model::Mentorship,
     icosistem_core::model::Milestone,
     icosistem_core::model::Organization,
+    icosistem_core::model::OutboxMessage,
     icosistem_core::model::Program,
     icosistem_core::model::Project,
     icosistem_core::model::Session,

@@ -16,6 +16,7 @@ pub(crate) mod admin;
 pub(crate) mod enrollments;
 pub(crate) mod inbox;
 pub(crate) mod matching;
+pub(crate) mod outbox;
 pub(crate) mod profile;
 pub(crate) mod tasks;
 

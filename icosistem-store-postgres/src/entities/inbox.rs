@@ -126,6 +126,7 @@ impl PgEntity for OutboxMessage {
 
     fn push_filter(f: &OutboxFilter, qb: &mut QueryBuilder<Postgres>) {
         filter_eq!(qb, "status", f.status.map(|s| s.as_str()));
+        filter_eq!(qb, "channel", f.channel.map(|c| c.as_str()));
         if let Some(t) = f.due_at {
             qb.push(" AND next_attempt_at <= ").push_bind(t);
         }

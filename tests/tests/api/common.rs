@@ -286,3 +286,33 @@ pub(crate) fn access_token(person: &Person, now: chrono::DateTime<chrono::Utc>) 
     )
     .expect("encode")
 }
+
+/// Writes a failed (dead-letter) email for `user` straight into the store, as the delivery of
+/// a bounced message leaves it; returns its id.
+pub(crate) async fn failed_outbox_message<S: Store>(
+    store: &S,
+    user: icosistem_core::model::UserId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> icosistem_core::model::OutboxId {
+    use icosistem_core::model::{Meta, OutboxChannel, OutboxMessage, OutboxStatus};
+    let message = OutboxMessage {
+        id: uuid::Uuid::now_v7().into(),
+        channel: OutboxChannel::Email,
+        user_id: Some(user),
+        recipient: "bounced@example.test".to_owned(),
+        kind: "generic".to_owned(),
+        subject: "Hello".to_owned(),
+        body: "Hello there.".to_owned(),
+        data: json!({}),
+        status: OutboxStatus::Failed,
+        attempts: 1,
+        next_attempt_at: now,
+        sent_at: None,
+        last_error: Some("550 mailbox unavailable".to_owned()),
+        meta: Meta::new(now, None),
+    };
+    let mut tx = store.begin().await.expect("begin");
+    Repo::<OutboxMessage>::insert(&mut tx, &message).await.expect("insert");
+    tx.commit().await.expect("commit");
+    message.id
+}

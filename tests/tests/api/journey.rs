@@ -10,8 +10,12 @@
 //! audit log shows it all to the admin and to each person their own actions. Every step asserts its status and key fields, and every answer is checked
 //! for secrets (no password hash, no stored token hash).
 //!
-//! Skipped (one line on stderr) without `DATABASE_URL`, failed instead under `CI=true` or
-//! `ICOSISTEM_REQUIRE_SERVICES=1` — the rule of `TestStore::fresh`.
+//! Email is real: the ecosystem delivers through the SMTP notifier to an aiosmtpd started for
+//! the journey (`icosistem_delivery::testing`), and each newcomer verifies with the token of
+//! the link in the email that arrived, as a person would.
+//!
+//! Skipped (one line on stderr) without `DATABASE_URL` or without python3's `aiosmtpd`, failed
+//! instead under `CI=true` or `ICOSISTEM_REQUIRE_SERVICES=1` — the rule of `TestStore::fresh`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +29,8 @@ use hyper_util::rt::TokioExecutor;
 use icosistem_core::model::UserId;
 use icosistem_core::model::secret::SecretString;
 use icosistem_core::testing::fixtures::{PASSWORD, World};
+use icosistem_delivery::testing::{SmtpSink, smtp_sink_available, unfold};
+use icosistem_delivery::{SmtpConfig, SmtpNotifier};
 use icosistem_http::{AppState, HttpConfig};
 use icosistem_server::run_server;
 use icosistem_store_postgres::testing::TestStore;
@@ -37,11 +43,60 @@ use crate::common::{SECRET, assert_no_secret, stored_secrets};
 /// A strong password of the people who register in the journey.
 const NEW_PASSWORD: &str = "Seven-Long-Words-42";
 
-/// The client side: base URL, hyper client, and the store to check answers against.
+/// The journey's world: PostgreSQL, email over SMTP.
+type MailWorld = World<TestStore, Arc<SmtpNotifier>>;
+
+/// The client side: base URL, hyper client, the store to check answers against, and the SMTP
+/// server the emails arrive at.
 struct Api {
     base: String,
     http: Client<HttpConnector, Full<Bytes>>,
-    world: Arc<World<TestStore>>,
+    world: Arc<MailWorld>,
+    mail: SmtpSink,
+}
+
+/// The public URL the emails' links point to.
+const APP_URL: &str = "https://app.icosistem.test";
+
+/// The SMTP notifier of `sink` (plain SMTP on loopback).
+fn smtp_notifier(sink: &SmtpSink) -> SmtpNotifier {
+    let port = sink.port().to_string();
+    let vars = [
+        ("MAIL_SERVER", "127.0.0.1"),
+        ("MAIL_PORT", port.as_str()),
+        ("MAIL_DEFAULT_SENDER", "Icosistem <no-reply@icosistem.test>"),
+        ("ICOSISTEM_PUBLIC_URL", APP_URL),
+    ];
+    let config = SmtpConfig::from_lookup(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()))
+        .expect("valid")
+        .expect("MAIL_SERVER set");
+    SmtpNotifier::new(&config).expect("the notifier builds")
+}
+
+/// The token of the verification link in `mail` (the text part's
+/// `<APP_URL>/verify-email?token=…`), percent-decoded.
+fn link_token(mail: &str) -> String {
+    let prefix = format!("{APP_URL}/verify-email?token=");
+    let unfolded = unfold(mail);
+    let start = unfolded.find(&prefix).expect("a verification link") + prefix.len();
+    let encoded: String = unfolded[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || "-_.~%".contains(*c))
+        .collect();
+    let mut out = Vec::new();
+    let bytes = encoded.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("ascii");
+            out.push(u8::from_str_radix(hex, 16).expect("a percent escape"));
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).expect("utf-8 token")
 }
 
 /// An answer: status and JSON body (`Null` when empty).
@@ -143,11 +198,33 @@ impl Api {
             "email_not_verified",
             "login before verification",
         );
-        let uuid: uuid::Uuid = id.parse().expect("a uuid");
-        let token = self
-            .world
-            .token_from_outbox(UserId::from(uuid), "email_verification")
-            .await;
+        // A delivery round (what the worker does every few seconds) sends the verification
+        // email to the SMTP server; it arrives once, with both parts, in the user's language.
+        self.world.eco.deliver_outbox(100).await.expect("outbox delivered");
+        let to = format!("To: {email}");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        let mails = loop {
+            let mails: Vec<String> = self
+                .mail
+                .received()
+                .into_iter()
+                .filter(|m| m.contains(&to) && m.contains("/verify-email?token="))
+                .collect();
+            if !mails.is_empty() || tokio::time::Instant::now() >= deadline {
+                break mails;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(mails.len(), 1, "one verification email to {email}");
+        let mail = &mails[0];
+        // In the user's language (the platform's default, `es`, for a new account).
+        let subject = match user["language"].as_str() {
+            Some("en") => "Subject: Verify your email",
+            _ => "Subject: Verifica tu correo",
+        };
+        assert!(mail.contains(subject), "{mail}");
+        assert!(mail.contains("text/plain") && mail.contains("text/html"), "{mail}");
+        let token = link_token(mail);
         self.post("/api/v2/auth/verify-email", None, json!({ "token": token }))
             .await
             .expect(StatusCode::NO_CONTENT, "verify email");
@@ -170,7 +247,11 @@ async fn selection_journey_over_a_socket_on_postgres() {
     let Some(store) = TestStore::fresh().await else {
         return;
     };
-    let world = Arc::new(World::new(store).await);
+    if !smtp_sink_available() {
+        return;
+    }
+    let mail = SmtpSink::start().await;
+    let world = Arc::new(World::with_notifier(store, Arc::new(smtp_notifier(&mail))).await);
     let state = AppState::new(
         Arc::clone(&world.eco),
         HttpConfig::new(SecretString::new(SECRET)).with_rate_limits(crate::common::test_rate_limits()),
@@ -185,6 +266,7 @@ async fn selection_journey_over_a_socket_on_postgres() {
         base,
         http: Client::builder(TokioExecutor::new()).build_http(),
         world: Arc::clone(&world),
+        mail,
     };
 
     // 1. The probes.

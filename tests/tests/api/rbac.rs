@@ -475,6 +475,13 @@ fn table() -> Vec<Row> {
                                                          [OK,   F403, F403, F403, F403, F403, F403, F403, U401]),
         post("/api/v2/admin/users/{ent_id}/unlock", None,
                                                          [OK,   F403, F403, F403, F403, F403, F403, F403, U401]),
+        // The outbox's dead letters: admins only (DOMAIN.md §8).
+        get("/api/v2/admin/outbox?status=failed",        [OK,   F403, F403, F403, F403, F403, F403, F403, U401]),
+        get("/api/v2/admin/outbox/{outbox}",             [OK,   F403, F403, F403, F403, F403, F403, F403, U401]),
+        post("/api/v2/admin/outbox/{outbox}/retry", None,
+                                                         [OK,   F403, F403, F403, F403, F403, F403, F403, U401]),
+        post("/api/v2/admin/outbox/retry", Some(r#"{"channel": "email"}"#),
+                                                         [OK,   F403, F403, F403, F403, F403, F403, F403, U401]),
 
         // ----------------------------------------------------------------------------------
         // Mentorships: requested by entrepreneurs; accepted, declined and managed by their
@@ -830,6 +837,10 @@ impl Scene {
             );
             let notice = w.assert_notified(ent.id(), "task_assigned").await;
             vars.insert("notification", notice.id.to_string());
+        }
+        if needs.contains("{outbox}") {
+            let id = crate::common::failed_outbox_message(w.store(), ent.id(), now).await;
+            vars.insert("outbox", id.to_string());
         }
         if needs.contains("{enrollment}") {
             // The application accepted (the steps of `accepted()`), then its enrollment.

@@ -37,7 +37,7 @@ struct Running {
 
 fn eco(cfg: &Config) -> icosistem_server::Eco<MemoryStore> {
     // OWASP argon2 parameters cost ~0.4 s per hash in a debug build; the flows are the same.
-    Ecosystem::new(MemoryStore::new(), LogNotifier, SystemClock)
+    Ecosystem::new(MemoryStore::new(), LogNotifier.into(), SystemClock)
         .with_limits(cfg.limits())
         .with_hasher(Argon2idPasswordHasher::fast_for_tests())
 }
@@ -260,16 +260,59 @@ fn production_refuses_the_in_memory_store() {
 }
 
 #[test]
-fn production_accepts_a_strong_secret_and_a_database() {
+fn production_accepts_a_strong_secret_a_database_and_smtp() {
     // `SECRET_KEY` is the deployment guide's alias of `JWT_SECRET_KEY`.
     let cfg = config(&[
         ("ICOSISTEM_ENV", "PRODUCTION"),
         ("SECRET_KEY", STRONG),
         ("DATABASE_URL", DB),
+        ("MAIL_SERVER", "smtp.example.org"),
+        ("MAIL_USE_TLS", "true"),
+        ("MAIL_USERNAME", "apikey"),
+        ("MAIL_PASSWORD", "smtp-secret"),
+        ("MAIL_DEFAULT_SENDER", "Icosistem <no-reply@example.org>"),
     ])
     .expect("parses");
     assert_eq!(cfg.environment, Environment::Production);
     assert_eq!(cfg.check_serve(), Ok(()));
+    assert_eq!(cfg.check_mail(), Ok(()));
+    let mail = cfg.mail.as_ref().expect("SMTP configured");
+    assert_eq!((mail.server.as_str(), mail.port), ("smtp.example.org", 587));
+    assert!(!format!("{cfg:?}").contains("smtp-secret"), "the password never shows");
+}
+
+#[test]
+fn production_refuses_to_deliver_without_smtp_unless_told_to_log() {
+    let base = [
+        ("ICOSISTEM_ENV", "production"),
+        ("JWT_SECRET_KEY", STRONG),
+        ("DATABASE_URL", DB),
+    ];
+    let cfg = config(&base).expect("parses");
+    assert_eq!(cfg.check_serve(), Err(ConfigError::NoMail));
+    assert_eq!(cfg.check_mail(), Err(ConfigError::NoMail));
+    assert!(cfg.check_serve().unwrap_err().to_string().contains("MAIL_SERVER"));
+    // A serve replica that leaves delivery to the worker needs no SMTP of its own.
+    let api_only = config(&[base.as_slice(), &[("ICOSISTEM_RUN_JOBS", "false")]].concat()).expect("parses");
+    assert_eq!(api_only.check_serve(), Ok(()));
+    assert_eq!(api_only.check_mail(), Err(ConfigError::NoMail), "but its worker does");
+    let log_only = config(&[base.as_slice(), &[("ICOSISTEM_MAIL_LOG_ONLY", "true")]].concat()).expect("parses");
+    assert_eq!(log_only.check_serve(), Ok(()));
+    // Malformed mail settings are refused naming the variable, in any environment.
+    let bad = config(&[("MAIL_SERVER", "smtp.example.org")]).expect_err("no sender");
+    assert!(
+        matches!(&bad, ConfigError::Mail(m) if m.contains("MAIL_DEFAULT_SENDER")),
+        "{bad}"
+    );
+    let bad = config(&[
+        ("MAIL_SERVER", "smtp.example.org"),
+        ("MAIL_DEFAULT_SENDER", "a@example.org"),
+        ("MAIL_POOL_SIZE", "0"),
+    ])
+    .expect_err("no pool");
+    assert!(bad.to_string().contains("MAIL_POOL_SIZE"), "{bad}");
+    // Development writes to the log without being told.
+    assert_eq!(config(&[]).expect("parses").check_mail(), Ok(()));
 }
 
 #[test]

@@ -898,6 +898,15 @@ pub async fn count_and_list_agree_with_entity_matches<S: Store + Clone>(store: S
             kind: Some("application_accepted".to_owned()),
             ..Default::default()
         },
+        OutboxFilter {
+            channel: Some(OutboxChannel::Email),
+            status: Some(OutboxStatus::Pending),
+            ..Default::default()
+        },
+        OutboxFilter {
+            channel: Some(OutboxChannel::Webhook),
+            ..Default::default()
+        },
     ] {
         assert_filter_agrees(&world, &outbox, filter).await;
     }

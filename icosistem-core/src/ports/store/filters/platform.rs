@@ -42,6 +42,8 @@ impl Entity for Notification {
 pub struct OutboxFilter {
     /// Delivery state.
     pub status: Option<OutboxStatus>,
+    /// Channel.
+    pub channel: Option<OutboxChannel>,
     /// Only messages due at this instant (`next_attempt_at ≤ due_at`).
     pub due_at: Option<DateTime<Utc>>,
     /// For this user.
@@ -54,6 +56,7 @@ impl Entity for OutboxMessage {
     entity_basics!(OutboxId, OutboxId::KIND, OutboxFilter, |s| s.id, |m| m.meta);
     fn matches(&self, f: &OutboxFilter) -> bool {
         eq(&f.status, &self.status)
+            && eq(&f.channel, &self.channel)
             && f.due_at.is_none_or(|t| self.next_attempt_at <= t)
             && f.user_id.is_none_or(|u| self.user_id == Some(u))
             && eq(&f.kind, &self.kind)

@@ -1,4 +1,4 @@
-"""A local SMTP server for the icosistem-delivery tests (aiosmtpd).
+"""A local SMTP server for the icosistem-delivery tests and the HTTP journey (aiosmtpd).
 
 Usage: smtp_sink.py PORT OUTDIR [--reply "451 4.3.0 try later"] [--tls CERT KEY]
 
