@@ -57,6 +57,9 @@ pub enum Action {
     ReadAudit,
     /// Propose and confirm a program's whole-cohort mentor matching (DOMAIN.md §11).
     MatchCohort,
+    /// Register, change, rotate, test and remove an organization's webhook endpoints and read
+    /// their delivery log (DOMAIN.md §8).
+    ManageWebhooks,
 }
 
 impl Action {
@@ -83,6 +86,7 @@ impl Action {
         Action::ScheduleMeeting,
         Action::ReadAudit,
         Action::MatchCohort,
+        Action::ManageWebhooks,
     ];
 
     /// The stable name used in errors and audit.
@@ -109,6 +113,7 @@ impl Action {
             Action::ScheduleMeeting => "meeting.schedule",
             Action::ReadAudit => "audit.read",
             Action::MatchCohort => "program.match_cohort",
+            Action::ManageWebhooks => "webhook.manage",
         }
     }
 
@@ -130,6 +135,7 @@ impl Action {
             Action::RequestMentorship | Action::ManageMentorship => "mentorship",
             Action::ScheduleMeeting => "meeting",
             Action::ReadAudit => "audit_event",
+            Action::ManageWebhooks => "webhook",
         }
     }
 }
@@ -204,7 +210,7 @@ fn allowed(actor: &Actor, action: Action, f: &Facts) -> bool {
         Action::ManageUsers => admin,
         Action::CreateOrganization => matches!(role, Role::Admin | Role::Ally | Role::Client),
         Action::ViewOrganization => admin || member || f.is_public,
-        Action::EditOrganization | Action::ManageMembers => admin || org_owner,
+        Action::EditOrganization | Action::ManageMembers | Action::ManageWebhooks => admin || org_owner,
         Action::ViewProgram => admin || member || f.is_public,
         Action::ManageProgram => admin || staff,
         Action::CreateProject => matches!(role, Role::Admin | Role::Entrepreneur),

@@ -95,6 +95,14 @@ limits! {
     outbox_max_attempts: u32 = 5;
     /// First retry delay of the outbox; doubles each attempt (default 1 min).
     outbox_retry_base: Duration = Duration::minutes(1);
+    /// A webhook endpoint whose deliveries keep failing this many hours is disabled and its
+    /// organization's owners are told (default 72).
+    webhook_disable_after_hours: u32 = 72;
+    /// After a secret rotation, the previous secret still signs deliveries this long, so
+    /// receivers can switch without losing events (default 24 h).
+    webhook_secret_overlap: Duration = Duration::hours(24);
+    /// Webhook endpoints per organization at most (default 20).
+    max_webhooks_per_organization: u32 = 20;
     /// Largest `max_participants` of a program (default 1000).
     max_program_participants: u32 = 1000;
     /// Planned mentorship length when the request names none, in months (default 6; 1–24).
@@ -377,6 +385,9 @@ mod tests {
             },
             outbox_max_attempts: 8,
             outbox_retry_base: Duration::seconds(90),
+            webhook_disable_after_hours: 24,
+            webhook_secret_overlap: Duration::hours(2),
+            max_webhooks_per_organization: 5,
             max_program_participants: 50,
             mentorship_default_months: 3,
             booking_notice: Duration::hours(2),

@@ -20,7 +20,9 @@
 //! - `sessions`: booking and running mentorship sessions, feedback;
 //! - `meetings`: meetings and their participants;
 //! - `tasks`: tasks, subtasks and dependencies;
-//! - `jobs`: the time-driven rules (reminders, sweeps, cleanups), each idempotent.
+//! - `jobs`: the time-driven rules (reminders, sweeps, cleanups), each idempotent;
+//! - `webhooks`: an organization's webhook endpoints, the events the audit log turns into
+//!   webhook messages, their signing at delivery and the endpoints' failure tracking.
 
 mod account;
 mod application;
@@ -36,6 +38,7 @@ mod project;
 mod sessions;
 mod sessions_auth;
 mod tasks;
+mod webhooks;
 
 pub use account::{AdminCreateUser, AdminUpdateUser, LoginOutcome, Register, UpdateMe};
 pub use application::{ApplicantSummary, ApplicationView, Decision, ProjectSummary, SubmitReview};
@@ -53,6 +56,7 @@ pub use project::{
 pub use sessions::{BookSession, SessionAction};
 pub use sessions_auth::IssuedRefreshToken;
 pub use tasks::{CreateTask, UpdateTask};
+pub use webhooks::{CreateWebhook, UpdateWebhook, WEBHOOK_DESCRIPTION_MAX, WebhookWithSecret};
 
 use std::sync::Arc;
 
@@ -320,7 +324,7 @@ impl<T: Transaction> Uow<T> {
         Ok(Repo::<F::Entity>::count(&mut self.tx, filter).await?)
     }
 
-    /// Appends an audit event for the acting context.
+    /// Appends an audit event for the acting context, and the webhook messages it produces.
     pub(crate) async fn audit(
         &mut self,
         action: &str,
@@ -349,7 +353,10 @@ impl<T: Transaction> Uow<T> {
             ip: self.ctx.ip.clone(),
             at: self.now,
         };
-        self.insert(&event).await
+        self.insert(&event).await?;
+        // Every audited change an organization's systems may want passes here, so this is the
+        // one place webhook events are produced.
+        self.enqueue_webhook_events(&event).await
     }
 
     /// Audits a status change `from → to` of an entity.

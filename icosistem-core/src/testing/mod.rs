@@ -146,6 +146,11 @@ macro_rules! __icosistem_conformance_list {
             outbox_delivers_each_message_once,
             outbox_retries_with_backoff_then_fails,
             outbox_permanent_failure_fails_at_once,
+            // Webhooks.
+            webhook_events_reach_each_matching_endpoint_once,
+            webhook_management_is_for_owners_and_admins,
+            webhook_deliveries_are_signed_when_sent_and_rotation_overlaps,
+            failing_webhooks_are_disabled_after_their_window,
             // Validation.
             register_reports_every_bad_field,
             create_program_reports_every_bad_field,
