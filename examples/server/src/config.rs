@@ -116,6 +116,10 @@ pub struct Config {
     /// `ICOSISTEM_LIVE_MAX_STREAMS_PER_USER` (default 5): live streams one user may hold open
     /// per process; one more answers 429.
     pub live_max_streams_per_user: u32,
+    /// Webhook delivery: `ICOSISTEM_WEBHOOK_TIMEOUT_SECS` (default 10) and
+    /// `ICOSISTEM_WEBHOOK_ALLOW_PRIVATE` (default false: private, loopback and link-local
+    /// targets are refused).
+    pub webhooks: icosistem_delivery::WebhookConfig,
 }
 
 // Hand-written so `{:?}` can never print the database password or the secrets.
@@ -148,6 +152,7 @@ impl fmt::Debug for Config {
             .field("caller_cache_ttl", &self.caller_cache_ttl)
             .field("live_heartbeat", &self.live_heartbeat)
             .field("live_max_streams_per_user", &self.live_max_streams_per_user)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }
@@ -290,6 +295,10 @@ impl Config {
             caller_cache_ttl: Duration::from_millis(parse_number(&get, "ICOSISTEM_CALLER_CACHE_TTL_MS", 1000)?.into()),
             live_heartbeat: Duration::from_secs(parse_positive(&get, "ICOSISTEM_LIVE_HEARTBEAT_SECS", 15)?.into()),
             live_max_streams_per_user: parse_positive(&get, "ICOSISTEM_LIVE_MAX_STREAMS_PER_USER", 5)?,
+            webhooks: icosistem_delivery::WebhookConfig {
+                timeout: Duration::from_secs(parse_positive(&get, "ICOSISTEM_WEBHOOK_TIMEOUT_SECS", 10)?.into()),
+                allow_private: parse_bool(&get, "ICOSISTEM_WEBHOOK_ALLOW_PRIVATE", false)?,
+            },
         })
     }
 

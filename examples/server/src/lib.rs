@@ -34,6 +34,8 @@
 //! | `ICOSISTEM_REDIS_CA_FILE` | unset | PEM file of the private CA a `rediss://` Redis's certificate must chain to (instead of the webpki roots) |
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) | unset | export OpenTelemetry traces over OTLP/HTTP protobuf to this collector (`http://jaeger:4318`; `/v1/traces` is appended to the first, not to the second); unset → nothing exported (see [`telemetry`]) |
 //! | `OTEL_SERVICE_NAME` | `icosistem-server` | the traces' `service.name`; the other standard `OTEL_*` variables of the SDK apply too (`OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER`, `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_TIMEOUT`, `OTEL_BSP_*`, `OTEL_SDK_DISABLED` …) |
+//! | `ICOSISTEM_WEBHOOK_TIMEOUT_SECS` | 10 | whole-request timeout of a webhook delivery |
+//! | `ICOSISTEM_WEBHOOK_ALLOW_PRIVATE` | false | let webhooks reach private, loopback and link-local addresses (development and tests only) |
 //! | `ICOSISTEM_RATE_LIMIT_ENABLED` | true | rate limiting on/off |
 //! | `ICOSISTEM_RATE_LIMIT_AUTH_PER_SECOND` / `ICOSISTEM_RATE_LIMIT_AUTH_BURST` | 1 / 5 | `/api/v2/auth/*`, per client IP |
 //! | `ICOSISTEM_RATE_LIMIT_API_PER_SECOND` / `ICOSISTEM_RATE_LIMIT_API_BURST` | 10 / 20 | the rest of `/api/v2/*`, per user (per IP when anonymous) |
@@ -102,8 +104,22 @@ use tokio::time::MissedTickBehavior;
 pub use config::{Config, ConfigError, Environment, LogFormat};
 pub use notifier::LogNotifier;
 
-/// The ecosystem the server runs: any store, emails to the log, the system clock.
-pub type Eco<S> = Ecosystem<S, LogNotifier, SystemClock>;
+/// The ecosystem the server runs: any store, webhooks over HTTP and emails to the log
+/// ([`ServerNotifier`]), the system clock.
+pub type Eco<S> = Ecosystem<S, ServerNotifier, SystemClock>;
+
+/// The server's notifier: webhook messages are POSTed to their endpoints
+/// ([`icosistem_delivery::WithWebhooks`]); every other channel goes to the email notifier.
+pub type ServerNotifier = icosistem_delivery::WithWebhooks<LogNotifier>;
+
+/// The [`ServerNotifier`] of `cfg` (`ICOSISTEM_WEBHOOK_*`).
+pub fn server_notifier(cfg: &Config) -> ServerNotifier {
+    // reqwest's builder fails only when its TLS backend cannot start; rustls with ring and
+    // compiled-in roots reads nothing from the system, so that is a build defect, not a
+    // configuration an operator can fix.
+    let webhooks = icosistem_delivery::WebhookNotifier::new(&cfg.webhooks).expect("the webhook HTTP client builds");
+    icosistem_delivery::WithWebhooks::new(LogNotifier, webhooks)
+}
 
 /// Outbox messages delivered per pass of the delivery task.
 pub const OUTBOX_BATCH: u32 = 100;
@@ -117,7 +133,7 @@ pub fn ecosystem<S: Store>(store: S, cfg: &Config) -> Eco<S> {
     if let Some(n) = cfg.password_hash_concurrency {
         hasher = hasher.with_max_concurrent(n as usize);
     }
-    Ecosystem::new(store, LogNotifier, SystemClock)
+    Ecosystem::new(store, server_notifier(cfg), SystemClock)
         .with_hasher(hasher)
         .with_limits(cfg.limits())
 }

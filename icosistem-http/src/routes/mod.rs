@@ -18,6 +18,7 @@ pub(crate) mod inbox;
 pub(crate) mod matching;
 pub(crate) mod profile;
 pub(crate) mod tasks;
+pub(crate) mod webhooks;
 
 pub(crate) mod kit;
 
