@@ -263,7 +263,7 @@ fn webhook_id_of(message: &OutboxMessage) -> Option<WebhookId> {
 /// What the dispatcher does with a due message.
 pub(crate) enum Prepared {
     /// Hand it to the notifier (a webhook message now carries its signature headers).
-    Deliver(OutboxMessage),
+    Deliver(Box<OutboxMessage>),
     /// Settle it without sending: its endpoint is gone or disabled.
     Refuse(DeliveryError),
 }
@@ -276,7 +276,7 @@ pub(crate) fn prepare_webhook(
     now: DateTime<Utc>,
 ) -> Prepared {
     if message.channel != OutboxChannel::Webhook {
-        return Prepared::Deliver(message.clone());
+        return Prepared::Deliver(Box::new(message.clone()));
     }
     let Some(endpoint) = endpoint else {
         return Prepared::Refuse(DeliveryError::permanent("the webhook endpoint was deleted"));
@@ -295,7 +295,7 @@ pub(crate) fn prepare_webhook(
         "webhook-timestamp": timestamp.to_string(),
         "webhook-signature": signature,
     });
-    Prepared::Deliver(signed)
+    Prepared::Deliver(Box::new(signed))
 }
 
 /// Keeps what a delivery attempt observed on the outbox row (the delivery log reads it).
