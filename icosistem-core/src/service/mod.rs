@@ -201,6 +201,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             now: self.clock.now(),
             ctx: ctx.clone(),
             ids: Arc::clone(&self.ids),
+            webhooks: None,
         })
     }
 }
@@ -232,6 +233,9 @@ pub(crate) struct Uow<T> {
     pub(crate) now: DateTime<Utc>,
     pub(crate) ctx: Context,
     ids: Arc<dyn IdGen>,
+    /// The active webhook endpoints of one organization, read once per unit of work: a command
+    /// auditing several events (an accept and its enrollment) pays for one read.
+    pub(crate) webhooks: Option<(OrganizationId, Vec<crate::model::WebhookEndpoint>)>,
 }
 
 impl<T: Transaction> Uow<T> {

@@ -118,13 +118,21 @@ impl<T: Transaction> Uow<T> {
         let (Some(event_type), Some(organization_id)) = (event_type_of(&event.action), event.organization_id) else {
             return Ok(());
         };
-        let endpoints = self
-            .all(&WebhookFilter {
-                organization_id: Some(organization_id),
-                active: Some(true),
-            })
-            .await?;
-        if endpoints.is_empty() {
+        let endpoints = match self.webhooks.take() {
+            Some((org, endpoints)) if org == organization_id => endpoints,
+            _ => {
+                self.all(&WebhookFilter {
+                    organization_id: Some(organization_id),
+                    active: Some(true),
+                })
+                .await?
+            }
+        };
+        let wanted: Vec<WebhookEndpoint> = endpoints.iter().filter(|e| e.wants(event_type)).cloned().collect();
+        // No use case changes endpoints and audits an event that becomes a webhook, so the
+        // list read here stays true for the rest of the unit of work.
+        self.webhooks = Some((organization_id, endpoints));
+        if wanted.is_empty() {
             return Ok(());
         }
         // Target and status summaries only: no actor, no applicant (blind review).
@@ -139,7 +147,7 @@ impl<T: Transaction> Uow<T> {
         if let Some(after) = &event.after {
             data["current"] = after.clone();
         }
-        for endpoint in endpoints.iter().filter(|e| e.wants(event_type)) {
+        for endpoint in &wanted {
             let message = self.webhook_message(endpoint, event_type, data.clone());
             self.insert(&message).await?;
         }
