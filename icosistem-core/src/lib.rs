@@ -36,7 +36,8 @@
 //! ## Layout
 //!
 //! - [`model`]: entities, one id newtype per entity (UUID v7), value types with fallible
-//!   constructors (`Email`, `Slug`, `Money` …), secrets and password hashing;
+//!   constructors (`Email`, `Slug`, `Money` …), secrets and password hashing, webhook endpoints
+//!   and their Standard Webhooks signature;
 //! - [`rules`]: validators returning every failing field;
 //! - [`workflow`]: one module per state machine, pure transition functions returning the new
 //!   state and the domain events;

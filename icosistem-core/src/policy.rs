@@ -59,6 +59,9 @@ pub enum Action {
     MatchCohort,
     /// See the outbox's delivery state and re-queue failed messages (dead letters, §8).
     ManageOutbox,
+    /// Register, change, rotate, test and remove an organization's webhook endpoints and read
+    /// their delivery log (DOMAIN.md §8).
+    ManageWebhooks,
 }
 
 impl Action {
@@ -86,6 +89,7 @@ impl Action {
         Action::ReadAudit,
         Action::MatchCohort,
         Action::ManageOutbox,
+        Action::ManageWebhooks,
     ];
 
     /// The stable name used in errors and audit.
@@ -113,6 +117,7 @@ impl Action {
             Action::ReadAudit => "audit.read",
             Action::MatchCohort => "program.match_cohort",
             Action::ManageOutbox => "outbox.manage",
+            Action::ManageWebhooks => "webhook.manage",
         }
     }
 
@@ -135,6 +140,7 @@ impl Action {
             Action::ScheduleMeeting => "meeting",
             Action::ReadAudit => "audit_event",
             Action::ManageOutbox => "outbox_message",
+            Action::ManageWebhooks => "webhook",
         }
     }
 }
@@ -209,7 +215,7 @@ fn allowed(actor: &Actor, action: Action, f: &Facts) -> bool {
         Action::ManageUsers => admin,
         Action::CreateOrganization => matches!(role, Role::Admin | Role::Ally | Role::Client),
         Action::ViewOrganization => admin || member || f.is_public,
-        Action::EditOrganization | Action::ManageMembers => admin || org_owner,
+        Action::EditOrganization | Action::ManageMembers | Action::ManageWebhooks => admin || org_owner,
         Action::ViewProgram => admin || member || f.is_public,
         Action::ManageProgram => admin || staff,
         Action::CreateProject => matches!(role, Role::Admin | Role::Entrepreneur),

@@ -144,6 +144,8 @@ const TABLE: &[Row] = &[
     // §2 "edit organization, manage members": admin; "owner only" (not coordinators).
     row(Action::EditOrganization,       ["YYYYYYYYYY", "..Y.......", "..Y.......", "..Y......."]),
     row(Action::ManageMembers,          ["YYYYYYYYYY", "..Y.......", "..Y.......", "..Y......."]),
+    // §8 "an organization's owner (or an admin) registers endpoints": not coordinators.
+    row(Action::ManageWebhooks,         ["YYYYYYYYYY", "..Y.......", "..Y.......", "..Y......."]),
     // Not a row of §2. Members of the organization see its programs (drafts included); everyone
     // signed in sees the published ones (§4.1: a draft is not public yet).
     row(Action::ViewProgram,            ["YYYYYYYYYY", "..YYYY..Y.", "..YYYY..Y.", "..YYYY..Y."]),

@@ -1,4 +1,4 @@
-//! Delivery channels for the outbox of `icosistem-core` (DOMAIN.md §8 "Email").
+//! Delivery channels for the outbox of `icosistem-core` (DOMAIN.md §8 "Email", "Webhooks").
 //!
 //! The core commits every outbox message with the change that caused it and hands it to a
 //! [`Notifier`](icosistem_core::ports::Notifier) later; this crate holds the email side of that
@@ -14,6 +14,10 @@
 //!   [`SmtpNotifier`], the `Notifier` sending multipart text+HTML mail through a pooled lettre
 //!   transport (STARTTLS, implicit TLS or plain), classifying 5xx answers as permanent.
 //! - [`testing`] (feature `testing`): a real SMTP server (aiosmtpd) for the tests of any crate.
+//! - [`webhook`] (feature `webhook`): [`WebhookNotifier`], POSTing signed webhook messages with
+//!   reqwest (rustls, timeouts, no redirects, private targets refused unless allowed by
+//!   [`WebhookConfig`]), and [`WithWebhooks`], which routes webhook messages to it and every
+//!   other channel to the notifier it wraps.
 
 pub mod templates;
 
@@ -22,7 +26,11 @@ pub mod smtp;
 
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "webhook")]
+pub mod webhook;
 
 #[cfg(feature = "smtp")]
 pub use smtp::{ConfigError, Security, SmtpConfig, SmtpNotifier};
 pub use templates::{KINDS, LANGUAGES, RenderError, Rendered, Templates};
+#[cfg(feature = "webhook")]
+pub use webhook::{WebhookConfig, WebhookConfigError, WebhookNotifier, WithWebhooks};

@@ -62,6 +62,7 @@ pub const KINDS: &[&str] = &[
     "session_updated",
     "task_assigned",
     "task_completed",
+    "webhook_disabled",
     "welcome",
 ];
 

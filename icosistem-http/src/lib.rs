@@ -61,7 +61,7 @@
 //! - `routes`: the handlers, one module per group of paths — health, auth, the caller's account
 //!   and role profile, admin users, organizations, programs, enrollments, projects and
 //!   milestones, applications and reviews, mentorships and allies, sessions, meetings, tasks,
-//!   notifications and audit events. Each module owns its `router()` and its `OpenApi` fragment
+//!   notifications and audit events, webhooks. Each module owns its `router()` and its `OpenApi` fragment
 //!   (merged by [`openapi::document`]); `routes::kit` is the declarative form they are written
 //!   in: the `PathId<I>`/`IfMatch` extractors, the shared problem responses and `commands!`;
 //! - [`live`]: the live notification stream (Server-Sent Events), its fan-out hub (in process
@@ -300,6 +300,7 @@ pub fn router<S: Store, N: Notifier, C: Clock>(state: AppState<S, N, C>) -> Rout
         .merge(routes::sessions::router())
         .merge(routes::meetings::router())
         .merge(routes::matching::router())
+        .merge(routes::webhooks::router())
         .route(
             "/api/v2/notifications/stream",
             axum::routing::get(live::stream::<S, N, C>),

@@ -138,6 +138,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         routes::sessions::Api::openapi(),
         routes::meetings::Api::openapi(),
         routes::matching::MatchingApi::openapi(),
+        routes::webhooks::Api::openapi(),
         crate::metrics::MetricsApi::openapi(),
         crate::live::LiveApi::openapi(),
     ] {

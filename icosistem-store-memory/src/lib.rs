@@ -34,7 +34,7 @@ use icosistem_core::model::{
     AccountToken, Application, ApplicationId, AuditEvent, Availability, Enrollment, JobMark, Meeting,
     MeetingParticipant, MemberRole, Mentorship, Milestone, Notification, Organization, OrganizationId,
     OrganizationMember, OutboxMessage, Profile, Program, Project, ProjectId, RefreshToken, Review, Session, Task,
-    TaskDependency, User, UserId,
+    TaskDependency, User, UserId, WebhookEndpoint,
 };
 use icosistem_core::ports::store::{
     Entity, Order, Page, PageRequest, ProgramReach, ProjectFilter, Repo, Store, Transaction, program_reaches,
@@ -245,6 +245,7 @@ state! {
         tasks: Task,
         dependencies: TaskDependency,
         job_marks: JobMark,
+        webhooks: WebhookEndpoint,
     }
     relational {
         projects: Project,

@@ -11,7 +11,7 @@ use icosistem_core::model::{
     MilestoneStatus, Notification, Organization, OrganizationMember, OrganizationStatus, OrganizationType,
     OutboxMessage, Priority, Profile, ProfileData, Program, ProgramFormat, ProgramStatus, ProgramType, Project,
     ProjectStage, ProjectStatus, ProjectType, RefreshToken, Review, Role, Session, Task, TaskDependency, User,
-    UserStatus,
+    UserStatus, WebhookEndpoint,
 };
 use icosistem_store_postgres::testing::TestStore;
 use icosistem_store_postgres::{MIGRATOR, PgEntity};
@@ -47,6 +47,7 @@ fn mapped_tables() -> Vec<(&'static str, &'static [&'static str])> {
         Task,
         TaskDependency,
         JobMark,
+        WebhookEndpoint,
     ]
 }
 

@@ -124,6 +124,10 @@ pub struct Config {
     /// `ICOSISTEM_MAIL_LOG_ONLY` (default false): lets production run without `MAIL_SERVER`,
     /// writing emails to the log (a staging copy, an outage of the relay).
     pub mail_log_only: bool,
+    /// Webhook delivery: `ICOSISTEM_WEBHOOK_TIMEOUT_SECS` (default 10) and
+    /// `ICOSISTEM_WEBHOOK_ALLOW_PRIVATE` (default false: private, loopback and link-local
+    /// targets are refused).
+    pub webhooks: icosistem_delivery::WebhookConfig,
 }
 
 // Hand-written so `{:?}` can never print the database password or the secrets.
@@ -159,6 +163,7 @@ impl fmt::Debug for Config {
             // SmtpConfig's Debug redacts the password.
             .field("mail", &self.mail)
             .field("mail_log_only", &self.mail_log_only)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }
@@ -313,6 +318,10 @@ impl Config {
             live_max_streams_per_user: parse_positive(&get, "ICOSISTEM_LIVE_MAX_STREAMS_PER_USER", 5)?,
             mail: icosistem_delivery::SmtpConfig::from_lookup(&lookup).map_err(|e| ConfigError::Mail(e.to_string()))?,
             mail_log_only: parse_bool(&get, "ICOSISTEM_MAIL_LOG_ONLY", false)?,
+            webhooks: icosistem_delivery::WebhookConfig {
+                timeout: Duration::from_secs(parse_positive(&get, "ICOSISTEM_WEBHOOK_TIMEOUT_SECS", 10)?.into()),
+                allow_private: parse_bool(&get, "ICOSISTEM_WEBHOOK_ALLOW_PRIVATE", false)?,
+            },
         })
     }
 

@@ -42,6 +42,8 @@
 //! | `ICOSISTEM_REDIS_CA_FILE` | unset | PEM file of the private CA a `rediss://` Redis's certificate must chain to (instead of the webpki roots) |
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) | unset | export OpenTelemetry traces over OTLP/HTTP protobuf to this collector (`http://jaeger:4318`; `/v1/traces` is appended to the first, not to the second); unset → nothing exported (see [`telemetry`]) |
 //! | `OTEL_SERVICE_NAME` | `icosistem-server` | the traces' `service.name`; the other standard `OTEL_*` variables of the SDK apply too (`OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER`, `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_TIMEOUT`, `OTEL_BSP_*`, `OTEL_SDK_DISABLED` …) |
+//! | `ICOSISTEM_WEBHOOK_TIMEOUT_SECS` | 10 | whole-request timeout of a webhook delivery |
+//! | `ICOSISTEM_WEBHOOK_ALLOW_PRIVATE` | false | let webhooks reach private, loopback and link-local addresses (development and tests only) |
 //! | `ICOSISTEM_RATE_LIMIT_ENABLED` | true | rate limiting on/off |
 //! | `ICOSISTEM_RATE_LIMIT_AUTH_PER_SECOND` / `ICOSISTEM_RATE_LIMIT_AUTH_BURST` | 1 / 5 | `/api/v2/auth/*`, per client IP |
 //! | `ICOSISTEM_RATE_LIMIT_API_PER_SECOND` / `ICOSISTEM_RATE_LIMIT_API_BURST` | 10 / 20 | the rest of `/api/v2/*`, per user (per IP when anonymous) |
@@ -74,8 +76,9 @@
 //!   future resolves), [`shutdown_signal`], the background tasks
 //!   (outbox delivery, time-driven jobs) and the helpers shared by the subcommands;
 //! - [`config`]: [`Config`] and its production rules;
-//! - [`notifier`]: [`ServerNotifier`] (SMTP from the `MAIL_*` variables, or [`LogNotifier`],
-//!   emails written to the log), timing each delivery;
+//! - [`notifier`]: [`ServerNotifier`]: webhooks POSTed to their endpoints, email by
+//!   [`EmailNotifier`] (SMTP from the `MAIL_*` variables, or [`LogNotifier`], emails written to
+//!   the log), timing each delivery;
 //! - [`demo`]: the demo data, created through the use cases;
 //! - [`telemetry`]: OpenTelemetry traces over OTLP/HTTP, on when `OTEL_EXPORTER_OTLP_ENDPOINT`
 //!   is set;
@@ -113,9 +116,10 @@ use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
 pub use config::{Config, ConfigError, Environment, LogFormat};
-pub use notifier::{LogNotifier, ServerNotifier};
+pub use notifier::{EmailNotifier, LogNotifier, ServerNotifier};
 
-/// The ecosystem the server runs: any store, email by SMTP or to the log, the system clock.
+/// The ecosystem the server runs: any store, email by SMTP or to the log and webhooks over HTTP
+/// ([`ServerNotifier`]), the system clock.
 pub type Eco<S> = Ecosystem<S, ServerNotifier, SystemClock>;
 
 /// Outbox messages delivered per pass of the delivery task.

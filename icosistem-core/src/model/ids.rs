@@ -107,4 +107,6 @@ entity_ids! {
     DependencyId => "task_dependency";
     /// The record that a time-driven job did something once (its idempotency key).
     JobMarkId => "job_mark";
+    /// A webhook endpoint of an organization.
+    WebhookId => "webhook";
 }

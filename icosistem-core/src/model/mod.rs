@@ -16,6 +16,7 @@ mod notification;
 mod organization;
 mod program;
 mod project;
+pub mod webhook;
 
 pub use audit::{Actor, AuditEvent, Target};
 pub use enums::*;
@@ -31,6 +32,7 @@ pub use notification::{Notification, NotificationStatus, OutboxChannel, OutboxMe
 pub use organization::{MemberRole, Organization, OrganizationMember};
 pub use program::{Application, Enrollment, Program, Review, Round};
 pub use project::{Milestone, Project};
+pub use webhook::{WebhookEndpoint, WebhookSecret};
 
 pub use crate::workflow::account::UserStatus;
 pub use crate::workflow::application::ApplicationStatus;

@@ -13,7 +13,7 @@ pub mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use hasher::{Argon2idPasswordHasher, HashFuture, PasswordHasher};
-pub use notifier::{DeliveryError, Notifier, RecordingNotifier};
+pub use notifier::{DeliveryError, DeliveryReceipt, Notifier, RecordingNotifier};
 pub use store::{Entity, EntityId, ListFilter, Order, Page, PageRequest, Repo, Store, Transaction};
 
 use uuid::Uuid;

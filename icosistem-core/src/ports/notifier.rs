@@ -36,12 +36,31 @@ impl DeliveryError {
     }
 }
 
+/// What a delivery attempt observed besides its outcome: a webhook's HTTP status and latency,
+/// kept on the outbox row for the endpoint's delivery log. Empty for channels that have neither.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryReceipt {
+    /// The HTTP status the receiver answered, when it answered.
+    pub response_code: Option<u16>,
+    /// Milliseconds from sending to the answer (or to the failure).
+    pub latency_ms: Option<u64>,
+}
+
 /// Delivers outbox messages on their channel (SMTP, webhooks …). Called by
 /// [`Ecosystem::deliver_outbox`](crate::service::Ecosystem::deliver_outbox) after the message
 /// was committed, so a failure here never loses the change that caused it.
 pub trait Notifier: Send + Sync + 'static {
     /// Delivers one message. Must be idempotent enough to survive a retry after a timeout.
     fn deliver(&self, message: &OutboxMessage) -> impl Future<Output = Result<(), DeliveryError>> + Send;
+
+    /// Delivers one message and reports what the attempt observed. The outbox dispatcher calls
+    /// this one; channels with nothing to report keep the default, which is `deliver`.
+    fn deliver_with_receipt(
+        &self,
+        message: &OutboxMessage,
+    ) -> impl Future<Output = (Result<(), DeliveryError>, DeliveryReceipt)> + Send {
+        async move { (self.deliver(message).await, DeliveryReceipt::default()) }
+    }
 }
 
 /// Keeps every delivered message in memory: the default for tests, examples and the in-memory
@@ -76,5 +95,12 @@ impl Notifier for RecordingNotifier {
 impl<N: Notifier> Notifier for std::sync::Arc<N> {
     fn deliver(&self, message: &OutboxMessage) -> impl Future<Output = Result<(), DeliveryError>> + Send {
         (**self).deliver(message)
+    }
+
+    fn deliver_with_receipt(
+        &self,
+        message: &OutboxMessage,
+    ) -> impl Future<Output = (Result<(), DeliveryError>, DeliveryReceipt)> + Send {
+        (**self).deliver_with_receipt(message)
     }
 }

@@ -244,9 +244,19 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         }
     }
 
-    /// Hands one message to the notifier and records the outcome.
+    /// Hands one message to the notifier (a webhook message signed first, see
+    /// [`prepare_delivery`](Self::prepare_delivery)) and records the outcome, and for a webhook
+    /// its endpoint's failure run.
     async fn deliver_one(&self, ctx: &Context, message: OutboxMessage) -> Result<DeliveryReport> {
-        let outcome = self.notifier.deliver(&message).await;
+        // A refusal (the webhook endpoint is deleted or disabled) says nothing about the
+        // receiver, so it does not count on the endpoint's failure run.
+        let (outcome, receipt, refused) = match self.prepare_delivery(&message).await? {
+            super::webhooks::Prepared::Deliver(prepared) => {
+                let (outcome, receipt) = self.notifier.deliver_with_receipt(&prepared).await;
+                (outcome, receipt, false)
+            }
+            super::webhooks::Prepared::Refuse(error) => (Err(error), Default::default(), true),
+        };
         let mut uow = self.uow(ctx).await?;
         let mut report = DeliveryReport::default();
         let Some(mut current) = uow.get(message.id).await? else {
@@ -256,6 +266,8 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             return Ok(report);
         }
         current.attempts += 1;
+        super::webhooks::record_receipt(&mut current, receipt);
+        let delivered = outcome.is_ok();
         match outcome {
             Ok(()) => {
                 current.status = OutboxStatus::Sent;
@@ -280,7 +292,11 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
                 }
             }
         }
-        uow.update(current).await?;
+        let current = uow.update(current).await?;
+        if !refused {
+            let disable_after = chrono::Duration::hours(i64::from(self.limits.webhook_disable_after_hours));
+            uow.settle_webhook(&current, delivered, disable_after).await?;
+        }
         uow.commit().await?;
         Ok(report)
     }

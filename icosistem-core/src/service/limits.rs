@@ -100,6 +100,14 @@ limits! {
     outbox_retry_jitter_percent: Percent = Percent(25);
     /// Outbox messages of one channel delivered at once by a delivery round (default 4).
     outbox_delivery_concurrency: u32 = 4;
+    /// A webhook endpoint whose deliveries keep failing this many hours is disabled and its
+    /// organization's owners are told (default 72).
+    webhook_disable_after_hours: u32 = 72;
+    /// After a secret rotation, the previous secret still signs deliveries this long, so
+    /// receivers can switch without losing events (default 24 h).
+    webhook_secret_overlap: Duration = Duration::hours(24);
+    /// Webhook endpoints per organization at most (default 20).
+    max_webhooks_per_organization: u32 = 20;
     /// Largest `max_participants` of a program (default 1000).
     max_program_participants: u32 = 1000;
     /// Review rounds a program defines at most (default 10).
@@ -413,6 +421,9 @@ mod tests {
             outbox_retry_base: Duration::seconds(90),
             outbox_retry_jitter_percent: Percent(0),
             outbox_delivery_concurrency: 2,
+            webhook_disable_after_hours: 24,
+            webhook_secret_overlap: Duration::hours(2),
+            max_webhooks_per_organization: 5,
             max_program_participants: 50,
             max_review_rounds: 5,
             max_round_reviewers: 20,

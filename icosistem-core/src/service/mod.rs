@@ -20,7 +20,9 @@
 //! - `sessions`: booking and running mentorship sessions, feedback;
 //! - `meetings`: meetings and their participants;
 //! - `tasks`: tasks, subtasks and dependencies;
-//! - `jobs`: the time-driven rules (reminders, sweeps, cleanups), each idempotent.
+//! - `jobs`: the time-driven rules (reminders, sweeps, cleanups), each idempotent;
+//! - `webhooks`: an organization's webhook endpoints, the events the audit log turns into
+//!   webhook messages, their signing at delivery and the endpoints' failure tracking.
 
 mod account;
 mod application;
@@ -37,6 +39,7 @@ mod rounds;
 mod sessions;
 mod sessions_auth;
 mod tasks;
+mod webhooks;
 
 pub use crate::rules::rounds::RoundInput;
 pub use account::{AdminCreateUser, AdminUpdateUser, LoginOutcome, Register, UpdateMe};
@@ -55,6 +58,7 @@ pub use project::{
 pub use sessions::{BookSession, SessionAction};
 pub use sessions_auth::IssuedRefreshToken;
 pub use tasks::{CreateTask, UpdateTask};
+pub use webhooks::{CreateWebhook, UpdateWebhook, WEBHOOK_DESCRIPTION_MAX, WebhookWithSecret};
 
 use std::sync::Arc;
 
@@ -199,6 +203,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             now: self.clock.now(),
             ctx: ctx.clone(),
             ids: Arc::clone(&self.ids),
+            webhooks: None,
         })
     }
 }
@@ -230,6 +235,9 @@ pub(crate) struct Uow<T> {
     pub(crate) now: DateTime<Utc>,
     pub(crate) ctx: Context,
     ids: Arc<dyn IdGen>,
+    /// The active webhook endpoints of one organization, read once per unit of work: a command
+    /// auditing several events (an accept and its enrollment) pays for one read.
+    pub(crate) webhooks: Option<(OrganizationId, Vec<crate::model::WebhookEndpoint>)>,
 }
 
 impl<T: Transaction> Uow<T> {
@@ -322,7 +330,7 @@ impl<T: Transaction> Uow<T> {
         Ok(Repo::<F::Entity>::count(&mut self.tx, filter).await?)
     }
 
-    /// Appends an audit event for the acting context.
+    /// Appends an audit event for the acting context, and the webhook messages it produces.
     pub(crate) async fn audit(
         &mut self,
         action: &str,
@@ -351,7 +359,10 @@ impl<T: Transaction> Uow<T> {
             ip: self.ctx.ip.clone(),
             at: self.now,
         };
-        self.insert(&event).await
+        self.insert(&event).await?;
+        // Every audited change an organization's systems may want passes here, so this is the
+        // one place webhook events are produced.
+        self.enqueue_webhook_events(&event).await
     }
 
     /// Audits a status change `from → to` of an entity.

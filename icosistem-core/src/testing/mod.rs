@@ -155,6 +155,11 @@ macro_rules! __icosistem_conformance_list {
             outbox_retry_delays_carry_jitter,
             outbox_delivers_a_channel_with_bounded_concurrency,
             outbox_dead_letters_are_listed_and_requeued_by_admins,
+            // Webhooks.
+            webhook_events_reach_each_matching_endpoint_once,
+            webhook_management_is_for_owners_and_admins,
+            webhook_deliveries_are_signed_when_sent_and_rotation_overlaps,
+            failing_webhooks_are_disabled_after_their_window,
             // Validation.
             register_reports_every_bad_field,
             create_program_reports_every_bad_field,

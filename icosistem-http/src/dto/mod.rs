@@ -21,12 +21,14 @@ mod organizations;
 pub(crate) mod parse;
 mod projects;
 pub mod schema;
+mod webhooks;
 mod work;
 pub use applications::*;
 pub use identity::*;
 pub use mentoring::*;
 pub use organizations::*;
 pub use projects::*;
+pub use webhooks::*;
 pub use work::*;
 
 /// A parsed body as `T`, a shape mismatch as 422. JSON Schema's `integer` includes `3.0`, so an

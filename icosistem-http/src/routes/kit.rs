@@ -13,7 +13,7 @@ use icosistem_core::Error;
 use icosistem_core::error::ValidationErrors;
 use icosistem_core::model::{
     ApplicationId, EnrollmentId, MeetingId, MentorshipId, MilestoneId, NotificationId, OrganizationId, OutboxId,
-    ProgramId, ProjectId, SessionId, TaskId, UserId,
+    ProgramId, ProjectId, SessionId, TaskId, UserId, WebhookId,
 };
 use icosistem_core::ports::PageRequest;
 use serde::de::DeserializeOwned;
@@ -53,6 +53,7 @@ entity_ids!(
     SessionId,
     TaskId,
     UserId,
+    WebhookId,
 );
 
 /// A path segment as an id of kind `I`: anything but a UUID names nothing (404).
@@ -278,7 +279,14 @@ versioned_by_meta!(
     icosistem_core::model::Project,
     icosistem_core::model::Session,
     icosistem_core::model::Task,
+    icosistem_core::model::WebhookEndpoint,
 );
+
+impl Versioned for icosistem_core::service::WebhookWithSecret {
+    fn version(&self) -> u64 {
+        self.endpoint.meta.version
+    }
+}
 
 impl Versioned for icosistem_core::service::ApplicationView {
     fn version(&self) -> u64 {

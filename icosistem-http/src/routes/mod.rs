@@ -19,6 +19,7 @@ pub(crate) mod matching;
 pub(crate) mod outbox;
 pub(crate) mod profile;
 pub(crate) mod tasks;
+pub(crate) mod webhooks;
 
 pub(crate) mod kit;
 

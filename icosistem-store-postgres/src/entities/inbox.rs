@@ -133,6 +133,11 @@ impl PgEntity for OutboxMessage {
         // Messages without a user (webhooks) never match a user filter: NULL = $1 is not true.
         filter_eq!(qb, "user_id", f.user_id.map(Uuid::from));
         filter_eq!(qb, "kind", f.kind.clone());
+        // The same expression and predicate as `outbox_messages_webhook_idx`.
+        if let Some(w) = f.webhook_id {
+            qb.push(" AND channel = 'webhook' AND (data ->> 'webhook_id') = ")
+                .push_bind(Uuid::from(w).to_string());
+        }
     }
 }
 

@@ -6,3 +6,4 @@ mod mentoring;
 mod organization;
 mod program;
 mod project;
+mod webhook;

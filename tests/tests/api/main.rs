@@ -10,6 +10,8 @@
 //!   PostgreSQL and Redis;
 //! - `redis_tls`: the server's Redis over `rediss://` with a private CA (a TLS-only redis-server);
 //! - `rbac`: every route as every role against a table of expected answers;
+//! - `webhooks`: signed deliveries to a local receiver (checked with the reference library),
+//!   retries, private targets refused, endpoints disabled after their failure window;
 //! - `journey`: the whole selection journey over a socket on PostgreSQL.
 //!
 //! Every answer of `common::App` is checked for secrets (password hashes, stored token hashes).
@@ -36,4 +38,5 @@ mod rounds;
 mod server;
 mod stream;
 mod tasks;
+mod webhooks;
 mod worker;

@@ -617,6 +617,27 @@ fn table() -> Vec<Row> {
                                                          [N404, N404, N404, N404, OK,   N404, N404, N404, U401]),
 
         // ----------------------------------------------------------------------------------
+        // Webhooks (DOMAIN.md §8): the organization's owner and admins alone. Members see that
+        // an endpoint exists (403); outsiders do not (404), though the public organization
+        // itself is visible to them (403 on its collection).
+        //                                                admin owner coord review ent  other ally client anon
+        get("/api/v2/organizations/{org}/webhooks",      [OK,   OK,   F403, F403, F403, F403, F403, F403, U401]),
+        post("/api/v2/organizations/{org}/webhooks",
+            Some(r#"{"url": "https://hooks.example.org/new", "events": ["application.decided"]}"#),
+                                                         [OK,   OK,   F403, F403, F403, F403, F403, F403, U401]),
+        get("/api/v2/organizations/{private_org}/webhooks",
+                                                         [OK,   OK,   F403, F403, N404, N404, N404, N404, U401]),
+        get("/api/v2/webhooks/{webhook}",                [OK,   OK,   F403, F403, N404, N404, N404, N404, U401]),
+        call(Method::PATCH, "/api/v2/webhooks/{webhook}", Some(r#"{"description": "CRM"}"#),
+                                                         [OK,   OK,   F403, F403, N404, N404, N404, N404, U401]),
+        call(Method::DELETE, "/api/v2/webhooks/{webhook}", None,
+                                                         [OK,   OK,   F403, F403, N404, N404, N404, N404, U401]),
+        get("/api/v2/webhooks/{webhook}/deliveries",     [OK,   OK,   F403, F403, N404, N404, N404, N404, U401]),
+        post("/api/v2/webhooks/{webhook}/rotate-secret", None,
+                                                         [OK,   OK,   F403, F403, N404, N404, N404, N404, U401]),
+        post("/api/v2/webhooks/{webhook}/test", None,    [OK,   OK,   F403, F403, N404, N404, N404, N404, U401]),
+
+        // ----------------------------------------------------------------------------------
         // The audit log: admins all of it; everyone else their own actions (the filter is
         // forced to them); an organization's slice for its owner and coordinators.
         //                                                admin owner coord review ent  other ally client anon
@@ -670,8 +691,9 @@ async fn token_of(app: &App, id: UserId) -> String {
 
 /// The placeholders of the selection part of a scene; a row naming none of them (nor its steps)
 /// skips building it.
-const SELECTION: [&str; 8] = [
+const SELECTION: [&str; 9] = [
     "{org}",
+    "{webhook}",
     "{program}",
     "{draft_program}",
     "{project}",
@@ -764,6 +786,18 @@ impl Scene {
                 .await
                 .status_and_raw(),
             );
+            if needs.contains("{webhook}") {
+                let webhook = created(
+                    app.post(
+                        &format!("/api/v2/organizations/{org}/webhooks"),
+                        json!({ "url": "https://hooks.example.org/in", "events": ["application.submitted"] }),
+                        &t(Who::Owner),
+                    )
+                    .await
+                    .status_and_raw(),
+                );
+                vars.insert("webhook", webhook);
+            }
             vars.extend([
                 ("org", org.clone()),
                 ("program", program),

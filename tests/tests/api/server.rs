@@ -18,7 +18,7 @@ use icosistem_core::model::secret::SecretString;
 use icosistem_core::ports::{Argon2idPasswordHasher, SystemClock};
 use icosistem_http::{AppState, HttpConfig};
 use icosistem_server::demo::{self, SeedOutcome};
-use icosistem_server::{Config, ConfigError, Environment, LogFormat, LogNotifier, ensure_admin, run_server};
+use icosistem_server::{Config, ConfigError, Environment, LogFormat, ensure_admin, run_server};
 use icosistem_store_memory::MemoryStore;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -37,9 +37,13 @@ struct Running {
 
 fn eco(cfg: &Config) -> icosistem_server::Eco<MemoryStore> {
     // OWASP argon2 parameters cost ~0.4 s per hash in a debug build; the flows are the same.
-    Ecosystem::new(MemoryStore::new(), LogNotifier.into(), SystemClock)
-        .with_limits(cfg.limits())
-        .with_hasher(Argon2idPasswordHasher::fast_for_tests())
+    Ecosystem::new(
+        MemoryStore::new(),
+        icosistem_server::ServerNotifier::from_config(cfg).expect("the notifier builds"),
+        SystemClock,
+    )
+    .with_limits(cfg.limits())
+    .with_hasher(Argon2idPasswordHasher::fast_for_tests())
 }
 
 async fn start() -> Running {

@@ -86,6 +86,7 @@ link_types! {
     Task, TaskId, TaskFilter;
     TaskDependency, DependencyId, DependencyFilter;
     JobMark, JobMarkId, JobMarkFilter;
+    WebhookEndpoint, WebhookId, WebhookFilter;
 }
 
 // Profiles are keyed by the user's id, which already names `User`: they are loaded through

@@ -228,7 +228,7 @@ pub trait Repo<E: Entity>: Send {
 use crate::model::{
     AccountToken, Application, AuditEvent, Availability, Enrollment, JobMark, Meeting, MeetingParticipant, Mentorship,
     Milestone, Notification, Organization, OrganizationMember, OutboxMessage, Profile, Program, Project, RefreshToken,
-    Review, Session, Task, TaskDependency, User,
+    Review, Session, Task, TaskDependency, User, WebhookEndpoint,
 };
 
 /// A unit of work: a repository for every entity, committed at once or not at all.
@@ -257,6 +257,7 @@ pub trait Transaction:
     + Repo<Task>
     + Repo<TaskDependency>
     + Repo<JobMark>
+    + Repo<WebhookEndpoint>
 {
     /// Makes every write of this unit of work visible, atomically.
     fn commit(self) -> impl Future<Output = Result<(), StoreError>> + Send;

@@ -14,6 +14,8 @@
 //!   and the security stamp;
 //! - projects, milestones and the program lifecycle;
 //! - outbox delivery; validation reporting every failing field;
+//! - webhooks: one message per matching endpoint, blind-safe bodies, signing at delivery with
+//!   the rotation overlap, owners-only management, disabling after the failure window;
 //! - mentoring: mentorships under capacity, suggestions and free slots, session booking rules
 //!   (also under concurrency and across daylight-saving changes), meetings, tasks and their
 //!   dependencies, and the time-driven jobs run twice at the same `now`;
@@ -41,6 +43,7 @@ mod tasks;
 mod uniqueness;
 mod units_of_work;
 mod validation;
+mod webhooks;
 
 pub use accounts::*;
 pub use audit::*;
@@ -62,3 +65,4 @@ pub use tasks::*;
 pub use uniqueness::*;
 pub use units_of_work::*;
 pub use validation::*;
+pub use webhooks::*;

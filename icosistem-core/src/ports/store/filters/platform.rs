@@ -50,6 +50,8 @@ pub struct OutboxFilter {
     pub user_id: Option<UserId>,
     /// Kind.
     pub kind: Option<String>,
+    /// Deliveries to this webhook endpoint (`data.webhook_id`): its delivery log.
+    pub webhook_id: Option<WebhookId>,
 }
 
 impl Entity for OutboxMessage {
@@ -60,6 +62,25 @@ impl Entity for OutboxMessage {
             && f.due_at.is_none_or(|t| self.next_attempt_at <= t)
             && f.user_id.is_none_or(|u| self.user_id == Some(u))
             && eq(&f.kind, &self.kind)
+            && f.webhook_id.is_none_or(|w| {
+                self.channel == OutboxChannel::Webhook && self.data.get("webhook_id") == Some(&serde_json::json!(w))
+            })
+    }
+}
+
+/// Filter of webhook endpoints.
+#[derive(Debug, Clone, Default)]
+pub struct WebhookFilter {
+    /// Of this organization.
+    pub organization_id: Option<OrganizationId>,
+    /// Only active (or only inactive) ones.
+    pub active: Option<bool>,
+}
+
+impl Entity for WebhookEndpoint {
+    entity_basics!(WebhookId, WebhookId::KIND, WebhookFilter, |s| s.id, |m| m.meta);
+    fn matches(&self, f: &WebhookFilter) -> bool {
+        eq(&f.organization_id, &self.organization_id) && eq(&f.active, &self.active)
     }
 }
 
