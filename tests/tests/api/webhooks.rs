@@ -256,10 +256,12 @@ async fn webhooks_are_signed_retried_and_logged() {
     let applicant = app.world.submit(&cohort, &person).await;
     app.deliver().await;
     assert_eq!(receiver.got().len(), 1);
-    app.world.advance(Duration::minutes(1));
+    // Retries come after outbox_retry_base × 2ⁿ moved by up to ±25 % of jitter (the default
+    // `outbox_retry_jitter_percent`): waiting the delay + 25 % always reaches them.
+    app.world.advance(Duration::seconds(75));
     app.deliver().await;
     assert_eq!(receiver.got().len(), 2, "retried after the first 500");
-    app.world.advance(Duration::minutes(2));
+    app.world.advance(Duration::seconds(150));
     app.deliver().await;
     let got = receiver.got();
     assert_eq!(got.len(), 3, "retried after the second 500, then delivered");
