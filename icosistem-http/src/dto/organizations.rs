@@ -129,7 +129,7 @@ pub struct CreateOrganizationRequest {
     /// Web site.
     pub website: Option<String>,
     /// Tax id (≥ 5 alphanumerics, unique).
-    #[schema(value_type = Option<String>, format = Uuid)]
+    #[schema(schema_with = super::schema::tax_id)]
     pub tax_id: Option<String>,
     /// Description (≤ 5000).
     pub description: Option<String>,

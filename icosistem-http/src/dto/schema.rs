@@ -103,3 +103,16 @@ pub fn self_registered_role() -> Object {
         .enum_values(Some(names))
         .build()
 }
+
+/// A tax id as the core's `parse_tax_id` takes it: at least 5 ASCII letters or digits and at
+/// most 50 characters; empty or `null` is none. Any separators are allowed, as there.
+pub fn tax_id() -> Object {
+    ObjectBuilder::new()
+        .description(Some(
+            "Tax id: at least 5 letters or digits, at most 50 characters, unique; empty or `null`: none.",
+        ))
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .max_length(Some(50))
+        .pattern(Some(r"^(?:(?:[^A-Za-z0-9]*[A-Za-z0-9]){5}|\s*$)"))
+        .build()
+}
