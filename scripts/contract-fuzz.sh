@@ -75,6 +75,8 @@ args=(run "${BASE}/api-docs/openapi.json"
   --seed 20261206
   --suppress-health-check all
   --generation-database none
+  # The SSE stream answers 200 and stays open: every valid request would wait out the timeout.
+  --exclude-path /api/v2/notifications/stream
   --no-color)
 [ -n "${FUZZ_REPORT:-}" ] && args+=(--report junit --report-junit-path "$FUZZ_REPORT")
 # Accepted failures: schemathesis keys an entry by operation, check and status, so one entry
