@@ -520,13 +520,39 @@ enum Step {
     Gone,
 }
 
+/// `Last-Event-ID`: the id (UUID) of the last event received; empty is none. Documented as a
+/// string, never `null`, as a header has no null.
+struct LastEventId;
+
+impl utoipa::IntoParams for LastEventId {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        vec![
+            ParameterBuilder::new()
+                .name("Last-Event-ID")
+                .parameter_in(ParameterIn::Header)
+                .required(utoipa::openapi::Required::False)
+                .description(Some(
+                    "The id of the last event received: replays the notifications after it",
+                ))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String).pattern(Some(
+                    "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$",
+                ))))
+                .build(),
+        ]
+    }
+}
+
 /// The caller's new notifications as Server-Sent Events. Each `notification` event's `id` is
 /// the notification id; reconnecting with `Last-Event-ID` replays what came after it. Comment
 /// heartbeats keep proxies from timing the stream out. The server ends the stream with a
 /// `token_expired` event when the access token expires (refresh, then reconnect with
 /// `Last-Event-ID`) and with a `shutdown` event when it shuts down (reconnect).
 #[utoipa::path(get, path = "/api/v2/notifications/stream", tag = "notifications", operation_id = "notifications_stream", security(("bearer" = [])),
-    params(("Last-Event-ID" = Option<String>, Header, description = "The id of the last event received: replays the notifications after it")),
+    params(LastEventId),
     responses(
         (status = 200, description = "An event stream: `notification` events (data: a NotificationDto), comment heartbeats, and a final `token_expired` or `shutdown` event", content_type = "text/event-stream", body = String),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),

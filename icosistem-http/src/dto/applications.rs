@@ -210,6 +210,7 @@ pub struct UpdateApplicationRequest {
 #[serde(default)]
 pub struct DecisionRequest {
     /// A note to the applicant (≤ 5000).
+    #[schema(schema_with = super::schema::text_or_null::<0, 5000>)]
     pub note: Option<String>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,
@@ -243,6 +244,7 @@ pub struct SubmitReviewRequest {
     #[schema(minimum = 0, maximum = 100, required = true, nullable = false)]
     pub score: Option<i64>,
     /// Comment (≤ 5000).
+    #[schema(schema_with = super::schema::text_or_null::<0, 5000>)]
     pub comment: Option<String>,
     /// Declares a conflict of interest (default false).
     pub conflict_declared: bool,

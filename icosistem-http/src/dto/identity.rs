@@ -97,27 +97,20 @@ impl From<NotificationPreferencesDto> for NotificationPreferences {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct RegisterRequest {
-    /// Email.
+    /// Email (at most 254 characters; case and surrounding whitespace are normalised away).
+    #[schema(schema_with = super::schema::email, required = true)]
     pub email: String,
     /// Password: 12–128 characters, not common, not containing the email's local part.
-    #[schema(min_length = 12, max_length = 128)]
+    #[schema(min_length = 12, max_length = 128, required = true)]
     pub password: String,
     /// Given name.
-    #[schema(
-        min_length = 2,
-        max_length = 80,
-        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
-    )]
+    #[schema(schema_with = super::schema::person_name, required = true)]
     pub first_name: String,
     /// Family name.
-    #[schema(
-        min_length = 2,
-        max_length = 80,
-        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
-    )]
+    #[schema(schema_with = super::schema::person_name, required = true)]
     pub last_name: String,
     /// `entrepreneur`, `ally` or `client`.
-    #[schema(schema_with = schema::self_registered_role)]
+    #[schema(schema_with = schema::self_registered_role, required = true)]
     pub role: String,
 }
 
@@ -126,6 +119,7 @@ pub struct RegisterRequest {
 #[serde(default)]
 pub struct TokenRequest {
     /// The token received by email.
+    #[schema(schema_with = super::schema::non_blank, required = true)]
     pub token: String,
 }
 
@@ -133,9 +127,11 @@ pub struct TokenRequest {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct LoginRequest {
-    /// Email.
+    /// Email (an address the core cannot read is refused like an unknown one: 401).
+    #[schema(schema_with = super::schema::email, required = true)]
     pub email: String,
     /// Password.
+    #[schema(schema_with = super::schema::non_blank, required = true)]
     pub password: String,
 }
 
@@ -144,6 +140,7 @@ pub struct LoginRequest {
 #[serde(default)]
 pub struct RefreshRequest {
     /// The refresh token of the session.
+    #[schema(schema_with = super::schema::non_blank, required = true)]
     pub refresh_token: String,
 }
 
@@ -160,9 +157,10 @@ pub struct PasswordResetRequest {
 #[serde(default)]
 pub struct PasswordResetConfirm {
     /// The reset token received by email.
+    #[schema(schema_with = super::schema::non_blank, required = true)]
     pub token: String,
     /// The new password.
-    #[schema(min_length = 12, max_length = 128)]
+    #[schema(min_length = 12, max_length = 128, required = true)]
     pub new_password: String,
 }
 
@@ -171,9 +169,10 @@ pub struct PasswordResetConfirm {
 #[serde(default)]
 pub struct ChangePasswordRequest {
     /// The current password.
+    #[schema(schema_with = super::schema::non_blank, required = true)]
     pub current_password: String,
     /// The new password.
-    #[schema(min_length = 12, max_length = 128)]
+    #[schema(min_length = 12, max_length = 128, required = true)]
     pub new_password: String,
 }
 
@@ -182,26 +181,19 @@ pub struct ChangePasswordRequest {
 #[serde(default)]
 pub struct UpdateMeRequest {
     /// Given name.
-    #[schema(
-        min_length = 2,
-        max_length = 80,
-        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
-    )]
+    #[schema(schema_with = super::schema::person_name_or_null)]
     pub first_name: Option<String>,
     /// Family name.
-    #[schema(
-        min_length = 2,
-        max_length = 80,
-        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
-    )]
+    #[schema(schema_with = super::schema::person_name_or_null)]
     pub last_name: Option<String>,
     /// Phone (E.164); `null` clears it.
     #[serde(deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = super::schema::phone_or_null)]
     pub phone: Option<Option<String>>,
     /// IANA time zone.
     pub timezone: Option<String>,
     /// Two-letter language.
+    #[schema(schema_with = super::schema::language_or_null)]
     pub language: Option<String>,
     /// Notification channels.
     pub notification_preferences: Option<NotificationPreferencesDto>,

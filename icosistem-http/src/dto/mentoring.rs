@@ -75,6 +75,7 @@ pub struct CreateMentorshipRequest {
     #[schema(value_type = String, format = Uuid, required = true, nullable = false)]
     pub ally_id: Option<String>,
     /// A note to the ally (≤ 2000).
+    #[schema(schema_with = super::schema::text_or_null::<0, 2000>)]
     pub message: Option<String>,
     /// Areas wanted (≤ 20, each 1–100 chars).
     pub areas: Vec<String>,
@@ -226,10 +227,10 @@ pub struct WeeklySlotRequest {
     #[schema(minimum = 0, maximum = 6, required = true, nullable = false)]
     pub weekday: Option<i64>,
     /// Local start `HH:MM` (or `HH:MM:SS`), required.
-    #[schema(required = true, nullable = false)]
+    #[schema(schema_with = super::schema::clock_time, required = true, nullable = false)]
     pub start: Option<String>,
     /// Local end, after the start, required.
-    #[schema(required = true, nullable = false)]
+    #[schema(schema_with = super::schema::clock_time, required = true, nullable = false)]
     pub end: Option<String>,
 }
 
@@ -365,6 +366,7 @@ pub struct BookSessionRequest {
     #[schema(minimum = 15, maximum = 240)]
     pub duration_minutes: Option<i64>,
     /// What to talk about (≤ 2000).
+    #[schema(schema_with = super::schema::text_or_null::<0, 2000>)]
     pub agenda: Option<String>,
 }
 
@@ -373,6 +375,7 @@ pub struct BookSessionRequest {
 #[serde(default)]
 pub struct CompleteSessionRequest {
     /// What was covered (≤ 5000).
+    #[schema(schema_with = super::schema::text_or_null::<0, 5000>)]
     pub summary: Option<String>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,
@@ -383,6 +386,7 @@ pub struct CompleteSessionRequest {
 #[serde(default)]
 pub struct CancelSessionRequest {
     /// Why (≤ 500).
+    #[schema(schema_with = super::schema::text_or_null::<0, 500>)]
     pub reason: Option<String>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,
@@ -407,6 +411,7 @@ pub struct FeedbackRequest {
     #[schema(minimum = 1, maximum = 5, required = true, nullable = false)]
     pub rating: Option<i64>,
     /// Comment (≤ 2000).
+    #[schema(schema_with = super::schema::text_or_null::<0, 2000>)]
     pub comment: Option<String>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,
@@ -515,17 +520,13 @@ pub struct ParticipantsDto {
 #[serde(default)]
 pub struct CreateMeetingRequest {
     /// Title (3–300), required.
-    #[schema(
-        min_length = 3,
-        max_length = 300,
-        pattern = "^\\S(?:[\\s\\S]*\\S)?$",
-        required = true,
-        nullable = false
-    )]
+    #[schema(schema_with = super::schema::text::<3, 300>, required = true, nullable = false)]
     pub title: Option<String>,
     /// Description (≤ 5000).
+    #[schema(schema_with = super::schema::text_or_null::<0, 5000>)]
     pub description: Option<String>,
     /// A room or a link (≤ 500).
+    #[schema(schema_with = super::schema::text_or_null::<0, 500>)]
     pub location: Option<String>,
     /// Start (RFC 3339), at least 5 minutes ahead, required.
     #[schema(value_type = String, format = DateTime, required = true, nullable = false)]

@@ -53,6 +53,17 @@ fn from_json<T: DeserializeOwned>(mut value: serde_json::Value) -> Result<T, Api
         }
     }
     integral(&mut value);
+    // Every body is a JSON object: serde would also read a struct from an array of its fields
+    // in order, which the document does not allow.
+    if !value.is_object() {
+        let mut error = ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "the request has invalid fields",
+        );
+        error.set_detail("the body must be a JSON object");
+        return Err(error);
+    }
     serde_json::from_value(value).map_err(|e| {
         let mut error = ApiError::new(
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
@@ -213,7 +224,8 @@ pub struct CommandRequest {
 /// Money: `{"amount_minor": 150000, "currency": "USD"}` (minor units, never a float).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct MoneyDto {
-    /// Amount in minor units (cents).
+    /// Amount in minor units (cents), never negative.
+    #[schema(minimum = 0)]
     pub amount_minor: i64,
     /// ISO 4217 code: `COP`, `USD`, `EUR` or `MXN`.
     #[schema(schema_with = one_of::<icosistem_core::model::value::Currency>)]

@@ -108,13 +108,7 @@ impl From<&OrganizationMember> for MemberDto {
 #[serde(default)]
 pub struct CreateOrganizationRequest {
     /// Name (2–200), required.
-    #[schema(
-        min_length = 2,
-        max_length = 200,
-        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$",
-        required = true,
-        nullable = false
-    )]
+    #[schema(schema_with = super::schema::name, required = true, nullable = false)]
     pub name: Option<String>,
     /// `incubator`, `accelerator`, `university`, `research_center`, `corporation`,
     /// `government` …, required.
@@ -125,13 +119,16 @@ pub struct CreateOrganizationRequest {
     /// Programs may take applications (default true).
     pub allow_applications: Option<bool>,
     /// Contact email.
+    #[schema(schema_with = super::schema::email_or_null)]
     pub email: Option<String>,
-    /// Web site.
+    /// Web site (a missing scheme gets `https://`).
+    #[schema(schema_with = super::schema::url_or_null)]
     pub website: Option<String>,
     /// Tax id (≥ 5 alphanumerics, unique).
-    #[schema(value_type = Option<String>, format = Uuid)]
+    #[schema(schema_with = super::schema::tax_id)]
     pub tax_id: Option<String>,
     /// Description (≤ 5000).
+    #[schema(schema_with = super::schema::text_or_null::<0, 5000>)]
     pub description: Option<String>,
 }
 
@@ -140,11 +137,7 @@ pub struct CreateOrganizationRequest {
 #[serde(default)]
 pub struct UpdateOrganizationRequest {
     /// Name.
-    #[schema(
-        min_length = 2,
-        max_length = 200,
-        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
-    )]
+    #[schema(schema_with = super::schema::name_or_null)]
     pub name: Option<String>,
     /// Listed publicly.
     pub is_public: Option<bool>,
@@ -152,15 +145,15 @@ pub struct UpdateOrganizationRequest {
     pub allow_applications: Option<bool>,
     /// Contact email; `null` clears it.
     #[serde(deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = super::schema::email_or_null)]
     pub email: Option<Option<String>>,
     /// Web site; `null` clears it.
     #[serde(deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = super::schema::url_or_null)]
     pub website: Option<Option<String>>,
     /// Description; `null` clears it.
     #[serde(deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = super::schema::text_or_null::<0, 5000>)]
     pub description: Option<Option<String>>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,
@@ -388,18 +381,13 @@ pub struct CreateProgramRequest {
     #[schema(value_type = String, format = Uuid, required = true, nullable = false)]
     pub organization_id: Option<String>,
     /// Name, required.
-    #[schema(
-        min_length = 2,
-        max_length = 200,
-        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$",
-        required = true,
-        nullable = false
-    )]
+    #[schema(schema_with = super::schema::name, required = true, nullable = false)]
     pub name: Option<String>,
     /// `incubation`, `acceleration` …, required.
     #[schema(schema_with = one_of::<icosistem_core::model::ProgramType>, required = true, nullable = false)]
     pub program_type: Option<String>,
-    /// Free text.
+    /// Free text (≤ 10 000).
+    #[schema(schema_with = super::schema::text_or_null::<0, 10000>)]
     pub description: Option<String>,
     /// Applications open at (RFC 3339), required.
     #[schema(required = true, nullable = false)]
@@ -440,15 +428,11 @@ pub struct CreateProgramRequest {
 #[serde(default)]
 pub struct UpdateProgramRequest {
     /// Name.
-    #[schema(
-        min_length = 2,
-        max_length = 200,
-        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
-    )]
+    #[schema(schema_with = super::schema::name_or_null)]
     pub name: Option<String>,
     /// Free text; `null` clears it.
     #[serde(deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = super::schema::text_or_null::<0, 10000>)]
     pub description: Option<Option<String>>,
     /// Applications open at.
     pub application_opens_at: Option<DateTime<Utc>>,

@@ -105,29 +105,19 @@ impl From<&Project> for ProjectDto {
 #[serde(default)]
 pub struct CreateProjectRequest {
     /// Name (2–200), required.
-    #[schema(
-        min_length = 2,
-        max_length = 200,
-        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$",
-        required = true,
-        nullable = false
-    )]
+    #[schema(schema_with = super::schema::name, required = true, nullable = false)]
     pub name: Option<String>,
     /// Description (10–10 000), required.
-    #[schema(
-        min_length = 10,
-        max_length = 10000,
-        pattern = "^\\S(?:[\\s\\S]*\\S)?$",
-        required = true,
-        nullable = false
-    )]
+    #[schema(schema_with = super::schema::text::<10, 10000>, required = true, nullable = false)]
     pub description: Option<String>,
     /// `startup`, `social_venture`, `saas` …, required.
     #[schema(schema_with = one_of::<icosistem_core::model::ProjectType>, required = true, nullable = false)]
     pub project_type: Option<String>,
     /// One line pitch (≤ 300).
+    #[schema(schema_with = super::schema::text_or_null::<0, 300>)]
     pub tagline: Option<String>,
-    /// Sector.
+    /// Sector (≤ 100).
+    #[schema(schema_with = super::schema::text_or_null::<0, 100>)]
     pub category: Option<String>,
     /// `low`, `medium` (default), `high` or `critical`.
     #[schema(schema_with = one_of_or_null::<icosistem_core::model::Priority>)]
@@ -155,21 +145,18 @@ pub struct CreateProjectRequest {
 #[serde(default)]
 pub struct UpdateProjectRequest {
     /// Name.
-    #[schema(
-        min_length = 2,
-        max_length = 200,
-        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
-    )]
+    #[schema(schema_with = super::schema::name_or_null)]
     pub name: Option<String>,
-    /// Description.
+    /// Description (10–10 000).
+    #[schema(schema_with = super::schema::text_or_null::<10, 10000>)]
     pub description: Option<String>,
     /// One line pitch; `null` clears it.
     #[serde(deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = super::schema::text_or_null::<0, 300>)]
     pub tagline: Option<Option<String>>,
     /// Sector; `null` clears it.
     #[serde(deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = super::schema::text_or_null::<0, 100>)]
     pub category: Option<Option<String>>,
     /// Priority.
     #[schema(schema_with = one_of_or_null::<icosistem_core::model::Priority>)]
@@ -268,15 +255,10 @@ impl From<&Milestone> for MilestoneDto {
 #[serde(default)]
 pub struct CreateMilestoneRequest {
     /// Title (2–200), required.
-    #[schema(
-        min_length = 2,
-        max_length = 200,
-        pattern = "^\\S(?:[\\s\\S]*\\S)?$",
-        required = true,
-        nullable = false
-    )]
+    #[schema(schema_with = super::schema::text::<2, 200>, required = true, nullable = false)]
     pub title: Option<String>,
     /// Description (≤ 5000).
+    #[schema(schema_with = super::schema::text_or_null::<0, 5000>)]
     pub description: Option<String>,
     /// Target date (after today), required.
     #[schema(required = true, nullable = false)]
@@ -290,11 +272,12 @@ pub struct CreateMilestoneRequest {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct UpdateMilestoneRequest {
-    /// Title.
+    /// Title (2–200).
+    #[schema(schema_with = super::schema::text_or_null::<2, 200>)]
     pub title: Option<String>,
     /// Description; `null` clears it.
     #[serde(deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = super::schema::text_or_null::<0, 5000>)]
     pub description: Option<Option<String>>,
     /// Priority.
     #[schema(schema_with = one_of_or_null::<icosistem_core::model::Priority>)]
@@ -321,7 +304,8 @@ pub struct DelayRequest {
     /// The new target date (after today), required.
     #[schema(required = true, nullable = false)]
     pub target_date: Option<NaiveDate>,
-    /// Why.
+    /// Why (≤ 2000).
+    #[schema(schema_with = super::schema::text_or_null::<0, 2000>)]
     pub reason: Option<String>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,

@@ -77,24 +77,19 @@ impl From<&Task> for TaskDto {
 #[serde(default)]
 pub struct CreateTaskRequest {
     /// Title (3–300), required.
-    #[schema(
-        min_length = 3,
-        max_length = 300,
-        pattern = "^\\S(?:[\\s\\S]*\\S)?$",
-        required = true,
-        nullable = false
-    )]
+    #[schema(schema_with = super::schema::text::<3, 300>, required = true, nullable = false)]
     pub title: Option<String>,
     /// Description (≤ 5000).
+    #[schema(schema_with = super::schema::text_or_null::<0, 5000>)]
     pub description: Option<String>,
     /// Who does it (UUID of an existing user; default the caller).
-    #[schema(value_type = Option<String>, format = Uuid)]
+    #[schema(schema_with = super::schema::uuid_or_blank)]
     pub assignee_id: Option<String>,
     /// A project the caller may edit (UUID).
-    #[schema(value_type = Option<String>, format = Uuid)]
+    #[schema(schema_with = super::schema::uuid_or_blank)]
     pub project_id: Option<String>,
     /// Makes it a subtask of one of the caller's own open tasks (UUID).
-    #[schema(value_type = Option<String>, format = Uuid)]
+    #[schema(schema_with = super::schema::uuid_or_blank)]
     pub parent_id: Option<String>,
     /// `low`, `medium` (default), `high` or `critical`.
     #[schema(schema_with = one_of_or_null::<icosistem_core::model::Priority>)]
@@ -109,11 +104,11 @@ pub struct CreateTaskRequest {
 #[serde(default)]
 pub struct UpdateTaskRequest {
     /// Title (3–300).
-    #[schema(min_length = 3, max_length = 300, pattern = "^\\S(?:[\\s\\S]*\\S)?$")]
+    #[schema(schema_with = super::schema::text_or_null::<3, 300>)]
     pub title: Option<String>,
     /// Description; `null` clears it.
     #[serde(deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = super::schema::text_or_null::<0, 5000>)]
     pub description: Option<Option<String>>,
     /// Priority.
     #[schema(schema_with = one_of_or_null::<icosistem_core::model::Priority>)]
@@ -375,6 +370,7 @@ impl From<&AuditEvent> for AuditEventDto {
 #[serde(default)]
 pub struct DropOutRequest {
     /// Why (≤ 2000).
+    #[schema(schema_with = super::schema::text_or_null::<0, 2000>)]
     pub reason: Option<String>,
 }
 
@@ -549,28 +545,16 @@ pub struct UpdateProfileRequest {
 #[serde(default)]
 pub struct AdminCreateUserRequest {
     /// Email, required.
-    #[schema(required = true, nullable = false)]
+    #[schema(schema_with = super::schema::email, required = true, nullable = false)]
     pub email: Option<String>,
     /// Initial password (the password policy applies), required.
     #[schema(min_length = 12, max_length = 128, required = true, nullable = false)]
     pub password: Option<String>,
     /// Given name, required.
-    #[schema(
-        min_length = 2,
-        max_length = 80,
-        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$",
-        required = true,
-        nullable = false
-    )]
+    #[schema(schema_with = super::schema::person_name, required = true, nullable = false)]
     pub first_name: Option<String>,
     /// Family name, required.
-    #[schema(
-        min_length = 2,
-        max_length = 80,
-        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$",
-        required = true,
-        nullable = false
-    )]
+    #[schema(schema_with = super::schema::person_name, required = true, nullable = false)]
     pub last_name: Option<String>,
     /// `admin`, `entrepreneur`, `ally` or `client`, required.
     #[schema(schema_with = one_of::<icosistem_core::model::Role>, required = true, nullable = false)]
@@ -588,18 +572,10 @@ pub struct AdminUpdateUserRequest {
     #[schema(schema_with = one_of_or_null::<icosistem_core::model::UserStatus>)]
     pub status: Option<String>,
     /// Given name.
-    #[schema(
-        min_length = 2,
-        max_length = 80,
-        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
-    )]
+    #[schema(schema_with = super::schema::person_name_or_null)]
     pub first_name: Option<String>,
     /// Family name.
-    #[schema(
-        min_length = 2,
-        max_length = 80,
-        pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?$"
-    )]
+    #[schema(schema_with = super::schema::person_name_or_null)]
     pub last_name: Option<String>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,

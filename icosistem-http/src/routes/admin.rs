@@ -36,6 +36,7 @@ list_query! {
         #[param(schema_with = one_of_or_empty::<UserStatus>)]
         status: Option<String>,
         /// Exact email.
+        #[param(schema_with = crate::dto::schema::email_or_blank)]
         email: Option<String>,
     }
 }

@@ -12,7 +12,7 @@ use icosistem_core::model::{Actor, User};
 use icosistem_core::ports::{Clock, Notifier, Store};
 use icosistem_core::service::Register;
 
-use super::kit::{BadBody, Conflict, Forbidden, Unauthorized, Unavailable};
+use super::kit::{BadBody, Conflict, Forbidden, Locked, Unauthorized, Unavailable};
 use crate::AppState;
 use crate::auth::RequestMeta;
 use crate::dto::{
@@ -84,7 +84,7 @@ pub(crate) async fn verify_email<S: Store, N: Notifier, C: Clock>(
 /// Logs in: an access token and a new refresh-token family.
 #[utoipa::path(post, path = "/api/v2/auth/login", operation_id = "login", tag = "auth", request_body = LoginRequest,
     responses(
-        (status = 200, description = "Logged in", body = TokenResponse), Unavailable, Forbidden, Unauthorized, BadBody))]
+        (status = 200, description = "Logged in", body = TokenResponse), Unavailable, Forbidden, Unauthorized, Locked, BadBody))]
 pub(crate) async fn login<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     meta: RequestMeta,
@@ -114,7 +114,7 @@ pub(crate) async fn login<S: Store, N: Notifier, C: Clock>(
 /// Exchanges a refresh token for a new pair. A token used before revokes its whole family.
 #[utoipa::path(post, path = "/api/v2/auth/refresh", operation_id = "refresh_token", tag = "auth", request_body = RefreshRequest,
     responses(
-        (status = 200, description = "A new pair", body = TokenResponse), Unavailable, BadBody))]
+        (status = 200, description = "A new pair", body = TokenResponse), Unavailable, Unauthorized, BadBody))]
 pub(crate) async fn refresh_token<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     meta: RequestMeta,

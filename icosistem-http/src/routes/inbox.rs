@@ -43,10 +43,10 @@ list_query! {
         #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
         organization_id: Option<String>,
         /// At or after this instant (RFC 3339).
-        #[param(value_type = Option<String>, format = DateTime)]
+        #[param(schema_with = crate::dto::schema::instant_or_blank)]
         from: Option<String>,
         /// Strictly before this instant (RFC 3339).
-        #[param(value_type = Option<String>, format = DateTime)]
+        #[param(schema_with = crate::dto::schema::instant_or_blank)]
         to: Option<String>,
     }
 }

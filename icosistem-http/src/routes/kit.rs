@@ -177,6 +177,10 @@ problem_responses! {
     Unauthorized {
         "401" => "Refused credentials or token (`unauthorized`); the same for an unknown email",
     }
+    /// Login: too many failed attempts lock the account for a while.
+    Locked {
+        "423" => "Too many failed logins (`account_locked`): the account is locked for a while",
+    }
     /// Operations that read or write the store without a token (auth, health).
     Unavailable {
         "503" => "The store is unavailable (`unavailable`); retry later",
@@ -279,6 +283,7 @@ versioned_by_meta!(
     icosistem_core::model::Project,
     icosistem_core::model::Session,
     icosistem_core::model::Task,
+    icosistem_core::model::User,
     icosistem_core::model::WebhookEndpoint,
 );
 

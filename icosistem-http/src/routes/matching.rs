@@ -31,7 +31,7 @@ use crate::error::ApiError;
 pub(crate) struct ProposeMatchingRequest {
     /// `max_total_score` (default: the largest total match score, then the most pairs) or
     /// `max_coverage` (the most participants paired, then the largest total).
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^(max_total_score|max_coverage)$")]
     pub(crate) objective: Option<MatchObjective>,
 }
 
@@ -98,6 +98,7 @@ pub(crate) struct CohortProposalDoc {
     #[schema(value_type = String, format = Uuid)]
     pub(crate) program_id: String,
     /// `max_total_score` or `max_coverage`.
+    #[schema(pattern = "^(max_total_score|max_coverage)$")]
     pub(crate) objective: String,
     /// Only pairs scoring above this were assignable.
     pub(crate) min_score: f64,

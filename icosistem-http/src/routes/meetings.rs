@@ -142,8 +142,7 @@ pub(crate) async fn add_meeting_participant<S: Store, N: Notifier, C: Clock>(
 /// their updated invitation. `If-Match` is the version of that invitation.
 #[utoipa::path(post, path = "/api/v2/meetings/{id}/respond", operation_id = "respond_to_meeting", tag = "meetings", security(("bearer" = [])),
     request_body = RespondRequest,
-    params(PathId<MeetingId>,
-        ("If-Match" = Option<String>, Header, description = "The quoted version of the caller's invitation")),
+    params(PathId<MeetingId>, IfMatch),
     responses(
         (status = 200, description = "The caller's invitation", body = ParticipantDto), Authenticated, NotFound, Conflict, Forbidden, BadBody))]
 pub(crate) async fn respond_to_meeting<S: Store, N: Notifier, C: Clock>(

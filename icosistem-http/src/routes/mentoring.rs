@@ -194,8 +194,10 @@ list_query! {
 #[into_params(parameter_in = Query)]
 pub(crate) struct FreeSlotsQuery {
     /// Window start (RFC 3339), required.
+    #[param(required = true, value_type = String, format = DateTime)]
     from: Option<String>,
     /// Window end (RFC 3339), after `from`, at most 31 days later, required.
+    #[param(required = true, value_type = String, format = DateTime)]
     to: Option<String>,
     /// Session length in minutes, 15–240 (default: the ally's preferred length).
     duration_minutes: Option<String>,

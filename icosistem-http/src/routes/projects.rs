@@ -171,7 +171,7 @@ routes! {
     tag = "milestones";
     /// Adds a milestone to a project (its owner).
     create_milestone: post "/api/v2/projects/{id}/milestones", PathId<ProjectId>, NoIfMatch, json<CreateMilestoneRequest>
-        => etag(201, "Created", MilestoneDto) [Forbidden, NotFound, BadBody],
+        => etag(201, "Created", MilestoneDto) [Forbidden, NotFound, Conflict, BadBody],
         |eco, ctx, PathId(id), _, ApiJson(b)| eco.create_milestone(ctx, id, input(b)?);
 }
 

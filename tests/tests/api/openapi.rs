@@ -286,11 +286,14 @@ async fn the_schema_and_the_validators_agree() {
                         .collect::<String>(),
                 )
             };
-            if let Some(max) = rule["maxLength"].as_u64() {
+            // Letters alone are a valid value of a plain or trimmed text, not of a shaped one
+            // (email, web address): those are probed by their pattern below.
+            let letters_fit = rule.get("pattern").is_none() || rule.get("x-trimmed-length").is_some();
+            if let Some(max) = rule["maxLength"].as_u64().filter(|_| letters_fit) {
                 probes.push((text(max), true));
                 probes.push((text(max + 1), false));
             }
-            if let Some(min) = rule["minLength"].as_u64() {
+            if let Some(min) = rule["minLength"].as_u64().filter(|_| letters_fit) {
                 probes.push((text(min), true));
                 if min > 1 {
                     probes.push((text(min - 1), false));
@@ -303,6 +306,31 @@ async fn the_schema_and_the_validators_agree() {
             if let Some(min) = rule["minimum"].as_i64() {
                 probes.push((Value::from(min), true));
                 probes.push((Value::from(min - 1), false));
+            }
+            // A text the core trims: its bounds hold for the trimmed value, so surrounding
+            // whitespace is taken at both edges, and blank is refused when required.
+            if let Some(trimmed) = rule.get("x-trimmed-length") {
+                let (min, max) = (
+                    trimmed["min"].as_u64().expect("min"),
+                    trimmed["max"].as_u64().expect("max"),
+                );
+                let padded = |n: u64| Value::from(format!(" \t{} \u{3000}", text(n).as_str().unwrap_or_default()));
+                probes.push((text(max), true));
+                probes.push((text(max + 1), false));
+                probes.push((padded(max), true));
+                probes.push((padded(max + 1), false));
+                if min > 1 {
+                    probes.push((text(min), true));
+                    probes.push((text(min - 1), false));
+                }
+                if min > 0 {
+                    probes.push((padded(min), true));
+                    probes.push((Value::from("   "), false));
+                }
+            } else if rule.get("pattern").is_some() {
+                // The other patterns (email, web address, tax id) refuse a value with an inner
+                // space and nothing else.
+                probes.push((Value::from("x y"), false));
             }
             if let Some(values) = rule["enum"].as_array() {
                 probes.extend(values.iter().filter(|v| !v.is_null()).map(|v| (v.clone(), true)));
