@@ -221,7 +221,7 @@ pub struct DecisionRequest {
 #[serde(default)]
 pub struct RejectInRoundRequest {
     /// Why the application ends in this round (1–2000 characters), required.
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 2000)]
+    #[schema(schema_with = super::schema::text::<1, 2000>, required = true, nullable = false)]
     pub reason: Option<String>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,

@@ -230,7 +230,7 @@ pub struct RoundDto {
     /// Name, unique within the program.
     pub name: String,
     /// Who reviews in this round (UUIDs; empty: any member of the organization).
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<uuid::Uuid>)]
     pub reviewer_ids: Vec<String>,
     /// Reviews without a declared conflict a decision in this round needs.
     pub min_reviews: u32,
@@ -261,6 +261,7 @@ pub struct RoundRequest {
     #[schema(required = true, nullable = false, min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// Who reviews in this round (member UUIDs; empty: any member of the organization).
+    #[schema(value_type = Vec<uuid::Uuid>)]
     pub reviewer_ids: Vec<String>,
     /// Reviews a decision in this round needs (1–20, default 1).
     #[schema(minimum = 1, maximum = 20)]

@@ -276,12 +276,17 @@ pub fn email_or_null() -> Object {
 /// six of them, a tail of at most 1,700 chars), so the normalised URL stays within 2048 chars
 /// and the domain within 253: every URL it allows is taken.
 fn url_pattern() -> String {
+    url_pattern_with_scheme("(?:[Hh][Tt][Tt][Pp][Ss]?://)?")
+}
+
+/// [`url_pattern`] with `scheme` (a regex) in front of the host.
+fn url_pattern_with_scheme(scheme: &str) -> String {
     let label = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?";
     let tld = "(?:[A-Za-z][A-Za-z0-9-]{0,30}[A-Za-z0-9]|[0-9][0-9-]{0,14}[A-Za-z](?:[A-Za-z0-9-]{0,14}[A-Za-z0-9])?)";
     let octet = "(?:[0-9]{1,2}|[01][0-9]{2}|2[0-4][0-9]|25[0-5])";
     let port = "(?:0{0,4}[1-9]|0{0,3}[1-9][0-9]|0{0,2}[1-9][0-9]{2}|0?[1-9][0-9]{3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])";
     format!(
-        r"^[{TRIMMED}]*(?:[Hh][Tt][Tt][Pp][Ss]?://)?(?:[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|{octet}(?:\.{octet}){{3}}|(?:{label}\.){{1,5}}{tld})(?::{port})?(?:[/?#][^{TRIMMED}{CONTROL}]{{0,1700}})?[{TRIMMED}]*$"
+        r"^[{TRIMMED}]*{scheme}(?:[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|{octet}(?:\.{octet}){{3}}|(?:{label}\.){{1,5}}{tld})(?::{port})?(?:[/?#][^{TRIMMED}{CONTROL}]{{0,1700}})?[{TRIMMED}]*$"
     )
 }
 
@@ -395,6 +400,63 @@ pub fn language_or_null() -> Object {
         "A two-letter language code; `null`: unchanged.",
         format!("^[{TRIMMED}]*[A-Za-z]{{2}}[{TRIMMED}]*$"),
     )
+}
+
+/// A webhook target as the core's `webhook_url` takes it, in its production form: `https://`,
+/// then a web address as [`url_or_null`] describes. (Plain `http://` to a loopback host, for
+/// development and tests, is accepted too but not advertised.)
+pub fn webhook_url() -> Object {
+    webhook_url_schema(false)
+}
+
+/// [`webhook_url`], or `null` (unchanged).
+pub fn webhook_url_or_null() -> Object {
+    webhook_url_schema(true)
+}
+
+fn webhook_url_schema(nullable: bool) -> Object {
+    let (schema_type, null) = if nullable {
+        (SchemaType::from_iter([Type::String, Type::Null]), "; `null`: unchanged")
+    } else {
+        (SchemaType::Type(Type::String), "")
+    };
+    ObjectBuilder::new()
+        .description(Some(format!(
+            "An https web address: `https://`, a domain, localhost or IPv4 host, an optional port and path{null}."
+        )))
+        .schema_type(schema_type)
+        .max_length(Some(Url::MAX_LEN))
+        .pattern(Some(url_pattern_with_scheme("https://")))
+        .build()
+}
+
+/// The event types a webhook endpoint receives: at least one of the core's
+/// [`event_types`](icosistem_core::model::webhook::event_types).
+pub fn webhook_events() -> utoipa::openapi::schema::Array {
+    webhook_events_schema(false)
+}
+
+/// [`webhook_events`], or `null` (unchanged).
+pub fn webhook_events_or_null() -> utoipa::openapi::schema::Array {
+    webhook_events_schema(true)
+}
+
+fn webhook_events_schema(nullable: bool) -> utoipa::openapi::schema::Array {
+    let item = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(icosistem_core::model::webhook::event_types()))
+        .build();
+    let array = utoipa::openapi::schema::ArrayBuilder::new()
+        .items(item)
+        .min_items(Some(1))
+        .description(Some("Event types to receive, at least one."));
+    if nullable {
+        array
+            .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+            .build()
+    } else {
+        array.build()
+    }
 }
 
 #[cfg(test)]

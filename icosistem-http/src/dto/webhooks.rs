@@ -135,13 +135,13 @@ impl From<&OutboxMessage> for WebhookDeliveryDto {
 #[serde(default)]
 pub struct CreateWebhookRequest {
     /// Target URL, required: https (plain http only to a loopback host, for development).
-    #[schema(max_length = 2048, required = true, nullable = false)]
+    #[schema(schema_with = super::schema::webhook_url, required = true, nullable = false)]
     pub url: Option<String>,
     /// Event types to receive, at least one, required.
-    #[schema(required = true, nullable = false)]
+    #[schema(schema_with = super::schema::webhook_events, required = true, nullable = false)]
     pub events: Option<Vec<String>>,
     /// Free text (≤ 500 chars).
-    #[schema(max_length = 500)]
+    #[schema(schema_with = super::schema::text_or_null::<0, 500>)]
     pub description: Option<String>,
 }
 
@@ -172,12 +172,13 @@ impl TryFrom<CreateWebhookRequest> for CreateWebhook {
 #[serde(default)]
 pub struct UpdateWebhookRequest {
     /// New target URL.
-    #[schema(max_length = 2048)]
+    #[schema(schema_with = super::schema::webhook_url_or_null)]
     pub url: Option<String>,
     /// New event types (at least one).
+    #[schema(schema_with = super::schema::webhook_events_or_null)]
     pub events: Option<Vec<String>>,
     /// New description (empty clears it).
-    #[schema(max_length = 500)]
+    #[schema(schema_with = super::schema::text_or_null::<0, 500>)]
     pub description: Option<String>,
     /// `false` disables the endpoint; `true` re-enables it with a fresh failure window.
     pub active: Option<bool>,
