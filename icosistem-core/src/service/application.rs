@@ -801,21 +801,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     ) -> Result<Application> {
         let note = optional_text("note", note.as_deref(), 5000).map_err(ValidationErrors::from)?;
         let mut uow = self.uow(ctx).await?;
-        let peek: Application = uow.load(id).await?;
-        // As for reviewer assignment: the application's visibility decides 404 against 403.
-        let program: Program = uow.load(peek.program_id).await?;
-        let standing = uow.standing(&peek, &program).await?;
-        authorize_seen(
-            &ctx.actor,
-            Action::ViewApplication,
-            Action::DecideApplication,
-            &standing.facts,
-            "application",
-            id,
-        )?;
-        let program: Program = uow.load_for_update(peek.program_id).await?;
-        let app: Application = uow.load_for_update(id).await?;
-        check_version(&app, version)?;
+        let (program, app) = lock_for_decision(&mut uow, ctx, id, version).await?;
         let app = self
             .apply_decision(&mut uow, app, program, decision.command(), note)
             .await?;
@@ -1111,4 +1097,30 @@ pub(crate) fn mean_centi(reviews: &[Review]) -> Option<u32> {
         return None;
     }
     Some(scores.iter().sum::<u32>() * 100 / scores.len() as u32)
+}
+
+/// Authorizes a decision on application `id` (its visibility decides 404 against 403, as for
+/// reviewer assignment), then locks its program and the application, in the order every
+/// decision takes them, and checks `version`. Shared by `decide` and the round commands.
+pub(super) async fn lock_for_decision<T: Transaction>(
+    uow: &mut Uow<T>,
+    ctx: &Context,
+    id: ApplicationId,
+    version: Option<u64>,
+) -> Result<(Program, Application)> {
+    let peek: Application = uow.load(id).await?;
+    let program: Program = uow.load(peek.program_id).await?;
+    let standing = uow.standing(&peek, &program).await?;
+    authorize_seen(
+        &ctx.actor,
+        Action::ViewApplication,
+        Action::DecideApplication,
+        &standing.facts,
+        "application",
+        id,
+    )?;
+    let program: Program = uow.load_for_update(peek.program_id).await?;
+    let app: Application = uow.load_for_update(id).await?;
+    check_version(&app, version)?;
+    Ok((program, app))
 }

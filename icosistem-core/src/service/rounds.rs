@@ -10,11 +10,10 @@ use std::collections::HashSet;
 use serde_json::json;
 
 use super::application::mean_centi;
-use super::{Context, Ecosystem, Notice, Uow, authorize_seen, check_version};
+use super::{Context, Ecosystem, Notice, Uow};
 use crate::error::{Error, Result, ValidationErrors};
 use crate::model::value::optional_text;
 use crate::model::{Application, ApplicationId, ApplicationStatus, OrganizationId, Program, Review, Round, UserId};
-use crate::policy::Action;
 use crate::ports::store::{ApplicationFilter, MemberFilter, Store, Transaction};
 use crate::ports::{Clock, Notifier};
 use crate::rules::rounds::{RoundInput, check_rounds};
@@ -110,21 +109,8 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         version: Option<u64>,
     ) -> Result<Application> {
         let mut uow = self.uow(ctx).await?;
-        let peek: Application = uow.load(id).await?;
-        let program: Program = uow.load(peek.program_id).await?;
-        let standing = uow.standing(&peek, &program).await?;
-        authorize_seen(
-            &ctx.actor,
-            Action::ViewApplication,
-            Action::DecideApplication,
-            &standing.facts,
-            "application",
-            id,
-        )?;
         // The same locks, in the same order, as every other decision on the application.
-        let program: Program = uow.load_for_update(peek.program_id).await?;
-        let mut app: Application = uow.load_for_update(id).await?;
-        check_version(&app, version)?;
+        let (program, mut app) = super::application::lock_for_decision(&mut uow, ctx, id, version).await?;
         if program.status.is_terminal() {
             return Err(Error::invalid(
                 "program_id",
