@@ -20,49 +20,25 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/icosistem-ci-target}"
+# shellcheck source=scripts/lib/demo-server.sh
+. scripts/lib/demo-server.sh
 SCHEMATHESIS_VERSION=4.32.5
 VENV="${HOME}/.cache/icosistem-ci-venv/schemathesis-${SCHEMATHESIS_VERSION}"
 PORT="${FUZZ_PORT:-18087}"
-BASE="http://127.0.0.1:${PORT}"
 MAX_EXAMPLES="${FUZZ_MAX_EXAMPLES:-60}"
 MAX_TIME="${FUZZ_MAX_TIME:-210}"
 MIN_REQUESTS="${FUZZ_MIN_REQUESTS:-10000}"
 BASELINE=scripts/contract-fuzz.baseline.json
 
-server="${1:-}"
-if [ -z "$server" ]; then
-  if [ -x "${CARGO_TARGET_DIR}/release/icosistem-server" ]; then
-    server="${CARGO_TARGET_DIR}/release/icosistem-server"
-  else
-    cargo build -q -p icosistem-server
-    server="${CARGO_TARGET_DIR}/debug/icosistem-server"
-  fi
-fi
-
-if ! "${VENV}/bin/st" --version 2>/dev/null | grep -q "${SCHEMATHESIS_VERSION}"; then
-  python3 -m venv "$VENV"
-  timeout 180 "${VENV}/bin/pip" install --quiet --disable-pip-version-check "schemathesis==${SCHEMATHESIS_VERSION}"
-fi
+pick_server "${1:-}"
+python_tool "$VENV" "schemathesis==${SCHEMATHESIS_VERSION}" st
 
 log=$(mktemp)
-# No DATABASE_URL: the in-memory store with the demo data. Rate limits off (the fuzzer sends
-# thousands of requests as one user); unverified logins allowed (register → login journeys).
-env -u DATABASE_URL -u REDIS_URL \
-  ICOSISTEM_ADDR="127.0.0.1:${PORT}" ICOSISTEM_RATE_LIMIT_ENABLED=false ICOSISTEM_RUN_JOBS=false \
-  ICOSISTEM_REQUIRE_VERIFIED_EMAIL=false RUST_LOG=warn \
-  "$server" serve >"$log" 2>&1 &
-pid=$!
-trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -f "$log"' EXIT
-for _ in $(seq 1 60); do
-  curl -fsS "${BASE}/health" >/dev/null 2>&1 && break
-  sleep 0.5
-done
-curl -fsS "${BASE}/health" >/dev/null || { cat "$log"; echo "the server did not start" >&2; exit 1; }
-
-token=$(curl -fsS -X POST "${BASE}/api/v2/auth/login" -H 'Content-Type: application/json' \
-  --data-raw '{"email":"admin@icosistem.demo","password":"Quebrada-del-Condor-2027"}' |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+trap 'stop_demo_server; rm -f "$log"' EXIT
+# The fuzzer sends thousands of requests as one user (rate limits off) and walks register →
+# login journeys (unverified logins allowed): the demo server's settings.
+start_demo_server "$PORT" "$log"
+token=$(demo_admin_token)
 
 args=(run "${BASE}/api-docs/openapi.json"
   --url "$BASE"

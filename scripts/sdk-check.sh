@@ -13,44 +13,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/icosistem-ci-target}"
+# shellcheck source=scripts/lib/demo-server.sh
+. scripts/lib/demo-server.sh
 GENERATOR_VERSION=0.29.1
 VENV="${HOME}/.cache/icosistem-ci-venv/openapi-python-client-${GENERATOR_VERSION}"
 PORT="${SDK_PORT:-18088}"
-BASE="http://127.0.0.1:${PORT}"
-ADMIN_EMAIL=admin@icosistem.demo
-ADMIN_PASSWORD=Quebrada-del-Condor-2027
 
-server="${1:-}"
-if [ -z "$server" ]; then
-  if [ -x "${CARGO_TARGET_DIR}/release/icosistem-server" ]; then
-    server="${CARGO_TARGET_DIR}/release/icosistem-server"
-  else
-    cargo build -q -p icosistem-server
-    server="${CARGO_TARGET_DIR}/debug/icosistem-server"
-  fi
-fi
-
-if ! "${VENV}/bin/openapi-python-client" --version 2>/dev/null | grep -q "${GENERATOR_VERSION}"; then
-  python3 -m venv "$VENV"
-  timeout 300 "${VENV}/bin/pip" install --quiet --disable-pip-version-check "openapi-python-client==${GENERATOR_VERSION}"
-fi
+pick_server "${1:-}"
+python_tool "$VENV" "openapi-python-client==${GENERATOR_VERSION}" openapi-python-client
 
 work=$(mktemp -d)
-log="${work}/server.log"
-# No DATABASE_URL: the in-memory store with the demo data; unverified logins allowed (the journey
-# registers a new entrepreneur and signs in at once).
-env -u DATABASE_URL -u REDIS_URL \
-  ICOSISTEM_ADDR="127.0.0.1:${PORT}" ICOSISTEM_RATE_LIMIT_ENABLED=false ICOSISTEM_RUN_JOBS=false \
-  ICOSISTEM_REQUIRE_VERIFIED_EMAIL=false RUST_LOG=warn \
-  "$server" serve >"$log" 2>&1 &
-pid=$!
-trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 1 60); do
-  curl -fsS "${BASE}/health" >/dev/null 2>&1 && break
-  sleep 0.5
-done
-curl -fsS "${BASE}/health" >/dev/null || { cat "$log"; echo "the server did not start" >&2; exit 1; }
+trap 'stop_demo_server; rm -rf "$work"' EXIT
+# The journey registers a new entrepreneur and signs in at once (unverified logins allowed).
+start_demo_server "$PORT" "${work}/server.log"
 
 curl -fsS "${BASE}/api-docs/openapi.json" -o "${work}/openapi.json"
 # No post-generation hooks: the formatter they run (ruff) is not needed to import the client.
@@ -58,4 +33,4 @@ printf 'post_hooks: []\n' >"${work}/config.yaml"
 # --fail-on-warning: a schema the generator had to skip is a gap in the document.
 timeout 300 "${VENV}/bin/openapi-python-client" generate --path "${work}/openapi.json" \
   --config "${work}/config.yaml" --meta none --output-path "${work}/icosistem_client" --fail-on-warning
-timeout 120 "${VENV}/bin/python" scripts/sdk_journey.py "$BASE" "$work" "$ADMIN_EMAIL" "$ADMIN_PASSWORD"
+timeout 120 "${VENV}/bin/python" scripts/sdk_journey.py "$BASE" "$work" "$DEMO_ADMIN_EMAIL" "$DEMO_ADMIN_PASSWORD"

@@ -64,14 +64,24 @@ fn from_json<T: DeserializeOwned>(mut value: serde_json::Value) -> Result<T, Api
         error.set_detail("the body must be a JSON object");
         return Err(error);
     }
-    serde_json::from_value(value).map_err(|e| {
-        let mut error = ApiError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-            "the request has invalid fields",
-        );
-        error.set_detail(format!("the body does not have the expected shape: {e}"));
-        error
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        // The path of the value serde could not read (`version`, `funding_target.amount`,
+        // `answers[2]`): the 422 names it as a field like the core's own checks do.
+        let field = e.path().to_string();
+        let reason = e.into_inner().to_string();
+        if field.is_empty() || field == "." {
+            let mut error = ApiError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "the request has invalid fields",
+            );
+            error.set_detail(format!("the body does not have the expected shape: {reason}"));
+            error
+        } else {
+            let mut errors = icosistem_core::error::ValidationErrors::new();
+            errors.push(field, format!("does not have the expected shape: {reason}"));
+            ApiError::from(icosistem_core::Error::Validation(errors))
+        }
     })
 }
 

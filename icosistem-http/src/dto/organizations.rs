@@ -8,7 +8,7 @@ use icosistem_core::service::{CreateOrganization, CreateProgram, RoundInput, Upd
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::parse::{enums, ids, optional_enum, required, required_enum, required_id, required_text};
+use super::parse::{body_enum, enums, ids, required, required_enum, required_id, required_text};
 use super::present;
 use super::schema::{one_of, one_of_or_null};
 
@@ -539,7 +539,7 @@ impl TryFrom<CreateProgramRequest> for CreateProgram {
         let end = required(&mut errors, "end_date", body.end_date);
         let max = required(&mut errors, "max_participants", body.max_participants);
         let target_stages = enums(&mut errors, "target_stages", &body.target_stages);
-        let format = optional_enum(&mut errors, "format", body.format.as_deref());
+        let format = body_enum(&mut errors, "format", body.format.as_deref());
         let rounds = body.rounds.map(|r| round_inputs(&mut errors, r));
         let (
             Some(organization_id),
@@ -585,7 +585,7 @@ impl TryFrom<UpdateProgramRequest> for UpdateProgram {
             .target_stages
             .as_deref()
             .map(|names| enums(&mut errors, "target_stages", names));
-        let format = optional_enum(&mut errors, "format", body.format.as_deref());
+        let format = body_enum(&mut errors, "format", body.format.as_deref());
         let rounds = body.rounds.map(|r| round_inputs(&mut errors, r));
         errors.into_result()?;
         Ok(Self {

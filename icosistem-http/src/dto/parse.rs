@@ -20,7 +20,7 @@ pub(crate) fn required_enum<T: FromStr<Err = FieldError>>(
     present(errors, field, value).and_then(|v| optional_enum(errors, field, Some(v)))
 }
 
-/// An optional enum field (a filter or an optional body field).
+/// An optional enum filter of a query: empty is the same as absent.
 pub(crate) fn optional_enum<T: FromStr<Err = FieldError>>(
     errors: &mut ValidationErrors,
     field: &'static str,
@@ -28,6 +28,20 @@ pub(crate) fn optional_enum<T: FromStr<Err = FieldError>>(
 ) -> Option<T> {
     let value = value.map(str::trim).filter(|v| !v.is_empty())?;
     value
+        .parse::<T>()
+        .map_err(|e| errors.push(field, e.message.clone()))
+        .ok()
+}
+
+/// An optional enum field of a body: absent (or `null`) is `None`; a text must be one of the
+/// names, an empty one included: the document lists only the names. A query's filters take
+/// [`optional_enum`] instead, where an empty value means "no filter".
+pub(crate) fn body_enum<T: FromStr<Err = FieldError>>(
+    errors: &mut ValidationErrors,
+    field: &'static str,
+    value: Option<&str>,
+) -> Option<T> {
+    value?
         .parse::<T>()
         .map_err(|e| errors.push(field, e.message.clone()))
         .ok()
@@ -41,7 +55,7 @@ pub(crate) fn enums<T: FromStr<Err = FieldError>>(
 ) -> Vec<T> {
     names
         .iter()
-        .filter_map(|name| optional_enum::<T>(errors, field, Some(name)))
+        .filter_map(|name| body_enum::<T>(errors, field, Some(name)))
         .collect()
 }
 

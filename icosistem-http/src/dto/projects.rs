@@ -10,7 +10,7 @@ use icosistem_core::service::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::parse::{money, optional_enum, required, required_enum, required_text};
+use super::parse::{body_enum, money, required, required_enum, required_text};
 use super::schema::{one_of, one_of_or_null};
 use super::{MoneyDto, present};
 
@@ -172,7 +172,8 @@ pub struct UpdateProjectRequest {
     #[serde(deserialize_with = "present")]
     #[schema(value_type = Option<MoneyDto>)]
     pub funding_raised: Option<Option<MoneyDto>>,
-    /// Team size.
+    /// Team size (1–100).
+    #[schema(minimum = 1, maximum = 100)]
     pub team_size: Option<u32>,
     /// Visible to clients.
     pub is_public: Option<bool>,
@@ -330,9 +331,9 @@ impl TryFrom<CreateProjectRequest> for CreateProject {
             errors.check(project_description(d));
         }
         let project_type = required_enum::<ProjectType>(&mut errors, "project_type", body.project_type.as_deref());
-        let priority = optional_enum(&mut errors, "priority", body.priority.as_deref());
-        let stage = optional_enum(&mut errors, "stage", body.stage.as_deref());
-        let funding_stage = optional_enum(&mut errors, "funding_stage", body.funding_stage.as_deref());
+        let priority = body_enum(&mut errors, "priority", body.priority.as_deref());
+        let stage = body_enum(&mut errors, "stage", body.stage.as_deref());
+        let funding_stage = body_enum(&mut errors, "funding_stage", body.funding_stage.as_deref());
         let funding_target = body
             .funding_target
             .as_ref()
@@ -362,8 +363,8 @@ impl TryFrom<UpdateProjectRequest> for UpdateProject {
 
     fn try_from(body: UpdateProjectRequest) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let priority = optional_enum(&mut errors, "priority", body.priority.as_deref());
-        let funding_stage = optional_enum(&mut errors, "funding_stage", body.funding_stage.as_deref());
+        let priority = body_enum(&mut errors, "priority", body.priority.as_deref());
+        let funding_stage = body_enum(&mut errors, "funding_stage", body.funding_stage.as_deref());
         let funding_target = body
             .funding_target
             .map(|m| m.and_then(|m| money(&mut errors, "funding_target", &m)));
@@ -404,7 +405,7 @@ impl TryFrom<CreateMilestoneRequest> for CreateMilestone {
         let mut errors = ValidationErrors::new();
         let title = required_text(&mut errors, "title", body.title);
         let target_date = required(&mut errors, "target_date", body.target_date);
-        let priority = optional_enum(&mut errors, "priority", body.priority.as_deref());
+        let priority = body_enum(&mut errors, "priority", body.priority.as_deref());
         match (title, target_date) {
             (Some(title), Some(target_date)) if errors.is_empty() => Ok(Self {
                 title,
@@ -422,7 +423,7 @@ impl TryFrom<UpdateMilestoneRequest> for UpdateMilestone {
 
     fn try_from(body: UpdateMilestoneRequest) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let priority = optional_enum(&mut errors, "priority", body.priority.as_deref());
+        let priority = body_enum(&mut errors, "priority", body.priority.as_deref());
         errors.into_result()?;
         Ok(Self {
             title: body.title,

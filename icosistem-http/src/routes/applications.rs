@@ -104,6 +104,20 @@ routes! {
     submit_application_review: post "/api/v2/applications/{id}/reviews", PathId<ApplicationId>, NoIfMatch, json<SubmitReviewRequest>
         => json(201, "The submitted review", ReviewDto) [Forbidden, NotFound, Conflict, BadBody],
         |eco, ctx, PathId(id), _, ApiJson(b)| eco.submit_review(ctx, id, input(b)?);
+    /// Rejects an application in its current review round with a reason (program staff; 422
+    /// without the round's quorum or a reason). Unlike the other commands its body is required:
+    /// the reason is.
+    reject_application_in_round: post "/api/v2/applications/{id}/reject-in-round", PathId<ApplicationId>, IfMatch,
+        json<RejectInRoundRequest>
+        => etag(200, "The resource after the command, its version as `ETag`", ApplicationDto) [Forbidden, NotFound, Conflict, BadBody],
+        |eco, ctx, PathId(id), v, ApiJson(b)| {
+            let version = v.or(b.version);
+            let reason = b.reason.unwrap_or_default();
+            async move {
+                eco.reject_application_in_round(ctx, id, reason, version).await?;
+                eco.get_application(ctx, id).await
+            }
+        };
 }
 
 reads! {
@@ -168,42 +182,24 @@ commands! {
         |body| (Decision::Promote, body.note);
 }
 
-/// A decision taken in a program's review round (DOMAIN.md §10).
-enum RoundStep {
-    Advance,
-    RejectInRound(String),
-}
-
-/// Runs the round decision and answers the application's view.
-async fn round_step<S: Store, N: Notifier, C: Clock>(
+/// Moves an application to its program's next review round (DOMAIN.md §10) and answers its view.
+async fn advance<S: Store, N: Notifier, C: Clock>(
     state: &AppState<S, N, C>,
     auth: &AuthUser,
     id: ApplicationId,
     version: Option<u64>,
-    step: RoundStep,
+    (): (),
 ) -> Result<Response, ApiError> {
-    match step {
-        RoundStep::Advance => state.eco.advance_application(&auth.ctx, id, version).await?,
-        RoundStep::RejectInRound(reason) => {
-            state
-                .eco
-                .reject_application_in_round(&auth.ctx, id, reason, version)
-                .await?
-        }
-    };
+    state.eco.advance_application(&auth.ctx, id, version).await?;
     view(state, auth, id).await
 }
 
 commands! {
-    tag = "applications", id = ApplicationId, answer = ApplicationDto, run = round_step;
+    tag = "applications", id = ApplicationId, answer = ApplicationDto, run = advance;
     /// Moves an application to its program's next review round (program staff): the current
     /// round needs its quorum and a mean score at or above its threshold (422 otherwise, and on
     /// the last round, which ends with accept, waitlist or reject).
-    advance_application: "/api/v2/applications/{id}/advance", CommandRequest, |body| RoundStep::Advance;
-    /// Rejects an application in its current review round with a reason (program staff; 422
-    /// without the round's quorum or a reason).
-    reject_application_in_round: "/api/v2/applications/{id}/reject-in-round", RejectInRoundRequest,
-        |body| RoundStep::RejectInRound(body.reason.unwrap_or_default());
+    advance_application: "/api/v2/applications/{id}/advance", CommandRequest, |body| ();
 }
 
 api!([

@@ -38,7 +38,7 @@ impl ListQuery for OutboxQuery {
 /// The channel of a re-queue-all body (422 naming `channel` when unknown).
 fn retry_channel(body: RetryOutboxRequest) -> Result<Option<OutboxChannel>, crate::error::ApiError> {
     let mut errors = ValidationErrors::new();
-    let channel = optional_enum(&mut errors, "channel", body.channel.as_deref());
+    let channel = crate::dto::parse::body_enum(&mut errors, "channel", body.channel.as_deref());
     finish(errors)?;
     Ok(channel)
 }

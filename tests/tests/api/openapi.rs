@@ -2,7 +2,7 @@
 //! its operation documented, it is OpenAPI 3.1, and an `insta` snapshot pins it so any change to
 //! the public contract shows up in review (`cargo insta review` after an intended change).
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use serde_json::Value;
 
 use crate::common::App;
@@ -232,47 +232,75 @@ async fn the_schema_and_the_validators_agree() {
         .await;
     assert_eq!(project.status, StatusCode::CREATED, "{}", project.raw);
     let project = project.id();
-    let cases: Vec<(String, &str, &str, Value)> = vec![
+    let cases: Vec<(Method, String, &str, &str, Value)> = vec![
         (
+            Method::POST,
             "/api/v2/organizations".into(),
             "CreateOrganizationRequest",
             admin.as_str(),
             json!({"name": "Bounds Org", "organization_type": "incubator"}),
         ),
         (
+            Method::POST,
             "/api/v2/programs".into(),
             "CreateProgramRequest",
             admin.as_str(),
             app.program_body(&org, "Bounds Program", 10),
         ),
         (
+            Method::POST,
             "/api/v2/projects".into(),
             "CreateProjectRequest",
             founder.as_str(),
             json!({"name": "Bounds Project", "description": "Long enough to pass.", "project_type": "startup"}),
         ),
         (
+            Method::POST,
             format!("/api/v2/projects/{project}/milestones"),
             "CreateMilestoneRequest",
             founder.as_str(),
             json!({"title": "Bounds milestone", "target_date": (app.world.now() + chrono::Duration::days(30)).date_naive().to_string()}),
         ),
         (
+            Method::POST,
             "/api/v2/admin/users".into(),
             "AdminCreateUserRequest",
             admin.as_str(),
             json!({"email": "bounds@example.org", "password": "a long enough passphrase", "first_name": "Ada", "last_name": "Lovelace", "role": "client"}),
         ),
         (
+            Method::POST,
             "/api/v2/tasks".into(),
             "CreateTaskRequest",
             founder.as_str(),
             json!({"title": "Bounds task"}),
         ),
+        // Updates: every field optional, the same bounds.
+        (
+            Method::PATCH,
+            format!("/api/v2/projects/{project}"),
+            "UpdateProjectRequest",
+            founder.as_str(),
+            json!({}),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v2/organizations/{org}"),
+            "UpdateOrganizationRequest",
+            admin.as_str(),
+            json!({}),
+        ),
+        (
+            Method::PATCH,
+            "/api/v2/users/me".into(),
+            "UpdateMeRequest",
+            founder.as_str(),
+            json!({}),
+        ),
     ];
     let mut checked = 0;
     let mut disagreements = Vec::new();
-    for (path, schema, token, base) in cases {
+    for (method, path, schema, token, base) in cases {
         let properties = doc["components"]["schemas"][schema]["properties"]
             .as_object()
             .unwrap_or_else(|| panic!("{schema} has properties"));
@@ -339,7 +367,7 @@ async fn the_schema_and_the_validators_agree() {
             for (value, allowed) in probes {
                 let mut body = base.clone();
                 body[field.as_str()] = value.clone();
-                let reply = app.post(&path, body, token).await;
+                let reply = app.send(method.clone(), &path, Some(body), Some(token), None).await;
                 let refused = reply.status == StatusCode::UNPROCESSABLE_ENTITY && reply.fields().contains(field);
                 if refused == allowed {
                     let shown = match value.as_str() {
@@ -347,7 +375,7 @@ async fn the_schema_and_the_validators_agree() {
                         _ => value.to_string(),
                     };
                     disagreements.push(format!(
-                        "{schema}.{field} = {shown}: the schema says {}, the server answered {} {}",
+                        "{method} {schema}.{field} = {shown}: the schema says {}, the server answered {} {}",
                         if allowed { "allowed" } else { "refused" },
                         reply.status,
                         reply.raw
