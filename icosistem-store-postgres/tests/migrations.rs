@@ -11,7 +11,7 @@ use icosistem_core::model::{
     MilestoneStatus, Notification, Organization, OrganizationMember, OrganizationStatus, OrganizationType,
     OutboxMessage, Priority, Profile, ProfileData, Program, ProgramFormat, ProgramStatus, ProgramType, Project,
     ProjectStage, ProjectStatus, ProjectType, RefreshToken, Review, Role, Session, Task, TaskDependency, User,
-    UserStatus, WebhookEndpoint,
+    UserStatus, WebhookEndpoint, CalendarFeed,
 };
 use icosistem_store_postgres::testing::TestStore;
 use icosistem_store_postgres::{MIGRATOR, PgEntity};
@@ -48,6 +48,7 @@ fn mapped_tables() -> Vec<(&'static str, &'static [&'static str])> {
         TaskDependency,
         JobMark,
         WebhookEndpoint,
+        CalendarFeed,
     ]
 }
 

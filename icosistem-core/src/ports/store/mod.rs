@@ -226,7 +226,7 @@ pub trait Repo<E: Entity>: Send {
 }
 
 use crate::model::{
-    AccountToken, Application, AuditEvent, Availability, Enrollment, JobMark, Meeting, MeetingParticipant, Mentorship,
+    AccountToken, Application, AuditEvent, Availability, CalendarFeed, Enrollment, JobMark, Meeting, MeetingParticipant, Mentorship,
     Milestone, Notification, Organization, OrganizationMember, OutboxMessage, Profile, Program, Project, RefreshToken,
     Review, Session, Task, TaskDependency, User, WebhookEndpoint,
 };
@@ -258,6 +258,7 @@ pub trait Transaction:
     + Repo<TaskDependency>
     + Repo<JobMark>
     + Repo<WebhookEndpoint>
+    + Repo<CalendarFeed>
 {
     /// Makes every write of this unit of work visible, atomically.
     fn commit(self) -> impl Future<Output = Result<(), StoreError>> + Send;
