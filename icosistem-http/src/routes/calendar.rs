@@ -16,7 +16,7 @@ use icosistem_core::ports::{Clock, Notifier, Store};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::kit::{Authenticated, NoId, NotFound, Unavailable, api, empty, json, mount, routes};
+use super::kit::{Authenticated, NoId, NotFound, Unavailable, api, mount, routes};
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::{AppState, HttpConfig};
@@ -128,10 +128,9 @@ routes! {
 /// and the user's time zone named (`X-WR-TIMEZONE`). No bearer token: the token in the path is
 /// the credential; an unknown, rotated or revoked one is 404.
 #[utoipa::path(get, path = "/api/v2/calendar/{token}.ics", operation_id = "calendar_feed", tag = "calendar",
-    security(()),
     params(("token" = String, Path, description = "The feed's token, as issued")),
     responses(
-        (status = 200, description = "The feed", content_type = "text/calendar", body = String),
+        (status = 200, description = "The feed (iCalendar, RFC 5545)", body = String, content_type = "text/calendar"),
         NotFound, Unavailable))]
 pub(crate) async fn calendar_feed<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
