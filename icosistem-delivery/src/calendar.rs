@@ -171,7 +171,10 @@ mod tests {
         }
         assert!(ics.contains("ATTENDEE;"), "{ics}");
         assert!(ics.contains("mailto:juan@example.com"), "{ics}");
-        assert_eq!(invite_content_type(&entry(CalendarStatus::Confirmed, 2)), "text/calendar; method=REQUEST; charset=UTF-8");
+        assert_eq!(
+            invite_content_type(&entry(CalendarStatus::Confirmed, 2)),
+            "text/calendar; method=REQUEST; charset=UTF-8"
+        );
     }
 
     #[test]

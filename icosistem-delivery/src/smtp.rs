@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use icosistem_core::model::{OutboxChannel, OutboxMessage};
 use icosistem_core::ports::{DeliveryError, Notifier};
-use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::header::ContentType;
+use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;

@@ -53,7 +53,11 @@ async fn invites_parse_with_icalendar_and_follow_the_session() {
     let session = world.book(&mentee.person, mentee.id(), day_at(2, 10, 0), 60).await;
     let run = |by: &icosistem_core::testing::fixtures::Person, action| {
         let (eco, ctx) = (eco.clone(), by.ctx.clone());
-        async move { eco.session_command(&ctx, session.id, action, None).await.expect("command") }
+        async move {
+            eco.session_command(&ctx, session.id, action, None)
+                .await
+                .expect("command")
+        }
     };
     run(&ally, SessionAction::Confirm).await;
     run(
@@ -63,7 +67,13 @@ async fn invites_parse_with_icalendar_and_follow_the_session() {
         },
     )
     .await;
-    run(&ally, SessionAction::Cancel { reason: Some("travel".into()) }).await;
+    run(
+        &ally,
+        SessionAction::Cancel {
+            reason: Some("travel".into()),
+        },
+    )
+    .await;
     // One round per step keeps the arrival order the order of the changes.
     let report = eco.deliver_outbox(100).await.expect("deliver");
     assert_eq!(report.failed, 0, "{report:?}");
@@ -85,16 +95,19 @@ async fn invites_parse_with_icalendar_and_follow_the_session() {
         .iter()
         .map(|c| event(c)["sequence"].as_i64().expect("sequence"))
         .collect();
-    assert!(sequences.windows(2).all(|w| w[0] < w[1]), "SEQUENCE grows: {sequences:?}");
+    assert!(
+        sequences.windows(2).all(|w| w[0] < w[1]),
+        "SEQUENCE grows: {sequences:?}"
+    );
     for calendar in &by_sequence {
         let ev = event(calendar);
         assert_eq!(ev["uid"], uid.as_str(), "one UID per session: {calendar}");
         assert_eq!(calendar["timezone"], "UTC", "the ally's zone is named");
         assert_eq!(ev["organizer"], format!("mailto:{}", ally.email()).as_str());
         assert!(
-            ev["attendees"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(|x| x == &Value::from(format!("mailto:{}", mentee.person.email())))),
+            ev["attendees"].as_array().is_some_and(|a| a
+                .iter()
+                .any(|x| x == &Value::from(format!("mailto:{}", mentee.person.email())))),
             "{ev}"
         );
         // As Python's email package renders it (`method="request"`): compare without quotes.
@@ -116,7 +129,10 @@ async fn invites_parse_with_icalendar_and_follow_the_session() {
     assert_eq!(event(moved)["dtend"], "2030-03-06T15:00:00+00:00");
     assert_eq!(event(cancelled)["status"], "CANCELLED");
     // The attachment is there too, for clients that only import attachments.
-    assert!(mails.iter().all(|m| m.contains("invite.ics")), "an invite.ics attachment");
+    assert!(
+        mails.iter().all(|m| m.contains("invite.ics")),
+        "an invite.ics attachment"
+    );
 
     // A meeting: invitation, then its cancellation, same UID.
     let guest = world.entrepreneur().await;

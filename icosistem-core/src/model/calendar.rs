@@ -95,11 +95,7 @@ impl CalendarEntry {
             uid: format!("session-{}@{UID_DOMAIN}", session.id),
             sequence: sequence(&session.meta),
             status,
-            title: format!(
-                "Mentoring session: {} / {}",
-                ally.full_name(),
-                entrepreneur.full_name()
-            ),
+            title: format!("Mentoring session: {} / {}", ally.full_name(), entrepreneur.full_name()),
             description: session.agenda.clone(),
             location: None,
             starts_at: session.starts_at,

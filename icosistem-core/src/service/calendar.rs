@@ -16,7 +16,9 @@ use super::{Context, Ecosystem, Uow};
 use crate::error::{Error, Result};
 use crate::model::secret::{generate_token, hash_token};
 use crate::model::{CalendarEntry, CalendarFeed, Meeting, Session, User, UserId, UserStatus};
-use crate::ports::store::{CalendarFeedFilter, MeetingFilter, PageRequest, SessionFilter, Store, Transaction, UserFilter};
+use crate::ports::store::{
+    CalendarFeedFilter, MeetingFilter, PageRequest, SessionFilter, Store, Transaction, UserFilter,
+};
 use crate::ports::{Clock, Notifier};
 
 /// A feed as its owner sees it: the token exists only in the answer to its creation.

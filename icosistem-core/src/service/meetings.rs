@@ -304,8 +304,11 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         .await?;
         let entry = uow.meeting_entry(&meeting).await?;
         for user in locked.iter().filter(|u| u.id != organizer_id) {
-            uow.notify(user, invitation(&meeting, &organizer_name, user).with_calendar(entry.as_ref()))
-                .await?;
+            uow.notify(
+                user,
+                invitation(&meeting, &organizer_name, user).with_calendar(entry.as_ref()),
+            )
+            .await?;
         }
         uow.commit().await?;
         Ok((meeting, participants))

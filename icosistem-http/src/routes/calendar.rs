@@ -172,7 +172,15 @@ pub(crate) mod calendar_feed {
 }
 
 api!(
-    [issue_calendar_feed, get_calendar_feed, revoke_calendar_feed, calendar_feed],
+    [
+        issue_calendar_feed,
+        get_calendar_feed,
+        revoke_calendar_feed,
+        calendar_feed
+    ],
     components(schemas(IssuedCalendarFeedDto, CalendarFeedDto)),
-    tags((name = "calendar", description = "Private calendar feeds of sessions and meetings (iCalendar)"))
+    tags((
+        name = "calendar",
+        description = "Private calendar feeds of sessions and meetings (iCalendar)"
+    ))
 );

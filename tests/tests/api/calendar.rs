@@ -51,13 +51,19 @@ async fn a_feed_is_issued_read_by_its_url_rotated_and_revoked() {
     let body = issued.ok(StatusCode::CREATED).clone();
     assert_eq!(issued.headers[header::CACHE_CONTROL], "no-store", "the URL is a secret");
     let path = body["path"].as_str().expect("path").to_owned();
-    assert!(path.starts_with("/api/v2/calendar/") && path.ends_with(".ics"), "{path}");
+    assert!(
+        path.starts_with("/api/v2/calendar/") && path.ends_with(".ics"),
+        "{path}"
+    );
     assert!(body["url"].as_str().expect("url").ends_with(&path));
     assert!(body["webcal_url"].as_str().expect("webcal").starts_with("webcal://"));
     let status = app.get(ME, &token).await;
     let status = status.ok(StatusCode::OK);
     assert_eq!(status["active"], true);
-    assert!(status.get("path").is_none() && status.get("url").is_none(), "never shown again");
+    assert!(
+        status.get("path").is_none() && status.get("url").is_none(),
+        "never shown again"
+    );
 
     // Read with no credentials but the URL.
     let reply = feed(&app, &path).await;
@@ -68,7 +74,10 @@ async fn a_feed_is_issued_read_by_its_url_rotated_and_revoked() {
     assert!(ics.contains("METHOD:PUBLISH\r\n"));
     let uid = |id: &dyn std::fmt::Display| format!("session-{id}@icosistem");
     assert!(ics.contains(&uid(&mine.id)) && ics.contains(&uid(&dropped.id)));
-    assert!(!ics.contains(&uid(&theirs.id)), "another user's session leaked into the feed");
+    assert!(
+        !ics.contains(&uid(&theirs.id)),
+        "another user's session leaked into the feed"
+    );
 
     // Move one session, cancel the other: the feed follows.
     let eco = &world.eco;
@@ -104,14 +113,20 @@ async fn a_feed_is_issued_read_by_its_url_rotated_and_revoked() {
     // The other mentee's feed lists their session only.
     let other_token = app.token(&other.person);
     let other_issued = app.send(Method::POST, ME, None, Some(&other_token), None).await;
-    let other_path = other_issued.ok(StatusCode::CREATED)["path"].as_str().expect("path").to_owned();
+    let other_path = other_issued.ok(StatusCode::CREATED)["path"]
+        .as_str()
+        .expect("path")
+        .to_owned();
     let other_feed = feed(&app, &other_path).await;
     assert!(other_feed.raw.contains(&uid(&theirs.id)));
     assert!(!other_feed.raw.contains(&uid(&mine.id)));
 
     // Rotation: the old URL is gone at once, the new one works.
     let rotated = app.send(Method::POST, ME, None, Some(&token), None).await;
-    let new_path = rotated.ok(StatusCode::CREATED)["path"].as_str().expect("path").to_owned();
+    let new_path = rotated.ok(StatusCode::CREATED)["path"]
+        .as_str()
+        .expect("path")
+        .to_owned();
     assert_ne!(new_path, path);
     feed(&app, &path).await.problem(StatusCode::NOT_FOUND, "not_found");
     assert_eq!(feed(&app, &new_path).await.status, StatusCode::OK);
@@ -147,7 +162,10 @@ async fn meetings_are_in_the_feed_of_every_attendee() {
     let uid = format!("meeting-{}@icosistem", meeting.id);
     for (token, listed) in [(&organizer_token, true), (&guest_token, true), (&outsider_token, false)] {
         let issued = app.send(Method::POST, ME, None, Some(token), None).await;
-        let path = issued.ok(StatusCode::CREATED)["path"].as_str().expect("path").to_owned();
+        let path = issued.ok(StatusCode::CREATED)["path"]
+            .as_str()
+            .expect("path")
+            .to_owned();
         let reply = feed(&app, &path).await;
         assert_eq!(reply.raw.contains(&uid), listed, "{}", reply.raw);
         if listed && icalendar_available() {

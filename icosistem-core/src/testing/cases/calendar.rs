@@ -15,7 +15,11 @@ async fn entry_of<S: Store>(world: &World<S>, user: UserId, kind: &str) -> Calen
     mails.sort_by_key(|m| m.id);
     let mail = mails.pop().unwrap_or_else(|| panic!("no {kind} email"));
     assert!(
-        world.notifications(user, kind).await.iter().all(|n| n.data.get("calendar").is_none()),
+        world
+            .notifications(user, kind)
+            .await
+            .iter()
+            .all(|n| n.data.get("calendar").is_none()),
         "the in-app notification stays short"
     );
     serde_json::from_value(mail.data["calendar"].clone()).unwrap_or_else(|e| panic!("{kind}: {e}"))
@@ -54,7 +58,11 @@ pub async fn session_and_meeting_emails_carry_their_calendar_entry<S: Store + Cl
 
     let run = |by: &Person, action| {
         let (eco, ctx) = (world.eco.clone(), by.ctx.clone());
-        async move { eco.session_command(&ctx, session.id, action, None).await.expect("command") }
+        async move {
+            eco.session_command(&ctx, session.id, action, None)
+                .await
+                .expect("command")
+        }
     };
     run(&ally, SessionAction::Confirm).await;
     let confirmed = entry_of(&world, mentee.person.id(), "session_confirmed").await;
@@ -87,7 +95,9 @@ pub async fn session_and_meeting_emails_carry_their_calendar_entry<S: Store + Cl
     assert_eq!(cancelled.status, CalendarStatus::Cancelled);
 
     let guest = world.entrepreneur().await;
-    let meeting = world.meeting(&ally, &[&guest], day_at(3, 10, 0), day_at(3, 11, 0)).await;
+    let meeting = world
+        .meeting(&ally, &[&guest], day_at(3, 10, 0), day_at(3, 11, 0))
+        .await;
     let invited = entry_of(&world, guest.id(), "meeting_invitation").await;
     assert_eq!(invited.uid, format!("meeting-{}@icosistem", meeting.id));
     assert_eq!(invited.title, meeting.title);

@@ -162,7 +162,13 @@ pub struct CalendarFeedFilter {
 }
 
 impl Entity for CalendarFeed {
-    entity_basics!(CalendarFeedId, CalendarFeedId::KIND, CalendarFeedFilter, |s| s.id, |m| m.meta);
+    entity_basics!(
+        CalendarFeedId,
+        CalendarFeedId::KIND,
+        CalendarFeedFilter,
+        |s| s.id,
+        |m| m.meta
+    );
     /// One feed per user, and a hash names one feed.
     fn unique_keys(&self) -> Vec<(&'static str, String)> {
         vec![
