@@ -97,8 +97,8 @@ async fn a_feed_is_issued_read_by_its_url_rotated_and_revoked() {
     let after = feed(&app, &path).await;
     assert_eq!(after.status, StatusCode::OK);
     if icalendar_available() {
-        let before = read_icalendar(&[ics.clone()]);
-        let now = read_icalendar(&[after.raw.clone()]);
+        let before = read_icalendar(std::slice::from_ref(&ics));
+        let now = read_icalendar(std::slice::from_ref(&after.raw));
         assert_eq!(now[0]["method"], "PUBLISH");
         assert_eq!(now[0]["timezone"], "UTC", "the owner's zone is named");
         let (was, is) = (event(&before, &uid(&mine.id)), event(&now, &uid(&mine.id)));
@@ -169,7 +169,7 @@ async fn meetings_are_in_the_feed_of_every_attendee() {
         let reply = feed(&app, &path).await;
         assert_eq!(reply.raw.contains(&uid), listed, "{}", reply.raw);
         if listed && icalendar_available() {
-            let read = read_icalendar(&[reply.raw.clone()]);
+            let read = read_icalendar(std::slice::from_ref(&reply.raw));
             let ev = event(&read, &uid);
             assert_eq!(ev["summary"], meeting.title.as_str());
             assert_eq!(ev["dtstart"], "2030-03-05T10:00:00+00:00");
