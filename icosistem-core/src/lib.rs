@@ -37,7 +37,8 @@
 //!
 //! - [`model`]: entities, one id newtype per entity (UUID v7), value types with fallible
 //!   constructors (`Email`, `Slug`, `Money` …), secrets and password hashing, webhook endpoints
-//!   and their Standard Webhooks signature;
+//!   and their Standard Webhooks signature, calendar entries (what an iCalendar invite or feed
+//!   says of a session or meeting) and private calendar feeds;
 //! - [`rules`]: validators returning every failing field;
 //! - [`workflow`]: one module per state machine, pure transition functions returning the new
 //!   state and the domain events;

@@ -5,13 +5,15 @@ use std::time::Duration;
 
 use icosistem_core::model::{OutboxChannel, OutboxMessage};
 use icosistem_core::ports::{DeliveryError, Notifier};
+use lettre::message::header::ContentType;
 use lettre::message::header::{Header, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use crate::calendar;
 use crate::templates::{RenderError, Templates};
 
 /// How the connection to the SMTP server is protected.
@@ -288,7 +290,7 @@ impl SmtpNotifier {
             .message_id(Some(format!("<{}@{domain}>", message.id)))
             .header(OutboxIdHeader(message.id.to_string()))
             .header(ListUnsubscribe(self.templates.unsubscribe_url()))
-            .multipart(MultiPart::alternative_plain_html(rendered.text, rendered.html))
+            .multipart(body(rendered.text, rendered.html, message)?)
             .map_err(|e| DeliveryError::permanent(format!("cannot build the email: {e}")))
     }
 }
@@ -304,6 +306,33 @@ impl Notifier for SmtpNotifier {
         let email = self.build(message)?;
         self.transport.send(email).await.map(drop).map_err(classify)
     }
+}
+
+/// The text and HTML parts, and for a session or meeting message (`data.calendar`) its
+/// iCalendar invite twice, as mail clients look for it: a `text/calendar; method=…` alternative
+/// (Gmail and Outlook show the accept/decline bar from it) and an `invite.ics` attachment (for
+/// clients that only import attachments).
+fn body(text: String, html: String, message: &OutboxMessage) -> Result<MultiPart, DeliveryError> {
+    let entry = calendar::entry_of(message)
+        .map_err(|e| DeliveryError::permanent(format!("bad calendar entry in the message data: {e}")))?;
+    let Some(entry) = entry else {
+        return Ok(MultiPart::alternative_plain_html(text, html));
+    };
+    let ics = calendar::invite(&entry);
+    let content_type = |value: &str| {
+        ContentType::parse(value).map_err(|e| DeliveryError::permanent(format!("bad content type {value:?}: {e}")))
+    };
+    let alternative = MultiPart::alternative()
+        .singlepart(SinglePart::plain(text))
+        .singlepart(SinglePart::html(html))
+        .singlepart(
+            SinglePart::builder()
+                .content_type(content_type(&calendar::invite_content_type(&entry))?)
+                .body(ics.clone()),
+        );
+    Ok(MultiPart::mixed().multipart(alternative).singlepart(
+        Attachment::new("invite.ics".to_owned()).body(ics, content_type("application/ics; name=\"invite.ics\"")?),
+    ))
 }
 
 /// 5xx answers are permanent (the outbox marks the message failed); 4xx answers, timeouts and

@@ -3,6 +3,9 @@
 //! fixed 4xx/5xx line or requiring STARTTLS. Shared by this crate's SMTP tests and the HTTP
 //! journey of `icosistem-tests` (a verification email arriving at a real server).
 //!
+//! [`read_icalendar`] reads invites and feeds with the reference `icalendar` package (PyPI), so
+//! the tests check what calendars will parse, not what our own renderer believes it wrote.
+//!
 //! Needs `python3` with `aiosmtpd` (`python3 -m pip install aiosmtpd`). Without it
 //! [`smtp_sink_available`] prints one skip line and answers false, unless
 //! `ICOSISTEM_REQUIRE_SERVICES=1`, where it panics so CI cannot pass by skipping.
@@ -33,6 +36,59 @@ pub fn smtp_sink_available() -> bool {
         eprintln!("skipped: python3 with aiosmtpd not available");
     }
     ok
+}
+
+/// The checker of [`read_icalendar`] (embedded like the sink).
+const ICS_CHECK: &str = include_str!("testing/ics_check.py");
+
+/// Whether `python3` with the `icalendar` package is installed. Panics when it is not and
+/// `ICOSISTEM_REQUIRE_SERVICES=1`.
+pub fn icalendar_available() -> bool {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import icalendar"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var("ICOSISTEM_REQUIRE_SERVICES").as_deref() != Ok("1"),
+            "python3 with icalendar is required (python3 -m pip install icalendar)"
+        );
+        eprintln!("skipped: python3 with icalendar not available");
+    }
+    ok
+}
+
+/// Every calendar in `sources` — raw emails (their `text/calendar` parts) or bare iCalendar
+/// texts — as Python's `icalendar.Calendar.from_ical` reads it: a JSON list of
+/// `{source, content_type, method, timezone, events: [{uid, sequence, status, dtstart, dtend,
+/// summary, organizer, attendees}]}` (times as ISO 8601 with their offset). Panics when the
+/// package refuses one. Check [`icalendar_available`] first.
+pub fn read_icalendar(sources: &[String]) -> serde_json::Value {
+    let dir = std::env::temp_dir().join(format!("icosistem-ics-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let paths: Vec<PathBuf> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let path = dir.join(format!("{i}.txt"));
+            std::fs::write(&path, text).expect("write");
+            path
+        })
+        .collect();
+    let output = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(ICS_CHECK)
+        .args(&paths)
+        .output()
+        .expect("python3 ran");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        output.status.success(),
+        "icalendar refused the calendar: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("the checker prints JSON")
 }
 
 /// A running aiosmtpd on 127.0.0.1; stopped (its process killed) when dropped.

@@ -61,7 +61,9 @@
 //! - `routes`: the handlers, one module per group of paths — health, auth, the caller's account
 //!   and role profile, admin users, organizations, programs, enrollments, projects and
 //!   milestones, applications and reviews, mentorships and allies, sessions, meetings, tasks,
-//!   notifications and audit events, webhooks. Each module owns its `router()` and its `OpenApi` fragment
+//!   notifications and audit events, webhooks, calendar feeds (`/api/v2/calendar/{token}.ics`,
+//!   rendered by `icosistem_delivery::calendar`). Each module owns its `router()` and its
+//!   `OpenApi` fragment
 //!   (merged by [`openapi::document`]); `routes::kit` is the declarative form they are written
 //!   in: the `PathId<I>`/`IfMatch` extractors, the shared problem responses and `commands!`;
 //! - [`live`]: the live notification stream (Server-Sent Events), its fan-out hub (in process
@@ -138,6 +140,9 @@ pub struct HttpConfig {
     pub caller_cache_ttl: chrono::Duration,
     /// The live notification stream ([`live`]): its fan-out hub, heartbeat and per-user cap.
     pub live: live::LiveConfig,
+    /// The public URL of the application (`https://app.example.org`), the origin of the calendar
+    /// feed URLs it hands out; `None`: the request's `Host`.
+    pub public_url: Option<String>,
 }
 
 impl HttpConfig {
@@ -156,7 +161,14 @@ impl HttpConfig {
             prometheus: None,
             caller_cache_ttl: chrono::Duration::zero(),
             live: live::LiveConfig::default(),
+            public_url: None,
         }
+    }
+
+    /// Sets the public URL calendar feed URLs start with (see [`HttpConfig::public_url`]).
+    pub fn with_public_url(mut self, url: Option<String>) -> Self {
+        self.public_url = url;
+        self
     }
 
     /// Reuses a caller's user row for `ttl` (zero turns the cache off).
@@ -301,6 +313,7 @@ pub fn router<S: Store, N: Notifier, C: Clock>(state: AppState<S, N, C>) -> Rout
         .merge(routes::meetings::router())
         .merge(routes::matching::router())
         .merge(routes::webhooks::router())
+        .merge(routes::calendar::router())
         .route(
             "/api/v2/notifications/stream",
             axum::routing::get(live::stream::<S, N, C>),

@@ -91,7 +91,23 @@ fn valid_request_id(value: &str) -> bool {
 
 /// Paths whose answers are personal or carry credentials: never cached.
 fn is_sensitive(path: &str) -> bool {
-    path.starts_with("/api/v2/auth") || path.starts_with("/api/v2/users") || path.starts_with("/api/v2/admin")
+    path.starts_with("/api/v2/auth")
+        || path.starts_with("/api/v2/users")
+        || path.starts_with("/api/v2/admin")
+        || path.starts_with(CALENDAR_FEEDS)
+}
+
+/// Where calendar feeds live: their path holds the feed's only credential.
+const CALENDAR_FEEDS: &str = "/api/v2/calendar/";
+
+/// The path as logged: a calendar feed's token (the credential in its URL) never reaches a log
+/// line or a trace.
+fn loggable_path(path: &str) -> String {
+    if path.starts_with(CALENDAR_FEEDS) {
+        format!("{CALENDAR_FEEDS}[redacted]")
+    } else {
+        path.to_owned()
+    }
 }
 
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
@@ -125,7 +141,7 @@ pub(crate) async fn finish(
         "request",
         request_id = %request_id,
         method = %request.method(),
-        path = %path,
+        path = %loggable_path(&path),
         route = tracing::field::Empty,
         status = tracing::field::Empty,
         latency_ms = tracing::field::Empty,

@@ -139,6 +139,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         routes::meetings::Api::openapi(),
         routes::matching::MatchingApi::openapi(),
         routes::webhooks::Api::openapi(),
+        routes::calendar::Api::openapi(),
         crate::metrics::MetricsApi::openapi(),
         crate::live::LiveApi::openapi(),
     ] {

@@ -31,7 +31,7 @@ use std::sync::Arc;
 
 use icosistem_core::StoreError;
 use icosistem_core::model::{
-    AccountToken, Application, ApplicationId, AuditEvent, Availability, Enrollment, JobMark, Meeting,
+    AccountToken, Application, ApplicationId, AuditEvent, Availability, CalendarFeed, Enrollment, JobMark, Meeting,
     MeetingParticipant, MemberRole, Mentorship, Milestone, Notification, Organization, OrganizationId,
     OrganizationMember, OutboxMessage, Profile, Program, Project, ProjectId, RefreshToken, Review, Session, Task,
     TaskDependency, User, UserId, WebhookEndpoint,
@@ -246,6 +246,7 @@ state! {
         dependencies: TaskDependency,
         job_marks: JobMark,
         webhooks: WebhookEndpoint,
+        calendar_feeds: CalendarFeed,
     }
     relational {
         projects: Project,

@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 
 use icosistem_core::model::value::Currency;
 use icosistem_core::model::{
-    AccountToken, AccountTokenPurpose, Application, ApplicationStatus, AuditEvent, Availability, Enrollment,
-    EnrollmentStatus, FundingStage, JobMark, Meeting, MeetingParticipant, MemberRole, Mentorship, Milestone,
-    MilestoneStatus, Notification, Organization, OrganizationMember, OrganizationStatus, OrganizationType,
+    AccountToken, AccountTokenPurpose, Application, ApplicationStatus, AuditEvent, Availability, CalendarFeed,
+    Enrollment, EnrollmentStatus, FundingStage, JobMark, Meeting, MeetingParticipant, MemberRole, Mentorship,
+    Milestone, MilestoneStatus, Notification, Organization, OrganizationMember, OrganizationStatus, OrganizationType,
     OutboxMessage, Priority, Profile, ProfileData, Program, ProgramFormat, ProgramStatus, ProgramType, Project,
     ProjectStage, ProjectStatus, ProjectType, RefreshToken, Review, Role, Session, Task, TaskDependency, User,
     UserStatus, WebhookEndpoint,
@@ -48,6 +48,7 @@ fn mapped_tables() -> Vec<(&'static str, &'static [&'static str])> {
         TaskDependency,
         JobMark,
         WebhookEndpoint,
+        CalendarFeed,
     ]
 }
 

@@ -161,6 +161,8 @@ pub fn http_config(cfg: &Config) -> HttpConfig {
         .with_rate_limits(cfg.rate_limits)
         .with_cors_origins(cfg.cors_origins.clone())
         .with_trust_forwarded_for(cfg.trust_forwarded_for)
+        // Calendar feed URLs start with the public URL the emails' links use.
+        .with_public_url(cfg.mail.as_ref().map(|mail| mail.app_url.clone()))
         .with_caller_cache_ttl(
             chrono::Duration::from_std(cfg.caller_cache_ttl).unwrap_or_else(|_| chrono::Duration::zero()),
         )

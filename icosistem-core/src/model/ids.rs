@@ -109,4 +109,6 @@ entity_ids! {
     JobMarkId => "job_mark";
     /// A webhook endpoint of an organization.
     WebhookId => "webhook";
+    /// A user's private calendar feed.
+    CalendarFeedId => "calendar_feed";
 }

@@ -9,6 +9,7 @@ pub mod secret;
 pub mod value;
 
 mod audit;
+pub mod calendar;
 mod enums;
 mod identity;
 mod mentoring;
@@ -19,6 +20,7 @@ mod project;
 pub mod webhook;
 
 pub use audit::{Actor, AuditEvent, Target};
+pub use calendar::{CalendarEntry, CalendarFeed, CalendarPerson, CalendarStatus};
 pub use enums::*;
 pub use identity::{
     AccountToken, AccountTokenPurpose, AllyProfile, ClientProfile, EntrepreneurProfile, NotificationPreferences,

@@ -108,6 +108,12 @@ limits! {
     webhook_secret_overlap: Duration = Duration::hours(24);
     /// Webhook endpoints per organization at most (default 20).
     max_webhooks_per_organization: u32 = 20;
+    /// A calendar feed lists the sessions and meetings ending at most this long ago (cancelled
+    /// ones marked cancelled) and every later one (default 30 days).
+    calendar_feed_past: Duration = Duration::days(30);
+    /// Sessions, and meetings, a calendar feed lists at most each, the most recently booked
+    /// kept (default 500).
+    calendar_feed_max_entries: u32 = 500;
     /// Largest `max_participants` of a program (default 1000).
     max_program_participants: u32 = 1000;
     /// Review rounds a program defines at most (default 10).
@@ -424,6 +430,8 @@ mod tests {
             webhook_disable_after_hours: 24,
             webhook_secret_overlap: Duration::hours(2),
             max_webhooks_per_organization: 5,
+            calendar_feed_past: Duration::days(7),
+            calendar_feed_max_entries: 50,
             max_program_participants: 50,
             max_review_rounds: 5,
             max_round_reviewers: 20,

@@ -302,8 +302,13 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             })),
         )
         .await?;
+        let entry = uow.meeting_entry(&meeting).await?;
         for user in locked.iter().filter(|u| u.id != organizer_id) {
-            uow.notify(user, invitation(&meeting, &organizer_name, user)).await?;
+            uow.notify(
+                user,
+                invitation(&meeting, &organizer_name, user).with_calendar(entry.as_ref()),
+            )
+            .await?;
         }
         uow.commit().await?;
         Ok((meeting, participants))
@@ -403,8 +408,12 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         .await?;
         let organizer: Option<User> = uow.get(meeting.organizer_id).await?;
         let organizer_name = organizer.as_ref().map(User::full_name).unwrap_or_default();
-        uow.notify(&invitee, invitation(&meeting, &organizer_name, &invitee))
-            .await?;
+        let entry = uow.meeting_entry(&meeting).await?;
+        uow.notify(
+            &invitee,
+            invitation(&meeting, &organizer_name, &invitee).with_calendar(entry.as_ref()),
+        )
+        .await?;
         uow.commit().await?;
         Ok(participant)
     }
@@ -570,9 +579,10 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
 
         if matches!(command, MeetingCommand::Cancel | MeetingCommand::Reschedule) {
             let me = ctx.actor.user_id();
+            let entry = uow.meeting_entry(&meeting).await?;
             for user in meeting.attendee_ids.iter().filter(|u| Some(**u) != me) {
                 uow.notify_reader(*user, |reader| {
-                    command_notice(command, &meeting, before_start, before_end, reader)
+                    command_notice(command, &meeting, before_start, before_end, reader).with_calendar(entry.as_ref())
                 })
                 .await?;
             }

@@ -22,10 +22,13 @@
 //! - `tasks`: tasks, subtasks and dependencies;
 //! - `jobs`: the time-driven rules (reminders, sweeps, cleanups), each idempotent;
 //! - `webhooks`: an organization's webhook endpoints, the events the audit log turns into
-//!   webhook messages, their signing at delivery and the endpoints' failure tracking.
+//!   webhook messages, their signing at delivery and the endpoints' failure tracking;
+//! - `calendar`: the calendar entry session and meeting emails carry (for iCalendar invites)
+//!   and each user's private, revocable calendar feed.
 
 mod account;
 mod application;
+mod calendar;
 mod cohort_matching;
 mod inbox;
 mod jobs;
@@ -44,6 +47,7 @@ mod webhooks;
 pub use crate::rules::rounds::RoundInput;
 pub use account::{AdminCreateUser, AdminUpdateUser, LoginOutcome, Register, UpdateMe};
 pub use application::{ApplicantSummary, ApplicationView, Decision, ProjectSummary, SubmitReview};
+pub use calendar::{CalendarFeedView, IssuedCalendarFeed};
 pub use cohort_matching::{CohortProposal, PoolSeats, ProposedPair};
 pub use inbox::{DeliveryReport, OutboxBacklog};
 pub use jobs::{JOB_BATCH_SIZE, JobFailure, JobReport, JobsReport};
@@ -216,6 +220,10 @@ pub(crate) struct Notice {
     pub(crate) title: String,
     pub(crate) body: String,
     pub(crate) data: Value,
+    /// The calendar entry of a session or meeting notice (a serialized
+    /// [`CalendarEntry`](crate::model::CalendarEntry)): only its email carries it, as
+    /// `data.calendar`, for the iCalendar invite; the in-app notification stays short.
+    pub(crate) calendar: Option<Value>,
 }
 
 impl Notice {
@@ -225,7 +233,14 @@ impl Notice {
             title: title.into(),
             body: body.into(),
             data,
+            calendar: None,
         }
+    }
+
+    /// The same notice with a calendar entry for its email (see [`Notice::calendar`]).
+    pub(crate) fn with_calendar(mut self, entry: Option<&Value>) -> Self {
+        self.calendar = entry.cloned();
+        self
     }
 }
 
@@ -427,6 +442,9 @@ impl<T: Transaction> Uow<T> {
         let mut data = notice.data;
         if let Value::Object(fields) = &mut data {
             fields.insert("language".to_owned(), Value::from(user.language.as_str()));
+            if let Some(entry) = notice.calendar {
+                fields.insert("calendar".to_owned(), entry);
+            }
         }
         let message = OutboxMessage {
             id: self.new_id(),

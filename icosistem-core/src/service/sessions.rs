@@ -375,6 +375,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             })),
         )
         .await?;
+        let entry = uow.session_entry(&session).await?;
         for user in others(&session, &ctx.actor) {
             uow.notify_reader(user, |reader| {
                 Notice::new(
@@ -387,6 +388,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
                     ),
                     session_data(&session),
                 )
+                .with_calendar(entry.as_ref())
             })
             .await?;
         }
@@ -541,9 +543,17 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             command,
             SessionCommand::Confirm | SessionCommand::Complete | SessionCommand::Cancel | SessionCommand::Reschedule
         ) {
+            // A confirmation, a move or a cancellation updates the invite in the parties'
+            // calendars (same UID, higher SEQUENCE); completing changes nothing there.
+            let entry = match command {
+                SessionCommand::Complete => None,
+                _ => uow.session_entry(&session).await?,
+            };
             for user in others(&session, &ctx.actor) {
-                uow.notify_reader(user, |reader| command_notice(command, &session, before_start, reader))
-                    .await?;
+                uow.notify_reader(user, |reader| {
+                    command_notice(command, &session, before_start, reader).with_calendar(entry.as_ref())
+                })
+                .await?;
             }
         }
         uow.commit().await?;

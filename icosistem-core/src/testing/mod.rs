@@ -160,6 +160,9 @@ macro_rules! __icosistem_conformance_list {
             webhook_management_is_for_owners_and_admins,
             webhook_deliveries_are_signed_when_sent_and_rotation_overlaps,
             failing_webhooks_are_disabled_after_their_window,
+            // Calendars.
+            session_and_meeting_emails_carry_their_calendar_entry,
+            calendar_feed_tokens_resolve_rotate_and_revoke,
             // Validation.
             register_reports_every_bad_field,
             create_program_reports_every_bad_field,

@@ -3,6 +3,7 @@
 
 pub(crate) mod applications;
 pub(crate) mod auth;
+pub(crate) mod calendar;
 pub(crate) mod health;
 pub(crate) mod meetings;
 pub(crate) mod mentoring;

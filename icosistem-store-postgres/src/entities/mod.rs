@@ -1,5 +1,6 @@
 //! The `PgEntity` mapping of every entity, grouped like the core's model.
 
+mod calendar;
 mod identity;
 mod inbox;
 mod mentoring;

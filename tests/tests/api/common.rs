@@ -10,8 +10,8 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use icosistem_core::model::Role;
 use icosistem_core::model::secret::SecretString;
-use icosistem_core::model::{AccountToken, RefreshToken};
-use icosistem_core::ports::store::{AccountTokenFilter, PageRequest, RefreshTokenFilter, Repo};
+use icosistem_core::model::{AccountToken, CalendarFeed, RefreshToken};
+use icosistem_core::ports::store::{AccountTokenFilter, CalendarFeedFilter, PageRequest, RefreshTokenFilter, Repo};
 use icosistem_core::ports::{Store, Transaction};
 use icosistem_core::testing::fixtures::{Person, World};
 use icosistem_http::{AppState, HttpConfig, router};
@@ -209,7 +209,8 @@ impl App {
     }
 }
 
-/// The token hashes the store holds (refresh and account tokens): no answer may ever carry one.
+/// The token hashes the store holds (refresh, account and calendar feed tokens): no answer may
+/// ever carry one.
 /// Read in one unit of work per reply; the suites' stores hold a handful of tokens.
 pub(crate) async fn stored_secrets<S: Store>(store: &S) -> Vec<String> {
     let mut tx = store.begin().await.expect("begin");
@@ -219,6 +220,9 @@ pub(crate) async fn stored_secrets<S: Store>(store: &S) -> Vec<String> {
     let account = Repo::<AccountToken>::list(&mut tx, &AccountTokenFilter::default(), PageRequest::all())
         .await
         .expect("account tokens");
+    let feeds = Repo::<CalendarFeed>::list(&mut tx, &CalendarFeedFilter::default(), PageRequest::all())
+        .await
+        .expect("calendar feeds");
     // Ended at once: a PostgreSQL connection goes back to the pool now, not when a rollback
     // gets scheduled.
     tx.commit().await.expect("commit");
@@ -227,6 +231,7 @@ pub(crate) async fn stored_secrets<S: Store>(store: &S) -> Vec<String> {
         .into_iter()
         .map(|t| t.token_hash)
         .chain(account.items.into_iter().map(|t| t.token_hash))
+        .chain(feeds.items.into_iter().map(|f| f.token_hash))
         .collect()
 }
 

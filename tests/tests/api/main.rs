@@ -10,6 +10,8 @@
 //!   PostgreSQL and Redis;
 //! - `redis_tls`: the server's Redis over `rediss://` with a private CA (a TLS-only redis-server);
 //! - `rbac`: every route as every role against a table of expected answers;
+//! - `calendar`: private calendar feeds (issue, rotate, revoke, the `.ics` read back with
+//!   Python's `icalendar`);
 //! - `webhooks`: signed deliveries to a local receiver (checked with the reference library),
 //!   retries, private targets refused, endpoints disabled after their failure window;
 //! - `journey`: the whole selection journey over a socket on PostgreSQL.
@@ -21,6 +23,7 @@ mod common;
 mod admin;
 mod applications;
 mod basics;
+mod calendar;
 mod hostile;
 mod inbox;
 mod journey;

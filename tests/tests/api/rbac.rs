@@ -242,6 +242,17 @@ fn table() -> Vec<Row> {
                                                          [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
 
         // ----------------------------------------------------------------------------------
+        // The caller's calendar feed: anyone signed in has (at most) one of their own; the feed
+        // URL is answered to whoever holds its token, signed in or not.
+        //                                                admin owner coord review ent  other ally client anon
+        get("/api/v2/users/me/calendar-feed",            [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
+        post("/api/v2/users/me/calendar-feed", None,     [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
+        // Nobody of the scene has a feed to revoke.
+        call(Method::DELETE, "/api/v2/users/me/calendar-feed", None,
+                                                         [N404, N404, N404, N404, N404, N404, N404, N404, U401]),
+        get("/api/v2/calendar/{calendar_token}.ics",     [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK]),
+
+        // ----------------------------------------------------------------------------------
         // Organizations: created by admins, allies and clients; edited and staffed by their
         // owner and admins; activated and suspended by admins. Public ones are seen by all.
         //                                                admin owner coord review ent  other ally client anon
@@ -987,6 +998,24 @@ impl Scene {
                 .expect("a refresh token")
                 .to_owned();
             vars.insert("refresh_token", refresh);
+        }
+        if needs.contains("{calendar_token}") {
+            let reply = app
+                .send(
+                    Method::POST,
+                    "/api/v2/users/me/calendar-feed",
+                    None,
+                    Some(&t(Who::Entrepreneur)),
+                    None,
+                )
+                .await;
+            assert_eq!(reply.status, StatusCode::CREATED, "calendar feed: {}", reply.raw);
+            let path = reply.body["path"].as_str().expect("a feed path");
+            let token = path
+                .strip_prefix("/api/v2/calendar/")
+                .and_then(|p| p.strip_suffix(".ics"))
+                .expect("/api/v2/calendar/{token}.ics");
+            vars.insert("calendar_token", token.to_owned());
         }
         if needs.contains("{reset_token}") {
             let reply = app

@@ -87,6 +87,7 @@ link_types! {
     TaskDependency, DependencyId, DependencyFilter;
     JobMark, JobMarkId, JobMarkFilter;
     WebhookEndpoint, WebhookId, WebhookFilter;
+    CalendarFeed, CalendarFeedId, CalendarFeedFilter;
 }
 
 // Profiles are keyed by the user's id, which already names `User`: they are loaded through

@@ -226,9 +226,9 @@ pub trait Repo<E: Entity>: Send {
 }
 
 use crate::model::{
-    AccountToken, Application, AuditEvent, Availability, Enrollment, JobMark, Meeting, MeetingParticipant, Mentorship,
-    Milestone, Notification, Organization, OrganizationMember, OutboxMessage, Profile, Program, Project, RefreshToken,
-    Review, Session, Task, TaskDependency, User, WebhookEndpoint,
+    AccountToken, Application, AuditEvent, Availability, CalendarFeed, Enrollment, JobMark, Meeting,
+    MeetingParticipant, Mentorship, Milestone, Notification, Organization, OrganizationMember, OutboxMessage, Profile,
+    Program, Project, RefreshToken, Review, Session, Task, TaskDependency, User, WebhookEndpoint,
 };
 
 /// A unit of work: a repository for every entity, committed at once or not at all.
@@ -258,6 +258,7 @@ pub trait Transaction:
     + Repo<TaskDependency>
     + Repo<JobMark>
     + Repo<WebhookEndpoint>
+    + Repo<CalendarFeed>
 {
     /// Makes every write of this unit of work visible, atomically.
     fn commit(self) -> impl Future<Output = Result<(), StoreError>> + Send;

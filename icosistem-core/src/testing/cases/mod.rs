@@ -16,6 +16,8 @@
 //! - outbox delivery; validation reporting every failing field;
 //! - webhooks: one message per matching endpoint, blind-safe bodies, signing at delivery with
 //!   the rotation overlap, owners-only management, disabling after the failure window;
+//! - calendars: the calendar entry of session and meeting emails (stable UID, growing
+//!   SEQUENCE, cancelled last) and private feeds resolved, rotated and revoked by token;
 //! - mentoring: mentorships under capacity, suggestions and free slots, session booking rules
 //!   (also under concurrency and across daylight-saving changes), meetings, tasks and their
 //!   dependencies, and the time-driven jobs run twice at the same `now`;
@@ -25,6 +27,7 @@
 
 mod accounts;
 mod audit;
+mod calendar;
 mod cohort_matching;
 mod jobs;
 mod lists;
@@ -47,6 +50,7 @@ mod webhooks;
 
 pub use accounts::*;
 pub use audit::*;
+pub use calendar::*;
 pub use cohort_matching::*;
 pub use jobs::*;
 pub use lists::*;

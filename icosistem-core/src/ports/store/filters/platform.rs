@@ -151,3 +151,32 @@ impl Entity for JobMark {
         eq(&f.key, &self.key)
     }
 }
+
+/// Filter of calendar feeds.
+#[derive(Debug, Clone, Default)]
+pub struct CalendarFeedFilter {
+    /// The feed of this user.
+    pub user_id: Option<UserId>,
+    /// Exact token hash (how a feed URL is resolved).
+    pub token_hash: Option<String>,
+}
+
+impl Entity for CalendarFeed {
+    entity_basics!(
+        CalendarFeedId,
+        CalendarFeedId::KIND,
+        CalendarFeedFilter,
+        |s| s.id,
+        |m| m.meta
+    );
+    /// One feed per user, and a hash names one feed.
+    fn unique_keys(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("user_id", self.user_id.to_string()),
+            ("token_hash", self.token_hash.clone()),
+        ]
+    }
+    fn matches(&self, f: &CalendarFeedFilter) -> bool {
+        eq(&f.user_id, &self.user_id) && eq(&f.token_hash, &self.token_hash)
+    }
+}
