@@ -331,7 +331,7 @@ mod tests {
             ("email_not_verified", StatusCode::FORBIDDEN),
             ("account_inactive", StatusCode::FORBIDDEN),
             ("validation_failed", StatusCode::UNPROCESSABLE_ENTITY), // InvalidToken, on `token`
-            ("unauthorized", StatusCode::UNAUTHORIZED),               // InvalidRefreshToken
+            ("unauthorized", StatusCode::UNAUTHORIZED),              // InvalidRefreshToken
             ("internal", StatusCode::INTERNAL_SERVER_ERROR),         // Store(Backend)
             ("unavailable", StatusCode::SERVICE_UNAVAILABLE),        // Store(Unavailable)
         ];

@@ -206,7 +206,12 @@ impl AllyProfile {
     /// passes the type's maximum, which is outside too.
     pub fn check(&self, errors: &mut crate::error::ValidationErrors) {
         let (mentees, minutes) = (Self::MAX_MENTEES, Self::SESSION_DURATION_MINUTES);
-        errors.check(validate_range("max_mentees", self.max_mentees, *mentees.start(), *mentees.end()));
+        errors.check(validate_range(
+            "max_mentees",
+            self.max_mentees,
+            *mentees.start(),
+            *mentees.end(),
+        ));
         errors.check(validate_range(
             "session_duration_minutes",
             self.session_duration_minutes,

@@ -79,7 +79,10 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         else {
             return Err(Error::InvalidRefreshToken);
         };
-        let record: RefreshToken = uow.load_for_update(found.id).await.map_err(|_| Error::InvalidRefreshToken)?;
+        let record: RefreshToken = uow
+            .load_for_update(found.id)
+            .await
+            .map_err(|_| Error::InvalidRefreshToken)?;
         if record.revoked_at.is_some() || record.expires_at <= uow.now {
             return Err(Error::InvalidRefreshToken);
         }

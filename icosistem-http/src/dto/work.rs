@@ -738,7 +738,8 @@ fn profile_data(errors: &mut ValidationErrors, kind: Role, body: UpdateProfileRe
         }
         Role::Ally => {
             let defaults = AllyProfile::default();
-            let preferred_stages = enums::<ProjectStage>(errors, "preferred_stages", &body.preferred_stages.unwrap_or_default());
+            let preferred_stages =
+                enums::<ProjectStage>(errors, "preferred_stages", &body.preferred_stages.unwrap_or_default());
             // A number the field's type cannot hold becomes the type's maximum, which the core's
             // bounds refuse in their own words (checked below, listed with the other fields).
             let ally = AllyProfile {
@@ -751,7 +752,9 @@ fn profile_data(errors: &mut ValidationErrors, kind: Role, body: UpdateProfileRe
                 available: body.available.unwrap_or(defaults.available),
                 session_duration_minutes: body
                     .session_duration_minutes
-                    .map_or(defaults.session_duration_minutes, |v| u16::try_from(v).unwrap_or(u16::MAX)),
+                    .map_or(defaults.session_duration_minutes, |v| {
+                        u16::try_from(v).unwrap_or(u16::MAX)
+                    }),
                 // The core keeps the stored rating whatever is sent.
                 ratings_total: 0,
                 ratings_count: 0,

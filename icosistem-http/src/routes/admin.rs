@@ -93,7 +93,13 @@ routes! {
 }
 
 api!(
-    [admin_list_users, admin_create_user, admin_get_user, admin_update_user, admin_unlock_user],
+    [
+        admin_list_users,
+        admin_create_user,
+        admin_get_user,
+        admin_update_user,
+        admin_unlock_user
+    ],
     components(schemas(AdminCreateUserRequest, AdminUpdateUserRequest, PageDto<UserDto>)),
     tags((name = "admin", description = "User management (admins only)"))
 );

@@ -163,33 +163,57 @@ impl IntoResponses for Detailed {
 }
 
 /// Readiness: 200 when the store and every configured check answer, 503 otherwise.
-#[utoipa::path(get, path = "/health/ready", operation_id = "health_ready", tag = "operations", responses(Readiness))]
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    operation_id = "health_ready",
+    tag = "operations",
+    responses(Readiness)
+)]
 pub(crate) async fn health_ready<S: Store, N: Notifier, C: Clock>(State(state): State<AppState<S, N, C>>) -> Response {
     let (ok, checks) = checks(&state).await;
     let (status, body) = if ok {
-        (StatusCode::OK, HealthStatus {
-            status: "ready",
-            checks: None,
-        })
+        (
+            StatusCode::OK,
+            HealthStatus {
+                status: "ready",
+                checks: None,
+            },
+        )
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, HealthStatus {
-            status: "unavailable",
-            checks: Some(checks),
-        })
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            HealthStatus {
+                status: "unavailable",
+                checks: Some(checks),
+            },
+        )
     };
     (status, Json(body)).into_response()
 }
 mount!(health_ready: get "/health/ready");
 
 /// Readiness under the API's base path (the same answer as `/health/ready`).
-#[utoipa::path(get, path = "/api/v2/health", operation_id = "api_health", tag = "operations", responses(Readiness))]
+#[utoipa::path(
+    get,
+    path = "/api/v2/health",
+    operation_id = "api_health",
+    tag = "operations",
+    responses(Readiness)
+)]
 pub(crate) async fn api_health<S: Store, N: Notifier, C: Clock>(state: State<AppState<S, N, C>>) -> Response {
     health_ready(state).await
 }
 mount!(api_health: get "/api/v2/health");
 
 /// Version, uptime and each dependency's status and latency.
-#[utoipa::path(get, path = "/health/detailed", operation_id = "health_detailed", tag = "operations", responses(Detailed))]
+#[utoipa::path(
+    get,
+    path = "/health/detailed",
+    operation_id = "health_detailed",
+    tag = "operations",
+    responses(Detailed)
+)]
 pub(crate) async fn health_detailed<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
 ) -> Response {

@@ -110,7 +110,10 @@ api!(
     ],
     components(schemas(NotificationDto, ReadAllDto, AuditEventDto, PageDto<NotificationDto>, PageDto<AuditEventDto>)),
     tags(
-        (name = "notifications", description = "The caller's in-app notifications"),
+        (
+            name = "notifications",
+            description = "The caller's in-app notifications"
+        ),
         (name = "audit", description = "The audit log")
     )
 );

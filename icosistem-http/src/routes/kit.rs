@@ -16,11 +16,11 @@ use axum::http::header;
 use axum::http::request::Parts;
 use icosistem_core::Error;
 use icosistem_core::error::ValidationErrors;
+use icosistem_core::model::Actor;
 use icosistem_core::model::{
     ApplicationId, EnrollmentId, MeetingId, MentorshipId, MilestoneId, NotificationId, OrganizationId, OutboxId,
     ProgramId, ProjectId, SessionId, TaskId, UserId, WebhookId,
 };
-use icosistem_core::model::Actor;
 use icosistem_core::ports::PageRequest;
 use icosistem_core::service::Context;
 use serde::de::DeserializeOwned;

@@ -26,4 +26,7 @@ routes! {
         };
 }
 
-api!([get_my_profile, put_my_profile], components(schemas(ProfileDto, UpdateProfileRequest)));
+api!(
+    [get_my_profile, put_my_profile],
+    components(schemas(ProfileDto, UpdateProfileRequest))
+);
