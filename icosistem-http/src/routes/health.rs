@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use icosistem_core::ports::{Clock, Notifier, Store};
@@ -21,7 +20,7 @@ use serde_json::json;
 use utoipa::IntoResponses;
 use utoipa::openapi::{Content, Ref, RefOr, Response as Documented, ResponseBuilder};
 
-use super::kit::{api, mount};
+use super::kit::{api, handler};
 use crate::AppState;
 use crate::dto::{HealthDetailed, HealthStatus};
 
@@ -106,17 +105,6 @@ async fn checks<S: Store, N: Notifier, C: Clock>(state: &AppState<S, N, C>) -> (
     (ok, serde_json::Value::Object(map))
 }
 
-/// Liveness: the process answers.
-#[utoipa::path(get, path = "/health", operation_id = "health", tag = "operations",
-    responses((status = 200, description = "The process runs", body = HealthStatus)))]
-pub(crate) async fn health<S: Store, N: Notifier, C: Clock>(_: State<AppState<S, N, C>>) -> Json<HealthStatus> {
-    Json(HealthStatus {
-        status: "ok",
-        checks: None,
-    })
-}
-mount!(health: get "/health");
-
 /// Whether the store answers, and how fast.
 async fn store_check<S: Store>(store: &S) -> (bool, serde_json::Value) {
     let started = Instant::now();
@@ -162,16 +150,9 @@ impl IntoResponses for Detailed {
     }
 }
 
-/// Readiness: 200 when the store and every configured check answer, 503 otherwise.
-#[utoipa::path(
-    get,
-    path = "/health/ready",
-    operation_id = "health_ready",
-    tag = "operations",
-    responses(Readiness)
-)]
-pub(crate) async fn health_ready<S: Store, N: Notifier, C: Clock>(State(state): State<AppState<S, N, C>>) -> Response {
-    let (ok, checks) = checks(&state).await;
+/// Readiness: whether the store and every configured check answer (200), or which do not (503).
+async fn readiness<S: Store, N: Notifier, C: Clock>(state: &AppState<S, N, C>) -> Response {
+    let (ok, checks) = checks(state).await;
     let (status, body) = if ok {
         (
             StatusCode::OK,
@@ -191,33 +172,10 @@ pub(crate) async fn health_ready<S: Store, N: Notifier, C: Clock>(State(state): 
     };
     (status, Json(body)).into_response()
 }
-mount!(health_ready: get "/health/ready");
 
-/// Readiness under the API's base path (the same answer as `/health/ready`).
-#[utoipa::path(
-    get,
-    path = "/api/v2/health",
-    operation_id = "api_health",
-    tag = "operations",
-    responses(Readiness)
-)]
-pub(crate) async fn api_health<S: Store, N: Notifier, C: Clock>(state: State<AppState<S, N, C>>) -> Response {
-    health_ready(state).await
-}
-mount!(api_health: get "/api/v2/health");
-
-/// Version, uptime and each dependency's status and latency.
-#[utoipa::path(
-    get,
-    path = "/health/detailed",
-    operation_id = "health_detailed",
-    tag = "operations",
-    responses(Detailed)
-)]
-pub(crate) async fn health_detailed<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-) -> Response {
-    let (ok, checks) = checks(&state).await;
+/// Version, uptime and each dependency's status and latency: 200 when all answer, else 503.
+async fn detailed<S: Store, N: Notifier, C: Clock>(state: &AppState<S, N, C>) -> Response {
+    let (ok, checks) = checks(state).await;
     let body = HealthDetailed {
         status: if ok { "ok" } else { "unavailable" },
         version: env!("CARGO_PKG_VERSION"),
@@ -231,6 +189,34 @@ pub(crate) async fn health_detailed<S: Store, N: Notifier, C: Clock>(
     };
     (status, Json(body)).into_response()
 }
-mount!(health_detailed: get "/health/detailed");
+
+// The probes are not JSON API operations (no token, no problem bodies of their own): each is
+// declared with its explicit operation id and its answers, through the kit's one handler shape.
+handler! {
+    /// Liveness: the process answers.
+    #[utoipa::path(get, path = "/health", operation_id = "health", tag = "operations",
+        responses((status = 200, description = "The process runs", body = HealthStatus)))]
+    health: get "/health" (_state) -> Json<HealthStatus> {
+        Ok(Json(HealthStatus { status: "ok", checks: None }))
+    }
+}
+
+handler! {
+    /// Readiness: 200 when the store and every configured check answer, 503 otherwise.
+    #[utoipa::path(get, path = "/health/ready", operation_id = "health_ready", tag = "operations", responses(Readiness))]
+    health_ready: get "/health/ready" (state) -> Response { Ok(readiness(&state).await) }
+}
+
+handler! {
+    /// Readiness under the API's base path (the same answer as `/health/ready`).
+    #[utoipa::path(get, path = "/api/v2/health", operation_id = "api_health", tag = "operations", responses(Readiness))]
+    api_health: get "/api/v2/health" (state) -> Response { Ok(readiness(&state).await) }
+}
+
+handler! {
+    /// Version, uptime and each dependency's status and latency.
+    #[utoipa::path(get, path = "/health/detailed", operation_id = "health_detailed", tag = "operations", responses(Detailed))]
+    health_detailed: get "/health/detailed" (state) -> Response { Ok(detailed(&state).await) }
+}
 
 api!([api_health, health, health_detailed, health_ready]);

@@ -258,7 +258,7 @@ problem_responses! {
 macro_rules! handler {
     (
         $(#[$meta:meta])* $name:ident: $method:ident $path:literal
-        ($state:ident, $($arg:ident: $ty:ty),+ $(,)?) -> $ret:ty $body:block
+        ($state:ident $(, $arg:ident: $ty:ty)* $(,)?) -> $ret:ty $body:block
     ) => {
         $(#[$meta])*
         pub(crate) async fn $name<
@@ -267,7 +267,7 @@ macro_rules! handler {
             C: ::icosistem_core::ports::Clock,
         >(
             ::axum::extract::State($state): ::axum::extract::State<$crate::AppState<S, N, C>>,
-            $($arg: $ty),+
+            $($arg: $ty),*
         ) -> Result<$ret, $crate::error::ApiError> $body
         $crate::routes::kit::mount!($name: $method $path);
     };
