@@ -242,6 +242,11 @@ pub enum Error {
     /// A verification/reset token is unknown, expired or used.
     #[error("invalid or expired token")]
     InvalidToken,
+    /// A refresh token is unknown, expired, revoked, used before or older than its user's
+    /// security stamp: the session is over and the client signs in again (`unauthorized`, like
+    /// refused credentials — not a field to correct).
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
     /// The store failed.
     #[error("store failure")]
     Store(#[source] StoreError),
@@ -274,7 +279,7 @@ impl Error {
             Error::Conflict { .. } => "conflict",
             Error::ProgramFull => "program_full",
             Error::AllyAtCapacity => "ally_at_capacity",
-            Error::InvalidCredentials => "unauthorized",
+            Error::InvalidCredentials | Error::InvalidRefreshToken => "unauthorized",
             Error::AccountLocked { .. } => "account_locked",
             Error::EmailNotVerified => "email_not_verified",
             Error::AccountInactive => "account_inactive",
@@ -313,6 +318,7 @@ impl Error {
             Error::EmailNotVerified,
             Error::AccountInactive,
             Error::InvalidToken,
+            Error::InvalidRefreshToken,
             Error::Store(StoreError::backend(std::io::Error::other(
                 "connection to 10.0.0.7 refused",
             ))),
@@ -334,6 +340,7 @@ impl Error {
                 | Error::EmailNotVerified
                 | Error::AccountInactive
                 | Error::InvalidToken
+                | Error::InvalidRefreshToken
                 | Error::Store(_) => {}
             }
         }

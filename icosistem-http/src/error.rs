@@ -211,6 +211,11 @@ impl From<Error> for ApiError {
                 Vec::new(),
             ),
             Error::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid email or password".into(), Vec::new()),
+            Error::InvalidRefreshToken => (
+                StatusCode::UNAUTHORIZED,
+                "the refresh token is invalid, expired or revoked".into(),
+                Vec::new(),
+            ),
             Error::AccountLocked { until } => (
                 StatusCode::LOCKED,
                 format!("too many failed logins; try again after {}", until.to_rfc3339()).into(),
@@ -326,6 +331,7 @@ mod tests {
             ("email_not_verified", StatusCode::FORBIDDEN),
             ("account_inactive", StatusCode::FORBIDDEN),
             ("validation_failed", StatusCode::UNPROCESSABLE_ENTITY), // InvalidToken, on `token`
+            ("unauthorized", StatusCode::UNAUTHORIZED),              // InvalidRefreshToken
             ("internal", StatusCode::INTERNAL_SERVER_ERROR),         // Store(Backend)
             ("unavailable", StatusCode::SERVICE_UNAVAILABLE),        // Store(Unavailable)
         ];

@@ -15,8 +15,8 @@
 //! | [`shutdown_grace`](ServeLimits::shutdown_grace) | 20 s | when `shutdown` resolves: stop accepting, close idle and half-open connections at once, signal streams ([`ShutdownSignal`]), let requests in flight finish, and cut whatever is left after this |
 //! | [`max_connections`](ServeLimits::max_connections) | 4096 | connections beyond it are closed at accept (`http_connections_rejected_total{reason="max_connections"}`); lowered at start to the process's open-file limit minus a reserve |
 //! | [`max_connections_per_ip`](ServeLimits::max_connections_per_ip) | 256 | connections of one peer address beyond it are closed at accept (`reason="per_ip"`); `None` for no cap (behind a proxy every connection has the proxy's address) |
-//! | [`max_headers`](ServeLimits::max_headers) | 100 | more header fields answer 431 |
-//! | [`max_header_bytes`](ServeLimits::max_header_bytes) | 32 KiB | a larger head (request line + headers) answers 431 |
+//! | [`max_headers`](ServeLimits::max_headers) | 100 | more header fields answer a 431 problem (`header_fields_too_large`) |
+//! | [`max_header_bytes`](ServeLimits::max_header_bytes) | 32 KiB | a larger head (request line + headers) answers a 431 problem |
 //!
 //! Requests in flight per connection: one. Only HTTP/1.1 is served and hyper answers a
 //! connection's requests one after the other (pipelined requests wait, unparsed, in a read

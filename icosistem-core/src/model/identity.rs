@@ -7,6 +7,7 @@ use super::{
     AccountTokenId, ClientType, Deletion, EntrepreneurStage, Meta, ProjectStage, RefreshTokenId, Role, UserId,
     UserStatus,
 };
+use crate::rules::common::validate_range;
 use crate::workflow::snake_enum;
 
 /// A person with an account.
@@ -195,6 +196,30 @@ pub struct AllyProfile {
 }
 
 impl AllyProfile {
+    /// The mentee capacities an ally may set.
+    pub const MAX_MENTEES: std::ops::RangeInclusive<u8> = 0..=20;
+    /// The session lengths (minutes) an ally may prefer.
+    pub const SESSION_DURATION_MINUTES: std::ops::RangeInclusive<u16> = 15..=240;
+
+    /// Pushes each field outside its bounds to `errors` (`max_mentees`,
+    /// `session_duration_minutes`). An adapter reading a number too large for the field's type
+    /// passes the type's maximum, which is outside too.
+    pub fn check(&self, errors: &mut crate::error::ValidationErrors) {
+        let (mentees, minutes) = (Self::MAX_MENTEES, Self::SESSION_DURATION_MINUTES);
+        errors.check(validate_range(
+            "max_mentees",
+            self.max_mentees,
+            *mentees.start(),
+            *mentees.end(),
+        ));
+        errors.check(validate_range(
+            "session_duration_minutes",
+            self.session_duration_minutes,
+            *minutes.start(),
+            *minutes.end(),
+        ));
+    }
+
     /// The average session rating × 100 (e.g. 450 for 4.5), once rated.
     pub fn average_rating_centi(&self) -> Option<u32> {
         (self.ratings_total * 100).checked_div(self.ratings_count)

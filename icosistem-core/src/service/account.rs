@@ -359,6 +359,14 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         Ok(Repo::<Profile>::get(&mut uow.tx, id).await?)
     }
 
+    /// The caller's own role profile; `NotFound` (`profile`) when they have none (admins).
+    pub async fn get_my_profile(&self, ctx: &Context) -> Result<Profile> {
+        let id = ctx.user_id("profile.read")?;
+        self.get_profile(ctx, id)
+            .await?
+            .ok_or_else(|| Error::not_found("profile", id))
+    }
+
     /// The caller edits their own account.
     pub async fn update_me(&self, ctx: &Context, input: UpdateMe) -> Result<User> {
         let id = ctx.user_id("user.update")?;
@@ -411,12 +419,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             errors.push("kind", "must match your role");
         }
         if let ProfileData::Ally(ally) = &data {
-            if ally.max_mentees > 20 {
-                errors.push("max_mentees", "must be between 0 and 20");
-            }
-            if !(15..=240).contains(&ally.session_duration_minutes) {
-                errors.push("session_duration_minutes", "must be between 15 and 240");
-            }
+            ally.check(&mut errors);
         }
         errors.into_result()?;
         let mut uow = self.uow(ctx).await?;

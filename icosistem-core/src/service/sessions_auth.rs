@@ -62,11 +62,13 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     /// Exchanges a refresh token for a new one of the same family, under the token's row lock
     /// (of two concurrent exchanges one wins; the other is a reuse).
     ///
-    /// Errors, all `InvalidToken` so a client learns nothing more: an unknown, expired or
+    /// Errors: `Validation` on `refresh_token` for a blank token; else all `InvalidRefreshToken`
+    /// so a client learns nothing more: an unknown, expired or
     /// revoked token; a token used before — then the whole family is revoked and
     /// `auth.token_reuse_detected` audited; a token minted under an older `security_stamp`, or
     /// whose user is no longer active — then the family is revoked too.
     pub async fn rotate_refresh_token(&self, ctx: &Context, token: &str) -> Result<IssuedRefreshToken> {
+        require_token(token)?;
         let mut uow = self.uow(ctx).await?;
         let Some(found) = uow
             .first(&RefreshTokenFilter {
@@ -75,11 +77,14 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             })
             .await?
         else {
-            return Err(Error::InvalidToken);
+            return Err(Error::InvalidRefreshToken);
         };
-        let record: RefreshToken = uow.load_for_update(found.id).await.map_err(|_| Error::InvalidToken)?;
+        let record: RefreshToken = uow
+            .load_for_update(found.id)
+            .await
+            .map_err(|_| Error::InvalidRefreshToken)?;
         if record.revoked_at.is_some() || record.expires_at <= uow.now {
-            return Err(Error::InvalidToken);
+            return Err(Error::InvalidRefreshToken);
         }
         if record.used_at.is_some() {
             let revoked = self.revoke_family(&mut uow, record.family_id).await?;
@@ -93,7 +98,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             )
             .await?;
             uow.commit().await?;
-            return Err(Error::InvalidToken);
+            return Err(Error::InvalidRefreshToken);
         }
         // The user must still be the one the family was issued to: same security stamp (no
         // password reset, role or status change since) and allowed to sign in.
@@ -116,7 +121,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
                 )
                 .await?;
                 uow.commit().await?;
-                return Err(Error::InvalidToken);
+                return Err(Error::InvalidRefreshToken);
             }
         };
         let mut used = record;
@@ -142,9 +147,11 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     }
 
     /// Logout: revokes the family of `token` (every token of that login, past and current).
-    /// An unknown or already revoked token answers `Ok(())` as well: logging out twice is not an
+    /// A blank token is `Validation` on `refresh_token`. An unknown or already revoked token
+    /// answers `Ok(())` as well: logging out twice is not an
     /// error and tells nothing about which tokens exist.
     pub async fn revoke_refresh_family(&self, ctx: &Context, token: &str) -> Result<()> {
+        require_token(token)?;
         let mut uow = self.uow(ctx).await?;
         let Some(found) = uow
             .first(&RefreshTokenFilter {
@@ -214,4 +221,12 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         }
         Ok(n)
     }
+}
+
+/// A refresh token must be given: a blank one is a field to fill in, not a session that ended.
+fn require_token(token: &str) -> Result<()> {
+    if token.trim().is_empty() {
+        return Err(Error::invalid("refresh_token", "is required"));
+    }
+    Ok(())
 }

@@ -2,7 +2,9 @@
 //! profile fields and notification switches.
 
 use chrono::{DateTime, Utc};
-use icosistem_core::model::{NotificationPreferences, User};
+use icosistem_core::model::secret::SecretString;
+use icosistem_core::model::{NotificationPreferences, Role, User};
+use icosistem_core::service::Register;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -112,6 +114,20 @@ pub struct RegisterRequest {
     /// `entrepreneur`, `ally` or `client`.
     #[schema(schema_with = schema::self_registered_role, required = true)]
     pub role: String,
+}
+
+impl From<RegisterRequest> for Register {
+    fn from(body: RegisterRequest) -> Self {
+        Self {
+            email: body.email,
+            password: SecretString::new(body.password),
+            first_name: body.first_name,
+            last_name: body.last_name,
+            // An unknown role is refused by the core exactly like `admin` (on the `role` field),
+            // along with every other failing field.
+            role: body.role.trim().parse::<Role>().unwrap_or(Role::Admin),
+        }
+    }
 }
 
 /// `POST /api/v2/auth/verify-email`.

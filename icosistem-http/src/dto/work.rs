@@ -2,9 +2,17 @@
 //! caller's notifications, the audit log, enrollments' drop-out, role profiles and the admin's
 //! user management.
 
+use crate::dto::parse::{enums, money, optional_enum, required, required_enum, required_text};
 use crate::dto::schema::{one_of, one_of_or_null};
 use chrono::{DateTime, NaiveDate, Utc};
-use icosistem_core::model::{AuditEvent, Notification, OutboxMessage, Profile, ProfileData, Task, TaskDependency};
+use icosistem_core::error::ValidationErrors;
+use icosistem_core::model::secret::SecretString;
+use icosistem_core::model::value::{AtField, Email, PersonName};
+use icosistem_core::model::{
+    AllyProfile, AuditEvent, ClientProfile, ClientType, EntrepreneurProfile, EntrepreneurStage, Notification,
+    OutboxMessage, Profile, ProfileData, ProjectStage, Role, Task, TaskDependency,
+};
+use icosistem_core::service::{AdminCreateUser, AdminUpdateUser};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -223,6 +231,12 @@ impl From<&Notification> for NotificationDto {
 pub struct ReadAllDto {
     /// Notifications marked read by this call (0 when none was unread).
     pub updated: u32,
+}
+
+impl From<&u32> for ReadAllDto {
+    fn from(updated: &u32) -> Self {
+        Self { updated: *updated }
+    }
 }
 
 /// One outbox message, for an admin (`/api/v2/admin/outbox`). Neither its body nor its data
@@ -579,4 +593,193 @@ pub struct AdminUpdateUserRequest {
     pub last_name: Option<String>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Into the core's inputs: what the body names, read (enum names, money, presence); the rules of
+// the values are the core's, called here so that one 422 lists them with the fields that could
+// not be read.
+
+impl TryFrom<AdminCreateUserRequest> for AdminCreateUser {
+    type Error = ValidationErrors;
+
+    fn try_from(body: AdminCreateUserRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let email = required_text(&mut errors, "email", body.email);
+        if let Some(e) = email.as_deref() {
+            errors.check(Email::parse(e).at("email"));
+        }
+        let password = required(&mut errors, "password", body.password.filter(|p| !p.is_empty()));
+        let first_name = required_text(&mut errors, "first_name", body.first_name);
+        if let Some(n) = first_name.as_deref() {
+            errors.check(PersonName::parse(n).at("first_name"));
+        }
+        let last_name = required_text(&mut errors, "last_name", body.last_name);
+        if let Some(n) = last_name.as_deref() {
+            errors.check(PersonName::parse(n).at("last_name"));
+        }
+        let role = required_enum(&mut errors, "role", body.role.as_deref());
+        match (email, password, first_name, last_name, role) {
+            (Some(email), Some(password), Some(first_name), Some(last_name), Some(role)) if errors.is_empty() => {
+                Ok(Self {
+                    email,
+                    password: SecretString::new(password),
+                    first_name,
+                    last_name,
+                    role,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+impl TryFrom<AdminUpdateUserRequest> for AdminUpdateUser {
+    type Error = ValidationErrors;
+
+    fn try_from(body: AdminUpdateUserRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let role = optional_enum(&mut errors, "role", body.role.as_deref());
+        let status = optional_enum(&mut errors, "status", body.status.as_deref());
+        errors.into_result()?;
+        Ok(Self {
+            role,
+            status,
+            first_name: body.first_name,
+            last_name: body.last_name,
+            version: body.version,
+        })
+    }
+}
+
+impl UpdateProfileRequest {
+    /// The profile data for a caller of `role`: of the body's `kind` (default: the caller's
+    /// role), which must be the caller's role; fields of another role's group are refused. (The
+    /// caller's role is an input besides the body, hence no `TryFrom`.)
+    pub(crate) fn into_data(self, role: Role) -> Result<ProfileData, ValidationErrors> {
+        let body = self;
+        let mut errors = ValidationErrors::new();
+        let kind = match body.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+            None => Some(role),
+            Some(k) => optional_enum::<Role>(&mut errors, "kind", Some(k)),
+        };
+        let data = match kind {
+            Some(Role::Admin) => {
+                errors.push("kind", "admins have no role profile");
+                None
+            }
+            Some(kind) if kind != role => {
+                errors.push("kind", "must match your role");
+                None
+            }
+            Some(kind) => profile_data(&mut errors, kind, body),
+            None => None,
+        };
+        match data {
+            Some(data) if errors.is_empty() => Ok(data),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// The profile data of `kind` from the body; fields of another role's group are refused.
+fn profile_data(errors: &mut ValidationErrors, kind: Role, body: UpdateProfileRequest) -> Option<ProfileData> {
+    let groups: [(Role, &[(&'static str, bool)]); 3] = [
+        (
+            Role::Entrepreneur,
+            &[
+                ("stage", body.stage.is_some()),
+                ("sectors", body.sectors.is_some()),
+                ("seeking_mentorship", body.seeking_mentorship.is_some()),
+                ("mentorship_areas", body.mentorship_areas.is_some()),
+            ],
+        ),
+        (
+            Role::Ally,
+            &[
+                ("primary_expertise", body.primary_expertise.is_some()),
+                ("specializations", body.specializations.is_some()),
+                ("preferred_stages", body.preferred_stages.is_some()),
+                ("max_mentees", body.max_mentees.is_some()),
+                ("available", body.available.is_some()),
+                ("session_duration_minutes", body.session_duration_minutes.is_some()),
+            ],
+        ),
+        (
+            Role::Client,
+            &[
+                ("client_type", body.client_type.is_some()),
+                ("interest_areas", body.interest_areas.is_some()),
+                ("investment_min", body.investment_min.is_some()),
+                ("investment_max", body.investment_max.is_some()),
+            ],
+        ),
+    ];
+    for (role, fields) in groups {
+        if role == kind {
+            continue;
+        }
+        for (field, sent) in fields {
+            if *sent {
+                errors.push(*field, format!("does not apply to a {kind} profile"));
+            }
+        }
+    }
+    match kind {
+        Role::Entrepreneur => {
+            let defaults = EntrepreneurProfile::default();
+            let stage = optional_enum::<EntrepreneurStage>(errors, "stage", body.stage.as_deref());
+            Some(ProfileData::Entrepreneur(EntrepreneurProfile {
+                stage: stage.unwrap_or(defaults.stage),
+                sectors: body.sectors.unwrap_or_default(),
+                seeking_mentorship: body.seeking_mentorship.unwrap_or(defaults.seeking_mentorship),
+                mentorship_areas: body.mentorship_areas.unwrap_or_default(),
+            }))
+        }
+        Role::Ally => {
+            let defaults = AllyProfile::default();
+            let preferred_stages =
+                enums::<ProjectStage>(errors, "preferred_stages", &body.preferred_stages.unwrap_or_default());
+            // A number the field's type cannot hold becomes the type's maximum, which the core's
+            // bounds refuse in their own words (checked below, listed with the other fields).
+            let ally = AllyProfile {
+                primary_expertise: body.primary_expertise.filter(|p| !p.trim().is_empty()),
+                specializations: body.specializations.unwrap_or_default(),
+                preferred_stages,
+                max_mentees: body
+                    .max_mentees
+                    .map_or(defaults.max_mentees, |v| u8::try_from(v).unwrap_or(u8::MAX)),
+                available: body.available.unwrap_or(defaults.available),
+                session_duration_minutes: body
+                    .session_duration_minutes
+                    .map_or(defaults.session_duration_minutes, |v| {
+                        u16::try_from(v).unwrap_or(u16::MAX)
+                    }),
+                // The core keeps the stored rating whatever is sent.
+                ratings_total: 0,
+                ratings_count: 0,
+            };
+            ally.check(errors);
+            Some(ProfileData::Ally(ally))
+        }
+        Role::Client => {
+            let defaults = ClientProfile::default();
+            let client_type = optional_enum::<ClientType>(errors, "client_type", body.client_type.as_deref());
+            let investment_min = body
+                .investment_min
+                .as_ref()
+                .and_then(|m| money(errors, "investment_min", m));
+            let investment_max = body
+                .investment_max
+                .as_ref()
+                .and_then(|m| money(errors, "investment_max", m));
+            Some(ProfileData::Client(ClientProfile {
+                client_type: client_type.unwrap_or(defaults.client_type),
+                interest_areas: body.interest_areas.unwrap_or_default(),
+                investment_min,
+                investment_max,
+            }))
+        }
+        Role::Admin => None,
+    }
 }

@@ -2,30 +2,18 @@
 //! whether the caller may manage users (`users.manage`), so a non-admin gets 403 on the whole
 //! namespace — also where the use case alone would answer 404 to hide a user.
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
-use axum::routing;
-use axum::{Json, Router};
+use icosistem_core::Error;
 use icosistem_core::error::ValidationErrors;
-use icosistem_core::model::secret::SecretString;
-use icosistem_core::model::value::{AtField, Email, PersonName};
-use icosistem_core::model::{Role, User, UserId, UserStatus};
+use icosistem_core::model::value::{AtField, Email};
+use icosistem_core::model::{Role, UserId, UserStatus};
 use icosistem_core::policy::{Action, Facts, authorize};
 use icosistem_core::ports::store::UserFilter;
-use icosistem_core::ports::{Clock, Notifier, Store};
-use icosistem_core::service::{AdminCreateUser, AdminUpdateUser};
+use icosistem_core::service::{AdminUpdateUser, Context};
 
-use super::kit::{
-    Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, ListQuery, Listed, NotFound, PathId, list_query,
-};
-use super::{finish, optional_enum, required, required_enum, versioned};
-use crate::AppState;
-use crate::auth::AuthUser;
+use super::kit::{ListQuery, NoBody, NoId, PathId, api, input, list_query, lists, routes};
+use crate::dto::parse::optional_enum;
 use crate::dto::schema::one_of_or_empty;
 use crate::dto::{AdminCreateUserRequest, AdminUpdateUserRequest, ApiJson, PageDto, UserDto};
-use crate::error::ApiError;
-
 list_query! {
     /// `GET /api/v2/admin/users` filters.
     pub(crate) struct AdminUserQuery {
@@ -41,14 +29,10 @@ list_query! {
     }
 }
 
-fn user_response(user: &User) -> Response {
-    versioned(user.meta.version, UserDto::from(user))
-}
-
-/// The core's decision whether the caller manages users.
-fn admin_only(auth: &AuthUser) -> Result<(), ApiError> {
-    authorize(&auth.ctx.actor, Action::ManageUsers, &Facts::none())
-        .map_err(|f| ApiError::from(icosistem_core::Error::Forbidden(f)))
+/// The core's decision whether the caller manages users, asked before a body is read or a user
+/// looked up (where the use case alone would answer 422, or 404 to hide a user).
+fn admin_only(ctx: &Context) -> Result<(), Error> {
+    authorize(&ctx.actor, Action::ManageUsers, &Facts::none()).map_err(Error::Forbidden)
 }
 
 impl ListQuery for AdminUserQuery {
@@ -69,175 +53,53 @@ impl ListQuery for AdminUserQuery {
     }
 }
 
-/// Lists users, newest first (`?role&status&email`).
-#[utoipa::path(get, path = "/api/v2/admin/users", operation_id = "admin_list_users", tag = "admin", security(("bearer" = [])),
-    params(AdminUserQuery),
-    responses((status = 200, description = "A page of users", body = PageDto<UserDto>), Authenticated, Forbidden, BadInput))]
-pub(crate) async fn admin_list_users<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    Listed { filter, page }: Listed<AdminUserQuery>,
-) -> Result<Json<PageDto<UserDto>>, ApiError> {
-    admin_only(&auth)?;
-    let found = state.eco.list_users(&auth.ctx, filter, page).await?;
-    Ok(Json(PageDto::from_page(found)))
+lists! {
+    tag = "admin";
+    /// Lists users, newest first (`?role&status&email`).
+    admin_list_users: "/api/v2/admin/users", NoId, AdminUserQuery => UserDto, [Forbidden],
+        |eco, ctx, NoId, filter, page| eco.list_users(ctx, filter, page);
 }
 
-/// Creates a user of any role (admins included), verified and active.
-#[utoipa::path(post, path = "/api/v2/admin/users", operation_id = "admin_create_user", tag = "admin", security(("bearer" = [])),
-    request_body = AdminCreateUserRequest,
-    responses(
-        (status = 201, description = "Created", body = UserDto), Authenticated, Forbidden, Conflict, BadBody))]
-pub(crate) async fn admin_create_user<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    ApiJson(body): ApiJson<AdminCreateUserRequest>,
-) -> Result<Response, ApiError> {
-    admin_only(&auth)?;
-    let mut errors = ValidationErrors::new();
-    // Presence and the shapes the HTTP layer can tell are checked here so one answer names every
-    // failing field; the core checks them again, with the password policy, before storing.
-    let email = required(&mut errors, "email", body.email.filter(|e| !e.trim().is_empty()));
-    if let Some(e) = email.as_deref() {
-        errors.check(Email::parse(e).at("email"));
-    }
-    let password = required(&mut errors, "password", body.password.filter(|p| !p.is_empty()));
-    let first_name = required(
-        &mut errors,
-        "first_name",
-        body.first_name.filter(|n| !n.trim().is_empty()),
-    );
-    if let Some(n) = first_name.as_deref() {
-        errors.check(PersonName::parse(n).at("first_name"));
-    }
-    let last_name = required(
-        &mut errors,
-        "last_name",
-        body.last_name.filter(|n| !n.trim().is_empty()),
-    );
-    if let Some(n) = last_name.as_deref() {
-        errors.check(PersonName::parse(n).at("last_name"));
-    }
-    let role = required_enum::<Role>(&mut errors, "role", body.role.as_deref());
-    finish(errors)?;
-    let (Some(email), Some(password), Some(first_name), Some(last_name), Some(role)) =
-        (email, password, first_name, last_name, role)
-    else {
-        return Err(ApiError::internal());
-    };
-    let user = state
-        .eco
-        .admin_create_user(
-            &auth.ctx,
-            AdminCreateUser {
-                email,
-                password: SecretString::new(password),
-                first_name,
-                last_name,
-                role,
-            },
-        )
-        .await?;
-    let mut response = user_response(&user);
-    *response.status_mut() = StatusCode::CREATED;
-    Ok(response)
+routes! {
+    tag = "admin";
+    /// Creates a user of any role (admins included), verified and active.
+    admin_create_user: post "/api/v2/admin/users", NoId, NoIfMatch, json<AdminCreateUserRequest>
+        => etag(201, "Created", UserDto) [Forbidden, Conflict, BadBody],
+        |eco, ctx, NoId, _, ApiJson(b)| {
+            admin_only(ctx)?;
+            eco.admin_create_user(ctx, input(b)?)
+        };
+    /// One user.
+    admin_get_user: get "/api/v2/admin/users/{id}", PathId<UserId>, NoIfMatch, none
+        => etag(200, "The user", UserDto) [Forbidden, NotFound],
+        |eco, ctx, PathId(id), _, NoBody| {
+            admin_only(ctx)?;
+            eco.get_user(ctx, id)
+        };
+    /// Changes a user's role (their sessions end; the new role's profile is created), status (a
+    /// move the account allows: `active`, `suspended`, `inactive`) or names. The user is notified
+    /// of a role or status change.
+    admin_update_user: patch "/api/v2/admin/users/{id}", PathId<UserId>, IfMatch, json<AdminUpdateUserRequest>
+        => etag(200, "The updated user", UserDto) [Forbidden, NotFound, Conflict, BadBody],
+        |eco, ctx, PathId(id), v, ApiJson(b)| {
+            admin_only(ctx)?;
+            eco.admin_update_user(ctx, id, AdminUpdateUser { version: v.or(b.version), ..input(b)? })
+        };
+    /// Lifts a login lockout (the failed-login count starts again at 0). The lockout itself is
+    /// never shown in a user.
+    admin_unlock_user: post "/api/v2/admin/users/{id}/unlock", PathId<UserId>, NoIfMatch, none
+        => etag(200, "The user", UserDto) [Forbidden, NotFound],
+        |eco, ctx, PathId(id), _, NoBody| eco.unlock_user(ctx, id);
 }
 
-/// One user.
-#[utoipa::path(get, path = "/api/v2/admin/users/{id}", operation_id = "admin_get_user", tag = "admin", security(("bearer" = [])),
-    params(PathId<UserId>),
-    responses(
-        (status = 200, description = "The user", body = UserDto), Authenticated, Forbidden, NotFound))]
-pub(crate) async fn admin_get_user<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<UserId>,
-) -> Result<Response, ApiError> {
-    admin_only(&auth)?;
-    let user = state.eco.get_user(&auth.ctx, id).await?;
-    Ok(user_response(&user))
-}
-
-/// Changes a user's role (their sessions end; the new role's profile is created), status (a
-/// move the account allows: `active`, `suspended`, `inactive`) or names. The user is notified
-/// of a role or status change.
-#[utoipa::path(patch, path = "/api/v2/admin/users/{id}", operation_id = "admin_update_user", tag = "admin", security(("bearer" = [])),
-    request_body = AdminUpdateUserRequest,
-    params(PathId<UserId>,
-        IfMatch),
-    responses(
-        (status = 200, description = "The updated user", body = UserDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn admin_update_user<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<UserId>,
-    IfMatch(if_match): IfMatch,
-    ApiJson(body): ApiJson<AdminUpdateUserRequest>,
-) -> Result<Response, ApiError> {
-    admin_only(&auth)?;
-    let version = if_match.or(body.version);
-    let mut errors = ValidationErrors::new();
-    let role = optional_enum::<Role>(&mut errors, "role", body.role.as_deref());
-    let status = optional_enum::<UserStatus>(&mut errors, "status", body.status.as_deref());
-    if status == Some(UserStatus::PendingVerification) {
-        errors.push("status", "cannot be set back to pending_verification");
-    }
-    finish(errors)?;
-    let user = state
-        .eco
-        .admin_update_user(
-            &auth.ctx,
-            id,
-            AdminUpdateUser {
-                role,
-                status,
-                first_name: body.first_name,
-                last_name: body.last_name,
-                version,
-            },
-        )
-        .await?;
-    Ok(user_response(&user))
-}
-
-/// Lifts a login lockout (the failed-login count starts again at 0). The lockout itself is
-/// never shown in a user.
-#[utoipa::path(post, path = "/api/v2/admin/users/{id}/unlock", operation_id = "admin_unlock_user", tag = "admin", security(("bearer" = [])),
-    params(PathId<UserId>),
-    responses(
-        (status = 200, description = "The user", body = UserDto), Authenticated, Forbidden, NotFound))]
-pub(crate) async fn admin_unlock_user<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<UserId>,
-) -> Result<Response, ApiError> {
-    admin_only(&auth)?;
-    let user = state.eco.unlock_user(&auth.ctx, id).await?;
-    Ok(user_response(&user))
-}
-
-/// The document of the admin paths.
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(admin_list_users, admin_create_user, admin_get_user, admin_update_user, admin_unlock_user),
+api!(
+    [
+        admin_list_users,
+        admin_create_user,
+        admin_get_user,
+        admin_update_user,
+        admin_unlock_user
+    ],
     components(schemas(AdminCreateUserRequest, AdminUpdateUserRequest, PageDto<UserDto>)),
     tags((name = "admin", description = "User management (admins only)"))
-)]
-pub(crate) struct Api;
-
-/// This module's routes.
-pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
-    Router::new()
-        .route(
-            "/api/v2/admin/users",
-            routing::get(admin_list_users::<S, N, C>).post(admin_create_user::<S, N, C>),
-        )
-        .route(
-            "/api/v2/admin/users/{id}",
-            routing::get(admin_get_user::<S, N, C>).patch(admin_update_user::<S, N, C>),
-        )
-        .route(
-            "/api/v2/admin/users/{id}/unlock",
-            routing::post(admin_unlock_user::<S, N, C>),
-        )
-}
+);

@@ -10,15 +10,17 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::State;
+use std::collections::BTreeMap;
+
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing;
-use axum::{Json, Router};
 use icosistem_core::ports::{Clock, Notifier, Store};
 use serde_json::json;
+use utoipa::IntoResponses;
+use utoipa::openapi::{Content, Ref, RefOr, Response as Documented, ResponseBuilder};
 
-use super::kit::Unavailable;
+use super::kit::{api, handler};
 use crate::AppState;
 use crate::dto::{HealthDetailed, HealthStatus};
 
@@ -103,16 +105,6 @@ async fn checks<S: Store, N: Notifier, C: Clock>(state: &AppState<S, N, C>) -> (
     (ok, serde_json::Value::Object(map))
 }
 
-/// Liveness: the process answers.
-#[utoipa::path(get, path = "/health", operation_id = "health", tag = "operations",
-    responses((status = 200, description = "The process runs", body = HealthStatus), Unavailable))]
-pub(crate) async fn health() -> Json<HealthStatus> {
-    Json(HealthStatus {
-        status: "ok",
-        checks: None,
-    })
-}
-
 /// Whether the store answers, and how fast.
 async fn store_check<S: Store>(store: &S) -> (bool, serde_json::Value) {
     let started = Instant::now();
@@ -122,49 +114,68 @@ async fn store_check<S: Store>(store: &S) -> (bool, serde_json::Value) {
     entry(ok, started)
 }
 
-/// Readiness: 200 when the store and every configured check answer, 503 otherwise.
-#[utoipa::path(get, path = "/health/ready", operation_id = "health_ready", tag = "operations",
-    responses(
-        (status = 200, description = "Ready", body = HealthStatus),
-        (status = 503, description = "A dependency is down", body = HealthStatus), Unavailable))]
-pub(crate) async fn health_ready<S: Store, N: Notifier, C: Clock>(State(state): State<AppState<S, N, C>>) -> Response {
-    let (ok, checks) = checks(&state).await;
-    if ok {
-        Json(HealthStatus {
-            status: "ready",
-            checks: None,
-        })
-        .into_response()
-    } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(HealthStatus {
-                status: "unavailable",
-                checks: Some(checks),
-            }),
-        )
-            .into_response()
+/// A probe's two answers, both its own JSON (not problems): 200 when every dependency
+/// answers, 503 naming under `checks` the ones that do not. `schema` is the body's component.
+fn probe(schema: &str, up: &str) -> BTreeMap<String, RefOr<Documented>> {
+    let body = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content("application/json", Content::new(Some(Ref::from_schema_name(schema))))
+            .build()
+            .into()
+    };
+    [
+        ("200".to_owned(), body(up)),
+        ("503".to_owned(), body("A dependency is down; `checks` says which")),
+    ]
+    .into_iter()
+    .collect()
+}
+
+/// The answers of readiness ([`HealthStatus`]).
+struct Readiness;
+
+impl IntoResponses for Readiness {
+    fn responses() -> BTreeMap<String, RefOr<Documented>> {
+        probe("HealthStatus", "Ready")
     }
 }
 
-/// Readiness under the API's base path (the same answer as `/health/ready`).
-#[utoipa::path(get, path = "/api/v2/health", operation_id = "api_health", tag = "operations",
-    responses(
-        (status = 200, description = "Ready", body = HealthStatus),
-        (status = 503, description = "A dependency is down", body = HealthStatus), Unavailable))]
-pub(crate) async fn api_health<S: Store, N: Notifier, C: Clock>(state: State<AppState<S, N, C>>) -> Response {
-    health_ready(state).await
+/// The answers of the detailed report ([`HealthDetailed`]).
+struct Detailed;
+
+impl IntoResponses for Detailed {
+    fn responses() -> BTreeMap<String, RefOr<Documented>> {
+        probe("HealthDetailed", "Every dependency answers")
+    }
 }
 
-/// Version, uptime and each dependency's status and latency.
-#[utoipa::path(get, path = "/health/detailed", operation_id = "health_detailed", tag = "operations",
-    responses(
-        (status = 200, description = "Every dependency answers", body = HealthDetailed),
-        (status = 503, description = "A dependency is down", body = HealthDetailed), Unavailable))]
-pub(crate) async fn health_detailed<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-) -> Response {
-    let (ok, checks) = checks(&state).await;
+/// Readiness: whether the store and every configured check answer (200), or which do not (503).
+async fn readiness<S: Store, N: Notifier, C: Clock>(state: &AppState<S, N, C>) -> Response {
+    let (ok, checks) = checks(state).await;
+    let (status, body) = if ok {
+        (
+            StatusCode::OK,
+            HealthStatus {
+                status: "ready",
+                checks: None,
+            },
+        )
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            HealthStatus {
+                status: "unavailable",
+                checks: Some(checks),
+            },
+        )
+    };
+    (status, Json(body)).into_response()
+}
+
+/// Version, uptime and each dependency's status and latency: 200 when all answer, else 503.
+async fn detailed<S: Store, N: Notifier, C: Clock>(state: &AppState<S, N, C>) -> Response {
+    let (ok, checks) = checks(state).await;
     let body = HealthDetailed {
         status: if ok { "ok" } else { "unavailable" },
         version: env!("CARGO_PKG_VERSION"),
@@ -179,16 +190,33 @@ pub(crate) async fn health_detailed<S: Store, N: Notifier, C: Clock>(
     (status, Json(body)).into_response()
 }
 
-/// This module's routes.
-pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
-    Router::new()
-        .route("/api/v2/health", routing::get(api_health::<S, N, C>))
-        .route("/health", routing::get(health))
-        .route("/health/detailed", routing::get(health_detailed::<S, N, C>))
-        .route("/health/ready", routing::get(health_ready::<S, N, C>))
+// The probes are not JSON API operations (no token, no problem bodies of their own): each is
+// declared with its explicit operation id and its answers, through the kit's one handler shape.
+handler! {
+    /// Liveness: the process answers.
+    #[utoipa::path(get, path = "/health", operation_id = "health", tag = "operations",
+        responses((status = 200, description = "The process runs", body = HealthStatus)))]
+    health: get "/health" (_state) -> Json<HealthStatus> {
+        Ok(Json(HealthStatus { status: "ok", checks: None }))
+    }
 }
 
-/// This module's part of the OpenAPI document (its components are listed in [`crate::openapi::ApiDoc`]).
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(api_health, health, health_detailed, health_ready))]
-pub(crate) struct Api;
+handler! {
+    /// Readiness: 200 when the store and every configured check answer, 503 otherwise.
+    #[utoipa::path(get, path = "/health/ready", operation_id = "health_ready", tag = "operations", responses(Readiness))]
+    health_ready: get "/health/ready" (state) -> Response { Ok(readiness(&state).await) }
+}
+
+handler! {
+    /// Readiness under the API's base path (the same answer as `/health/ready`).
+    #[utoipa::path(get, path = "/api/v2/health", operation_id = "api_health", tag = "operations", responses(Readiness))]
+    api_health: get "/api/v2/health" (state) -> Response { Ok(readiness(&state).await) }
+}
+
+handler! {
+    /// Version, uptime and each dependency's status and latency.
+    #[utoipa::path(get, path = "/health/detailed", operation_id = "health_detailed", tag = "operations", responses(Detailed))]
+    health_detailed: get "/health/detailed" (state) -> Response { Ok(detailed(&state).await) }
+}
+
+api!([api_health, health, health_detailed, health_ready]);

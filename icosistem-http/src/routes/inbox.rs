@@ -1,23 +1,14 @@
 //! `/api/v2/notifications` (the caller's in-app notifications) and `/api/v2/audit-events` (the
 //! audit log).
 
-use axum::extract::State;
-use axum::response::Response;
-use axum::routing;
-use axum::{Json, Router};
 use icosistem_core::error::ValidationErrors;
 use icosistem_core::model::{NotificationId, NotificationStatus};
 use icosistem_core::ports::store::AuditFilter;
-use icosistem_core::ports::{Clock, Notifier, Store};
 
-use super::kit::{Authenticated, Conflict, ListQuery, NoId, NotFound, PathId, list_query, lists};
-use super::{optional_enum, optional_id, versioned};
-use crate::AppState;
-use crate::auth::AuthUser;
-use crate::dto::parse::optional_instant;
+use super::kit::{ListQuery, NoBody, NoId, PathId, api, list_query, lists, routes};
+use crate::dto::parse::{optional_enum, optional_id, optional_instant};
 use crate::dto::schema::one_of_or_empty;
 use crate::dto::{AuditEventDto, NotificationDto, PageDto, ReadAllDto};
-use crate::error::ApiError;
 
 list_query! {
     /// `GET /api/v2/notifications` filters.
@@ -51,10 +42,6 @@ list_query! {
     }
 }
 
-fn notification_response(n: &icosistem_core::model::Notification) -> Response {
-    versioned(n.meta.version, NotificationDto::from(n))
-}
-
 impl ListQuery for NotificationQuery {
     type Filter = Option<NotificationStatus>;
 
@@ -85,46 +72,22 @@ lists! {
         |eco, ctx, NoId, status, page| eco.list_notifications(ctx, status, page);
 }
 
-/// Marks every unread notification of the caller read. Answers 200 with how many changed
-/// (`{"updated": n}`, 0 when none was unread) — the count the core returns.
-#[utoipa::path(post, path = "/api/v2/notifications/read-all", operation_id = "read_all_notifications", tag = "notifications", security(("bearer" = [])),
-    responses(
-        (status = 200, description = "How many became read", body = ReadAllDto), Authenticated))]
-pub(crate) async fn read_all_notifications<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-) -> Result<Json<ReadAllDto>, ApiError> {
-    let updated = state.eco.read_all_notifications(&auth.ctx).await?;
-    Ok(Json(ReadAllDto { updated }))
-}
-
-/// Marks one of the caller's notifications read (`unread → read`). Another user's notification
-/// does not exist for the caller (404).
-#[utoipa::path(post, path = "/api/v2/notifications/{id}/read", operation_id = "read_notification", tag = "notifications", security(("bearer" = [])),
-    params(PathId<NotificationId>),
-    responses(
-        (status = 200, description = "The notification", body = NotificationDto), Authenticated, NotFound, Conflict))]
-pub(crate) async fn read_notification<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<NotificationId>,
-) -> Result<Response, ApiError> {
-    let n = state.eco.read_notification(&auth.ctx, id).await?;
-    Ok(notification_response(&n))
-}
-
-/// Archives one of the caller's notifications (from `unread` or `read`).
-#[utoipa::path(post, path = "/api/v2/notifications/{id}/archive", operation_id = "archive_notification", tag = "notifications", security(("bearer" = [])),
-    params(PathId<NotificationId>),
-    responses(
-        (status = 200, description = "The notification", body = NotificationDto), Authenticated, NotFound, Conflict))]
-pub(crate) async fn archive_notification<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<NotificationId>,
-) -> Result<Response, ApiError> {
-    let n = state.eco.archive_notification(&auth.ctx, id).await?;
-    Ok(notification_response(&n))
+routes! {
+    tag = "notifications";
+    /// Marks every unread notification of the caller read. Answers 200 with how many changed
+    /// (`{"updated": n}`, 0 when none was unread) — the count the core returns.
+    read_all_notifications: post "/api/v2/notifications/read-all", NoId, NoIfMatch, none
+        => json(200, "How many became read", ReadAllDto) [],
+        |eco, ctx, NoId, _, NoBody| eco.read_all_notifications(ctx);
+    /// Marks one of the caller's notifications read (`unread → read`). Another user's
+    /// notification does not exist for the caller (404).
+    read_notification: post "/api/v2/notifications/{id}/read", PathId<NotificationId>, NoIfMatch, none
+        => etag(200, "The notification", NotificationDto) [NotFound, Conflict],
+        |eco, ctx, PathId(id), _, NoBody| eco.read_notification(ctx, id);
+    /// Archives one of the caller's notifications (from `unread` or `read`).
+    archive_notification: post "/api/v2/notifications/{id}/archive", PathId<NotificationId>, NoIfMatch, none
+        => etag(200, "The notification", NotificationDto) [NotFound, Conflict],
+        |eco, ctx, PathId(id), _, NoBody| eco.archive_notification(ctx, id);
 }
 
 lists! {
@@ -137,33 +100,20 @@ lists! {
         |eco, ctx, NoId, filter, page| eco.list_audit_events(ctx, filter, page);
 }
 
-/// The document of the notification and audit paths.
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(list_audit_events, list_notifications, read_all_notifications, archive_notification, read_notification),
+api!(
+    [
+        list_audit_events,
+        list_notifications,
+        read_all_notifications,
+        archive_notification,
+        read_notification,
+    ],
     components(schemas(NotificationDto, ReadAllDto, AuditEventDto, PageDto<NotificationDto>, PageDto<AuditEventDto>)),
     tags(
-        (name = "notifications", description = "The caller's in-app notifications"),
+        (
+            name = "notifications",
+            description = "The caller's in-app notifications"
+        ),
         (name = "audit", description = "The audit log")
     )
-)]
-pub(crate) struct Api;
-
-/// This module's routes.
-pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
-    Router::new()
-        .route("/api/v2/audit-events", routing::get(list_audit_events::<S, N, C>))
-        .route("/api/v2/notifications", routing::get(list_notifications::<S, N, C>))
-        .route(
-            "/api/v2/notifications/read-all",
-            routing::post(read_all_notifications::<S, N, C>),
-        )
-        .route(
-            "/api/v2/notifications/{id}/archive",
-            routing::post(archive_notification::<S, N, C>),
-        )
-        .route(
-            "/api/v2/notifications/{id}/read",
-            routing::post(read_notification::<S, N, C>),
-        )
-}
+);

@@ -1,7 +1,12 @@
-//! The declarative route form every module uses: typed extractors for the path id and
-//! `If-Match`, the problem responses an operation may answer as `utoipa` response types, and
-//! [`command!`](crate::routes::kit::command) declaring a whole lifecycle-command route — handler
-//! and `#[utoipa::path]` with its explicit `operation_id` — in a few lines.
+//! The declarative route form every module uses: typed extractors for the caller, the path id
+//! and `If-Match`, the problem responses an operation may answer as `utoipa` response types, and
+//! the macros that declare whole routes — handler, `#[utoipa::path]` with its explicit
+//! `operation_id`, and mount — in a few lines: [`routes!`](crate::routes::kit::routes) (any
+//! authenticated operation), [`public!`](crate::routes::kit::public) (operations anyone may
+//! call), [`reads!`](crate::routes::kit::reads), [`lists!`](crate::routes::kit::lists) and
+//! [`commands!`](crate::routes::kit::commands). Each emits its handler through
+//! [`handler!`](crate::routes::kit::handler), the one handler shape, and each module builds its
+//! router and its part of the document with [`api!`](crate::routes::kit::api).
 //!
 //! Each extractor documents itself (`IntoParams`), so `params(PathId<ProjectId>, IfMatch)` in a
 //! route's attribute says exactly what the handler's signature parses.
@@ -11,17 +16,20 @@ use axum::http::header;
 use axum::http::request::Parts;
 use icosistem_core::Error;
 use icosistem_core::error::ValidationErrors;
+use icosistem_core::model::Actor;
 use icosistem_core::model::{
     ApplicationId, EnrollmentId, MeetingId, MentorshipId, MilestoneId, NotificationId, OrganizationId, OutboxId,
     ProgramId, ProjectId, SessionId, TaskId, UserId, WebhookId,
 };
 use icosistem_core::ports::PageRequest;
+use icosistem_core::service::Context;
 use serde::de::DeserializeOwned;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::{Content, Ref, RefOr, Required, Response, ResponseBuilder};
 use utoipa::{IntoParams, IntoResponses};
 
+use crate::auth::{AuthUser, RequestMeta};
 use crate::dto::ApiQuery;
 use crate::error::{ApiError, PROBLEM_JSON};
 
@@ -78,6 +86,37 @@ impl<I: EntityId, S: Send + Sync> FromRequestParts<S> for PathId<I> {
             .find(|(name, _)| name == "id")
             .map_or("", |(_, value)| value.as_str());
         parse_id(raw, I::KIND).map(Self)
+    }
+}
+
+/// Who calls an operation, as the use case's context.
+pub(crate) trait Caller {
+    /// The context the use case runs in.
+    fn context(&self) -> &Context;
+}
+
+impl Caller for AuthUser {
+    fn context(&self) -> &Context {
+        &self.ctx
+    }
+}
+
+/// The caller of an operation anyone may call (registration, sign-in): the anonymous actor,
+/// with the request's id and client IP for the audit log.
+pub(crate) struct Anonymous(Context);
+
+impl<S: Send + Sync> FromRequestParts<S> for Anonymous {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let meta = RequestMeta::from_request_parts(parts, state).await?;
+        Ok(Self(meta.context(Actor::Anonymous)))
+    }
+}
+
+impl Caller for Anonymous {
+    fn context(&self) -> &Context {
+        &self.0
     }
 }
 
@@ -211,6 +250,30 @@ problem_responses! {
     }
 }
 
+/// The one handler shape every declaring macro of this module emits: generic over the store,
+/// notifier and clock, the application `State` bound to the name given (so that the body, written
+/// by the calling macro, may use it), then the extractors given; mounted at `method path` by
+/// [`mount!`](crate::routes::kit::mount). The attributes before the name (documentation,
+/// `#[utoipa::path]`) go on the function.
+macro_rules! handler {
+    (
+        $(#[$meta:meta])* $name:ident: $method:ident $path:literal
+        ($state:ident $(, $arg:ident: $ty:ty)* $(,)?) -> $ret:ty $body:block
+    ) => {
+        $(#[$meta])*
+        pub(crate) async fn $name<
+            S: ::icosistem_core::ports::Store,
+            N: ::icosistem_core::ports::Notifier,
+            C: ::icosistem_core::ports::Clock,
+        >(
+            ::axum::extract::State($state): ::axum::extract::State<$crate::AppState<S, N, C>>,
+            $($arg: $ty),*
+        ) -> Result<$ret, $crate::error::ApiError> $body
+        $crate::routes::kit::mount!($name: $method $path);
+    };
+}
+pub(crate) use handler;
+
 /// Declares lifecycle-command routes: each `POST <path>` on one resource, with an optional body
 /// carrying `version` (or `If-Match`), answering the resource as `run` returns it. One line of
 /// documentation and one of declaration per route; the handler, its `#[utoipa::path]` with the
@@ -230,28 +293,25 @@ macro_rules! commands {
         tag = $tag:literal, id = $id:ty, answer = $dto:ty, run = $run:path;
         $( $(#[doc = $doc:literal])* $name:ident: $path:literal, $body:ty, |$b:ident| $command:expr; )+
     ) => {$(
-        $(#[doc = $doc])*
-        #[utoipa::path(post, path = $path, operation_id = stringify!($name), tag = $tag, security(("bearer" = [])),
-            request_body(content = Option<$body>, description = "Optional: the version read and the command's fields"),
-            params($crate::routes::kit::PathId<$id>, $crate::routes::kit::IfMatch),
-            responses((status = 200, description = "The resource after the command, its version as `ETag`", body = $dto),
-                $crate::routes::kit::Authenticated, $crate::routes::kit::Forbidden, $crate::routes::kit::NotFound,
-                $crate::routes::kit::Conflict, $crate::routes::kit::BadBody))]
-        pub(crate) async fn $name<
-            S: ::icosistem_core::ports::Store,
-            N: ::icosistem_core::ports::Notifier,
-            C: ::icosistem_core::ports::Clock,
-        >(
-            ::axum::extract::State(state): ::axum::extract::State<$crate::AppState<S, N, C>>,
-            auth: $crate::auth::AuthUser,
-            $crate::routes::kit::PathId(id): $crate::routes::kit::PathId<$id>,
-            $crate::routes::kit::IfMatch(if_match): $crate::routes::kit::IfMatch,
-            $crate::dto::OptionalJson($b): $crate::dto::OptionalJson<$body>,
-        ) -> Result<::axum::response::Response, $crate::error::ApiError> {
-            let version = if_match.or($b.version);
-            $run(&state, &auth, id, version, $command).await
+        $crate::routes::kit::handler! {
+            $(#[doc = $doc])*
+            #[utoipa::path(post, path = $path, operation_id = stringify!($name), tag = $tag, security(("bearer" = [])),
+                request_body(content = Option<$body>, description = "Optional: the version read and the command's fields"),
+                params($crate::routes::kit::PathId<$id>, $crate::routes::kit::IfMatch),
+                responses((status = 200, description = "The resource after the command, its version as `ETag`", body = $dto),
+                    $crate::routes::kit::Authenticated, $crate::routes::kit::Forbidden, $crate::routes::kit::NotFound,
+                    $crate::routes::kit::Conflict, $crate::routes::kit::BadBody))]
+            $name: post $path (state,
+                auth: $crate::auth::AuthUser,
+                id: $crate::routes::kit::PathId<$id>,
+                if_match: $crate::routes::kit::IfMatch,
+                body: $crate::dto::OptionalJson<$body>,
+            ) -> ::axum::response::Response {
+                let ($crate::routes::kit::PathId(id), $crate::dto::OptionalJson($b)) = (id, body);
+                let version = if_match.0.or($b.version);
+                $run(&state, &auth, id, version, $command).await
+            }
         }
-        $crate::routes::kit::mount!($name: post $path);
     )+};
 }
 pub(crate) use commands;
@@ -277,8 +337,10 @@ versioned_by_meta!(
     icosistem_core::model::Meeting,
     icosistem_core::model::Mentorship,
     icosistem_core::model::Milestone,
+    icosistem_core::model::Notification,
     icosistem_core::model::Organization,
     icosistem_core::model::OutboxMessage,
+    icosistem_core::model::Profile,
     icosistem_core::model::Program,
     icosistem_core::model::Project,
     icosistem_core::model::Session,
@@ -322,25 +384,11 @@ macro_rules! reads {
         $( $(#[doc = $doc:literal])* $name:ident: $path:literal, $id:ty => $dto:ty,
             |$eco:ident, $ctx:ident, $idv:ident| $call:expr; )+
     ) => {$(
-        $(#[doc = $doc])*
-        #[utoipa::path(get, path = $path, operation_id = stringify!($name), tag = $tag, security(("bearer" = [])),
-            params($crate::routes::kit::PathId<$id>),
-            responses((status = 200, description = "The resource, its version as `ETag`", body = $dto),
-                $crate::routes::kit::Authenticated, $crate::routes::kit::NotFound))]
-        pub(crate) async fn $name<
-            S: ::icosistem_core::ports::Store,
-            N: ::icosistem_core::ports::Notifier,
-            C: ::icosistem_core::ports::Clock,
-        >(
-            ::axum::extract::State(state): ::axum::extract::State<$crate::AppState<S, N, C>>,
-            auth: $crate::auth::AuthUser,
-            $crate::routes::kit::PathId($idv): $crate::routes::kit::PathId<$id>,
-        ) -> Result<::axum::response::Response, $crate::error::ApiError> {
-            let ($eco, $ctx) = (&state.eco, &auth.ctx);
-            let resource = $call.await?;
-            Ok($crate::routes::kit::answer::<_, $dto>(&resource))
-        }
-        $crate::routes::kit::mount!($name: get $path);
+        $crate::routes::kit::routes!(@emit [] [$crate::routes::kit::NoBody] [params($crate::routes::kit::PathId<$id>),]
+            [$(#[doc = $doc])*] $name get $path $tag [$crate::routes::kit::PathId<$id>] NoIfMatch
+            etag 200 "The resource, its version as `ETag`" [$dto] [NotFound]
+            $eco $ctx [$crate::routes::kit::PathId($idv)] [_] [_] [$call]
+            ($crate::auth::AuthUser, Authenticated, [security(("bearer" = [])),], [.eco]));
     )+};
 }
 pub(crate) use reads;
@@ -382,10 +430,12 @@ where
     }
 }
 
-/// No path id: the list is not under a resource.
-pub(crate) struct NoId;
+/// A slot of a route's declaration that the route does not use: it reads nothing from the
+/// request, documents no parameter and sends no version. [`NoId`], [`NoIfMatch`] and [`NoBody`]
+/// are its names in the path, `If-Match` and body slots.
+pub(crate) struct Absent;
 
-impl<S: Send + Sync> FromRequestParts<S> for NoId {
+impl<S: Send + Sync> FromRequestParts<S> for Absent {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(_: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
@@ -393,11 +443,18 @@ impl<S: Send + Sync> FromRequestParts<S> for NoId {
     }
 }
 
-impl IntoParams for NoId {
+impl IntoParams for Absent {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
         Vec::new()
     }
 }
+
+/// No path id: the route is not under a resource.
+pub(crate) use Absent as NoId;
+/// No `If-Match`: the route takes no version.
+pub(crate) use Absent as NoIfMatch;
+/// No body: the route reads none.
+pub(crate) use Absent as NoBody;
 
 /// Declares list routes: `GET <path>` (under a resource's `{id}`, or `NoId`) with a page and the
 /// filters of a [`ListQuery`], answering a [`PageDto`](crate::dto::PageDto) newest first.
@@ -416,26 +473,22 @@ macro_rules! lists {
         $( $(#[doc = $doc:literal])* $name:ident: $path:literal, $id:ty, $query:ty => $dto:ty, [$($extra:ident),*],
             |$eco:ident, $ctx:ident, $idv:pat_param, $filter:pat_param, $page:ident| $call:expr; )+
     ) => {$(
-        $(#[doc = $doc])*
-        #[utoipa::path(get, path = $path, operation_id = stringify!($name), tag = $tag, security(("bearer" = [])),
-            params($id, $query),
-            responses((status = 200, description = "A page, newest first", body = $crate::dto::PageDto<$dto>),
-                $crate::routes::kit::Authenticated, $($crate::routes::kit::$extra,)* $crate::routes::kit::BadInput))]
-        pub(crate) async fn $name<
-            S: ::icosistem_core::ports::Store,
-            N: ::icosistem_core::ports::Notifier,
-            C: ::icosistem_core::ports::Clock,
-        >(
-            ::axum::extract::State(state): ::axum::extract::State<$crate::AppState<S, N, C>>,
-            auth: $crate::auth::AuthUser,
-            id: $id,
-            listed: $crate::routes::kit::Listed<$query>,
-        ) -> Result<::axum::Json<$crate::dto::PageDto<$dto>>, $crate::error::ApiError> {
-            let ($eco, $ctx, $idv, $filter, $page) = (&state.eco, &auth.ctx, id, listed.filter, listed.page);
-            let found = $call.await?;
-            Ok(::axum::Json($crate::dto::PageDto::from_page(found)))
+        $crate::routes::kit::handler! {
+            $(#[doc = $doc])*
+            #[utoipa::path(get, path = $path, operation_id = stringify!($name), tag = $tag, security(("bearer" = [])),
+                params($id, $query),
+                responses((status = 200, description = "A page, newest first", body = $crate::dto::PageDto<$dto>),
+                    $crate::routes::kit::Authenticated, $($crate::routes::kit::$extra,)* $crate::routes::kit::BadInput))]
+            $name: get $path (state,
+                auth: $crate::auth::AuthUser,
+                id: $id,
+                listed: $crate::routes::kit::Listed<$query>,
+            ) -> ::axum::Json<$crate::dto::PageDto<$dto>> {
+                let ($eco, $ctx, $idv, $filter, $page) = (&state.eco, &auth.ctx, id, listed.filter, listed.page);
+                let found = $call.await?;
+                Ok(::axum::Json($crate::dto::PageDto::from_page(found)))
+            }
         }
-        $crate::routes::kit::mount!($name: get $path);
     )+};
 }
 pub(crate) use lists;
@@ -483,23 +536,6 @@ macro_rules! list_query {
 }
 pub(crate) use list_query;
 
-/// No `If-Match`: the route takes no version (documents no parameter).
-pub(crate) struct NoIfMatch;
-
-impl<S: Send + Sync> FromRequestParts<S> for NoIfMatch {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(_: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self)
-    }
-}
-
-impl IntoParams for NoIfMatch {
-    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        Vec::new()
-    }
-}
-
 /// The version an `If-Match` slot of a route gives (`None` for [`NoIfMatch`]).
 pub(crate) trait MatchVersion {
     /// The version sent, if any.
@@ -512,20 +548,9 @@ impl MatchVersion for IfMatch {
     }
 }
 
-impl MatchVersion for NoIfMatch {
+impl MatchVersion for Absent {
     fn version(&self) -> Option<u64> {
         None
-    }
-}
-
-/// No body: the route reads none.
-pub(crate) struct NoBody;
-
-impl<S: Send + Sync> FromRequestParts<S> for NoBody {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(_: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self)
     }
 }
 
@@ -659,6 +684,7 @@ macro_rules! routes {
         $crate::routes::kit::routes!(@body $bk [$($bty $(, $bdesc)?)?] {
             [$($params)*] [$($doc)*] $name $method $path $tag [$id] $ifm
             $ak $status $desc [$($dto)?] [$($extra),*] $eco $ctx [$idp] [$ver] [$bp] [$call]
+            ($crate::auth::AuthUser, Authenticated, [security(("bearer" = [])),], [.eco])
         });
         $crate::routes::kit::routes!(tag = $tag; $($rest)*);
     };
@@ -675,33 +701,68 @@ macro_rules! routes {
     (@body none [] {$($route:tt)*}) => {
         $crate::routes::kit::routes!(@emit [] [$crate::routes::kit::NoBody] $($route)*);
     };
+    // The caller group: who may call ([`Caller`]), the problem responses every call may get,
+    // the security requirement, and what of the state the closure's first name binds (`.eco`:
+    // the ecosystem; nothing: the whole state).
     (
         @emit [$($rb:tt)*] [$body:ty] [$($params:tt)*] [$($doc:tt)*] $name:ident $method:ident $path:literal $tag:literal [$id:ty]
         $ifm:ident $ak:ident $status:literal $desc:literal [$($dto:ty)?] [$($extra:ident),*]
         $eco:ident $ctx:ident [$idp:pat_param] [$ver:pat_param] [$bp:pat_param] [$call:expr]
+        ($caller:ty, $base:ident, [$($security:tt)*], [$($state:tt)*])
     ) => {
-        $($doc)*
-        #[utoipa::path($method, path = $path, operation_id = stringify!($name), tag = $tag, security(("bearer" = [])),
-            $($rb)* $($params)*
-            responses((status = $status, description = $desc $(, body = $dto)?), $crate::routes::kit::Authenticated
-                $(, $crate::routes::kit::$extra)*))]
-        pub(crate) async fn $name<
-            S: ::icosistem_core::ports::Store,
-            N: ::icosistem_core::ports::Notifier,
-            C: ::icosistem_core::ports::Clock,
-        >(
-            ::axum::extract::State(state): ::axum::extract::State<$crate::AppState<S, N, C>>,
-            auth: $crate::auth::AuthUser,
-            id: $id,
-            if_match: $crate::routes::kit::$ifm,
-            body: $body,
-        ) -> Result<::axum::response::Response, $crate::error::ApiError> {
-            let version = $crate::routes::kit::MatchVersion::version(&if_match);
-            let ($eco, $ctx, $idp, $ver, $bp) = (&state.eco, &auth.ctx, id, version, body);
-            let resource = $call.await?;
-            Ok($crate::routes::kit::$ak::<_ $(, $dto)?>($status, resource))
+        $crate::routes::kit::handler! {
+            $($doc)*
+            #[utoipa::path($method, path = $path, operation_id = stringify!($name), tag = $tag, $($security)*
+                $($rb)* $($params)*
+                responses((status = $status, description = $desc $(, body = $dto)?), $crate::routes::kit::$base
+                    $(, $crate::routes::kit::$extra)*))]
+            $name: $method $path (state,
+                caller: $caller,
+                id: $id,
+                if_match: $crate::routes::kit::$ifm,
+                body: $body,
+            ) -> ::axum::response::Response {
+                let version = $crate::routes::kit::MatchVersion::version(&if_match);
+                let ctx = $crate::routes::kit::Caller::context(&caller);
+                let ($eco, $ctx, $idp, $ver, $bp) = (&state $($state)*, ctx, id, version, body);
+                let resource = $call.await?;
+                Ok($crate::routes::kit::$ak::<_ $(, $dto)?>($status, resource))
+            }
         }
-        $crate::routes::kit::mount!($name: $method $path);
     };
 }
 pub(crate) use routes;
+
+/// Declares the operations anyone may call (registration, sign-in, tokens): `POST <path>` with
+/// a JSON body, run as the anonymous actor with the request's meta (client IP, user agent) — the
+/// handler, its `#[utoipa::path]` with the route's name as `operation_id` and its mount, like
+/// [`routes!`] but without a bearer token (so without its 401, and [`Unavailable`] in place of
+/// [`Authenticated`]).
+///
+/// ```ignore
+/// public! {
+///     tag = "auth";
+///     /// Verifies the email with the token sent at registration.
+///     verify_email: post "/api/v2/auth/verify-email", TokenRequest
+///         => empty(204, "Verified") [BadBody],
+///         |state, ctx, b| state.eco.verify_email(ctx, &b.token);
+/// }
+/// ```
+///
+/// The closure-like tail names the application state (`eco`, keys, configuration), the
+/// anonymous context and the body, and gives the use case's future; the answer is one of
+/// [`routes!`]'s.
+macro_rules! public {
+    (
+        tag = $tag:literal;
+        $( $(#[doc = $doc:literal])* $name:ident: post $path:literal, $body:ty
+            => $ak:ident($status:literal, $desc:literal $(, $dto:ty)?) [$($extra:ident),*],
+            |$state:ident, $ctx:ident, $bp:pat_param| $call:expr; )+
+    ) => {$(
+        $crate::routes::kit::routes!(@emit [request_body = $body,] [$crate::dto::ApiJson<$body>] []
+            [$(#[doc = $doc])*] $name post $path $tag [$crate::routes::kit::NoId] NoIfMatch
+            $ak $status $desc [$($dto)?] [$($extra),*] $state $ctx [_] [_] [$crate::dto::ApiJson($bp)] [$call]
+            ($crate::routes::kit::Anonymous, Unavailable, [], []));
+    )+};
+}
+pub(crate) use public;

@@ -144,6 +144,7 @@ impl Connection {
         let io = TokioIo::new(TrackedIo {
             inner: stream,
             state: Arc::clone(&state),
+            rewrite: None,
         });
         let service = ConnService {
             router: self.router,
@@ -199,10 +200,75 @@ impl Connection {
     }
 }
 
-/// The socket, reporting reads to the connection's deadlines.
+/// The socket, reporting reads to the connection's deadlines, and answering a head over the
+/// limits as a problem.
 struct TrackedIo {
     inner: TcpStream,
     state: Arc<ConnState>,
+    /// Set once hyper began its own 431: the problem written in its place.
+    rewrite: Option<Rewrite>,
+}
+
+/// Hyper answers a head with too many or too large header fields (`max_headers`,
+/// `max_header_bytes`) by itself, before any service runs, with a bare status and no body; it
+/// offers no hook to shape that answer. Its status line is recognised as the first bytes hyper
+/// writes for an answer (no route answers 431), and the answer is replaced by a problem like
+/// every other error; hyper closes the connection after it.
+const HYPER_431: &[u8] = b"HTTP/1.1 431 ";
+
+/// The problem written in place of hyper's 431, and how much of it is written.
+struct Rewrite {
+    bytes: Vec<u8>,
+    written: usize,
+}
+
+impl Rewrite {
+    fn new() -> Self {
+        let request_id = uuid::Uuid::now_v7().to_string();
+        let mut problem = ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "header_fields_too_large",
+            "the request has too many or too large header fields",
+        )
+        .problem();
+        problem.request_id = Some(request_id.clone());
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut bytes = format!(
+            "HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: {PROBLEM_JSON}\r\n\
+             content-length: {}\r\n{X_REQUEST_ID}: {request_id}\r\nconnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        bytes.extend_from_slice(&body);
+        Self { bytes, written: 0 }
+    }
+}
+
+impl TrackedIo {
+    /// Writes what is left of the problem in place of hyper's `len` bytes (which are dropped:
+    /// hyper's answer and anything after it until it closes the connection).
+    fn poll_rewrite(&mut self, cx: &mut Context<'_>, len: usize) -> Poll<io::Result<usize>> {
+        let Some(rewrite) = self.rewrite.as_mut() else {
+            return Poll::Ready(Ok(len));
+        };
+        while rewrite.written < rewrite.bytes.len() {
+            match Pin::new(&mut self.inner).poll_write(cx, &rewrite.bytes[rewrite.written..]) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => rewrite.written += n,
+                other => return other,
+            }
+        }
+        Poll::Ready(Ok(len))
+    }
+
+    /// Whether hyper's write starting with `first` is its own 431 — written while no request
+    /// is being answered (from then on every write is rewritten).
+    fn rewriting(&mut self, first: &[u8]) -> bool {
+        if self.rewrite.is_none() && first.starts_with(HYPER_431) && self.state.track().in_flight == 0 {
+            self.rewrite = Some(Rewrite::new());
+        }
+        self.rewrite.is_some()
+    }
 }
 
 impl AsyncRead for TrackedIo {
@@ -219,7 +285,11 @@ impl AsyncRead for TrackedIo {
 
 impl AsyncWrite for TrackedIo {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+        let this = self.get_mut();
+        if this.rewriting(buf) {
+            return this.poll_rewrite(cx, buf.len());
+        }
+        Pin::new(&mut this.inner).poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -227,7 +297,12 @@ impl AsyncWrite for TrackedIo {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+        let this = self.get_mut();
+        let first = bufs.iter().find(|b| !b.is_empty()).map_or(&[][..], |b| &b[..]);
+        if this.rewriting(first) {
+            return this.poll_rewrite(cx, bufs.iter().map(|b| b.len()).sum());
+        }
+        Pin::new(&mut this.inner).poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {

@@ -295,6 +295,21 @@ async fn a_slow_body_answers_408_problem_and_closes_the_connection() {
         .expect("clean");
 }
 
+/// A 431 is a problem like every other error: its body, its media type and a request id.
+#[track_caller]
+fn assert_header_problem(answer: &str) {
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+    let lower = answer.to_ascii_lowercase();
+    assert!(lower.contains("content-type: application/problem+json"), "{answer}");
+    assert!(lower.contains("x-request-id: "), "{answer}");
+    assert!(lower.contains("connection: close"), "{answer}");
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let problem: serde_json::Value = serde_json::from_str(body).expect("a JSON body");
+    assert_eq!(problem["status"], 431, "{answer}");
+    assert_eq!(problem["code"], "header_fields_too_large", "{answer}");
+    assert!(problem["request_id"].is_string(), "{answer}");
+}
+
 #[tokio::test]
 async fn too_many_or_too_large_headers_answer_431() {
     let limits = ServeLimits::default().with_max_headers(20).with_max_header_bytes(2048);
@@ -306,7 +321,7 @@ async fn too_many_or_too_large_headers_answer_431() {
         .await
         .expect("writes");
     let answer = closed_by_server(&mut many).await.expect("answered");
-    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+    assert_header_problem(&answer);
 
     let mut large = TcpStream::connect(server.addr).await.expect("connects");
     let big = "a".repeat(4096);
@@ -315,7 +330,7 @@ async fn too_many_or_too_large_headers_answer_431() {
         .await
         .expect("writes");
     let answer = closed_by_server(&mut large).await.expect("answered");
-    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+    assert_header_problem(&answer);
 
     // Within the limits, answered.
     let mut fine = TcpStream::connect(server.addr).await.expect("connects");

@@ -14,8 +14,8 @@ use crate::testing::fixtures::*;
 #[track_caller]
 fn assert_invalid_token(error: &Error) {
     assert!(
-        matches!(error, Error::InvalidToken),
-        "expected InvalidToken, got {error:?}"
+        matches!(error, Error::InvalidRefreshToken),
+        "expected InvalidRefreshToken, got {error:?}"
     );
 }
 
