@@ -4,10 +4,15 @@
 
 use crate::dto::schema::{one_of, one_of_or_null};
 use chrono::{DateTime, NaiveDate, Utc};
-use icosistem_core::model::{AuditEvent, Notification, OutboxMessage, Profile, ProfileData, Task, TaskDependency};
+use icosistem_core::error::ValidationErrors;
+use icosistem_core::model::{
+    AuditEvent, Notification, OutboxMessage, Profile, ProfileData, Task, TaskDependency, TaskId,
+};
+use icosistem_core::service::{CreateTask, UpdateTask, task_description, task_due_date, task_title};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::parse::{optional_enum, optional_id, required_id, required_text};
 use super::{MoneyDto, present};
 
 /// A task as the API shows it.
@@ -167,6 +172,84 @@ impl From<&TaskDependency> for DependencyDto {
             created_at: d.meta.created_at,
             updated_at: d.meta.updated_at,
         }
+    }
+}
+
+// Tasks into the core's inputs: what the body names, read (presence, ids, enum names). The
+// core's own rules of a task's fields are checked here too (the core checks them again), so
+// that one 422 lists them with the fields that could not be read. A body is read on `today`, the
+// day its due date is checked against.
+
+/// A body and the day it is read on (`today`, what its dates are checked against).
+#[derive(Debug, Clone)]
+pub struct ReadOn<B>(pub B, pub NaiveDate);
+
+impl TryFrom<ReadOn<CreateTaskRequest>> for CreateTask {
+    type Error = ValidationErrors;
+
+    fn try_from(ReadOn(body, today): ReadOn<CreateTaskRequest>) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let title = required_text(&mut errors, "title", body.title);
+        let assignee_id = optional_id(&mut errors, "assignee_id", body.assignee_id.as_deref());
+        let project_id = optional_id(&mut errors, "project_id", body.project_id.as_deref());
+        let parent_id = optional_id(&mut errors, "parent_id", body.parent_id.as_deref());
+        let priority = optional_enum(&mut errors, "priority", body.priority.as_deref());
+        if let Some(t) = title.as_deref() {
+            errors.check(task_title(t));
+        }
+        errors.check(task_description(body.description.as_deref()));
+        if let Some(due) = body.due_date {
+            errors.check(task_due_date(due, today));
+        }
+        match title {
+            Some(title) if errors.is_empty() => Ok(Self {
+                title,
+                description: body.description,
+                assignee_id,
+                project_id,
+                parent_id,
+                priority,
+                due_date: body.due_date,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+impl TryFrom<ReadOn<UpdateTaskRequest>> for UpdateTask {
+    type Error = ValidationErrors;
+
+    fn try_from(ReadOn(body, today): ReadOn<UpdateTaskRequest>) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let priority = optional_enum(&mut errors, "priority", body.priority.as_deref());
+        let assignee_id = optional_id(&mut errors, "assignee_id", body.assignee_id.as_deref());
+        if let Some(t) = body.title.as_deref() {
+            errors.check(task_title(t));
+        }
+        if let Some(d) = &body.description {
+            errors.check(task_description(d.as_deref()));
+        }
+        if let Some(Some(due)) = body.due_date {
+            errors.check(task_due_date(due, today));
+        }
+        errors.into_result()?;
+        Ok(Self {
+            title: body.title,
+            description: body.description,
+            priority,
+            due_date: body.due_date,
+            assignee_id,
+            version: body.version,
+        })
+    }
+}
+
+impl TryFrom<AddDependencyRequest> for TaskId {
+    type Error = ValidationErrors;
+
+    fn try_from(body: AddDependencyRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        required_id(&mut errors, "depends_on", body.depends_on.as_deref()).ok_or(errors)
     }
 }
 
