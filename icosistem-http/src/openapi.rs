@@ -137,7 +137,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         routes::mentoring::Api::openapi(),
         routes::sessions::Api::openapi(),
         routes::meetings::Api::openapi(),
-        routes::matching::MatchingApi::openapi(),
+        routes::matching::Api::openapi(),
         routes::webhooks::Api::openapi(),
         routes::calendar::Api::openapi(),
         crate::metrics::MetricsApi::openapi(),

@@ -61,7 +61,7 @@ pub use project::{
 };
 pub use sessions::{BookSession, SessionAction};
 pub use sessions_auth::IssuedRefreshToken;
-pub use tasks::{CreateTask, UpdateTask};
+pub use tasks::{CreateTask, UpdateTask, task_description, task_due_date, task_title};
 pub use webhooks::{CreateWebhook, UpdateWebhook, WEBHOOK_DESCRIPTION_MAX, WebhookWithSecret};
 
 use std::sync::Arc;

@@ -23,7 +23,7 @@ use chrono::NaiveDate;
 use serde_json::json;
 
 use super::{Context, Ecosystem, Notice, Uow, check_version};
-use crate::error::{Error, Forbidden, Result, ValidationErrors};
+use crate::error::{Error, FieldError, Forbidden, Result, ValidationErrors};
 use crate::model::value::{Percent, bounded_text, optional_text};
 use crate::model::{Actor, Priority, ProjectId, Task, TaskDependency, TaskId, TaskStatus, User, UserId};
 use crate::policy::Action;
@@ -68,6 +68,23 @@ pub struct UpdateTask {
     pub assignee_id: Option<UserId>,
     /// The version read.
     pub version: Option<u64>,
+}
+
+/// A task's title: 3–300 characters. Public (like the two below) so that a front end reading a
+/// body can report these rules together with the fields it could not read, without restating
+/// them.
+pub fn task_title(value: &str) -> std::result::Result<String, FieldError> {
+    bounded_text("title", value, 3, 300)
+}
+
+/// A task's description: at most 5000 characters (`None` stays `None`).
+pub fn task_description(value: Option<&str>) -> std::result::Result<Option<String>, FieldError> {
+    optional_text("description", value, 5000)
+}
+
+/// A task's due date: `today` or later.
+pub fn task_due_date(due: NaiveDate, today: NaiveDate) -> std::result::Result<(), FieldError> {
+    validate_future_date("due_date", due, today, true)
 }
 
 /// How the actor relates to a task.
@@ -185,12 +202,10 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let mut uow = self.uow(ctx).await?;
         let today = uow.now.date_naive();
         let mut errors = ValidationErrors::new();
-        let title = errors.check(bounded_text("title", &input.title, 3, 300));
-        let description = errors
-            .check(optional_text("description", input.description.as_deref(), 5000))
-            .flatten();
+        let title = errors.check(task_title(&input.title));
+        let description = errors.check(task_description(input.description.as_deref())).flatten();
         if let Some(due) = input.due_date {
-            errors.check(validate_future_date("due_date", due, today, true));
+            errors.check(task_due_date(due, today));
         }
         let assignee_id = input.assignee_id.unwrap_or(me);
         let assignee: Option<User> = uow.get(assignee_id).await?;
@@ -311,16 +326,16 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let today = uow.now.date_naive();
         let mut errors = ValidationErrors::new();
         if let Some(v) = input.title.as_deref()
-            && let Some(v) = errors.check(bounded_text("title", v, 3, 300))
+            && let Some(v) = errors.check(task_title(v))
         {
             task.title = v;
         }
         if let Some(v) = input.description {
-            task.description = errors.check(optional_text("description", v.as_deref(), 5000)).flatten();
+            task.description = errors.check(task_description(v.as_deref())).flatten();
         }
         if let Some(v) = input.due_date {
             if let Some(due) = v {
-                errors.check(validate_future_date("due_date", due, today, true));
+                errors.check(task_due_date(due, today));
             }
             task.due_date = v;
         }

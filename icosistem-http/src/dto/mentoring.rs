@@ -1,16 +1,26 @@
 //! The bodies of the mentoring side: mentorships, the ally directory and suggestions, weekly
 //! availability and free slots, sessions and their feedback, meetings and their participants.
 //!
-//! Instants in requests are taken as strings and parsed by the handlers, so a malformed one is a
-//! 422 naming its field (`starts_at`) rather than a shape error naming nothing.
+//! Instants in requests are taken as strings and parsed into the core's inputs here (`TryFrom`),
+//! so a malformed one is a 422 naming its field (`starts_at`) rather than a shape error naming
+//! nothing.
 
 use crate::dto::schema::one_of;
 use chrono::{DateTime, Utc};
-use icosistem_core::model::{Availability, Feedback, Meeting, MeetingParticipant, Mentorship, Session};
+use icosistem_core::error::ValidationErrors;
+use icosistem_core::model::{
+    Availability, Feedback, Meeting, MeetingParticipant, Mentorship, ParticipantResponse, Session, UserId,
+};
 use icosistem_core::rules::availability::WeeklySlot;
-use icosistem_core::service::{AllyCard, AllySuggestion};
+use icosistem_core::service::{
+    AllyCard, AllySuggestion, BookSession, MeetingAction, RequestMentorship, ScheduleMeeting, SessionAction,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+use super::parse::{
+    bounded_number, clock_time, ids, optional_id, required, required_enum, required_id, required_instant, required_text,
+};
 
 /// A mentorship as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -160,6 +170,14 @@ impl From<&AllySuggestion> for AllySuggestionDto {
 pub struct SuggestionsDto {
     /// At most 5, scores above 0.3, never an ally without capacity.
     pub items: Vec<AllySuggestionDto>,
+}
+
+impl From<&Vec<AllySuggestion>> for SuggestionsDto {
+    fn from(found: &Vec<AllySuggestion>) -> Self {
+        Self {
+            items: found.iter().map(AllySuggestionDto::from).collect(),
+        }
+    }
 }
 
 /// One weekly slot: `weekday` 0 = Monday … 6 = Sunday, local times `HH:MM`.
@@ -515,6 +533,14 @@ pub struct ParticipantsDto {
     pub items: Vec<ParticipantDto>,
 }
 
+impl From<&Vec<MeetingParticipant>> for ParticipantsDto {
+    fn from(found: &Vec<MeetingParticipant>) -> Self {
+        Self {
+            items: found.iter().map(ParticipantDto::from).collect(),
+        }
+    }
+}
+
 /// `POST /api/v2/meetings`.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(default)]
@@ -570,4 +596,176 @@ pub struct RescheduleMeetingRequest {
     pub ends_at: Option<String>,
     /// The version read (alternative to `If-Match`).
     pub version: Option<u64>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Into the core's inputs: what the body names, read (presence, ids, instants, clock times); the
+// rules of the values are the core's.
+
+impl TryFrom<CreateMentorshipRequest> for RequestMentorship {
+    type Error = ValidationErrors;
+
+    fn try_from(body: CreateMentorshipRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let ally_id = required_id(&mut errors, "ally_id", body.ally_id.as_deref());
+        let project_id = optional_id(&mut errors, "project_id", body.project_id.as_deref());
+        let duration_months = bounded_number(
+            &mut errors,
+            "duration_months",
+            body.duration_months,
+            "must be between 1 and 24",
+        );
+        match ally_id {
+            Some(ally_id) if errors.is_empty() => Ok(Self {
+                ally_id,
+                message: body.message,
+                areas: body.areas,
+                project_id,
+                duration_months,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// The slots of an availability body, every unparseable field named `slots[i].<field>`. Range
+/// and overlap rules are the core's.
+fn weekly_slots(errors: &mut ValidationErrors, slots: Vec<WeeklySlotRequest>) -> Vec<WeeklySlot> {
+    let mut parsed = Vec::with_capacity(slots.len());
+    for (i, slot) in slots.into_iter().enumerate() {
+        let weekday = match slot.weekday {
+            None => {
+                errors.push(format!("slots[{i}].weekday"), "is required");
+                None
+            }
+            // Out of u8 is out of 0–6 too: let the core say so with its message.
+            Some(d) => Some(u8::try_from(d).unwrap_or(u8::MAX)),
+        };
+        let start = clock_time(errors, format!("slots[{i}].start"), slot.start.as_deref());
+        let end = clock_time(errors, format!("slots[{i}].end"), slot.end.as_deref());
+        if let (Some(weekday), Some(start), Some(end)) = (weekday, start, end) {
+            parsed.push(WeeklySlot { weekday, start, end });
+        }
+    }
+    parsed
+}
+
+/// A weekly schedule to save: its time zone (`None`: the caller's account time zone) and slots.
+pub type NewSchedule = (Option<String>, Vec<WeeklySlot>);
+
+impl TryFrom<SetAvailabilityRequest> for NewSchedule {
+    type Error = ValidationErrors;
+
+    fn try_from(body: SetAvailabilityRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let slots = required(&mut errors, "slots", body.slots).map(|s| weekly_slots(&mut errors, s));
+        match slots {
+            Some(slots) if errors.is_empty() => Ok((body.timezone, slots)),
+            _ => Err(errors),
+        }
+    }
+}
+
+impl TryFrom<BookSessionRequest> for BookSession {
+    type Error = ValidationErrors;
+
+    fn try_from(body: BookSessionRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let starts_at = required_instant(&mut errors, "starts_at", body.starts_at.as_deref());
+        let duration_minutes = bounded_number(
+            &mut errors,
+            "duration_minutes",
+            body.duration_minutes,
+            "must be between 15 and 240 minutes",
+        );
+        match starts_at {
+            Some(starts_at) if errors.is_empty() => Ok(Self {
+                starts_at,
+                duration_minutes,
+                agenda: body.agenda,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+impl TryFrom<RescheduleSessionRequest> for SessionAction {
+    type Error = ValidationErrors;
+
+    fn try_from(body: RescheduleSessionRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        required_instant(&mut errors, "starts_at", body.starts_at.as_deref())
+            .map(|starts_at| Self::Reschedule { starts_at })
+            .ok_or(errors)
+    }
+}
+
+/// A party's feedback on a session: the rating (the core checks 1–5) and a comment.
+pub type NewFeedback = (i64, Option<String>);
+
+impl TryFrom<FeedbackRequest> for NewFeedback {
+    type Error = ValidationErrors;
+
+    fn try_from(body: FeedbackRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let comment = body.comment;
+        required(&mut errors, "rating", body.rating)
+            .map(|rating| (rating, comment))
+            .ok_or(errors)
+    }
+}
+
+impl TryFrom<CreateMeetingRequest> for ScheduleMeeting {
+    type Error = ValidationErrors;
+
+    fn try_from(body: CreateMeetingRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let title = required_text(&mut errors, "title", body.title);
+        let starts_at = required_instant(&mut errors, "starts_at", body.starts_at.as_deref());
+        let ends_at = required_instant(&mut errors, "ends_at", body.ends_at.as_deref());
+        let participant_ids = ids(&mut errors, "participant_ids", &body.participant_ids);
+        match (title, starts_at, ends_at) {
+            (Some(title), Some(starts_at), Some(ends_at)) if errors.is_empty() => Ok(Self {
+                title,
+                description: body.description,
+                location: body.location,
+                starts_at,
+                ends_at,
+                participant_ids,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+impl TryFrom<AddParticipantRequest> for UserId {
+    type Error = ValidationErrors;
+
+    fn try_from(body: AddParticipantRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        required_id(&mut errors, "user_id", body.user_id.as_deref()).ok_or(errors)
+    }
+}
+
+impl TryFrom<RespondRequest> for ParticipantResponse {
+    type Error = ValidationErrors;
+
+    fn try_from(body: RespondRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        required_enum(&mut errors, "response", body.response.as_deref()).ok_or(errors)
+    }
+}
+
+impl TryFrom<RescheduleMeetingRequest> for MeetingAction {
+    type Error = ValidationErrors;
+
+    fn try_from(body: RescheduleMeetingRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let starts_at = required_instant(&mut errors, "starts_at", body.starts_at.as_deref());
+        let ends_at = required_instant(&mut errors, "ends_at", body.ends_at.as_deref());
+        starts_at
+            .zip(ends_at)
+            .map(|(starts_at, ends_at)| Self::Reschedule { starts_at, ends_at })
+            .ok_or(errors)
+    }
 }

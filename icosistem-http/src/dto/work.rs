@@ -2,7 +2,7 @@
 //! caller's notifications, the audit log, enrollments' drop-out, role profiles and the admin's
 //! user management.
 
-use crate::dto::parse::{enums, money, optional_enum, required, required_enum, required_text};
+use crate::dto::parse::{body_enum, enums, money, optional_id, required, required_enum, required_id, required_text};
 use crate::dto::schema::{one_of, one_of_or_null};
 use chrono::{DateTime, NaiveDate, Utc};
 use icosistem_core::error::ValidationErrors;
@@ -10,9 +10,11 @@ use icosistem_core::model::secret::SecretString;
 use icosistem_core::model::value::{AtField, Email, PersonName};
 use icosistem_core::model::{
     AllyProfile, AuditEvent, ClientProfile, ClientType, EntrepreneurProfile, EntrepreneurStage, Notification,
-    OutboxMessage, Profile, ProfileData, ProjectStage, Role, Task, TaskDependency,
+    OutboxMessage, Profile, ProfileData, ProjectStage, Role, Task, TaskDependency, TaskId,
 };
-use icosistem_core::service::{AdminCreateUser, AdminUpdateUser};
+use icosistem_core::service::{
+    AdminCreateUser, AdminUpdateUser, CreateTask, UpdateTask, task_description, task_due_date, task_title,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -175,6 +177,84 @@ impl From<&TaskDependency> for DependencyDto {
             created_at: d.meta.created_at,
             updated_at: d.meta.updated_at,
         }
+    }
+}
+
+// Tasks into the core's inputs: what the body names, read (presence, ids, enum names). The
+// core's own rules of a task's fields are checked here too (the core checks them again), so
+// that one 422 lists them with the fields that could not be read. A body is read on `today`, the
+// day its due date is checked against.
+
+/// A body and the day it is read on (`today`, what its dates are checked against).
+#[derive(Debug, Clone)]
+pub struct ReadOn<B>(pub B, pub NaiveDate);
+
+impl TryFrom<ReadOn<CreateTaskRequest>> for CreateTask {
+    type Error = ValidationErrors;
+
+    fn try_from(ReadOn(body, today): ReadOn<CreateTaskRequest>) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let title = required_text(&mut errors, "title", body.title);
+        let assignee_id = optional_id(&mut errors, "assignee_id", body.assignee_id.as_deref());
+        let project_id = optional_id(&mut errors, "project_id", body.project_id.as_deref());
+        let parent_id = optional_id(&mut errors, "parent_id", body.parent_id.as_deref());
+        let priority = body_enum(&mut errors, "priority", body.priority.as_deref());
+        if let Some(t) = title.as_deref() {
+            errors.check(task_title(t));
+        }
+        errors.check(task_description(body.description.as_deref()));
+        if let Some(due) = body.due_date {
+            errors.check(task_due_date(due, today));
+        }
+        match title {
+            Some(title) if errors.is_empty() => Ok(Self {
+                title,
+                description: body.description,
+                assignee_id,
+                project_id,
+                parent_id,
+                priority,
+                due_date: body.due_date,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+impl TryFrom<ReadOn<UpdateTaskRequest>> for UpdateTask {
+    type Error = ValidationErrors;
+
+    fn try_from(ReadOn(body, today): ReadOn<UpdateTaskRequest>) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let priority = body_enum(&mut errors, "priority", body.priority.as_deref());
+        let assignee_id = optional_id(&mut errors, "assignee_id", body.assignee_id.as_deref());
+        if let Some(t) = body.title.as_deref() {
+            errors.check(task_title(t));
+        }
+        if let Some(d) = &body.description {
+            errors.check(task_description(d.as_deref()));
+        }
+        if let Some(Some(due)) = body.due_date {
+            errors.check(task_due_date(due, today));
+        }
+        errors.into_result()?;
+        Ok(Self {
+            title: body.title,
+            description: body.description,
+            priority,
+            due_date: body.due_date,
+            assignee_id,
+            version: body.version,
+        })
+    }
+}
+
+impl TryFrom<AddDependencyRequest> for TaskId {
+    type Error = ValidationErrors;
+
+    fn try_from(body: AddDependencyRequest) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        required_id(&mut errors, "depends_on", body.depends_on.as_deref()).ok_or(errors)
     }
 }
 
@@ -639,8 +719,8 @@ impl TryFrom<AdminUpdateUserRequest> for AdminUpdateUser {
 
     fn try_from(body: AdminUpdateUserRequest) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let role = optional_enum(&mut errors, "role", body.role.as_deref());
-        let status = optional_enum(&mut errors, "status", body.status.as_deref());
+        let role = body_enum(&mut errors, "role", body.role.as_deref());
+        let status = body_enum(&mut errors, "status", body.status.as_deref());
         errors.into_result()?;
         Ok(Self {
             role,
@@ -661,7 +741,7 @@ impl UpdateProfileRequest {
         let mut errors = ValidationErrors::new();
         let kind = match body.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
             None => Some(role),
-            Some(k) => optional_enum::<Role>(&mut errors, "kind", Some(k)),
+            Some(k) => body_enum::<Role>(&mut errors, "kind", Some(k)),
         };
         let data = match kind {
             Some(Role::Admin) => {
@@ -728,7 +808,7 @@ fn profile_data(errors: &mut ValidationErrors, kind: Role, body: UpdateProfileRe
     match kind {
         Role::Entrepreneur => {
             let defaults = EntrepreneurProfile::default();
-            let stage = optional_enum::<EntrepreneurStage>(errors, "stage", body.stage.as_deref());
+            let stage = body_enum::<EntrepreneurStage>(errors, "stage", body.stage.as_deref());
             Some(ProfileData::Entrepreneur(EntrepreneurProfile {
                 stage: stage.unwrap_or(defaults.stage),
                 sectors: body.sectors.unwrap_or_default(),
@@ -764,7 +844,7 @@ fn profile_data(errors: &mut ValidationErrors, kind: Role, body: UpdateProfileRe
         }
         Role::Client => {
             let defaults = ClientProfile::default();
-            let client_type = optional_enum::<ClientType>(errors, "client_type", body.client_type.as_deref());
+            let client_type = body_enum::<ClientType>(errors, "client_type", body.client_type.as_deref());
             let investment_min = body
                 .investment_min
                 .as_ref()

@@ -766,3 +766,228 @@ macro_rules! public {
     )+};
 }
 pub(crate) use public;
+
+// routes-a additions -----------------------------------------------------------------------------
+// (meetings, sessions, mentoring, matching, tasks): more versioned resources, two answer kinds,
+// a second path id and lifecycle commands whose `run` is one use case call.
+
+versioned_by_meta!(
+    icosistem_core::model::Availability,
+    icosistem_core::model::MeetingParticipant,
+);
+
+/// Answer `code` with `resource` serialized as it is, documented as `D`: for the core's own JSON
+/// (a matching proposal goes back exactly as proposed) and answers the route builds itself.
+#[allow(
+    clippy::extra_unused_type_parameters,
+    reason = "`D` is the documented body: `routes!` names it here and in the route's attribute"
+)]
+pub(crate) fn as_is<R: serde::Serialize, D>(code: u16, resource: R) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (status(code), axum::Json(resource)).into_response()
+}
+
+/// A `Vec` of DTOs built from the core's rows, one each.
+pub(crate) trait FromEach<R> {
+    /// Every row as a DTO, in order.
+    fn from_each(rows: &[R]) -> Self;
+}
+
+impl<R, D: for<'a> From<&'a R>> FromEach<R> for Vec<D> {
+    fn from_each(rows: &[R]) -> Self {
+        rows.iter().map(D::from).collect()
+    }
+}
+
+/// Answer `code` with every row as `D` (`Vec<Dto>`), a JSON array.
+pub(crate) fn each<R, D: FromEach<R> + serde::Serialize>(code: u16, rows: Vec<R>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (status(code), axum::Json(D::from_each(&rows))).into_response()
+}
+
+/// A second path segment naming an entity under the resource's `{id}`
+/// (`/tasks/{id}/dependencies/{depends_on}`); declared with [`path_segment!`].
+pub(crate) trait PathSegment: Sized + Send {
+    /// The segment's name in the path template.
+    const NAME: &'static str;
+    /// The segment as its id (404 naming the entity when it is not a UUID).
+    fn parse(raw: &str) -> Result<Self, ApiError>;
+    /// How the document describes it.
+    fn param() -> Parameter;
+}
+
+/// Declares a [`PathSegment`]: `Name(IdType): "segment", "entity kind of a 404", "description";`.
+macro_rules! path_segment {
+    ($(#[doc = $doc:literal])* $name:ident($id:ty): $segment:literal, $kind:literal, $description:literal;) => {
+        $(#[doc = $doc])*
+        pub(crate) struct $name(pub $id);
+
+        impl $crate::routes::kit::PathSegment for $name {
+            const NAME: &'static str = $segment;
+
+            fn parse(raw: &str) -> Result<Self, $crate::error::ApiError> {
+                $crate::routes::kit::parse_id(raw, $kind).map(Self)
+            }
+
+            fn param() -> ::utoipa::openapi::path::Parameter {
+                $crate::routes::kit::uuid_param($segment, $description.to_owned())
+            }
+        }
+    };
+}
+pub(crate) use path_segment;
+
+/// The `{id}` of the path as an `I` and a second segment `P` under it (each 404 when it is not a
+/// UUID, the `{id}` first).
+pub(crate) struct PathIdAnd<I, P>(pub I, pub P);
+
+impl<I: EntityId, P: PathSegment, S: Send + Sync> FromRequestParts<S> for PathIdAnd<I, P> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let PathId(id) = PathId::<I>::from_request_parts(parts, state).await?;
+        let Path(params) = Path::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::internal())?;
+        let raw = params
+            .iter()
+            .find(|(name, _)| name == P::NAME)
+            .map_or("", |(_, value)| value.as_str());
+        Ok(Self(id, P::parse(raw)?))
+    }
+}
+
+impl<I: EntityId, P: PathSegment> IntoParams for PathIdAnd<I, P> {
+    fn into_params(in_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let mut params = PathId::<I>::into_params(in_);
+        params.push(P::param());
+        params
+    }
+}
+
+/// [`commands!`] whose `run` is one use case call answering the resource: declares `run` (named,
+/// taking the command type given) from the call, then the routes.
+///
+/// ```ignore
+/// use_case_commands! {
+///     tag = "tasks", id = TaskId, answer = TaskDto, command = TaskCommand,
+///     run = task_command |eco, ctx, id, version, command| eco.task_command(ctx, id, command, version);
+///     /// Starts a task.
+///     start_task: "/api/v2/tasks/{id}/start", CommandRequest, |body| TaskCommand::Start;
+/// }
+/// ```
+macro_rules! use_case_commands {
+    (
+        tag = $tag:literal, id = $id:ty, answer = $dto:ty, command = $command:ty,
+        run = $run:ident |$eco:ident, $ctx:ident, $idv:ident, $ver:ident, $cmd:ident| $call:expr;
+        $($routes:tt)+
+    ) => {
+        /// Runs one command of these routes and answers the resource with its `ETag`.
+        async fn $run<
+            S: ::icosistem_core::ports::Store,
+            N: ::icosistem_core::ports::Notifier,
+            C: ::icosistem_core::ports::Clock,
+        >(
+            state: &$crate::AppState<S, N, C>,
+            auth: &$crate::auth::AuthUser,
+            $idv: $id,
+            $ver: Option<u64>,
+            $cmd: $command,
+        ) -> Result<::axum::response::Response, $crate::error::ApiError> {
+            let ($eco, $ctx) = (&state.eco, &auth.ctx);
+            let resource = $call.await?;
+            Ok($crate::routes::kit::answer::<_, $dto>(&resource))
+        }
+
+        $crate::routes::kit::commands! {
+            tag = $tag, id = $id, answer = $dto, run = $run;
+            $($routes)+
+        }
+    };
+}
+pub(crate) use use_case_commands;
+
+/// A value a list query filters by, read from its text: an enum name or an id. Empty is absent.
+pub(crate) trait FilterValue: Sized {
+    /// How the document describes the parameter.
+    fn schema() -> utoipa::openapi::schema::Object;
+    /// The parameter's value, its failure pushed under `field`.
+    fn read(errors: &mut ValidationErrors, field: &'static str, raw: Option<&str>) -> Option<Self>;
+}
+
+/// The schema of a filter parameter of type `T` (`schema_with` of [`filter_query!`]).
+pub(crate) fn filter_schema<T: FilterValue>() -> utoipa::openapi::schema::Object {
+    T::schema()
+}
+
+macro_rules! filter_enums {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl FilterValue for $ty {
+            fn schema() -> utoipa::openapi::schema::Object {
+                crate::dto::schema::one_of_or_empty::<$ty>()
+            }
+
+            fn read(errors: &mut ValidationErrors, field: &'static str, raw: Option<&str>) -> Option<Self> {
+                crate::dto::parse::optional_enum(errors, field, raw)
+            }
+        }
+    )+};
+}
+
+filter_enums!(
+    icosistem_core::model::MeetingStatus,
+    icosistem_core::model::MentorshipStatus,
+    icosistem_core::model::SessionStatus,
+    icosistem_core::model::TaskStatus,
+);
+
+/// Declares a list query whose filters are enum names, each the field of the same name
+/// of the store's filter `$filter` (the rest of it default): the struct (see [`list_query!`]),
+/// each parameter's schema and its reading, 422 naming every failing one.
+///
+/// ```ignore
+/// filter_query! {
+///     /// `GET /api/v2/tasks` filters.
+///     pub(crate) struct TaskQuery => TaskFilter {
+///         /// Status.
+///         status: TaskStatus,
+///         /// Of this project.
+///         project_id: ProjectId,
+///     }
+/// }
+/// ```
+macro_rules! filter_query {
+    (
+        $(#[doc = $doc:literal])*
+        $vis:vis struct $name:ident => $filter:ident {
+            $( $(#[doc = $fdoc:literal])* $field:ident: $ty:ty, )+
+        }
+    ) => {
+        $crate::routes::kit::list_query! {
+            $(#[doc = $doc])*
+            $vis struct $name {
+                $(
+                    $(#[doc = $fdoc])*
+                    #[param(schema_with = $crate::routes::kit::filter_schema::<$ty>)]
+                    $field: Option<String>,
+                )+
+            }
+        }
+
+        impl $crate::routes::kit::ListQuery for $name {
+            type Filter = $filter;
+
+            fn filter(self, errors: &mut ::icosistem_core::error::ValidationErrors) -> Self::Filter {
+                $filter {
+                    $($field: <$ty as $crate::routes::kit::FilterValue>::read(
+                        errors,
+                        stringify!($field),
+                        self.$field.as_deref(),
+                    ),)+
+                    ..Default::default()
+                }
+            }
+        }
+    };
+}
+pub(crate) use filter_query;

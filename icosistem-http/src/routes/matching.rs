@@ -6,24 +6,15 @@
 //! drops anything. The `*Doc` types below only describe that JSON for the OpenAPI document; a
 //! test keeps them and the core's serialization the same shape.
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing;
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use icosistem_core::model::ProgramId;
-use icosistem_core::ports::{Clock, Notifier, Store};
 use icosistem_core::rules::cohort::MatchObjective;
 use icosistem_core::service::CohortProposal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::kit::{Authenticated, BadBody, Conflict, Forbidden, NotFound, PathId};
-use crate::AppState;
-use crate::auth::AuthUser;
+use super::kit::{PathId, api, routes};
 use crate::dto::{ApiJson, MentorshipDto, OptionalJson};
-use crate::error::ApiError;
 
 /// `POST /api/v2/programs/{id}/matching/proposals`.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -118,66 +109,29 @@ pub(crate) struct CohortProposalDoc {
     pub(crate) proposed_at: DateTime<Utc>,
 }
 
-/// Proposes a mentor for every participant of the program at once: the assignment with the
-/// largest total match score (or the most pairs, with `objective: max_coverage`) under the
-/// allies' seats left, never pairing a participant with an ally who reviewed their application,
-/// is staff of the organization, or already has an open mentorship with them. Each pair comes
-/// with its score and reasons, each participant left out with why. Writes nothing.
-#[utoipa::path(post, path = "/api/v2/programs/{id}/matching/proposals", operation_id = "propose_cohort_matching", tag = "programs", security(("bearer" = [])),
-    request_body(content = Option<ProposeMatchingRequest>, description = "Optional: the objective"),
-    params(PathId<ProgramId>),
-    responses(
-        (status = 200, description = "The proposal", body = CohortProposalDoc), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn propose_cohort_matching<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<ProgramId>,
-    OptionalJson(body): OptionalJson<ProposeMatchingRequest>,
-) -> Result<Json<CohortProposal>, ApiError> {
-    let proposal = state
-        .eco
-        .propose_cohort_matching(&auth.ctx, id, body.objective.unwrap_or_default())
-        .await?;
-    Ok(Json(proposal))
+routes! {
+    tag = "programs";
+    /// Proposes a mentor for every participant of the program at once: the assignment with the
+    /// largest total match score (or the most pairs, with `objective: max_coverage`) under the
+    /// allies' seats left, never pairing a participant with an ally who reviewed their application,
+    /// is staff of the organization, or already has an open mentorship with them. Each pair comes
+    /// with its score and reasons, each participant left out with why. Writes nothing.
+    propose_cohort_matching: post "/api/v2/programs/{id}/matching/proposals", PathId<ProgramId>, NoIfMatch,
+        optional<ProposeMatchingRequest, "Optional: the objective">
+        => as_is(200, "The proposal", CohortProposalDoc) [Forbidden, NotFound, Conflict, BadBody],
+        |eco, ctx, PathId(id), _, OptionalJson(b)| eco.propose_cohort_matching(ctx, id, b.objective.unwrap_or_default());
+    /// Confirms a proposal: one mentorship request per pair, created at once (each ally and
+    /// participant is notified). Refused with 409 `conflict` when anything the proposal was
+    /// computed from changed since — seats, profiles, conflicts, the cohort, or an earlier confirm
+    /// of the same proposal: propose again.
+    confirm_cohort_matching: post "/api/v2/programs/{id}/matching/confirm", PathId<ProgramId>, NoIfMatch, json<ConfirmMatchingRequest>
+        => each(201, "The mentorship requests created, in the proposal's order; 409 when the proposal is stale", Vec<MentorshipDto>)
+            [Forbidden, NotFound, Conflict, BadBody],
+        |eco, ctx, PathId(id), _, ApiJson(b)| eco.confirm_cohort_matching(ctx, id, &b.proposal);
 }
 
-/// Confirms a proposal: one mentorship request per pair, created at once (each ally and
-/// participant is notified). Refused with 409 `conflict` when anything the proposal was
-/// computed from changed since — seats, profiles, conflicts, the cohort, or an earlier confirm
-/// of the same proposal: propose again.
-#[utoipa::path(post, path = "/api/v2/programs/{id}/matching/confirm", operation_id = "confirm_cohort_matching", tag = "programs", security(("bearer" = [])),
-    request_body = ConfirmMatchingRequest,
-    params(PathId<ProgramId>),
-    responses(
-        (status = 201, description = "The mentorship requests created, in the proposal's order; 409 when the proposal is stale", body = Vec<MentorshipDto>), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn confirm_cohort_matching<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<ProgramId>,
-    ApiJson(body): ApiJson<ConfirmMatchingRequest>,
-) -> Result<Response, ApiError> {
-    let created = state.eco.confirm_cohort_matching(&auth.ctx, id, &body.proposal).await?;
-    let dtos: Vec<MentorshipDto> = created.iter().map(MentorshipDto::from).collect();
-    Ok((StatusCode::CREATED, Json(dtos)).into_response())
-}
-
-/// The matching routes.
-pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
-    Router::new()
-        .route(
-            "/api/v2/programs/{id}/matching/proposals",
-            routing::post(propose_cohort_matching::<S, N, C>),
-        )
-        .route(
-            "/api/v2/programs/{id}/matching/confirm",
-            routing::post(confirm_cohort_matching::<S, N, C>),
-        )
-}
-
-/// The document of the matching paths.
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(propose_cohort_matching, confirm_cohort_matching),
+api!(
+    [propose_cohort_matching, confirm_cohort_matching],
     components(schemas(
         ProposeMatchingRequest,
         ConfirmMatchingRequest,
@@ -186,8 +140,7 @@ pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N,
         UnassignedDoc,
         PoolSeatsDoc
     ))
-)]
-pub(crate) struct MatchingApi;
+);
 
 #[cfg(test)]
 mod tests {

@@ -25,7 +25,7 @@ pub(crate) mod webhooks;
 pub(crate) mod kit;
 
 use axum::Json;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use icosistem_core::Error;
 use icosistem_core::error::ValidationErrors;
@@ -62,17 +62,6 @@ pub(crate) fn check_version(entity: &'static str, expected: Option<u64>, current
         _ => Ok(()),
     }
 }
-
-/// A 201 answer with the resource's version as `ETag`.
-pub(crate) fn created<T: serde::Serialize>(version: u64, body: T) -> Response {
-    let mut response = versioned(version, body);
-    *response.status_mut() = StatusCode::CREATED;
-    response
-}
-
-// The body-reading helpers live in `dto::parse`; the modules not yet declared with `routes!`
-// still name them through here.
-pub(crate) use crate::dto::parse::{optional_enum, optional_id, required, required_enum, required_id};
 
 /// The collected failures as a 422.
 pub(crate) fn finish(errors: ValidationErrors) -> Result<(), ApiError> {

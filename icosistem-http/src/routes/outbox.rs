@@ -8,7 +8,7 @@ use icosistem_core::model::{OutboxChannel, OutboxId, OutboxStatus};
 
 use super::finish;
 use super::kit::{ListQuery, NoBody, NoId, PathId, api, list_query, lists, routes};
-use super::optional_enum;
+use crate::dto::parse::optional_enum;
 use crate::dto::schema::one_of_or_empty;
 use crate::dto::{OptionalJson, OutboxMessageDto, PageDto, RequeuedDto, RetryOutboxRequest};
 

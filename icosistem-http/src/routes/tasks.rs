@@ -1,34 +1,22 @@
 //! `/api/v2/tasks`: the caller's tasks (owned or assigned), their lifecycle commands and their
 //! dependencies.
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing;
-use axum::{Json, Router};
 use icosistem_core::error::ValidationErrors;
-use icosistem_core::model::TaskStatus;
-use icosistem_core::model::value::{bounded_text, optional_text};
-use icosistem_core::model::{Priority, ProjectId, Task, TaskId, UserId};
+use icosistem_core::model::{TaskId, TaskStatus};
 use icosistem_core::ports::store::TaskFilter;
-use icosistem_core::ports::{Clock, Notifier, Store};
-use icosistem_core::rules::common::validate_future_date;
-use icosistem_core::service::{CreateTask, UpdateTask};
+use icosistem_core::service::UpdateTask;
 use icosistem_core::workflow::task::TaskCommand;
 
 use super::kit::{
-    Authenticated, BadBody, BadInput, Conflict, Forbidden, IfMatch, ListQuery, NoId, NotFound, PathId, commands,
-    list_query, lists, parse_id, reads,
+    ListQuery, NoBody, NoId, PathId, PathIdAnd, api, input, list_query, lists, path_segment, reads, routes,
+    use_case_commands,
 };
-use super::{finish, optional_enum, optional_id, required, required_id, versioned};
-use crate::AppState;
-use crate::auth::AuthUser;
+use crate::dto::parse::{optional_enum, optional_id};
 use crate::dto::schema::one_of_or_empty;
 use crate::dto::{
-    AddDependencyRequest, ApiJson, CommandRequest, CreateTaskRequest, DependencyDto, PageDto, TaskDto,
+    AddDependencyRequest, ApiJson, CommandRequest, CreateTaskRequest, DependencyDto, PageDto, ReadOn, TaskDto,
     UpdateTaskRequest,
 };
-use crate::error::ApiError;
 
 list_query! {
     /// `GET /api/v2/tasks` filters.
@@ -49,10 +37,6 @@ list_query! {
         #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
         assignee_id: Option<String>,
     }
-}
-
-fn task_response(task: &Task) -> Response {
-    versioned(task.meta.version, TaskDto::from(task))
 }
 
 impl ListQuery for TaskQuery {
@@ -78,123 +62,51 @@ lists! {
         |eco, ctx, NoId, filter, page| eco.list_my_tasks(ctx, filter, page);
 }
 
-/// Creates a task owned by the caller (`todo`, progress 0). The assignee, when someone else,
-/// is notified (`task_assigned`).
-#[utoipa::path(post, path = "/api/v2/tasks", operation_id = "create_task", tag = "tasks", security(("bearer" = [])),
-    request_body = CreateTaskRequest,
-    responses(
-        (status = 201, description = "Created", body = TaskDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn create_task<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    ApiJson(body): ApiJson<CreateTaskRequest>,
-) -> Result<Response, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let title = required(&mut errors, "title", body.title.filter(|t| !t.trim().is_empty()));
-    let assignee_id = optional_id::<UserId>(&mut errors, "assignee_id", body.assignee_id.as_deref());
-    let project_id = optional_id::<ProjectId>(&mut errors, "project_id", body.project_id.as_deref());
-    let parent_id = optional_id::<TaskId>(&mut errors, "parent_id", body.parent_id.as_deref());
-    let priority = optional_enum::<Priority>(&mut errors, "priority", body.priority.as_deref());
-    // The core checks these too, but only once the parsing above passed: checking them here
-    // as well makes one answer list every failing field.
-    if let Some(t) = title.as_deref() {
-        errors.check(bounded_text("title", t, 3, 300));
-    }
-    errors.check(optional_text("description", body.description.as_deref(), 5000));
-    if let Some(due) = body.due_date {
-        let today = state.eco.clock().now().date_naive();
-        errors.check(validate_future_date("due_date", due, today, true));
-    }
-    finish(errors)?;
-    let task = state
-        .eco
-        .create_task(
-            &auth.ctx,
-            CreateTask {
-                title: title.unwrap_or_default(),
-                description: body.description,
-                assignee_id,
-                project_id,
-                parent_id,
-                priority,
-                due_date: body.due_date,
-            },
-        )
-        .await?;
-    let mut response = task_response(&task);
-    *response.status_mut() = StatusCode::CREATED;
-    Ok(response)
-}
-
 reads! {
     tag = "tasks";
-/// One task (its owner, its assignee, admins; 404 for everyone else).
+    /// One task (its owner, its assignee, admins; 404 for everyone else).
     get_task: "/api/v2/tasks/{id}", TaskId => TaskDto, |eco, ctx, id| eco.get_task(ctx, id);
 }
 
-/// Edits a task's title, description, priority, due date or assignee (its owner and admins;
-/// the assignee works on it through the commands). A new assignee is notified.
-#[utoipa::path(patch, path = "/api/v2/tasks/{id}", operation_id = "update_task", tag = "tasks", security(("bearer" = [])),
-    request_body = UpdateTaskRequest,
-    params(PathId<TaskId>,
-        IfMatch),
-    responses(
-        (status = 200, description = "The updated task", body = TaskDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn update_task<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<TaskId>,
-    IfMatch(if_match): IfMatch,
-    ApiJson(body): ApiJson<UpdateTaskRequest>,
-) -> Result<Response, ApiError> {
-    let version = if_match.or(body.version);
-    let mut errors = ValidationErrors::new();
-    let priority = optional_enum::<Priority>(&mut errors, "priority", body.priority.as_deref());
-    let assignee_id = optional_id::<UserId>(&mut errors, "assignee_id", body.assignee_id.as_deref());
-    // Checked again by the core; here too so that one answer lists every failing field.
-    if let Some(t) = body.title.as_deref() {
-        errors.check(bounded_text("title", t, 3, 300));
-    }
-    if let Some(d) = &body.description {
-        errors.check(optional_text("description", d.as_deref(), 5000));
-    }
-    if let Some(Some(due)) = body.due_date {
-        let today = state.eco.clock().now().date_naive();
-        errors.check(validate_future_date("due_date", due, today, true));
-    }
-    finish(errors)?;
-    let task = state
-        .eco
-        .update_task(
-            &auth.ctx,
-            id,
-            UpdateTask {
-                title: body.title,
-                description: body.description,
-                priority,
-                due_date: body.due_date,
-                assignee_id,
-                version,
-            },
-        )
-        .await?;
-    Ok(task_response(&task))
+path_segment! {
+    /// `{depends_on}`: the task a task waits for.
+    DependsOn(TaskId): "depends_on", "task_dependency", "The task it waits for";
 }
 
-/// Runs a task lifecycle command.
-async fn command<S: Store, N: Notifier, C: Clock>(
-    state: &AppState<S, N, C>,
-    auth: &AuthUser,
-    id: TaskId,
-    version: Option<u64>,
-    command: TaskCommand,
-) -> Result<Response, ApiError> {
-    let resource = state.eco.task_command(&auth.ctx, id, command, version).await?;
-    Ok(task_response(&resource))
+routes! {
+    tag = "tasks";
+    /// Creates a task owned by the caller (`todo`, progress 0). The assignee, when someone else,
+    /// is notified (`task_assigned`).
+    create_task: post "/api/v2/tasks", NoId, NoIfMatch, json<CreateTaskRequest>
+        => etag(201, "Created", TaskDto) [Forbidden, NotFound, Conflict, BadBody],
+        |eco, ctx, NoId, _, ApiJson(b)| eco.create_task(ctx, input(ReadOn(b, eco.clock().now().date_naive()))?);
+    /// Edits a task's title, description, priority, due date or assignee (its owner and admins;
+    /// the assignee works on it through the commands). A new assignee is notified.
+    update_task: patch "/api/v2/tasks/{id}", PathId<TaskId>, IfMatch, json<UpdateTaskRequest>
+        => etag(200, "The updated task", TaskDto) [Forbidden, NotFound, Conflict, BadBody],
+        |eco, ctx, PathId(id), v, ApiJson(b)| eco.update_task(ctx, id, UpdateTask {
+            version: v.or(b.version),
+            ..input(ReadOn(b, eco.clock().now().date_naive()))?
+        });
+    /// The tasks this task waits for (every edge, newest first, on one page: `next_cursor` is
+    /// always null).
+    list_task_dependencies: get "/api/v2/tasks/{id}/dependencies", PathId<TaskId>, NoIfMatch, none
+        => json(200, "The dependencies", PageDto<DependencyDto>) [NotFound],
+        |eco, ctx, PathId(id), _, NoBody| eco.list_task_dependencies(ctx, id);
+    /// Records that the task cannot be completed before `depends_on` (the owner's, or an admin's).
+    /// An edge closing a cycle is refused with 422 on `depends_on`; an existing edge is 409.
+    add_task_dependency: post "/api/v2/tasks/{id}/dependencies", PathId<TaskId>, NoIfMatch, json<AddDependencyRequest>
+        => json(201, "Created", DependencyDto) [Forbidden, NotFound, Conflict, BadBody],
+        |eco, ctx, PathId(id), _, ApiJson(b)| eco.add_task_dependency(ctx, id, input(b)?);
+    /// Removes the edge `{id} → {depends_on}` (the owner's, or an admin's).
+    remove_task_dependency: delete "/api/v2/tasks/{id}/dependencies/{depends_on}", PathIdAnd<TaskId, DependsOn>, NoIfMatch, none
+        => empty(204, "Removed") [Forbidden, NotFound, BadInput],
+        |eco, ctx, PathIdAnd(id, DependsOn(depends_on)), _, NoBody| eco.remove_task_dependency(ctx, id, depends_on);
 }
 
-commands! {
-    tag = "tasks", id = TaskId, answer = TaskDto, run = command;
+use_case_commands! {
+    tag = "tasks", id = TaskId, answer = TaskDto, command = TaskCommand,
+    run = task_command |eco, ctx, id, version, command| eco.task_command(ctx, id, command, version);
     /// Starts a task (`todo → in_progress`).
     start_task: "/api/v2/tasks/{id}/start", CommandRequest, |body| TaskCommand::Start;
     /// Marks a task blocked (from `todo` or `in_progress`).
@@ -208,100 +120,31 @@ commands! {
     cancel_task: "/api/v2/tasks/{id}/cancel", CommandRequest, |body| TaskCommand::Cancel;
 }
 
-/// The tasks this task waits for (every edge, newest first, on one page: `next_cursor` is
-/// always null).
-#[utoipa::path(get, path = "/api/v2/tasks/{id}/dependencies", operation_id = "list_task_dependencies", tag = "tasks", security(("bearer" = [])),
-    params(PathId<TaskId>),
-    responses(
-        (status = 200, description = "The dependencies", body = PageDto<DependencyDto>), Authenticated, NotFound))]
-pub(crate) async fn list_task_dependencies<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<TaskId>,
-) -> Result<Json<PageDto<DependencyDto>>, ApiError> {
-    let edges = state.eco.list_task_dependencies(&auth.ctx, id).await?;
-    Ok(Json(PageDto {
-        items: edges.iter().map(DependencyDto::from).collect(),
-        next_cursor: None,
-    }))
-}
-
-/// Records that the task cannot be completed before `depends_on` (the owner's, or an admin's).
-/// An edge closing a cycle is refused with 422 on `depends_on`; an existing edge is 409.
-#[utoipa::path(post, path = "/api/v2/tasks/{id}/dependencies", operation_id = "add_task_dependency", tag = "tasks", security(("bearer" = [])),
-    request_body = AddDependencyRequest,
-    params(PathId<TaskId>),
-    responses(
-        (status = 201, description = "Created", body = DependencyDto), Authenticated, Forbidden, NotFound, Conflict, BadBody))]
-pub(crate) async fn add_task_dependency<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<TaskId>,
-    ApiJson(body): ApiJson<AddDependencyRequest>,
-) -> Result<Response, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let depends_on = required_id::<TaskId>(&mut errors, "depends_on", body.depends_on.as_deref());
-    finish(errors)?;
-    let depends_on = depends_on.ok_or_else(ApiError::internal)?;
-    let dependency = state.eco.add_task_dependency(&auth.ctx, id, depends_on).await?;
-    Ok((StatusCode::CREATED, Json(DependencyDto::from(&dependency))).into_response())
-}
-
-/// Removes the edge `{id} → {depends_on}` (the owner's, or an admin's).
-#[utoipa::path(delete, path = "/api/v2/tasks/{id}/dependencies/{depends_on}", operation_id = "remove_task_dependency", tag = "tasks", security(("bearer" = [])),
-    params(PathId<TaskId>, ("depends_on" = uuid::Uuid, Path, description = "The task it waits for")),
-    responses(
-        (status = 204, description = "Removed"), Authenticated, Forbidden, NotFound, BadInput))]
-pub(crate) async fn remove_task_dependency<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<TaskId>,
-    Path((_, depends_on)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
-    let depends_on: TaskId = parse_id(&depends_on, "task_dependency")?;
-    state.eco.remove_task_dependency(&auth.ctx, id, depends_on).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// The document of the task paths.
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(list_tasks, create_task, update_task, get_task, block_task, cancel_task, complete_task, list_task_dependencies, add_task_dependency, remove_task_dependency, start_task, unblock_task),
-    components(schemas(
-        TaskDto,
-        CreateTaskRequest,
-        UpdateTaskRequest,
-        AddDependencyRequest,
-        DependencyDto,
-        PageDto<TaskDto>,
-        PageDto<DependencyDto>
-    )),
+api!(
+    [
+        list_tasks,
+        create_task,
+        update_task,
+        get_task,
+        block_task,
+        cancel_task,
+        complete_task,
+        list_task_dependencies,
+        add_task_dependency,
+        remove_task_dependency,
+        start_task,
+        unblock_task,
+    ],
+    components(
+        schemas(
+            TaskDto,
+            CreateTaskRequest,
+            UpdateTaskRequest,
+            AddDependencyRequest,
+            DependencyDto,
+            PageDto<TaskDto>,
+            PageDto<DependencyDto>,
+        ),
+    ),
     tags((name = "tasks", description = "Tasks, subtasks and their dependencies"))
-)]
-pub(crate) struct Api;
-
-/// This module's routes.
-pub(crate) fn router<S: Store, N: Notifier, C: Clock>() -> Router<AppState<S, N, C>> {
-    Router::new()
-        .route(
-            "/api/v2/tasks",
-            routing::get(list_tasks::<S, N, C>).post(create_task::<S, N, C>),
-        )
-        .route(
-            "/api/v2/tasks/{id}",
-            routing::patch(update_task::<S, N, C>).get(get_task::<S, N, C>),
-        )
-        .route("/api/v2/tasks/{id}/block", routing::post(block_task::<S, N, C>))
-        .route("/api/v2/tasks/{id}/cancel", routing::post(cancel_task::<S, N, C>))
-        .route("/api/v2/tasks/{id}/complete", routing::post(complete_task::<S, N, C>))
-        .route(
-            "/api/v2/tasks/{id}/dependencies",
-            routing::get(list_task_dependencies::<S, N, C>).post(add_task_dependency::<S, N, C>),
-        )
-        .route(
-            "/api/v2/tasks/{id}/dependencies/{depends_on}",
-            routing::delete(remove_task_dependency::<S, N, C>),
-        )
-        .route("/api/v2/tasks/{id}/start", routing::post(start_task::<S, N, C>))
-        .route("/api/v2/tasks/{id}/unblock", routing::post(unblock_task::<S, N, C>))
-}
+);
