@@ -224,7 +224,9 @@ fn allowed(actor: &Actor, action: Action, f: &Facts) -> bool {
             admin
                 || (role == Role::Entrepreneur && f.owner)
                 || (role == Role::Ally && f.mentor_of_owner)
-                || (role == Role::Client && f.is_public)
+                // An `is_public` project is readable by every signed-in user, whatever the
+                // role (DOMAIN.md §2 below the table).
+                || f.is_public
                 || f.applies_to_staff_org
                 || (member && f.assigned_reviewer)
         }

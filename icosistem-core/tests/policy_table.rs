@@ -154,11 +154,12 @@ const TABLE: &[Row] = &[
     // §2 "create/edit own project, milestones": admin; entrepreneur (own).
     row(Action::CreateProject,          ["YYYYYYYYYY", "YYYYYYYYYY", "..........", ".........."]),
     row(Action::EditProject,            ["YYYYYYYYYY", ".Y........", "..........", ".........."]),
-    // §2 "view project": admin all; entrepreneur own; ally mentees' projects; client `is_public`
-    // ones; owner/coordinator projects applying to own programs; reviewer assigned applications'
-    // projects — as an org reviewer: once removed from the organization (`FormerReviewer`) the
-    // assignment grants nothing, as for ViewApplication.
-    row(Action::ViewProject,            ["YYYYYYYYYY", ".Y...Y...Y", ".....Y.Y.Y", ".....Y..YY"]),
+    // §2 "view project": admin all; entrepreneur own; ally mentees' projects; owner/coordinator
+    // projects applying to own programs; reviewer assigned applications' projects — as an org
+    // reviewer: once removed from the organization (`FormerReviewer`) the assignment grants
+    // nothing, as for ViewApplication. An `is_public` project is readable by every role (§2,
+    // widened below the table), not only by clients.
+    row(Action::ViewProject,            ["YYYYYYYYYY", ".Y...Y..YY", ".....Y.YYY", ".....Y..YY"]),
     // §2 "apply to a program / withdraw": entrepreneur, own projects. The admin cell is blank.
     row(Action::ApplyToProgram,         ["..........", ".Y........", "..........", ".........."]),
     row(Action::WithdrawApplication,    ["..........", ".Y........", "..........", ".........."]),

@@ -312,8 +312,8 @@ fn table() -> Vec<Row> {
 
         // ----------------------------------------------------------------------------------
         // Projects: created by entrepreneurs and admins, edited by their owner and admins;
-        // seen by the program staff once they apply, by assigned reviewers, by clients when
-        // public (DOMAIN.md §2 "view project").
+        // seen by the program staff once they apply, by assigned reviewers, and by every
+        // signed-in role when public (DOMAIN.md §2 "view project", widened below the table).
         //                                                admin owner coord review ent  other ally client anon
         get("/api/v2/projects",                          [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
         post("/api/v2/projects",
@@ -325,7 +325,7 @@ fn table() -> Vec<Row> {
             .after(submitted()),
         get("/api/v2/projects/{project}",                [OK,   OK,   OK,   OK,   OK,   N404, N404, N404, U401])
             .after(under_review()),
-        get("/api/v2/projects/{public_project}",         [OK,   N404, N404, N404, OK,   N404, N404, OK,   U401]),
+        get("/api/v2/projects/{public_project}",         [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
         call(Method::PATCH, "/api/v2/projects/{project}", Some(r#"{"name": "Renamed venture"}"#),
                                                          [OK,   N404, N404, N404, OK,   N404, N404, N404, U401]),
         call(Method::PATCH, "/api/v2/projects/{project}", Some(r#"{"name": "Renamed venture"}"#),
@@ -334,7 +334,7 @@ fn table() -> Vec<Row> {
         call(Method::DELETE, "/api/v2/projects/{spare_project}", None,
                                                          [OK,   N404, N404, N404, OK,   N404, N404, N404, U401]),
         call(Method::DELETE, "/api/v2/projects/{public_project}", None,
-                                                         [OK,   N404, N404, N404, OK,   N404, N404, F403, U401]),
+                                                         [OK,   F403, F403, F403, OK,   F403, F403, F403, U401]),
         post("/api/v2/projects/{project}/advance-stage", Some(r#"{"stage": "concept"}"#),
                                                          [OK,   N404, N404, N404, OK,   N404, N404, N404, U401]),
         post("/api/v2/projects/{project}/advance-stage", Some(r#"{"stage": "concept"}"#),
@@ -354,7 +354,7 @@ fn table() -> Vec<Row> {
             .after(project_active()),
         post("/api/v2/projects/{project}/cancel", None,  [OK,   N404, N404, N404, OK,   N404, N404, N404, U401]),
         post("/api/v2/projects/{public_project}/cancel", None,
-                                                         [OK,   N404, N404, N404, OK,   N404, N404, F403, U401]),
+                                                         [OK,   F403, F403, F403, OK,   F403, F403, F403, U401]),
 
         // ----------------------------------------------------------------------------------
         // Milestones: follow their project (seeing it lets one read them; editing it lets one

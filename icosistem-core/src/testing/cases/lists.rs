@@ -328,7 +328,7 @@ pub async fn project_lists_page_the_visibility_through_programs<S: Store + Clone
                 } else {
                     Vec::new()
                 },
-                public: caller.user.role == Role::Client,
+                public: true,
                 via_programs_of: Some(caller.id()),
                 ..Default::default()
             };
