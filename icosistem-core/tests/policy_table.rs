@@ -134,6 +134,11 @@ const fn row(action: Action, [admin, entrepreneur, ally, client]: [&'static str;
 const TABLE: &[Row] = &[
     //                                    admin         entrepreneur  ally          client
     //                                    nOoCrAfmpa    nOoCrAfmpa    nOoCrAfmpa    nOoCrAfmpa
+    // §9 "program staff for their programs … org owners for their organization, admins for all".
+    row(Action::ReadProgramAnalytics,   ["YYYYYYYYYY", "..YY......", "..YY......", "..YY......"]),
+    row(Action::ReadOrganizationAnalytics,
+                                        ["YYYYYYYYYY", "..Y.......", "..Y.......", "..Y......."]),
+    row(Action::ReadMentoringAnalytics, ["YYYYYYYYYY", "..YY......", "..YY......", "..YY......"]),
     // §2 "manage any user, change roles, (de)activate, unlock": admin only.
     row(Action::ManageUsers,            ["YYYYYYYYYY", "..........", "..........", ".........."]),
     // §2 "create organization": admin, ally, client; never an entrepreneur, whatever org role.

@@ -20,11 +20,13 @@
 //! - `sessions`: booking and running mentorship sessions, feedback;
 //! - `meetings`: meetings and their participants;
 //! - `tasks`: tasks, subtasks and dependencies;
+//! - `analytics`: the read models of §9 (program, organization, mentoring, one's own);
 //! - `jobs`: the time-driven rules (reminders, sweeps, cleanups), each idempotent;
 //! - `webhooks`: an organization's webhook endpoints, the events the audit log turns into
 //!   webhook messages, their signing at delivery and the endpoints' failure tracking.
 
 mod account;
+mod analytics;
 mod application;
 mod cohort_matching;
 mod inbox;

@@ -258,6 +258,7 @@ pub trait Transaction:
     + Repo<TaskDependency>
     + Repo<JobMark>
     + Repo<WebhookEndpoint>
+    + AnalyticsRead
 {
     /// Makes every write of this unit of work visible, atomically.
     fn commit(self) -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -271,5 +272,7 @@ pub trait Store: Send + Sync + 'static {
     fn begin(&self) -> impl Future<Output = Result<Self::Tx, StoreError>> + Send;
 }
 
+pub mod analytics;
 pub mod filters;
+pub use analytics::{AnalyticsRead, ApplicationScope, EnrollmentScope, MilestoneScope, ReviewScope};
 pub use filters::*;

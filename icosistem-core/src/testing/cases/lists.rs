@@ -10,6 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use uuid::Uuid;
 
 use crate::Context;
+use crate::model::analytics::{
+    ApplicationFigures, DateRange, EnrollmentFigures, MentoringFigures, MentoringScope, MilestoneFigures, ReviewFigures,
+};
 use crate::model::*;
 use crate::ports::store::*;
 use crate::testing::fixtures::*;
@@ -102,6 +105,34 @@ impl<E: Entity, T: Repo<E>> Repo<E> for CountingTx<T> {
     async fn count(&mut self, filter: &E::Filter) -> Result<u64, crate::StoreError> {
         self.tick();
         self.inner.count(filter).await
+    }
+}
+
+impl<T: AnalyticsRead> AnalyticsRead for CountingTx<T> {
+    async fn application_figures(&mut self, scope: ApplicationScope, range: DateRange) -> Result<ApplicationFigures, crate::StoreError> {
+        self.tick();
+        let result = self.inner.application_figures(scope, range).await;
+        result
+    }
+    async fn review_figures(&mut self, scope: ReviewScope, range: DateRange) -> Result<ReviewFigures, crate::StoreError> {
+        self.tick();
+        let result = self.inner.review_figures(scope, range).await;
+        result
+    }
+    async fn enrollment_figures(&mut self, scope: EnrollmentScope, range: DateRange) -> Result<EnrollmentFigures, crate::StoreError> {
+        self.tick();
+        let result = self.inner.enrollment_figures(scope, range).await;
+        result
+    }
+    async fn milestone_figures(&mut self, scope: MilestoneScope, range: DateRange, today: chrono::NaiveDate) -> Result<MilestoneFigures, crate::StoreError> {
+        self.tick();
+        let result = self.inner.milestone_figures(scope, range, today).await;
+        result
+    }
+    async fn mentoring_figures(&mut self, scope: MentoringScope, range: DateRange, default_capacity: u64) -> Result<MentoringFigures, crate::StoreError> {
+        self.tick();
+        let result = self.inner.mentoring_figures(scope, range, default_capacity).await;
+        result
     }
 }
 
