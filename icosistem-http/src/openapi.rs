@@ -111,6 +111,7 @@ impl Modify for BearerAuth {
         (name = "projects", description = "Entrepreneurs' projects, their stage and lifecycle"),
         (name = "milestones", description = "Project milestones"),
         (name = "applications", description = "Applications to programs, reviewers and reviews"),
+        (name = "analytics", description = "Figures of programs, organizations, mentoring and one's own (DOMAIN.md §9)"),
     )
 )]
 pub struct ApiDoc;
@@ -139,6 +140,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         routes::meetings::Api::openapi(),
         routes::matching::MatchingApi::openapi(),
         routes::webhooks::Api::openapi(),
+        routes::analytics::Api::openapi(),
         crate::metrics::MetricsApi::openapi(),
         crate::live::LiveApi::openapi(),
     ] {

@@ -152,3 +152,114 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         })
     }
 }
+
+/// What a CSV export lists (DOMAIN.md §9: "the lists behind" the figures), as audited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportKind {
+    /// A program's applications with their scores.
+    Applications,
+    /// A program's enrollments.
+    Enrollments,
+    /// Mentoring sessions.
+    Sessions,
+}
+
+impl ExportKind {
+    /// The name in the audit entry (`export.csv`, `after.export`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportKind::Applications => "applications",
+            ExportKind::Enrollments => "enrollments",
+            ExportKind::Sessions => "sessions",
+        }
+    }
+}
+
+impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
+    /// Starts an export of a program's list (its staff, admins): authorizes, records
+    /// `export.csv` in the audit log and answers the program (its blindness decides the
+    /// columns). The rows then come page by page from [`Ecosystem::export_applications_page`]
+    /// or [`Ecosystem::export_enrollments_page`].
+    pub async fn start_program_export(&self, ctx: &Context, id: ProgramId, kind: ExportKind) -> Result<Program> {
+        let mut uow = self.uow(ctx).await?;
+        let program = uow.program_for_analytics(id).await?;
+        uow.audit(
+            "export.csv",
+            "program",
+            id,
+            Some(program.organization_id),
+            None,
+            Some(serde_json::json!({ "export": kind.as_str() })),
+        )
+        .await?;
+        uow.commit().await?;
+        Ok(program)
+    }
+
+    /// One page of a program's submitted applications for an export, oldest first, each page
+    /// authorized anew (a member removed mid-export gets no further page). Identity follows
+    /// [`Ecosystem::list_applications`]; the export drops it altogether for blind programs.
+    pub async fn export_applications_page(
+        &self,
+        ctx: &Context,
+        id: ProgramId,
+        page: crate::ports::PageRequest,
+    ) -> Result<crate::ports::Page<crate::service::ApplicationView>> {
+        self.uow(ctx).await?.program_for_analytics(id).await?;
+        let filter = crate::ports::store::ApplicationFilter {
+            program_id: Some(id),
+            ..Default::default()
+        };
+        self.list_applications(ctx, filter, page).await
+    }
+
+    /// One page of a program's enrollments for an export, each page authorized anew.
+    pub async fn export_enrollments_page(
+        &self,
+        ctx: &Context,
+        id: ProgramId,
+        page: crate::ports::PageRequest,
+    ) -> Result<crate::ports::Page<crate::model::Enrollment>> {
+        self.uow(ctx).await?.program_for_analytics(id).await?;
+        self.list_enrollments(ctx, id, None, page).await
+    }
+
+    /// Starts an export of the platform's mentoring sessions (admins): authorizes and records
+    /// `export.csv`.
+    pub async fn start_sessions_export(&self, ctx: &Context) -> Result<()> {
+        crate::policy::authorize(&ctx.actor, Action::ReadMentoringAnalytics, &Facts::none())?;
+        let me = ctx.user_id("export.csv")?;
+        let mut uow = self.uow(ctx).await?;
+        uow.audit(
+            "export.csv",
+            "user",
+            me,
+            None,
+            None,
+            Some(serde_json::json!({ "export": ExportKind::Sessions.as_str() })),
+        )
+        .await?;
+        uow.commit().await
+    }
+
+    /// One page of the platform's sessions starting in `range` for an export (admins), each
+    /// page authorized anew.
+    pub async fn export_sessions_page(
+        &self,
+        ctx: &Context,
+        range: DateRange,
+        page: crate::ports::PageRequest,
+    ) -> Result<crate::ports::Page<crate::model::Session>> {
+        crate::policy::authorize(&ctx.actor, Action::ReadMentoringAnalytics, &Facts::none())?;
+        let mut uow = self.uow(ctx).await?;
+        // The range is half-open and instants are kept to the microsecond: `from ≤ t` is
+        // `t > from − 1 µs`, `t < to` is `t ≤ to − 1 µs`.
+        let tick = chrono::Duration::microseconds(1);
+        let filter = crate::ports::store::SessionFilter {
+            starts_after: range.from.map(|from| from - tick),
+            starts_at_or_before: range.to.map(|to| to - tick),
+            ..Default::default()
+        };
+        uow.list(&filter, page).await
+    }
+}
