@@ -23,7 +23,7 @@ use crate::error::unavailable_or_backend;
 
 /// `AND <column> >= from AND <column> < to` for the ends the range has. `column` is an SQL
 /// expression of type `timestamptz`.
-fn push_range(qb: &mut QueryBuilder<'_, Postgres>, column: &str, range: DateRange) {
+fn push_range(qb: &mut QueryBuilder<Postgres>, column: &str, range: DateRange) {
     if let Some(from) = range.from {
         qb.push(format!(" AND {column} >= ")).push_bind(from);
     }
@@ -33,14 +33,14 @@ fn push_range(qb: &mut QueryBuilder<'_, Postgres>, column: &str, range: DateRang
 }
 
 /// The programs of an organization that count: live ones.
-fn push_org_programs(qb: &mut QueryBuilder<'_, Postgres>, org: Uuid) {
+fn push_org_programs(qb: &mut QueryBuilder<Postgres>, org: Uuid) {
     qb.push("(SELECT id FROM programs WHERE organization_id = ")
         .push_bind(org)
         .push(" AND deleted_at IS NULL)");
 }
 
 /// The mentoring scope on a table with `ally_id` and `entrepreneur_id` columns (`alias`).
-fn push_mentoring_scope(qb: &mut QueryBuilder<'_, Postgres>, alias: &str, scope: MentoringScope) {
+fn push_mentoring_scope(qb: &mut QueryBuilder<Postgres>, alias: &str, scope: MentoringScope) {
     match scope {
         MentoringScope::All => {}
         MentoringScope::Organization(org) => {
@@ -68,8 +68,8 @@ impl PgTx {
     async fn aggregate<T>(
         &mut self,
         operation: &'static str,
-        mut qb: QueryBuilder<'_, Postgres>,
-        decode: impl Fn(&PgRow) -> Result<T, sqlx::Error> + Send,
+        mut qb: QueryBuilder<Postgres>,
+        decode: impl Fn(&PgRow) -> Result<T, sqlx::Error> + Send + Sync,
     ) -> Result<Vec<T>, StoreError> {
         traced(operation, None, async {
             self.note(qb.sql().as_str());
@@ -89,7 +89,7 @@ impl AnalyticsRead for PgTx {
         scope: ApplicationScope,
         range: DateRange,
     ) -> Result<ApplicationFigures, StoreError> {
-        let scoped = |qb: &mut QueryBuilder<'_, Postgres>| match scope {
+        let scoped = |qb: &mut QueryBuilder<Postgres>| match scope {
             ApplicationScope::Program(id) => {
                 qb.push(" AND a.program_id = ").push_bind(Uuid::from(id));
             }
@@ -141,7 +141,7 @@ impl AnalyticsRead for PgTx {
     }
 
     async fn review_figures(&mut self, scope: ReviewScope, range: DateRange) -> Result<ReviewFigures, StoreError> {
-        let scoped = |qb: &mut QueryBuilder<'_, Postgres>| match scope {
+        let scoped = |qb: &mut QueryBuilder<Postgres>| match scope {
             ReviewScope::Program(id) => {
                 qb.push(" AND a.program_id = ").push_bind(Uuid::from(id));
             }
@@ -208,7 +208,7 @@ impl AnalyticsRead for PgTx {
         scope: EnrollmentScope,
         range: DateRange,
     ) -> Result<EnrollmentFigures, StoreError> {
-        let scoped = |qb: &mut QueryBuilder<'_, Postgres>| {
+        let scoped = |qb: &mut QueryBuilder<Postgres>| {
             match scope {
                 EnrollmentScope::Program(id) => {
                     qb.push(" AND e.program_id = ").push_bind(Uuid::from(id));

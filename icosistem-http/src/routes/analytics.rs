@@ -20,7 +20,7 @@ use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::Required;
 
-use super::kit::{NoId, PathId, api, mount, routes};
+use super::kit::{Authenticated, BadInput, Forbidden, NoId, NotFound, PathId, api, mount, routes};
 use crate::dto::parse::{optional_id, optional_instant};
 use crate::dto::schema::instant_or_blank;
 use crate::dto::{

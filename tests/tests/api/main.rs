@@ -19,6 +19,7 @@
 mod common;
 
 mod admin;
+mod analytics;
 mod applications;
 mod basics;
 mod hostile;

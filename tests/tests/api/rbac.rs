@@ -644,6 +644,31 @@ fn table() -> Vec<Row> {
         get("/api/v2/audit-events",                      [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
         get("/api/v2/audit-events?organization_id={org}",
                                                          [OK,   OK,   OK,   F403, F403, F403, F403, F403, U401]),
+
+        // ----------------------------------------------------------------------------------
+        // Analytics and CSV exports (DOMAIN.md §9): a program's for its owners and
+        // coordinators (reviewers see the program, not its figures); an organization's for its
+        // owner; mentoring: the platform's for admins, an organization's for its staff; one's
+        // own for everyone. Whoever may not see the program or organization gets 404.
+        //                                                admin owner coord review ent  other ally client anon
+        get("/api/v2/programs/{program}/analytics",      [OK,   OK,   OK,   F403, F403, F403, F403, F403, U401]),
+        get("/api/v2/programs/{draft_program}/analytics",
+                                                         [OK,   OK,   OK,   F403, N404, N404, N404, N404, U401]),
+        get("/api/v2/organizations/{org}/analytics",     [OK,   OK,   F403, F403, F403, F403, F403, F403, U401]),
+        get("/api/v2/organizations/{private_org}/analytics",
+                                                         [OK,   OK,   F403, F403, N404, N404, N404, N404, U401]),
+        get("/api/v2/analytics/mentoring",               [OK,   F403, F403, F403, F403, F403, F403, F403, U401]),
+        get("/api/v2/analytics/mentoring?organization_id={org}",
+                                                         [OK,   OK,   OK,   F403, F403, F403, F403, F403, U401]),
+        get("/api/v2/users/me/analytics",                [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
+        get("/api/v2/programs/{program}/applications.csv",
+                                                         [OK,   OK,   OK,   F403, F403, F403, F403, F403, U401])
+            .after(under_review()),
+        get("/api/v2/programs/{draft_program}/applications.csv",
+                                                         [OK,   OK,   OK,   F403, N404, N404, N404, N404, U401]),
+        get("/api/v2/programs/{program}/enrollments.csv",
+                                                         [OK,   OK,   OK,   F403, F403, F403, F403, F403, U401]),
+        get("/api/v2/analytics/mentoring/sessions.csv",  [OK,   F403, F403, F403, F403, F403, F403, F403, U401]),
     ]
 }
 

@@ -8,6 +8,7 @@ use chrono::{Datelike, Duration};
 use crate::error::Error;
 use crate::model::analytics::*;
 use crate::model::*;
+use crate::ports::Store;
 use crate::service::{CreateMilestone, Decision, MilestoneAction, SessionAction};
 use crate::testing::fixtures::*;
 use crate::workflow::mentorship::MentorshipCommand;
