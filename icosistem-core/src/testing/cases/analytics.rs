@@ -92,6 +92,9 @@ pub async fn analytics_figures_are_the_same_on_every_store<S: Store + Clone>(sto
     };
     let (first, second) = (&decided[0], &decided[1]);
     let on_time = milestone(&first.person, first.project.id, 3).await;
+    eco.milestone_command(&first.person.ctx, on_time.id, MilestoneAction::Start, None)
+        .await
+        .expect("start");
     eco.milestone_command(&first.person.ctx, on_time.id, MilestoneAction::Complete, None)
         .await
         .expect("complete on time");
@@ -136,6 +139,9 @@ pub async fn analytics_figures_are_the_same_on_every_store<S: Store + Clone>(sto
         .await
         .expect("confirm");
     world.advance(day_at(2, 10, 0) - world.now());
+    eco.milestone_command(&second.person.ctx, late.id, MilestoneAction::Start, None)
+        .await
+        .expect("start");
     eco.milestone_command(&second.person.ctx, late.id, MilestoneAction::Complete, None)
         .await
         .expect("complete late");

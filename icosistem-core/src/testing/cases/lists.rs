@@ -417,7 +417,11 @@ pub async fn project_lists_page_the_visibility_through_programs<S: Store + Clone
     }
     // The staff actually see something, so the comparison above is not vacuous.
     let seen = paged_projects(&world, &coordinator.ctx, &ProjectFilter::default(), 20).await;
-    assert_eq!(seen.len(), 4, "five submitted projects, one deleted");
+    assert_eq!(
+        seen.len(),
+        5,
+        "five submitted projects, one deleted, and the public one (seen by everyone)"
+    );
 }
 
 /// A page of 20 applications (of 25) costs at most 6 store statements, `begin` included —
