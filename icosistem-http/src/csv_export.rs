@@ -55,7 +55,12 @@ enum Next {
 /// A streamed `text/csv` answer named `filename`: the BOM and `header`, then the rows of every
 /// page `fetch` answers (oldest first, [`PageRequest::MAX_LIMIT`] rows a page), each turned
 /// into cells by `row`.
-pub(crate) fn stream<R, F, Fut>(filename: &str, header: Vec<&'static str>, fetch: F, row: fn(&R) -> Vec<String>) -> Response
+pub(crate) fn stream<R, F, Fut>(
+    filename: &str,
+    header: Vec<&'static str>,
+    fetch: F,
+    row: fn(&R) -> Vec<String>,
+) -> Response
 where
     R: Send + 'static,
     F: Fn(PageRequest) -> Fut + Send + Sync + 'static,
@@ -93,7 +98,10 @@ where
     let body = Body::from_stream(futures::StreamExt::chain(first, rows));
     let mut response = body.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8; header=present"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8; header=present"),
+    );
     if let Ok(disposition) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, disposition);
     }
@@ -102,7 +110,8 @@ where
 
 /// An optional instant as a cell (RFC 3339 UTC, empty when absent).
 pub(crate) fn instant(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default()
+    at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

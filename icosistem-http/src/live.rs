@@ -49,12 +49,12 @@ use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use icosistem_core::Context;
 use icosistem_core::error::StoreError;
-use icosistem_core::model::{Notification, UserId};
-use icosistem_core::ports::store::{Entity, Page, PageRequest, Repo, Transaction};
 use icosistem_core::model::analytics::{
     ApplicationFigures, DateRange, EnrollmentFigures, MentoringFigures, MentoringScope, MilestoneFigures, ReviewFigures,
 };
+use icosistem_core::model::{Notification, UserId};
 use icosistem_core::ports::store::{AnalyticsRead, ApplicationScope, EnrollmentScope, MilestoneScope, ReviewScope};
+use icosistem_core::ports::store::{Entity, Page, PageRequest, Repo, Transaction};
 use icosistem_core::ports::{Clock, Notifier, Store};
 use tokio::sync::{broadcast, mpsc};
 use uuid::Uuid;
@@ -771,7 +771,11 @@ mod tests {
 
 // Analytics only read: nothing to publish.
 impl<T: AnalyticsRead> AnalyticsRead for LiveTx<T> {
-    async fn application_figures(&mut self, scope: ApplicationScope, range: DateRange) -> Result<ApplicationFigures, StoreError> {
+    async fn application_figures(
+        &mut self,
+        scope: ApplicationScope,
+        range: DateRange,
+    ) -> Result<ApplicationFigures, StoreError> {
         let result = self.inner.application_figures(scope, range).await;
         result
     }
@@ -779,15 +783,29 @@ impl<T: AnalyticsRead> AnalyticsRead for LiveTx<T> {
         let result = self.inner.review_figures(scope, range).await;
         result
     }
-    async fn enrollment_figures(&mut self, scope: EnrollmentScope, range: DateRange) -> Result<EnrollmentFigures, StoreError> {
+    async fn enrollment_figures(
+        &mut self,
+        scope: EnrollmentScope,
+        range: DateRange,
+    ) -> Result<EnrollmentFigures, StoreError> {
         let result = self.inner.enrollment_figures(scope, range).await;
         result
     }
-    async fn milestone_figures(&mut self, scope: MilestoneScope, range: DateRange, today: chrono::NaiveDate) -> Result<MilestoneFigures, StoreError> {
+    async fn milestone_figures(
+        &mut self,
+        scope: MilestoneScope,
+        range: DateRange,
+        today: chrono::NaiveDate,
+    ) -> Result<MilestoneFigures, StoreError> {
         let result = self.inner.milestone_figures(scope, range, today).await;
         result
     }
-    async fn mentoring_figures(&mut self, scope: MentoringScope, range: DateRange, default_capacity: u64) -> Result<MentoringFigures, StoreError> {
+    async fn mentoring_figures(
+        &mut self,
+        scope: MentoringScope,
+        range: DateRange,
+        default_capacity: u64,
+    ) -> Result<MentoringFigures, StoreError> {
         let result = self.inner.mentoring_figures(scope, range, default_capacity).await;
         result
     }

@@ -62,7 +62,12 @@ impl AnalyticsRead for MemoryTx {
         let state = self.state();
         let mut counted = Vec::new();
         let mut waits = Vec::new();
-        for app in state.applications.rows.values().filter(|a| state.application_in(a, scope)) {
+        for app in state
+            .applications
+            .rows
+            .values()
+            .filter(|a| state.application_in(a, scope))
+        {
             if range.contains(app.meta.created_at) {
                 counted.push((app.status, 1));
             }
@@ -115,7 +120,10 @@ impl AnalyticsRead for MemoryTx {
                 }
                 Some(_) => {}
                 None => {
-                    if matches!(app.status, ApplicationStatus::Submitted | ApplicationStatus::UnderReview) {
+                    if matches!(
+                        app.status,
+                        ApplicationStatus::Submitted | ApplicationStatus::UnderReview
+                    ) {
                         load.1 += 1;
                     }
                 }
@@ -156,7 +164,9 @@ impl AnalyticsRead for MemoryTx {
                 continue;
             }
             counted.push((e.status, 1));
-            *months.entry(first_of_month(e.meta.created_at.date_naive())).or_default() += 1;
+            *months
+                .entry(first_of_month(e.meta.created_at.date_naive()))
+                .or_default() += 1;
         }
         Ok(EnrollmentFigures {
             by_status: every_status(EnrollmentStatus::ALL, &counted),

@@ -54,7 +54,8 @@ fn push_mentoring_scope(qb: &mut QueryBuilder<Postgres>, alias: &str, scope: Men
             qb.push(format!(" AND {alias}.ally_id = ")).push_bind(Uuid::from(user));
         }
         MentoringScope::Entrepreneur(user) => {
-            qb.push(format!(" AND {alias}.entrepreneur_id = ")).push_bind(Uuid::from(user));
+            qb.push(format!(" AND {alias}.entrepreneur_id = "))
+                .push_bind(Uuid::from(user));
         }
     }
 }
@@ -352,4 +353,3 @@ impl AnalyticsRead for PgTx {
         })
     }
 }
-

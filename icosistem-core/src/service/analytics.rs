@@ -42,7 +42,14 @@ impl<T: Transaction> Uow<T> {
             is_public: org.is_public,
             ..Facts::none()
         };
-        authorize_seen(&self.ctx.actor, Action::ViewOrganization, action, &facts, "organization", id)?;
+        authorize_seen(
+            &self.ctx.actor,
+            Action::ViewOrganization,
+            action,
+            &facts,
+            "organization",
+            id,
+        )?;
         Ok(org)
     }
 }
@@ -57,7 +64,10 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let applications = uow.tx.application_figures(ApplicationScope::Program(id), range).await?;
         let reviews = uow.tx.review_figures(ReviewScope::Program(id), range).await?;
         let enrollments = uow.tx.enrollment_figures(EnrollmentScope::Program(id), range).await?;
-        let milestones = uow.tx.milestone_figures(MilestoneScope::Program(id), range, today).await?;
+        let milestones = uow
+            .tx
+            .milestone_figures(MilestoneScope::Program(id), range, today)
+            .await?;
         Ok(ProgramAnalytics {
             program_id: id,
             blind_review: program.ever_blind(),
@@ -93,8 +103,14 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
                 .await?;
             counted.push((*status, n));
         }
-        let applications = uow.tx.application_figures(ApplicationScope::Organization(id), range).await?;
-        let enrollments = uow.tx.enrollment_figures(EnrollmentScope::Organization(id), range).await?;
+        let applications = uow
+            .tx
+            .application_figures(ApplicationScope::Organization(id), range)
+            .await?;
+        let enrollments = uow
+            .tx
+            .enrollment_figures(EnrollmentScope::Organization(id), range)
+            .await?;
         Ok(OrganizationAnalytics {
             organization_id: id,
             range,
@@ -133,8 +149,14 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let me = ctx.user_id("analytics.read")?;
         let mut uow = self.uow(ctx).await?;
         let today = uow.now.date_naive();
-        let applications = uow.tx.application_figures(ApplicationScope::Applicant(me), range).await?;
-        let milestones = uow.tx.milestone_figures(MilestoneScope::Owner(me), range, today).await?;
+        let applications = uow
+            .tx
+            .application_figures(ApplicationScope::Applicant(me), range)
+            .await?;
+        let milestones = uow
+            .tx
+            .milestone_figures(MilestoneScope::Owner(me), range, today)
+            .await?;
         let reviews = uow.tx.review_figures(ReviewScope::Reviewer(me), range).await?;
         let scope = if ctx.actor.role() == Some(Role::Ally) {
             MentoringScope::Ally(me)

@@ -44,8 +44,8 @@ mod tasks;
 mod webhooks;
 
 pub use crate::rules::rounds::RoundInput;
-pub use analytics::ExportKind;
 pub use account::{AdminCreateUser, AdminUpdateUser, LoginOutcome, Register, UpdateMe};
+pub use analytics::ExportKind;
 pub use application::{ApplicantSummary, ApplicationView, Decision, ProjectSummary, SubmitReview};
 pub use cohort_matching::{CohortProposal, PoolSeats, ProposedPair};
 pub use inbox::{DeliveryReport, OutboxBacklog};

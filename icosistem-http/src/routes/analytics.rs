@@ -16,19 +16,17 @@ use icosistem_core::model::{Enrollment, OrganizationId, ProgramId, Session};
 use icosistem_core::ports::{Clock, Notifier, Store};
 use icosistem_core::service::{ApplicationView, ExportKind};
 use utoipa::IntoParams;
+use utoipa::openapi::Required;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::openapi::Required;
 
 use super::kit::{Authenticated, BadInput, Forbidden, NoId, NotFound, PathId, api, mount, routes};
-use crate::dto::parse::{optional_id, optional_instant};
-use crate::dto::schema::instant_or_blank;
-use crate::dto::{
-    ApiQuery, MentoringAnalyticsDto, OrganizationAnalyticsDto, ProgramAnalyticsDto, UserAnalyticsDto,
-};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::csv_export;
+use crate::dto::parse::{optional_id, optional_instant};
+use crate::dto::schema::instant_or_blank;
+use crate::dto::{ApiQuery, MentoringAnalyticsDto, OrganizationAnalyticsDto, ProgramAnalyticsDto, UserAnalyticsDto};
 use crate::error::ApiError;
 use crate::rate_limit::limit_export;
 
@@ -55,8 +53,14 @@ impl RangeQuery {
 
 fn range_params() -> Vec<Parameter> {
     [
-        ("from", "Figures from this instant on (RFC 3339, inclusive); blank: from the start"),
-        ("to", "Figures before this instant (RFC 3339, exclusive); blank: up to now"),
+        (
+            "from",
+            "Figures from this instant on (RFC 3339, inclusive); blank: from the start",
+        ),
+        (
+            "to",
+            "Figures before this instant (RFC 3339, exclusive); blank: up to now",
+        ),
     ]
     .into_iter()
     .map(|(name, description)| {
@@ -173,7 +177,6 @@ routes! {
         => json(200, "The caller's figures", UserAnalyticsDto) [BadInput],
         |eco, ctx, Ranged(NoId, range), _, _| eco.my_analytics(ctx, range);
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // CSV exports: the lists behind the figures, streamed (see `crate::csv_export`).
@@ -313,7 +316,10 @@ pub(crate) async fn export_applications<S: Store, N: Notifier, C: Clock>(
     if let Some(limited) = limit_export(&*state.rate_limiter, &state.config.rate_limits, auth.user.id).await {
         return Ok(limited);
     }
-    let program = state.eco.start_program_export(&auth.ctx, id, ExportKind::Applications).await?;
+    let program = state
+        .eco
+        .start_program_export(&auth.ctx, id, ExportKind::Applications)
+        .await?;
     let (eco, ctx) = (Arc::clone(&state.eco), auth.ctx);
     let fetch = move |page| {
         let (eco, ctx) = (Arc::clone(&eco), ctx.clone());
@@ -321,7 +327,12 @@ pub(crate) async fn export_applications<S: Store, N: Notifier, C: Clock>(
     };
     let name = format!("program-{id}-applications.csv");
     Ok(if program.ever_blind() {
-        csv_export::stream(&name, without(&APPLICATION_COLUMNS, &APPLICANT_COLUMNS), fetch, blind_application_row)
+        csv_export::stream(
+            &name,
+            without(&APPLICATION_COLUMNS, &APPLICANT_COLUMNS),
+            fetch,
+            blind_application_row,
+        )
     } else {
         csv_export::stream(&name, APPLICATION_COLUMNS.to_vec(), fetch, application_row)
     })
@@ -342,7 +353,10 @@ pub(crate) async fn export_enrollments<S: Store, N: Notifier, C: Clock>(
     if let Some(limited) = limit_export(&*state.rate_limiter, &state.config.rate_limits, auth.user.id).await {
         return Ok(limited);
     }
-    let program = state.eco.start_program_export(&auth.ctx, id, ExportKind::Enrollments).await?;
+    let program = state
+        .eco
+        .start_program_export(&auth.ctx, id, ExportKind::Enrollments)
+        .await?;
     let (eco, ctx) = (Arc::clone(&state.eco), auth.ctx);
     let fetch = move |page| {
         let (eco, ctx) = (Arc::clone(&eco), ctx.clone());
@@ -350,7 +364,12 @@ pub(crate) async fn export_enrollments<S: Store, N: Notifier, C: Clock>(
     };
     let name = format!("program-{id}-enrollments.csv");
     Ok(if program.ever_blind() {
-        csv_export::stream(&name, without(&ENROLLMENT_COLUMNS, &["entrepreneur_id"]), fetch, blind_enrollment_row)
+        csv_export::stream(
+            &name,
+            without(&ENROLLMENT_COLUMNS, &["entrepreneur_id"]),
+            fetch,
+            blind_enrollment_row,
+        )
     } else {
         csv_export::stream(&name, ENROLLMENT_COLUMNS.to_vec(), fetch, enrollment_row)
     })
@@ -377,7 +396,12 @@ pub(crate) async fn export_sessions<S: Store, N: Notifier, C: Clock>(
         let (eco, ctx) = (Arc::clone(&eco), ctx.clone());
         async move { eco.export_sessions_page(&ctx, range, page).await }
     };
-    Ok(csv_export::stream("mentoring-sessions.csv", SESSION_COLUMNS.to_vec(), fetch, session_row))
+    Ok(csv_export::stream(
+        "mentoring-sessions.csv",
+        SESSION_COLUMNS.to_vec(),
+        fetch,
+        session_row,
+    ))
 }
 mount!(export_sessions: get "/api/v2/analytics/mentoring/sessions.csv");
 

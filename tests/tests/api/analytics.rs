@@ -41,7 +41,10 @@ async fn analytics_answer_figures_to_staff_and_refuse_others() {
     assert_eq!(body["applications"]["decision_median_seconds"], 7200);
     assert_eq!(body["reviews"]["scores"]["buckets"].as_array().map(Vec::len), Some(10));
     assert_eq!(body["reviews"]["scores"]["buckets"][8]["count"], 1);
-    assert_eq!(body["reviews"]["scores"]["buckets"][9], serde_json::json!({ "min": 90, "max": 100, "count": 0 }));
+    assert_eq!(
+        body["reviews"]["scores"]["buckets"][9],
+        serde_json::json!({ "min": 90, "max": 100, "count": 0 })
+    );
     assert_eq!(body["reviews"]["scores"]["mean"], 88.0);
     assert_eq!(body["capacity"]["accepted"], 1);
     assert_eq!(body["enrollments"]["by_month"][0]["count"], 1);
@@ -49,10 +52,19 @@ async fn analytics_answer_figures_to_staff_and_refuse_others() {
     // A range: nothing created after now.
     let later = (world.now() + chrono::Duration::seconds(1)).to_rfc3339();
     let quiet = app
-        .get(&format!("/api/v2/programs/{program}/analytics?from={}", urlencode(&later)), &owner)
+        .get(
+            &format!("/api/v2/programs/{program}/analytics?from={}", urlencode(&later)),
+            &owner,
+        )
         .await;
     let body = quiet.ok(StatusCode::OK);
-    assert!(body["applications"]["funnel"].as_array().expect("funnel").iter().all(|s| s["count"] == 0));
+    assert!(
+        body["applications"]["funnel"]
+            .as_array()
+            .expect("funnel")
+            .iter()
+            .all(|s| s["count"] == 0)
+    );
     assert_eq!(body["from"].as_str().map(|s| s.starts_with(&later[..19])), Some(true));
     // Bad ranges name their field.
     let bad = app
@@ -62,7 +74,10 @@ async fn analytics_answer_figures_to_staff_and_refuse_others() {
     assert_eq!(bad.fields(), ["from"]);
     let now = urlencode(&world.now().to_rfc3339());
     let backwards = app
-        .get(&format!("/api/v2/programs/{program}/analytics?from={now}&to={now}"), &owner)
+        .get(
+            &format!("/api/v2/programs/{program}/analytics?from={now}&to={now}"),
+            &owner,
+        )
         .await;
     backwards.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(backwards.fields(), ["to"]);
@@ -146,7 +161,9 @@ async fn csv_exports_escape_round_trip_and_hide_blind_identity() {
         .create_application(&founder.ctx, cohort.program.id, project.id, Default::default())
         .await
         .expect("draft");
-    eco.submit_application(&founder.ctx, draft.id, None).await.expect("submit");
+    eco.submit_application(&founder.ctx, draft.id, None)
+        .await
+        .expect("submit");
     let mut applicant = icosistem_core::testing::fixtures::Applicant {
         person: founder.clone(),
         project: project.clone(),
@@ -154,15 +171,26 @@ async fn csv_exports_escape_round_trip_and_hide_blind_identity() {
     };
     world.review(&cohort, &mut applicant, 71).await;
     let note = "line one\r\nline two, with \"quotes\"\n-then a minus";
-    eco.decide(&cohort.owner.ctx, applicant.id(), Decision::Accept, Some(note.into()), None)
-        .await
-        .expect("accept");
+    eco.decide(
+        &cohort.owner.ctx,
+        applicant.id(),
+        Decision::Accept,
+        Some(note.into()),
+        None,
+    )
+    .await
+    .expect("accept");
     let owner = app.token(&cohort.owner);
     let program = cohort.program.id;
 
-    let export = app.get(&format!("/api/v2/programs/{program}/applications.csv"), &owner).await;
+    let export = app
+        .get(&format!("/api/v2/programs/{program}/applications.csv"), &owner)
+        .await;
     assert_eq!(export.status, StatusCode::OK, "{}", export.raw);
-    assert_eq!(export.headers["content-type"], "text/csv; charset=utf-8; header=present");
+    assert_eq!(
+        export.headers["content-type"],
+        "text/csv; charset=utf-8; header=present"
+    );
     assert!(export.raw.starts_with('\u{feff}'), "the BOM comes first");
     let rows = python_rows(&export.raw);
     assert_eq!(
@@ -185,14 +213,23 @@ async fn csv_exports_escape_round_trip_and_hide_blind_identity() {
     let row = &rows[1];
     assert_eq!(row[0], applicant.id().to_string());
     assert_eq!(row[1], "accepted");
-    assert_eq!(row[5], format!("'{tricky}"), "a formula is escaped, quotes and commas survive");
+    assert_eq!(
+        row[5],
+        format!("'{tricky}"),
+        "a formula is escaped, quotes and commas survive"
+    );
     assert_eq!(row[6], founder.id().to_string());
     assert_eq!(row[8], founder.email());
     assert_eq!(row[9], "71.00");
     assert_eq!(row[10], note, "line breaks and quotes round-trip");
-    assert!(!world.audit("export.csv", program.as_uuid()).await.is_empty(), "audited");
+    assert!(
+        !world.audit("export.csv", program.as_uuid()).await.is_empty(),
+        "audited"
+    );
 
-    let enrollments = app.get(&format!("/api/v2/programs/{program}/enrollments.csv"), &owner).await;
+    let enrollments = app
+        .get(&format!("/api/v2/programs/{program}/enrollments.csv"), &owner)
+        .await;
     let rows = python_rows(&enrollments.raw);
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[1][1], "enrolled");
@@ -208,7 +245,10 @@ async fn csv_exports_escape_round_trip_and_hide_blind_identity() {
     let hidden = world.accepted(&blind, 64).await;
     for token in [app.token(&blind.owner), app.token(&world.admin)] {
         let export = app
-            .get(&format!("/api/v2/programs/{}/applications.csv", blind.program.id), &token)
+            .get(
+                &format!("/api/v2/programs/{}/applications.csv", blind.program.id),
+                &token,
+            )
             .await;
         let rows = python_rows(&export.raw);
         assert!(!rows[0].iter().any(|c| c.starts_with("applicant")), "{:?}", rows[0]);
@@ -221,7 +261,10 @@ async fn csv_exports_escape_round_trip_and_hide_blind_identity() {
             assert!(!export.raw.contains(&identity), "{identity} leaked");
         }
         let enrollments = app
-            .get(&format!("/api/v2/programs/{}/enrollments.csv", blind.program.id), &token)
+            .get(
+                &format!("/api/v2/programs/{}/enrollments.csv", blind.program.id),
+                &token,
+            )
             .await;
         assert!(!enrollments.raw.contains(&hidden.person.id().to_string()));
     }

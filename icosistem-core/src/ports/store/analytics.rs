@@ -9,8 +9,7 @@ use chrono::NaiveDate;
 
 use crate::error::StoreError;
 use crate::model::analytics::{
-    ApplicationFigures, DateRange, EnrollmentFigures, MentoringFigures, MentoringScope, MilestoneFigures,
-    ReviewFigures,
+    ApplicationFigures, DateRange, EnrollmentFigures, MentoringFigures, MentoringScope, MilestoneFigures, ReviewFigures,
 };
 use crate::model::{OrganizationId, ProgramId, UserId};
 

@@ -132,9 +132,14 @@ pub async fn analytics_figures_are_the_same_on_every_store<S: Store + Clone>(sto
     let held = world.book(&first.person, mentorships[0].id, day_at(2, 10, 0), 60).await;
     let called_off = world.book(&first.person, mentorships[0].id, day_at(2, 12, 0), 60).await;
     let missed = world.book(&first.person, mentorships[0].id, day_at(3, 10, 0), 60).await;
-    eco.session_command(&first.person.ctx, called_off.id, SessionAction::Cancel { reason: None }, None)
-        .await
-        .expect("cancel");
+    eco.session_command(
+        &first.person.ctx,
+        called_off.id,
+        SessionAction::Cancel { reason: None },
+        None,
+    )
+    .await
+    .expect("cancel");
     eco.session_command(&ally.ctx, held.id, SessionAction::Confirm, None)
         .await
         .expect("confirm");
@@ -151,8 +156,12 @@ pub async fn analytics_figures_are_the_same_on_every_store<S: Store + Clone>(sto
     eco.session_command(&ally.ctx, held.id, SessionAction::Complete { summary: None }, None)
         .await
         .expect("complete");
-    eco.session_feedback(&first.person.ctx, held.id, 5, None).await.expect("feedback");
-    eco.session_feedback(&ally.ctx, held.id, 4, None).await.expect("feedback");
+    eco.session_feedback(&first.person.ctx, held.id, 5, None)
+        .await
+        .expect("feedback");
+    eco.session_feedback(&ally.ctx, held.id, 4, None)
+        .await
+        .expect("feedback");
     world.advance(day_at(4, 11, 0) - world.now());
     eco.mark_no_show(&Context::system(), missed.id).await.expect("no-show");
 
@@ -206,11 +215,20 @@ pub async fn analytics_figures_are_the_same_on_every_store<S: Store + Clone>(sto
         sum: 2 * (90 + 75 + 60 + 40),
         sum_squares: 2 * (8_100 + 5_625 + 3_600 + 1_600),
     };
-    assert_eq!(figures.reviews, ReviewFigures { reviewers: loads, scores });
+    assert_eq!(
+        figures.reviews,
+        ReviewFigures {
+            reviewers: loads,
+            scores
+        }
+    );
     assert_eq!(figures.reviews.scores.mean(), Some(66.25));
     let spread = figures.reviews.scores.stddev().expect("spread");
     // Population variance: E[x²] − mean² = 37 850 / 8 − 66.25².
-    assert!((spread - 342.1875f64.sqrt()).abs() < 1e-9, "population stddev, got {spread}");
+    assert!(
+        (spread - 342.1875f64.sqrt()).abs() < 1e-9,
+        "population stddev, got {spread}"
+    );
     assert_eq!(
         figures.capacity,
         Capacity {
@@ -276,7 +294,10 @@ pub async fn analytics_figures_are_the_same_on_every_store<S: Store + Clone>(sto
     assert_eq!(blind_figures.reviews.scores.sum, 80);
     let shown = format!("{blind_figures:?}");
     for identity in [hidden.person.id().as_uuid(), hidden.project.id.as_uuid()] {
-        assert!(!shown.contains(&identity.to_string()), "blind analytics name no applicant");
+        assert!(
+            !shown.contains(&identity.to_string()),
+            "blind analytics name no applicant"
+        );
     }
 
     // The organization's figures.
@@ -324,14 +345,20 @@ pub async fn analytics_figures_are_the_same_on_every_store<S: Store + Clone>(sto
         .mentoring_analytics(&cohort.owner.ctx, Some(cohort.org.id), DateRange::all())
         .await
         .expect("organization mentoring");
-    assert_eq!(of_org.figures.mentors[0].active_mentees, 2, "the outsider is not enrolled");
+    assert_eq!(
+        of_org.figures.mentors[0].active_mentees, 2,
+        "the outsider is not enrolled"
+    );
     assert_eq!(of_org.figures.sessions, sessions);
     let mine = eco.my_analytics(&ally.ctx, DateRange::all()).await.expect("mine");
     assert_eq!(mine.mentoring, platform.figures);
     let theirs = eco.my_analytics(&outsider.ctx, DateRange::all()).await.expect("theirs");
     assert_eq!(theirs.mentoring.mentors[0].active_mentees, 1);
     assert!(theirs.mentoring.sessions.iter().all(|s| s.count == 0));
-    let founder = eco.my_analytics(&first.person.ctx, DateRange::all()).await.expect("founder");
+    let founder = eco
+        .my_analytics(&first.person.ctx, DateRange::all())
+        .await
+        .expect("founder");
     assert_eq!(founder.applications.funnel[3].count, 1, "their accepted application");
     assert_eq!(founder.applications.decision_median_seconds, Some(3_600));
     assert_eq!(
@@ -343,7 +370,14 @@ pub async fn analytics_figures_are_the_same_on_every_store<S: Store + Clone>(sto
         }
     );
     let reviewer = eco.my_analytics(&r0.ctx, DateRange::all()).await.expect("reviewer");
-    assert_eq!(reviewer.reviews.reviewers, [ReviewerLoad { reviewer_id: r0.id(), done: 4, owed: 1 }]);
+    assert_eq!(
+        reviewer.reviews.reviewers,
+        [ReviewerLoad {
+            reviewer_id: r0.id(),
+            done: 4,
+            owed: 1
+        }]
+    );
 
     // Refusals: a reviewer, an outsider and another organization's staff.
     let program = cohort.program.id;
@@ -356,10 +390,16 @@ pub async fn analytics_figures_are_the_same_on_every_store<S: Store + Clone>(sto
         assert_eq!(got, expected, "{who} on the program");
     }
     let draft = eco
-        .create_program(&cohort.owner.ctx, world.program_input(&cohort.org, "Quiet cohort", ProgramSpec::default()))
+        .create_program(
+            &cohort.owner.ctx,
+            world.program_input(&cohort.org, "Quiet cohort", ProgramSpec::default()),
+        )
         .await
         .expect("draft program");
-    for (who, ctx) in [("outsider", &outsider.ctx), ("other organization's staff", &blind.owner.ctx)] {
+    for (who, ctx) in [
+        ("outsider", &outsider.ctx),
+        ("other organization's staff", &blind.owner.ctx),
+    ] {
         let got = refused(eco.program_analytics(ctx, draft.id, DateRange::all()).await);
         assert_eq!(got, "not_found", "{who} on a draft program");
     }
@@ -375,7 +415,10 @@ pub async fn analytics_figures_are_the_same_on_every_store<S: Store + Clone>(sto
     ] {
         let got = refused(eco.organization_analytics(ctx, cohort.org.id, DateRange::all()).await);
         assert_eq!(got, "forbidden", "{who} on the organization");
-        let got = refused(eco.mentoring_analytics(ctx, Some(cohort.org.id), DateRange::all()).await);
+        let got = refused(
+            eco.mentoring_analytics(ctx, Some(cohort.org.id), DateRange::all())
+                .await,
+        );
         assert_eq!(got, "forbidden", "{who} on the organization's mentoring");
         let got = refused(eco.mentoring_analytics(ctx, None, DateRange::all()).await);
         assert_eq!(got, "forbidden", "{who} on the platform's mentoring");
@@ -384,5 +427,8 @@ pub async fn analytics_figures_are_the_same_on_every_store<S: Store + Clone>(sto
         refused(eco.my_analytics(&Context::anonymous(), DateRange::all()).await),
         "forbidden"
     );
-    assert!(DateRange::new(Some(world.now()), Some(world.now())).is_err(), "an empty range is refused");
+    assert!(
+        DateRange::new(Some(world.now()), Some(world.now())).is_err(),
+        "an empty range is refused"
+    );
 }

@@ -109,27 +109,49 @@ impl<E: Entity, T: Repo<E>> Repo<E> for CountingTx<T> {
 }
 
 impl<T: AnalyticsRead> AnalyticsRead for CountingTx<T> {
-    async fn application_figures(&mut self, scope: ApplicationScope, range: DateRange) -> Result<ApplicationFigures, crate::StoreError> {
+    async fn application_figures(
+        &mut self,
+        scope: ApplicationScope,
+        range: DateRange,
+    ) -> Result<ApplicationFigures, crate::StoreError> {
         self.tick();
         let result = self.inner.application_figures(scope, range).await;
         result
     }
-    async fn review_figures(&mut self, scope: ReviewScope, range: DateRange) -> Result<ReviewFigures, crate::StoreError> {
+    async fn review_figures(
+        &mut self,
+        scope: ReviewScope,
+        range: DateRange,
+    ) -> Result<ReviewFigures, crate::StoreError> {
         self.tick();
         let result = self.inner.review_figures(scope, range).await;
         result
     }
-    async fn enrollment_figures(&mut self, scope: EnrollmentScope, range: DateRange) -> Result<EnrollmentFigures, crate::StoreError> {
+    async fn enrollment_figures(
+        &mut self,
+        scope: EnrollmentScope,
+        range: DateRange,
+    ) -> Result<EnrollmentFigures, crate::StoreError> {
         self.tick();
         let result = self.inner.enrollment_figures(scope, range).await;
         result
     }
-    async fn milestone_figures(&mut self, scope: MilestoneScope, range: DateRange, today: chrono::NaiveDate) -> Result<MilestoneFigures, crate::StoreError> {
+    async fn milestone_figures(
+        &mut self,
+        scope: MilestoneScope,
+        range: DateRange,
+        today: chrono::NaiveDate,
+    ) -> Result<MilestoneFigures, crate::StoreError> {
         self.tick();
         let result = self.inner.milestone_figures(scope, range, today).await;
         result
     }
-    async fn mentoring_figures(&mut self, scope: MentoringScope, range: DateRange, default_capacity: u64) -> Result<MentoringFigures, crate::StoreError> {
+    async fn mentoring_figures(
+        &mut self,
+        scope: MentoringScope,
+        range: DateRange,
+        default_capacity: u64,
+    ) -> Result<MentoringFigures, crate::StoreError> {
         self.tick();
         let result = self.inner.mentoring_figures(scope, range, default_capacity).await;
         result
