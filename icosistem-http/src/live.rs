@@ -743,6 +743,43 @@ impl<S: Store, N: Notifier, C: Clock> Pump<S, N, C> {
 #[openapi(paths(stream))]
 pub(crate) struct LiveApi;
 
+// Analytics only read: nothing to publish.
+impl<T: AnalyticsRead> AnalyticsRead for LiveTx<T> {
+    async fn application_figures(
+        &mut self,
+        scope: ApplicationScope,
+        range: DateRange,
+    ) -> Result<ApplicationFigures, StoreError> {
+        self.inner.application_figures(scope, range).await
+    }
+    async fn review_figures(&mut self, scope: ReviewScope, range: DateRange) -> Result<ReviewFigures, StoreError> {
+        self.inner.review_figures(scope, range).await
+    }
+    async fn enrollment_figures(
+        &mut self,
+        scope: EnrollmentScope,
+        range: DateRange,
+    ) -> Result<EnrollmentFigures, StoreError> {
+        self.inner.enrollment_figures(scope, range).await
+    }
+    async fn milestone_figures(
+        &mut self,
+        scope: MilestoneScope,
+        range: DateRange,
+        today: chrono::NaiveDate,
+    ) -> Result<MilestoneFigures, StoreError> {
+        self.inner.milestone_figures(scope, range, today).await
+    }
+    async fn mentoring_figures(
+        &mut self,
+        scope: MentoringScope,
+        range: DateRange,
+        default_capacity: u64,
+    ) -> Result<MentoringFigures, StoreError> {
+        self.inner.mentoring_figures(scope, range, default_capacity).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -766,47 +803,5 @@ mod tests {
         assert!(slots.take(b, 2).is_some());
         drop(first);
         assert!(slots.take(a, 2).is_some());
-    }
-}
-
-// Analytics only read: nothing to publish.
-impl<T: AnalyticsRead> AnalyticsRead for LiveTx<T> {
-    async fn application_figures(
-        &mut self,
-        scope: ApplicationScope,
-        range: DateRange,
-    ) -> Result<ApplicationFigures, StoreError> {
-        let result = self.inner.application_figures(scope, range).await;
-        result
-    }
-    async fn review_figures(&mut self, scope: ReviewScope, range: DateRange) -> Result<ReviewFigures, StoreError> {
-        let result = self.inner.review_figures(scope, range).await;
-        result
-    }
-    async fn enrollment_figures(
-        &mut self,
-        scope: EnrollmentScope,
-        range: DateRange,
-    ) -> Result<EnrollmentFigures, StoreError> {
-        let result = self.inner.enrollment_figures(scope, range).await;
-        result
-    }
-    async fn milestone_figures(
-        &mut self,
-        scope: MilestoneScope,
-        range: DateRange,
-        today: chrono::NaiveDate,
-    ) -> Result<MilestoneFigures, StoreError> {
-        let result = self.inner.milestone_figures(scope, range, today).await;
-        result
-    }
-    async fn mentoring_figures(
-        &mut self,
-        scope: MentoringScope,
-        range: DateRange,
-        default_capacity: u64,
-    ) -> Result<MentoringFigures, StoreError> {
-        let result = self.inner.mentoring_figures(scope, range, default_capacity).await;
-        result
     }
 }

@@ -115,8 +115,7 @@ impl<T: AnalyticsRead> AnalyticsRead for CountingTx<T> {
         range: DateRange,
     ) -> Result<ApplicationFigures, crate::StoreError> {
         self.tick();
-        let result = self.inner.application_figures(scope, range).await;
-        result
+        self.inner.application_figures(scope, range).await
     }
     async fn review_figures(
         &mut self,
@@ -124,8 +123,7 @@ impl<T: AnalyticsRead> AnalyticsRead for CountingTx<T> {
         range: DateRange,
     ) -> Result<ReviewFigures, crate::StoreError> {
         self.tick();
-        let result = self.inner.review_figures(scope, range).await;
-        result
+        self.inner.review_figures(scope, range).await
     }
     async fn enrollment_figures(
         &mut self,
@@ -133,8 +131,7 @@ impl<T: AnalyticsRead> AnalyticsRead for CountingTx<T> {
         range: DateRange,
     ) -> Result<EnrollmentFigures, crate::StoreError> {
         self.tick();
-        let result = self.inner.enrollment_figures(scope, range).await;
-        result
+        self.inner.enrollment_figures(scope, range).await
     }
     async fn milestone_figures(
         &mut self,
@@ -143,8 +140,7 @@ impl<T: AnalyticsRead> AnalyticsRead for CountingTx<T> {
         today: chrono::NaiveDate,
     ) -> Result<MilestoneFigures, crate::StoreError> {
         self.tick();
-        let result = self.inner.milestone_figures(scope, range, today).await;
-        result
+        self.inner.milestone_figures(scope, range, today).await
     }
     async fn mentoring_figures(
         &mut self,
@@ -153,8 +149,7 @@ impl<T: AnalyticsRead> AnalyticsRead for CountingTx<T> {
         default_capacity: u64,
     ) -> Result<MentoringFigures, crate::StoreError> {
         self.tick();
-        let result = self.inner.mentoring_figures(scope, range, default_capacity).await;
-        result
+        self.inner.mentoring_figures(scope, range, default_capacity).await
     }
 }
 
