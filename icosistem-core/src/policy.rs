@@ -62,6 +62,13 @@ pub enum Action {
     /// Register, change, rotate, test and remove an organization's webhook endpoints and read
     /// their delivery log (DOMAIN.md §8).
     ManageWebhooks,
+    /// Read a program's analytics and export its lists (DOMAIN.md §9: program staff).
+    ReadProgramAnalytics,
+    /// Read an organization's analytics (DOMAIN.md §9: org owners).
+    ReadOrganizationAnalytics,
+    /// Read mentoring analytics beyond one's own (DOMAIN.md §9: admins for the platform,
+    /// program staff for their organization's entrepreneurs).
+    ReadMentoringAnalytics,
 }
 
 impl Action {
@@ -90,6 +97,9 @@ impl Action {
         Action::MatchCohort,
         Action::ManageOutbox,
         Action::ManageWebhooks,
+        Action::ReadProgramAnalytics,
+        Action::ReadOrganizationAnalytics,
+        Action::ReadMentoringAnalytics,
     ];
 
     /// The stable name used in errors and audit.
@@ -118,6 +128,9 @@ impl Action {
             Action::MatchCohort => "program.match_cohort",
             Action::ManageOutbox => "outbox.manage",
             Action::ManageWebhooks => "webhook.manage",
+            Action::ReadProgramAnalytics => "program.analytics",
+            Action::ReadOrganizationAnalytics => "organization.analytics",
+            Action::ReadMentoringAnalytics => "mentoring.analytics",
         }
     }
 
@@ -141,6 +154,9 @@ impl Action {
             Action::ReadAudit => "audit_event",
             Action::ManageOutbox => "outbox_message",
             Action::ManageWebhooks => "webhook",
+            Action::ReadProgramAnalytics => "program",
+            Action::ReadOrganizationAnalytics => "organization",
+            Action::ReadMentoringAnalytics => "mentorship",
         }
     }
 }
@@ -224,7 +240,9 @@ fn allowed(actor: &Actor, action: Action, f: &Facts) -> bool {
             admin
                 || (role == Role::Entrepreneur && f.owner)
                 || (role == Role::Ally && f.mentor_of_owner)
-                || (role == Role::Client && f.is_public)
+                // An `is_public` project is readable by every signed-in user, whatever the
+                // role (DOMAIN.md §2 below the table).
+                || f.is_public
                 || f.applies_to_staff_org
                 || (member && f.assigned_reviewer)
         }
@@ -241,5 +259,9 @@ fn allowed(actor: &Actor, action: Action, f: &Facts) -> bool {
         Action::MatchCohort => admin || staff,
         // Dead letters span every organization and carry addresses: platform operations.
         Action::ManageOutbox => admin,
+        // §9: program staff for their programs (reviewers score, they do not run the program);
+        // org owners for their organization; mentoring beyond one's own likewise staff-only.
+        Action::ReadProgramAnalytics | Action::ReadMentoringAnalytics => admin || staff,
+        Action::ReadOrganizationAnalytics => admin || org_owner,
     }
 }

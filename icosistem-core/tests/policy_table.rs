@@ -134,6 +134,11 @@ const fn row(action: Action, [admin, entrepreneur, ally, client]: [&'static str;
 const TABLE: &[Row] = &[
     //                                    admin         entrepreneur  ally          client
     //                                    nOoCrAfmpa    nOoCrAfmpa    nOoCrAfmpa    nOoCrAfmpa
+    // §9 "program staff for their programs … org owners for their organization, admins for all".
+    row(Action::ReadProgramAnalytics,   ["YYYYYYYYYY", "..YY......", "..YY......", "..YY......"]),
+    row(Action::ReadOrganizationAnalytics,
+                                        ["YYYYYYYYYY", "..Y.......", "..Y.......", "..Y......."]),
+    row(Action::ReadMentoringAnalytics, ["YYYYYYYYYY", "..YY......", "..YY......", "..YY......"]),
     // §2 "manage any user, change roles, (de)activate, unlock": admin only.
     row(Action::ManageUsers,            ["YYYYYYYYYY", "..........", "..........", ".........."]),
     // §2 "create organization": admin, ally, client; never an entrepreneur, whatever org role.
@@ -154,11 +159,12 @@ const TABLE: &[Row] = &[
     // §2 "create/edit own project, milestones": admin; entrepreneur (own).
     row(Action::CreateProject,          ["YYYYYYYYYY", "YYYYYYYYYY", "..........", ".........."]),
     row(Action::EditProject,            ["YYYYYYYYYY", ".Y........", "..........", ".........."]),
-    // §2 "view project": admin all; entrepreneur own; ally mentees' projects; client `is_public`
-    // ones; owner/coordinator projects applying to own programs; reviewer assigned applications'
-    // projects — as an org reviewer: once removed from the organization (`FormerReviewer`) the
-    // assignment grants nothing, as for ViewApplication.
-    row(Action::ViewProject,            ["YYYYYYYYYY", ".Y...Y...Y", ".....Y.Y.Y", ".....Y..YY"]),
+    // §2 "view project": admin all; entrepreneur own; ally mentees' projects; owner/coordinator
+    // projects applying to own programs; reviewer assigned applications' projects — as an org
+    // reviewer: once removed from the organization (`FormerReviewer`) the assignment grants
+    // nothing, as for ViewApplication. An `is_public` project is readable by every role (§2,
+    // widened below the table), not only by clients.
+    row(Action::ViewProject,            ["YYYYYYYYYY", ".Y...Y..YY", ".....Y.YYY", ".....Y..YY"]),
     // §2 "apply to a program / withdraw": entrepreneur, own projects. The admin cell is blank.
     row(Action::ApplyToProgram,         ["..........", ".Y........", "..........", ".........."]),
     row(Action::WithdrawApplication,    ["..........", ".Y........", "..........", ".........."]),

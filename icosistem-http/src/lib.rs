@@ -73,6 +73,7 @@
 //!   the `traceparent` of outgoing calls such as webhooks).
 
 pub mod auth;
+mod csv_export;
 pub mod dto;
 pub mod error;
 pub mod live;
@@ -314,6 +315,7 @@ pub fn router<S: Store, N: Notifier, C: Clock>(state: AppState<S, N, C>) -> Rout
         .merge(routes::matching::router())
         .merge(routes::webhooks::router())
         .merge(routes::calendar::router())
+        .merge(routes::analytics::router())
         .route(
             "/api/v2/notifications/stream",
             axum::routing::get(live::stream::<S, N, C>),

@@ -49,7 +49,11 @@ use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use icosistem_core::Context;
 use icosistem_core::error::StoreError;
+use icosistem_core::model::analytics::{
+    ApplicationFigures, DateRange, EnrollmentFigures, MentoringFigures, MentoringScope, MilestoneFigures, ReviewFigures,
+};
 use icosistem_core::model::{Notification, UserId};
+use icosistem_core::ports::store::{AnalyticsRead, ApplicationScope, EnrollmentScope, MilestoneScope, ReviewScope};
 use icosistem_core::ports::store::{Entity, Page, PageRequest, Repo, Transaction};
 use icosistem_core::ports::{Clock, Notifier, Store};
 use tokio::sync::{broadcast, mpsc};
@@ -738,6 +742,43 @@ impl<S: Store, N: Notifier, C: Clock> Pump<S, N, C> {
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(stream))]
 pub(crate) struct LiveApi;
+
+// Analytics only read: nothing to publish.
+impl<T: AnalyticsRead> AnalyticsRead for LiveTx<T> {
+    async fn application_figures(
+        &mut self,
+        scope: ApplicationScope,
+        range: DateRange,
+    ) -> Result<ApplicationFigures, StoreError> {
+        self.inner.application_figures(scope, range).await
+    }
+    async fn review_figures(&mut self, scope: ReviewScope, range: DateRange) -> Result<ReviewFigures, StoreError> {
+        self.inner.review_figures(scope, range).await
+    }
+    async fn enrollment_figures(
+        &mut self,
+        scope: EnrollmentScope,
+        range: DateRange,
+    ) -> Result<EnrollmentFigures, StoreError> {
+        self.inner.enrollment_figures(scope, range).await
+    }
+    async fn milestone_figures(
+        &mut self,
+        scope: MilestoneScope,
+        range: DateRange,
+        today: chrono::NaiveDate,
+    ) -> Result<MilestoneFigures, StoreError> {
+        self.inner.milestone_figures(scope, range, today).await
+    }
+    async fn mentoring_figures(
+        &mut self,
+        scope: MentoringScope,
+        range: DateRange,
+        default_capacity: u64,
+    ) -> Result<MentoringFigures, StoreError> {
+        self.inner.mentoring_figures(scope, range, default_capacity).await
+    }
+}
 
 #[cfg(test)]
 mod tests {

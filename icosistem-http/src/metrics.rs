@@ -42,6 +42,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use icosistem_core::StoreError;
+use icosistem_core::model::analytics::{
+    ApplicationFigures, DateRange, EnrollmentFigures, MentoringFigures, MentoringScope, MilestoneFigures, ReviewFigures,
+};
+use icosistem_core::ports::store::{AnalyticsRead, ApplicationScope, EnrollmentScope, MilestoneScope, ReviewScope};
 use icosistem_core::ports::{Entity, PageRequest, Repo, Store, Transaction};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
@@ -479,6 +483,58 @@ impl<T: Transaction> Transaction for MeteredTx<T> {
         let result = self.inner.commit().await;
         observe("commit", "unit_of_work", started);
         observe("unit_of_work", "unit_of_work", self.started);
+        result
+    }
+}
+
+// Each figure is one aggregate statement; timed like the repositories' operations.
+impl<T: AnalyticsRead> AnalyticsRead for MeteredTx<T> {
+    async fn application_figures(
+        &mut self,
+        scope: ApplicationScope,
+        range: DateRange,
+    ) -> Result<ApplicationFigures, StoreError> {
+        let started = Instant::now();
+        let result = self.inner.application_figures(scope, range).await;
+        observe("application_figures", "analytics", started);
+        result
+    }
+    async fn review_figures(&mut self, scope: ReviewScope, range: DateRange) -> Result<ReviewFigures, StoreError> {
+        let started = Instant::now();
+        let result = self.inner.review_figures(scope, range).await;
+        observe("review_figures", "analytics", started);
+        result
+    }
+    async fn enrollment_figures(
+        &mut self,
+        scope: EnrollmentScope,
+        range: DateRange,
+    ) -> Result<EnrollmentFigures, StoreError> {
+        let started = Instant::now();
+        let result = self.inner.enrollment_figures(scope, range).await;
+        observe("enrollment_figures", "analytics", started);
+        result
+    }
+    async fn milestone_figures(
+        &mut self,
+        scope: MilestoneScope,
+        range: DateRange,
+        today: chrono::NaiveDate,
+    ) -> Result<MilestoneFigures, StoreError> {
+        let started = Instant::now();
+        let result = self.inner.milestone_figures(scope, range, today).await;
+        observe("milestone_figures", "analytics", started);
+        result
+    }
+    async fn mentoring_figures(
+        &mut self,
+        scope: MentoringScope,
+        range: DateRange,
+        default_capacity: u64,
+    ) -> Result<MentoringFigures, StoreError> {
+        let started = Instant::now();
+        let result = self.inner.mentoring_figures(scope, range, default_capacity).await;
+        observe("mentoring_figures", "analytics", started);
         result
     }
 }

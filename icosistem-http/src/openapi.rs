@@ -111,6 +111,7 @@ impl Modify for BearerAuth {
         (name = "projects", description = "Entrepreneurs' projects, their stage and lifecycle"),
         (name = "milestones", description = "Project milestones"),
         (name = "applications", description = "Applications to programs, reviewers and reviews"),
+        (name = "analytics", description = "Figures of programs, organizations, mentoring and one's own (DOMAIN.md §9)"),
     )
 )]
 pub struct ApiDoc;
@@ -140,6 +141,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         routes::matching::Api::openapi(),
         routes::webhooks::Api::openapi(),
         routes::calendar::Api::openapi(),
+        routes::analytics::Api::openapi(),
         crate::metrics::MetricsApi::openapi(),
         crate::live::LiveApi::openapi(),
     ] {

@@ -82,6 +82,9 @@ pub struct RateLimits {
     pub auth: Quota,
     /// The rest of `/api/v2/*`, per user (per IP when anonymous).
     pub api: Quota,
+    /// CSV exports (`….csv`), per user, on top of `api`: each streams a whole list, so a
+    /// client gets a few at once, then one a second.
+    pub export: Quota,
 }
 
 impl Default for RateLimits {
@@ -90,6 +93,7 @@ impl Default for RateLimits {
             enabled: true,
             auth: Quota::new(1, 5),
             api: Quota::new(10, 20),
+            export: Quota::new(1, 3),
         }
     }
 }
@@ -112,6 +116,12 @@ impl RateLimits {
     /// Replaces the quota of the rest of the API.
     pub fn with_api(mut self, quota: Quota) -> Self {
         self.api = quota;
+        self
+    }
+
+    /// Replaces the quota of CSV exports.
+    pub fn with_export(mut self, quota: Quota) -> Self {
+        self.export = quota;
         self
     }
 
@@ -556,6 +566,31 @@ fn warning_due() -> bool {
         && LAST
             .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
             .is_ok()
+}
+
+/// Spends one of `user`'s CSV exports ([`RateLimits::export`]): `Some(429 answer)` when over
+/// the quota. The route calls it once it knows the caller (exports are `api` requests first,
+/// limited by the middleware like any other). A limiter that cannot answer lets it through, as
+/// the middleware does.
+pub(crate) async fn limit_export(
+    limiter: &dyn RateLimiter,
+    limits: &RateLimits,
+    user: impl std::fmt::Display,
+) -> Option<Response> {
+    if !limits.enabled {
+        return None;
+    }
+    match limiter.check(&format!("export:user:{user}"), limits.export).await {
+        Ok(decision) if !decision.allowed => {
+            metrics::counter!(crate::metrics::RATE_LIMITED_TOTAL, "scope" => "export").increment(1);
+            Some(too_many_requests(&decision))
+        }
+        Ok(_) => None,
+        Err(error) => {
+            metrics::counter!(crate::metrics::RATE_LIMITER_ERRORS_TOTAL, "backend" => error.backend()).increment(1);
+            None
+        }
+    }
 }
 
 /// The middleware (a route layer, so a 429 is labelled with its route in the metrics).

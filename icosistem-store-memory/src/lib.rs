@@ -25,6 +25,8 @@
 //! # let _ = ecosystem;
 //! ```
 
+mod analytics;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;

@@ -62,6 +62,7 @@
 //!
 //! [`Repo::get_for_update`]: icosistem_core::ports::Repo::get_for_update
 
+mod analytics;
 mod entities;
 mod entity;
 mod error;

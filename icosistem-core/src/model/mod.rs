@@ -4,6 +4,7 @@
 //! construction. Lifecycle status enums live with their state machines in
 //! [`crate::workflow`] and are re-exported here.
 
+pub mod analytics;
 pub mod ids;
 pub mod secret;
 pub mod value;

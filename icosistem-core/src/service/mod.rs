@@ -20,6 +20,7 @@
 //! - `sessions`: booking and running mentorship sessions, feedback;
 //! - `meetings`: meetings and their participants;
 //! - `tasks`: tasks, subtasks and dependencies;
+//! - `analytics`: the read models of §9 (program, organization, mentoring, one's own);
 //! - `jobs`: the time-driven rules (reminders, sweeps, cleanups), each idempotent;
 //! - `webhooks`: an organization's webhook endpoints, the events the audit log turns into
 //!   webhook messages, their signing at delivery and the endpoints' failure tracking;
@@ -27,6 +28,7 @@
 //!   and each user's private, revocable calendar feed.
 
 mod account;
+mod analytics;
 mod application;
 mod calendar;
 mod cohort_matching;
@@ -46,6 +48,7 @@ mod webhooks;
 
 pub use crate::rules::rounds::RoundInput;
 pub use account::{AdminCreateUser, AdminUpdateUser, LoginOutcome, Register, UpdateMe};
+pub use analytics::ExportKind;
 pub use application::{ApplicantSummary, ApplicationView, Decision, ProjectSummary, SubmitReview};
 pub use calendar::{CalendarFeedView, IssuedCalendarFeed};
 pub use cohort_matching::{CohortProposal, PoolSeats, ProposedPair};

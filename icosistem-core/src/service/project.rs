@@ -174,8 +174,9 @@ impl<T: Transaction> Uow<T> {
         if role == Role::Admin {
             return Ok(None);
         }
+        // Public projects are listed for every signed-in role (DOMAIN.md §2).
         let mut visible = ProjectVisibility {
-            public: role == Role::Client,
+            public: true,
             ..ProjectVisibility::default()
         };
         match role {
@@ -338,7 +339,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
 
     /// Lists projects (`?owner_id&stage&status&is_public`): exactly those `get_project` shows
     /// the caller (DOMAIN.md §2 "view project") — admins all; entrepreneurs their own; allies
-    /// their mentees'; clients public ones; org staff those applying to their programs and
+    /// their mentees'; everyone the public ones; org staff those applying to their programs and
     /// reviewers those of the applications assigned to them. The visible set is part of the
     /// store's filter, so the store pages it (no page skips or repeats a row).
     pub async fn list_projects(

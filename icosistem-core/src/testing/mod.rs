@@ -108,6 +108,8 @@ macro_rules! __icosistem_conformance_list {
             application_commands_hide_what_the_caller_cannot_see,
             submission_reports_every_eligibility_failure,
             no_decision_on_a_cancelled_program,
+            // Analytics: the same figures on every store.
+            analytics_figures_are_the_same_on_every_store,
             // Lists at scale: visibility evaluated by the store, bounded statements per page.
             project_lists_page_the_visibility_through_programs,
             a_page_of_applications_costs_a_fixed_number_of_statements,

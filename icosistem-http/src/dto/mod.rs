@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use crate::error::ApiError;
 use schema::one_of;
 
+mod analytics;
 mod applications;
 mod identity;
 mod mentoring;
@@ -23,6 +24,7 @@ mod projects;
 pub mod schema;
 mod webhooks;
 mod work;
+pub use analytics::*;
 pub use applications::*;
 pub use identity::*;
 pub use mentoring::*;

@@ -1,6 +1,7 @@
 //! The handlers, one module per group of paths (each with its `router()` and its part of the
 //! OpenAPI document), and the helpers they share; [`kit`] is the declarative route form.
 
+pub(crate) mod analytics;
 pub(crate) mod applications;
 pub(crate) mod auth;
 pub(crate) mod calendar;

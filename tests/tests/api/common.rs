@@ -27,6 +27,7 @@ pub(crate) fn test_rate_limits() -> icosistem_http::RateLimits {
     icosistem_http::RateLimits::default()
         .with_auth(icosistem_http::Quota::new(10_000, 10_000))
         .with_api(icosistem_http::Quota::new(10_000, 10_000))
+        .with_export(icosistem_http::Quota::new(10_000, 10_000))
 }
 
 pub(crate) struct Reply {

@@ -578,6 +578,34 @@ async fn selection_journey_over_a_socket_on_postgres() {
         milestone.as_str()
     );
 
+    // 10b. Beto makes his project public: Ana, another entrepreneur, reads it and finds it in
+    // the public list (DOMAIN.md §2: `is_public` projects are readable by every signed-in role).
+    let version = body["version"].as_u64().expect("version");
+    let opened = api
+        .call(
+            Method::PATCH,
+            &format!("/api/v2/projects/{beto_project}"),
+            Some(&beto),
+            Some(json!({ "is_public": true, "version": version })),
+        )
+        .await;
+    assert_eq!(opened.expect(StatusCode::OK, "make public")["is_public"], true);
+    let seen = api.get(&format!("/api/v2/projects/{beto_project}"), &ana).await;
+    assert_eq!(
+        seen.expect(StatusCode::OK, "another entrepreneur reads a public project")["name"],
+        "Agua Clara"
+    );
+    let listed = api.get("/api/v2/projects?is_public=true", &ana).await;
+    let listed = listed.expect(StatusCode::OK, "public projects")["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|p| p["id"].as_str())
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+    assert!(listed.contains(beto_project), "the public list holds Beto's project");
+    assert!(!listed.contains(&projects[0]), "Ana's private project is not listed");
+
     // 11. Beto's session: the refresh token rotates; the old one is refused; logout.
     let refreshed = api
         .post("/api/v2/auth/refresh", None, json!({ "refresh_token": beto_refresh }))

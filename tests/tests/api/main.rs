@@ -21,6 +21,7 @@
 mod common;
 
 mod admin;
+mod analytics;
 mod applications;
 mod basics;
 mod calendar;

@@ -323,8 +323,8 @@ fn table() -> Vec<Row> {
 
         // ----------------------------------------------------------------------------------
         // Projects: created by entrepreneurs and admins, edited by their owner and admins;
-        // seen by the program staff once they apply, by assigned reviewers, by clients when
-        // public (DOMAIN.md §2 "view project").
+        // seen by the program staff once they apply, by assigned reviewers, and by every
+        // signed-in role when public (DOMAIN.md §2 "view project", widened below the table).
         //                                                admin owner coord review ent  other ally client anon
         get("/api/v2/projects",                          [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
         post("/api/v2/projects",
@@ -336,7 +336,7 @@ fn table() -> Vec<Row> {
             .after(submitted()),
         get("/api/v2/projects/{project}",                [OK,   OK,   OK,   OK,   OK,   N404, N404, N404, U401])
             .after(under_review()),
-        get("/api/v2/projects/{public_project}",         [OK,   N404, N404, N404, OK,   N404, N404, OK,   U401]),
+        get("/api/v2/projects/{public_project}",         [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
         call(Method::PATCH, "/api/v2/projects/{project}", Some(r#"{"name": "Renamed venture"}"#),
                                                          [OK,   N404, N404, N404, OK,   N404, N404, N404, U401]),
         call(Method::PATCH, "/api/v2/projects/{project}", Some(r#"{"name": "Renamed venture"}"#),
@@ -345,7 +345,7 @@ fn table() -> Vec<Row> {
         call(Method::DELETE, "/api/v2/projects/{spare_project}", None,
                                                          [OK,   N404, N404, N404, OK,   N404, N404, N404, U401]),
         call(Method::DELETE, "/api/v2/projects/{public_project}", None,
-                                                         [OK,   N404, N404, N404, OK,   N404, N404, F403, U401]),
+                                                         [OK,   F403, F403, F403, OK,   F403, F403, F403, U401]),
         post("/api/v2/projects/{project}/advance-stage", Some(r#"{"stage": "concept"}"#),
                                                          [OK,   N404, N404, N404, OK,   N404, N404, N404, U401]),
         post("/api/v2/projects/{project}/advance-stage", Some(r#"{"stage": "concept"}"#),
@@ -365,7 +365,7 @@ fn table() -> Vec<Row> {
             .after(project_active()),
         post("/api/v2/projects/{project}/cancel", None,  [OK,   N404, N404, N404, OK,   N404, N404, N404, U401]),
         post("/api/v2/projects/{public_project}/cancel", None,
-                                                         [OK,   N404, N404, N404, OK,   N404, N404, F403, U401]),
+                                                         [OK,   F403, F403, F403, OK,   F403, F403, F403, U401]),
 
         // ----------------------------------------------------------------------------------
         // Milestones: follow their project (seeing it lets one read them; editing it lets one
@@ -655,6 +655,31 @@ fn table() -> Vec<Row> {
         get("/api/v2/audit-events",                      [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
         get("/api/v2/audit-events?organization_id={org}",
                                                          [OK,   OK,   OK,   F403, F403, F403, F403, F403, U401]),
+
+        // ----------------------------------------------------------------------------------
+        // Analytics and CSV exports (DOMAIN.md §9): a program's for its owners and
+        // coordinators (reviewers see the program, not its figures); an organization's for its
+        // owner; mentoring: the platform's for admins, an organization's for its staff; one's
+        // own for everyone. Whoever may not see the program or organization gets 404.
+        //                                                admin owner coord review ent  other ally client anon
+        get("/api/v2/programs/{program}/analytics",      [OK,   OK,   OK,   F403, F403, F403, F403, F403, U401]),
+        get("/api/v2/programs/{draft_program}/analytics",
+                                                         [OK,   OK,   OK,   F403, N404, N404, N404, N404, U401]),
+        get("/api/v2/organizations/{org}/analytics",     [OK,   OK,   F403, F403, F403, F403, F403, F403, U401]),
+        get("/api/v2/organizations/{private_org}/analytics",
+                                                         [OK,   OK,   F403, F403, N404, N404, N404, N404, U401]),
+        get("/api/v2/analytics/mentoring",               [OK,   F403, F403, F403, F403, F403, F403, F403, U401]),
+        get("/api/v2/analytics/mentoring?organization_id={org}",
+                                                         [OK,   OK,   OK,   F403, F403, F403, F403, F403, U401]),
+        get("/api/v2/users/me/analytics",                [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
+        get("/api/v2/programs/{program}/applications.csv",
+                                                         [OK,   OK,   OK,   F403, F403, F403, F403, F403, U401])
+            .after(under_review()),
+        get("/api/v2/programs/{draft_program}/applications.csv",
+                                                         [OK,   OK,   OK,   F403, N404, N404, N404, N404, U401]),
+        get("/api/v2/programs/{program}/enrollments.csv",
+                                                         [OK,   OK,   OK,   F403, F403, F403, F403, F403, U401]),
+        get("/api/v2/analytics/mentoring/sessions.csv",  [OK,   F403, F403, F403, F403, F403, F403, F403, U401]),
     ]
 }
 

@@ -259,6 +259,7 @@ pub trait Transaction:
     + Repo<JobMark>
     + Repo<WebhookEndpoint>
     + Repo<CalendarFeed>
+    + AnalyticsRead
 {
     /// Makes every write of this unit of work visible, atomically.
     fn commit(self) -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -272,5 +273,7 @@ pub trait Store: Send + Sync + 'static {
     fn begin(&self) -> impl Future<Output = Result<Self::Tx, StoreError>> + Send;
 }
 
+pub mod analytics;
 pub mod filters;
+pub use analytics::{AnalyticsRead, ApplicationScope, EnrollmentScope, MilestoneScope, ReviewScope};
 pub use filters::*;

@@ -22,10 +22,12 @@
 //!   (also under concurrency and across daylight-saving changes), meetings, tasks and their
 //!   dependencies, and the time-driven jobs run twice at the same `now`;
 //! - whole-cohort mentor matching: the optimal proposal, stale proposals, concurrent confirms.
+//! - analytics: the same figures on every store, the §9 refusals;
 //! - lists at scale: visibility through programs evaluated by the store and paged alike on
 //!   every store, and a fixed number of statements per page of applications.
 
 mod accounts;
+mod analytics;
 mod audit;
 mod calendar;
 mod cohort_matching;
@@ -49,6 +51,7 @@ mod validation;
 mod webhooks;
 
 pub use accounts::*;
+pub use analytics::*;
 pub use audit::*;
 pub use calendar::*;
 pub use cohort_matching::*;
