@@ -457,7 +457,7 @@ pub struct MeetingDto {
     /// `scheduled`, `in_progress`, `completed` or `cancelled`.
     pub status: String,
     /// The organizer and every participant.
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<uuid::Uuid>)]
     pub attendee_ids: Vec<String>,
     /// Optimistic-concurrency version (send it back in `If-Match`).
     pub version: u64,
@@ -561,6 +561,7 @@ pub struct CreateMeetingRequest {
     #[schema(value_type = String, format = DateTime, required = true, nullable = false)]
     pub ends_at: Option<String>,
     /// Who is invited (user UUIDs, not the caller).
+    #[schema(value_type = Vec<uuid::Uuid>)]
     pub participant_ids: Vec<String>,
 }
 
