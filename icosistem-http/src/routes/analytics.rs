@@ -9,12 +9,12 @@ use std::sync::Arc;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use icosistem_core::Error;
 use icosistem_core::error::ValidationErrors;
 use icosistem_core::model::analytics::DateRange;
 use icosistem_core::model::{Enrollment, OrganizationId, ProgramId, Session};
-use icosistem_core::ports::{Clock, Notifier, Store};
+use icosistem_core::ports::{Clock, Notifier, Page, PageRequest, Store};
 use icosistem_core::service::{ApplicationView, ExportKind};
+use icosistem_core::{Context, Ecosystem, Error};
 use utoipa::IntoParams;
 use utoipa::openapi::Required;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
@@ -301,80 +301,100 @@ fn without(columns: &[&'static str], dropped: &[&str]) -> Vec<&'static str> {
     columns.iter().copied().filter(|c| !dropped.contains(c)).collect()
 }
 
-/// A program's submitted applications as CSV (its owners and coordinators, admins), oldest
-/// first, with each one's mean review score. A blind-review program's export has no applicant
-/// columns. Audited as `export.csv`; rate limited per user on top of the API's limit.
-#[utoipa::path(get, path = "/api/v2/programs/{id}/applications.csv", operation_id = "export_applications",
-    tag = "analytics", security(("bearer" = [])), params(PathId<ProgramId>),
-    responses((status = 200, description = "UTF-8 CSV with BOM (RFC 4180), streamed", content_type = "text/csv", body = String),
-        Authenticated, Forbidden, NotFound))]
-pub(crate) async fn export_applications<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
-    auth: AuthUser,
-    PathId(id): PathId<ProgramId>,
-) -> Result<Response, ApiError> {
-    if let Some(limited) = limit_export(&*state.rate_limiter, &state.config.rate_limits, auth.user.id).await {
-        return Ok(limited);
-    }
-    let program = state
-        .eco
-        .start_program_export(&auth.ctx, id, ExportKind::Applications)
-        .await?;
-    let (eco, ctx) = (Arc::clone(&state.eco), auth.ctx);
-    let fetch = move |page| {
-        let (eco, ctx) = (Arc::clone(&eco), ctx.clone());
-        async move { eco.export_applications_page(&ctx, id, page).await }
-    };
-    let name = format!("program-{id}-applications.csv");
-    Ok(if program.ever_blind() {
-        csv_export::stream(
-            &name,
-            without(&APPLICATION_COLUMNS, &APPLICANT_COLUMNS),
-            fetch,
-            blind_application_row,
-        )
-    } else {
-        csv_export::stream(&name, APPLICATION_COLUMNS.to_vec(), fetch, application_row)
-    })
+/// One of a program's CSV exports: what it is, its columns and rows, and which columns a
+/// blind-review program's export leaves out (its `blind_row` writes the rest).
+struct ProgramCsv<R> {
+    kind: ExportKind,
+    file: &'static str,
+    columns: &'static [&'static str],
+    identity: &'static [&'static str],
+    row: fn(&R) -> Vec<String>,
+    blind_row: fn(&R) -> Vec<String>,
 }
-mount!(export_applications: get "/api/v2/programs/{id}/applications.csv");
 
-/// A program's enrollments as CSV (its owners and coordinators, admins), oldest first; a
-/// blind-review program's has no entrepreneur column. Audited as `export.csv`; rate limited.
-#[utoipa::path(get, path = "/api/v2/programs/{id}/enrollments.csv", operation_id = "export_enrollments",
-    tag = "analytics", security(("bearer" = [])), params(PathId<ProgramId>),
-    responses((status = 200, description = "UTF-8 CSV with BOM (RFC 4180), streamed", content_type = "text/csv", body = String),
-        Authenticated, Forbidden, NotFound))]
-pub(crate) async fn export_enrollments<S: Store, N: Notifier, C: Clock>(
-    State(state): State<AppState<S, N, C>>,
+/// Streams a program's export: rate limited per user, authorized and audited by the core
+/// before the first byte, then one page of `page` at a time.
+async fn program_export<S, N, C, R, P, Fut>(
+    state: AppState<S, N, C>,
     auth: AuthUser,
-    PathId(id): PathId<ProgramId>,
-) -> Result<Response, ApiError> {
+    id: ProgramId,
+    csv: ProgramCsv<R>,
+    page: P,
+) -> Result<Response, ApiError>
+where
+    S: Store,
+    N: Notifier,
+    C: Clock,
+    R: Send + 'static,
+    P: Fn(Arc<Ecosystem<S, N, C>>, Context, ProgramId, PageRequest) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Page<R>, Error>> + Send + 'static,
+{
     if let Some(limited) = limit_export(&*state.rate_limiter, &state.config.rate_limits, auth.user.id).await {
         return Ok(limited);
     }
-    let program = state
-        .eco
-        .start_program_export(&auth.ctx, id, ExportKind::Enrollments)
-        .await?;
+    let program = state.eco.start_program_export(&auth.ctx, id, csv.kind).await?;
     let (eco, ctx) = (Arc::clone(&state.eco), auth.ctx);
-    let fetch = move |page| {
-        let (eco, ctx) = (Arc::clone(&eco), ctx.clone());
-        async move { eco.export_enrollments_page(&ctx, id, page).await }
-    };
-    let name = format!("program-{id}-enrollments.csv");
+    let fetch = move |request| page(Arc::clone(&eco), ctx.clone(), id, request);
+    let name = format!("program-{id}-{}.csv", csv.file);
     Ok(if program.ever_blind() {
-        csv_export::stream(
-            &name,
-            without(&ENROLLMENT_COLUMNS, &["entrepreneur_id"]),
-            fetch,
-            blind_enrollment_row,
-        )
+        csv_export::stream(&name, without(csv.columns, csv.identity), fetch, csv.blind_row)
     } else {
-        csv_export::stream(&name, ENROLLMENT_COLUMNS.to_vec(), fetch, enrollment_row)
+        csv_export::stream(&name, csv.columns.to_vec(), fetch, csv.row)
     })
 }
-mount!(export_enrollments: get "/api/v2/programs/{id}/enrollments.csv");
+
+/// The applications export: with each one's mean review score, no applicant columns when blind.
+const APPLICATIONS_CSV: ProgramCsv<ApplicationView> = ProgramCsv {
+    kind: ExportKind::Applications,
+    file: "applications",
+    columns: &APPLICATION_COLUMNS,
+    identity: &APPLICANT_COLUMNS,
+    row: application_row,
+    blind_row: blind_application_row,
+};
+
+/// The enrollments export: no entrepreneur column when blind.
+const ENROLLMENTS_CSV: ProgramCsv<Enrollment> = ProgramCsv {
+    kind: ExportKind::Enrollments,
+    file: "enrollments",
+    columns: &ENROLLMENT_COLUMNS,
+    identity: &["entrepreneur_id"],
+    row: enrollment_row,
+    blind_row: blind_enrollment_row,
+};
+
+/// Declares a program's CSV export routes: `name: "path", EXPORT, page_use_case;` gives the
+/// handler (through [`program_export`]), its document entry and its mount.
+macro_rules! program_csv_routes {
+    ($( $(#[doc = $doc:literal])* $name:ident: $path:literal, $csv:expr, $page:ident; )+) => {$(
+        $(#[doc = $doc])*
+        #[utoipa::path(get, path = $path, operation_id = stringify!($name),
+            tag = "analytics", security(("bearer" = [])), params(PathId<ProgramId>),
+            responses((status = 200, description = "UTF-8 CSV with BOM (RFC 4180), streamed", content_type = "text/csv", body = String),
+                Authenticated, Forbidden, NotFound))]
+        pub(crate) async fn $name<S: Store, N: Notifier, C: Clock>(
+            State(state): State<AppState<S, N, C>>,
+            auth: AuthUser,
+            PathId(id): PathId<ProgramId>,
+        ) -> Result<Response, ApiError> {
+            program_export(state, auth, id, $csv, |eco, ctx, id, page| async move {
+                eco.$page(&ctx, id, page).await
+            })
+            .await
+        }
+        mount!($name: get $path);
+    )+};
+}
+
+program_csv_routes! {
+    /// A program's submitted applications as CSV (its owners and coordinators, admins), oldest
+    /// first, with each one's mean review score. A blind-review program's export has no applicant
+    /// columns. Audited as `export.csv`; rate limited per user on top of the API's limit.
+    export_applications: "/api/v2/programs/{id}/applications.csv", APPLICATIONS_CSV, export_applications_page;
+    /// A program's enrollments as CSV (its owners and coordinators, admins), oldest first; a
+    /// blind-review program's has no entrepreneur column. Audited as `export.csv`; rate limited.
+    export_enrollments: "/api/v2/programs/{id}/enrollments.csv", ENROLLMENTS_CSV, export_enrollments_page;
+}
 
 /// The platform's mentoring sessions starting in `?from&to` as CSV (admins), oldest first,
 /// with each party's rating. Audited as `export.csv`; rate limited.

@@ -1,25 +1,20 @@
 //! `/api/v2/projects` and `/api/v2/milestones`: entrepreneurs' projects, their lifecycle and
 //! stage, and their milestones.
 
-use axum::response::Response;
 use icosistem_core::error::ValidationErrors;
 use icosistem_core::model::ProjectStatus;
 use icosistem_core::model::{MilestoneId, MilestoneStatus, ProjectId, ProjectStage};
 use icosistem_core::ports::store::{MilestoneFilter, ProjectFilter};
-use icosistem_core::ports::{Clock, Notifier, Store};
 use icosistem_core::service::{MilestoneAction, UpdateMilestone, UpdateProject};
 use icosistem_core::workflow::project::ProjectCommand;
 
-use super::kit::{ListQuery, NoBody, NoId, PathId, answer, api, commands, input, list_query, lists, reads, routes};
-use crate::AppState;
-use crate::auth::AuthUser;
+use super::kit::{ListQuery, NoBody, NoId, PathId, api, input, list_query, lists, reads, routes, use_case_commands};
 use crate::dto::parse::{optional_enum, optional_id};
 use crate::dto::schema::one_of_or_empty;
 use crate::dto::{
     AdvanceStageRequest, ApiJson, CommandRequest, CreateMilestoneRequest, CreateProjectRequest, DelayRequest,
     MilestoneDto, PageDto, ProgressRequest, ProjectDto, UpdateMilestoneRequest, UpdateProjectRequest,
 };
-use crate::error::ApiError;
 
 list_query! {
     /// `GET /api/v2/projects` filters.
@@ -134,20 +129,9 @@ routes! {
         };
 }
 
-/// Runs a project lifecycle command.
-async fn project_command<S: Store, N: Notifier, C: Clock>(
-    state: &AppState<S, N, C>,
-    auth: &AuthUser,
-    id: ProjectId,
-    version: Option<u64>,
-    command: ProjectCommand,
-) -> Result<Response, ApiError> {
-    let project = state.eco.project_command(&auth.ctx, id, command, version).await?;
-    Ok(answer::<_, ProjectDto>(&project))
-}
-
-commands! {
-    tag = "projects", id = ProjectId, answer = ProjectDto, run = project_command;
+use_case_commands! {
+    tag = "projects", id = ProjectId, answer = ProjectDto, command = ProjectCommand,
+    run = project_command |eco, ctx, id, version, command| eco.project_command(ctx, id, command, version);
     /// Activates a project.
     activate_project: "/api/v2/projects/{id}/activate", CommandRequest, |body| ProjectCommand::Activate;
     /// Pauses an active project.
@@ -210,20 +194,9 @@ routes! {
         };
 }
 
-/// Runs a milestone action.
-async fn milestone_command<S: Store, N: Notifier, C: Clock>(
-    state: &AppState<S, N, C>,
-    auth: &AuthUser,
-    id: MilestoneId,
-    version: Option<u64>,
-    action: MilestoneAction,
-) -> Result<Response, ApiError> {
-    let milestone = state.eco.milestone_command(&auth.ctx, id, action, version).await?;
-    Ok(answer::<_, MilestoneDto>(&milestone))
-}
-
-commands! {
-    tag = "milestones", id = MilestoneId, answer = MilestoneDto, run = milestone_command;
+use_case_commands! {
+    tag = "milestones", id = MilestoneId, answer = MilestoneDto, command = MilestoneAction,
+    run = milestone_command |eco, ctx, id, version, action| eco.milestone_command(ctx, id, action, version);
     /// Starts a pending milestone.
     start_milestone: "/api/v2/milestones/{id}/start", CommandRequest, |body| MilestoneAction::Start;
     /// Completes a milestone.
