@@ -23,17 +23,23 @@ const SCRIPT: &str = include_str!("testing/smtp_sink.py");
 /// Whether `python3` with `aiosmtpd` is installed. Panics when it is not and
 /// `ICOSISTEM_REQUIRE_SERVICES=1`.
 pub fn smtp_sink_available() -> bool {
+    python_module_available("aiosmtpd")
+}
+
+/// Whether `python3` can import `module` (the PyPI package of that name). Panics when it cannot
+/// and `ICOSISTEM_REQUIRE_SERVICES=1`, so a missing peer fails CI instead of skipping.
+fn python_module_available(module: &str) -> bool {
     let ok = std::process::Command::new("python3")
-        .args(["-c", "import aiosmtpd"])
+        .args(["-c", &format!("import {module}")])
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
         assert!(
             std::env::var("ICOSISTEM_REQUIRE_SERVICES").as_deref() != Ok("1"),
-            "python3 with aiosmtpd is required (python3 -m pip install aiosmtpd)"
+            "python3 with {module} is required (python3 -m pip install {module})"
         );
-        eprintln!("skipped: python3 with aiosmtpd not available");
+        eprintln!("skipped: python3 with {module} not available");
     }
     ok
 }
@@ -44,19 +50,7 @@ const ICS_CHECK: &str = include_str!("testing/ics_check.py");
 /// Whether `python3` with the `icalendar` package is installed. Panics when it is not and
 /// `ICOSISTEM_REQUIRE_SERVICES=1`.
 pub fn icalendar_available() -> bool {
-    let ok = std::process::Command::new("python3")
-        .args(["-c", "import icalendar"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var("ICOSISTEM_REQUIRE_SERVICES").as_deref() != Ok("1"),
-            "python3 with icalendar is required (python3 -m pip install icalendar)"
-        );
-        eprintln!("skipped: python3 with icalendar not available");
-    }
-    ok
+    python_module_available("icalendar")
 }
 
 /// Every calendar in `sources` — raw emails (their `text/calendar` parts) or bare iCalendar

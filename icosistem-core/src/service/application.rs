@@ -818,22 +818,9 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         version: Option<u64>,
     ) -> Result<Application> {
         let mut uow = self.uow(ctx).await?;
-        let peek: Application = uow.load(id).await?;
         // Whoever sees the application but is not its applicant (admins, the program's staff,
         // its assigned reviewers) is refused; the rest are told it does not exist.
-        let program: Program = uow.load(peek.program_id).await?;
-        let standing = uow.standing(&peek, &program).await?;
-        authorize_seen(
-            &ctx.actor,
-            Action::ViewApplication,
-            Action::WithdrawApplication,
-            &standing.facts,
-            "application",
-            id,
-        )?;
-        let program: Program = uow.load_for_update(peek.program_id).await?;
-        let app: Application = uow.load_for_update(id).await?;
-        check_version(&app, version)?;
+        let (program, app) = lock_for_command(&mut uow, ctx, id, Action::WithdrawApplication, version).await?;
         let app = self
             .apply_decision(&mut uow, app, program, ApplicationCommand::Withdraw, None)
             .await?;
@@ -1108,13 +1095,26 @@ pub(super) async fn lock_for_decision<T: Transaction>(
     id: ApplicationId,
     version: Option<u64>,
 ) -> Result<(Program, Application)> {
+    lock_for_command(uow, ctx, id, Action::DecideApplication, version).await
+}
+
+/// Authorizes `action` on application `id` (404 unless the caller may view it, 403 when they
+/// may view but not act), then locks its program and the application in the order every state
+/// change takes them, and checks `version`.
+async fn lock_for_command<T: Transaction>(
+    uow: &mut Uow<T>,
+    ctx: &Context,
+    id: ApplicationId,
+    action: Action,
+    version: Option<u64>,
+) -> Result<(Program, Application)> {
     let peek: Application = uow.load(id).await?;
     let program: Program = uow.load(peek.program_id).await?;
     let standing = uow.standing(&peek, &program).await?;
     authorize_seen(
         &ctx.actor,
         Action::ViewApplication,
-        Action::DecideApplication,
+        action,
         &standing.facts,
         "application",
         id,
