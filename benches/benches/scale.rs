@@ -188,10 +188,12 @@ impl Harness {
 
 async fn generate(test: &TestStore, projects: usize) {
     let sql = include_str!("../scale/generate.sql");
+    // One connection for both: the analytics program reads generate.sql's temporary tables.
+    let analytics = include_str!("../scale/analytics.sql");
     let started = Instant::now();
     let mut conn = test.store().pool().acquire().await.expect("connection");
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "SET icosistem_scale.projects = {projects};\n{sql}"
+        "SET icosistem_scale.projects = {projects};\n{sql}\n{analytics}"
     )))
     .execute(&mut *conn)
     .await
@@ -204,7 +206,7 @@ async fn generate(test: &TestStore, projects: usize) {
         .await
         .expect("vacuum");
     println!(
-        "generated {projects} projects, {} applications in {:.1} s",
+        "generated {projects} projects, {} applications (+ the analytics program's 10 000 and 30 000 reviews) in {:.1} s",
         projects * 2,
         started.elapsed().as_secs_f64()
     );
@@ -659,6 +661,8 @@ async fn main() {
         review.notified
     );
 
+    analytics(&harness, &admin).await;
+
     let worst = table.iter().max_by_key(|r| r.buffers).expect("rows");
     println!(
         "\nworst list query: {} ({} buffers)\n{}",
@@ -701,5 +705,62 @@ async fn main() {
     assert!(failures.is_empty(), "scale budgets exceeded: {failures:#?}");
     println!(
         "\nevery list page: index plans, ≤ {BUFFER_BUDGET} buffers (but `{OVER_BUDGET}`, printed above), ≤ {STATEMENT_BUDGET} statements"
+    );
+}
+
+/// Issue #14's target: the analytics of a program with 10 000 applications and 30 000 reviews
+/// (`benches/scale/analytics.sql`) through the use case, p50 and p99 over the samples, next to a
+/// one-row read of the same program in the same run (the reference: what one round trip of this
+/// machine costs now). Printed, not asserted: timings are measured, budgets are the buffers and
+/// statements above.
+async fn analytics(harness: &Harness, admin: &User) {
+    use icosistem_core::model::ProgramId;
+    use icosistem_core::model::analytics::DateRange;
+    let id: ProgramId = scalar(&harness.test, "SELECT id FROM programs WHERE slug = 'scale-analytics'")
+        .await
+        .into();
+    let ctx = Context::user(admin);
+    let eco = &harness.eco;
+    let figures = eco
+        .program_analytics(&ctx, id, DateRange::default())
+        .await
+        .expect("program analytics");
+    let applications: u64 = figures.applications.funnel.iter().map(|s| s.count).sum();
+    // Reviews of withdrawn or decided applications are neither done nor owed: count the rows.
+    let reviews: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM reviews r JOIN applications a ON a.id = r.application_id \
+         JOIN programs p ON p.id = a.program_id WHERE p.slug = 'scale-analytics'",
+    )
+    .fetch_one(harness.test.store().pool())
+    .await
+    .expect("count reviews");
+    assert_eq!(applications, 10_000, "the analytics program's applications");
+    assert_eq!(reviews, 30_000, "the analytics program's reviews");
+    let time = |samples: &mut Vec<Duration>| {
+        samples.sort();
+        (percentile(samples, 0.5), percentile(samples, 0.99))
+    };
+    let (mut figures_times, mut reference_times) = (Vec::new(), Vec::new());
+    for _ in 0..harness.samples {
+        let started = Instant::now();
+        eco.program_analytics(&ctx, id, DateRange::default())
+            .await
+            .expect("program analytics");
+        figures_times.push(started.elapsed());
+        let started = Instant::now();
+        eco.get_program(&ctx, id).await.expect("program");
+        reference_times.push(started.elapsed());
+    }
+    let (p50, p99) = time(&mut figures_times);
+    let (reference, _) = time(&mut reference_times);
+    println!(
+        "\nprogram analytics, 10 000 applications / 30 000 reviews ({} scores, {} reviewers): p50 {:.2} ms, p99 {:.2} ms \
+         (issue #14: p50 ≤ 20 ms); one-row program read p50 {:.2} ms, ratio {:.1}×",
+        figures.reviews.scores.count,
+        figures.reviews.reviewers.len(),
+        ms(p50),
+        ms(p99),
+        ms(reference),
+        p50.as_secs_f64() / reference.as_secs_f64().max(1e-9)
     );
 }

@@ -60,6 +60,13 @@ fn push_mentoring_scope(qb: &mut QueryBuilder<Postgres>, alias: &str, scope: Men
     }
 }
 
+/// A row of the submitted-reviews statement of `review_figures`: a reviewer's count, or a
+/// score bucket's count, sum and sum of squares.
+enum Submitted {
+    Reviewer(Uuid, u64),
+    Bucket(Option<usize>, u64, u64, u64),
+}
+
 fn count(row: &PgRow, column: &'static str) -> Result<u64, sqlx::Error> {
     unsigned(row, column)
 }
@@ -142,65 +149,94 @@ impl AnalyticsRead for PgTx {
     }
 
     async fn review_figures(&mut self, scope: ReviewScope, range: DateRange) -> Result<ReviewFigures, StoreError> {
+        // Both scopes are columns of `reviews` (its `program_id` is the application's, filled
+        // by a trigger, migration 0013), so the submitted reviews are read from one covering
+        // index, never joined to the applications: only "owed" needs an application's status.
         let scoped = |qb: &mut QueryBuilder<Postgres>| match scope {
             ReviewScope::Program(id) => {
-                qb.push(" AND a.program_id = ").push_bind(Uuid::from(id));
+                qb.push(" AND r.program_id = ").push_bind(Uuid::from(id));
             }
             ReviewScope::Reviewer(user) => {
                 qb.push(" AND r.reviewer_id = ").push_bind(Uuid::from(user));
             }
         };
-        let mut qb = QueryBuilder::new(
-            "SELECT reviewer_id, done, owed FROM (SELECT r.reviewer_id, \
-             COUNT(*) FILTER (WHERE r.submitted_at IS NOT NULL",
-        );
-        push_range(&mut qb, "r.submitted_at", range);
-        qb.push(
-            ") AS done, COUNT(*) FILTER (WHERE r.submitted_at IS NULL AND a.status IN ('submitted', 'under_review')) \
-             AS owed FROM reviews r JOIN applications a ON a.id = r.application_id WHERE TRUE",
-        );
+        // One pass over the submitted reviews for two groupings: per reviewer (done) and per
+        // 10-point bucket (the score distribution; a conflict declared has no score, its
+        // bucket is NULL and is skipped). `GROUPING(r.reviewer_id)` is 1 on the bucket rows.
+        // The bucket expression is written once as text (a constant, not a bound parameter):
+        // GROUP BY must repeat the select list's expression exactly.
+        let bucket = format!("LEAST(r.score / 10, {})", SCORE_BUCKETS - 1);
+        let mut qb = QueryBuilder::new(format!(
+            "SELECT GROUPING(r.reviewer_id) AS by_bucket, r.reviewer_id, {bucket} AS bucket, COUNT(*) AS done, \
+             COUNT(r.score) AS n, COALESCE(SUM(r.score), 0) AS total, COALESCE(SUM(r.score * r.score), 0) AS squares \
+             FROM reviews r WHERE r.submitted_at IS NOT NULL"
+        ));
         scoped(&mut qb);
-        qb.push(" GROUP BY r.reviewer_id) x WHERE done + owed > 0 ORDER BY reviewer_id");
-        let reviewers = self
-            .aggregate("review_loads", qb, |row| {
-                Ok(ReviewerLoad {
-                    reviewer_id: UserId::from(row.try_get::<Uuid, _>("reviewer_id")?),
-                    done: count(row, "done")?,
-                    owed: count(row, "owed")?,
+        push_range(&mut qb, "r.submitted_at", range);
+        qb.push(format!(" GROUP BY GROUPING SETS ((r.reviewer_id), ({bucket}))"));
+        let submitted = self
+            .aggregate("review_scores", qb, |row| {
+                let by_bucket: i32 = row.try_get("by_bucket")?;
+                Ok(if by_bucket == 0 {
+                    Submitted::Reviewer(row.try_get::<Uuid, _>("reviewer_id")?, count(row, "done")?)
+                } else {
+                    Submitted::Bucket(
+                        row.try_get::<Option<i32>, _>("bucket")?
+                            .map(|b| usize::try_from(b).map_err(|e| sqlx::Error::Decode(Box::new(e))))
+                            .transpose()?,
+                        count(row, "n")?,
+                        count(row, "total")?,
+                        count(row, "squares")?,
+                    )
                 })
             })
             .await?;
-        let mut qb = QueryBuilder::new("SELECT LEAST(r.score / 10, ");
-        qb.push_bind(i32::try_from(SCORE_BUCKETS - 1).unwrap_or(i32::MAX)).push(
-            ") AS bucket, COUNT(*) AS n, SUM(r.score) AS total, SUM(r.score * r.score) AS squares \
-             FROM reviews r JOIN applications a ON a.id = r.application_id \
-             WHERE r.submitted_at IS NOT NULL AND r.score IS NOT NULL",
+        // Owed: pending assignments on applications still waiting for a decision (the partial
+        // index of pending reviews, then one probe per pending review).
+        let mut qb = QueryBuilder::new(
+            "SELECT r.reviewer_id, COUNT(*) AS owed FROM reviews r JOIN applications a ON a.id = r.application_id \
+             WHERE r.submitted_at IS NULL AND a.status IN ('submitted', 'under_review')",
         );
         scoped(&mut qb);
-        push_range(&mut qb, "r.submitted_at", range);
-        qb.push(" GROUP BY bucket");
-        let buckets = self
-            .aggregate("review_scores", qb, |row| {
-                Ok((
-                    unsigned::<usize>(row, "bucket")?,
-                    count(row, "n")?,
-                    count(row, "total")?,
-                    count(row, "squares")?,
-                ))
+        qb.push(" GROUP BY r.reviewer_id");
+        let owed = self
+            .aggregate("review_owed", qb, |row| {
+                Ok((row.try_get::<Uuid, _>("reviewer_id")?, count(row, "owed")?))
             })
             .await?;
+
+        let mut loads = std::collections::BTreeMap::<Uuid, (u64, u64)>::new();
         let mut scores = ScoreFigures {
             buckets: vec![0; SCORE_BUCKETS],
             ..ScoreFigures::default()
         };
-        for (bucket, n, total, squares) in buckets {
-            if let Some(slot) = scores.buckets.get_mut(bucket) {
-                *slot += n;
+        for row in submitted {
+            match row {
+                Submitted::Reviewer(reviewer, done) => loads.entry(reviewer).or_default().0 += done,
+                Submitted::Bucket(Some(bucket), n, total, squares) => {
+                    if let Some(slot) = scores.buckets.get_mut(bucket) {
+                        *slot += n;
+                    }
+                    scores.count += n;
+                    scores.sum += total;
+                    scores.sum_squares += squares;
+                }
+                Submitted::Bucket(None, ..) => {}
             }
-            scores.count += n;
-            scores.sum += total;
-            scores.sum_squares += squares;
         }
+        for (reviewer, n) in owed {
+            loads.entry(reviewer).or_default().1 += n;
+        }
+        // Ordered by id, as the memory store orders them (uuid order is byte order).
+        let reviewers = loads
+            .into_iter()
+            .filter(|(_, (done, owed))| done + owed > 0)
+            .map(|(reviewer, (done, owed))| ReviewerLoad {
+                reviewer_id: UserId::from(reviewer),
+                done,
+                owed,
+            })
+            .collect();
         Ok(ReviewFigures { reviewers, scores })
     }
 
