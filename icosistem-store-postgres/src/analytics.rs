@@ -198,6 +198,11 @@ impl AnalyticsRead for PgTx {
              WHERE r.submitted_at IS NULL AND a.status IN ('submitted', 'under_review')",
         );
         scoped(&mut qb);
+        // The application side narrowed to the program too: its (program, status) index instead
+        // of a scan of every application waiting on the platform.
+        if let ReviewScope::Program(id) = scope {
+            qb.push(" AND a.program_id = ").push_bind(Uuid::from(id));
+        }
         qb.push(" GROUP BY r.reviewer_id");
         let owed = self
             .aggregate("review_owed", qb, |row| {
