@@ -27,7 +27,7 @@ pub enum BlobConfig {
         /// The root directory (`UPLOAD_PATH`).
         root: PathBuf,
     },
-    /// An S3-compatible bucket ([`S3BlobStore`](crate::S3BlobStore), feature `s3`).
+    /// An S3-compatible bucket (`S3BlobStore`, feature `s3`).
     S3(S3Config),
 }
 

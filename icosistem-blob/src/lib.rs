@@ -7,7 +7,7 @@
 //!
 //! - [`FsBlobStore`] (feature `fs`, the default): files under a directory, written to a
 //!   temporary file, fsynced and renamed into place, in directories sharded by the key's hash;
-//! - [`S3BlobStore`] (feature `s3`): an S3-compatible bucket — AWS S3, MinIO, Ceph, GCS's S3 API
+//! - `S3BlobStore` (feature `s3`): an S3-compatible bucket — AWS S3, MinIO, Ceph, GCS's S3 API
 //!   — through the `object_store` crate, large uploads as multipart uploads.
 //!
 //! Both stream: an upload passes through a buffer of 64 KiB (filesystem) or about two S3 parts
@@ -52,7 +52,7 @@
 //! ## Layout
 //!
 //! - [`fs`]: [`FsBlobStore`], its on-disk layout and how a write is made atomic and durable;
-//! - [`s3`] (feature `s3`): [`S3BlobStore`], single and multipart uploads and their abort;
+//! - `s3` (feature `s3`): `S3BlobStore`, single and multipart uploads and their abort;
 //! - [`config`]: [`BlobConfig`] from the environment, [`AnyBlobStore`] (the store it opens, one
 //!   type whatever the backend);
 //! - `testing` (feature `testing`): the blob conformance suite every adapter runs

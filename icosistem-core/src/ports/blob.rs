@@ -489,7 +489,7 @@ mod tests {
         }
         assert!(BlobKey::parse("a".repeat(255)).is_ok());
         assert!(BlobKey::parse("a".repeat(256)).is_err());
-        assert!(BlobKey::parse(["a".repeat(100); 3].join("/")).is_err());
+        assert!(BlobKey::parse(vec!["a".repeat(100); 3].join("/")).is_err());
     }
 
     #[test]
