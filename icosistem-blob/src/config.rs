@@ -5,6 +5,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use futures::Stream;
 use icosistem_core::model::secret::SecretString;
 use icosistem_core::ports::blob::{BlobEntries, BlobEntry, BlobError, BlobKey, BlobRead, BlobStore, StoredBlob};
@@ -276,6 +277,10 @@ impl BlobStore for AnyBlobStore {
 
     fn list(&self, prefix: &str) -> BlobEntries {
         each!(self, store => store.list(prefix))
+    }
+
+    async fn remove_abandoned_uploads(&self, older_than: DateTime<Utc>) -> Result<u64, BlobError> {
+        each!(self, store => store.remove_abandoned_uploads(older_than).await)
     }
 }
 

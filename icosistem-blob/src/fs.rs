@@ -9,7 +9,7 @@
 //! are never keys), is fsynced, renamed over the destination — atomic on POSIX filesystems — and
 //! the directory is fsynced so the rename survives a crash. Readers see the old file or the new
 //! one, never a part. A failed or cancelled upload removes its temporary file; one left by a
-//! crash is never listed.
+//! crash is never listed, and [`BlobStore::remove_abandoned_uploads`] removes it.
 
 use std::io::{self, SeekFrom};
 use std::ops::Range;
@@ -28,6 +28,9 @@ use tokio_util::io::ReaderStream;
 /// Bytes per read and per buffered write: large enough for few system calls, small enough that
 /// many concurrent transfers stay cheap.
 const IO_CHUNK: usize = 64 * 1024;
+
+/// The name prefix of uploads in progress (never a key: keys do not start with `.`).
+const UPLOAD_PREFIX: &str = ".upload-";
 
 /// Listed entries buffered ahead of the consumer.
 const LIST_BUFFER: usize = 256;
@@ -143,7 +146,7 @@ impl BlobStore for FsBlobStore {
         self.ensure_dir(&dir)
             .await
             .map_err(|e| BlobError::unavailable(format!("creating the blob directory {}", dir.display()), e))?;
-        let temp = dir.join(format!(".upload-{}", uuid::Uuid::now_v7()));
+        let temp = dir.join(format!("{UPLOAD_PREFIX}{}", uuid::Uuid::now_v7()));
         let dest = dir.join(name);
         let mut guard = TempFile(Some(temp.clone()));
         let written = self.write(&dir, &temp, &dest, body, max_bytes).await;
@@ -230,11 +233,42 @@ impl BlobStore for FsBlobStore {
             rx.recv().await.map(|item| (item, rx))
         }))
     }
+
+    async fn remove_abandoned_uploads(&self, older_than: DateTime<Utc>) -> Result<u64, BlobError> {
+        let root = self.root.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut removed = 0;
+            walk_shards(&root, &mut |entry| {
+                let is_upload = entry.file_name().to_str().is_some_and(|n| n.starts_with(UPLOAD_PREFIX));
+                if !is_upload {
+                    return Ok(true);
+                }
+                let meta = match entry.metadata() {
+                    Ok(meta) => meta,
+                    // Renamed or removed by its upload meanwhile.
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(true),
+                    Err(e) => return Err(e),
+                };
+                if meta.is_file() && modified(&meta) < older_than {
+                    match std::fs::remove_file(entry.path()) {
+                        Ok(()) => removed += 1,
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(true)
+            })
+            .map(|()| removed)
+            .map_err(|e| BlobError::unavailable(format!("sweeping the upload directory {}", root.display()), e))
+        })
+        .await
+        .map_err(|e| BlobError::unavailable("sweeping the upload directory", e))?
+    }
 }
 
-/// Sends every blob under `root` whose key starts with `prefix`. Stops early (`Ok`) when the
-/// receiver is gone.
-fn walk(root: &Path, prefix: &str, tx: &tokio::sync::mpsc::Sender<Result<BlobEntry, BlobError>>) -> io::Result<()> {
+/// Calls `visit` with every entry of every shard directory under `root`, until it answers
+/// `Ok(false)`.
+fn walk_shards(root: &Path, visit: &mut dyn FnMut(&std::fs::DirEntry) -> io::Result<bool>) -> io::Result<()> {
     let shards = |dir: &Path| -> io::Result<Vec<PathBuf>> {
         let mut out = Vec::new();
         for entry in std::fs::read_dir(dir)? {
@@ -252,34 +286,43 @@ fn walk(root: &Path, prefix: &str, tx: &tokio::sync::mpsc::Sender<Result<BlobEnt
     for first in shards(root)? {
         for second in shards(&first)? {
             for entry in std::fs::read_dir(&second)? {
-                let entry = entry?;
-                let Some(name) = entry.file_name().to_str().map(|n| n.replace('~', "/")) else {
-                    continue;
-                };
-                // Uploads in progress (`.upload-…`) and anything that is not a key's file.
-                let Ok(key) = BlobKey::parse(name) else { continue };
-                if !key.as_str().starts_with(prefix) {
-                    continue;
-                }
-                let meta = match entry.metadata() {
-                    Ok(meta) if meta.is_file() => meta,
-                    Ok(_) => continue,
-                    // Deleted between the read and the stat.
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                    Err(e) => return Err(e),
-                };
-                let listed = BlobEntry {
-                    key,
-                    size: meta.len(),
-                    last_modified: modified(&meta),
-                };
-                if tx.blocking_send(Ok(listed)).is_err() {
+                if !visit(&entry?)? {
                     return Ok(());
                 }
             }
         }
     }
     Ok(())
+}
+
+/// Sends every blob under `root` whose key starts with `prefix`. Stops early (`Ok`) when the
+/// receiver is gone.
+fn walk(root: &Path, prefix: &str, tx: &tokio::sync::mpsc::Sender<Result<BlobEntry, BlobError>>) -> io::Result<()> {
+    walk_shards(root, &mut |entry| {
+        let Some(name) = entry.file_name().to_str().map(|n| n.replace('~', "/")) else {
+            return Ok(true);
+        };
+        // Uploads in progress (`.upload-…`) and anything that is not a key's file.
+        let Ok(key) = BlobKey::parse(name) else {
+            return Ok(true);
+        };
+        if !key.as_str().starts_with(prefix) {
+            return Ok(true);
+        }
+        let meta = match entry.metadata() {
+            Ok(meta) if meta.is_file() => meta,
+            Ok(_) => return Ok(true),
+            // Deleted between the read and the stat.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(true),
+            Err(e) => return Err(e),
+        };
+        let listed = BlobEntry {
+            key,
+            size: meta.len(),
+            last_modified: modified(&meta),
+        };
+        Ok(tx.blocking_send(Ok(listed)).is_ok())
+    })
 }
 
 /// A file's modification time (the epoch where the platform has none).

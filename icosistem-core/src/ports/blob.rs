@@ -316,6 +316,19 @@ pub trait BlobStore: Send + Sync + 'static {
 
     /// Every stored blob whose key starts with `prefix` (`""` for all), streamed.
     fn list(&self, prefix: &str) -> BlobEntries;
+
+    /// Removes what uploads cut short by a crash left behind (they never become blobs) when it
+    /// was last written before `older_than` — an upload still running writes more recently —
+    /// and answers how many it removed. For the orphan sweep job. The default does nothing:
+    /// for stores whose interrupted uploads leave nothing, or clean up after themselves (an S3
+    /// bucket's `AbortIncompleteMultipartUpload` lifecycle rule).
+    fn remove_abandoned_uploads(
+        &self,
+        older_than: DateTime<Utc>,
+    ) -> impl Future<Output = Result<u64, BlobError>> + Send {
+        let _ = older_than;
+        async { Ok(0) }
+    }
 }
 
 impl<T: BlobStore> BlobStore for Arc<T> {
@@ -349,6 +362,13 @@ impl<T: BlobStore> BlobStore for Arc<T> {
 
     fn list(&self, prefix: &str) -> BlobEntries {
         (**self).list(prefix)
+    }
+
+    fn remove_abandoned_uploads(
+        &self,
+        older_than: DateTime<Utc>,
+    ) -> impl Future<Output = Result<u64, BlobError>> + Send {
+        (**self).remove_abandoned_uploads(older_than)
     }
 }
 
