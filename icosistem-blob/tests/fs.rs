@@ -7,14 +7,48 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use futures::stream;
 use icosistem_blob::FsBlobStore;
-use icosistem_core::ports::blob::{BlobError, BlobKey, BlobStore};
+use icosistem_core::ports::blob::{BlobEntries, BlobEntry, BlobError, BlobKey, BlobRead, BlobStore, StoredBlob};
 
 fn fresh_dir() -> PathBuf {
     std::env::temp_dir().join(format!("icosistem-blob-fs-{}", uuid::Uuid::now_v7()))
 }
 
-async fn setup() -> Option<FsBlobStore> {
-    Some(FsBlobStore::open(fresh_dir()).await.expect("open"))
+async fn setup() -> Option<Scratch> {
+    Some(Scratch(FsBlobStore::open(fresh_dir()).await.expect("open")))
+}
+
+/// A store in a directory of its own, removed with it when the case ends (passed or not).
+struct Scratch(FsBlobStore);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(self.0.root());
+    }
+}
+
+impl BlobStore for Scratch {
+    async fn put<B>(&self, key: &BlobKey, body: B, max_bytes: u64) -> Result<StoredBlob, BlobError>
+    where
+        B: futures::Stream<Item = std::io::Result<Bytes>> + Send,
+    {
+        self.0.put(key, body, max_bytes).await
+    }
+
+    async fn get(&self, key: &BlobKey, range: Option<std::ops::Range<u64>>) -> Result<BlobRead, BlobError> {
+        self.0.get(key, range).await
+    }
+
+    async fn head(&self, key: &BlobKey) -> Result<Option<BlobEntry>, BlobError> {
+        self.0.head(key).await
+    }
+
+    async fn delete(&self, key: &BlobKey) -> Result<(), BlobError> {
+        self.0.delete(key).await
+    }
+
+    fn list(&self, prefix: &str) -> BlobEntries {
+        self.0.list(prefix)
+    }
 }
 
 icosistem_blob::blob_conformance_tests!(setup);
