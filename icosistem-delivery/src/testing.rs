@@ -28,7 +28,7 @@ pub fn smtp_sink_available() -> bool {
 
 /// Whether `python3` can import `module` (the PyPI package of that name). Panics when it cannot
 /// and `ICOSISTEM_REQUIRE_SERVICES=1`, so a missing peer fails CI instead of skipping.
-fn python_module_available(module: &str) -> bool {
+pub fn python_module_available(module: &str) -> bool {
     let ok = std::process::Command::new("python3")
         .args(["-c", &format!("import {module}")])
         .stderr(Stdio::null())

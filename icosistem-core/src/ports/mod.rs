@@ -4,13 +4,16 @@
 //!   generic repository per entity ([`Repo`]);
 //! - [`Clock`] and [`IdGen`]: every "now" and every id comes from these, so tests are exact;
 //! - [`PasswordHasher`]: password hashing off the async executor;
-//! - [`Notifier`]: delivery of outbox messages on other channels (email, webhook).
+//! - [`Notifier`]: delivery of outbox messages on other channels (email, webhook);
+//! - [`BlobStore`]: the bytes of documents, streamed in and out ([`blob`] has the contracts).
 
+pub mod blob;
 mod clock;
 mod hasher;
 mod notifier;
 pub mod store;
 
+pub use blob::{BlobEntry, BlobError, BlobKey, BlobRead, BlobStore, MemoryBlobStore, StoredBlob};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use hasher::{Argon2idPasswordHasher, HashFuture, PasswordHasher};
 pub use notifier::{DeliveryError, DeliveryReceipt, Notifier, RecordingNotifier};
