@@ -249,6 +249,13 @@ fn status_problem(status: StatusCode) -> ApiError {
     }
 }
 
+/// The router's fallback: a path no route matches. The same problem [`status_problem`] gives a
+/// bare 404, answered by the router itself so a host's `Router::nest` sends unknown paths under
+/// its prefix here, through this router's layers (request id, security headers).
+pub(crate) async fn not_found() -> ApiError {
+    status_problem(StatusCode::NOT_FOUND)
+}
+
 /// What [`tower_http::catch_panic::CatchPanicLayer`] answers: a 500 problem; the panic message
 /// goes to the log only.
 pub(crate) fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
