@@ -7,7 +7,7 @@
 //! handler hands to the use case — so a token of a deleted, suspended or re-stamped account
 //! (password reset, role change) stops working, and the role acted under is the stored one.
 //!
-//! The read may be served from a [`CallerCache`] (`HttpConfig::caller_cache_ttl`, off by
+//! The read may be served from a cache of callers (`HttpConfig::caller_cache_ttl`, off by
 //! default): a user row read less than the TTL ago (on the ecosystem's clock) is used again
 //! instead of a database round trip per request. The bound is then the TTL: a suspension,
 //! deletion, role change or new security stamp is enforced at most one TTL after it was

@@ -1,6 +1,6 @@
 //! # icosistem-http
 //!
-//! The HTTP adapter of Icosistem: an axum [`Router`](axum::Router) exposing the core's use cases
+//! The HTTP adapter of Icosistem: an axum [`Router`] exposing the core's use cases
 //! as the JSON API of `spec/API.md`, built by [`router`] so an embedder can `nest` it in their
 //! own axum service (or serve it as is). It is generic over the store, notifier and clock ports,
 //! like [`Ecosystem`].
@@ -69,12 +69,12 @@
 //! ## Layout
 //!
 //! - this module: [`AppState`], [`HttpConfig`] and [`router`] (routes and middleware stack);
-//! - [`error`]: [`ApiError`](error::ApiError), the mapping of the core's errors to statuses and
+//! - [`error`]: [`ApiError`], the mapping of the core's errors to statuses and
 //!   problem bodies;
 //! - [`middleware`]: request id, response time, security headers, problem finishing, panics;
-//! - [`auth`]: access JWTs (HS256), the [`TokenVerifier`](auth::TokenVerifier) and the
-//!   [`AuthUser`](auth::AuthUser) / [`MaybeAuthUser`](auth::MaybeAuthUser) extractors;
-//! - [`rate_limit`]: the [`RateLimiter`](rate_limit::RateLimiter) port, its in-process and Redis
+//! - [`auth`]: access JWTs (HS256), the [`TokenVerifier`] and the [`AuthUser`] /
+//!   [`MaybeAuthUser`] extractors;
+//! - [`rate_limit`]: the [`RateLimiter`] port, its in-process and Redis
 //!   (feature `redis`) backends and the middleware (429 `rate_limited` with `Retry-After`);
 //! - `redis_conn` (feature `redis`): the Redis client of `redis://` and `rediss://` (TLS) URLs;
 //! - [`metrics`]: the Prometheus recorder, `/metrics`, the request and domain counters and the

@@ -37,7 +37,7 @@ pub struct RequestId(pub String);
 pub struct ClientIp(pub Option<String>);
 
 /// The matched route's path template (`/api/v2/programs/{id}`), left in the response's
-/// extensions by [`tag_route`] for the outer layers (metrics, the request span).
+/// extensions by the `tag_route` route layer for the outer layers (metrics, the request span).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteTemplate(pub String);
 
