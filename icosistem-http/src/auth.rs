@@ -7,19 +7,24 @@
 //! handler hands to the use case — so a token of a deleted, suspended or re-stamped account
 //! (password reset, role change) stops working, and the role acted under is the stored one.
 //!
-//! The read may be served from a [`CallerCache`] (`HttpConfig::caller_cache_ttl`, off by
+//! The read may be served from a cache of callers (`HttpConfig::caller_cache_ttl`, off by
 //! default): a user row read less than the TTL ago (on the ecosystem's clock) is used again
 //! instead of a database round trip per request. The bound is then the TTL: a suspension,
 //! deletion, role change or new security stamp is enforced at most one TTL after it was
 //! committed, on every replica, since each replica's entries die by age alone.
 
-use axum::extract::FromRequestParts;
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequestParts, Request, State};
 use axum::http::header;
 use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
 use icosistem_core::model::{Actor, Role, User, UserId, UserStatus};
 use icosistem_core::ports::{Clock, Notifier, Store};
-use icosistem_core::{Context, Error};
+use icosistem_core::{Context, Ecosystem, Error};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
@@ -179,34 +184,128 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
     }
 }
 
-/// The signed-in caller: their user row as stored and the [`Context`] to run use cases in.
-/// Rejects with 401 (`WWW-Authenticate: Bearer`) a missing, malformed, tampered, expired or
-/// non-access token, and a token whose user is gone, inactive or re-stamped.
-#[derive(Debug, Clone)]
-pub struct AuthUser {
-    /// The caller as stored.
-    pub user: User,
-    /// The context of their commands.
-    pub ctx: Context,
+/// The bearer token of a request's `Authorization` header, if it carries one.
+fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
 }
 
-impl<S: Store, N: Notifier, C: Clock> FromRequestParts<AppState<S, N, C>> for AuthUser {
-    type Rejection = ApiError;
+/// Reads a user for [`TokenVerifier`]: the ecosystem's `get_user`, with its store, notifier and
+/// clock types erased so the verifier (and the extractors) work over any router state.
+type LoadUser = dyn Fn(Context, UserId) -> BoxFuture<'static, Result<User, Error>> + Send + Sync;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState<S, N, C>) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| ApiError::unauthorized("an access token is required"))?;
-        // The rate limiter verified this very header already, with the same keys and clock.
-        let claims = match parts.extensions.get::<crate::rate_limit::VerifiedClaims>() {
-            Some(verified) => verified.0.clone(),
-            None => state.keys.verify(token, state.eco.clock().now())?,
-        };
+/// Verifies access tokens and resolves their caller, for the ecosystem's handlers and for an
+/// embedder's own routes alike.
+///
+/// Built from the [`AppState`] ([`AppState::verifier`], or `TokenVerifier::from_ref(&state)`),
+/// it shares the state's keys, clock and caller cache; cloning it clones a few `Arc`s. The
+/// [`AuthUser`] and [`MaybeAuthUser`] extractors find it in any router state `T` with
+/// `TokenVerifier: FromRef<T>` — `AppState` itself, or a host's state:
+///
+/// ```
+/// # use icosistem_core::ports::{RecordingNotifier, SystemClock};
+/// # use icosistem_store_memory::MemoryStore;
+/// use axum::extract::FromRef;
+/// use icosistem_http::auth::{AuthUser, TokenVerifier};
+///
+/// type Eco = icosistem_http::AppState<MemoryStore, RecordingNotifier, SystemClock>;
+///
+/// #[derive(Clone)]
+/// struct Host {
+///     greeting: String,
+///     ecosystem: Eco,
+/// }
+///
+/// impl FromRef<Host> for Eco {
+///     fn from_ref(host: &Host) -> Self {
+///         host.ecosystem.clone()
+///     }
+/// }
+///
+/// // What `AuthUser` needs from the host's state.
+/// impl FromRef<Host> for TokenVerifier {
+///     fn from_ref(host: &Host) -> Self {
+///         host.ecosystem.verifier()
+///     }
+/// }
+///
+/// async fn hello(axum::extract::State(host): axum::extract::State<Host>, caller: AuthUser) -> String {
+///     format!("{}, {}", host.greeting, caller.user.id)
+/// }
+/// # let _ = axum::Router::<Host>::new().route("/hello", axum::routing::get(hello));
+/// ```
+///
+/// (The extractors cannot ask for `AppState<S, N, C>: FromRef<T>` directly: `S`, `N` and `C`
+/// would appear nowhere in the implementing type, which Rust does not allow.)
+///
+/// Without an extractor, [`TokenVerifier::verify`] checks a token's signature and expiry and
+/// [`TokenVerifier::authenticate`] also reads the caller; [`require_auth`] is the same as a
+/// layer over a whole router.
+#[derive(Clone)]
+pub struct TokenVerifier {
+    keys: Arc<JwtKeys>,
+    now: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+    callers: Arc<CallerCache>,
+    load: Arc<LoadUser>,
+}
+
+impl std::fmt::Debug for TokenVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the keys.
+        f.debug_struct("TokenVerifier").finish_non_exhaustive()
+    }
+}
+
+impl TokenVerifier {
+    /// The verifier over `eco`'s clock and users, with `keys` and `callers`.
+    pub(crate) fn new<S: Store, N: Notifier, C: Clock>(
+        eco: &Arc<Ecosystem<S, N, C>>,
+        keys: Arc<JwtKeys>,
+        callers: Arc<CallerCache>,
+    ) -> Self {
+        let clock = Arc::clone(eco);
+        let users = Arc::clone(eco);
+        Self {
+            keys,
+            now: Arc::new(move || clock.clock().now()),
+            callers,
+            load: Arc::new(move |ctx: Context, id: UserId| {
+                let eco = Arc::clone(&users);
+                Box::pin(async move { eco.get_user(&ctx, id).await })
+            }),
+        }
+    }
+
+    /// The claims of `token` when it is a well-signed, unexpired access token (on the
+    /// ecosystem's clock). It does not read the user: a token of a suspended or re-stamped
+    /// account still verifies here; [`TokenVerifier::authenticate`] refuses it.
+    ///
+    /// # Errors
+    ///
+    /// A 401 [`ApiError`] for an invalid, tampered, expired or non-access token.
+    pub fn verify(&self, token: &str) -> Result<AccessClaims, ApiError> {
+        self.keys.verify(token, (self.now)())
+    }
+
+    /// The caller of `token`, read from the store (or the caller cache), with a [`Context`]
+    /// carrying `meta`: what the [`AuthUser`] extractor does.
+    ///
+    /// # Errors
+    ///
+    /// A 401 [`ApiError`] for a token [`TokenVerifier::verify`] refuses, or whose user is gone,
+    /// inactive or re-stamped; the store's error otherwise.
+    pub async fn authenticate(&self, token: &str, meta: &RequestMeta) -> Result<AuthUser, ApiError> {
+        let claims = self.verify(token)?;
+        self.caller(claims, meta).await
+    }
+
+    /// The caller of already verified `claims`.
+    async fn caller(&self, claims: AccessClaims, meta: &RequestMeta) -> Result<AuthUser, ApiError> {
         let id: UserId = claims
             .sub
             .parse::<uuid::Uuid>()
@@ -216,14 +315,13 @@ impl<S: Store, N: Notifier, C: Clock> FromRequestParts<AppState<S, N, C>> for Au
             .role
             .parse()
             .map_err(|_| ApiError::unauthorized("the access token is invalid"))?;
-        let meta = RequestMeta::from_parts(parts);
         let ctx = meta.context(Actor::User { id, role });
-        let now = state.eco.clock().now();
-        let user = match state.callers.get(id, now) {
+        let now = (self.now)();
+        let user = match self.callers.get(id, now) {
             Some(user) => user,
-            None => match state.eco.get_user(&ctx, id).await {
+            None => match (self.load)(ctx, id).await {
                 Ok(user) => {
-                    state.callers.put(&user, now);
+                    self.callers.put(&user, now);
                     user
                 }
                 Err(Error::NotFound { .. }) => return Err(ApiError::unauthorized("the account no longer exists")),
@@ -240,7 +338,107 @@ impl<S: Store, N: Notifier, C: Clock> FromRequestParts<AppState<S, N, C>> for Au
             id: user.id,
             role: user.role,
         });
-        Ok(Self { user, ctx })
+        Ok(AuthUser { user, ctx })
+    }
+
+    /// The caller of a request's bearer token: `None` without one.
+    async fn caller_of(&self, parts: &Parts) -> Result<Option<AuthUser>, ApiError> {
+        if let Some(Authenticated(caller)) = parts.extensions.get::<Authenticated>() {
+            return Ok(Some(caller.clone()));
+        }
+        let Some(token) = bearer(parts) else {
+            return Ok(None);
+        };
+        // The rate limiter verified this very header already, with the same keys and clock.
+        let claims = match parts.extensions.get::<crate::rate_limit::VerifiedClaims>() {
+            Some(verified) => verified.0.clone(),
+            None => self.verify(token)?,
+        };
+        self.caller(claims, &RequestMeta::from_parts(parts)).await.map(Some)
+    }
+}
+
+impl<S: Store, N: Notifier, C: Clock> FromRef<AppState<S, N, C>> for TokenVerifier {
+    fn from_ref(state: &AppState<S, N, C>) -> Self {
+        state.verifier()
+    }
+}
+
+/// The caller [`require_auth`] authenticated, for the extractors behind it. Crate-private, so
+/// nothing else can plant a caller in a request.
+#[derive(Clone)]
+struct Authenticated(AuthUser);
+
+/// A middleware refusing (401 problem, `WWW-Authenticate: Bearer`) every request without a
+/// valid access token of an active user, for a host's own routes:
+///
+/// ```ignore
+/// let protected = Router::new()
+///     .route("/reports", get(reports))
+///     .layer(axum::middleware::from_fn_with_state(verifier, icosistem_http::auth::require_auth));
+/// ```
+///
+/// The caller it read is handed to [`AuthUser`] and [`MaybeAuthUser`] behind it (no second
+/// read). Its 401 is a problem body; it carries a request id when the ecosystem's middleware
+/// (or the host's) set one.
+pub async fn require_auth(State(verifier): State<TokenVerifier>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    match verifier.caller_of(&parts).await {
+        Ok(Some(caller)) => {
+            parts.extensions.insert(Authenticated(caller));
+            next.run(Request::from_parts(parts, body)).await
+        }
+        Ok(None) => ApiError::unauthorized("an access token is required").into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// The signed-in caller: their user row as stored and the [`Context`] to run use cases in.
+/// Rejects with 401 (`WWW-Authenticate: Bearer`) a missing, malformed, tampered, expired or
+/// non-access token, and a token whose user is gone, inactive or re-stamped.
+///
+/// It extracts from any router state `T` the [`TokenVerifier`] can be taken from
+/// (`TokenVerifier: FromRef<T>`): the ecosystem's [`AppState`], or an embedder's own state.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    /// The caller as stored.
+    pub user: User,
+    /// The context of their commands.
+    pub ctx: Context,
+}
+
+impl<T> FromRequestParts<T> for AuthUser
+where
+    TokenVerifier: FromRef<T>,
+    T: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &T) -> Result<Self, Self::Rejection> {
+        TokenVerifier::from_ref(state)
+            .caller_of(parts)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("an access token is required"))
+    }
+}
+
+/// The signed-in caller when the request carries a token, `None` when it carries none: for
+/// routes that answer anonymous callers too (a public page that shows more to members).
+///
+/// A token that is present but refused (expired, tampered, of a suspended user) is still a 401,
+/// not an anonymous request: a client learns its session ended instead of silently seeing less.
+#[derive(Debug, Clone)]
+pub struct MaybeAuthUser(pub Option<AuthUser>);
+
+impl<T> FromRequestParts<T> for MaybeAuthUser
+where
+    TokenVerifier: FromRef<T>,
+    T: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &T) -> Result<Self, Self::Rejection> {
+        TokenVerifier::from_ref(state).caller_of(parts).await.map(Self)
     }
 }
 
@@ -286,7 +484,7 @@ mod tests {
                 .expect("create user");
             let config = HttpConfig::new(SecretString::new(SECRET))
                 .with_caller_cache_ttl(chrono::Duration::milliseconds(ttl_ms));
-            let state = AppState::new(Arc::clone(&eco), config);
+            let state = AppState::new(Arc::clone(&eco), config).expect("valid config");
             let token = state
                 .keys
                 .issue(&user, clock.now(), chrono::Duration::minutes(15))

@@ -1,6 +1,6 @@
 //! # icosistem-http
 //!
-//! The HTTP adapter of Icosistem: an axum [`Router`](axum::Router) exposing the core's use cases
+//! The HTTP adapter of Icosistem: an axum [`Router`] exposing the core's use cases
 //! as the JSON API of `spec/API.md`, built by [`router`] so an embedder can `nest` it in their
 //! own axum service (or serve it as is). It is generic over the store, notifier and clock ports,
 //! like [`Ecosystem`].
@@ -13,11 +13,33 @@
 //! use icosistem_http::{AppState, HttpConfig, router};
 //! use icosistem_store_memory::MemoryStore;
 //!
+//! # fn main() -> Result<(), icosistem_http::ConfigError> {
 //! let eco = Ecosystem::new(MemoryStore::new(), RecordingNotifier::new(), SystemClock);
-//! let state = AppState::new(Arc::new(eco), HttpConfig::new(SecretString::new("a secret of at least 32 bytes!!!")));
+//! let config = HttpConfig::new(SecretString::new("a secret of at least 32 bytes!!!"))
+//!     // The OpenAPI document's `servers` entry; the docs page works under any prefix.
+//!     .with_base_path("/ecosystem");
+//! let state = AppState::new(Arc::new(eco), config)?;
 //! let app = axum::Router::new().nest("/ecosystem", router(state));
 //! # let _ = app;
+//! # Ok(())
+//! # }
 //! ```
+//!
+//! ## Embedding
+//!
+//! - **Secrets**: [`AppState::new`] refuses a JWT secret shorter than [`MIN_JWT_SECRET_BYTES`]
+//!   (and the other mistakes of [`HttpConfig::validate`]) with a [`ConfigError`].
+//! - **The host's own routes** authenticate with the ecosystem's tokens through the
+//!   [`AuthUser`] / [`MaybeAuthUser`] extractors over the host's state (give it a
+//!   [`TokenVerifier`] by `FromRef`), or the [`auth::require_auth`] layer.
+//! - **Nesting**: unknown paths under the prefix answer the router's own 404 problem, with the
+//!   request id and security headers; [`HttpConfig::base_path`] goes into the OpenAPI document's
+//!   `servers`, and the docs page loads the document relative to itself, so both work under the
+//!   prefix.
+//! - **What is mounted**: `/docs`, `/api-docs/openapi.json`, `/metrics` and `/health/detailed`
+//!   are on by default and each can be turned off ([`HttpConfig::with_docs`],
+//!   [`HttpConfig::with_openapi`], [`HttpConfig::with_metrics`],
+//!   [`HttpConfig::with_health_detailed`]); the document only lists what is mounted.
 //!
 //! What it guarantees on every response: an `X-Request-ID` (the client's when valid, else a new
 //! UUID) and `X-Response-Time`, the security headers, `Cache-Control: no-store` on the auth and
@@ -33,11 +55,12 @@
 //!   `into_make_service_with_connect_info::<SocketAddr>()` — or, with
 //!   [`HttpConfig::trust_forwarded_for`], the last `X-Forwarded-For` entry.
 //! - **Metrics**: the [`metrics`] facade records; `/metrics` renders Prometheus text. The recorder
-//!   is process-global, so it is installed once per process (on the first [`router`] call, by
-//!   [`metrics::install_recorder`]) unless [`HttpConfig::with_prometheus`] hands a handle in.
-//!   An embedder that already installed a recorder of their own does not get a panic: our metrics
-//!   go to their recorder and this router serves no `/metrics` (or theirs, if they pass a
-//!   Prometheus handle).
+//!   is process-global, so by default ([`MetricsExport::Global`]) it is installed once per
+//!   process (on the first [`router`] call, by [`metrics::install_recorder`]);
+//!   [`HttpConfig::with_prometheus`] hands the host's Prometheus handle in instead, and
+//!   [`MetricsExport::Off`] installs nothing and serves no `/metrics`. An embedder that already
+//!   installed a recorder of their own does not get a panic: our metrics go to their recorder
+//!   and this router serves no `/metrics` (or theirs, if they pass a Prometheus handle).
 //! - **CORS** ([`HttpConfig::cors_origins`]): none unless origins are configured; `*` only when
 //!   given literally.
 //! - **Readiness** ([`HttpConfig::with_readiness_check`]): extra probes (Redis …) next to the
@@ -46,11 +69,12 @@
 //! ## Layout
 //!
 //! - this module: [`AppState`], [`HttpConfig`] and [`router`] (routes and middleware stack);
-//! - [`error`]: [`ApiError`](error::ApiError), the mapping of the core's errors to statuses and
+//! - [`error`]: [`ApiError`], the mapping of the core's errors to statuses and
 //!   problem bodies;
 //! - [`middleware`]: request id, response time, security headers, problem finishing, panics;
-//! - [`auth`]: access JWTs (HS256) and the [`AuthUser`](auth::AuthUser) extractor;
-//! - [`rate_limit`]: the [`RateLimiter`](rate_limit::RateLimiter) port, its in-process and Redis
+//! - [`auth`]: access JWTs (HS256), the [`TokenVerifier`] and the [`AuthUser`] /
+//!   [`MaybeAuthUser`] extractors;
+//! - [`rate_limit`]: the [`RateLimiter`] port, its in-process and Redis
 //!   (feature `redis`) backends and the middleware (429 `rate_limited` with `Retry-After`);
 //! - `redis_conn` (feature `redis`): the Redis client of `redis://` and `rediss://` (TLS) URLs;
 //! - [`metrics`]: the Prometheus recorder, `/metrics`, the request and domain counters and the
@@ -103,7 +127,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::sensitive_headers::{SetSensitiveRequestHeadersLayer, SetSensitiveResponseHeadersLayer};
 use tower_http::timeout::TimeoutLayer;
 
-pub use auth::AuthUser;
+pub use auth::{AuthUser, MaybeAuthUser, TokenVerifier};
 pub use error::ApiError;
 pub use rate_limit::{Quota, RateLimiter, RateLimits};
 pub use routes::health::ReadinessCheck;
@@ -133,8 +157,21 @@ pub struct HttpConfig {
     pub cors_origins: Vec<String>,
     /// Extra readiness probes, next to the store's.
     pub readiness_checks: Vec<ReadinessCheck>,
-    /// The Prometheus handle `/metrics` renders; `None` = this crate's process-global recorder.
-    pub prometheus: Option<PrometheusHandle>,
+    /// Where metrics go and whether `/metrics` is served (default [`MetricsExport::Global`]).
+    pub metrics: MetricsExport,
+    /// The path the router is nested under by the host (`/ecosystem`), `""` when served at the
+    /// root (the default). The OpenAPI document names it as its server
+    /// (`servers: [{url: base_path}]`) so its operations resolve under the prefix; the routes
+    /// themselves never need it (`Router::nest` strips the prefix).
+    pub base_path: String,
+    /// Serve the OpenAPI document at [`openapi::OPENAPI_PATH`] (default on).
+    pub openapi: bool,
+    /// Serve the interactive documentation at `/docs` (default on; needs [`HttpConfig::openapi`]).
+    pub docs: bool,
+    /// Serve `/health/detailed` (version, uptime, each dependency's latency; default on). It is
+    /// public, like the other probes: a host exposing the router to the internet may turn it
+    /// off. `/health`, `/health/ready` and `/api/v2/health` are always served.
+    pub health_detailed: bool,
     /// How long an authenticated caller's user row may be reused without reading it again
     /// (default zero: read on every request). It is the bound within which a suspension, role
     /// change or revoked session takes effect (see [`auth`]).
@@ -159,7 +196,11 @@ impl HttpConfig {
             trust_forwarded_for: false,
             cors_origins: Vec::new(),
             readiness_checks: Vec::new(),
-            prometheus: None,
+            metrics: MetricsExport::Global,
+            base_path: String::new(),
+            openapi: true,
+            docs: true,
+            health_detailed: true,
             caller_cache_ttl: chrono::Duration::zero(),
             live: live::LiveConfig::default(),
             public_url: None,
@@ -208,10 +249,76 @@ impl HttpConfig {
         self
     }
 
-    /// Renders `/metrics` from `handle` (a recorder the embedder installed).
+    /// Renders `/metrics` from `handle` (a recorder the embedder installed): the same as
+    /// `with_metrics(MetricsExport::Handle(handle))`.
     pub fn with_prometheus(mut self, handle: PrometheusHandle) -> Self {
-        self.prometheus = Some(handle);
+        self.metrics = MetricsExport::Handle(handle);
         self
+    }
+
+    /// Chooses where metrics go and whether `/metrics` is served (see [`MetricsExport`]).
+    pub fn with_metrics(mut self, metrics: MetricsExport) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Sets the path the host nests the router under (`/ecosystem`; see
+    /// [`HttpConfig::base_path`]). Checked by [`HttpConfig::validate`].
+    pub fn with_base_path(mut self, base_path: impl Into<String>) -> Self {
+        self.base_path = base_path.into();
+        self
+    }
+
+    /// Serves (or not) the OpenAPI document; without it there are no `/docs` either.
+    pub fn with_openapi(mut self, on: bool) -> Self {
+        self.openapi = on;
+        self
+    }
+
+    /// Serves (or not) the interactive documentation at `/docs`.
+    pub fn with_docs(mut self, on: bool) -> Self {
+        self.docs = on;
+        self
+    }
+
+    /// Serves (or not) `/health/detailed`.
+    pub fn with_health_detailed(mut self, on: bool) -> Self {
+        self.health_detailed = on;
+        self
+    }
+
+    /// Checks the settings [`AppState::new`] relies on: a JWT secret of at least
+    /// [`MIN_JWT_SECRET_BYTES`], a base path that is empty or `/segment[/segment…]`, and the
+    /// documentation page only with the document it loads.
+    ///
+    /// # Errors
+    ///
+    /// The first [`ConfigError`] found, naming its field.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let secret = self.jwt_secret.expose().len();
+        if secret < MIN_JWT_SECRET_BYTES {
+            return Err(ConfigError::WeakJwtSecret {
+                bytes: secret,
+                min: MIN_JWT_SECRET_BYTES,
+            });
+        }
+        let base = self.base_path.as_str();
+        let valid_base = base.is_empty()
+            || (base.starts_with('/')
+                && !base.ends_with('/')
+                && base.split('/').skip(1).all(|segment| {
+                    !segment.is_empty()
+                        && segment
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'))
+                }));
+        if !valid_base {
+            return Err(ConfigError::BasePath(self.base_path.clone()));
+        }
+        if self.docs && !self.openapi {
+            return Err(ConfigError::DocsWithoutOpenApi);
+        }
+        Ok(())
     }
 
     /// Replaces the live stream settings (give its hub to the [`live::LiveStore`] too).
@@ -239,6 +346,52 @@ impl HttpConfig {
     }
 }
 
+/// The shortest JWT secret [`HttpConfig::validate`] accepts, in bytes: 32, the output size of
+/// HS256's hash (RFC 7518 §3.2 requires a key at least that long). A shorter secret can be
+/// brute-forced offline from any one token, and then anyone can sign tokens as anyone.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// A setting of [`HttpConfig`] that [`AppState::new`] refuses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// `jwt_secret` is shorter than [`MIN_JWT_SECRET_BYTES`].
+    #[error("jwt_secret: must be at least {min} bytes, got {bytes} (use 32+ random bytes)")]
+    WeakJwtSecret {
+        /// The secret's length.
+        bytes: usize,
+        /// The minimum.
+        min: usize,
+    },
+    /// `base_path` is neither empty nor `/segment[/segment…]` of URL-safe characters.
+    #[error("base_path: {0:?} must be empty or like \"/ecosystem\" (leading slash, no trailing slash)")]
+    BasePath(String),
+    /// `docs` is on while `openapi` is off: the page would load a document that is not served.
+    #[error("docs: the documentation page needs the OpenAPI document (openapi is off)")]
+    DocsWithoutOpenApi,
+}
+
+/// Where the router's metrics go and whether it serves `/metrics` ([`HttpConfig::metrics`]).
+///
+/// The router records through the [`metrics`](::metrics) facade, whose recorder is
+/// process-global: whichever recorder the process installed receives the counters, in every
+/// variant. The variants decide whether this crate installs one and what `/metrics` renders.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub enum MetricsExport {
+    /// Install this crate's Prometheus recorder as the process-global one (once per process, by
+    /// [`metrics::install_recorder`]) and serve `/metrics` from it. The default. When the
+    /// process already has another recorder, nothing is installed and `/metrics` is not served.
+    #[default]
+    Global,
+    /// Serve `/metrics` from this handle, of a recorder the host installed (e.g. built with
+    /// [`metrics::prometheus_builder`]); install nothing.
+    Handle(PrometheusHandle),
+    /// Install nothing and serve no `/metrics`: the host owns the recorder and its exposition
+    /// (or records nothing at all).
+    Off,
+}
+
 /// What every handler shares: the ecosystem, the configuration and the signing keys.
 pub struct AppState<S, N, C> {
     /// The use cases.
@@ -246,6 +399,7 @@ pub struct AppState<S, N, C> {
     /// The settings.
     pub config: Arc<HttpConfig>,
     pub(crate) keys: Arc<auth::JwtKeys>,
+    pub(crate) verifier: auth::TokenVerifier,
     pub(crate) started: Instant,
     pub(crate) rate_limiter: Arc<dyn RateLimiter>,
     pub(crate) callers: Arc<auth::CallerCache>,
@@ -257,6 +411,7 @@ impl<S, N, C> Clone for AppState<S, N, C> {
             eco: Arc::clone(&self.eco),
             config: Arc::clone(&self.config),
             keys: Arc::clone(&self.keys),
+            verifier: self.verifier.clone(),
             started: self.started,
             rate_limiter: Arc::clone(&self.rate_limiter),
             callers: Arc::clone(&self.callers),
@@ -266,21 +421,40 @@ impl<S, N, C> Clone for AppState<S, N, C> {
 
 impl<S, N, C> AppState<S, N, C> {
     /// The state over `eco` with `config`.
-    pub fn new(eco: Arc<Ecosystem<S, N, C>>, config: HttpConfig) -> Self {
-        let keys = auth::JwtKeys::new(config.jwt_secret.expose().as_bytes());
+    ///
+    /// # Errors
+    ///
+    /// What [`HttpConfig::validate`] refuses: a JWT secret shorter than
+    /// [`MIN_JWT_SECRET_BYTES`], a malformed base path, docs without the document.
+    pub fn new(eco: Arc<Ecosystem<S, N, C>>, config: HttpConfig) -> Result<Self, ConfigError>
+    where
+        S: Store,
+        N: Notifier,
+        C: Clock,
+    {
+        config.validate()?;
+        let keys = Arc::new(auth::JwtKeys::new(config.jwt_secret.expose().as_bytes()));
         let rate_limiter = config
             .rate_limiter
             .clone()
             .unwrap_or_else(|| Arc::new(rate_limit::InMemoryRateLimiter::new()));
         let callers = Arc::new(auth::CallerCache::new(config.caller_cache_ttl));
-        Self {
+        let verifier = auth::TokenVerifier::new(&eco, Arc::clone(&keys), Arc::clone(&callers));
+        Ok(Self {
             eco,
             config: Arc::new(config),
-            keys: Arc::new(keys),
+            keys,
+            verifier,
             started: Instant::now(),
             rate_limiter,
             callers,
-        }
+        })
+    }
+
+    /// The verifier of this state's access tokens, for an embedder's own routes (see
+    /// [`auth::TokenVerifier`]).
+    pub fn verifier(&self) -> auth::TokenVerifier {
+        self.verifier.clone()
     }
 }
 
@@ -291,12 +465,17 @@ pub fn router<S: Store, N: Notifier, C: Clock>(state: AppState<S, N, C>) -> Rout
         limiter: Arc::clone(&state.rate_limiter),
         limits: config.rate_limits,
         verify: {
-            let state = state.clone();
-            Arc::new(move |token: &str| state.keys.verify(token, state.eco.clock().now()).ok())
+            let verifier = state.verifier();
+            Arc::new(move |token: &str| verifier.verify(token).ok())
         },
     };
+    let health = if config.health_detailed {
+        routes::health::router()
+    } else {
+        routes::health::probes()
+    };
     let api = Router::new()
-        .merge(routes::health::router())
+        .merge(health)
         .merge(routes::auth::router())
         .merge(routes::users::router())
         .merge(routes::profile::router())
@@ -320,13 +499,22 @@ pub fn router<S: Store, N: Notifier, C: Clock>(state: AppState<S, N, C>) -> Rout
             "/api/v2/notifications/stream",
             axum::routing::get(live::stream::<S, N, C>),
         )
-        .with_state(state)
-        .merge(openapi::docs_router());
-    let prometheus = config.prometheus.clone().or_else(metrics::install_recorder);
+        .with_state(state);
+    let prometheus = match &config.metrics {
+        MetricsExport::Global => metrics::install_recorder(),
+        MetricsExport::Handle(handle) => Some(handle.clone()),
+        MetricsExport::Off => None,
+    };
+    let api = api.merge(openapi::docs_router(&config, prometheus.is_some()));
     let api = match &prometheus {
         Some(handle) => api.merge(metrics::router(handle.clone())),
         None => api,
     };
+    // Unknown paths answer a 404 problem. A fallback of our own rather than axum's default, so
+    // that when a host nests this router (`Router::nest`) unknown paths under the prefix still
+    // reach it — and, added before the layers below, it gets the request id, the security
+    // headers and the problem body like every route.
+    let api = api.fallback(middleware::not_found);
     // Route layers run after routing: the rate limiter's 429 and every answer carry the route
     // template; unknown paths are neither limited nor labelled with their raw path.
     let api = api

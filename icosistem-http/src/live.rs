@@ -13,9 +13,9 @@
 //!    worker) goes through the store, so none is missed, and nothing is published for a unit
 //!    of work that rolled back.
 //! 2. The [`LiveHub`] fans the wake-up out: a Tokio broadcast channel in process and, with
-//!    [`LiveHub::redis`] (`REDIS_URL`), a Redis pub/sub channel that every replica subscribes to
-//!    and re-broadcasts locally, so a notification committed by replica B (or by the worker)
-//!    wakes the streams open on replica A.
+//!    `LiveHub::redis` (feature `redis`; `REDIS_URL`), a Redis pub/sub channel that every
+//!    replica subscribes to and re-broadcasts locally, so a notification committed by replica B
+//!    (or by the worker) wakes the streams open on replica A.
 //! 3. A stream, woken up, reads the caller's notifications after the last one it sent, oldest
 //!    first, from the store. A reconnect with `Last-Event-ID` is the same read from the id the
 //!    client saw last: replay and live delivery are one code path, and a lost wake-up (Redis

@@ -37,7 +37,7 @@ pub struct RequestId(pub String);
 pub struct ClientIp(pub Option<String>);
 
 /// The matched route's path template (`/api/v2/programs/{id}`), left in the response's
-/// extensions by [`tag_route`] for the outer layers (metrics, the request span).
+/// extensions by the `tag_route` route layer for the outer layers (metrics, the request span).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteTemplate(pub String);
 
@@ -247,6 +247,13 @@ fn status_problem(status: StatusCode) -> ApiError {
         s if s.is_server_error() => ApiError::internal(),
         s => ApiError::new(s, "bad_request", "the request was refused"),
     }
+}
+
+/// The router's fallback: a path no route matches. The same problem [`status_problem`] gives a
+/// bare 404, answered by the router itself so a host's `Router::nest` sends unknown paths under
+/// its prefix here, through this router's layers (request id, security headers).
+pub(crate) async fn not_found() -> ApiError {
+    status_problem(StatusCode::NOT_FOUND)
 }
 
 /// What [`tower_http::catch_panic::CatchPanicLayer`] answers: a 500 problem; the panic message

@@ -1,12 +1,22 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations, and the interactive
 //! documentation at `/docs` (Swagger UI with its assets compiled into the binary, so it works
-//! without internet access).
+//! without internet access). Both follow the [`HttpConfig`]: only the mounted paths are listed,
+//! its base path is the document's server, and either can be turned off.
+
+use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Bytes;
+use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::server::Server;
 use utoipa::{Modify, OpenApi};
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::Config;
 
+use crate::HttpConfig;
 use crate::dto::{
     AddMemberRequest, AdvanceStageRequest, ApplicantDto, ApplicationDto, ApplicationProjectDto, AssignReviewerRequest,
     ChangePasswordRequest, CommandRequest, CreateApplicationRequest, CreateMilestoneRequest, CreateOrganizationRequest,
@@ -236,7 +246,102 @@ fn link_creates(doc: &mut utoipa::openapi::OpenApi) {
     }
 }
 
-/// `/api-docs/openapi.json` and the Swagger UI at `/docs`.
-pub(crate) fn docs_router() -> Router {
-    SwaggerUi::new("/docs").url(OPENAPI_PATH, document()).into()
+/// The document as a router built with `config` serves it: only the paths it mounts (no
+/// `/metrics` with [`MetricsExport::Off`](crate::MetricsExport::Off), no `/health/detailed` when
+/// that is off), and [`HttpConfig::base_path`] as its server, so clients and the docs page call
+/// the operations under the host's prefix.
+pub fn document_for(config: &HttpConfig) -> utoipa::openapi::OpenApi {
+    let metrics = !matches!(config.metrics, crate::MetricsExport::Off);
+    shaped(config, metrics)
+}
+
+/// [`document`] shaped by `config`, listing `/metrics` when `metrics` is served.
+fn shaped(config: &HttpConfig, metrics: bool) -> utoipa::openapi::OpenApi {
+    let mut doc = document();
+    if !metrics {
+        doc.paths.paths.remove("/metrics");
+    }
+    if !config.health_detailed {
+        doc.paths.paths.remove("/health/detailed");
+    }
+    // At the root the document names no server: OpenAPI's default is `/`, and the snapshot of
+    // the standalone server stays as it was.
+    if !config.base_path.is_empty() {
+        doc.servers = Some(vec![Server::new(config.base_path.clone())]);
+    }
+    doc
+}
+
+/// Where the docs page is served.
+const DOCS_PATH: &str = "/docs";
+
+/// `/api-docs/openapi.json` and the Swagger UI at `/docs`, each when `config` mounts it;
+/// `metrics` says whether `/metrics` is served (and so documented).
+///
+/// Both work under any prefix a host nests the router at: the redirect from `/docs` and the
+/// document's URL in the page are relative (`docs/`, `../api-docs/openapi.json`), so the browser
+/// resolves them against wherever the page was loaded from.
+pub(crate) fn docs_router(config: &HttpConfig, metrics: bool) -> Router {
+    let mut router = Router::new();
+    if !config.openapi {
+        return router;
+    }
+    // Serialized once: the document is large and never changes while the router lives.
+    let json = match serde_json::to_vec(&shaped(config, metrics)) {
+        Ok(json) => Bytes::from(json),
+        Err(error) => {
+            tracing::error!(%error, "the OpenAPI document does not serialize; not serving it");
+            return router;
+        }
+    };
+    router = router.route(
+        OPENAPI_PATH,
+        get(move || {
+            let json = json.clone();
+            async move { ([(header::CONTENT_TYPE, "application/json")], json) }
+        }),
+    );
+    if config.docs {
+        let page = Arc::new(Config::new([format!("..{OPENAPI_PATH}")]));
+        let slash = format!("{DOCS_PATH}/");
+        // `docs/` relative to `…/docs` is `…/docs/`, under whatever prefix.
+        router = router
+            .route(DOCS_PATH, get(|| async { Redirect::to("docs/") }))
+            .route(
+                &slash,
+                get({
+                    let page = Arc::clone(&page);
+                    move || docs_file(String::new(), page)
+                }),
+            )
+            .route(
+                &format!("{slash}{{*file}}"),
+                get(move |Path(file): Path<String>| docs_file(file, page)),
+            );
+    }
+    router
+}
+
+/// A file of the Swagger UI page (`""`: its `index.html`), or 404.
+async fn docs_file(file: String, page: Arc<Config<'static>>) -> Response {
+    match utoipa_swagger_ui::serve(&file, page) {
+        Ok(Some(found)) => {
+            let mut response = (
+                [(header::CONTENT_TYPE, found.content_type)],
+                Bytes::from(found.bytes.into_owned()),
+            )
+                .into_response();
+            if found.gzpipped {
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            }
+            response
+        }
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(error) => {
+            tracing::error!(%error, "rendering a Swagger UI file failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }

@@ -17,7 +17,7 @@
 //! no background refill, and a key whose TAT has passed holds no information, so it can be dropped.
 //!
 //! Two [`RateLimiter`]s implement it: [`InMemoryRateLimiter`] (the default; per process, bounded
-//! memory) and, behind the cargo feature `redis`, [`RedisRateLimiter`] (one atomic Lua script per
+//! memory) and, behind the cargo feature `redis`, `RedisRateLimiter` (one atomic Lua script per
 //! check, keys with a TTL), so several replicas spend one budget.
 //!
 //! **A failing limiter lets the request through** (fail open), logs a warning and counts

@@ -115,7 +115,7 @@ async fn a_request_and_its_store_operations_reach_the_collector_in_the_callers_t
     let eco = Ecosystem::new(db.store().clone(), LogNotifier, SystemClock)
         .with_limits(cfg.limits())
         .with_hasher(Argon2idPasswordHasher::fast_for_tests());
-    let state = AppState::new(Arc::new(eco), icosistem_server::http_config(&cfg));
+    let state = AppState::new(Arc::new(eco), icosistem_server::http_config(&cfg)).expect("valid HTTP config");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("port 0 binds");
     let base = format!("http://{}", listener.local_addr().expect("bound"));
     let (stop, stopped) = oneshot::channel::<()>();

@@ -1,14 +1,15 @@
 //! `icosistem-example-embed`: serves the host app of the library (its own routes plus the
-//! Icosistem API under `/ecosystem`) on `EMBED_ADDR` (default `127.0.0.1:3000`) until ctrl-c.
+//! Icosistem API under `/ecosystem`) on `EMBED_ADDR` (default `127.0.0.1:3000`) until ctrl-c,
+//! with the outbox and the due jobs running in the background.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use icosistem_core::model::secret::SecretString;
-use icosistem_example_embed::{Eco, PREFIX, app, state};
+use icosistem_example_embed::{PREFIX, Schedule, app, host, spawn_background};
 use icosistem_http::ServeLimits;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 /// The listen address when `EMBED_ADDR` is unset.
 const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -22,23 +23,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(DEFAULT_ADDR)
         .trim()
         .parse()?;
-    let state = state(jwt_secret()?);
-    spawn_outbox_delivery(Arc::clone(&state.eco));
+    // A `JWT_SECRET_KEY` shorter than 32 bytes is refused here, by the library.
+    let host = host(jwt_secret()?, "Hello")?;
+    let (stop, stopped) = watch::channel(false);
+    let background = spawn_background(Arc::clone(&host.ecosystem.eco), Schedule::default(), stopped);
 
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
-    println!("host app on http://{addr}/ ; Icosistem API under http://{addr}{PREFIX}/api/v2");
+    println!("host app on http://{addr}/ ; Icosistem API under http://{addr}{PREFIX}/api/v2, docs at {PREFIX}/docs");
     // `icosistem_http::serve` rather than `axum::serve`: header, keep-alive and body timeouts,
     // connection caps, `ConnectInfo` (Icosistem's audit log and rate limiting see the client's
     // address), and a shutdown that neither waits for idle or half-open clients nor for the
     // live notification streams (they get a final event).
-    icosistem_http::serve(listener, app(state), ServeLimits::default(), async {
+    let served = icosistem_http::serve(listener, app(host), ServeLimits::default(), async {
         // If ctrl-c cannot be listened for, serve until killed rather than stop at once.
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
     })
-    .await?;
+    .await;
+    // The background loop makes a last delivery round before it ends.
+    let _ = stop.send(true);
+    background.await?;
+    served?;
     Ok(())
 }
 
@@ -54,18 +61,4 @@ fn jwt_secret() -> Result<SecretString, String> {
     Ok(SecretString::new(
         bytes.iter().map(|b| format!("{b:02x}")).collect::<String>(),
     ))
-}
-
-/// Emails are committed to the outbox with the change that caused them; delivering them is the
-/// embedder's job. Every 5 s is what `icosistem-server` does by default.
-fn spawn_outbox_delivery(eco: Arc<Eco>) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(5));
-        loop {
-            tick.tick().await;
-            if let Err(e) = eco.deliver_outbox(100).await {
-                eprintln!("outbox delivery failed: {e}");
-            }
-        }
-    });
 }

@@ -461,7 +461,7 @@ pub async fn run<S: Store>(store: S, cfg: &Config, seed_demo: bool, lock: Option
         tracing::info!("rate limits shared through Redis (REDIS_URL)");
         http = with_redis(http, limiter);
     }
-    let state = AppState::new(Arc::new(eco), http);
+    let state = AppState::new(Arc::new(eco), http)?;
     // The recorder first (the router would install it anyway), so the delivery counters exist at
     // zero from the first scrape on: an absent series reads as "no data", not "none sent".
     icosistem_http::metrics::install_recorder();

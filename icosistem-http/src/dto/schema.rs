@@ -198,7 +198,7 @@ pub fn line<const MIN: usize, const MAX: usize>() -> Object {
     exact_trimmed_text(Inside::Line, MIN, MAX, false)
 }
 
-/// [`line`], or `null` (the same as absent).
+/// [`line`](fn@line), or `null` (the same as absent).
 pub fn line_or_null<const MIN: usize, const MAX: usize>() -> Object {
     exact_trimmed_text(Inside::Line, MIN, MAX, true)
 }

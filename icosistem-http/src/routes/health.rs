@@ -220,3 +220,12 @@ handler! {
 }
 
 api!([api_health, health, health_detailed, health_ready]);
+
+/// The probes without `/health/detailed` (`HttpConfig::health_detailed` off): liveness and
+/// readiness stay, an orchestrator needs them.
+pub(crate) fn probes<S: Store, N: Notifier, C: Clock>() -> axum::Router<AppState<S, N, C>> {
+    let router = axum::Router::new();
+    let router = api_health::mount(router);
+    let router = health::mount(router);
+    health_ready::mount(router)
+}

@@ -290,7 +290,7 @@ async fn exports_have_their_own_rate_limit() {
     let limits = test_rate_limits().with_export(Quota::new(1, 1));
     let config = HttpConfig::new(SecretString::new(SECRET)).with_rate_limits(limits);
     let app = App {
-        router: router(AppState::new(Arc::clone(&world.eco), config)),
+        router: router(AppState::new(Arc::clone(&world.eco), config).expect("valid HTTP config")),
         world,
     };
     let (admin, _) = app.user(Role::Admin, "exporter").await;

@@ -80,7 +80,7 @@ impl App {
 
     async fn with_config(config: HttpConfig) -> Self {
         let world = World::new(MemoryStore::new()).await;
-        let state = AppState::new(Arc::clone(&world.eco), config);
+        let state = AppState::new(Arc::clone(&world.eco), config).expect("valid HTTP config");
         Self {
             router: router(state),
             world,
@@ -742,7 +742,8 @@ async fn openapi_document_lists_the_paths_and_docs_render() {
 #[tokio::test]
 async fn the_router_nests_under_a_prefix() {
     let world = World::new(MemoryStore::new()).await;
-    let state = AppState::new(Arc::clone(&world.eco), HttpConfig::new(SecretString::new(SECRET)));
+    let state =
+        AppState::new(Arc::clone(&world.eco), HttpConfig::new(SecretString::new(SECRET))).expect("valid HTTP config");
     let app = axum::Router::new().nest("/eco", router(state));
     let response = app
         .oneshot(Request::get("/eco/health").body(Body::empty()).expect("request"))

@@ -90,7 +90,7 @@ impl App {
     pub(crate) async fn new() -> Self {
         let world = World::new(MemoryStore::new()).await;
         let config = HttpConfig::new(SecretString::new(SECRET)).with_rate_limits(test_rate_limits());
-        let state = AppState::new(Arc::clone(&world.eco), config);
+        let state = AppState::new(Arc::clone(&world.eco), config).expect("valid HTTP config");
         Self {
             router: router(state),
             world,

@@ -49,10 +49,14 @@ async fn serve(router: axum::Router, limits: ServeLimits) -> Server {
 fn api() -> axum::Router {
     let eco = Ecosystem::new(MemoryStore::new(), LogNotifier, SystemClock)
         .with_hasher(Argon2idPasswordHasher::fast_for_tests());
-    icosistem_http::router(AppState::new(
-        Arc::new(eco),
-        HttpConfig::new(SecretString::new(crate::common::SECRET)).with_rate_limits(crate::common::test_rate_limits()),
-    ))
+    icosistem_http::router(
+        AppState::new(
+            Arc::new(eco),
+            HttpConfig::new(SecretString::new(crate::common::SECRET))
+                .with_rate_limits(crate::common::test_rate_limits()),
+        )
+        .expect("valid HTTP config"),
+    )
 }
 
 /// What the handlers of [`small_router`] share with the test: how many slow handlers have

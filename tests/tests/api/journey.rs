@@ -255,7 +255,8 @@ async fn selection_journey_over_a_socket_on_postgres() {
     let state = AppState::new(
         Arc::clone(&world.eco),
         HttpConfig::new(SecretString::new(SECRET)).with_rate_limits(crate::common::test_rate_limits()),
-    );
+    )
+    .expect("valid HTTP config");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("port 0 binds");
     let base = format!("http://{}", listener.local_addr().expect("bound"));
     let (stop, stopped) = oneshot::channel::<()>();

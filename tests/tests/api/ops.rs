@@ -40,7 +40,7 @@ fn config() -> HttpConfig {
 impl Ops {
     async fn new(config: HttpConfig) -> Self {
         let world = World::new(MeteredStore::new(MemoryStore::new())).await;
-        let state = AppState::new(Arc::clone(&world.eco), config);
+        let state = AppState::new(Arc::clone(&world.eco), config).expect("valid HTTP config");
         Self {
             router: router(state),
             world,
@@ -521,7 +521,7 @@ async fn the_server_limits_by_the_peer_address_over_a_socket() {
         icosistem_core::ports::SystemClock,
     );
     let limits = test_rate_limits().with_auth(Quota::new(1, 2));
-    let state = AppState::new(Arc::new(eco), config().with_rate_limits(limits));
+    let state = AppState::new(Arc::new(eco), config().with_rate_limits(limits)).expect("valid HTTP config");
     // The same state (and so the same in-process limiter) in-process, without connect info.
     let in_process = router(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");

@@ -58,7 +58,8 @@ async fn start_with(cfg: &Config) -> Running {
         Arc::new(eco),
         HttpConfig::new(SecretString::new(icosistem_server::generate_secret()))
             .with_rate_limits(crate::common::test_rate_limits()),
-    );
+    )
+    .expect("valid HTTP config");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("port 0 binds");
     let base = format!("http://{}", listener.local_addr().expect("bound"));
     let (stop, stopped) = oneshot::channel::<()>();

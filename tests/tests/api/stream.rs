@@ -252,7 +252,7 @@ impl Events {
 async fn memory_server(heartbeat: Duration, max_streams: usize) -> (Arc<World<LiveStore<MemoryStore>>>, Server) {
     let hub = LiveHub::in_process();
     let world = Arc::new(World::new(LiveStore::new(MemoryStore::new(), hub.clone())).await);
-    let state = AppState::new(Arc::clone(&world.eco), config(hub, heartbeat, max_streams));
+    let state = AppState::new(Arc::clone(&world.eco), config(hub, heartbeat, max_streams)).expect("valid HTTP config");
     (world, Server::start(state).await)
 }
 
@@ -496,8 +496,9 @@ async fn two_replicas_on_postgres_and_redis_share_the_stream() {
         .with_hasher(icosistem_core::ports::Argon2idPasswordHasher::fast_for_tests()),
     );
     let slow = Duration::from_secs(30);
-    let a = Server::start(AppState::new(Arc::clone(&world.eco), config(hub_a, slow, 5))).await;
-    let b = Server::start(AppState::new(eco_b, config(hub_b, slow, 5))).await;
+    let a =
+        Server::start(AppState::new(Arc::clone(&world.eco), config(hub_a, slow, 5)).expect("valid HTTP config")).await;
+    let b = Server::start(AppState::new(eco_b, config(hub_b, slow, 5)).expect("valid HTTP config")).await;
     subscribed(&url, &channel, 2).await;
 
     let http = client();

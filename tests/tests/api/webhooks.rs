@@ -99,7 +99,7 @@ impl HookApp {
             .clock
             .set(chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 6));
         let config = HttpConfig::new(SecretString::new(SECRET)).with_rate_limits(test_rate_limits());
-        let router = router(AppState::new(Arc::clone(&world.eco), config));
+        let router = router(AppState::new(Arc::clone(&world.eco), config).expect("valid HTTP config"));
         Self { world, router }
     }
 

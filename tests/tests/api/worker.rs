@@ -108,7 +108,8 @@ async fn healthcheck_passes_on_200_only() {
     let state = AppState::new(
         Arc::clone(&world.eco),
         HttpConfig::new(SecretString::new(icosistem_server::generate_secret())),
-    );
+    )
+    .expect("valid HTTP config");
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
