@@ -1,4 +1,4 @@
-//! Delivery channels for the outbox of `icosistem-core` (DOMAIN.md §8 "Email", "Webhooks").
+//! Delivery channels for the outbox of `icosistem-core` (docs/domain.md §8 "Email", "Webhooks").
 //!
 //! The core commits every outbox message with the change that caused it and hands it to a
 //! [`Notifier`](icosistem_core::ports::Notifier) later; this crate holds the email side of that

@@ -1,4 +1,4 @@
-//! The state machines of DOMAIN.md §4, one module each.
+//! The state machines of docs/domain.md §4, one module each.
 //!
 //! Every transition is a pure function of (current state, command, facts the guard needs) that
 //! returns the new state and the domain events it produced, or a typed error

@@ -1,4 +1,4 @@
-//! `/api/v2/programs/{id}/matching/*`: the whole-cohort mentor matching of a program (DOMAIN.md
+//! `/api/v2/programs/{id}/matching/*`: the whole-cohort mentor matching of a program (docs/domain.md
 //! §11) — a proposal staff read, then hand back to confirm.
 //!
 //! The proposal travels as the core's own JSON ([`CohortProposal`]): confirming needs it back
@@ -49,7 +49,7 @@ pub(crate) struct ProposedPairDoc {
     /// The enrolled project the mentorship is about (UUID).
     #[schema(value_type = String, format = Uuid)]
     pub(crate) project_id: String,
-    /// Match score 0–1 (DOMAIN.md §4.7).
+    /// Match score 0–1 (docs/domain.md §4.7).
     pub(crate) score: f64,
     /// One sentence per part of the score that counted.
     pub(crate) reasons: Vec<String>,
