@@ -40,7 +40,7 @@ use uuid::Uuid;
 /// fn capacity_cap<P: Ports>(eco: &EcosystemOf<P>) -> u32 {
 ///     eco.limits().max_program_participants
 /// }
-/// /// ```
+/// ```
 ///
 /// A tuple `(S, N, C)` and an [`Ecosystem`](crate::Ecosystem) are `Ports` too, so generic code
 /// can take `E: Ports` and recover the parts.
