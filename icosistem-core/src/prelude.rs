@@ -8,7 +8,7 @@
 //! status and value type of [`model`](crate::model); every command input (`CreateProgram` …)
 //! and view of [`service`](crate::service); every command ([`commands`](crate::commands)) and
 //! [`Expect`]; the ports' traits and stock implementations ([`Store`], [`Notifier`],
-//! [`Clock`], [`SystemClock`] …) and the [`Ports`] bundle; the [`Runner`](crate::runner::Runner);
+//! [`Clock`], [`SystemClock`] …) and the [`Ports`] bundle; the [`Runner`];
 //! and the `chrono` and `serde_json` types that appear in those signatures ([`DateTime`],
 //! [`Utc`], [`NaiveDate`], [`NaiveTime`], [`TimeDelta`], [`Map`], [`Value`], [`json!`]).
 

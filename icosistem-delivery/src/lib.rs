@@ -17,7 +17,7 @@
 //!   [`SmtpNotifier`], the `Notifier` sending multipart text+HTML mail (plus the iCalendar
 //!   invite of a session or meeting message) through a pooled lettre transport (STARTTLS,
 //!   implicit TLS or plain), classifying 5xx answers as permanent.
-//! - [`testing`] (feature `testing`): a real SMTP server (aiosmtpd) for the tests of any crate.
+//! - `testing` (feature `testing`): a real SMTP server (aiosmtpd) for the tests of any crate.
 //! - [`webhook`] (feature `webhook`): [`WebhookNotifier`], POSTing signed webhook messages with
 //!   reqwest (rustls, timeouts, no redirects, private targets refused unless allowed by
 //!   [`WebhookConfig`]), and [`WithWebhooks`], which routes webhook messages to it and every

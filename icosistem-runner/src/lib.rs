@@ -6,7 +6,7 @@
 //!
 //! - [`BackgroundRunner`]: outbox delivery every `outbox_every` (default 5 s) and the due jobs
 //!   every `jobs_every` (default 1 min), each pass through the core's
-//!   [`Runner`](icosistem_core::runner::Runner), logged through `tracing`, until a
+//!   [`Runner`], logged through `tracing`, until a
 //!   [`Shutdown`] is triggered; the pass in progress then finishes, none is cut short;
 //! - [`Shutdown`]: a cloneable stop signal (a cancellation token over `tokio::sync::watch`);
 //! - [`Gate`]: an optional guard of each round, e.g. a cluster-wide lock so that several

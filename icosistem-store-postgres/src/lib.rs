@@ -26,7 +26,7 @@
 //! - [`StatementLog`]: an opt-in record of every statement a unit of work sends, for the tests
 //!   and benches that count round trips.
 //!
-//! - [`testing`] (feature `testing`): a fresh database per test, created from `DATABASE_URL`
+//! - `testing` (feature `testing`): a fresh database per test, created from `DATABASE_URL`
 //!   (migrated, or empty for migration tests) and dropped afterwards.
 //!
 //! ## Concurrency
