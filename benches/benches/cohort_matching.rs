@@ -1,6 +1,6 @@
 //! # Cohort matching bench
 //!
-//! `match_cohort` (DOMAIN.md §11) on a cohort of 200 entrepreneurs and a pool of 60 allies, and
+//! `match_cohort` (docs/domain.md §11) on a cohort of 200 entrepreneurs and a pool of 60 allies, and
 //! how much better its total score is than the greedy one-at-a-time assignment `suggest_allies`
 //! gives when staff take the cohort in turn (`greedy_cohort`: each entrepreneur takes its best
 //! remaining ally).

@@ -267,8 +267,8 @@ impl Error {
     }
 
     /// A stable machine code for this error: the `code` of the API's problem details, taken from
-    /// here and nowhere else (API.md's vocabulary). A bad verification/reset token is a field of
-    /// the request that fails (`validation_failed` on `token`), as API.md answers it; a store out
+    /// here and nowhere else (the HTTP API's vocabulary). A bad verification/reset token is a field of
+    /// the request that fails (`validation_failed` on `token`), as the HTTP API answers it; a store out
     /// of reach is `unavailable` (retry), any other store failure `internal`.
     pub fn code(&self) -> &'static str {
         match self {
@@ -360,3 +360,29 @@ impl From<StoreError> for Error {
 
 /// Shorthand for use-case results.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Displays an error followed by every `source()` under it (`store failure: store backend
+/// failure: connection refused`). Logging only the outer error would hide the cause: [`Error`]
+/// says "store failure" and keeps the database's words in its sources.
+///
+/// ```
+/// use icosistem_core::error::{ErrorChain, StoreError};
+/// use icosistem_core::Error;
+///
+/// let io = std::io::Error::other("connection refused");
+/// let error = Error::from(StoreError::backend(io));
+/// assert!(ErrorChain(&error).to_string().ends_with("connection refused"));
+/// ```
+pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}

@@ -1,4 +1,4 @@
-//! Authorization: one pure function over (actor, action, facts) — DOMAIN.md §2.
+//! Authorization: one pure function over (actor, action, facts) — docs/domain.md §2.
 //!
 //! The service loads the facts that relate the actor to the resource (is the actor its owner,
 //! which role do they hold in its organization, are they an assigned reviewer …) and asks
@@ -11,7 +11,7 @@
 use crate::error::Forbidden;
 use crate::model::{Actor, MemberRole, Role};
 
-/// Something an actor may try to do (the rows of DOMAIN.md §2).
+/// Something an actor may try to do (the rows of docs/domain.md §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Action {
@@ -55,18 +55,18 @@ pub enum Action {
     ScheduleMeeting,
     /// Read the audit log.
     ReadAudit,
-    /// Propose and confirm a program's whole-cohort mentor matching (DOMAIN.md §11).
+    /// Propose and confirm a program's whole-cohort mentor matching (docs/domain.md §11).
     MatchCohort,
     /// See the outbox's delivery state and re-queue failed messages (dead letters, §8).
     ManageOutbox,
     /// Register, change, rotate, test and remove an organization's webhook endpoints and read
-    /// their delivery log (DOMAIN.md §8).
+    /// their delivery log (docs/domain.md §8).
     ManageWebhooks,
-    /// Read a program's analytics and export its lists (DOMAIN.md §9: program staff).
+    /// Read a program's analytics and export its lists (docs/domain.md §9: program staff).
     ReadProgramAnalytics,
-    /// Read an organization's analytics (DOMAIN.md §9: org owners).
+    /// Read an organization's analytics (docs/domain.md §9: org owners).
     ReadOrganizationAnalytics,
-    /// Read mentoring analytics beyond one's own (DOMAIN.md §9: admins for the platform,
+    /// Read mentoring analytics beyond one's own (docs/domain.md §9: admins for the platform,
     /// program staff for their organization's entrepreneurs).
     ReadMentoringAnalytics,
 }
@@ -241,7 +241,7 @@ fn allowed(actor: &Actor, action: Action, f: &Facts) -> bool {
                 || (role == Role::Entrepreneur && f.owner)
                 || (role == Role::Ally && f.mentor_of_owner)
                 // An `is_public` project is readable by every signed-in user, whatever the
-                // role (DOMAIN.md §2 below the table).
+                // role (docs/domain.md §2 below the table).
                 || f.is_public
                 || f.applies_to_staff_org
                 || (member && f.assigned_reviewer)

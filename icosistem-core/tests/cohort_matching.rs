@@ -1,4 +1,4 @@
-//! Whole-cohort matching (DOMAIN.md §11) against an exhaustive search.
+//! Whole-cohort matching (docs/domain.md §11) against an exhaustive search.
 //!
 //! On random instances of up to 12 entrepreneurs × 8 allies with random profiles, seats,
 //! availability and conflicts, `match_cohort`:
@@ -223,7 +223,7 @@ fn user(kind: u128, n: u64) -> UserId {
     UserId::from_uuid(uuid::Uuid::from_u128((kind << 64) | u128::from(n)))
 }
 
-/// The rules of DOMAIN.md §11 restated from scratch: the value each allowed pair adds under the
+/// The rules of docs/domain.md §11 restated from scratch: the value each allowed pair adds under the
 /// objective, on the id-ordered lists.
 /// The id-ordered lists and, per pair, the value it adds (`None`: not assignable).
 struct Reference {

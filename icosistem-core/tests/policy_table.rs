@@ -1,11 +1,11 @@
-//! The permission table of DOMAIN.md §2, as data, against `policy::authorize`.
+//! The permission table of docs/domain.md §2, as data, against `policy::authorize`.
 //!
-//! The expected answers below were written from DOMAIN.md §2 (and, for the rows §2 does not
+//! The expected answers below were written from docs/domain.md §2 (and, for the rows §2 does not
 //! list, from the tenancy rules of §2/§3 and the views of §4.2), not from `policy.rs`. Each
 //! subject is a platform role (or `System`/`Anonymous`) plus one *relation* to the resource,
 //! expressed as the [`Facts`] the service would hand to `authorize`.
 //!
-//! Reading DOMAIN.md §2: a user has exactly one platform role and may also hold a role in the
+//! Reading docs/domain.md §2: a user has exactly one platform role and may also hold a role in the
 //! resource's organization; the platform-role columns and the organization-role columns grant
 //! independently (a coordinator who is an `ally` gets both columns). A blank cell grants nothing.
 //! `System` is the platform itself (jobs, automatic promotion) and passes every check;
@@ -276,7 +276,7 @@ fn authorize_matches_the_permission_table_of_domain_section_2() {
     assert_eq!(checked, Action::ALL.len() * (Role::ALL.len() + 2) * RELATIONS.len());
     assert!(
         mismatches.is_empty(),
-        "authorize disagrees with DOMAIN.md §2 on {} of {checked} cells:\n{}",
+        "authorize disagrees with docs/domain.md §2 on {} of {checked} cells:\n{}",
         mismatches.len(),
         mismatches.join("\n")
     );

@@ -1,4 +1,4 @@
-//! Delivery channels for the outbox of `icosistem-core` (DOMAIN.md §8 "Email", "Webhooks").
+//! Delivery channels for the outbox of `icosistem-core` (docs/domain.md §8 "Email", "Webhooks").
 //!
 //! The core commits every outbox message with the change that caused it and hands it to a
 //! [`Notifier`](icosistem_core::ports::Notifier) later; this crate holds the email side of that
@@ -17,7 +17,7 @@
 //!   [`SmtpNotifier`], the `Notifier` sending multipart text+HTML mail (plus the iCalendar
 //!   invite of a session or meeting message) through a pooled lettre transport (STARTTLS,
 //!   implicit TLS or plain), classifying 5xx answers as permanent.
-//! - [`testing`] (feature `testing`): a real SMTP server (aiosmtpd) for the tests of any crate.
+//! - `testing` (feature `testing`): a real SMTP server (aiosmtpd) for the tests of any crate.
 //! - [`webhook`] (feature `webhook`): [`WebhookNotifier`], POSTing signed webhook messages with
 //!   reqwest (rustls, timeouts, no redirects, private targets refused unless allowed by
 //!   [`WebhookConfig`]), and [`WithWebhooks`], which routes webhook messages to it and every

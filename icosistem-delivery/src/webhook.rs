@@ -1,4 +1,4 @@
-//! Webhook delivery (DOMAIN.md §8): POSTs a signed outbox message to its endpoint with reqwest
+//! Webhook delivery (docs/domain.md §8): POSTs a signed outbox message to its endpoint with reqwest
 //! (rustls, timeouts, no redirects), refusing private targets unless the operator allows them.
 //!
 //! The core signs the message when it hands it over (`data.headers`: `webhook-id`,

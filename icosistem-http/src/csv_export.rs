@@ -1,4 +1,4 @@
-//! CSV exports (DOMAIN.md §9): RFC 4180 records (CRLF, fields quoted when they hold a comma,
+//! CSV exports (docs/domain.md §9): RFC 4180 records (CRLF, fields quoted when they hold a comma,
 //! a quote or a line break) written by the `csv` crate, UTF-8 with a byte-order mark so
 //! spreadsheets read accents right, and every cell that a spreadsheet would run as a formula
 //! (one starting with `=`, `+`, `-`, `@`, a tab or a carriage return) prefixed with `'`.

@@ -1,5 +1,5 @@
 //! The live stream: `GET /api/v2/notifications/stream`, Server-Sent Events of the caller's new
-//! notifications (DOMAIN.md §8 "Live").
+//! notifications (docs/domain.md §8 "Live").
 //!
 //! # Design
 //!

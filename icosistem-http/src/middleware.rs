@@ -211,7 +211,7 @@ fn problem_body(response: Response, request_id: &str) -> Response {
         Some(problem) => problem,
         None => {
             // A problem already, or a JSON body a handler answered on purpose (the readiness
-            // probes' 503 `{"status":"unavailable","checks":…}` of spec/API.md).
+            // probes' 503 `{"status":"unavailable","checks":…}` of the HTTP contract).
             let keep = parts.headers.get(header::CONTENT_TYPE).is_some_and(|v| {
                 v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()) || v.as_bytes().starts_with(b"application/json")
             });

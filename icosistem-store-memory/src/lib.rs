@@ -44,6 +44,20 @@ use icosistem_core::ports::store::{
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+/// An [`Ecosystem`](icosistem_core::Ecosystem) over the in-memory store: a host names one type
+/// (`MemoryEcosystem`, or `MemoryEcosystem<MyNotifier>`) instead of three. The notifier defaults
+/// to the recording one (tests, demos), the clock to the system's.
+///
+/// ```
+/// use icosistem_core::ports::{RecordingNotifier, SystemClock};
+/// use icosistem_store_memory::{MemoryEcosystem, MemoryStore};
+///
+/// let eco: MemoryEcosystem = MemoryEcosystem::new(MemoryStore::new(), RecordingNotifier::new(), SystemClock);
+/// # let _ = eco;
+/// ```
+pub type MemoryEcosystem<N = icosistem_core::ports::RecordingNotifier, C = icosistem_core::ports::SystemClock> =
+    icosistem_core::Ecosystem<MemoryStore, N, C>;
+
 /// The in-memory store. Clones share the same data.
 #[derive(Clone, Default)]
 pub struct MemoryStore {

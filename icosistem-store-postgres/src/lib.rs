@@ -3,7 +3,7 @@
 //! Every store port of `icosistem-core` on PostgreSQL with `sqlx` (runtime queries, no
 //! compile-time macros that would need a database to build). The schema in `migrations/` states
 //! the invariants it can — foreign keys, check constraints for ranges and enums, partial unique
-//! indexes for every uniqueness rule of DOMAIN.md, `version` and soft-delete columns, and an
+//! indexes for every uniqueness rule of docs/domain.md, `version` and soft-delete columns, and an
 //! index for every list filter and for cursor pagination — and [`PgStore::migrate`] applies it.
 //!
 //! ## Layout
@@ -26,7 +26,7 @@
 //! - [`StatementLog`]: an opt-in record of every statement a unit of work sends, for the tests
 //!   and benches that count round trips.
 //!
-//! - [`testing`] (feature `testing`): a fresh database per test, created from `DATABASE_URL`
+//! - `testing` (feature `testing`): a fresh database per test, created from `DATABASE_URL`
 //!   (migrated, or empty for migration tests) and dropped afterwards.
 //!
 //! ## Concurrency
@@ -149,6 +149,10 @@ impl PoolSettings {
             })
     }
 }
+
+/// An [`Ecosystem`](icosistem_core::Ecosystem) over PostgreSQL: a host names one type
+/// (`PgEcosystem<MyNotifier>`) instead of three; the clock defaults to the system's.
+pub type PgEcosystem<N, C = icosistem_core::ports::SystemClock> = icosistem_core::Ecosystem<PgStore, N, C>;
 
 /// The PostgreSQL store: a pool of connections. Cheap to clone.
 #[derive(Clone, Debug)]

@@ -147,7 +147,7 @@ async fn selection_commands_stay_within_their_round_trips() {
         );
         assert_eq!(savepoints, 0, "{name} needs no savepoint: {statements:?}");
         // 30 and 32 before; a new statement in these commands should be a decision. The 18th
-        // is the organization's active webhook endpoints (DOMAIN.md §8: every audited event of
+        // is the organization's active webhook endpoints (docs/domain.md §8: every audited event of
         // a selection may become a webhook), read once per unit of work.
         assert!(statements.len() <= 18, "{name} takes {} round trips", statements.len());
         assert_eq!(statements.iter().filter(|s| s.as_str() == "BEGIN").count(), 1);

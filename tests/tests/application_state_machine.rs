@@ -1,4 +1,4 @@
-//! State-machine test of the application workflow (DOMAIN.md §4.2) against a reference model.
+//! State-machine test of the application workflow (docs/domain.md §4.2) against a reference model.
 //!
 //! Each case builds one small world on the memory store — an organization (its owner acts as
 //! coordinator) with two reviewers, an admin, an outsider entrepreneur, a published program with
@@ -25,7 +25,7 @@
 //! reach the corners (full program, automatic promotion, every refusal kind); directed scenarios
 //! at the end pin the waitlist order and the conflict-of-interest rule of `min_reviews`.
 //!
-//! A second property runs the same world with 0–3 review rounds (DOMAIN.md §10) and random
+//! A second property runs the same world with 0–3 review rounds (docs/domain.md §10) and random
 //! round commands (advance, reject in round, accept, waitlist), checking after every step, from
 //! what the store held before it: no application skips a round or moves back; no round decision
 //! succeeds without its round's quorum (and, to pass, its threshold); acceptance and the
@@ -565,7 +565,7 @@ impl Model {
                     Outcome::Invalid("score".into())
                 } else {
                     match assigned {
-                        // Staff may score without an assignment (DOMAIN.md §2): their review
+                        // Staff may score without an assignment (docs/domain.md §2): their review
                         // takes an assignment's place.
                         None if status != ApplicationStatus::UnderReview => {
                             transition_error("application", status, "review")
@@ -1424,7 +1424,7 @@ fn declared_conflicts_do_not_count_toward_min_reviews() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Review rounds (DOMAIN.md §10): invariants checked against the store's state before each step
+// Review rounds (docs/domain.md §10): invariants checked against the store's state before each step
 
 #[derive(Debug, Clone, Copy)]
 enum RoundCmd {

@@ -1,4 +1,4 @@
-//! State-machine test of mentorship sessions (DOMAIN.md §4.6, §4.7, §4.9) against a reference
+//! State-machine test of mentorship sessions (docs/domain.md §4.6, §4.7, §4.9) against a reference
 //! model.
 //!
 //! Each case builds one small world on the memory store — two allies with weekly availability

@@ -1,4 +1,4 @@
-//! Property test: task dependencies never form a cycle (DOMAIN.md §4.8).
+//! Property test: task dependencies never form a cycle (docs/domain.md §4.8).
 //!
 //! Each case gives one entrepreneur 2–7 tasks and runs 1–60 random `add_task_dependency` /
 //! `remove_task_dependency` commands (by the owner, now and then by an admin) on random pairs,

@@ -1754,7 +1754,7 @@ async fn the_outbox(s: &Story) -> Outcome {
     Ok(())
 }
 
-/// Chapter 13: the whole cohort gets mentors at once (DOMAIN.md §11) — the optimal assignment
+/// Chapter 13: the whole cohort gets mentors at once (docs/domain.md §11) — the optimal assignment
 /// under seats and conflicts, each pair with its reasons and each participant left out with why,
 /// confirmed into requests in one unit of work; confirming the same proposal again is stale.
 async fn the_cohort_matching(s: &Story, staff: &Staff, program: &Program, founders: &[Founder]) -> Outcome {

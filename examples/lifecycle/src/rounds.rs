@@ -1,4 +1,4 @@
-//! Chapter 14: a selection in three rounds (DOMAIN.md §10). The incubator's fellowship screens
+//! Chapter 14: a selection in three rounds (docs/domain.md §10). The incubator's fellowship screens
 //! blind, interviews with two reviewers, and lets the director's committee decide. Each round has
 //! its own reviewers, quorum and threshold; applications advance round by round or are turned
 //! down in the round with a reason, never skip one, and only the last round accepts (under

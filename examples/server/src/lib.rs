@@ -73,12 +73,13 @@
 //!
 //! - this module: [`run`] (the generic `serve` for any store), [`run_server`] /
 //!   [`run_server_with`] (serve the API on a listener with connection limits until a shutdown
-//!   future resolves), [`shutdown_signal`], the background tasks
-//!   (outbox delivery, time-driven jobs) and the helpers shared by the subcommands;
+//!   future resolves), [`shutdown_signal`], the background work ([`background`]: outbox
+//!   delivery and the time-driven jobs on [`icosistem_runner`]'s loops, under [`RoundLock`],
+//!   counted by [`DeliveryMetrics`]) and the helpers shared by the subcommands;
 //! - [`config`]: [`Config`] and its production rules;
 //! - [`notifier`]: [`ServerNotifier`]: webhooks POSTed to their endpoints, email by
-//!   [`EmailNotifier`] (SMTP from the `MAIL_*` variables, or [`LogNotifier`], emails written to
-//!   the log), timing each delivery;
+//!   [`EmailNotifier`] (SMTP from the `MAIL_*` variables, or [`LogNotifier`] of
+//!   `icosistem-runner`, emails written to the log), timing each delivery;
 //! - [`demo`]: the demo data, created through the use cases;
 //! - [`telemetry`]: OpenTelemetry traces over OTLP/HTTP, on when `OTEL_EXPORTER_OTLP_ENDPOINT`
 //!   is set;
@@ -97,11 +98,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
+use icosistem_core::error::ErrorChain;
 use icosistem_core::model::Role;
 use icosistem_core::model::secret::SecretString;
 use icosistem_core::ports::{Argon2idPasswordHasher, Clock, Notifier, Store, SystemClock};
+use icosistem_core::runner::{OutboxPass, Runner};
 use icosistem_core::{Context, Ecosystem, Error};
-use icosistem_http::error::ErrorChain;
 use icosistem_http::live::{LiveConfig, LiveHub, LiveStore};
 use icosistem_http::metrics::{
     MeteredStore, NOTIFICATIONS_DELIVERED_TOTAL, NOTIFICATIONS_FAILED_TOTAL, OUTBOX_DEAD_LETTERS, OUTBOX_FAILED_TOTAL,
@@ -109,11 +111,9 @@ use icosistem_http::metrics::{
 };
 use icosistem_http::rate_limit::RedisRateLimiter;
 use icosistem_http::{AppState, HttpConfig, ReadinessCheck, ServeLimits};
+use icosistem_runner::{BackgroundRunner, BoxFuture, Gate, Observer, RunnerHandle, Shutdown};
 use icosistem_store_postgres::PgStore;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
-use tokio::time::MissedTickBehavior;
 
 pub use config::{Config, ConfigError, Environment, LogFormat};
 pub use notifier::{EmailNotifier, LogNotifier, ServerNotifier};
@@ -327,8 +327,7 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Starts the background tasks and returns their handles; they end when `stop` flips (or its
-/// sender is dropped), never in the middle of a pass, so no unit of work is cut short:
+/// The background work of `eco` as `serve` and `worker` run it ([`icosistem_runner`]):
 ///
 /// - outbox delivery every `outbox_interval` (default 5 s): emails are committed to the outbox
 ///   with the change that caused them and delivered here, retried with backoff by the core;
@@ -336,65 +335,61 @@ pub async fn shutdown_signal() {
 ///   sweep, overdue notices, cleanups. Each job is idempotent, so several replicas running
 ///   them, or a run after a restart, send nothing twice.
 ///
-/// With `lock` (PostgreSQL), each pass runs under the same advisory locks as the worker's
-/// rounds ([`OUTBOX_LOCK`], [`JOBS_LOCK`]): several `serve` replicas running their jobs in
-/// process (or next to a worker) never deliver one message twice.
+/// With `lock` (PostgreSQL), each round runs under a cluster-wide advisory lock
+/// ([`OUTBOX_LOCK`], [`JOBS_LOCK`], see [`RoundLock`]): several `serve` replicas running their
+/// jobs in process (or next to a worker) never deliver one message twice. Every outbox pass
+/// is counted into the delivery metrics ([`DeliveryMetrics`]).
+pub fn background<S: Store, N: Notifier, C: Clock>(
+    eco: Arc<Ecosystem<S, N, C>>,
+    lock: Option<PgStore>,
+    outbox_interval: Duration,
+    jobs_interval: Duration,
+) -> BackgroundRunner<S, N, C> {
+    BackgroundRunner::new(eco)
+        .with_pass(Runner::new().with_outbox_batch(OUTBOX_BATCH))
+        .outbox_every(outbox_interval)
+        .jobs_every(jobs_interval)
+        .with_gate(RoundLock(lock))
+        .with_observer(DeliveryMetrics)
+}
+
+/// Starts the background work of [`background`] with the configuration's intervals; it stops
+/// when `shutdown` is triggered, never in the middle of a pass, so no unit of work is cut short.
 pub fn spawn_background<S: Store, N: Notifier, C: Clock>(
     eco: Arc<Ecosystem<S, N, C>>,
     cfg: &Config,
     lock: Option<PgStore>,
-    stop: &watch::Receiver<bool>,
-) -> Vec<JoinHandle<()>> {
-    let outbox = {
-        let (eco, lock) = (Arc::clone(&eco), lock.clone());
-        every(cfg.outbox_interval, stop.clone(), move || {
-            let (eco, lock) = (Arc::clone(&eco), lock.clone());
-            async move {
-                locked(lock.as_ref(), OUTBOX_LOCK, deliver(&eco)).await;
-            }
-        })
-    };
-    let jobs = every(cfg.jobs_interval, stop.clone(), move || {
-        let (eco, lock) = (Arc::clone(&eco), lock.clone());
-        async move {
-            let round = async {
-                let report = eco.run_due_jobs().await;
-                for failure in &report.failures {
-                    tracing::warn!(job = failure.job, error = %ErrorChain(&failure.error), "scheduled job failed");
-                }
-                tracing::debug!(?report, "scheduled jobs ran");
-            };
-            locked(lock.as_ref(), JOBS_LOCK, round).await;
-        }
-    });
-    vec![outbox, jobs]
+    shutdown: &Shutdown,
+) -> RunnerHandle {
+    background(eco, lock, cfg.outbox_interval, cfg.jobs_interval).spawn(shutdown)
 }
 
 /// One pass of outbox delivery, every channel at once (each with the core's bounded
-/// concurrency), counted and logged when it did something.
+/// concurrency), counted and logged when it did something. Ungated: for tests and one-off
+/// commands; the loops go through [`background`].
 pub async fn deliver<S: Store, N: Notifier, C: Clock>(eco: &Ecosystem<S, N, C>) {
-    use icosistem_core::model::OutboxChannel;
-    let lanes = OutboxChannel::ALL
-        .iter()
-        .map(|channel| async move { (*channel, eco.deliver_outbox_channel(*channel, OUTBOX_BATCH).await) });
-    for (channel, outcome) in futures::future::join_all(lanes).await {
-        match outcome {
-            Ok(r) if r.sent + r.retried + r.failed > 0 => {
+    let pass = Runner::new().with_outbox_batch(OUTBOX_BATCH).deliver_outbox(eco).await;
+    icosistem_runner::log_outbox(&pass);
+    DeliveryMetrics.outbox(&pass);
+}
+
+/// Counts every outbox pass into `notifications_delivered_total`,
+/// `notifications_failed_total` and `outbox_failed_total{channel}`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DeliveryMetrics;
+
+impl Observer for DeliveryMetrics {
+    fn outbox(&self, pass: &OutboxPass) {
+        for (channel, outcome) in &pass.channels {
+            if let Ok(r) = outcome
+                && r.sent + r.retried + r.failed > 0
+            {
                 // Failed attempts, whether retried later or given up on: each is a delivery that
                 // did not happen when it should have.
                 metrics::counter!(NOTIFICATIONS_DELIVERED_TOTAL).increment(r.sent.into());
                 metrics::counter!(NOTIFICATIONS_FAILED_TOTAL).increment((r.retried + r.failed).into());
                 metrics::counter!(OUTBOX_FAILED_TOTAL, "channel" => channel.as_str()).increment(r.failed.into());
-                tracing::info!(
-                    %channel,
-                    sent = r.sent,
-                    retried = r.retried,
-                    failed = r.failed,
-                    "outbox delivered"
-                );
             }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(%channel, error = %ErrorChain(&e), "outbox delivery failed"),
         }
     }
 }
@@ -414,26 +409,6 @@ pub async fn outbox_gauges<S: Store, N: Notifier, C: Clock>(eco: &Ecosystem<S, N
         }
         Err(e) => tracing::warn!(error = %ErrorChain(&e), "cannot count the outbox backlog"),
     }
-}
-
-fn every<F, Fut>(period: Duration, mut stop: watch::Receiver<bool>, mut pass: F) -> JoinHandle<()>
-where
-    F: FnMut() -> Fut + Send + 'static,
-    Fut: Future<Output = ()> + Send,
-{
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(period);
-        // A slow pass must not be followed by a burst of catch-up passes.
-        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        loop {
-            // Any change means "stop" (only `true` is ever sent), and so does a dropped sender.
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = stop.changed() => break,
-            }
-            pass().await;
-        }
-    })
 }
 
 /// `serve`, for any store: optionally seeds the demo data and prints its logins, ensures the
@@ -474,42 +449,50 @@ pub async fn run<S: Store>(store: S, cfg: &Config, seed_demo: bool, lock: Option
         print_logins(addr, seeded.logins());
     }
 
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let mut background = if cfg.run_jobs {
-        spawn_background(Arc::clone(&state.eco), cfg, lock.clone(), &stop_rx)
-    } else {
-        tracing::info!("ICOSISTEM_RUN_JOBS=false: outbox delivery and jobs are left to the worker");
-        Vec::new()
+    let shutdown = Shutdown::new();
+    let runner = cfg.run_jobs.then(|| {
+        background(
+            Arc::clone(&state.eco),
+            lock.clone(),
+            cfg.outbox_interval,
+            cfg.jobs_interval,
+        )
+    });
+    let running = match &runner {
+        Some(runner) => Some(runner.clone().spawn(&shutdown)),
+        None => {
+            tracing::info!("ICOSISTEM_RUN_JOBS=false: outbox delivery and jobs are left to the worker");
+            None
+        }
     };
-    background.push({
+    let gauges = {
         let eco = Arc::clone(&state.eco);
-        every(cfg.outbox_interval, stop_rx.clone(), move || {
+        icosistem_runner::every(cfg.outbox_interval, &shutdown, move || {
             let eco = Arc::clone(&eco);
             async move { outbox_gauges(&eco).await }
         })
-    });
-    let eco = Arc::clone(&state.eco);
+    };
     let served = run_server_with(listener, state, cfg.serve, shutdown_signal()).await;
     tracing::info!("no longer accepting connections; in-flight requests finished");
-    // The receivers may already be gone if a task panicked; nothing to stop then.
-    let _ = stop_tx.send(true);
-    for task in background {
-        if let Err(e) = task.await {
-            tracing::error!(error = %e, "a background task panicked");
-        }
+    shutdown.trigger();
+    if let Some(running) = running {
+        running.join().await;
+    }
+    if let Err(e) = gauges.await {
+        tracing::error!(error = %e, "a background task panicked");
     }
     // Emails committed by the last requests go out now rather than at the next start.
-    if cfg.run_jobs {
-        locked(lock.as_ref(), OUTBOX_LOCK, deliver(&eco)).await;
+    if let Some(runner) = runner {
+        runner.outbox_round().await;
     }
     served?;
     Ok(())
 }
 
-/// Lock names of the worker's rounds (see [`PgStore::try_job_lock`]).
-pub const JOBS_LOCK: &str = "icosistem:jobs";
+/// Lock names of the worker's rounds (see [`PgStore::try_job_lock`]): the runner's round names.
+pub const JOBS_LOCK: &str = icosistem_runner::JOBS_ROUND;
 /// Lock name of the outbox delivery round.
-pub const OUTBOX_LOCK: &str = "icosistem:outbox";
+pub const OUTBOX_LOCK: &str = icosistem_runner::OUTBOX_ROUND;
 
 /// What a [`run_worker`] did before it stopped.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -539,60 +522,27 @@ pub async fn run_worker<S: Store, N: Notifier, C: Clock>(
     jobs_interval: Duration,
     shutdown: impl Future<Output = ()> + Send,
 ) -> WorkerReport {
-    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-    let counts = Arc::new([AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)]);
-    let is_locked = lock.is_some();
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let outbox = {
-        let (eco, lock, counts) = (Arc::clone(&eco), lock.clone(), Arc::clone(&counts));
-        every(outbox_interval, stop_rx.clone(), move || {
-            let (eco, lock, counts) = (Arc::clone(&eco), lock.clone(), Arc::clone(&counts));
-            async move {
-                if locked(lock.as_ref(), OUTBOX_LOCK, deliver(&eco)).await {
-                    counts[2].fetch_add(1, Relaxed);
-                }
-            }
-        })
-    };
-    let jobs = {
-        let counts = Arc::clone(&counts);
-        every(jobs_interval, stop_rx, move || {
-            let (eco, lock, counts) = (Arc::clone(&eco), lock.clone(), Arc::clone(&counts));
-            async move {
-                let round = async {
-                    let report = eco.run_due_jobs().await;
-                    for failure in &report.failures {
-                        tracing::warn!(job = failure.job, error = %ErrorChain(&failure.error), "scheduled job failed");
-                    }
-                    tracing::debug!(?report, "scheduled jobs ran");
-                };
-                let slot = if locked(lock.as_ref(), JOBS_LOCK, round).await {
-                    0
-                } else {
-                    1
-                };
-                counts[slot].fetch_add(1, Relaxed);
-            }
-        })
-    };
-    tracing::info!(
-        outbox_every = ?outbox_interval,
-        jobs_every = ?jobs_interval,
-        locked = is_locked,
-        "worker started"
-    );
-    shutdown.await;
-    tracing::info!("worker stopping after the rounds in progress");
-    let _ = stop_tx.send(true);
-    for task in [outbox, jobs] {
-        if let Err(e) = task.await {
-            tracing::error!(error = %e, "a worker task panicked");
-        }
-    }
+    tracing::info!(locked = lock.is_some(), "worker starting");
+    let stats = background(eco, lock, outbox_interval, jobs_interval)
+        .run_until(shutdown)
+        .await;
     WorkerReport {
-        job_rounds: counts[0].load(Relaxed),
-        job_rounds_skipped: counts[1].load(Relaxed),
-        outbox_rounds: counts[2].load(Relaxed),
+        job_rounds: stats.job_rounds,
+        job_rounds_skipped: stats.job_rounds_skipped,
+        outbox_rounds: stats.outbox_rounds,
+    }
+}
+
+/// The [`Gate`] of the server's rounds: with a PostgreSQL store, each round first takes the
+/// cluster-wide advisory lock of its name ([`PgStore::try_job_lock`]) without waiting and is
+/// skipped when another replica holds it; without one (the in-memory store, a single process)
+/// every round runs.
+#[derive(Debug, Clone)]
+pub struct RoundLock(pub Option<PgStore>);
+
+impl Gate for RoundLock {
+    fn run<'a>(&'a self, name: &'static str, round: BoxFuture<'a, ()>) -> BoxFuture<'a, bool> {
+        Box::pin(locked(self.0.as_ref(), name, round))
     }
 }
 

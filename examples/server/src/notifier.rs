@@ -9,31 +9,12 @@ use icosistem_core::model::OutboxMessage;
 use icosistem_core::ports::{DeliveryError, DeliveryReceipt, Notifier};
 use icosistem_delivery::{SmtpNotifier, WebhookConfig, WebhookNotifier, WithWebhooks};
 use icosistem_http::metrics::OUTBOX_DELIVERY_DURATION_SECONDS;
+/// The notifier of a server without SMTP: each message becomes one log line, never its body
+/// (it lives in `icosistem-runner`, next to the loops that deliver the outbox).
+pub use icosistem_runner::LogNotifier;
 
 use crate::BoxError;
 use crate::config::Config;
-
-/// The notifier of a server without SMTP: each message becomes one log line with its channel,
-/// recipient, kind and subject, so an operator sees that a verification or reset email went
-/// out. The body is never logged: verification and password-reset bodies carry a token that
-/// would let anyone reading the logs take over the account.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct LogNotifier;
-
-impl Notifier for LogNotifier {
-    async fn deliver(&self, message: &OutboxMessage) -> Result<(), DeliveryError> {
-        tracing::info!(
-            target: "icosistem_server::outbox",
-            channel = %message.channel,
-            recipient = %message.recipient,
-            kind = %message.kind,
-            subject = %message.subject,
-            attempt = message.attempts + 1,
-            "outbox message delivered to the log (no SMTP configured)"
-        );
-        Ok(())
-    }
-}
 
 /// How email leaves the server: by SMTP when the `MAIL_*` variables configure it, to the log
 /// otherwise (development, or production with `ICOSISTEM_MAIL_LOG_ONLY=true`).

@@ -1,4 +1,4 @@
-//! Read models of DOMAIN.md §9: figures computed by the store from the rows it holds, never
+//! Read models of docs/domain.md §9: figures computed by the store from the rows it holds, never
 //! stored twice. The store answers exact integers (counts, sums, sums of squares) and the two
 //! percentiles; means, spreads and ratios are derived here, so every store gives the same
 //! figures to the last digit.

@@ -1,4 +1,4 @@
-//! Calendar entries of sessions and meetings, and private calendar feeds (DOMAIN.md §8,
+//! Calendar entries of sessions and meetings, and private calendar feeds (docs/domain.md §8,
 //! issue #12 "Calendars").
 //!
 //! The core does no I/O and renders no iCalendar: a [`CalendarEntry`] is the data an invite or

@@ -1,4 +1,4 @@
-//! Closed vocabularies of DOMAIN.md §2–§3 (roles and the kinds of things).
+//! Closed vocabularies of docs/domain.md §2–§3 (roles and the kinds of things).
 
 use crate::workflow::snake_enum;
 
@@ -165,7 +165,7 @@ snake_enum! {
     }
 }
 
-// The macro derives no `Default`; medium is DOMAIN.md's default priority.
+// The macro derives no `Default`; medium is docs/domain.md's default priority.
 #[allow(clippy::derivable_impls)]
 impl Default for Priority {
     fn default() -> Self {

@@ -1,4 +1,4 @@
-//! Users, their role profiles and single-use account tokens (DOMAIN.md §3, §5).
+//! Users, their role profiles and single-use account tokens (docs/domain.md §3, §5).
 
 use chrono::{DateTime, Utc};
 
@@ -315,7 +315,7 @@ impl std::fmt::Debug for AccountToken {
     }
 }
 
-/// An opaque refresh token of a signed-in session (DOMAIN.md §5). Only its SHA-256 hash is
+/// An opaque refresh token of a signed-in session (docs/domain.md §5). Only its SHA-256 hash is
 /// stored. Every use rotates it: the used token is marked `used_at` and a new one of the same
 /// `family_id` is issued. Presenting a token that was already used means it leaked, so the whole
 /// family is revoked. A token minted under an older `security_stamp` of its user (password reset,

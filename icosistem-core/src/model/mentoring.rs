@@ -1,5 +1,5 @@
 //! The mentoring side: mentorships, availability, sessions, meetings, tasks, and the marks that
-//! make time-driven jobs idempotent (DOMAIN.md §4.5–§4.9).
+//! make time-driven jobs idempotent (docs/domain.md §4.5–§4.9).
 
 use chrono::{DateTime, NaiveDate, Utc};
 

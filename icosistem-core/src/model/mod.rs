@@ -1,4 +1,4 @@
-//! Entities, ids and value types (DOMAIN.md §1 and §3).
+//! Entities, ids and value types (docs/domain.md §1 and §3).
 //!
 //! Entities are plain data: every field is already valid because the value types parse on
 //! construction. Lifecycle status enums live with their state machines in

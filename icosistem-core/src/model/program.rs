@@ -51,7 +51,7 @@ pub struct Program {
     pub target_stages: Vec<ProjectStage>,
     /// Delivery format.
     pub format: ProgramFormat,
-    /// The ordered review rounds (DOMAIN.md §10); empty: one implicit round decided with
+    /// The ordered review rounds (docs/domain.md §10); empty: one implicit round decided with
     /// `min_reviews`, exactly as a program without rounds always was.
     #[serde(default)]
     pub rounds: Vec<Round>,
@@ -98,7 +98,7 @@ impl Program {
     }
 }
 
-/// One review round of a program (DOMAIN.md §10): who reviews in it, how many reviews its
+/// One review round of a program (docs/domain.md §10): who reviews in it, how many reviews its
 /// decision needs, the mean score an application needs to pass it, and whether it is blind.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Round {

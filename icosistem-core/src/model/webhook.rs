@@ -1,4 +1,4 @@
-//! Webhook endpoints of an organization and the *Standard Webhooks* signature (DOMAIN.md §8).
+//! Webhook endpoints of an organization and the *Standard Webhooks* signature (docs/domain.md §8).
 //!
 //! Everything here is pure: the endpoint entity, the table of audit actions that become
 //! webhook events, the signature (`webhook-signature: v1,<base64 HMAC-SHA256 of

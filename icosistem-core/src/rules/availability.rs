@@ -1,4 +1,4 @@
-//! Weekly availability and free slots (DOMAIN.md §4.7).
+//! Weekly availability and free slots (docs/domain.md §4.7).
 //!
 //! An ally's availability is a set of weekly slots in the ally's own time zone (IANA name): "every
 //! Monday 09:00–12:00 in America/Bogota". Local wall-clock times are turned into instants with

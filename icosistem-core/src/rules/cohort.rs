@@ -1,4 +1,4 @@
-//! Whole-cohort mentor matching (DOMAIN.md §11): every entrepreneur of a cohort gets at most one
+//! Whole-cohort mentor matching (docs/domain.md §11): every entrepreneur of a cohort gets at most one
 //! ally, no ally more mentees than its remaining seats, no pair with a conflict of interest, and
 //! the total §4.7 match score ([`match_score`]) is maximal — an assignment problem, solved
 //! exactly.
@@ -59,7 +59,7 @@ mod tests;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MatchObjective {
-    /// The largest total score (DOMAIN.md §11); among those, the most pairs.
+    /// The largest total score (docs/domain.md §11); among those, the most pairs.
     #[default]
     MaxTotalScore,
     /// The most entrepreneurs paired; among those, the largest total score.

@@ -1,4 +1,4 @@
-//! Retry timing of outbox delivery (DOMAIN.md §8): exponential backoff with jitter.
+//! Retry timing of outbox delivery (docs/domain.md §8): exponential backoff with jitter.
 
 use chrono::Duration;
 use sha2::{Digest, Sha256};

@@ -1,4 +1,4 @@
-//! The match score between an entrepreneur and an ally (DOMAIN.md §4.7):
+//! The match score between an entrepreneur and an ally (docs/domain.md §4.7):
 //! 0.3 when the ally's primary expertise is the entrepreneur's primary sector (0.2 when a
 //! secondary one matches) + 0.4 × Jaccard(mentorship areas, specializations) + 0.2 when one of
 //! the entrepreneur's project stages is among the ally's preferred stages + 0.1 when the ally has

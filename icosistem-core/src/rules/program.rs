@@ -1,4 +1,4 @@
-//! Input rules of programs and the eligibility of an application (DOMAIN.md §3 Program, §4.2).
+//! Input rules of programs and the eligibility of an application (docs/domain.md §3 Program, §4.2).
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -51,7 +51,7 @@ pub fn check_program_shape(shape: &ProgramShape, max_capacity: u32, errors: &mut
 }
 
 /// Why `project` may not apply to `program` (run by `organization`) at `now`: every reason at
-/// once (DOMAIN.md §3 Organization, §4.2).
+/// once (docs/domain.md §3 Organization, §4.2).
 pub fn eligibility(
     organization: &Organization,
     program: &Program,

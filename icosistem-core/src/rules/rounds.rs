@@ -1,4 +1,4 @@
-//! A program's review rounds as data (DOMAIN.md §10): what a caller may define, checked with
+//! A program's review rounds as data (docs/domain.md §10): what a caller may define, checked with
 //! every failing field named (`rounds[1].threshold`).
 
 use std::collections::HashSet;

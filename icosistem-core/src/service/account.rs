@@ -1,6 +1,7 @@
 //! Accounts: registration, email verification, login with lockout, password change and reset,
-//! and admin user management (DOMAIN.md §2, §3 User, §5).
+//! and admin user management (docs/domain.md §2, §3 User, §5).
 
+use crate::service::Expect;
 use chrono::Duration;
 use serde_json::json;
 
@@ -412,7 +413,12 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     /// The caller replaces their role profile (its kind must match their role). An ally's rating
     /// (`ratings_total`, `ratings_count`) is kept as stored whatever is sent: only session
     /// feedback changes it.
-    pub async fn update_my_profile(&self, ctx: &Context, data: ProfileData, version: Option<u64>) -> Result<Profile> {
+    pub async fn update_my_profile(
+        &self,
+        ctx: &Context,
+        data: ProfileData,
+        version: impl Into<Expect>,
+    ) -> Result<Profile> {
         let id = ctx.user_id("profile.update")?;
         let mut errors = ValidationErrors::new();
         if Some(data.role()) != ctx.actor.role() {
@@ -426,7 +432,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let existing = Repo::<Profile>::get_for_update(&mut uow.tx, id).await?;
         let mut data = data;
         if let ProfileData::Ally(ally) = &mut data {
-            // The rating is what session feedback made it (DOMAIN.md §4.6), never what the ally
+            // The rating is what session feedback made it (docs/domain.md §4.6), never what the ally
             // sends: keep the stored sum and count (none yet for a new profile).
             let (total, count) = match existing.as_ref().map(|p| &p.data) {
                 Some(ProfileData::Ally(stored)) => (stored.ratings_total, stored.ratings_count),

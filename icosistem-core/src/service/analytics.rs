@@ -1,4 +1,4 @@
-//! Analytics use cases (DOMAIN.md §9): who may read which figures, and the figures the store
+//! Analytics use cases (docs/domain.md §9): who may read which figures, and the figures the store
 //! computes for them ([`AnalyticsRead`]). Nothing here loads rows to count them.
 //!
 //! Who: program staff (owner, coordinator) for their programs, org owners for their
@@ -175,7 +175,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     }
 }
 
-/// What a CSV export lists (DOMAIN.md §9: "the lists behind" the figures), as audited.
+/// What a CSV export lists (docs/domain.md §9: "the lists behind" the figures), as audited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportKind {
     /// A program's applications with their scores.

@@ -1,10 +1,11 @@
 //! Applications: drafts, submission, reviewer assignment, reviews, decisions under capacity and
-//! the waitlist (DOMAIN.md §4.2).
+//! the waitlist (docs/domain.md §4.2).
 //!
 //! Every command that can change the number of accepted applications (accept, promote,
 //! withdraw, drop-out) first locks the program row: that lock is what makes
 //! `accepted ≤ max_participants` hold under any interleaving, on every store.
 
+use crate::service::Expect;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -174,7 +175,7 @@ fn build_view(
 pub(crate) struct Blindness {
     /// No applicant identity (blind program or blind round).
     pub(crate) blind: bool,
-    /// No mean score either: a reviewer in a blind round forms their score alone (DOMAIN.md §10).
+    /// No mean score either: a reviewer in a blind round forms their score alone (docs/domain.md §10).
     pub(crate) hide_scores: bool,
 }
 
@@ -461,7 +462,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         ctx: &Context,
         id: ApplicationId,
         answers: Map<String, Value>,
-        version: Option<u64>,
+        version: impl Into<Expect>,
     ) -> Result<Application> {
         let mut uow = self.uow(ctx).await?;
         let mut app: Application = uow.load_for_update(id).await?;
@@ -499,7 +500,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         &self,
         ctx: &Context,
         id: ApplicationId,
-        version: Option<u64>,
+        version: impl Into<Expect>,
     ) -> Result<Application> {
         let mut uow = self.uow(ctx).await?;
         let mut app: Application = uow.load_for_update(id).await?;
@@ -719,7 +720,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             .find(|r| r.round == app.current_round);
         let mut review = match assignment {
             Some(review) => review,
-            // Owners and coordinators may score any application of their programs (DOMAIN.md
+            // Owners and coordinators may score any application of their programs (docs/domain.md
             // §2): their review takes the place of an assignment, with the same conflict rule.
             None if standing.facts.org_role.is_some_and(MemberRole::is_staff) => {
                 if app.applicant_id == me {
@@ -797,7 +798,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         id: ApplicationId,
         decision: Decision,
         note: Option<String>,
-        version: Option<u64>,
+        version: impl Into<Expect>,
     ) -> Result<Application> {
         let note = optional_text("note", note.as_deref(), 5000).map_err(ValidationErrors::from)?;
         let mut uow = self.uow(ctx).await?;
@@ -815,7 +816,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         &self,
         ctx: &Context,
         id: ApplicationId,
-        version: Option<u64>,
+        version: impl Into<Expect>,
     ) -> Result<Application> {
         let mut uow = self.uow(ctx).await?;
         // Whoever sees the application but is not its applicant (admins, the program's staff,
@@ -841,7 +842,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let qualified = uow.qualified_reviews(&app).await?;
         let mut facts = facts_for(&program, qualified.len() as u32);
         // With rounds, a decision under review is a decision of the current round: its quorum,
-        // its threshold, and no skipping to acceptance before the last round (DOMAIN.md §10).
+        // its threshold, and no skipping to acceptance before the last round (docs/domain.md §10).
         if let Some(round) = round_facts(&program, &app, &qualified) {
             facts.min_reviews = round.min_reviews;
             let decision = match command {
@@ -1093,7 +1094,7 @@ pub(super) async fn lock_for_decision<T: Transaction>(
     uow: &mut Uow<T>,
     ctx: &Context,
     id: ApplicationId,
-    version: Option<u64>,
+    version: impl Into<Expect>,
 ) -> Result<(Program, Application)> {
     lock_for_command(uow, ctx, id, Action::DecideApplication, version).await
 }
@@ -1106,7 +1107,7 @@ async fn lock_for_command<T: Transaction>(
     ctx: &Context,
     id: ApplicationId,
     action: Action,
-    version: Option<u64>,
+    version: impl Into<Expect>,
 ) -> Result<(Program, Application)> {
     let peek: Application = uow.load(id).await?;
     let program: Program = uow.load(peek.program_id).await?;

@@ -1,4 +1,4 @@
-//! Calendars (DOMAIN.md §8, issue #12 "Calendars"): the [`CalendarEntry`] of a session or a
+//! Calendars (docs/domain.md §8, issue #12 "Calendars"): the [`CalendarEntry`] of a session or a
 //! meeting that its emails carry (`data.calendar`, rendered as an iCalendar invite by the
 //! delivery side), and each user's private, revocable feed of their sessions and meetings.
 //!

@@ -1,4 +1,4 @@
-//! Whole-cohort mentor matching (DOMAIN.md §11): staff ask for a proposal, then confirm it.
+//! Whole-cohort mentor matching (docs/domain.md §11): staff ask for a proposal, then confirm it.
 //!
 //! [`Ecosystem::propose_cohort_matching`] reads the program's cohort (its enrolled and active
 //! participants), the pool of allies open to new mentees with their seats left, and the conflicts
@@ -156,7 +156,7 @@ impl<T: Transaction> Uow<T> {
         let mut cohort: BTreeMap<UserId, CohortEntrepreneur> = BTreeMap::new();
         let mut enrollment_of = BTreeMap::new();
         // Reviewers of a participant's application, and the program's staff, judged them: they
-        // do not mentor them (DOMAIN.md §11).
+        // do not mentor them (docs/domain.md §11).
         let mut judges: BTreeMap<UserId, BTreeSet<UserId>> = BTreeMap::new();
         for enrollment in &enrollments {
             let entrepreneur = enrollment.entrepreneur_id;
@@ -293,7 +293,7 @@ fn pairs_of(gathered: &Gathered, assignment: &crate::rules::cohort::CohortAssign
 
 impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     /// Proposes a mentor for every participant of the program (enrolled or active) at once
-    /// (DOMAIN.md §11): the assignment maximizing `objective` under the allies' seats left, never
+    /// (docs/domain.md §11): the assignment maximizing `objective` under the allies' seats left, never
     /// pairing a participant with an ally who reviewed their application, is staff of the
     /// program's organization, or already has an open mentorship with them; only pairs above
     /// `Limits::suggestion_min_score`. Ties are broken as [`match_cohort`] documents, so the same

@@ -1,4 +1,4 @@
-//! Time-driven jobs (DOMAIN.md §4.9).
+//! Time-driven jobs (docs/domain.md §4.9).
 //!
 //! Every job is a use case run by the platform itself ([`Context::system`]) at the clock's
 //! now; a worker calls [`Ecosystem::run_due_jobs`] every minute. Every job is **idempotent**:

@@ -20,7 +20,7 @@ macro_rules! limits {
         $(=> { $($(#[doc = $part_doc:literal])+ $part:ident),+ $(,)? })?
         ;
     )+) => {
-        /// Every number of the domain that is a policy rather than a law, with DOMAIN.md's
+        /// Every number of the domain that is a policy rather than a law, with docs/domain.md's
         /// defaults. Each value is settable by name ([`Limits::set`], [`Limits::fields`]).
         #[derive(Debug, Clone, PartialEq)]
         #[non_exhaustive]

@@ -1,4 +1,4 @@
-//! Meetings and their participants (DOMAIN.md §4.8).
+//! Meetings and their participants (docs/domain.md §4.8).
 //!
 //! Anyone signed in may call a meeting: they are its organizer and invite participants, who
 //! answer `accepted`, `declined` or `tentative` (they start `pending`). `attendee_ids` is the
@@ -7,7 +7,7 @@
 //! `scheduled → in_progress → completed`, or `scheduled → cancelled`; rescheduling keeps the id,
 //! the status and every participant's answer (they are told about the new time).
 //!
-//! Meetings themselves are not refused for clashing with other bookings (DOMAIN.md §4.8 has no
+//! Meetings themselves are not refused for clashing with other bookings (docs/domain.md §4.8 has no
 //! such rule); the no-overlap rule belongs to session booking. They still take the calendar
 //! lock of every person whose calendar they add to or move (organizer and participants), in
 //! the same order as bookings — calendars (users) → meeting → participant — so a booking and a
@@ -22,6 +22,7 @@
 //! `Validation` (every failing field at once) → `InvalidTransition` → `Conflict` on a unique
 //! key (a user invited twice).
 
+use crate::service::Expect;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -525,7 +526,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         ctx: &Context,
         id: MeetingId,
         action: MeetingAction,
-        version: Option<u64>,
+        version: impl Into<Expect>,
     ) -> Result<Meeting> {
         let command = action.command();
         let action_name = format!("meeting.{}", command.as_str());

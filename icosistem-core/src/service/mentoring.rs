@@ -1,4 +1,4 @@
-//! Mentorships, allies, availability and matching (DOMAIN.md §4.5, §4.7).
+//! Mentorships, allies, availability and matching (docs/domain.md §4.5, §4.7).
 //!
 //! The one cross-row invariant here is the ally's mentee load: active mentorships ≤
 //! `max_mentees`, and none accepted while the ally is unavailable. Accepting and resuming are the
@@ -20,6 +20,7 @@ mod tests;
 
 pub use allies::{AllyCard, AllyQuery, AllySuggestion};
 
+use crate::service::Expect;
 use std::collections::BTreeSet;
 
 use serde_json::json;
@@ -341,7 +342,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         ctx: &Context,
         id: MentorshipId,
         command: MentorshipCommand,
-        version: Option<u64>,
+        version: impl Into<Expect>,
     ) -> Result<Mentorship> {
         let mut uow = self.uow(ctx).await?;
         let peek: Mentorship = uow.load(id).await?;
@@ -377,7 +378,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         )
         .await?;
         if to.is_terminal() {
-            // Sessions live inside their mentorship (DOMAIN.md §4.6): the ones still ahead are
+            // Sessions live inside their mentorship (docs/domain.md §4.6): the ones still ahead are
             // called off with it, in the same unit of work.
             let open = uow
                 .all(&SessionFilter {

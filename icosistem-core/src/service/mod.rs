@@ -5,7 +5,7 @@
 //! Layout:
 //! - this module: [`Ecosystem`], [`Context`] (who is acting, for audit), and the unit-of-work
 //!   helper shared by all use cases;
-//! - `limits`: [`Limits`] (every number of DOMAIN.md that is a policy) and its field table;
+//! - `limits`: [`Limits`] (every number of docs/domain.md that is a policy) and its field table;
 //! - `account`: registration, email verification, login with lockout, passwords, admin user
 //!   management;
 //! - `sessions_auth`: refresh tokens of signed-in sessions — issue, rotate (reuse revokes the
@@ -32,7 +32,9 @@ mod analytics;
 mod application;
 mod calendar;
 mod cohort_matching;
+mod expect;
 mod inbox;
+mod inputs;
 mod jobs;
 mod limits;
 mod meetings;
@@ -52,6 +54,7 @@ pub use analytics::ExportKind;
 pub use application::{ApplicantSummary, ApplicationView, Decision, ProjectSummary, SubmitReview};
 pub use calendar::{CalendarFeedView, IssuedCalendarFeed};
 pub use cohort_matching::{CohortProposal, PoolSeats, ProposedPair};
+pub use expect::Expect;
 pub use inbox::{DeliveryReport, OutboxBacklog};
 pub use jobs::{JOB_BATCH_SIZE, JobFailure, JobReport, JobsReport};
 pub use limits::{LimitField, Limits, Percent};
@@ -151,6 +154,14 @@ pub struct Ecosystem<S, N, C> {
     hasher: Arc<dyn PasswordHasher>,
     limits: Limits,
 }
+
+/// The ecosystem of a [`Ports`](crate::ports::Ports) bundle: one type parameter instead of
+/// three (`EcosystemOf<MyHost>`).
+pub type EcosystemOf<P> = Ecosystem<
+    <P as crate::ports::Ports>::Store,
+    <P as crate::ports::Ports>::Notifier,
+    <P as crate::ports::Ports>::Clock,
+>;
 
 impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     /// An ecosystem with default limits, UUID v7 ids and argon2id (OWASP parameters).
@@ -521,12 +532,13 @@ pub(crate) fn authorize_seen(
 
 /// Checks the version a caller sent (from `If-Match` or the body) against the one loaded, so a
 /// stale edit is refused before any work. The store re-checks on write, which covers races.
-pub(crate) fn check_version<E: Entity>(entity: &E, expected: Option<u64>) -> Result<()> {
-    match expected {
-        Some(v) if v != entity.version() => Err(Error::Conflict {
+pub(crate) fn check_version<E: Entity>(entity: &E, expected: impl Into<Expect>) -> Result<()> {
+    if expected.into().allows(entity.version()) {
+        Ok(())
+    } else {
+        Err(Error::Conflict {
             entity: E::KIND,
             field: "version",
-        }),
-        _ => Ok(()),
+        })
     }
 }

@@ -1,5 +1,6 @@
 //! Organizations and their members.
 
+use crate::service::Expect;
 use serde_json::json;
 
 use super::{Context, Ecosystem, Notice, Uow, authorize_seen, check_version};
@@ -297,7 +298,12 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     }
 
     /// Soft-deletes an organization (admins and its owners).
-    pub async fn delete_organization(&self, ctx: &Context, id: OrganizationId, version: Option<u64>) -> Result<()> {
+    pub async fn delete_organization(
+        &self,
+        ctx: &Context,
+        id: OrganizationId,
+        version: impl Into<Expect>,
+    ) -> Result<()> {
         let mut uow = self.uow(ctx).await?;
         let mut org = self.load_org_for(&mut uow, id, Action::EditOrganization).await?;
         check_version(&org, version)?;

@@ -1,5 +1,6 @@
 //! Programs, their lifecycle, and enrollments.
 
+use crate::service::Expect;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
@@ -51,7 +52,7 @@ pub struct CreateProgram {
     pub target_stages: Vec<ProjectStage>,
     /// Format (default hybrid).
     pub format: Option<ProgramFormat>,
-    /// Review rounds (DOMAIN.md §10); `None`: one implicit round decided with `min_reviews`.
+    /// Review rounds (docs/domain.md §10); `None`: one implicit round decided with `min_reviews`.
     pub rounds: Option<Vec<RoundInput>>,
 }
 
@@ -361,7 +362,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         ctx: &Context,
         id: ProgramId,
         command: ProgramCommand,
-        version: Option<u64>,
+        version: impl Into<Expect>,
     ) -> Result<Program> {
         let mut uow = self.uow(ctx).await?;
         let mut program = uow.program_for(id, Action::ManageProgram).await?;
@@ -450,7 +451,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     }
 
     /// Soft-deletes a draft or cancelled program.
-    pub async fn delete_program(&self, ctx: &Context, id: ProgramId, version: Option<u64>) -> Result<()> {
+    pub async fn delete_program(&self, ctx: &Context, id: ProgramId, version: impl Into<Expect>) -> Result<()> {
         let mut uow = self.uow(ctx).await?;
         let mut program = uow.program_for(id, Action::ManageProgram).await?;
         check_version(&program, version)?;

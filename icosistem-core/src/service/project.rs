@@ -1,5 +1,6 @@
 //! Projects (lifecycle, stage, derived progress) and milestones.
 
+use crate::service::Expect;
 use serde_json::json;
 
 use super::{Context, Ecosystem, Notice, Uow, authorize_seen, check_version};
@@ -109,7 +110,7 @@ impl<T: Transaction> Uow<T> {
         if owner || self.ctx.actor.is_admin() || me.is_none() {
             return Ok(facts);
         }
-        // Allies see the projects of the entrepreneurs they actively mentor (DOMAIN.md §2).
+        // Allies see the projects of the entrepreneurs they actively mentor (docs/domain.md §2).
         if self.ctx.actor.role() == Some(Role::Ally) {
             facts.mentor_of_owner = self
                 .count(&crate::ports::store::MentorshipFilter {
@@ -163,7 +164,7 @@ impl<T: Transaction> Uow<T> {
     }
 
     /// Every project the caller may see, as a filter the store pages: the list's counterpart of
-    /// `project_facts` (same rules, DOMAIN.md §2 "view project"), computed in this unit of work.
+    /// `project_facts` (same rules, docs/domain.md §2 "view project"), computed in this unit of work.
     /// `None` when nothing limits it (admins, the platform).
     async fn project_visibility(&mut self) -> Result<Option<ProjectVisibility>> {
         let (me, role) = match self.ctx.actor {
@@ -174,7 +175,7 @@ impl<T: Transaction> Uow<T> {
         if role == Role::Admin {
             return Ok(None);
         }
-        // Public projects are listed for every signed-in role (DOMAIN.md §2).
+        // Public projects are listed for every signed-in role (docs/domain.md §2).
         let mut visible = ProjectVisibility {
             public: true,
             ..ProjectVisibility::default()
@@ -321,7 +322,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         Ok(project)
     }
 
-    /// A project visible to the caller (DOMAIN.md §2 "view project").
+    /// A project visible to the caller (docs/domain.md §2 "view project").
     pub async fn get_project(&self, ctx: &Context, id: ProjectId) -> Result<Project> {
         let mut uow = self.uow(ctx).await?;
         let project: Project = uow.load(id).await?;
@@ -338,7 +339,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     }
 
     /// Lists projects (`?owner_id&stage&status&is_public`): exactly those `get_project` shows
-    /// the caller (DOMAIN.md §2 "view project") — admins all; entrepreneurs their own; allies
+    /// the caller (docs/domain.md §2 "view project") — admins all; entrepreneurs their own; allies
     /// their mentees'; everyone the public ones; org staff those applying to their programs and
     /// reviewers those of the applications assigned to them. The visible set is part of the
     /// store's filter, so the store pages it (no page skips or repeats a row).
@@ -418,7 +419,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         ctx: &Context,
         id: ProjectId,
         command: ProjectCommand,
-        version: Option<u64>,
+        version: impl Into<Expect>,
     ) -> Result<Project> {
         let mut uow = self.uow(ctx).await?;
         let mut project = uow.project_for(id, Action::EditProject).await?;
@@ -451,14 +452,14 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         Ok(project)
     }
 
-    /// Moves the project's stage along the graph of DOMAIN.md §4.3; entering `launch` sets the
+    /// Moves the project's stage along the graph of docs/domain.md §4.3; entering `launch` sets the
     /// launch date. Progress is recomputed.
     pub async fn advance_stage(
         &self,
         ctx: &Context,
         id: ProjectId,
         to: ProjectStage,
-        version: Option<u64>,
+        version: impl Into<Expect>,
     ) -> Result<Project> {
         let mut uow = self.uow(ctx).await?;
         let mut project = uow.project_for(id, Action::EditProject).await?;
@@ -492,7 +493,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     }
 
     /// Soft-deletes a project (its owner, admins) unless it is completed.
-    pub async fn delete_project(&self, ctx: &Context, id: ProjectId, version: Option<u64>) -> Result<()> {
+    pub async fn delete_project(&self, ctx: &Context, id: ProjectId, version: impl Into<Expect>) -> Result<()> {
         let mut uow = self.uow(ctx).await?;
         let mut project = uow.project_for(id, Action::EditProject).await?;
         check_version(&project, version)?;

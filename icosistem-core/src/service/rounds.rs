@@ -1,10 +1,11 @@
-//! Review rounds (DOMAIN.md §10): a program's selection process as data. An application enters
+//! Review rounds (docs/domain.md §10): a program's selection process as data. An application enters
 //! the first round when submitted, is reviewed in each round by that round's reviewers, and is
 //! advanced or turned down round by round by the program's staff; the last round ends with the
 //! capacity-checked `accept` (or `waitlist`) of §4.2. The guards are in
 //! [`crate::workflow::rounds`]; a program without rounds never reaches this module's commands'
 //! round logic and behaves exactly as before.
 
+use crate::service::Expect;
 use std::collections::HashSet;
 
 use serde_json::json;
@@ -106,7 +107,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         &self,
         ctx: &Context,
         id: ApplicationId,
-        version: Option<u64>,
+        version: impl Into<Expect>,
     ) -> Result<Application> {
         let mut uow = self.uow(ctx).await?;
         // The same locks, in the same order, as every other decision on the application.
@@ -166,7 +167,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         ctx: &Context,
         id: ApplicationId,
         reason: String,
-        version: Option<u64>,
+        version: impl Into<Expect>,
     ) -> Result<Application> {
         let reason = optional_text("reason", Some(reason.as_str()), 2000)
             .map_err(ValidationErrors::from)?

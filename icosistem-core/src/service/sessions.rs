@@ -1,4 +1,4 @@
-//! Mentorship sessions (DOMAIN.md §4.6): booking inside an active mentorship, the session
+//! Mentorship sessions (docs/domain.md §4.6): booking inside an active mentorship, the session
 //! lifecycle (confirm, start, complete, cancel, reschedule), no-shows and feedback.
 //!
 //! # Booking rules
@@ -41,6 +41,7 @@
 //! state does not allow the command). The state machine's timing guards — starting more than
 //! 15 minutes early, marking a no-show too soon — are `Validation` errors on `starts_at`.
 
+use crate::service::Expect;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
@@ -423,7 +424,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         ctx: &Context,
         id: SessionId,
         action: SessionAction,
-        version: Option<u64>,
+        version: impl Into<Expect>,
     ) -> Result<Session> {
         let command = action.command();
         let mut uow = self.uow(ctx).await?;

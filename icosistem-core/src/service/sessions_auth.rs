@@ -1,4 +1,4 @@
-//! Refresh tokens of signed-in sessions (DOMAIN.md §5): opaque, stored hashed, 30 days, rotated
+//! Refresh tokens of signed-in sessions (docs/domain.md §5): opaque, stored hashed, 30 days, rotated
 //! on every use; reusing a rotated token revokes its whole family; logout revokes the family;
 //! a token minted under an older `security_stamp` of its user is refused.
 //!

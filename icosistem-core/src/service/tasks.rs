@@ -1,4 +1,4 @@
-//! Tasks and dependencies (DOMAIN.md §4.8).
+//! Tasks and dependencies (docs/domain.md §4.8).
 //!
 //! A task belongs to the user who created it (its owner) and is done by its assignee (the owner
 //! unless named). Both of them see it and run its commands; admins see and do everything; for
@@ -19,6 +19,7 @@
 //! Lock order, to stay deadlock-free: the owner's user row, then the task, then its ancestors
 //! from the nearest up.
 
+use crate::service::Expect;
 use chrono::NaiveDate;
 use serde_json::json;
 
@@ -99,7 +100,7 @@ enum TaskAccess {
 }
 
 /// The task permission table. Tasks are personal work items outside the organization table of
-/// DOMAIN.md §2, so the decision needs nothing but the owner/assignee relation.
+/// docs/domain.md §2, so the decision needs nothing but the owner/assignee relation.
 fn task_access(actor: &Actor, task: &Task) -> TaskAccess {
     match actor {
         Actor::System => TaskAccess::Full,
@@ -393,7 +394,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         ctx: &Context,
         id: TaskId,
         command: TaskCommand,
-        version: Option<u64>,
+        version: impl Into<Expect>,
     ) -> Result<Task> {
         let mut uow = self.uow(ctx).await?;
         if command == TaskCommand::Complete {

@@ -1,4 +1,4 @@
-//! Webhook endpoints of an organization and the events they receive (DOMAIN.md §8).
+//! Webhook endpoints of an organization and the events they receive (docs/domain.md §8).
 //!
 //! Events are produced in one place: [`Uow::audit`] hands every audit event to
 //! [`Uow::enqueue_webhook_events`], which writes one outbox message (channel `webhook`) per

@@ -222,6 +222,7 @@ macro_rules! __icosistem_conformance_list {
             unverified_accounts_are_deactivated_once,
             read_notifications_are_archived_once,
             run_due_jobs_twice_at_the_same_now_sends_nothing_twice,
+            a_tick_runs_the_due_jobs_and_delivers_the_outbox,
         }
     };
 }

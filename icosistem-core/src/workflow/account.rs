@@ -1,4 +1,4 @@
-//! User account status (DOMAIN.md §3): `pending_verification → active ⇄ suspended`,
+//! User account status (docs/domain.md §3): `pending_verification → active ⇄ suspended`,
 //! `active → inactive` (and back by an admin). The lock after failed logins is orthogonal
 //! (`locked_until`), not a status.
 

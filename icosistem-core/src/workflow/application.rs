@@ -1,4 +1,4 @@
-//! Application selection (DOMAIN.md §4.2):
+//! Application selection (docs/domain.md §4.2):
 //!
 //! ```text
 //! draft ─submit→ submitted ─(first reviewer assigned)→ under_review

@@ -1,4 +1,4 @@
-//! Enrollment (DOMAIN.md §3): `enrolled → active → completed | graduated`,
+//! Enrollment (docs/domain.md §3): `enrolled → active → completed | graduated`,
 //! `enrolled|active → dropped_out`. Created when an application is accepted.
 
 use super::snake_enum;

@@ -1,4 +1,4 @@
-//! Meetings (DOMAIN.md §4.8): `scheduled → in_progress → completed`; `scheduled → cancelled`;
+//! Meetings (docs/domain.md §4.8): `scheduled → in_progress → completed`; `scheduled → cancelled`;
 //! rescheduling keeps the id (and the status `scheduled`). Participants answer
 //! `pending | accepted | declined | tentative`.
 

@@ -1,4 +1,4 @@
-//! Mentorship relationship (DOMAIN.md §4.5): `requested → active` (ally accepts) `| declined`;
+//! Mentorship relationship (docs/domain.md §4.5): `requested → active` (ally accepts) `| declined`;
 //! `active ⇄ paused`; `active|paused → completed | cancelled`; `requested → cancelled`
 //! (entrepreneur). Accepting needs the ally available and below `max_mentees`; the service checks
 //! that under the ally's profile lock so it holds under concurrency too.

@@ -1,4 +1,4 @@
-//! Milestone (DOMAIN.md §4.4): `pending → in_progress → completed`;
+//! Milestone (docs/domain.md §4.4): `pending → in_progress → completed`;
 //! `pending|in_progress → delayed` (new target date in the future) `→ in_progress|completed`;
 //! `pending|in_progress|delayed → cancelled`. Completed and cancelled are terminal.
 

@@ -1,8 +1,8 @@
-//! The state machines of DOMAIN.md §4, one module each.
+//! The state machines of docs/domain.md §4, one module each.
 //!
 //! Every transition is a pure function of (current state, command, facts the guard needs) that
 //! returns the new state and the domain events it produced, or a typed error
-//! ([`Error::InvalidTransition`](crate::error::Error::InvalidTransition) for a move the graph
+//! ([`Error::InvalidTransition`] for a move the graph
 //! does not allow). No function here reads a clock or a store: the service layer loads the
 //! facts, calls the transition and persists what it returns.
 

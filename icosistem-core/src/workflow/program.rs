@@ -1,4 +1,4 @@
-//! Program lifecycle (DOMAIN.md §4.1):
+//! Program lifecycle (docs/domain.md §4.1):
 //! `draft → published → in_progress → completed`, `draft|published|in_progress → cancelled`.
 
 use chrono::{DateTime, NaiveDate, Utc};

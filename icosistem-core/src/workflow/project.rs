@@ -1,4 +1,4 @@
-//! Project lifecycle status and business stage (DOMAIN.md §4.3), and the derived progress of
+//! Project lifecycle status and business stage (docs/domain.md §4.3), and the derived progress of
 //! §4.4.
 //!
 //! Status: `draft → active ⇄ paused → completed | cancelled`, `draft|active|paused → cancelled`.
@@ -207,7 +207,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(allowed, 23, "the graph of DOMAIN.md §4.3 has 23 edges");
+        assert_eq!(allowed, 23, "the graph of docs/domain.md §4.3 has 23 edges");
         assert!(advance_stage(ProjectStage::Pilot, ProjectStage::Launch).unwrap().1);
         assert!(!advance_stage(ProjectStage::Idea, ProjectStage::Concept).unwrap().1);
     }

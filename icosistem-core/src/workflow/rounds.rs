@@ -1,4 +1,4 @@
-//! Review rounds (DOMAIN.md §10): the guards of a decision taken in a round.
+//! Review rounds (docs/domain.md §10): the guards of a decision taken in a round.
 //!
 //! ```text
 //! under_review(round i) ─advance→ under_review(round i+1)      (i+1 < rounds)

@@ -1,4 +1,4 @@
-//! Mentorship session (DOMAIN.md §4.6):
+//! Mentorship session (docs/domain.md §4.6):
 //! `scheduled → confirmed → in_progress → completed`; `scheduled|confirmed → cancelled`
 //! (late when less than 24 h before the start); `scheduled|confirmed → scheduled` by reschedule
 //! (new time, `reschedule_count + 1`); `scheduled|confirmed → no_show` (the system, 24 h after

@@ -1,4 +1,4 @@
-//! Tasks (DOMAIN.md §4.8): `todo → in_progress → completed`; `todo|in_progress ⇄ blocked`;
+//! Tasks (docs/domain.md §4.8): `todo → in_progress → completed`; `todo|in_progress ⇄ blocked`;
 //! any non-terminal → cancelled. Subtasks roll their progress up to the parent; dependencies
 //! never form a cycle.
 

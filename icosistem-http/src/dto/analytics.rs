@@ -1,4 +1,4 @@
-//! Answers of the analytics routes (DOMAIN.md §9): the core's figures with their derived
+//! Answers of the analytics routes (docs/domain.md §9): the core's figures with their derived
 //! values (means, spreads, ratios) computed once, in the core. No figure names an applicant.
 
 use chrono::{DateTime, NaiveDate, Utc};

@@ -1,4 +1,4 @@
-//! Webhook endpoints and their delivery log (DOMAIN.md §8). A secret appears in exactly two
+//! Webhook endpoints and their delivery log (docs/domain.md §8). A secret appears in exactly two
 //! answers — the creation and a rotation — and never in a read or a list.
 
 use chrono::{DateTime, Utc};

@@ -1,4 +1,4 @@
-//! `/api/v2/…/analytics`: the read models of DOMAIN.md §9 — a program's funnel, reviewer
+//! `/api/v2/…/analytics`: the read models of docs/domain.md §9 — a program's funnel, reviewer
 //! workload, score distribution, time to decision, seats and milestones; an organization's
 //! programs and enrollments over time; mentoring (the platform's for admins, an
 //! organization's enrolled entrepreneurs' for its staff); and the caller's own figures. Each

@@ -182,7 +182,7 @@ commands! {
         |body| (Decision::Promote, body.note);
 }
 
-/// Moves an application to its program's next review round (DOMAIN.md §10) and answers its view.
+/// Moves an application to its program's next review round (docs/domain.md §10) and answers its view.
 async fn advance<S: Store, N: Notifier, C: Clock>(
     state: &AppState<S, N, C>,
     auth: &AuthUser,

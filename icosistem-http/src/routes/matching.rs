@@ -1,4 +1,4 @@
-//! `/api/v2/programs/{id}/matching/*`: the whole-cohort mentor matching of a program (DOMAIN.md
+//! `/api/v2/programs/{id}/matching/*`: the whole-cohort mentor matching of a program (docs/domain.md
 //! §11) — a proposal staff read, then hand back to confirm.
 //!
 //! The proposal travels as the core's own JSON ([`CohortProposal`]): confirming needs it back

@@ -1,4 +1,4 @@
-//! `/api/v2/admin/outbox`: the outbox's dead letters, admins only (DOMAIN.md §8). Messages are
+//! `/api/v2/admin/outbox`: the outbox's dead letters, admins only (docs/domain.md §8). Messages are
 //! listed and read without their body or data (one-time tokens live there); failed ones are
 //! re-queued one by one or all at once. The core authorizes (`outbox.manage`) before it looks
 //! anything up, so a non-admin gets 403 on the whole namespace.

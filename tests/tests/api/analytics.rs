@@ -1,4 +1,4 @@
-//! `/api/v2/…/analytics` and the CSV exports (DOMAIN.md §9): the figures as JSON with their
+//! `/api/v2/…/analytics` and the CSV exports (docs/domain.md §9): the figures as JSON with their
 //! refusals and range checks; the exports streamed with a BOM, RFC 4180 records that Python's
 //! `csv` module reads back exactly, formula-injection escaping, no applicant identity for a
 //! blind program, an audit entry each, and their own rate limit.

@@ -580,7 +580,7 @@ async fn selection_journey_over_a_socket_on_postgres() {
     );
 
     // 10b. Beto makes his project public: Ana, another entrepreneur, reads it and finds it in
-    // the public list (DOMAIN.md §2: `is_public` projects are readable by every signed-in role).
+    // the public list (docs/domain.md §2: `is_public` projects are readable by every signed-in role).
     let version = body["version"].as_u64().expect("version");
     let opened = api
         .call(

@@ -1,5 +1,5 @@
 //! The HTTP suite, one binary: the router in-process on the memory store (every path of
-//! `spec/API.md` with its success and error answers), and the server over a real socket.
+//! the HTTP contract with its success and error answers), and the server over a real socket.
 //!
 //! - `common`: the in-process app and its request helpers, shared by the resource modules;
 //! - `basics`: operations, auth, the account, middleware headers, tokens, the OpenAPI document;

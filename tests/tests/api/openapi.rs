@@ -1,4 +1,4 @@
-//! The OpenAPI document against the contract: every path and verb of `spec/API.md` is in it with
+//! The OpenAPI document against the contract: every path and verb of the HTTP contract is in it with
 //! its operation documented, it is OpenAPI 3.1, and an `insta` snapshot pins it so any change to
 //! the public contract shows up in review (`cargo insta review` after an intended change).
 
@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::common::App;
 
-/// Every method and path of `spec/API.md` (commands are `POST /{id}/<command>`).
+/// Every method and path of the HTTP contract (commands are `POST /{id}/<command>`).
 const CONTRACT: &[(&str, &str)] = &[
     ("get", "/health"),
     ("get", "/health/ready"),

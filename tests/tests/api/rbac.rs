@@ -1,5 +1,5 @@
 //! Every route as every role: one table row per (method, path, body) with the expected answer
-//! class of each caller, from DOMAIN.md §2 (who may do what) and API.md (not signed in → 401,
+//! class of each caller, from docs/domain.md §2 (who may do what) and API.md (not signed in → 401,
 //! signed in but not allowed → 403, a resource the caller may not even see → 404).
 //!
 //! Each row runs in a world of its own (the in-process app on the memory store) with its staff
@@ -311,7 +311,7 @@ fn table() -> Vec<Row> {
         get("/api/v2/programs/{program}/enrollments",    [OK,   OK,   OK,   F403, F403, F403, F403, F403, U401]),
         get("/api/v2/programs/{draft_program}/enrollments",
                                                          [OK,   OK,   OK,   F403, N404, N404, N404, N404, U401]),
-        // Whole-cohort matching (DOMAIN.md §11): staff only; proposing writes nothing, so a draft
+        // Whole-cohort matching (docs/domain.md §11): staff only; proposing writes nothing, so a draft
         // program with no cohort still answers (an empty proposal). The confirm row sends a
         // proposal of the scene's program whose fingerprint matches no data: stale for staff.
         post("/api/v2/programs/{program}/matching/proposals", None,
@@ -324,7 +324,7 @@ fn table() -> Vec<Row> {
         // ----------------------------------------------------------------------------------
         // Projects: created by entrepreneurs and admins, edited by their owner and admins;
         // seen by the program staff once they apply, by assigned reviewers, and by every
-        // signed-in role when public (DOMAIN.md §2 "view project", widened below the table).
+        // signed-in role when public (docs/domain.md §2 "view project", widened below the table).
         //                                                admin owner coord review ent  other ally client anon
         get("/api/v2/projects",                          [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
         post("/api/v2/projects",
@@ -448,7 +448,7 @@ fn table() -> Vec<Row> {
         post("/api/v2/applications/{application}/promote", None,
                                                          [OK,   OK,   OK,   F403, F403, N404, N404, N404, U401])
             .after(waitlisted()),
-        // Review rounds (DOMAIN.md §10): decided by the program's staff. The scene's program has
+        // Review rounds (docs/domain.md §10): decided by the program's staff. The scene's program has
         // no rounds: advancing is allowed but has nowhere to go (422 on `current_round`), a
         // rejection in the (implicit) round is a rejection with a reason.
         post("/api/v2/applications/{application}/advance", None,
@@ -486,7 +486,7 @@ fn table() -> Vec<Row> {
                                                          [OK,   F403, F403, F403, F403, F403, F403, F403, U401]),
         post("/api/v2/admin/users/{ent_id}/unlock", None,
                                                          [OK,   F403, F403, F403, F403, F403, F403, F403, U401]),
-        // The outbox's dead letters: admins only (DOMAIN.md §8).
+        // The outbox's dead letters: admins only (docs/domain.md §8).
         get("/api/v2/admin/outbox?status=failed",        [OK,   F403, F403, F403, F403, F403, F403, F403, U401]),
         get("/api/v2/admin/outbox/{outbox}",             [OK,   F403, F403, F403, F403, F403, F403, F403, U401]),
         post("/api/v2/admin/outbox/{outbox}/retry", None,
@@ -519,12 +519,12 @@ fn table() -> Vec<Row> {
         post("/api/v2/mentorships/{mentorship}/complete", None,
                                                          [OK,   N404, N404, N404, F403, N404, OK,   N404, U401])
             .after(mentorship_active()),
-        // DOMAIN.md §4.5 gives `requested → cancelled` to the entrepreneur: the ally declines.
+        // docs/domain.md §4.5 gives `requested → cancelled` to the entrepreneur: the ally declines.
         post("/api/v2/mentorships/{mentorship}/cancel", Some(r#"{"reason": "moving on"}"#),
                                                          [OK,   N404, N404, N404, OK,   N404, F403, N404, U401]),
         get("/api/v2/mentorships/{mentorship}/sessions", [OK,   N404, N404, N404, OK,   N404, OK,   N404, U401])
             .after(mentorship_active()),
-        // Admins manage sessions (DOMAIN.md §2), booking included.
+        // Admins manage sessions (docs/domain.md §2), booking included.
         post("/api/v2/mentorships/{mentorship}/sessions",
             Some(r#"{"starts_at": "{session_start}", "duration_minutes": 60, "agenda": "Roadmap"}"#),
                                                          [OK,   N404, N404, N404, OK,   N404, OK,   N404, U401])
@@ -628,7 +628,7 @@ fn table() -> Vec<Row> {
                                                          [N404, N404, N404, N404, OK,   N404, N404, N404, U401]),
 
         // ----------------------------------------------------------------------------------
-        // Webhooks (DOMAIN.md §8): the organization's owner and admins alone. Members see that
+        // Webhooks (docs/domain.md §8): the organization's owner and admins alone. Members see that
         // an endpoint exists (403); outsiders do not (404), though the public organization
         // itself is visible to them (403 on its collection).
         //                                                admin owner coord review ent  other ally client anon
@@ -657,7 +657,7 @@ fn table() -> Vec<Row> {
                                                          [OK,   OK,   OK,   F403, F403, F403, F403, F403, U401]),
 
         // ----------------------------------------------------------------------------------
-        // Analytics and CSV exports (DOMAIN.md §9): a program's for its owners and
+        // Analytics and CSV exports (docs/domain.md §9): a program's for its owners and
         // coordinators (reviewers see the program, not its figures); an organization's for its
         // owner; mentoring: the platform's for admins, an organization's for its staff; one's
         // own for everyone. Whoever may not see the program or organization gets 404.

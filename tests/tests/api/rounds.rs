@@ -1,4 +1,4 @@
-//! Review rounds over HTTP (DOMAIN.md §10): `rounds` on program create/update (validated, fixed
+//! Review rounds over HTTP (docs/domain.md §10): `rounds` on program create/update (validated, fixed
 //! once an application entered them), `advance` and `reject-in-round`, `round` on reviews and
 //! `current_round` on applications, and a blind round's views.
 

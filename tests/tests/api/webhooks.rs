@@ -1,4 +1,4 @@
-//! Webhooks end to end (DOMAIN.md §8): endpoints managed over the API, events delivered by the
+//! Webhooks end to end (docs/domain.md §8): endpoints managed over the API, events delivered by the
 //! outbox worker to a local receiver (axum on 127.0.0.1, port 0) that checks the Standard
 //! Webhooks signature twice — with the documented algorithm written out here, and with the
 //! `standardwebhooks` reference library from PyPI — and sees retries after 500s, no delivery to

@@ -1,4 +1,4 @@
-//! The analytics read port (DOMAIN.md §9): figures the store computes with aggregate queries
+//! The analytics read port (docs/domain.md §9): figures the store computes with aggregate queries
 //! over its own rows — a use case never loads the rows to count them. Every method reads;
 //! none locks. The memory store is the reference; the conformance suite checks that other
 //! stores give the same figures.

@@ -1,4 +1,4 @@
-//! The list filters of every entity and the [`Entity`] facts stores need (unique keys,
+//! The list filters of every entity and the [`Entity`](super::Entity) facts stores need (unique keys,
 //! soft-delete visibility). `matches` is the reference semantics of each filter: the memory
 //! store evaluates it directly; other stores translate it to their query language and the
 //! conformance suite checks they agree.

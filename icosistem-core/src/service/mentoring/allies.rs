@@ -1,4 +1,4 @@
-//! The ally directory and the allies suggested to an entrepreneur (DOMAIN.md §4.7).
+//! The ally directory and the allies suggested to an entrepreneur (docs/domain.md §4.7).
 
 use std::collections::BTreeSet;
 
@@ -55,7 +55,7 @@ pub struct AllyCard {
 pub struct AllySuggestion {
     /// The ally.
     pub ally: AllyCard,
-    /// Match score 0–1 (DOMAIN.md §4.7), rounded to 3 decimals.
+    /// Match score 0–1 (docs/domain.md §4.7), rounded to 3 decimals.
     pub score: f64,
     /// One sentence per part of the score that counted.
     pub reasons: Vec<String>,
@@ -133,7 +133,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         })
     }
 
-    /// Allies suggested to the calling entrepreneur, best first (DOMAIN.md §4.7): scored with
+    /// Allies suggested to the calling entrepreneur, best first (docs/domain.md §4.7): scored with
     /// [`match_score`] against the caller's entrepreneur profile (an empty one if they have
     /// none) and the stages of their open (draft/active/paused) projects. Never an ally who is
     /// unavailable, at capacity, not an active account, or already in a requested/active/paused

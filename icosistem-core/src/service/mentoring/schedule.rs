@@ -1,5 +1,6 @@
 //! Allies' weekly availability and the session starts it leaves free.
 
+use crate::service::Expect;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -81,8 +82,9 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         ctx: &Context,
         timezone: String,
         mut slots: Vec<WeeklySlot>,
-        version: Option<u64>,
+        version: impl Into<Expect>,
     ) -> Result<Availability> {
+        let version: Expect = version.into();
         let me = ctx.user_id("availability.update")?;
         if ctx.actor.role() != Some(Role::Ally) {
             return Err(Error::Forbidden(Forbidden {
@@ -109,7 +111,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             }
             None => {
                 // Nothing stored reads as version 0; expecting anything newer is stale.
-                if version.is_some_and(|v| v != 0) {
+                if !version.allows(0) {
                     return Err(Error::Conflict {
                         entity: AvailabilityId::KIND,
                         field: "version",

@@ -1,5 +1,6 @@
 //! Milestones of a project: their lifecycle, and the project progress they drive.
 
+use crate::service::Expect;
 use chrono::NaiveDate;
 use serde_json::json;
 
@@ -210,7 +211,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         ctx: &Context,
         id: MilestoneId,
         action: MilestoneAction,
-        version: Option<u64>,
+        version: impl Into<Expect>,
     ) -> Result<Milestone> {
         let mut uow = self.uow(ctx).await?;
         let peek: Milestone = uow.load(id).await?;

@@ -1,4 +1,4 @@
-//! Accounts (DOMAIN.md §5): email verification, login with lockout, password change and reset,
+//! Accounts (docs/domain.md §5): email verification, login with lockout, password change and reset,
 //! admin user management.
 
 use std::sync::Arc;

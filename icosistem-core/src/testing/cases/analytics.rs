@@ -1,4 +1,4 @@
-//! Analytics (DOMAIN.md §9): every store computes the same figures on the same fixture — a
+//! Analytics (docs/domain.md §9): every store computes the same figures on the same fixture — a
 //! program with an application in every status, reviews with known scores, decisions with
 //! known waits, enrollments, milestones on time, late, overdue and upcoming, a blind program,
 //! and mentoring with sessions held, cancelled and missed — and answers the same refusals.

@@ -522,7 +522,7 @@ pub async fn audit_events_carry_request_metadata<S: Store + Clone>(store: S) {
     assert!(own.items.iter().any(|e| e.id == event.id));
 }
 
-/// Each notification DOMAIN.md implies exists in-app and as an email in the outbox for its
+/// Each notification docs/domain.md implies exists in-app and as an email in the outbox for its
 /// recipient; with email turned off only the in-app one is written. Account emails
 /// (verification) go to the outbox only.
 pub async fn notifications_are_written_in_app_and_to_the_outbox<S: Store + Clone>(store: S) {

@@ -1,4 +1,4 @@
-//! Whole-cohort mentor matching (DOMAIN.md §11): the proposal is the optimal assignment under
+//! Whole-cohort mentor matching (docs/domain.md §11): the proposal is the optimal assignment under
 //! seats and conflicts, with reasons, and writes nothing; only staff ask for it; confirming
 //! creates every request in one unit of work; a stale proposal is refused; concurrent confirms
 //! create each mentorship once.

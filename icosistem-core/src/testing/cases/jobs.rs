@@ -1,4 +1,4 @@
-//! Time-driven jobs (DOMAIN.md §4.9): each job, run twice at the same `now`, does its work once.
+//! Time-driven jobs (docs/domain.md §4.9): each job, run twice at the same `now`, does its work once.
 //! The first run's report and the rows it writes (notifications, outbox messages, audit events,
 //! job marks) are pinned exactly; the second run reports `processed == 0 && notified == 0` and
 //! writes nothing at all.
@@ -566,4 +566,44 @@ pub async fn run_due_jobs_twice_at_the_same_now_sends_nothing_twice<S: Store + C
         assert!(report.processed == 0 && report.notified == 0, "{job}: {report:?}");
     }
     assert_eq!(totals(&world).await, after);
+}
+
+/// One [`Runner::tick`](crate::runner::Runner::tick) runs the due jobs and delivers the outbox:
+/// an account left unverified past its window is deactivated and the emails waiting in the
+/// outbox leave, both reported; a second tick at the same now does nothing. The runner's batch
+/// bounds each channel's pass.
+pub async fn a_tick_runs_the_due_jobs_and_delivers_the_outbox<S: Store + Clone>(store: S) {
+    use crate::runner::Runner;
+    let world = World::new(store).await;
+    let (pending, _token) = world
+        .eco
+        .register(
+            &crate::Context::anonymous(),
+            Register::new("ticked@example.test", password(), "Tick", "Tock", Role::Client),
+        )
+        .await
+        .expect("register");
+    let waiting = world.count(OutboxFilter::default()).await;
+    assert_eq!(waiting, 2, "verification email and welcome");
+    world.advance(Duration::days(30) + Duration::minutes(1));
+
+    // A batch of one delivers one message per channel and pass; the jobs still run.
+    let first = Runner::new().with_outbox_batch(1).tick(&world.eco).await;
+    assert!(first.is_ok(), "{first:?}");
+    assert_eq!(first.jobs.unverified_accounts.processed, 1);
+    assert_eq!(first.outbox.total().sent, 1);
+    assert_eq!(world.delivered().len(), 1);
+    let stored: User = world.row(pending.id).await.expect("user");
+    assert_eq!(stored.status, UserStatus::Inactive);
+
+    let second = world.eco.tick().await;
+    assert!(second.is_ok(), "{second:?}");
+    assert_eq!(second.jobs.unverified_accounts.processed, 0);
+    assert_eq!(second.outbox.total().sent, 1);
+    assert_eq!(world.delivered().len(), 2);
+
+    let idle = world.eco.tick().await;
+    assert!(idle.is_ok() && idle.outbox.is_idle(), "{idle:?}");
+    assert_eq!(idle.jobs.unverified_accounts.processed, 0);
+    assert_eq!(world.delivered().len(), 2);
 }

@@ -1,4 +1,4 @@
-//! Meetings (DOMAIN.md §4.8): the time rules, invitations and answers, one invitation per
+//! Meetings (docs/domain.md §4.8): the time rules, invitations and answers, one invitation per
 //! person, the lifecycle (rescheduling keeps the id) and who may see a meeting at all.
 
 use std::sync::Arc;

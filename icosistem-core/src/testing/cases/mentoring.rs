@@ -1,4 +1,4 @@
-//! Mentorships, suggestions and free slots (DOMAIN.md §2, §4.5, §4.7): the mentee load under
+//! Mentorships, suggestions and free slots (docs/domain.md §2, §4.5, §4.7): the mentee load under
 //! concurrency, one open relationship per pair, who may run which command, the reviewer conflict
 //! of interest, what a mentor may see, the ranking of suggested allies and the bookable starts.
 
@@ -322,7 +322,7 @@ pub async fn resume_and_accept_respect_the_allys_capacity<S: Store + Clone>(stor
     assert_eq!(active, 1);
 }
 
-/// Conflict of interest (DOMAIN.md §4.2): a reviewer who is the applicant's ally in an active
+/// Conflict of interest (docs/domain.md §4.2): a reviewer who is the applicant's ally in an active
 /// mentorship is refused (`Validation` on `reviewer_id`, nothing written); once the mentorship
 /// is completed the same assignment succeeds.
 pub async fn reviewer_who_mentors_the_applicant_is_refused<S: Store + Clone>(store: S) {

@@ -206,7 +206,7 @@ pub async fn outbox_retry_delays_carry_jitter<S: Store + Clone>(store: S) {
     let world = World::with_notifier(store, Arc::clone(&notifier)).await;
     let eco = &world.eco;
     assert_eq!(eco.limits().outbox_retry_jitter_percent.get(), 25);
-    assert_eq!(eco.limits().outbox_max_attempts, 8, "DOMAIN.md §8's default");
+    assert_eq!(eco.limits().outbox_max_attempts, 8, "docs/domain.md §8's default");
     for n in 0..3 {
         eco.register(
             &Context::anonymous(),

@@ -1,4 +1,4 @@
-//! The program lifecycle (DOMAIN.md §4.1).
+//! The program lifecycle (docs/domain.md §4.1).
 
 use chrono::Duration;
 

@@ -1,4 +1,4 @@
-//! Projects and milestones (DOMAIN.md §4.3, §4.4).
+//! Projects and milestones (docs/domain.md §4.3, §4.4).
 
 use std::sync::Arc;
 
@@ -405,7 +405,7 @@ async fn list_all_projects<S: Store>(
     }
 }
 
-/// The project list shows each caller exactly the projects `get_project` shows them (DOMAIN.md
+/// The project list shows each caller exactly the projects `get_project` shows them (docs/domain.md
 /// §2 "view project"), paged without skipping or repeating a row: admins all; entrepreneurs
 /// their own; allies their active mentees'; every signed-in role the public ones (§2, widened);
 /// program staff those submitted to their open-review programs (not drafts, not blind
@@ -479,7 +479,7 @@ pub async fn project_list_shows_exactly_what_get_shows<S: Store + Clone>(store: 
         .into_iter()
         .map(|p| p.id)
         .collect();
-    // Public projects are in every set (DOMAIN.md §2: readable by every signed-in role).
+    // Public projects are in every set (docs/domain.md §2: readable by every signed-in role).
     let publics = [mentee_public.id, other_public.id];
     let with_public = |ids: &[ProjectId]| -> Vec<ProjectId> {
         let mut all = ids.to_vec();
@@ -512,7 +512,7 @@ pub async fn project_list_shows_exactly_what_get_shows<S: Store + Clone>(store: 
         visible.sort();
         wanted.sort();
         assert_eq!(listed, visible, "{:?} lists what they can get", person.user.role);
-        assert_eq!(listed, wanted, "{:?} sees DOMAIN.md's set", person.user.role);
+        assert_eq!(listed, wanted, "{:?} sees docs/domain.md's set", person.user.role);
     }
     let admin = list_all_projects(&world, &world.admin.ctx, ProjectFilter::default()).await;
     assert_eq!(admin.len(), everything.len() - 1, "admins list every live project");

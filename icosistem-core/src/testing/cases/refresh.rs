@@ -1,4 +1,4 @@
-//! Refresh tokens (DOMAIN.md §5): rotation on every use, reuse revoking the family, logout,
+//! Refresh tokens (docs/domain.md §5): rotation on every use, reuse revoking the family, logout,
 //! and the security stamp.
 
 use chrono::Duration;

@@ -1,4 +1,4 @@
-//! Review rounds (DOMAIN.md §10): a three-round selection walked to acceptance, the quorum and
+//! Review rounds (docs/domain.md §10): a three-round selection walked to acceptance, the quorum and
 //! threshold of every round decision, no skipping, one review per reviewer and round, rounds
 //! fixed once an application entered them, and blindness per round.
 

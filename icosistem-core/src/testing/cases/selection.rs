@@ -1,4 +1,4 @@
-//! Selection (DOMAIN.md §4.2): capacity under any interleaving, the waitlist, reviews, conflict
+//! Selection (docs/domain.md §4.2): capacity under any interleaving, the waitlist, reviews, conflict
 //! of interest, blind review and who may see or do what.
 
 use std::collections::BTreeSet;
@@ -935,7 +935,7 @@ pub async fn staff_of_another_organization_cannot_act<S: Store + Clone>(store: S
 }
 
 /// Every command on an application answers `NotFound` to whoever cannot see the application
-/// and `Forbidden` to whoever sees it but may not act (API.md): editing a draft is the
+/// and `Forbidden` to whoever sees it but may not act (the HTTP contract): editing a draft is the
 /// applicant's alone (an admin sees it: Forbidden); withdrawing too (the program's staff and the
 /// assigned reviewer see it: Forbidden); assigning reviewers and deciding are the staff's (the
 /// assigned reviewer and the applicant see it: Forbidden; another entrepreneur, an ally, a

@@ -1,4 +1,4 @@
-//! Mentorship sessions (DOMAIN.md §4.6, §4.7): every booking rule with the field it fails on,
+//! Mentorship sessions (docs/domain.md §4.6, §4.7): every booking rule with the field it fails on,
 //! bookings under concurrency, bookings across a daylight-saving change, the session lifecycle,
 //! late cancellations, rescheduling, no-shows and feedback.
 

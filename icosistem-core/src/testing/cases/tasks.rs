@@ -1,4 +1,4 @@
-//! Tasks (DOMAIN.md §4.8): subtasks roll their progress up, a task waits for its dependencies,
+//! Tasks (docs/domain.md §4.8): subtasks roll their progress up, a task waits for its dependencies,
 //! and dependencies never form a cycle, not even when edges are added concurrently.
 
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! Webhooks (DOMAIN.md §8): events become one outbox message per matching endpoint, signed at
+//! Webhooks (docs/domain.md §8): events become one outbox message per matching endpoint, signed at
 //! delivery with the current (and, during the overlap window, the previous) secret; endpoints
 //! failing for `webhook_disable_after_hours` are disabled and their owners told.
 

@@ -136,7 +136,7 @@ pub struct ProjectFilter {
     pub visible_to: Option<ProjectVisibility>,
 }
 
-/// The projects one caller may see (DOMAIN.md §2 "view project"), as a disjunction a store can
+/// The projects one caller may see (docs/domain.md §2 "view project"), as a disjunction a store can
 /// page: those of `owners`, the public ones when `public`, the projects in `ids`, and the
 /// projects reached through the programs of `via_programs_of`. The empty visibility matches
 /// nothing.
