@@ -52,9 +52,9 @@ use icosistem_core::model::secret::SecretString;
 use icosistem_core::ports::{DeliveryError, Notifier, SystemClock};
 use icosistem_http::live::{LiveConfig, LiveHub, LiveStore};
 use icosistem_http::{AppState, AuthUser, ConfigError, HttpConfig, MaybeAuthUser, MetricsExport, TokenVerifier};
+use icosistem_runner::{BackgroundRunner, Shutdown};
 use icosistem_store_memory::MemoryStore;
 use serde_json::{Value, json};
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// Where the Icosistem API lives inside the host app.
@@ -194,9 +194,6 @@ async fn hello(State(host): State<Host>, caller: AuthUser) -> Json<Value> {
     }))
 }
 
-/// Outbox messages delivered per round, at most.
-const OUTBOX_BATCH: u32 = 100;
-
 /// How often [`spawn_background`] works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Schedule {
@@ -215,42 +212,18 @@ impl Default for Schedule {
     }
 }
 
-/// The host's background work until `stop` turns `true` (or its sender is dropped): outbox
-/// delivery ([`Ecosystem::deliver_outbox`]) and the due jobs ([`Ecosystem::run_due_jobs`]), each
-/// on its own interval, then one last delivery so emails committed by the last requests go out.
-/// Failures are logged and retried next round (the outbox retries each message with backoff).
-pub fn spawn_background(eco: Arc<Eco>, schedule: Schedule, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
-    // Where icosistem-core's job runner goes when it lands: it replaces this loop (the
-    // intervals, the rounds and the final delivery) with one call; this host keeps only the
-    // stop signal.
+/// The host's background work until `shutdown` is triggered: the library's
+/// [`BackgroundRunner`] delivers the outbox and runs the due jobs, each on its own interval
+/// (failures are logged and retried next round; the outbox retries each message with backoff),
+/// then one last delivery round sends the emails the last requests committed.
+pub fn spawn_background(eco: Arc<Eco>, schedule: Schedule, shutdown: &Shutdown) -> JoinHandle<()> {
+    let runner = BackgroundRunner::new(eco)
+        .outbox_every(schedule.outbox)
+        .jobs_every(schedule.jobs);
+    let last = runner.clone();
+    let loops = runner.spawn(shutdown);
     tokio::spawn(async move {
-        let mut outbox = tokio::time::interval(schedule.outbox);
-        let mut jobs = tokio::time::interval(schedule.jobs);
-        // A round that overran does not cause a burst of catch-up rounds.
-        outbox.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        jobs.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = outbox.tick() => deliver(&eco).await,
-                _ = jobs.tick() => {
-                    let report = eco.run_due_jobs().await;
-                    for failure in &report.failures {
-                        eprintln!("job {} failed: {}", failure.job, failure.error);
-                    }
-                }
-                changed = stop.changed() => {
-                    if changed.is_err() || *stop.borrow() {
-                        break;
-                    }
-                }
-            }
-        }
-        deliver(&eco).await;
+        loops.join().await;
+        last.outbox_round().await;
     })
-}
-
-async fn deliver(eco: &Eco) {
-    if let Err(e) = eco.deliver_outbox(OUTBOX_BATCH).await {
-        eprintln!("outbox delivery failed: {e}");
-    }
 }

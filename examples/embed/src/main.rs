@@ -8,8 +8,8 @@ use std::sync::Arc;
 use icosistem_core::model::secret::SecretString;
 use icosistem_example_embed::{PREFIX, Schedule, app, host, spawn_background};
 use icosistem_http::ServeLimits;
+use icosistem_runner::Shutdown;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 /// The listen address when `EMBED_ADDR` is unset.
 const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -25,8 +25,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .parse()?;
     // A `JWT_SECRET_KEY` shorter than 32 bytes is refused here, by the library.
     let host = host(jwt_secret()?, "Hello")?;
-    let (stop, stopped) = watch::channel(false);
-    let background = spawn_background(Arc::clone(&host.ecosystem.eco), Schedule::default(), stopped);
+    let shutdown = Shutdown::new();
+    let background = spawn_background(Arc::clone(&host.ecosystem.eco), Schedule::default(), &shutdown);
 
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
@@ -42,8 +42,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     })
     .await;
-    // The background loop makes a last delivery round before it ends.
-    let _ = stop.send(true);
+    // The background work makes a last delivery round before it ends.
+    shutdown.trigger();
     background.await?;
     served?;
     Ok(())

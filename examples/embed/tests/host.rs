@@ -12,8 +12,8 @@ use http_body_util::BodyExt;
 use icosistem_core::model::secret::SecretString;
 use icosistem_example_embed::{Host, PREFIX, Schedule, app, host, spawn_background};
 use icosistem_http::ConfigError;
+use icosistem_runner::Shutdown;
 use serde_json::{Value, json};
-use tokio::sync::watch;
 use tower::ServiceExt;
 
 const SECRET: &str = "an embed test secret of at least thirty-two bytes";
@@ -134,12 +134,12 @@ async fn sign_up(app: &Router, host: &Host) -> String {
 async fn the_host_route_takes_the_ecosystem_login_and_the_background_loop_delivers() {
     let host = test_host();
     let app = app(host.clone());
-    let (stop, stopped) = watch::channel(false);
+    let shutdown = Shutdown::new();
     let schedule = Schedule {
         outbox: Duration::from_millis(20),
         jobs: Duration::from_millis(200),
     };
-    let background = spawn_background(std::sync::Arc::clone(&host.ecosystem.eco), schedule, stopped);
+    let background = spawn_background(std::sync::Arc::clone(&host.ecosystem.eco), schedule, &shutdown);
 
     // Without a token the host's route answers the ecosystem's 401 problem.
     let anonymous = get(&app, "/hello", None).await;
@@ -180,7 +180,7 @@ async fn the_host_route_takes_the_ecosystem_login_and_the_background_loop_delive
     assert_eq!(me.status, StatusCode::OK, "{}", me.raw);
     assert_eq!(me.body["email"], EMAIL);
 
-    stop.send(true).expect("the loop listens");
+    shutdown.trigger();
     tokio::time::timeout(Duration::from_secs(10), background)
         .await
         .expect("the loop stops when told")
