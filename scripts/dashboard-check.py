@@ -106,7 +106,9 @@ def main():
         page.fill("#email", args.email)
         page.fill("#password", args.password)
         page.click("#sign-in")
-        page.wait_for_function("document.getElementById('dashboard-view').dataset.program", timeout=30000)
+        # Selector waits, not wait_for_function: that evaluates a string in the page, which the
+        # dashboard's CSP (no 'unsafe-eval') rightly refuses.
+        page.wait_for_selector("#dashboard-view[data-program]:not([data-program=''])", timeout=30000)
         check(
             page.evaluate("sessionStorage.getItem('icosistem.dashboard.token')"),
             "the access token is not in sessionStorage",
@@ -118,9 +120,7 @@ def main():
         check(title == TITLES[language], f"heading {title!r}, expected {TITLES[language]!r}")
 
         page.select_option("#program", program["id"])
-        page.wait_for_function(
-            "id => document.getElementById('dashboard-view').dataset.program === id", arg=program["id"]
-        )
+        page.wait_for_selector(f"#dashboard-view[data-program='{program['id']}']", timeout=30000)
 
         drawn = page.evaluate(
             """charts => Object.fromEntries(charts.map(name => {

@@ -31,7 +31,7 @@ pub const DEMO_PASSWORD: &str = "Quebrada-del-Condor-2027";
 /// A demo account a newcomer can sign in with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoLogin {
-    /// What the account is for (`admin`, `entrepreneur` …).
+    /// The account's platform role (`admin`, `entrepreneur` …).
     pub role: &'static str,
     /// The login email.
     pub email: &'static str,
@@ -121,7 +121,8 @@ pub fn logins() -> Vec<DemoLogin> {
     };
     let mut all = vec![
         login("admin", ADMIN_EMAIL),
-        login("coordinator", COORDINATOR_EMAIL),
+        // Its platform role (what `/users/me` says); the coordinator role is the membership's.
+        login("client", COORDINATOR_EMAIL),
         login("ally", ALLY_EMAIL),
     ];
     all.extend(FOUNDERS.iter().map(|f| login("entrepreneur", f.email)));
