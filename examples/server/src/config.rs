@@ -83,8 +83,8 @@ pub struct Config {
     /// `ICOSISTEM_REDIS_CA_FILE`: PEM certificates of the private CA a `rediss://` Redis's
     /// certificate must chain to (default: the webpki roots, Mozilla's CAs).
     pub redis_ca_file: Option<std::path::PathBuf>,
-    /// `ICOSISTEM_RATE_LIMIT_ENABLED` (default true) and `ICOSISTEM_RATE_LIMIT_{AUTH,API}_{PER_SECOND,BURST}`
-    /// (defaults 1/5 and 10/20, the deployment guide's).
+    /// `ICOSISTEM_RATE_LIMIT_ENABLED` (default true) and `ICOSISTEM_RATE_LIMIT_{AUTH,API,EXPORT}_{PER_SECOND,BURST}`
+    /// (defaults 1/5, 10/20 and 1/3, the deployment guide's).
     pub rate_limits: RateLimits,
     /// `ICOSISTEM_CORS_ORIGINS`: comma-separated allowed origins (default none: no CORS headers).
     pub cors_origins: Vec<String>,
@@ -463,6 +463,11 @@ fn rate_limits(get: &impl Fn(&str) -> Option<String>) -> Result<RateLimits, Conf
             "ICOSISTEM_RATE_LIMIT_API_PER_SECOND",
             "ICOSISTEM_RATE_LIMIT_API_BURST",
             defaults.api,
+        )?)
+        .with_export(quota(
+            "ICOSISTEM_RATE_LIMIT_EXPORT_PER_SECOND",
+            "ICOSISTEM_RATE_LIMIT_EXPORT_BURST",
+            defaults.export,
         )?))
 }
 
@@ -633,6 +638,41 @@ mod tests {
             ]
         );
         assert_eq!(problems[1].reason, "must be at most session_max_minutes");
+    }
+
+    #[test]
+    fn the_export_quota_comes_from_the_environment() {
+        let defaults = RateLimits::default();
+        let cfg = parse(&[]).expect("parses");
+        assert_eq!(cfg.rate_limits.export, defaults.export);
+        let cfg = parse(&[
+            ("ICOSISTEM_RATE_LIMIT_EXPORT_PER_SECOND", "4"),
+            ("ICOSISTEM_RATE_LIMIT_EXPORT_BURST", "12"),
+        ])
+        .expect("parses");
+        assert_eq!(
+            (cfg.rate_limits.export.per_second, cfg.rate_limits.export.burst),
+            (4, 12)
+        );
+        // The other quotas are left alone.
+        assert_eq!(
+            (cfg.rate_limits.auth, cfg.rate_limits.api),
+            (defaults.auth, defaults.api)
+        );
+        for var in [
+            "ICOSISTEM_RATE_LIMIT_EXPORT_PER_SECOND",
+            "ICOSISTEM_RATE_LIMIT_EXPORT_BURST",
+        ] {
+            for bad in ["0", "-1", "fast"] {
+                assert!(
+                    matches!(parse(&[(var, bad)]), Err(ConfigError::Invalid { var: v, .. }) if v == var),
+                    "{var}={bad}"
+                );
+            }
+        }
+        // README's table of the server's environment names both.
+        let readme = include_str!("../../../README.md");
+        assert!(readme.contains("| `ICOSISTEM_RATE_LIMIT_EXPORT_PER_SECOND` / `_EXPORT_BURST` | `1` / `3` |"));
     }
 
     /// README's table of limit variables is [`limits_table`] verbatim: a field added to `Limits`

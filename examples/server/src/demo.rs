@@ -7,12 +7,14 @@
 use chrono::{Duration, NaiveTime};
 use icosistem_core::model::secret::SecretString;
 use icosistem_core::model::{
-    AllyProfile, OrganizationStatus, OrganizationType, ProfileData, ProgramFormat, ProgramType, ProjectStage,
-    ProjectType, Role, User,
+    AllyProfile, MemberRole, OrganizationStatus, OrganizationType, ProfileData, ProgramFormat, ProgramType,
+    ProjectStage, ProjectType, Role, User,
 };
 use icosistem_core::ports::{Clock, Notifier, Store};
 use icosistem_core::rules::availability::WeeklySlot;
-use icosistem_core::service::{AdminCreateUser, CreateOrganization, CreateProgram, CreateProject, Register, UpdateMe};
+use icosistem_core::service::{
+    AdminCreateUser, CreateOrganization, CreateProgram, CreateProject, Register, SubmitReview, UpdateMe,
+};
 use icosistem_core::workflow::program::ProgramCommand;
 use icosistem_core::workflow::project::ProjectCommand;
 use icosistem_core::{Context, Ecosystem, Error};
@@ -29,7 +31,7 @@ pub const DEMO_PASSWORD: &str = "Quebrada-del-Condor-2027";
 /// A demo account a newcomer can sign in with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoLogin {
-    /// What the account is for (`admin`, `entrepreneur` …).
+    /// The account's platform role (`admin`, `entrepreneur` …).
     pub role: &'static str,
     /// The login email.
     pub email: &'static str,
@@ -102,6 +104,14 @@ const FOUNDERS: [Founder; 3] = [
 
 const ALLY_EMAIL: &str = "rodrigo@agromentores.demo";
 
+/// The incubator's program coordinator: signs in to the coordinator dashboard (`/dashboard`)
+/// and sees the demo program's figures as its staff would, not as an admin.
+pub const COORDINATOR_EMAIL: &str = "lucia@andes-incubator.demo";
+
+/// The coordinator's score of the first submitted application: one review done and one owed,
+/// so the dashboard's reviewer workload and score distribution have something to show.
+const DEMO_SCORE: i64 = 82;
+
 /// Every demo login, in the order they are printed.
 pub fn logins() -> Vec<DemoLogin> {
     let login = |role, email| DemoLogin {
@@ -109,15 +119,22 @@ pub fn logins() -> Vec<DemoLogin> {
         email,
         password: DEMO_PASSWORD,
     };
-    let mut all = vec![login("admin", ADMIN_EMAIL), login("ally", ALLY_EMAIL)];
+    let mut all = vec![
+        login("admin", ADMIN_EMAIL),
+        // Its platform role (what `/users/me` says); the coordinator role is the membership's.
+        login("client", COORDINATOR_EMAIL),
+        login("ally", ALLY_EMAIL),
+    ];
     all.extend(FOUNDERS.iter().map(|f| login("entrepreneur", f.email)));
     all
 }
 
-/// Creates the demo ecosystem: the admin `admin@icosistem.demo`, a verified incubator, a
-/// published program open for applications for 30 days, three verified entrepreneurs with an
-/// active project each (two applications submitted, one draft), and an ally with a mentoring
-/// profile and a weekly availability. Idempotent: when the demo admin exists, nothing is done.
+/// Creates the demo ecosystem: the admin `admin@icosistem.demo`, a verified incubator with a
+/// coordinator, a published program open for applications for 30 days, three verified
+/// entrepreneurs with an active project each (two applications submitted, one draft), the
+/// coordinator assigned to review both submitted ones and done with the first, and an ally with
+/// a mentoring profile and a weekly availability. Idempotent: when the demo admin exists,
+/// nothing is done.
 pub async fn seed<S: Store, N: Notifier, C: Clock>(eco: &Ecosystem<S, N, C>) -> Result<SeedOutcome, Error> {
     let admin = match create_user(eco, &Context::system(), ADMIN_EMAIL, ("Ada", "Admin"), Role::Admin).await {
         Err(Error::Conflict {
@@ -180,6 +197,7 @@ pub async fn seed<S: Store, N: Notifier, C: Clock>(eco: &Ecosystem<S, N, C>) -> 
         )
         .await?;
 
+    let mut submitted = Vec::new();
     for f in &FOUNDERS {
         let user = verified_entrepreneur(eco, f).await?;
         let ctx = Context::user(&user);
@@ -209,7 +227,30 @@ pub async fn seed<S: Store, N: Notifier, C: Clock>(eco: &Ecosystem<S, N, C>) -> 
             .create_application(&ctx, program.id, project.id, answers(json!({ "why_now": f.tagline })))
             .await?;
         if f.submit {
-            eco.submit_application(&ctx, draft.id, Some(draft.meta.version)).await?;
+            submitted.push(
+                eco.submit_application(&ctx, draft.id, Some(draft.meta.version))
+                    .await?
+                    .id,
+            );
+        }
+    }
+
+    // A client account (the platform role of staff who are neither founders nor mentors) made
+    // the incubator's coordinator by the admin, the way a real deployment staffs a program.
+    let coordinator = create_user(eco, &as_admin, COORDINATOR_EMAIL, ("Lucía", "Mamani"), Role::Client).await?;
+    eco.add_member(&as_admin, org.id, coordinator.id, MemberRole::Coordinator)
+        .await?;
+    let as_coordinator = Context::user(&coordinator);
+    for (i, application) in submitted.iter().enumerate() {
+        eco.assign_reviewer(&as_coordinator, *application, coordinator.id)
+            .await?;
+        if i == 0 {
+            let review = SubmitReview {
+                score: DEMO_SCORE,
+                comment: Some("Clear problem, a working prototype and first farmers on board.".into()),
+                conflict_declared: false,
+            };
+            eco.submit_review(&as_coordinator, *application, review).await?;
         }
     }
 

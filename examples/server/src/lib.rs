@@ -47,6 +47,7 @@
 //! | `ICOSISTEM_RATE_LIMIT_ENABLED` | true | rate limiting on/off |
 //! | `ICOSISTEM_RATE_LIMIT_AUTH_PER_SECOND` / `ICOSISTEM_RATE_LIMIT_AUTH_BURST` | 1 / 5 | `/api/v2/auth/*`, per client IP |
 //! | `ICOSISTEM_RATE_LIMIT_API_PER_SECOND` / `ICOSISTEM_RATE_LIMIT_API_BURST` | 10 / 20 | the rest of `/api/v2/*`, per user (per IP when anonymous) |
+//! | `ICOSISTEM_RATE_LIMIT_EXPORT_PER_SECOND` / `ICOSISTEM_RATE_LIMIT_EXPORT_BURST` | 1 / 3 | CSV exports (`/api/v2/…/*.csv`), per user, on top of the API's limit |
 //! | `ICOSISTEM_CORS_ORIGINS` | unset | comma-separated allowed origins (`https://app.example.org,https://admin.example.org`); `*` allows any; unset → no CORS headers |
 //! | `ICOSISTEM_HEADER_READ_TIMEOUT_SECS` | 10 | a request head must be complete this long after the connection opened (or its first byte after an answer); else the connection is closed |
 //! | `ICOSISTEM_KEEP_ALIVE_TIMEOUT_SECS` | 75 | idle keep-alive connections are closed after this (above nginx's upstream 60 s) |
@@ -81,12 +82,15 @@
 //!   [`EmailNotifier`] (SMTP from the `MAIL_*` variables, or [`LogNotifier`] of
 //!   `icosistem-runner`, emails written to the log), timing each delivery;
 //! - [`demo`]: the demo data, created through the use cases;
+//! - [`dashboard`]: the coordinator dashboard at `/dashboard` (static files embedded in the
+//!   binary, drawn from the JSON API);
 //! - [`telemetry`]: OpenTelemetry traces over OTLP/HTTP, on when `OTEL_EXPORTER_OTLP_ENDPOINT`
 //!   is set;
 //! - [`malloc`]: glibc malloc settings that return memory (arena and mmap limits), applied by
 //!   re-executing at start unless `GLIBC_TUNABLES` is set or `ICOSISTEM_MALLOC_TUNING=off`.
 
 pub mod config;
+pub mod dashboard;
 pub mod demo;
 pub mod malloc;
 pub mod notifier;
@@ -275,7 +279,7 @@ pub async fn ensure_admin<S: Store, N: Notifier, C: Clock>(
     }
 }
 
-/// Serves the API of `state` on `listener` with the default [`ServeLimits`] until `shutdown`
+/// Serves the API of `state` (and the dashboard) on `listener` with the default [`ServeLimits`] until `shutdown`
 /// resolves; see [`run_server_with`].
 pub async fn run_server<S: Store, N: Notifier, C: Clock>(
     listener: TcpListener,
@@ -285,7 +289,8 @@ pub async fn run_server<S: Store, N: Notifier, C: Clock>(
     run_server_with(listener, state, ServeLimits::default(), shutdown).await
 }
 
-/// Serves the API of `state` on `listener` with `limits` ([`icosistem_http::serve`]: header,
+/// Serves the API of `state` and the coordinator dashboard ([`dashboard`], at `/dashboard`) on
+/// `listener` with `limits` ([`icosistem_http::serve`]: header,
 /// keep-alive and body timeouts, connection caps) until `shutdown` resolves, then stops
 /// accepting, closes idle and half-open connections at once and waits for the requests in
 /// flight to finish, at most `limits.shutdown_grace`. Handlers see the client's address
@@ -296,7 +301,8 @@ pub async fn run_server_with<S: Store, N: Notifier, C: Clock>(
     limits: ServeLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    icosistem_http::serve(listener, icosistem_http::router(state), limits, shutdown).await
+    let app = icosistem_http::router(state).merge(dashboard::router());
+    icosistem_http::serve(listener, app, limits, shutdown).await
 }
 
 /// Resolves on ctrl-c or, on Unix, SIGTERM (what container orchestrators send to stop a pod).
@@ -598,6 +604,11 @@ pub async fn healthcheck(url: &str) -> Result<(), BoxError> {
 pub fn print_logins(addr: SocketAddr, logins: &[demo::DemoLogin]) {
     println!();
     println!("  Icosistem demo on http://{addr}  (API docs: http://{addr}/docs)");
+    println!(
+        "  Coordinator dashboard: http://{addr}{}  (sign in as {})",
+        dashboard::PATH,
+        demo::COORDINATOR_EMAIL
+    );
     println!("  Demo logins (password for all: {}):", demo::DEMO_PASSWORD);
     for l in logins {
         println!("    {:<13} {}", l.role, l.email);
