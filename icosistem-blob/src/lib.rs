@@ -1,6 +1,6 @@
 //! # icosistem-blob
 //!
-//! Where the bytes of Icosistem's documents live (DOMAIN.md §6): the adapters of the core's
+//! Where the bytes of Icosistem's documents live (docs/domain.md §6): the adapters of the core's
 //! [`BlobStore`](icosistem_core::ports::BlobStore) port. The metadata of a document (owner,
 //! type, size, SHA-256, its storage key) is in the store; its bytes are here, under a key the
 //! core made.

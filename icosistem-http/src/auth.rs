@@ -1,4 +1,4 @@
-//! Access tokens and the [`AuthUser`] extractor (DOMAIN.md §5).
+//! Access tokens and the [`AuthUser`] extractor (docs/domain.md §5).
 //!
 //! Access tokens are HS256 JWTs living 15 minutes with the claims `sub` (user id), `role`,
 //! `security_stamp`, `iat`, `exp` and `typ = "access"`. Expiry is checked against the

@@ -53,7 +53,7 @@ impl Modify for BearerAuth {
 /// The API's OpenAPI document.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Icosistem API", description = "The entrepreneurship ecosystem API (spec/API.md)."),
+    info(title = "Icosistem API", description = "The entrepreneurship ecosystem API: organizations, programs, projects, applications and their review, mentoring, notifications."),
     components(schemas(
         Problem,
         ProblemField,
@@ -121,7 +121,7 @@ impl Modify for BearerAuth {
         (name = "projects", description = "Entrepreneurs' projects, their stage and lifecycle"),
         (name = "milestones", description = "Project milestones"),
         (name = "applications", description = "Applications to programs, reviewers and reviews"),
-        (name = "analytics", description = "Figures of programs, organizations, mentoring and one's own (DOMAIN.md §9)"),
+        (name = "analytics", description = "Figures of programs, organizations, mentoring and one's own (docs/domain.md §9)"),
     )
 )]
 pub struct ApiDoc;

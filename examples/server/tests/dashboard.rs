@@ -49,7 +49,8 @@ async fn start() -> Server {
     let state = AppState::new(
         Arc::new(eco),
         HttpConfig::new(SecretString::new(icosistem_server::generate_secret())),
-    );
+    )
+    .expect("valid HTTP config");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("port 0 binds");
     let base = format!("http://{}", listener.local_addr().expect("bound"));
     let (stop, stopped) = oneshot::channel::<()>();

@@ -365,7 +365,7 @@ pub async fn concurrent_puts_of_different_keys_all_land<S: BlobStore>(store: S) 
     }
 }
 
-/// 16 MiB (the default upload limit, DOMAIN.md §6) in 64 KiB chunks at exactly the limit, read
+/// 16 MiB (the default upload limit, docs/domain.md §6) in 64 KiB chunks at exactly the limit, read
 /// back as a stream and hashed on the way.
 pub async fn a_16_mib_upload_streams_in_and_out<S: BlobStore>(store: S) {
     let k = key("large/16mib");

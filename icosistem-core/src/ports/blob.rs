@@ -1,4 +1,4 @@
-//! The blob port: where document bytes live (DOMAIN.md §6).
+//! The blob port: where document bytes live (docs/domain.md §6).
 //!
 //! Metadata (owner, type, size, SHA-256, the storage key) lives in the store; the bytes live
 //! behind [`BlobStore`]. A use case stores the bytes first ([`BlobStore::put`]), then commits the
@@ -41,7 +41,7 @@ use super::{Clock, SystemClock};
 /// a blob as one file named after its key), far below S3's 1024.
 pub const MAX_KEY_BYTES: usize = 255;
 
-/// Where a blob lives: made by the core (never derived from client input, DOMAIN.md §6), for
+/// Where a blob lives: made by the core (never derived from client input, docs/domain.md §6), for
 /// example `documents/<document id>/<version>`.
 ///
 /// A key is 1 to [`MAX_KEY_BYTES`] bytes of segments separated by `/`; each segment is non-empty,

@@ -224,7 +224,7 @@ pub struct ProgramDto {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A review round of a program (DOMAIN.md §10).
+/// A review round of a program (docs/domain.md §10).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct RoundDto {
     /// Name, unique within the program.

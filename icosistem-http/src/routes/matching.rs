@@ -49,7 +49,7 @@ pub(crate) struct ProposedPairDoc {
     /// The enrolled project the mentorship is about (UUID).
     #[schema(value_type = String, format = Uuid)]
     pub(crate) project_id: String,
-    /// Match score 0–1 (DOMAIN.md §4.7).
+    /// Match score 0–1 (docs/domain.md §4.7).
     pub(crate) score: f64,
     /// One sentence per part of the score that counted.
     pub(crate) reasons: Vec<String>,
