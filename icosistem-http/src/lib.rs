@@ -1,6 +1,6 @@
 //! # icosistem-http
 //!
-//! The HTTP adapter of Icosistem: an axum [`Router`](axum::Router) exposing the core's use cases
+//! The HTTP adapter of Icosistem: an axum [`Router`] exposing the core's use cases
 //! as the JSON API of the HTTP contract, built by [`router`] so an embedder can `nest` it in their
 //! own axum service (or serve it as is). It is generic over the store, notifier and clock ports,
 //! like [`Ecosystem`].

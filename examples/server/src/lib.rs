@@ -1,6 +1,6 @@
 //! # icosistem-server
 //!
-//! The Icosistem HTTP server: [`icosistem_http::router`] served by [`icosistem_http::serve`]
+//! The Icosistem HTTP server: [`icosistem_http::router`] served by [`icosistem_http::serve()`]
 //! over either the in-memory store (with demo data, the default: `cargo run -p
 //! icosistem-server`) or PostgreSQL (`DATABASE_URL` set), configured from the environment.
 //!
@@ -290,7 +290,7 @@ pub async fn run_server<S: Store, N: Notifier, C: Clock>(
 }
 
 /// Serves the API of `state` and the coordinator dashboard ([`dashboard`], at `/dashboard`) on
-/// `listener` with `limits` ([`icosistem_http::serve`]: header,
+/// `listener` with `limits` ([`icosistem_http::serve()`]: header,
 /// keep-alive and body timeouts, connection caps) until `shutdown` resolves, then stops
 /// accepting, closes idle and half-open connections at once and waits for the requests in
 /// flight to finish, at most `limits.shutdown_grace`. Handlers see the client's address
