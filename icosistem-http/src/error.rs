@@ -145,22 +145,10 @@ fn fields(list: &[FieldError]) -> Vec<ProblemField> {
         .collect()
 }
 
-/// Displays an error followed by every `source()` under it (`store failure: store backend
-/// failure: connection refused`). Logging only the outer error would hide the cause: the core's
-/// `Store` says "store failure" and keeps the database's words in its sources.
-pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
-
-impl std::fmt::Display for ErrorChain<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut source = self.0.source();
-        while let Some(cause) = source {
-            write!(f, ": {cause}")?;
-            source = cause.source();
-        }
-        Ok(())
-    }
-}
+/// Displays an error followed by every `source()` under it: the core's, so a log line reads the
+/// same from every crate (the core's `Store` error says "store failure" and keeps the
+/// database's words in its sources).
+pub use icosistem_core::error::ErrorChain;
 
 impl From<Error> for ApiError {
     /// The one mapping of the core's errors to HTTP: the `code` is [`Error::code`], the status

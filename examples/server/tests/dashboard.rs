@@ -101,7 +101,7 @@ impl Server {
     }
 }
 
-fn header<'h>(headers: &'h HeaderMap, name: header::HeaderName) -> &'h str {
+fn header(headers: &HeaderMap, name: header::HeaderName) -> &str {
     headers
         .get(&name)
         .unwrap_or_else(|| panic!("no {name}"))
