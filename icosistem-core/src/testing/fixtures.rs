@@ -681,20 +681,11 @@ pub fn organization_input(name: &str) -> CreateOrganization {
 
 /// The input of a project named `name` with defaults elsewhere.
 pub fn project_input(name: &str) -> CreateProject {
-    CreateProject {
-        name: name.to_owned(),
-        description: "A venture that makes something people want.".to_owned(),
-        project_type: ProjectType::Startup,
-        tagline: None,
-        category: None,
-        priority: None,
-        stage: None,
-        funding_stage: None,
-        funding_target: None,
-        team_size: None,
-        is_public: None,
-        seeking_mentorship: None,
-    }
+    CreateProject::new(
+        name,
+        "A venture that makes something people want.",
+        ProjectType::Startup,
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
