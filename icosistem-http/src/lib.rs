@@ -461,6 +461,8 @@ impl<S, N, C> AppState<S, N, C> {
 /// The whole API as a router with its middleware, ready to serve or to `nest`.
 pub fn router<S: Store, N: Notifier, C: Clock>(state: AppState<S, N, C>) -> Router {
     let config = Arc::clone(&state.config);
+    // The served document states the ecosystem's own bounds (openapi::follow_limits).
+    let limits = state.eco.limits().clone();
     let rate_limits = rate_limit::RateLimitState {
         limiter: Arc::clone(&state.rate_limiter),
         limits: config.rate_limits,
@@ -505,7 +507,7 @@ pub fn router<S: Store, N: Notifier, C: Clock>(state: AppState<S, N, C>) -> Rout
         MetricsExport::Handle(handle) => Some(handle.clone()),
         MetricsExport::Off => None,
     };
-    let api = api.merge(openapi::docs_router(&config, prometheus.is_some()));
+    let api = api.merge(openapi::docs_router(&config, prometheus.is_some(), &limits));
     let api = match &prometheus {
         Some(handle) => api.merge(metrics::router(handle.clone())),
         None => api,

@@ -1,7 +1,8 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations, and the interactive
 //! documentation at `/docs` (Swagger UI with its assets compiled into the binary, so it works
 //! without internet access). Both follow the [`HttpConfig`]: only the mounted paths are listed,
-//! its base path is the document's server, and either can be turned off.
+//! its base path is the document's server, and either can be turned off. The bounds that a
+//! deployment sets through its `Limits` (the password policy) are the served document's too.
 
 use std::sync::Arc;
 
@@ -15,6 +16,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::server::Server;
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::Config;
+
+use icosistem_core::service::Limits;
 
 use crate::HttpConfig;
 use crate::dto::{
@@ -246,18 +249,61 @@ fn link_creates(doc: &mut utoipa::openapi::OpenApi) {
     }
 }
 
-/// The document as a router built with `config` serves it: only the paths it mounts (no
-/// `/metrics` with [`MetricsExport::Off`](crate::MetricsExport::Off), no `/health/detailed` when
-/// that is off), and [`HttpConfig::base_path`] as its server, so clients and the docs page call
-/// the operations under the host's prefix.
-pub fn document_for(config: &HttpConfig) -> utoipa::openapi::OpenApi {
+/// The document as a router built with `config` over an ecosystem with `limits` serves it: only
+/// the paths it mounts (no `/metrics` with [`MetricsExport::Off`](crate::MetricsExport::Off), no
+/// `/health/detailed` when that is off), [`HttpConfig::base_path`] as its server, so clients and
+/// the docs page call the operations under the host's prefix, and the bounds of the deployment's
+/// own [`Limits`] (see [`follow_limits`]).
+pub fn document_for(config: &HttpConfig, limits: &Limits) -> utoipa::openapi::OpenApi {
     let metrics = !matches!(config.metrics, crate::MetricsExport::Off);
-    shaped(config, metrics)
+    shaped(config, metrics, limits)
 }
 
-/// [`document`] shaped by `config`, listing `/metrics` when `metrics` is served.
-fn shaped(config: &HttpConfig, metrics: bool) -> utoipa::openapi::OpenApi {
+/// The request properties whose length is the password policy's
+/// ([`Limits::password`](icosistem_core::service::Limits)). A password that is only checked, not
+/// set (a login's, a password change's `current_password`), has no length bound in the document.
+const PASSWORD_FIELDS: &[&str] = &["password", "new_password"];
+
+/// Restates the bounds that come from [`Limits`] rather than from a type, so the document a
+/// deployment serves is the contract it enforces: a server started with
+/// `ICOSISTEM_LIMIT_PASSWORD_MIN_LEN=16` documents `minLength: 16`, and a generated client or
+/// form checks what the server will check. The derive writes the defaults; this replaces them on
+/// every password property that carries them, in the bounds and in the description's "12–128".
+pub fn follow_limits(doc: &mut utoipa::openapi::OpenApi, limits: &Limits) {
+    use utoipa::openapi::{RefOr, Schema};
+
+    let defaults = Limits::default().password;
+    let policy = limits.password;
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    for schema in components.schemas.values_mut() {
+        let RefOr::T(Schema::Object(object)) = schema else {
+            continue;
+        };
+        for (name, property) in object.properties.iter_mut() {
+            let RefOr::T(Schema::Object(property)) = property else {
+                continue;
+            };
+            if !PASSWORD_FIELDS.contains(&name.as_str()) || property.min_length.is_none() {
+                continue;
+            }
+            property.min_length = Some(policy.min_len);
+            property.max_length = Some(policy.max_len);
+            if let Some(description) = property.description.as_mut() {
+                *description = description.replace(
+                    &format!("{}–{}", defaults.min_len, defaults.max_len),
+                    &format!("{}–{}", policy.min_len, policy.max_len),
+                );
+            }
+        }
+    }
+}
+
+/// [`document`] shaped by `config` and `limits`, listing `/metrics` when `metrics` is served.
+fn shaped(config: &HttpConfig, metrics: bool, limits: &Limits) -> utoipa::openapi::OpenApi {
     let mut doc = document();
+    follow_limits(&mut doc, limits);
     if !metrics {
         doc.paths.paths.remove("/metrics");
     }
@@ -281,13 +327,13 @@ const DOCS_PATH: &str = "/docs";
 /// Both work under any prefix a host nests the router at: the redirect from `/docs` and the
 /// document's URL in the page are relative (`docs/`, `../api-docs/openapi.json`), so the browser
 /// resolves them against wherever the page was loaded from.
-pub(crate) fn docs_router(config: &HttpConfig, metrics: bool) -> Router {
+pub(crate) fn docs_router(config: &HttpConfig, metrics: bool, limits: &Limits) -> Router {
     let mut router = Router::new();
     if !config.openapi {
         return router;
     }
     // Serialized once: the document is large and never changes while the router lives.
-    let json = match serde_json::to_vec(&shaped(config, metrics)) {
+    let json = match serde_json::to_vec(&shaped(config, metrics, limits)) {
         Ok(json) => Bytes::from(json),
         Err(error) => {
             tracing::error!(%error, "the OpenAPI document does not serialize; not serving it");

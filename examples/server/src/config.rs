@@ -20,8 +20,10 @@ pub const LIMIT_VAR_PREFIX: &str = "ICOSISTEM_LIMIT_";
 /// (deployments set them): (limit, variable).
 pub const LIMIT_VAR_ALIASES: &[(&str, &str)] = &[("require_verified_email", "ICOSISTEM_REQUIRE_VERIFIED_EMAIL")];
 
-/// Shortest JWT secret accepted in production: 32 bytes is the HS256 key size.
-pub const MIN_PRODUCTION_SECRET_BYTES: usize = 32;
+/// Shortest JWT secret accepted in production: the library's own floor (32 bytes, the HS256 key
+/// size), which `HttpConfig::validate` applies in every environment. Kept as a name here so the
+/// start-up check can say it before the router is built; one number, one place.
+pub const MIN_PRODUCTION_SECRET_BYTES: usize = icosistem_http::MIN_JWT_SECRET_BYTES;
 
 /// Where the server runs. Only `production` changes behaviour: it refuses unsafe settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use icosistem_core::model::Role;
 use icosistem_core::model::secret::SecretString;
 use icosistem_core::model::{AccountToken, CalendarFeed, RefreshToken};
 use icosistem_core::ports::store::{AccountTokenFilter, CalendarFeedFilter, PageRequest, RefreshTokenFilter, Repo};
-use icosistem_core::ports::{Store, Transaction};
+use icosistem_core::ports::{RecordingNotifier, Store, Transaction};
 use icosistem_core::testing::fixtures::{Person, World};
 use icosistem_http::{AppState, HttpConfig, router};
 use icosistem_store_memory::MemoryStore;
@@ -88,7 +88,15 @@ pub(crate) struct App {
 
 impl App {
     pub(crate) async fn new() -> Self {
-        let world = World::new(MemoryStore::new()).await;
+        Self::over(World::new(MemoryStore::new()).await)
+    }
+
+    /// The API over an ecosystem with `limits` instead of the defaults.
+    pub(crate) async fn with_limits(limits: icosistem_core::Limits) -> Self {
+        Self::over(World::with_limits(MemoryStore::new(), Arc::new(RecordingNotifier::new()), limits).await)
+    }
+
+    fn over(world: World<MemoryStore>) -> Self {
         let config = HttpConfig::new(SecretString::new(SECRET)).with_rate_limits(test_rate_limits());
         let state = AppState::new(Arc::clone(&world.eco), config).expect("valid HTTP config");
         Self {

@@ -403,3 +403,53 @@ async fn the_schema_and_the_validators_agree() {
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
     assert!(checked > 40, "only {checked} probes: the schemas lost their rules");
 }
+
+/// A deployment's password policy (`ICOSISTEM_LIMIT_PASSWORD_MIN_LEN` / `_MAX_LEN`) is its served
+/// document's too: every password a request sets carries the deployment's bounds, and the server
+/// refuses exactly outside them (so a generated client checks what the server checks).
+#[tokio::test]
+async fn the_served_document_states_the_deployments_password_policy() {
+    use serde_json::json;
+
+    let mut limits = icosistem_core::Limits::default();
+    limits.password.min_len = 16;
+    limits.password.max_len = 40;
+    let app = App::with_limits(limits).await;
+    let reply = app.send(Method::GET, "/api-docs/openapi.json", None, None, None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
+    let schemas = &reply.body["components"]["schemas"];
+    for (schema, field) in [
+        ("RegisterRequest", "password"),
+        ("AdminCreateUserRequest", "password"),
+        ("ChangePasswordRequest", "new_password"),
+        ("PasswordResetConfirm", "new_password"),
+    ] {
+        let rule = &schemas[schema]["properties"][field];
+        assert_eq!(rule["minLength"], 16, "{schema}.{field}: {rule}");
+        assert_eq!(rule["maxLength"], 40, "{schema}.{field}: {rule}");
+    }
+    let described = schemas["RegisterRequest"]["properties"]["password"]["description"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(described.contains("16–40"), "{described}");
+    // A password only checked, never set, has no length bound.
+    assert!(
+        schemas["LoginRequest"]["properties"]["password"]
+            .get("minLength")
+            .is_none()
+    );
+
+    for (n, allowed) in [(15, false), (16, true), (40, true), (41, false)] {
+        let password: String = (0..n).map(|i| char::from(b'a' + (i * 5 % 26) as u8)).collect();
+        let body = json!({
+            "email": format!("policy{n}@example.org"), "password": password,
+            "first_name": "Ada", "last_name": "Lovelace", "role": "entrepreneur",
+        });
+        let reply = app
+            .send(Method::POST, "/api/v2/auth/register", Some(body), None, None)
+            .await;
+        let refused =
+            reply.status == StatusCode::UNPROCESSABLE_ENTITY && reply.fields().contains(&"password".to_owned());
+        assert_eq!(refused, !allowed, "{n} chars: {} {}", reply.status, reply.raw);
+    }
+}
