@@ -575,6 +575,37 @@ mod tests {
         Config::from_lookup(|name| vars.get(name).cloned())
     }
 
+    /// The read replica's settings: off by default; its pool the primary's size unless set; a
+    /// zero pool refused by name; the read-after-write window in milliseconds. Its URL is a
+    /// secret, like the primary's.
+    #[test]
+    fn the_read_replica_settings() {
+        let cfg = parse(&[("ICOSISTEM_DB_MAX_CONNECTIONS", "12")]).expect("valid");
+        assert!(cfg.database_read_url.is_none());
+        assert_eq!(cfg.read_pool_settings().max_connections, 12);
+        assert_eq!(cfg.read_after_write, Duration::from_millis(2000));
+        let cfg = parse(&[
+            ("DATABASE_READ_URL", "postgres://reader:hunter2@replica:5432/icosistem"),
+            ("ICOSISTEM_DB_READ_MAX_CONNECTIONS", "40"),
+            ("ICOSISTEM_READ_AFTER_WRITE_MS", "500"),
+        ])
+        .expect("valid");
+        assert_eq!(cfg.read_pool_settings().max_connections, 40);
+        assert_eq!(
+            cfg.read_pool_settings().acquire_timeout,
+            cfg.pool_settings().acquire_timeout
+        );
+        assert_eq!(cfg.read_after_write, Duration::from_millis(500));
+        assert!(!format!("{cfg:?}").contains("hunter2"));
+        assert!(matches!(
+            parse(&[("ICOSISTEM_DB_READ_MAX_CONNECTIONS", "0")]),
+            Err(ConfigError::Invalid {
+                var: "ICOSISTEM_DB_READ_MAX_CONNECTIONS",
+                ..
+            })
+        ));
+    }
+
     /// Every limit through its variable: the parsed `Limits` has each value that was set (and
     /// none left at its default, so a field the table missed would show).
     #[test]

@@ -8,6 +8,8 @@
 //! - `hostile`: `icosistem_http::serve` against slow, many and half-open clients, and its config;
 //! - `stream`: the live notification stream (SSE) in process and across two replicas on
 //!   PostgreSQL and Redis;
+//! - `caller_cache`: the cache of callers across two replicas, with Redis (a suspension is
+//!   refused by the other replica within a pub/sub message) and without (within the TTL);
 //! - `redis_tls`: the server's Redis over `rediss://` with a private CA (a TLS-only redis-server);
 //! - `rbac`: every route as every role against a table of expected answers;
 //! - `calendar`: private calendar feeds (issue, rotate, revoke, the `.ics` read back with
@@ -25,6 +27,7 @@ mod analytics;
 mod applications;
 mod basics;
 mod calendar;
+mod caller_cache;
 mod hostile;
 mod inbox;
 mod journey;
