@@ -10,6 +10,8 @@
 //!   PostgreSQL and Redis;
 //! - `caller_cache`: the cache of callers across two replicas, with Redis (a suspension is
 //!   refused by the other replica within a pub/sub message) and without (within the TTL);
+//! - `read_replica`: the server's read sessions over a PostgreSQL read replica (a second
+//!   database): a caller's list right after their own write reads the primary;
 //! - `redis_tls`: the server's Redis over `rediss://` with a private CA (a TLS-only redis-server);
 //! - `rbac`: every route as every role against a table of expected answers;
 //! - `calendar`: private calendar feeds (issue, rotate, revoke, the `.ics` read back with
@@ -40,6 +42,7 @@ mod organizations;
 mod programs;
 mod projects;
 mod rbac;
+mod read_replica;
 mod redis_tls;
 mod rounds;
 mod server;
