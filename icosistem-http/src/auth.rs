@@ -9,9 +9,19 @@
 //!
 //! The read may be served from a cache of callers (`HttpConfig::caller_cache_ttl`, off by
 //! default): a user row read less than the TTL ago (on the ecosystem's clock) is used again
-//! instead of a database round trip per request. The bound is then the TTL: a suspension,
-//! deletion, role change or new security stamp is enforced at most one TTL after it was
-//! committed, on every replica, since each replica's entries die by age alone.
+//! instead of a database round trip per request. Entries also die when the row changes: the
+//! [`LiveStore`](crate::live::LiveStore) the ecosystem runs on sees every committed update or
+//! delete of a user (a suspension, role change, password change or reset, logout everywhere, a
+//! job deactivating the account — whatever use case or job did it) and tells its
+//! [`LiveHub`](crate::live::LiveHub), which evicts the entry from the caches of this process at
+//! once and, with Redis, publishes the user id to every replica, which evict theirs. The bound
+//! within which a suspension, deletion, role change or new security stamp is enforced:
+//!
+//! - on the process that committed it: at once (evicted before the commit returns);
+//! - on another replica sharing the hub's Redis: the delivery of one pub/sub message;
+//! - without Redis, while Redis is unreachable (the subscription reconnects with backoff, and
+//!   empties the caches once back: messages published meanwhile are lost), or when the
+//!   ecosystem's store is not a `LiveStore`: one TTL, since entries die by age regardless.
 
 use std::sync::Arc;
 
@@ -109,6 +119,9 @@ impl JwtKeys {
 pub(crate) struct CallerCache {
     ttl: chrono::Duration,
     entries: std::sync::Mutex<std::collections::HashMap<UserId, (User, DateTime<Utc>)>>,
+    /// Evictions so far. A row read before an eviction is not stored after it: it may be the
+    /// very row the eviction was about, read just before the change committed.
+    evictions: std::sync::atomic::AtomicU64,
 }
 
 impl CallerCache {
@@ -120,6 +133,29 @@ impl CallerCache {
         Self {
             ttl,
             entries: std::sync::Mutex::new(std::collections::HashMap::new()),
+            evictions: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// The eviction count to hand back to [`CallerCache::put`] for a row read from now on.
+    fn epoch(&self) -> u64 {
+        self.evictions.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Forgets `id`'s row: it changed (see [`crate::live::LiveHub::caller_changed`]).
+    pub(crate) fn evict(&self, id: UserId) {
+        self.evictions.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.remove(&id);
+        }
+    }
+
+    /// Forgets every row: changes may have been missed (the Redis subscription was down).
+    #[cfg(feature = "redis")]
+    pub(crate) fn clear(&self) {
+        self.evictions.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
         }
     }
 
@@ -137,11 +173,16 @@ impl CallerCache {
         (*read_at <= now && now - *read_at < self.ttl).then(|| user.clone())
     }
 
-    fn put(&self, user: &User, now: DateTime<Utc>) {
+    /// Stores `user`, read at `now` by a load that began at eviction count `epoch` — unless an
+    /// eviction happened since (checked under the lock `evict` takes after counting).
+    fn put(&self, user: &User, now: DateTime<Utc>, epoch: u64) {
         if !self.enabled() {
             return;
         }
         if let Ok(mut entries) = self.entries.lock() {
+            if self.epoch() != epoch {
+                return;
+            }
             if entries.len() >= Self::CAPACITY && !entries.contains_key(&user.id) {
                 entries.clear();
             }
@@ -317,11 +358,12 @@ impl TokenVerifier {
             .map_err(|_| ApiError::unauthorized("the access token is invalid"))?;
         let ctx = meta.context(Actor::User { id, role });
         let now = (self.now)();
+        let epoch = self.callers.epoch();
         let user = match self.callers.get(id, now) {
             Some(user) => user,
             None => match (self.load)(ctx, id).await {
                 Ok(user) => {
-                    self.callers.put(&user, now);
+                    self.callers.put(&user, now, epoch);
                     user
                 }
                 Err(Error::NotFound { .. }) => return Err(ApiError::unauthorized("the account no longer exists")),

@@ -173,8 +173,11 @@ pub struct HttpConfig {
     /// off. `/health`, `/health/ready` and `/api/v2/health` are always served.
     pub health_detailed: bool,
     /// How long an authenticated caller's user row may be reused without reading it again
-    /// (default zero: read on every request). It is the bound within which a suspension, role
-    /// change or revoked session takes effect (see [`auth`]).
+    /// (default zero: read on every request). Changes committed through a
+    /// [`live::LiveStore`] on the [`HttpConfig::live`] hub evict the row sooner (at once here,
+    /// on the other replicas when Redis delivers the hub's message); the TTL is the bound
+    /// within which a suspension, role change or revoked session takes effect otherwise (see
+    /// [`auth`]).
     pub caller_cache_ttl: chrono::Duration,
     /// The live notification stream ([`live`]): its fan-out hub, heartbeat and per-user cap.
     pub live: live::LiveConfig,
@@ -439,6 +442,9 @@ impl<S, N, C> AppState<S, N, C> {
             .clone()
             .unwrap_or_else(|| Arc::new(rate_limit::InMemoryRateLimiter::new()));
         let callers = Arc::new(auth::CallerCache::new(config.caller_cache_ttl));
+        // Users changed through a `LiveStore` on this hub (on any replica, with Redis) leave the
+        // cache at once instead of at the end of their TTL.
+        config.live.hub.watch_callers(&callers);
         let verifier = auth::TokenVerifier::new(&eco, Arc::clone(&keys), Arc::clone(&callers));
         Ok(Self {
             eco,

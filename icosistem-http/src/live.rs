@@ -22,6 +22,12 @@
 //!    down, a lagging receiver) only delays delivery until the next heartbeat, which reads the
 //!    store too.
 //!
+//! The hub carries a second message, "user X's row changed", for the caches of callers
+//! ([`crate::auth`]): [`LiveTx`] remembers the users a unit of work updated or deleted and,
+//! after its commit, [`LiveHub::caller_changed`] evicts them from this process's caches and
+//! publishes them (with Redis, on the channel `<channel>:callers`) so every replica evicts
+//! its own; after a lost subscription comes back, each replica empties its caches.
+//!
 //! Ids are UUID v7 (time-ordered), so "after id" is a range read. Two units of work notifying
 //! one user at once may commit out of id order; each read therefore looks [`LOOKBACK`] back
 //! behind the newest id it sent and skips the ids this connection already sent, so a late
@@ -36,10 +42,10 @@
 //! another replica). A user may hold [`LiveConfig::max_streams_per_user`] streams per process;
 //! one more answers 429 `too_many_streams`.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::collections::{BTreeSet, HashMap};
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use axum::Extension;
@@ -52,7 +58,7 @@ use icosistem_core::error::StoreError;
 use icosistem_core::model::analytics::{
     ApplicationFigures, DateRange, EnrollmentFigures, MentoringFigures, MentoringScope, MilestoneFigures, ReviewFigures,
 };
-use icosistem_core::model::{Notification, UserId};
+use icosistem_core::model::{Notification, User, UserId};
 use icosistem_core::ports::store::{AnalyticsRead, ApplicationScope, EnrollmentScope, MilestoneScope, ReviewScope};
 use icosistem_core::ports::store::{Entity, Page, PageRequest, Repo, Transaction};
 use icosistem_core::ports::{Clock, Notifier, Store};
@@ -60,7 +66,7 @@ use tokio::sync::{broadcast, mpsc};
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, CallerCache};
 use crate::dto::NotificationDto;
 use crate::error::{ApiError, Problem};
 use crate::serve::ShutdownSignal;
@@ -133,8 +139,29 @@ pub struct LiveHub {
 
 struct HubInner {
     local: broadcast::Sender<Wake>,
+    /// The caller caches of the states over this hub (weak: a dropped state drops its cache).
+    callers: CallerCaches,
     #[cfg(feature = "redis")]
     redis: Option<redis_fanout::Publisher>,
+}
+
+/// The caller caches a hub evicts changed users from.
+#[derive(Default)]
+struct CallerCaches(Mutex<Vec<Weak<CallerCache>>>);
+
+impl CallerCaches {
+    fn add(&self, cache: &Arc<CallerCache>) {
+        let mut caches = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        caches.retain(|c| c.strong_count() > 0);
+        caches.push(Arc::downgrade(cache));
+    }
+
+    fn each(&self, f: impl Fn(&CallerCache)) {
+        let caches = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        for cache in caches.iter().filter_map(Weak::upgrade) {
+            f(&cache);
+        }
+    }
 }
 
 impl std::fmt::Debug for LiveHub {
@@ -154,6 +181,7 @@ impl LiveHub {
         Self {
             inner: Arc::new(HubInner {
                 local,
+                callers: CallerCaches::default(),
                 #[cfg(feature = "redis")]
                 redis: None,
             }),
@@ -175,13 +203,13 @@ impl LiveHub {
     pub fn redis_client(client: redis::Client, channel: impl Into<String>) -> Result<Self, redis::RedisError> {
         let (local, _) = broadcast::channel(WAKE_CAPACITY);
         let publisher = redis_fanout::Publisher::connect_lazy(client.clone(), channel.into())?;
-        publisher.spawn_subscriber(client, local.downgrade());
-        Ok(Self {
-            inner: Arc::new(HubInner {
-                local,
-                redis: Some(publisher),
-            }),
-        })
+        let inner = Arc::new(HubInner {
+            local,
+            callers: CallerCaches::default(),
+            redis: Some(publisher.clone()),
+        });
+        publisher.spawn_subscriber(client, Arc::downgrade(&inner));
+        Ok(Self { inner })
     }
 
     /// Tells the streams of `user` (on every replica) to read the store again.
@@ -197,19 +225,48 @@ impl LiveHub {
     fn subscribe(&self) -> broadcast::Receiver<Wake> {
         self.inner.local.subscribe()
     }
+
+    /// Tells every replica that `user`'s row changed (status, role, security stamp …): their
+    /// caches of callers forget it. This process's caches forget it before this returns; with
+    /// Redis, the others when the message arrives (see [`crate::auth`] for the bound).
+    /// [`LiveStore`] calls it after each commit that updated or deleted a user.
+    pub fn caller_changed(&self, user: UserId) {
+        self.inner.callers.each(|cache| cache.evict(user));
+        #[cfg(feature = "redis")]
+        if let Some(redis) = &self.inner.redis {
+            redis.publish_caller(user);
+        }
+    }
+
+    /// Evicts changed users from `cache` from now on (called by `AppState::new`).
+    pub(crate) fn watch_callers(&self, cache: &Arc<CallerCache>) {
+        self.inner.callers.add(cache);
+    }
 }
 
 #[cfg(feature = "redis")]
 mod redis_fanout {
     use std::time::Duration;
 
+    use std::sync::Weak;
+
     use futures::StreamExt as _;
     use icosistem_core::model::UserId;
     use redis::aio::ConnectionManager;
-    use tokio::sync::broadcast;
     use uuid::Uuid;
 
-    use super::Wake;
+    use super::HubInner;
+
+    /// The first wait before re-subscribing after a failure, doubled after each failure in a
+    /// row up to `MAX_BACKOFF`: a Redis that is down is not hammered, and one that comes back
+    /// is used again within `MAX_BACKOFF`.
+    const MIN_BACKOFF: Duration = Duration::from_millis(250);
+    const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+    /// The channel of "this user's row changed" next to the wake-ups' `channel`.
+    fn callers_channel(channel: &str) -> String {
+        format!("{channel}:callers")
+    }
 
     /// Publishes `<origin> <user id>` on the channel; `origin` lets this process ignore its own
     /// messages (it already woke its streams locally).
@@ -231,10 +288,26 @@ mod redis_fanout {
             })
         }
 
-        /// Publishes in the background: the commit it follows is already done.
+        /// Publishes a wake-up in the background: the commit it follows is already done.
         pub(super) fn publish(&self, user: UserId) {
+            self.send(
+                self.channel.clone(),
+                user,
+                "publishing a live wake-up to Redis failed; remote streams catch up at their next heartbeat",
+            );
+        }
+
+        /// Publishes "`user`'s row changed" in the background.
+        pub(super) fn publish_caller(&self, user: UserId) {
+            self.send(
+                callers_channel(&self.channel),
+                user,
+                "publishing a caller change to Redis failed; other replicas' cached callers expire by their TTL",
+            );
+        }
+
+        fn send(&self, channel: String, user: UserId, failed: &'static str) {
             let mut conn = self.conn.clone();
-            let channel = self.channel.clone();
             let payload = format!("{} {}", self.origin, user);
             tokio::spawn(async move {
                 let sent: redis::RedisResult<i64> = redis::cmd("PUBLISH")
@@ -243,32 +316,40 @@ mod redis_fanout {
                     .query_async(&mut conn)
                     .await;
                 if let Err(error) = sent {
-                    tracing::warn!(%error, "publishing a live wake-up to Redis failed; remote streams catch up at their next heartbeat");
+                    tracing::warn!(%error, "{failed}");
                 }
             });
         }
 
-        /// Subscribes (and re-subscribes after errors) while the hub lives, re-broadcasting other
-        /// processes' wake-ups locally. After every (re)subscription everyone is woken: messages
-        /// published while the subscription was down are lost, the store is not.
-        pub(super) fn spawn_subscriber(&self, client: redis::Client, local: broadcast::WeakSender<Wake>) {
-            let channel = self.channel.clone();
+        /// Subscribes (and re-subscribes after errors, with backoff) while the hub lives,
+        /// re-broadcasting other processes' wake-ups locally and evicting the users they changed
+        /// from the local caller caches. After every (re)subscription everyone is woken and the
+        /// caller caches are emptied: messages published while the subscription was down are
+        /// lost, the store is not.
+        pub(super) fn spawn_subscriber(&self, client: redis::Client, hub: Weak<HubInner>) {
+            let wakes = self.channel.clone();
+            let callers = callers_channel(&self.channel);
             let origin = self.origin.to_string();
             tokio::spawn(async move {
+                let mut backoff = MIN_BACKOFF;
                 loop {
-                    if local.upgrade().is_none() {
+                    if hub.strong_count() == 0 {
                         return;
                     }
                     match client.get_async_pubsub().await {
-                        Ok(mut pubsub) => match pubsub.subscribe(&channel).await {
+                        Ok(mut pubsub) => match pubsub.subscribe(&[wakes.as_str(), callers.as_str()]).await {
                             Ok(()) => {
-                                match local.upgrade() {
-                                    Some(tx) => drop(tx.send(None)),
+                                backoff = MIN_BACKOFF;
+                                match hub.upgrade() {
+                                    Some(hub) => {
+                                        let _ = hub.local.send(None);
+                                        hub.callers.each(|cache| cache.clear());
+                                    }
                                     None => return,
                                 }
                                 let mut messages = pubsub.into_on_message();
                                 while let Some(message) = messages.next().await {
-                                    let Some(tx) = local.upgrade() else { return };
+                                    let Some(hub) = hub.upgrade() else { return };
                                     let payload: String = message.get_payload().unwrap_or_default();
                                     let Some((from, user)) = payload.split_once(' ') else {
                                         continue;
@@ -276,17 +357,29 @@ mod redis_fanout {
                                     if from == origin {
                                         continue;
                                     }
-                                    if let Ok(user) = user.parse::<Uuid>() {
-                                        let _ = tx.send(Some(UserId::from(user)));
+                                    let Ok(user) = user.parse::<Uuid>().map(UserId::from) else {
+                                        continue;
+                                    };
+                                    if message.get_channel_name() == callers {
+                                        hub.callers.each(|cache| cache.evict(user));
+                                    } else {
+                                        let _ = hub.local.send(Some(user));
                                     }
                                 }
-                                tracing::warn!("the live Redis subscription ended; resubscribing");
+                                tracing::warn!(
+                                    "the live Redis subscription ended; resubscribing (cached callers expire by their TTL meanwhile)"
+                                );
                             }
-                            Err(error) => tracing::warn!(%error, "subscribing to the live Redis channel failed"),
+                            Err(error) => tracing::warn!(%error, "subscribing to the live Redis channels failed"),
                         },
-                        Err(error) => tracing::warn!(%error, "connecting to Redis for live wake-ups failed"),
+                        Err(error) => tracing::warn!(
+                            %error,
+                            retry_in_ms = backoff.as_millis() as u64,
+                            "connecting to Redis for live wake-ups and caller changes failed"
+                        ),
                     }
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
             });
         }
@@ -321,6 +414,7 @@ impl<S: Store> Store for LiveStore<S> {
             inner: self.inner.begin().await?,
             hub: self.hub.clone(),
             notified: Vec::new(),
+            changed_users: Vec::new(),
         })
     }
 }
@@ -331,6 +425,8 @@ pub struct LiveTx<T> {
     inner: T,
     hub: LiveHub,
     notified: Vec<UserId>,
+    /// Users whose row this unit updated or deleted: cached callers to evict after commit.
+    changed_users: Vec<UserId>,
 }
 
 impl<E: Entity, T: Repo<E>> Repo<E> for LiveTx<T> {
@@ -352,11 +448,21 @@ impl<E: Entity, T: Repo<E>> Repo<E> for LiveTx<T> {
     }
 
     async fn update(&mut self, entity: &E) -> Result<E, StoreError> {
-        self.inner.update(entity).await
+        let updated = self.inner.update(entity).await?;
+        if let Some(user) = (entity as &dyn Any).downcast_ref::<User>() {
+            self.changed_users.push(user.id);
+        }
+        Ok(updated)
     }
 
     async fn delete(&mut self, id: E::Id) -> Result<(), StoreError> {
-        self.inner.delete(id).await
+        self.inner.delete(id).await?;
+        if TypeId::of::<E>() == TypeId::of::<User>()
+            && let Some(user) = (&id as &dyn Any).downcast_ref::<UserId>()
+        {
+            self.changed_users.push(*user);
+        }
+        Ok(())
     }
 
     async fn list(&mut self, filter: &E::Filter, page: PageRequest) -> Result<Page<E>, StoreError> {
@@ -374,8 +480,14 @@ impl<T: Transaction> Transaction for LiveTx<T> {
             inner,
             hub,
             mut notified,
+            mut changed_users,
         } = self;
         inner.commit().await?;
+        changed_users.sort();
+        changed_users.dedup();
+        for user in changed_users {
+            hub.caller_changed(user);
+        }
         notified.sort();
         notified.dedup();
         for user in notified {

@@ -81,7 +81,7 @@ impl PgTx {
     ) -> Result<Vec<T>, StoreError> {
         traced(operation, None, async {
             self.note(qb.sql().as_str());
-            let conn = self.reader().await?;
+            let conn = self.list_reader().await?;
             let rows = qb.build().fetch_all(conn).await.map_err(unavailable_or_backend)?;
             rows.iter()
                 .map(|row| decode(row).map_err(unavailable_or_backend))

@@ -434,7 +434,7 @@ impl<E: PgEntity> Repo<E> for PgTx {
             self.lock_key::<E>(filter).await?;
             let mut qb = list_query::<E>("", filter, page);
             self.note(qb.sql().as_str());
-            let conn = self.reader().await?;
+            let conn = self.list_reader().await?;
             let rows = qb
                 .build()
                 .fetch_all(conn)
@@ -459,7 +459,7 @@ impl<E: PgEntity> Repo<E> for PgTx {
             }
             E::push_filter(filter, &mut qb);
             self.note(qb.sql().as_str());
-            let conn = self.reader().await?;
+            let conn = self.list_reader().await?;
             let n: i64 = qb
                 .build()
                 .fetch_one(conn)

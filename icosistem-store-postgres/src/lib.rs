@@ -24,7 +24,9 @@
 //! - every store operation runs in a `store` tracing span (`entity::traced`), a child of the
 //!   request's: with an OpenTelemetry layer in the process, one client span per operation;
 //! - [`StatementLog`]: an opt-in record of every statement a unit of work sends, for the tests
-//!   and benches that count round trips.
+//!   and benches that count round trips;
+//! - [`PgStore::with_read_replica`] and [`read_session`]: an optional pool on a read replica
+//!   (see "Read replica" below).
 //!
 //! - `testing` (feature `testing`): a fresh database per test, created from `DATABASE_URL`
 //!   (migrated, or empty for migration tests) and dropped afterwards.
@@ -60,6 +62,32 @@
 //!   transaction-scoped advisory lock on that key, so "check the key is free, then insert it"
 //!   and "find the token, then consume it" run one at a time per key.
 //!
+//! ## Read replica
+//!
+//! With a replica pool ([`PgStore::with_read_replica`], the server's `DATABASE_READ_URL`), the
+//! lists, counts and analytics of a unit of work that has not written or locked anything yet run
+//! on the replica; everything else runs on the primary:
+//!
+//! - a unit's first write or lock begins its transaction on the primary (a replica connection it
+//!   read on goes back to its pool first): writes, locks and every read after them see the
+//!   primary. What it read on the replica before is fine at READ COMMITTED, where each statement
+//!   has its own snapshot anyway — as long as decisions rest on locked rows and `version`
+//!   checks, which always run on the primary;
+//! - a read by id that starts a unit runs on the primary (the caller's own user on every
+//!   request, a resource fetched right after creating it); once a unit reads on the replica,
+//!   its later reads by id use the same connection;
+//! - **read after write**: for [`ReadReplica::read_after_write`] after a unit of work of a
+//!   session (the caller's user id, set by [`read_session`] around a request) committed a
+//!   write, that session's units read on the primary only — so a caller's list right after
+//!   their own write shows it. The record is per process: a caller whose next request reaches
+//!   another server replica may read there what the replica has replayed so far;
+//! - a replica that fails to hand out a connection is skipped for [`REPLICA_RETRY_AFTER`]:
+//!   reads go to the primary meanwhile (slower, not failing).
+//!
+//! So a read-only list may lag the primary by the replica's replay lag (what
+//! `now() - pg_last_xact_replay_timestamp()` on the replica reports; watch it), except for the
+//! caller's own writes within the read-after-write window on the same process.
+//!
 //! [`Repo::get_for_update`]: icosistem_core::ports::Repo::get_for_update
 
 mod analytics;
@@ -71,8 +99,9 @@ pub mod testing;
 
 pub use entity::PgEntity;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use icosistem_core::StoreError;
 use icosistem_core::ports::store::{Store, Transaction};
@@ -154,11 +183,101 @@ impl PoolSettings {
 /// (`PgEcosystem<MyNotifier>`) instead of three; the clock defaults to the system's.
 pub type PgEcosystem<N, C = icosistem_core::ports::SystemClock> = icosistem_core::Ecosystem<PgStore, N, C>;
 
-/// The PostgreSQL store: a pool of connections. Cheap to clone.
+/// The PostgreSQL store: a pool of connections (and optionally one on a read replica). Cheap to
+/// clone.
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pool: PgPool,
+    replica: Option<Arc<ReadReplica>>,
     log: Option<Arc<StatementLog>>,
+}
+
+/// How long a replica that failed to hand out a connection is left aside (its reads go to the
+/// primary) before it is tried again.
+pub const REPLICA_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// Sessions remembered as recent writers before the stale ones are swept out.
+const RECENT_WRITERS_SWEEP: usize = 4096;
+
+/// A read replica's pool and the rule for using it (see the crate docs, "Read replica").
+#[derive(Debug)]
+pub struct ReadReplica {
+    pool: PgPool,
+    read_after_write: Duration,
+    /// When each session last committed a write, for those that did within `read_after_write`
+    /// (older entries are swept out now and then).
+    recent_writers: Mutex<HashMap<Uuid, Instant>>,
+    /// Until when the replica is left aside after failing to hand out a connection.
+    down_until: Mutex<Option<Instant>>,
+}
+
+impl ReadReplica {
+    /// How long after a session's write its units of work read on the primary only.
+    pub fn read_after_write(&self) -> Duration {
+        self.read_after_write
+    }
+
+    /// The replica's pool.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Whether a unit of work begun now in `session` may read on the replica.
+    fn serves(&self, session: Option<Uuid>) -> bool {
+        let now = Instant::now();
+        if self.down_until.lock().is_ok_and(|until| until.is_some_and(|t| now < t)) {
+            return false;
+        }
+        let Some(session) = session else {
+            return true;
+        };
+        let writers = self.recent_writers.lock();
+        !writers.is_ok_and(|w| {
+            w.get(&session)
+                .is_some_and(|at| now.duration_since(*at) < self.read_after_write)
+        })
+    }
+
+    /// Records that `session` committed a write now.
+    fn wrote(&self, session: Uuid) {
+        if self.read_after_write.is_zero() {
+            return;
+        }
+        if let Ok(mut writers) = self.recent_writers.lock() {
+            let now = Instant::now();
+            if writers.len() >= RECENT_WRITERS_SWEEP {
+                writers.retain(|_, at| now.duration_since(*at) < self.read_after_write);
+            }
+            writers.insert(session, now);
+        }
+    }
+
+    /// A connection on the replica, or `None` (and the replica left aside for
+    /// [`REPLICA_RETRY_AFTER`]) when it cannot hand one out.
+    async fn acquire(&self) -> Option<PoolConnection<Postgres>> {
+        match self.pool.acquire().await {
+            Ok(conn) => Some(conn),
+            Err(error) => {
+                tracing::warn!(%error, "the read replica is unavailable; reading on the primary for a while");
+                if let Ok(mut until) = self.down_until.lock() {
+                    *until = Some(Instant::now() + REPLICA_RETRY_AFTER);
+                }
+                None
+            }
+        }
+    }
+}
+
+tokio::task_local! {
+    static READ_SESSION: Uuid;
+}
+
+/// Runs `work` as `session` (the caller's user id): the units of work it begins on a store with
+/// a read replica read on the primary for [`ReadReplica::read_after_write`] after one of them
+/// committed a write, so the session reads its own writes. The server wraps each authenticated
+/// request in it; outside any session, units of work never count as anybody's writes.
+pub async fn read_session<F: Future>(session: Uuid, work: F) -> F::Output {
+    READ_SESSION.scope(session, work).await
 }
 
 impl PgStore {
@@ -184,7 +303,45 @@ impl PgStore {
 
     /// Wraps an existing pool.
     pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool, log: None }
+        Self {
+            pool,
+            replica: None,
+            log: None,
+        }
+    }
+
+    /// The same store, reading lists, counts and analytics of read-only units of work on the
+    /// replica of `replica` (see the crate docs), and a session's reads on the primary for
+    /// `read_after_write` after its writes.
+    pub fn with_read_replica(mut self, replica: PgPool, read_after_write: Duration) -> Self {
+        self.replica = Some(Arc::new(ReadReplica {
+            pool: replica,
+            read_after_write,
+            recent_writers: Mutex::new(HashMap::new()),
+            down_until: Mutex::new(None),
+        }));
+        self
+    }
+
+    /// [`PgStore::with_read_replica`] on a pool with `settings` to `read_url`. The pool connects
+    /// lazily: a replica that is down at start only sends reads to the primary.
+    ///
+    /// # Errors
+    ///
+    /// `Backend` for a malformed URL.
+    pub fn connect_read_replica(
+        self,
+        read_url: &str,
+        settings: &PoolSettings,
+        read_after_write: Duration,
+    ) -> Result<Self, StoreError> {
+        let pool = settings.options().connect_lazy(read_url).map_err(StoreError::backend)?;
+        Ok(self.with_read_replica(pool, read_after_write))
+    }
+
+    /// The read replica, when there is one.
+    pub fn read_replica(&self) -> Option<&ReadReplica> {
+        self.replica.as_deref()
     }
 
     /// The same store, recording every statement its units of work send in `log` (tests and
@@ -284,6 +441,11 @@ impl JobLock {
 pub struct PgTx {
     pool: PgPool,
     conn: Conn,
+    /// The read replica, when this unit may read on it (none, or its session wrote recently:
+    /// `None`).
+    replica: Option<Arc<ReadReplica>>,
+    /// The session this unit runs in ([`read_session`]), to record its writes against.
+    session: Option<(Uuid, Arc<ReadReplica>)>,
     log: Option<Arc<StatementLog>>,
     /// The unique keys of rows this unit read or wrote, at the version it saw them: an update
     /// that keeps the row within them cannot violate a unique index (see `entity`).
@@ -297,6 +459,8 @@ enum Conn {
     None,
     /// Reads only so far: a pooled connection in autocommit mode.
     Reading(PoolConnection<Postgres>),
+    /// Reads only so far, on the read replica (autocommit too).
+    Replica(PoolConnection<Postgres>),
     /// Since the first write or lock: a transaction on that same connection.
     Writing(sqlx::Transaction<'static, Postgres>),
 }
@@ -315,9 +479,17 @@ pub(crate) struct SeenKeys {
 
 impl PgTx {
     fn new(store: &PgStore) -> Self {
+        let session = READ_SESSION.try_with(|s| *s).ok();
+        let replica = store
+            .replica
+            .as_ref()
+            .filter(|replica| replica.serves(session))
+            .map(Arc::clone);
         Self {
             pool: store.pool.clone(),
             conn: Conn::None,
+            replica,
+            session: session.zip(store.replica.clone()),
             log: store.log.clone(),
             seen: Vec::new(),
         }
@@ -338,10 +510,25 @@ impl PgTx {
             self.conn = Conn::Reading(conn);
         }
         match &mut self.conn {
-            Conn::Reading(conn) => Ok(&mut **conn),
+            Conn::Reading(conn) | Conn::Replica(conn) => Ok(&mut **conn),
             Conn::Writing(tx) => Ok(&mut **tx),
             Conn::None => Err(StoreError::backend(std::io::Error::other("no connection"))),
         }
+    }
+
+    /// The connection for a list, count or aggregate: the replica's when this unit may read
+    /// there and has no connection yet (see the crate docs, "Read replica"), else
+    /// [`PgTx::reader`]'s.
+    pub(crate) async fn list_reader(&mut self) -> Result<&mut PgConnection, StoreError> {
+        if matches!(self.conn, Conn::None)
+            && let Some(replica) = &self.replica
+        {
+            match replica.acquire().await {
+                Some(conn) => self.conn = Conn::Replica(conn),
+                None => self.replica = None,
+            }
+        }
+        self.reader().await
     }
 
     /// The transaction to write or lock in, begun now (on the unit's connection, if it has
@@ -349,10 +536,12 @@ impl PgTx {
     pub(crate) async fn writer(&mut self) -> Result<&mut PgConnection, StoreError> {
         if !matches!(self.conn, Conn::Writing(_)) {
             self.note("BEGIN");
+            // A replica connection goes back to its pool: writes and locks are the primary's.
             let tx = match std::mem::replace(&mut self.conn, Conn::None) {
                 Conn::Reading(conn) => sqlx::Transaction::begin(conn, None).await,
                 _ => self.pool.begin().await,
             };
+            self.replica = None;
             self.conn = Conn::Writing(tx.map_err(unavailable_or_backend)?);
         }
         match &mut self.conn {
@@ -401,11 +590,15 @@ impl Transaction for PgTx {
                 entity::traced("commit", None, async {
                     tx.commit().await.map_err(unavailable_or_backend)
                 })
-                .await
+                .await?;
+                if let Some((session, replica)) = &self.session {
+                    replica.wrote(*session);
+                }
+                Ok(())
             }
             // Nothing was written: the connection (if any) goes back to the pool as it is,
             // with no transaction to end.
-            Conn::Reading(_) | Conn::None => Ok(()),
+            Conn::Reading(_) | Conn::Replica(_) | Conn::None => Ok(()),
         }
     }
 }

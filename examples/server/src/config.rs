@@ -109,9 +109,20 @@ pub struct Config {
     /// pinged before use (others are not: no round trip per request).
     pub db_check_idle_after: Duration,
     /// `ICOSISTEM_CALLER_CACHE_TTL_MS` (default 1000; 0 = off): how long an authenticated
-    /// caller's user row is reused; a suspension, role change or revoked session is enforced
-    /// within this bound on every replica.
+    /// caller's user row is reused. A suspension, role change or revoked session evicts it at
+    /// once on the replica that committed it and, with `REDIS_URL`, on the others when the
+    /// pub/sub message arrives; this TTL is the bound without Redis or while it is down.
     pub caller_cache_ttl: Duration,
+    /// `DATABASE_READ_URL`: a read replica of `DATABASE_URL` for the lists, counts and
+    /// analytics of read-only units of work (see `icosistem_store_postgres`, "Read replica");
+    /// `None`: everything on the primary. A secret, like `DATABASE_URL`.
+    pub database_read_url: Option<SecretString>,
+    /// `ICOSISTEM_DB_READ_MAX_CONNECTIONS` (default: `ICOSISTEM_DB_MAX_CONNECTIONS`): the read
+    /// replica's pool size (its other pool settings are the primary's).
+    pub db_read_max_connections: u32,
+    /// `ICOSISTEM_READ_AFTER_WRITE_MS` (default 2000): after a caller's write commits, their
+    /// reads stay on the primary this long (on this process).
+    pub read_after_write: Duration,
     /// `ICOSISTEM_LIVE_HEARTBEAT_SECS` (default 15): heartbeat interval of the live notification
     /// stream (`GET /api/v2/notifications/stream`); keep it under the proxy's read timeout.
     pub live_heartbeat: Duration,
@@ -160,6 +171,9 @@ impl fmt::Debug for Config {
             .field("db_acquire_timeout", &self.db_acquire_timeout)
             .field("db_check_idle_after", &self.db_check_idle_after)
             .field("caller_cache_ttl", &self.caller_cache_ttl)
+            .field("database_read", &self.database_read_url.as_ref().map(|_| "postgres"))
+            .field("db_read_max_connections", &self.db_read_max_connections)
+            .field("read_after_write", &self.read_after_write)
             .field("live_heartbeat", &self.live_heartbeat)
             .field("live_max_streams_per_user", &self.live_max_streams_per_user)
             // SmtpConfig's Debug redacts the password.
@@ -269,12 +283,13 @@ impl Config {
             _ => LogFormat::Text,
         };
         let trust_forwarded_for = parse_bool(&get, "ICOSISTEM_TRUST_FORWARDED_FOR", false)?;
+        let db_max_connections = parse_number(&get, "ICOSISTEM_DB_MAX_CONNECTIONS", 20)?;
         Ok(Self {
             serve: serve_limits(&get, trust_forwarded_for)?,
             environment,
             addr,
             database_url: get("DATABASE_URL").map(SecretString::new),
-            db_max_connections: parse_number(&get, "ICOSISTEM_DB_MAX_CONNECTIONS", 20)?,
+            db_max_connections,
             auto_migrate: parse_bool(&get, "ICOSISTEM_AUTO_MIGRATE", true)?,
             jwt_secret: get("JWT_SECRET_KEY")
                 .or_else(|| get("SECRET_KEY"))
@@ -316,6 +331,9 @@ impl Config {
                 parse_number(&get, "ICOSISTEM_DB_CHECK_IDLE_AFTER_SECS", 30)?.into(),
             ),
             caller_cache_ttl: Duration::from_millis(parse_number(&get, "ICOSISTEM_CALLER_CACHE_TTL_MS", 1000)?.into()),
+            database_read_url: get("DATABASE_READ_URL").map(SecretString::new),
+            db_read_max_connections: parse_positive(&get, "ICOSISTEM_DB_READ_MAX_CONNECTIONS", db_max_connections)?,
+            read_after_write: Duration::from_millis(parse_number(&get, "ICOSISTEM_READ_AFTER_WRITE_MS", 2000)?.into()),
             live_heartbeat: Duration::from_secs(parse_positive(&get, "ICOSISTEM_LIVE_HEARTBEAT_SECS", 15)?.into()),
             live_max_streams_per_user: parse_positive(&get, "ICOSISTEM_LIVE_MAX_STREAMS_PER_USER", 5)?,
             mail: icosistem_delivery::SmtpConfig::from_lookup(&lookup).map_err(|e| ConfigError::Mail(e.to_string()))?,
@@ -335,6 +353,14 @@ impl Config {
             acquire_timeout: self.db_acquire_timeout,
             check_idle_after: self.db_check_idle_after,
             ..icosistem_store_postgres::PoolSettings::default()
+        }
+    }
+
+    /// The read replica's pool settings: the primary's, with its own size.
+    pub fn read_pool_settings(&self) -> icosistem_store_postgres::PoolSettings {
+        icosistem_store_postgres::PoolSettings {
+            max_connections: self.db_read_max_connections,
+            ..self.pool_settings()
         }
     }
 
@@ -549,6 +575,37 @@ mod tests {
     fn parse(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let vars: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    /// The read replica's settings: off by default; its pool the primary's size unless set; a
+    /// zero pool refused by name; the read-after-write window in milliseconds. Its URL is a
+    /// secret, like the primary's.
+    #[test]
+    fn the_read_replica_settings() {
+        let cfg = parse(&[("ICOSISTEM_DB_MAX_CONNECTIONS", "12")]).expect("valid");
+        assert!(cfg.database_read_url.is_none());
+        assert_eq!(cfg.read_pool_settings().max_connections, 12);
+        assert_eq!(cfg.read_after_write, Duration::from_millis(2000));
+        let cfg = parse(&[
+            ("DATABASE_READ_URL", "postgres://reader:hunter2@replica:5432/icosistem"),
+            ("ICOSISTEM_DB_READ_MAX_CONNECTIONS", "40"),
+            ("ICOSISTEM_READ_AFTER_WRITE_MS", "500"),
+        ])
+        .expect("valid");
+        assert_eq!(cfg.read_pool_settings().max_connections, 40);
+        assert_eq!(
+            cfg.read_pool_settings().acquire_timeout,
+            cfg.pool_settings().acquire_timeout
+        );
+        assert_eq!(cfg.read_after_write, Duration::from_millis(500));
+        assert!(!format!("{cfg:?}").contains("hunter2"));
+        assert!(matches!(
+            parse(&[("ICOSISTEM_DB_READ_MAX_CONNECTIONS", "0")]),
+            Err(ConfigError::Invalid {
+                var: "ICOSISTEM_DB_READ_MAX_CONNECTIONS",
+                ..
+            })
+        ));
     }
 
     /// Every limit through its variable: the parsed `Limits` has each value that was set (and

@@ -17,7 +17,10 @@
 //! | `ICOSISTEM_DB_MIN_CONNECTIONS` | 2 | PostgreSQL connections kept open while idle |
 //! | `ICOSISTEM_DB_ACQUIRE_TIMEOUT_MS` | 2000 | longest wait for a pooled connection; then 503 `unavailable` with `Retry-After` |
 //! | `ICOSISTEM_DB_CHECK_IDLE_AFTER_SECS` | 30 | a pooled connection idle this long is pinged before use (no ping per request otherwise) |
-//! | `ICOSISTEM_CALLER_CACHE_TTL_MS` | 1000 | how long a caller's user row is reused; a suspension, role change or revoked session takes effect within it (0 = read on every request) |
+//! | `ICOSISTEM_CALLER_CACHE_TTL_MS` | 1000 | how long a caller's user row is reused (0 = read on every request). A suspension, role change or revoked session evicts it at once on the replica that made the change and, with `REDIS_URL`, on the others within one pub/sub message (channel `icosistem:live:callers`); without Redis or while it is down, it takes effect within this TTL |
+//! | `DATABASE_READ_URL` | unset | PostgreSQL read replica: lists, counts and analytics of read-only requests read there; writes, locks and a caller's reads for `ICOSISTEM_READ_AFTER_WRITE_MS` after their own write stay on the primary (see docs/DEPLOYMENT.md for the staleness) |
+//! | `ICOSISTEM_DB_READ_MAX_CONNECTIONS` | `ICOSISTEM_DB_MAX_CONNECTIONS` | the read replica's pool size |
+//! | `ICOSISTEM_READ_AFTER_WRITE_MS` | 2000 | after a caller's write commits, their reads stay on the primary this long (per process) |
 //! | `ICOSISTEM_MALLOC_TUNING` | on | `off` keeps glibc's default malloc settings (see [`malloc`]); an explicit `GLIBC_TUNABLES` is always respected |
 //! | `ICOSISTEM_AUTO_MIGRATE` | true | apply migrations when `serve` starts |
 //! | `JWT_SECRET_KEY` (alias `SECRET_KEY`) | generated | HS256 secret of access tokens |
@@ -103,8 +106,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use icosistem_core::error::ErrorChain;
-use icosistem_core::model::Role;
 use icosistem_core::model::secret::SecretString;
+use icosistem_core::model::{Role, UserId};
 use icosistem_core::ports::{Argon2idPasswordHasher, Clock, Notifier, Store, SystemClock};
 use icosistem_core::runner::{OutboxPass, Runner};
 use icosistem_core::{Context, Ecosystem, Error};
@@ -114,7 +117,7 @@ use icosistem_http::metrics::{
     OUTBOX_PENDING,
 };
 use icosistem_http::rate_limit::RedisRateLimiter;
-use icosistem_http::{AppState, HttpConfig, ReadinessCheck, ServeLimits};
+use icosistem_http::{AppState, HttpConfig, ReadinessCheck, ServeLimits, TokenVerifier};
 use icosistem_runner::{BackgroundRunner, BoxFuture, Gate, Observer, RunnerHandle, Shutdown};
 use icosistem_store_postgres::PgStore;
 use tokio::net::TcpListener;
@@ -301,8 +304,61 @@ pub async fn run_server_with<S: Store, N: Notifier, C: Clock>(
     limits: ServeLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    icosistem_http::serve(listener, app(state, false), limits, shutdown).await
+}
+
+/// The API of `state` and the dashboard. With `read_sessions` (a PostgreSQL read replica is
+/// configured), each request bearing a valid access token runs as its caller's
+/// [`icosistem_store_postgres::read_session`], so the caller reads their own writes on the
+/// primary; without a replica that would only cost a token check per request.
+pub fn app<S: Store, N: Notifier, C: Clock>(state: AppState<S, N, C>, read_sessions: bool) -> axum::Router {
+    let verifier = state.verifier();
     let app = icosistem_http::router(state).merge(dashboard::router());
-    icosistem_http::serve(listener, app, limits, shutdown).await
+    if read_sessions {
+        app.layer(axum::middleware::from_fn_with_state(verifier, read_session))
+    } else {
+        app
+    }
+}
+
+/// Runs `request` as the read session of its bearer token's user, if it has a valid one.
+async fn read_session(
+    axum::extract::State(verifier): axum::extract::State<TokenVerifier>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let caller = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|token| verifier.verify(token.trim()).ok())
+        .and_then(|claims| claims.sub.parse::<UserId>().ok());
+    match caller {
+        Some(user) => icosistem_store_postgres::read_session(user.into(), next.run(request)).await,
+        None => next.run(request).await,
+    }
+}
+
+/// The PostgreSQL store of `url` (`DATABASE_URL`) with the configured pool and, when
+/// `DATABASE_READ_URL` is set, its read replica (connected lazily: a replica down at start only
+/// sends reads to the primary).
+pub async fn connect_postgres(cfg: &Config, url: &SecretString) -> Result<PgStore, BoxError> {
+    let store = PgStore::connect_with(url.expose(), &cfg.pool_settings()).await?;
+    tracing::info!(max_connections = cfg.db_max_connections, "connected to PostgreSQL");
+    let Some(read_url) = &cfg.database_read_url else {
+        return Ok(store);
+    };
+    // Not the error's text: it may quote the URL, and the URL may hold a password.
+    let store = store
+        .connect_read_replica(read_url.expose(), &cfg.read_pool_settings(), cfg.read_after_write)
+        .map_err(|_| "DATABASE_READ_URL is not a valid PostgreSQL URL")?;
+    tracing::info!(
+        max_connections = cfg.db_read_max_connections,
+        read_after_write_ms = cfg.read_after_write.as_millis() as u64,
+        "lists and analytics of read-only requests read on the replica of DATABASE_READ_URL"
+    );
+    Ok(store)
 }
 
 /// Resolves on ctrl-c or, on Unix, SIGTERM (what container orchestrators send to stop a pod).
@@ -478,7 +534,8 @@ pub async fn run<S: Store>(store: S, cfg: &Config, seed_demo: bool, lock: Option
             async move { outbox_gauges(&eco).await }
         })
     };
-    let served = run_server_with(listener, state, cfg.serve, shutdown_signal()).await;
+    let app = app(state, cfg.database_read_url.is_some());
+    let served = icosistem_http::serve(listener, app, cfg.serve, shutdown_signal()).await;
     tracing::info!("no longer accepting connections; in-flight requests finished");
     shutdown.trigger();
     if let Some(running) = running {

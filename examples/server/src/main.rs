@@ -225,7 +225,5 @@ fn require_database(cfg: &Config) -> Result<&SecretString, BoxError> {
 }
 
 async fn connect(cfg: &Config, url: &SecretString) -> Result<PgStore, BoxError> {
-    let store = PgStore::connect_with(url.expose(), &cfg.pool_settings()).await?;
-    tracing::info!(max_connections = cfg.db_max_connections, "connected to PostgreSQL");
-    Ok(store)
+    icosistem_server::connect_postgres(cfg, url).await
 }

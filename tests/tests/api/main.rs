@@ -8,6 +8,10 @@
 //! - `hostile`: `icosistem_http::serve` against slow, many and half-open clients, and its config;
 //! - `stream`: the live notification stream (SSE) in process and across two replicas on
 //!   PostgreSQL and Redis;
+//! - `caller_cache`: the cache of callers across two replicas, with Redis (a suspension is
+//!   refused by the other replica within a pub/sub message) and without (within the TTL);
+//! - `read_replica`: the server's read sessions over a PostgreSQL read replica (a second
+//!   database): a caller's list right after their own write reads the primary;
 //! - `redis_tls`: the server's Redis over `rediss://` with a private CA (a TLS-only redis-server);
 //! - `rbac`: every route as every role against a table of expected answers;
 //! - `calendar`: private calendar feeds (issue, rotate, revoke, the `.ics` read back with
@@ -25,6 +29,7 @@ mod analytics;
 mod applications;
 mod basics;
 mod calendar;
+mod caller_cache;
 mod hostile;
 mod inbox;
 mod journey;
@@ -37,6 +42,7 @@ mod organizations;
 mod programs;
 mod projects;
 mod rbac;
+mod read_replica;
 mod redis_tls;
 mod rounds;
 mod server;

@@ -400,7 +400,7 @@ async fn cors_answers_configured_origins_only() {
 }
 
 /// `REDIS_URL`, or `None` after a skip line; a missing Redis fails when services are required.
-fn redis_url() -> Option<String> {
+pub(crate) fn redis_url() -> Option<String> {
     match std::env::var("REDIS_URL") {
         Ok(url) if !url.trim().is_empty() => Some(url),
         _ => {

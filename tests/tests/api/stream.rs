@@ -449,7 +449,7 @@ fn redis_url() -> Option<String> {
 
 /// Waits (bounded) until `channel` has `count` subscribers, so a publish is not lost to a
 /// subscription still being set up.
-async fn subscribed(url: &str, channel: &str, count: i64) {
+pub(crate) async fn subscribed(url: &str, channel: &str, count: i64) {
     let client = redis::Client::open(url).expect("REDIS_URL parses");
     let mut conn = client.get_multiplexed_async_connection().await.expect("Redis answers");
     let deadline = Instant::now() + BOUND;
