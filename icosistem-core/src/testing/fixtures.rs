@@ -105,6 +105,23 @@ impl ProgramSpec {
             ..Self::default()
         }
     }
+
+    /// A program whose decisions need `n` qualified reviews (its cohort gets `n` reviewers),
+    /// otherwise default.
+    pub fn reviews(n: u32) -> Self {
+        Self {
+            min_reviews: n,
+            ..Self::default()
+        }
+    }
+
+    /// A program with blind review, otherwise default.
+    pub fn blind() -> Self {
+        Self {
+            blind_review: true,
+            ..Self::default()
+        }
+    }
 }
 
 /// An organization with an owner, reviewers and a published program open for applications.
@@ -618,6 +635,15 @@ impl<S: Store, N: Notifier> World<S, N> {
         );
         assert_eq!(outbox[0].channel, OutboxChannel::Email);
         in_app.remove(0)
+    }
+
+    /// Fails when `user` has an in-app `kind` notification.
+    pub async fn assert_not_notified(&self, user: UserId, kind: &str) {
+        let in_app = self.notifications(user, kind).await;
+        assert!(
+            in_app.is_empty(),
+            "expected no `{kind}` notification for {user}, found {in_app:?}"
+        );
     }
 
     /// The token in the newest `kind` outbox message of `user` (`data["token"]`).

@@ -348,7 +348,7 @@ pub async fn reviewer_who_mentors_the_applicant_is_refused<S: Store + Clone>(sto
         ..Default::default()
     };
     assert_eq!(world.count(reviews.clone()).await, 0);
-    assert!(world.notifications(reviewer.id(), "review_assigned").await.is_empty());
+    world.assert_not_notified(reviewer.id(), "review_assigned").await;
     let app: Application = world.row(applicant.id()).await.expect("application");
     assert_eq!(app.status, ApplicationStatus::Submitted);
 
@@ -362,15 +362,7 @@ pub async fn reviewer_who_mentors_the_applicant_is_refused<S: Store + Clone>(sto
         .expect("no conflict once the mentorship is over");
     world
         .eco
-        .submit_review(
-            &reviewer.ctx,
-            applicant.id(),
-            SubmitReview {
-                score: 70,
-                comment: None,
-                conflict_declared: false,
-            },
-        )
+        .submit_review(&reviewer.ctx, applicant.id(), SubmitReview::new(70))
         .await
         .expect("review");
     assert_eq!(world.count(reviews).await, 1);
