@@ -850,6 +850,20 @@ pub fn assert_conflict(error: &Error, entity: &str, field: &str) {
     );
 }
 
+/// Asserts `error` is `InvalidTransition` of `entity` out of `from`, refusing `command` (any
+/// command when `None`).
+#[track_caller]
+pub fn assert_invalid_transition(error: &Error, entity: &str, from: &str, command: Option<&str>) {
+    assert!(
+        matches!(
+            error,
+            Error::InvalidTransition { entity: e, from: f, command: c }
+                if *e == entity && *f == from && command.is_none_or(|command| *c == command)
+        ),
+        "expected InvalidTransition {{ {entity}, {from}, {command:?} }}, got {error:?}"
+    );
+}
+
 /// Asserts `error` is `NotFound` for `entity`.
 #[track_caller]
 pub fn assert_not_found(error: &Error, entity: &str) {

@@ -197,17 +197,7 @@ pub async fn mentorship_commands_follow_who_may_run_them<S: Store + Clone>(store
     let notice = world.assert_notified(entrepreneur.id(), "mentorship_accepted").await;
     assert_eq!(notice.data["mentorship_id"], serde_json::json!(m.id));
     let error = expect_err(eco.mentorship_command(&ally.ctx, m.id, C::Accept, None).await);
-    assert!(
-        matches!(
-            error,
-            Error::InvalidTransition {
-                entity: "mentorship",
-                from: "active",
-                command: "accept"
-            }
-        ),
-        "{error:?}"
-    );
+    assert_invalid_transition(&error, "mentorship", "active", Some("accept"));
     assert_eq!(
         world.mentorship_step(&ally, m.id, C::Pause).await.status,
         MentorshipStatus::Paused

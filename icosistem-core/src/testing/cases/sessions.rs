@@ -59,13 +59,7 @@ async fn run<S: Store>(world: &World<S>, by: &Person, id: SessionId, action: Ses
 
 #[track_caller]
 fn assert_mentorship_not_active(error: &Error, from: &str, command: &str) {
-    assert!(
-        matches!(
-            error,
-            Error::InvalidTransition { entity: "mentorship", from: f, command: c } if *f == from && *c == command
-        ),
-        "expected InvalidTransition {{ mentorship, {from}, {command} }}, got {error:?}"
-    );
+    assert_invalid_transition(error, "mentorship", from, Some(command));
 }
 
 /// Ten entrepreneurs, each in an active mentorship with the same ally, book overlapping hours
@@ -489,17 +483,7 @@ pub async fn session_runs_from_confirmation_to_completion<S: Store + Clone>(stor
         eco.session_command(&mentee.person.ctx, session.id, SessionAction::Start, None)
             .await,
     );
-    assert!(
-        matches!(
-            error,
-            Error::InvalidTransition {
-                entity: "session",
-                from: "scheduled",
-                command: "start"
-            }
-        ),
-        "{error:?}"
-    );
+    assert_invalid_transition(&error, "session", "scheduled", Some("start"));
     assert_forbidden(&expect_err(
         eco.session_command(&mentee.person.ctx, session.id, SessionAction::Confirm, None)
             .await,
@@ -543,17 +527,7 @@ pub async fn session_runs_from_confirmation_to_completion<S: Store + Clone>(stor
         eco.session_command(&ally.ctx, session.id, SessionAction::Cancel { reason: None }, None)
             .await,
     );
-    assert!(
-        matches!(
-            error,
-            Error::InvalidTransition {
-                entity: "session",
-                from: "completed",
-                command: "cancel"
-            }
-        ),
-        "{error:?}"
-    );
+    assert_invalid_transition(&error, "session", "completed", Some("cancel"));
     for action in ["session.book", "session.confirm", "session.start", "session.complete"] {
         world.audited(action, session.id).await;
     }
@@ -605,17 +579,7 @@ pub async fn cancellation_inside_24_hours_is_late<S: Store + Clone>(store: S) {
         )
         .await,
     );
-    assert!(
-        matches!(
-            error,
-            Error::InvalidTransition {
-                entity: "session",
-                from: "cancelled",
-                command: "cancel"
-            }
-        ),
-        "{error:?}"
-    );
+    assert_invalid_transition(&error, "session", "cancelled", Some("cancel"));
     assert!(session_of(&world, soon.id).await.late_cancellation);
 }
 
@@ -746,17 +710,7 @@ pub async fn no_show_is_marked_24_hours_after_the_start<S: Store + Clone>(store:
         eco.session_command(&ally.ctx, confirmed.id, SessionAction::Cancel { reason: None }, None)
             .await,
     );
-    assert!(
-        matches!(
-            error,
-            Error::InvalidTransition {
-                entity: "session",
-                from: "no_show",
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert_invalid_transition(&error, "session", "no_show", None);
 }
 
 async fn ally_ratings<S: Store>(world: &World<S>, ally: &Person) -> (u32, u32, Option<u32>) {
@@ -788,17 +742,7 @@ pub async fn feedback_is_given_once_per_side_and_rates_the_ally<S: Store + Clone
         run(&world, &ally, session.id, SessionAction::Confirm).await;
     }
     let error = expect_err(eco.session_feedback(&mentee.person.ctx, second.id, 5, None).await);
-    assert!(
-        matches!(
-            error,
-            Error::InvalidTransition {
-                entity: "session",
-                from: "confirmed",
-                command: "feedback"
-            }
-        ),
-        "{error:?}"
-    );
+    assert_invalid_transition(&error, "session", "confirmed", Some("feedback"));
     for session in [&first, &second] {
         world.clock.set(session.starts_at);
         run(&world, &ally, session.id, SessionAction::Start).await;
@@ -818,17 +762,7 @@ pub async fn feedback_is_given_once_per_side_and_rates_the_ally<S: Store + Clone
     let notice = world.assert_notified(ally.id(), "session_feedback_received").await;
     assert_eq!(notice.data["rating"], serde_json::json!(4));
     let error = expect_err(eco.session_feedback(&mentee.person.ctx, first.id, 5, None).await);
-    assert!(
-        matches!(
-            error,
-            Error::InvalidTransition {
-                entity: "session_feedback",
-                from: "given",
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert_invalid_transition(&error, "session_feedback", "given", None);
     for rating in [0, 6] {
         assert_fields(
             &expect_err(eco.session_feedback(&mentee.person.ctx, second.id, rating, None).await),
