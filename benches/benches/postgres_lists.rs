@@ -34,7 +34,6 @@ use icosistem_core::ports::{Argon2idPasswordHasher, IdGen, ManualClock, Recordin
 use icosistem_core::service::{
     AdminCreateUser, CreateOrganization, CreateProgram, CreateProject, Decision, SubmitReview,
 };
-use icosistem_core::testing::fixtures::{organization_input, project_input};
 use icosistem_core::{Context, Ecosystem};
 use icosistem_store_postgres::PgEntity;
 use icosistem_store_postgres::testing::TestStore;
@@ -301,118 +300,93 @@ async fn main() {
     let owner = loaded.entrepreneurs[42].id;
     for (label, after) in [("first page", None), ("deep page", Some(()))] {
         let pick = |id: Uuid| after.map(|_| id);
-        measure_list::<Program>(
-            &store,
-            &format!("programs ?organization_id ({label})"),
-            ProgramFilter {
-                organization_id: Some(org),
-                ..Default::default()
-            },
-            pick(loaded.middle_program),
-            &mut plans,
-        )
-        .await;
-        measure_list::<Program>(
-            &store,
-            &format!("programs ?status=published ({label})"),
-            ProgramFilter {
-                status: Some(ProgramStatus::Published),
-                ..Default::default()
-            },
-            pick(loaded.middle_program),
-            &mut plans,
-        )
-        .await;
-        measure_list::<Program>(
-            &store,
-            &format!("programs ?accepting=true ({label})"),
-            ProgramFilter {
-                accepting_at: Some(now()),
-                ..Default::default()
-            },
-            pick(loaded.middle_program),
-            &mut plans,
-        )
-        .await;
-        measure_list::<Project>(
-            &store,
-            &format!("projects ?owner_id ({label})"),
-            ProjectFilter {
-                owner_id: Some(owner),
-                ..Default::default()
-            },
-            pick(loaded.middle_project),
-            &mut plans,
-        )
-        .await;
-        measure_list::<Project>(
-            &store,
-            &format!("projects ?stage=development ({label})"),
-            ProjectFilter {
-                stage: Some(ProjectStage::Development),
-                ..Default::default()
-            },
-            pick(loaded.middle_project),
-            &mut plans,
-        )
-        .await;
-        measure_list::<Project>(
-            &store,
-            &format!("projects ?status=active ({label})"),
-            ProjectFilter {
-                status: Some(ProjectStatus::Active),
-                ..Default::default()
-            },
-            pick(loaded.middle_project),
-            &mut plans,
-        )
-        .await;
-        measure_list::<Project>(
-            &store,
-            &format!("projects ?is_public=true ({label})"),
-            ProjectFilter {
-                is_public: Some(true),
-                ..Default::default()
-            },
-            pick(loaded.middle_project),
-            &mut plans,
-        )
-        .await;
-        measure_list::<Application>(
-            &store,
-            &format!("applications ?program_id ({label})"),
-            ApplicationFilter {
-                program_id: Some(program),
-                exclude_drafts: true,
-                ..Default::default()
-            },
-            pick(loaded.middle_application),
-            &mut plans,
-        )
-        .await;
-        measure_list::<Application>(
-            &store,
-            &format!("applications ?program_id&status=rejected ({label})"),
-            ApplicationFilter {
-                program_id: Some(program),
-                status: Some(ApplicationStatus::Rejected),
-                ..Default::default()
-            },
-            pick(loaded.middle_application),
-            &mut plans,
-        )
-        .await;
-        measure_list::<Application>(
-            &store,
-            &format!("applications mine ({label})"),
-            ApplicationFilter {
-                applicant_id: Some(owner),
-                ..Default::default()
-            },
-            pick(loaded.middle_application),
-            &mut plans,
-        )
-        .await;
+        for (query, filter) in [
+            (
+                "programs ?organization_id",
+                ProgramFilter {
+                    organization_id: Some(org),
+                    ..Default::default()
+                },
+            ),
+            (
+                "programs ?status=published",
+                ProgramFilter {
+                    status: Some(ProgramStatus::Published),
+                    ..Default::default()
+                },
+            ),
+            (
+                "programs ?accepting=true",
+                ProgramFilter {
+                    accepting_at: Some(now()),
+                    ..Default::default()
+                },
+            ),
+        ] {
+            let name = format!("{query} ({label})");
+            measure_list::<Program>(&store, &name, filter, pick(loaded.middle_program), &mut plans).await;
+        }
+        for (query, filter) in [
+            (
+                "projects ?owner_id",
+                ProjectFilter {
+                    owner_id: Some(owner),
+                    ..Default::default()
+                },
+            ),
+            (
+                "projects ?stage=development",
+                ProjectFilter {
+                    stage: Some(ProjectStage::Development),
+                    ..Default::default()
+                },
+            ),
+            (
+                "projects ?status=active",
+                ProjectFilter {
+                    status: Some(ProjectStatus::Active),
+                    ..Default::default()
+                },
+            ),
+            (
+                "projects ?is_public=true",
+                ProjectFilter {
+                    is_public: Some(true),
+                    ..Default::default()
+                },
+            ),
+        ] {
+            let name = format!("{query} ({label})");
+            measure_list::<Project>(&store, &name, filter, pick(loaded.middle_project), &mut plans).await;
+        }
+        for (query, filter) in [
+            (
+                "applications ?program_id",
+                ApplicationFilter {
+                    program_id: Some(program),
+                    exclude_drafts: true,
+                    ..Default::default()
+                },
+            ),
+            (
+                "applications ?program_id&status=rejected",
+                ApplicationFilter {
+                    program_id: Some(program),
+                    status: Some(ApplicationStatus::Rejected),
+                    ..Default::default()
+                },
+            ),
+            (
+                "applications mine",
+                ApplicationFilter {
+                    applicant_id: Some(owner),
+                    ..Default::default()
+                },
+            ),
+        ] {
+            let name = format!("{query} ({label})");
+            measure_list::<Application>(&store, &name, filter, pick(loaded.middle_application), &mut plans).await;
+        }
     }
 
     use_cases(&store).await;
@@ -441,51 +415,41 @@ async fn use_cases(store: &TestStore) {
         .with_hasher(Argon2idPasswordHasher::fast_for_tests());
     let system = Context::system();
     let password = SecretString::new("Quebrada-del-Condor-2027");
-    let staff = eco
-        .admin_create_user(
+    // Every user of the run, created by the platform: verified and active.
+    let user = async |email: String, first: &str, last: &str, role: Role| {
+        eco.admin_create_user(
             &system,
-            AdminCreateUser {
-                email: "coordinator@bench.example.org".into(),
-                password: password.clone(),
-                first_name: "Bench".into(),
-                last_name: "Coordinator".into(),
-                role: Role::Ally,
-            },
+            AdminCreateUser::new(email, password.clone(), first, last, role),
         )
         .await
-        .expect("staff");
+        .expect("user")
+    };
+    let staff = user(
+        "coordinator@bench.example.org".into(),
+        "Bench",
+        "Coordinator",
+        Role::Ally,
+    )
+    .await;
     let staff_ctx = Context::user(&staff);
     let org = eco
         .create_organization(
             &staff_ctx,
-            CreateOrganization {
-                organization_type: OrganizationType::Accelerator,
-                ..organization_input("Bench Use Case Org")
-            },
+            CreateOrganization::new("Bench Use Case Org", OrganizationType::Accelerator),
         )
         .await
         .expect("org");
     let program = eco
         .create_program(
             &staff_ctx,
-            CreateProgram {
-                organization_id: org.id,
-                name: "Bench Use Case Program".into(),
-                program_type: ProgramType::Acceleration,
-                description: None,
-                application_opens_at: now() - chrono::Duration::hours(1),
-                application_deadline: now() + chrono::Duration::days(10),
-                start_date: NaiveDate::from_ymd_opt(2027, 3, 1).expect("date"),
-                end_date: NaiveDate::from_ymd_opt(2027, 6, 1).expect("date"),
-                min_participants: None,
-                max_participants: 1000,
-                min_reviews: None,
-                blind_review: None,
-                target_sectors: Vec::new(),
-                target_stages: Vec::new(),
-                format: None,
-                rounds: None,
-            },
+            CreateProgram::new(
+                org.id,
+                "Bench Use Case Program",
+                ProgramType::Acceleration,
+                now() - chrono::Duration::hours(1)..now() + chrono::Duration::days(10),
+                NaiveDate::from_ymd_opt(2027, 3, 1).expect("date")..=NaiveDate::from_ymd_opt(2027, 6, 1).expect("date"),
+                1000,
+            ),
         )
         .await
         .expect("program");
@@ -499,27 +463,22 @@ async fn use_cases(store: &TestStore) {
     .expect("publish");
     let mut drafts = Vec::new();
     for i in 0..SAMPLES {
-        let founder = eco
-            .admin_create_user(
-                &system,
-                AdminCreateUser {
-                    email: format!("usecase{i}@bench.example.org"),
-                    password: password.clone(),
-                    first_name: "Use".into(),
-                    last_name: "Case".into(),
-                    role: Role::Entrepreneur,
-                },
-            )
-            .await
-            .expect("founder");
+        let founder = user(
+            format!("usecase{i}@bench.example.org"),
+            "Use",
+            "Case",
+            Role::Entrepreneur,
+        )
+        .await;
         let ctx = Context::user(&founder);
         let project = eco
             .create_project(
                 &ctx,
-                CreateProject {
-                    description: "Measured by the load harness.".into(),
-                    ..project_input(&format!("Use case project {i}"))
-                },
+                CreateProject::new(
+                    format!("Use case project {i}"),
+                    "Measured by the load harness.",
+                    ProjectType::Startup,
+                ),
             )
             .await
             .expect("project");
@@ -538,17 +497,9 @@ async fn use_cases(store: &TestStore) {
     report("use case submit_application", submit, 1);
     for (_, id) in &drafts {
         eco.assign_reviewer(&staff_ctx, *id, staff.id).await.expect("assign");
-        eco.submit_review(
-            &staff_ctx,
-            *id,
-            SubmitReview {
-                score: 80,
-                comment: None,
-                conflict_declared: false,
-            },
-        )
-        .await
-        .expect("review");
+        eco.submit_review(&staff_ctx, *id, SubmitReview::new(80))
+            .await
+            .expect("review");
     }
     let mut decide = Vec::new();
     for (_, id) in &drafts {

@@ -37,27 +37,27 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 use proptest::prelude::*;
-use proptest::test_runner::{FileFailurePersistence, TestCaseError, TestError, TestRunner};
+use proptest::test_runner::TestCaseError;
 
+use icosistem_core::Context;
 use icosistem_core::error::Error;
-use icosistem_core::model::secret::SecretString;
 use icosistem_core::model::{
     ApplicationId, ApplicationStatus, EnrollmentStatus, MemberRole, OrganizationType, ProgramId, ProgramType,
     ProjectType, Role, User,
 };
 use icosistem_core::ports::store::{ApplicationFilter, PageRequest};
-use icosistem_core::ports::{Argon2idPasswordHasher, Clock, ManualClock, RecordingNotifier};
+use icosistem_core::ports::{Clock, ManualClock};
 use icosistem_core::service::{
-    AdminCreateUser, ApplicationView, CreateOrganization, CreateProgram, CreateProject, Decision, RoundInput,
-    SubmitReview, UpdateProgram,
+    ApplicationView, CreateOrganization, CreateProgram, CreateProject, Decision, RoundInput, SubmitReview,
+    UpdateProgram,
 };
 use icosistem_core::workflow::program::ProgramCommand;
-use icosistem_core::{Context, Ecosystem};
-use icosistem_store_memory::MemoryStore;
 
-type Eco = Ecosystem<MemoryStore, RecordingNotifier, Arc<ManualClock>>;
+mod support;
+
+use support::{Eco, create_user};
 
 // ---------------------------------------------------------------------------------------------
 // Commands
@@ -682,7 +682,6 @@ impl Model {
 // The world of one case
 
 const T0: (i32, u32, u32) = (2031, 3, 1);
-const PASSWORD: &str = "Tangerine-Orbit-Lantern-907";
 const FIRST_NAMES: [&str; 6] = [
     "Wilhelmina",
     "Bartholomew",
@@ -713,30 +712,10 @@ struct World {
     apps: Vec<ApplicationId>,
 }
 
-async fn create_user(eco: &Eco, first: &str, last: &str, role: Role) -> User {
-    eco.admin_create_user(
-        &Context::system(),
-        AdminCreateUser {
-            email: format!("{}.{}@founders.test", first.to_lowercase(), last.to_lowercase()),
-            password: SecretString::new(PASSWORD),
-            first_name: first.into(),
-            last_name: last.into(),
-            role,
-        },
-    )
-    .await
-    .expect("bootstrap user")
-}
-
 impl World {
     async fn new(s: &Scenario) -> World {
-        let t0 = Utc
-            .with_ymd_and_hms(T0.0, T0.1, T0.2, 9, 0, 0)
-            .single()
-            .expect("valid instant");
-        let clock = Arc::new(ManualClock::new(t0));
-        let eco = Ecosystem::new(MemoryStore::new(), RecordingNotifier::new(), Arc::clone(&clock))
-            .with_hasher(Argon2idPasswordHasher::fast_for_tests());
+        let t0 = support::instant(T0, 9);
+        let (eco, clock) = support::ecosystem(t0);
 
         let admin = create_user(&eco, "Ada", "Operator", Role::Admin).await;
         // Allies and clients may create organizations; the creator becomes its owner.
@@ -1242,36 +1221,16 @@ async fn run_scenario(s: &Scenario, coverage: &mut Coverage) -> Result<Model, Te
 
 #[test]
 fn application_workflow_matches_the_reference_model() {
-    let config = ProptestConfig {
-        cases: 256,
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/proptest-regressions/application_state_machine.txt"
-        )))),
-        ..ProptestConfig::default()
-    };
-    let mut runner = TestRunner::new(config);
     let coverage = RefCell::new(Coverage::default());
-    let result = runner.run(&scenario(), |s| {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("a current-thread runtime");
-        rt.block_on(run_scenario(&s, &mut coverage.borrow_mut())).map(drop)
+    support::check_model("application_state_machine", scenario(), |s| {
+        let coverage = &coverage;
+        async move { run_scenario(&s, &mut coverage.borrow_mut()).await.map(drop) }
     });
-    if let Err(error) = result {
-        match error {
-            TestError::Fail(reason, minimal) => panic!("{reason}\nminimal failing scenario: {minimal:#?}"),
-            TestError::Abort(reason) => panic!("aborted: {reason}"),
-        }
-    }
 
     // The generators must actually reach the interesting corners; a run that never fills the
     // program or never promotes from the waitlist would prove nothing about them.
     let c = coverage.into_inner();
-    let mut table = String::new();
-    for ((kind, outcome), n) in &c.outcomes {
-        table.push_str(&format!("{kind:>16} {outcome:<44} {n}\n"));
-    }
+    let table = support::outcome_table(&c.outcomes, 16, 44);
     eprintln!(
         "{table}auto promotions: {} ({} contested, {} tied), guarded decisions: {}, blind views: {}, open views: {}",
         c.auto_promotions, c.contested_promotions, c.tied_promotions, c.guarded_decisions, c.blind_views, c.open_views
@@ -1755,28 +1714,11 @@ async fn run_round_scenario(s: &RoundScenario, coverage: &mut RoundCoverage) -> 
 
 #[test]
 fn review_rounds_never_skip_and_never_decide_without_quorum() {
-    let config = ProptestConfig {
-        cases: 256,
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/proptest-regressions/application_rounds.txt"
-        )))),
-        ..ProptestConfig::default()
-    };
-    let mut runner = TestRunner::new(config);
     let coverage = RefCell::new(RoundCoverage::default());
-    let result = runner.run(&round_scenario(), |s| {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("a current-thread runtime");
-        rt.block_on(run_round_scenario(&s, &mut coverage.borrow_mut()))
+    support::check_model("application_rounds", round_scenario(), |s| {
+        let coverage = &coverage;
+        async move { run_round_scenario(&s, &mut coverage.borrow_mut()).await }
     });
-    if let Err(error) = result {
-        match error {
-            TestError::Fail(reason, minimal) => panic!("{reason}\nminimal failing scenario: {minimal:#?}"),
-            TestError::Abort(reason) => panic!("aborted: {reason}"),
-        }
-    }
     // The generators must reach the corners, or the invariants above were checked on nothing.
     let c = coverage.into_inner();
     println!(

@@ -41,24 +41,22 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use proptest::prelude::*;
-use proptest::test_runner::{FileFailurePersistence, TestCaseError, TestError, TestRunner};
+use proptest::test_runner::TestCaseError;
 
+use icosistem_core::Context;
 use icosistem_core::error::Error;
-use icosistem_core::model::secret::SecretString;
 use icosistem_core::model::{
     MeetingId, MeetingStatus, MentorshipId, ProfileData, Role, Session, SessionId, SessionStatus, User,
 };
 use icosistem_core::ports::store::{MeetingFilter, PageRequest, SessionFilter};
-use icosistem_core::ports::{Argon2idPasswordHasher, Clock, ManualClock, RecordingNotifier};
+use icosistem_core::ports::{Clock, ManualClock};
 use icosistem_core::rules::availability::WeeklySlot;
-use icosistem_core::service::{
-    AdminCreateUser, BookSession, MeetingAction, RequestMentorship, ScheduleMeeting, SessionAction,
-};
+use icosistem_core::service::{BookSession, MeetingAction, RequestMentorship, ScheduleMeeting, SessionAction};
 use icosistem_core::workflow::mentorship::MentorshipCommand;
-use icosistem_core::{Context, Ecosystem};
-use icosistem_store_memory::MemoryStore;
 
-type Eco = Ecosystem<MemoryStore, RecordingNotifier, Arc<ManualClock>>;
+mod support;
+
+use support::{Eco, create_user};
 
 // ---------------------------------------------------------------------------------------------
 // The cast and the calendar
@@ -1312,32 +1310,10 @@ struct World {
 }
 
 const T0: (i32, u32, u32) = (2031, 3, 3);
-const PASSWORD: &str = "Tangerine-Orbit-Lantern-907";
-
-async fn create_user(eco: &Eco, first: &str, last: &str, role: Role) -> User {
-    eco.admin_create_user(
-        &Context::system(),
-        AdminCreateUser {
-            email: format!("{}.{}@mentoring.test", first.to_lowercase(), last.to_lowercase()),
-            password: SecretString::new(PASSWORD),
-            first_name: first.into(),
-            last_name: last.into(),
-            role,
-        },
-    )
-    .await
-    .expect("bootstrap user")
-}
 
 impl World {
     async fn new() -> World {
-        let t0 = Utc
-            .with_ymd_and_hms(T0.0, T0.1, T0.2, 7, 0, 0)
-            .single()
-            .expect("valid instant");
-        let clock = Arc::new(ManualClock::new(t0));
-        let eco = Ecosystem::new(MemoryStore::new(), RecordingNotifier::new(), Arc::clone(&clock))
-            .with_hasher(Argon2idPasswordHasher::fast_for_tests());
+        let (eco, clock) = support::ecosystem(support::instant(T0, 7));
         let cast = [
             (Person::AllyA, "Amalia", "Andrade", Role::Ally),
             (Person::AllyB, "Bhaskar", "Bose", Role::Ally),
@@ -1728,36 +1704,16 @@ async fn run_scenario(s: &Scenario, coverage: &mut Coverage) -> Result<Model, Te
 
 #[test]
 fn sessions_never_overlap_and_match_the_reference_model() {
-    let config = ProptestConfig {
-        cases: 256,
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/proptest-regressions/session_state_machine.txt"
-        )))),
-        ..ProptestConfig::default()
-    };
-    let mut runner = TestRunner::new(config);
     let coverage = RefCell::new(Coverage::default());
-    let result = runner.run(&scenario(), |s| {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("a current-thread runtime");
-        rt.block_on(run_scenario(&s, &mut coverage.borrow_mut())).map(drop)
+    support::check_model("session_state_machine", scenario(), |s| {
+        let coverage = &coverage;
+        async move { run_scenario(&s, &mut coverage.borrow_mut()).await.map(drop) }
     });
-    if let Err(error) = result {
-        match error {
-            TestError::Fail(reason, minimal) => panic!("{reason}\nminimal failing scenario: {minimal:#?}"),
-            TestError::Abort(reason) => panic!("aborted: {reason}"),
-        }
-    }
 
     // The generators must reach the corners; a run that never fills a day or never sweeps a
     // no-show would prove nothing about them.
     let c = coverage.into_inner();
-    let mut table = String::new();
-    for ((kind, outcome), n) in &c.outcomes {
-        table.push_str(&format!("{kind:>12} {outcome:<72} {n}\n"));
-    }
+    let table = support::outcome_table(&c.outcomes, 12, 72);
     eprintln!(
         "{table}booked: {}, late cancellations: {}, swept no-shows: {}, free slots offered: {}",
         c.booked, c.late_cancellations, c.swept, c.offered_slots

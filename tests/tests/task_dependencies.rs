@@ -22,21 +22,17 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
-use proptest::test_runner::{FileFailurePersistence, TestCaseError, TestError, TestRunner};
+use proptest::test_runner::TestCaseError;
 
+use icosistem_core::Context;
 use icosistem_core::error::Error;
-use icosistem_core::model::secret::SecretString;
 use icosistem_core::model::{Role, TaskId, User};
-use icosistem_core::ports::{Argon2idPasswordHasher, ManualClock, RecordingNotifier};
-use icosistem_core::service::{AdminCreateUser, CreateTask};
-use icosistem_core::{Context, Ecosystem};
-use icosistem_store_memory::MemoryStore;
+use icosistem_core::service::CreateTask;
 
-type Eco = Ecosystem<MemoryStore, RecordingNotifier, Arc<ManualClock>>;
+mod support;
 
-const PASSWORD: &str = "Tangerine-Orbit-Lantern-907";
+use support::{Eco, create_user};
 
 // ---------------------------------------------------------------------------------------------
 // Commands
@@ -231,33 +227,9 @@ struct World {
     tasks: Vec<TaskId>,
 }
 
-async fn create_user(eco: &Eco, first: &str, last: &str, role: Role) -> User {
-    eco.admin_create_user(
-        &Context::system(),
-        AdminCreateUser {
-            email: format!("{}.{}@tasks.test", first.to_lowercase(), last.to_lowercase()),
-            password: SecretString::new(PASSWORD),
-            first_name: first.into(),
-            last_name: last.into(),
-            role,
-        },
-    )
-    .await
-    .expect("bootstrap user")
-}
-
 impl World {
     async fn new(tasks: usize) -> World {
-        let t0 = Utc
-            .with_ymd_and_hms(2031, 3, 3, 9, 0, 0)
-            .single()
-            .expect("valid instant");
-        let eco = Ecosystem::new(
-            MemoryStore::new(),
-            RecordingNotifier::new(),
-            Arc::new(ManualClock::new(t0)),
-        )
-        .with_hasher(Argon2idPasswordHasher::fast_for_tests());
+        let (eco, _) = support::ecosystem(support::instant((2031, 3, 3), 9));
         let owner = create_user(&eco, "Olga", "Owner", Role::Entrepreneur).await;
         let admin = create_user(&eco, "Ada", "Operator", Role::Admin).await;
         let mut ids = Vec::new();
@@ -430,28 +402,11 @@ async fn run_scenario(s: &Scenario, coverage: &mut Coverage) -> Result<(), TestC
 
 #[test]
 fn dependencies_never_form_a_cycle_and_only_cycles_and_duplicates_are_refused() {
-    let config = ProptestConfig {
-        cases: 256,
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/proptest-regressions/task_dependencies.txt"
-        )))),
-        ..ProptestConfig::default()
-    };
-    let mut runner = TestRunner::new(config);
     let coverage = RefCell::new(Coverage::default());
-    let result = runner.run(&scenario(), |s| {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("a current-thread runtime");
-        rt.block_on(run_scenario(&s, &mut coverage.borrow_mut()))
+    support::check_model("task_dependencies", scenario(), |s| {
+        let coverage = &coverage;
+        async move { run_scenario(&s, &mut coverage.borrow_mut()).await }
     });
-    if let Err(error) = result {
-        match error {
-            TestError::Fail(reason, minimal) => panic!("{reason}\nminimal failing scenario: {minimal:#?}"),
-            TestError::Abort(reason) => panic!("aborted: {reason}"),
-        }
-    }
 
     let c = coverage.into_inner();
     eprintln!(

@@ -26,13 +26,17 @@ pub use moto::{MotoServer, moto_available};
 #[doc(hidden)]
 pub use tokio;
 
+/// The case list → tests expansion shared with the store conformance suite.
+#[doc(hidden)]
+pub use icosistem_core::__icosistem_conformance_emit;
+
 /// The one list of case names, handed to a callback macro (so [`CASES`] and the generated tests
 /// cannot drift apart).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __icosistem_blob_case_list {
     ($($head:tt)*) => {
-        $crate::__icosistem_blob_emit! {
+        $crate::testing::__icosistem_conformance_emit! {
             $($head)* ;
             put_then_get_gives_back_the_bytes_and_their_sha256,
             an_empty_blob_is_a_blob,
@@ -51,29 +55,6 @@ macro_rules! __icosistem_blob_case_list {
     };
 }
 
-/// Expands the case list for one purpose: `names` or `tests $setup`.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __icosistem_blob_emit {
-    (names ; $($case:ident),* $(,)?) => {
-        &[$(stringify!($case)),*]
-    };
-    (tests $setup:path ; $($case:ident),* $(,)?) => {
-        $(
-            #[__icosistem_blob_tokio::test(
-                crate = "__icosistem_blob_tokio",
-                flavor = "multi_thread",
-                worker_threads = 4
-            )]
-            async fn $case() {
-                if let ::core::option::Option::Some(store) = $setup().await {
-                    $crate::testing::cases::$case(store).await;
-                }
-            }
-        )*
-    };
-}
-
 /// Expands to the whole blob conformance suite: one `#[tokio::test]` per case of [`cases`],
 /// named after it. `setup` is a path to an `async fn() -> Option<S>` with `S: BlobStore`, called
 /// once per test for a fresh, empty store; `None` means "no backend available" and the test
@@ -85,7 +66,7 @@ macro_rules! blob_conformance_tests {
     ($setup:path) => {
         #[allow(unused_imports)]
         use $crate::testing::tokio as __icosistem_blob_tokio;
-        $crate::__icosistem_blob_case_list!(tests $setup);
+        $crate::__icosistem_blob_case_list!(tests $crate $setup, __icosistem_blob_tokio = "__icosistem_blob_tokio");
     };
 }
 

@@ -105,6 +105,23 @@ impl ProgramSpec {
             ..Self::default()
         }
     }
+
+    /// A program whose decisions need `n` qualified reviews (its cohort gets `n` reviewers),
+    /// otherwise default.
+    pub fn reviews(n: u32) -> Self {
+        Self {
+            min_reviews: n,
+            ..Self::default()
+        }
+    }
+
+    /// A program with blind review, otherwise default.
+    pub fn blind() -> Self {
+        Self {
+            blind_review: true,
+            ..Self::default()
+        }
+    }
 }
 
 /// An organization with an owner, reviewers and a published program open for applications.
@@ -620,6 +637,15 @@ impl<S: Store, N: Notifier> World<S, N> {
         in_app.remove(0)
     }
 
+    /// Fails when `user` has an in-app `kind` notification.
+    pub async fn assert_not_notified(&self, user: UserId, kind: &str) {
+        let in_app = self.notifications(user, kind).await;
+        assert!(
+            in_app.is_empty(),
+            "expected no `{kind}` notification for {user}, found {in_app:?}"
+        );
+    }
+
     /// The token in the newest `kind` outbox message of `user` (`data["token"]`).
     pub async fn token_from_outbox(&self, user: UserId, kind: &str) -> String {
         let messages = self.outbox(user, kind).await;
@@ -821,6 +847,20 @@ pub fn assert_conflict(error: &Error, entity: &str, field: &str) {
     assert!(
         matches!(error, Error::Conflict { entity: e, field: f } if *e == entity && *f == field),
         "expected Conflict {{ {entity}, {field} }}, got {error:?}"
+    );
+}
+
+/// Asserts `error` is `InvalidTransition` of `entity` out of `from`, refusing `command` (any
+/// command when `None`).
+#[track_caller]
+pub fn assert_invalid_transition(error: &Error, entity: &str, from: &str, command: Option<&str>) {
+    assert!(
+        matches!(
+            error,
+            Error::InvalidTransition { entity: e, from: f, command: c }
+                if *e == entity && *f == from && command.is_none_or(|command| *c == command)
+        ),
+        "expected InvalidTransition {{ {entity}, {from}, {command:?} }}, got {error:?}"
     );
 }
 

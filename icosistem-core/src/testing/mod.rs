@@ -227,24 +227,23 @@ macro_rules! __icosistem_conformance_list {
     };
 }
 
-/// Expands the case list for one purpose: `names` (a `&[&str]`) or `tests $setup` (one
-/// `#[tokio::test]` per case).
+/// Expands a conformance case list for one purpose: `names` (a `&[&str]`), or
+/// `tests $krate $setup, $tokio = "$tokio"` (one `#[tokio::test]` per case, named after it, that
+/// runs `$krate::testing::cases::<case>` on the store `$setup` gives; `$tokio` is the name the
+/// invoking file imported the runtime under). Every suite's case list goes through it: the
+/// stores' here, the blob stores' in `icosistem-blob`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __icosistem_conformance_emit {
     (names ; $($case:ident),* $(,)?) => {
         &[$(stringify!($case)),*]
     };
-    (tests $setup:path ; $($case:ident),* $(,)?) => {
+    (tests $krate:tt $setup:path, $tokio:ident = $tokio_name:tt ; $($case:ident),* $(,)?) => {
         $(
-            #[__icosistem_conformance_tokio::test(
-                crate = "__icosistem_conformance_tokio",
-                flavor = "multi_thread",
-                worker_threads = 4
-            )]
+            #[$tokio::test(crate = $tokio_name, flavor = "multi_thread", worker_threads = 4)]
             async fn $case() {
                 if let ::core::option::Option::Some(store) = $setup().await {
-                    $crate::testing::cases::$case(store).await;
+                    $krate::testing::cases::$case(store).await;
                 }
             }
         )*
@@ -263,7 +262,9 @@ macro_rules! store_conformance_tests {
     ($setup:path) => {
         #[allow(unused_imports)]
         use $crate::testing::tokio as __icosistem_conformance_tokio;
-        $crate::__icosistem_conformance_list!(tests $setup);
+        $crate::__icosistem_conformance_list!(
+            tests $crate $setup, __icosistem_conformance_tokio = "__icosistem_conformance_tokio"
+        );
     };
 }
 

@@ -5,11 +5,7 @@ use icosistem_core::model::Role;
 use icosistem_core::testing::fixtures::{PASSWORD, ProgramSpec};
 use serde_json::{Value, json};
 
-use crate::common::{App, Reply};
-
-fn count(body: &Value) -> usize {
-    body["items"].as_array().map(Vec::len).unwrap_or_default()
-}
+use crate::common::{App, Reply, count};
 
 /// A user object shows no secret or lockout internals.
 #[track_caller]
@@ -63,9 +59,7 @@ async fn admins_create_list_and_read_users_and_nobody_else_does() {
         app.get(&path, &entrepreneur)
             .await
             .problem(StatusCode::FORBIDDEN, "forbidden");
-        app.send(Method::GET, &path, None, None, None)
-            .await
-            .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+        app.assert_unauthorized(Method::GET, &path, None).await;
     }
     let body = json!({
         "email": "grace@example.test",
@@ -77,9 +71,8 @@ async fn admins_create_list_and_read_users_and_nobody_else_does() {
     app.post("/api/v2/admin/users", body.clone(), &ally)
         .await
         .problem(StatusCode::FORBIDDEN, "forbidden");
-    app.send(Method::POST, "/api/v2/admin/users", Some(body.clone()), None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::POST, "/api/v2/admin/users", Some(body.clone()))
+        .await;
 
     let created = app.post("/api/v2/admin/users", body.clone(), &admin).await;
     let user = created.ok(StatusCode::CREATED);
@@ -128,12 +121,9 @@ async fn admins_create_list_and_read_users_and_nobody_else_does() {
     assert_eq!(read.ok(StatusCode::OK)["email"], "grace@example.test");
     no_internals(&read.body);
     assert_eq!(read.headers["etag"], format!("\"{}\"", read.version()));
-    app.get(&format!("/api/v2/admin/users/{}", uuid::Uuid::new_v4()), &admin)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
-    app.get("/api/v2/admin/users/not-a-uuid", &admin)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+    app.assert_not_found(&format!("/api/v2/admin/users/{}", uuid::Uuid::new_v4()), &admin)
+        .await;
+    app.assert_not_found("/api/v2/admin/users/not-a-uuid", &admin).await;
 
     let admins = app.get("/api/v2/admin/users?role=admin", &admin).await;
     let body = admins.ok(StatusCode::OK);
@@ -182,9 +172,8 @@ async fn admins_change_role_and_status_with_if_match_and_unlock() {
     app.patch(&path, json!({ "role": "ally" }), &ally, None)
         .await
         .problem(StatusCode::FORBIDDEN, "forbidden");
-    app.send(Method::PATCH, &path, Some(json!({ "role": "ally" })), None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::PATCH, &path, Some(json!({ "role": "ally" })))
+        .await;
     let invalid = app
         .patch(&path, json!({ "role": "king", "status": "asleep" }), &admin, None)
         .await;
@@ -254,9 +243,7 @@ async fn admins_change_role_and_status_with_if_match_and_unlock() {
     app.command(&unlock, &ally)
         .await
         .problem(StatusCode::FORBIDDEN, "forbidden");
-    app.send(Method::POST, &unlock, None, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::POST, &unlock, None).await;
     app.command(&format!("/api/v2/admin/users/{}/unlock", uuid::Uuid::new_v4()), &admin)
         .await
         .problem(StatusCode::NOT_FOUND, "not_found");
@@ -274,13 +261,9 @@ async fn role_profiles_are_replaced_field_by_field() {
     let (_, client) = app.user(Role::Client, "c").await;
     let path = "/api/v2/users/me/profile";
 
-    app.send(Method::PUT, path, Some(json!({})), None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
-    app.send(Method::GET, path, None, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
-    app.get(path, &admin).await.problem(StatusCode::NOT_FOUND, "not_found");
+    app.assert_unauthorized(Method::PUT, path, Some(json!({}))).await;
+    app.assert_unauthorized(Method::GET, path, None).await;
+    app.assert_not_found(path, &admin).await;
 
     let saved = put(
         &app,
@@ -408,24 +391,17 @@ async fn enrollments_are_read_and_dropped_out() {
     assert_eq!(body["status"], "enrolled");
     assert_eq!(body["entrepreneur_id"], participant.person.id().to_string());
     assert_eq!(app.get(&path, &staff).await.ok(StatusCode::OK)["id"], id.as_str());
-    app.get(&path, &stranger)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
-    app.get(&format!("/api/v2/enrollments/{}", uuid::Uuid::new_v4()), &me)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
-    app.send(Method::GET, &path, None, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_not_found(&path, &stranger).await;
+    app.assert_not_found(&format!("/api/v2/enrollments/{}", uuid::Uuid::new_v4()), &me)
+        .await;
+    app.assert_unauthorized(Method::GET, &path, None).await;
 
     let drop = format!("{path}/drop-out");
     // The stranger sees the published program but not the enrollment: 404, as its GET answers.
     app.post(&drop, json!({ "reason": "not mine" }), &stranger)
         .await
         .problem(StatusCode::NOT_FOUND, "not_found");
-    app.send(Method::POST, &drop, None, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::POST, &drop, None).await;
     let long = app.post(&drop, json!({ "reason": "x".repeat(2001) }), &me).await;
     long.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(long.fields(), ["reason"]);

@@ -19,19 +19,11 @@ async fn setup(app: &App, max: u32, blind: bool) -> Setup {
     let (_, staff) = app.user(Role::Ally, "staff").await;
     let (reviewer, reviewer_token) = app.user(Role::Ally, "reviewer").await;
     let org = app.organization(&staff, "Hub").await.id();
-    app.post(
-        &format!("/api/v2/organizations/{org}/members"),
-        json!({ "user_id": reviewer.id().to_string(), "role": "reviewer" }),
-        &staff,
-    )
-    .await
-    .ok(StatusCode::CREATED);
+    app.add_member(&staff, &org, &reviewer, "reviewer").await;
     let mut body = app.program_body(&org, "Cohort", max);
     body["blind_review"] = json!(blind);
     let program = app.post("/api/v2/programs", body, &staff).await.id();
-    app.command(&format!("/api/v2/programs/{program}/publish"), &staff)
-        .await
-        .ok(StatusCode::OK);
+    app.publish(&staff, &program).await;
     Setup {
         staff,
         reviewer,
@@ -40,23 +32,9 @@ async fn setup(app: &App, max: u32, blind: bool) -> Setup {
     }
 }
 
-/// An entrepreneur with a project: (person, token, project id).
-async fn applicant(app: &App, label: &str) -> (Person, String, String) {
-    let (person, token) = app.user(Role::Entrepreneur, label).await;
-    let project = app
-        .post(
-            "/api/v2/projects",
-            json!({ "name": format!("Project {label}"), "description": "Something worth funding", "project_type": "startup" }),
-            &token,
-        )
-        .await
-        .id();
-    (person, token, project)
-}
-
 /// A submitted application of a new applicant, reviewed once: (token, application id).
 async fn reviewed(app: &App, s: &Setup, label: &str) -> (String, String) {
-    let (_, token, project) = applicant(app, label).await;
+    let (_, token, project) = app.applicant(label).await;
     let id = app
         .post(
             "/api/v2/applications",
@@ -89,12 +67,10 @@ async fn reviewed(app: &App, s: &Setup, label: &str) -> (String, String) {
 async fn drafts_are_created_edited_listed_and_submitted() {
     let app = App::new().await;
     let s = setup(&app, 5, false).await;
-    let (_, token, project) = applicant(&app, "a").await;
-    let (_, other, _) = applicant(&app, "b").await;
+    let (_, token, project) = app.applicant("a").await;
+    let (_, other, _) = app.applicant("b").await;
 
-    app.send(Method::GET, "/api/v2/applications", None, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::GET, "/api/v2/applications", None).await;
     let invalid = app
         .post("/api/v2/applications", json!({ "project_id": "x" }), &token)
         .await;
@@ -126,11 +102,9 @@ async fn drafts_are_created_edited_listed_and_submitted() {
     let id = created.id();
     let path = format!("/api/v2/applications/{id}");
 
-    app.get(&path, &other).await.problem(StatusCode::NOT_FOUND, "not_found");
+    app.assert_not_found(&path, &other).await;
     // Drafts are invisible to staff.
-    app.get(&path, &s.staff)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+    app.assert_not_found(&path, &s.staff).await;
 
     let edited = app
         .patch(&path, json!({ "answers": { "team": 3 } }), &token, Some(1))
@@ -163,15 +137,8 @@ async fn drafts_are_created_edited_listed_and_submitted() {
         json!([])
     );
     for label in ["c", "d"] {
-        let (_, t, p) = applicant(&app, label).await;
-        let id = app
-            .post(
-                "/api/v2/applications",
-                json!({ "program_id": s.program, "project_id": p }),
-                &t,
-            )
-            .await
-            .id();
+        let (_, t, p) = app.applicant(label).await;
+        let id = app.draft(&t, &s.program, &p).await;
         app.command(&format!("/api/v2/applications/{id}/submit"), &t)
             .await
             .ok(StatusCode::OK);
@@ -221,15 +188,8 @@ async fn reviewers_reviews_and_decisions() {
     let app = App::new().await;
     let s = setup(&app, 1, false).await;
     let (_, outsider) = app.user(Role::Ally, "outsider").await;
-    let (_, token, project) = applicant(&app, "a").await;
-    let id = app
-        .post(
-            "/api/v2/applications",
-            json!({ "program_id": s.program, "project_id": project }),
-            &token,
-        )
-        .await
-        .id();
+    let (_, token, project) = app.applicant("a").await;
+    let id = app.draft(&token, &s.program, &project).await;
     let path = format!("/api/v2/applications/{id}");
     let reviewers = format!("{path}/reviewers");
     let reviews = format!("{path}/reviews");
@@ -281,9 +241,7 @@ async fn reviewers_reviews_and_decisions() {
         .await;
     assert_eq!(assigned.ok(StatusCode::CREATED)["status"], "assigned");
 
-    app.get(&reviews, &token)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+    app.assert_not_found(&reviews, &token).await;
     let bad = app.post(&reviews, json!({ "score": 101 }), &s.reviewer_token).await;
     bad.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(bad.fields(), ["score"]);
@@ -374,15 +332,8 @@ fn has_identity(body: &Value, person: &Person) -> bool {
 async fn blind_review_hides_the_applicant() {
     let app = App::new().await;
     let s = setup(&app, 5, true).await;
-    let (person, token, project) = applicant(&app, "a").await;
-    let id = app
-        .post(
-            "/api/v2/applications",
-            json!({ "program_id": s.program, "project_id": project }),
-            &token,
-        )
-        .await
-        .id();
+    let (person, token, project) = app.applicant("a").await;
+    let id = app.draft(&token, &s.program, &project).await;
     app.command(&format!("/api/v2/applications/{id}/submit"), &token)
         .await
         .ok(StatusCode::OK);
@@ -428,13 +379,7 @@ async fn the_selection_journey() {
     app.command(&format!("/api/v2/organizations/{org}/activate"), &admin)
         .await
         .ok(StatusCode::OK);
-    app.post(
-        &format!("/api/v2/organizations/{org}/members"),
-        json!({ "user_id": reviewer.id().to_string(), "role": "reviewer" }),
-        &admin,
-    )
-    .await
-    .ok(StatusCode::CREATED);
+    app.add_member(&admin, &org, &reviewer, "reviewer").await;
     let program = app
         .post("/api/v2/programs", app.program_body(&org, "Seed Cohort", 10), &admin)
         .await
@@ -451,7 +396,7 @@ async fn the_selection_journey() {
     assert_eq!(published.ok(StatusCode::OK)["status"], "published");
 
     // Entrepreneur: a project, an application, submitted.
-    let (_, entrepreneur, project) = applicant(&app, "founder").await;
+    let (_, entrepreneur, project) = app.applicant("founder").await;
     let open = app.get("/api/v2/programs?accepting=true", &entrepreneur).await;
     assert_eq!(open.ok(StatusCode::OK)["items"][0]["id"], program.as_str());
     let application = app

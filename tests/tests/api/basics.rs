@@ -5,9 +5,8 @@
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::http::{Method, Request, StatusCode, header};
 use chrono::Duration;
-use http_body_util::BodyExt;
 use icosistem_core::model::secret::SecretString;
 use icosistem_core::model::{AccountToken, RefreshToken, Role, User, UserId};
 use icosistem_core::ports::store::{AccountTokenFilter, RefreshTokenFilter, UserFilter};
@@ -17,14 +16,7 @@ use icosistem_store_memory::MemoryStore;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-const SECRET: &str = "test secret of at least thirty-two bytes";
-
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-    raw: String,
-}
+use crate::common::{Reply, SECRET, json_request};
 
 impl Reply {
     #[track_caller]
@@ -46,21 +38,6 @@ impl Reply {
             "the problem names the request id of the response"
         );
         self
-    }
-
-    fn fields(&self) -> Vec<String> {
-        let mut fields: Vec<String> = self.body["errors"]
-            .as_array()
-            .map(|errors| {
-                errors
-                    .iter()
-                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        fields.sort();
-        fields.dedup();
-        fields
     }
 }
 
@@ -90,32 +67,13 @@ impl App {
 
     async fn request(&self, request: Request<Body>) -> Reply {
         let response = self.router.clone().oneshot(request).await.expect("infallible");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
-        let raw = String::from_utf8_lossy(&bytes).into_owned();
-        self.bodies.lock().expect("lock").push(raw.clone());
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply {
-            status,
-            headers,
-            body,
-            raw,
-        }
+        let reply = Reply::read(response).await;
+        self.bodies.lock().expect("lock").push(reply.raw.clone());
+        reply
     }
 
     async fn send(&self, method: Method, path: &str, body: Option<Value>, token: Option<&str>) -> Reply {
-        let mut builder = Request::builder().method(method).uri(path);
-        if let Some(token) = token {
-            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
-        }
-        let request = match body {
-            Some(body) => builder
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(body.to_string())),
-            None => builder.body(Body::empty()),
-        };
-        self.request(request.expect("request")).await
+        self.request(json_request(method, path, body, token, None)).await
     }
 
     async fn get(&self, path: &str, token: Option<&str>) -> Reply {

@@ -41,9 +41,7 @@ async fn a_feed_is_issued_read_by_its_url_rotated_and_revoked() {
     let dropped = world.book(&mentee.person, mentee.id(), day_at(3, 10, 0), 60).await;
     let token = app.token(&mentee.person);
 
-    app.send(Method::POST, ME, None, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::POST, ME, None).await;
     let none = app.get(ME, &token).await;
     assert_eq!(none.ok(StatusCode::OK)["active"], false);
 

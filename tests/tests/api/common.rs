@@ -79,6 +79,63 @@ impl Reply {
     pub(crate) fn version(&self) -> u64 {
         self.body["version"].as_u64().expect("version")
     }
+
+    /// The ids of a list answer's `items`, in order.
+    pub(crate) fn ids(&self) -> Vec<String> {
+        self.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| i["id"].as_str().expect("id").to_owned())
+            .collect()
+    }
+}
+
+/// How many `items` a list answer's body holds (0 when it has none).
+pub(crate) fn count(body: &Value) -> usize {
+    body["items"].as_array().map(Vec::len).unwrap_or_default()
+}
+
+impl Reply {
+    /// The whole answer: status, headers, the body as text and as JSON (`Null` when it is none).
+    pub(crate) async fn read(response: axum::response::Response) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let raw = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+            raw,
+        }
+    }
+}
+
+/// A request of `method` to `path` with, each when given, a JSON `body`, a bearer `token` and
+/// `If-Match: "<version>"`.
+pub(crate) fn json_request(
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+    token: Option<&str>,
+    if_match: Option<u64>,
+) -> Request<Body> {
+    let mut builder = Request::builder().method(method).uri(path);
+    if let Some(token) = token {
+        builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    if let Some(version) = if_match {
+        builder = builder.header(header::IF_MATCH, format!("\"{version}\""));
+    }
+    let request = match body {
+        Some(body) => builder
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string())),
+        None => builder.body(Body::empty()),
+    };
+    request.expect("request")
 }
 
 pub(crate) struct App {
@@ -123,17 +180,10 @@ impl App {
                 raw: String::new(),
             };
         }
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
-        let raw = String::from_utf8_lossy(&bytes).into_owned();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        assert_no_secret(&raw, &stored_secrets(self.world.store()).await);
-        assert_envelope(status, &headers, &raw);
-        Reply {
-            status,
-            headers,
-            body,
-            raw,
-        }
+        let reply = Reply::read(response).await;
+        assert_no_secret(&reply.raw, &stored_secrets(self.world.store()).await);
+        assert_envelope(reply.status, &reply.headers, &reply.raw);
+        reply
     }
 
     pub(crate) async fn send(
@@ -144,20 +194,7 @@ impl App {
         token: Option<&str>,
         if_match: Option<u64>,
     ) -> Reply {
-        let mut builder = Request::builder().method(method).uri(path);
-        if let Some(token) = token {
-            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
-        }
-        if let Some(version) = if_match {
-            builder = builder.header(header::IF_MATCH, format!("\"{version}\""));
-        }
-        let request = match body {
-            Some(body) => builder
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(body.to_string())),
-            None => builder.body(Body::empty()),
-        };
-        self.request(request.expect("request")).await
+        self.request(json_request(method, path, body, token, if_match)).await
     }
 
     pub(crate) async fn get(&self, path: &str, token: &str) -> Reply {
@@ -175,6 +212,25 @@ impl App {
 
     pub(crate) async fn patch(&self, path: &str, body: Value, token: &str, if_match: Option<u64>) -> Reply {
         self.send(Method::PATCH, path, Some(body), Some(token), if_match).await
+    }
+
+    /// `method path` (with `body`) without a token: refused with 401 `unauthorized`.
+    pub(crate) async fn assert_unauthorized(&self, method: Method, path: &str, body: Option<Value>) {
+        let reply = self.send(method.clone(), path, body, None, None).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNAUTHORIZED,
+            "{method} {path} without a token: {}",
+            reply.raw
+        );
+        reply.problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    }
+
+    /// `GET path` as the holder of `token`: 404 `not_found` (absent, or not theirs to see).
+    pub(crate) async fn assert_not_found(&self, path: &str, token: &str) {
+        let reply = self.get(path, token).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "GET {path}: {}", reply.raw);
+        reply.problem(StatusCode::NOT_FOUND, "not_found");
     }
 
     /// A verified, active user of `role` and an access token of theirs.
@@ -200,6 +256,49 @@ impl App {
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
         reply
+    }
+
+    /// `person` made a `role` member of organization `org` by the holder of `token`.
+    pub(crate) async fn add_member(&self, token: &str, org: &str, person: &Person, role: &str) {
+        self.post(
+            &format!("/api/v2/organizations/{org}/members"),
+            json!({ "user_id": person.id().to_string(), "role": role }),
+            token,
+        )
+        .await
+        .ok(StatusCode::CREATED);
+    }
+
+    /// Program `program` published by the holder of `token`.
+    pub(crate) async fn publish(&self, token: &str, program: &str) {
+        self.command(&format!("/api/v2/programs/{program}/publish"), token)
+            .await
+            .ok(StatusCode::OK);
+    }
+
+    /// A new entrepreneur with a project named after `label`: (person, token, project id).
+    pub(crate) async fn applicant(&self, label: &str) -> (Person, String, String) {
+        let (person, token) = self.user(Role::Entrepreneur, label).await;
+        let project = self
+            .post(
+                "/api/v2/projects",
+                json!({ "name": format!("Project {label}"), "description": "Something worth funding", "project_type": "startup" }),
+                &token,
+            )
+            .await
+            .id();
+        (person, token, project)
+    }
+
+    /// A draft application of `project` to `program` by the holder of `token`; its id.
+    pub(crate) async fn draft(&self, token: &str, program: &str, project: &str) -> String {
+        self.post(
+            "/api/v2/applications",
+            json!({ "program_id": program, "project_id": project }),
+            token,
+        )
+        .await
+        .id()
     }
 
     /// A program body of `organization_id` open now (deadline in 10 days) with `max` seats.

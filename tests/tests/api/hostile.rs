@@ -45,6 +45,18 @@ async fn serve(router: axum::Router, limits: ServeLimits) -> Server {
     Server { addr, stop, task }
 }
 
+impl Server {
+    /// Signals the shutdown and waits (bounded by [`WITHIN`]) for a clean stop.
+    async fn stop(self) {
+        self.stop.send(()).expect("running");
+        timeout(WITHIN, self.task)
+            .await
+            .expect("stops")
+            .expect("no panic")
+            .expect("clean");
+    }
+}
+
 /// The whole API over the memory store (no data: the tests only need its answers' shape).
 fn api() -> axum::Router {
     let eco = Ecosystem::new(MemoryStore::new(), LogNotifier, SystemClock)
@@ -213,12 +225,7 @@ async fn half_open_and_idle_connections_are_closed_by_their_timeouts() {
         "the server closed the dripping connection before the head was complete"
     );
 
-    server.stop.send(()).expect("running");
-    timeout(WITHIN, server.task)
-        .await
-        .expect("stops")
-        .expect("no panic")
-        .expect("clean");
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -264,12 +271,7 @@ async fn connection_caps_close_the_excess_at_accept_and_free_slots_on_close() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
-    server.stop.send(()).expect("running");
-    timeout(WITHIN, server.task)
-        .await
-        .expect("stops")
-        .expect("no panic")
-        .expect("clean");
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -291,12 +293,7 @@ async fn a_slow_body_answers_408_problem_and_closes_the_connection() {
     assert!(answer.contains("\"request_id\":\"slow-body-1\""), "{answer}");
     assert!(answer.contains("\"code\":\"timeout\""), "{answer}");
 
-    server.stop.send(()).expect("running");
-    timeout(WITHIN, server.task)
-        .await
-        .expect("stops")
-        .expect("no panic")
-        .expect("clean");
+    server.stop().await;
 }
 
 /// A 431 is a problem like every other error: its body, its media type and a request id.
@@ -340,12 +337,7 @@ async fn too_many_or_too_large_headers_answer_431() {
     let mut fine = TcpStream::connect(server.addr).await.expect("connects");
     assert!(answered(&mut fine, "/health").await.starts_with("HTTP/1.1 200"));
 
-    server.stop.send(()).expect("running");
-    timeout(WITHIN, server.task)
-        .await
-        .expect("stops")
-        .expect("no panic")
-        .expect("clean");
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -429,12 +421,7 @@ async fn a_connection_runs_one_request_at_a_time_even_when_pipelined() {
     probe.release.notify_one();
     assert!(read_answer(&mut conn).await.ends_with("finished"));
 
-    server.stop.send(()).expect("running");
-    timeout(WITHIN, server.task)
-        .await
-        .expect("stops")
-        .expect("no panic")
-        .expect("clean");
+    server.stop().await;
 }
 
 #[tokio::test]

@@ -4,13 +4,9 @@
 use axum::http::{Method, StatusCode};
 use chrono::{Duration, SecondsFormat};
 use icosistem_core::model::Role;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::common::App;
-
-fn count(body: &Value) -> usize {
-    body["items"].as_array().map(Vec::len).unwrap_or_default()
-}
+use crate::common::{App, count};
 
 #[tokio::test]
 async fn commands_notify_and_notifications_are_read_archived_and_private() {
@@ -48,15 +44,8 @@ async fn commands_notify_and_notifications_are_read_archived_and_private() {
         app.command(&format!("/api/v2/notifications/{id}/{command}"), &owner)
             .await
             .problem(StatusCode::NOT_FOUND, "not_found");
-        app.send(
-            Method::POST,
-            &format!("/api/v2/notifications/{id}/{command}"),
-            None,
-            None,
-            None,
-        )
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+        app.assert_unauthorized(Method::POST, &format!("/api/v2/notifications/{id}/{command}"), None)
+            .await;
     }
     app.command("/api/v2/notifications/not-a-uuid/read", &worker)
         .await
@@ -95,9 +84,8 @@ async fn commands_notify_and_notifications_are_read_archived_and_private() {
     assert_eq!(all.ok(StatusCode::OK), &json!({ "updated": 2 }));
     let again = app.command("/api/v2/notifications/read-all", &worker).await;
     assert_eq!(again.ok(StatusCode::OK), &json!({ "updated": 0 }));
-    app.send(Method::POST, "/api/v2/notifications/read-all", None, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::POST, "/api/v2/notifications/read-all", None)
+        .await;
     for (status, expected) in [("unread", 0), ("read", 2), ("archived", 1)] {
         let listed = app
             .get(&format!("/api/v2/notifications?status={status}"), &worker)
@@ -111,9 +99,8 @@ async fn commands_notify_and_notifications_are_read_archived_and_private() {
     let invalid = app.get("/api/v2/notifications?status=seen&limit=0", &worker).await;
     invalid.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(invalid.fields(), ["limit", "status"]);
-    app.send(Method::GET, "/api/v2/notifications", None, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::GET, "/api/v2/notifications", None)
+        .await;
 }
 
 #[tokio::test]
@@ -195,9 +182,7 @@ async fn audit_events_of_earlier_commands_filtered_for_whoever_may_read_them() {
         .await;
     invalid.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(invalid.fields(), ["actor_id", "from", "target_id", "to"]);
-    app.send(Method::GET, "/api/v2/audit-events", None, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::GET, "/api/v2/audit-events", None).await;
 
     // Everyone else reads only their own actions, whatever they ask for…
     let own = app.get("/api/v2/audit-events", &owner).await;

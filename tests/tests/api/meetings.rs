@@ -8,19 +8,10 @@ use icosistem_core::model::Role;
 use icosistem_core::testing::fixtures::day_at;
 use serde_json::{Value, json};
 
-use crate::common::{App, Reply};
+use crate::common::App;
 
 fn at(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-fn ids(reply: &Reply) -> Vec<String> {
-    reply.body["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|i| i["id"].as_str().expect("id").to_owned())
-        .collect()
 }
 
 fn meeting_body(participants: &[String]) -> Value {
@@ -42,15 +33,8 @@ async fn meetings_are_scheduled_read_and_listed() {
     let (_, stranger) = app.user(Role::Ally, "stranger").await;
     let guests = [guest.id().to_string()];
 
-    app.send(
-        Method::POST,
-        "/api/v2/meetings",
-        Some(meeting_body(&guests)),
-        None,
-        None,
-    )
-    .await
-    .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::POST, "/api/v2/meetings", Some(meeting_body(&guests)))
+        .await;
     let empty = app.post("/api/v2/meetings", json!({}), &organizer).await;
     empty.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(empty.fields(), ["ends_at", "starts_at", "title"]);
@@ -96,30 +80,27 @@ async fn meetings_are_scheduled_read_and_listed() {
     assert_eq!(read.ok(StatusCode::OK)["location"], "Room 3");
     assert_eq!(read.headers[header::ETAG], "\"1\"");
     app.get(&path, &organizer).await.ok(StatusCode::OK);
-    app.get(&path, &stranger)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
-    app.get("/api/v2/meetings/nope", &organizer)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
-    app.send(Method::GET, &path, None, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_not_found(&path, &stranger).await;
+    app.assert_not_found("/api/v2/meetings/nope", &organizer).await;
+    app.assert_unauthorized(Method::GET, &path, None).await;
 
-    assert_eq!(ids(&app.get("/api/v2/meetings", &organizer).await), [id.as_str()]);
-    assert_eq!(ids(&app.get("/api/v2/meetings", &guest_token).await), [id.as_str()]);
-    assert!(ids(&app.get("/api/v2/meetings", &stranger).await).is_empty());
+    assert_eq!(app.get("/api/v2/meetings", &organizer).await.ids(), [id.as_str()]);
+    assert_eq!(app.get("/api/v2/meetings", &guest_token).await.ids(), [id.as_str()]);
+    assert!(app.get("/api/v2/meetings", &stranger).await.ids().is_empty());
     assert_eq!(
-        ids(&app.get("/api/v2/meetings?status=scheduled", &organizer).await),
+        app.get("/api/v2/meetings?status=scheduled", &organizer).await.ids(),
         [id.as_str()]
     );
-    assert!(ids(&app.get("/api/v2/meetings?status=cancelled", &organizer).await).is_empty());
+    assert!(
+        app.get("/api/v2/meetings?status=cancelled", &organizer)
+            .await
+            .ids()
+            .is_empty()
+    );
     let bad = app.get("/api/v2/meetings?status=soon&limit=0", &organizer).await;
     bad.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(bad.fields(), ["limit", "status"]);
-    app.send(Method::GET, "/api/v2/meetings", None, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::GET, "/api/v2/meetings", None).await;
 }
 
 #[tokio::test]
@@ -145,12 +126,8 @@ async fn participants_are_invited_and_answer() {
     assert_eq!(items[0]["user_id"], guest.id().to_string());
     assert_eq!(items[0]["status"], "pending");
     assert!(items[0]["responded_at"].is_null());
-    app.get(&participants, &stranger)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
-    app.send(Method::GET, &participants, None, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_not_found(&participants, &stranger).await;
+    app.assert_unauthorized(Method::GET, &participants, None).await;
 
     // Inviting is the organizer's.
     let invite = json!({ "user_id": late.id().to_string() });
@@ -247,9 +224,8 @@ async fn meeting_commands_follow_the_lifecycle() {
         .id();
     let path = format!("/api/v2/meetings/{id}");
 
-    app.send(Method::POST, &format!("{path}/start"), None, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::POST, &format!("{path}/start"), None)
+        .await;
     app.command(&format!("{path}/start"), &guest_token)
         .await
         .problem(StatusCode::FORBIDDEN, "forbidden");

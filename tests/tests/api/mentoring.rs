@@ -20,15 +20,6 @@ async fn put(app: &App, path: &str, body: Value, token: &str, if_match: Option<u
     app.send(Method::PUT, path, Some(body), Some(token), if_match).await
 }
 
-fn ids(reply: &Reply) -> Vec<String> {
-    reply.body["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|i| i["id"].as_str().expect("id").to_owned())
-        .collect()
-}
-
 /// A new ally with a UTC schedule Monday–Friday 08:00–18:00 taking at most `max` mentees, and
 /// their token.
 async fn ally(app: &App, max: u8) -> (Person, String) {
@@ -66,9 +57,8 @@ async fn mentorship_requests_read_and_list() {
         "areas": ["Fundraising", " fundraising ", "Sales"],
     });
 
-    app.send(Method::POST, "/api/v2/mentorships", Some(body.clone()), None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::POST, "/api/v2/mentorships", Some(body.clone()))
+        .await;
     app.post("/api/v2/mentorships", body.clone(), &ally_token)
         .await
         .problem(StatusCode::FORBIDDEN, "forbidden");
@@ -121,33 +111,31 @@ async fn mentorship_requests_read_and_list() {
     assert_eq!(read.ok(StatusCode::OK)["id"], id);
     assert_eq!(read.headers[header::ETAG], "\"1\"");
     app.get(&path, &ally_token).await.ok(StatusCode::OK);
-    app.get(&path, &stranger)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
-    app.get("/api/v2/mentorships/not-a-uuid", &entrepreneur)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
-    app.send(Method::GET, &path, None, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_not_found(&path, &stranger).await;
+    app.assert_not_found("/api/v2/mentorships/not-a-uuid", &entrepreneur)
+        .await;
+    app.assert_unauthorized(Method::GET, &path, None).await;
 
     // Lists: each party sees it, a stranger nothing; `?status` filters.
     let mine = app.get("/api/v2/mentorships", &entrepreneur).await;
-    assert_eq!(ids(&mine), [id.as_str()]);
+    assert_eq!(mine.ids(), [id.as_str()]);
     assert!(mine.body["next_cursor"].is_null());
-    assert_eq!(ids(&app.get("/api/v2/mentorships", &ally_token).await), [id.as_str()]);
-    assert!(ids(&app.get("/api/v2/mentorships", &stranger).await).is_empty());
+    assert_eq!(app.get("/api/v2/mentorships", &ally_token).await.ids(), [id.as_str()]);
+    assert!(app.get("/api/v2/mentorships", &stranger).await.ids().is_empty());
     assert_eq!(
-        ids(&app.get("/api/v2/mentorships?status=requested", &ally_token).await),
+        app.get("/api/v2/mentorships?status=requested", &ally_token).await.ids(),
         [id.as_str()]
     );
-    assert!(ids(&app.get("/api/v2/mentorships?status=active", &ally_token).await).is_empty());
+    assert!(
+        app.get("/api/v2/mentorships?status=active", &ally_token)
+            .await
+            .ids()
+            .is_empty()
+    );
     let bad = app.get("/api/v2/mentorships?status=open&limit=0", &ally_token).await;
     bad.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(bad.fields(), ["limit", "status"]);
-    app.send(Method::GET, "/api/v2/mentorships", None, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::GET, "/api/v2/mentorships", None).await;
 }
 
 #[tokio::test]
@@ -160,9 +148,8 @@ async fn mentorship_commands_respect_roles_versions_transitions_and_capacity() {
     let (_, third) = app.user(Role::Entrepreneur, "third").await;
     let m1 = format!("/api/v2/mentorships/{}", request(&app, &first, &ally).await);
 
-    app.send(Method::POST, &format!("{m1}/accept"), None, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::POST, &format!("{m1}/accept"), None)
+        .await;
     app.command(&format!("{m1}/accept"), &first)
         .await
         .problem(StatusCode::FORBIDDEN, "forbidden");
@@ -299,12 +286,10 @@ async fn ally_directory_filters_and_pages() {
         )
         .await;
 
-    app.send(Method::GET, "/api/v2/allies", None, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::GET, "/api/v2/allies", None).await;
     let all = app.get("/api/v2/allies", &viewer).await;
     assert_eq!(
-        ids(&all),
+        all.ids(),
         [health.id().to_string(), away.id().to_string(), fintech.id().to_string()]
     );
     let card = &all.body["items"][2];
@@ -317,21 +302,21 @@ async fn ally_directory_filters_and_pages() {
     assert!(card.get("email").is_none(), "no contact details: {card}");
 
     let fintech_ones = app.get("/api/v2/allies?specialization=%20fintech", &viewer).await;
-    assert_eq!(ids(&fintech_ones), [away.id().to_string(), fintech.id().to_string()]);
+    assert_eq!(fintech_ones.ids(), [away.id().to_string(), fintech.id().to_string()]);
     let open = app
         .get("/api/v2/allies?specialization=fintech&available=true", &viewer)
         .await;
-    assert_eq!(ids(&open), [fintech.id().to_string()]);
+    assert_eq!(open.ids(), [fintech.id().to_string()]);
     let closed = app.get("/api/v2/allies?available=false", &viewer).await;
-    assert_eq!(ids(&closed), [away.id().to_string()]);
+    assert_eq!(closed.ids(), [away.id().to_string()]);
 
     let first = app.get("/api/v2/allies?limit=2", &viewer).await;
-    assert_eq!(ids(&first).len(), 2);
+    assert_eq!(first.ids().len(), 2);
     let cursor = first.body["next_cursor"].as_str().expect("a next page").to_owned();
     let second = app
         .get(&format!("/api/v2/allies?limit=2&cursor={cursor}"), &viewer)
         .await;
-    assert_eq!(ids(&second), [fintech.id().to_string()]);
+    assert_eq!(second.ids(), [fintech.id().to_string()]);
 
     let bad = app.get("/api/v2/allies?available=maybe&limit=500", &viewer).await;
     bad.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
@@ -406,9 +391,8 @@ async fn suggestions_rank_with_reasons_and_never_offer_a_full_ally() {
         .await; // 0.3 + 0.1
     app.world.mentor(AllyProfile::default(), "UTC", weekdays(8, 18)).await; // 0.1: below
 
-    app.send(Method::GET, "/api/v2/allies/suggestions", None, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::GET, "/api/v2/allies/suggestions", None)
+        .await;
     let ally_token = app.token(&good);
     app.get("/api/v2/allies/suggestions", &ally_token)
         .await
@@ -461,9 +445,8 @@ async fn literal_ally_paths_win_over_the_id_segment() {
     let by_me = app.get(&format!("/api/v2/allies/me/free-slots?{window}"), &token).await;
     assert_eq!(by_id.ok(StatusCode::OK)["slots"], by_me.ok(StatusCode::OK)["slots"]);
     assert_eq!(by_me.body["ally_id"], ally.id().to_string());
-    app.get("/api/v2/allies/suggestions/free-slots", &entrepreneur)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+    app.assert_not_found("/api/v2/allies/suggestions/free-slots", &entrepreneur)
+        .await;
 }
 
 #[tokio::test]
@@ -480,12 +463,8 @@ async fn weekly_availability_is_read_and_replaced_by_the_ally() {
         ],
     });
 
-    app.send(Method::GET, path, None, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
-    app.send(Method::PUT, path, Some(week.clone()), None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::GET, path, None).await;
+    app.assert_unauthorized(Method::PUT, path, Some(week.clone())).await;
     app.get(path, &entrepreneur)
         .await
         .problem(StatusCode::FORBIDDEN, "forbidden");
@@ -583,9 +562,7 @@ async fn free_slots_validate_the_window_and_skip_booked_time() {
     // Tuesday 08:00–18:00; 24 h notice makes 09:00 the first start.
     let tuesday = slots_of(day_at(1, 8, 0), day_at(1, 18, 0));
 
-    app.send(Method::GET, &tuesday, None, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::GET, &tuesday, None).await;
     let base = format!("/api/v2/allies/{}/free-slots", ally.id());
     let missing = app.get(&base, &viewer).await;
     missing.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
@@ -673,9 +650,8 @@ async fn booking_validates_and_refuses_overlaps_and_inactive_mentorships() {
     let sessions = format!("/api/v2/mentorships/{}/sessions", mentee.id());
     let body = json!({ "starts_at": at(day_at(1, 10, 0)), "duration_minutes": 60, "agenda": "Pitch deck" });
 
-    app.send(Method::POST, &sessions, Some(body.clone()), None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::POST, &sessions, Some(body.clone()))
+        .await;
     app.post(&sessions, body.clone(), &stranger)
         .await
         .problem(StatusCode::NOT_FOUND, "not_found");
@@ -758,35 +734,30 @@ async fn sessions_read_list_reschedule_and_cancel() {
     let read = app.get(&path, &ally_token).await;
     assert_eq!(read.ok(StatusCode::OK)["duration_minutes"], 60);
     assert_eq!(read.headers[header::ETAG], "\"1\"");
-    app.get(&path, &stranger)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
-    app.get("/api/v2/sessions/nope", &ally_token)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
-    app.send(Method::GET, &path, None, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
-    assert_eq!(ids(&app.get(&sessions, &entrepreneur).await), [id.as_str()]);
-    app.get(&sessions, &stranger)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+    app.assert_not_found(&path, &stranger).await;
+    app.assert_not_found("/api/v2/sessions/nope", &ally_token).await;
+    app.assert_unauthorized(Method::GET, &path, None).await;
+    assert_eq!(app.get(&sessions, &entrepreneur).await.ids(), [id.as_str()]);
+    app.assert_not_found(&sessions, &stranger).await;
     app.get(&format!("{sessions}?limit=0"), &entrepreneur)
         .await
         .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(ids(&app.get("/api/v2/sessions", &ally_token).await), [id.as_str()]);
+    assert_eq!(app.get("/api/v2/sessions", &ally_token).await.ids(), [id.as_str()]);
     assert_eq!(
-        ids(&app.get("/api/v2/sessions?status=scheduled", &entrepreneur).await),
+        app.get("/api/v2/sessions?status=scheduled", &entrepreneur).await.ids(),
         [id.as_str()]
     );
-    assert!(ids(&app.get("/api/v2/sessions?status=completed", &entrepreneur).await).is_empty());
-    assert!(ids(&app.get("/api/v2/sessions", &stranger).await).is_empty());
+    assert!(
+        app.get("/api/v2/sessions?status=completed", &entrepreneur)
+            .await
+            .ids()
+            .is_empty()
+    );
+    assert!(app.get("/api/v2/sessions", &stranger).await.ids().is_empty());
     let bad = app.get("/api/v2/sessions?status=done", &entrepreneur).await;
     bad.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(bad.fields(), ["status"]);
-    app.send(Method::GET, "/api/v2/sessions", None, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::GET, "/api/v2/sessions", None).await;
 
     // Reschedule: the new start passes every booking rule again.
     let reschedule = format!("{path}/reschedule");
@@ -951,9 +922,8 @@ async fn mentorship_to_session_to_feedback() {
 
     // Feedback: 1–5, once per party, the parties only.
     let feedback = format!("{path}/feedback");
-    app.send(Method::POST, &feedback, Some(json!({ "rating": 5 })), None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::POST, &feedback, Some(json!({ "rating": 5 })))
+        .await;
     let missing = app.post(&feedback, json!({ "comment": "great" }), &token).await;
     missing.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(missing.fields(), ["rating"]);

@@ -10,7 +10,6 @@ use std::sync::{Arc, Once};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode, header};
-use http_body_util::BodyExt;
 use icosistem_core::model::Role;
 use icosistem_core::model::secret::SecretString;
 use icosistem_core::testing::fixtures::{PASSWORD, World};
@@ -53,17 +52,7 @@ impl Ops {
             .extensions_mut()
             .insert(ConnectInfo(SocketAddr::from((ip, 40_000))));
         let response = self.router.clone().oneshot(request).await.expect("infallible");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
-        let raw = String::from_utf8_lossy(&bytes).into_owned();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply {
-            status,
-            headers,
-            body,
-            raw,
-        }
+        Reply::read(response).await
     }
 
     async fn login(&self, email: &str, password: &str, ip: [u8; 4]) -> Reply {

@@ -46,12 +46,9 @@ async fn create_get_list_and_update() {
 
     let read = app.get(&format!("/api/v2/organizations/{id}"), &entrepreneur).await;
     assert_eq!(read.ok(StatusCode::OK)["name"], "Andes Hub");
-    app.get("/api/v2/organizations/not-a-uuid", &ally)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
-    app.get(&format!("/api/v2/organizations/{}", uuid::Uuid::now_v7()), &ally)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+    app.assert_not_found("/api/v2/organizations/not-a-uuid", &ally).await;
+    app.assert_not_found(&format!("/api/v2/organizations/{}", uuid::Uuid::now_v7()), &ally)
+        .await;
 
     // Edits: only owners (403), If-Match or body version (409 stale), 422 invalid fields.
     let path = format!("/api/v2/organizations/{id}");
@@ -194,9 +191,7 @@ async fn only_admins_activate_and_suspend() {
     app.command(&activate, &ally)
         .await
         .problem(StatusCode::FORBIDDEN, "forbidden");
-    app.send(Method::POST, &activate, None, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::POST, &activate, None).await;
     app.send(Method::POST, &activate, None, Some(&admin), Some(7))
         .await
         .problem(StatusCode::CONFLICT, "conflict");

@@ -13,9 +13,8 @@ async fn create_read_update_and_commands() {
     let (_, entrepreneur) = app.user(Role::Entrepreneur, "e").await;
     let org = app.organization(&owner, "Hub").await.id();
 
-    app.send(Method::POST, "/api/v2/programs", Some(json!({})), None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::POST, "/api/v2/programs", Some(json!({})))
+        .await;
     let invalid = app
         .post("/api/v2/programs", json!({ "format": "holographic" }), &owner)
         .await;
@@ -56,9 +55,7 @@ async fn create_read_update_and_commands() {
     let path = format!("/api/v2/programs/{id}");
 
     // A draft is invisible outside its organization.
-    app.get(&path, &entrepreneur)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+    app.assert_not_found(&path, &entrepreneur).await;
     assert_eq!(app.get(&path, &owner).await.ok(StatusCode::OK)["name"], "Cohort 1");
 
     let updated = app
@@ -177,9 +174,7 @@ async fn enrollments_are_for_staff() {
         .post("/api/v2/programs", app.program_body(&org, "Cohort", 5), &owner)
         .await
         .id();
-    app.command(&format!("/api/v2/programs/{id}/publish"), &owner)
-        .await
-        .ok(StatusCode::OK);
+    app.publish(&owner, &id).await;
     let path = format!("/api/v2/programs/{id}/enrollments");
     let page = app.get(&path, &owner).await;
     let body = page.ok(StatusCode::OK);
@@ -196,7 +191,5 @@ async fn enrollments_are_for_staff() {
         "{}",
         denied.raw
     );
-    app.send(Method::GET, &path, None, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::GET, &path, None).await;
 }

@@ -23,9 +23,8 @@ async fn create_read_update_delete() {
     let (_, client) = app.user(Role::Client, "client").await;
     let (_, ally) = app.user(Role::Ally, "ally").await;
 
-    app.send(Method::POST, "/api/v2/projects", Some(project_body("P")), None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::POST, "/api/v2/projects", Some(project_body("P")))
+        .await;
     app.post("/api/v2/projects", project_body("Cafe"), &ally)
         .await
         .problem(StatusCode::FORBIDDEN, "forbidden");
@@ -58,10 +57,8 @@ async fn create_read_update_delete() {
     let path = format!("/api/v2/projects/{}", created.id());
 
     // Private: other entrepreneurs and clients do not see it.
-    app.get(&path, &other).await.problem(StatusCode::NOT_FOUND, "not_found");
-    app.get(&path, &client)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+    app.assert_not_found(&path, &other).await;
+    app.assert_not_found(&path, &client).await;
     app.get(&path, &owner).await.ok(StatusCode::OK);
 
     let updated = app
@@ -92,7 +89,7 @@ async fn create_read_update_delete() {
         .problem(StatusCode::CONFLICT, "conflict");
     let deleted = app.send(Method::DELETE, &path, None, Some(&owner), None).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.raw);
-    app.get(&path, &owner).await.problem(StatusCode::NOT_FOUND, "not_found");
+    app.assert_not_found(&path, &owner).await;
 }
 
 #[tokio::test]
@@ -232,7 +229,7 @@ async fn milestones() {
     assert_eq!(rest.ok(StatusCode::OK)["items"][0]["id"], ids[0].as_str());
 
     let one = format!("/api/v2/milestones/{}", ids[0]);
-    app.get(&one, &other).await.problem(StatusCode::NOT_FOUND, "not_found");
+    app.assert_not_found(&one, &other).await;
     let edited = app.patch(&one, json!({ "priority": "high" }), &owner, Some(1)).await;
     assert_eq!(edited.ok(StatusCode::OK)["priority"], "high");
     app.patch(&one, json!({ "title": "Old" }), &owner, Some(1))

@@ -23,22 +23,14 @@ async fn setup(app: &App, rounds: Value) -> Setup {
     let mut reviewers = Vec::new();
     for label in ["first", "second"] {
         let (reviewer, token) = app.user(Role::Ally, label).await;
-        app.post(
-            &format!("/api/v2/organizations/{org}/members"),
-            json!({ "user_id": reviewer.id().to_string(), "role": "reviewer" }),
-            &staff,
-        )
-        .await
-        .ok(StatusCode::CREATED);
+        app.add_member(&staff, &org, &reviewer, "reviewer").await;
         reviewers.push((reviewer, token));
     }
     let mut body = app.program_body(&org, "Rounds cohort", 5);
     body["rounds"] = rounds;
     let created = app.post("/api/v2/programs", body, &staff).await;
     let program = created.id();
-    app.command(&format!("/api/v2/programs/{program}/publish"), &staff)
-        .await
-        .ok(StatusCode::OK);
+    app.publish(&staff, &program).await;
     Setup {
         staff,
         reviewers,
@@ -48,23 +40,8 @@ async fn setup(app: &App, rounds: Value) -> Setup {
 
 /// A new entrepreneur's submitted application: (applicant, token, application id).
 async fn submitted(app: &App, s: &Setup, label: &str) -> (Person, String, String) {
-    let (person, token) = app.user(Role::Entrepreneur, label).await;
-    let project = app
-        .post(
-            "/api/v2/projects",
-            json!({ "name": format!("Project {label}"), "description": "Something worth funding", "project_type": "startup" }),
-            &token,
-        )
-        .await
-        .id();
-    let id = app
-        .post(
-            "/api/v2/applications",
-            json!({ "program_id": s.program, "project_id": project }),
-            &token,
-        )
-        .await
-        .id();
+    let (person, token, project) = app.applicant(label).await;
+    let id = app.draft(&token, &s.program, &project).await;
     let body = app.command(&format!("/api/v2/applications/{id}/submit"), &token).await;
     assert_eq!(body.ok(StatusCode::OK)["current_round"], 0);
     (person, token, id)

@@ -136,6 +136,31 @@ async fn notify(http: &Http, base: &str, owner_token: &str, member: &Person, nam
     id
 }
 
+/// An organization owner's access token, and the member their commands notify with theirs:
+/// (owner token, member, member token).
+async fn owner_and_member<S: Store>(world: &World<S>) -> (String, Person, String) {
+    let owner = world.person(Role::Ally, "owner").await;
+    let member = world.person(Role::Ally, "member").await;
+    let (owner_token, member_token) = (token(&owner, world.now()), token(&member, world.now()));
+    (owner_token, member, member_token)
+}
+
+/// The ids of `token`'s notifications other than `seen_id`, oldest first: what a stream that
+/// saw `seen_id` last has missed.
+async fn missed_since(http: &Http, base: &str, token: &str, seen_id: &str) -> Vec<String> {
+    let (status, inbox) = call(http, base, Method::GET, "/api/v2/notifications", token, None).await;
+    assert_eq!(status, StatusCode::OK, "{inbox}");
+    let mut missed: Vec<String> = inbox["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|n| n["id"].as_str().map(str::to_owned))
+        .filter(|id| id != seen_id)
+        .collect();
+    missed.reverse();
+    missed
+}
+
 /// One server-sent event (or a comment).
 #[derive(Debug, Default, Clone)]
 struct SseEvent {
@@ -262,9 +287,7 @@ const FAST: Duration = Duration::from_millis(50);
 async fn a_notification_caused_by_a_request_arrives_on_an_open_stream() {
     let (world, server) = memory_server(Duration::from_secs(30), 5).await;
     let http = client();
-    let owner = world.person(Role::Ally, "owner").await;
-    let member = world.person(Role::Ally, "member").await;
-    let (owner_token, member_token) = (token(&owner, world.now()), token(&member, world.now()));
+    let (owner_token, member, member_token) = owner_and_member(&world).await;
 
     let mut events = Events::open(&http, &server.base, &member_token, None)
         .await
@@ -294,9 +317,7 @@ async fn a_notification_caused_by_a_request_arrives_on_an_open_stream() {
 async fn last_event_id_replays_exactly_what_was_missed() {
     let (world, server) = memory_server(FAST, 5).await;
     let http = client();
-    let owner = world.person(Role::Ally, "owner").await;
-    let member = world.person(Role::Ally, "member").await;
-    let (owner_token, member_token) = (token(&owner, world.now()), token(&member, world.now()));
+    let (owner_token, member, member_token) = owner_and_member(&world).await;
 
     let mut events = Events::open(&http, &server.base, &member_token, None)
         .await
@@ -309,23 +330,7 @@ async fn last_event_id_replays_exactly_what_was_missed() {
     // Missed while disconnected: two, in order.
     notify(&http, &server.base, &owner_token, &member, "Missed one").await;
     notify(&http, &server.base, &owner_token, &member, "Missed two").await;
-    let (_, inbox) = call(
-        &http,
-        &server.base,
-        Method::GET,
-        "/api/v2/notifications",
-        &member_token,
-        None,
-    )
-    .await;
-    let mut missed: Vec<String> = inbox["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|n| n["id"].as_str().map(str::to_owned))
-        .filter(|id| *id != seen_id)
-        .collect();
-    missed.reverse();
+    let missed = missed_since(&http, &server.base, &member_token, &seen_id).await;
     assert_eq!(missed.len(), 2);
 
     let mut events = Events::open(&http, &server.base, &member_token, Some(&seen_id))
@@ -502,9 +507,7 @@ async fn two_replicas_on_postgres_and_redis_share_the_stream() {
     subscribed(&url, &channel, 2).await;
 
     let http = client();
-    let owner = world.person(Role::Ally, "owner").await;
-    let member = world.person(Role::Ally, "member").await;
-    let (owner_token, member_token) = (token(&owner, world.now()), token(&member, world.now()));
+    let (owner_token, member, member_token) = owner_and_member(&world).await;
 
     let mut events = Events::open(&http, &a.base, &member_token, None)
         .await
@@ -521,23 +524,7 @@ async fn two_replicas_on_postgres_and_redis_share_the_stream() {
     // Missed on A while disconnected, caused on B; the reconnect to A replays exactly those.
     notify(&http, &b.base, &owner_token, &member, "Missed B1").await;
     notify(&http, &b.base, &owner_token, &member, "Missed B2").await;
-    let (_, inbox) = call(
-        &http,
-        &b.base,
-        Method::GET,
-        "/api/v2/notifications",
-        &member_token,
-        None,
-    )
-    .await;
-    let mut missed: Vec<String> = inbox["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|n| n["id"].as_str().map(str::to_owned))
-        .filter(|id| *id != seen_id)
-        .collect();
-    missed.reverse();
+    let missed = missed_since(&http, &b.base, &member_token, &seen_id).await;
     assert_eq!(missed.len(), 2);
     let mut events = Events::open(&http, &a.base, &member_token, Some(&seen_id))
         .await

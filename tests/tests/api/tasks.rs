@@ -4,11 +4,7 @@ use axum::http::{Method, StatusCode};
 use icosistem_core::model::Role;
 use serde_json::{Value, json};
 
-use crate::common::App;
-
-fn count(body: &Value) -> usize {
-    body["items"].as_array().map(Vec::len).unwrap_or_default()
-}
+use crate::common::{App, count};
 
 async fn task(app: &App, token: &str, body: Value) -> String {
     let created = app.post("/api/v2/tasks", body, token).await;
@@ -23,15 +19,12 @@ async fn create_read_update_and_commands() {
     let (worker_person, worker) = app.user(Role::Ally, "worker").await;
     let (_, outsider) = app.user(Role::Client, "outsider").await;
 
-    app.send(
+    app.assert_unauthorized(
         Method::POST,
         "/api/v2/tasks",
         Some(json!({ "title": "Write the pitch" })),
-        None,
-        None,
     )
-    .await
-    .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    .await;
     let invalid = app
         .post(
             "/api/v2/tasks",
@@ -79,18 +72,11 @@ async fn create_read_update_and_commands() {
         "Write the pitch"
     );
     assert_eq!(app.get(&path, &worker).await.ok(StatusCode::OK)["id"], id.as_str());
-    app.get(&path, &outsider)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
-    app.get(&format!("/api/v2/tasks/{}", uuid::Uuid::new_v4()), &owner)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
-    app.get("/api/v2/tasks/not-a-uuid", &owner)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
-    app.send(Method::GET, &path, None, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_not_found(&path, &outsider).await;
+    app.assert_not_found(&format!("/api/v2/tasks/{}", uuid::Uuid::new_v4()), &owner)
+        .await;
+    app.assert_not_found("/api/v2/tasks/not-a-uuid", &owner).await;
+    app.assert_unauthorized(Method::GET, &path, None).await;
 
     // Editing is the owner's; the assignee works through commands.
     let updated = app
@@ -225,9 +211,7 @@ async fn lists_are_mine_paginate_and_filter() {
         .await;
     invalid.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(invalid.fields(), ["limit", "project_id", "status"]);
-    app.send(Method::GET, "/api/v2/tasks", None, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::GET, "/api/v2/tasks", None).await;
 }
 
 #[tokio::test]
@@ -247,9 +231,8 @@ async fn dependencies_refuse_cycles_and_hold_completion() {
     let foreign = task(&app, &outsider, json!({ "title": "Not yours" })).await;
     let deps = |id: &str| format!("/api/v2/tasks/{id}/dependencies");
 
-    app.send(Method::POST, &deps(&a), Some(json!({ "depends_on": b })), None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::POST, &deps(&a), Some(json!({ "depends_on": b })))
+        .await;
     let added = app.post(&deps(&a), json!({ "depends_on": b }), &owner).await;
     let body = added.ok(StatusCode::CREATED);
     assert_eq!(body["task_id"], a.as_str());
@@ -289,9 +272,7 @@ async fn dependencies_refuse_cycles_and_hold_completion() {
     assert_eq!(count(body), 1);
     assert_eq!(body["items"][0]["depends_on"], b.as_str());
     assert!(body["next_cursor"].is_null());
-    app.get(&deps(&a), &outsider)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+    app.assert_not_found(&deps(&a), &outsider).await;
 
     // A task waits for its dependencies: one `depends_on` entry per unfinished one.
     app.command(&format!("/api/v2/tasks/{a}/start"), &worker)
@@ -308,9 +289,7 @@ async fn dependencies_refuse_cycles_and_hold_completion() {
     app.send(Method::DELETE, &edge, None, Some(&outsider), None)
         .await
         .problem(StatusCode::NOT_FOUND, "not_found");
-    app.send(Method::DELETE, &edge, None, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.assert_unauthorized(Method::DELETE, &edge, None).await;
     let removed = app.send(Method::DELETE, &edge, None, Some(&owner), None).await;
     assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.raw);
     app.send(Method::DELETE, &edge, None, Some(&owner), None)

@@ -108,12 +108,7 @@ pub async fn analytics_figures_are_the_same_on_every_store<S: Store + Clone>(sto
     milestone(&decided[2].person, decided[2].project.id, 1).await; // waitlisted: not enrolled
 
     // A blind program of another organization with one accepted applicant.
-    let blind = world
-        .cohort(ProgramSpec {
-            blind_review: true,
-            ..ProgramSpec::default()
-        })
-        .await;
+    let blind = world.cohort(ProgramSpec::blind()).await;
     let hidden = world.accepted(&blind, 80).await;
 
     // Mentoring: an ally (capacity 3) mentoring both accepted founders and an outsider; the

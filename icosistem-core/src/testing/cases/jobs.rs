@@ -73,6 +73,27 @@ struct Once {
     added: Totals,
 }
 
+impl Once {
+    /// A run that finds nothing to do.
+    fn nothing() -> Self {
+        Self {
+            processed: 0,
+            notified: 0,
+            added: Totals::default(),
+        }
+    }
+
+    /// A run that finds `processed` rows, marks each, and tells `notified` people once each (in
+    /// the app and by email).
+    fn told(processed: u32, notified: u32) -> Self {
+        Self {
+            processed,
+            notified,
+            added: notices(notified.into(), processed.into()),
+        }
+    }
+}
+
 /// Runs `job` at the clock's now and checks it did exactly `once`; runs it again at the same now
 /// and checks it did nothing. Returns the first report.
 async fn runs_once<S: Store>(world: &World<S>, job: Job, once: Once) -> JobReport {
@@ -119,19 +140,11 @@ pub async fn session_reminders_are_sent_once_per_lead_time<S: Store + Clone>(sto
     let ally = world.available_ally().await;
     let mentee = world.mentee(&ally).await;
     let session = world.book(&mentee.person, mentee.id(), day_at(2, 10, 0), 60).await;
-    let nothing_yet = Once {
-        processed: 0,
-        notified: 0,
-        added: Totals::default(),
-    };
+    let nothing_yet = Once::nothing();
     world.clock.set(day_at(1, 9, 59));
     runs_once(&world, Job::SessionReminders, nothing_yet).await;
 
-    let both = Once {
-        processed: 1,
-        notified: 2,
-        added: notices(2, 1),
-    };
+    let both = Once::told(1, 2);
     world.clock.set(day_at(1, 10, 0));
     runs_once(&world, Job::SessionReminders, both).await;
     world.clock.set(day_at(2, 8, 59));
@@ -205,36 +218,13 @@ pub async fn feedback_reminders_are_sent_once<S: Store + Clone>(store: S) {
         .expect("ally feedback");
 
     world.clock.set(day_at(2, 10, 49));
-    runs_once(
-        &world,
-        Job::FeedbackReminders,
-        Once {
-            processed: 0,
-            notified: 0,
-            added: Totals::default(),
-        },
-    )
-    .await;
+    runs_once(&world, Job::FeedbackReminders, Once::nothing()).await;
     world.clock.set(day_at(2, 10, 50));
-    runs_once(
-        &world,
-        Job::FeedbackReminders,
-        Once {
-            processed: 1,
-            notified: 1,
-            added: notices(1, 1),
-        },
-    )
-    .await;
+    runs_once(&world, Job::FeedbackReminders, Once::told(1, 1)).await;
     world
         .assert_notified(mentee.person.id(), "session_feedback_reminder")
         .await;
-    assert!(
-        world
-            .notifications(ally.id(), "session_feedback_reminder")
-            .await
-            .is_empty()
-    );
+    world.assert_not_notified(ally.id(), "session_feedback_reminder").await;
 }
 
 /// The owner of an overdue milestone is told once.
@@ -257,27 +247,9 @@ pub async fn milestone_overdue_notices_are_sent_once<S: Store + Clone>(store: S)
         .await
         .expect("milestone");
     world.advance(Duration::days(2));
-    runs_once(
-        &world,
-        Job::MilestoneOverdue,
-        Once {
-            processed: 0,
-            notified: 0,
-            added: Totals::default(),
-        },
-    )
-    .await;
+    runs_once(&world, Job::MilestoneOverdue, Once::nothing()).await;
     world.advance(Duration::days(1));
-    runs_once(
-        &world,
-        Job::MilestoneOverdue,
-        Once {
-            processed: 1,
-            notified: 1,
-            added: notices(1, 1),
-        },
-    )
-    .await;
+    runs_once(&world, Job::MilestoneOverdue, Once::told(1, 1)).await;
     let notice = world.assert_notified(owner.id(), "milestone_overdue").await;
     assert_eq!(notice.data["milestone_id"], serde_json::json!(milestone.id));
 }
@@ -296,37 +268,14 @@ pub async fn review_overdue_notices_are_sent_once<S: Store + Clone>(store: S) {
         .await
         .expect("assign");
     world.advance(Duration::days(14) - Duration::minutes(1));
-    runs_once(
-        &world,
-        Job::ReviewOverdue,
-        Once {
-            processed: 0,
-            notified: 0,
-            added: Totals::default(),
-        },
-    )
-    .await;
+    runs_once(&world, Job::ReviewOverdue, Once::nothing()).await;
     world.advance(Duration::minutes(1));
-    runs_once(
-        &world,
-        Job::ReviewOverdue,
-        Once {
-            processed: 2,
-            notified: 2,
-            added: notices(2, 2),
-        },
-    )
-    .await;
+    runs_once(&world, Job::ReviewOverdue, Once::told(2, 2)).await;
     for told in [cohort.owner.id(), reviewer.id()] {
         let notice = world.assert_notified(told, "review_overdue").await;
         assert_eq!(notice.data["application_id"], serde_json::json!(applicant.id()));
     }
-    assert!(
-        world
-            .notifications(entrepreneur.id(), "review_overdue")
-            .await
-            .is_empty()
-    );
+    world.assert_not_notified(entrepreneur.id(), "review_overdue").await;
 }
 
 /// "14 days in under_review" counts from when the review started (the first reviewer was
@@ -343,26 +292,13 @@ pub async fn review_overdue_counts_from_the_start_of_review<S: Store + Clone>(st
         .assign_reviewer(&cohort.owner.ctx, applicant.id(), cohort.reviewers[0].id())
         .await
         .expect("assign");
-    let quiet = Once {
-        processed: 0,
-        notified: 0,
-        added: Totals::default(),
-    };
+    let quiet = Once::nothing();
     world.advance(Duration::days(4));
     runs_once(&world, Job::ReviewOverdue, quiet).await;
     world.advance(Duration::days(10) - Duration::minutes(1));
     runs_once(&world, Job::ReviewOverdue, quiet).await;
     world.advance(Duration::minutes(1));
-    runs_once(
-        &world,
-        Job::ReviewOverdue,
-        Once {
-            processed: 2,
-            notified: 2,
-            added: notices(2, 2),
-        },
-    )
-    .await;
+    runs_once(&world, Job::ReviewOverdue, Once::told(2, 2)).await;
 }
 
 /// Applicants with a draft are warned once, 48 h before the deadline; applicants who submitted
@@ -382,35 +318,12 @@ pub async fn application_deadline_notices_are_sent_once<S: Store + Clone>(store:
     let deadline = cohort.program.application_deadline;
 
     world.clock.set(deadline - Duration::hours(48) - Duration::minutes(1));
-    runs_once(
-        &world,
-        Job::ApplicationDeadline,
-        Once {
-            processed: 0,
-            notified: 0,
-            added: Totals::default(),
-        },
-    )
-    .await;
+    runs_once(&world, Job::ApplicationDeadline, Once::nothing()).await;
     world.clock.set(deadline - Duration::hours(47));
-    runs_once(
-        &world,
-        Job::ApplicationDeadline,
-        Once {
-            processed: 1,
-            notified: 1,
-            added: notices(1, 1),
-        },
-    )
-    .await;
+    runs_once(&world, Job::ApplicationDeadline, Once::told(1, 1)).await;
     let notice = world.assert_notified(drafter.id(), "application_deadline").await;
     assert_eq!(notice.data["application_id"], serde_json::json!(draft.id));
-    assert!(
-        world
-            .notifications(submitter.id(), "application_deadline")
-            .await
-            .is_empty()
-    );
+    world.assert_not_notified(submitter.id(), "application_deadline").await;
 }
 
 /// Accounts left unverified for 30 days are deactivated once (audited, nobody notified); active
@@ -434,16 +347,7 @@ pub async fn unverified_accounts_are_deactivated_once<S: Store + Clone>(store: S
     assert_eq!(pending.status, UserStatus::PendingVerification);
     let verified = world.entrepreneur().await;
     world.advance(Duration::days(30));
-    runs_once(
-        &world,
-        Job::UnverifiedAccounts,
-        Once {
-            processed: 0,
-            notified: 0,
-            added: Totals::default(),
-        },
-    )
-    .await;
+    runs_once(&world, Job::UnverifiedAccounts, Once::nothing()).await;
     world.advance(Duration::minutes(1));
     runs_once(
         &world,

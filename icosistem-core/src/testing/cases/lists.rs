@@ -233,16 +233,7 @@ pub async fn project_lists_page_the_visibility_through_programs<S: Store + Clone
         .add_member(&open.owner, &open.org, &coordinator, MemberRole::Coordinator)
         .await;
     let second = world.open_program(&open.owner, &open.org, ProgramSpec::default()).await;
-    let blind = world
-        .open_program(
-            &open.owner,
-            &open.org,
-            ProgramSpec {
-                blind_review: true,
-                ..ProgramSpec::default()
-            },
-        )
-        .await;
+    let blind = world.open_program(&open.owner, &open.org, ProgramSpec::blind()).await;
     let doomed = world.open_program(&open.owner, &open.org, ProgramSpec::default()).await;
     let other = world.cohort(ProgramSpec::default()).await;
     let client = world.person(Role::Client, "client").await;
@@ -505,12 +496,7 @@ pub async fn a_page_of_applications_costs_a_fixed_number_of_statements<S: Store 
 /// whose review starts later is found when it crosses the cut-off.
 pub async fn review_overdue_rounds_examine_only_what_is_due<S: Store + Clone>(store: S) {
     let world = World::new(store).await;
-    let cohort = world
-        .cohort(ProgramSpec {
-            min_reviews: 2,
-            ..ProgramSpec::default()
-        })
-        .await;
+    let cohort = world.cohort(ProgramSpec::reviews(2)).await;
     let ana = world.entrepreneur().await;
     let ben = world.entrepreneur().await;
     let old = world.submit(&cohort, &ana).await;

@@ -55,7 +55,7 @@ pub async fn meeting_time_rules_are_reported_together<S: Store + Clone>(store: S
     let error = expect_err(schedule("Board", now + Duration::minutes(4), now + Duration::hours(1)).await);
     assert_fields(&error, &["starts_at"]);
     assert_eq!(world.count(MeetingFilter::default()).await, 0);
-    assert!(world.notifications(guest.id(), "meeting_invitation").await.is_empty());
+    world.assert_not_notified(guest.id(), "meeting_invitation").await;
 
     let start = now + Duration::minutes(5);
     let (meeting, _) = schedule("Board", start, start + Duration::hours(8))
@@ -129,12 +129,7 @@ pub async fn meeting_invitations_notify_and_answers_reach_the_organizer<S: Store
         let invitation = world.assert_notified(guest.id(), "meeting_invitation").await;
         assert_eq!(invitation.data["meeting_id"], serde_json::json!(meeting.id));
     }
-    assert!(
-        world
-            .notifications(organizer.id(), "meeting_invitation")
-            .await
-            .is_empty()
-    );
+    world.assert_not_notified(organizer.id(), "meeting_invitation").await;
     world.audited("meeting.schedule", meeting.id).await;
 
     let answer = |who: &Person, response| {
@@ -312,12 +307,7 @@ pub async fn meeting_lifecycle_keeps_the_id<S: Store + Clone>(store: S) {
         let notice = world.assert_notified(attendee.id(), "meeting_rescheduled").await;
         assert_eq!(notice.data["previous_starts_at"], serde_json::json!(day_at(1, 10, 0)));
     }
-    assert!(
-        world
-            .notifications(organizer.id(), "meeting_rescheduled")
-            .await
-            .is_empty()
-    );
+    world.assert_not_notified(organizer.id(), "meeting_rescheduled").await;
 
     let started = command(&organizer, MeetingAction::Start, None).await.expect("start");
     assert_eq!(started.status, MeetingStatus::InProgress);

@@ -197,17 +197,7 @@ pub async fn mentorship_commands_follow_who_may_run_them<S: Store + Clone>(store
     let notice = world.assert_notified(entrepreneur.id(), "mentorship_accepted").await;
     assert_eq!(notice.data["mentorship_id"], serde_json::json!(m.id));
     let error = expect_err(eco.mentorship_command(&ally.ctx, m.id, C::Accept, None).await);
-    assert!(
-        matches!(
-            error,
-            Error::InvalidTransition {
-                entity: "mentorship",
-                from: "active",
-                command: "accept"
-            }
-        ),
-        "{error:?}"
-    );
+    assert_invalid_transition(&error, "mentorship", "active", Some("accept"));
     assert_eq!(
         world.mentorship_step(&ally, m.id, C::Pause).await.status,
         MentorshipStatus::Paused
@@ -348,7 +338,7 @@ pub async fn reviewer_who_mentors_the_applicant_is_refused<S: Store + Clone>(sto
         ..Default::default()
     };
     assert_eq!(world.count(reviews.clone()).await, 0);
-    assert!(world.notifications(reviewer.id(), "review_assigned").await.is_empty());
+    world.assert_not_notified(reviewer.id(), "review_assigned").await;
     let app: Application = world.row(applicant.id()).await.expect("application");
     assert_eq!(app.status, ApplicationStatus::Submitted);
 
@@ -362,15 +352,7 @@ pub async fn reviewer_who_mentors_the_applicant_is_refused<S: Store + Clone>(sto
         .expect("no conflict once the mentorship is over");
     world
         .eco
-        .submit_review(
-            &reviewer.ctx,
-            applicant.id(),
-            SubmitReview {
-                score: 70,
-                comment: None,
-                conflict_declared: false,
-            },
-        )
+        .submit_review(&reviewer.ctx, applicant.id(), SubmitReview::new(70))
         .await
         .expect("review");
     assert_eq!(world.count(reviews).await, 1);

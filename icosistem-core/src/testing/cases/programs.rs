@@ -2,7 +2,6 @@
 
 use chrono::Duration;
 
-use crate::error::Error;
 use crate::model::*;
 use crate::ports::Store;
 use crate::ports::store::*;
@@ -46,17 +45,15 @@ pub async fn publish_refuses_a_past_deadline<S: Store + Clone>(store: S) {
         .expect("publish");
     assert_eq!(published.status, ProgramStatus::Published);
     assert!(published.accepts_applications(world.now()));
-    assert!(matches!(
-        expect_err(
+    assert_invalid_transition(
+        &expect_err(
             eco.program_command(&owner.ctx, timely.id, ProgramCommand::Publish, None)
-                .await
+                .await,
         ),
-        Error::InvalidTransition {
-            entity: "program",
-            from: "published",
-            command: "publish"
-        }
-    ));
+        "program",
+        "published",
+        Some("publish"),
+    );
 
     world.advance(Duration::days(10));
     let error = expect_err(
@@ -123,17 +120,15 @@ pub async fn complete_graduates_active_enrollments<S: Store + Clone>(store: S) {
     let cohort = world.cohort(ProgramSpec::seats(3)).await;
     let stayer = world.accepted(&cohort, 80).await;
     let leaver = world.accepted(&cohort, 70).await;
-    assert!(matches!(
-        expect_err(
+    assert_invalid_transition(
+        &expect_err(
             eco.program_command(&cohort.owner.ctx, cohort.program.id, ProgramCommand::Complete, None)
-                .await
+                .await,
         ),
-        Error::InvalidTransition {
-            entity: "program",
-            from: "published",
-            command: "complete"
-        }
-    ));
+        "program",
+        "published",
+        Some("complete"),
+    );
     world.advance(Duration::days(20));
     eco.program_command(&cohort.owner.ctx, cohort.program.id, ProgramCommand::Start, None)
         .await
@@ -153,17 +148,15 @@ pub async fn complete_graduates_active_enrollments<S: Store + Clone>(store: S) {
     assert_eq!(graduated.ended_at, Some(world.now()));
     let dropped = enrollment_of(&world, leaver.id()).await;
     assert_eq!(dropped.status, EnrollmentStatus::DroppedOut);
-    assert!(matches!(
-        expect_err(
+    assert_invalid_transition(
+        &expect_err(
             eco.program_command(&cohort.owner.ctx, cohort.program.id, ProgramCommand::Cancel, None)
-                .await
+                .await,
         ),
-        Error::InvalidTransition {
-            entity: "program",
-            from: "completed",
-            ..
-        }
-    ));
+        "program",
+        "completed",
+        None,
+    );
     let notices = world.notifications(stayer.person.id(), "program_status").await;
     assert_eq!(notices.len(), 2, "started and completed");
 }

@@ -438,12 +438,7 @@ pub async fn project_list_shows_exactly_what_get_shows<S: Store + Clone>(store: 
 
     // An open-review program with a submitted and a draft application; a blind one with a
     // submitted application.
-    let cohort = world
-        .cohort(ProgramSpec {
-            min_reviews: 2,
-            ..ProgramSpec::default()
-        })
-        .await;
+    let cohort = world.cohort(ProgramSpec::reviews(2)).await;
     let coordinator = world.person(Role::Client, "coordinator").await;
     world
         .add_member(&cohort.owner, &cohort.org, &coordinator, MemberRole::Coordinator)
@@ -458,12 +453,7 @@ pub async fn project_list_shows_exactly_what_get_shows<S: Store + Clone>(store: 
     eco.assign_reviewer(&cohort.owner.ctx, applicant.id(), assigned.id())
         .await
         .expect("assign");
-    let blind = world
-        .cohort(ProgramSpec {
-            blind_review: true,
-            ..ProgramSpec::default()
-        })
-        .await;
+    let blind = world.cohort(ProgramSpec::blind()).await;
     let blind_applicant = world.submit(&blind, &world.entrepreneur().await).await;
     eco.assign_reviewer(&blind.owner.ctx, blind_applicant.id(), blind.reviewers[0].id())
         .await

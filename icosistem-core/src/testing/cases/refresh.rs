@@ -30,6 +30,17 @@ async fn token_row<S: Store>(world: &World<S>, token: &str) -> RefreshToken {
     rows.remove(0)
 }
 
+/// How many refresh tokens of `person` are not revoked.
+async fn live_tokens<S: Store>(world: &World<S>, person: &Person) -> u64 {
+    world
+        .count(RefreshTokenFilter {
+            user_id: Some(person.id()),
+            unrevoked_only: true,
+            ..Default::default()
+        })
+        .await
+}
+
 /// Every exchange marks the presented token used and issues a new one of the same family, valid
 /// 30 days; only hashes are stored; an expired token is refused.
 pub async fn refresh_tokens_rotate_on_every_use<S: Store + Clone>(store: S) {
@@ -98,16 +109,7 @@ pub async fn reusing_a_rotated_refresh_token_revokes_the_family<S: Store + Clone
         .await
         .expect("logging out twice is fine");
     assert_eq!(world.audit("auth.logout", person.id()).await.len(), 1);
-    assert_eq!(
-        world
-            .count(RefreshTokenFilter {
-                user_id: Some(person.id()),
-                unrevoked_only: true,
-                ..Default::default()
-            })
-            .await,
-        0
-    );
+    assert_eq!(live_tokens(&world, &person).await, 0);
 }
 
 /// A refresh token minted before the user's security stamp changed (here: a role change) is
@@ -169,14 +171,5 @@ pub async fn concurrent_refreshes_of_one_token_admit_one<S: Store + Clone>(store
         assert_invalid_token(&expect_err(result));
     }
     assert!(!world.audit("auth.token_reuse_detected", person.id()).await.is_empty());
-    assert_eq!(
-        world
-            .count(RefreshTokenFilter {
-                user_id: Some(person.id()),
-                unrevoked_only: true,
-                ..Default::default()
-            })
-            .await,
-        0
-    );
+    assert_eq!(live_tokens(&world, &person).await, 0);
 }

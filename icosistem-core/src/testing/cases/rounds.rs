@@ -73,6 +73,20 @@ impl Panel {
         program
     }
 
+    /// A panel of `reviewers` with a published program of `rounds` open.
+    async fn opened<S: Store>(world: &World<S>, reviewers: usize, rounds: Vec<RoundInput>) -> Self {
+        let mut panel = Self::new(world, reviewers).await;
+        panel.open(world, rounds).await;
+        panel
+    }
+
+    /// A new entrepreneur's submitted application to the open program: (founder, its id).
+    async fn applicant<S: Store>(&self, world: &World<S>) -> (Person, ApplicationId) {
+        let founder = world.entrepreneur().await;
+        let id = world.submit(&self.cohort, &founder).await.id();
+        (founder, id)
+    }
+
     fn reviewer(&self, i: usize) -> &Person {
         &self.cohort.reviewers[i]
     }
@@ -93,15 +107,7 @@ async fn review<S: Store>(
         .expect("assign reviewer");
     world
         .eco
-        .submit_review(
-            &reviewer.ctx,
-            app,
-            SubmitReview {
-                score,
-                comment: None,
-                conflict_declared: false,
-            },
-        )
+        .submit_review(&reviewer.ctx, app, SubmitReview::new(score))
         .await
         .expect("submit review")
 }
@@ -203,19 +209,17 @@ pub async fn three_round_selection_walks_to_acceptance<S: Store + Clone>(store: 
 /// down needs a reason. Reviews with a declared conflict do not count.
 pub async fn round_decisions_need_their_quorum<S: Store + Clone>(store: S) {
     let world = World::new(store).await;
-    let mut panel = Panel::new(&world, 3).await;
-    panel
-        .open(
-            &world,
-            vec![
-                round("screening", 2, 60, false, &[]),
-                round("committee", 1, 0, false, &[]),
-            ],
-        )
-        .await;
+    let panel = Panel::opened(
+        &world,
+        3,
+        vec![
+            round("screening", 2, 60, false, &[]),
+            round("committee", 1, 0, false, &[]),
+        ],
+    )
+    .await;
     let owner = panel.cohort.owner.ctx.clone();
-    let founder = world.entrepreneur().await;
-    let id = world.submit(&panel.cohort, &founder).await.id();
+    let (founder, id) = panel.applicant(&world).await;
     review(&world, &panel, id, panel.reviewer(0), 90).await;
     // A declared conflict is recorded and does not count toward the quorum.
     world
@@ -285,20 +289,18 @@ pub async fn round_decisions_need_their_quorum<S: Store + Clone>(store: S) {
 /// `min_reviews` plays no part once it has rounds.
 pub async fn an_application_never_skips_a_round<S: Store + Clone>(store: S) {
     let world = World::new(store).await;
-    let mut panel = Panel::new(&world, 1).await;
-    panel
-        .open(
-            &world,
-            vec![
-                round("screening", 1, 0, false, &[]),
-                round("interview", 1, 0, false, &[]),
-                round("committee", 1, 0, false, &[]),
-            ],
-        )
-        .await;
+    let panel = Panel::opened(
+        &world,
+        1,
+        vec![
+            round("screening", 1, 0, false, &[]),
+            round("interview", 1, 0, false, &[]),
+            round("committee", 1, 0, false, &[]),
+        ],
+    )
+    .await;
     let owner = panel.cohort.owner.ctx.clone();
-    let founder = world.entrepreneur().await;
-    let id = world.submit(&panel.cohort, &founder).await.id();
+    let (_, id) = panel.applicant(&world).await;
     // Submitted, nobody assigned yet: not under review.
     assert!(matches!(
         expect_err(world.eco.advance_application(&owner, id, None).await),
@@ -339,20 +341,18 @@ pub async fn an_application_never_skips_a_round<S: Store + Clone>(store: S) {
 /// conflicts, a second review is refused; in the next round they may review again.
 pub async fn a_reviewer_reviews_once_per_round<S: Store + Clone>(store: S) {
     let world = World::new(store).await;
-    let mut panel = Panel::new(&world, 1).await;
-    panel
-        .open(
-            &world,
-            vec![
-                round("screening", 1, 0, false, &[]),
-                round("committee", 1, 0, false, &[]),
-            ],
-        )
-        .await;
+    let panel = Panel::opened(
+        &world,
+        1,
+        vec![
+            round("screening", 1, 0, false, &[]),
+            round("committee", 1, 0, false, &[]),
+        ],
+    )
+    .await;
     let owner = panel.cohort.owner.ctx.clone();
     let reviewer = panel.reviewer(0).clone();
-    let founder = world.entrepreneur().await;
-    let id = world.submit(&panel.cohort, &founder).await.id();
+    let (_, id) = panel.applicant(&world).await;
     review(&world, &panel, id, &reviewer, 70).await;
     assert!(matches!(
         expect_err(world.eco.assign_reviewer(&owner, id, reviewer.id()).await),
@@ -361,11 +361,7 @@ pub async fn a_reviewer_reviews_once_per_round<S: Store + Clone>(store: S) {
             field: "application_reviewer"
         }
     ));
-    let twice = SubmitReview {
-        score: 10,
-        comment: None,
-        conflict_declared: false,
-    };
+    let twice = SubmitReview::new(10);
     assert!(matches!(
         expect_err(world.eco.submit_review(&reviewer.ctx, id, twice.clone()).await),
         Error::InvalidTransition { entity: "review", .. }
@@ -485,16 +481,15 @@ pub async fn rounds_cannot_change_once_an_application_entered_them<S: Store + Cl
 /// shows them again. The program's own `blind_review` stays off throughout.
 pub async fn a_blind_round_hides_the_applicant<S: Store + Clone>(store: S) {
     let world = World::new(store).await;
-    let mut panel = Panel::new(&world, 1).await;
-    panel
-        .open(
-            &world,
-            vec![
-                round("screening", 1, 0, true, &[]),
-                round("interview", 1, 0, false, &[]),
-            ],
-        )
-        .await;
+    let panel = Panel::opened(
+        &world,
+        1,
+        vec![
+            round("screening", 1, 0, true, &[]),
+            round("interview", 1, 0, false, &[]),
+        ],
+    )
+    .await;
     let owner = panel.cohort.owner.clone();
     let reviewer = panel.reviewer(0).clone();
     let founder = world.person_named(Role::Entrepreneur, "Valentina", "Quintero").await;

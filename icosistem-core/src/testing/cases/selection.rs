@@ -247,12 +247,7 @@ pub async fn withdrawal_promotes_the_best_waitlisted_application<S: Store + Clon
 
     let notice = world.assert_notified(best.person.id(), "application_promoted").await;
     assert_eq!(notice.data["application_id"], serde_json::json!(best.id()));
-    assert!(
-        world
-            .notifications(low.person.id(), "application_promoted")
-            .await
-            .is_empty()
-    );
+    world.assert_not_notified(low.person.id(), "application_promoted").await;
     let promotion = world.audited("application.promote", best.id()).await;
     assert_eq!(promotion.actor_kind, "system");
     assert_eq!(promotion.actor_id, None);
@@ -323,12 +318,9 @@ pub async fn no_promotion_after_the_program_started<S: Store + Clone>(store: S) 
         .expect("drop out");
     assert_eq!(status_of(&world, waiting.id()).await, ApplicationStatus::Waitlisted);
     assert!(enrollment_of(&world, waiting.id()).await.is_none());
-    assert!(
-        world
-            .notifications(waiting.person.id(), "application_promoted")
-            .await
-            .is_empty()
-    );
+    world
+        .assert_not_notified(waiting.person.id(), "application_promoted")
+        .await;
     assert!(world.audit("application.promote", waiting.id()).await.is_empty());
     assert_eq!(world.program(&cohort).await.accepted_count, 0);
 }
@@ -398,7 +390,7 @@ pub async fn reviewer_with_a_conflict_of_interest_is_refused<S: Store + Clone>(s
     };
     assert_eq!(world.count(reviews.clone()).await, 0);
     assert_eq!(status_of(&world, applicant.id()).await, ApplicationStatus::Submitted);
-    assert!(world.notifications(founder.id(), "review_assigned").await.is_empty());
+    world.assert_not_notified(founder.id(), "review_assigned").await;
     world
         .eco
         .assign_reviewer(&cohort.owner.ctx, applicant.id(), cohort.reviewers[0].id())
@@ -431,12 +423,7 @@ fn leaks(json: &str, person: &Person) -> Vec<String> {
 /// the applicant and admins do see who applied.
 pub async fn blind_review_hides_the_applicant_from_reviewers_and_staff<S: Store + Clone>(store: S) {
     let world = World::new(store).await;
-    let cohort = world
-        .cohort(ProgramSpec {
-            blind_review: true,
-            ..ProgramSpec::default()
-        })
-        .await;
+    let cohort = world.cohort(ProgramSpec::blind()).await;
     let coordinator = world.ally().await;
     world
         .add_member(&cohort.owner, &cohort.org, &coordinator, MemberRole::Coordinator)
@@ -542,12 +529,7 @@ pub async fn open_review_shows_the_applicant_to_staff<S: Store + Clone>(store: S
 /// `reviews`); a conflicted review counts neither for that nor for the mean score.
 pub async fn decisions_need_min_qualified_reviews<S: Store + Clone>(store: S) {
     let world = World::new(store).await;
-    let cohort = world
-        .cohort(ProgramSpec {
-            min_reviews: 2,
-            ..ProgramSpec::default()
-        })
-        .await;
+    let cohort = world.cohort(ProgramSpec::reviews(2)).await;
     let person = world.entrepreneur().await;
     let applicant = world.submit(&cohort, &person).await;
     let eco = &world.eco;
@@ -575,17 +557,9 @@ pub async fn decisions_need_min_qualified_reviews<S: Store + Clone>(store: S) {
         );
         assert_fields(&error, &["reviews"]);
     }
-    eco.submit_review(
-        &second.ctx,
-        applicant.id(),
-        SubmitReview {
-            score: 80,
-            comment: None,
-            conflict_declared: false,
-        },
-    )
-    .await
-    .expect("review");
+    eco.submit_review(&second.ctx, applicant.id(), SubmitReview::new(80))
+        .await
+        .expect("review");
     assert_eq!(
         world.row(applicant.id()).await.expect("app").mean_score_centi,
         Some(8000)
@@ -601,17 +575,9 @@ pub async fn decisions_need_min_qualified_reviews<S: Store + Clone>(store: S) {
     eco.assign_reviewer(&cohort.owner.ctx, applicant.id(), cohort.owner.id())
         .await
         .expect("assign owner");
-    eco.submit_review(
-        &cohort.owner.ctx,
-        applicant.id(),
-        SubmitReview {
-            score: 91,
-            comment: None,
-            conflict_declared: false,
-        },
-    )
-    .await
-    .expect("owner review");
+    eco.submit_review(&cohort.owner.ctx, applicant.id(), SubmitReview::new(91))
+        .await
+        .expect("owner review");
     assert_eq!(
         world.row(applicant.id()).await.expect("app").mean_score_centi,
         Some(8550)
@@ -661,11 +627,7 @@ pub async fn entrepreneurs_cannot_decide_or_review<S: Store + Clone>(store: S) {
         ),
         "application",
     );
-    let review = SubmitReview {
-        score: 100,
-        comment: None,
-        conflict_declared: false,
-    };
+    let review = SubmitReview::new(100);
     assert_forbidden(&expect_err(
         eco.submit_review(&applicant.person.ctx, applicant.id(), review.clone())
             .await,
@@ -684,12 +646,7 @@ pub async fn entrepreneurs_cannot_decide_or_review<S: Store + Clone>(store: S) {
 /// application of their programs; a review is submitted once.
 pub async fn only_assigned_reviewers_review<S: Store + Clone>(store: S) {
     let world = World::new(store).await;
-    let cohort = world
-        .cohort(ProgramSpec {
-            min_reviews: 2,
-            ..ProgramSpec::default()
-        })
-        .await;
+    let cohort = world.cohort(ProgramSpec::reviews(2)).await;
     let person = world.entrepreneur().await;
     let applicant = world.submit(&cohort, &person).await;
     let (assigned, unassigned) = (&cohort.reviewers[0], &cohort.reviewers[1]);
@@ -698,11 +655,7 @@ pub async fn only_assigned_reviewers_review<S: Store + Clone>(store: S) {
         .assign_reviewer(&cohort.owner.ctx, applicant.id(), assigned.id())
         .await
         .expect("assign");
-    let review = |score| SubmitReview {
-        score,
-        comment: None,
-        conflict_declared: false,
-    };
+    let review = SubmitReview::new;
     assert_not_found(
         &expect_err(
             world
@@ -942,12 +895,7 @@ pub async fn staff_of_another_organization_cannot_act<S: Store + Clone>(store: S
 /// client and a reviewer not assigned yet do not: NotFound, though the program is public).
 pub async fn application_commands_hide_what_the_caller_cannot_see<S: Store + Clone>(store: S) {
     let world = World::new(store).await;
-    let cohort = world
-        .cohort(ProgramSpec {
-            min_reviews: 2,
-            ..ProgramSpec::default()
-        })
-        .await;
+    let cohort = world.cohort(ProgramSpec::reviews(2)).await;
     let eco = &world.eco;
     let coordinator = world.ally().await;
     world
@@ -1042,11 +990,7 @@ pub async fn application_commands_hide_what_the_caller_cannot_see<S: Store + Clo
         .await
         .expect("assign the second reviewer");
     for reviewer in [assigned, unassigned] {
-        let review = SubmitReview {
-            score: 80,
-            comment: None,
-            conflict_declared: false,
-        };
+        let review = SubmitReview::new(80);
         eco.submit_review(&reviewer.ctx, applicant.id(), review)
             .await
             .expect("review");

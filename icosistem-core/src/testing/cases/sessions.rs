@@ -26,6 +26,11 @@ async fn session_of<S: Store>(world: &World<S>, id: SessionId) -> Session {
     world.row(id).await.expect("session")
 }
 
+/// The sessions `ally` holds on day `day` (as [`day_at`] counts), whole.
+async fn held_on<S: Store>(world: &World<S>, ally: &Person, day: i64) -> Vec<Session> {
+    held_between(world, ally, day_at(day, 0, 0), day_at(day + 1, 0, 0)).await
+}
+
 /// Non-cancelled sessions of `ally` overlapping `[from, to)`.
 async fn held_between<S: Store>(
     world: &World<S>,
@@ -54,13 +59,7 @@ async fn run<S: Store>(world: &World<S>, by: &Person, id: SessionId, action: Ses
 
 #[track_caller]
 fn assert_mentorship_not_active(error: &Error, from: &str, command: &str) {
-    assert!(
-        matches!(
-            error,
-            Error::InvalidTransition { entity: "mentorship", from: f, command: c } if *f == from && *c == command
-        ),
-        "expected InvalidTransition {{ mentorship, {from}, {command} }}, got {error:?}"
-    );
+    assert_invalid_transition(error, "mentorship", from, Some(command));
 }
 
 /// Ten entrepreneurs, each in an active mentorship with the same ally, book overlapping hours
@@ -362,12 +361,7 @@ pub async fn booking_buffer_of_exactly_fifteen_minutes_is_allowed<S: Store + Clo
     let before = world.book(&second.person, second.id(), day_at(2, 8, 45), 60).await;
     assert_eq!(before.ends_at, day_at(2, 9, 45));
     assert_eq!(after.starts_at, day_at(2, 11, 15));
-    assert_eq!(
-        held_between(&world, &ally, day_at(2, 0, 0), day_at(3, 0, 0))
-            .await
-            .len(),
-        3
-    );
+    assert_eq!(held_on(&world, &ally, 2).await.len(), 3);
 }
 
 /// An ally holds at most 4 sessions a day: a fifth on that day is refused (`starts_at`) and
@@ -406,12 +400,7 @@ pub async fn max_sessions_per_day_is_enforced<S: Store + Clone>(store: S) {
     assert!(free().await.expect("free slots").contains(&day_at(2, 16, 0)));
     fifth().await.expect("a cancelled session frees its place");
     assert!(free().await.expect("free slots").is_empty());
-    assert_eq!(
-        held_between(&world, &ally, day_at(2, 0, 0), day_at(3, 0, 0))
-            .await
-            .len(),
-        4
-    );
+    assert_eq!(held_on(&world, &ally, 2).await.len(), 4);
 }
 
 /// Sessions are booked only in an active mentorship: requested, paused and completed ones are
@@ -488,28 +477,13 @@ pub async fn session_runs_from_confirmation_to_completion<S: Store + Clone>(stor
     let session = world.book(&mentee.person, mentee.id(), day_at(1, 10, 0), 60).await;
     let booked = world.assert_notified(ally.id(), "session_booked").await;
     assert_eq!(booked.data["session_id"], serde_json::json!(session.id));
-    assert!(
-        world
-            .notifications(mentee.person.id(), "session_booked")
-            .await
-            .is_empty()
-    );
+    world.assert_not_notified(mentee.person.id(), "session_booked").await;
 
     let error = expect_err(
         eco.session_command(&mentee.person.ctx, session.id, SessionAction::Start, None)
             .await,
     );
-    assert!(
-        matches!(
-            error,
-            Error::InvalidTransition {
-                entity: "session",
-                from: "scheduled",
-                command: "start"
-            }
-        ),
-        "{error:?}"
-    );
+    assert_invalid_transition(&error, "session", "scheduled", Some("start"));
     assert_forbidden(&expect_err(
         eco.session_command(&mentee.person.ctx, session.id, SessionAction::Confirm, None)
             .await,
@@ -553,17 +527,7 @@ pub async fn session_runs_from_confirmation_to_completion<S: Store + Clone>(stor
         eco.session_command(&ally.ctx, session.id, SessionAction::Cancel { reason: None }, None)
             .await,
     );
-    assert!(
-        matches!(
-            error,
-            Error::InvalidTransition {
-                entity: "session",
-                from: "completed",
-                command: "cancel"
-            }
-        ),
-        "{error:?}"
-    );
+    assert_invalid_transition(&error, "session", "completed", Some("cancel"));
     for action in ["session.book", "session.confirm", "session.start", "session.complete"] {
         world.audited(action, session.id).await;
     }
@@ -615,17 +579,7 @@ pub async fn cancellation_inside_24_hours_is_late<S: Store + Clone>(store: S) {
         )
         .await,
     );
-    assert!(
-        matches!(
-            error,
-            Error::InvalidTransition {
-                entity: "session",
-                from: "cancelled",
-                command: "cancel"
-            }
-        ),
-        "{error:?}"
-    );
+    assert_invalid_transition(&error, "session", "cancelled", Some("cancel"));
     assert!(session_of(&world, soon.id).await.late_cancellation);
 }
 
@@ -756,17 +710,7 @@ pub async fn no_show_is_marked_24_hours_after_the_start<S: Store + Clone>(store:
         eco.session_command(&ally.ctx, confirmed.id, SessionAction::Cancel { reason: None }, None)
             .await,
     );
-    assert!(
-        matches!(
-            error,
-            Error::InvalidTransition {
-                entity: "session",
-                from: "no_show",
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert_invalid_transition(&error, "session", "no_show", None);
 }
 
 async fn ally_ratings<S: Store>(world: &World<S>, ally: &Person) -> (u32, u32, Option<u32>) {
@@ -798,17 +742,7 @@ pub async fn feedback_is_given_once_per_side_and_rates_the_ally<S: Store + Clone
         run(&world, &ally, session.id, SessionAction::Confirm).await;
     }
     let error = expect_err(eco.session_feedback(&mentee.person.ctx, second.id, 5, None).await);
-    assert!(
-        matches!(
-            error,
-            Error::InvalidTransition {
-                entity: "session",
-                from: "confirmed",
-                command: "feedback"
-            }
-        ),
-        "{error:?}"
-    );
+    assert_invalid_transition(&error, "session", "confirmed", Some("feedback"));
     for session in [&first, &second] {
         world.clock.set(session.starts_at);
         run(&world, &ally, session.id, SessionAction::Start).await;
@@ -828,17 +762,7 @@ pub async fn feedback_is_given_once_per_side_and_rates_the_ally<S: Store + Clone
     let notice = world.assert_notified(ally.id(), "session_feedback_received").await;
     assert_eq!(notice.data["rating"], serde_json::json!(4));
     let error = expect_err(eco.session_feedback(&mentee.person.ctx, first.id, 5, None).await);
-    assert!(
-        matches!(
-            error,
-            Error::InvalidTransition {
-                entity: "session_feedback",
-                from: "given",
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert_invalid_transition(&error, "session_feedback", "given", None);
     for rating in [0, 6] {
         assert_fields(
             &expect_err(eco.session_feedback(&mentee.person.ctx, second.id, rating, None).await),
@@ -933,6 +857,6 @@ pub async fn concurrent_reschedules_into_one_slot_admit_one<S: Store + Clone>(st
         }
     }
     assert_eq!(winners.len(), 1);
-    let held = held_between(&world, &ally, day_at(2, 0, 0), day_at(3, 0, 0)).await;
+    let held = held_on(&world, &ally, 2).await;
     assert_eq!(held.iter().map(|s| s.id).collect::<Vec<_>>(), winners);
 }

@@ -175,5 +175,5 @@ pub async fn create_project_reports_every_bad_field<S: Store + Clone>(store: S) 
             .await,
         0
     );
-    assert!(world.notifications(person.id(), "project_created").await.is_empty());
+    world.assert_not_notified(person.id(), "project_created").await;
 }

@@ -53,12 +53,7 @@ fn signed_with(message: &OutboxMessage, secret: &WebhookSecret) -> bool {
 pub async fn webhook_events_reach_each_matching_endpoint_once<S: Store + Clone>(store: S) {
     let world = World::new(store).await;
     let eco = &world.eco;
-    let cohort = world
-        .cohort(ProgramSpec {
-            blind_review: true,
-            ..ProgramSpec::default()
-        })
-        .await;
+    let cohort = world.cohort(ProgramSpec::blind()).await;
     let owner = &cohort.owner.ctx;
     let submitted = eco
         .create_webhook(
@@ -328,12 +323,7 @@ pub async fn failing_webhooks_are_disabled_after_their_window<S: Store + Clone>(
         world.row(hook.id).await.expect("hook").active,
         "not before the window ends"
     );
-    assert!(
-        world
-            .notifications(cohort.owner.id(), "webhook_disabled")
-            .await
-            .is_empty()
-    );
+    world.assert_not_notified(cohort.owner.id(), "webhook_disabled").await;
 
     world.advance(Duration::minutes(1));
     let queued = eco.send_test_webhook(owner, hook.id).await.expect("test");
