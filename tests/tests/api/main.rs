@@ -12,6 +12,7 @@
 //! - `rbac`: every route as every role against a table of expected answers;
 //! - `calendar`: private calendar feeds (issue, rotate, revoke, the `.ics` read back with
 //!   Python's `icalendar`);
+//! - `documents`: uploads, downloads, versions and the hostile-upload table;
 //! - `webhooks`: signed deliveries to a local receiver (checked with the reference library),
 //!   retries, private targets refused, endpoints disabled after their failure window;
 //! - `journey`: the whole selection journey over a socket on PostgreSQL.
@@ -25,6 +26,7 @@ mod analytics;
 mod applications;
 mod basics;
 mod calendar;
+mod documents;
 mod hostile;
 mod inbox;
 mod journey;
