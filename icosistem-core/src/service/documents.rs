@@ -272,7 +272,8 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     {
         let mut body = std::pin::pin!(body);
         let head = peek(body.as_mut()).await?;
-        let head_bytes: Vec<u8> = head.iter().flat_map(|c| c.iter().copied()).collect();
+        // Only the first SNIFF_BYTES are sniffed, however large the first chunks are.
+        let head_bytes: Vec<u8> = head.iter().flat_map(|c| c.iter().copied()).take(SNIFF_BYTES).collect();
         if head_bytes.is_empty() {
             return Err(Error::invalid("file", "is empty"));
         }

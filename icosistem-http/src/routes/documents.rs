@@ -117,7 +117,7 @@ where
     F: Future<Output = Result<Document, Error>> + Send,
 {
     let (meta_tx, meta_rx) = oneshot::channel::<Result<M, ApiError>>();
-    let (mut chunks, chunk_rx) = mpsc::channel::<io::Result<Bytes>>(UPLOAD_CHANNEL_CHUNKS);
+    let (chunks, chunk_rx) = mpsc::channel::<io::Result<Bytes>>(UPLOAD_CHANNEL_CHUNKS);
     // Why the stream was failed on purpose; it answers instead of the use case's error.
     let refusal: Mutex<Option<ApiError>> = Mutex::new(None);
     let refuse = |error: ApiError| {
@@ -125,6 +125,8 @@ where
     };
 
     let producer = async {
+        // Owned here, so the file's stream ends when the producer does, on every path.
+        let mut chunks = chunks;
         let mut texts = BTreeMap::new();
         let mut field = loop {
             let field = match multipart.next_field().await {

@@ -66,7 +66,7 @@ async fn an_upload_is_read_downloaded_versioned_and_deleted() {
         .upload(
             &format!("/api/v2/projects/{}/documents", project.id),
             Some(&token),
-            &form("Pitch \"deck\".pdf", &deck),
+            &form("Pitch deck (final).pdf", &deck),
         )
         .await;
     let body = created.ok(StatusCode::CREATED).clone();
@@ -96,7 +96,7 @@ async fn an_upload_is_read_downloaded_versioned_and_deleted() {
     assert_eq!(headers[header::ETAG], format!("\"{sha}\"").as_str());
     let disposition = headers[header::CONTENT_DISPOSITION].to_str().unwrap();
     assert!(
-        disposition.starts_with("attachment; filename=\"Pitch _deck_.pdf\""),
+        disposition.starts_with("attachment; filename=\"Pitch deck _final_.pdf\""),
         "{disposition}"
     );
 
