@@ -250,6 +250,39 @@ pub enum Error {
     /// The store failed.
     #[error("store failure")]
     Store(#[source] StoreError),
+    /// An upload's bytes are not of an allowed type, or not of the type its file name says
+    /// (docs/domain.md §6: decided by sniffing the content).
+    #[error("unsupported media type: {reason}")]
+    UnsupportedMediaType {
+        /// What was found (no client bytes, safe to show).
+        reason: String,
+    },
+    /// An upload passed its size limit; nothing was stored.
+    #[error("the upload is larger than {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// A requested byte range starts at or after the end of the content.
+    #[error("range not satisfiable for {size} bytes")]
+    RangeNotSatisfiable {
+        /// The size of the whole content.
+        size: u64,
+    },
+    /// The blob store failed (disk, object storage) or lost bytes whose metadata exists.
+    #[error("blob storage failure")]
+    Blob(#[source] crate::ports::BlobError),
+}
+
+impl From<crate::ports::BlobError> for Error {
+    fn from(error: crate::ports::BlobError) -> Self {
+        use crate::ports::BlobError;
+        match error {
+            BlobError::TooLarge { limit } => Self::PayloadTooLarge { limit },
+            BlobError::RangeNotSatisfiable { size, .. } => Self::RangeNotSatisfiable { size },
+            other => Self::Blob(other),
+        }
+    }
 }
 
 impl Error {
@@ -285,6 +318,11 @@ impl Error {
             Error::AccountInactive => "account_inactive",
             Error::Store(StoreError::Unavailable(_)) => "unavailable",
             Error::Store(_) => "internal",
+            Error::UnsupportedMediaType { .. } => "unsupported_media_type",
+            Error::PayloadTooLarge { .. } => "payload_too_large",
+            Error::RangeNotSatisfiable { .. } => "range_not_satisfiable",
+            Error::Blob(crate::ports::BlobError::Unavailable { .. }) => "unavailable",
+            Error::Blob(_) => "internal",
         }
     }
 
@@ -325,6 +363,15 @@ impl Error {
             Error::Store(StoreError::Unavailable(Box::new(std::io::Error::other(
                 "connection to 10.0.0.7 refused",
             )))),
+            Error::UnsupportedMediaType {
+                reason: "the content is an executable".into(),
+            },
+            Error::PayloadTooLarge { limit: 16 },
+            Error::RangeNotSatisfiable { size: 10 },
+            Error::Blob(crate::ports::BlobError::unavailable(
+                "writing a blob",
+                std::io::Error::other("disk full"),
+            )),
         ];
         for example in &examples {
             match example {
@@ -341,7 +388,11 @@ impl Error {
                 | Error::AccountInactive
                 | Error::InvalidToken
                 | Error::InvalidRefreshToken
-                | Error::Store(_) => {}
+                | Error::Store(_)
+                | Error::UnsupportedMediaType { .. }
+                | Error::PayloadTooLarge { .. }
+                | Error::RangeNotSatisfiable { .. }
+                | Error::Blob(_) => {}
             }
         }
         examples

@@ -9,7 +9,7 @@
 //! coordinator of an organization is also a user with a platform role, and either may grant.
 
 use crate::error::Forbidden;
-use crate::model::{Actor, MemberRole, Role};
+use crate::model::{Actor, DocumentAccess, MemberRole, Role};
 
 /// Something an actor may try to do (the rows of docs/domain.md §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -69,6 +69,13 @@ pub enum Action {
     /// Read mentoring analytics beyond one's own (docs/domain.md §9: admins for the platform,
     /// program staff for their organization's entrepreneurs).
     ReadMentoringAnalytics,
+    /// Attach a document to a project, application, milestone or session, or upload a new
+    /// version of one (docs/domain.md §6: who may edit what it is attached to).
+    UploadDocument,
+    /// Read a document's metadata and bytes (docs/domain.md §6: by its access level).
+    ReadDocument,
+    /// Delete a document (its uploader, the participants of what it is attached to, admins).
+    DeleteDocument,
 }
 
 impl Action {
@@ -100,6 +107,9 @@ impl Action {
         Action::ReadProgramAnalytics,
         Action::ReadOrganizationAnalytics,
         Action::ReadMentoringAnalytics,
+        Action::UploadDocument,
+        Action::ReadDocument,
+        Action::DeleteDocument,
     ];
 
     /// The stable name used in errors and audit.
@@ -131,6 +141,9 @@ impl Action {
             Action::ReadProgramAnalytics => "program.analytics",
             Action::ReadOrganizationAnalytics => "organization.analytics",
             Action::ReadMentoringAnalytics => "mentoring.analytics",
+            Action::UploadDocument => "document.upload",
+            Action::ReadDocument => "document.read",
+            Action::DeleteDocument => "document.delete",
         }
     }
 
@@ -157,6 +170,7 @@ impl Action {
             Action::ReadProgramAnalytics => "program",
             Action::ReadOrganizationAnalytics => "organization",
             Action::ReadMentoringAnalytics => "mentorship",
+            Action::UploadDocument | Action::ReadDocument | Action::DeleteDocument => "document",
         }
     }
 }
@@ -179,6 +193,11 @@ pub struct Facts {
     pub is_public: bool,
     /// The project applies to a program of an organization where the actor is staff.
     pub applies_to_staff_org: bool,
+    /// For documents: the document's access level (`private` when no document is concerned).
+    pub document_access: DocumentAccess,
+    /// For documents: the actor sees what the document is attached to without the applicant's
+    /// identity (a blind program or round) and the document is not `blind_safe`.
+    pub identity_withheld: bool,
 }
 
 impl Facts {
@@ -263,5 +282,29 @@ fn allowed(actor: &Actor, action: Action, f: &Facts) -> bool {
         // org owners for their organization; mentoring beyond one's own likewise staff-only.
         Action::ReadProgramAnalytics | Action::ReadMentoringAnalytics => admin || staff,
         Action::ReadOrganizationAnalytics => admin || org_owner,
+        // §6: the participants of what a document is attached to (`owner`: the project's owner,
+        // the applicant, the session's ally and entrepreneur) edit it, so they attach to it.
+        Action::UploadDocument => admin || f.owner,
+        // §6: a blind view never carries a document with the applicant's identity, whatever
+        // the access level; otherwise `private` is for the participants (and the uploader),
+        // `organization` adds whoever sees what it is attached to through a relation (staff,
+        // assigned reviewers, mentors; not merely because a project is public), `public`
+        // every signed-in user.
+        Action::ReadDocument => {
+            !f.identity_withheld
+                && (admin
+                    || f.owner
+                    || match f.document_access {
+                        DocumentAccess::Private => false,
+                        DocumentAccess::Organization => {
+                            staff
+                                || (member && f.assigned_reviewer)
+                                || (role == Role::Ally && f.mentor_of_owner)
+                                || f.applies_to_staff_org
+                        }
+                        DocumentAccess::Public => true,
+                    })
+        }
+        Action::DeleteDocument => admin || f.owner,
     }
 }

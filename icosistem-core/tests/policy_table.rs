@@ -193,7 +193,64 @@ const TABLE: &[Row] = &[
     row(Action::MatchCohort,            ["YYYYYYYYYY", "..YY......", "..YY......", "..YY......"]),
     // Not a row of §2. §8 "failed (dead letter), visible to admins and re-queueable": admin only.
     row(Action::ManageOutbox,           ["YYYYYYYYYY", "..........", "..........", ".........."]),
+    // §6 "who may edit the project / application / milestone may upload to it": the parent's
+    // participants (`own`: the project's owner, the applicant, a session's two parties), admins.
+    row(Action::UploadDocument,         ["YYYYYYYYYY", ".Y........", ".Y........", ".Y........"]),
+    // §6 reading, at the default level `private` ("the attachment's participants"); the other
+    // levels are `document_access_levels_widen_reading` below.
+    row(Action::ReadDocument,           ["YYYYYYYYYY", ".Y........", ".Y........", ".Y........"]),
+    // Not a row of §6: deleting is editing the parent, so as for uploading.
+    row(Action::DeleteDocument,         ["YYYYYYYYYY", ".Y........", ".Y........", ".Y........"]),
 ];
+
+/// §6 `organization` = "plus the org's staff" (and whoever sees the parent through a relation:
+/// assigned reviewers who are still members, the owner's mentor, staff of a program the
+/// project applies to — not merely a public project); `public` = "every signed-in user". A
+/// blind view withholds a document that is not `blind_safe` whatever its level.
+#[test]
+fn document_access_levels_widen_reading() {
+    use icosistem_core::model::DocumentAccess;
+    #[rustfmt::skip]
+    let levels = [
+        //                               admin         entrepreneur  ally          client
+        (DocumentAccess::Organization, ["YYYYYYYYYY", ".YYY.Y...Y", ".YYY.Y.Y.Y", ".YYY.Y...Y"]),
+        (DocumentAccess::Public,       ["YYYYYYYYYY", "YYYYYYYYYY", "YYYYYYYYYY", "YYYYYYYYYY"]),
+    ];
+    for (access, cells) in levels {
+        for (role, cells) in [Role::Admin, Role::Entrepreneur, Role::Ally, Role::Client]
+            .into_iter()
+            .zip(cells)
+        {
+            for (relation, cell) in RELATIONS.iter().zip(cells.chars()) {
+                let facts = Facts {
+                    document_access: access,
+                    ..facts(*relation)
+                };
+                let allowed = authorize(&user(role), Action::ReadDocument, &facts).is_ok();
+                assert_eq!(allowed, cell == 'Y', "{access} {role} {relation:?}");
+                let withheld = Facts {
+                    identity_withheld: true,
+                    ..facts
+                };
+                assert!(
+                    authorize(&user(role), Action::ReadDocument, &withheld).is_err(),
+                    "withheld: {access} {role} {relation:?}"
+                );
+            }
+        }
+        assert!(
+            authorize(
+                &Actor::Anonymous,
+                Action::ReadDocument,
+                &Facts {
+                    document_access: access,
+                    ..Facts::none()
+                }
+            )
+            .is_err()
+        );
+    }
+}
 
 fn user(role: Role) -> Actor {
     // A fixed id per role, so a failure reproduces to the byte.
@@ -330,6 +387,8 @@ fn system_passes_and_anonymous_fails_everything_whatever_the_facts() {
         mentor_of_owner: true,
         is_public: true,
         applies_to_staff_org: true,
+        document_access: icosistem_core::model::DocumentAccess::Public,
+        identity_withheld: false,
     };
     for action in Action::ALL {
         for f in [Facts::none(), every_fact] {

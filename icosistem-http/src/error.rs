@@ -215,6 +215,33 @@ impl From<Error> for ApiError {
                 Vec::new(),
             ),
             Error::AccountInactive => (StatusCode::FORBIDDEN, "the account is not active".into(), Vec::new()),
+            Error::UnsupportedMediaType { reason } => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                reason.clone().into(),
+                vec![problem_field(
+                    "file",
+                    "is not a pdf, doc, docx, jpg, jpeg or png agreeing with its name",
+                )],
+            ),
+            Error::PayloadTooLarge { limit } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the upload is larger than {limit} bytes").into(),
+                vec![problem_field("file", "is too large")],
+            ),
+            Error::RangeNotSatisfiable { size } => (
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                format!("the range is outside the content's {size} bytes").into(),
+                Vec::new(),
+            ),
+            Error::Blob(icosistem_core::ports::BlobError::Unavailable { .. }) => {
+                tracing::warn!(error = %ErrorChain(&error), "blob store unavailable");
+                let api = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    code,
+                    "the service is briefly unavailable; retry shortly",
+                );
+                return api.with_retry_after(UNAVAILABLE_RETRY_AFTER_SECONDS);
+            }
             // The database is out of reach for now (restarting, pool exhausted): the client may
             // retry shortly — not a failure of the server's logic, so no 500.
             Error::Store(icosistem_core::StoreError::Unavailable(_)) => {
@@ -322,6 +349,10 @@ mod tests {
             ("unauthorized", StatusCode::UNAUTHORIZED),              // InvalidRefreshToken
             ("internal", StatusCode::INTERNAL_SERVER_ERROR),         // Store(Backend)
             ("unavailable", StatusCode::SERVICE_UNAVAILABLE),        // Store(Unavailable)
+            ("unsupported_media_type", StatusCode::UNSUPPORTED_MEDIA_TYPE),
+            ("payload_too_large", StatusCode::PAYLOAD_TOO_LARGE),
+            ("range_not_satisfiable", StatusCode::RANGE_NOT_SATISFIABLE),
+            ("unavailable", StatusCode::SERVICE_UNAVAILABLE), // Blob(Unavailable)
         ];
         let examples = Error::examples();
         assert_eq!(examples.len(), expected.len(), "one expectation per example");

@@ -123,7 +123,6 @@ use icosistem_core::ports::{Clock, Notifier, Store};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::sensitive_headers::{SetSensitiveRequestHeadersLayer, SetSensitiveResponseHeadersLayer};
 use tower_http::timeout::TimeoutLayer;
 
@@ -469,6 +468,13 @@ pub fn router<S: Store, N: Notifier, C: Clock>(state: AppState<S, N, C>) -> Rout
     let config = Arc::clone(&state.config);
     // The served document states the ecosystem's own bounds (openapi::follow_limits).
     let limits = state.eco.limits().clone();
+    // Uploads stream up to the core's limit plus the multipart framing; everything else keeps
+    // the JSON body limit.
+    let upload_limit = state
+        .eco
+        .limits()
+        .max_upload_bytes
+        .saturating_add(routes::documents::UPLOAD_OVERHEAD);
     let rate_limits = rate_limit::RateLimitState {
         limiter: Arc::clone(&state.rate_limiter),
         limits: config.rate_limits,
@@ -502,6 +508,7 @@ pub fn router<S: Store, N: Notifier, C: Clock>(state: AppState<S, N, C>) -> Rout
         .merge(routes::matching::router())
         .merge(routes::webhooks::router())
         .merge(routes::calendar::router())
+        .merge(routes::documents::router())
         .merge(routes::analytics::router())
         .route(
             "/api/v2/notifications/stream",
@@ -531,7 +538,13 @@ pub fn router<S: Store, N: Notifier, C: Clock>(state: AppState<S, N, C>) -> Rout
     // Each `.layer` wraps the ones before: read bottom-up for the order a request meets them.
     let api = api
         .layer(DefaultBodyLimit::max(config.body_limit))
-        .layer(RequestBodyLimitLayer::new(config.body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            middleware::BodyLimits {
+                json: config.body_limit,
+                upload: usize::try_from(upload_limit).unwrap_or(usize::MAX),
+            },
+            middleware::limit_body,
+        ))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

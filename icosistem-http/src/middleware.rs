@@ -312,3 +312,32 @@ mod tests {
         assert!(!valid_request_id(&"a".repeat(129)));
     }
 }
+
+/// The request body limits: JSON bodies and uploads.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BodyLimits {
+    /// Every route but uploads.
+    pub(crate) json: usize,
+    /// `POST` to an upload route (`routes::documents::is_upload_path`).
+    pub(crate) upload: usize,
+}
+
+/// Bounds every request body: a declared `Content-Length` over the limit is refused at once
+/// (413), and the body is cut off where it passes the limit (the reader gets an error, so a
+/// streamed upload stops and stores nothing). Uploads get their own, larger limit; the JSON
+/// limit stays for everything else.
+pub(crate) async fn limit_body(State(limits): State<BodyLimits>, request: Request, next: Next) -> Response {
+    let upload =
+        request.method() == axum::http::Method::POST && crate::routes::documents::is_upload_path(request.uri().path());
+    let limit = if upload { limits.upload } else { limits.json };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return ApiError::payload_too_large().into_response();
+    }
+    let request = request.map(|body| Body::new(http_body_util::Limited::new(body, limit)));
+    next.run(request).await
+}

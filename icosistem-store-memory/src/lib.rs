@@ -33,10 +33,10 @@ use std::sync::Arc;
 
 use icosistem_core::StoreError;
 use icosistem_core::model::{
-    AccountToken, Application, ApplicationId, AuditEvent, Availability, CalendarFeed, Enrollment, JobMark, Meeting,
-    MeetingParticipant, MemberRole, Mentorship, Milestone, Notification, Organization, OrganizationId,
-    OrganizationMember, OutboxMessage, Profile, Program, Project, ProjectId, RefreshToken, Review, Session, Task,
-    TaskDependency, User, UserId, WebhookEndpoint,
+    AccountToken, Application, ApplicationId, AuditEvent, Availability, CalendarFeed, Document, DocumentVersion,
+    Enrollment, JobMark, Meeting, MeetingParticipant, MemberRole, Mentorship, Milestone, Notification, Organization,
+    OrganizationId, OrganizationMember, OutboxMessage, Profile, Program, Project, ProjectId, RefreshToken, Review,
+    Session, Task, TaskDependency, User, UserId, WebhookEndpoint,
 };
 use icosistem_core::ports::store::{
     Entity, Order, Page, PageRequest, ProgramReach, ProjectFilter, Repo, Store, Transaction, program_reaches,
@@ -263,6 +263,8 @@ state! {
         job_marks: JobMark,
         webhooks: WebhookEndpoint,
         calendar_feeds: CalendarFeed,
+        documents: Document,
+        document_versions: DocumentVersion,
     }
     relational {
         projects: Project,

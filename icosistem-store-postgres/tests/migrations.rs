@@ -7,11 +7,11 @@ use std::collections::BTreeSet;
 use icosistem_core::model::value::Currency;
 use icosistem_core::model::{
     AccountToken, AccountTokenPurpose, Application, ApplicationStatus, AuditEvent, Availability, CalendarFeed,
-    Enrollment, EnrollmentStatus, FundingStage, JobMark, Meeting, MeetingParticipant, MemberRole, Mentorship,
-    Milestone, MilestoneStatus, Notification, Organization, OrganizationMember, OrganizationStatus, OrganizationType,
-    OutboxMessage, Priority, Profile, ProfileData, Program, ProgramFormat, ProgramStatus, ProgramType, Project,
-    ProjectStage, ProjectStatus, ProjectType, RefreshToken, Review, Role, Session, Task, TaskDependency, User,
-    UserStatus, WebhookEndpoint,
+    Document, DocumentAccess, DocumentParentKind, DocumentType, DocumentVersion, Enrollment, EnrollmentStatus,
+    FundingStage, JobMark, Meeting, MeetingParticipant, MemberRole, Mentorship, Milestone, MilestoneStatus,
+    Notification, Organization, OrganizationMember, OrganizationStatus, OrganizationType, OutboxMessage, Priority,
+    Profile, ProfileData, Program, ProgramFormat, ProgramStatus, ProgramType, Project, ProjectStage, ProjectStatus,
+    ProjectType, RefreshToken, Review, Role, Session, Task, TaskDependency, User, UserStatus, WebhookEndpoint,
 };
 use icosistem_store_postgres::testing::TestStore;
 use icosistem_store_postgres::{MIGRATOR, PgEntity};
@@ -49,6 +49,8 @@ fn mapped_tables() -> Vec<(&'static str, &'static [&'static str])> {
         JobMark,
         WebhookEndpoint,
         CalendarFeed,
+        Document,
+        DocumentVersion,
     ]
 }
 
@@ -212,6 +214,21 @@ async fn enum_checks_list_exactly_the_cores_values() {
             "enrollments",
             "status",
             names(EnrollmentStatus::ALL, EnrollmentStatus::as_str),
+        ),
+        (
+            "documents",
+            "parent_type",
+            names(DocumentParentKind::ALL, DocumentParentKind::as_str),
+        ),
+        (
+            "documents",
+            "document_type",
+            names(DocumentType::ALL, DocumentType::as_str),
+        ),
+        (
+            "documents",
+            "access",
+            names(DocumentAccess::ALL, DocumentAccess::as_str),
         ),
     ];
     for (table, column, values) in expected {

@@ -149,6 +149,15 @@ pub fn ecosystem<S: Store>(store: S, cfg: &Config, notifier: ServerNotifier) -> 
         .with_limits(cfg.limits())
 }
 
+/// The blob store of the environment (`icosistem_blob::BlobConfig::from_env`): files under
+/// `UPLOAD_PATH` (created if missing) by default, an S3-compatible bucket with
+/// `ICOSISTEM_BLOB_BACKEND=s3` and the `ICOSISTEM_S3_*` settings. Document bytes live there;
+/// their metadata in the store.
+pub async fn blob_store() -> Result<icosistem_blob::AnyBlobStore, BoxError> {
+    let config = icosistem_blob::BlobConfig::from_env()?;
+    Ok(config.open().await?)
+}
+
 /// The HTTP settings. Without a configured JWT secret, a random one is generated and a warning
 /// logged: that is fine for trying the server, but tokens then die with the process and several
 /// replicas would reject each other's tokens. (`serve` in production never gets here without a
@@ -486,7 +495,8 @@ pub async fn run<S: Store>(store: S, cfg: &Config, seed_demo: bool, lock: Option
         // This replica delivers nothing: the worker's notifier does.
         LogNotifier.into()
     };
-    let eco = ecosystem(LiveStore::new(MeteredStore::new(store), hub.clone()), cfg, notifier);
+    let eco = ecosystem(LiveStore::new(MeteredStore::new(store), hub.clone()), cfg, notifier)
+        .with_blob_store(blob_store().await?);
     let logins = if seed_demo { Some(demo::seed(&eco).await?) } else { None };
     if let Some((email, password)) = &cfg.admin
         && ensure_admin(&eco, email, password).await?

@@ -154,7 +154,9 @@ async fn execute(command: Command, cfg: Config) -> Result<(), BoxError> {
                     }
                     tracing::warn!("DATABASE_URL is not set: the worker runs on an empty in-memory store");
                     let notifier = ServerNotifier::from_config(&cfg)?;
-                    let eco = std::sync::Arc::new(ecosystem(MemoryStore::new(), &cfg, notifier));
+                    let eco = ecosystem(MemoryStore::new(), &cfg, notifier)
+                        .with_blob_store(icosistem_server::blob_store().await?);
+                    let eco = std::sync::Arc::new(eco);
                     run_worker(eco, None, interval.0, interval.1, shutdown_signal()).await;
                 }
                 Some(url) => {
@@ -164,7 +166,9 @@ async fn execute(command: Command, cfg: Config) -> Result<(), BoxError> {
                     let hub = icosistem_server::live_hub(&cfg)?;
                     let live = icosistem_http::live::LiveStore::new(store.clone(), hub);
                     let notifier = ServerNotifier::from_config(&cfg)?;
-                    let eco = std::sync::Arc::new(ecosystem(live, &cfg, notifier));
+                    // The worker runs the orphan blob sweep: it sees the same blob store.
+                    let eco = ecosystem(live, &cfg, notifier).with_blob_store(icosistem_server::blob_store().await?);
+                    let eco = std::sync::Arc::new(eco);
                     let report = run_worker(eco, Some(store.clone()), interval.0, interval.1, shutdown_signal()).await;
                     tracing::info!(?report, "worker stopped");
                     store.pool().close().await;

@@ -111,4 +111,8 @@ entity_ids! {
     WebhookId => "webhook";
     /// A user's private calendar feed.
     CalendarFeedId => "calendar_feed";
+    /// A document attached to a project, application, milestone or session.
+    DocumentId => "document";
+    /// One uploaded version of a document.
+    DocumentVersionId => "document_version";
 }

@@ -11,6 +11,7 @@ pub mod value;
 
 mod audit;
 pub mod calendar;
+pub mod document;
 mod enums;
 mod identity;
 mod mentoring;
@@ -22,6 +23,9 @@ pub mod webhook;
 
 pub use audit::{Actor, AuditEvent, Target};
 pub use calendar::{CalendarEntry, CalendarFeed, CalendarPerson, CalendarStatus};
+pub use document::{
+    Document, DocumentAccess, DocumentParent, DocumentParentKind, DocumentType, DocumentVersion, StoredFile,
+};
 pub use enums::*;
 pub use identity::{
     AccountToken, AccountTokenPurpose, AllyProfile, ClientProfile, EntrepreneurProfile, NotificationPreferences,

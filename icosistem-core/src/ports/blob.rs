@@ -479,6 +479,94 @@ impl BlobStore for MemoryBlobStore {
     }
 }
 
+/// A boxed future of a blob operation.
+type BlobFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, BlobError>> + Send + 'a>>;
+
+/// An upload body behind a pointer.
+type UploadBody<'a> = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send + 'a>>;
+
+/// [`BlobStore`] with boxed futures, so one can sit behind `dyn` (the generic `put` of the port
+/// cannot). Implemented for every blob store.
+trait ErasedBlobStore: Send + Sync + 'static {
+    fn put<'a>(&'a self, key: &'a BlobKey, body: UploadBody<'a>, max_bytes: u64) -> BlobFuture<'a, StoredBlob>;
+    fn get<'a>(&'a self, key: &'a BlobKey, range: Option<Range<u64>>) -> BlobFuture<'a, BlobRead>;
+    fn head<'a>(&'a self, key: &'a BlobKey) -> BlobFuture<'a, Option<BlobEntry>>;
+    fn delete<'a>(&'a self, key: &'a BlobKey) -> BlobFuture<'a, ()>;
+    fn list(&self, prefix: &str) -> BlobEntries;
+    fn remove_abandoned_uploads(&self, older_than: DateTime<Utc>) -> BlobFuture<'_, u64>;
+}
+
+impl<T: BlobStore> ErasedBlobStore for T {
+    fn put<'a>(&'a self, key: &'a BlobKey, body: UploadBody<'a>, max_bytes: u64) -> BlobFuture<'a, StoredBlob> {
+        Box::pin(BlobStore::put(self, key, body, max_bytes))
+    }
+    fn get<'a>(&'a self, key: &'a BlobKey, range: Option<Range<u64>>) -> BlobFuture<'a, BlobRead> {
+        Box::pin(BlobStore::get(self, key, range))
+    }
+    fn head<'a>(&'a self, key: &'a BlobKey) -> BlobFuture<'a, Option<BlobEntry>> {
+        Box::pin(BlobStore::head(self, key))
+    }
+    fn delete<'a>(&'a self, key: &'a BlobKey) -> BlobFuture<'a, ()> {
+        Box::pin(BlobStore::delete(self, key))
+    }
+    fn list(&self, prefix: &str) -> BlobEntries {
+        BlobStore::list(self, prefix)
+    }
+    fn remove_abandoned_uploads(&self, older_than: DateTime<Utc>) -> BlobFuture<'_, u64> {
+        Box::pin(BlobStore::remove_abandoned_uploads(self, older_than))
+    }
+}
+
+/// Any [`BlobStore`], shared and type-erased: what the [`Ecosystem`](crate::Ecosystem) carries
+/// (as it carries its password hasher), so choosing a blob store adds no type parameter to
+/// every use case. Cloning shares the store. Itself a `BlobStore`; the boxing costs one
+/// allocation per operation, nothing next to the I/O behind it.
+#[derive(Clone)]
+pub struct SharedBlobStore(Arc<dyn ErasedBlobStore>);
+
+impl SharedBlobStore {
+    /// Shares `store`.
+    pub fn new(store: impl BlobStore) -> Self {
+        Self(Arc::new(store))
+    }
+}
+
+impl std::fmt::Debug for SharedBlobStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedBlobStore").finish_non_exhaustive()
+    }
+}
+
+impl BlobStore for SharedBlobStore {
+    async fn put<B>(&self, key: &BlobKey, body: B, max_bytes: u64) -> Result<StoredBlob, BlobError>
+    where
+        B: Stream<Item = std::io::Result<Bytes>> + Send,
+    {
+        let body: UploadBody<'_> = Box::pin(body);
+        self.0.put(key, body, max_bytes).await
+    }
+
+    async fn get(&self, key: &BlobKey, range: Option<Range<u64>>) -> Result<BlobRead, BlobError> {
+        self.0.get(key, range).await
+    }
+
+    async fn head(&self, key: &BlobKey) -> Result<Option<BlobEntry>, BlobError> {
+        self.0.head(key).await
+    }
+
+    async fn delete(&self, key: &BlobKey) -> Result<(), BlobError> {
+        self.0.delete(key).await
+    }
+
+    fn list(&self, prefix: &str) -> BlobEntries {
+        self.0.list(prefix)
+    }
+
+    async fn remove_abandoned_uploads(&self, older_than: DateTime<Utc>) -> Result<u64, BlobError> {
+        self.0.remove_abandoned_uploads(older_than).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

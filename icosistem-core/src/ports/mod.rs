@@ -14,7 +14,7 @@ mod hasher;
 mod notifier;
 pub mod store;
 
-pub use blob::{BlobEntry, BlobError, BlobKey, BlobRead, BlobStore, MemoryBlobStore, StoredBlob};
+pub use blob::{BlobEntry, BlobError, BlobKey, BlobRead, BlobStore, MemoryBlobStore, SharedBlobStore, StoredBlob};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use hasher::{Argon2idPasswordHasher, HashFuture, PasswordHasher};
 pub use notifier::{DeliveryError, DeliveryReceipt, Notifier, RecordingNotifier};

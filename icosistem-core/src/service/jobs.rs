@@ -102,6 +102,8 @@ pub struct JobsReport {
     pub unverified_accounts: JobReport,
     /// [`Ecosystem::archive_read_notifications`].
     pub archived_notifications: JobReport,
+    /// [`Ecosystem::sweep_orphan_blobs`].
+    pub orphan_blobs: JobReport,
     /// Jobs that failed, in the order they ran. Empty when everything succeeded.
     pub failures: Vec<JobFailure>,
 }
@@ -678,7 +680,8 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
 
     /// Runs every job once, in this order: session reminders, no-show sweep, feedback
     /// reminders, milestone overdue notices, review overdue notices, application deadline
-    /// notices, unverified account deactivation, read notification archiving. What a worker
+    /// notices, unverified account deactivation, read notification archiving, the orphan blob
+    /// sweep (hourly at most). What a worker
     /// calls every minute.
     ///
     /// A failing job does not stop the others: its error is in [`JobsReport::failures`] and
@@ -705,6 +708,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         run!(application_deadline, send_application_deadline_notices);
         run!(unverified_accounts, deactivate_unverified_accounts);
         run!(archived_notifications, archive_read_notifications);
+        run!(orphan_blobs, sweep_orphan_blobs);
         report
     }
 }

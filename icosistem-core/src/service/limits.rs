@@ -114,6 +114,14 @@ limits! {
     /// Sessions, and meetings, a calendar feed lists at most each, the most recently booked
     /// kept (default 500).
     calendar_feed_max_entries: u32 = 500;
+    /// Largest upload (a document or a version of one), in bytes (default 16 MiB, the seed's
+    /// `MAX_CONTENT_LENGTH`).
+    max_upload_bytes: u64 = 16 * 1024 * 1024;
+    /// Live documents a project holds at most (default 200).
+    max_documents_per_project: u32 = 200;
+    /// A stored blob no document version names is removed by the orphan sweep once it is this
+    /// old; younger ones may belong to an upload still committing (default 24 h).
+    orphan_blob_grace: Duration = Duration::hours(24);
     /// Largest `max_participants` of a program (default 1000).
     max_program_participants: u32 = 1000;
     /// Review rounds a program defines at most (default 10).
@@ -314,7 +322,7 @@ macro_rules! counts {
     )+};
 }
 
-counts!(u8, u16, u32, usize);
+counts!(u8, u16, u32, u64, usize);
 
 impl LimitValue for Percent {
     const EXPECTED: &'static str = "a whole number from 0 to 100";
@@ -432,6 +440,9 @@ mod tests {
             max_webhooks_per_organization: 5,
             calendar_feed_past: Duration::days(7),
             calendar_feed_max_entries: 50,
+            max_upload_bytes: 1024,
+            max_documents_per_project: 3,
+            orphan_blob_grace: Duration::hours(2),
             max_program_participants: 50,
             max_review_rounds: 5,
             max_round_reviewers: 20,

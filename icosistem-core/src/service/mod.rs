@@ -24,6 +24,8 @@
 //! - `jobs`: the time-driven rules (reminders, sweeps, cleanups), each idempotent;
 //! - `webhooks`: an organization's webhook endpoints, the events the audit log turns into
 //!   webhook messages, their signing at delivery and the endpoints' failure tracking;
+//! - `documents`: documents attached to projects, applications, milestones and sessions, their
+//!   versions and bytes (through the blob store), and the orphan blob sweep;
 //! - `calendar`: the calendar entry session and meeting emails carry (for iCalendar invites)
 //!   and each user's private, revocable calendar feed.
 
@@ -32,6 +34,7 @@ mod analytics;
 mod application;
 mod calendar;
 mod cohort_matching;
+mod documents;
 mod expect;
 mod inbox;
 mod inputs;
@@ -54,6 +57,7 @@ pub use analytics::ExportKind;
 pub use application::{ApplicantSummary, ApplicationView, Decision, ProjectSummary, SubmitReview};
 pub use calendar::{CalendarFeedView, IssuedCalendarFeed};
 pub use cohort_matching::{CohortProposal, PoolSeats, ProposedPair};
+pub use documents::{DocumentDownload, UploadDocument};
 pub use expect::Expect;
 pub use inbox::{DeliveryReport, OutboxBacklog};
 pub use jobs::{JOB_BATCH_SIZE, JobFailure, JobReport, JobsReport};
@@ -82,7 +86,10 @@ use crate::model::{
     OutboxMessage, OutboxStatus, User, UserId,
 };
 use crate::ports::store::{Entity, EntityId, ListFilter, Page, PageRequest, Repo, Store, Transaction};
-use crate::ports::{Argon2idPasswordHasher, Clock, IdGen, Notifier, PasswordHasher, UuidV7Gen};
+use crate::ports::{
+    Argon2idPasswordHasher, BlobStore, Clock, IdGen, MemoryBlobStore, Notifier, PasswordHasher, SharedBlobStore,
+    UuidV7Gen,
+};
 
 /// Who is acting and where the command came from (recorded on every audit event).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,6 +159,7 @@ pub struct Ecosystem<S, N, C> {
     clock: C,
     ids: Arc<dyn IdGen>,
     hasher: Arc<dyn PasswordHasher>,
+    blobs: SharedBlobStore,
     limits: Limits,
 }
 
@@ -172,6 +180,9 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             clock,
             ids: Arc::new(UuidV7Gen),
             hasher: Arc::new(Argon2idPasswordHasher::owasp()),
+            // In memory until the host chooses one (`with_blob_store`), as the memory store is
+            // the embedded default.
+            blobs: SharedBlobStore::new(MemoryBlobStore::new()),
             limits: Limits::default(),
         }
     }
@@ -186,6 +197,17 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     pub fn with_hasher(mut self, hasher: impl PasswordHasher) -> Self {
         self.hasher = Arc::new(hasher);
         self
+    }
+
+    /// Replaces the blob store where document bytes live (docs/domain.md §6).
+    pub fn with_blob_store(mut self, blobs: impl BlobStore) -> Self {
+        self.blobs = SharedBlobStore::new(blobs);
+        self
+    }
+
+    /// The blob store (the orphan sweep and tests look into it).
+    pub fn blob_store(&self) -> &SharedBlobStore {
+        &self.blobs
     }
 
     /// Replaces the id generator.

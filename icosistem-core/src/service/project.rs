@@ -99,7 +99,7 @@ impl<T: Transaction> Uow<T> {
         Ok(project)
     }
 
-    async fn project_facts(&mut self, project: &Project) -> Result<Facts> {
+    pub(crate) async fn project_facts(&mut self, project: &Project) -> Result<Facts> {
         let me = self.ctx.actor.user_id();
         let owner = me == Some(project.owner_id);
         let mut facts = Facts {

@@ -205,6 +205,8 @@ impl<S: Store, N: Notifier> World<S, N> {
         let clock = Arc::new(ManualClock::new(t0()));
         let eco = Ecosystem::new(store, notifier, Arc::clone(&clock))
             .with_hasher(Argon2idPasswordHasher::fast_for_tests())
+            // Blobs stamped by the world's clock, so the orphan sweep's grace is exact.
+            .with_blob_store(crate::ports::MemoryBlobStore::with_clock(clock.clone()))
             .with_limits(limits);
         let eco = Arc::new(eco);
         let admin = create_person(&eco, Role::Admin, "admin0", "Ada", "Admin").await;

@@ -165,6 +165,13 @@ macro_rules! __icosistem_conformance_list {
             // Calendars.
             session_and_meeting_emails_carry_their_calendar_entry,
             calendar_feed_tokens_resolve_rotate_and_revoke,
+            // Documents.
+            documents_upload_version_download_and_soft_delete,
+            document_access_follows_the_parent_and_the_level,
+            blind_reviewers_never_receive_identity_bearing_documents,
+            concurrent_uploads_never_exceed_max_documents_per_project,
+            refused_uploads_leave_no_row_and_no_blob,
+            orphan_blobs_are_swept_after_their_grace,
             // Validation.
             register_reports_every_bad_field,
             create_program_reports_every_bad_field,

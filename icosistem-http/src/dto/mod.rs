@@ -16,6 +16,7 @@ use schema::one_of;
 
 mod analytics;
 mod applications;
+mod documents;
 mod identity;
 mod mentoring;
 mod organizations;
@@ -26,6 +27,7 @@ mod webhooks;
 mod work;
 pub use analytics::*;
 pub use applications::*;
+pub use documents::*;
 pub use identity::*;
 pub use mentoring::*;
 pub use organizations::*;

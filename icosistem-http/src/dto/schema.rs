@@ -7,10 +7,10 @@
 use icosistem_core::model::value::Currency;
 use icosistem_core::model::value::{Email, Name, PersonName, Url};
 use icosistem_core::model::{
-    ApplicationStatus, ClientType, EnrollmentStatus, EntrepreneurStage, FundingStage, MeetingStatus, MemberRole,
-    MentorshipStatus, MilestoneStatus, NotificationStatus, OrganizationStatus, OrganizationType, OutboxChannel,
-    OutboxStatus, ParticipantResponse, Priority, ProgramFormat, ProgramStatus, ProgramType, ProjectStage,
-    ProjectStatus, ProjectType, Role, SessionStatus, TaskStatus, UserStatus,
+    ApplicationStatus, ClientType, DocumentAccess, DocumentType, EnrollmentStatus, EntrepreneurStage, FundingStage,
+    MeetingStatus, MemberRole, MentorshipStatus, MilestoneStatus, NotificationStatus, OrganizationStatus,
+    OrganizationType, OutboxChannel, OutboxStatus, ParticipantResponse, Priority, ProgramFormat, ProgramStatus,
+    ProgramType, ProjectStage, ProjectStatus, ProjectType, Role, SessionStatus, TaskStatus, UserStatus,
 };
 use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
@@ -37,6 +37,8 @@ vocabularies!(
     ClientType,
     EnrollmentStatus,
     EntrepreneurStage,
+    DocumentAccess,
+    DocumentType,
     FundingStage,
     MeetingStatus,
     MemberRole,

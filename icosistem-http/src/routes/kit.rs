@@ -18,8 +18,8 @@ use icosistem_core::Error;
 use icosistem_core::error::ValidationErrors;
 use icosistem_core::model::Actor;
 use icosistem_core::model::{
-    ApplicationId, EnrollmentId, MeetingId, MentorshipId, MilestoneId, NotificationId, OrganizationId, OutboxId,
-    ProgramId, ProjectId, SessionId, TaskId, UserId, WebhookId,
+    ApplicationId, DocumentId, EnrollmentId, MeetingId, MentorshipId, MilestoneId, NotificationId, OrganizationId,
+    OutboxId, ProgramId, ProjectId, SessionId, TaskId, UserId, WebhookId,
 };
 use icosistem_core::ports::PageRequest;
 use icosistem_core::service::Context;
@@ -49,6 +49,7 @@ macro_rules! entity_ids {
 
 entity_ids!(
     ApplicationId,
+    DocumentId,
     EnrollmentId,
     MeetingId,
     MentorshipId,
@@ -333,6 +334,7 @@ macro_rules! versioned_by_meta {
 }
 
 versioned_by_meta!(
+    icosistem_core::model::Document,
     icosistem_core::model::Enrollment,
     icosistem_core::model::Meeting,
     icosistem_core::model::Mentorship,

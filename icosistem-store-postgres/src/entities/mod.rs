@@ -1,6 +1,7 @@
 //! The `PgEntity` mapping of every entity, grouped like the core's model.
 
 mod calendar;
+mod document;
 mod identity;
 mod inbox;
 mod mentoring;

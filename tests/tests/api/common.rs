@@ -197,6 +197,20 @@ impl App {
         self.request(json_request(method, path, body, token, if_match)).await
     }
 
+    /// `POST path` with a `multipart/form-data` body of `parts`: `(name, file name, bytes)`,
+    /// a part with a file name being a file.
+    pub(crate) async fn upload(&self, path: &str, token: Option<&str>, parts: &[(&str, Option<&str>, &[u8])]) -> Reply {
+        let (content_type, body) = multipart(parts);
+        let mut builder = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::CONTENT_TYPE, content_type);
+        if let Some(token) = token {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        self.request(builder.body(Body::from(body)).expect("request")).await
+    }
+
     pub(crate) async fn get(&self, path: &str, token: &str) -> Reply {
         self.send(Method::GET, path, None, Some(token), None).await
     }
@@ -428,4 +442,31 @@ pub(crate) async fn failed_outbox_message<S: Store>(
     Repo::<OutboxMessage>::insert(&mut tx, &message).await.expect("insert");
     tx.commit().await.expect("commit");
     message.id
+}
+
+/// A `multipart/form-data` body of `parts` (`(name, file name, bytes)`) and its content type.
+pub(crate) fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    const BOUNDARY: &str = "icosistem-test-boundary-7f3a";
+    let mut body = Vec::new();
+    for (name, filename, bytes) in parts {
+        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+        match filename {
+            Some(file) => body.extend_from_slice(
+                format!(
+                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            ),
+            None => body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes()),
+        }
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={BOUNDARY}"), body)
+}
+
+/// A small PDF (what an upload of a pitch deck carries in tests).
+pub(crate) fn pdf_bytes() -> Vec<u8> {
+    icosistem_core::testing::cases::pdf("test deck")
 }

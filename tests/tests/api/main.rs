@@ -16,6 +16,7 @@
 //! - `rbac`: every route as every role against a table of expected answers;
 //! - `calendar`: private calendar feeds (issue, rotate, revoke, the `.ics` read back with
 //!   Python's `icalendar`);
+//! - `documents`: uploads, downloads, versions and the hostile-upload table;
 //! - `webhooks`: signed deliveries to a local receiver (checked with the reference library),
 //!   retries, private targets refused, endpoints disabled after their failure window;
 //! - `journey`: the whole selection journey over a socket on PostgreSQL.
@@ -30,6 +31,7 @@ mod applications;
 mod basics;
 mod calendar;
 mod caller_cache;
+mod documents;
 mod hostile;
 mod inbox;
 mod journey;

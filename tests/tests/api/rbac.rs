@@ -27,6 +27,9 @@ use serde_json::{Value, json};
 
 use crate::common::App;
 
+/// The body of a row that uploads a document: a multipart form with a small PDF.
+const UPLOAD: &str = "<multipart: a pdf>";
+
 /// The answer expected of a cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Class {
@@ -649,6 +652,37 @@ fn table() -> Vec<Row> {
         post("/api/v2/webhooks/{webhook}/test", None,    [OK,   OK,   F403, F403, N404, N404, N404, N404, U401]),
 
         // ----------------------------------------------------------------------------------
+        // Documents (docs/domain.md §6): whoever may edit the parent (its participants,
+        // admins) uploads; whoever sees it reads by the access level; those who cannot see the
+        // parent get 404. The scene's `{document}` is the entrepreneur's, on the project,
+        // `private`. Staff who see a submitted application read its documents but attach none.
+        //                                                admin owner coord review ent  other ally client anon
+        post("/api/v2/projects/{project}/documents", Some(UPLOAD),
+                                                         [OK,   N404, N404, N404, OK,   N404, N404, N404, U401]),
+        get("/api/v2/projects/{project}/documents",      [OK,   N404, N404, N404, OK,   N404, N404, N404, U401]),
+        post("/api/v2/applications/{application}/documents", Some(UPLOAD),
+                                                         [OK,   N404, N404, N404, OK,   N404, N404, N404, U401]),
+        post("/api/v2/applications/{application}/documents", Some(UPLOAD),
+                                                         [OK,   F403, F403, N404, OK,   N404, N404, N404, U401])
+            .after(submitted()),
+        get("/api/v2/applications/{application}/documents",
+                                                         [OK,   OK,   OK,   N404, OK,   N404, N404, N404, U401])
+            .after(submitted()),
+        post("/api/v2/milestones/{milestone}/documents", Some(UPLOAD),
+                                                         [OK,   N404, N404, N404, OK,   N404, N404, N404, U401]),
+        get("/api/v2/milestones/{milestone}/documents",  [OK,   N404, N404, N404, OK,   N404, N404, N404, U401]),
+        post("/api/v2/sessions/{session}/documents", Some(UPLOAD),
+                                                         [OK,   N404, N404, N404, OK,   N404, OK,   N404, U401]),
+        get("/api/v2/sessions/{session}/documents",      [OK,   N404, N404, N404, OK,   N404, OK,   N404, U401]),
+        get("/api/v2/documents/{document}",              [OK,   N404, N404, N404, OK,   N404, N404, N404, U401]),
+        get("/api/v2/documents/{document}/content",      [OK,   N404, N404, N404, OK,   N404, N404, N404, U401]),
+        get("/api/v2/documents/{document}/versions",     [OK,   N404, N404, N404, OK,   N404, N404, N404, U401]),
+        post("/api/v2/documents/{document}/versions", Some(UPLOAD),
+                                                         [OK,   N404, N404, N404, OK,   N404, N404, N404, U401]),
+        call(Method::DELETE, "/api/v2/documents/{document}", None,
+                                                         [OK,   N404, N404, N404, OK,   N404, N404, N404, U401]),
+
+        // ----------------------------------------------------------------------------------
         // The audit log: admins all of it; everyone else their own actions (the filter is
         // forced to them); an organization's slice for its owner and coordinators.
         //                                                admin owner coord review ent  other ally client anon
@@ -1042,6 +1076,22 @@ impl Scene {
                 .expect("/api/v2/calendar/{token}.ics");
             vars.insert("calendar_token", token.to_owned());
         }
+        if needs.contains("{document}") {
+            let scene = Self {
+                vars: vars.clone(),
+                tokens: tokens.clone(),
+            };
+            let (status, raw) = scene
+                .send(
+                    app,
+                    Who::Entrepreneur,
+                    Method::POST,
+                    "/api/v2/projects/{project}/documents",
+                    Some(UPLOAD),
+                )
+                .await;
+            vars.insert("document", created((status, raw)));
+        }
         if needs.contains("{reset_token}") {
             let reply = app
                 .send(
@@ -1078,6 +1128,15 @@ impl Scene {
     async fn send(&self, app: &App, who: Who, method: Method, path: &str, body: Option<&str>) -> (StatusCode, String) {
         let path = self.fill(path);
         assert!(!path.contains('{'), "an unknown placeholder in {path}");
+        if body == Some(UPLOAD) {
+            let pdf = crate::common::pdf_bytes();
+            let parts: [(&str, Option<&str>, &[u8]); 3] = [
+                ("title", None, b"Pitch deck"),
+                ("document_type", None, b"pitch_deck"),
+                ("file", Some("deck.pdf"), &pdf),
+            ];
+            return app.upload(&path, self.token(who), &parts).await.status_and_raw();
+        }
         let body = body.map(|b| {
             let text = self.fill(b);
             serde_json::from_str::<Value>(&text).unwrap_or_else(|e| panic!("the body template {text}: {e}"))

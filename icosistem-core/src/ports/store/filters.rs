@@ -40,12 +40,14 @@ macro_rules! entity_basics {
 }
 
 // The submodules use `entity_basics!`, so they are declared after it.
+mod documents;
 mod identity;
 mod mentoring;
 mod organizations;
 mod platform;
 mod tasks;
 
+pub use documents::*;
 pub use identity::*;
 pub use mentoring::*;
 pub use organizations::*;
@@ -88,6 +90,8 @@ link_types! {
     JobMark, JobMarkId, JobMarkFilter;
     WebhookEndpoint, WebhookId, WebhookFilter;
     CalendarFeed, CalendarFeedId, CalendarFeedFilter;
+    Document, DocumentId, DocumentFilter;
+    DocumentVersion, DocumentVersionId, DocumentVersionFilter;
 }
 
 // Profiles are keyed by the user's id, which already names `User`: they are loaded through

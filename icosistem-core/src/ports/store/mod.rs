@@ -226,9 +226,9 @@ pub trait Repo<E: Entity>: Send {
 }
 
 use crate::model::{
-    AccountToken, Application, AuditEvent, Availability, CalendarFeed, Enrollment, JobMark, Meeting,
-    MeetingParticipant, Mentorship, Milestone, Notification, Organization, OrganizationMember, OutboxMessage, Profile,
-    Program, Project, RefreshToken, Review, Session, Task, TaskDependency, User, WebhookEndpoint,
+    AccountToken, Application, AuditEvent, Availability, CalendarFeed, Document, DocumentVersion, Enrollment, JobMark,
+    Meeting, MeetingParticipant, Mentorship, Milestone, Notification, Organization, OrganizationMember, OutboxMessage,
+    Profile, Program, Project, RefreshToken, Review, Session, Task, TaskDependency, User, WebhookEndpoint,
 };
 
 /// A unit of work: a repository for every entity, committed at once or not at all.
@@ -259,6 +259,8 @@ pub trait Transaction:
     + Repo<JobMark>
     + Repo<WebhookEndpoint>
     + Repo<CalendarFeed>
+    + Repo<Document>
+    + Repo<DocumentVersion>
     + AnalyticsRead
 {
     /// Makes every write of this unit of work visible, atomically.

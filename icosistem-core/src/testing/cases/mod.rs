@@ -18,6 +18,8 @@
 //!   the rotation overlap, owners-only management, disabling after the failure window;
 //! - calendars: the calendar entry of session and meeting emails (stable UID, growing
 //!   SEQUENCE, cancelled last) and private feeds resolved, rotated and revoked by token;
+//! - documents: uploads, versions, reads by access level and blind review, the per-project
+//!   limit under concurrency, refused uploads leaving no row and no blob, the orphan sweep;
 //! - mentoring: mentorships under capacity, suggestions and free slots, session booking rules
 //!   (also under concurrency and across daylight-saving changes), meetings, tasks and their
 //!   dependencies, and the time-driven jobs run twice at the same `now`;
@@ -31,6 +33,7 @@ mod analytics;
 mod audit;
 mod calendar;
 mod cohort_matching;
+mod documents;
 mod jobs;
 mod lists;
 mod meetings;
@@ -55,6 +58,7 @@ pub use analytics::*;
 pub use audit::*;
 pub use calendar::*;
 pub use cohort_matching::*;
+pub use documents::*;
 pub use jobs::*;
 pub use lists::*;
 pub use meetings::*;
