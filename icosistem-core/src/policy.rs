@@ -69,6 +69,18 @@ pub enum Action {
     /// Read mentoring analytics beyond one's own (docs/domain.md §9: admins for the platform,
     /// program staff for their organization's entrepreneurs).
     ReadMentoringAnalytics,
+    /// Open a conversation (docs/domain.md §7): a direct one with a user one shares a context
+    /// with (`owner`: ally ⇄ mentee, applicant ⇄ staff, one organization, one cohort), a context
+    /// one as a party of the context (`owner`).
+    OpenConversation,
+    /// Read a conversation, its messages, and mark it read: its participants (`owner`).
+    ViewConversation,
+    /// Send a message to a conversation: its participants (`owner`).
+    SendMessage,
+    /// Edit or delete a message: its sender (`owner`).
+    EditMessage,
+    /// Block or unblock another user from messaging oneself.
+    BlockUser,
 }
 
 impl Action {
@@ -100,6 +112,11 @@ impl Action {
         Action::ReadProgramAnalytics,
         Action::ReadOrganizationAnalytics,
         Action::ReadMentoringAnalytics,
+        Action::OpenConversation,
+        Action::ViewConversation,
+        Action::SendMessage,
+        Action::EditMessage,
+        Action::BlockUser,
     ];
 
     /// The stable name used in errors and audit.
@@ -131,6 +148,11 @@ impl Action {
             Action::ReadProgramAnalytics => "program.analytics",
             Action::ReadOrganizationAnalytics => "organization.analytics",
             Action::ReadMentoringAnalytics => "mentoring.analytics",
+            Action::OpenConversation => "conversation.open",
+            Action::ViewConversation => "conversation.view",
+            Action::SendMessage => "message.send",
+            Action::EditMessage => "message.edit",
+            Action::BlockUser => "user.block",
         }
     }
 
@@ -157,6 +179,9 @@ impl Action {
             Action::ReadProgramAnalytics => "program",
             Action::ReadOrganizationAnalytics => "organization",
             Action::ReadMentoringAnalytics => "mentorship",
+            Action::OpenConversation | Action::ViewConversation => "conversation",
+            Action::SendMessage | Action::EditMessage => "message",
+            Action::BlockUser => "user",
         }
     }
 }
@@ -263,5 +288,11 @@ fn allowed(actor: &Actor, action: Action, f: &Facts) -> bool {
         // org owners for their organization; mentoring beyond one's own likewise staff-only.
         Action::ReadProgramAnalytics | Action::ReadMentoringAnalytics => admin || staff,
         Action::ReadOrganizationAnalytics => admin || org_owner,
+        // §7 "users who share a context … and admins; anyone else is 403".
+        Action::OpenConversation => admin || f.owner,
+        // Private correspondence: its participants only, admins included (an admin reads a
+        // conversation by opening it, which makes them a visible participant).
+        Action::ViewConversation | Action::SendMessage | Action::EditMessage => f.owner,
+        Action::BlockUser => true,
     }
 }

@@ -38,6 +38,7 @@ use icosistem_core::model::{
     OrganizationMember, OutboxMessage, Profile, Program, Project, ProjectId, RefreshToken, Review, Session, Task,
     TaskDependency, User, UserId, WebhookEndpoint,
 };
+use icosistem_core::model::{Block, Conversation, ConversationParticipant, Message};
 use icosistem_core::ports::store::{
     Entity, Order, Page, PageRequest, ProgramReach, ProjectFilter, Repo, Store, Transaction, program_reaches,
     project_matches,
@@ -263,6 +264,10 @@ state! {
         job_marks: JobMark,
         webhooks: WebhookEndpoint,
         calendar_feeds: CalendarFeed,
+        conversations: Conversation,
+        conversation_participants: ConversationParticipant,
+        messages: Message,
+        blocks: Block,
     }
     relational {
         projects: Project,

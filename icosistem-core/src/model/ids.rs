@@ -111,4 +111,12 @@ entity_ids! {
     WebhookId => "webhook";
     /// A user's private calendar feed.
     CalendarFeedId => "calendar_feed";
+    /// A conversation: direct between two users, or attached to a context.
+    ConversationId => "conversation";
+    /// One user's seat in a conversation (read position, unread count).
+    ConversationParticipantId => "conversation_participant";
+    /// A message of a conversation.
+    MessageId => "message";
+    /// One user blocking another from messaging.
+    BlockId => "block";
 }

@@ -14,6 +14,7 @@ pub mod calendar;
 mod enums;
 mod identity;
 mod mentoring;
+pub mod messaging;
 mod notification;
 mod organization;
 mod program;
@@ -31,6 +32,7 @@ pub use ids::*;
 pub use mentoring::{
     Availability, Feedback, JobMark, Meeting, MeetingParticipant, Mentorship, Session, Task, TaskDependency,
 };
+pub use messaging::{Block, Conversation, ConversationContextType, ConversationKind, ConversationParticipant, Message};
 pub use notification::{Notification, NotificationStatus, OutboxChannel, OutboxMessage, OutboxStatus};
 pub use organization::{MemberRole, Organization, OrganizationMember};
 pub use program::{Application, Enrollment, Program, Review, Round};

@@ -165,6 +165,14 @@ macro_rules! __icosistem_conformance_list {
             // Calendars.
             session_and_meeting_emails_carry_their_calendar_entry,
             calendar_feed_tokens_resolve_rotate_and_revoke,
+            // Messaging.
+            a_direct_conversation_per_pair_is_unique_under_concurrent_opens,
+            who_may_open_a_direct_conversation,
+            context_conversations_seat_the_parties_of_their_context,
+            unread_counts_are_exact_and_emails_are_digested,
+            blocked_users_cannot_message_either_way,
+            messages_are_edited_and_deleted_by_their_sender,
+            messages_per_minute_are_limited_per_sender,
             // Validation.
             register_reports_every_bad_field,
             create_program_reports_every_bad_field,

@@ -42,12 +42,14 @@ macro_rules! entity_basics {
 // The submodules use `entity_basics!`, so they are declared after it.
 mod identity;
 mod mentoring;
+mod messaging;
 mod organizations;
 mod platform;
 mod tasks;
 
 pub use identity::*;
 pub use mentoring::*;
+pub use messaging::*;
 pub use organizations::*;
 pub use platform::*;
 pub use tasks::*;
@@ -88,6 +90,10 @@ link_types! {
     JobMark, JobMarkId, JobMarkFilter;
     WebhookEndpoint, WebhookId, WebhookFilter;
     CalendarFeed, CalendarFeedId, CalendarFeedFilter;
+    Conversation, ConversationId, ConversationFilter;
+    ConversationParticipant, ConversationParticipantId, ConversationParticipantFilter;
+    Message, MessageId, MessageFilter;
+    Block, BlockId, BlockFilter;
 }
 
 // Profiles are keyed by the user's id, which already names `User`: they are loaded through
