@@ -13,6 +13,9 @@ use icosistem_core::model::{
     ProjectStage, ProjectStatus, ProjectType, RefreshToken, Review, Role, Session, Task, TaskDependency, User,
     UserStatus, WebhookEndpoint,
 };
+use icosistem_core::model::{
+    Block, Conversation, ConversationContextType, ConversationKind, ConversationParticipant, Message,
+};
 use icosistem_store_postgres::testing::TestStore;
 use icosistem_store_postgres::{MIGRATOR, PgEntity};
 
@@ -49,6 +52,10 @@ fn mapped_tables() -> Vec<(&'static str, &'static [&'static str])> {
         JobMark,
         WebhookEndpoint,
         CalendarFeed,
+        Conversation,
+        ConversationParticipant,
+        Message,
+        Block,
     ]
 }
 
@@ -212,6 +219,16 @@ async fn enum_checks_list_exactly_the_cores_values() {
             "enrollments",
             "status",
             names(EnrollmentStatus::ALL, EnrollmentStatus::as_str),
+        ),
+        (
+            "conversations",
+            "kind",
+            names(ConversationKind::ALL, ConversationKind::as_str),
+        ),
+        (
+            "conversations",
+            "context_type",
+            names(ConversationContextType::ALL, ConversationContextType::as_str),
         ),
     ];
     for (table, column, values) in expected {

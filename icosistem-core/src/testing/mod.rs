@@ -173,6 +173,7 @@ macro_rules! __icosistem_conformance_list {
             blocked_users_cannot_message_either_way,
             messages_are_edited_and_deleted_by_their_sender,
             messages_per_minute_are_limited_per_sender,
+            a_page_of_conversations_costs_a_fixed_number_of_statements,
             // Validation.
             register_reports_every_bad_field,
             create_program_reports_every_bad_field,

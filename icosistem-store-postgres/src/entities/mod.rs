@@ -4,6 +4,7 @@ mod calendar;
 mod identity;
 mod inbox;
 mod mentoring;
+mod messaging;
 mod organization;
 mod program;
 mod project;

@@ -478,3 +478,41 @@ pub async fn messages_per_minute_are_limited_per_sender<S: Store + Clone>(store:
         4
     );
 }
+
+/// The list of one's conversations reads its unread counts with the page: a page of 10
+/// conversations costs as many statements as a page of one — begin, the seats, the
+/// conversations, their participants, commit — never one count per conversation.
+pub async fn a_page_of_conversations_costs_a_fixed_number_of_statements<S: Store + Clone>(store: S) {
+    let counting = super::CountingStore::new(store);
+    let world = World::new(counting.clone()).await;
+    let ally = world.ally().await;
+    let org = world.organization(&ally).await;
+    let mut expected = Vec::new();
+    for n in 0..12u32 {
+        let member = world.ally().await;
+        world.add_member(&ally, &org, &member, MemberRole::Reviewer).await;
+        let id = open_direct(&world, &member, &ally).await.conversation.id;
+        for _ in 0..n % 3 {
+            send(&world, &member, id, "hello").await;
+        }
+        expected.push((id, n % 3));
+    }
+    let before = counting.statements();
+    let page = world
+        .eco
+        .my_conversations(&ally.ctx, PageRequest::first(10))
+        .await
+        .expect("my conversations");
+    let spent = counting.statements() - before;
+    assert_eq!(page.items.len(), 10);
+    assert!(page.next_cursor.is_some());
+    assert!(spent <= 5, "a page of 10 conversations cost {spent} statements");
+    for view in &page.items {
+        let (_, unread) = expected
+            .iter()
+            .find(|(id, _)| *id == view.conversation.id)
+            .expect("one of ours");
+        assert_eq!(view.unread(), *unread);
+        assert_eq!(view.participants.len(), 2);
+    }
+}
