@@ -215,6 +215,16 @@ impl From<Error> for ApiError {
                 Vec::new(),
             ),
             Error::AccountInactive => (StatusCode::FORBIDDEN, "the account is not active".into(), Vec::new()),
+            // The same answer as the request rate limiter's (`rate_limit.rs`): 429 with
+            // `Retry-After`, here for a rule of the domain (messages per minute).
+            Error::RateLimited { retry_after_seconds } => {
+                let api = Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    code,
+                    "too many requests of this kind; retry later",
+                );
+                return api.with_retry_after(*retry_after_seconds);
+            }
             // The database is out of reach for now (restarting, pool exhausted): the client may
             // retry shortly — not a failure of the server's logic, so no 500.
             Error::Store(icosistem_core::StoreError::Unavailable(_)) => {
@@ -320,8 +330,9 @@ mod tests {
             ("account_inactive", StatusCode::FORBIDDEN),
             ("validation_failed", StatusCode::UNPROCESSABLE_ENTITY), // InvalidToken, on `token`
             ("unauthorized", StatusCode::UNAUTHORIZED),              // InvalidRefreshToken
-            ("internal", StatusCode::INTERNAL_SERVER_ERROR),         // Store(Backend)
-            ("unavailable", StatusCode::SERVICE_UNAVAILABLE),        // Store(Unavailable)
+            ("rate_limited", StatusCode::TOO_MANY_REQUESTS),
+            ("internal", StatusCode::INTERNAL_SERVER_ERROR), // Store(Backend)
+            ("unavailable", StatusCode::SERVICE_UNAVAILABLE), // Store(Unavailable)
         ];
         let examples = Error::examples();
         assert_eq!(examples.len(), expected.len(), "one expectation per example");
@@ -344,7 +355,7 @@ mod tests {
             );
             assert_eq!(
                 response.headers().contains_key(header::RETRY_AFTER),
-                status == StatusCode::SERVICE_UNAVAILABLE
+                status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS
             );
         }
     }

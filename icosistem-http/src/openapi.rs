@@ -151,6 +151,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         routes::matching::Api::openapi(),
         routes::webhooks::Api::openapi(),
         routes::calendar::Api::openapi(),
+        routes::conversations::Api::openapi(),
         routes::analytics::Api::openapi(),
         crate::metrics::MetricsApi::openapi(),
         crate::live::LiveApi::openapi(),

@@ -5,6 +5,7 @@ pub(crate) mod analytics;
 pub(crate) mod applications;
 pub(crate) mod auth;
 pub(crate) mod calendar;
+pub(crate) mod conversations;
 pub(crate) mod health;
 pub(crate) mod meetings;
 pub(crate) mod mentoring;

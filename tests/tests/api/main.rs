@@ -31,6 +31,7 @@ mod journey;
 mod matching;
 mod meetings;
 mod mentoring;
+mod messaging;
 mod openapi;
 mod ops;
 mod organizations;
