@@ -241,9 +241,10 @@ pub async fn context_conversations_seat_the_parties_of_their_context<S: Store + 
     }
 }
 
-/// Unread counts are exact: the ally sends 3, the mentee sees 3, reads, sees 0; one more makes
-/// 1. The sender never has unread messages of their own. Each message notifies in-app; email
-/// goes out once per conversation per digest window. The audit of a send carries no body.
+/// Unread counts are exact: the ally sends 3, the mentee sees 3, reads, sees 0; one more
+/// makes 1. The sender never has unread messages of their own. Each message notifies in-app;
+/// email goes out once per conversation per digest window. The audit of a send carries no
+/// body.
 pub async fn unread_counts_are_exact_and_emails_are_digested<S: Store + Clone>(store: S) {
     let world = World::new(store).await;
     let ally = world.ally().await;
@@ -448,8 +449,10 @@ pub async fn messages_are_edited_and_deleted_by_their_sender<S: Store + Clone>(s
 /// `max_messages_per_minute` per sender, over all their conversations: one more is
 /// `RateLimited` until the oldest counted message is a minute old.
 pub async fn messages_per_minute_are_limited_per_sender<S: Store + Clone>(store: S) {
-    let mut limits = crate::Limits::default();
-    limits.max_messages_per_minute = 3;
+    let limits = crate::Limits {
+        max_messages_per_minute: 3,
+        ..crate::Limits::default()
+    };
     let world = World::with_limits(store, Arc::new(RecordingNotifier::new()), limits).await;
     let ally = world.ally().await;
     let one = world.mentee(&ally).await.person;
