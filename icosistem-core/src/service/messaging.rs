@@ -160,20 +160,6 @@ impl<T: Transaction> Uow<T> {
         Ok(enrollments.into_iter().map(|e| e.program_id).collect())
     }
 
-    async fn staff_of(&mut self, organization: OrganizationId) -> Result<Vec<UserId>> {
-        let members = self
-            .all(&MemberFilter {
-                organization_id: Some(organization),
-                ..Default::default()
-            })
-            .await?;
-        Ok(members
-            .into_iter()
-            .filter(|m| m.role.is_staff())
-            .map(|m| m.user_id)
-            .collect())
-    }
-
     /// The parties of a context now (§7: "its participants follow the context"). A context the
     /// actor cannot know of (or that does not exist) is `NotFound`.
     async fn context_parties(&mut self, kind: ConversationContextType, id: Uuid) -> Result<Vec<UserId>> {
