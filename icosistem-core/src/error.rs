@@ -247,6 +247,13 @@ pub enum Error {
     /// refused credentials — not a field to correct).
     #[error("invalid refresh token")]
     InvalidRefreshToken,
+    /// The actor did this too often lately (e.g. more than `Limits::max_messages_per_minute`
+    /// messages): they may try again after `retry_after_seconds`.
+    #[error("rate limited; retry after {retry_after_seconds} s")]
+    RateLimited {
+        /// Whole seconds until the oldest counted action leaves the window (at least 1).
+        retry_after_seconds: i64,
+    },
     /// The store failed.
     #[error("store failure")]
     Store(#[source] StoreError),
@@ -316,6 +323,7 @@ impl Error {
             Error::AccountLocked { .. } => "account_locked",
             Error::EmailNotVerified => "email_not_verified",
             Error::AccountInactive => "account_inactive",
+            Error::RateLimited { .. } => "rate_limited",
             Error::Store(StoreError::Unavailable(_)) => "unavailable",
             Error::Store(_) => "internal",
             Error::UnsupportedMediaType { .. } => "unsupported_media_type",
@@ -357,6 +365,9 @@ impl Error {
             Error::AccountInactive,
             Error::InvalidToken,
             Error::InvalidRefreshToken,
+            Error::RateLimited {
+                retry_after_seconds: 42,
+            },
             Error::Store(StoreError::backend(std::io::Error::other(
                 "connection to 10.0.0.7 refused",
             ))),
@@ -388,11 +399,12 @@ impl Error {
                 | Error::AccountInactive
                 | Error::InvalidToken
                 | Error::InvalidRefreshToken
-                | Error::Store(_)
                 | Error::UnsupportedMediaType { .. }
                 | Error::PayloadTooLarge { .. }
                 | Error::RangeNotSatisfiable { .. }
-                | Error::Blob(_) => {}
+                | Error::Blob(_)
+                | Error::RateLimited { .. }
+                | Error::Store(_) => {}
             }
         }
         examples

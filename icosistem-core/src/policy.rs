@@ -76,6 +76,18 @@ pub enum Action {
     ReadDocument,
     /// Delete a document (its uploader, the participants of what it is attached to, admins).
     DeleteDocument,
+    /// Open a conversation (docs/domain.md §7): a direct one with a user one shares a context
+    /// with (`owner`: ally ⇄ mentee, applicant ⇄ staff, one organization, one cohort), a context
+    /// one as a party of the context (`owner`).
+    OpenConversation,
+    /// Read a conversation, its messages, and mark it read: its participants (`owner`).
+    ViewConversation,
+    /// Send a message to a conversation: its participants (`owner`).
+    SendMessage,
+    /// Edit or delete a message: its sender (`owner`).
+    EditMessage,
+    /// Block or unblock another user from messaging oneself.
+    BlockUser,
 }
 
 impl Action {
@@ -110,6 +122,11 @@ impl Action {
         Action::UploadDocument,
         Action::ReadDocument,
         Action::DeleteDocument,
+        Action::OpenConversation,
+        Action::ViewConversation,
+        Action::SendMessage,
+        Action::EditMessage,
+        Action::BlockUser,
     ];
 
     /// The stable name used in errors and audit.
@@ -144,6 +161,11 @@ impl Action {
             Action::UploadDocument => "document.upload",
             Action::ReadDocument => "document.read",
             Action::DeleteDocument => "document.delete",
+            Action::OpenConversation => "conversation.open",
+            Action::ViewConversation => "conversation.view",
+            Action::SendMessage => "message.send",
+            Action::EditMessage => "message.edit",
+            Action::BlockUser => "user.block",
         }
     }
 
@@ -171,6 +193,9 @@ impl Action {
             Action::ReadOrganizationAnalytics => "organization",
             Action::ReadMentoringAnalytics => "mentorship",
             Action::UploadDocument | Action::ReadDocument | Action::DeleteDocument => "document",
+            Action::OpenConversation | Action::ViewConversation => "conversation",
+            Action::SendMessage | Action::EditMessage => "message",
+            Action::BlockUser => "user",
         }
     }
 }
@@ -306,5 +331,11 @@ fn allowed(actor: &Actor, action: Action, f: &Facts) -> bool {
                     })
         }
         Action::DeleteDocument => admin || f.owner,
+        // §7 "users who share a context … and admins; anyone else is 403".
+        Action::OpenConversation => admin || f.owner,
+        // Private correspondence: its participants only, admins included (an admin reads a
+        // conversation by opening it, which makes them a visible participant).
+        Action::ViewConversation | Action::SendMessage | Action::EditMessage => f.owner,
+        Action::BlockUser => true,
     }
 }

@@ -201,6 +201,18 @@ const TABLE: &[Row] = &[
     row(Action::ReadDocument,           ["YYYYYYYYYY", ".Y........", ".Y........", ".Y........"]),
     // Not a row of §6: deleting is editing the parent, so as for uploading.
     row(Action::DeleteDocument,         ["YYYYYYYYYY", ".Y........", ".Y........", ".Y........"]),
+    // §7 "who may open a direct conversation: users who share a context … and admins; anyone
+    // else is 403". `Own` is "shares a context with the other user" (direct) or "is a party of
+    // the context" (context conversation).
+    row(Action::OpenConversation,       ["YYYYYYYYYY", ".Y........", ".Y........", ".Y........"]),
+    // Not a row of §2. A conversation is private to its participants (`Own`), whatever the
+    // role or organization: an admin reads one only by opening it (becoming a participant).
+    row(Action::ViewConversation,       [".Y........", ".Y........", ".Y........", ".Y........"]),
+    row(Action::SendMessage,            [".Y........", ".Y........", ".Y........", ".Y........"]),
+    // §7 "soft delete by sender"; editing likewise: the sender (`Own`) only.
+    row(Action::EditMessage,            [".Y........", ".Y........", ".Y........", ".Y........"]),
+    // §7 "a user may block another": every signed-in user.
+    row(Action::BlockUser,              ["YYYYYYYYYY", "YYYYYYYYYY", "YYYYYYYYYY", "YYYYYYYYYY"]),
 ];
 
 /// §6 `organization` = "plus the org's staff" (and whoever sees the parent through a relation:

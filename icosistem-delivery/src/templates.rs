@@ -39,6 +39,7 @@ pub const KINDS: &[&str] = &[
     "mentorship_matched",
     "mentorship_requested",
     "mentorship_status",
+    "message_received",
     "milestone_achieved",
     "milestone_overdue",
     "organization_member_added",

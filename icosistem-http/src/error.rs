@@ -242,6 +242,16 @@ impl From<Error> for ApiError {
                 );
                 return api.with_retry_after(UNAVAILABLE_RETRY_AFTER_SECONDS);
             }
+            // The same answer as the request rate limiter's (`rate_limit.rs`): 429 with
+            // `Retry-After`, here for a rule of the domain (messages per minute).
+            Error::RateLimited { retry_after_seconds } => {
+                let api = Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    code,
+                    "too many requests of this kind; retry later",
+                );
+                return api.with_retry_after(*retry_after_seconds);
+            }
             // The database is out of reach for now (restarting, pool exhausted): the client may
             // retry shortly — not a failure of the server's logic, so no 500.
             Error::Store(icosistem_core::StoreError::Unavailable(_)) => {
@@ -347,8 +357,9 @@ mod tests {
             ("account_inactive", StatusCode::FORBIDDEN),
             ("validation_failed", StatusCode::UNPROCESSABLE_ENTITY), // InvalidToken, on `token`
             ("unauthorized", StatusCode::UNAUTHORIZED),              // InvalidRefreshToken
-            ("internal", StatusCode::INTERNAL_SERVER_ERROR),         // Store(Backend)
-            ("unavailable", StatusCode::SERVICE_UNAVAILABLE),        // Store(Unavailable)
+            ("rate_limited", StatusCode::TOO_MANY_REQUESTS),
+            ("internal", StatusCode::INTERNAL_SERVER_ERROR),  // Store(Backend)
+            ("unavailable", StatusCode::SERVICE_UNAVAILABLE), // Store(Unavailable)
             ("unsupported_media_type", StatusCode::UNSUPPORTED_MEDIA_TYPE),
             ("payload_too_large", StatusCode::PAYLOAD_TOO_LARGE),
             ("range_not_satisfiable", StatusCode::RANGE_NOT_SATISFIABLE),
@@ -375,7 +386,7 @@ mod tests {
             );
             assert_eq!(
                 response.headers().contains_key(header::RETRY_AFTER),
-                status == StatusCode::SERVICE_UNAVAILABLE
+                status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS
             );
         }
     }

@@ -509,6 +509,7 @@ pub fn router<S: Store, N: Notifier, C: Clock>(state: AppState<S, N, C>) -> Rout
         .merge(routes::webhooks::router())
         .merge(routes::calendar::router())
         .merge(routes::documents::router())
+        .merge(routes::conversations::router())
         .merge(routes::analytics::router())
         .route(
             "/api/v2/notifications/stream",

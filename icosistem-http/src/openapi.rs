@@ -155,6 +155,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         routes::webhooks::Api::openapi(),
         routes::calendar::Api::openapi(),
         routes::documents::Api::openapi(),
+        routes::conversations::Api::openapi(),
         routes::analytics::Api::openapi(),
         crate::metrics::MetricsApi::openapi(),
         crate::live::LiveApi::openapi(),

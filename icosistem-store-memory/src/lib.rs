@@ -38,6 +38,7 @@ use icosistem_core::model::{
     OrganizationId, OrganizationMember, OutboxMessage, Profile, Program, Project, ProjectId, RefreshToken, Review,
     Session, Task, TaskDependency, User, UserId, WebhookEndpoint,
 };
+use icosistem_core::model::{Block, Conversation, ConversationParticipant, Message};
 use icosistem_core::ports::store::{
     Entity, Order, Page, PageRequest, ProgramReach, ProjectFilter, Repo, Store, Transaction, program_reaches,
     project_matches,
@@ -265,6 +266,10 @@ state! {
         calendar_feeds: CalendarFeed,
         documents: Document,
         document_versions: DocumentVersion,
+        conversations: Conversation,
+        conversation_participants: ConversationParticipant,
+        messages: Message,
+        blocks: Block,
     }
     relational {
         projects: Project,

@@ -13,6 +13,9 @@ use icosistem_core::model::{
     Profile, ProfileData, Program, ProgramFormat, ProgramStatus, ProgramType, Project, ProjectStage, ProjectStatus,
     ProjectType, RefreshToken, Review, Role, Session, Task, TaskDependency, User, UserStatus, WebhookEndpoint,
 };
+use icosistem_core::model::{
+    Block, Conversation, ConversationContextType, ConversationKind, ConversationParticipant, Message,
+};
 use icosistem_store_postgres::testing::TestStore;
 use icosistem_store_postgres::{MIGRATOR, PgEntity};
 
@@ -51,6 +54,10 @@ fn mapped_tables() -> Vec<(&'static str, &'static [&'static str])> {
         CalendarFeed,
         Document,
         DocumentVersion,
+        Conversation,
+        ConversationParticipant,
+        Message,
+        Block,
     ]
 }
 
@@ -229,6 +236,14 @@ async fn enum_checks_list_exactly_the_cores_values() {
             "documents",
             "access",
             names(DocumentAccess::ALL, DocumentAccess::as_str),
+            "conversations",
+            "kind",
+            names(ConversationKind::ALL, ConversationKind::as_str),
+        ),
+        (
+            "conversations",
+            "context_type",
+            names(ConversationContextType::ALL, ConversationContextType::as_str),
         ),
     ];
     for (table, column, values) in expected {

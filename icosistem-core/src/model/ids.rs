@@ -115,4 +115,12 @@ entity_ids! {
     DocumentId => "document";
     /// One uploaded version of a document.
     DocumentVersionId => "document_version";
+    /// A conversation: direct between two users, or attached to a context.
+    ConversationId => "conversation";
+    /// One user's seat in a conversation (read position, unread count).
+    ConversationParticipantId => "conversation_participant";
+    /// A message of a conversation.
+    MessageId => "message";
+    /// One user blocking another from messaging.
+    BlockId => "block";
 }

@@ -15,6 +15,7 @@ pub mod document;
 mod enums;
 mod identity;
 mod mentoring;
+pub mod messaging;
 mod notification;
 mod organization;
 mod program;
@@ -35,6 +36,7 @@ pub use ids::*;
 pub use mentoring::{
     Availability, Feedback, JobMark, Meeting, MeetingParticipant, Mentorship, Session, Task, TaskDependency,
 };
+pub use messaging::{Block, Conversation, ConversationContextType, ConversationKind, ConversationParticipant, Message};
 pub use notification::{Notification, NotificationStatus, OutboxChannel, OutboxMessage, OutboxStatus};
 pub use organization::{MemberRole, Organization, OrganizationMember};
 pub use program::{Application, Enrollment, Program, Review, Round};

@@ -16,8 +16,8 @@ use super::{Context, Ecosystem, Notice, Uow, authorize_seen, check_version};
 use crate::error::{Error, Result, ValidationErrors};
 use crate::model::value::{Email, Score, optional_text};
 use crate::model::{
-    Application, ApplicationId, ApplicationStatus, Enrollment, EnrollmentStatus, MemberRole, MentorshipStatus, Program,
-    ProgramId, ProgramStatus, Project, ProjectId, ProjectStage, Review, UserId,
+    Application, ApplicationId, ApplicationStatus, Enrollment, EnrollmentStatus, MemberRole, MentorshipStatus,
+    OrganizationId, Program, ProgramId, ProgramStatus, Project, ProjectId, ProjectStage, Review, UserId,
 };
 use crate::policy::{Action, Facts, authorize};
 use crate::ports::store::{
@@ -341,16 +341,25 @@ impl<T: Transaction> Uow<T> {
     }
 
     pub(crate) async fn notify_staff(&mut self, program: &Program, notice: Notice) -> Result<()> {
-        let staff = self
+        for user in self.staff_of(program.organization_id).await? {
+            self.notify_id(user, notice.clone()).await?;
+        }
+        Ok(())
+    }
+
+    /// The staff (owners and coordinators) of `organization`: a program's staff.
+    pub(crate) async fn staff_of(&mut self, organization: OrganizationId) -> Result<Vec<UserId>> {
+        let members = self
             .all(&MemberFilter {
-                organization_id: Some(program.organization_id),
+                organization_id: Some(organization),
                 ..Default::default()
             })
             .await?;
-        for member in staff.into_iter().filter(|m| m.role.is_staff()) {
-            self.notify_id(member.user_id, notice.clone()).await?;
-        }
-        Ok(())
+        Ok(members
+            .into_iter()
+            .filter(|m| m.role.is_staff())
+            .map(|m| m.user_id)
+            .collect())
     }
 }
 

@@ -41,7 +41,7 @@ pub struct CalendarFeedView {
 
 impl<T: Transaction> Uow<T> {
     /// The users of `ids`, by id, in one read (missing ones left out).
-    async fn users_by_id(&mut self, ids: Vec<UserId>) -> Result<HashMap<UserId, User>> {
+    pub(crate) async fn users_by_id(&mut self, ids: Vec<UserId>) -> Result<HashMap<UserId, User>> {
         let mut ids = ids;
         ids.sort();
         ids.dedup();

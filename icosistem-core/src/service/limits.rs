@@ -122,6 +122,13 @@ limits! {
     /// A stored blob no document version names is removed by the orphan sweep once it is this
     /// old; younger ones may belong to an upload still committing (default 24 h).
     orphan_blob_grace: Duration = Duration::hours(24);
+    /// Messages one user sends at most per minute, over all conversations (default 30).
+    max_messages_per_minute: u32 = 30;
+    /// How long after sending a message its sender may still edit it, in minutes (default 15).
+    message_edit_window_minutes: u32 = 15;
+    /// A participant is emailed about a conversation at most once per this many minutes; the
+    /// messages in between reach them in-app only (default 15).
+    message_email_digest_minutes: u32 = 15;
     /// Largest `max_participants` of a program (default 1000).
     max_program_participants: u32 = 1000;
     /// Review rounds a program defines at most (default 10).
@@ -273,6 +280,10 @@ impl Limits {
         }
         if !(0.0..1.0).contains(&self.suggestion_min_score) {
             errors.push("suggestion_min_score", "must be at least 0 and less than 1");
+        }
+        // Zero would refuse every message.
+        if self.max_messages_per_minute == 0 {
+            errors.push("max_messages_per_minute", "must be at least 1");
         }
         let positive = [
             ("lockout_duration", self.lockout_duration),
@@ -443,6 +454,9 @@ mod tests {
             max_upload_bytes: 1024,
             max_documents_per_project: 3,
             orphan_blob_grace: Duration::hours(2),
+            max_messages_per_minute: 10,
+            message_edit_window_minutes: 5,
+            message_email_digest_minutes: 60,
             max_program_participants: 50,
             max_review_rounds: 5,
             max_round_reviewers: 20,

@@ -27,7 +27,8 @@
 //! - `documents`: documents attached to projects, applications, milestones and sessions, their
 //!   versions and bytes (through the blob store), and the orphan blob sweep;
 //! - `calendar`: the calendar entry session and meeting emails carry (for iCalendar invites)
-//!   and each user's private, revocable calendar feed.
+//!   and each user's private, revocable calendar feed;
+//! - `messaging`: direct and context conversations, messages, unread counts and blocks.
 
 mod account;
 mod analytics;
@@ -42,6 +43,7 @@ mod jobs;
 mod limits;
 mod meetings;
 mod mentoring;
+mod messaging;
 mod organization;
 mod program;
 mod project;
@@ -64,6 +66,7 @@ pub use jobs::{JOB_BATCH_SIZE, JobFailure, JobReport, JobsReport};
 pub use limits::{LimitField, Limits, Percent};
 pub use meetings::{MeetingAction, ScheduleMeeting};
 pub use mentoring::{AllyCard, AllyQuery, AllySuggestion, RequestMentorship};
+pub use messaging::{ConversationView, MESSAGE_RECEIVED, OpenConversation, message_body};
 pub use organization::{CreateOrganization, UpdateOrganization};
 pub use program::{CreateProgram, UpdateProgram};
 pub use project::{
@@ -440,6 +443,16 @@ impl<T: Transaction> Uow<T> {
     /// Writes an in-app notification for `user` and, when they want email, an outbox message,
     /// in this unit of work.
     pub(crate) async fn notify(&mut self, user: &User, notice: Notice) -> Result<()> {
+        self.notify_in_app(user, &notice).await?;
+        if user.notification_preferences.email {
+            self.email(user, notice).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the in-app notification of `notice` for `user` only (messaging decides the email
+    /// itself, at most one per conversation per digest window).
+    pub(crate) async fn notify_in_app(&mut self, user: &User, notice: &Notice) -> Result<()> {
         // The platform writes notifications: their tracking names no user, because the
         // recipient reads the row and must not learn who caused it (blind review: staff are told
         // an application arrived, not who sent it).
@@ -455,11 +468,7 @@ impl<T: Transaction> Uow<T> {
             read_at: None,
             meta,
         };
-        self.insert(&notification).await?;
-        if user.notification_preferences.email {
-            self.email(user, notice).await?;
-        }
-        Ok(())
+        self.insert(&notification).await
     }
 
     /// Notifies the user with this id (skipping users that no longer exist).

@@ -172,6 +172,15 @@ macro_rules! __icosistem_conformance_list {
             concurrent_uploads_never_exceed_max_documents_per_project,
             refused_uploads_leave_no_row_and_no_blob,
             orphan_blobs_are_swept_after_their_grace,
+            // Messaging.
+            a_direct_conversation_per_pair_is_unique_under_concurrent_opens,
+            who_may_open_a_direct_conversation,
+            context_conversations_seat_the_parties_of_their_context,
+            unread_counts_are_exact_and_emails_are_digested,
+            blocked_users_cannot_message_either_way,
+            messages_are_edited_and_deleted_by_their_sender,
+            messages_per_minute_are_limited_per_sender,
+            a_page_of_conversations_costs_a_fixed_number_of_statements,
             // Validation.
             register_reports_every_bad_field,
             create_program_reports_every_bad_field,

@@ -6,6 +6,7 @@ pub(crate) mod applications;
 pub(crate) mod auth;
 pub(crate) mod calendar;
 pub(crate) mod documents;
+pub(crate) mod conversations;
 pub(crate) mod health;
 pub(crate) mod meetings;
 pub(crate) mod mentoring;

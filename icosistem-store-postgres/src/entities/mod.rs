@@ -5,6 +5,7 @@ mod document;
 mod identity;
 mod inbox;
 mod mentoring;
+mod messaging;
 mod organization;
 mod program;
 mod project;

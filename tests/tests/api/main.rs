@@ -38,6 +38,7 @@ mod journey;
 mod matching;
 mod meetings;
 mod mentoring;
+mod messaging;
 mod openapi;
 mod ops;
 mod organizations;

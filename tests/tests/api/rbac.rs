@@ -21,6 +21,7 @@ use axum::http::{Method, StatusCode};
 use chrono::SecondsFormat;
 use icosistem_core::Context;
 use icosistem_core::model::{Role, User, UserId};
+use icosistem_core::service::OpenConversation;
 use icosistem_core::testing::fixtures::{PASSWORD, Person, day_at};
 use icosistem_core::workflow::mentorship::MentorshipCommand;
 use serde_json::{Value, json};
@@ -714,6 +715,34 @@ fn table() -> Vec<Row> {
         get("/api/v2/programs/{program}/enrollments.csv",
                                                          [OK,   OK,   OK,   F403, F403, F403, F403, F403, U401]),
         get("/api/v2/analytics/mentoring/sessions.csv",  [OK,   F403, F403, F403, F403, F403, F403, F403, U401]),
+
+        // ----------------------------------------------------------------------------------
+        // Messaging (docs/domain.md §7). `{conversation}` is the direct conversation the admin
+        // opened with the scene's entrepreneur, `{message}` the admin's message in it: private
+        // to those two (404 for anyone else); only the sender edits or deletes. A direct open
+        // needs a shared context (admins need none; oneself is 422); a context one a party.
+        //                                                admin owner coord review ent  other ally client anon
+        get("/api/v2/conversations",                     [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
+        post("/api/v2/conversations", Some(r#"{"user_id": "{ent_id}"}"#),
+                                                         [OK,   F403, F403, F403, V422, F403, F403, F403, U401]),
+        post("/api/v2/conversations", Some(r#"{"context_type": "mentorship", "context_id": "{mentorship}"}"#),
+                                                         [OK,   F403, F403, F403, OK,   F403, OK,   F403, U401])
+            .after(mentorship_active()),
+        get("/api/v2/conversations/{conversation}",      [OK,   N404, N404, N404, OK,   N404, N404, N404, U401]),
+        get("/api/v2/conversations/{conversation}/messages",
+                                                         [OK,   N404, N404, N404, OK,   N404, N404, N404, U401]),
+        post("/api/v2/conversations/{conversation}/messages", Some(r#"{"body": "Hello"}"#),
+                                                         [OK,   N404, N404, N404, OK,   N404, N404, N404, U401]),
+        post("/api/v2/conversations/{conversation}/read", None,
+                                                         [OK,   N404, N404, N404, OK,   N404, N404, N404, U401]),
+        call(Method::PATCH, "/api/v2/messages/{message}", Some(r#"{"body": "Edited"}"#),
+                                                         [OK,   N404, N404, N404, F403, N404, N404, N404, U401]),
+        call(Method::DELETE, "/api/v2/messages/{message}", None,
+                                                         [OK,   N404, N404, N404, F403, N404, N404, N404, U401]),
+        call(Method::PUT, "/api/v2/users/{ent_id}/block", None,
+                                                         [OK,   OK,   OK,   OK,   V422, OK,   OK,   OK,   U401]),
+        call(Method::DELETE, "/api/v2/users/{ent_id}/block", None,
+                                                         [OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   U401]),
     ]
 }
 
@@ -977,6 +1006,14 @@ impl Scene {
             assert_eq!(seats.status, StatusCode::OK, "enrollments: {}", seats.raw);
             let enrollment = seats.body["items"][0]["id"].as_str().expect("an enrollment").to_owned();
             vars.insert("enrollment", enrollment);
+        }
+        if needs.contains("{conversation}") || needs.contains("{message}") {
+            let direct = OpenConversation::Direct(ent.id());
+            let opened = w.eco.open_conversation(&w.admin.ctx, direct).await;
+            let conversation = opened.expect("the admin opens a conversation").conversation.id;
+            let sent = w.eco.send_message(&w.admin.ctx, conversation, "Welcome").await;
+            vars.insert("message", sent.expect("the admin writes").id.to_string());
+            vars.insert("conversation", conversation.to_string());
         }
         if needs.contains("{private_org}") {
             let private = created(

@@ -43,6 +43,7 @@ macro_rules! entity_basics {
 mod documents;
 mod identity;
 mod mentoring;
+mod messaging;
 mod organizations;
 mod platform;
 mod tasks;
@@ -50,6 +51,7 @@ mod tasks;
 pub use documents::*;
 pub use identity::*;
 pub use mentoring::*;
+pub use messaging::*;
 pub use organizations::*;
 pub use platform::*;
 pub use tasks::*;
@@ -92,6 +94,10 @@ link_types! {
     CalendarFeed, CalendarFeedId, CalendarFeedFilter;
     Document, DocumentId, DocumentFilter;
     DocumentVersion, DocumentVersionId, DocumentVersionFilter;
+    Conversation, ConversationId, ConversationFilter;
+    ConversationParticipant, ConversationParticipantId, ConversationParticipantFilter;
+    Message, MessageId, MessageFilter;
+    Block, BlockId, BlockFilter;
 }
 
 // Profiles are keyed by the user's id, which already names `User`: they are loaded through

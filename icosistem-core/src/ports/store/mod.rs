@@ -230,6 +230,7 @@ use crate::model::{
     Meeting, MeetingParticipant, Mentorship, Milestone, Notification, Organization, OrganizationMember, OutboxMessage,
     Profile, Program, Project, RefreshToken, Review, Session, Task, TaskDependency, User, WebhookEndpoint,
 };
+use crate::model::{Block, Conversation, ConversationParticipant, Message};
 
 /// A unit of work: a repository for every entity, committed at once or not at all.
 pub trait Transaction:
@@ -261,6 +262,10 @@ pub trait Transaction:
     + Repo<CalendarFeed>
     + Repo<Document>
     + Repo<DocumentVersion>
+    + Repo<Conversation>
+    + Repo<ConversationParticipant>
+    + Repo<Message>
+    + Repo<Block>
     + AnalyticsRead
 {
     /// Makes every write of this unit of work visible, atomically.

@@ -23,6 +23,9 @@
 //! - mentoring: mentorships under capacity, suggestions and free slots, session booking rules
 //!   (also under concurrency and across daylight-saving changes), meetings, tasks and their
 //!   dependencies, and the time-driven jobs run twice at the same `now`;
+//! - messaging: one direct conversation per pair under concurrent opens, who may open one,
+//!   context conversations seated from their context, exact unread counts and the email
+//!   digest, blocks either way, the edit window, the per-minute limit;
 //! - whole-cohort mentor matching: the optimal proposal, stale proposals, concurrent confirms.
 //! - analytics: the same figures on every store, the §9 refusals;
 //! - lists at scale: visibility through programs evaluated by the store and paged alike on
@@ -38,6 +41,7 @@ mod jobs;
 mod lists;
 mod meetings;
 mod mentoring;
+mod messaging;
 mod not_found;
 mod outbox;
 mod programs;
@@ -63,6 +67,7 @@ pub use jobs::*;
 pub use lists::*;
 pub use meetings::*;
 pub use mentoring::*;
+pub use messaging::*;
 pub use not_found::*;
 pub use outbox::*;
 pub use programs::*;
