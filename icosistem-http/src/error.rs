@@ -358,7 +358,7 @@ mod tests {
             ("validation_failed", StatusCode::UNPROCESSABLE_ENTITY), // InvalidToken, on `token`
             ("unauthorized", StatusCode::UNAUTHORIZED),              // InvalidRefreshToken
             ("rate_limited", StatusCode::TOO_MANY_REQUESTS),
-            ("internal", StatusCode::INTERNAL_SERVER_ERROR),  // Store(Backend)
+            ("internal", StatusCode::INTERNAL_SERVER_ERROR), // Store(Backend)
             ("unavailable", StatusCode::SERVICE_UNAVAILABLE), // Store(Unavailable)
             ("unsupported_media_type", StatusCode::UNSUPPORTED_MEDIA_TYPE),
             ("payload_too_large", StatusCode::PAYLOAD_TOO_LARGE),

@@ -92,7 +92,11 @@ where
 
 /// The coverage report's table: one `kind outcome count` row per outcome seen, kinds right- and
 /// outcomes left-aligned to the given widths.
-pub(crate) fn outcome_table(outcomes: &BTreeMap<(String, String), u64>, kind_width: usize, outcome_width: usize) -> String {
+pub(crate) fn outcome_table(
+    outcomes: &BTreeMap<(String, String), u64>,
+    kind_width: usize,
+    outcome_width: usize,
+) -> String {
     outcomes
         .iter()
         .map(|((kind, outcome), n)| format!("{kind:>kind_width$} {outcome:<outcome_width$} {n}\n"))
