@@ -1223,8 +1223,7 @@ async fn run_scenario(s: &Scenario, coverage: &mut Coverage) -> Result<Model, Te
 fn application_workflow_matches_the_reference_model() {
     let coverage = RefCell::new(Coverage::default());
     support::check_model("application_state_machine", scenario(), |s| {
-        let coverage = &coverage;
-        async move { run_scenario(&s, &mut coverage.borrow_mut()).await.map(drop) }
+        support::block_on(run_scenario(&s, &mut coverage.borrow_mut())).map(drop)
     });
 
     // The generators must actually reach the interesting corners; a run that never fills the
@@ -1716,8 +1715,7 @@ async fn run_round_scenario(s: &RoundScenario, coverage: &mut RoundCoverage) -> 
 fn review_rounds_never_skip_and_never_decide_without_quorum() {
     let coverage = RefCell::new(RoundCoverage::default());
     support::check_model("application_rounds", round_scenario(), |s| {
-        let coverage = &coverage;
-        async move { run_round_scenario(&s, &mut coverage.borrow_mut()).await }
+        support::block_on(run_round_scenario(&s, &mut coverage.borrow_mut()))
     });
     // The generators must reach the corners, or the invariants above were checked on nothing.
     let c = coverage.into_inner();

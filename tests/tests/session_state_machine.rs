@@ -1706,8 +1706,7 @@ async fn run_scenario(s: &Scenario, coverage: &mut Coverage) -> Result<Model, Te
 fn sessions_never_overlap_and_match_the_reference_model() {
     let coverage = RefCell::new(Coverage::default());
     support::check_model("session_state_machine", scenario(), |s| {
-        let coverage = &coverage;
-        async move { run_scenario(&s, &mut coverage.borrow_mut()).await.map(drop) }
+        support::block_on(run_scenario(&s, &mut coverage.borrow_mut())).map(drop)
     });
 
     // The generators must reach the corners; a run that never fills a day or never sweeps a

@@ -404,8 +404,7 @@ async fn run_scenario(s: &Scenario, coverage: &mut Coverage) -> Result<(), TestC
 fn dependencies_never_form_a_cycle_and_only_cycles_and_duplicates_are_refused() {
     let coverage = RefCell::new(Coverage::default());
     support::check_model("task_dependencies", scenario(), |s| {
-        let coverage = &coverage;
-        async move { run_scenario(&s, &mut coverage.borrow_mut()).await }
+        support::block_on(run_scenario(&s, &mut coverage.borrow_mut()))
     });
 
     let c = coverage.into_inner();

@@ -58,15 +58,14 @@ pub(crate) async fn create_user(eco: &Eco, first: &str, last: &str, role: Role) 
     .expect("bootstrap user")
 }
 
-/// Runs `check` on 256 scenarios of `scenarios`, each on a current-thread runtime of its own.
-/// Failing scenarios are kept in `proptest-regressions/<name>.txt` (and replayed first); a
-/// failure panics with the minimal failing scenario.
-pub(crate) fn check_model<S, F, Fut>(name: &str, scenarios: S, check: F)
+/// Runs `check` on 256 scenarios of `scenarios`. Failing scenarios are kept in
+/// `proptest-regressions/<name>.txt` (and replayed first); a failure panics with the minimal
+/// failing scenario.
+pub(crate) fn check_model<S, F>(name: &str, scenarios: S, check: F)
 where
     S: Strategy,
     S::Value: Debug,
-    F: Fn(S::Value) -> Fut,
-    Fut: Future<Output = Result<(), TestCaseError>>,
+    F: Fn(S::Value) -> Result<(), TestCaseError>,
 {
     // `FileFailurePersistence::Direct` wants a `'static` path; one leak per test binary.
     let path = format!("{}/proptest-regressions/{name}.txt", env!("CARGO_MANIFEST_DIR"));
@@ -76,18 +75,20 @@ where
         ..Config::default()
     };
     let mut runner = TestRunner::new(config);
-    let result = runner.run(&scenarios, |s| {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("a current-thread runtime");
-        rt.block_on(check(s))
-    });
-    if let Err(error) = result {
+    if let Err(error) = runner.run(&scenarios, check) {
         match error {
             TestError::Fail(reason, minimal) => panic!("{reason}\nminimal failing scenario: {minimal:#?}"),
             TestError::Abort(reason) => panic!("aborted: {reason}"),
         }
     }
+}
+
+/// Runs one scenario's future to its end on a current-thread runtime of its own.
+pub(crate) fn block_on<F: Future>(scenario: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a current-thread runtime")
+        .block_on(scenario)
 }
 
 /// The coverage report's table: one `kind outcome count` row per outcome seen, kinds right- and
