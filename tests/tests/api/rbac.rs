@@ -790,7 +790,7 @@ async fn token_of(app: &App, id: UserId) -> String {
 
 /// The placeholders of the selection part of a scene; a row naming none of them (nor its steps)
 /// skips building it.
-const SELECTION: [&str; 9] = [
+const SELECTION: [&str; 10] = [
     "{org}",
     "{webhook}",
     "{program}",
@@ -800,6 +800,8 @@ const SELECTION: [&str; 9] = [
     "{application}",
     "{enrollment}",
     "{leaver_id}",
+    // A document lives on the scene's project.
+    "{document}",
 ];
 
 /// The resources a cell's request names, created fresh for the cell, and its callers' tokens.
