@@ -236,6 +236,8 @@ async fn enum_checks_list_exactly_the_cores_values() {
             "documents",
             "access",
             names(DocumentAccess::ALL, DocumentAccess::as_str),
+        ),
+        (
             "conversations",
             "kind",
             names(ConversationKind::ALL, ConversationKind::as_str),
