@@ -72,6 +72,7 @@ use icosistem_core::{Context, Ecosystem, Error};
 use icosistem_store_memory::MemoryStore;
 use serde_json::{Map, Value, json};
 
+mod documents;
 mod rounds;
 
 /// The ecosystem of this story: memory store, a notifier that records what it "sends", and a
@@ -1890,6 +1891,7 @@ async fn main() -> Outcome {
     the_outbox(&s).await?;
     the_cohort_matching(&s, &staff, &program, &founders).await?;
     rounds::the_rounds(&s, &staff, &founders).await?;
+    documents::the_documents_and_messages(&s, &staff, &founders).await?;
 
     println!("\nThe end — {}.", stamp(s.now()));
     Ok(())

@@ -7,7 +7,10 @@
 //! withdraws and the waitlisted one is promoted in the same transaction; the promoted project
 //! tracks milestones; then the mentoring: a mentor opens her week, the promoted entrepreneur
 //! requests her, she accepts, a session is booked and confirmed, notifications are read, and the
-//! audit log shows it all to the admin and to each person their own actions. Every step asserts its status and key fields, and every answer is checked
+//! audit log shows it all to the admin and to each person their own actions. Documents and
+//! messages run through it too: the applicant attaches a pitch deck that the program's staff
+//! download; in a blind program the reviewer never receives the deck that names the applicant;
+//! and the mentee and the ally write to each other until both have read everything. Every step asserts its status and key fields, and every answer is checked
 //! for secrets (no password hash, no stored token hash).
 //!
 //! Email is real: the ecosystem delivers through the SMTP notifier to an aiosmtpd started for
@@ -28,6 +31,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use icosistem_core::model::UserId;
 use icosistem_core::model::secret::SecretString;
+use icosistem_core::testing::cases::pdf;
 use icosistem_core::testing::fixtures::{PASSWORD, World};
 use icosistem_delivery::testing::{SmtpSink, smtp_sink_available, unfold};
 use icosistem_delivery::{SmtpConfig, SmtpNotifier};
@@ -128,25 +132,60 @@ impl Answer {
 }
 
 impl Api {
-    async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
-        let mut req = Request::builder().method(method).uri(format!("{}{path}", self.base));
-        if let Some(token) = token {
-            req = req.header("authorization", format!("Bearer {token}"));
+    /// A request to `path` with the caller's bearer token, if any.
+    fn request(&self, method: Method, path: &str, token: Option<&str>) -> hyper::http::request::Builder {
+        let req = Request::builder().method(method).uri(format!("{}{path}", self.base));
+        match token {
+            Some(token) => req.header("authorization", format!("Bearer {token}")),
+            None => req,
         }
-        let body = match body {
-            Some(json) => {
-                req = req.header("content-type", "application/json");
-                Full::new(Bytes::from(json.to_string()))
-            }
-            None => Full::new(Bytes::new()),
-        };
+    }
+
+    /// Sends `req` with `body`: the status, the headers and the whole body.
+    async fn exchange(
+        &self,
+        req: hyper::http::request::Builder,
+        body: Vec<u8>,
+    ) -> (StatusCode, hyper::HeaderMap, Bytes) {
         let res = self
             .http
-            .request(req.body(body).expect("a valid request"))
+            .request(req.body(Full::new(Bytes::from(body))).expect("a valid request"))
             .await
             .expect("the server answers");
-        let status = res.status();
-        let bytes = res.into_body().collect().await.expect("a body").to_bytes();
+        let (parts, body) = res.into_parts();
+        let bytes = body.collect().await.expect("a body").to_bytes();
+        (parts.status, parts.headers, bytes)
+    }
+
+    async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
+        let req = self.request(method, path, token);
+        match body {
+            Some(json) => {
+                let req = req.header("content-type", "application/json");
+                self.answer(req, json.to_string().into_bytes()).await
+            }
+            None => self.answer(req, Vec::new()).await,
+        }
+    }
+
+    /// `POST path` with a `multipart/form-data` body of `parts` (a document upload).
+    async fn upload(&self, path: &str, token: &str, parts: &[(&str, Option<&str>, &[u8])]) -> Answer {
+        let (content_type, body) = crate::common::multipart(parts);
+        let req = self
+            .request(Method::POST, path, Some(token))
+            .header("content-type", content_type);
+        self.answer(req, body).await
+    }
+
+    /// A download: the status, headers and bytes of `GET path` (not JSON).
+    async fn download(&self, path: &str, token: &str) -> (StatusCode, hyper::HeaderMap, Bytes) {
+        self.exchange(self.request(Method::GET, path, Some(token)), Vec::new())
+            .await
+    }
+
+    /// Sends `req` and reads a JSON answer.
+    async fn answer(&self, req: hyper::http::request::Builder, body: Vec<u8>) -> Answer {
+        let (status, _, bytes) = self.exchange(req, body).await;
         let raw = String::from_utf8_lossy(&bytes).into_owned();
         // The same guard as the in-process suite's: no answer carries a secret.
         assert_no_secret(&raw, &stored_secrets(self.world.store()).await);
@@ -384,7 +423,9 @@ async fn selection_journey_over_a_socket_on_postgres() {
         projects.push(id);
     }
 
-    // 6. Drafts, edited under If-Match, submitted.
+    // 6. Drafts, edited under If-Match, submitted; Ana's with her pitch deck attached.
+    let deck = pdf("Cafe Verde pitch");
+    let mut deck_id = None;
     let mut applications = Vec::new();
     for (token, project) in [(&ana, &projects[0]), (&beto, &projects[1])] {
         let draft = api
@@ -417,6 +458,28 @@ async fn selection_journey_over_a_socket_on_postgres() {
             .expect("answers");
         assert_eq!(res.status(), StatusCode::OK, "edit the draft under If-Match");
         assert_eq!(res.headers()["x-request-id"], "journey-edit");
+        // Ana attaches her pitch deck while she prepares the application, for the program's
+        // staff to read (`organization`).
+        if project == &projects[0] {
+            let uploaded = api
+                .upload(
+                    &format!("/api/v2/applications/{id}/documents"),
+                    token,
+                    &deck_form("Pitch deck Cafe Verde", "organization", false, &deck),
+                )
+                .await;
+            let body = uploaded.expect(StatusCode::CREATED, "upload the pitch deck");
+            assert_eq!(
+                (
+                    body["parent_type"].as_str(),
+                    body["document_type"].as_str(),
+                    body["size"].as_u64()
+                ),
+                (Some("application"), Some("pitch_deck"), Some(deck.len() as u64))
+            );
+            assert_eq!(body["sha256"], hex_sha256(&deck).as_str());
+            deck_id = Some(uploaded.id());
+        }
         let submitted = api.command(&format!("/api/v2/applications/{id}/submit"), token).await;
         let body = submitted.expect(StatusCode::OK, "submit");
         assert_eq!(body["status"], "submitted");
@@ -434,6 +497,26 @@ async fn selection_journey_over_a_socket_on_postgres() {
             .map(Vec::len),
         Some(2)
     );
+
+    // 6b. The coordinator (the program's staff) finds the deck on the application and downloads
+    // it: the same bytes, as an attachment the browser must not sniff, its SHA-256 as ETag.
+    let deck_id = deck_id.expect("Ana uploaded her deck");
+    let attached = api
+        .get(&format!("/api/v2/applications/{ana_app}/documents"), &coordinator)
+        .await;
+    assert_eq!(
+        attached.expect(StatusCode::OK, "the application's documents")["items"][0]["id"],
+        deck_id.as_str()
+    );
+    let (status, headers, bytes) = api
+        .download(&format!("/api/v2/documents/{deck_id}/content"), &coordinator)
+        .await;
+    assert_eq!(status, StatusCode::OK, "staff download the deck");
+    assert_eq!(bytes.as_ref(), deck.as_slice());
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["etag"], format!("\"{}\"", hex_sha256(&deck)).as_str());
+    let disposition = headers["content-disposition"].to_str().expect("ascii");
+    assert!(disposition.starts_with("attachment"), "{disposition}");
 
     // 7. Reviewers assigned; the applications go under review; the reviewer scores.
     for (app, score) in [(&ana_app, 90), (&beto_app, 70)] {
@@ -473,6 +556,10 @@ async fn selection_journey_over_a_socket_on_postgres() {
             Some(score)
         );
     }
+
+    // 7b. A blind program of the same organization: the reviewer never receives a document that
+    // carries the applicant's identity, only what the applicant marked blind-safe.
+    blind_documents(&api, &coordinator, &org, &reviewer_id, &reviewer, &ana, &projects[0]).await;
 
     // 8. One seat: Ana is accepted, Beto does not fit and is waitlisted.
     let accepted = api
@@ -625,7 +712,10 @@ async fn selection_journey_over_a_socket_on_postgres() {
         );
 
     // 12. The mentoring part: mentorship, session, notifications, audit events.
-    mentoring_tail(&api, &admin, &beto, &beto_id, &ana_app).await;
+    let (ally_id, ally) = mentoring_tail(&api, &admin, &beto, &beto_id, &ana_app).await;
+
+    // 13. Ally and mentee write to each other; unread counts go to zero once read.
+    messaging_tail(&api, &beto, &beto_id, &ally, &ally_id).await;
 
     api.post("/api/v2/auth/logout", None, json!({ "refresh_token": new_refresh }))
         .await
@@ -643,7 +733,13 @@ async fn selection_journey_over_a_socket_on_postgres() {
 /// registers and opens her week, the promoted entrepreneur requests her, she accepts, a session
 /// is booked and confirmed, the entrepreneur reads their notifications, and the audit log shows
 /// the selection and the mentoring — everything as seen by whom it concerns.
-async fn mentoring_tail(api: &Api, admin: &str, entrepreneur: &str, entrepreneur_id: &str, application: &str) {
+async fn mentoring_tail(
+    api: &Api,
+    admin: &str,
+    entrepreneur: &str,
+    entrepreneur_id: &str,
+    application: &str,
+) -> (String, String) {
     let now = api.world.now();
 
     // The mentor: registered, verified, available every day 08:00–18:00 UTC.
@@ -823,4 +919,210 @@ async fn mentoring_tail(api: &Api, admin: &str, entrepreneur: &str, entrepreneur
             .all(|e| e["actor_id"] == ally_id.as_str()),
         "{body}"
     );
+    (ally_id, ally)
+}
+
+/// The upload form of a pitch deck (`deck.pdf`) titled `title` at `access`.
+fn deck_form<'a>(
+    title: &'a str,
+    access: &'a str,
+    blind_safe: bool,
+    deck: &'a [u8],
+) -> Vec<(&'a str, Option<&'a str>, &'a [u8])> {
+    vec![
+        ("title", None, title.as_bytes()),
+        ("document_type", None, b"pitch_deck"),
+        ("access", None, access.as_bytes()),
+        ("blind_safe", None, if blind_safe { b"true" } else { b"false" }),
+        ("file", Some("deck.pdf"), deck),
+    ]
+}
+
+/// The lowercase hex SHA-256 of `bytes`, as the API reports a document's content.
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A blind program of `org`: Ana applies with `project`, attaching a deck that names her and an
+/// anonymous one marked blind-safe; the reviewer assigned to the application sees and downloads
+/// only the anonymous one, and the other answers 404 as if it did not exist (docs/domain.md §6).
+async fn blind_documents(
+    api: &Api,
+    coordinator: &str,
+    org: &str,
+    reviewer_id: &str,
+    reviewer: &str,
+    applicant: &str,
+    project: &str,
+) {
+    let now = api.world.now();
+    let program = api
+        .post(
+            "/api/v2/programs",
+            Some(coordinator),
+            json!({
+                "organization_id": org,
+                "name": "Cohorte Ciega 2030",
+                "program_type": "acceleration",
+                "application_opens_at": (now - chrono::Duration::days(1)).to_rfc3339(),
+                "application_deadline": (now + chrono::Duration::days(10)).to_rfc3339(),
+                "start_date": (now + chrono::Duration::days(20)).date_naive().to_string(),
+                "end_date": (now + chrono::Duration::days(80)).date_naive().to_string(),
+                "max_participants": 5,
+                "blind_review": true,
+            }),
+        )
+        .await;
+    assert_eq!(
+        program.expect(StatusCode::CREATED, "create the blind program")["blind_review"],
+        true
+    );
+    let program = program.id();
+    api.command(&format!("/api/v2/programs/{program}/publish"), coordinator)
+        .await
+        .expect(StatusCode::OK, "publish the blind program");
+    let draft = api
+        .post(
+            "/api/v2/applications",
+            Some(applicant),
+            json!({ "program_id": program, "project_id": project }),
+        )
+        .await;
+    draft.expect(StatusCode::CREATED, "draft to the blind program");
+    let application = draft.id();
+    let documents = format!("/api/v2/applications/{application}/documents");
+    let (named, anonymous) = (pdf("Ana Emprende, Cafe Verde"), pdf("an anonymous deck"));
+    let named = api
+        .upload(
+            &documents,
+            applicant,
+            &deck_form("Deck with our team", "organization", false, &named),
+        )
+        .await;
+    named.expect(StatusCode::CREATED, "upload the identity-bearing deck");
+    let anonymous = api
+        .upload(
+            &documents,
+            applicant,
+            &deck_form("Anonymous deck", "organization", true, &anonymous),
+        )
+        .await;
+    assert_eq!(
+        anonymous.expect(StatusCode::CREATED, "upload the blind-safe deck")["blind_safe"],
+        true
+    );
+    api.command(&format!("/api/v2/applications/{application}/submit"), applicant)
+        .await
+        .expect(StatusCode::OK, "submit to the blind program");
+    api.post(
+        &format!("/api/v2/applications/{application}/reviewers"),
+        Some(coordinator),
+        json!({ "reviewer_id": reviewer_id }),
+    )
+    .await
+    .expect(StatusCode::CREATED, "assign the reviewer");
+
+    let listed = api.get(&documents, reviewer).await;
+    let ids: Vec<&str> = listed.expect(StatusCode::OK, "the reviewer lists the documents")["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|d| d["id"].as_str())
+        .collect();
+    assert_eq!(ids, [anonymous.id().as_str()], "only the blind-safe deck is listed");
+    let (status, _, _) = api
+        .download(&format!("/api/v2/documents/{}/content", named.id()), reviewer)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "the identity-bearing deck is not the reviewer's"
+    );
+    api.get(&format!("/api/v2/documents/{}", named.id()), reviewer)
+        .await
+        .problem(StatusCode::NOT_FOUND, "not_found", "its metadata neither");
+    let (status, _, bytes) = api
+        .download(&format!("/api/v2/documents/{}/content", anonymous.id()), reviewer)
+        .await;
+    assert_eq!(status, StatusCode::OK, "the blind-safe deck is");
+    assert_eq!(bytes.as_ref(), pdf("an anonymous deck").as_slice());
+}
+
+/// The mentee opens the conversation with their ally and writes twice; the ally sees two
+/// unread, reads and answers; each side's unread count is zero once they read.
+async fn messaging_tail(api: &Api, mentee: &str, mentee_id: &str, ally: &str, ally_id: &str) {
+    let opened = api
+        .post("/api/v2/conversations", Some(mentee), json!({ "user_id": ally_id }))
+        .await;
+    let body = opened.expect(StatusCode::OK, "the mentee opens the conversation");
+    assert_eq!(body["kind"], "direct");
+    let conversation = opened.id();
+    // The ally opening it finds the same one: one conversation per pair.
+    let again = api
+        .post("/api/v2/conversations", Some(ally), json!({ "user_id": mentee_id }))
+        .await;
+    assert_eq!(
+        again.expect(StatusCode::OK, "the ally opens it")["id"],
+        conversation.as_str()
+    );
+    let messages = format!("/api/v2/conversations/{conversation}/messages");
+    for text in ["Thanks for accepting!", "I uploaded our deck to the application."] {
+        let sent = api.post(&messages, Some(mentee), json!({ "body": text })).await;
+        assert_eq!(
+            sent.expect(StatusCode::CREATED, "the mentee writes")["sender_id"],
+            mentee_id
+        );
+    }
+    assert_eq!(unread_in(api, ally, &conversation).await, 2, "the ally has two unread");
+    assert_eq!(
+        unread_in(api, mentee, &conversation).await,
+        0,
+        "one's own messages are read"
+    );
+    let page = api.get(&messages, ally).await;
+    let bodies: Vec<&str> = page.expect(StatusCode::OK, "the ally reads the messages")["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|m| m["body"].as_str())
+        .collect();
+    assert_eq!(
+        bodies,
+        ["I uploaded our deck to the application.", "Thanks for accepting!"],
+        "newest first"
+    );
+    let read = api
+        .command(&format!("/api/v2/conversations/{conversation}/read"), ally)
+        .await;
+    assert_eq!(read.expect(StatusCode::OK, "the ally marks it read")["unread"], 0);
+    assert_eq!(unread_in(api, ally, &conversation).await, 0);
+    api.post(
+        &messages,
+        Some(ally),
+        json!({ "body": "Great, see you on the session." }),
+    )
+    .await
+    .expect(StatusCode::CREATED, "the ally answers");
+    assert_eq!(
+        unread_in(api, mentee, &conversation).await,
+        1,
+        "the mentee has the answer unread"
+    );
+    api.command(&format!("/api/v2/conversations/{conversation}/read"), mentee)
+        .await
+        .expect(StatusCode::OK, "the mentee marks it read");
+    assert_eq!(unread_in(api, mentee, &conversation).await, 0);
+}
+
+/// The `unread` count of `conversation` in the caller's list of conversations.
+async fn unread_in(api: &Api, token: &str, conversation: &str) -> u64 {
+    let list = api.get("/api/v2/conversations", token).await;
+    list.expect(StatusCode::OK, "my conversations")["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|c| c["id"] == conversation)
+        .and_then(|c| c["unread"].as_u64())
+        .unwrap_or_else(|| panic!("{conversation} is not listed: {}", list.raw))
 }
