@@ -531,7 +531,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
                 ..Default::default()
             })
             .await?;
-        versions.sort_by(|a, b| b.number.cmp(&a.number));
+        versions.sort_by_key(|v| std::cmp::Reverse(v.number));
         uow.commit().await?;
         Ok(versions)
     }

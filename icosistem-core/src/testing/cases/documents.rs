@@ -316,6 +316,9 @@ pub async fn concurrent_uploads_never_exceed_max_documents_per_project<S: Store 
     assert_eq!(blob_count(&world).await, 5, "refused uploads left no blob");
 }
 
+/// A refused upload case: file name, bytes, what it is, and the refusal expected.
+type RefusedUpload = (&'static str, Vec<u8>, &'static str, fn(&Error) -> bool);
+
 /// An executable named `.pdf`, a polyglot (PDF carrying a ZIP directory, or markup), an empty
 /// file and one past `max_upload_bytes` are refused with their own error, and leave neither a
 /// row nor a blob.
@@ -337,7 +340,7 @@ pub async fn refused_uploads_leave_no_row_and_no_blob<S: Store + Clone>(store: S
     too_big.resize(4097, b' ');
     let elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0\x3e\0\x01\0\0\0".to_vec();
 
-    let cases: Vec<(&str, Vec<u8>, &str, fn(&Error) -> bool)> = vec![
+    let cases: Vec<RefusedUpload> = vec![
         ("deck.pdf", elf, "renamed executable", |e| {
             matches!(e, Error::UnsupportedMediaType { .. })
         }),
