@@ -119,8 +119,10 @@ impl From<&DocumentVersion> for DocumentVersionDto {
 )]
 pub struct UploadDocumentForm {
     /// Title, 1–300 characters.
+    #[schema(min_length = 1, max_length = 300)]
     pub title: String,
     /// Description, at most 2000 characters.
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
     /// What it is.
     #[schema(schema_with = one_of::<icosistem_core::model::DocumentType>)]

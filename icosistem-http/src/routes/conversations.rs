@@ -213,7 +213,7 @@ routes! {
         |eco, ctx, PathId(id), _, _| eco.block_user(ctx, id);
     /// Lifts the caller's block of a user. Idempotent.
     unblock_user: delete "/api/v2/users/{id}/block", PathId<UserId>, NoIfMatch, none
-        => empty(204, "Not blocked") [],
+        => empty(204, "Not blocked") [NotFound],
         |eco, ctx, PathId(id), _, _| eco.unblock_user(ctx, id);
 }
 

@@ -29,7 +29,7 @@ use std::sync::Mutex;
 
 use axum::body::Body;
 use axum::extract::multipart::{MultipartError, MultipartRejection};
-use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -51,7 +51,7 @@ use super::kit::{PathId, api, lists, reads, routes};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::dto::parse::{optional_enum, required_enum};
-use crate::dto::{DocumentDto, DocumentVersionDto, PageDto, UploadDocumentForm, UploadVersionForm};
+use crate::dto::{ApiQuery, DocumentDto, DocumentVersionDto, PageDto, UploadDocumentForm, UploadVersionForm};
 use crate::error::ApiError;
 
 /// What a multipart body may carry besides the file's bytes (boundaries, part headers, the
@@ -417,6 +417,7 @@ pub(crate) mod upload_document_version {
 #[into_params(parameter_in = Query)]
 pub(crate) struct ContentQuery {
     /// The version to download (default: the current one).
+    #[param(minimum = 1)]
     version: Option<u32>,
 }
 
@@ -474,12 +475,12 @@ fn content_disposition(filename: &str) -> HeaderValue {
         (status = 200, description = "The bytes", content_type = "application/octet-stream", body = Vec<u8>),
         (status = 206, description = "The requested range, with `Content-Range`", content_type = "application/octet-stream", body = Vec<u8>),
         (status = 416, description = "The range starts past the end (`range_not_satisfiable`); `Content-Range: bytes */<size>`"),
-        super::kit::Authenticated, super::kit::NotFound))]
+        super::kit::Authenticated, super::kit::NotFound, super::kit::BadInput))]
 pub(crate) async fn download_document<S: Store, N: Notifier, C: Clock>(
     State(state): State<AppState<S, N, C>>,
     auth: AuthUser,
     PathId(id): PathId<DocumentId>,
-    Query(query): Query<ContentQuery>,
+    ApiQuery(query): ApiQuery<ContentQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let range = requested_range(&headers);
