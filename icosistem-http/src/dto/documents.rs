@@ -117,6 +117,9 @@ impl From<&DocumentVersion> for DocumentVersionDto {
     dead_code,
     reason = "documents the multipart body; the handler reads the parts as they stream"
 )]
+// No other parts: the server reads only these names, and documents it so that generated
+// clients (and fuzzers) send nothing else.
+#[serde(deny_unknown_fields)]
 pub struct UploadDocumentForm {
     /// Title, 1–300 characters.
     #[schema(min_length = 1, max_length = 300)]
@@ -144,6 +147,9 @@ pub struct UploadDocumentForm {
     dead_code,
     reason = "documents the multipart body; the handler reads the parts as they stream"
 )]
+// No other parts: the server reads only these names, and documents it so that generated
+// clients (and fuzzers) send nothing else.
+#[serde(deny_unknown_fields)]
 pub struct UploadVersionForm {
     /// The file, as for an upload.
     #[schema(value_type = String, format = Binary)]
