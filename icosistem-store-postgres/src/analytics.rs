@@ -5,6 +5,8 @@
 //! each figure names, soft-deleted programs and projects left out where the scope reaches
 //! through them.
 
+use std::str::FromStr;
+
 use chrono::NaiveDate;
 use icosistem_core::StoreError;
 use icosistem_core::model::analytics::{
@@ -89,6 +91,26 @@ impl PgTx {
         })
         .await
     }
+
+    /// The rows per status of `table` (`"<name> <alias>"`), `scoped` appending the conditions
+    /// (`AND …` on `<alias>.` columns).
+    async fn status_counts<S>(
+        &mut self,
+        operation: &'static str,
+        table: &str,
+        scoped: impl FnOnce(&mut QueryBuilder<Postgres>),
+    ) -> Result<Vec<(S, u64)>, StoreError>
+    where
+        S: FromStr + Send,
+        S::Err: std::fmt::Display,
+    {
+        let alias = table.rsplit(' ').next().unwrap_or(table);
+        let mut qb = QueryBuilder::new(format!("SELECT {alias}.status, COUNT(*) AS n FROM {table} WHERE TRUE"));
+        scoped(&mut qb);
+        qb.push(format!(" GROUP BY {alias}.status"));
+        self.aggregate(operation, qb, |row| Ok((parse::<S>(row, "status")?, count(row, "n")?)))
+            .await
+    }
 }
 
 impl AnalyticsRead for PgTx {
@@ -109,13 +131,10 @@ impl AnalyticsRead for PgTx {
                 qb.push(" AND a.applicant_id = ").push_bind(Uuid::from(user));
             }
         };
-        let mut qb = QueryBuilder::new("SELECT a.status, COUNT(*) AS n FROM applications a WHERE TRUE");
-        scoped(&mut qb);
-        push_range(&mut qb, "a.created_at", range);
-        qb.push(" GROUP BY a.status");
         let counted = self
-            .aggregate("application_funnel", qb, |row| {
-                Ok((parse::<ApplicationStatus>(row, "status")?, count(row, "n")?))
+            .status_counts::<ApplicationStatus>("application_funnel", "applications a", |qb| {
+                scoped(qb);
+                push_range(qb, "a.created_at", range);
             })
             .await?;
         // Seconds from submission to decision; percentiles interpolate like the memory
@@ -262,13 +281,8 @@ impl AnalyticsRead for PgTx {
             }
             push_range(qb, "e.created_at", range);
         };
-        let mut qb = QueryBuilder::new("SELECT e.status, COUNT(*) AS n FROM enrollments e WHERE TRUE");
-        scoped(&mut qb);
-        qb.push(" GROUP BY e.status");
         let counted = self
-            .aggregate("enrollment_statuses", qb, |row| {
-                Ok((parse::<EnrollmentStatus>(row, "status")?, count(row, "n")?))
-            })
+            .status_counts::<EnrollmentStatus>("enrollment_statuses", "enrollments e", &scoped)
             .await?;
         let mut qb = QueryBuilder::new(
             "SELECT date_trunc('month', e.created_at AT TIME ZONE 'UTC')::date AS month, COUNT(*) AS n \

@@ -28,6 +28,9 @@ pub trait PgEntity: Entity {
     const VERSIONED: bool = true;
 
     /// Binds every column value, in [`PgEntity::COLUMNS`] order.
+    ///
+    /// `TABLE`, `COLUMNS`, `SOFT_DELETE`, `bind_row` and `from_row` are written by
+    /// [`pg_mapping!`](crate::mapping::pg_mapping) from one list of columns.
     fn bind_row(&self, row: &mut Separated<'_, Postgres, &'static str>);
     /// Decodes a row selected with [`PgEntity::COLUMNS`].
     fn from_row(row: &PgRow) -> Result<Self, sqlx::Error>;
@@ -74,10 +77,33 @@ where
     raw.map(|r| r.parse().map_err(|e| decode_error(column, e))).transpose()
 }
 
+/// Like [`parse`] for a `TEXT[]` column.
+pub(crate) fn parse_all<T>(row: &PgRow, column: &'static str) -> Result<Vec<T>, sqlx::Error>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
+    let raw: Vec<String> = row.try_get(column)?;
+    raw.iter()
+        .map(|r| r.parse().map_err(|e| decode_error(column, e)))
+        .collect()
+}
+
 /// Decodes a JSONB column into a serde type.
 pub(crate) fn json<T: serde::de::DeserializeOwned>(row: &PgRow, column: &'static str) -> Result<T, sqlx::Error> {
     let value: serde_json::Value = row.try_get(column)?;
     serde_json::from_value(value).map_err(|e| decode_error(column, e))
+}
+
+/// Like [`json`] for a nullable column: SQL NULL is `None`.
+pub(crate) fn json_opt<T: serde::de::DeserializeOwned>(
+    row: &PgRow,
+    column: &'static str,
+) -> Result<Option<T>, sqlx::Error> {
+    let value: Option<serde_json::Value> = row.try_get(column)?;
+    value
+        .map(|v| serde_json::from_value(v).map_err(|e| decode_error(column, e)))
+        .transpose()
 }
 
 /// A JSONB value to bind.
@@ -91,13 +117,20 @@ pub(crate) fn unsigned<T: TryFrom<i64>>(row: &PgRow, column: &'static str) -> Re
         Ok(v) => v,
         Err(_) => i64::from(row.try_get::<i32, _>(column)?),
     };
-    T::try_from(raw).map_err(|_| decode_error(column, format!("{raw} is out of range")))
+    in_range(raw, column)
 }
 
-/// An unsigned value to bind into an INTEGER column. It saturates instead of wrapping, so an
-/// out-of-range value meets the column's CHECK rather than turning negative.
-pub(crate) fn sql_int(value: u32) -> i32 {
-    i32::try_from(value).unwrap_or(i32::MAX)
+/// Like [`unsigned`] for a nullable column.
+pub(crate) fn unsigned_opt<T: TryFrom<i64>>(row: &PgRow, column: &'static str) -> Result<Option<T>, sqlx::Error> {
+    let raw: Option<i64> = match row.try_get::<Option<i64>, _>(column) {
+        Ok(v) => v,
+        Err(_) => row.try_get::<Option<i32>, _>(column)?.map(i64::from),
+    };
+    raw.map(|raw| in_range(raw, column)).transpose()
+}
+
+fn in_range<T: TryFrom<i64>>(raw: i64, column: &'static str) -> Result<T, sqlx::Error> {
+    T::try_from(raw).map_err(|_| decode_error(column, format!("{raw} is out of range")))
 }
 
 /// A built statement with its bound arguments.

@@ -94,6 +94,7 @@ mod analytics;
 mod entities;
 mod entity;
 mod error;
+mod mapping;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -162,91 +162,41 @@ async fn enum_checks_list_exactly_the_cores_values() {
         .filter(|r| ProfileData::default_for(**r).is_some())
         .map(|r| r.as_str().to_owned())
         .collect();
-    // `(table, column)`: the column's own check constraint, `<table>_<column>_check`.
+    // `(table, column, values)`: the column's own check constraint, `<table>_<column>_check`,
+    // lists exactly `values` (a core enum's names with `enum_check!`).
+    macro_rules! enum_check {
+        ($table:literal, $column:literal, $enum:ident) => {
+            ($table, $column, names($enum::ALL, $enum::as_str))
+        };
+    }
     let expected: Vec<(&str, &str, BTreeSet<String>)> = vec![
-        ("users", "role", names(Role::ALL, Role::as_str)),
-        ("users", "status", names(UserStatus::ALL, UserStatus::as_str)),
+        enum_check!("users", "role", Role),
+        enum_check!("users", "status", UserStatus),
         ("profiles", "role", profile_roles),
-        (
-            "account_tokens",
-            "purpose",
-            names(AccountTokenPurpose::ALL, AccountTokenPurpose::as_str),
-        ),
-        (
-            "organizations",
-            "organization_type",
-            names(OrganizationType::ALL, OrganizationType::as_str),
-        ),
-        (
-            "organizations",
-            "status",
-            names(OrganizationStatus::ALL, OrganizationStatus::as_str),
-        ),
-        (
-            "organization_members",
-            "role",
-            names(MemberRole::ALL, MemberRole::as_str),
-        ),
-        ("programs", "program_type", names(ProgramType::ALL, ProgramType::as_str)),
-        ("programs", "status", names(ProgramStatus::ALL, ProgramStatus::as_str)),
-        ("programs", "format", names(ProgramFormat::ALL, ProgramFormat::as_str)),
-        (
-            "programs",
-            "target_stages",
-            names(ProjectStage::ALL, ProjectStage::as_str),
-        ),
-        ("projects", "project_type", names(ProjectType::ALL, ProjectType::as_str)),
-        ("projects", "priority", names(Priority::ALL, Priority::as_str)),
-        ("projects", "stage", names(ProjectStage::ALL, ProjectStage::as_str)),
-        ("projects", "status", names(ProjectStatus::ALL, ProjectStatus::as_str)),
-        (
-            "projects",
-            "funding_stage",
-            names(FundingStage::ALL, FundingStage::as_str),
-        ),
+        enum_check!("account_tokens", "purpose", AccountTokenPurpose),
+        enum_check!("organizations", "organization_type", OrganizationType),
+        enum_check!("organizations", "status", OrganizationStatus),
+        enum_check!("organization_members", "role", MemberRole),
+        enum_check!("programs", "program_type", ProgramType),
+        enum_check!("programs", "status", ProgramStatus),
+        enum_check!("programs", "format", ProgramFormat),
+        enum_check!("programs", "target_stages", ProjectStage),
+        enum_check!("projects", "project_type", ProjectType),
+        enum_check!("projects", "priority", Priority),
+        enum_check!("projects", "stage", ProjectStage),
+        enum_check!("projects", "status", ProjectStatus),
+        enum_check!("projects", "funding_stage", FundingStage),
         ("projects", "funding_target_currency", currencies.clone()),
         ("projects", "funding_raised_currency", currencies),
-        ("milestones", "priority", names(Priority::ALL, Priority::as_str)),
-        (
-            "milestones",
-            "status",
-            names(MilestoneStatus::ALL, MilestoneStatus::as_str),
-        ),
-        (
-            "applications",
-            "status",
-            names(ApplicationStatus::ALL, ApplicationStatus::as_str),
-        ),
-        (
-            "enrollments",
-            "status",
-            names(EnrollmentStatus::ALL, EnrollmentStatus::as_str),
-        ),
-        (
-            "documents",
-            "parent_type",
-            names(DocumentParentKind::ALL, DocumentParentKind::as_str),
-        ),
-        (
-            "documents",
-            "document_type",
-            names(DocumentType::ALL, DocumentType::as_str),
-        ),
-        (
-            "documents",
-            "access",
-            names(DocumentAccess::ALL, DocumentAccess::as_str),
-        ),
-        (
-            "conversations",
-            "kind",
-            names(ConversationKind::ALL, ConversationKind::as_str),
-        ),
-        (
-            "conversations",
-            "context_type",
-            names(ConversationContextType::ALL, ConversationContextType::as_str),
-        ),
+        enum_check!("milestones", "priority", Priority),
+        enum_check!("milestones", "status", MilestoneStatus),
+        enum_check!("applications", "status", ApplicationStatus),
+        enum_check!("enrollments", "status", EnrollmentStatus),
+        enum_check!("documents", "parent_type", DocumentParentKind),
+        enum_check!("documents", "document_type", DocumentType),
+        enum_check!("documents", "access", DocumentAccess),
+        enum_check!("conversations", "kind", ConversationKind),
+        enum_check!("conversations", "context_type", ConversationContextType),
     ];
     for (table, column, values) in expected {
         let definition: Option<String> = sqlx::query_scalar(
