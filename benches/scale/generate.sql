@@ -130,16 +130,22 @@ ORDER BY id;
 
 -- Applications: two per project. Round 0 goes to the program open when the project was made,
 -- round 1 to a later one (an earlier one near the end), so (program, project) is unique; each is
--- made inside its program's window, some days after the project.
+-- made inside its program's window, some days after the project. Their copy of the project's
+-- stage (0016) is written here with the projects' own expression, not by the per-row trigger,
+-- which would probe the projects table two million times.
+ALTER TABLE applications DISABLE TRIGGER applications_copy_project_stage;
 INSERT INTO applications (id, program_id, project_id, applicant_id, answers, status, submitted_at, decided_at,
-                          decision_note, mean_score_centi, created_at, updated_at, created_by, updated_by, version)
+                          decision_note, mean_score_centi, created_at, updated_at, created_by, updated_by, version,
+                          project_stage)
 SELECT pg_temp.v7(a.at, 100000000 + a.k), a.program_id, a.project_id, a.owner_id, '{}'::jsonb, a.status,
        CASE WHEN a.status <> 'draft' THEN a.at + interval '1 hour' END,
        CASE WHEN a.status IN ('rejected', 'waitlisted') THEN a.at + interval '20 days' END,
        NULL, CASE WHEN a.status = 'waitlisted' THEN 5000 END,
-       a.at, a.at, a.owner_id, a.owner_id, 1
+       a.at, a.at, a.owner_id, a.owner_id, 1, a.stage
 FROM (
     SELECT r.k, pr.id AS project_id, pr.owner_id, pg.id AS program_id,
+           (ARRAY['idea', 'concept', 'prototype', 'validation', 'development', 'pilot', 'testing', 'launch',
+                  'growth', 'scaling', 'mature', 'pivoting'])[pg_temp.pick(pr.j, 1, 12) + 1] AS stage,
            least(greatest(pr.created_at, pg.opens_at) + (pg_temp.pick(r.k, 5, 100000) * 50 || ' seconds')::interval,
                  pg.deadline - interval '1 minute', p.now - interval '1 minute') AS at,
            (ARRAY['draft', 'submitted', 'submitted', 'submitted', 'under_review', 'under_review', 'rejected',
@@ -153,6 +159,15 @@ FROM (
                                           ELSE pr.g0 - 1 - r.x END
 ) a
 ORDER BY 1;
+ALTER TABLE applications ENABLE TRIGGER applications_copy_project_stage;
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM applications a JOIN projects p ON p.id = a.project_id
+               WHERE a.project_stage IS DISTINCT FROM p.stage) THEN
+        RAISE EXCEPTION 'generate.sql: an application''s project_stage differs from its project''s stage';
+    END IF;
+END
+$$;
 
 -- One pending assignment per application under review, to a reviewer of the program's
 -- organization.

@@ -432,6 +432,13 @@ where
         let matches = RowMatch::<E>::matcher(state, filter);
         let table = HasTable::<E>::table_ref(state);
         let take = (page.limit as usize).saturating_add(1);
+        if let Some(rank) = E::rank(filter) {
+            // A ranked list: every match sorted, the first page only (`Entity::rank`).
+            let mut rows: Vec<E> = table.rows.values().filter(|row| matches(row)).cloned().collect();
+            rows.sort_by(rank);
+            rows.truncate(take);
+            return std::future::ready(Ok(Page::from_overfetch(rows, page.limit, |row| row.id().into())));
+        }
         let after = page.after.map(E::Id::from);
         let candidates: Box<dyn Iterator<Item = &E>> = match (page.order, after) {
             (Order::NewestFirst, Some(after)) => Box::new(table.rows.range(..after).rev().map(|(_, row)| row)),
@@ -445,8 +452,7 @@ where
             (Order::OldestFirst, None) => Box::new(table.rows.values()),
         };
         let rows: Vec<E> = candidates.filter(|row| matches(row)).take(take).cloned().collect();
-        let page = Page::from_overfetch(rows, page.limit, |row| row.id().into());
-        async move { Ok(page) }
+        std::future::ready(Ok(Page::from_overfetch(rows, page.limit, |row| row.id().into())))
     }
 
     fn count(&mut self, filter: &E::Filter) -> impl Future<Output = Result<u64, StoreError>> + Send {

@@ -982,20 +982,20 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         if program.status != ProgramStatus::Published || program.seats_left() == 0 {
             return Ok(());
         }
-        let mut waitlisted = uow
-            .all(&ApplicationFilter {
-                program_id: Some(program.id),
-                status: Some(ApplicationStatus::Waitlisted),
-                ..Default::default()
-            })
-            .await?;
-        waitlisted.sort_by(|a, b| {
-            wf::waitlist_rank_cmp(
-                (a.mean_score_centi, a.submitted_at, a.id.as_uuid()),
-                (b.mean_score_centi, b.submitted_at, b.id.as_uuid()),
+        // One seat freed, one promotion: only the best of the waitlist is read, ranked by the
+        // store (`applications_waitlist_rank_idx` on PostgreSQL), however long the waitlist.
+        let waitlisted = uow
+            .list(
+                &ApplicationFilter {
+                    program_id: Some(program.id),
+                    status: Some(ApplicationStatus::Waitlisted),
+                    waitlist_rank: true,
+                    ..Default::default()
+                },
+                PageRequest::first(1),
             )
-        });
-        let Some(best) = waitlisted.into_iter().next() else {
+            .await?;
+        let Some(best) = waitlisted.items.into_iter().next() else {
             return Ok(());
         };
         // The promotion is the platform's doing, whoever freed the seat.

@@ -23,7 +23,11 @@
 //!   up the rest — which idempotency makes safe.
 //!
 //! A run walks every page (keyset pagination on the id), so a backlog larger than a page is
-//! never starved by candidates that stay candidates after being notified.
+//! never starved by candidates that stay candidates after being notified — within the round's
+//! time budget (`limits.job_round_budget`): once it is spent, no further page starts and the
+//! next round (a minute later) picks up the rest. A round's first page always runs, so every
+//! round makes progress whatever the budget; a job that keeps a watermark advances it only
+//! after a round that was not cut short.
 
 use std::collections::BTreeSet;
 
@@ -133,15 +137,55 @@ fn next_after<E: Entity>(page: &Page<E>) -> Option<Uuid> {
 /// The walk over every page of a job's candidates, oldest first, **one unit of work per page**
 /// (see the module documentation for why): [`JobPages::next`] opens the unit of work and lists
 /// the next page in it; the job does that page's work and commits.
-#[derive(Default)]
-struct JobPages {
+struct JobPages<'r> {
     after: Option<Uuid>,
     done: bool,
+    round: &'r mut Round,
 }
 
-impl JobPages {
-    /// The next page's unit of work and candidates, `None` after the last page. `filter` is
-    /// built at the unit of work's now.
+/// One round of one job, held to `limits.job_round_budget` on the ecosystem's clock: a job with
+/// a backlog (a first review-overdue round, a mass of unverified accounts) must not hold the
+/// worker past the next minute's round, nor starve the jobs after it in `run_due_jobs`.
+struct Round {
+    until: DateTime<Utc>,
+    pages: u32,
+    cut_short: bool,
+}
+
+impl Round {
+    fn start<S: Store, N: Notifier, C: Clock>(eco: &Ecosystem<S, N, C>) -> Self {
+        Round {
+            until: eco.clock.now() + eco.limits.job_round_budget,
+            pages: 0,
+            cut_short: false,
+        }
+    }
+
+    /// Whether another page may start now: the round's first page always does.
+    fn may_start_page(&mut self, now: DateTime<Utc>) -> bool {
+        if self.pages > 0 && now >= self.until {
+            self.cut_short = true;
+        }
+        if self.cut_short {
+            return false;
+        }
+        self.pages += 1;
+        true
+    }
+}
+
+impl<'r> JobPages<'r> {
+    /// A walk from the first candidate, counted against `round`'s budget.
+    fn within(round: &'r mut Round) -> Self {
+        JobPages {
+            after: None,
+            done: false,
+            round,
+        }
+    }
+
+    /// The next page's unit of work and candidates, `None` after the last page or once the
+    /// round's budget is spent. `filter` is built at the unit of work's now.
     async fn next<S, N, C, F>(
         &mut self,
         eco: &Ecosystem<S, N, C>,
@@ -155,7 +199,7 @@ impl JobPages {
         F: ListFilter,
         S::Tx: Repo<F::Entity>,
     {
-        if self.done {
+        if self.done || !self.round.may_start_page(eco.clock.now()) {
             return Ok(None);
         }
         let mut uow = eco.uow(ctx).await?;
@@ -169,6 +213,41 @@ impl JobPages {
 const SESSION_WAITING: [SessionStatus; 2] = [SessionStatus::Scheduled, SessionStatus::Confirmed];
 
 impl<T: Transaction> Uow<T> {
+    /// The time a watermark mark holds (`None` before the job's first complete round).
+    async fn watermark(&mut self, key: &str) -> Result<Option<DateTime<Utc>>> {
+        let mark: Option<JobMark> = self
+            .first(&JobMarkFilter {
+                key: Some(key.to_owned()),
+            })
+            .await?;
+        Ok(mark.map(|m| m.at))
+    }
+
+    /// Moves a watermark mark forward to `at` (creating it), never back.
+    async fn advance_watermark(&mut self, key: &str, at: DateTime<Utc>) -> Result<()> {
+        let stored: Option<JobMark> = self
+            .first(&JobMarkFilter {
+                key: Some(key.to_owned()),
+            })
+            .await?;
+        match stored {
+            Some(mut mark) if mark.at < at => {
+                mark.at = at;
+                self.update(mark).await?;
+            }
+            Some(_) => {}
+            None => {
+                let mark = JobMark {
+                    id: self.new_id(),
+                    key: key.to_owned(),
+                    at,
+                };
+                self.insert(&mark).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Notifies the user with this id with a notice `write` composes for them (so times read
     /// in their own time zone); returns how many notifications were written (0 when the user no
     /// longer exists), for the job reports.
@@ -197,6 +276,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     pub async fn send_session_reminders(&self) -> Result<JobReport> {
         let ctx = Context::system();
         let mut report = JobReport::default();
+        let mut round = Round::start(self);
         for lead in self.limits.session_reminders.clone() {
             let filter = |now| SessionFilter {
                 status_in: SESSION_WAITING.to_vec(),
@@ -204,7 +284,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
                 starts_at_or_before: Some(now + lead),
                 ..Default::default()
             };
-            let mut pages = JobPages::default();
+            let mut pages = JobPages::within(&mut round);
             while let Some((mut uow, sessions)) = pages.next(self, &ctx, &filter).await? {
                 for session in &sessions {
                     report.examined += 1;
@@ -242,12 +322,13 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     pub async fn sweep_no_shows(&self) -> Result<JobReport> {
         let ctx = Context::system();
         let mut report = JobReport::default();
+        let mut round = Round::start(self);
         let filter = |now| SessionFilter {
             status_in: SESSION_WAITING.to_vec(),
             starts_at_or_before: Some(now - self.limits.no_show_after),
             ..Default::default()
         };
-        let mut pages = JobPages::default();
+        let mut pages = JobPages::within(&mut round);
         while let Some((mut uow, sessions)) = pages.next(self, &ctx, &filter).await? {
             for session in &sessions {
                 report.examined += 1;
@@ -279,13 +360,14 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     pub async fn send_feedback_reminders(&self) -> Result<JobReport> {
         let ctx = Context::system();
         let mut report = JobReport::default();
+        let mut round = Round::start(self);
         let filter = |now| SessionFilter {
             status: Some(SessionStatus::Completed),
             completed_at_or_before: Some(now - self.limits.feedback_reminder_after),
             awaiting_feedback: true,
             ..Default::default()
         };
-        let mut pages = JobPages::default();
+        let mut pages = JobPages::within(&mut round);
         while let Some((mut uow, sessions)) = pages.next(self, &ctx, &filter).await? {
             for session in &sessions {
                 report.examined += 1;
@@ -326,11 +408,12 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     pub async fn send_milestone_overdue_notices(&self) -> Result<JobReport> {
         let ctx = Context::system();
         let mut report = JobReport::default();
+        let mut round = Round::start(self);
         let filter = |now: DateTime<Utc>| MilestoneFilter {
             overdue_on: Some(now.date_naive()),
             ..Default::default()
         };
-        let mut pages = JobPages::default();
+        let mut pages = JobPages::within(&mut round);
         while let Some((mut uow, milestones)) = pages.next(self, &ctx, &filter).await? {
             for milestone in &milestones {
                 report.examined += 1;
@@ -377,61 +460,42 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     pub async fn send_review_overdue_notices(&self) -> Result<JobReport> {
         let ctx = Context::system();
         let mut report = JobReport::default();
+        let mut round = Round::start(self);
         let (now, watermark) = {
             let mut uow = self.uow(&ctx).await?;
-            let cut: Option<JobMark> = uow
-                .first(&JobMarkFilter {
-                    key: Some(REVIEW_OVERDUE_CUTOFF.to_owned()),
-                })
-                .await?;
-            let last: Option<JobMark> = uow
-                .first(&JobMarkFilter {
-                    key: Some(REVIEW_OVERDUE_NOW.to_owned()),
-                })
-                .await?;
+            let cut = uow.watermark(REVIEW_OVERDUE_CUTOFF).await?;
+            let last = uow.watermark(REVIEW_OVERDUE_NOW).await?;
             (uow.now, cut.zip(last))
         };
         let cutoff = now - self.limits.review_overdue_after;
         match &watermark {
-            None => self.review_overdue_full_round(&ctx, cutoff, &mut report).await?,
+            None => {
+                self.review_overdue_full_round(&ctx, cutoff, &mut report, &mut round)
+                    .await?
+            }
             Some((last_cutoff, last_now)) => {
                 // Each window reaches back `WATERMARK_OVERLAP` before the last round's bound: an
                 // assignment stamped just before that bound may have committed after the last
                 // round read, and must not fall between two rounds. Re-examining the overlap
                 // sends nothing twice (the marks).
-                for (after, until) in [(last_cutoff.at, cutoff), (last_now.at, now)] {
+                for (after, until) in [(*last_cutoff, cutoff), (*last_now, now)] {
                     let after = after - WATERMARK_OVERLAP;
                     if after < until {
-                        self.review_overdue_window(&ctx, cutoff, after, until, &mut report)
+                        self.review_overdue_window(&ctx, cutoff, after, until, &mut report, &mut round)
                             .await?;
                     }
                 }
             }
         }
-        // Advance the watermark only once every page is done: a round that failed half-way is
-        // redone by the next one, which the per-recipient marks make safe.
+        // Advance the watermark only once every page is done: a round that failed half-way, or
+        // ran out of its time budget, is redone by the next one, which the per-recipient marks
+        // make safe.
+        if round.cut_short {
+            return Ok(report);
+        }
         let mut uow = self.uow(&ctx).await?;
         for (key, at) in [(REVIEW_OVERDUE_CUTOFF, cutoff), (REVIEW_OVERDUE_NOW, now)] {
-            let stored: Option<JobMark> = uow
-                .first(&JobMarkFilter {
-                    key: Some(key.to_owned()),
-                })
-                .await?;
-            match stored {
-                Some(mut mark) if mark.at < at => {
-                    mark.at = at;
-                    uow.update(mark).await?;
-                }
-                Some(_) => {}
-                None => {
-                    let mark = JobMark {
-                        id: uow.new_id(),
-                        key: key.to_owned(),
-                        at,
-                    };
-                    uow.insert(&mark).await?;
-                }
-            }
+            uow.advance_watermark(key, at).await?;
         }
         uow.commit().await?;
         Ok(report)
@@ -443,6 +507,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         ctx: &Context,
         cutoff: DateTime<Utc>,
         report: &mut JobReport,
+        round: &mut Round,
     ) -> Result<()> {
         // Under review since at least the cutoff implies submitted by then: a cheap superset
         // for the store to find; the start of the review is checked per application below.
@@ -451,7 +516,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             submitted_at_or_before: Some(cutoff),
             ..Default::default()
         };
-        let mut pages = JobPages::default();
+        let mut pages = JobPages::within(round);
         while let Some((mut uow, apps)) = pages.next(self, ctx, &filter).await? {
             for app in &apps {
                 self.review_overdue_application(&mut uow, app, cutoff, report).await?;
@@ -469,13 +534,14 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         after: DateTime<Utc>,
         until: DateTime<Utc>,
         report: &mut JobReport,
+        round: &mut Round,
     ) -> Result<()> {
         let filter = |_| ReviewFilter {
             created_after: Some(after),
             created_at_or_before: Some(until),
             ..Default::default()
         };
-        let mut pages = JobPages::default();
+        let mut pages = JobPages::within(round);
         while let Some((mut uow, reviews)) = pages.next(self, ctx, &filter).await? {
             let mut seen = BTreeSet::new();
             for review in &reviews {
@@ -555,27 +621,47 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     /// Idempotent: one mark `application_deadline:<program id>:<applicant id>:<deadline unix
     /// seconds>`; a program whose deadline moves warns again before the new one. Errors: store
     /// failures only.
+    ///
+    /// Bounded rounds: a program stays in the notice window for two days, a round runs every
+    /// minute, and the drafts it has warned about stay drafts. So once a round has walked all of
+    /// a program's drafts it leaves a watermark (`application_deadline:watermark:<program
+    /// id>:<deadline unix seconds>`, that round's now), and later rounds read only the drafts
+    /// created since (reaching back five minutes more, for units of work that committed late).
     pub async fn send_application_deadline_notices(&self) -> Result<JobReport> {
         let ctx = Context::system();
         let mut report = JobReport::default();
+        let mut round = Round::start(self);
         // Programs closing soon are few: read them once, then page through each one's drafts.
-        let programs = {
+        let (now, programs) = {
             let mut uow = self.uow(&ctx).await?;
             let now = uow.now;
-            uow.all(&ProgramFilter {
-                accepting_at: Some(now),
-                deadline_at_or_before: Some(now + self.limits.application_deadline_notice),
-                ..Default::default()
-            })
-            .await?
+            let programs = uow
+                .all(&ProgramFilter {
+                    accepting_at: Some(now),
+                    deadline_at_or_before: Some(now + self.limits.application_deadline_notice),
+                    ..Default::default()
+                })
+                .await?;
+            let mut marked = Vec::with_capacity(programs.len());
+            for program in programs {
+                let key = format!(
+                    "application_deadline:watermark:{}:{}",
+                    program.id,
+                    program.application_deadline.timestamp()
+                );
+                let since = uow.watermark(&key).await?;
+                marked.push((program, key, since));
+            }
+            (now, marked)
         };
-        for program in &programs {
+        for (program, key, since) in &programs {
             let filter = |_| ApplicationFilter {
                 program_id: Some(program.id),
                 status: Some(ApplicationStatus::Draft),
+                created_after: since.map(|at| at - WATERMARK_OVERLAP),
                 ..Default::default()
             };
-            let mut pages = JobPages::default();
+            let mut pages = JobPages::within(&mut round);
             while let Some((mut uow, drafts)) = pages.next(self, &ctx, &filter).await? {
                 for app in &drafts {
                     report.examined += 1;
@@ -595,6 +681,13 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
                 }
                 uow.commit().await?;
             }
+            // Cut short: this program's watermark stays, the next round redoes its window.
+            if round.cut_short {
+                break;
+            }
+            let mut uow = self.uow(&ctx).await?;
+            uow.advance_watermark(key, now).await?;
+            uow.commit().await?;
         }
         Ok(report)
     }
@@ -610,13 +703,14 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     pub async fn deactivate_unverified_accounts(&self) -> Result<JobReport> {
         let ctx = Context::system();
         let mut report = JobReport::default();
+        let mut round = Round::start(self);
         let max_age = self.limits.unverified_account_max_age;
         let filter = |now| UserFilter {
             status: Some(UserStatus::PendingVerification),
             created_before: Some(now - max_age),
             ..Default::default()
         };
-        let mut pages = JobPages::default();
+        let mut pages = JobPages::within(&mut round);
         while let Some((mut uow, candidates)) = pages.next(self, &ctx, &filter).await? {
             let cutoff = uow.now - max_age;
             for candidate in &candidates {
@@ -655,12 +749,13 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     pub async fn archive_read_notifications(&self) -> Result<JobReport> {
         let ctx = Context::system();
         let mut report = JobReport::default();
+        let mut round = Round::start(self);
         let filter = |now| NotificationFilter {
             status: Some(NotificationStatus::Read),
             read_at_or_before: Some(now - self.limits.archive_read_notifications_after),
             ..Default::default()
         };
-        let mut pages = JobPages::default();
+        let mut pages = JobPages::within(&mut round);
         while let Some((mut uow, candidates)) = pages.next(self, &ctx, &filter).await? {
             for candidate in &candidates {
                 report.examined += 1;

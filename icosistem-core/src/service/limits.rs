@@ -183,6 +183,9 @@ limits! {
     /// Smallest match score worth suggesting, exclusive (default 0.3; from 0 up to, not
     /// including, 1).
     suggestion_min_score: f64 = 0.3;
+    /// Time one job round may take before it stops starting pages, leaving the rest to the
+    /// next round (default 30 s; its first page always runs).
+    job_round_budget: Duration = Duration::seconds(30);
 }
 
 /// A percentage, 0 to 100 (0 is allowed: it turns the thing off).
@@ -483,6 +486,7 @@ mod tests {
             archive_read_notifications_after: Duration::days(60),
             suggestions_limit: 9,
             suggestion_min_score: 0.5,
+            job_round_budget: Duration::seconds(5),
         }
     }
 

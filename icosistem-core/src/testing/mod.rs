@@ -237,6 +237,7 @@ macro_rules! __icosistem_conformance_list {
             application_deadline_notices_are_sent_once,
             unverified_accounts_are_deactivated_once,
             read_notifications_are_archived_once,
+            a_job_round_stops_at_its_budget_and_the_next_continues,
             run_due_jobs_twice_at_the_same_now_sends_nothing_twice,
             a_tick_runs_the_due_jobs_and_delivers_the_outbox,
         }

@@ -1,7 +1,7 @@
 //! Programs and selection: applications, reviews, enrollments.
 
 use icosistem_core::model::{Application, Deletion, Enrollment, Meta, Program, ProgramStatus, Review};
-use icosistem_core::ports::store::{ApplicationFilter, EnrollmentFilter, ProgramFilter, ReviewFilter};
+use icosistem_core::ports::store::{ApplicationFilter, EnrollmentFilter, PageRequest, ProgramFilter, ReviewFilter};
 use sqlx::{Postgres, QueryBuilder};
 
 use crate::entity::PgEntity;
@@ -91,6 +91,28 @@ impl PgEntity for Application {
         if let Some(t) = f.submitted_at_or_before {
             qb.push(" AND submitted_at <= ").push_bind(t);
         }
+        // The deadline job's watermark (`applications_program_draft_created_idx` of 0016).
+        if let Some(t) = f.created_after {
+            qb.push(" AND created_at > ").push_bind(t);
+        }
+    }
+
+    /// The waitlist's order (`Entity::rank`), in SQL: `waitlist_rank_cmp` sorts by the mean
+    /// score (none counts as 0) descending, then the submission (none first), then the id, which
+    /// `applications_waitlist_rank_idx` (0016) holds per program in that order, so a promotion
+    /// reads the first entry instead of the whole waitlist.
+    fn list_query(prefix: &str, f: &ApplicationFilter, page: PageRequest) -> Option<QueryBuilder<Postgres>> {
+        if !f.waitlist_rank {
+            return None;
+        }
+        let mut qb = QueryBuilder::new(format!(
+            "{prefix}SELECT {} FROM applications WHERE TRUE",
+            Self::COLUMNS.join(", ")
+        ));
+        Self::push_filter(f, &mut qb);
+        qb.push(" ORDER BY COALESCE(mean_score_centi, 0) DESC, submitted_at ASC NULLS FIRST, id ASC LIMIT ")
+            .push_bind(i64::from(page.limit).saturating_add(1));
+        Some(qb)
     }
 }
 

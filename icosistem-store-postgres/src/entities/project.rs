@@ -107,6 +107,12 @@ fn visible_list_query(
             .push(" AND pg.deleted_at IS NULL AND NOT pg.blind_review AND NOT pg.rounds @> '[{\"blind\": true}]'")
             .push(" CROSS JOIN LATERAL (SELECT a.project_id AS id FROM applications a")
             .push(" WHERE a.program_id = pg.id AND a.status <> 'draft'");
+        // A stage filter walks `applications_program_stage_project_idx` (0016_list_scale_stage.sql) on the
+        // application's copy of its project's stage, so the page's candidates are the index's
+        // first entries instead of one in twelve; the probe below still checks the project.
+        if let Some(stage) = f.stage {
+            qb.push(" AND a.project_stage = ").push_bind(stage.as_str());
+        }
         if let Some(after) = page.after {
             qb.push(format!(" AND a.project_id{cmp}")).push_bind(after);
         }

@@ -74,6 +74,12 @@ pub trait Entity: Clone + Debug + Send + Sync + 'static {
     fn matches(&self, filter: &Self::Filter) -> bool;
     /// Stamps a change at `now` by `by` (`updated_at`, `updated_by`).
     fn touch(&mut self, now: chrono::DateTime<chrono::Utc>, by: Option<crate::model::UserId>);
+    /// The order `filter` asks for instead of the ids' (the waitlist's rank), if any: a list
+    /// then holds the first `limit` matching rows in that order, and its cursor means nothing
+    /// (`after` is ignored). Every store sorts by this same function or its SQL twin.
+    fn rank(_filter: &Self::Filter) -> Option<fn(&Self, &Self) -> std::cmp::Ordering> {
+        None
+    }
 }
 
 /// Maps an id type to its entity, so `uow.load(program_id)` knows it loads a `Program`.

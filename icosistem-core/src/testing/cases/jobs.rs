@@ -27,13 +27,14 @@ async fn totals<S: Store>(world: &World<S>) -> Totals {
         notifications: world.count(NotificationFilter::default()).await,
         outbox: world.count(OutboxFilter::default()).await,
         audit: world.count(AuditFilter::default()).await,
-        // The marks standing for things done; the review job's watermark (its last round's
-        // cut-off and now, kept as marks too) is bookkeeping, not a notice.
+        // The marks standing for things done; the jobs' watermarks (the review job's last
+        // round's cut-off and now, the deadline job's last complete round per program, kept as
+        // marks too) are bookkeeping, not notices.
         marks: world
             .rows(JobMarkFilter::default())
             .await
             .iter()
-            .filter(|m| !m.key.starts_with("review_overdue:watermark:"))
+            .filter(|m| !m.key.contains(":watermark:"))
             .count() as u64,
     }
 }
@@ -324,6 +325,79 @@ pub async fn application_deadline_notices_are_sent_once<S: Store + Clone>(store:
     let notice = world.assert_notified(drafter.id(), "application_deadline").await;
     assert_eq!(notice.data["application_id"], serde_json::json!(draft.id));
     world.assert_not_notified(submitter.id(), "application_deadline").await;
+
+    // Later rounds read only the drafts created since the last complete round: the warned
+    // draft is not read again, a new one is read and warned about once.
+    world.clock.set(deadline - Duration::hours(40));
+    let later = run(&world, Job::ApplicationDeadline).await;
+    assert_eq!(later.examined, 0, "a later round re-read the warned draft: {later:?}");
+    let latecomer = world.entrepreneur().await;
+    let late_project = world.project(&latecomer).await;
+    world
+        .eco
+        .create_application(&latecomer.ctx, cohort.program.id, late_project.id, Map::new())
+        .await
+        .expect("late draft");
+    world.advance(Duration::minutes(1));
+    let late = runs_once(&world, Job::ApplicationDeadline, Once::told(1, 1)).await;
+    assert_eq!(late.examined, 1, "only the new draft: {late:?}");
+    world.assert_notified(latecomer.id(), "application_deadline").await;
+}
+
+/// A job round stops starting pages once its time budget (`limits.job_round_budget`) is spent,
+/// and the next round carries on with what is left. With no budget at all a round does its
+/// first page only ([`JOB_BATCH_SIZE`](crate::service::JOB_BATCH_SIZE) candidates, the
+/// progress every round makes) and the clock, frozen here, does the rest: the second round
+/// finishes the backlog, the third finds nothing.
+pub async fn a_job_round_stops_at_its_budget_and_the_next_continues<S: Store + Clone>(store: S) {
+    let limits = crate::Limits {
+        job_round_budget: Duration::zero(),
+        ..Default::default()
+    };
+    let world = World::with_limits(
+        store,
+        std::sync::Arc::new(crate::ports::RecordingNotifier::new()),
+        limits,
+    )
+    .await;
+    let backlog = crate::service::JOB_BATCH_SIZE + 3;
+    for n in 0..backlog {
+        world
+            .eco
+            .register(
+                &crate::Context::anonymous(),
+                Register {
+                    email: format!("unverified{n}@example.test"),
+                    password: password(),
+                    first_name: "Un".to_owned(),
+                    last_name: "Verified".to_owned(),
+                    role: Role::Client,
+                },
+            )
+            .await
+            .expect("register");
+    }
+    world.advance(Duration::days(31));
+    let pending = UserFilter {
+        status: Some(UserStatus::PendingVerification),
+        ..Default::default()
+    };
+    let first = run(&world, Job::UnverifiedAccounts).await;
+    assert_eq!(
+        (first.examined, first.processed),
+        (crate::service::JOB_BATCH_SIZE, crate::service::JOB_BATCH_SIZE),
+        "the first round stops after its first page: {first:?}"
+    );
+    assert_eq!(
+        world.count(pending.clone()).await,
+        3,
+        "the rest waits for the next round"
+    );
+    let second = run(&world, Job::UnverifiedAccounts).await;
+    assert_eq!((second.examined, second.processed), (3, 3), "{second:?}");
+    assert_eq!(world.count(pending.clone()).await, 0);
+    let third = run(&world, Job::UnverifiedAccounts).await;
+    assert_eq!((third.examined, third.processed), (0, 0), "{third:?}");
 }
 
 /// Accounts left unverified for 30 days are deactivated once (audited, nobody notified); active

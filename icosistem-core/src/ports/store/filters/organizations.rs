@@ -281,6 +281,11 @@ pub struct ApplicationFilter {
     pub exclude_drafts: bool,
     /// Only applications submitted at or before this instant (never-submitted ones excluded).
     pub submitted_at_or_before: Option<DateTime<Utc>>,
+    /// Only applications created strictly after this instant (a job's watermark).
+    pub created_after: Option<DateTime<Utc>>,
+    /// In the waitlist's order ([`waitlist_rank_cmp`](crate::workflow::application::waitlist_rank_cmp))
+    /// instead of by id: the first page only (see [`Entity::rank`]).
+    pub waitlist_rank: bool,
 }
 
 impl Entity for Application {
@@ -301,6 +306,17 @@ impl Entity for Application {
             && !(f.exclude_drafts && self.status == ApplicationStatus::Draft)
             && f.submitted_at_or_before
                 .is_none_or(|t| self.submitted_at.is_some_and(|at| at <= t))
+            && f.created_after.is_none_or(|t| self.meta.created_at > t)
+    }
+    fn rank(f: &ApplicationFilter) -> Option<fn(&Self, &Self) -> std::cmp::Ordering> {
+        fn by_rank(a: &Application, b: &Application) -> std::cmp::Ordering {
+            crate::workflow::application::waitlist_rank_cmp(
+                (a.mean_score_centi, a.submitted_at, a.id.as_uuid()),
+                (b.mean_score_centi, b.submitted_at, b.id.as_uuid()),
+            )
+        }
+        f.waitlist_rank
+            .then_some(by_rank as fn(&Self, &Self) -> std::cmp::Ordering)
     }
 }
 
