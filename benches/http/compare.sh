@@ -95,6 +95,13 @@ measure() { # measure <key> <json>
   P99[$1]="$(jq -r '.metrics.latency_ms.p99 | . * 100 | round / 100' "$2")"
   BAD[$1]="$(jq -r '[.statusCodeDistribution | to_entries[] | select(.key | startswith("2") | not) | .value] | add // 0' "$2")"
   log "$1: ${RPS[$1]} req/s, p50 ${P50[$1]} ms, p99 ${P99[$1]} ms, non-2xx ${BAD[$1]}"
+  memory_note "$1"
+}
+
+# The server's resident memory now and its peak so far, in the log: which phase set the peak.
+memory_note() {
+  [[ -n "$SERVER_PID" && -r "/proc/$SERVER_PID/status" ]] || return 0
+  log "$1: RSS $(awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$SERVER_PID/status") MiB, peak so far $(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$SERVER_PID/status") MiB"
 }
 
 start_server() { # start_server <store> [database url]
@@ -127,11 +134,13 @@ for store in $STORES; do
     url="$(db_url_for "$LOAD_DB")"
   fi
   start_server "$store" "$url"
+  memory_note "$store ready"
   out="$WORK/$store"
   ICOSISTEM_ADMIN_EMAIL="$ADMIN_EMAIL" ICOSISTEM_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
     "$LOADER_BIN" seed --base "$BASE" --out "$out" --entrepreneurs "$ENTREPRENEURS" --drafts "$SUBMIT_DRAFTS"
   # shellcheck disable=SC1091 # written by http_loader seed
   source "$out/targets.env"
+  memory_note "$store seeded"
   wrk_json "$out/health.json" "$BASE/health"
   measure "$store health" "$out/health.json"
   wrk_json "$out/project.json" "$BASE$PROJECT_PATH" -H "authorization: Bearer $PROJECT_TOKEN"
