@@ -213,24 +213,22 @@ impl<'r> JobPages<'r> {
 const SESSION_WAITING: [SessionStatus; 2] = [SessionStatus::Scheduled, SessionStatus::Confirmed];
 
 impl<T: Transaction> Uow<T> {
+    /// The job mark stored under `key`, if any.
+    async fn job_mark(&mut self, key: &str) -> Result<Option<JobMark>> {
+        self.first(&JobMarkFilter {
+            key: Some(key.to_owned()),
+        })
+        .await
+    }
+
     /// The time a watermark mark holds (`None` before the job's first complete round).
     async fn watermark(&mut self, key: &str) -> Result<Option<DateTime<Utc>>> {
-        let mark: Option<JobMark> = self
-            .first(&JobMarkFilter {
-                key: Some(key.to_owned()),
-            })
-            .await?;
-        Ok(mark.map(|m| m.at))
+        Ok(self.job_mark(key).await?.map(|m| m.at))
     }
 
     /// Moves a watermark mark forward to `at` (creating it), never back.
     async fn advance_watermark(&mut self, key: &str, at: DateTime<Utc>) -> Result<()> {
-        let stored: Option<JobMark> = self
-            .first(&JobMarkFilter {
-                key: Some(key.to_owned()),
-            })
-            .await?;
-        match stored {
+        match self.job_mark(key).await? {
             Some(mut mark) if mark.at < at => {
                 mark.at = at;
                 self.update(mark).await?;
