@@ -30,7 +30,7 @@ pub trait PgEntity: Entity {
     /// Binds every column value, in [`PgEntity::COLUMNS`] order.
     ///
     /// `TABLE`, `COLUMNS`, `SOFT_DELETE`, `bind_row` and `from_row` are written by
-    /// [`pg_mapping!`](crate::mapping::pg_mapping) from one list of columns.
+    /// `pg_mapping!` (in `mapping.rs`) from one list of columns.
     fn bind_row(&self, row: &mut Separated<'_, Postgres, &'static str>);
     /// Decodes a row selected with [`PgEntity::COLUMNS`].
     fn from_row(row: &PgRow) -> Result<Self, sqlx::Error>;
