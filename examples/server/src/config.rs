@@ -75,7 +75,7 @@ pub struct Config {
     /// `ICOSISTEM_RUN_JOBS` (default true): whether `serve` runs outbox delivery and the jobs
     /// itself (the single-process setup); `false` when a separate `worker` is deployed.
     pub run_jobs: bool,
-    /// `ICOSISTEM_PASSWORD_HASH_CONCURRENCY` (default: the number of CPUs): how many argon2id
+    /// `ICOSISTEM_PASSWORD_HASH_CONCURRENCY` (default: half the CPUs, at least one): how many argon2id
     /// hashes (logins, registrations, password changes) run at once; each holds 19 MiB, so this
     /// bounds the memory a login flood can take. Others wait their turn.
     pub password_hash_concurrency: Option<u32>,

@@ -38,7 +38,7 @@
 //! | `ICOSISTEM_MAIL_LOG_ONLY` | false | lets production deliver emails to the log instead of SMTP |
 //! | `ICOSISTEM_JOBS_INTERVAL_SECS` | 60 | how often `run_due_jobs` runs |
 //! | `ICOSISTEM_RUN_JOBS` | true | `serve` runs outbox delivery and the jobs itself; `false` when a separate `worker` runs them |
-//! | `ICOSISTEM_PASSWORD_HASH_CONCURRENCY` | CPUs | argon2id hashes run at once (19 MiB each): bounds a login flood's memory |
+//! | `ICOSISTEM_PASSWORD_HASH_CONCURRENCY` | half the CPUs (≥ 1) | argon2id hashes run at once (19 MiB each): bounds a login flood's memory |
 //! | `LOG_LEVEL` | info | tracing `EnvFilter` directive (`debug`, `info,icosistem_http=debug` …) |
 //! | `LOG_FORMAT` | text | `json` for one JSON object per line |
 //! | `REDIS_URL` | unset | Redis shared by the replicas' rate limiters (`redis://[:password@]host:6379/0`, or `rediss://…:6380/0` for TLS, verified against the webpki roots); also checked by `/health/ready` and `/health/detailed` as `redis`, and the live stream's fan-out (pub/sub channel `icosistem:live`). Unset → limits counted per process, live wake-ups in process |

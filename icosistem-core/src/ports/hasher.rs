@@ -21,7 +21,7 @@ pub trait PasswordHasher: Send + Sync + 'static {
 /// Argon2id, computed on a small pool of OS threads so the calling executor keeps serving other
 /// requests (the core has no runtime to `spawn_blocking` on).
 ///
-/// The pool bounds how many hashes run at once (default: the number of CPUs; see
+/// The pool bounds how many hashes run at once (default: half the CPUs, at least one; see
 /// [`with_max_concurrent`](Self::with_max_concurrent)). Each argon2id hash holds 19 MiB while it
 /// runs, so an unbounded number of concurrent logins — a login flood from many addresses gets
 /// past any per-IP rate limit — would grow memory without limit; with the pool, the peak is
@@ -106,8 +106,12 @@ impl HashPool {
     }
 }
 
+/// Half the CPUs, at least one. A hash is pure CPU for ~50 ms: with every core hashing, a login
+/// burst would stall every other request for its whole length, and each extra worker adds
+/// 19 MiB to the peak. Half leaves the other cores to the rest of the API (a queued login waits a
+/// little longer instead) and keeps a 2-CPU replica's peak at one hash.
 fn default_workers() -> usize {
-    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }
 
 impl Argon2idPasswordHasher {
@@ -128,7 +132,7 @@ impl Argon2idPasswordHasher {
         Self::with_hasher(Argon2idHasher::fast_for_tests())
     }
 
-    /// At most `n` hashes at once (at least 1); the default is the number of CPUs. More than the
+    /// At most `n` hashes at once (at least 1); the default is half the CPUs. More than the
     /// CPUs only adds memory: the hashes are CPU-bound.
     pub fn with_max_concurrent(mut self, n: usize) -> Self {
         self.pool = Arc::new(HashPool::new(n));
