@@ -190,6 +190,41 @@ impl<E: Entity> Table<E> {
         }
         previous
     }
+
+    /// The rows a list walks, in `order`, strictly past `after`: the rows named by `id_in`
+    /// (point lookups, so a page's related rows cost what the page holds) or the whole table.
+    /// The caller's matcher still decides which of them belong.
+    fn candidates<'a>(
+        &'a self,
+        id_in: Option<&[E::Id]>,
+        order: Order,
+        after: Option<E::Id>,
+    ) -> Box<dyn Iterator<Item = &'a E> + 'a> {
+        let past = move |id: &E::Id| match (order, after) {
+            (_, None) => true,
+            (Order::NewestFirst, Some(after)) => *id < after,
+            (Order::OldestFirst, Some(after)) => *id > after,
+        };
+        if let Some(ids) = id_in {
+            let mut ids: Vec<E::Id> = ids.iter().copied().filter(|id| past(id)).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            if order == Order::NewestFirst {
+                ids.reverse();
+            }
+            return Box::new(ids.into_iter().filter_map(|id| self.rows.get(&id)));
+        }
+        match (order, after) {
+            (Order::NewestFirst, Some(after)) => Box::new(self.rows.range(..after).rev().map(|(_, row)| row)),
+            (Order::NewestFirst, None) => Box::new(self.rows.values().rev()),
+            (Order::OldestFirst, Some(after)) => Box::new(
+                self.rows
+                    .range((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
+                    .map(|(_, row)| row),
+            ),
+            (Order::OldestFirst, None) => Box::new(self.rows.values()),
+        }
+    }
 }
 
 /// Selects an entity's table out of the state.
@@ -434,24 +469,22 @@ where
         let take = (page.limit as usize).saturating_add(1);
         if let Some(rank) = E::rank(filter) {
             // A ranked list: every match sorted, the first page only (`Entity::rank`).
-            let mut rows: Vec<E> = table.rows.values().filter(|row| matches(row)).cloned().collect();
+            let mut rows: Vec<E> = table
+                .candidates(E::id_in(filter), Order::OldestFirst, None)
+                .filter(|row| matches(row))
+                .cloned()
+                .collect();
             rows.sort_by(rank);
             rows.truncate(take);
             return std::future::ready(Ok(Page::from_overfetch(rows, page.limit, |row| row.id().into())));
         }
         let after = page.after.map(E::Id::from);
-        let candidates: Box<dyn Iterator<Item = &E>> = match (page.order, after) {
-            (Order::NewestFirst, Some(after)) => Box::new(table.rows.range(..after).rev().map(|(_, row)| row)),
-            (Order::NewestFirst, None) => Box::new(table.rows.values().rev()),
-            (Order::OldestFirst, Some(after)) => Box::new(
-                table
-                    .rows
-                    .range((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
-                    .map(|(_, row)| row),
-            ),
-            (Order::OldestFirst, None) => Box::new(table.rows.values()),
-        };
-        let rows: Vec<E> = candidates.filter(|row| matches(row)).take(take).cloned().collect();
+        let rows: Vec<E> = table
+            .candidates(E::id_in(filter), page.order, after)
+            .filter(|row| matches(row))
+            .take(take)
+            .cloned()
+            .collect();
         std::future::ready(Ok(Page::from_overfetch(rows, page.limit, |row| row.id().into())))
     }
 
@@ -459,8 +492,7 @@ where
         let state: &State = self.state();
         let matches = RowMatch::<E>::matcher(state, filter);
         let n = HasTable::<E>::table_ref(state)
-            .rows
-            .values()
+            .candidates(E::id_in(filter), Order::OldestFirst, None)
             .filter(|row| matches(row))
             .count() as u64;
         async move { Ok(n) }

@@ -80,6 +80,15 @@ pub trait Entity: Clone + Debug + Send + Sync + 'static {
     fn rank(_filter: &Self::Filter) -> Option<fn(&Self, &Self) -> std::cmp::Ordering> {
         None
     }
+    /// The ids `filter` restricts rows to (`id_in`), if any. A store may then look these rows
+    /// up by key instead of walking the table: a page's related rows (`= ANY($1)` on
+    /// PostgreSQL) cost what the page holds, not what the table holds. [`matches`] still
+    /// decides, so the answer is the same either way.
+    ///
+    /// [`matches`]: Entity::matches
+    fn id_in(_filter: &Self::Filter) -> Option<&[Self::Id]> {
+        None
+    }
 }
 
 /// Maps an id type to its entity, so `uow.load(program_id)` knows it loads a `Program`.

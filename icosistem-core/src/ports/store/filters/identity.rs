@@ -33,6 +33,9 @@ impl Entity for User {
     fn unique_keys(&self) -> Vec<(&'static str, String)> {
         vec![("email", self.email.as_str().to_owned())]
     }
+    fn id_in(f: &Self::Filter) -> Option<&[Self::Id]> {
+        f.id_in.as_deref()
+    }
     fn matches(&self, f: &UserFilter) -> bool {
         (f.include_deleted || !self.is_deleted())
             && eq(&f.email, &self.email)

@@ -38,6 +38,9 @@ impl Entity for Conversation {
         }
         keys
     }
+    fn id_in(f: &Self::Filter) -> Option<&[Self::Id]> {
+        f.id_in.as_deref()
+    }
     fn matches(&self, f: &ConversationFilter) -> bool {
         f.id_in.as_ref().is_none_or(|ids| ids.contains(&self.id))
             && f.direct_pair

@@ -235,6 +235,9 @@ impl Entity for Project {
     fn unique_keys(&self) -> Vec<(&'static str, String)> {
         vec![("slug", self.slug.as_str().to_owned())]
     }
+    fn id_in(f: &Self::Filter) -> Option<&[Self::Id]> {
+        f.id_in.as_deref()
+    }
     /// The row's own conditions; the program branch of `visible_to` counts as not reaching
     /// (see [`project_matches`] for the whole rule, which stores apply).
     fn matches(&self, f: &ProjectFilter) -> bool {
