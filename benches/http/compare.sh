@@ -17,8 +17,9 @@
 # Environment (all optional):
 #   DURATION=10          seconds per measurement
 #   CONCURRENCY=16       connections in flight (wrk and pgbench clients)
-#   ENTREPRENEURS=2000   entrepreneurs seeded, each with one submitted application to the
-#                        listed program (each costs two argon2id hashes to seed)
+#   ENTREPRENEURS=2000   entrepreneurs seeded, each with five projects submitted to the listed
+#                        program (10,000 applications; each entrepreneur costs two argon2id
+#                        hashes to seed)
 #   SUBMIT_DRAFTS=12000  drafts prepared for the submit run
 #   PGBENCH_SCALE=16     TPC-B-like scale (one branch per client)
 #   PORT=18081           loopback port of the server under test
@@ -87,6 +88,13 @@ wrk_json() { # wrk_json <out> <url> [header]
   shift 2
   wrk -t 2 -c "$CONCURRENCY" -d "${DURATION}s" -s "$WORK/report.lua" "$@" "$url" | tail -n 1 >"$out"
 }
+# One connection: the latency of a request alone. At CONCURRENCY connections on a few cores a
+# p50 is mostly queueing (connections / throughput); this one is what a request costs.
+wrk_json_alone() { # wrk_json_alone <out> <url> [header]
+  local out="$1" url="$2"
+  shift 2
+  wrk -t 1 -c 1 -d "${DURATION}s" -s "$WORK/report.lua" "$@" "$url" | tail -n 1 >"$out"
+}
 
 declare -A RPS P50 P99 BAD HWM READY
 measure() { # measure <key> <json>
@@ -147,6 +155,8 @@ for store in $STORES; do
   measure "$store project" "$out/project.json"
   wrk_json "$out/list.json" "$BASE$LIST_PATH" -H "authorization: Bearer $STAFF_TOKEN"
   measure "$store list" "$out/list.json"
+  wrk_json_alone "$out/list-alone.json" "$BASE$LIST_PATH" -H "authorization: Bearer $STAFF_TOKEN"
+  measure "$store list alone" "$out/list-alone.json"
   "$LOADER_BIN" submit --base "$BASE" --drafts "$out/drafts.txt" --concurrency "$CONCURRENCY" \
     --duration "${DURATION}s" >"$out/submit.json"
   measure "$store submit" "$out/submit.json"
@@ -190,7 +200,7 @@ line() { # line <store> <work> <key> <reference label> <reference rps>
 
 echo
 echo "icosistem-server (release, LOG_LEVEL=warn, rate limits off) vs pgbench -M prepared;"
-echo "$CONCURRENCY connections, ${DURATION}s per row, loopback, $(nproc) CPUs, $ENTREPRENEURS applications in the listed program"
+echo "$CONCURRENCY connections, ${DURATION}s per row, loopback, $(nproc) CPUs, $((ENTREPRENEURS * 5)) applications in the listed program"
 echo
 echo "| store | work | req/s | p50 ms | p99 ms | non-2xx | reference (req/s or tps) | ratio |"
 echo "|---|---|---|---|---|---|---|---|"
@@ -204,6 +214,7 @@ for store in $STORES; do
     line "$store" "GET /projects/{id} (owner)" "$store project" "GET /health" "$health_ref"
   fi
   line "$store" "GET /applications?program_id (staff, 20/page)" "$store list"
+  line "$store" "the same, 1 connection (latency)" "$store list alone"
   if [[ "$store" == postgres ]]; then
     line "$store" "POST /applications/{id}/submit" "$store submit" "pgbench TPC-B-like" "$TPCB_TPS"
   else

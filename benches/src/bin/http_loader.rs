@@ -60,7 +60,7 @@ enum Command {
         /// Where to write targets.env and drafts.txt.
         #[arg(long)]
         out: PathBuf,
-        /// Entrepreneurs to register, each with a project and a submitted application.
+        /// Entrepreneurs to register, each with five projects, each submitted to the main program.
         #[arg(long, default_value_t = 200)]
         entrepreneurs: usize,
         /// Organizations the admin creates (the first is the staff's).
@@ -375,8 +375,8 @@ async fn seed(api: Api, out: PathBuf, plan: Plan, admin: (String, String)) -> Re
         started.elapsed().as_secs_f64()
     );
 
-    // Entrepreneurs: register + login (argon2id twice: the slow part), five projects each, the
-    // first submitted to the main program.
+    // Entrepreneurs: register + login (argon2id twice: the slow part), five projects each, every
+    // one submitted to the main program (the staff list pages through 5 × entrepreneurs).
     let entrepreneurs = {
         let (api, main_program) = (api.clone(), main_program.clone());
         parallel(plan.entrepreneurs, plan.concurrency, move |i| {
@@ -395,10 +395,12 @@ async fn seed(api: Api, out: PathBuf, plan: Plan, admin: (String, String)) -> Re
                     });
                     projects.push(id(&api.post("/api/v2/projects", &body, &token).await?)?);
                 }
-                let body = json!({ "program_id": program, "project_id": projects[0], "answers": { "why": "growth" } });
-                let application = id(&api.post("/api/v2/applications", &body, &token).await?)?;
-                api.command(&format!("/api/v2/applications/{application}/submit"), &token)
-                    .await?;
+                for project in &projects {
+                    let body = json!({ "program_id": program, "project_id": project, "answers": { "why": "growth" } });
+                    let application = id(&api.post("/api/v2/applications", &body, &token).await?)?;
+                    api.command(&format!("/api/v2/applications/{application}/submit"), &token)
+                        .await?;
+                }
                 Ok(Entrepreneur { token, projects })
             }
         })
