@@ -288,11 +288,15 @@ type LoadUser = dyn Fn(Context, UserId) -> BoxFuture<'static, Result<User, Error
 /// [`TokenVerifier::authenticate`] also reads the caller; [`require_auth`] is the same as a
 /// layer over a whole router.
 #[derive(Clone)]
-pub struct TokenVerifier {
+pub struct TokenVerifier(Arc<VerifierParts>);
+
+/// Behind one `Arc`: extractors clone the verifier on every request, and one shared counter
+/// costs less than four.
+struct VerifierParts {
     keys: Arc<JwtKeys>,
-    now: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+    now: Box<dyn Fn() -> DateTime<Utc> + Send + Sync>,
     callers: Arc<CallerCache>,
-    load: Arc<LoadUser>,
+    load: Box<LoadUser>,
 }
 
 impl std::fmt::Debug for TokenVerifier {
@@ -311,15 +315,15 @@ impl TokenVerifier {
     ) -> Self {
         let clock = Arc::clone(eco);
         let users = Arc::clone(eco);
-        Self {
+        Self(Arc::new(VerifierParts {
             keys,
-            now: Arc::new(move || clock.clock().now()),
+            now: Box::new(move || clock.clock().now()),
             callers,
-            load: Arc::new(move |ctx: Context, id: UserId| {
+            load: Box::new(move |ctx: Context, id: UserId| {
                 let eco = Arc::clone(&users);
                 Box::pin(async move { eco.get_user(&ctx, id).await })
             }),
-        }
+        }))
     }
 
     /// The claims of `token` when it is a well-signed, unexpired access token (on the
@@ -330,7 +334,7 @@ impl TokenVerifier {
     ///
     /// A 401 [`ApiError`] for an invalid, tampered, expired or non-access token.
     pub fn verify(&self, token: &str) -> Result<AccessClaims, ApiError> {
-        self.keys.verify(token, (self.now)())
+        self.0.keys.verify(token, (self.0.now)())
     }
 
     /// The caller of `token`, read from the store (or the caller cache), with a [`Context`]
@@ -357,13 +361,13 @@ impl TokenVerifier {
             .parse()
             .map_err(|_| ApiError::unauthorized("the access token is invalid"))?;
         let ctx = meta.context(Actor::User { id, role });
-        let now = (self.now)();
-        let epoch = self.callers.epoch();
-        let user = match self.callers.get(id, now) {
+        let now = (self.0.now)();
+        let epoch = self.0.callers.epoch();
+        let user = match self.0.callers.get(id, now) {
             Some(user) => user,
-            None => match (self.load)(ctx, id).await {
+            None => match (self.0.load)(ctx, id).await {
                 Ok(user) => {
-                    self.callers.put(&user, now, epoch);
+                    self.0.callers.put(&user, now, epoch);
                     user
                 }
                 Err(Error::NotFound { .. }) => return Err(ApiError::unauthorized("the account no longer exists")),
