@@ -329,24 +329,36 @@ const DOCS_PATH: &str = "/docs";
 /// Both work under any prefix a host nests the router at: the redirect from `/docs` and the
 /// document's URL in the page are relative (`docs/`, `../api-docs/openapi.json`), so the browser
 /// resolves them against wherever the page was loaded from.
-pub(crate) fn docs_router(config: &HttpConfig, metrics: bool, limits: &Limits) -> Router {
+pub(crate) fn docs_router(config: &Arc<HttpConfig>, metrics: bool, limits: &Limits) -> Router {
     let mut router = Router::new();
     if !config.openapi {
         return router;
     }
-    // Serialized once: the document is large and never changes while the router lives.
-    let json = match serde_json::to_vec(&shaped(config, metrics, limits)) {
-        Ok(json) => Bytes::from(json),
-        Err(error) => {
-            tracing::error!(%error, "the OpenAPI document does not serialize; not serving it");
-            return router;
-        }
-    };
+    // Built and serialized once, on the first request for it: the document is large and never
+    // changes while the router lives, and a replica that is never asked for it neither keeps its
+    // bytes nor pages in the code that builds it (several MiB of resident memory at start).
+    let document = Arc::new(std::sync::OnceLock::<Option<Bytes>>::new());
+    let (config_for_doc, limits) = (Arc::clone(config), limits.clone());
     router = router.route(
         OPENAPI_PATH,
         get(move || {
-            let json = json.clone();
-            async move { ([(header::CONTENT_TYPE, "application/json")], json) }
+            let json = document
+                .get_or_init(
+                    || match serde_json::to_vec(&shaped(&config_for_doc, metrics, &limits)) {
+                        Ok(json) => Some(Bytes::from(json)),
+                        Err(error) => {
+                            tracing::error!(%error, "the OpenAPI document does not serialize");
+                            None
+                        }
+                    },
+                )
+                .clone();
+            async move {
+                match json {
+                    Some(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
+                    None => crate::error::ApiError::internal().into_response(),
+                }
+            }
         }),
     );
     if config.docs {
