@@ -59,6 +59,7 @@ macro_rules! __icosistem_conformance_list {
             pagination_visits_every_row_once_newest_first,
             pagination_is_stable_under_concurrent_inserts,
             pagination_oldest_first_visits_every_row_once,
+            a_list_by_ids_pages_like_any_other_list,
             page_request_parse_reports_bad_cursor_and_limit,
             dropped_transaction_leaves_no_trace,
             committed_transaction_is_visible_to_the_next_one,

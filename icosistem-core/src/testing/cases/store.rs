@@ -1103,6 +1103,68 @@ pub async fn pagination_oldest_first_visits_every_row_once<S: Store + Clone>(sto
     assert!(!ascending.contains(&rest[6]), "the new row is last");
 }
 
+/// A filter naming its rows by id (`id_in`, which a store may serve by key lookups) pages like
+/// any other list: in order both ways, each row once however often it is named, unknown ids
+/// ignored, the filter's other conditions still applied, and `count` agreeing.
+pub async fn a_list_by_ids_pages_like_any_other_list<S: Store + Clone>(store: S) {
+    let world = World::new(store).await;
+    let mut people = Vec::new();
+    for _ in 0..5 {
+        people.push(world.entrepreneur().await.id());
+    }
+    people.sort();
+    let unknown = UserId::from(Uuid::now_v7());
+    let named = vec![people[4], people[0], people[2], people[2], people[3], unknown];
+    let filter = UserFilter {
+        id_in: Some(named),
+        role: Some(Role::Entrepreneur),
+        ..Default::default()
+    };
+    let pages = |order: Order, k: u32| {
+        let (world, filter) = (&world, &filter);
+        async move {
+            let mut pages: Vec<Vec<UserId>> = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let mut request = PageRequest::parse(Some(k), cursor.as_deref()).expect("page request");
+                if order == Order::OldestFirst {
+                    request = request.oldest_first();
+                }
+                let mut tx = world.store().begin().await.expect("begin");
+                let page = Repo::<User>::list(&mut tx, filter, request).await.expect("page");
+                drop(tx);
+                pages.push(page.items.iter().map(|u| u.id).collect());
+                match page.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => return pages,
+                }
+            }
+        }
+    };
+    let (a, b, c, d) = (people[0], people[2], people[3], people[4]);
+    assert_eq!(pages(Order::NewestFirst, 2).await, vec![vec![d, c], vec![b, a]]);
+    assert_eq!(pages(Order::OldestFirst, 3).await, vec![vec![a, b, c], vec![d]]);
+    let mut tx = world.store().begin().await.expect("begin");
+    assert_eq!(Repo::<User>::count(&mut tx, &filter).await.expect("count"), 4);
+    let admins = UserFilter {
+        role: Some(Role::Admin),
+        ..filter.clone()
+    };
+    assert_eq!(Repo::<User>::count(&mut tx, &admins).await.expect("count"), 0);
+    let none = UserFilter {
+        id_in: Some(Vec::new()),
+        ..Default::default()
+    };
+    assert!(
+        Repo::<User>::list(&mut tx, &none, PageRequest::first(10))
+            .await
+            .expect("page")
+            .items
+            .is_empty(),
+        "an empty id_in names no row"
+    );
+}
+
 /// While a client pages, other units of work insert rows: the rows that existed at the start
 /// are each seen exactly once, in order, and no row is seen twice.
 pub async fn pagination_is_stable_under_concurrent_inserts<S: Store + Clone>(store: S) {
