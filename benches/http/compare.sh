@@ -16,6 +16,9 @@
 #
 # Environment (all optional):
 #   DURATION=10          seconds per measurement
+#   WARMUP=2             seconds of the same load, discarded, before each wrk and pgbench
+#                        measurement (pool connections opened, statements prepared, caches
+#                        warm: both sides are measured warm)
 #   CONCURRENCY=16       connections in flight (wrk and pgbench clients)
 #   ENTREPRENEURS=2000   entrepreneurs seeded, each with five projects submitted to the listed
 #                        program (10,000 applications; each entrepreneur costs two argon2id
@@ -32,6 +35,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 DURATION="${DURATION:-10}"
+WARMUP="${WARMUP:-2}"
 CONCURRENCY="${CONCURRENCY:-16}"
 ENTREPRENEURS="${ENTREPRENEURS:-2000}"
 SUBMIT_DRAFTS="${SUBMIT_DRAFTS:-12000}"
@@ -86,6 +90,7 @@ LUA
 wrk_json() { # wrk_json <out> <url> [header]
   local out="$1" url="$2"
   shift 2
+  wrk -t 2 -c "$CONCURRENCY" -d "${WARMUP}s" -s "$WORK/report.lua" "$@" "$url" >/dev/null
   wrk -t 2 -c "$CONCURRENCY" -d "${DURATION}s" -s "$WORK/report.lua" "$@" "$url" | tail -n 1 >"$out"
 }
 # One connection: the latency of a request alone. At CONCURRENCY connections on a few cores a
@@ -93,6 +98,7 @@ wrk_json() { # wrk_json <out> <url> [header]
 wrk_json_alone() { # wrk_json_alone <out> <url> [header]
   local out="$1" url="$2"
   shift 2
+  wrk -t 1 -c 1 -d "${WARMUP}s" -s "$WORK/report.lua" "$@" "$url" >/dev/null
   wrk -t 1 -c 1 -d "${DURATION}s" -s "$WORK/report.lua" "$@" "$url" | tail -n 1 >"$out"
 }
 
@@ -169,6 +175,7 @@ for store in $STORES; do
     # The row GET project reads, selected by primary key, prepared, at the same concurrency.
     PROJECT_ID="${PROJECT_PATH##*/}"
     echo 'SELECT * FROM projects WHERE id = :id;' >"$WORK/pk.sql"
+    pgbench -n -M prepared -c "$CONCURRENCY" -j 2 -T "$WARMUP" -D id="$PROJECT_ID" -f "$WORK/pk.sql" "$url" >/dev/null 2>&1
     (cd "$WORK" && rm -f pgbench_log.* &&
       pgbench -n -M prepared -c "$CONCURRENCY" -j 2 -T "$DURATION" -D id="$PROJECT_ID" -f "$WORK/pk.sql" \
         -l "$url" >"$WORK/pk.out" 2>&1)
@@ -182,6 +189,7 @@ for store in $STORES; do
     new_db BENCH_DB icosistem_compare_tpcb
     bench_url="$(db_url_for "$BENCH_DB")"
     pgbench -i -q -s "$PGBENCH_SCALE" "$bench_url" >/dev/null 2>&1
+    pgbench -n -M prepared -c "$CONCURRENCY" -j 2 -T "$WARMUP" "$bench_url" >/dev/null 2>&1
     (cd "$WORK" && pgbench -n -M prepared -c "$CONCURRENCY" -j 2 -T "$DURATION" -l "$bench_url" >"$WORK/tpcb.out" 2>&1)
     TPCB_LOGS=("$WORK"/pgbench_log.*)
     TPCB_TPS="$(awk '/^tps = / { printf "%d", $3 }' "$WORK/tpcb.out")"
