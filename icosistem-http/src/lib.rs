@@ -395,15 +395,15 @@ pub enum MetricsExport {
 }
 
 /// What every handler shares: the ecosystem, the configuration and the signing keys. Its
-/// fields ([`Shared`]) are read through `Deref` (`state.eco`, `state.config`).
+/// fields ([`AppStateParts`]) are read through `Deref` (`state.eco`, `state.config`).
 ///
 /// One `Arc` inside: axum clones the state for every handler and every stateful middleware of
 /// every request, and one shared counter costs less than a counter per field (measured: the
 /// per-field clone and drop were ~3 % of a memory-store GET's CPU).
-pub struct AppState<S, N, C>(Arc<Shared<S, N, C>>);
+pub struct AppState<S, N, C>(Arc<AppStateParts<S, N, C>>);
 
 /// The parts of an [`AppState`].
-pub struct Shared<S, N, C> {
+pub struct AppStateParts<S, N, C> {
     /// The use cases.
     pub eco: Arc<Ecosystem<S, N, C>>,
     /// The settings.
@@ -421,8 +421,8 @@ impl<S, N, C> Clone for AppState<S, N, C> {
 }
 
 impl<S, N, C> std::ops::Deref for AppState<S, N, C> {
-    type Target = Shared<S, N, C>;
-    fn deref(&self) -> &Shared<S, N, C> {
+    type Target = AppStateParts<S, N, C>;
+    fn deref(&self) -> &AppStateParts<S, N, C> {
         &self.0
     }
 }
@@ -450,9 +450,9 @@ impl<S, N, C> AppState<S, N, C> {
         // Users changed through a `LiveStore` on this hub (on any replica, with Redis) leave the
         // cache at once instead of at the end of their TTL.
         config.live.hub.watch_callers(&callers);
-        // The verifier owns the cache; the hub holds it too, to evict from it.
+        // The verifier owns the cache; the hub keeps only a weak reference to evict from it.
         let verifier = auth::TokenVerifier::new(&eco, Arc::clone(&keys), callers);
-        Ok(Self(Arc::new(Shared {
+        Ok(Self(Arc::new(AppStateParts {
             eco,
             config: Arc::new(config),
             keys,
