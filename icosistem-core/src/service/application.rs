@@ -43,6 +43,23 @@ pub enum Decision {
     Promote,
 }
 
+/// A command on one application, answered with its view by
+/// [`Ecosystem::act_on_application`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplicationAction {
+    /// [`Ecosystem::submit_application`]: the applicant submits their draft.
+    Submit,
+    /// [`Ecosystem::withdraw_application`]: the applicant withdraws.
+    Withdraw,
+    /// [`Ecosystem::decide`]: program staff decide, with an optional note (≤ 5,000 characters).
+    Decide {
+        /// What they decide.
+        decision: Decision,
+        /// Why, shown to the applicant.
+        note: Option<String>,
+    },
+}
+
 impl Decision {
     fn command(self) -> ApplicationCommand {
         match self {
@@ -195,6 +212,14 @@ impl Blindness {
     }
 }
 
+/// The rows a command already read, handed to the view that answers it so they are not read
+/// twice.
+#[derive(Default)]
+pub(crate) struct Known {
+    pub(crate) project: Option<Project>,
+    pub(crate) applicant: Option<crate::model::User>,
+}
+
 /// How the caller relates to one application.
 pub(crate) struct Standing {
     pub(crate) facts: Facts,
@@ -231,28 +256,89 @@ impl<T: Transaction> Uow<T> {
         Ok(Standing { facts, blind })
     }
 
-    async fn view(&mut self, app: &Application, blind: Blindness) -> Result<ApplicationView> {
-        // Applications outlive their project's soft deletion: look it up among deleted rows too.
-        let project = self
-            .first(&crate::ports::store::ProjectFilter {
-                id: Some(app.project_id),
-                include_deleted: true,
-                ..Default::default()
-            })
-            .await?
-            .ok_or_else(|| Error::not_found("project", app.project_id))?;
+    /// Authorizes the caller for `action` on `app` (404 unless they may view it, 403 when they
+    /// may view it but not act) and answers their standing. The applicant whom ownership alone
+    /// authorizes (editing, submitting, withdrawing their own) costs no read: the policy only
+    /// ever grants on a fact, so the facts left unread could not refuse what ownership grants.
+    pub(crate) async fn authorize_on(
+        &mut self,
+        app: &Application,
+        program: &Program,
+        action: Action,
+    ) -> Result<Standing> {
+        if self.ctx.actor.user_id() == Some(app.applicant_id) {
+            let facts = Facts {
+                owner: true,
+                ..Facts::none()
+            };
+            if authorize(&self.ctx.actor, Action::ViewApplication, &facts).is_ok()
+                && authorize(&self.ctx.actor, action, &facts).is_ok()
+            {
+                let blind = Blindness::default();
+                return Ok(Standing { facts, blind });
+            }
+        }
+        let standing = self.standing(app, program).await?;
+        authorize_seen(
+            &self.ctx.actor,
+            Action::ViewApplication,
+            action,
+            &standing.facts,
+            "application",
+            app.id,
+        )?;
+        Ok(standing)
+    }
+
+    /// `app` as a caller with `blind` sees it; what the unit of work already read of its
+    /// project and applicant is in `known`, the rest is read here.
+    async fn view(&mut self, app: &Application, blind: Blindness, known: Known) -> Result<ApplicationView> {
+        let project = match known.project {
+            Some(project) => project,
+            // Applications outlive their project's soft deletion: look it up among deleted rows too.
+            None => self
+                .first(&crate::ports::store::ProjectFilter {
+                    id: Some(app.project_id),
+                    include_deleted: true,
+                    ..Default::default()
+                })
+                .await?
+                .ok_or_else(|| Error::not_found("project", app.project_id))?,
+        };
         let applicant = if blind.blind {
             None
         } else {
-            self.get(app.applicant_id)
-                .await?
-                .map(|u: crate::model::User| ApplicantSummary {
-                    id: u.id,
-                    name: u.full_name(),
-                    email: u.email.clone(),
-                })
+            let user = match known.applicant {
+                Some(user) => Some(user),
+                None => self.get(app.applicant_id).await?,
+            };
+            user.map(|u: crate::model::User| ApplicantSummary {
+                id: u.id,
+                name: u.full_name(),
+                email: u.email.clone(),
+            })
         };
         Ok(build_view(app, &project, applicant, blind))
+    }
+
+    /// `app` as the unit's caller sees it right after a command of theirs on it, read inside
+    /// the command's unit of work before it commits, so the answer of a command costs no second
+    /// unit. Every application command first authorized the caller to view
+    /// the application, and none takes that away. The applicant and admins see it whole with no
+    /// read; anyone else by their standing.
+    pub(crate) async fn caller_view(
+        &mut self,
+        app: &Application,
+        program: &Program,
+        known: Known,
+    ) -> Result<ApplicationView> {
+        let sees_all = self.ctx.actor.user_id() == Some(app.applicant_id) || self.ctx.actor.is_admin();
+        let blind = if sees_all {
+            Blindness::default()
+        } else {
+            self.standing(app, program).await?.blind
+        };
+        self.view(app, blind, known).await
     }
 
     /// The views of a page of applications, with their projects and applicants loaded in one
@@ -340,9 +426,21 @@ impl<T: Transaction> Uow<T> {
             .collect())
     }
 
+    /// Notifies the staff of `program`'s organization: their user rows in one read, however
+    /// many they are.
     pub(crate) async fn notify_staff(&mut self, program: &Program, notice: Notice) -> Result<()> {
-        for user in self.staff_of(program.organization_id).await? {
-            self.notify_id(user, notice.clone()).await?;
+        let staff = self.staff_of(program.organization_id).await?;
+        if staff.is_empty() {
+            return Ok(());
+        }
+        let users: Vec<crate::model::User> = self
+            .all(&UserFilter {
+                id_in: Some(staff),
+                ..Default::default()
+            })
+            .await?;
+        for user in users {
+            self.notify(&user, notice.clone()).await?;
         }
         Ok(())
     }
@@ -478,15 +576,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         // Only the applicant edits; whoever else sees the application is refused (403), the
         // rest are told it does not exist (404).
         let program: Program = uow.load(app.program_id).await?;
-        let standing = uow.standing(&app, &program).await?;
-        authorize_seen(
-            &ctx.actor,
-            Action::ViewApplication,
-            Action::ApplyToProgram,
-            &standing.facts,
-            "application",
-            id,
-        )?;
+        uow.authorize_on(&app, &program, Action::ApplyToProgram).await?;
         check_version(&app, version)?;
         if app.status != ApplicationStatus::Draft {
             return Err(Error::InvalidTransition {
@@ -511,18 +601,74 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         id: ApplicationId,
         version: impl Into<Expect>,
     ) -> Result<Application> {
+        self.act_and_commit(ctx, id, ApplicationAction::Submit, version.into())
+            .await
+    }
+
+    /// Runs `action` on application `id` and answers the application as the caller sees it
+    /// afterwards, read in the command's own unit of work before it commits: what an HTTP
+    /// command answers, without a second unit of work and its reads.
+    pub async fn act_on_application(
+        &self,
+        ctx: &Context,
+        id: ApplicationId,
+        action: ApplicationAction,
+        version: impl Into<Expect>,
+    ) -> Result<ApplicationView> {
         let mut uow = self.uow(ctx).await?;
+        let (app, program, known) = self.act(&mut uow, id, action, version.into()).await?;
+        let view = uow.caller_view(&app, &program, known).await?;
+        uow.commit().await?;
+        Ok(view)
+    }
+
+    async fn act_and_commit(
+        &self,
+        ctx: &Context,
+        id: ApplicationId,
+        action: ApplicationAction,
+        version: Expect,
+    ) -> Result<Application> {
+        let mut uow = self.uow(ctx).await?;
+        let (app, ..) = self.act(&mut uow, id, action, version).await?;
+        uow.commit().await?;
+        Ok(app)
+    }
+
+    /// Runs `action` in `uow`, uncommitted: the application after it, its program, and the
+    /// related rows the command read.
+    async fn act(
+        &self,
+        uow: &mut Uow<S::Tx>,
+        id: ApplicationId,
+        action: ApplicationAction,
+        version: Expect,
+    ) -> Result<(Application, Program, Known)> {
+        let (action, command, note) = match action {
+            ApplicationAction::Submit => return self.submit(uow, id, version).await,
+            ApplicationAction::Withdraw => (Action::WithdrawApplication, ApplicationCommand::Withdraw, None),
+            ApplicationAction::Decide { decision, note } => {
+                let note = optional_text("note", note.as_deref(), 5000).map_err(ValidationErrors::from)?;
+                (Action::DecideApplication, decision.command(), note)
+            }
+        };
+        // Whoever sees the application but may not act on it (a reviewer deciding, staff
+        // withdrawing) is refused; the rest are told it does not exist.
+        let (program, app) = lock_for_command(uow, id, action, version).await?;
+        let app = self.apply_decision(uow, app, program.clone(), command, note).await?;
+        Ok((app, program, Known::default()))
+    }
+
+    /// Submits a draft in `uow` (see [`Self::submit_application`]).
+    async fn submit(
+        &self,
+        uow: &mut Uow<S::Tx>,
+        id: ApplicationId,
+        version: Expect,
+    ) -> Result<(Application, Program, Known)> {
         let mut app: Application = uow.load_for_update(id).await?;
         let program: Program = uow.load(app.program_id).await?;
-        let standing = uow.standing(&app, &program).await?;
-        authorize_seen(
-            &ctx.actor,
-            Action::ViewApplication,
-            Action::ApplyToProgram,
-            &standing.facts,
-            "application",
-            id,
-        )?;
+        uow.authorize_on(&app, &program, Action::ApplyToProgram).await?;
         check_version(&app, version)?;
         let project: Project = uow.load(app.project_id).await?;
         let mut facts = facts_for(&program, 0);
@@ -548,19 +694,22 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             to.as_str(),
         )
         .await?;
-        uow.notify_id(
-            app.applicant_id,
-            Notice::new(
-                "application_submitted",
-                format!("Application to {} submitted", program.name),
-                format!(
-                    "Your application of {} to {} was submitted.",
-                    project.name, program.name
+        let applicant: Option<crate::model::User> = uow.get(app.applicant_id).await?;
+        if let Some(user) = &applicant {
+            uow.notify(
+                user,
+                Notice::new(
+                    "application_submitted",
+                    format!("Application to {} submitted", program.name),
+                    format!(
+                        "Your application of {} to {} was submitted.",
+                        project.name, program.name
+                    ),
+                    json!({ "application_id": app.id, "program_id": program.id }),
                 ),
-                json!({ "application_id": app.id, "program_id": program.id }),
-            ),
-        )
-        .await?;
+            )
+            .await?;
+        }
         // Staff learn that something arrived, not who sent it when the review is blind.
         let body = if program.blind_for(&app) {
             format!("A new application to {} is waiting for reviewers.", program.name)
@@ -577,8 +726,11 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             ),
         )
         .await?;
-        uow.commit().await?;
-        Ok(app)
+        let known = Known {
+            project: Some(project),
+            applicant,
+        };
+        Ok((app, program, known))
     }
 
     /// Assigns a reviewer (program staff, admins). The reviewer must be a member of the
@@ -592,15 +744,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         // Visibility is the application's, not the (public) program's: someone who cannot see
         // the application is told it does not exist.
         let program: Program = uow.load(app.program_id).await?;
-        let standing = uow.standing(&app, &program).await?;
-        authorize_seen(
-            &ctx.actor,
-            Action::ViewApplication,
-            Action::AssignReviewers,
-            &standing.facts,
-            "application",
-            id,
-        )?;
+        uow.authorize_on(&app, &program, Action::AssignReviewers).await?;
         let program: Program = uow.load_for_update(app.program_id).await?;
         let mut app: Application = uow.load_for_update(id).await?;
         let mut errors = ValidationErrors::new();
@@ -809,14 +953,8 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         note: Option<String>,
         version: impl Into<Expect>,
     ) -> Result<Application> {
-        let note = optional_text("note", note.as_deref(), 5000).map_err(ValidationErrors::from)?;
-        let mut uow = self.uow(ctx).await?;
-        let (program, app) = lock_for_decision(&mut uow, ctx, id, version).await?;
-        let app = self
-            .apply_decision(&mut uow, app, program, decision.command(), note)
-            .await?;
-        uow.commit().await?;
-        Ok(app)
+        self.act_and_commit(ctx, id, ApplicationAction::Decide { decision, note }, version.into())
+            .await
     }
 
     /// The applicant withdraws. If the application held a seat and the program has not started,
@@ -827,15 +965,10 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         id: ApplicationId,
         version: impl Into<Expect>,
     ) -> Result<Application> {
-        let mut uow = self.uow(ctx).await?;
         // Whoever sees the application but is not its applicant (admins, the program's staff,
         // its assigned reviewers) is refused; the rest are told it does not exist.
-        let (program, app) = lock_for_command(&mut uow, ctx, id, Action::WithdrawApplication, version).await?;
-        let app = self
-            .apply_decision(&mut uow, app, program, ApplicationCommand::Withdraw, None)
-            .await?;
-        uow.commit().await?;
-        Ok(app)
+        self.act_and_commit(ctx, id, ApplicationAction::Withdraw, version.into())
+            .await
     }
 
     /// Runs one application command under the already-locked `program` and persists every
@@ -1013,7 +1146,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let standing = uow.standing(&app, &program).await?;
         authorize(&ctx.actor, Action::ViewApplication, &standing.facts)
             .map_err(|_| Error::not_found("application", id))?;
-        uow.view(&app, standing.blind).await
+        uow.view(&app, standing.blind, Known::default()).await
     }
 
     /// Lists applications: with `program_id`, every application of the program for its staff
@@ -1101,11 +1234,10 @@ pub(crate) fn mean_centi(reviews: &[Review]) -> Option<u32> {
 /// decision takes them, and checks `version`. Shared by `decide` and the round commands.
 pub(super) async fn lock_for_decision<T: Transaction>(
     uow: &mut Uow<T>,
-    ctx: &Context,
     id: ApplicationId,
     version: impl Into<Expect>,
 ) -> Result<(Program, Application)> {
-    lock_for_command(uow, ctx, id, Action::DecideApplication, version).await
+    lock_for_command(uow, id, Action::DecideApplication, version).await
 }
 
 /// Authorizes `action` on application `id` (404 unless the caller may view it, 403 when they
@@ -1113,22 +1245,13 @@ pub(super) async fn lock_for_decision<T: Transaction>(
 /// change takes them, and checks `version`.
 async fn lock_for_command<T: Transaction>(
     uow: &mut Uow<T>,
-    ctx: &Context,
     id: ApplicationId,
     action: Action,
     version: impl Into<Expect>,
 ) -> Result<(Program, Application)> {
     let peek: Application = uow.load(id).await?;
     let program: Program = uow.load(peek.program_id).await?;
-    let standing = uow.standing(&peek, &program).await?;
-    authorize_seen(
-        &ctx.actor,
-        Action::ViewApplication,
-        action,
-        &standing.facts,
-        "application",
-        id,
-    )?;
+    uow.authorize_on(&peek, &program, action).await?;
     let program: Program = uow.load_for_update(peek.program_id).await?;
     let app: Application = uow.load_for_update(id).await?;
     check_version(&app, version)?;

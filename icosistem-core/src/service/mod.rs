@@ -56,7 +56,7 @@ mod webhooks;
 pub use crate::rules::rounds::RoundInput;
 pub use account::{AdminCreateUser, AdminUpdateUser, LoginOutcome, Register, UpdateMe};
 pub use analytics::ExportKind;
-pub use application::{ApplicantSummary, ApplicationView, Decision, ProjectSummary, SubmitReview};
+pub use application::{ApplicantSummary, ApplicationAction, ApplicationView, Decision, ProjectSummary, SubmitReview};
 pub use calendar::{CalendarFeedView, IssuedCalendarFeed};
 pub use cohort_matching::{CohortProposal, PoolSeats, ProposedPair};
 pub use documents::{DocumentDownload, UploadDocument};

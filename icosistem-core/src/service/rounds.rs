@@ -111,7 +111,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
     ) -> Result<Application> {
         let mut uow = self.uow(ctx).await?;
         // The same locks, in the same order, as every other decision on the application.
-        let (program, mut app) = super::application::lock_for_decision(&mut uow, ctx, id, version).await?;
+        let (program, mut app) = super::application::lock_for_decision(&mut uow, id, version).await?;
         if program.status.is_terminal() {
             return Err(Error::invalid(
                 "program_id",

@@ -94,6 +94,7 @@ macro_rules! __icosistem_conformance_list {
             withdrawal_after_drop_out_frees_no_second_seat,
             reviewer_with_a_conflict_of_interest_is_refused,
             blind_review_hides_the_applicant_from_reviewers_and_staff,
+            a_command_answers_the_view_its_caller_reads_next,
             three_round_selection_walks_to_acceptance,
             round_decisions_need_their_quorum,
             an_application_never_skips_a_round,

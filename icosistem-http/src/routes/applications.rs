@@ -8,7 +8,7 @@ use icosistem_core::model::ApplicationId;
 use icosistem_core::model::ApplicationStatus;
 use icosistem_core::ports::store::ApplicationFilter;
 use icosistem_core::ports::{Clock, Notifier, Store};
-use icosistem_core::service::Decision;
+use icosistem_core::service::{ApplicationAction, Decision};
 
 use super::kit::{ListQuery, NoBody, NoId, PathId, answer, api, commands, input, list_query, lists, reads, routes};
 use crate::AppState;
@@ -126,60 +126,44 @@ reads! {
     get_application: "/api/v2/applications/{id}", ApplicationId => ApplicationDto, |eco, ctx, id| eco.get_application(ctx, id);
 }
 
-/// What the applicant does with their own application.
-enum Applicant {
-    Submit,
-    Withdraw,
-}
-
-/// Runs the applicant's command and answers the application's view.
-async fn applicant_command<S: Store, N: Notifier, C: Clock>(
+/// Runs a command on an application and answers the application as the caller now sees it,
+/// read in the command's own unit of work.
+async fn act<S: Store, N: Notifier, C: Clock>(
     state: &AppState<S, N, C>,
     auth: &AuthUser,
     id: ApplicationId,
     version: Option<u64>,
-    command: Applicant,
+    action: ApplicationAction,
 ) -> Result<Response, ApiError> {
-    match command {
-        Applicant::Submit => state.eco.submit_application(&auth.ctx, id, version).await?,
-        Applicant::Withdraw => state.eco.withdraw_application(&auth.ctx, id, version).await?,
-    };
-    view(state, auth, id).await
+    let view = state.eco.act_on_application(&auth.ctx, id, action, version).await?;
+    Ok(answer::<_, ApplicationDto>(&view))
+}
+
+/// A staff decision with the request's note.
+fn decision(decision: Decision, body: DecisionRequest) -> ApplicationAction {
+    ApplicationAction::Decide {
+        decision,
+        note: body.note,
+    }
 }
 
 commands! {
-    tag = "applications", id = ApplicationId, answer = ApplicationDto, run = applicant_command;
+    tag = "applications", id = ApplicationId, answer = ApplicationDto, run = act;
     /// Submits a draft (its applicant) while the program takes applications.
-    submit_application: "/api/v2/applications/{id}/submit", CommandRequest, |body| Applicant::Submit;
+    submit_application: "/api/v2/applications/{id}/submit", CommandRequest, |body| ApplicationAction::Submit;
     /// Withdraws an application (its applicant); a freed seat goes to the best waitlisted one.
-    withdraw_application: "/api/v2/applications/{id}/withdraw", CommandRequest, |body| Applicant::Withdraw;
-}
-
-/// Decides on an application and answers its view.
-async fn decide<S: Store, N: Notifier, C: Clock>(
-    state: &AppState<S, N, C>,
-    auth: &AuthUser,
-    id: ApplicationId,
-    version: Option<u64>,
-    (decision, note): (Decision, Option<String>),
-) -> Result<Response, ApiError> {
-    state.eco.decide(&auth.ctx, id, decision, note, version).await?;
-    view(state, auth, id).await
-}
-
-commands! {
-    tag = "applications", id = ApplicationId, answer = ApplicationDto, run = decide;
+    withdraw_application: "/api/v2/applications/{id}/withdraw", CommandRequest, |body| ApplicationAction::Withdraw;
     /// Accepts an application (program staff): it takes a seat and gets its enrollment (409
     /// `program_full` without one; 422 before enough reviews).
-    accept_application: "/api/v2/applications/{id}/accept", DecisionRequest, |body| (Decision::Accept, body.note);
+    accept_application: "/api/v2/applications/{id}/accept", DecisionRequest, |body| decision(Decision::Accept, body);
     /// Rejects an application (program staff).
-    reject_application: "/api/v2/applications/{id}/reject", DecisionRequest, |body| (Decision::Reject, body.note);
+    reject_application: "/api/v2/applications/{id}/reject", DecisionRequest, |body| decision(Decision::Reject, body);
     /// Waitlists an application (program staff).
     waitlist_application: "/api/v2/applications/{id}/waitlist", DecisionRequest,
-        |body| (Decision::Waitlist, body.note);
+        |body| decision(Decision::Waitlist, body);
     /// Promotes a waitlisted application into the program (program staff; needs a free seat).
     promote_application: "/api/v2/applications/{id}/promote", DecisionRequest,
-        |body| (Decision::Promote, body.note);
+        |body| decision(Decision::Promote, body);
 }
 
 /// Moves an application to its program's next review round (docs/domain.md §10) and answers its view.

@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::model::*;
 use crate::ports::store::*;
 use crate::ports::{Notifier, Store};
-use crate::service::{Decision, SubmitReview, UpdateProgram};
+use crate::service::{Decision, Expect, SubmitReview, UpdateProgram};
 use crate::testing::fixtures::*;
 use crate::workflow::program::ProgramCommand;
 use crate::workflow::project::ProjectCommand;
@@ -492,6 +492,104 @@ pub async fn blind_review_hides_the_applicant_from_reviewers_and_staff<S: Store 
         .await
         .expect("admin list");
     assert!(admin_list.items.iter().all(|v| v.applicant.is_some()));
+}
+
+/// A command answered with its view (`act_on_application`, what HTTP answers) gives exactly
+/// the view its caller reads next with `get_application`: the applicant's whole view after
+/// submitting and withdrawing, the coordinator's blind view after deciding; a refused command
+/// answers its error and changes nothing.
+pub async fn a_command_answers_the_view_its_caller_reads_next<S: Store + Clone>(store: S) {
+    use crate::service::ApplicationAction;
+    let world = World::new(store).await;
+    let cohort = world.cohort(ProgramSpec::blind()).await;
+    let coordinator = world.ally().await;
+    world
+        .add_member(&cohort.owner, &cohort.org, &coordinator, MemberRole::Coordinator)
+        .await;
+    let json = |view: &crate::service::ApplicationView| serde_json::to_value(view).expect("json");
+
+    let founder = world.entrepreneur().await;
+    let project = world.project(&founder).await;
+    let draft = world
+        .eco
+        .create_application(&founder.ctx, cohort.program.id, project.id, Map::new())
+        .await
+        .expect("draft");
+    let submitted = world
+        .eco
+        .act_on_application(&founder.ctx, draft.id, ApplicationAction::Submit, draft.meta.version)
+        .await
+        .expect("submit");
+    assert_eq!(submitted.status, ApplicationStatus::Submitted);
+    assert!(!submitted.blind, "the applicant sees their own application whole");
+    let read = world.eco.get_application(&founder.ctx, draft.id).await.expect("read");
+    assert_eq!(json(&submitted), json(&read));
+
+    let mut applicant = Applicant {
+        person: founder,
+        project,
+        application: world.row(draft.id).await.expect("application"),
+    };
+    world.review(&cohort, &mut applicant, 80).await;
+    let stale = applicant.application.meta.version - 1;
+    let refused = world
+        .eco
+        .act_on_application(
+            &coordinator.ctx,
+            applicant.id(),
+            ApplicationAction::Decide {
+                decision: Decision::Waitlist,
+                note: None,
+            },
+            stale,
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(Error::Conflict { field: "version", .. })),
+        "{refused:?}"
+    );
+    let unchanged: Application = world.row(applicant.id()).await.expect("application");
+    assert_eq!(unchanged, applicant.application);
+
+    let decided = world
+        .eco
+        .act_on_application(
+            &coordinator.ctx,
+            applicant.id(),
+            ApplicationAction::Decide {
+                decision: Decision::Waitlist,
+                note: Some("Strong, but the cohort is full of fintech.".to_owned()),
+            },
+            unchanged.meta.version,
+        )
+        .await
+        .expect("waitlist");
+    assert_eq!(decided.status, ApplicationStatus::Waitlisted);
+    assert!(decided.blind && decided.applicant.is_none(), "staff decide blind");
+    let read = world
+        .eco
+        .get_application(&coordinator.ctx, applicant.id())
+        .await
+        .expect("read");
+    assert_eq!(json(&decided), json(&read));
+
+    let withdrawn = world
+        .eco
+        .act_on_application(
+            &applicant.person.ctx,
+            applicant.id(),
+            ApplicationAction::Withdraw,
+            Expect::Any,
+        )
+        .await
+        .expect("withdraw");
+    assert_eq!(withdrawn.status, ApplicationStatus::Withdrawn);
+    let read = world
+        .eco
+        .get_application(&applicant.person.ctx, applicant.id())
+        .await
+        .expect("read");
+    assert_eq!(json(&withdrawn), json(&read));
 }
 
 /// Without blind review, staff and reviewers see who applied.
