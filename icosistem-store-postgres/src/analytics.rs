@@ -85,6 +85,7 @@ impl PgTx {
             self.note(qb.sql().as_str());
             let conn = self.list_reader().await?;
             let rows = qb.build().fetch_all(conn).await.map_err(unavailable_or_backend)?;
+            self.answered();
             rows.iter()
                 .map(|row| decode(row).map_err(unavailable_or_backend))
                 .collect()

@@ -249,6 +249,7 @@ impl PgTx {
             .fetch_optional(conn)
             .await
             .map_err(|e| map_error(e, E::KIND, E::UNIQUE))?;
+        self.answered();
         let entity = row.as_ref().map(E::from_row).transpose().map_err(StoreError::backend)?;
         if let Some(found) = &entity {
             self.remember(found);
@@ -285,7 +286,12 @@ impl PgTx {
     /// Runs the write `query` in the transaction (begun now if need be).
     async fn execute<E: PgEntity>(&mut self, query: PgQuery<'_>) -> Result<PgQueryResult, StoreError> {
         let conn = self.writer().await?;
-        query.execute(conn).await.map_err(|e| map_error(e, E::KIND, E::UNIQUE))
+        let done = query
+            .execute(conn)
+            .await
+            .map_err(|e| map_error(e, E::KIND, E::UNIQUE))?;
+        self.answered();
+        Ok(done)
     }
 
     /// Runs one write statement inside a savepoint, so that its failure (a unique violation)
@@ -307,6 +313,7 @@ impl PgTx {
             "ROLLBACK TO SAVEPOINT icosistem_write; RELEASE SAVEPOINT icosistem_write"
         };
         conn.execute(settle).await.map_err(unavailable_or_backend)?;
+        self.answered();
         self.note(settle);
         result.map_err(|e| map_error(e, E::KIND, E::UNIQUE))
     }
@@ -327,6 +334,7 @@ impl PgTx {
             .execute(conn)
             .await
             .map_err(|e| map_error(e, E::KIND, E::UNIQUE))?;
+        self.answered();
         Ok(())
     }
 }
@@ -473,6 +481,7 @@ impl<E: PgEntity> Repo<E> for PgTx {
                 .fetch_all(conn)
                 .await
                 .map_err(|e| map_error(e, E::KIND, E::UNIQUE))?;
+            self.answered();
             let rows = rows
                 .iter()
                 .map(E::from_row)
@@ -499,6 +508,7 @@ impl<E: PgEntity> Repo<E> for PgTx {
                 .await
                 .and_then(|row| row.try_get(0))
                 .map_err(|e| map_error(e, E::KIND, E::UNIQUE))?;
+            self.answered();
             Ok(n as u64)
         })
         .await

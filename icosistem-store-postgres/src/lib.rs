@@ -107,8 +107,9 @@ use std::time::{Duration, Instant};
 use icosistem_core::StoreError;
 use icosistem_core::ports::store::{Store, Transaction};
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions, PgTransactionManager};
 use sqlx::{Connection, Postgres, migrate::Migrator};
+use sqlx_core::transaction::TransactionManager;
 use uuid::Uuid;
 
 use crate::error::unavailable_or_backend;
@@ -122,7 +123,12 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 ///   per unit of work); only one idle for longer than [`PoolSettings::check_idle_after`] is,
 ///   which still catches the connections a database restart killed while they sat idle. A
 ///   connection that dies in use fails its statement with `Unavailable` and is closed when it
-///   goes back (sqlx tests every connection on release);
+///   goes back (sqlx tests every connection it gets back);
+/// - nor on every release: sqlx pings each connection that returns to its pool, a second round
+///   trip for a one-statement read. A unit of work that ended cleanly (committed, or read with
+///   every statement answered) hands its connection to the next unit directly instead, through
+///   a set of at most [`PoolSettings::warm_connections`] (see [`PgStore`]); only the others go
+///   back to sqlx and its test;
 /// - [`PoolSettings::min_connections`] stay open, so the first requests after a quiet spell do
 ///   not pay for a TCP + authentication handshake;
 /// - waiting longer than [`PoolSettings::acquire_timeout`] for a connection (pool exhausted,
@@ -142,6 +148,11 @@ pub struct PoolSettings {
     pub idle_timeout: Option<Duration>,
     /// Connections are replaced after this long (spreads load after a failover).
     pub max_lifetime: Option<Duration>,
+    /// Clean connections kept for the next unit of work without going back to sqlx's pool
+    /// (which pings every connection it gets back). They count as in use for the pool: keep
+    /// this below `max_connections` so [`PgStore::pool`] users (job locks, an embedding host)
+    /// always find connections. `0` turns the set off.
+    pub warm_connections: u32,
 }
 
 impl Default for PoolSettings {
@@ -153,6 +164,7 @@ impl Default for PoolSettings {
             check_idle_after: Duration::from_secs(30),
             idle_timeout: Some(Duration::from_secs(600)),
             max_lifetime: Some(Duration::from_secs(1800)),
+            warm_connections: 10,
         }
     }
 }
@@ -186,11 +198,113 @@ pub type PgEcosystem<N, C = icosistem_core::ports::SystemClock> = icosistem_core
 
 /// The PostgreSQL store: a pool of connections (and optionally one on a read replica). Cheap to
 /// clone.
+///
+/// Units of work take their connection from a small set of warm ones before asking the pool:
+/// a connection whose unit ended cleanly goes straight to the next unit (LIFO, so the busiest
+/// few stay hot), skipping the ping sqlx sends on every release. A warm connection idle for
+/// longer than [`PoolSettings::check_idle_after`] is pinged before use, one past
+/// [`PoolSettings::max_lifetime`] (counted from when the store took it) goes back to the pool,
+/// and so does one that waited longer than [`PoolSettings::idle_timeout`] — so idle
+/// connections still reach the pool's own idle management.
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pool: PgPool,
+    warm: Arc<Warm>,
     replica: Option<Arc<ReadReplica>>,
     log: Option<Arc<StatementLog>>,
+}
+
+/// The warm connections of a [`PgStore`] (see there).
+#[derive(Debug)]
+struct Warm {
+    idle: Mutex<Vec<WarmConn>>,
+    max: usize,
+    check_idle_after: Duration,
+    idle_timeout: Option<Duration>,
+    max_lifetime: Option<Duration>,
+}
+
+/// A connection waiting in the warm set.
+#[derive(Debug)]
+struct WarmConn {
+    conn: PoolConnection<Postgres>,
+    /// When the store took it from the pool.
+    taken: Instant,
+    /// When it was put back.
+    since: Instant,
+}
+
+/// A connection a unit of work holds, with when the store took it from the pool.
+#[derive(Debug)]
+pub(crate) struct Held {
+    conn: PoolConnection<Postgres>,
+    taken: Instant,
+}
+
+impl std::ops::Deref for Held {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Held {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.conn
+    }
+}
+
+impl Warm {
+    fn new(settings: &PoolSettings) -> Self {
+        Self {
+            idle: Mutex::new(Vec::new()),
+            max: settings.warm_connections.min(settings.max_connections) as usize,
+            check_idle_after: settings.check_idle_after,
+            idle_timeout: settings.idle_timeout,
+            max_lifetime: settings.max_lifetime,
+        }
+    }
+
+    /// The most recently used warm connection, if any is fit to use (pinged first when it sat
+    /// idle long enough to have died with a database restart).
+    async fn take(&self) -> Option<Held> {
+        loop {
+            let warm = self.idle.lock().ok()?.pop()?;
+            if self.max_lifetime.is_some_and(|max| warm.taken.elapsed() >= max) {
+                // Back to the pool, which closes it past its lifetime.
+                continue;
+            }
+            let mut held = Held {
+                conn: warm.conn,
+                taken: warm.taken,
+            };
+            if warm.since.elapsed() >= self.check_idle_after && held.conn.ping().await.is_err() {
+                continue;
+            }
+            return Some(held);
+        }
+    }
+
+    /// Keeps `held`, which a unit of work ended cleanly, for the next unit (or gives it back to
+    /// the pool when the set is full or it waited past the idle timeout).
+    fn put(&self, held: Held) {
+        let Ok(mut idle) = self.idle.lock() else { return };
+        let now = Instant::now();
+        // The least recently used connection waits at the bottom: past the idle timeout it
+        // goes back to the pool, whose idle management may then close it.
+        if let (Some(timeout), Some(oldest)) = (self.idle_timeout, idle.first())
+            && now.duration_since(oldest.since) >= timeout
+        {
+            drop(idle.remove(0));
+        }
+        if idle.len() < self.max {
+            idle.push(WarmConn {
+                conn: held.conn,
+                taken: held.taken,
+                since: now,
+            });
+        }
+    }
 }
 
 /// How long a replica that failed to hand out a connection is left aside (its reads go to the
@@ -299,13 +413,28 @@ impl PgStore {
             .connect(database_url)
             .await
             .map_err(unavailable_or_backend)?;
-        Ok(Self::from_pool(pool))
+        Ok(Self::from_pool_with(pool, settings))
     }
 
-    /// Wraps an existing pool.
+    /// Wraps an existing pool, with the warm connections of the default [`PoolSettings`]
+    /// (bounded by the pool's own `max_connections`).
     pub fn from_pool(pool: PgPool) -> Self {
+        let settings = PoolSettings {
+            max_connections: pool.options().get_max_connections(),
+            warm_connections: PoolSettings::default()
+                .warm_connections
+                .min(pool.options().get_max_connections() / 2),
+            ..PoolSettings::default()
+        };
+        Self::from_pool_with(pool, &settings)
+    }
+
+    /// Wraps an existing pool, keeping warm connections as `settings` say (its pool fields are
+    /// the pool's business and not applied here).
+    pub fn from_pool_with(pool: PgPool, settings: &PoolSettings) -> Self {
         Self {
             pool,
+            warm: Arc::new(Warm::new(settings)),
             replica: None,
             log: None,
         }
@@ -441,7 +570,12 @@ impl JobLock {
 #[derive(Debug)]
 pub struct PgTx {
     pool: PgPool,
+    warm: Arc<Warm>,
     conn: Conn,
+    /// A statement was handed the connection and has not reported its answer: dropped like
+    /// this, the unit was cancelled mid-statement and its connection goes back to the pool
+    /// (which settles it) instead of to the next unit.
+    in_flight: bool,
     /// The read replica, when this unit may read on it (none, or its session wrote recently:
     /// `None`).
     replica: Option<Arc<ReadReplica>>,
@@ -459,11 +593,13 @@ enum Conn {
     /// Nothing sent yet.
     None,
     /// Reads only so far: a pooled connection in autocommit mode.
-    Reading(PoolConnection<Postgres>),
+    Reading(Held),
     /// Reads only so far, on the read replica (autocommit too).
     Replica(PoolConnection<Postgres>),
-    /// Since the first write or lock: a transaction on that same connection.
-    Writing(sqlx::Transaction<'static, Postgres>),
+    /// Since the first write or lock: a transaction on that same connection (begun, committed
+    /// and rolled back through sqlx's transaction manager, as `sqlx::Transaction` would, but
+    /// keeping the connection for the warm set after the commit).
+    Writing(Held),
 }
 
 /// Rows whose unique keys one unit of work remembers at most.
@@ -488,7 +624,9 @@ impl PgTx {
             .map(Arc::clone);
         Self {
             pool: store.pool.clone(),
+            warm: Arc::clone(&store.warm),
             conn: Conn::None,
+            in_flight: false,
             replica,
             session: session.zip(store.replica.clone()),
             log: store.log.clone(),
@@ -503,18 +641,38 @@ impl PgTx {
         }
     }
 
+    /// A primary connection for this unit: a warm one, else one from the pool.
+    async fn acquire(&self) -> Result<Held, StoreError> {
+        if let Some(held) = self.warm.take().await {
+            return Ok(held);
+        }
+        let conn = self.pool.acquire().await.map_err(unavailable_or_backend)?;
+        Ok(Held {
+            conn,
+            taken: Instant::now(),
+        })
+    }
+
     /// The connection to read on: the transaction's once there is one, else the unit's own
-    /// connection, taken from the pool at the first statement.
+    /// connection, taken at the first statement. The statement that gets it reports its
+    /// answer with [`PgTx::answered`].
     pub(crate) async fn reader(&mut self) -> Result<&mut PgConnection, StoreError> {
         if matches!(self.conn, Conn::None) {
-            let conn = self.pool.acquire().await.map_err(unavailable_or_backend)?;
-            self.conn = Conn::Reading(conn);
+            self.conn = Conn::Reading(self.acquire().await?);
         }
+        self.in_flight = true;
         match &mut self.conn {
-            Conn::Reading(conn) | Conn::Replica(conn) => Ok(&mut **conn),
-            Conn::Writing(tx) => Ok(&mut **tx),
+            Conn::Reading(conn) | Conn::Writing(conn) => Ok(&mut **conn),
+            Conn::Replica(conn) => Ok(&mut **conn),
             Conn::None => Err(StoreError::backend(std::io::Error::other("no connection"))),
         }
+    }
+
+    /// Reports that the statement given the connection last has its whole answer: the
+    /// connection is clean again (see `in_flight`). A statement that fails does not report,
+    /// so its connection goes back to the pool, which tests it.
+    pub(crate) fn answered(&mut self) {
+        self.in_flight = false;
     }
 
     /// The connection for a list, count or aggregate: the replica's when this unit may read
@@ -538,15 +696,20 @@ impl PgTx {
         if !matches!(self.conn, Conn::Writing(_)) {
             self.note("BEGIN");
             // A replica connection goes back to its pool: writes and locks are the primary's.
-            let tx = match std::mem::replace(&mut self.conn, Conn::None) {
-                Conn::Reading(conn) => sqlx::Transaction::begin(conn, None).await,
-                _ => self.pool.begin().await,
+            let mut held = match std::mem::replace(&mut self.conn, Conn::None) {
+                Conn::Reading(held) => held,
+                _ => self.acquire().await?,
             };
             self.replica = None;
-            self.conn = Conn::Writing(tx.map_err(unavailable_or_backend)?);
+            self.in_flight = true;
+            PgTransactionManager::begin(&mut held, None)
+                .await
+                .map_err(unavailable_or_backend)?;
+            self.conn = Conn::Writing(held);
         }
+        self.in_flight = true;
         match &mut self.conn {
-            Conn::Writing(tx) => Ok(&mut **tx),
+            Conn::Writing(conn) => Ok(&mut **conn),
             _ => Err(StoreError::backend(std::io::Error::other("no transaction"))),
         }
     }
@@ -582,24 +745,44 @@ impl Store for PgStore {
 }
 
 impl Transaction for PgTx {
-    async fn commit(self) -> Result<(), StoreError> {
-        match self.conn {
-            Conn::Writing(tx) => {
-                if let Some(log) = &self.log {
-                    log.record("COMMIT");
-                }
-                entity::traced("commit", None, async {
-                    tx.commit().await.map_err(unavailable_or_backend)
-                })
-                .await?;
-                if let Some((session, replica)) = &self.session {
-                    replica.wrote(*session);
-                }
-                Ok(())
+    async fn commit(mut self) -> Result<(), StoreError> {
+        if !matches!(self.conn, Conn::Writing(_)) {
+            // Nothing was written: no transaction to end; the connection (if any) goes to the
+            // next unit as `Drop` decides.
+            return Ok(());
+        }
+        if let Some(log) = &self.log {
+            log.record("COMMIT");
+        }
+        self.in_flight = true;
+        entity::traced("commit", None, async {
+            match &mut self.conn {
+                Conn::Writing(conn) => PgTransactionManager::commit(conn).await.map_err(unavailable_or_backend),
+                _ => Ok(()),
             }
-            // Nothing was written: the connection (if any) goes back to the pool as it is,
-            // with no transaction to end.
-            Conn::Reading(_) | Conn::Replica(_) | Conn::None => Ok(()),
+        })
+        .await?;
+        self.in_flight = false;
+        // Committed: the connection is in autocommit again, like one that only read.
+        if let Conn::Writing(held) = std::mem::replace(&mut self.conn, Conn::None) {
+            self.conn = Conn::Reading(held);
+        }
+        if let Some((session, replica)) = &self.session {
+            replica.wrote(*session);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for PgTx {
+    fn drop(&mut self) {
+        match std::mem::replace(&mut self.conn, Conn::None) {
+            Conn::Reading(held) if !self.in_flight => self.warm.put(held),
+            // Not committed: queue the rollback, as `sqlx::Transaction` does when dropped; the
+            // pool sends it with the test it runs on every connection it gets back.
+            Conn::Writing(mut held) => PgTransactionManager::start_rollback(&mut held),
+            // Cancelled mid-statement, or a replica's: back to the pool, which settles it.
+            _ => {}
         }
     }
 }

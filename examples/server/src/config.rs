@@ -108,6 +108,11 @@ pub struct Config {
     /// `ICOSISTEM_DB_CHECK_IDLE_AFTER_SECS` (default 30): a pooled connection idle this long is
     /// pinged before use (others are not: no round trip per request).
     pub db_check_idle_after: Duration,
+    /// `ICOSISTEM_DB_WARM_CONNECTIONS` (default: half of `ICOSISTEM_DB_MAX_CONNECTIONS`; 0 =
+    /// off): clean connections handed from one unit of work to the next without the ping sqlx
+    /// sends on every release to its pool. At most `ICOSISTEM_DB_MAX_CONNECTIONS - 1`, so job
+    /// locks always find a connection.
+    pub db_warm_connections: u32,
     /// `ICOSISTEM_CALLER_CACHE_TTL_MS` (default 1000; 0 = off): how long an authenticated
     /// caller's user row is reused. A suspension, role change or revoked session evicts it at
     /// once on the replica that committed it and, with `REDIS_URL`, on the others when the
@@ -170,6 +175,7 @@ impl fmt::Debug for Config {
             .field("db_min_connections", &self.db_min_connections)
             .field("db_acquire_timeout", &self.db_acquire_timeout)
             .field("db_check_idle_after", &self.db_check_idle_after)
+            .field("db_warm_connections", &self.db_warm_connections)
             .field("caller_cache_ttl", &self.caller_cache_ttl)
             .field("database_read", &self.database_read_url.as_ref().map(|_| "postgres"))
             .field("db_read_max_connections", &self.db_read_max_connections)
@@ -330,6 +336,7 @@ impl Config {
             db_check_idle_after: Duration::from_secs(
                 parse_number(&get, "ICOSISTEM_DB_CHECK_IDLE_AFTER_SECS", 30)?.into(),
             ),
+            db_warm_connections: warm_connections(&get, db_max_connections)?,
             caller_cache_ttl: Duration::from_millis(parse_number(&get, "ICOSISTEM_CALLER_CACHE_TTL_MS", 1000)?.into()),
             database_read_url: get("DATABASE_READ_URL").map(SecretString::new),
             db_read_max_connections: parse_positive(&get, "ICOSISTEM_DB_READ_MAX_CONNECTIONS", db_max_connections)?,
@@ -352,6 +359,7 @@ impl Config {
             min_connections: self.db_min_connections,
             acquire_timeout: self.db_acquire_timeout,
             check_idle_after: self.db_check_idle_after,
+            warm_connections: self.db_warm_connections,
             ..icosistem_store_postgres::PoolSettings::default()
         }
     }
@@ -558,6 +566,20 @@ fn parse_bool(get: &impl Fn(&str) -> Option<String>, var: &'static str, default:
     }
 }
 
+/// `ICOSISTEM_DB_WARM_CONNECTIONS`: half the pool unless set; at most one less than the pool,
+/// so a connection is always left for job locks and health checks.
+fn warm_connections(get: &impl Fn(&str) -> Option<String>, max_connections: u32) -> Result<u32, ConfigError> {
+    let var = "ICOSISTEM_DB_WARM_CONNECTIONS";
+    let warm = parse_number(get, var, max_connections / 2)?;
+    if warm > 0 && warm >= max_connections {
+        return Err(ConfigError::Invalid {
+            var,
+            expected: "a number below ICOSISTEM_DB_MAX_CONNECTIONS",
+        });
+    }
+    Ok(warm)
+}
+
 fn parse_number(get: &impl Fn(&str) -> Option<String>, var: &'static str, default: u32) -> Result<u32, ConfigError> {
     get(var).map_or(Ok(default), |v| {
         v.parse().map_err(|_| ConfigError::Invalid {
@@ -575,6 +597,22 @@ mod tests {
     fn parse(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let vars: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    /// Warm connections: half the pool by default, settable, and refused by name when they
+    /// would leave no connection for the pool's other users.
+    #[test]
+    fn warm_connections_leave_the_pool_a_connection() {
+        let cfg = parse(&[("ICOSISTEM_DB_MAX_CONNECTIONS", "12")]).expect("valid");
+        assert_eq!(cfg.pool_settings().warm_connections, 6);
+        let cfg = parse(&[("ICOSISTEM_DB_WARM_CONNECTIONS", "0")]).expect("off");
+        assert_eq!(cfg.pool_settings().warm_connections, 0);
+        let err = parse(&[
+            ("ICOSISTEM_DB_MAX_CONNECTIONS", "4"),
+            ("ICOSISTEM_DB_WARM_CONNECTIONS", "4"),
+        ])
+        .expect_err("no connection left");
+        assert!(err.to_string().contains("ICOSISTEM_DB_WARM_CONNECTIONS"), "{err}");
     }
 
     /// The read replica's settings: off by default; its pool the primary's size unless set; a
