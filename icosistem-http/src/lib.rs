@@ -538,10 +538,14 @@ pub fn router<S: Store, N: Notifier, C: Clock>(state: AppState<S, N, C>) -> Rout
     // headers and the problem body like every route.
     let api = api.fallback(middleware::not_found);
     // Route layers run after routing: the rate limiter's 429 and every answer carry the route
-    // template; unknown paths are neither limited nor labelled with their raw path.
-    let api = api
-        .route_layer(axum::middleware::from_fn_with_state(rate_limits, rate_limit::limit))
-        .route_layer(axum::middleware::from_fn(middleware::tag_route));
+    // template; unknown paths are neither limited nor labelled with their raw path. With rate
+    // limits off the limiter is not layered at all (it would only pass every request on).
+    let api = if rate_limits.limits.enabled {
+        api.route_layer(axum::middleware::from_fn_with_state(rate_limits, rate_limit::limit))
+    } else {
+        api
+    };
+    let api = api.route_layer(axum::middleware::from_fn(middleware::tag_route));
     // Each `.layer` wraps the ones before: read bottom-up for the order a request meets them.
     let api = api
         .layer(DefaultBodyLimit::max(config.body_limit))

@@ -285,6 +285,12 @@ impl Warm {
         }
     }
 
+    /// Gives every warm connection back to the pool.
+    fn drain(&self) {
+        let drained = self.idle.lock().map(|mut idle| std::mem::take(&mut *idle));
+        drop(drained);
+    }
+
     /// Keeps `held`, which a unit of work ended cleanly, for the next unit (or gives it back to
     /// the pool when the set is full or it waited past the idle timeout).
     fn put(&self, held: Held) {
@@ -481,9 +487,21 @@ impl PgStore {
         self
     }
 
-    /// The pool, for health checks and embedding.
+    /// The pool, for health checks and embedding. Close it with [`PgStore::close`]: the
+    /// warm connections are checked out of it, and `PgPool::close` waits for every checked-out
+    /// connection.
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// Closes the store: its warm connections go back to the pool, then the pool closes (it
+    /// waits for the connections units of work still hold). Units of work begun afterwards fail
+    /// with `Unavailable`.
+    pub async fn close(&self) {
+        self.warm.drain();
+        self.pool.close().await;
+        // A unit that ended while the pool closed may have put its connection back meanwhile.
+        self.warm.drain();
     }
 
     /// Applies the embedded migrations that are not applied yet (a no-op when up to date).
@@ -777,7 +795,7 @@ impl Transaction for PgTx {
 impl Drop for PgTx {
     fn drop(&mut self) {
         match std::mem::replace(&mut self.conn, Conn::None) {
-            Conn::Reading(held) if !self.in_flight => self.warm.put(held),
+            Conn::Reading(held) if !self.in_flight && !self.pool.is_closed() => self.warm.put(held),
             // Not committed: queue the rollback, as `sqlx::Transaction` does when dropped; the
             // pool sends it with the test it runs on every connection it gets back.
             Conn::Writing(mut held) => PgTransactionManager::start_rollback(&mut held),

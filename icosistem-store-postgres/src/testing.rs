@@ -159,7 +159,7 @@ impl Drop for Inner {
     fn drop(&mut self) {
         // Drop runs outside any async context we can rely on: close the pool and drop the
         // database on a thread with its own small runtime, and wait for it.
-        let pool = self.store.pool().clone();
+        let store = self.store.clone();
         let admin = self.admin.clone();
         let name = self.name.clone();
         let cleanup = std::thread::spawn(move || {
@@ -167,7 +167,7 @@ impl Drop for Inner {
                 return;
             };
             runtime.block_on(async move {
-                pool.close().await;
+                store.close().await;
                 if let Ok(mut conn) = admin.connect().await {
                     let _ = conn
                         .execute(sqlx::AssertSqlSafe(format!(

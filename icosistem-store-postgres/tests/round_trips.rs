@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use icosistem_core::model::Role;
 use icosistem_core::ports::store::PageRequest;
-use icosistem_core::service::Decision;
+use icosistem_core::service::{ApplicationAction, Decision};
 use icosistem_core::testing::fixtures::{ProgramSpec, World};
 use icosistem_store_postgres::testing::TestStore;
 use serde_json::Map;
@@ -132,7 +132,7 @@ async fn selection_commands_stay_within_their_round_trips() {
         .expect("accept");
     let accept = db.take_statements();
 
-    for (name, statements) in [("submit_application", &submit), ("decide(Accept)", &accept)] {
+    for (name, statements, budget) in [("submit_application", &submit, 16), ("decide(Accept)", &accept, 18)] {
         let writes = statements
             .iter()
             .filter(|s| s.starts_with("INSERT") || s.starts_with("UPDATE") || s.starts_with("DELETE"))
@@ -146,10 +146,65 @@ async fn selection_commands_stay_within_their_round_trips() {
             summary(statements)
         );
         assert_eq!(savepoints, 0, "{name} needs no savepoint: {statements:?}");
-        // 30 and 32 before; a new statement in these commands should be a decision. The 18th
-        // is the organization's active webhook endpoints (docs/domain.md §8: every audited event of
-        // a selection may become a webhook), read once per unit of work.
-        assert!(statements.len() <= 18, "{name} takes {} round trips", statements.len());
+        // 30 and 32 before; a new statement in these commands should be a decision. Among them
+        // the organization's active webhook endpoints (docs/domain.md §8: every audited event of
+        // a selection may become a webhook), read once per unit of work. The applicant's own
+        // submission reads no membership or review to authorize them (16).
+        assert!(
+            statements.len() <= budget,
+            "{name} takes {} round trips",
+            statements.len()
+        );
         assert_eq!(statements.iter().filter(|s| s.as_str() == "BEGIN").count(), 1);
+    }
+}
+
+/// What an HTTP submit and accept cost: the command and the view it answers, in one unit of
+/// work (`act_on_application`). Before, the route read the view in a second unit after the
+/// commit: six more statements (application, program, membership, reviews, project, user).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_answered_with_their_view_stay_within_their_round_trips() {
+    let Some(db) = TestStore::fresh().await else { return };
+    let world = World::new(db.clone()).await;
+    let cohort = world.cohort(ProgramSpec::default()).await;
+    let person = world.entrepreneur().await;
+    let project = world.project(&person).await;
+    let draft = world
+        .eco
+        .create_application(&person.ctx, cohort.program.id, project.id, Map::new())
+        .await
+        .expect("create application");
+
+    db.take_statements();
+    world
+        .eco
+        .act_on_application(&person.ctx, draft.id, ApplicationAction::Submit, None)
+        .await
+        .expect("submit");
+    let submit = db.take_statements();
+    let mut applicant = icosistem_core::testing::fixtures::Applicant {
+        person,
+        project,
+        application: world.row(draft.id).await.expect("application"),
+    };
+    world.review(&cohort, &mut applicant, 4).await;
+    db.take_statements();
+    let accept = ApplicationAction::Decide {
+        decision: Decision::Accept,
+        note: None,
+    };
+    world
+        .eco
+        .act_on_application(&cohort.owner.ctx, applicant.id(), accept, None)
+        .await
+        .expect("accept");
+    let accepted = db.take_statements();
+    for (name, statements, budget) in [("submit + view", &submit, 16), ("accept + view", &accepted, 22)] {
+        println!("{name}: {} round trips; {:?}", statements.len(), summary(statements));
+        assert!(
+            statements.len() <= budget,
+            "{name} takes {} round trips",
+            statements.len()
+        );
     }
 }

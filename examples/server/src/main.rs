@@ -139,7 +139,7 @@ async fn execute(command: Command, cfg: Config) -> Result<(), BoxError> {
                     }
                     let served = run(store.clone(), &cfg, false, Some(store.clone())).await;
                     // After the last request and the last outbox pass: nothing uses the pool.
-                    store.pool().close().await;
+                    store.close().await;
                     served
                 }
             }
@@ -171,7 +171,7 @@ async fn execute(command: Command, cfg: Config) -> Result<(), BoxError> {
                     let eco = std::sync::Arc::new(eco);
                     let report = run_worker(eco, Some(store.clone()), interval.0, interval.1, shutdown_signal()).await;
                     tracing::info!(?report, "worker stopped");
-                    store.pool().close().await;
+                    store.close().await;
                 }
             }
             Ok(())
@@ -184,7 +184,7 @@ async fn execute(command: Command, cfg: Config) -> Result<(), BoxError> {
             let store = connect(&cfg, require_database(&cfg)?).await?;
             store.migrate().await?;
             tracing::info!("migrations applied");
-            store.pool().close().await;
+            store.close().await;
             Ok(())
         }
         Command::SeedDemo => {
@@ -195,7 +195,7 @@ async fn execute(command: Command, cfg: Config) -> Result<(), BoxError> {
             // The demo's emails wait in the outbox for `serve` or `worker` to deliver.
             let eco = ecosystem(store.clone(), &cfg, LogNotifier.into());
             let outcome = demo::seed(&eco).await;
-            store.pool().close().await;
+            store.close().await;
             match outcome? {
                 demo::SeedOutcome::Created(_) => println!("Demo data created."),
                 demo::SeedOutcome::AlreadyPresent(_) => println!("Demo data already present: nothing created."),
@@ -210,7 +210,7 @@ async fn execute(command: Command, cfg: Config) -> Result<(), BoxError> {
             let store = connect(&cfg, require_database(&cfg)?).await?;
             let eco = ecosystem(store.clone(), &cfg, LogNotifier.into());
             let created = ensure_admin(&eco, &email, &SecretString::new(password)).await;
-            store.pool().close().await;
+            store.close().await;
             if created? {
                 println!("Admin {email} created.");
             } else {
