@@ -26,6 +26,12 @@
 #   SUBMIT_DRAFTS=12000  drafts prepared for the submit run
 #   PGBENCH_SCALE=16     TPC-B-like scale (one branch per client)
 #   PORT=18081           loopback port of the server under test
+#   RUN_JOBS=false       whether the server under test also runs the outbox and the jobs
+#                        (ICOSISTEM_RUN_JOBS). Off by default: it is measured as a web replica
+#                        of a deployment whose `icosistem-server worker` delivers the outbox, as
+#                        the deployment guide runs it. On, the seed's backlog (a verification
+#                        email per entrepreneur, notices per submission: some 20,000 messages)
+#                        is delivered during the measurements and competes with them.
 #   DATABASE_URL         the PostgreSQL server (required); fresh databases are created on it and
 #                        dropped on exit
 #   STORES               "memory postgres" (default)
@@ -41,6 +47,7 @@ ENTREPRENEURS="${ENTREPRENEURS:-2000}"
 SUBMIT_DRAFTS="${SUBMIT_DRAFTS:-12000}"
 PGBENCH_SCALE="${PGBENCH_SCALE:-16}"
 PORT="${PORT:-18081}"
+RUN_JOBS="${RUN_JOBS:-false}"
 STORES="${STORES:-memory postgres}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 BASE="http://127.0.0.1:${PORT}"
@@ -127,6 +134,7 @@ start_server() { # start_server <store> [database url]
     JWT_SECRET_KEY="$(head -c 48 /dev/urandom | base64 | tr -d '\n')" \
     ICOSISTEM_ADMIN_EMAIL="$ADMIN_EMAIL" ICOSISTEM_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
     ICOSISTEM_REQUIRE_VERIFIED_EMAIL=false ICOSISTEM_RATE_LIMIT_ENABLED=false LOG_LEVEL=warn \
+    ICOSISTEM_RUN_JOBS="$RUN_JOBS" \
     "${db_env[@]}" "$SERVER_BIN" serve >"$WORK/server-$store.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 600); do
@@ -207,7 +215,7 @@ line() { # line <store> <work> <key> <reference label> <reference rps>
 }
 
 echo
-echo "icosistem-server (release, LOG_LEVEL=warn, rate limits off) vs pgbench -M prepared;"
+echo "icosistem-server (release, LOG_LEVEL=warn, rate limits off, ICOSISTEM_RUN_JOBS=$RUN_JOBS) vs pgbench -M prepared;"
 echo "$CONCURRENCY connections, ${DURATION}s per row, loopback, $(nproc) CPUs, $((ENTREPRENEURS * 5)) applications in the listed program"
 echo
 echo "| store | work | req/s | p50 ms | p99 ms | non-2xx | reference (req/s or tps) | ratio |"
