@@ -224,13 +224,10 @@ struct Warm {
     max_lifetime: Option<Duration>,
 }
 
-/// A connection waiting in the warm set.
+/// A connection waiting in the warm set, since it was put back.
 #[derive(Debug)]
 struct WarmConn {
-    conn: PoolConnection<Postgres>,
-    /// When the store took it from the pool.
-    taken: Instant,
-    /// When it was put back.
+    held: Held,
     since: Instant,
 }
 
@@ -269,16 +266,12 @@ impl Warm {
     /// idle long enough to have died with a database restart).
     async fn take(&self) -> Option<Held> {
         loop {
-            let warm = self.idle.lock().ok()?.pop()?;
-            if self.max_lifetime.is_some_and(|max| warm.taken.elapsed() >= max) {
+            let WarmConn { mut held, since } = self.idle.lock().ok()?.pop()?;
+            if self.max_lifetime.is_some_and(|max| held.taken.elapsed() >= max) {
                 // Back to the pool, which closes it past its lifetime.
                 continue;
             }
-            let mut held = Held {
-                conn: warm.conn,
-                taken: warm.taken,
-            };
-            if warm.since.elapsed() >= self.check_idle_after && held.conn.ping().await.is_err() {
+            if since.elapsed() >= self.check_idle_after && held.conn.ping().await.is_err() {
                 continue;
             }
             return Some(held);
@@ -304,11 +297,7 @@ impl Warm {
             drop(idle.remove(0));
         }
         if idle.len() < self.max {
-            idle.push(WarmConn {
-                conn: held.conn,
-                taken: held.taken,
-                since: now,
-            });
+            idle.push(WarmConn { held, since: now });
         }
     }
 }
@@ -711,6 +700,8 @@ impl PgTx {
     /// The transaction to write or lock in, begun now (on the unit's connection, if it has
     /// one) unless it already runs.
     pub(crate) async fn writer(&mut self) -> Result<&mut PgConnection, StoreError> {
+        // From here the connection is busy: `BEGIN`, then the caller's statement.
+        self.in_flight = true;
         if !matches!(self.conn, Conn::Writing(_)) {
             self.note("BEGIN");
             // A replica connection goes back to its pool: writes and locks are the primary's.
@@ -719,13 +710,11 @@ impl PgTx {
                 _ => self.acquire().await?,
             };
             self.replica = None;
-            self.in_flight = true;
             PgTransactionManager::begin(&mut held, None)
                 .await
                 .map_err(unavailable_or_backend)?;
             self.conn = Conn::Writing(held);
         }
-        self.in_flight = true;
         match &mut self.conn {
             Conn::Writing(conn) => Ok(&mut **conn),
             _ => Err(StoreError::backend(std::io::Error::other("no transaction"))),

@@ -10,7 +10,6 @@ use icosistem_core::ports::store::PageRequest;
 use icosistem_core::service::{ApplicationAction, Decision};
 use icosistem_core::testing::fixtures::{ProgramSpec, World};
 use icosistem_store_postgres::testing::TestStore;
-use serde_json::Map;
 
 fn is_transaction_control(sql: &str) -> bool {
     let head = sql.trim_start().to_ascii_uppercase();
@@ -103,12 +102,8 @@ async fn selection_commands_stay_within_their_round_trips() {
     let world = World::new(db.clone()).await;
     let cohort = world.cohort(ProgramSpec::default()).await;
     let person = world.entrepreneur().await;
-    let project = world.project(&person).await;
-    let draft = world
-        .eco
-        .create_application(&person.ctx, cohort.program.id, project.id, Map::new())
-        .await
-        .expect("create application");
+    let mut applicant = world.draft(&cohort, &person).await;
+    let draft = applicant.application.clone();
 
     db.take_statements();
     let submitted = world
@@ -118,11 +113,7 @@ async fn selection_commands_stay_within_their_round_trips() {
         .expect("submit");
     let submit = db.take_statements();
 
-    let mut applicant = icosistem_core::testing::fixtures::Applicant {
-        person,
-        project,
-        application: submitted,
-    };
+    applicant.application = submitted;
     world.review(&cohort, &mut applicant, 4).await;
     db.take_statements();
     world
@@ -168,12 +159,8 @@ async fn commands_answered_with_their_view_stay_within_their_round_trips() {
     let world = World::new(db.clone()).await;
     let cohort = world.cohort(ProgramSpec::default()).await;
     let person = world.entrepreneur().await;
-    let project = world.project(&person).await;
-    let draft = world
-        .eco
-        .create_application(&person.ctx, cohort.program.id, project.id, Map::new())
-        .await
-        .expect("create application");
+    let mut applicant = world.draft(&cohort, &person).await;
+    let draft = applicant.application.clone();
 
     db.take_statements();
     world
@@ -182,11 +169,7 @@ async fn commands_answered_with_their_view_stay_within_their_round_trips() {
         .await
         .expect("submit");
     let submit = db.take_statements();
-    let mut applicant = icosistem_core::testing::fixtures::Applicant {
-        person,
-        project,
-        application: world.row(draft.id).await.expect("application"),
-    };
+    applicant.application = world.row(draft.id).await.expect("application");
     world.review(&cohort, &mut applicant, 4).await;
     db.take_statements();
     let accept = ApplicationAction::Decide {

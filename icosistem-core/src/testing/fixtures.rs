@@ -358,17 +358,24 @@ impl<S: Store, N: Notifier> World<S, N> {
 
     /// `person`'s new project, applied and submitted to the cohort's program.
     pub async fn submit(&self, cohort: &Cohort, person: &Person) -> Applicant {
+        let mut applicant = self.draft(cohort, person).await;
+        applicant.application = self
+            .eco
+            .submit_application(&person.ctx, applicant.id(), None)
+            .await
+            .expect("submit application");
+        applicant
+    }
+
+    /// A new project of `person` with a draft application (not submitted) to `cohort`'s
+    /// program.
+    pub async fn draft(&self, cohort: &Cohort, person: &Person) -> Applicant {
         let project = self.project(person).await;
-        let draft = self
+        let application = self
             .eco
             .create_application(&person.ctx, cohort.program.id, project.id, Map::new())
             .await
             .expect("create application");
-        let application = self
-            .eco
-            .submit_application(&person.ctx, draft.id, None)
-            .await
-            .expect("submit application");
         Applicant {
             person: person.clone(),
             project,

@@ -509,12 +509,8 @@ pub async fn a_command_answers_the_view_its_caller_reads_next<S: Store + Clone>(
     let json = |view: &crate::service::ApplicationView| serde_json::to_value(view).expect("json");
 
     let founder = world.entrepreneur().await;
-    let project = world.project(&founder).await;
-    let draft = world
-        .eco
-        .create_application(&founder.ctx, cohort.program.id, project.id, Map::new())
-        .await
-        .expect("draft");
+    let mut applicant = world.draft(&cohort, &founder).await;
+    let draft = applicant.application.clone();
     let submitted = world
         .eco
         .act_on_application(&founder.ctx, draft.id, ApplicationAction::Submit, draft.meta.version)
@@ -525,11 +521,7 @@ pub async fn a_command_answers_the_view_its_caller_reads_next<S: Store + Clone>(
     let read = world.eco.get_application(&founder.ctx, draft.id).await.expect("read");
     assert_eq!(json(&submitted), json(&read));
 
-    let mut applicant = Applicant {
-        person: founder,
-        project,
-        application: world.row(draft.id).await.expect("application"),
-    };
+    applicant.application = world.row(draft.id).await.expect("application");
     world.review(&cohort, &mut applicant, 80).await;
     let stale = applicant.application.meta.version - 1;
     let refused = world
