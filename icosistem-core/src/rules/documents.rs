@@ -60,6 +60,12 @@ const ALLOWED: &[Allowed] = &[
     },
 ];
 
+/// The media types a stored document can have, in the order of [`ALLOWED`]: what a download's
+/// `Content-Type` is one of (the HTTP contract lists them for `GET /documents/{id}/content`).
+pub fn allowed_media_types() -> impl Iterator<Item = &'static str> {
+    ALLOWED.iter().map(|allowed| allowed.mime)
+}
+
 /// Markup that makes a file a polyglot when found in its head (compared ASCII-case-insensitively).
 const MARKUP: &[&[u8]] = &[
     b"<script",

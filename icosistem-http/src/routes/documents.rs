@@ -472,8 +472,16 @@ fn content_disposition(filename: &str) -> HeaderValue {
 #[utoipa::path(get, path = "/api/v2/documents/{id}/content", operation_id = "download_document",
     tag = "documents", security(("bearer" = [])), params(PathId<DocumentId>, ContentQuery),
     responses(
-        (status = 200, description = "The bytes", content_type = "application/octet-stream", body = Vec<u8>),
-        (status = 206, description = "The requested range, with `Content-Range`", content_type = "application/octet-stream", body = Vec<u8>),
+        // The media type sniffed at upload: one of `rules::documents::allowed_media_types()`
+        // (a test holds the two lists equal).
+        (status = 200, description = "The bytes, as the media type sniffed at upload", content(
+            (Vec<u8> = "application/pdf"), (Vec<u8> = "application/msword"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"))),
+        (status = 206, description = "The requested range, with `Content-Range`", content(
+            (Vec<u8> = "application/pdf"), (Vec<u8> = "application/msword"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"))),
         (status = 416, description = "The range starts past the end (`range_not_satisfiable`); `Content-Range: bytes */<size>`"),
         super::kit::Authenticated, super::kit::NotFound, super::kit::BadInput))]
 pub(crate) async fn download_document<S: Store, N: Notifier, C: Clock>(
@@ -624,6 +632,27 @@ mod tests {
             "/api/v2/projects",
         ] {
             assert!(!is_upload_path(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn a_download_documents_every_media_type_an_upload_can_have() {
+        let doc = crate::openapi::document();
+        let value = serde_json::to_value(&doc).unwrap();
+        let responses = &value["paths"]["/api/v2/documents/{id}/content"]["get"]["responses"];
+        let allowed: Vec<&str> = icosistem_core::rules::documents::allowed_media_types().collect();
+        for status in ["200", "206"] {
+            let documented: Vec<&str> = responses[status]["content"]
+                .as_object()
+                .unwrap_or_else(|| panic!("{status} has no content"))
+                .keys()
+                .map(String::as_str)
+                .collect();
+            let mut expected = allowed.clone();
+            expected.sort_unstable();
+            let mut documented = documented;
+            documented.sort_unstable();
+            assert_eq!(documented, expected, "status {status}");
         }
     }
 
