@@ -26,6 +26,10 @@ pub trait PgEntity: Entity {
     const UNIQUE: &'static [(&'static str, &'static str)] = &[];
     /// The table has a `version` column checked on update (append-only logs do not).
     const VERSIONED: bool = true;
+    /// An insert waits for the end of the unit of work and goes with the others in one
+    /// statement (see `deferred`): only for append-only rows no unit reads back right after
+    /// writing them, in tables with no unique key but the id.
+    const DEFERRED: bool = false;
 
     /// Binds every column value, in [`PgEntity::COLUMNS`] order.
     ///
@@ -223,6 +227,7 @@ impl crate::PgStore {
 
 impl PgTx {
     async fn fetch_by_id<E: PgEntity>(&mut self, id: E::Id, lock: bool) -> Result<Option<E>, StoreError> {
+        self.send_deferred_of::<E>().await?;
         let mut qb = select::<E>();
         qb.push(" AND id = ").push_bind(id.into());
         if E::SOFT_DELETE {
@@ -281,6 +286,42 @@ impl PgTx {
             Some(seen) if E::VERSIONED && seen.version == read => !keys.iter().all(|k| seen.keys.contains(k)),
             _ => true,
         }
+    }
+
+    /// Sends the rows of `E`'s table that wait (see `deferred`) before a statement reads or
+    /// changes that table: this unit reads its own writes.
+    async fn send_deferred_of<E: PgEntity>(&mut self) -> Result<(), StoreError> {
+        if self.deferred.holds(E::TABLE) {
+            self.send_deferred(false).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends every waiting row in one statement: in the transaction (begun now if need be), or
+    /// with `alone` — at the commit of a unit that wrote nothing else — in autocommit on the
+    /// primary, where the one statement is atomic by itself.
+    pub(crate) async fn send_deferred(&mut self, alone: bool) -> Result<(), StoreError> {
+        let Some((mut qb, kinds)) = self.deferred.take_statement() else {
+            return Ok(());
+        };
+        // The connection first, so the log shows a `BEGIN` this sends before the statement.
+        if alone {
+            self.primary().await?;
+        } else {
+            self.writer().await?;
+        }
+        self.note(qb.sql().as_str());
+        let conn = self.reader().await?;
+        // A usual shape (a command's audit event and notices) stays prepared on the connection;
+        // a batch's one-off shape is not kept, so it evicts none of them.
+        let rows: usize = kinds.iter().map(|(_, _, rows)| rows).sum();
+        qb.build()
+            .persistent(rows <= crate::deferred::PREPARED_ROWS_MAX)
+            .execute(conn)
+            .await
+            .map_err(|e| crate::deferred::map_deferred_error(e, &kinds))?;
+        self.answered();
+        Ok(())
     }
 
     /// Runs the write `query` in the transaction (begun now if need be).
@@ -400,6 +441,13 @@ impl<E: PgEntity> Repo<E> for PgTx {
 
     async fn insert(&mut self, entity: &E) -> Result<(), StoreError> {
         traced("insert", Some(E::TABLE), async {
+            if E::DEFERRED {
+                if self.deferred.full_for::<E>() {
+                    self.send_deferred(false).await?;
+                }
+                self.deferred.push(entity);
+                return Ok(());
+            }
             // One statement, no savepoint: a colliding row is skipped rather than aborting the
             // transaction. Only then is the insert repeated inside a savepoint, where the unique
             // violation names its constraint and so the field of the `Conflict` (and should the
@@ -420,6 +468,7 @@ impl<E: PgEntity> Repo<E> for PgTx {
 
     async fn update(&mut self, entity: &E) -> Result<E, StoreError> {
         traced("update", Some(E::TABLE), async {
+            self.send_deferred_of::<E>().await?;
             let read = entity.version();
             let mut next = entity.clone();
             next.set_version(read + 1);
@@ -457,6 +506,7 @@ impl<E: PgEntity> Repo<E> for PgTx {
 
     async fn delete(&mut self, id: E::Id) -> Result<(), StoreError> {
         traced("delete", Some(E::TABLE), async {
+            self.send_deferred_of::<E>().await?;
             // No savepoint: removing a row cannot violate a unique index.
             let mut qb = QueryBuilder::new(format!("DELETE FROM {} WHERE id = ", E::TABLE));
             qb.push_bind(id.into());
@@ -472,6 +522,7 @@ impl<E: PgEntity> Repo<E> for PgTx {
 
     async fn list(&mut self, filter: &E::Filter, page: PageRequest) -> Result<Page<E>, StoreError> {
         traced("list", Some(E::TABLE), async {
+            self.send_deferred_of::<E>().await?;
             self.lock_key::<E>(filter).await?;
             let mut qb = list_query::<E>("", filter, page);
             self.note(qb.sql().as_str());
@@ -494,6 +545,7 @@ impl<E: PgEntity> Repo<E> for PgTx {
 
     async fn count(&mut self, filter: &E::Filter) -> Result<u64, StoreError> {
         traced("count", Some(E::TABLE), async {
+            self.send_deferred_of::<E>().await?;
             self.lock_key::<E>(filter).await?;
             let mut qb = QueryBuilder::new(format!("SELECT COUNT(*) FROM {} WHERE TRUE", E::TABLE));
             if E::SOFT_DELETE && !E::include_deleted(filter) {

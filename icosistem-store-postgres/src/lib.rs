@@ -16,6 +16,8 @@
 //!   translation, unique constraints) and the generic repository built on it, so every entity
 //!   gets `get`/`get_for_update`/`insert`/`update`/`delete`/`list`/`count` with the same SQL shape;
 //! - `entities/`: one module per group of entities with their `PgEntity` impls;
+//! - `deferred`: the rows of append-only tables (audit events, notifications, outbox messages)
+//!   a unit of work inserts, kept until its commit and sent then in one statement;
 //! - `error`: mapping of database errors to the core's `StoreError` — a unique violation
 //!   (SQLSTATE 23505) becomes the same `Conflict { entity, field }` the memory store returns,
 //!   found by constraint name; an exhausted pool or an unreachable, restarting database is
@@ -91,6 +93,7 @@
 //! [`Repo::get_for_update`]: icosistem_core::ports::Repo::get_for_update
 
 mod analytics;
+mod deferred;
 mod entities;
 mod entity;
 mod error;
@@ -592,6 +595,8 @@ pub struct PgTx {
     /// The unique keys of rows this unit read or wrote, at the version it saw them: an update
     /// that keeps the row within them cannot violate a unique index (see `entity`).
     seen: Vec<SeenKeys>,
+    /// Inserted rows of append-only tables not sent yet (see `deferred`).
+    deferred: deferred::Deferred,
 }
 
 /// The connection of a unit of work, in the order it moves through these states.
@@ -638,6 +643,7 @@ impl PgTx {
             session: session.zip(store.replica.clone()),
             log: store.log.clone(),
             seen: Vec::new(),
+            deferred: deferred::Deferred::default(),
         }
     }
 
@@ -680,6 +686,15 @@ impl PgTx {
     /// so its connection goes back to the pool, which tests it.
     pub(crate) fn answered(&mut self) {
         self.in_flight = false;
+    }
+
+    /// A primary connection in autocommit (a replica connection goes back to its pool), or the
+    /// transaction's once there is one.
+    pub(crate) async fn primary(&mut self) -> Result<&mut PgConnection, StoreError> {
+        if matches!(self.conn, Conn::Replica(_)) {
+            self.conn = Conn::None;
+        }
+        self.reader().await
     }
 
     /// The connection for a list, count or aggregate: the replica's when this unit may read
@@ -753,31 +768,43 @@ impl Store for PgStore {
 
 impl Transaction for PgTx {
     async fn commit(mut self) -> Result<(), StoreError> {
-        if !matches!(self.conn, Conn::Writing(_)) {
-            // Nothing was written: no transaction to end; the connection (if any) goes to the
-            // next unit as `Drop` decides.
-            return Ok(());
+        let wrote = entity::traced("commit", None, self.finish()).await?;
+        if wrote && let Some((session, replica)) = &self.session {
+            replica.wrote(*session);
         }
-        if let Some(log) = &self.log {
-            log.record("COMMIT");
+        Ok(())
+    }
+}
+
+impl PgTx {
+    /// Ends the unit of work for [`Transaction::commit`]: sends the rows of append-only tables
+    /// that wait, then `COMMIT` when a transaction runs. Whether it wrote anything.
+    async fn finish(&mut self) -> Result<bool, StoreError> {
+        let alone = !matches!(self.conn, Conn::Writing(_));
+        let deferred = !self.deferred.is_empty();
+        if deferred {
+            // In one statement (see `deferred`); when those rows are all this unit wrote, that
+            // statement is the whole write: no transaction to end.
+            self.send_deferred(alone).await?;
         }
+        if alone {
+            // Nothing else was written: the connection (if any) goes to the next unit as
+            // `Drop` decides.
+            return Ok(deferred);
+        }
+        self.note("COMMIT");
         self.in_flight = true;
-        entity::traced("commit", None, async {
-            match &mut self.conn {
-                Conn::Writing(conn) => PgTransactionManager::commit(conn).await.map_err(unavailable_or_backend),
-                _ => Ok(()),
-            }
-        })
-        .await?;
+        if let Conn::Writing(conn) = &mut self.conn {
+            PgTransactionManager::commit(conn)
+                .await
+                .map_err(unavailable_or_backend)?;
+        }
         self.in_flight = false;
         // Committed: the connection is in autocommit again, like one that only read.
         if let Conn::Writing(held) = std::mem::replace(&mut self.conn, Conn::None) {
             self.conn = Conn::Reading(held);
         }
-        if let Some((session, replica)) = &self.session {
-            replica.wrote(*session);
-        }
-        Ok(())
+        Ok(true)
     }
 }
 

@@ -21,6 +21,7 @@ impl PgEntity for Notification {
         read_at: value,
         meta: nested(Meta),
     }
+    const DEFERRED: bool = true;
 
     fn push_filter(f: &NotificationFilter, qb: &mut QueryBuilder<Postgres>) {
         filter_eq!(qb, f, user_id: id, status: text, kind: value);
@@ -49,6 +50,7 @@ impl PgEntity for OutboxMessage {
         last_error: value,
         meta: nested(Meta),
     }
+    const DEFERRED: bool = true;
 
     fn push_filter(f: &OutboxFilter, qb: &mut QueryBuilder<Postgres>) {
         // Messages without a user (webhooks) never match a user filter: NULL = $1 is not true.
@@ -83,6 +85,7 @@ impl PgEntity for AuditEvent {
         at: value,
     }
     const VERSIONED: bool = false;
+    const DEFERRED: bool = true;
 
     fn push_filter(f: &AuditFilter, qb: &mut QueryBuilder<Postgres>) {
         // Anonymous and system events (NULL actor/organization) never match an id filter.
