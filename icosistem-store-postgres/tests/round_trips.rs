@@ -93,35 +93,62 @@ async fn writes_send_a_savepoint_only_when_refused() {
     assert_eq!(statements.iter().filter(|s| s.as_str() == "COMMIT").count(), 1);
 }
 
+/// The statements a fresh draft's submission and then its acceptance send: through the
+/// commands alone (`submit_application`, `decide`), or with `with_view` through
+/// `act_on_application`, which answers the view in the same unit of work.
+async fn submit_and_accept(db: &TestStore, with_view: bool) -> (Vec<String>, Vec<String>) {
+    let world = World::new(db.clone()).await;
+    let cohort = world.cohort(ProgramSpec::default()).await;
+    let person = world.entrepreneur().await;
+    let mut applicant = world.draft(&cohort, &person).await;
+    let id = applicant.id();
+
+    db.take_statements();
+    if with_view {
+        world
+            .eco
+            .act_on_application(&person.ctx, id, ApplicationAction::Submit, None)
+            .await
+            .expect("submit");
+    } else {
+        world
+            .eco
+            .submit_application(&person.ctx, id, None)
+            .await
+            .expect("submit");
+    }
+    let submit = db.take_statements();
+
+    applicant.application = world.row(id).await.expect("application");
+    world.review(&cohort, &mut applicant, 4).await;
+    db.take_statements();
+    if with_view {
+        let accept = ApplicationAction::Decide {
+            decision: Decision::Accept,
+            note: None,
+        };
+        world
+            .eco
+            .act_on_application(&cohort.owner.ctx, id, accept, None)
+            .await
+            .expect("accept");
+    } else {
+        world
+            .eco
+            .decide(&cohort.owner.ctx, id, Decision::Accept, None, None)
+            .await
+            .expect("accept");
+    }
+    (submit, db.take_statements())
+}
+
 /// Round trips of `submit_application` and `decide(Accept)`. Before the lazy unit of work and
 /// the savepoint-free writes they were, on the same statements: one pool ping, `BEGIN`,
 /// `COMMIT`, and three round trips (`SAVEPOINT`, the write, `RELEASE`) per write.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn selection_commands_stay_within_their_round_trips() {
     let Some(db) = TestStore::fresh().await else { return };
-    let world = World::new(db.clone()).await;
-    let cohort = world.cohort(ProgramSpec::default()).await;
-    let person = world.entrepreneur().await;
-    let mut applicant = world.draft(&cohort, &person).await;
-    let draft = applicant.application.clone();
-
-    db.take_statements();
-    let submitted = world
-        .eco
-        .submit_application(&person.ctx, draft.id, None)
-        .await
-        .expect("submit");
-    let submit = db.take_statements();
-
-    applicant.application = submitted;
-    world.review(&cohort, &mut applicant, 4).await;
-    db.take_statements();
-    world
-        .eco
-        .decide(&cohort.owner.ctx, applicant.id(), Decision::Accept, None, None)
-        .await
-        .expect("accept");
-    let accept = db.take_statements();
+    let (submit, accept) = submit_and_accept(&db, false).await;
 
     for (name, statements, budget) in [("submit_application", &submit, 12), ("decide(Accept)", &accept, 15)] {
         let writes = statements
@@ -159,32 +186,7 @@ async fn selection_commands_stay_within_their_round_trips() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commands_answered_with_their_view_stay_within_their_round_trips() {
     let Some(db) = TestStore::fresh().await else { return };
-    let world = World::new(db.clone()).await;
-    let cohort = world.cohort(ProgramSpec::default()).await;
-    let person = world.entrepreneur().await;
-    let mut applicant = world.draft(&cohort, &person).await;
-    let draft = applicant.application.clone();
-
-    db.take_statements();
-    world
-        .eco
-        .act_on_application(&person.ctx, draft.id, ApplicationAction::Submit, None)
-        .await
-        .expect("submit");
-    let submit = db.take_statements();
-    applicant.application = world.row(draft.id).await.expect("application");
-    world.review(&cohort, &mut applicant, 4).await;
-    db.take_statements();
-    let accept = ApplicationAction::Decide {
-        decision: Decision::Accept,
-        note: None,
-    };
-    world
-        .eco
-        .act_on_application(&cohort.owner.ctx, applicant.id(), accept, None)
-        .await
-        .expect("accept");
-    let accepted = db.take_statements();
+    let (submit, accepted) = submit_and_accept(&db, true).await;
     for (name, statements, budget) in [("submit + view", &submit, 12), ("accept + view", &accepted, 19)] {
         println!("{name}: {} round trips; {:?}", statements.len(), summary(statements));
         assert!(
