@@ -60,7 +60,7 @@ const ALLOWED: &[Allowed] = &[
     },
 ];
 
-/// The media types a stored document can have, in the order of [`ALLOWED`]: what a download's
+/// The media types a stored document can have (the allowed types of docs/domain.md §6): what a download's
 /// `Content-Type` is one of (the HTTP contract lists them for `GET /documents/{id}/content`).
 pub fn allowed_media_types() -> impl Iterator<Item = &'static str> {
     ALLOWED.iter().map(|allowed| allowed.mime)
