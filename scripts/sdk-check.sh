@@ -29,7 +29,15 @@ start_demo_server "$PORT" "${work}/server.log"
 
 curl -fsS "${BASE}/api-docs/openapi.json" -o "${work}/openapi.json"
 # No post-generation hooks: the formatter they run (ruff) is not needed to import the client.
-printf 'post_hooks: []\n' >"${work}/config.yaml"
+# A download answers the media type its bytes have (application/pdf, image/png …); the generator
+# reads bytes only as application/octet-stream, so every other non-JSON, non-text response type
+# of the document is read as that.
+{
+  printf 'post_hooks: []\ncontent_type_overrides:\n'
+  jq -r '[.paths[][] | objects | (.responses // {})[] | (.content // {}) | keys[]] | unique[]
+    | select(test("json|^text/|^multipart/|^application/octet-stream$") | not)
+    | "  \(.): application/octet-stream"' "${work}/openapi.json"
+} >"${work}/config.yaml"
 # --fail-on-warning: a schema the generator had to skip is a gap in the document.
 timeout 300 "${VENV}/bin/openapi-python-client" generate --path "${work}/openapi.json" \
   --config "${work}/config.yaml" --meta none --output-path "${work}/icosistem_client" --fail-on-warning

@@ -155,3 +155,10 @@ pub struct UploadVersionForm {
     #[schema(value_type = String, format = Binary)]
     pub file: Vec<u8>,
 }
+
+/// A document's bytes as a download serves them: the OpenAPI schema of a binary body (`string`,
+/// `format: binary`), not an array of numbers.
+#[derive(Debug, ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code, reason = "documents the streamed body of a download")]
+pub struct FileBytes(Vec<u8>);

@@ -51,7 +51,9 @@ use super::kit::{PathId, api, lists, reads, routes};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::dto::parse::{optional_enum, required_enum};
-use crate::dto::{ApiQuery, DocumentDto, DocumentVersionDto, PageDto, UploadDocumentForm, UploadVersionForm};
+use crate::dto::{
+    ApiQuery, DocumentDto, DocumentVersionDto, FileBytes, PageDto, UploadDocumentForm, UploadVersionForm,
+};
 use crate::error::ApiError;
 
 /// What a multipart body may carry besides the file's bytes (boundaries, part headers, the
@@ -475,13 +477,13 @@ fn content_disposition(filename: &str) -> HeaderValue {
         // The media type sniffed at upload: one of `rules::documents::allowed_media_types()`
         // (a test holds the two lists equal).
         (status = 200, description = "The bytes, as the media type sniffed at upload", content(
-            (Vec<u8> = "application/pdf"), (Vec<u8> = "application/msword"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-            (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"))),
+            (FileBytes = "application/pdf"), (FileBytes = "application/msword"),
+            (FileBytes = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            (FileBytes = "image/jpeg"), (FileBytes = "image/png"))),
         (status = 206, description = "The requested range, with `Content-Range`", content(
-            (Vec<u8> = "application/pdf"), (Vec<u8> = "application/msword"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-            (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"))),
+            (FileBytes = "application/pdf"), (FileBytes = "application/msword"),
+            (FileBytes = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            (FileBytes = "image/jpeg"), (FileBytes = "image/png"))),
         (status = 416, description = "The range starts past the end (`range_not_satisfiable`); `Content-Range: bytes */<size>`"),
         super::kit::Authenticated, super::kit::NotFound, super::kit::BadInput))]
 pub(crate) async fn download_document<S: Store, N: Notifier, C: Clock>(
