@@ -82,6 +82,8 @@ impl PgTx {
         decode: impl Fn(&PgRow) -> Result<T, sqlx::Error> + Send + Sync,
     ) -> Result<Vec<T>, StoreError> {
         traced(operation, None, async {
+            // An aggregate's SQL may read any table: it sees this unit's waiting rows too.
+            self.send_deferred(false).await?;
             self.note(qb.sql().as_str());
             let conn = self.list_reader().await?;
             let rows = qb.build().fetch_all(conn).await.map_err(unavailable_or_backend)?;

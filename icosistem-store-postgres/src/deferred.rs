@@ -10,8 +10,8 @@
 //! itself): no `BEGIN`, no `COMMIT`.
 //!
 //! The rows are sent earlier, inside the transaction, when the unit reads or changes a table that
-//! has some waiting (read-your-writes holds), and when they would bind more parameters than
-//! [`MAX_BINDS`]. A unit dropped before it commits never sends them, as a rollback would undo
+//! has some waiting or runs an aggregate (whose SQL may read any table): read-your-writes holds.
+//! They are also sent when they would bind more parameters than [`MAX_BINDS`]. A unit dropped before it commits never sends them, as a rollback would undo
 //! them. A row the database refuses at the end (a foreign key to a user that does not exist)
 //! fails the commit, and with it the whole unit.
 
@@ -34,7 +34,10 @@ type BindRow = Box<dyn FnOnce(&mut Separated<'_, Postgres, &'static str>) + Send
 struct Rows {
     table: &'static str,
     kind: &'static str,
-    columns: &'static [&'static str],
+    /// `INSERT INTO <table> (<columns>) VALUES ` (`entity::insert_head`).
+    head: String,
+    /// Parameters one row binds: its columns.
+    width: usize,
     rows: Vec<BindRow>,
 }
 
@@ -46,7 +49,6 @@ pub(crate) type Sent = (&'static str, &'static str, usize);
 #[derive(Default)]
 pub(crate) struct Deferred {
     tables: Vec<Rows>,
-    binds: usize,
 }
 
 impl std::fmt::Debug for Deferred {
@@ -72,20 +74,21 @@ impl Deferred {
 
     /// Whether one more row of `E` would bind more than [`MAX_BINDS`] parameters.
     pub(crate) fn full_for<E: PgEntity>(&self) -> bool {
-        self.binds + E::COLUMNS.len() > MAX_BINDS
+        let binds: usize = self.tables.iter().map(|t| t.width * t.rows.len()).sum();
+        binds + E::COLUMNS.len() > MAX_BINDS
     }
 
     /// Keeps `entity` to be inserted later.
     pub(crate) fn push<E: PgEntity>(&mut self, entity: &E) {
         let row = entity.clone();
         let bind: BindRow = Box::new(move |values| row.bind_row(values));
-        self.binds += E::COLUMNS.len();
         match self.tables.iter_mut().find(|t| t.table == E::TABLE) {
             Some(rows) => rows.rows.push(bind),
             None => self.tables.push(Rows {
                 table: E::TABLE,
                 kind: E::KIND,
-                columns: E::COLUMNS,
+                head: crate::entity::insert_head::<E>(),
+                width: E::COLUMNS.len(),
                 rows: vec![bind],
             }),
         }
@@ -95,7 +98,6 @@ impl Deferred {
     /// sends of each table; `None` when nothing waits.
     pub(crate) fn take_statement(&mut self) -> Option<(QueryBuilder<Postgres>, Vec<Sent>)> {
         let tables = std::mem::take(&mut self.tables);
-        self.binds = 0;
         if tables.is_empty() {
             return None;
         }
@@ -111,11 +113,7 @@ impl Deferred {
             } else if count > 1 {
                 qb.push(" ");
             }
-            qb.push(format!(
-                "INSERT INTO {} ({}) VALUES ",
-                rows.table,
-                rows.columns.join(", ")
-            ));
+            qb.push(rows.head);
             for (n, bind) in rows.rows.into_iter().enumerate() {
                 qb.push(if n == 0 { "(" } else { ", (" });
                 bind(&mut qb.separated(", "));

@@ -380,10 +380,16 @@ impl PgTx {
     }
 }
 
+/// `INSERT INTO <table> (<every column>) VALUES `, for one row or several.
+pub(crate) fn insert_head<E: PgEntity>() -> String {
+    format!("INSERT INTO {} ({}) VALUES ", E::TABLE, columns::<E>())
+}
+
 /// `INSERT` of every column of `entity`; with `skip_conflicts`, a row that would violate a
 /// unique index is skipped (`ON CONFLICT DO NOTHING`) instead of failing the statement.
 fn insert_query<E: PgEntity>(entity: &E, skip_conflicts: bool) -> QueryBuilder<Postgres> {
-    let mut qb = QueryBuilder::new(format!("INSERT INTO {} ({}) VALUES (", E::TABLE, columns::<E>()));
+    let mut qb = QueryBuilder::new(insert_head::<E>());
+    qb.push("(");
     {
         let mut values = qb.separated(", ");
         entity.bind_row(&mut values);

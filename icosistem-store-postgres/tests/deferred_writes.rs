@@ -41,6 +41,13 @@ fn event(actor: UserId, action: &str, now: chrono::DateTime<chrono::Utc>) -> Aud
     }
 }
 
+/// Inserts `row` in `tx`: it waits for the commit, so the insert itself never fails.
+async fn insert_notice(tx: &mut <TestStore as Store>::Tx, row: Notification) {
+    Repo::<Notification>::insert(tx, &row)
+        .await
+        .expect("an insert that waits");
+}
+
 fn of_kind(user: UserId, kind: &str) -> NotificationFilter {
     NotificationFilter {
         user_id: Some(user),
@@ -60,12 +67,8 @@ async fn append_only_rows_go_in_one_statement_at_the_end() {
     // Only append-only rows: one statement in autocommit, no transaction around it.
     db.take_statements();
     let mut tx = db.begin().await.expect("begin");
-    Repo::<Notification>::insert(&mut tx, &notice(owner.id(), "alone", now))
-        .await
-        .expect("insert");
-    Repo::<Notification>::insert(&mut tx, &notice(owner.id(), "alone", now))
-        .await
-        .expect("insert");
+    insert_notice(&mut tx, notice(owner.id(), "alone", now)).await;
+    insert_notice(&mut tx, notice(owner.id(), "alone", now)).await;
     Repo::<AuditEvent>::insert(&mut tx, &event(owner.id(), "test.alone", now))
         .await
         .expect("insert");
@@ -88,9 +91,7 @@ async fn append_only_rows_go_in_one_statement_at_the_end() {
         .expect("get")
         .expect("project");
     changed.tagline = Some("deferred".to_owned());
-    Repo::<Notification>::insert(&mut tx, &notice(owner.id(), "with", now))
-        .await
-        .expect("insert");
+    insert_notice(&mut tx, notice(owner.id(), "with", now)).await;
     Repo::<Project>::update(&mut tx, &changed).await.expect("update");
     tx.commit().await.expect("commit");
     let sent: Vec<String> = db
@@ -109,9 +110,7 @@ async fn append_only_rows_go_in_one_statement_at_the_end() {
     // Dropped before its commit: nothing was sent, nothing is stored.
     db.take_statements();
     let mut tx = db.begin().await.expect("begin");
-    Repo::<Notification>::insert(&mut tx, &notice(owner.id(), "dropped", now))
-        .await
-        .expect("insert");
+    insert_notice(&mut tx, notice(owner.id(), "dropped", now)).await;
     drop(tx);
     assert!(db.take_statements().is_empty());
     assert_eq!(world.count(of_kind(owner.id(), "dropped")).await, 0);
@@ -132,14 +131,10 @@ async fn a_row_refused_at_the_end_fails_the_whole_unit() {
         .expect("project");
     changed.tagline = Some("never committed".to_owned());
     Repo::<Project>::update(&mut tx, &changed).await.expect("update");
-    Repo::<Notification>::insert(&mut tx, &notice(owner.id(), "kept", now))
-        .await
-        .expect("insert");
+    insert_notice(&mut tx, notice(owner.id(), "kept", now)).await;
     // A user that does not exist: the foreign key refuses it, at the commit.
     let stranger = UserId::from(Uuid::now_v7());
-    Repo::<Notification>::insert(&mut tx, &notice(stranger, "refused", now))
-        .await
-        .expect("insert waits");
+    insert_notice(&mut tx, notice(stranger, "refused", now)).await;
     tx.commit().await.expect_err("the commit fails with its row");
 
     let stored = world.row(project.id).await.expect("project");
@@ -148,20 +143,14 @@ async fn a_row_refused_at_the_end_fails_the_whole_unit() {
 
     // The same alone (autocommit): the one statement is all or nothing.
     let mut tx = db.begin().await.expect("begin");
-    Repo::<Notification>::insert(&mut tx, &notice(owner.id(), "kept", now))
-        .await
-        .expect("insert");
-    Repo::<Notification>::insert(&mut tx, &notice(stranger, "refused", now))
-        .await
-        .expect("insert waits");
+    insert_notice(&mut tx, notice(owner.id(), "kept", now)).await;
+    insert_notice(&mut tx, notice(stranger, "refused", now)).await;
     tx.commit().await.expect_err("the commit fails with its row");
     assert_eq!(world.count(of_kind(owner.id(), "kept")).await, 0);
 
     // The store is fine afterwards.
     let mut tx = db.begin().await.expect("begin");
-    Repo::<Notification>::insert(&mut tx, &notice(owner.id(), "kept", now))
-        .await
-        .expect("insert");
+    insert_notice(&mut tx, notice(owner.id(), "kept", now)).await;
     tx.commit().await.expect("commit");
     assert_eq!(world.count(of_kind(owner.id(), "kept")).await, 1);
 }
@@ -180,9 +169,7 @@ async fn rows_sent_early_stay_in_the_unit() {
         db.take_statements();
         let mut tx = db.begin().await.expect("begin");
         for _ in 0..3_000 {
-            Repo::<Notification>::insert(&mut tx, &notice(owner.id(), "batch", now))
-                .await
-                .expect("insert");
+            insert_notice(&mut tx, notice(owner.id(), "batch", now)).await;
         }
         Repo::<AuditEvent>::insert(&mut tx, &event(owner.id(), "test.batch", now))
             .await
