@@ -11,9 +11,11 @@
 //!
 //! The rows are sent earlier, inside the transaction, when the unit reads or changes a table that
 //! has some waiting or runs an aggregate (whose SQL may read any table): read-your-writes holds.
-//! They are also sent when they would bind more parameters than [`MAX_BINDS`]. A unit dropped before it commits never sends them, as a rollback would undo
-//! them. A row the database refuses at the end (a foreign key to a user that does not exist)
-//! fails the commit, and with it the whole unit.
+//! They are also sent when they would bind more parameters than [`MAX_BINDS`]. A unit dropped
+//! before it commits never sends them, as a rollback would undo them. A row the database refuses
+//! at the end (one of the table's checks) fails the commit, and with it the whole unit. These
+//! tables have no foreign keys (migration 0017): a key check would share-lock the recipient and
+//! the organization on every command.
 
 use icosistem_core::StoreError;
 use sqlx::query_builder::Separated;

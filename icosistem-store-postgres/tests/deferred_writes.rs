@@ -132,9 +132,12 @@ async fn a_row_refused_at_the_end_fails_the_whole_unit() {
     changed.tagline = Some("never committed".to_owned());
     Repo::<Project>::update(&mut tx, &changed).await.expect("update");
     insert_notice(&mut tx, notice(owner.id(), "kept", now)).await;
-    // A user that does not exist: the foreign key refuses it, at the commit.
-    let stranger = UserId::from(Uuid::now_v7());
-    insert_notice(&mut tx, notice(stranger, "refused", now)).await;
+    // A row the table's checks refuse (read, with no instant of reading), at the commit.
+    let refused = || Notification {
+        status: NotificationStatus::Read,
+        ..notice(owner.id(), "refused", now)
+    };
+    insert_notice(&mut tx, refused()).await;
     tx.commit().await.expect_err("the commit fails with its row");
 
     let stored = world.row(project.id).await.expect("project");
@@ -144,7 +147,7 @@ async fn a_row_refused_at_the_end_fails_the_whole_unit() {
     // The same alone (autocommit): the one statement is all or nothing.
     let mut tx = db.begin().await.expect("begin");
     insert_notice(&mut tx, notice(owner.id(), "kept", now)).await;
-    insert_notice(&mut tx, notice(stranger, "refused", now)).await;
+    insert_notice(&mut tx, refused()).await;
     tx.commit().await.expect_err("the commit fails with its row");
     assert_eq!(world.count(of_kind(owner.id(), "kept")).await, 0);
 
