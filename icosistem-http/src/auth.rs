@@ -118,7 +118,7 @@ impl JwtKeys {
 #[derive(Debug)]
 pub(crate) struct CallerCache {
     ttl: chrono::Duration,
-    entries: std::sync::Mutex<std::collections::HashMap<UserId, (User, DateTime<Utc>)>>,
+    entries: std::sync::Mutex<std::collections::HashMap<UserId, (Arc<User>, DateTime<Utc>)>>,
     /// Evictions so far. A row read before an eviction is not stored after it: it may be the
     /// very row the eviction was about, read just before the change committed.
     evictions: std::sync::atomic::AtomicU64,
@@ -164,18 +164,18 @@ impl CallerCache {
     }
 
     /// The row of `id` read less than the TTL before `now` (and not in the future of it).
-    fn get(&self, id: UserId, now: DateTime<Utc>) -> Option<User> {
+    fn get(&self, id: UserId, now: DateTime<Utc>) -> Option<Arc<User>> {
         if !self.enabled() {
             return None;
         }
         let entries = self.entries.lock().ok()?;
         let (user, read_at) = entries.get(&id)?;
-        (*read_at <= now && now - *read_at < self.ttl).then(|| user.clone())
+        (*read_at <= now && now - *read_at < self.ttl).then(|| Arc::clone(user))
     }
 
     /// Stores `user`, read at `now` by a load that began at eviction count `epoch` — unless an
     /// eviction happened since (checked under the lock `evict` takes after counting).
-    fn put(&self, user: &User, now: DateTime<Utc>, epoch: u64) {
+    fn put(&self, user: &Arc<User>, now: DateTime<Utc>, epoch: u64) {
         if !self.enabled() {
             return;
         }
@@ -186,7 +186,7 @@ impl CallerCache {
             if entries.len() >= Self::CAPACITY && !entries.contains_key(&user.id) {
                 entries.clear();
             }
-            entries.insert(user.id, (user.clone(), now));
+            entries.insert(user.id, (Arc::clone(user), now));
         }
     }
 }
@@ -367,6 +367,7 @@ impl TokenVerifier {
             Some(user) => user,
             None => match (self.0.load)(ctx, id).await {
                 Ok(user) => {
+                    let user = Arc::new(user);
                     self.0.callers.put(&user, now, epoch);
                     user
                 }
@@ -380,11 +381,16 @@ impl TokenVerifier {
         if matches!(user.status, UserStatus::Suspended | UserStatus::Inactive) {
             return Err(ApiError::unauthorized("the account is not active"));
         }
-        let ctx = meta.context(Actor::User {
-            id: user.id,
-            role: user.role,
-        });
-        Ok(AuthUser { user, ctx })
+        let ctx = meta
+            .context(Actor::User {
+                id: user.id,
+                role: user.role,
+            })
+            .with_caller(Arc::clone(&user));
+        Ok(AuthUser {
+            user: User::clone(&user),
+            ctx,
+        })
     }
 
     /// The caller of a request's bearer token: `None` without one.

@@ -40,8 +40,8 @@ use icosistem_core::model::{
 };
 use icosistem_core::model::{Block, Conversation, ConversationParticipant, Message};
 use icosistem_core::ports::store::{
-    Entity, Order, Page, PageRequest, ProgramReach, ProjectFilter, Repo, Store, Transaction, program_reaches,
-    project_matches,
+    Entity, Order, Page, PageRequest, ProgramReach, ProjectFilter, Repo, Store, Transaction, UserFilter,
+    program_reaches, project_matches, user_matches,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -275,7 +275,6 @@ macro_rules! state {
 
 state! {
     row_only {
-        users: User,
         profiles: Profile,
         account_tokens: AccountToken,
         refresh_tokens: RefreshToken,
@@ -307,6 +306,7 @@ state! {
         blocks: Block,
     }
     relational {
+        users: User,
         projects: Project,
     }
 }
@@ -369,6 +369,24 @@ impl RowMatch<Project> for State {
             .map(|user| Reach::of(self, user))
             .unwrap_or(Reach(HashSet::new()));
         Box::new(move |row| project_matches(row, filter, &reach))
+    }
+}
+
+impl RowMatch<User> for State {
+    fn matcher<'a>(&'a self, filter: &'a UserFilter) -> Box<dyn Fn(&User) -> bool + 'a> {
+        // The staff of `staff_of` (a handful of memberships), collected once per list.
+        let staff: HashSet<UserId> = filter
+            .staff_of
+            .map(|org| {
+                self.members
+                    .rows
+                    .values()
+                    .filter(|m| m.organization_id == org && m.role.is_staff())
+                    .map(|m| m.user_id)
+                    .collect()
+            })
+            .unwrap_or_default();
+        Box::new(move |row| user_matches(row, filter, &|id| staff.contains(&id)))
     }
 }
 

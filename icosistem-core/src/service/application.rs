@@ -429,13 +429,9 @@ impl<T: Transaction> Uow<T> {
     /// Notifies the staff of `program`'s organization: their user rows in one read, however
     /// many they are.
     pub(crate) async fn notify_staff(&mut self, program: &Program, notice: Notice) -> Result<()> {
-        let staff = self.staff_of(program.organization_id).await?;
-        if staff.is_empty() {
-            return Ok(());
-        }
         let users: Vec<crate::model::User> = self
             .all(&UserFilter {
-                id_in: Some(staff),
+                staff_of: Some(program.organization_id),
                 ..Default::default()
             })
             .await?;
@@ -694,7 +690,11 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             to.as_str(),
         )
         .await?;
-        let applicant: Option<crate::model::User> = uow.get(app.applicant_id).await?;
+        // The applicant is nearly always the caller, whose row the host read to authenticate.
+        let applicant: Option<crate::model::User> = match uow.ctx.caller_row(app.applicant_id) {
+            Some(user) => Some(user),
+            None => uow.get(app.applicant_id).await?,
+        };
         if let Some(user) = &applicant {
             uow.notify(
                 user,

@@ -103,6 +103,11 @@ pub struct Context {
     pub request_id: Option<String>,
     /// The client's IP, if any.
     pub ip: Option<String>,
+    /// The signed-in user's own row as the host's authentication read it for this request
+    /// (with a caller cache, at most its TTL old), when the host has it. A use case that only
+    /// shows or addresses the caller (a notice to the applicant who just submitted) takes it
+    /// from here instead of reading it again; nothing that decides or writes reads it.
+    pub caller: Option<Arc<User>>,
 }
 
 impl Context {
@@ -112,6 +117,7 @@ impl Context {
             actor,
             request_id: None,
             ip: None,
+            caller: None,
         }
     }
 
@@ -143,6 +149,17 @@ impl Context {
     pub fn with_ip(mut self, ip: impl Into<String>) -> Self {
         self.ip = Some(ip.into());
         self
+    }
+
+    /// Adds the signed-in user's row, as authentication read it (see [`Context::caller`]).
+    pub fn with_caller(mut self, user: Arc<User>) -> Self {
+        self.caller = Some(user);
+        self
+    }
+
+    /// The caller's row when `id` is the caller and the host handed it over.
+    pub(crate) fn caller_row(&self, id: UserId) -> Option<User> {
+        self.caller.as_deref().filter(|u| u.id == id).cloned()
     }
 
     /// The signed-in user's id, or `Forbidden` for anonymous/system callers where a person is

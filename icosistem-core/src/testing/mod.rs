@@ -55,6 +55,7 @@ macro_rules! __icosistem_conformance_list {
             repo_unique_slug_is_enforced_on_insert_and_update,
             repo_soft_delete_hides_the_row_and_frees_its_keys,
             repo_delete_removes_memberships,
+            a_user_filter_selects_an_organizations_staff,
             count_and_list_agree_with_entity_matches,
             pagination_visits_every_row_once_newest_first,
             pagination_is_stable_under_concurrent_inserts,

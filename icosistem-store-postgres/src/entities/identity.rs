@@ -1,7 +1,7 @@
 //! Users, profiles, account tokens and refresh tokens.
 
 use icosistem_core::model::{
-    AccountToken, Deletion, Meta, NotificationPreferences, Profile, ProfileData, RefreshToken, User,
+    AccountToken, Deletion, MemberRole, Meta, NotificationPreferences, Profile, ProfileData, RefreshToken, User,
 };
 use icosistem_core::ports::store::{AccountTokenFilter, ProfileFilter, RefreshTokenFilter, UserFilter};
 use sqlx::postgres::PgRow;
@@ -51,6 +51,18 @@ impl PgEntity for User {
         if let Some(ids) = &f.id_in {
             let ids: Vec<uuid::Uuid> = ids.iter().map(|&id| uuid::Uuid::from(id)).collect();
             qb.push(" AND id = ANY(").push_bind(ids).push(")");
+        }
+        if let Some(org) = f.staff_of {
+            let staff: Vec<&str> = MemberRole::ALL
+                .iter()
+                .filter(|r| r.is_staff())
+                .map(|r| r.as_str())
+                .collect();
+            qb.push(" AND id IN (SELECT m.user_id FROM organization_members m WHERE m.organization_id = ")
+                .push_bind(uuid::Uuid::from(org))
+                .push(" AND m.role = ANY(")
+                .push_bind(staff)
+                .push("))");
         }
     }
 

@@ -436,6 +436,65 @@ pub async fn repo_delete_removes_memberships<S: Store + Clone>(store: S) {
     );
 }
 
+/// `UserFilter::staff_of` selects the owners and coordinators of that organization — not its
+/// reviewers, not another organization's staff, not a deleted user — and combines with the other
+/// fields; it counts and pages like any filter.
+pub async fn a_user_filter_selects_an_organizations_staff<S: Store + Clone>(store: S) {
+    let world = World::new(store).await;
+    let owner = world.ally().await;
+    let coordinator = world.ally().await;
+    let reviewer = world.ally().await;
+    let gone = world.ally().await;
+    let org = world.organization(&owner).await;
+    world
+        .add_member(&owner, &org, &coordinator, MemberRole::Coordinator)
+        .await;
+    world.add_member(&owner, &org, &reviewer, MemberRole::Reviewer).await;
+    world.add_member(&owner, &org, &gone, MemberRole::Coordinator).await;
+    // Another organization whose owner coordinates nothing here.
+    let elsewhere = world.ally().await;
+    world.organization(&elsewhere).await;
+
+    let mut tx = world.store().begin().await.expect("begin");
+    let mut deleted = Repo::<User>::get(&mut tx, gone.id()).await.expect("get").expect("user");
+    deleted.deletion = Deletion {
+        deleted_at: Some(world.now()),
+        deleted_by: None,
+    };
+    Repo::<User>::update(&mut tx, &deleted).await.expect("soft delete");
+    tx.commit().await.expect("commit");
+
+    let staff = UserFilter {
+        staff_of: Some(org.id),
+        ..Default::default()
+    };
+    let mut expected = vec![owner.id(), coordinator.id()];
+    expected.sort();
+    let mut found: Vec<UserId> = world.rows(staff.clone()).await.iter().map(|u| u.id).collect();
+    found.sort();
+    assert_eq!(found, expected);
+    assert_eq!(world.count(staff.clone()).await, 2);
+    let mut tx = world.store().begin().await.expect("begin");
+    let page = Repo::<User>::list(&mut tx, &staff, PageRequest::first(1))
+        .await
+        .expect("list");
+    drop(tx);
+    assert_eq!(page.items.len(), 1);
+    assert!(page.next_cursor.is_some(), "a second page");
+
+    let only_owner = UserFilter {
+        id_in: Some(vec![owner.id(), reviewer.id()]),
+        ..staff.clone()
+    };
+    let found: Vec<UserId> = world.rows(only_owner).await.iter().map(|u| u.id).collect();
+    assert_eq!(found, vec![owner.id()]);
+    let with_deleted = UserFilter {
+        include_deleted: true,
+        ..staff
+    };
+    assert_eq!(world.count(with_deleted).await, 3);
+}
+
 /// Lists `filter` in full and in pages of two, and checks both against `Entity::matches` over
 /// the `universe` (every row of the entity) and against `count`.
 async fn assert_filter_agrees<S: Store, F: ListFilter + std::fmt::Debug>(

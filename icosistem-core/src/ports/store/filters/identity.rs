@@ -23,6 +23,23 @@ pub struct UserFilter {
     /// Only users among these ids (`None`: no such limit; `Some(empty)` matches nothing): the
     /// batch load of a page's related rows, one statement instead of one per row.
     pub id_in: Option<Vec<UserId>>,
+    /// Only the staff ([`MemberRole::is_staff`]: owners and coordinators) of this organization:
+    /// whom a program's notices address, read in one statement. It is a relation to the
+    /// memberships, which the row alone does not hold: [`Entity::matches`] matches no user when
+    /// it is set, and stores apply [`user_matches`] with the organization's staff.
+    pub staff_of: Option<OrganizationId>,
+}
+
+/// Whether `user` passes `filter`, given the staff of `filter.staff_of` (ignored when that is
+/// unset): the rule every store applies.
+pub fn user_matches(user: &User, f: &UserFilter, staff: &dyn Fn(UserId) -> bool) -> bool {
+    (f.include_deleted || !user.is_deleted())
+        && eq(&f.email, &user.email)
+        && eq(&f.role, &user.role)
+        && eq(&f.status, &user.status)
+        && f.created_before.is_none_or(|t| user.meta.created_at < t)
+        && f.id_in.as_ref().is_none_or(|ids| ids.contains(&user.id))
+        && (f.staff_of.is_none() || staff(user.id))
 }
 
 impl Entity for User {
@@ -37,12 +54,7 @@ impl Entity for User {
         f.id_in.as_deref()
     }
     fn matches(&self, f: &UserFilter) -> bool {
-        (f.include_deleted || !self.is_deleted())
-            && eq(&f.email, &self.email)
-            && eq(&f.role, &self.role)
-            && eq(&f.status, &self.status)
-            && f.created_before.is_none_or(|t| self.meta.created_at < t)
-            && f.id_in.as_ref().is_none_or(|ids| ids.contains(&self.id))
+        user_matches(self, f, &|_| false)
     }
 }
 
