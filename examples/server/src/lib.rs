@@ -21,7 +21,7 @@
 //! | `DATABASE_READ_URL` | unset | PostgreSQL read replica: lists, counts and analytics of read-only requests read there; writes, locks and a caller's reads for `ICOSISTEM_READ_AFTER_WRITE_MS` after their own write stay on the primary (see docs/DEPLOYMENT.md for the staleness) |
 //! | `ICOSISTEM_DB_READ_MAX_CONNECTIONS` | `ICOSISTEM_DB_MAX_CONNECTIONS` | the read replica's pool size |
 //! | `ICOSISTEM_READ_AFTER_WRITE_MS` | 2000 | after a caller's write commits, their reads stay on the primary this long (per process) |
-//! | `ICOSISTEM_MALLOC_TUNING` | on | `off` keeps glibc's default malloc settings (see [`malloc`]); an explicit `GLIBC_TUNABLES` is always respected |
+//! | `ICOSISTEM_MALLOC_TUNING` | on | `off` keeps mimalloc's default options (see [`malloc`]); an operator's own `MIMALLOC_PURGE_DELAY` / `MIMALLOC_ARENA_EAGER_COMMIT` are always respected |
 //! | `ICOSISTEM_AUTO_MIGRATE` | true | apply migrations when `serve` starts |
 //! | `JWT_SECRET_KEY` (alias `SECRET_KEY`) | generated | HS256 secret of access tokens |
 //! | `ICOSISTEM_ENV` | development | `production` refuses a secret < 32 bytes and the in-memory store |
@@ -89,8 +89,8 @@
 //!   binary, drawn from the JSON API);
 //! - [`telemetry`]: OpenTelemetry traces over OTLP/HTTP, on when `OTEL_EXPORTER_OTLP_ENDPOINT`
 //!   is set;
-//! - [`malloc`]: glibc malloc settings that return memory (arena and mmap limits), applied by
-//!   re-executing at start unless `GLIBC_TUNABLES` is set or `ICOSISTEM_MALLOC_TUNING=off`.
+//! - [`malloc`]: the global allocator (mimalloc) and the options that make it return memory,
+//!   applied by re-executing at start unless an operator set them or `ICOSISTEM_MALLOC_TUNING=off`.
 
 pub mod config;
 pub mod dashboard;

@@ -59,6 +59,10 @@ enum Command {
     },
 }
 
+/// See `icosistem_server::malloc` for why, and for the options it runs with.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // Before any thread or allocation that matters: see `icosistem_server::malloc`.
     icosistem_server::malloc::reexec_with_tunables();
