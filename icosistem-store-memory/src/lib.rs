@@ -27,6 +27,7 @@
 
 mod analytics;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
@@ -240,6 +241,12 @@ trait RowMatch<E: Entity> {
     /// A predicate for `filter`, prepared once per list (so a relational part is computed once,
     /// not per row).
     fn matcher<'a>(&'a self, filter: &'a E::Filter) -> Box<dyn Fn(&E) -> bool + 'a>;
+
+    /// The ids outside which no row can match `filter` (`None`: any row may), so a list looks
+    /// those up instead of walking the table: `id_in`, or what a relational part narrows to.
+    fn only_ids<'a>(&'a self, filter: &'a E::Filter) -> Option<Cow<'a, [E::Id]>> {
+        E::id_in(filter).map(Cow::Borrowed)
+    }
 }
 
 macro_rules! state {
@@ -372,21 +379,33 @@ impl RowMatch<Project> for State {
     }
 }
 
+impl State {
+    /// The staff (owners, coordinators) of `organization`: a handful of memberships.
+    fn staff_of(&self, organization: OrganizationId) -> Vec<UserId> {
+        self.members
+            .rows
+            .values()
+            .filter(|m| m.organization_id == organization && m.role.is_staff())
+            .map(|m| m.user_id)
+            .collect()
+    }
+}
+
 impl RowMatch<User> for State {
     fn matcher<'a>(&'a self, filter: &'a UserFilter) -> Box<dyn Fn(&User) -> bool + 'a> {
-        // The staff of `staff_of` (a handful of memberships), collected once per list.
         let staff: HashSet<UserId> = filter
             .staff_of
-            .map(|org| {
-                self.members
-                    .rows
-                    .values()
-                    .filter(|m| m.organization_id == org && m.role.is_staff())
-                    .map(|m| m.user_id)
-                    .collect()
-            })
+            .map(|org| self.staff_of(org).into_iter().collect())
             .unwrap_or_default();
         Box::new(move |row| user_matches(row, filter, &|id| staff.contains(&id)))
+    }
+
+    /// A program's staff are looked up by id, not found by walking every user.
+    fn only_ids<'a>(&'a self, filter: &'a UserFilter) -> Option<Cow<'a, [UserId]>> {
+        match filter.staff_of {
+            Some(org) => Some(Cow::Owned(self.staff_of(org))),
+            None => filter.id_in.as_deref().map(Cow::Borrowed),
+        }
     }
 }
 
@@ -483,12 +502,13 @@ where
     ) -> impl Future<Output = Result<Page<E>, StoreError>> + Send {
         let state: &State = self.state();
         let matches = RowMatch::<E>::matcher(state, filter);
+        let only = RowMatch::<E>::only_ids(state, filter);
         let table = HasTable::<E>::table_ref(state);
         let take = (page.limit as usize).saturating_add(1);
         if let Some(rank) = E::rank(filter) {
             // A ranked list: every match sorted, the first page only (`Entity::rank`).
             let mut rows: Vec<E> = table
-                .candidates(E::id_in(filter), Order::OldestFirst, None)
+                .candidates(only.as_deref(), Order::OldestFirst, None)
                 .filter(|row| matches(row))
                 .cloned()
                 .collect();
@@ -498,7 +518,7 @@ where
         }
         let after = page.after.map(E::Id::from);
         let rows: Vec<E> = table
-            .candidates(E::id_in(filter), page.order, after)
+            .candidates(only.as_deref(), page.order, after)
             .filter(|row| matches(row))
             .take(take)
             .cloned()
@@ -509,8 +529,9 @@ where
     fn count(&mut self, filter: &E::Filter) -> impl Future<Output = Result<u64, StoreError>> + Send {
         let state: &State = self.state();
         let matches = RowMatch::<E>::matcher(state, filter);
+        let only = RowMatch::<E>::only_ids(state, filter);
         let n = HasTable::<E>::table_ref(state)
-            .candidates(E::id_in(filter), Order::OldestFirst, None)
+            .candidates(only.as_deref(), Order::OldestFirst, None)
             .filter(|row| matches(row))
             .count() as u64;
         async move { Ok(n) }
