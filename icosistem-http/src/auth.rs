@@ -113,12 +113,15 @@ impl JwtKeys {
     }
 }
 
+/// A caller's row and when it was read.
+type CachedCaller = (Arc<User>, DateTime<Utc>);
+
 /// Recently read callers, by id, each with the time it was read (see the module docs). Bounded:
 /// when full, it is emptied rather than grown (a cache miss costs one read).
 #[derive(Debug)]
 pub(crate) struct CallerCache {
     ttl: chrono::Duration,
-    entries: std::sync::Mutex<std::collections::HashMap<UserId, (Arc<User>, DateTime<Utc>)>>,
+    entries: std::sync::Mutex<std::collections::HashMap<UserId, CachedCaller>>,
     /// Evictions so far. A row read before an eviction is not stored after it: it may be the
     /// very row the eviction was about, read just before the change committed.
     evictions: std::sync::atomic::AtomicU64,
