@@ -404,7 +404,7 @@ impl RowMatch<User> for State {
     fn only_ids<'a>(&'a self, filter: &'a UserFilter) -> Option<Cow<'a, [UserId]>> {
         match filter.staff_of {
             Some(org) => Some(Cow::Owned(self.staff_of(org))),
-            None => filter.id_in.as_deref().map(Cow::Borrowed),
+            None => User::id_in(filter).map(Cow::Borrowed),
         }
     }
 }

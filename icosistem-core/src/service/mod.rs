@@ -106,7 +106,10 @@ pub struct Context {
     /// The signed-in user's own row as the host's authentication read it for this request
     /// (with a caller cache, at most its TTL old), when the host has it. A use case that only
     /// shows or addresses the caller (a notice to the applicant who just submitted) takes it
-    /// from here instead of reading it again; nothing that decides or writes reads it.
+    /// from here instead of reading it again. Nothing that authorizes the caller or updates the
+    /// user's row reads it: those read the row in their own unit of work. A notice's delivery
+    /// choices (the caller's notification preferences) may come from it, so a change of
+    /// preferences takes effect on the caller's own notices within that TTL.
     pub caller: Option<Arc<User>>,
 }
 
