@@ -47,6 +47,7 @@ mod projects;
 mod rbac;
 mod read_replica;
 mod redis_tls;
+mod round_trips;
 mod rounds;
 mod server;
 mod stream;
