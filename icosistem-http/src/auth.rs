@@ -62,11 +62,39 @@ pub struct AccessClaims {
     pub typ: String,
 }
 
-/// The HS256 keys, derived once from the configured secret.
-#[derive(Clone)]
+/// The HS256 keys, derived once from the configured secret, and the tokens they verified.
 pub(crate) struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    verified: VerifiedTokens,
+}
+
+/// Access tokens these keys already verified, by their exact text, with their claims. A client
+/// sends the same token for its 15 minutes; checking its signature and parsing its header and
+/// claims again each time cost more server CPU than the rest of an authenticated GET of the
+/// memory store outside the HTTP stack (a profile of `benches/http/compare.sh`). A token found
+/// here is the very text verified before with these keys, so only its expiry is checked again;
+/// what the claims name (the user's status, stamp and role) is checked per request as before.
+/// Bounded: when full it starts over, like [`CallerCache`].
+#[derive(Default)]
+struct VerifiedTokens(std::sync::Mutex<std::collections::HashMap<Box<str>, AccessClaims>>);
+
+impl VerifiedTokens {
+    /// Tokens kept at most (a few hundred bytes each).
+    const CAPACITY: usize = 4_096;
+
+    fn get(&self, token: &str) -> Option<AccessClaims> {
+        self.0.lock().ok()?.get(token).cloned()
+    }
+
+    fn put(&self, token: &str, claims: &AccessClaims) {
+        if let Ok(mut tokens) = self.0.lock() {
+            if tokens.len() >= Self::CAPACITY {
+                tokens.clear();
+            }
+            tokens.insert(token.into(), claims.clone());
+        }
+    }
 }
 
 impl JwtKeys {
@@ -74,6 +102,7 @@ impl JwtKeys {
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
+            verified: VerifiedTokens::default(),
         }
     }
 
@@ -95,6 +124,22 @@ impl JwtKeys {
 
     /// The claims of a well-signed, unexpired access token.
     pub(crate) fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<AccessClaims, ApiError> {
+        let claims = match self.verified.get(token) {
+            Some(claims) => claims,
+            None => {
+                let claims = self.decode(token)?;
+                self.verified.put(token, &claims);
+                claims
+            }
+        };
+        if claims.exp <= now.timestamp() {
+            return Err(ApiError::unauthorized("the access token has expired"));
+        }
+        Ok(claims)
+    }
+
+    /// The claims of a well-signed access token, expired or not.
+    fn decode(&self, token: &str) -> Result<AccessClaims, ApiError> {
         let mut validation = Validation::new(Algorithm::HS256);
         // Expiry is checked below against the ecosystem's clock; the claims' presence is
         // enforced by deserialization.
@@ -105,9 +150,6 @@ impl JwtKeys {
         let claims = data.claims;
         if claims.typ != ACCESS_TYPE {
             return Err(ApiError::unauthorized("the token is not an access token"));
-        }
-        if claims.exp <= now.timestamp() {
-            return Err(ApiError::unauthorized("the access token has expired"));
         }
         Ok(claims)
     }
@@ -363,12 +405,11 @@ impl TokenVerifier {
             .role
             .parse()
             .map_err(|_| ApiError::unauthorized("the access token is invalid"))?;
-        let ctx = meta.context(Actor::User { id, role });
         let now = (self.0.now)();
         let epoch = self.0.callers.epoch();
         let user = match self.0.callers.get(id, now) {
             Some(user) => user,
-            None => match (self.0.load)(ctx, id).await {
+            None => match (self.0.load)(meta.context(Actor::User { id, role }), id).await {
                 Ok(user) => {
                     let user = Arc::new(user);
                     self.0.callers.put(&user, now, epoch);
@@ -390,10 +431,7 @@ impl TokenVerifier {
                 role: user.role,
             })
             .with_caller(Arc::clone(&user));
-        Ok(AuthUser {
-            user: User::clone(&user),
-            ctx,
-        })
+        Ok(AuthUser { user, ctx })
     }
 
     /// The caller of a request's bearer token: `None` without one.
@@ -456,8 +494,9 @@ pub async fn require_auth(State(verifier): State<TokenVerifier>, request: Reques
 /// (`TokenVerifier: FromRef<T>`): the ecosystem's [`AppState`], or an embedder's own state.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
-    /// The caller as stored.
-    pub user: User,
+    /// The caller as stored (shared with the caller cache and with [`Context::caller`]: an
+    /// authenticated request copies no user row).
+    pub user: Arc<User>,
     /// The context of their commands.
     pub ctx: Context,
 }
@@ -572,6 +611,42 @@ mod tests {
                 clock.advance(chrono::Duration::milliseconds(1));
             }
             assert_eq!(me().await, StatusCode::UNAUTHORIZED, "refused once the bound passed");
+        }
+    }
+
+    /// A token verified once is still refused from its expiry on, and its text altered by one
+    /// character (a forged claim or signature) is verified anew and refused.
+    #[tokio::test]
+    async fn a_verified_token_still_expires_and_a_forged_one_is_refused() {
+        let keys = super::JwtKeys::new(SECRET.as_bytes());
+        let now = chrono::Utc::now();
+        let eco = Ecosystem::new(MemoryStore::new(), RecordingNotifier::new(), ManualClock::new(now))
+            .with_hasher(Argon2idPasswordHasher::fast_for_tests());
+        let user = eco
+            .admin_create_user(
+                &Context::system(),
+                AdminCreateUser {
+                    email: "memo@example.test".to_owned(),
+                    password: SecretString::new("a long enough password 1"),
+                    first_name: "Memo".to_owned(),
+                    last_name: "Case".to_owned(),
+                    role: icosistem_core::model::Role::Entrepreneur,
+                },
+            )
+            .await
+            .expect("create user");
+        let token = keys.issue(&user, now, chrono::Duration::minutes(15)).expect("token");
+        assert!(keys.verify(&token, now).is_ok(), "first verification");
+        assert!(keys.verify(&token, now).is_ok(), "served from the memo");
+        let expiry = now + chrono::Duration::minutes(15);
+        let refused = keys.verify(&token, expiry).expect_err("expired");
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+        for at in [token.len() / 2, token.len() - 2] {
+            let mut forged = token.clone().into_bytes();
+            forged[at] = if forged[at] == b'A' { b'B' } else { b'A' };
+            let forged = String::from_utf8(forged).expect("ASCII");
+            let refused = keys.verify(&forged, now).expect_err("forged");
+            assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
         }
     }
 }

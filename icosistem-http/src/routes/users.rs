@@ -16,7 +16,7 @@ use crate::dto::{ApiJson, ChangePasswordRequest, UpdateMeRequest, UserDto};
     responses(
         (status = 200, description = "The caller", body = UserDto), Authenticated))]
 pub(crate) async fn get_me<S: Store, N: Notifier, C: Clock>(_: State<AppState<S, N, C>>, auth: AuthUser) -> Response {
-    answer::<_, UserDto>(&auth.user)
+    answer::<_, UserDto>(&*auth.user)
 }
 mount!(get_me: get "/api/v2/users/me");
 
