@@ -16,6 +16,9 @@
 #
 # Environment (all optional):
 #   DURATION=10          seconds per measurement
+#   ROUNDS=3             rounds of the ratio rows (GET /health and GET project; GET project and
+#                        the PK select; submit and TPC-B-like), each measurement next to its
+#                        reference; the table gives the medians
 #   WARMUP=2             seconds of the same load, discarded, before each wrk and pgbench
 #                        measurement (pool connections opened, statements prepared, caches
 #                        warm: both sides are measured warm)
@@ -23,7 +26,7 @@
 #   ENTREPRENEURS=2000   entrepreneurs seeded, each with five projects submitted to the listed
 #                        program (10,000 applications; each entrepreneur costs two argon2id
 #                        hashes to seed)
-#   SUBMIT_DRAFTS=12000  drafts prepared for the submit run
+#   SUBMIT_DRAFTS=12000  drafts prepared for each round's submit run
 #   PGBENCH_SCALE=16     TPC-B-like scale (one branch per client)
 #   PORT=18081           loopback port of the server under test
 #   RUN_JOBS=false       whether the server under test also runs the outbox and the jobs
@@ -41,6 +44,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 DURATION="${DURATION:-10}"
+ROUNDS="${ROUNDS:-3}"
 WARMUP="${WARMUP:-2}"
 CONCURRENCY="${CONCURRENCY:-16}"
 ENTREPRENEURS="${ENTREPRENEURS:-2000}"
@@ -119,6 +123,30 @@ measure() { # measure <key> <json>
   memory_note "$1"
 }
 
+# pgbench_measure <key> <url> [pgbench args…]: warm-up, then the measured run with a
+# per-transaction log, read into RPS/P50/P99 like a wrk measurement.
+pgbench_measure() {
+  local key="$1" url="$2"
+  shift 2
+  pgbench -n -M prepared -c "$CONCURRENCY" -j 2 -T "$WARMUP" "$@" "$url" >/dev/null 2>&1
+  (cd "$WORK" && rm -f pgbench_log.* &&
+    pgbench -n -M prepared -c "$CONCURRENCY" -j 2 -T "$DURATION" -l "$@" "$url" >"$WORK/pgbench.out" 2>&1) ||
+    { cat "$WORK/pgbench.out" >&2; die "pgbench failed ($key)"; }
+  local p50 p99
+  RPS[$key]="$(awk '/^tps = / { printf "%d", $3 }' "$WORK/pgbench.out")"
+  read -r p50 p99 < <(cat "$WORK"/pgbench_log.* | awk '{ print $3 }' | sort -n |
+    awk '{ v[NR] = $1 } END { printf "%.2f %.2f\n", v[int(NR * 0.5)] / 1000, v[int(NR * 0.99)] / 1000 }')
+  P50[$key]="$p50" P99[$key]="$p99" BAD[$key]=0
+  rm -f "$WORK"/pgbench_log.*
+  log "$key: ${RPS[$key]} tps, p50 ${P50[$key]} ms, p99 ${P99[$key]} ms"
+}
+
+# median <number>…: the middle value (the mean of the two middle ones for an even count).
+median() {
+  printf '%s\n' "$@" | sort -g |
+    awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 # The server's resident memory now and its peak so far, in the log: which phase set the peak.
 memory_note() {
   [[ -n "$SERVER_PID" && -r "/proc/$SERVER_PID/status" ]] || return 0
@@ -148,104 +176,133 @@ start_server() { # start_server <store> [database url]
   die "the server did not become ready on $BASE"
 }
 
+# summarize <key> <rounds…>: the median over the rounds of "<key> #<round>" as "<key>" (req/s,
+# p50, p99), and the non-2xx answers of every round added up.
+summarize() {
+  local key="$1" r rps=() p50=() p99=() bad=0
+  shift
+  for r in "$@"; do
+    rps+=("${RPS[$key #$r]}") p50+=("${P50[$key #$r]}") p99+=("${P99[$key #$r]}")
+    bad=$((bad + ${BAD[$key #$r]}))
+  done
+  RPS[$key]="$(median "${rps[@]}" | awk '{ printf "%d", $1 }')"
+  P50[$key]="$(median "${p50[@]}")" P99[$key]="$(median "${p99[@]}")" BAD[$key]="$bad"
+}
+
+# ratio <name> <key> <reference key> <rounds…>: each round's ratio of <key> to the reference
+# measured next to it, in RATIOS[<name>] as "median % (round 1, round 2, …)".
+declare -A RATIOS
+ratio() {
+  local name="$1" key="$2" ref="$3" r each=()
+  shift 3
+  for r in "$@"; do
+    each+=("$(awk -v a="${RPS[$key #$r]}" -v b="${RPS[$ref #$r]}" 'BEGIN { printf "%.1f", b > 0 ? 100 * a / b : 0 }')")
+  done
+  RATIOS[$name]="$(median "${each[@]}" | awk '{ printf "%.0f %%", $1 }') ($(IFS=,; echo "${each[*]}" | sed 's/,/, /g'))"
+  log "$name: ${RATIOS[$name]}"
+}
+
+mapfile -t ROUND_LIST < <(seq 1 "$ROUNDS")
 for store in $STORES; do
   log "store: $store"
   url=""
   if [[ "$store" == postgres ]]; then
     new_db LOAD_DB icosistem_compare_load
     url="$(db_url_for "$LOAD_DB")"
+    # TPC-B-like's own database, initialized before the server starts (its writes and
+    # checkpoint are done before anything is measured).
+    new_db BENCH_DB icosistem_compare_tpcb
+    bench_url="$(db_url_for "$BENCH_DB")"
+    pgbench -i -q -s "$PGBENCH_SCALE" "$bench_url" >/dev/null 2>&1
   fi
   start_server "$store" "$url"
   memory_note "$store ready"
   out="$WORK/$store"
   ICOSISTEM_ADMIN_EMAIL="$ADMIN_EMAIL" ICOSISTEM_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
-    "$LOADER_BIN" seed --base "$BASE" --out "$out" --entrepreneurs "$ENTREPRENEURS" --drafts "$SUBMIT_DRAFTS"
+    "$LOADER_BIN" seed --base "$BASE" --out "$out" --entrepreneurs "$ENTREPRENEURS" --drafts "$((SUBMIT_DRAFTS * ROUNDS))"
   # shellcheck disable=SC1091 # written by http_loader seed
   source "$out/targets.env"
   memory_note "$store seeded"
+  # Each round submits its own share of the drafts.
+  split -n "l/$ROUNDS" -d -a 3 "$out/drafts.txt" "$out/drafts."
   if [[ "$store" == postgres ]]; then
     # The state pgbench -i leaves its own tables in: vacuumed, analyzed, checkpointed. Without
     # it autovacuum and the checkpoint of the seed's writes run during the first measurements.
     psql -q "$url" -c 'VACUUM (ANALYZE)' -c 'CHECKPOINT'
+    # The row GET project reads, selected by primary key.
+    echo 'SELECT * FROM projects WHERE id = :id;' >"$WORK/pk.sql"
   fi
-  wrk_json "$out/health.json" "$BASE/health"
-  measure "$store health" "$out/health.json"
-  wrk_json "$out/project.json" "$BASE$PROJECT_PATH" -H "authorization: Bearer $PROJECT_TOKEN"
-  measure "$store project" "$out/project.json"
   wrk_json "$out/list.json" "$BASE$LIST_PATH" -H "authorization: Bearer $STAFF_TOKEN"
   measure "$store list" "$out/list.json"
   wrk_json_alone "$out/list-alone.json" "$BASE$LIST_PATH" -H "authorization: Bearer $STAFF_TOKEN"
   measure "$store list alone" "$out/list-alone.json"
-  "$LOADER_BIN" submit --base "$BASE" --drafts "$out/drafts.txt" --concurrency "$CONCURRENCY" \
-    --duration "${DURATION}s" >"$out/submit.json"
-  measure "$store submit" "$out/submit.json"
+  # The ratios, round by round: each measurement next to its reference, so that a slower or
+  # faster stretch of this shared machine moves both sides of a ratio alike. The server stays up
+  # (idle) while pgbench runs.
+  for r in "${ROUND_LIST[@]}"; do
+    log "$store: round $r of $ROUNDS"
+    wrk_json "$out/health.json" "$BASE/health"
+    measure "$store health #$r" "$out/health.json"
+    wrk_json "$out/project.json" "$BASE$PROJECT_PATH" -H "authorization: Bearer $PROJECT_TOKEN"
+    measure "$store project #$r" "$out/project.json"
+    if [[ "$store" == postgres ]]; then
+      pgbench_measure "pk #$r" "$url" -D id="${PROJECT_PATH##*/}" -f "$WORK/pk.sql"
+    fi
+    "$LOADER_BIN" submit --base "$BASE" --drafts "$out/drafts.$(printf '%03d' $((r - 1)))" \
+      --concurrency "$CONCURRENCY" --duration "${DURATION}s" >"$out/submit.json"
+    measure "$store submit #$r" "$out/submit.json"
+    if [[ "$store" == postgres ]]; then pgbench_measure "tpcb #$r" "$bench_url"; fi
+  done
+  summarize "$store health" "${ROUND_LIST[@]}"
+  summarize "$store project" "${ROUND_LIST[@]}"
+  summarize "$store submit" "${ROUND_LIST[@]}"
+  if [[ "$store" == postgres ]]; then
+    summarize pk "${ROUND_LIST[@]}"
+    summarize tpcb "${ROUND_LIST[@]}"
+    ratio "postgres project" "postgres project" pk "${ROUND_LIST[@]}"
+    ratio "postgres submit" "postgres submit" tpcb "${ROUND_LIST[@]}"
+  else
+    ratio "$store project" "$store project" "$store health" "${ROUND_LIST[@]}"
+  fi
   WRK_BODY="$LOGIN_BODY" wrk_json "$out/login.json" "$BASE/api/v2/auth/login"
   measure "$store login" "$out/login.json"
   HWM[$store]="$(awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status")"
   stop_server
-
-  if [[ "$store" == postgres ]]; then
-    # The row GET project reads, selected by primary key, prepared, at the same concurrency.
-    PROJECT_ID="${PROJECT_PATH##*/}"
-    echo 'SELECT * FROM projects WHERE id = :id;' >"$WORK/pk.sql"
-    pgbench -n -M prepared -c "$CONCURRENCY" -j 2 -T "$WARMUP" -D id="$PROJECT_ID" -f "$WORK/pk.sql" "$url" >/dev/null 2>&1
-    (cd "$WORK" && rm -f pgbench_log.* &&
-      pgbench -n -M prepared -c "$CONCURRENCY" -j 2 -T "$DURATION" -D id="$PROJECT_ID" -f "$WORK/pk.sql" \
-        -l "$url" >"$WORK/pk.out" 2>&1)
-    PK_LOGS=("$WORK"/pgbench_log.*)
-    PK_TPS="$(awk '/^tps = / { printf "%d", $3 }' "$WORK/pk.out")"
-    read -r PK_P50 PK_P99 < <(cat "${PK_LOGS[@]}" | awk '{ print $3 }' | sort -n |
-      awk '{ v[NR] = $1 } END { printf "%.2f %.2f\n", v[int(NR * 0.5)] / 1000, v[int(NR * 0.99)] / 1000 }')
-    log "pgbench PK select: $PK_TPS tps, p50 $PK_P50 ms, p99 $PK_P99 ms"
-    rm -f "$WORK"/pgbench_log.*
-
-    new_db BENCH_DB icosistem_compare_tpcb
-    bench_url="$(db_url_for "$BENCH_DB")"
-    pgbench -i -q -s "$PGBENCH_SCALE" "$bench_url" >/dev/null 2>&1
-    pgbench -n -M prepared -c "$CONCURRENCY" -j 2 -T "$WARMUP" "$bench_url" >/dev/null 2>&1
-    (cd "$WORK" && pgbench -n -M prepared -c "$CONCURRENCY" -j 2 -T "$DURATION" -l "$bench_url" >"$WORK/tpcb.out" 2>&1)
-    TPCB_LOGS=("$WORK"/pgbench_log.*)
-    TPCB_TPS="$(awk '/^tps = / { printf "%d", $3 }' "$WORK/tpcb.out")"
-    read -r TPCB_P50 TPCB_P99 < <(cat "${TPCB_LOGS[@]}" | awk '{ print $3 }' | sort -n |
-      awk '{ v[NR] = $1 } END { printf "%.2f %.2f\n", v[int(NR * 0.5)] / 1000, v[int(NR * 0.99)] / 1000 }')
-    log "pgbench TPC-B-like: $TPCB_TPS tps, p50 $TPCB_P50 ms, p99 $TPCB_P99 ms"
-  fi
 done
 
-pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f %%", 100 * a / b; else print "n/a" }'; }
-line() { # line <store> <work> <key> <reference label> <reference rps>
+line() { # line <store> <work> <key> [<reference> <ratio name>]
   local ratio="" ref=""
-  [[ -n "${5:-}" ]] && { ratio="$(pct "${RPS[$3]}" "$5")"; ref="$4: $5"; }
+  [[ -n "${4:-}" ]] && { ratio="${RATIOS[$5]}"; ref="$4: ${RPS[$4]}"; }
   echo "| $1 | $2 | ${RPS[$3]} | ${P50[$3]} | ${P99[$3]} | ${BAD[$3]} | $ref | $ratio |"
 }
 
 echo
 echo "icosistem-server (release, LOG_LEVEL=warn, rate limits off, ICOSISTEM_RUN_JOBS=$RUN_JOBS) vs pgbench -M prepared;"
-echo "$CONCURRENCY connections, ${DURATION}s per row, loopback, $(nproc) CPUs, $((ENTREPRENEURS * 5)) applications in the listed program"
+echo "$CONCURRENCY connections, ${DURATION}s per measurement, loopback, $(nproc) CPUs, $((ENTREPRENEURS * 5)) applications in the listed program."
+echo "Rows with a ratio: the median of $ROUNDS rounds, each measuring the work and then its reference;"
+echo "the ratio is the median of the rounds' ratios (each round's in parentheses)."
 echo
 echo "| store | work | req/s | p50 ms | p99 ms | non-2xx | reference (req/s or tps) | ratio |"
 echo "|---|---|---|---|---|---|---|---|"
 for store in $STORES; do
-  health_ref=""
-  [[ "$store" == memory ]] && health_ref="${RPS[memory health]}"
   line "$store" "GET /health" "$store health"
   if [[ "$store" == postgres ]]; then
-    line "$store" "GET /projects/{id} (owner)" "$store project" "pgbench PK select" "$PK_TPS"
+    line "$store" "GET /projects/{id} (owner)" "$store project" pk "postgres project"
   else
-    line "$store" "GET /projects/{id} (owner)" "$store project" "GET /health" "$health_ref"
+    line "$store" "GET /projects/{id} (owner)" "$store project" "$store health" "$store project"
   fi
   line "$store" "GET /applications?program_id (staff, 20/page)" "$store list"
   line "$store" "the same, 1 connection (latency)" "$store list alone"
   if [[ "$store" == postgres ]]; then
-    line "$store" "POST /applications/{id}/submit" "$store submit" "pgbench TPC-B-like" "$TPCB_TPS"
+    line "$store" "POST /applications/{id}/submit" "$store submit" tpcb "postgres submit"
   else
     line "$store" "POST /applications/{id}/submit" "$store submit"
   fi
   line "$store" "POST /auth/login (argon2id)" "$store login"
 done
 if [[ " $STORES " == *" postgres "* ]]; then
-  echo "| pgbench | PK select on projects | $PK_TPS | $PK_P50 | $PK_P99 | | | |"
-  echo "| pgbench | TPC-B-like (scale $PGBENCH_SCALE) | $TPCB_TPS | $TPCB_P50 | $TPCB_P99 | | | |"
+  echo "| pgbench | PK select on projects (pk) | ${RPS[pk]} | ${P50[pk]} | ${P99[pk]} | | | |"
+  echo "| pgbench | TPC-B-like, scale $PGBENCH_SCALE (tpcb) | ${RPS[tpcb]} | ${P50[tpcb]} | ${P99[tpcb]} | | | |"
 fi
 echo
 echo "| store | peak RSS (VmHWM) MiB | time to ready ms |"
