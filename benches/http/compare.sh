@@ -179,11 +179,13 @@ start_server() { # start_server <store> [database url]
 # summarize <key> <rounds…>: the median over the rounds of "<key> #<round>" as "<key>" (req/s,
 # p50, p99), and the non-2xx answers of every round added up.
 summarize() {
-  local key="$1" r rps=() p50=() p99=() bad=0
+  local key="$1" r each n rps=() p50=() p99=() bad=0
   shift
   for r in "$@"; do
-    rps+=("${RPS[$key #$r]}") p50+=("${P50[$key #$r]}") p99+=("${P99[$key #$r]}")
-    bad=$((bad + ${BAD[$key #$r]}))
+    each="$key #$r"
+    rps+=("${RPS[$each]}") p50+=("${P50[$each]}") p99+=("${P99[$each]}")
+    n="${BAD[$each]}"
+    bad=$((bad + n))
   done
   RPS[$key]="$(median "${rps[@]}" | awk '{ printf "%d", $1 }')"
   P50[$key]="$(median "${p50[@]}")" P99[$key]="$(median "${p99[@]}")" BAD[$key]="$bad"
@@ -196,7 +198,7 @@ ratio() {
   local name="$1" key="$2" ref="$3" r each=()
   shift 3
   for r in "$@"; do
-    each+=("$(awk -v a="${RPS[$key #$r]}" -v b="${RPS[$ref #$r]}" 'BEGIN { printf "%.1f", b > 0 ? 100 * a / b : 0 }')")
+    each+=("$(awk -v a="${RPS[$key #$r]}" -v b="${RPS[$ref #$r]}" 'BEGIN { printf "%.1f", (b > 0 ? 100 * a / b : 0) }')")
   done
   RATIOS[$name]="$(median "${each[@]}" | awk '{ printf "%.0f %%", $1 }') ($(IFS=,; echo "${each[*]}" | sed 's/,/, /g'))"
   log "$name: ${RATIOS[$name]}"
