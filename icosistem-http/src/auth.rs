@@ -2,10 +2,12 @@
 //!
 //! Access tokens are HS256 JWTs living 15 minutes with the claims `sub` (user id), `role`,
 //! `security_stamp`, `iat`, `exp` and `typ = "access"`. Expiry is checked against the
-//! ecosystem's clock (not the machine's), so tests move time like everywhere else. Every
-//! authenticated request also reads the user — once: the [`AuthUser`] it builds is what the
-//! handler hands to the use case — so a token of a deleted, suspended or re-stamped account
-//! (password reset, role change) stops working, and the role acted under is the stored one.
+//! ecosystem's clock (not the machine's), so tests move time like everywhere else; a token's
+//! signature and claims are checked once per process (the keys keep a bounded memo of the
+//! tokens they verified), its expiry on every request. Every authenticated request also reads
+//! the user — once: the [`AuthUser`] it builds is what the handler hands to the use case — so a
+//! token of a deleted, suspended or re-stamped account (password reset, role change) stops
+//! working, and the role acted under is the stored one.
 //!
 //! The read may be served from a cache of callers (`HttpConfig::caller_cache_ttl`, off by
 //! default): a user row read less than the TTL ago (on the ecosystem's clock) is used again
@@ -141,7 +143,7 @@ impl JwtKeys {
     /// The claims of a well-signed access token, expired or not.
     fn decode(&self, token: &str) -> Result<AccessClaims, ApiError> {
         let mut validation = Validation::new(Algorithm::HS256);
-        // Expiry is checked below against the ecosystem's clock; the claims' presence is
+        // Expiry is checked by `verify`, against the ecosystem's clock; the claims' presence is
         // enforced by deserialization.
         validation.validate_exp = false;
         validation.required_spec_claims.clear();
