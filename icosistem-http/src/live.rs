@@ -645,7 +645,6 @@ impl utoipa::IntoParams for LastEventId {
         _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
     ) -> Vec<utoipa::openapi::path::Parameter> {
         use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
-        use utoipa::openapi::schema::{ObjectBuilder, Type};
         vec![
             ParameterBuilder::new()
                 .name("Last-Event-ID")
@@ -654,9 +653,7 @@ impl utoipa::IntoParams for LastEventId {
                 .description(Some(
                     "The id of the last event received: replays the notifications after it",
                 ))
-                .schema(Some(ObjectBuilder::new().schema_type(Type::String).pattern(Some(
-                    "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$",
-                ))))
+                .schema(Some(crate::dto::schema::uuid_or_empty()))
                 .build(),
         ]
     }

@@ -322,6 +322,17 @@ fn blank() -> Object {
         .build()
 }
 
+/// What a UUID filter of a query (or header) accepts: a UUID, or empty (no filter).
+pub const UUID_OR_EMPTY: &str = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$";
+
+/// An optional id of a query filter: a UUID, or empty (no filter).
+pub fn uuid_or_empty() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(UUID_OR_EMPTY))
+        .build()
+}
+
 /// An optional instant of a query filter: RFC 3339, or blank (no filter).
 pub fn instant_or_blank() -> utoipa::openapi::schema::Schema {
     utoipa::openapi::schema::AnyOfBuilder::new()

@@ -3,29 +3,24 @@
 //! namespace — also where the use case alone would answer 404 to hide a user.
 
 use icosistem_core::Error;
-use icosistem_core::error::ValidationErrors;
-use icosistem_core::model::value::{AtField, Email};
+use icosistem_core::model::value::Email;
 use icosistem_core::model::{Role, UserId, UserStatus};
 use icosistem_core::policy::{Action, Facts, authorize};
 use icosistem_core::ports::store::UserFilter;
 use icosistem_core::service::{AdminUpdateUser, Context};
 
-use super::kit::{ListQuery, NoBody, NoId, PathId, api, input, list_query, lists, routes};
-use crate::dto::parse::optional_enum;
-use crate::dto::schema::one_of_or_empty;
+use super::kit::{NoBody, NoId, PathId, api, filter_query, input, lists, routes};
 use crate::dto::{AdminCreateUserRequest, AdminUpdateUserRequest, ApiJson, PageDto, UserDto};
-list_query! {
+
+filter_query! {
     /// `GET /api/v2/admin/users` filters.
-    pub(crate) struct AdminUserQuery {
+    pub(crate) struct AdminUserQuery => UserFilter {
         /// `admin`, `entrepreneur`, `ally` or `client`.
-        #[param(schema_with = one_of_or_empty::<Role>)]
-        role: Option<String>,
+        role: Role,
         /// `pending_verification`, `active`, `suspended` or `inactive`.
-        #[param(schema_with = one_of_or_empty::<UserStatus>)]
-        status: Option<String>,
+        status: UserStatus,
         /// Exact email.
-        #[param(schema_with = crate::dto::schema::email_or_blank)]
-        email: Option<String>,
+        email: Email,
     }
 }
 
@@ -33,24 +28,6 @@ list_query! {
 /// looked up (where the use case alone would answer 422, or 404 to hide a user).
 fn admin_only(ctx: &Context) -> Result<(), Error> {
     authorize(&ctx.actor, Action::ManageUsers, &Facts::none()).map_err(Error::Forbidden)
-}
-
-impl ListQuery for AdminUserQuery {
-    type Filter = UserFilter;
-
-    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
-        UserFilter {
-            role: optional_enum(errors, "role", self.role.as_deref()),
-            status: optional_enum(errors, "status", self.status.as_deref()),
-            email: self
-                .email
-                .as_deref()
-                .map(str::trim)
-                .filter(|e| !e.is_empty())
-                .and_then(|e| errors.check(Email::parse(e).at("email"))),
-            ..Default::default()
-        }
-    }
 }
 
 lists! {
@@ -81,9 +58,9 @@ routes! {
     /// of a role or status change.
     admin_update_user: patch "/api/v2/admin/users/{id}", PathId<UserId>, IfMatch, json<AdminUpdateUserRequest>
         => etag(200, "The updated user", UserDto) [Forbidden, NotFound, Conflict, BadBody],
-        |eco, ctx, PathId(id), v, ApiJson(b)| {
+        |eco, ctx, PathId(id), version, ApiJson(b)| {
             admin_only(ctx)?;
-            eco.admin_update_user(ctx, id, AdminUpdateUser { version: v.or(b.version), ..input(b)? })
+            eco.admin_update_user(ctx, id, AdminUpdateUser { version, ..input(b)? })
         };
     /// Lifts a login lockout (the failed-login count starts again at 0). The lockout itself is
     /// never shown in a user.

@@ -3,37 +3,31 @@
 //! blind-review program's evaluators never see who applied.
 
 use axum::response::Response;
-use icosistem_core::error::ValidationErrors;
-use icosistem_core::model::ApplicationId;
 use icosistem_core::model::ApplicationStatus;
+use icosistem_core::model::{ApplicationId, ProgramId, ProjectId};
 use icosistem_core::ports::store::ApplicationFilter;
 use icosistem_core::ports::{Clock, Notifier, Store};
 use icosistem_core::service::{ApplicationAction, Decision};
 
-use super::kit::{ListQuery, NoBody, NoId, PathId, answer, api, commands, input, list_query, lists, reads, routes};
+use super::kit::{NoBody, NoId, PathId, answer, api, commands, filter_query, input, lists, reads, routes};
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::dto::parse::{optional_enum, optional_id};
-use crate::dto::schema::one_of_or_empty;
 use crate::dto::{
     ApiJson, ApplicationDto, AssignReviewerRequest, CommandRequest, CreateApplicationRequest, DecisionRequest, PageDto,
     RejectInRoundRequest, ReviewDto, SubmitReviewRequest, UpdateApplicationRequest,
 };
 use crate::error::ApiError;
 
-list_query! {
+filter_query! {
     /// `GET /api/v2/applications` filters.
-    pub(crate) struct ApplicationQuery {
+    pub(crate) struct ApplicationQuery => ApplicationFilter {
         /// A program: its staff and admins list all its (non-draft) applications; anyone else
         /// their own to it.
-        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
-        program_id: Option<String>,
+        program_id: ProgramId,
         /// Of this project.
-        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
-        project_id: Option<String>,
+        project_id: ProjectId,
         /// Status.
-        #[param(schema_with = one_of_or_empty::<ApplicationStatus>)]
-        status: Option<String>,
+        status: ApplicationStatus,
     }
 }
 
@@ -45,19 +39,6 @@ async fn view<S: Store, N: Notifier, C: Clock>(
 ) -> Result<Response, ApiError> {
     let view = state.eco.get_application(&auth.ctx, id).await?;
     Ok(answer::<_, ApplicationDto>(&view))
-}
-
-impl ListQuery for ApplicationQuery {
-    type Filter = ApplicationFilter;
-
-    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
-        ApplicationFilter {
-            program_id: optional_id(errors, "program_id", self.program_id.as_deref()),
-            project_id: optional_id(errors, "project_id", self.project_id.as_deref()),
-            status: optional_enum(errors, "status", self.status.as_deref()),
-            ..Default::default()
-        }
-    }
 }
 
 lists! {
@@ -83,8 +64,7 @@ routes! {
     /// Replaces a draft's answers (its applicant).
     update_application: patch "/api/v2/applications/{id}", PathId<ApplicationId>, IfMatch, json<UpdateApplicationRequest>
         => etag(200, "The updated application", ApplicationDto) [Forbidden, NotFound, Conflict, BadBody],
-        |eco, ctx, PathId(id), v, ApiJson(b)| {
-            let version = v.or(b.version);
+        |eco, ctx, PathId(id), version, ApiJson(b)| {
             let answers = input(b)?;
             async move {
                 eco.update_application(ctx, id, answers, version).await?;
@@ -110,8 +90,7 @@ routes! {
     reject_application_in_round: post "/api/v2/applications/{id}/reject-in-round", PathId<ApplicationId>, IfMatch,
         json<RejectInRoundRequest>
         => etag(200, "The resource after the command, its version as `ETag`", ApplicationDto) [Forbidden, NotFound, Conflict, BadBody],
-        |eco, ctx, PathId(id), v, ApiJson(b)| {
-            let version = v.or(b.version);
+        |eco, ctx, PathId(id), version, ApiJson(b)| {
             let reason = b.reason.unwrap_or_default();
             async move {
                 eco.reject_application_in_round(ctx, id, reason, version).await?;

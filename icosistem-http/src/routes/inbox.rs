@@ -1,67 +1,36 @@
 //! `/api/v2/notifications` (the caller's in-app notifications) and `/api/v2/audit-events` (the
 //! audit log).
 
-use icosistem_core::error::ValidationErrors;
-use icosistem_core::model::{NotificationId, NotificationStatus};
+use chrono::{DateTime, Utc};
+use icosistem_core::model::{NotificationId, NotificationStatus, OrganizationId, UserId};
 use icosistem_core::ports::store::AuditFilter;
 
-use super::kit::{ListQuery, NoBody, NoId, PathId, api, list_query, lists, routes};
-use crate::dto::parse::{optional_enum, optional_id, optional_instant};
-use crate::dto::schema::one_of_or_empty;
+use super::kit::{NoBody, NoId, PathId, api, filter_query, lists, routes};
 use crate::dto::{AuditEventDto, NotificationDto, PageDto, ReadAllDto};
 
-list_query! {
+filter_query! {
     /// `GET /api/v2/notifications` filters.
     pub(crate) struct NotificationQuery {
         /// `unread`, `read` or `archived`.
-        #[param(schema_with = one_of_or_empty::<NotificationStatus>)]
-        status: Option<String>,
-    }
+        status: NotificationStatus,
+    } => Option<NotificationStatus>, status
 }
 
-list_query! {
+filter_query! {
     /// `GET /api/v2/audit-events` filters.
-    pub(crate) struct AuditQuery {
+    pub(crate) struct AuditQuery => AuditFilter {
         /// By this user (UUID).
-        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
-        actor_id: Option<String>,
+        actor_id: UserId,
         /// About this entity (UUID).
-        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
-        target_id: Option<String>,
+        target_id: uuid::Uuid,
         /// This action (`task.create`, `user.unlock` …).
-        action: Option<String>,
+        action: String,
         /// Inside this organization (UUID): its owners and coordinators read its slice.
-        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
-        organization_id: Option<String>,
+        organization_id: OrganizationId,
         /// At or after this instant (RFC 3339).
-        #[param(schema_with = crate::dto::schema::instant_or_blank)]
-        from: Option<String>,
+        from: DateTime<Utc>,
         /// Strictly before this instant (RFC 3339).
-        #[param(schema_with = crate::dto::schema::instant_or_blank)]
-        to: Option<String>,
-    }
-}
-
-impl ListQuery for NotificationQuery {
-    type Filter = Option<NotificationStatus>;
-
-    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
-        optional_enum(errors, "status", self.status.as_deref())
-    }
-}
-
-impl ListQuery for AuditQuery {
-    type Filter = AuditFilter;
-
-    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
-        AuditFilter {
-            actor_id: optional_id(errors, "actor_id", self.actor_id.as_deref()),
-            target_id: optional_id(errors, "target_id", self.target_id.as_deref()),
-            action: self.action.map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()),
-            organization_id: optional_id(errors, "organization_id", self.organization_id.as_deref()),
-            from: optional_instant(errors, "from", self.from.as_deref()),
-            to: optional_instant(errors, "to", self.to.as_deref()),
-        }
+        to: DateTime<Utc>,
     }
 }
 

@@ -495,7 +495,7 @@ macro_rules! lists {
 }
 pub(crate) use lists;
 
-impl ListQuery for crate::routes::PageQuery {
+impl ListQuery for PageQuery {
     type Filter = ();
 
     fn filter(self, _: &mut ValidationErrors) -> Self::Filter {}
@@ -507,54 +507,90 @@ pub(crate) trait Paged {
     fn page(&self) -> (Option<u32>, Option<&str>);
 }
 
-/// Declares a list's query parameters: the struct with `limit` and `cursor` (their rules in the
-/// schema: `limit` within the core's `PageRequest` bounds, `cursor` as `next_cursor` gives it)
-/// and the filters given.
-macro_rules! list_query {
-    (
-        $(#[doc = $doc:literal])*
-        $vis:vis struct $name:ident { $( $(#[$fmeta:meta])* $field:ident: $fty:ty, )* }
-    ) => {
-        $(#[doc = $doc])*
-        #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
-        #[serde(default)]
-        #[into_params(parameter_in = Query)]
-        $vis struct $name {
-            /// Rows per page (default 20).
-            #[param(minimum = 1, maximum = 100)]
-            pub(crate) limit: Option<u32>,
-            /// The `next_cursor` of the previous page (empty: the first page).
-            #[param(pattern = "^([0-9a-fA-F]{32})?$")]
-            pub(crate) cursor: Option<String>,
-            $( $(#[$fmeta])* pub(crate) $field: $fty, )*
-        }
-
-        impl $crate::routes::kit::Paged for $name {
-            fn page(&self) -> (Option<u32>, Option<&str>) {
-                (self.limit, self.cursor.as_deref())
-            }
-        }
-    };
-}
-pub(crate) use list_query;
-
-/// The version an `If-Match` slot of a route gives (`None` for [`NoIfMatch`]).
-pub(crate) trait MatchVersion {
-    /// The version sent, if any.
-    fn version(&self) -> Option<u64>;
+/// `?limit&cursor`: the page of a list (their rules in the schema: `limit` within the core's
+/// `PageRequest` bounds, `cursor` as `next_cursor` gives it). A list without filters takes it as
+/// its query; [`filter_query!`] adds its filters to these two.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PageQuery {
+    /// Rows per page (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub(crate) limit: Option<u32>,
+    /// The `next_cursor` of the previous page (empty: the first page).
+    #[param(pattern = "^([0-9a-fA-F]{32})?$")]
+    pub(crate) cursor: Option<String>,
 }
 
-impl MatchVersion for IfMatch {
-    fn version(&self) -> Option<u64> {
-        self.0
+impl Paged for PageQuery {
+    fn page(&self) -> (Option<u32>, Option<&str>) {
+        (self.limit, self.cursor.as_deref())
     }
 }
 
-impl MatchVersion for Absent {
-    fn version(&self) -> Option<u64> {
+/// The document's query parameter `name` filtering by a `T`: optional, described by the lines
+/// of its doc comment.
+pub(crate) fn filter_param<T: FilterValue>(name: &str, doc: &[&str]) -> Parameter {
+    let description: Vec<&str> = doc.iter().map(|line| line.trim()).collect();
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(description.join("\n")))
+        .schema(Some(T::schema()))
+        .build()
+}
+
+/// The version a request body sent (`version`), which `If-Match` overrides: the bodies of the
+/// routes that take `If-Match` implement it.
+pub(crate) trait SentVersion {
+    /// The body's `version`, if any.
+    fn sent_version(&self) -> Option<u64>;
+}
+
+impl SentVersion for Absent {
+    fn sent_version(&self) -> Option<u64> {
         None
     }
 }
+
+impl<B: SentVersion> SentVersion for crate::dto::ApiJson<B> {
+    fn sent_version(&self) -> Option<u64> {
+        self.0.sent_version()
+    }
+}
+
+macro_rules! sent_versions {
+    ($($ty:ident),+ $(,)?) => {$(
+        impl SentVersion for crate::dto::$ty {
+            fn sent_version(&self) -> Option<u64> {
+                self.version
+            }
+        }
+    )+};
+}
+
+sent_versions!(
+    AdminUpdateUserRequest,
+    AdvanceStageRequest,
+    DelayRequest,
+    FeedbackRequest,
+    ProgressRequest,
+    RescheduleMeetingRequest,
+    RescheduleSessionRequest,
+    RejectInRoundRequest,
+    RespondRequest,
+    SetAvailabilityRequest,
+    UpdateApplicationRequest,
+    UpdateMeRequest,
+    UpdateMilestoneRequest,
+    UpdateOrganizationRequest,
+    UpdateProfileRequest,
+    UpdateProgramRequest,
+    UpdateProjectRequest,
+    UpdateTaskRequest,
+    UpdateWebhookRequest,
+);
 
 /// A body as the core's input `I` (its `TryFrom`, next to the body's type in `dto`): the fields
 /// it cannot read, all at once, as a 422.
@@ -647,12 +683,13 @@ pub(crate) use api;
 ///     /// Edits a project (its owner and admins).
 ///     update_project: patch "/api/v2/projects/{id}", PathId<ProjectId>, IfMatch, json<UpdateProjectRequest>
 ///         => etag(200, "The updated project", ProjectDto) [Forbidden, NotFound, Conflict, BadBody],
-///         |eco, ctx, PathId(id), v, ApiJson(b)| eco.update_project(ctx, id, UpdateProject { version: v.or(b.version), ..input(b)? });
+///         |eco, ctx, PathId(id), version, ApiJson(b)| eco.update_project(ctx, id, UpdateProject { version, ..input(b)? });
 /// }
 /// ```
 ///
 /// - the path slot: [`NoId`] or [`PathId<I>`]; the `If-Match` slot: [`IfMatch`] or
-///   [`NoIfMatch`] (the closure's version is what it sent);
+///   [`NoIfMatch`]; with `IfMatch` the closure's version is `If-Match`, else the body's
+///   `version` (its type implements [`SentVersion`]), and without it `None`;
 /// - the body: `json<B>` (required), `optional<B>` (`B::default()` when absent, with an
 ///   optional description) or `none`;
 /// - the answer: `etag(status, description, Dto)` (the resource as `Dto` with its version as
@@ -661,6 +698,14 @@ pub(crate) use api;
 /// - the closure-like tail names the ecosystem, the caller's context, the path id, the version
 ///   and the body, and gives the use case's future (`?` returns early with a problem).
 macro_rules! routes {
+    // The version the request sent: `If-Match`, else the body's `version`; none without `If-Match`.
+    (@version IfMatch $if_match:ident $body:ident) => {
+        $if_match.0.or($crate::routes::kit::SentVersion::sent_version(&$body))
+    };
+    (@version NoIfMatch $if_match:ident $body:ident) => {{
+        let $crate::routes::kit::NoIfMatch = $if_match;
+        None::<u64>
+    }};
     (tag = $tag:literal;) => {};
     // No path id and no `If-Match`: no parameters at all (not an empty list).
     (
@@ -724,7 +769,7 @@ macro_rules! routes {
                 if_match: $crate::routes::kit::$ifm,
                 body: $body,
             ) -> ::axum::response::Response {
-                let version = $crate::routes::kit::MatchVersion::version(&if_match);
+                let version = $crate::routes::kit::routes!(@version $ifm if_match body);
                 let ctx = $crate::routes::kit::Caller::context(&caller);
                 let ($eco, $ctx, $idp, $ver, $bp) = (&state $($state)*, ctx, id, version, body);
                 let resource = $call.await?;
@@ -909,24 +954,20 @@ macro_rules! use_case_commands {
 }
 pub(crate) use use_case_commands;
 
-/// A value a list query filters by, read from its text: an enum name or an id. Empty is absent.
+/// A value a list query filters by, read from its text: an enum name, an id, an instant, a
+/// flag, an email or a text. Blank is absent (no filter).
 pub(crate) trait FilterValue: Sized {
     /// How the document describes the parameter.
-    fn schema() -> utoipa::openapi::schema::Object;
+    fn schema() -> utoipa::openapi::schema::Schema;
     /// The parameter's value, its failure pushed under `field`.
     fn read(errors: &mut ValidationErrors, field: &'static str, raw: Option<&str>) -> Option<Self>;
-}
-
-/// The schema of a filter parameter of type `T` (`schema_with` of [`filter_query!`]).
-pub(crate) fn filter_schema<T: FilterValue>() -> utoipa::openapi::schema::Object {
-    T::schema()
 }
 
 macro_rules! filter_enums {
     ($($ty:ty),+ $(,)?) => {$(
         impl FilterValue for $ty {
-            fn schema() -> utoipa::openapi::schema::Object {
-                crate::dto::schema::one_of_or_empty::<$ty>()
+            fn schema() -> utoipa::openapi::schema::Schema {
+                crate::dto::schema::one_of_or_empty::<$ty>().into()
             }
 
             fn read(errors: &mut ValidationErrors, field: &'static str, raw: Option<&str>) -> Option<Self> {
@@ -937,15 +978,92 @@ macro_rules! filter_enums {
 }
 
 filter_enums!(
+    icosistem_core::model::ApplicationStatus,
+    icosistem_core::model::EnrollmentStatus,
     icosistem_core::model::MeetingStatus,
     icosistem_core::model::MentorshipStatus,
+    icosistem_core::model::MilestoneStatus,
+    icosistem_core::model::NotificationStatus,
+    icosistem_core::model::OrganizationStatus,
+    icosistem_core::model::OrganizationType,
+    icosistem_core::model::OutboxChannel,
+    icosistem_core::model::OutboxStatus,
+    icosistem_core::model::ProgramStatus,
+    icosistem_core::model::ProjectStage,
+    icosistem_core::model::ProjectStatus,
+    icosistem_core::model::Role,
     icosistem_core::model::SessionStatus,
     icosistem_core::model::TaskStatus,
+    icosistem_core::model::UserStatus,
 );
 
-/// Declares a list query whose filters are enum names, each the field of the same name
-/// of the store's filter `$filter` (the rest of it default): the struct (see [`list_query!`]),
-/// each parameter's schema and its reading, 422 naming every failing one.
+macro_rules! filter_ids {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl FilterValue for $ty {
+            fn schema() -> utoipa::openapi::schema::Schema {
+                crate::dto::schema::uuid_or_empty().into()
+            }
+
+            fn read(errors: &mut ValidationErrors, field: &'static str, raw: Option<&str>) -> Option<Self> {
+                crate::dto::parse::optional_id(errors, field, raw)
+            }
+        }
+    )+};
+}
+
+filter_ids!(OrganizationId, ProgramId, ProjectId, TaskId, UserId, uuid::Uuid);
+
+/// An instant (RFC 3339).
+impl FilterValue for chrono::DateTime<chrono::Utc> {
+    fn schema() -> utoipa::openapi::schema::Schema {
+        crate::dto::schema::instant_or_blank()
+    }
+
+    fn read(errors: &mut ValidationErrors, field: &'static str, raw: Option<&str>) -> Option<Self> {
+        crate::dto::parse::optional_instant(errors, field, raw)
+    }
+}
+
+/// A flag: `true` or `false`.
+impl FilterValue for bool {
+    fn schema() -> utoipa::openapi::schema::Schema {
+        ObjectBuilder::new().schema_type(Type::Boolean).build().into()
+    }
+
+    fn read(errors: &mut ValidationErrors, field: &'static str, raw: Option<&str>) -> Option<Self> {
+        crate::dto::parse::optional_flag(errors, field, raw)
+    }
+}
+
+/// A text, trimmed.
+impl FilterValue for String {
+    fn schema() -> utoipa::openapi::schema::Schema {
+        ObjectBuilder::new().schema_type(Type::String).build().into()
+    }
+
+    fn read(_: &mut ValidationErrors, _: &'static str, raw: Option<&str>) -> Option<Self> {
+        raw.map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+    }
+}
+
+/// An email address, as the core reads one.
+impl FilterValue for icosistem_core::model::value::Email {
+    fn schema() -> utoipa::openapi::schema::Schema {
+        crate::dto::schema::email_or_blank()
+    }
+
+    fn read(errors: &mut ValidationErrors, field: &'static str, raw: Option<&str>) -> Option<Self> {
+        use icosistem_core::model::value::AtField;
+        let raw = raw.map(str::trim).filter(|v| !v.is_empty())?;
+        errors.check(Self::parse(raw).at(field))
+    }
+}
+
+/// Declares a list query whose parameters are [`FilterValue`]s: the struct (with the paging of
+/// [`PageQuery`]), each parameter's description and schema, and its reading, 422 naming every
+/// failing one. Either each parameter is the field of the same name of the store's filter (the rest of it
+/// default), or an expression builds the query's filter from the parameters' values (each an
+/// `Option` named as its parameter).
 ///
 /// ```ignore
 /// filter_query! {
@@ -957,6 +1075,15 @@ filter_enums!(
 ///         project_id: ProjectId,
 ///     }
 /// }
+/// filter_query! {
+///     /// `GET /api/v2/milestones` filters.
+///     pub(crate) struct MilestoneQuery {
+///         /// Status.
+///         status: MilestoneStatus,
+///         /// `true`: only overdue ones.
+///         overdue: bool,
+///     } => (Option<MilestoneStatus>, bool), (status, overdue.unwrap_or(false))
+/// }
 /// ```
 macro_rules! filter_query {
     (
@@ -965,14 +1092,40 @@ macro_rules! filter_query {
             $( $(#[doc = $fdoc:literal])* $field:ident: $ty:ty, )+
         }
     ) => {
-        $crate::routes::kit::list_query! {
+        $crate::routes::kit::filter_query! {
             $(#[doc = $doc])*
-            $vis struct $name {
-                $(
-                    $(#[doc = $fdoc])*
-                    #[param(schema_with = $crate::routes::kit::filter_schema::<$ty>)]
-                    $field: Option<String>,
-                )+
+            $vis struct $name { $( $(#[doc = $fdoc])* $field: $ty, )+ }
+                => $filter, $filter { $($field,)+ ..Default::default() }
+        }
+    };
+    (
+        $(#[doc = $doc:literal])*
+        $vis:vis struct $name:ident {
+            $( $(#[doc = $fdoc:literal])* $field:ident: $ty:ty, )+
+        } => $filter:ty, $build:expr
+    ) => {
+        $(#[doc = $doc])*
+        #[derive(Debug, Clone, Default, serde::Deserialize)]
+        #[serde(default)]
+        $vis struct $name {
+            limit: Option<u32>,
+            cursor: Option<String>,
+            $( $field: Option<String>, )+
+        }
+
+        impl $crate::routes::kit::Paged for $name {
+            fn page(&self) -> (Option<u32>, Option<&str>) {
+                (self.limit, self.cursor.as_deref())
+            }
+        }
+
+        impl ::utoipa::IntoParams for $name {
+            fn into_params(
+                in_: impl Fn() -> Option<::utoipa::openapi::path::ParameterIn>,
+            ) -> Vec<::utoipa::openapi::path::Parameter> {
+                let mut params = <$crate::routes::kit::PageQuery as ::utoipa::IntoParams>::into_params(in_);
+                $(params.push($crate::routes::kit::filter_param::<$ty>(stringify!($field), &[$($fdoc),*]));)+
+                params
             }
         }
 
@@ -980,14 +1133,12 @@ macro_rules! filter_query {
             type Filter = $filter;
 
             fn filter(self, errors: &mut ::icosistem_core::error::ValidationErrors) -> Self::Filter {
-                $filter {
-                    $($field: <$ty as $crate::routes::kit::FilterValue>::read(
-                        errors,
-                        stringify!($field),
-                        self.$field.as_deref(),
-                    ),)+
-                    ..Default::default()
-                }
+                $(let $field = <$ty as $crate::routes::kit::FilterValue>::read(
+                    errors,
+                    stringify!($field),
+                    self.$field.as_deref(),
+                );)+
+                $build
             }
         }
     };

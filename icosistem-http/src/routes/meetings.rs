@@ -77,17 +77,11 @@ routes! {
     /// their updated invitation. `If-Match` is the version of that invitation.
     respond_to_meeting: post "/api/v2/meetings/{id}/respond", PathId<MeetingId>, IfMatch, json<RespondRequest>
         => etag(200, "The caller's invitation", ParticipantDto) [NotFound, Conflict, Forbidden, BadBody],
-        |eco, ctx, PathId(id), v, ApiJson(b)| {
-            let version = v.or(b.version);
-            respond(eco, ctx, id, input(b)?, version)
-        };
+        |eco, ctx, PathId(id), version, ApiJson(b)| respond(eco, ctx, id, input(b)?, version);
     /// The organizer moves a scheduled meeting (same id, same answers); every attendee is told.
     reschedule_meeting: post "/api/v2/meetings/{id}/reschedule", PathId<MeetingId>, IfMatch, json<RescheduleMeetingRequest>
         => etag(200, "The updated meeting", MeetingDto) [Forbidden, NotFound, Conflict, BadBody],
-        |eco, ctx, PathId(id), v, ApiJson(b)| {
-            let version = v.or(b.version);
-            eco.meeting_command(ctx, id, input(b)?, version)
-        };
+        |eco, ctx, PathId(id), version, ApiJson(b)| eco.meeting_command(ctx, id, input(b)?, version);
 }
 
 use_case_commands! {

@@ -19,10 +19,8 @@ use utoipa::openapi::Required;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 
-use super::kit::{
-    ListQuery, NoBody, NoId, api, filter_query, input, list_query, lists, parse_id, reads, routes, use_case_commands,
-};
-use crate::dto::parse::{optional_flag, required_instant};
+use super::kit::{NoBody, NoId, api, filter_query, input, lists, parse_id, reads, routes, use_case_commands};
+use crate::dto::parse::required_instant;
 use crate::dto::{
     AllyDto, AllySuggestionDto, ApiJson, ApiQuery, AvailabilityDto, CommandRequest, CreateMentorshipRequest,
     FreeSlotsDto, MentorshipDto, NewSchedule, PageDto, SetAvailabilityRequest, SuggestionsDto, WeeklySlotDto,
@@ -90,26 +88,14 @@ use_case_commands! {
 // ---------------------------------------------------------------------------------------------
 // Allies
 
-list_query! {
+filter_query! {
     /// `GET /api/v2/allies` filters.
     pub(crate) struct AllyDirectoryQuery {
         /// A specialization or primary expertise (case-insensitive).
-        specialization: Option<String>,
+        specialization: String,
         /// `true`: allies open to new mentees; `false`: those who are not.
-        #[param(value_type = Option<bool>)]
-        available: Option<String>,
-    }
-}
-
-impl ListQuery for AllyDirectoryQuery {
-    type Filter = AllyQuery;
-
-    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
-        AllyQuery {
-            available: optional_flag(errors, "available", self.available.as_deref()),
-            specialization: self.specialization,
-        }
-    }
+        available: bool,
+    } => AllyQuery, AllyQuery { specialization, available }
 }
 
 lists! {
@@ -265,10 +251,7 @@ routes! {
     /// updates; the first save expects version 0 or none.
     set_my_availability: put "/api/v2/allies/me/availability", NoId, IfMatch, json<SetAvailabilityRequest>
         => etag(200, "The saved schedule", AvailabilityDto) [Forbidden, Conflict, BadBody],
-        |eco, ctx, NoId, v, ApiJson(b)| {
-            let version = v.or(b.version);
-            save_availability(eco, ctx, input(b)?, version)
-        };
+        |eco, ctx, NoId, version, ApiJson(b)| save_availability(eco, ctx, input(b)?, version);
 }
 
 api!(

@@ -36,10 +36,7 @@ use serde::Serialize;
 
 use crate::error::ApiError;
 
-kit::list_query! {
-    /// `?limit&cursor` of a list without filters.
-    pub(crate) struct PageQuery {}
-}
+pub(crate) use kit::PageQuery;
 
 /// A JSON answer with the resource's version as `ETag`.
 pub(crate) fn versioned<T: Serialize>(version: u64, body: T) -> Response {

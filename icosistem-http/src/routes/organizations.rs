@@ -3,7 +3,6 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use icosistem_core::error::ValidationErrors;
 use icosistem_core::model::{OrganizationId, OrganizationStatus, OrganizationType, UserId};
 use icosistem_core::ports::store::OrganizationFilter;
 use icosistem_core::ports::{Clock, Notifier, Store};
@@ -11,43 +10,24 @@ use icosistem_core::service::UpdateOrganization;
 
 use super::PageQuery;
 use super::check_version;
-use super::kit::{
-    ListQuery, NoId, PathId, answer, api, commands, input, list_query, lists, mount, parse_id, reads, routes,
-};
+use super::kit::{NoId, PathId, answer, api, commands, filter_query, input, lists, mount, parse_id, reads, routes};
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::dto::parse::optional_enum;
-use crate::dto::schema::one_of_or_empty;
 use crate::dto::{
     AddMemberRequest, ApiJson, CommandRequest, CreateOrganizationRequest, MemberDto, OrganizationDto, PageDto,
     UpdateOrganizationRequest,
 };
 use crate::error::ApiError;
 
-list_query! {
+filter_query! {
     /// `GET /api/v2/organizations` filters.
-    pub(crate) struct OrganizationQuery {
+    pub(crate) struct OrganizationQuery => OrganizationFilter {
         /// Status.
-        #[param(schema_with = one_of_or_empty::<OrganizationStatus>)]
-        status: Option<String>,
+        status: OrganizationStatus,
         /// Kind.
-        #[param(schema_with = one_of_or_empty::<OrganizationType>)]
-        organization_type: Option<String>,
+        organization_type: OrganizationType,
         /// Public ones only (`true`) or private ones only (`false`, admins).
-        is_public: Option<bool>,
-    }
-}
-
-impl ListQuery for OrganizationQuery {
-    type Filter = OrganizationFilter;
-
-    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
-        OrganizationFilter {
-            status: optional_enum(errors, "status", self.status.as_deref()),
-            organization_type: optional_enum(errors, "organization_type", self.organization_type.as_deref()),
-            is_public: self.is_public,
-            ..Default::default()
-        }
+        is_public: bool,
     }
 }
 
@@ -67,7 +47,7 @@ routes! {
     /// Edits an organization (its owners and admins).
     update_organization: patch "/api/v2/organizations/{id}", PathId<OrganizationId>, IfMatch, json<UpdateOrganizationRequest>
         => etag(200, "The updated organization", OrganizationDto) [Forbidden, NotFound, Conflict, BadBody],
-        |eco, ctx, PathId(id), v, ApiJson(b)| eco.update_organization(ctx, id, UpdateOrganization { version: v.or(b.version), ..b.into() });
+        |eco, ctx, PathId(id), version, ApiJson(b)| eco.update_organization(ctx, id, UpdateOrganization { version, ..b.into() });
     /// Adds a member (owners and admins).
     add_organization_member: post "/api/v2/organizations/{id}/members", PathId<OrganizationId>, NoIfMatch, json<AddMemberRequest>
         => json(201, "Added", MemberDto) [Forbidden, NotFound, Conflict, BadBody],

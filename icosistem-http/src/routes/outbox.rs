@@ -7,32 +7,17 @@ use icosistem_core::error::ValidationErrors;
 use icosistem_core::model::{OutboxChannel, OutboxId, OutboxStatus};
 
 use super::finish;
-use super::kit::{ListQuery, NoBody, NoId, PathId, api, list_query, lists, routes};
-use crate::dto::parse::optional_enum;
-use crate::dto::schema::one_of_or_empty;
+use super::kit::{NoBody, NoId, PathId, api, filter_query, lists, routes};
 use crate::dto::{OptionalJson, OutboxMessageDto, PageDto, RequeuedDto, RetryOutboxRequest};
 
-list_query! {
+filter_query! {
     /// `GET /api/v2/admin/outbox` filters.
     pub(crate) struct OutboxQuery {
         /// `pending`, `sent` or `failed` (the dead letters).
-        #[param(schema_with = one_of_or_empty::<OutboxStatus>)]
-        status: Option<String>,
+        status: OutboxStatus,
         /// `email` or `webhook`.
-        #[param(schema_with = one_of_or_empty::<OutboxChannel>)]
-        channel: Option<String>,
-    }
-}
-
-impl ListQuery for OutboxQuery {
-    type Filter = (Option<OutboxStatus>, Option<OutboxChannel>);
-
-    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
-        (
-            optional_enum(errors, "status", self.status.as_deref()),
-            optional_enum(errors, "channel", self.channel.as_deref()),
-        )
-    }
+        channel: OutboxChannel,
+    } => (Option<OutboxStatus>, Option<OutboxChannel>), (status, channel)
 }
 
 /// The channel of a re-queue-all body (422 naming `channel` when unknown).

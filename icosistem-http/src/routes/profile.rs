@@ -18,8 +18,7 @@ routes! {
     /// fail under their field name (422). An ally's rating only changes through session feedback.
     put_my_profile: put "/api/v2/users/me/profile", NoId, IfMatch, json<UpdateProfileRequest>
         => etag(200, "The profile", ProfileDto) [Conflict, BadBody],
-        |eco, ctx, NoId, v, ApiJson(b)| {
-            let version = v.or(b.version);
+        |eco, ctx, NoId, version, ApiJson(b)| {
             let role = ctx.actor.role().unwrap_or(Role::Admin);
             let data = b.into_data(role).map_err(Error::Validation)?;
             eco.update_my_profile(ctx, data, version)

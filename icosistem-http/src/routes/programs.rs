@@ -1,66 +1,40 @@
 //! `/api/v2/programs`: the programs of organizations, their lifecycle commands and enrollments.
 
 use axum::response::Response;
-use icosistem_core::error::ValidationErrors;
 use icosistem_core::model::ProgramStatus;
-use icosistem_core::model::{EnrollmentStatus, ProgramId};
+use icosistem_core::model::{EnrollmentStatus, OrganizationId, ProgramId};
 use icosistem_core::ports::store::ProgramFilter;
 use icosistem_core::ports::{Clock, Notifier, Store};
 use icosistem_core::service::UpdateProgram;
 use icosistem_core::workflow::program::ProgramCommand;
 
-use super::kit::{ListQuery, NoId, PathId, answer, api, commands, input, list_query, lists, reads, routes};
+use super::kit::{NoId, PathId, answer, api, commands, filter_query, input, lists, reads, routes};
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::dto::parse::{optional_enum, optional_id};
-use crate::dto::schema::one_of_or_empty;
 use crate::dto::{
     ApiJson, CommandRequest, CreateProgramRequest, EnrollmentDto, PageDto, ProgramDto, UpdateProgramRequest,
 };
 use crate::error::ApiError;
 
-list_query! {
+filter_query! {
     /// `GET /api/v2/programs` filters.
     pub(crate) struct ProgramQuery {
         /// Run by this organization (its members also see its drafts).
-        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
-        organization_id: Option<String>,
+        organization_id: OrganizationId,
         /// Status.
-        #[param(schema_with = one_of_or_empty::<ProgramStatus>)]
-        status: Option<String>,
+        status: ProgramStatus,
         /// `true`: only programs taking applications now.
-        accepting: Option<bool>,
-    }
+        accepting: bool,
+    } => (ProgramFilter, bool),
+        (ProgramFilter { organization_id, status, ..Default::default() }, accepting.unwrap_or(false))
 }
 
-list_query! {
+filter_query! {
     /// `GET /api/v2/programs/{id}/enrollments` filters.
     pub(crate) struct EnrollmentQuery {
         /// Status.
-        #[param(schema_with = one_of_or_empty::<EnrollmentStatus>)]
-        status: Option<String>,
-    }
-}
-
-impl ListQuery for ProgramQuery {
-    type Filter = (ProgramFilter, bool);
-
-    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
-        let filter = ProgramFilter {
-            organization_id: optional_id(errors, "organization_id", self.organization_id.as_deref()),
-            status: optional_enum(errors, "status", self.status.as_deref()),
-            ..Default::default()
-        };
-        (filter, self.accepting.unwrap_or(false))
-    }
-}
-
-impl ListQuery for EnrollmentQuery {
-    type Filter = Option<EnrollmentStatus>;
-
-    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
-        optional_enum(errors, "status", self.status.as_deref())
-    }
+        status: EnrollmentStatus,
+    } => Option<EnrollmentStatus>, status
 }
 
 lists! {
@@ -84,7 +58,7 @@ routes! {
     /// Edits a program (staff of its organization and admins).
     update_program: patch "/api/v2/programs/{id}", PathId<ProgramId>, IfMatch, json<UpdateProgramRequest>
         => etag(200, "The updated program", ProgramDto) [Forbidden, NotFound, Conflict, BadBody],
-        |eco, ctx, PathId(id), v, ApiJson(b)| eco.update_program(ctx, id, UpdateProgram { version: v.or(b.version), ..input(b)? });
+        |eco, ctx, PathId(id), version, ApiJson(b)| eco.update_program(ctx, id, UpdateProgram { version, ..input(b)? });
 }
 
 reads! {

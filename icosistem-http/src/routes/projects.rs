@@ -1,90 +1,48 @@
 //! `/api/v2/projects` and `/api/v2/milestones`: entrepreneurs' projects, their lifecycle and
 //! stage, and their milestones.
 
-use icosistem_core::error::ValidationErrors;
 use icosistem_core::model::ProjectStatus;
-use icosistem_core::model::{MilestoneId, MilestoneStatus, ProjectId, ProjectStage};
+use icosistem_core::model::{MilestoneId, MilestoneStatus, ProjectId, ProjectStage, UserId};
 use icosistem_core::ports::store::{MilestoneFilter, ProjectFilter};
 use icosistem_core::service::{MilestoneAction, UpdateMilestone, UpdateProject};
 use icosistem_core::workflow::project::ProjectCommand;
 
-use super::kit::{ListQuery, NoBody, NoId, PathId, api, input, list_query, lists, reads, routes, use_case_commands};
-use crate::dto::parse::{optional_enum, optional_id};
-use crate::dto::schema::one_of_or_empty;
+use super::kit::{NoBody, NoId, PathId, api, filter_query, input, lists, reads, routes, use_case_commands};
 use crate::dto::{
     AdvanceStageRequest, ApiJson, CommandRequest, CreateMilestoneRequest, CreateProjectRequest, DelayRequest,
     MilestoneDto, PageDto, ProgressRequest, ProjectDto, UpdateMilestoneRequest, UpdateProjectRequest,
 };
 
-list_query! {
+filter_query! {
     /// `GET /api/v2/projects` filters.
-    pub(crate) struct ProjectQuery {
+    pub(crate) struct ProjectQuery => ProjectFilter {
         /// Owned by this user.
-        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
-        owner_id: Option<String>,
+        owner_id: UserId,
         /// Stage.
-        #[param(schema_with = one_of_or_empty::<ProjectStage>)]
-        stage: Option<String>,
+        stage: ProjectStage,
         /// Status.
-        #[param(schema_with = one_of_or_empty::<ProjectStatus>)]
-        status: Option<String>,
+        status: ProjectStatus,
         /// Public ones only (`true`) or private ones only (`false`).
-        is_public: Option<bool>,
+        is_public: bool,
     }
 }
 
-list_query! {
+filter_query! {
     /// `GET /api/v2/projects/{id}/milestones` filters.
-    pub(crate) struct ProjectMilestoneQuery {
+    pub(crate) struct ProjectMilestoneQuery => MilestoneFilter {
         /// Status.
-        #[param(schema_with = one_of_or_empty::<MilestoneStatus>)]
-        status: Option<String>,
+        status: MilestoneStatus,
     }
 }
 
-list_query! {
+filter_query! {
     /// `GET /api/v2/milestones` filters.
     pub(crate) struct MilestoneQuery {
         /// Status.
-        #[param(schema_with = one_of_or_empty::<MilestoneStatus>)]
-        status: Option<String>,
+        status: MilestoneStatus,
         /// `true`: only unfinished milestones past their target date.
-        overdue: Option<bool>,
-    }
-}
-
-impl ListQuery for ProjectQuery {
-    type Filter = ProjectFilter;
-
-    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
-        ProjectFilter {
-            owner_id: optional_id(errors, "owner_id", self.owner_id.as_deref()),
-            stage: optional_enum(errors, "stage", self.stage.as_deref()),
-            status: optional_enum(errors, "status", self.status.as_deref()),
-            is_public: self.is_public,
-            ..Default::default()
-        }
-    }
-}
-
-impl ListQuery for ProjectMilestoneQuery {
-    type Filter = MilestoneFilter;
-
-    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
-        MilestoneFilter {
-            status: optional_enum(errors, "status", self.status.as_deref()),
-            ..Default::default()
-        }
-    }
-}
-
-impl ListQuery for MilestoneQuery {
-    type Filter = (Option<MilestoneStatus>, bool);
-
-    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
-        let status = optional_enum(errors, "status", self.status.as_deref());
-        (status, self.overdue.unwrap_or(false))
-    }
+        overdue: bool,
+    } => (Option<MilestoneStatus>, bool), (status, overdue.unwrap_or(false))
 }
 
 lists! {
@@ -115,18 +73,15 @@ routes! {
     /// Edits a project (its owner and admins).
     update_project: patch "/api/v2/projects/{id}", PathId<ProjectId>, IfMatch, json<UpdateProjectRequest>
         => etag(200, "The updated project", ProjectDto) [Forbidden, NotFound, Conflict, BadBody],
-        |eco, ctx, PathId(id), v, ApiJson(b)| eco.update_project(ctx, id, UpdateProject { version: v.or(b.version), ..input(b)? });
+        |eco, ctx, PathId(id), version, ApiJson(b)| eco.update_project(ctx, id, UpdateProject { version, ..input(b)? });
     /// Deletes a project (soft; its owner and admins).
     delete_project: delete "/api/v2/projects/{id}", PathId<ProjectId>, IfMatch, none
         => empty(204, "Deleted") [Forbidden, NotFound, Conflict, BadInput],
-        |eco, ctx, PathId(id), v, NoBody| eco.delete_project(ctx, id, v);
+        |eco, ctx, PathId(id), version, NoBody| eco.delete_project(ctx, id, version);
     /// Moves a project to another stage.
     advance_project_stage: post "/api/v2/projects/{id}/advance-stage", PathId<ProjectId>, IfMatch, json<AdvanceStageRequest>
         => etag(200, "The updated project", ProjectDto) [Forbidden, NotFound, Conflict, BadBody],
-        |eco, ctx, PathId(id), v, ApiJson(b)| {
-            let version = v.or(b.version);
-            eco.advance_stage(ctx, id, input(b)?, version)
-        };
+        |eco, ctx, PathId(id), version, ApiJson(b)| eco.advance_stage(ctx, id, input(b)?, version);
 }
 
 use_case_commands! {
@@ -177,21 +132,15 @@ routes! {
     /// Edits a milestone's title, description or priority.
     update_milestone: patch "/api/v2/milestones/{id}", PathId<MilestoneId>, IfMatch, json<UpdateMilestoneRequest>
         => etag(200, "The updated milestone", MilestoneDto) [Forbidden, NotFound, Conflict, BadBody],
-        |eco, ctx, PathId(id), v, ApiJson(b)| eco.update_milestone(ctx, id, UpdateMilestone { version: v.or(b.version), ..input(b)? });
+        |eco, ctx, PathId(id), version, ApiJson(b)| eco.update_milestone(ctx, id, UpdateMilestone { version, ..input(b)? });
     /// Reports a milestone's progress (0–100; 100 completes it, more than 0 starts a pending one).
     progress_milestone: post "/api/v2/milestones/{id}/progress", PathId<MilestoneId>, IfMatch, json<ProgressRequest>
         => etag(200, "The updated milestone", MilestoneDto) [Forbidden, NotFound, Conflict, BadBody],
-        |eco, ctx, PathId(id), v, ApiJson(b)| {
-            let version = v.or(b.version);
-            eco.milestone_command(ctx, id, input(b)?, version)
-        };
+        |eco, ctx, PathId(id), version, ApiJson(b)| eco.milestone_command(ctx, id, input(b)?, version);
     /// Moves a milestone's target date (after today), with a reason.
     delay_milestone: post "/api/v2/milestones/{id}/delay", PathId<MilestoneId>, IfMatch, json<DelayRequest>
         => etag(200, "The updated milestone", MilestoneDto) [Forbidden, NotFound, Conflict, BadBody],
-        |eco, ctx, PathId(id), v, ApiJson(b)| {
-            let version = v.or(b.version);
-            eco.milestone_command(ctx, id, input(b)?, version)
-        };
+        |eco, ctx, PathId(id), version, ApiJson(b)| eco.milestone_command(ctx, id, input(b)?, version);
 }
 
 use_case_commands! {

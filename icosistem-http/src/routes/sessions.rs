@@ -70,18 +70,12 @@ routes! {
     /// booking rule again and goes back to `scheduled`.
     reschedule_session: post "/api/v2/sessions/{id}/reschedule", PathId<SessionId>, IfMatch, json<RescheduleSessionRequest>
         => etag(200, "The updated session", SessionDto) [NotFound, Conflict, BadBody],
-        |eco, ctx, PathId(id), v, ApiJson(b)| {
-            let version = v.or(b.version);
-            eco.session_command(ctx, id, input(b)?, version)
-        };
+        |eco, ctx, PathId(id), version, ApiJson(b)| eco.session_command(ctx, id, input(b)?, version);
     /// A party rates a completed session (1–5, once per party); the entrepreneur's rating counts in
     /// the ally's average.
     give_session_feedback: post "/api/v2/sessions/{id}/feedback", PathId<SessionId>, IfMatch, json<FeedbackRequest>
         => etag(200, "The session with the feedback", SessionDto) [Forbidden, NotFound, Conflict, BadBody],
-        |eco, ctx, PathId(id), v, ApiJson(b)| {
-            let version = v.or(b.version);
-            feedback(eco, ctx, id, input(b)?, version)
-        };
+        |eco, ctx, PathId(id), version, ApiJson(b)| feedback(eco, ctx, id, input(b)?, version);
 }
 
 use_case_commands! {

@@ -1,56 +1,32 @@
 //! `/api/v2/tasks`: the caller's tasks (owned or assigned), their lifecycle commands and their
 //! dependencies.
 
-use icosistem_core::error::ValidationErrors;
-use icosistem_core::model::{TaskId, TaskStatus};
+use icosistem_core::model::{ProjectId, TaskId, TaskStatus, UserId};
 use icosistem_core::ports::store::TaskFilter;
 use icosistem_core::service::UpdateTask;
 use icosistem_core::workflow::task::TaskCommand;
 
 use super::kit::{
-    ListQuery, NoBody, NoId, PathId, PathIdAnd, api, input, list_query, lists, path_segment, reads, routes,
-    use_case_commands,
+    NoBody, NoId, PathId, PathIdAnd, api, filter_query, input, lists, path_segment, reads, routes, use_case_commands,
 };
-use crate::dto::parse::{optional_enum, optional_id};
-use crate::dto::schema::one_of_or_empty;
 use crate::dto::{
     AddDependencyRequest, ApiJson, CommandRequest, CreateTaskRequest, DependencyDto, PageDto, ReadOn, TaskDto,
     UpdateTaskRequest,
 };
 
-list_query! {
+filter_query! {
     /// `GET /api/v2/tasks` filters.
-    pub(crate) struct TaskQuery {
+    pub(crate) struct TaskQuery => TaskFilter {
         /// Status.
-        #[param(schema_with = one_of_or_empty::<TaskStatus>)]
-        status: Option<String>,
+        status: TaskStatus,
         /// Of this project.
-        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
-        project_id: Option<String>,
+        project_id: ProjectId,
         /// Subtasks of this task.
-        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
-        parent_id: Option<String>,
+        parent_id: TaskId,
         /// Owned by this user.
-        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
-        owner_id: Option<String>,
+        owner_id: UserId,
         /// Assigned to this user.
-        #[param(value_type = Option<String>, pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")]
-        assignee_id: Option<String>,
-    }
-}
-
-impl ListQuery for TaskQuery {
-    type Filter = TaskFilter;
-
-    fn filter(self, errors: &mut ValidationErrors) -> Self::Filter {
-        TaskFilter {
-            status: optional_enum(errors, "status", self.status.as_deref()),
-            project_id: optional_id(errors, "project_id", self.project_id.as_deref()),
-            parent_id: optional_id(errors, "parent_id", self.parent_id.as_deref()),
-            owner_id: optional_id(errors, "owner_id", self.owner_id.as_deref()),
-            assignee_id: optional_id(errors, "assignee_id", self.assignee_id.as_deref()),
-            ..Default::default()
-        }
+        assignee_id: UserId,
     }
 }
 
@@ -84,8 +60,8 @@ routes! {
     /// the assignee works on it through the commands). A new assignee is notified.
     update_task: patch "/api/v2/tasks/{id}", PathId<TaskId>, IfMatch, json<UpdateTaskRequest>
         => etag(200, "The updated task", TaskDto) [Forbidden, NotFound, Conflict, BadBody],
-        |eco, ctx, PathId(id), v, ApiJson(b)| eco.update_task(ctx, id, UpdateTask {
-            version: v.or(b.version),
+        |eco, ctx, PathId(id), version, ApiJson(b)| eco.update_task(ctx, id, UpdateTask {
+             version,
             ..input(ReadOn(b, eco.clock().now().date_naive()))?
         });
     /// The tasks this task waits for (every edge, newest first, on one page: `next_cursor` is

@@ -26,14 +26,14 @@ routes! {
     /// against lost updates.
     update_me: patch "/api/v2/users/me", NoId, IfMatch, json<UpdateMeRequest>
         => etag(200, "The updated caller", UserDto) [Conflict, BadBody],
-        |eco, ctx, NoId, v, ApiJson(b)| eco.update_me(ctx, UpdateMe {
+        |eco, ctx, NoId, version, ApiJson(b)| eco.update_me(ctx, UpdateMe {
             first_name: b.first_name,
             last_name: b.last_name,
             phone: b.phone,
             timezone: b.timezone,
             language: b.language,
             notification_preferences: b.notification_preferences.map(Into::into),
-            version: v.or(b.version),
+             version,
         });
     /// Changes the caller's password after checking the current one.
     change_password: put "/api/v2/users/me/password", NoId, NoIfMatch, json<ChangePasswordRequest>

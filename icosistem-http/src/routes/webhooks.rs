@@ -31,10 +31,7 @@ routes! {
     /// Changes an endpoint's URL, events, description or `active` flag (disable: `false`).
     update_webhook: patch "/api/v2/webhooks/{id}", PathId<WebhookId>, IfMatch, json<UpdateWebhookRequest>
         => etag(200, "The updated endpoint", WebhookDto) [Forbidden, NotFound, Conflict, BadBody],
-        |eco, ctx, PathId(id), v, ApiJson(b)| {
-            let version = v.or(b.version);
-            eco.update_webhook(ctx, id, UpdateWebhook { version, ..b.into() })
-        };
+        |eco, ctx, PathId(id), version, ApiJson(b)| eco.update_webhook(ctx, id, UpdateWebhook { version, ..b.into() });
     /// Removes an endpoint; its queued events are not sent.
     delete_webhook: delete "/api/v2/webhooks/{id}", PathId<WebhookId>, NoIfMatch, none
         => empty(204, "Deleted") [Forbidden, NotFound],
