@@ -77,24 +77,61 @@ pub(crate) struct JwtKeys {
 /// memory store outside the HTTP stack (a profile of `benches/http/compare.sh`). A token found
 /// here is the very text verified before with these keys, so only its expiry is checked again;
 /// what the claims name (the user's status, stamp and role) is checked per request as before.
-/// Bounded: when full it starts over, like [`CallerCache`].
-#[derive(Default)]
-struct VerifiedTokens(std::sync::Mutex<std::collections::HashMap<Box<str>, AccessClaims>>);
+/// At most 4,096 tokens (a few hundred bytes each).
+type VerifiedTokens = BoundedMap<Box<str>, AccessClaims>;
 
-impl VerifiedTokens {
-    /// Tokens kept at most (a few hundred bytes each).
-    const CAPACITY: usize = 4_096;
+/// A map of at most `capacity` entries that starts over when full rather than grow: a forgotten
+/// entry costs one more check or read, never a wrong answer. The memo of verified tokens and the
+/// caller cache.
+#[derive(Debug)]
+struct BoundedMap<K, V> {
+    capacity: usize,
+    entries: std::sync::Mutex<std::collections::HashMap<K, V>>,
+}
 
-    fn get(&self, token: &str) -> Option<AccessClaims> {
-        self.0.lock().ok()?.get(token).cloned()
+impl<K: Eq + std::hash::Hash, V: Clone> BoundedMap<K, V> {
+    fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            entries: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
     }
 
-    fn put(&self, token: &str, claims: &AccessClaims) {
-        if let Ok(mut tokens) = self.0.lock() {
-            if tokens.len() >= Self::CAPACITY {
-                tokens.clear();
+    fn get<Q: Eq + std::hash::Hash + ?Sized>(&self, key: &Q) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+    {
+        self.entries.lock().ok()?.get(key).cloned()
+    }
+
+    /// Stores `value` under `key` unless `stale()`, which is asked under the lock (so that a
+    /// [`BoundedMap::remove`] counted before it is seen). Replacing a key never starts over.
+    fn insert_unless(&self, key: K, value: V, stale: impl FnOnce() -> bool) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if stale() {
+                return;
             }
-            tokens.insert(token.into(), claims.clone());
+            if entries.len() >= self.capacity && !entries.contains_key(&key) {
+                entries.clear();
+            }
+            entries.insert(key, value);
+        }
+    }
+
+    fn insert(&self, key: K, value: V) {
+        self.insert_unless(key, value, || false);
+    }
+
+    fn remove(&self, key: &K) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.remove(key);
+        }
+    }
+
+    #[cfg(feature = "redis")]
+    fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
         }
     }
 }
@@ -104,7 +141,7 @@ impl JwtKeys {
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
-            verified: VerifiedTokens::default(),
+            verified: VerifiedTokens::new(4_096),
         }
     }
 
@@ -130,7 +167,7 @@ impl JwtKeys {
             Some(claims) => claims,
             None => {
                 let claims = self.decode(token)?;
-                self.verified.put(token, &claims);
+                self.verified.insert(token.into(), claims.clone());
                 claims
             }
         };
@@ -165,7 +202,7 @@ type CachedCaller = (Arc<User>, DateTime<Utc>);
 #[derive(Debug)]
 pub(crate) struct CallerCache {
     ttl: chrono::Duration,
-    entries: std::sync::Mutex<std::collections::HashMap<UserId, CachedCaller>>,
+    entries: BoundedMap<UserId, CachedCaller>,
     /// Evictions so far. A row read before an eviction is not stored after it: it may be the
     /// very row the eviction was about, read just before the change committed.
     evictions: std::sync::atomic::AtomicU64,
@@ -179,7 +216,7 @@ impl CallerCache {
     pub(crate) fn new(ttl: chrono::Duration) -> Self {
         Self {
             ttl,
-            entries: std::sync::Mutex::new(std::collections::HashMap::new()),
+            entries: BoundedMap::new(Self::CAPACITY),
             evictions: std::sync::atomic::AtomicU64::new(0),
         }
     }
@@ -192,18 +229,14 @@ impl CallerCache {
     /// Forgets `id`'s row: it changed (see [`crate::live::LiveHub::caller_changed`]).
     pub(crate) fn evict(&self, id: UserId) {
         self.evictions.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.remove(&id);
-        }
+        self.entries.remove(&id);
     }
 
     /// Forgets every row: changes may have been missed (the Redis subscription was down).
     #[cfg(feature = "redis")]
     pub(crate) fn clear(&self) {
         self.evictions.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.clear();
-        }
+        self.entries.clear();
     }
 
     fn enabled(&self) -> bool {
@@ -215,25 +248,16 @@ impl CallerCache {
         if !self.enabled() {
             return None;
         }
-        let entries = self.entries.lock().ok()?;
-        let (user, read_at) = entries.get(&id)?;
-        (*read_at <= now && now - *read_at < self.ttl).then(|| Arc::clone(user))
+        let (user, read_at) = self.entries.get(&id)?;
+        (read_at <= now && now - read_at < self.ttl).then_some(user)
     }
 
     /// Stores `user`, read at `now` by a load that began at eviction count `epoch` — unless an
     /// eviction happened since (checked under the lock `evict` takes after counting).
     fn put(&self, user: &Arc<User>, now: DateTime<Utc>, epoch: u64) {
-        if !self.enabled() {
-            return;
-        }
-        if let Ok(mut entries) = self.entries.lock() {
-            if self.epoch() != epoch {
-                return;
-            }
-            if entries.len() >= Self::CAPACITY && !entries.contains_key(&user.id) {
-                entries.clear();
-            }
-            entries.insert(user.id, (Arc::clone(user), now));
+        if self.enabled() {
+            self.entries
+                .insert_unless(user.id, (Arc::clone(user), now), || self.epoch() != epoch);
         }
     }
 }
@@ -557,6 +581,22 @@ mod tests {
 
     /// With the cache on, a suspended user's token keeps working for less than the TTL and is
     /// refused from the TTL on (the stated bound); with it off, at once.
+    /// A full map starts over for a new key, not for one it replaces; a stale insert is dropped.
+    #[test]
+    fn a_bounded_map_starts_over_only_for_a_new_key() {
+        let map = super::BoundedMap::new(2);
+        map.insert(1, "a");
+        map.insert(2, "b");
+        map.insert(2, "b2");
+        assert_eq!((map.get(&1), map.get(&2)), (Some("a"), Some("b2")));
+        map.insert(3, "c");
+        assert_eq!((map.get(&1), map.get(&2), map.get(&3)), (None, None, Some("c")));
+        map.insert_unless(4, "d", || true);
+        assert_eq!(map.get(&4), None);
+        map.remove(&3);
+        assert_eq!(map.get(&3), None);
+    }
+
     #[tokio::test]
     async fn a_suspended_caller_is_refused_within_the_cache_ttl() {
         for ttl_ms in [0_i64, 1000] {

@@ -1132,6 +1132,7 @@ macro_rules! filter_query {
         impl $crate::routes::kit::ListQuery for $name {
             type Filter = $filter;
 
+            #[allow(clippy::needless_update, reason = "the shorthand form defaults the filter's other fields, if any")]
             fn filter(self, errors: &mut ::icosistem_core::error::ValidationErrors) -> Self::Filter {
                 $(let $field = <$ty as $crate::routes::kit::FilterValue>::read(
                     errors,
