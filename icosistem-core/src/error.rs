@@ -293,6 +293,11 @@ impl From<crate::ports::BlobError> for Error {
 }
 
 impl Error {
+    /// The refusal of `command` by an `entity` in state `from` (snake_case names).
+    pub fn invalid_transition(entity: &'static str, from: &'static str, command: &'static str) -> Self {
+        Self::InvalidTransition { entity, from, command }
+    }
+
     /// The not-found error for `entity` with `id`.
     pub fn not_found(entity: &'static str, id: impl fmt::Display) -> Self {
         Self::NotFound {

@@ -575,11 +575,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         uow.authorize_on(&app, &program, Action::ApplyToProgram).await?;
         check_version(&app, version)?;
         if app.status != ApplicationStatus::Draft {
-            return Err(Error::InvalidTransition {
-                entity: "application",
-                from: app.status.as_str(),
-                command: "update",
-            });
+            return Err(Error::invalid_transition("application", app.status.as_str(), "update"));
         }
         app.answers = answers;
         let app = uow.update(app).await?;
@@ -785,11 +781,11 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             app.status,
             ApplicationStatus::Submitted | ApplicationStatus::UnderReview
         ) {
-            return Err(Error::InvalidTransition {
-                entity: "application",
-                from: app.status.as_str(),
-                command: "assign_reviewer",
-            });
+            return Err(Error::invalid_transition(
+                "application",
+                app.status.as_str(),
+                "assign_reviewer",
+            ));
         }
         let review = Review {
             id: uow.new_id(),
@@ -907,18 +903,10 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             }
         };
         if review.submitted_at.is_some() {
-            return Err(Error::InvalidTransition {
-                entity: "review",
-                from: "submitted",
-                command: "submit",
-            });
+            return Err(Error::invalid_transition("review", "submitted", "submit"));
         }
         if app.status != ApplicationStatus::UnderReview {
-            return Err(Error::InvalidTransition {
-                entity: "application",
-                from: app.status.as_str(),
-                command: "review",
-            });
+            return Err(Error::invalid_transition("application", app.status.as_str(), "review"));
         }
         review.score = score;
         review.comment = comment;

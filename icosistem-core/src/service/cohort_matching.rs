@@ -132,11 +132,7 @@ fn request_message(program: &Program, pair: &ProposedPair) -> String {
 
 fn not_while(program: &Program, command: &'static str) -> Result<()> {
     if matches!(program.status, ProgramStatus::Cancelled | ProgramStatus::Completed) {
-        return Err(Error::InvalidTransition {
-            entity: "program",
-            from: program.status.as_str(),
-            command,
-        });
+        return Err(Error::invalid_transition("program", program.status.as_str(), command));
     }
     Ok(())
 }

@@ -90,15 +90,15 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
                 | (NotificationStatus::Read, NotificationStatus::Archived)
         );
         if !allowed {
-            return Err(Error::InvalidTransition {
-                entity: "notification",
-                from: n.status.as_str(),
-                command: if to == NotificationStatus::Read {
+            return Err(Error::invalid_transition(
+                "notification",
+                n.status.as_str(),
+                if to == NotificationStatus::Read {
                     "read"
                 } else {
                     "archive"
                 },
-            });
+            ));
         }
         if n.read_at.is_none() {
             n.read_at = Some(uow.now);
@@ -337,11 +337,11 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let mut uow = self.uow(ctx).await?;
         let message: OutboxMessage = uow.load_for_update(id).await?;
         if message.status != OutboxStatus::Failed {
-            return Err(Error::InvalidTransition {
-                entity: "outbox_message",
-                from: message.status.as_str(),
-                command: "retry",
-            });
+            return Err(Error::invalid_transition(
+                "outbox_message",
+                message.status.as_str(),
+                "retry",
+            ));
         }
         let message = requeue(&mut uow, message).await?;
         uow.commit().await?;

@@ -374,11 +374,11 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             ));
         }
         if meeting.status.is_terminal() {
-            return Err(Error::InvalidTransition {
-                entity: "meeting",
-                from: meeting.status.as_str(),
-                command: "add_participant",
-            });
+            return Err(Error::invalid_transition(
+                "meeting",
+                meeting.status.as_str(),
+                "add_participant",
+            ));
         }
         if existing.is_some() {
             return Err(Error::Conflict {
@@ -461,11 +461,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             return Err(Error::invalid("response", "must be accepted, declined or tentative"));
         }
         if meeting.status.is_terminal() {
-            return Err(Error::InvalidTransition {
-                entity: "meeting",
-                from: meeting.status.as_str(),
-                command: "respond",
-            });
+            return Err(Error::invalid_transition("meeting", meeting.status.as_str(), "respond"));
         }
 
         let mut participant: MeetingParticipant = uow.load_for_update(invited.id).await?;

@@ -385,11 +385,7 @@ impl<T: Transaction> Uow<T> {
             &Facts::owned(message.sender_id == me),
         )?;
         if message.deleted_at.is_some() {
-            return Err(Error::InvalidTransition {
-                entity: "message",
-                from: "deleted",
-                command: "edit",
-            });
+            return Err(Error::invalid_transition("message", "deleted", "edit"));
         }
         Ok(message)
     }
@@ -663,11 +659,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let mut message = uow.own_message(id).await?;
         let window = Duration::minutes(i64::from(self.limits.message_edit_window_minutes));
         if uow.now - message.meta.created_at > window {
-            return Err(Error::InvalidTransition {
-                entity: "message",
-                from: "edit_window_closed",
-                command: "edit",
-            });
+            return Err(Error::invalid_transition("message", "edit_window_closed", "edit"));
         }
         message.body = body;
         message.edited_at = Some(uow.now);

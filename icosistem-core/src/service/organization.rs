@@ -257,11 +257,11 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let mut org = uow.load_for_update(id).await?;
         let from = org.status;
         if from == status {
-            return Err(Error::InvalidTransition {
-                entity: "organization",
-                from: from.as_str(),
-                command: status.as_str(),
-            });
+            return Err(Error::invalid_transition(
+                "organization",
+                from.as_str(),
+                status.as_str(),
+            ));
         }
         org.status = status;
         let org = uow.update(org).await?;

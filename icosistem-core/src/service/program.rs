@@ -261,11 +261,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let mut program = uow.program_for(id, Action::ManageProgram).await?;
         check_version(&program, input.version)?;
         if program.status.is_terminal() {
-            return Err(Error::InvalidTransition {
-                entity: "program",
-                from: program.status.as_str(),
-                command: "update",
-            });
+            return Err(Error::invalid_transition("program", program.status.as_str(), "update"));
         }
         let mut errors = ValidationErrors::new();
         if let Some(name) = input.name.as_deref()
@@ -456,11 +452,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let mut program = uow.program_for(id, Action::ManageProgram).await?;
         check_version(&program, version)?;
         if !matches!(program.status, ProgramStatus::Draft | ProgramStatus::Cancelled) {
-            return Err(Error::InvalidTransition {
-                entity: "program",
-                from: program.status.as_str(),
-                command: "delete",
-            });
+            return Err(Error::invalid_transition("program", program.status.as_str(), "delete"));
         }
         program.deletion.deleted_at = Some(uow.now);
         program.deletion.deleted_by = ctx.actor.user_id();

@@ -465,11 +465,11 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let mut project = uow.project_for(id, Action::EditProject).await?;
         check_version(&project, version)?;
         if project.status.is_terminal() {
-            return Err(Error::InvalidTransition {
-                entity: "project",
-                from: project.status.as_str(),
-                command: "advance_stage",
-            });
+            return Err(Error::invalid_transition(
+                "project",
+                project.status.as_str(),
+                "advance_stage",
+            ));
         }
         let from = project.stage;
         let (stage, launched) = wf::advance_stage(from, to)?;
@@ -498,11 +498,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let mut project = uow.project_for(id, Action::EditProject).await?;
         check_version(&project, version)?;
         if project.status == ProjectStatus::Completed {
-            return Err(Error::InvalidTransition {
-                entity: "project",
-                from: project.status.as_str(),
-                command: "delete",
-            });
+            return Err(Error::invalid_transition("project", project.status.as_str(), "delete"));
         }
         // A project in selection or in a cohort is withdrawn first, so programs never lose a
         // participant silently.

@@ -121,11 +121,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let qualified = uow.qualified_reviews(&app).await?;
         let Some(facts) = round_facts(&program, &app, &qualified) else {
             if app.status != ApplicationStatus::UnderReview {
-                return Err(Error::InvalidTransition {
-                    entity: "application",
-                    from: app.status.as_str(),
-                    command: "advance",
-                });
+                return Err(Error::invalid_transition("application", app.status.as_str(), "advance"));
             }
             return Err(Error::invalid(
                 "current_round",

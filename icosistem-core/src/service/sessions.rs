@@ -336,11 +336,11 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         self.check_booking(&mut uow, &proposal, &mut errors).await?;
         errors.into_result()?;
         if mentorship.status != MentorshipStatus::Active {
-            return Err(Error::InvalidTransition {
-                entity: "mentorship",
-                from: mentorship.status.as_str(),
-                command: "book_session",
-            });
+            return Err(Error::invalid_transition(
+                "mentorship",
+                mentorship.status.as_str(),
+                "book_session",
+            ));
         }
 
         let session = Session {
@@ -490,11 +490,11 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         if let Some((mentorship, _)) = &reschedule_facts
             && mentorship.status != MentorshipStatus::Active
         {
-            return Err(Error::InvalidTransition {
-                entity: "mentorship",
-                from: mentorship.status.as_str(),
-                command: "reschedule_session",
-            });
+            return Err(Error::invalid_transition(
+                "mentorship",
+                mentorship.status.as_str(),
+                "reschedule_session",
+            ));
         }
 
         let from = session.status;

@@ -238,11 +238,11 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         if let Some(id) = input.project_id {
             let project = uow.project_for(id, Action::EditProject).await?;
             if project.status.is_terminal() {
-                return Err(Error::InvalidTransition {
-                    entity: "project",
-                    from: project.status.as_str(),
-                    command: "add_task",
-                });
+                return Err(Error::invalid_transition(
+                    "project",
+                    project.status.as_str(),
+                    "add_task",
+                ));
             }
         }
         let task = Task {
@@ -318,11 +318,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         }
         check_version(&task, input.version)?;
         if task.status.is_terminal() {
-            return Err(Error::InvalidTransition {
-                entity: "task",
-                from: task.status.as_str(),
-                command: "update",
-            });
+            return Err(Error::invalid_transition("task", task.status.as_str(), "update"));
         }
         let today = uow.now.date_naive();
         let mut errors = ValidationErrors::new();
@@ -489,11 +485,11 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             return Err(forbidden("task.add_dependency"));
         }
         if task.status.is_terminal() {
-            return Err(Error::InvalidTransition {
-                entity: "task",
-                from: task.status.as_str(),
-                command: "add_dependency",
-            });
+            return Err(Error::invalid_transition(
+                "task",
+                task.status.as_str(),
+                "add_dependency",
+            ));
         }
         let other: Option<Task> = uow.get(depends_on).await?;
         match other {

@@ -542,11 +542,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         let mut uow = self.uow(ctx).await?;
         let endpoint = self.load_webhook(&mut uow, id, false).await?;
         if !endpoint.active {
-            return Err(Error::InvalidTransition {
-                entity: "webhook",
-                from: "disabled",
-                command: "test",
-            });
+            return Err(Error::invalid_transition("webhook", "disabled", "test"));
         }
         let message = uow.webhook_message(
             &endpoint,

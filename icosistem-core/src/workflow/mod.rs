@@ -37,11 +37,7 @@ where
         .iter()
         .find(|(f, c, _)| *f == from && *c == command)
         .map(|(_, _, to)| *to)
-        .ok_or(Error::InvalidTransition {
-            entity,
-            from: from.name(),
-            command: command.name(),
-        })
+        .ok_or(Error::invalid_transition(entity, from.name(), command.name()))
 }
 
 /// Declares a snake_case enum with `name()`, `ALL`, `FromStr` and serde in one place.

@@ -150,11 +150,7 @@ pub fn advance_stage(from: ProjectStage, to: ProjectStage) -> Result<(ProjectSta
     if from.next_stages().contains(&to) {
         Ok((to, to == ProjectStage::Launch))
     } else {
-        Err(Error::InvalidTransition {
-            entity: "project",
-            from: from.as_str(),
-            command: ADVANCE_STAGE,
-        })
+        Err(Error::invalid_transition("project", from.as_str(), ADVANCE_STAGE))
     }
 }
 

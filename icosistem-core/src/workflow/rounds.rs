@@ -74,11 +74,11 @@ impl RoundFacts {
 /// (once the quorum is there).
 pub fn check(status: ApplicationStatus, decision: RoundDecision, facts: &RoundFacts) -> Result<u32, Error> {
     if status != ApplicationStatus::UnderReview {
-        return Err(Error::InvalidTransition {
-            entity: "application",
-            from: status.as_str(),
-            command: decision.as_str(),
-        });
+        return Err(Error::invalid_transition(
+            "application",
+            status.as_str(),
+            decision.as_str(),
+        ));
     }
     let mut errors = ValidationErrors::new();
     match decision {

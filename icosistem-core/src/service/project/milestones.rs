@@ -84,11 +84,11 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
         ));
         errors.into_result()?;
         if project.status.is_terminal() {
-            return Err(Error::InvalidTransition {
-                entity: "project",
-                from: project.status.as_str(),
-                command: "add_milestone",
-            });
+            return Err(Error::invalid_transition(
+                "project",
+                project.status.as_str(),
+                "add_milestone",
+            ));
         }
         let milestone = Milestone {
             id: uow.new_id(),
@@ -229,11 +229,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             MilestoneAction::Progress(value) => {
                 let progress = Percent::new(value).map_err(|e| ValidationErrors::from(e.at("progress")))?;
                 if from.is_terminal() {
-                    return Err(Error::InvalidTransition {
-                        entity: "milestone",
-                        from: from.as_str(),
-                        command: "progress",
-                    });
+                    return Err(Error::invalid_transition("milestone", from.as_str(), "progress"));
                 }
                 if progress.get() > 0 && matches!(from, MilestoneStatus::Pending | MilestoneStatus::Delayed) {
                     milestone.status = milestone_wf::transition(from, MilestoneCommand::Start, None, today)?;

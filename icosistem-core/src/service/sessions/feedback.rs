@@ -59,11 +59,11 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
 
         let mut session: Session = uow.load_for_update(id).await?;
         if session.status != SessionStatus::Completed {
-            return Err(Error::InvalidTransition {
-                entity: "session",
-                from: session.status.as_str(),
-                command: "feedback",
-            });
+            return Err(Error::invalid_transition(
+                "session",
+                session.status.as_str(),
+                "feedback",
+            ));
         }
         let by_entrepreneur = me == Some(session.entrepreneur_id);
         let slot = if by_entrepreneur {
@@ -72,11 +72,7 @@ impl<S: Store, N: Notifier, C: Clock> Ecosystem<S, N, C> {
             &mut session.ally_feedback
         };
         if slot.is_some() {
-            return Err(Error::InvalidTransition {
-                entity: "session_feedback",
-                from: "given",
-                command: "feedback",
-            });
+            return Err(Error::invalid_transition("session_feedback", "given", "feedback"));
         }
         *slot = Some(Feedback {
             rating,
