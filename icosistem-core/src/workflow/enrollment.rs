@@ -67,21 +67,13 @@ mod tests {
 
     #[test]
     fn graph_edges_allowed_and_everything_else_refused() {
-        for from in EnrollmentStatus::ALL {
-            for cmd in EnrollmentCommand::ALL {
-                let expected = TABLE.iter().find(|(f, c, _)| f == from && c == cmd).map(|r| r.2);
-                match (transition(*from, *cmd), expected) {
-                    (Ok(to), Some(e)) => assert_eq!(to, e),
-                    (
-                        Err(Error::InvalidTransition {
-                            entity: "enrollment", ..
-                        }),
-                        None,
-                    ) => {}
-                    (got, want) => panic!("{from} -{cmd}->: got {got:?}, want {want:?}"),
-                }
-            }
-        }
+        crate::workflow::assert_machine(
+            "enrollment",
+            EnrollmentStatus::ALL,
+            EnrollmentCommand::ALL,
+            TABLE,
+            transition,
+        );
         assert_eq!(
             transition(EnrollmentStatus::Enrolled, EnrollmentCommand::Activate).unwrap(),
             EnrollmentStatus::Active

@@ -117,21 +117,13 @@ mod tests {
 
     #[test]
     fn graph_edges_allowed_and_everything_else_refused() {
-        for from in MentorshipStatus::ALL {
-            for cmd in MentorshipCommand::ALL {
-                let expected = TABLE.iter().find(|(f, c, _)| f == from && c == cmd).map(|r| r.2);
-                match (transition(*from, *cmd, &FREE), expected) {
-                    (Ok(to), Some(e)) => assert_eq!(to, e),
-                    (
-                        Err(Error::InvalidTransition {
-                            entity: "mentorship", ..
-                        }),
-                        None,
-                    ) => {}
-                    (got, want) => panic!("{from} -{cmd}->: got {got:?}, want {want:?}"),
-                }
-            }
-        }
+        crate::workflow::assert_machine(
+            "mentorship",
+            MentorshipStatus::ALL,
+            MentorshipCommand::ALL,
+            TABLE,
+            |from, cmd| transition(from, cmd, &FREE),
+        );
     }
 
     #[test]

@@ -94,21 +94,13 @@ mod tests {
     #[test]
     fn graph_edges_allowed_and_everything_else_refused() {
         let later = Some(today().succ_opt().unwrap());
-        for from in MilestoneStatus::ALL {
-            for cmd in MilestoneCommand::ALL {
-                let expected = TABLE.iter().find(|(f, c, _)| f == from && c == cmd).map(|r| r.2);
-                match (transition(*from, *cmd, later, today()), expected) {
-                    (Ok(to), Some(e)) => assert_eq!(to, e),
-                    (
-                        Err(Error::InvalidTransition {
-                            entity: "milestone", ..
-                        }),
-                        None,
-                    ) => {}
-                    (got, want) => panic!("{from} -{cmd}->: got {got:?}, want {want:?}"),
-                }
-            }
-        }
+        crate::workflow::assert_machine(
+            "milestone",
+            MilestoneStatus::ALL,
+            MilestoneCommand::ALL,
+            TABLE,
+            |from, cmd| transition(from, cmd, later, today()),
+        );
     }
 
     #[test]

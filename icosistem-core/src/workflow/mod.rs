@@ -40,6 +40,31 @@ where
         .ok_or(Error::invalid_transition(entity, from.name(), command.name()))
 }
 
+/// Checks a table-driven machine over every state and command: each pair of `table` moves to its
+/// row's state, every other pair is refused as an invalid transition of `entity`.
+#[cfg(test)]
+pub(crate) fn assert_machine<S, C>(
+    entity: &str,
+    states: &[S],
+    commands: &[C],
+    table: &[(S, C, S)],
+    transition: impl Fn(S, C) -> Result<S, Error>,
+) where
+    S: StateName + PartialEq + std::fmt::Debug,
+    C: StateName + PartialEq + std::fmt::Debug,
+{
+    for &from in states {
+        for &cmd in commands {
+            let expected = table.iter().find(|(f, c, _)| *f == from && *c == cmd).map(|r| r.2);
+            match (transition(from, cmd), expected) {
+                (Ok(to), Some(want)) => assert_eq!(to, want, "{} -{}->", from.name(), cmd.name()),
+                (Err(Error::InvalidTransition { entity: e, .. }), None) if e == entity => {}
+                (got, want) => panic!("{} -{}->: got {got:?}, want {want:?}", from.name(), cmd.name()),
+            }
+        }
+    }
+}
+
 /// Declares a snake_case enum with `name()`, `ALL`, `FromStr` and serde in one place.
 macro_rules! snake_enum {
     ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {

@@ -168,16 +168,13 @@ mod tests {
 
     #[test]
     fn status_graph_allowed_and_refused() {
-        for from in ProjectStatus::ALL {
-            for cmd in ProjectCommand::ALL {
-                let expected = STATUS_TABLE.iter().find(|(f, c, _)| f == from && c == cmd).map(|r| r.2);
-                match (transition_status(*from, *cmd), expected) {
-                    (Ok(to), Some(e)) => assert_eq!(to, e),
-                    (Err(Error::InvalidTransition { entity: "project", .. }), None) => {}
-                    (got, want) => panic!("{from} -{cmd}->: got {got:?}, want {want:?}"),
-                }
-            }
-        }
+        crate::workflow::assert_machine(
+            "project",
+            ProjectStatus::ALL,
+            ProjectCommand::ALL,
+            STATUS_TABLE,
+            transition_status,
+        );
     }
 
     #[test]
