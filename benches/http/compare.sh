@@ -54,6 +54,14 @@ PORT="${PORT:-18081}"
 RUN_JOBS="${RUN_JOBS:-false}"
 STORES="${STORES:-memory postgres}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+# Every count must be a whole number of at least 1: a zero ROUNDS would report no ratio at all,
+# and a typo would only fail deep inside seq or split.
+for knob in DURATION ROUNDS CONCURRENCY ENTREPRENEURS SUBMIT_DRAFTS PGBENCH_SCALE PORT; do
+  if ! [[ "${!knob}" =~ ^[1-9][0-9]*$ ]]; then
+    echo "compare.sh: $knob must be a whole number of at least 1 (got '${!knob}')" >&2
+    exit 2
+  fi
+done
 BASE="http://127.0.0.1:${PORT}"
 ADMIN_EMAIL="bench-owner@example.org"
 ADMIN_PASSWORD="Side-By-Side-Passphrase-2027"
