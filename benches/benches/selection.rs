@@ -341,14 +341,23 @@ fn use_cases(c: &mut Criterion) {
 
     // A read-only fixture built once: 10 programs × 1 000 projects = 10 000 submitted
     // applications, created project by project, so one program's rows are interleaved with the
-    // other nine's as they would be in a real table.
-    let (inc, programs, oldest_applicant) = rt.block_on(async {
+    // other nine's as they would be in a real table; and a small program whose 5 applications
+    // are the oldest rows of all.
+    let (inc, programs, small, oldest_applicant) = rt.block_on(async {
         let inc = incubator().await;
+        let small = open_program(&inc, 1000, 10).await;
         let mut programs = Vec::new();
         for i in 0..10 {
             programs.push(open_program(&inc, 1000, i).await);
         }
         let applicants = applicants(&inc.eco, 1000).await;
+        for applicant in &applicants[..5] {
+            let app = draft(&inc.eco, small, applicant).await;
+            inc.eco
+                .submit_application(&applicant.ctx, app, None)
+                .await
+                .expect("submit");
+        }
         for applicant in &applicants {
             for &program in &programs {
                 let app = draft(&inc.eco, program, applicant).await;
@@ -359,7 +368,7 @@ fn use_cases(c: &mut Criterion) {
             }
         }
         let oldest = applicants[0].ctx.clone();
-        (inc, programs, oldest)
+        (inc, programs, small, oldest)
     });
     let page = PageRequest::first(PageRequest::DEFAULT_LIMIT);
     group.bench_function("list_applications/staff_first_page_of_10k", |b| {
@@ -374,6 +383,22 @@ fn use_cases(c: &mut Criterion) {
                 .await
                 .expect("list");
             assert_eq!(page.items.len(), 20);
+            page
+        });
+    });
+    // The small program's staff list: its rows are the oldest, past every other program's.
+    group.bench_function("list_applications/staff_small_program_among_10k", |b| {
+        let filter = ApplicationFilter {
+            program_id: Some(small),
+            ..Default::default()
+        };
+        b.to_async(&rt).iter(|| async {
+            let page = inc
+                .eco
+                .list_applications(&inc.coordinator, filter.clone(), page)
+                .await
+                .expect("list");
+            assert_eq!(page.items.len(), 5);
             page
         });
     });

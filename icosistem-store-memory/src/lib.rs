@@ -13,7 +13,8 @@
 //!   lifetime, so units of work are serializable by construction and an invariant checked inside
 //!   one (capacity, load) cannot be broken by another. Writes apply in place and record an undo
 //!   entry; dropping the transaction without `commit` replays the undo log backwards.
-//! - `Table`: one entity's rows (ordered by id, i.e. by creation for UUID v7) and its unique index.
+//! - `Table`: one entity's rows (ordered by id, i.e. by creation for UUID v7), its unique index
+//!   and, for applications, its rows by program (`Groups`), so a program's list walks only them.
 //!
 //! ```
 //! use icosistem_core::ports::{Clock, ManualClock, RecordingNotifier, SystemClock};
@@ -28,7 +29,7 @@
 mod analytics;
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -41,8 +42,8 @@ use icosistem_core::model::{
 };
 use icosistem_core::model::{Block, Conversation, ConversationParticipant, Message};
 use icosistem_core::ports::store::{
-    Entity, Order, Page, PageRequest, ProgramReach, ProjectFilter, Repo, Store, Transaction, UserFilter,
-    program_reaches, project_matches, user_matches,
+    ApplicationFilter, Entity, Order, Page, PageRequest, ProgramReach, ProjectFilter, Repo, Store, Transaction,
+    UserFilter, program_reaches, project_matches, user_matches,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -131,10 +132,18 @@ impl Transaction for MemoryTx {
     }
 }
 
-/// One entity's rows and unique index.
+/// One entity's rows, its unique index and, for a table that has one, its rows by group.
 struct Table<E: Entity> {
     rows: BTreeMap<E::Id, E>,
     unique: HashMap<(&'static str, String), E::Id>,
+    groups: Option<Groups<E>>,
+}
+
+/// A table's rows by a key of theirs (applications by program), so a list filtered by that key
+/// walks the group's rows instead of the whole table.
+struct Groups<E: Entity> {
+    key: fn(&E) -> uuid::Uuid,
+    ids: HashMap<uuid::Uuid, BTreeSet<E::Id>>,
 }
 
 impl<E: Entity> Default for Table<E> {
@@ -142,6 +151,7 @@ impl<E: Entity> Default for Table<E> {
         Self {
             rows: BTreeMap::new(),
             unique: HashMap::new(),
+            groups: None,
         }
     }
 }
@@ -170,8 +180,33 @@ impl<E: Entity> Table<E> {
         Ok(())
     }
 
-    /// Puts `row` (or nothing) at `id`, keeping the unique index in step. Returns what was there.
+    /// A table keeping its rows by `key` too.
+    fn grouped_by(key: fn(&E) -> uuid::Uuid) -> Self {
+        Self {
+            groups: Some(Groups {
+                key,
+                ids: HashMap::new(),
+            }),
+            ..Self::default()
+        }
+    }
+
+    /// Puts `row` (or nothing) at `id`, keeping the unique index and the groups in step.
+    /// Returns what was there.
     fn put(&mut self, id: E::Id, row: Option<E>) -> Option<E> {
+        if let Some(groups) = &mut self.groups {
+            if let Some(old) = self.rows.get(&id).map(groups.key)
+                && let Some(members) = groups.ids.get_mut(&old)
+            {
+                members.remove(&id);
+                if members.is_empty() {
+                    groups.ids.remove(&old);
+                }
+            }
+            if let Some(new) = row.as_ref().map(groups.key) {
+                groups.ids.entry(new).or_default().insert(id);
+            }
+        }
         let previous = match row {
             Some(row) => {
                 for key in live_keys(&row) {
@@ -193,14 +228,35 @@ impl<E: Entity> Table<E> {
     }
 
     /// The rows a list walks, in `order`, strictly past `after`: the rows named by `id_in`
-    /// (point lookups, so a page's related rows cost what the page holds) or the whole table.
-    /// The caller's matcher still decides which of them belong.
+    /// (point lookups, so a page's related rows cost what the page holds), those of a group
+    /// (`only` of [`Only::Group`]), or the whole table. The caller's matcher still decides which
+    /// of them belong.
     fn candidates<'a>(
         &'a self,
-        id_in: Option<&[E::Id]>,
+        only: Option<&Only<'_, E::Id>>,
         order: Order,
         after: Option<E::Id>,
     ) -> Box<dyn Iterator<Item = &'a E> + 'a> {
+        let id_in = match only {
+            Some(Only::Ids(ids)) => Some(&ids[..]),
+            Some(Only::Group(group)) => {
+                let members = self.groups.as_ref().and_then(|g| g.ids.get(group));
+                let Some(members) = members else {
+                    return Box::new(std::iter::empty());
+                };
+                let rows = &self.rows;
+                let ids: Box<dyn Iterator<Item = &E::Id>> = match (order, after) {
+                    (Order::NewestFirst, Some(after)) => Box::new(members.range(..after).rev()),
+                    (Order::NewestFirst, None) => Box::new(members.iter().rev()),
+                    (Order::OldestFirst, Some(after)) => {
+                        Box::new(members.range((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded)))
+                    }
+                    (Order::OldestFirst, None) => Box::new(members.iter()),
+                };
+                return Box::new(ids.filter_map(move |id| rows.get(id)));
+            }
+            None => None,
+        };
         let past = move |id: &E::Id| match (order, after) {
             (_, None) => true,
             (Order::NewestFirst, Some(after)) => *id < after,
@@ -242,19 +298,45 @@ trait RowMatch<E: Entity> {
     /// not per row).
     fn matcher<'a>(&'a self, filter: &'a E::Filter) -> Box<dyn Fn(&E) -> bool + 'a>;
 
-    /// The ids outside which no row can match `filter` (`None`: any row may), so a list looks
-    /// those up instead of walking the table: `id_in`, or what a relational part narrows to.
-    fn only_ids<'a>(&'a self, filter: &'a E::Filter) -> Option<Cow<'a, [E::Id]>> {
-        E::id_in(filter).map(Cow::Borrowed)
+    /// The rows outside which none can match `filter` (`None`: any row may), so a list looks
+    /// those up instead of walking the table: `id_in`, what a relational part narrows to, or a
+    /// group of the table.
+    fn only_ids<'a>(&'a self, filter: &'a E::Filter) -> Option<Only<'a, E::Id>> {
+        E::id_in(filter).map(|ids| Only::Ids(Cow::Borrowed(ids)))
     }
 }
 
+/// Where a list's rows can only be (see [`RowMatch::only_ids`]).
+enum Only<'a, I: Clone> {
+    /// These ids.
+    Ids(Cow<'a, [I]>),
+    /// The group of this key (the table's [`Groups`]).
+    Group(uuid::Uuid),
+}
+
 macro_rules! state {
-    (row_only { $($field:ident: $entity:ty),+ $(,)? } relational { $($rfield:ident: $rentity:ty),+ $(,)? }) => {
-        #[derive(Default)]
+    (@table) => {
+        Table::default()
+    };
+    (@table $init:expr) => {
+        $init
+    };
+    (
+        row_only { $($field:ident: $entity:ty),+ $(,)? }
+        relational { $($rfield:ident: $rentity:ty $(= $init:expr)?),+ $(,)? }
+    ) => {
         struct State {
             $($field: Table<$entity>,)+
             $($rfield: Table<$rentity>,)+
+        }
+
+        impl Default for State {
+            fn default() -> Self {
+                Self {
+                    $($field: Table::default(),)+
+                    $($rfield: state!(@table $($init)?),)+
+                }
+            }
         }
         $(impl HasTable<$entity> for State {
             fn table(&mut self) -> &mut Table<$entity> {
@@ -289,7 +371,6 @@ state! {
         members: OrganizationMember,
         programs: Program,
         milestones: Milestone,
-        applications: Application,
         reviews: Review,
         enrollments: Enrollment,
         notifications: Notification,
@@ -315,6 +396,7 @@ state! {
     relational {
         users: User,
         projects: Project,
+        applications: Application = Table::grouped_by(|app| app.program_id.into()),
     }
 }
 
@@ -391,6 +473,22 @@ impl State {
     }
 }
 
+impl RowMatch<Application> for State {
+    fn matcher<'a>(&'a self, filter: &'a ApplicationFilter) -> Box<dyn Fn(&Application) -> bool + 'a> {
+        Box::new(move |row| row.matches(filter))
+    }
+
+    /// A program's applications are its group: a staff list walks them, not every newer
+    /// application of other programs.
+    fn only_ids<'a>(&'a self, filter: &'a ApplicationFilter) -> Option<Only<'a, ApplicationId>> {
+        match (Application::id_in(filter), filter.program_id) {
+            (Some(ids), _) => Some(Only::Ids(Cow::Borrowed(ids))),
+            (None, Some(program)) => Some(Only::Group(program.into())),
+            (None, None) => None,
+        }
+    }
+}
+
 impl RowMatch<User> for State {
     fn matcher<'a>(&'a self, filter: &'a UserFilter) -> Box<dyn Fn(&User) -> bool + 'a> {
         let staff: HashSet<UserId> = filter
@@ -401,10 +499,10 @@ impl RowMatch<User> for State {
     }
 
     /// A program's staff are looked up by id, not found by walking every user.
-    fn only_ids<'a>(&'a self, filter: &'a UserFilter) -> Option<Cow<'a, [UserId]>> {
+    fn only_ids<'a>(&'a self, filter: &'a UserFilter) -> Option<Only<'a, UserId>> {
         match filter.staff_of {
-            Some(org) => Some(Cow::Owned(self.staff_of(org))),
-            None => User::id_in(filter).map(Cow::Borrowed),
+            Some(org) => Some(Only::Ids(Cow::Owned(self.staff_of(org)))),
+            None => User::id_in(filter).map(|ids| Only::Ids(Cow::Borrowed(ids))),
         }
     }
 }
@@ -508,7 +606,7 @@ where
         if let Some(rank) = E::rank(filter) {
             // A ranked list: every match sorted, the first page only (`Entity::rank`).
             let mut rows: Vec<E> = table
-                .candidates(only.as_deref(), Order::OldestFirst, None)
+                .candidates(only.as_ref(), Order::OldestFirst, None)
                 .filter(|row| matches(row))
                 .cloned()
                 .collect();
@@ -518,7 +616,7 @@ where
         }
         let after = page.after.map(E::Id::from);
         let rows: Vec<E> = table
-            .candidates(only.as_deref(), page.order, after)
+            .candidates(only.as_ref(), page.order, after)
             .filter(|row| matches(row))
             .take(take)
             .cloned()
@@ -531,7 +629,7 @@ where
         let matches = RowMatch::<E>::matcher(state, filter);
         let only = RowMatch::<E>::only_ids(state, filter);
         let n = HasTable::<E>::table_ref(state)
-            .candidates(only.as_deref(), Order::OldestFirst, None)
+            .candidates(only.as_ref(), Order::OldestFirst, None)
             .filter(|row| matches(row))
             .count() as u64;
         async move { Ok(n) }
