@@ -384,6 +384,14 @@ fn observe(operation: &'static str, entity: &'static str, started: Instant) {
         .record(started.elapsed().as_secs_f64());
 }
 
+/// Runs `operation` on `entity` and records how long it took.
+async fn timed<T>(operation: &'static str, entity: &'static str, run: impl Future<Output = T>) -> T {
+    let started = Instant::now();
+    let result = run.await;
+    observe(operation, entity, started);
+    result
+}
+
 /// A [`Store`] decorator recording `store_operation_duration_seconds` for every operation of
 /// `S` (and for each whole unit of work, begin to commit, as `operation="unit_of_work"`). The
 /// core stays free of metrics; the example server wraps its store in this.
@@ -424,38 +432,23 @@ pub struct MeteredTx<T> {
 
 impl<E: Entity, T: Repo<E>> Repo<E> for MeteredTx<T> {
     async fn get(&mut self, id: E::Id) -> Result<Option<E>, StoreError> {
-        let started = Instant::now();
-        let result = self.inner.get(id).await;
-        observe("get", E::KIND, started);
-        result
+        timed("get", E::KIND, self.inner.get(id)).await
     }
 
     async fn get_for_update(&mut self, id: E::Id) -> Result<Option<E>, StoreError> {
-        let started = Instant::now();
-        let result = self.inner.get_for_update(id).await;
-        observe("get_for_update", E::KIND, started);
-        result
+        timed("get_for_update", E::KIND, self.inner.get_for_update(id)).await
     }
 
     async fn insert(&mut self, entity: &E) -> Result<(), StoreError> {
-        let started = Instant::now();
-        let result = self.inner.insert(entity).await;
-        observe("insert", E::KIND, started);
-        result
+        timed("insert", E::KIND, self.inner.insert(entity)).await
     }
 
     async fn update(&mut self, entity: &E) -> Result<E, StoreError> {
-        let started = Instant::now();
-        let result = self.inner.update(entity).await;
-        observe("update", E::KIND, started);
-        result
+        timed("update", E::KIND, self.inner.update(entity)).await
     }
 
     async fn delete(&mut self, id: E::Id) -> Result<(), StoreError> {
-        let started = Instant::now();
-        let result = self.inner.delete(id).await;
-        observe("delete", E::KIND, started);
-        result
+        timed("delete", E::KIND, self.inner.delete(id)).await
     }
 
     async fn list(
@@ -463,26 +456,19 @@ impl<E: Entity, T: Repo<E>> Repo<E> for MeteredTx<T> {
         filter: &E::Filter,
         page: PageRequest,
     ) -> Result<icosistem_core::ports::Page<E>, StoreError> {
-        let started = Instant::now();
-        let result = self.inner.list(filter, page).await;
-        observe("list", E::KIND, started);
-        result
+        timed("list", E::KIND, self.inner.list(filter, page)).await
     }
 
     async fn count(&mut self, filter: &E::Filter) -> Result<u64, StoreError> {
-        let started = Instant::now();
-        let result = self.inner.count(filter).await;
-        observe("count", E::KIND, started);
-        result
+        timed("count", E::KIND, self.inner.count(filter)).await
     }
 }
 
 impl<T: Transaction> Transaction for MeteredTx<T> {
     async fn commit(self) -> Result<(), StoreError> {
-        let started = Instant::now();
-        let result = self.inner.commit().await;
-        observe("commit", "unit_of_work", started);
-        observe("unit_of_work", "unit_of_work", self.started);
+        let began = self.started;
+        let result = timed("commit", "unit_of_work", self.inner.commit()).await;
+        observe("unit_of_work", "unit_of_work", began);
         result
     }
 }
@@ -494,26 +480,27 @@ impl<T: AnalyticsRead> AnalyticsRead for MeteredTx<T> {
         scope: ApplicationScope,
         range: DateRange,
     ) -> Result<ApplicationFigures, StoreError> {
-        let started = Instant::now();
-        let result = self.inner.application_figures(scope, range).await;
-        observe("application_figures", "analytics", started);
-        result
+        timed(
+            "application_figures",
+            "analytics",
+            self.inner.application_figures(scope, range),
+        )
+        .await
     }
     async fn review_figures(&mut self, scope: ReviewScope, range: DateRange) -> Result<ReviewFigures, StoreError> {
-        let started = Instant::now();
-        let result = self.inner.review_figures(scope, range).await;
-        observe("review_figures", "analytics", started);
-        result
+        timed("review_figures", "analytics", self.inner.review_figures(scope, range)).await
     }
     async fn enrollment_figures(
         &mut self,
         scope: EnrollmentScope,
         range: DateRange,
     ) -> Result<EnrollmentFigures, StoreError> {
-        let started = Instant::now();
-        let result = self.inner.enrollment_figures(scope, range).await;
-        observe("enrollment_figures", "analytics", started);
-        result
+        timed(
+            "enrollment_figures",
+            "analytics",
+            self.inner.enrollment_figures(scope, range),
+        )
+        .await
     }
     async fn milestone_figures(
         &mut self,
@@ -521,10 +508,12 @@ impl<T: AnalyticsRead> AnalyticsRead for MeteredTx<T> {
         range: DateRange,
         today: chrono::NaiveDate,
     ) -> Result<MilestoneFigures, StoreError> {
-        let started = Instant::now();
-        let result = self.inner.milestone_figures(scope, range, today).await;
-        observe("milestone_figures", "analytics", started);
-        result
+        timed(
+            "milestone_figures",
+            "analytics",
+            self.inner.milestone_figures(scope, range, today),
+        )
+        .await
     }
     async fn mentoring_figures(
         &mut self,
@@ -532,10 +521,12 @@ impl<T: AnalyticsRead> AnalyticsRead for MeteredTx<T> {
         range: DateRange,
         default_capacity: u64,
     ) -> Result<MentoringFigures, StoreError> {
-        let started = Instant::now();
-        let result = self.inner.mentoring_figures(scope, range, default_capacity).await;
-        observe("mentoring_figures", "analytics", started);
-        result
+        timed(
+            "mentoring_figures",
+            "analytics",
+            self.inner.mentoring_figures(scope, range, default_capacity),
+        )
+        .await
     }
 }
 

@@ -180,6 +180,25 @@ pub fn document() -> utoipa::openapi::OpenApi {
 /// type, `minLength`), which openapi-spec-validator rejects. Real defaults (`[]` for an omitted
 /// list, `false` for an omitted flag) stay.
 fn drop_defaults_of_required_fields(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::Schema;
+
+    each_property(doc, |required, _, field| {
+        let default = match field {
+            Schema::Object(f) => &mut f.default,
+            Schema::Array(f) => &mut f.default,
+            Schema::OneOf(f) => &mut f.default,
+            Schema::AllOf(f) => &mut f.default,
+            Schema::AnyOf(f) => &mut f.default,
+            _ => return,
+        };
+        if required || default.as_ref().is_some_and(|d| d.as_str() == Some("")) {
+            *default = None;
+        }
+    });
+}
+
+/// Calls `visit(required, name, property)` on every inline property of every component object.
+fn each_property(doc: &mut utoipa::openapi::OpenApi, mut visit: impl FnMut(bool, &str, &mut utoipa::openapi::Schema)) {
     use utoipa::openapi::{RefOr, Schema};
 
     let Some(components) = doc.components.as_mut() else {
@@ -190,20 +209,8 @@ fn drop_defaults_of_required_fields(doc: &mut utoipa::openapi::OpenApi) {
             continue;
         };
         for (name, property) in object.properties.iter_mut() {
-            let required = object.required.contains(name);
-            let RefOr::T(field) = property else {
-                continue;
-            };
-            let default = match field {
-                Schema::Object(f) => &mut f.default,
-                Schema::Array(f) => &mut f.default,
-                Schema::OneOf(f) => &mut f.default,
-                Schema::AllOf(f) => &mut f.default,
-                Schema::AnyOf(f) => &mut f.default,
-                _ => continue,
-            };
-            if required || default.as_ref().is_some_and(|d| d.as_str() == Some("")) {
-                *default = None;
+            if let RefOr::T(property) = property {
+                visit(object.required.contains(name), name, property);
             }
         }
     }
@@ -272,34 +279,26 @@ const PASSWORD_FIELDS: &[&str] = &["password", "new_password"];
 /// form checks what the server will check. The derive writes the defaults; this replaces them on
 /// every password property that carries them, in the bounds and in the description's "12–128".
 pub fn follow_limits(doc: &mut utoipa::openapi::OpenApi, limits: &Limits) {
-    use utoipa::openapi::{RefOr, Schema};
+    use utoipa::openapi::Schema;
 
     let defaults = Limits::default().password;
     let policy = limits.password;
-    let Some(components) = doc.components.as_mut() else {
-        return;
-    };
-    for schema in components.schemas.values_mut() {
-        let RefOr::T(Schema::Object(object)) = schema else {
-            continue;
+    each_property(doc, |_, name, property| {
+        let Schema::Object(property) = property else {
+            return;
         };
-        for (name, property) in object.properties.iter_mut() {
-            let RefOr::T(Schema::Object(property)) = property else {
-                continue;
-            };
-            if !PASSWORD_FIELDS.contains(&name.as_str()) || property.min_length.is_none() {
-                continue;
-            }
-            property.min_length = Some(policy.min_len);
-            property.max_length = Some(policy.max_len);
-            if let Some(description) = property.description.as_mut() {
-                *description = description.replace(
-                    &format!("{}–{}", defaults.min_len, defaults.max_len),
-                    &format!("{}–{}", policy.min_len, policy.max_len),
-                );
-            }
+        if !PASSWORD_FIELDS.contains(&name) || property.min_length.is_none() {
+            return;
         }
-    }
+        property.min_length = Some(policy.min_len);
+        property.max_length = Some(policy.max_len);
+        if let Some(description) = property.description.as_mut() {
+            *description = description.replace(
+                &format!("{}–{}", defaults.min_len, defaults.max_len),
+                &format!("{}–{}", policy.min_len, policy.max_len),
+            );
+        }
+    });
 }
 
 /// [`document`] shaped by `config` and `limits`, listing `/metrics` when `metrics` is served.
