@@ -456,10 +456,7 @@ pub async fn a_page_of_applications_costs_a_fixed_number_of_statements<S: Store 
         .eco
         .list_applications(
             &cohort.owner.ctx,
-            ApplicationFilter {
-                program_id: Some(cohort.program.id),
-                ..Default::default()
-            },
+            applications_of(cohort.program.id),
             PageRequest::first(20),
         )
         .await
