@@ -651,6 +651,15 @@ impl<S: Store, N: Notifier> World<S, N> {
         .await
     }
 
+    /// How many audit events have `action` (about any target).
+    pub async fn audit_count(&self, action: &str) -> u64 {
+        self.count(AuditFilter {
+            action: Some(action.to_owned()),
+            ..Default::default()
+        })
+        .await
+    }
+
     /// The one audit event with `action` about `target`; panics unless there is exactly one.
     pub async fn audited(&self, action: &str, target: impl Into<Uuid>) -> AuditEvent {
         let target = target.into();

@@ -4,7 +4,6 @@
 //! writes nothing at all.
 
 use chrono::Duration;
-use serde_json::Map;
 
 use crate::model::*;
 use crate::ports::Store;
@@ -287,12 +286,7 @@ pub async fn application_deadline_notices_are_sent_once<S: Store + Clone>(store:
     let world = World::new(store).await;
     let cohort = world.cohort(ProgramSpec::default()).await;
     let drafter = world.entrepreneur().await;
-    let project = world.project(&drafter).await;
-    let draft = world
-        .eco
-        .create_application(&drafter.ctx, cohort.program.id, project.id, Map::new())
-        .await
-        .expect("draft");
+    let draft = world.draft(&cohort, &drafter).await.application;
     let submitter = world.entrepreneur().await;
     world.submit(&cohort, &submitter).await;
     let deadline = cohort.program.application_deadline;
@@ -311,12 +305,7 @@ pub async fn application_deadline_notices_are_sent_once<S: Store + Clone>(store:
     let later = run(&world, Job::ApplicationDeadline).await;
     assert_eq!(later.examined, 0, "a later round re-read the warned draft: {later:?}");
     let latecomer = world.entrepreneur().await;
-    let late_project = world.project(&latecomer).await;
-    world
-        .eco
-        .create_application(&latecomer.ctx, cohort.program.id, late_project.id, Map::new())
-        .await
-        .expect("late draft");
+    world.draft(&cohort, &latecomer).await;
     world.advance(Duration::minutes(1));
     let late = runs_once(&world, Job::ApplicationDeadline, Once::told(1, 1)).await;
     assert_eq!(late.examined, 1, "only the new draft: {late:?}");

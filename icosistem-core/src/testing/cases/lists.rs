@@ -264,12 +264,7 @@ pub async fn project_lists_page_the_visibility_through_programs<S: Store + Clone
         .await
         .expect("submit to the second program");
     // A draft grants nothing; a blind program, a deleted program and a deleted project neither.
-    let drafted = world.project(&ben).await;
-    world
-        .eco
-        .create_application(&ben.ctx, open.program.id, drafted.id, Default::default())
-        .await
-        .expect("draft application");
+    world.draft(&open, &ben).await;
     for program in [blind.id, doomed.id] {
         let project = world.project(&cara).await;
         let app = world

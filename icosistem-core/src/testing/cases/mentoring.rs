@@ -78,12 +78,7 @@ pub async fn concurrent_accepts_never_exceed_max_mentees<S: Store + Clone>(store
         })
         .await;
     assert_eq!(BTreeSet::from_iter(active), winners);
-    let accepted_events = world
-        .count(AuditFilter {
-            action: Some("mentorship.accept".to_owned()),
-            ..Default::default()
-        })
-        .await;
+    let accepted_events = world.audit_count("mentorship.accept").await;
     assert_eq!(accepted_events, 3);
     for (entrepreneur, requested) in &requests {
         let notices = world.notifications(entrepreneur.id(), "mentorship_accepted").await;

@@ -805,12 +805,11 @@ pub async fn applications_are_invisible_to_strangers<S: Store + Clone>(store: S)
     let world = World::new(store).await;
     let cohort = world.cohort(ProgramSpec::default()).await;
     let owner = world.entrepreneur().await;
-    let project = world.project(&owner).await;
-    let draft = world
-        .eco
-        .create_application(&owner.ctx, cohort.program.id, project.id, Map::new())
-        .await
-        .expect("draft");
+    let Applicant {
+        project,
+        application: draft,
+        ..
+    } = world.draft(&cohort, &owner).await;
     let stranger = world.entrepreneur().await;
     let client = world.person(Role::Client, "client").await;
     for ctx in [&stranger.ctx, &client.ctx] {
