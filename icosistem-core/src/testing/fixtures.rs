@@ -19,15 +19,19 @@ use crate::error::{Error, Result};
 use crate::model::secret::SecretString;
 use crate::model::{
     AllyProfile, Application, ApplicationId, AuditEvent, Meeting, MemberRole, Mentorship, MentorshipId,
-    MentorshipStatus, Notification, Organization, OrganizationType, OutboxChannel, OutboxMessage, ProfileData, Program,
-    ProgramType, Project, ProjectType, Role, Session, Task, TaskId, User, UserId,
+    MentorshipStatus, Milestone, Notification, Organization, OrganizationType, OutboxChannel, OutboxMessage,
+    ProfileData, Program, ProgramId, ProgramType, Project, ProjectId, ProjectType, Role, Session, Task, TaskId, User,
+    UserId, UserStatus,
 };
-use crate::ports::store::{AuditFilter, EntityId, ListFilter, NotificationFilter, OutboxFilter, PageRequest, Repo};
+use crate::ports::store::{
+    ApplicationFilter, AuditFilter, Entity, EntityId, ListFilter, NotificationFilter, OutboxFilter, PageRequest, Repo,
+    ReviewFilter,
+};
 use crate::ports::{Argon2idPasswordHasher, DeliveryError, ManualClock, Notifier, RecordingNotifier, Store};
 use crate::rules::availability::WeeklySlot;
 use crate::service::{
-    AdminCreateUser, BookSession, CreateOrganization, CreateProgram, CreateProject, CreateTask, Decision,
-    RequestMentorship, ScheduleMeeting, SubmitReview, UpdateMe,
+    AdminCreateUser, AdminUpdateUser, BookSession, CreateMilestone, CreateOrganization, CreateProgram, CreateProject,
+    CreateTask, Decision, RequestMentorship, ScheduleMeeting, SubmitReview, UpdateMe,
 };
 use crate::workflow::mentorship::MentorshipCommand;
 use crate::workflow::program::ProgramCommand;
@@ -406,12 +410,29 @@ impl<S: Store, N: Notifier> World<S, N> {
         applicant.application = self.row(applicant.id()).await.expect("application exists");
     }
 
+    /// `reviewer` assigned to `application` by the cohort's owner.
+    pub async fn assign(&self, cohort: &Cohort, application: ApplicationId, reviewer: UserId) {
+        self.eco
+            .assign_reviewer(&cohort.owner.ctx, application, reviewer)
+            .await
+            .expect("assign reviewer");
+    }
+
     /// A new entrepreneur whose application is under review with every review in (`score`).
     pub async fn ready(&self, cohort: &Cohort, score: i64) -> Applicant {
         let person = self.entrepreneur().await;
         let mut applicant = self.submit(cohort, &person).await;
         self.review(cohort, &mut applicant, score).await;
         applicant
+    }
+
+    /// The error of the cohort's owner deciding `application`; panics if the decision is taken.
+    pub async fn refused_decision(&self, cohort: &Cohort, application: ApplicationId, decision: Decision) -> Error {
+        expect_err(
+            self.eco
+                .decide(&cohort.owner.ctx, application, decision, None, None)
+                .await,
+        )
     }
 
     /// The cohort's owner decides.
@@ -552,6 +573,33 @@ impl<S: Store, N: Notifier> World<S, N> {
             .expect("create task")
     }
 
+    /// A milestone of `project` titled `title`, created by `owner`, due `days` after the clock's date.
+    pub async fn milestone(&self, owner: &Person, project: ProjectId, title: &str, days: i64) -> Milestone {
+        let target = self.now().date_naive() + Duration::days(days);
+        self.eco
+            .create_milestone(&owner.ctx, project, milestone_input(title, target))
+            .await
+            .expect("milestone")
+    }
+
+    /// `change` applied to `user` by the world's admin; the user as changed.
+    pub async fn admin_update(&self, user: UserId, change: AdminUpdateUser) -> User {
+        self.eco
+            .admin_update_user(&self.admin.ctx, user, change)
+            .await
+            .expect("admin update")
+    }
+
+    /// `user`'s role set to `role` by the world's admin.
+    pub async fn set_role(&self, user: UserId, role: Role) -> User {
+        self.admin_update(user, role_change(role)).await
+    }
+
+    /// `user`'s status set to `status` by the world's admin.
+    pub async fn set_status(&self, user: UserId, status: UserStatus) -> User {
+        self.admin_update(user, status_change(status)).await
+    }
+
     // -----------------------------------------------------------------------------------------
     // Reading the store directly
 
@@ -576,6 +624,14 @@ impl<S: Store, N: Notifier> World<S, N> {
             .items
     }
 
+    /// The ids of every row matching `filter`, newest first.
+    pub async fn ids<F: ListFilter>(&self, filter: F) -> Vec<<F::Entity as Entity>::Id>
+    where
+        S::Tx: Repo<F::Entity>,
+    {
+        ids(&self.rows(filter).await)
+    }
+
     /// How many rows match `filter`.
     pub async fn count<F: ListFilter>(&self, filter: F) -> u64
     where
@@ -590,6 +646,15 @@ impl<S: Store, N: Notifier> World<S, N> {
         self.rows(AuditFilter {
             action: Some(action.to_owned()),
             target_id: Some(target.into()),
+            ..Default::default()
+        })
+        .await
+    }
+
+    /// How many audit events have `action` (about any target).
+    pub async fn audit_count(&self, action: &str) -> u64 {
+        self.count(AuditFilter {
+            action: Some(action.to_owned()),
             ..Default::default()
         })
         .await
@@ -712,6 +777,53 @@ pub fn organization_input(name: &str) -> CreateOrganization {
         tax_id: None,
         description: None,
     }
+}
+
+/// The input of a milestone titled `title` due on `target`, no description or priority.
+pub fn milestone_input(title: &str, target: NaiveDate) -> CreateMilestone {
+    CreateMilestone {
+        title: title.to_owned(),
+        description: None,
+        target_date: target,
+        priority: None,
+    }
+}
+
+/// An admin's change of a user's role to `role` only.
+pub fn role_change(role: Role) -> AdminUpdateUser {
+    AdminUpdateUser {
+        role: Some(role),
+        ..Default::default()
+    }
+}
+
+/// An admin's change of a user's status to `status` only.
+pub fn status_change(status: UserStatus) -> AdminUpdateUser {
+    AdminUpdateUser {
+        status: Some(status),
+        ..Default::default()
+    }
+}
+
+/// The applications of `program` (any status).
+pub fn applications_of(program: ProgramId) -> ApplicationFilter {
+    ApplicationFilter {
+        program_id: Some(program),
+        ..Default::default()
+    }
+}
+
+/// The reviews of `application` (assigned or submitted).
+pub fn reviews_of(application: ApplicationId) -> ReviewFilter {
+    ReviewFilter {
+        application_id: Some(application),
+        ..Default::default()
+    }
+}
+
+/// The ids of `rows`, in their order.
+pub fn ids<E: Entity>(rows: &[E]) -> Vec<E::Id> {
+    rows.iter().map(Entity::id).collect()
 }
 
 /// The input of a project named `name` with defaults elsewhere.

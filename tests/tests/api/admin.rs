@@ -5,7 +5,7 @@ use icosistem_core::model::Role;
 use icosistem_core::testing::fixtures::{PASSWORD, ProgramSpec};
 use serde_json::{Value, json};
 
-use crate::common::{App, Reply, count};
+use crate::common::{App, CONFLICT, FORBIDDEN, INVALID, INVALID_TRANSITION, NOT_FOUND, Reply, count};
 
 /// A user object shows no secret or lockout internals.
 #[track_caller]
@@ -56,9 +56,7 @@ async fn admins_create_list_and_read_users_and_nobody_else_does() {
         "/api/v2/admin/users".to_owned(),
         format!("/api/v2/admin/users/{}", me.id()),
     ] {
-        app.get(&path, &entrepreneur)
-            .await
-            .problem(StatusCode::FORBIDDEN, "forbidden");
+        app.get_refused(&path, &entrepreneur, FORBIDDEN).await;
         app.assert_unauthorized(Method::GET, &path, None).await;
     }
     let body = json!({
@@ -70,7 +68,7 @@ async fn admins_create_list_and_read_users_and_nobody_else_does() {
     });
     app.post("/api/v2/admin/users", body.clone(), &ally)
         .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+        .refused(FORBIDDEN);
     app.assert_unauthorized(Method::POST, "/api/v2/admin/users", Some(body.clone()))
         .await;
 
@@ -92,19 +90,14 @@ async fn admins_create_list_and_read_users_and_nobody_else_does() {
             .status,
         StatusCode::OK
     );
-    app.post("/api/v2/admin/users", body, &admin)
-        .await
-        .problem(StatusCode::CONFLICT, "conflict");
-    let invalid = app
-        .post(
+    app.post("/api/v2/admin/users", body, &admin).await.refused(CONFLICT);
+    assert_eq!(
+        app.post_invalid(
             "/api/v2/admin/users",
             json!({ "email": "not an email", "role": "emperor" }),
             &admin,
         )
-        .await;
-    invalid.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(
-        invalid.fields(),
+        .await,
         ["email", "first_name", "last_name", "password", "role"]
     );
     let weak = app
@@ -114,7 +107,7 @@ async fn admins_create_list_and_read_users_and_nobody_else_does() {
             &admin,
         )
         .await;
-    weak.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    weak.refused(INVALID);
     assert!(weak.fields().contains(&"password".to_owned()), "{}", weak.raw);
 
     let read = app.get(&format!("/api/v2/admin/users/{id}"), &admin).await;
@@ -153,11 +146,11 @@ async fn admins_create_list_and_read_users_and_nobody_else_does() {
         )
         .await;
     assert_eq!(count(rest.ok(StatusCode::OK)), 2);
-    let invalid = app
-        .get("/api/v2/admin/users?role=king&status=asleep&email=nope", &admin)
-        .await;
-    invalid.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(invalid.fields(), ["email", "role", "status"]);
+    assert_eq!(
+        app.get_invalid("/api/v2/admin/users?role=king&status=asleep&email=nope", &admin)
+            .await,
+        ["email", "role", "status"]
+    );
 }
 
 #[tokio::test]
@@ -171,21 +164,21 @@ async fn admins_change_role_and_status_with_if_match_and_unlock() {
 
     app.patch(&path, json!({ "role": "ally" }), &ally, None)
         .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+        .refused(FORBIDDEN);
     app.assert_unauthorized(Method::PATCH, &path, Some(json!({ "role": "ally" })))
         .await;
     let invalid = app
         .patch(&path, json!({ "role": "king", "status": "asleep" }), &admin, None)
         .await;
-    invalid.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    invalid.refused(INVALID);
     assert_eq!(invalid.fields(), ["role", "status"]);
     let pending = app
         .patch(&path, json!({ "status": "pending_verification" }), &admin, None)
         .await;
-    pending.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    pending.refused(INVALID);
     assert_eq!(pending.fields(), ["status"]);
     let names = app.patch(&path, json!({ "first_name": "" }), &admin, None).await;
-    names.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    names.refused(INVALID);
     assert_eq!(names.fields(), ["first_name"]);
     app.patch(
         &format!("/api/v2/admin/users/{}", uuid::Uuid::new_v4()),
@@ -194,7 +187,7 @@ async fn admins_change_role_and_status_with_if_match_and_unlock() {
         None,
     )
     .await
-    .problem(StatusCode::NOT_FOUND, "not_found");
+    .refused(NOT_FOUND);
 
     let changed = app.patch(&path, json!({ "role": "ally" }), &admin, Some(version)).await;
     let body = changed.ok(StatusCode::OK);
@@ -202,7 +195,7 @@ async fn admins_change_role_and_status_with_if_match_and_unlock() {
     no_internals(body);
     app.patch(&path, json!({ "status": "suspended" }), &admin, Some(version))
         .await
-        .problem(StatusCode::CONFLICT, "conflict");
+        .refused(CONFLICT);
     // A role change ends the user's sessions.
     app.get("/api/v2/users/me", &token)
         .await
@@ -218,7 +211,7 @@ async fn admins_change_role_and_status_with_if_match_and_unlock() {
     assert_eq!(suspended.ok(StatusCode::OK)["status"], "suspended");
     app.patch(&path, json!({ "status": "inactive" }), &admin, None)
         .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
+        .refused(INVALID_TRANSITION);
     let active = app.patch(&path, json!({ "status": "active" }), &admin, None).await;
     assert_eq!(active.ok(StatusCode::OK)["status"], "active");
     let events = app
@@ -240,13 +233,14 @@ async fn admins_change_role_and_status_with_if_match_and_unlock() {
         .await
         .problem(StatusCode::LOCKED, "account_locked");
     let unlock = format!("{path}/unlock");
-    app.command(&unlock, &ally)
-        .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+    app.command_refused(&unlock, &ally, FORBIDDEN).await;
     app.assert_unauthorized(Method::POST, &unlock, None).await;
-    app.command(&format!("/api/v2/admin/users/{}/unlock", uuid::Uuid::new_v4()), &admin)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+    app.command_refused(
+        &format!("/api/v2/admin/users/{}/unlock", uuid::Uuid::new_v4()),
+        &admin,
+        NOT_FOUND,
+    )
+    .await;
     let unlocked = app.command(&unlock, &admin).await;
     no_internals(unlocked.ok(StatusCode::OK));
     assert_eq!(login(&app, person.email(), PASSWORD).await.status, StatusCode::OK);
@@ -287,7 +281,7 @@ async fn role_profiles_are_replaced_field_by_field() {
         .ok(StatusCode::OK);
     put(&app, &entrepreneur, json!({ "stage": "established" }), Some(version))
         .await
-        .problem(StatusCode::CONFLICT, "conflict");
+        .refused(CONFLICT);
     let invalid = put(
         &app,
         &entrepreneur,
@@ -295,16 +289,16 @@ async fn role_profiles_are_replaced_field_by_field() {
         None,
     )
     .await;
-    invalid.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    invalid.refused(INVALID);
     assert_eq!(invalid.fields(), ["client_type", "max_mentees", "stage"]);
     let wrong_kind = put(&app, &entrepreneur, json!({ "kind": "ally" }), None).await;
-    wrong_kind.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    wrong_kind.refused(INVALID);
     assert_eq!(wrong_kind.fields(), ["kind"]);
     let unknown_kind = put(&app, &entrepreneur, json!({ "kind": "wizard" }), None).await;
-    unknown_kind.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    unknown_kind.refused(INVALID);
     assert_eq!(unknown_kind.fields(), ["kind"]);
     let admin_profile = put(&app, &admin, json!({}), None).await;
-    admin_profile.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    admin_profile.refused(INVALID);
     assert_eq!(admin_profile.fields(), ["kind"]);
 
     let invalid = put(
@@ -314,7 +308,7 @@ async fn role_profiles_are_replaced_field_by_field() {
         None,
     )
     .await;
-    invalid.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    invalid.refused(INVALID);
     assert_eq!(
         invalid.fields(),
         ["max_mentees", "preferred_stages", "session_duration_minutes", "stage"]
@@ -351,7 +345,7 @@ async fn role_profiles_are_replaced_field_by_field() {
         None,
     )
     .await;
-    invalid.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    invalid.refused(INVALID);
     assert_eq!(invalid.fields(), ["client_type", "investment_max", "investment_min"]);
     let saved = put(
         &app,
@@ -400,17 +394,17 @@ async fn enrollments_are_read_and_dropped_out() {
     // The stranger sees the published program but not the enrollment: 404, as its GET answers.
     app.post(&drop, json!({ "reason": "not mine" }), &stranger)
         .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+        .refused(NOT_FOUND);
     app.assert_unauthorized(Method::POST, &drop, None).await;
-    let long = app.post(&drop, json!({ "reason": "x".repeat(2001) }), &me).await;
-    long.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(long.fields(), ["reason"]);
+    assert_eq!(
+        app.post_invalid(&drop, json!({ "reason": "x".repeat(2001) }), &me)
+            .await,
+        ["reason"]
+    );
     let dropped = app.post(&drop, json!({ "reason": "moving abroad" }), &me).await;
     let body = dropped.ok(StatusCode::OK);
     assert_eq!(body["status"], "dropped_out");
     assert_eq!(body["drop_reason"], "moving abroad");
     assert!(body["ended_at"].is_string());
-    app.command(&drop, &staff)
-        .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
+    app.command_refused(&drop, &staff, INVALID_TRANSITION).await;
 }

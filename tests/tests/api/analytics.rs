@@ -14,7 +14,7 @@ use icosistem_http::{AppState, HttpConfig, Quota, router};
 use icosistem_store_memory::MemoryStore;
 use serde_json::Value;
 
-use crate::common::{App, SECRET, test_rate_limits};
+use crate::common::{App, FORBIDDEN, INVALID, SECRET, test_rate_limits};
 
 #[tokio::test]
 async fn analytics_answer_figures_to_staff_and_refuse_others() {
@@ -67,45 +67,40 @@ async fn analytics_answer_figures_to_staff_and_refuse_others() {
     );
     assert_eq!(body["from"].as_str().map(|s| s.starts_with(&later[..19])), Some(true));
     // Bad ranges name their field.
-    let bad = app
-        .get(&format!("/api/v2/programs/{program}/analytics?from=yesterday"), &owner)
-        .await;
-    bad.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(bad.fields(), ["from"]);
+    assert_eq!(
+        app.get_invalid(&format!("/api/v2/programs/{program}/analytics?from=yesterday"), &owner)
+            .await,
+        ["from"]
+    );
     let now = urlencode(&world.now().to_rfc3339());
-    let backwards = app
-        .get(
+    assert_eq!(
+        app.get_invalid(
             &format!("/api/v2/programs/{program}/analytics?from={now}&to={now}"),
             &owner,
         )
-        .await;
-    backwards.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(backwards.fields(), ["to"]);
+        .await,
+        ["to"]
+    );
 
     // Refusals: a reviewer sees the program but reads no analytics; the applicant neither.
     for token in [&reviewer, &founder] {
-        app.get(&format!("/api/v2/programs/{program}/analytics"), token)
-            .await
-            .problem(StatusCode::FORBIDDEN, "forbidden");
+        app.get_refused(&format!("/api/v2/programs/{program}/analytics"), token, FORBIDDEN)
+            .await;
     }
     app.get(&format!("/api/v2/organizations/{org}/analytics"), &owner)
         .await
         .ok(StatusCode::OK);
-    app.get(&format!("/api/v2/organizations/{org}/analytics"), &reviewer)
-        .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
-    app.get("/api/v2/analytics/mentoring", &owner)
-        .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+    app.get_refused(&format!("/api/v2/organizations/{org}/analytics"), &reviewer, FORBIDDEN)
+        .await;
+    app.get_refused("/api/v2/analytics/mentoring", &owner, FORBIDDEN).await;
     let platform = app.get("/api/v2/analytics/mentoring", &admin).await;
     assert_eq!(platform.ok(StatusCode::OK)["organization_id"], Value::Null);
     let of_org = app
         .get(&format!("/api/v2/analytics/mentoring?organization_id={org}"), &owner)
         .await;
     assert_eq!(of_org.ok(StatusCode::OK)["organization_id"], org.to_string());
-    app.get("/api/v2/analytics/mentoring?organization_id=nope", &owner)
-        .await
-        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    app.get_refused("/api/v2/analytics/mentoring?organization_id=nope", &owner, INVALID)
+        .await;
     let mine = app.get("/api/v2/users/me/analytics", &founder).await;
     let body = mine.ok(StatusCode::OK);
     assert_eq!(body["user_id"], applicant.person.id().to_string());
@@ -271,12 +266,14 @@ async fn csv_exports_escape_round_trip_and_hide_blind_identity() {
 
     // Who may export: program staff and admins; sessions: admins.
     let reviewer = app.token(&cohort.reviewers[0]);
-    app.get(&format!("/api/v2/programs/{program}/applications.csv"), &reviewer)
-        .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
-    app.get("/api/v2/analytics/mentoring/sessions.csv", &owner)
-        .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+    app.get_refused(
+        &format!("/api/v2/programs/{program}/applications.csv"),
+        &reviewer,
+        FORBIDDEN,
+    )
+    .await;
+    app.get_refused("/api/v2/analytics/mentoring/sessions.csv", &owner, FORBIDDEN)
+        .await;
     let sessions = app
         .get("/api/v2/analytics/mentoring/sessions.csv", &app.token(&world.admin))
         .await;

@@ -1,7 +1,7 @@
 //! `/api/v2/applications`: drafts, submission, reviewers, reviews, decisions (with the capacity
 //! rule and promotion), blind views, and the whole selection journey over HTTP.
 
-use crate::common::App;
+use crate::common::{App, CONFLICT, INVALID, INVALID_TRANSITION, NOT_FOUND};
 use axum::http::{Method, StatusCode};
 use icosistem_core::model::Role;
 use icosistem_core::testing::fixtures::Person;
@@ -71,21 +71,21 @@ async fn drafts_are_created_edited_listed_and_submitted() {
     let (_, other, _) = app.applicant("b").await;
 
     app.assert_unauthorized(Method::GET, "/api/v2/applications", None).await;
-    let invalid = app
-        .post("/api/v2/applications", json!({ "project_id": "x" }), &token)
-        .await;
-    invalid.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(invalid.fields(), ["program_id", "project_id"]);
+    assert_eq!(
+        app.post_invalid("/api/v2/applications", json!({ "project_id": "x" }), &token)
+            .await,
+        ["program_id", "project_id"]
+    );
     // Someone else's project is "no such project".
-    let foreign = app
-        .post(
+    assert_eq!(
+        app.post_invalid(
             "/api/v2/applications",
             json!({ "program_id": s.program, "project_id": project }),
             &other,
         )
-        .await;
-    foreign.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(foreign.fields(), ["project_id"]);
+        .await,
+        ["project_id"]
+    );
 
     let created = app
         .post(
@@ -112,22 +112,20 @@ async fn drafts_are_created_edited_listed_and_submitted() {
     assert_eq!(edited.ok(StatusCode::OK)["answers"], json!({ "team": 3 }));
     app.patch(&path, json!({ "answers": {} }), &token, Some(1))
         .await
-        .problem(StatusCode::CONFLICT, "conflict");
+        .refused(CONFLICT);
     let missing = app.patch(&path, json!({}), &token, None).await;
-    missing.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    missing.refused(INVALID);
     assert_eq!(missing.fields(), ["answers"]);
 
     app.post(&format!("{path}/submit"), json!({ "version": 1 }), &token)
         .await
-        .problem(StatusCode::CONFLICT, "conflict");
-    let submitted = app.command(&format!("{path}/submit"), &token).await;
-    assert_eq!(submitted.ok(StatusCode::OK)["status"], "submitted");
-    app.command(&format!("{path}/submit"), &token)
-        .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
+        .refused(CONFLICT);
+    app.transition(&format!("{path}/submit"), &token, "submitted").await;
+    app.command_refused(&format!("{path}/submit"), &token, INVALID_TRANSITION)
+        .await;
     app.patch(&path, json!({ "answers": {} }), &token, None)
         .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
+        .refused(INVALID_TRANSITION);
 
     // Lists: mine; the program's for staff, filtered by status; pagination.
     let mine = app.get("/api/v2/applications", &token).await;
@@ -171,16 +169,13 @@ async fn drafts_are_created_edited_listed_and_submitted() {
         )
         .await;
     assert_eq!(none.ok(StatusCode::OK)["items"], json!([]));
-    app.get("/api/v2/applications?status=maybe", &s.staff)
-        .await
-        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    app.get_refused("/api/v2/applications?status=maybe", &s.staff, INVALID)
+        .await;
 
     // Withdraw.
-    let withdrawn = app.command(&format!("{path}/withdraw"), &token).await;
-    assert_eq!(withdrawn.ok(StatusCode::OK)["status"], "withdrawn");
-    app.command(&format!("{path}/withdraw"), &other)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+    app.transition(&format!("{path}/withdraw"), &token, "withdrawn").await;
+    app.command_refused(&format!("{path}/withdraw"), &other, NOT_FOUND)
+        .await;
 }
 
 #[tokio::test]
@@ -202,7 +197,7 @@ async fn reviewers_reviews_and_decisions() {
         &s.staff,
     )
     .await
-    .problem(StatusCode::NOT_FOUND, "not_found");
+    .refused(NOT_FOUND);
     let (_, admin) = app.user(Role::Admin, "admin").await;
     app.post(
         &reviewers,
@@ -210,12 +205,10 @@ async fn reviewers_reviews_and_decisions() {
         &admin,
     )
     .await
-    .problem(StatusCode::CONFLICT, "invalid_transition");
+    .refused(INVALID_TRANSITION);
     app.command(&format!("{path}/submit"), &token).await.ok(StatusCode::OK);
 
-    let missing = app.post(&reviewers, json!({}), &s.staff).await;
-    missing.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(missing.fields(), ["reviewer_id"]);
+    assert_eq!(app.post_invalid(&reviewers, json!({}), &s.staff).await, ["reviewer_id"]);
     let stranger = app.user(Role::Ally, "stranger").await.0;
     app.post(
         &reviewers,
@@ -223,7 +216,7 @@ async fn reviewers_reviews_and_decisions() {
         &s.staff,
     )
     .await
-    .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    .refused(INVALID);
     app.post(
         &reviewers,
         json!({ "reviewer_id": s.reviewer.id().to_string() }),
@@ -231,7 +224,7 @@ async fn reviewers_reviews_and_decisions() {
     )
     .await
     // An ally outside the program cannot see the application: it does not exist for them.
-    .problem(StatusCode::NOT_FOUND, "not_found");
+    .refused(NOT_FOUND);
     let assigned = app
         .post(
             &reviewers,
@@ -242,9 +235,11 @@ async fn reviewers_reviews_and_decisions() {
     assert_eq!(assigned.ok(StatusCode::CREATED)["status"], "assigned");
 
     app.assert_not_found(&reviews, &token).await;
-    let bad = app.post(&reviews, json!({ "score": 101 }), &s.reviewer_token).await;
-    bad.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(bad.fields(), ["score"]);
+    assert_eq!(
+        app.post_invalid(&reviews, json!({ "score": 101 }), &s.reviewer_token)
+            .await,
+        ["score"]
+    );
     let missing = app
         .post(&reviews, json!({ "comment": "fine" }), &s.reviewer_token)
         .await;
@@ -277,16 +272,15 @@ async fn reviewers_reviews_and_decisions() {
     );
     app.post(&format!("{path}/accept"), json!({ "version": 1 }), &s.staff)
         .await
-        .problem(StatusCode::CONFLICT, "conflict");
+        .refused(CONFLICT);
     let accepted = app
         .post(&format!("{path}/accept"), json!({ "note": "welcome" }), &s.staff)
         .await;
     let body = accepted.ok(StatusCode::OK);
     assert_eq!(body["status"], "accepted");
     assert_eq!(body["decision_note"], "welcome");
-    app.command(&format!("{path}/reject"), &s.staff)
-        .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
+    app.command_refused(&format!("{path}/reject"), &s.staff, INVALID_TRANSITION)
+        .await;
 
     let (other_token, other) = reviewed(&app, &s, "b").await;
     let other_path = format!("/api/v2/applications/{other}");
@@ -308,10 +302,8 @@ async fn reviewers_reviews_and_decisions() {
         "accepted"
     );
     let (_, third) = reviewed(&app, &s, "c").await;
-    let rejected = app
-        .command(&format!("/api/v2/applications/{third}/reject"), &s.staff)
+    app.transition(&format!("/api/v2/applications/{third}/reject"), &s.staff, "rejected")
         .await;
-    assert_eq!(rejected.ok(StatusCode::OK)["status"], "rejected");
 
     let enrollments = app
         .get(&format!("/api/v2/programs/{}/enrollments", s.program), &s.staff)
@@ -408,8 +400,8 @@ async fn the_selection_journey() {
         .await
         .id();
     let path = format!("/api/v2/applications/{application}");
-    let submitted = app.command(&format!("{path}/submit"), &entrepreneur).await;
-    assert_eq!(submitted.ok(StatusCode::OK)["status"], "submitted");
+    app.transition(&format!("{path}/submit"), &entrepreneur, "submitted")
+        .await;
 
     // Admin assigns the reviewer; the reviewer reviews; the admin accepts.
     app.post(

@@ -11,7 +11,7 @@ use icosistem_core::testing::fixtures::day_at;
 use icosistem_delivery::testing::{icalendar_available, read_icalendar};
 use serde_json::Value;
 
-use crate::common::{App, Reply};
+use crate::common::{App, NOT_FOUND, Reply};
 
 const ME: &str = "/api/v2/users/me/calendar-feed";
 
@@ -126,25 +126,21 @@ async fn a_feed_is_issued_read_by_its_url_rotated_and_revoked() {
         .expect("path")
         .to_owned();
     assert_ne!(new_path, path);
-    feed(&app, &path).await.problem(StatusCode::NOT_FOUND, "not_found");
+    feed(&app, &path).await.refused(NOT_FOUND);
     assert_eq!(feed(&app, &new_path).await.status, StatusCode::OK);
 
     // Revoking: 204, then the URL is 404 and a second revoke finds nothing.
     let revoked = app.send(Method::DELETE, ME, None, Some(&token), None).await;
     assert_eq!(revoked.status, StatusCode::NO_CONTENT, "{}", revoked.raw);
-    feed(&app, &new_path).await.problem(StatusCode::NOT_FOUND, "not_found");
+    feed(&app, &new_path).await.refused(NOT_FOUND);
     app.send(Method::DELETE, ME, None, Some(&token), None)
         .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+        .refused(NOT_FOUND);
     assert_eq!(app.get(ME, &token).await.ok(StatusCode::OK)["active"], false);
     // The other feed still works; a path without `.ics` or with a made-up token is 404.
     assert_eq!(feed(&app, &other_path).await.status, StatusCode::OK);
-    feed(&app, other_path.trim_end_matches(".ics"))
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
-    feed(&app, "/api/v2/calendar/made-up.ics")
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+    feed(&app, other_path.trim_end_matches(".ics")).await.refused(NOT_FOUND);
+    feed(&app, "/api/v2/calendar/made-up.ics").await.refused(NOT_FOUND);
 }
 
 #[tokio::test]

@@ -12,11 +12,14 @@ use icosistem_core::model::Role;
 use icosistem_core::model::secret::SecretString;
 use icosistem_core::model::{AccountToken, CalendarFeed, RefreshToken};
 use icosistem_core::ports::store::{AccountTokenFilter, CalendarFeedFilter, PageRequest, RefreshTokenFilter, Repo};
-use icosistem_core::ports::{RecordingNotifier, Store, Transaction};
+use icosistem_core::ports::{Clock, Notifier, RecordingNotifier, Store, Transaction};
 use icosistem_core::testing::fixtures::{Person, World};
 use icosistem_http::{AppState, HttpConfig, router};
 use icosistem_store_memory::MemoryStore;
 use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
 pub(crate) const SECRET: &str = "test secret of at least thirty-two bytes";
@@ -29,6 +32,19 @@ pub(crate) fn test_rate_limits() -> icosistem_http::RateLimits {
         .with_api(icosistem_http::Quota::new(10_000, 10_000))
         .with_export(icosistem_http::Quota::new(10_000, 10_000))
 }
+
+/// A problem answer: its status and `code` (the `*_refused` helpers and [`Reply::refused`] check both).
+pub(crate) type Problem = (StatusCode, &'static str);
+/// 409 `invalid_transition`: the command is not allowed from the resource's status.
+pub(crate) const INVALID_TRANSITION: Problem = (StatusCode::CONFLICT, "invalid_transition");
+/// 409 `conflict`: a stale `If-Match` or a taken unique key.
+pub(crate) const CONFLICT: Problem = (StatusCode::CONFLICT, "conflict");
+/// 403 `forbidden`: visible to the caller, not theirs to change.
+pub(crate) const FORBIDDEN: Problem = (StatusCode::FORBIDDEN, "forbidden");
+/// 404 `not_found`: absent, or not the caller's to see.
+pub(crate) const NOT_FOUND: Problem = (StatusCode::NOT_FOUND, "not_found");
+/// 422 `validation_failed`: the input breaks a rule.
+pub(crate) const INVALID: Problem = (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
 
 pub(crate) struct Reply {
     pub(crate) status: StatusCode,
@@ -55,6 +71,12 @@ impl Reply {
         );
         assert_eq!(self.body["code"], code, "body: {}", self.raw);
         self
+    }
+
+    /// [`Reply::problem`] with a [`Problem`].
+    #[track_caller]
+    pub(crate) fn refused(&self, (status, code): Problem) -> &Self {
+        self.problem(status, code)
     }
 
     pub(crate) fn fields(&self) -> Vec<String> {
@@ -224,6 +246,39 @@ impl App {
         self.send(Method::POST, path, None, Some(token), None).await
     }
 
+    /// `GET path` as the holder of `token`: refused with `problem`.
+    pub(crate) async fn get_refused(&self, path: &str, token: &str, problem: Problem) -> Reply {
+        let reply = self.get(path, token).await;
+        reply.refused(problem);
+        reply
+    }
+
+    /// A command without a body as the holder of `token`: refused with `problem`.
+    pub(crate) async fn command_refused(&self, path: &str, token: &str, problem: Problem) -> Reply {
+        let reply = self.command(path, token).await;
+        reply.refused(problem);
+        reply
+    }
+
+    /// `POST path` with `body` as the holder of `token`: 422 `validation_failed`; the failing fields.
+    pub(crate) async fn post_invalid(&self, path: &str, body: Value, token: &str) -> Vec<String> {
+        self.post(path, body, token).await.refused(INVALID).fields()
+    }
+
+    /// `GET path` as the holder of `token`: 422 `validation_failed`; the failing fields.
+    pub(crate) async fn get_invalid(&self, path: &str, token: &str) -> Vec<String> {
+        self.get(path, token).await.refused(INVALID).fields()
+    }
+
+    /// A command without a body as the holder of `token`: 200 with the resource now in `status`;
+    /// the answer's body.
+    pub(crate) async fn transition(&self, path: &str, token: &str, status: &str) -> Value {
+        let reply = self.command(path, token).await;
+        let body = reply.ok(StatusCode::OK).clone();
+        assert_eq!(body["status"], status, "POST {path}: {}", reply.raw);
+        body
+    }
+
     pub(crate) async fn patch(&self, path: &str, body: Value, token: &str, if_match: Option<u64>) -> Reply {
         self.send(Method::PATCH, path, Some(body), Some(token), if_match).await
     }
@@ -245,6 +300,32 @@ impl App {
         let reply = self.get(path, token).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "GET {path}: {}", reply.raw);
         reply.problem(StatusCode::NOT_FOUND, "not_found");
+    }
+
+    /// The contract of the list at `path`: each holder of `parties` lists exactly `id`, the
+    /// `outsider` nothing; `?status=` `listed` keeps it and `unlisted` leaves it out (asked by the
+    /// first party); an `unknown` status with `limit=0` is 422 on both; no token is 401.
+    pub(crate) async fn assert_list_contract(
+        &self,
+        path: &str,
+        id: &str,
+        parties: &[&str],
+        outsider: &str,
+        [listed, unlisted, unknown]: [&str; 3],
+    ) {
+        for token in parties {
+            assert_eq!(self.get(path, token).await.ids(), [id], "GET {path}");
+        }
+        assert!(
+            self.get(path, outsider).await.ids().is_empty(),
+            "GET {path} as an outsider"
+        );
+        let by_status = |status: &str| format!("{path}?status={status}");
+        assert_eq!(self.get(&by_status(listed), parties[0]).await.ids(), [id]);
+        assert!(self.get(&by_status(unlisted), parties[0]).await.ids().is_empty());
+        let invalid = format!("{}&limit=0", by_status(unknown));
+        assert_eq!(self.get_invalid(&invalid, parties[0]).await, ["limit", "status"]);
+        self.assert_unauthorized(Method::GET, path, None).await;
     }
 
     /// A verified, active user of `role` and an access token of theirs.
@@ -317,17 +398,7 @@ impl App {
 
     /// A program body of `organization_id` open now (deadline in 10 days) with `max` seats.
     pub(crate) fn program_body(&self, organization_id: &str, name: &str, max: u32) -> Value {
-        let now = self.world.now();
-        json!({
-            "organization_id": organization_id,
-            "name": name,
-            "program_type": "acceleration",
-            "application_opens_at": (now - chrono::Duration::days(1)).to_rfc3339(),
-            "application_deadline": (now + chrono::Duration::days(10)).to_rfc3339(),
-            "start_date": (now + chrono::Duration::days(20)).date_naive().to_string(),
-            "end_date": (now + chrono::Duration::days(80)).date_naive().to_string(),
-            "max_participants": max,
-        })
+        program_json(organization_id, name, max, self.world.now())
     }
 }
 
@@ -469,4 +540,65 @@ pub(crate) fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u
 /// A small PDF (what an upload of a pitch deck carries in tests).
 pub(crate) fn pdf_bytes() -> Vec<u8> {
     icosistem_core::testing::cases::pdf("test deck")
+}
+
+/// A documented-routes table: the `(path, methods)` of `rows`, then `POST {resource}/{command}`
+/// for each command of each `(resource, commands)`.
+pub(crate) fn routes(
+    rows: &[(&str, &[&'static str])],
+    commands: &[(&str, &[&str])],
+) -> Vec<(String, Vec<&'static str>)> {
+    let plain = rows
+        .iter()
+        .map(|(path, methods)| ((*path).to_owned(), methods.to_vec()));
+    let posts = commands.iter().flat_map(|(resource, names)| {
+        names
+            .iter()
+            .map(move |name| (format!("{resource}/{name}"), vec!["post"]))
+    });
+    plain.chain(posts).collect()
+}
+
+/// A program body of `organization_id` open at `now` (deadline 10 days later) with `max` seats.
+pub(crate) fn program_json(
+    organization_id: impl Into<Value>,
+    name: &str,
+    max: u32,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Value {
+    let organization_id: Value = organization_id.into();
+    json!({
+        "organization_id": organization_id,
+        "name": name,
+        "program_type": "acceleration",
+        "application_opens_at": (now - chrono::Duration::days(1)).to_rfc3339(),
+        "application_deadline": (now + chrono::Duration::days(10)).to_rfc3339(),
+        "start_date": (now + chrono::Duration::days(20)).date_naive().to_string(),
+        "end_date": (now + chrono::Duration::days(80)).date_naive().to_string(),
+        "max_participants": max,
+    })
+}
+
+/// The `unread` of `conversation` in the body of a list of conversations, if it is listed.
+pub(crate) fn unread_of(list: &Value, conversation: &str) -> Option<u64> {
+    list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|c| c["id"] == conversation)
+        .and_then(|c| c["unread"].as_u64())
+}
+
+/// An `icosistem-server` serving `state` on a free loopback port: its base URL, the sender that
+/// stops it, and its task.
+pub(crate) async fn spawn_server<S: Store, N: Notifier, C: Clock>(
+    state: AppState<S, N, C>,
+) -> (String, oneshot::Sender<()>, JoinHandle<std::io::Result<()>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("port 0 binds");
+    let base = format!("http://{}", listener.local_addr().expect("bound"));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(icosistem_server::run_server(listener, state, async {
+        let _ = stopped.await;
+    }));
+    (base, stop, task)
 }

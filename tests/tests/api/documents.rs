@@ -13,7 +13,7 @@ use icosistem_core::ports::store::DocumentFilter;
 use icosistem_core::testing::cases::pdf;
 use tower::ServiceExt;
 
-use crate::common::{App, Reply, multipart};
+use crate::common::{App, INVALID, NOT_FOUND, Problem, Reply, multipart};
 
 type Part<'a> = (&'a str, Option<&'a str>, &'a [u8]);
 
@@ -141,9 +141,8 @@ async fn an_upload_is_read_downloaded_versioned_and_deleted() {
         )
         .await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.raw);
-    app.get(&format!("/api/v2/documents/{id}"), &token)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+    app.get_refused(&format!("/api/v2/documents/{id}"), &token, NOT_FOUND)
+        .await;
 }
 
 /// Every hostile upload of the table in `icosistem_http::routes::documents`: its status and
@@ -165,70 +164,36 @@ async fn hostile_uploads_get_their_4xx_and_store_nothing() {
     too_large.resize(limit + 1, b'0');
     let deck = pdf("fine");
 
-    let cases: Vec<(&str, Vec<Part>, StatusCode, &str)> = vec![
-        (
-            "renamed executable",
-            form("deck.pdf", &elf),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-        ),
+    let unsupported: Problem = (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    let payload_too_large: Problem = (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+    let two_files = {
+        let mut parts = form("deck.pdf", &deck);
+        parts.push(("file", Some("other.pdf"), &deck));
+        parts
+    };
+    let cases: Vec<(&str, Vec<Part>, Problem)> = vec![
+        ("renamed executable", form("deck.pdf", &elf), unsupported),
         (
             "PDF carrying a ZIP archive",
             form("deck.pdf", &zip_polyglot),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            unsupported,
         ),
         (
             "PDF carrying HTML and script",
             form("deck.pdf", &html_polyglot),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            unsupported,
         ),
-        (
-            "PDF named .png",
-            form("deck.png", &deck),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-        ),
-        (
-            "zero-byte file",
-            form("deck.pdf", b""),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-        ),
-        (
-            "16 MiB + 1 byte",
-            form("deck.pdf", &too_large),
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-        ),
-        (
-            "a path as the file name",
-            form("../../etc/passwd", &deck),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-        ),
-        (
-            "two files",
-            {
-                let mut parts = form("deck.pdf", &deck);
-                parts.push(("file", Some("other.pdf"), &deck));
-                parts
-            },
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-        ),
-        (
-            "no file at all",
-            form("deck.pdf", &deck)[..3].to_vec(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-        ),
+        ("PDF named .png", form("deck.png", &deck), unsupported),
+        ("zero-byte file", form("deck.pdf", b""), INVALID),
+        ("16 MiB + 1 byte", form("deck.pdf", &too_large), payload_too_large),
+        ("a path as the file name", form("../../etc/passwd", &deck), INVALID),
+        ("two files", two_files, INVALID),
+        ("no file at all", form("deck.pdf", &deck)[..3].to_vec(), INVALID),
     ];
-    for (what, parts, status, code) in cases {
+    for (what, parts, problem) in cases {
         let reply: Reply = app.upload(&path, Some(&token), &parts).await;
-        assert_eq!(reply.status, status, "{what}: {}", reply.raw);
-        reply.problem(status, code);
+        assert_eq!(reply.status, problem.0, "{what}: {}", reply.raw);
+        reply.refused(problem);
         assert_no_document_and_no_blob(&app, &project, what).await;
     }
 
@@ -236,7 +201,7 @@ async fn hostile_uploads_get_their_4xx_and_store_nothing() {
     let json = app
         .post(&path, serde_json::json!({ "title": "Pitch deck" }), &token)
         .await;
-    json.problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    json.refused(unsupported);
     assert_no_document_and_no_blob(&app, &project, "json body").await;
 
     // A declared length past the upload limit is refused before a byte is read.
@@ -249,16 +214,14 @@ async fn hostile_uploads_get_their_4xx_and_store_nothing() {
         .header(header::CONTENT_LENGTH, body.len() + 128 * 1024)
         .body(Body::from(body))
         .unwrap();
-    app.request(request)
-        .await
-        .problem(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+    app.request(request).await.refused(payload_too_large);
     assert_no_document_and_no_blob(&app, &project, "declared length").await;
 
     // And the JSON routes keep their 1 MiB limit.
     let big_json = serde_json::json!({ "description": "x".repeat(2 * 1024 * 1024) });
     app.patch(&format!("/api/v2/projects/{}", project.id), big_json, &token, None)
         .await
-        .problem(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+        .refused(payload_too_large);
 }
 
 async fn assert_no_document_and_no_blob(app: &App, project: &Project, what: &str) {

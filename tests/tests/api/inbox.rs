@@ -4,9 +4,9 @@
 use axum::http::{Method, StatusCode};
 use chrono::{Duration, SecondsFormat};
 use icosistem_core::model::Role;
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::common::{App, count};
+use crate::common::{App, FORBIDDEN, INVALID_TRANSITION, NOT_FOUND, count};
 
 #[tokio::test]
 async fn commands_notify_and_notifications_are_read_archived_and_private() {
@@ -41,30 +41,30 @@ async fn commands_notify_and_notifications_are_read_archived_and_private() {
 
     // Someone else's notification does not exist for the caller.
     for command in ["read", "archive"] {
-        app.command(&format!("/api/v2/notifications/{id}/{command}"), &owner)
-            .await
-            .problem(StatusCode::NOT_FOUND, "not_found");
+        app.command_refused(&format!("/api/v2/notifications/{id}/{command}"), &owner, NOT_FOUND)
+            .await;
         app.assert_unauthorized(Method::POST, &format!("/api/v2/notifications/{id}/{command}"), None)
             .await;
     }
-    app.command("/api/v2/notifications/not-a-uuid/read", &worker)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+    app.command_refused("/api/v2/notifications/not-a-uuid/read", &worker, NOT_FOUND)
+        .await;
 
     let read = app.command(&format!("/api/v2/notifications/{id}/read"), &worker).await;
     let body = read.ok(StatusCode::OK);
     assert_eq!(body["status"], "read");
     assert!(body["read_at"].is_string());
-    app.command(&format!("/api/v2/notifications/{id}/read"), &worker)
-        .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
+    app.command_refused(&format!("/api/v2/notifications/{id}/read"), &worker, INVALID_TRANSITION)
+        .await;
     let archived = app
         .command(&format!("/api/v2/notifications/{id}/archive"), &worker)
         .await;
     assert_eq!(archived.ok(StatusCode::OK)["status"], "archived");
-    app.command(&format!("/api/v2/notifications/{id}/archive"), &worker)
-        .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
+    app.command_refused(
+        &format!("/api/v2/notifications/{id}/archive"),
+        &worker,
+        INVALID_TRANSITION,
+    )
+    .await;
 
     // Two more assignments, then read-all answers how many it changed.
     for title in ["Call the bank", "Book the venue"] {
@@ -96,11 +96,19 @@ async fn commands_notify_and_notifications_are_read_archived_and_private() {
         count(app.get("/api/v2/notifications", &worker).await.ok(StatusCode::OK)),
         3
     );
-    let invalid = app.get("/api/v2/notifications?status=seen&limit=0", &worker).await;
-    invalid.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(invalid.fields(), ["limit", "status"]);
+    assert_eq!(
+        app.get_invalid("/api/v2/notifications?status=seen&limit=0", &worker)
+            .await,
+        ["limit", "status"]
+    );
     app.assert_unauthorized(Method::GET, "/api/v2/notifications", None)
         .await;
+}
+
+/// The `action` of each audit event in a list answer's body, in order.
+fn actions(body: &Value) -> Vec<&str> {
+    let items = body["items"].as_array().map(Vec::as_slice).unwrap_or_default();
+    items.iter().map(|e| e["action"].as_str().unwrap_or_default()).collect()
 }
 
 #[tokio::test]
@@ -142,15 +150,11 @@ async fn audit_events_of_earlier_commands_filtered_for_whoever_may_read_them() {
             &admin,
         )
         .await;
-    let body = by_action.ok(StatusCode::OK);
-    assert_eq!(count(body), 1);
-    assert_eq!(body["items"][0]["action"], "task.create");
+    assert_eq!(actions(by_action.ok(StatusCode::OK)), ["task.create"]);
     let later = app
         .get(&format!("/api/v2/audit-events?target_id={task}&from={between}"), &admin)
         .await;
-    let body = later.ok(StatusCode::OK);
-    assert_eq!(count(body), 1);
-    assert_eq!(body["items"][0]["action"], "task.start");
+    assert_eq!(actions(later.ok(StatusCode::OK)), ["task.start"]);
     // An unencoded `+00:00` offset means the same instant.
     let plus = (start + Duration::hours(1)).to_rfc3339();
     assert!(plus.ends_with("+00:00"), "{plus}");
@@ -161,9 +165,7 @@ async fn audit_events_of_earlier_commands_filtered_for_whoever_may_read_them() {
     let earlier = app
         .get(&format!("/api/v2/audit-events?target_id={task}&to={between}"), &admin)
         .await;
-    let body = earlier.ok(StatusCode::OK);
-    assert_eq!(count(body), 1);
-    assert_eq!(body["items"][0]["action"], "task.create");
+    assert_eq!(actions(earlier.ok(StatusCode::OK)), ["task.create"]);
     let by_actor = app
         .get(
             &format!("/api/v2/audit-events?actor_id={}&limit=1", owner_person.id()),
@@ -174,14 +176,14 @@ async fn audit_events_of_earlier_commands_filtered_for_whoever_may_read_them() {
     assert_eq!(count(body), 1);
     assert!(body["next_cursor"].is_string());
 
-    let invalid = app
-        .get(
+    assert_eq!(
+        app.get_invalid(
             "/api/v2/audit-events?target_id=x&actor_id=y&from=yesterday&to=2030-13-01",
             &admin,
         )
-        .await;
-    invalid.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(invalid.fields(), ["actor_id", "from", "target_id", "to"]);
+        .await,
+        ["actor_id", "from", "target_id", "to"]
+    );
     app.assert_unauthorized(Method::GET, "/api/v2/audit-events", None).await;
 
     // Everyone else reads only their own actions, whatever they ask for…
@@ -198,9 +200,12 @@ async fn audit_events_of_earlier_commands_filtered_for_whoever_may_read_them() {
     let theirs = app.get(&format!("/api/v2/audit-events?target_id={task}"), &other).await;
     assert_eq!(count(theirs.ok(StatusCode::OK)), 0);
     // …and an organization's slice is its staff's: others are refused it.
-    app.get(&format!("/api/v2/audit-events?organization_id={org}"), &owner)
-        .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+    app.get_refused(
+        &format!("/api/v2/audit-events?organization_id={org}"),
+        &owner,
+        FORBIDDEN,
+    )
+    .await;
     app.get(&format!("/api/v2/audit-events?organization_id={org}"), &ally)
         .await
         .ok(StatusCode::OK);

@@ -36,13 +36,10 @@ use icosistem_core::testing::fixtures::{PASSWORD, World};
 use icosistem_delivery::testing::{SmtpSink, smtp_sink_available, unfold};
 use icosistem_delivery::{SmtpConfig, SmtpNotifier};
 use icosistem_http::{AppState, HttpConfig};
-use icosistem_server::run_server;
 use icosistem_store_postgres::testing::TestStore;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
-use crate::common::{SECRET, assert_no_secret, stored_secrets};
+use crate::common::{SECRET, assert_no_secret, program_json, spawn_server, stored_secrets, unread_of};
 
 /// A strong password of the people who register in the journey.
 const NEW_PASSWORD: &str = "Seven-Long-Words-42";
@@ -296,12 +293,7 @@ async fn selection_journey_over_a_socket_on_postgres() {
         HttpConfig::new(SecretString::new(SECRET)).with_rate_limits(crate::common::test_rate_limits()),
     )
     .expect("valid HTTP config");
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("port 0 binds");
-    let base = format!("http://{}", listener.local_addr().expect("bound"));
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(run_server(listener, state, async {
-        let _ = stopped.await;
-    }));
+    let (base, stop, server) = spawn_server(state).await;
     let api = Api {
         base,
         http: Client::builder(TokioExecutor::new()).build_http(),
@@ -372,16 +364,7 @@ async fn selection_journey_over_a_socket_on_postgres() {
         .post(
             "/api/v2/programs",
             Some(&coordinator),
-            json!({
-                "organization_id": org,
-                "name": "Cohorte 2030",
-                "program_type": "acceleration",
-                "application_opens_at": (now - chrono::Duration::days(1)).to_rfc3339(),
-                "application_deadline": (now + chrono::Duration::days(10)).to_rfc3339(),
-                "start_date": (now + chrono::Duration::days(20)).date_naive().to_string(),
-                "end_date": (now + chrono::Duration::days(80)).date_naive().to_string(),
-                "max_participants": 1,
-            }),
+            program_json(org.as_str(), "Cohorte 2030", 1, now),
         )
         .await;
     let body = program.expect(StatusCode::CREATED, "create program");
@@ -956,24 +939,9 @@ async fn blind_documents(
     applicant: &str,
     project: &str,
 ) {
-    let now = api.world.now();
-    let program = api
-        .post(
-            "/api/v2/programs",
-            Some(coordinator),
-            json!({
-                "organization_id": org,
-                "name": "Cohorte Ciega 2030",
-                "program_type": "acceleration",
-                "application_opens_at": (now - chrono::Duration::days(1)).to_rfc3339(),
-                "application_deadline": (now + chrono::Duration::days(10)).to_rfc3339(),
-                "start_date": (now + chrono::Duration::days(20)).date_naive().to_string(),
-                "end_date": (now + chrono::Duration::days(80)).date_naive().to_string(),
-                "max_participants": 5,
-                "blind_review": true,
-            }),
-        )
-        .await;
+    let mut body = program_json(org, "Cohorte Ciega 2030", 5, api.world.now());
+    body["blind_review"] = json!(true);
+    let program = api.post("/api/v2/programs", Some(coordinator), body).await;
     assert_eq!(
         program.expect(StatusCode::CREATED, "create the blind program")["blind_review"],
         true
@@ -1118,11 +1086,6 @@ async fn messaging_tail(api: &Api, mentee: &str, mentee_id: &str, ally: &str, al
 /// The `unread` count of `conversation` in the caller's list of conversations.
 async fn unread_in(api: &Api, token: &str, conversation: &str) -> u64 {
     let list = api.get("/api/v2/conversations", token).await;
-    list.expect(StatusCode::OK, "my conversations")["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .find(|c| c["id"] == conversation)
-        .and_then(|c| c["unread"].as_u64())
+    unread_of(list.expect(StatusCode::OK, "my conversations"), conversation)
         .unwrap_or_else(|| panic!("{conversation} is not listed: {}", list.raw))
 }

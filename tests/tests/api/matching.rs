@@ -7,7 +7,7 @@ use icosistem_core::model::{AllyProfile, EntrepreneurProfile, ProfileData};
 use icosistem_core::testing::fixtures::{ProgramSpec, weekdays};
 use serde_json::json;
 
-use crate::common::App;
+use crate::common::{App, CONFLICT, FORBIDDEN, INVALID};
 
 #[tokio::test]
 async fn a_cohort_is_proposed_confirmed_once_and_refused_when_stale() {
@@ -42,14 +42,14 @@ async fn a_cohort_is_proposed_confirmed_once_and_refused_when_stale() {
     let participant = app.token(&participants[0].person);
     app.post(&format!("{base}/proposals"), json!({}), &participant)
         .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+        .refused(FORBIDDEN);
     app.post(
         &format!("{base}/proposals"),
         json!({ "objective": "best_vibes" }),
         &staff,
     )
     .await
-    .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    .refused(INVALID);
 
     let reply = app
         .post(
@@ -76,12 +76,12 @@ async fn a_cohort_is_proposed_confirmed_once_and_refused_when_stale() {
     assert!(created.iter().all(|m| m["status"] == "requested"));
     app.post(&format!("{base}/confirm"), json!({ "proposal": proposal }), &staff)
         .await
-        .problem(StatusCode::CONFLICT, "conflict");
+        .refused(CONFLICT);
     app.post(
         &format!("{base}/confirm"),
         json!({ "proposal": { "pairs": [] } }),
         &staff,
     )
     .await
-    .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    .refused(INVALID);
 }

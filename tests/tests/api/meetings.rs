@@ -8,7 +8,7 @@ use icosistem_core::model::Role;
 use icosistem_core::testing::fixtures::day_at;
 use serde_json::{Value, json};
 
-use crate::common::App;
+use crate::common::{App, CONFLICT, FORBIDDEN, INVALID, INVALID_TRANSITION, NOT_FOUND};
 
 fn at(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -35,21 +35,22 @@ async fn meetings_are_scheduled_read_and_listed() {
 
     app.assert_unauthorized(Method::POST, "/api/v2/meetings", Some(meeting_body(&guests)))
         .await;
-    let empty = app.post("/api/v2/meetings", json!({}), &organizer).await;
-    empty.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(empty.fields(), ["ends_at", "starts_at", "title"]);
-    let unreadable = app
-        .post(
+    assert_eq!(
+        app.post_invalid("/api/v2/meetings", json!({}), &organizer).await,
+        ["ends_at", "starts_at", "title"]
+    );
+    assert_eq!(
+        app.post_invalid(
             "/api/v2/meetings",
             json!({ "title": "Sync", "starts_at": "10am", "ends_at": at(day_at(1, 11, 0)), "participant_ids": ["x"] }),
             &organizer,
         )
-        .await;
-    unreadable.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(unreadable.fields(), ["participant_ids[0]", "starts_at"]);
+        .await,
+        ["participant_ids[0]", "starts_at"]
+    );
     // The time rules, the title, and an unknown participant, all at once.
-    let invalid = app
-        .post(
+    assert_eq!(
+        app.post_invalid(
             "/api/v2/meetings",
             json!({
                 "title": "ab",
@@ -59,10 +60,7 @@ async fn meetings_are_scheduled_read_and_listed() {
             }),
             &organizer,
         )
-        .await;
-    invalid.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(
-        invalid.fields(),
+        .await,
         ["ends_at", "participant_ids[0]", "starts_at", "title"]
     );
 
@@ -84,23 +82,10 @@ async fn meetings_are_scheduled_read_and_listed() {
     app.assert_not_found("/api/v2/meetings/nope", &organizer).await;
     app.assert_unauthorized(Method::GET, &path, None).await;
 
-    assert_eq!(app.get("/api/v2/meetings", &organizer).await.ids(), [id.as_str()]);
-    assert_eq!(app.get("/api/v2/meetings", &guest_token).await.ids(), [id.as_str()]);
-    assert!(app.get("/api/v2/meetings", &stranger).await.ids().is_empty());
-    assert_eq!(
-        app.get("/api/v2/meetings?status=scheduled", &organizer).await.ids(),
-        [id.as_str()]
-    );
-    assert!(
-        app.get("/api/v2/meetings?status=cancelled", &organizer)
-            .await
-            .ids()
-            .is_empty()
-    );
-    let bad = app.get("/api/v2/meetings?status=soon&limit=0", &organizer).await;
-    bad.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(bad.fields(), ["limit", "status"]);
-    app.assert_unauthorized(Method::GET, "/api/v2/meetings", None).await;
+    let parties = [organizer.as_str(), guest_token.as_str()];
+    let statuses = ["scheduled", "cancelled", "soon"];
+    app.assert_list_contract("/api/v2/meetings", &id, &parties, &stranger, statuses)
+        .await;
 }
 
 #[tokio::test]
@@ -133,29 +118,30 @@ async fn participants_are_invited_and_answer() {
     let invite = json!({ "user_id": late.id().to_string() });
     app.post(&participants, invite.clone(), &guest_token)
         .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+        .refused(FORBIDDEN);
     app.post(&participants, invite.clone(), &stranger)
         .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
-    let missing = app.post(&participants, json!({}), &organizer_token).await;
-    missing.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(missing.fields(), ["user_id"]);
-    let organizer_again = app
-        .post(
+        .refused(NOT_FOUND);
+    assert_eq!(
+        app.post_invalid(&participants, json!({}), &organizer_token).await,
+        ["user_id"]
+    );
+    assert_eq!(
+        app.post_invalid(
             &participants,
             json!({ "user_id": organizer.id().to_string() }),
             &organizer_token,
         )
-        .await;
-    organizer_again.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(organizer_again.fields(), ["user_id"]);
+        .await,
+        ["user_id"]
+    );
     let added = app.post(&participants, invite.clone(), &organizer_token).await;
     let added = added.ok(StatusCode::CREATED);
     assert_eq!(added["user_id"], late.id().to_string());
     assert_eq!(added["status"], "pending");
     app.post(&participants, invite, &organizer_token)
         .await
-        .problem(StatusCode::CONFLICT, "conflict");
+        .refused(CONFLICT);
     app.get(&format!("/api/v2/meetings/{id}"), &late_token)
         .await
         .ok(StatusCode::OK);
@@ -164,17 +150,17 @@ async fn participants_are_invited_and_answer() {
     let respond = format!("/api/v2/meetings/{id}/respond");
     app.post(&respond, json!({ "response": "accepted" }), &organizer_token)
         .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+        .refused(FORBIDDEN);
     app.post(&respond, json!({ "response": "accepted" }), &stranger)
         .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+        .refused(NOT_FOUND);
     for answer in [
         json!({}),
         json!({ "response": "maybe" }),
         json!({ "response": "pending" }),
     ] {
         let refused = app.post(&respond, answer, &guest_token).await;
-        refused.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        refused.refused(INVALID);
         assert_eq!(refused.fields(), ["response"]);
     }
     app.send(
@@ -185,7 +171,7 @@ async fn participants_are_invited_and_answer() {
         Some(4),
     )
     .await
-    .problem(StatusCode::CONFLICT, "conflict");
+    .refused(CONFLICT);
     let answered = app
         .send(
             Method::POST,
@@ -226,34 +212,32 @@ async fn meeting_commands_follow_the_lifecycle() {
 
     app.assert_unauthorized(Method::POST, &format!("{path}/start"), None)
         .await;
-    app.command(&format!("{path}/start"), &guest_token)
-        .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
-    app.command(&format!("{path}/cancel"), &stranger)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
-    app.command(&format!("{path}/complete"), &organizer)
-        .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
+    app.command_refused(&format!("{path}/start"), &guest_token, FORBIDDEN)
+        .await;
+    app.command_refused(&format!("{path}/cancel"), &stranger, NOT_FOUND)
+        .await;
+    app.command_refused(&format!("{path}/complete"), &organizer, INVALID_TRANSITION)
+        .await;
 
     // Reschedule keeps the id and the answers; the time rules apply again.
     let reschedule = format!("{path}/reschedule");
-    let missing = app.post(&reschedule, json!({}), &organizer).await;
-    missing.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(missing.fields(), ["ends_at", "starts_at"]);
-    let too_long = app
-        .post(
+    assert_eq!(
+        app.post_invalid(&reschedule, json!({}), &organizer).await,
+        ["ends_at", "starts_at"]
+    );
+    assert_eq!(
+        app.post_invalid(
             &reschedule,
             json!({ "starts_at": at(day_at(2, 8, 0)), "ends_at": at(day_at(2, 17, 0)) }),
             &organizer,
         )
-        .await;
-    too_long.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(too_long.fields(), ["ends_at"]);
+        .await,
+        ["ends_at"]
+    );
     let new_time = json!({ "starts_at": at(day_at(2, 15, 0)), "ends_at": at(day_at(2, 16, 0)) });
     app.post(&reschedule, new_time.clone(), &guest_token)
         .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+        .refused(FORBIDDEN);
     app.send(
         Method::POST,
         &reschedule,
@@ -262,7 +246,7 @@ async fn meeting_commands_follow_the_lifecycle() {
         Some(7),
     )
     .await
-    .problem(StatusCode::CONFLICT, "conflict");
+    .refused(CONFLICT);
     let moved = app
         .send(Method::POST, &reschedule, Some(new_time), Some(&organizer), Some(1))
         .await;
@@ -273,40 +257,40 @@ async fn meeting_commands_follow_the_lifecycle() {
 
     app.post(&format!("{path}/start"), json!({ "version": 1 }), &organizer)
         .await
-        .problem(StatusCode::CONFLICT, "conflict");
+        .refused(CONFLICT);
     let started = app
         .post(&format!("{path}/start"), json!({ "version": 2 }), &organizer)
         .await;
     assert_eq!(started.ok(StatusCode::OK)["status"], "in_progress");
-    app.command(&format!("{path}/cancel"), &organizer)
-        .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
-    let completed = app.command(&format!("{path}/complete"), &organizer).await;
-    assert_eq!(completed.ok(StatusCode::OK)["status"], "completed");
+    app.command_refused(&format!("{path}/cancel"), &organizer, INVALID_TRANSITION)
+        .await;
+    app.transition(&format!("{path}/complete"), &organizer, "completed")
+        .await;
     app.post(
         &format!("{path}/respond"),
         json!({ "response": "declined" }),
         &guest_token,
     )
     .await
-    .problem(StatusCode::CONFLICT, "invalid_transition");
+    .refused(INVALID_TRANSITION);
     app.post(
         &format!("{path}/participants"),
         json!({ "user_id": app.world.admin.id().to_string() }),
         &organizer,
     )
     .await
-    .problem(StatusCode::CONFLICT, "invalid_transition");
+    .refused(INVALID_TRANSITION);
 
     // A second meeting is called off before it starts.
     let other = app.post("/api/v2/meetings", meeting_body(&[]), &organizer).await.id();
-    let cancelled = app
-        .command(&format!("/api/v2/meetings/{other}/cancel"), &organizer)
+    app.transition(&format!("/api/v2/meetings/{other}/cancel"), &organizer, "cancelled")
         .await;
-    assert_eq!(cancelled.ok(StatusCode::OK)["status"], "cancelled");
-    app.command(&format!("/api/v2/meetings/{other}/start"), &organizer)
-        .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
+    app.command_refused(
+        &format!("/api/v2/meetings/{other}/start"),
+        &organizer,
+        INVALID_TRANSITION,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -329,7 +313,7 @@ async fn a_meeting_blocks_session_bookings_and_free_slots() {
             &entrepreneur,
         )
         .await;
-    clash.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    clash.refused(INVALID);
     assert_eq!(clash.fields(), ["starts_at"]);
     assert!(clash.raw.contains("meeting"), "{}", clash.raw);
 

@@ -9,7 +9,7 @@ use icosistem_core::model::{AllyProfile, EntrepreneurProfile, ProfileData, Proje
 use icosistem_core::testing::fixtures::{Person, day_at, project_input, weekdays};
 use serde_json::{Value, json};
 
-use crate::common::{App, Reply};
+use crate::common::{App, CONFLICT, FORBIDDEN, INVALID, INVALID_TRANSITION, NOT_FOUND, Reply, routes};
 
 /// An instant as a query or body value (`Z`, so no `+` needs escaping in a query string).
 fn at(t: DateTime<Utc>) -> String {
@@ -61,24 +61,24 @@ async fn mentorship_requests_read_and_list() {
         .await;
     app.post("/api/v2/mentorships", body.clone(), &ally_token)
         .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+        .refused(FORBIDDEN);
     app.post("/api/v2/mentorships", body.clone(), &client_token)
         .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
-    let unparsable = app
-        .post(
+        .refused(FORBIDDEN);
+    assert_eq!(
+        app.post_invalid(
             "/api/v2/mentorships",
             json!({ "ally_id": "nobody", "project_id": "x", "duration_months": 300 }),
             &entrepreneur,
         )
-        .await;
-    unparsable.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(unparsable.fields(), ["ally_id", "duration_months", "project_id"]);
+        .await,
+        ["ally_id", "duration_months", "project_id"]
+    );
     app.post("/api/v2/mentorships", json!({}), &entrepreneur)
         .await
-        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    let invalid = app
-        .post(
+        .refused(INVALID);
+    assert_eq!(
+        app.post_invalid(
             "/api/v2/mentorships",
             json!({
                 "ally_id": client.id().to_string(),
@@ -88,9 +88,9 @@ async fn mentorship_requests_read_and_list() {
             }),
             &entrepreneur,
         )
-        .await;
-    invalid.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(invalid.fields(), ["ally_id", "areas[0]", "duration_months", "message"]);
+        .await,
+        ["ally_id", "areas[0]", "duration_months", "message"]
+    );
 
     let created = app.post("/api/v2/mentorships", body.clone(), &entrepreneur).await;
     let mentorship = created.ok(StatusCode::CREATED).clone();
@@ -105,7 +105,7 @@ async fn mentorship_requests_read_and_list() {
     // One open relationship per pair.
     app.post("/api/v2/mentorships", body, &entrepreneur)
         .await
-        .problem(StatusCode::CONFLICT, "conflict");
+        .refused(CONFLICT);
 
     let read = app.get(&path, &entrepreneur).await;
     assert_eq!(read.ok(StatusCode::OK)["id"], id);
@@ -120,22 +120,9 @@ async fn mentorship_requests_read_and_list() {
     let mine = app.get("/api/v2/mentorships", &entrepreneur).await;
     assert_eq!(mine.ids(), [id.as_str()]);
     assert!(mine.body["next_cursor"].is_null());
-    assert_eq!(app.get("/api/v2/mentorships", &ally_token).await.ids(), [id.as_str()]);
-    assert!(app.get("/api/v2/mentorships", &stranger).await.ids().is_empty());
-    assert_eq!(
-        app.get("/api/v2/mentorships?status=requested", &ally_token).await.ids(),
-        [id.as_str()]
-    );
-    assert!(
-        app.get("/api/v2/mentorships?status=active", &ally_token)
-            .await
-            .ids()
-            .is_empty()
-    );
-    let bad = app.get("/api/v2/mentorships?status=open&limit=0", &ally_token).await;
-    bad.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(bad.fields(), ["limit", "status"]);
-    app.assert_unauthorized(Method::GET, "/api/v2/mentorships", None).await;
+    let statuses = ["requested", "active", "open"];
+    app.assert_list_contract("/api/v2/mentorships", &id, &[&ally_token], &stranger, statuses)
+        .await;
 }
 
 #[tokio::test]
@@ -150,33 +137,28 @@ async fn mentorship_commands_respect_roles_versions_transitions_and_capacity() {
 
     app.assert_unauthorized(Method::POST, &format!("{m1}/accept"), None)
         .await;
-    app.command(&format!("{m1}/accept"), &first)
-        .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
-    app.command(&format!("{m1}/accept"), &other_ally)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
-    app.command(
+    app.command_refused(&format!("{m1}/accept"), &first, FORBIDDEN).await;
+    app.command_refused(&format!("{m1}/accept"), &other_ally, NOT_FOUND)
+        .await;
+    app.command_refused(
         "/api/v2/mentorships/00000000-0000-0000-0000-000000000000/accept",
         &ally_token,
+        NOT_FOUND,
     )
-    .await
-    .problem(StatusCode::NOT_FOUND, "not_found");
+    .await;
     app.send(Method::POST, &format!("{m1}/accept"), None, Some(&ally_token), Some(9))
         .await
-        .problem(StatusCode::CONFLICT, "conflict");
-    app.command(&format!("{m1}/pause"), &ally_token)
-        .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
+        .refused(CONFLICT);
+    app.command_refused(&format!("{m1}/pause"), &ally_token, INVALID_TRANSITION)
+        .await;
     let accepted = app
         .send(Method::POST, &format!("{m1}/accept"), None, Some(&ally_token), Some(1))
         .await;
     let accepted = accepted.ok(StatusCode::OK);
     assert_eq!(accepted["status"], "active");
     assert!(accepted["started_at"].is_string());
-    app.command(&format!("{m1}/accept"), &ally_token)
-        .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
+    app.command_refused(&format!("{m1}/accept"), &ally_token, INVALID_TRANSITION)
+        .await;
 
     // The one seat is taken: a second accept is refused for capacity.
     let m2 = format!("/api/v2/mentorships/{}", request(&app, &second, &ally).await);
@@ -186,17 +168,12 @@ async fn mentorship_commands_respect_roles_versions_transitions_and_capacity() {
     // Pausing frees the seat (body `version` works like If-Match) …
     app.post(&format!("{m1}/pause"), json!({ "version": 1 }), &ally_token)
         .await
-        .problem(StatusCode::CONFLICT, "conflict");
+        .refused(CONFLICT);
     let paused = app
         .post(&format!("{m1}/pause"), json!({ "version": 2 }), &ally_token)
         .await;
     assert_eq!(paused.ok(StatusCode::OK)["status"], "paused");
-    assert_eq!(
-        app.command(&format!("{m2}/accept"), &ally_token)
-            .await
-            .ok(StatusCode::OK)["status"],
-        "active"
-    );
+    app.transition(&format!("{m2}/accept"), &ally_token, "active").await;
     // … and resuming needs it back.
     app.command(&format!("{m1}/resume"), &ally_token)
         .await
@@ -205,40 +182,24 @@ async fn mentorship_commands_respect_roles_versions_transitions_and_capacity() {
     let done = done.ok(StatusCode::OK);
     assert_eq!(done["status"], "completed");
     assert!(done["ended_at"].is_string());
-    app.command(&format!("{m2}/complete"), &ally_token)
-        .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
-    assert_eq!(
-        app.command(&format!("{m1}/resume"), &ally_token)
-            .await
-            .ok(StatusCode::OK)["status"],
-        "active"
-    );
+    app.command_refused(&format!("{m2}/complete"), &ally_token, INVALID_TRANSITION)
+        .await;
+    app.transition(&format!("{m1}/resume"), &ally_token, "active").await;
 
     // Declining is the ally's; the entrepreneur may only cancel.
     let m3 = format!("/api/v2/mentorships/{}", request(&app, &third, &ally).await);
-    app.command(&format!("{m3}/decline"), &third)
-        .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
-    assert_eq!(
-        app.command(&format!("{m3}/decline"), &ally_token)
-            .await
-            .ok(StatusCode::OK)["status"],
-        "declined"
-    );
-    app.command(&format!("{m1}/complete"), &first)
-        .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+    app.command_refused(&format!("{m3}/decline"), &third, FORBIDDEN).await;
+    app.transition(&format!("{m3}/decline"), &ally_token, "declined").await;
+    app.command_refused(&format!("{m1}/complete"), &first, FORBIDDEN).await;
     let cancelled = app
         .post(&format!("{m1}/cancel"), json!({ "reason": "moving on" }), &first)
         .await;
     assert_eq!(cancelled.ok(StatusCode::OK)["status"], "cancelled");
-    app.command(&format!("{m1}/cancel"), &first)
-        .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
+    app.command_refused(&format!("{m1}/cancel"), &first, INVALID_TRANSITION)
+        .await;
     app.post(&format!("{m1}/cancel"), json!({ "version": "two" }), &first)
         .await
-        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        .refused(INVALID);
 }
 
 /// Another ally (with a token) who is party to nothing.
@@ -318,9 +279,11 @@ async fn ally_directory_filters_and_pages() {
         .await;
     assert_eq!(second.ids(), [fintech.id().to_string()]);
 
-    let bad = app.get("/api/v2/allies?available=maybe&limit=500", &viewer).await;
-    bad.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(bad.fields(), ["available", "limit"]);
+    assert_eq!(
+        app.get_invalid("/api/v2/allies?available=maybe&limit=500", &viewer)
+            .await,
+        ["available", "limit"]
+    );
 }
 
 #[tokio::test]
@@ -394,13 +357,10 @@ async fn suggestions_rank_with_reasons_and_never_offer_a_full_ally() {
     app.assert_unauthorized(Method::GET, "/api/v2/allies/suggestions", None)
         .await;
     let ally_token = app.token(&good);
-    app.get("/api/v2/allies/suggestions", &ally_token)
-        .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+    app.get_refused("/api/v2/allies/suggestions", &ally_token, FORBIDDEN)
+        .await;
     let (_, client) = app.user(Role::Client, "client").await;
-    app.get("/api/v2/allies/suggestions", &client)
-        .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+    app.get_refused("/api/v2/allies/suggestions", &client, FORBIDDEN).await;
 
     let reply = app.get("/api/v2/allies/suggestions", &token).await;
     let items = reply.ok(StatusCode::OK)["items"].as_array().expect("items").clone();
@@ -465,12 +425,10 @@ async fn weekly_availability_is_read_and_replaced_by_the_ally() {
 
     app.assert_unauthorized(Method::GET, path, None).await;
     app.assert_unauthorized(Method::PUT, path, Some(week.clone())).await;
-    app.get(path, &entrepreneur)
-        .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+    app.get_refused(path, &entrepreneur, FORBIDDEN).await;
     put(&app, path, week.clone(), &entrepreneur, None)
         .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+        .refused(FORBIDDEN);
 
     let empty = app.get(path, &token).await;
     let empty = empty.ok(StatusCode::OK);
@@ -487,14 +445,14 @@ async fn weekly_availability_is_read_and_replaced_by_the_ally() {
         None,
     )
     .await;
-    unreadable.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    unreadable.refused(INVALID);
     assert_eq!(
         unreadable.fields(),
         ["slots[1].end", "slots[1].start", "slots[1].weekday"]
     );
     put(&app, path, json!({ "timezone": "UTC" }), &token, None)
         .await
-        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        .refused(INVALID);
     // The schedule's rules, every failing slot field at once.
     let invalid = put(
         &app,
@@ -512,7 +470,7 @@ async fn weekly_availability_is_read_and_replaced_by_the_ally() {
         None,
     )
     .await;
-    invalid.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    invalid.refused(INVALID);
     assert_eq!(
         invalid.fields(),
         ["slots[1].weekday", "slots[2].end", "slots[3]", "timezone"]
@@ -530,9 +488,7 @@ async fn weekly_availability_is_read_and_replaced_by_the_ally() {
             { "weekday": 2, "start": "14:00", "end": "17:30" },
         ])
     );
-    put(&app, path, week.clone(), &token, Some(0))
-        .await
-        .problem(StatusCode::CONFLICT, "conflict");
+    put(&app, path, week.clone(), &token, Some(0)).await.refused(CONFLICT);
     let read = app.get(path, &token).await;
     assert_eq!(read.ok(StatusCode::OK)["slots"], saved["slots"]);
     assert_eq!(read.headers[header::ETAG], "\"1\"");
@@ -564,25 +520,32 @@ async fn free_slots_validate_the_window_and_skip_booked_time() {
 
     app.assert_unauthorized(Method::GET, &tuesday, None).await;
     let base = format!("/api/v2/allies/{}/free-slots", ally.id());
-    let missing = app.get(&base, &viewer).await;
-    missing.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(missing.fields(), ["from", "to"]);
-    let invalid = app.get(&format!("{base}?from=tomorrow&to=2030-03-05"), &viewer).await;
-    invalid.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(invalid.fields(), ["from", "to"]);
-    let reversed = app.get(&slots_of(day_at(2, 8, 0), day_at(1, 8, 0)), &viewer).await;
-    reversed.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(reversed.fields(), ["from"]);
-    let too_long = app.get(&slots_of(day_at(1, 8, 0), day_at(40, 8, 0)), &viewer).await;
-    too_long.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(too_long.fields(), ["to"]);
-    let bad_length = app.get(&format!("{tuesday}&duration_minutes=long"), &viewer).await;
-    bad_length.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(bad_length.fields(), ["duration_minutes"]);
-    let too_short = app.get(&format!("{tuesday}&duration_minutes=5"), &viewer).await;
-    too_short.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(too_short.fields(), ["duration_minutes"]);
-    app.get(
+    assert_eq!(app.get_invalid(&base, &viewer).await, ["from", "to"]);
+    assert_eq!(
+        app.get_invalid(&format!("{base}?from=tomorrow&to=2030-03-05"), &viewer)
+            .await,
+        ["from", "to"]
+    );
+    assert_eq!(
+        app.get_invalid(&slots_of(day_at(2, 8, 0), day_at(1, 8, 0)), &viewer)
+            .await,
+        ["from"]
+    );
+    assert_eq!(
+        app.get_invalid(&slots_of(day_at(1, 8, 0), day_at(40, 8, 0)), &viewer)
+            .await,
+        ["to"]
+    );
+    assert_eq!(
+        app.get_invalid(&format!("{tuesday}&duration_minutes=long"), &viewer)
+            .await,
+        ["duration_minutes"]
+    );
+    assert_eq!(
+        app.get_invalid(&format!("{tuesday}&duration_minutes=5"), &viewer).await,
+        ["duration_minutes"]
+    );
+    app.get_refused(
         &format!(
             "/api/v2/allies/{}/free-slots?from={}&to={}",
             mentee.person.id(),
@@ -590,15 +553,15 @@ async fn free_slots_validate_the_window_and_skip_booked_time() {
             at(day_at(1, 18, 0))
         ),
         &viewer,
+        NOT_FOUND,
     )
-    .await
-    .problem(StatusCode::NOT_FOUND, "not_found");
-    app.get(
+    .await;
+    app.get_refused(
         &format!("/api/v2/allies/nobody/free-slots?from={}", at(day_at(1, 8, 0))),
         &viewer,
+        NOT_FOUND,
     )
-    .await
-    .problem(StatusCode::NOT_FOUND, "not_found");
+    .await;
 
     let free = app.get(&tuesday, &viewer).await;
     let starts: Vec<String> = free.ok(StatusCode::OK)["slots"]
@@ -652,34 +615,33 @@ async fn booking_validates_and_refuses_overlaps_and_inactive_mentorships() {
 
     app.assert_unauthorized(Method::POST, &sessions, Some(body.clone()))
         .await;
-    app.post(&sessions, body.clone(), &stranger)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+    app.post(&sessions, body.clone(), &stranger).await.refused(NOT_FOUND);
     app.post("/api/v2/mentorships/nope/sessions", body.clone(), &entrepreneur)
         .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
-    let unreadable = app
-        .post(
+        .refused(NOT_FOUND);
+    assert_eq!(
+        app.post_invalid(
             &sessions,
             json!({ "starts_at": "tomorrow at ten", "duration_minutes": 100_000 }),
             &entrepreneur,
         )
-        .await;
-    unreadable.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(unreadable.fields(), ["duration_minutes", "starts_at"]);
-    let missing = app.post(&sessions, json!({}), &entrepreneur).await;
-    missing.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(missing.fields(), ["starts_at"]);
+        .await,
+        ["duration_minutes", "starts_at"]
+    );
+    assert_eq!(
+        app.post_invalid(&sessions, json!({}), &entrepreneur).await,
+        ["starts_at"]
+    );
     // Too soon (24 h notice) and too short, both reported.
-    let rules = app
-        .post(
+    assert_eq!(
+        app.post_invalid(
             &sessions,
             json!({ "starts_at": at(day_at(0, 15, 0)), "duration_minutes": 10, "agenda": "a".repeat(2001) }),
             &entrepreneur,
         )
-        .await;
-    rules.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(rules.fields(), ["agenda", "duration_minutes", "starts_at"]);
+        .await,
+        ["agenda", "duration_minutes", "starts_at"]
+    );
 
     let booked = app.post(&sessions, body.clone(), &entrepreneur).await;
     let session = booked.ok(StatusCode::CREATED).clone();
@@ -694,7 +656,7 @@ async fn booking_validates_and_refuses_overlaps_and_inactive_mentorships() {
         let clash = app
             .post(&sessions, json!({ "starts_at": at(start), "duration_minutes": 30 }), by)
             .await;
-        clash.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        clash.refused(INVALID);
         assert_eq!(clash.fields(), ["starts_at"]);
         assert!(clash.raw.contains("overlaps"), "{}", clash.raw);
     }
@@ -713,7 +675,7 @@ async fn booking_validates_and_refuses_overlaps_and_inactive_mentorships() {
         .ok(StatusCode::OK);
     app.post(&sessions, json!({ "starts_at": at(day_at(2, 10, 0)) }), &entrepreneur)
         .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
+        .refused(INVALID_TRANSITION);
 }
 
 #[tokio::test]
@@ -739,9 +701,8 @@ async fn sessions_read_list_reschedule_and_cancel() {
     app.assert_unauthorized(Method::GET, &path, None).await;
     assert_eq!(app.get(&sessions, &entrepreneur).await.ids(), [id.as_str()]);
     app.assert_not_found(&sessions, &stranger).await;
-    app.get(&format!("{sessions}?limit=0"), &entrepreneur)
-        .await
-        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    app.get_refused(&format!("{sessions}?limit=0"), &entrepreneur, INVALID)
+        .await;
     assert_eq!(app.get("/api/v2/sessions", &ally_token).await.ids(), [id.as_str()]);
     assert_eq!(
         app.get("/api/v2/sessions?status=scheduled", &entrepreneur).await.ids(),
@@ -754,24 +715,26 @@ async fn sessions_read_list_reschedule_and_cancel() {
             .is_empty()
     );
     assert!(app.get("/api/v2/sessions", &stranger).await.ids().is_empty());
-    let bad = app.get("/api/v2/sessions?status=done", &entrepreneur).await;
-    bad.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(bad.fields(), ["status"]);
+    assert_eq!(
+        app.get_invalid("/api/v2/sessions?status=done", &entrepreneur).await,
+        ["status"]
+    );
     app.assert_unauthorized(Method::GET, "/api/v2/sessions", None).await;
 
     // Reschedule: the new start passes every booking rule again.
     let reschedule = format!("{path}/reschedule");
-    let missing = app.post(&reschedule, json!({}), &entrepreneur).await;
-    missing.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(missing.fields(), ["starts_at"]);
-    let saturday = app
-        .post(&reschedule, json!({ "starts_at": at(day_at(5, 10, 0)) }), &entrepreneur)
-        .await;
-    saturday.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(saturday.fields(), ["starts_at"]);
+    assert_eq!(
+        app.post_invalid(&reschedule, json!({}), &entrepreneur).await,
+        ["starts_at"]
+    );
+    assert_eq!(
+        app.post_invalid(&reschedule, json!({ "starts_at": at(day_at(5, 10, 0)) }), &entrepreneur)
+            .await,
+        ["starts_at"]
+    );
     app.post(&reschedule, json!({ "starts_at": at(day_at(2, 14, 0)) }), &stranger)
         .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+        .refused(NOT_FOUND);
     app.send(
         Method::POST,
         &reschedule,
@@ -780,9 +743,9 @@ async fn sessions_read_list_reschedule_and_cancel() {
         Some(5),
     )
     .await
-    .problem(StatusCode::CONFLICT, "conflict");
-    let confirmed = app.command(&format!("{path}/confirm"), &ally_token).await;
-    assert_eq!(confirmed.ok(StatusCode::OK)["status"], "confirmed");
+    .refused(CONFLICT);
+    app.transition(&format!("{path}/confirm"), &ally_token, "confirmed")
+        .await;
     let moved = app
         .post(
             &reschedule,
@@ -803,7 +766,7 @@ async fn sessions_read_list_reschedule_and_cancel() {
         &ally_token,
     )
     .await
-    .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    .refused(INVALID);
     let cancelled = app
         .post(
             &format!("{path}/cancel"),
@@ -815,12 +778,11 @@ async fn sessions_read_list_reschedule_and_cancel() {
     assert_eq!(cancelled["status"], "cancelled");
     assert_eq!(cancelled["cancel_reason"], "travelling");
     assert_eq!(cancelled["late_cancellation"], false);
-    app.command(&format!("{path}/cancel"), &ally_token)
-        .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
+    app.command_refused(&format!("{path}/cancel"), &ally_token, INVALID_TRANSITION)
+        .await;
     app.post(&reschedule, json!({ "starts_at": at(day_at(3, 10, 0)) }), &entrepreneur)
         .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
+        .refused(INVALID_TRANSITION);
 }
 
 #[tokio::test]
@@ -853,12 +815,9 @@ async fn mentorship_to_session_to_feedback() {
     let path = format!("/api/v2/sessions/{id}");
 
     // Confirm: the ally's, with If-Match honoured.
-    app.command(&format!("{path}/confirm"), &token)
-        .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
-    app.command(&format!("{path}/confirm"), &stranger)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+    app.command_refused(&format!("{path}/confirm"), &token, FORBIDDEN).await;
+    app.command_refused(&format!("{path}/confirm"), &stranger, NOT_FOUND)
+        .await;
     app.send(
         Method::POST,
         &format!("{path}/confirm"),
@@ -867,7 +826,7 @@ async fn mentorship_to_session_to_feedback() {
         Some(3),
     )
     .await
-    .problem(StatusCode::CONFLICT, "conflict");
+    .refused(CONFLICT);
     let confirmed = app
         .send(
             Method::POST,
@@ -878,35 +837,32 @@ async fn mentorship_to_session_to_feedback() {
         )
         .await;
     assert_eq!(confirmed.ok(StatusCode::OK)["status"], "confirmed");
-    app.command(&format!("{path}/confirm"), &ally_token)
-        .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
-    app.command(&format!("{path}/complete"), &token)
-        .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
+    app.command_refused(&format!("{path}/confirm"), &ally_token, INVALID_TRANSITION)
+        .await;
+    app.command_refused(&format!("{path}/complete"), &token, INVALID_TRANSITION)
+        .await;
 
     // Starting opens 15 minutes before the start.
     let early = app.command(&format!("{path}/start"), &token).await;
-    early.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    early.refused(INVALID);
     assert_eq!(early.fields(), ["starts_at"]);
     app.world.advance(day_at(1, 9, 50) - app.world.now());
     // The clock moved past the old tokens' lifetime.
     let (token, ally_token) = (app.token(&entrepreneur), app.token(&ally));
     let stranger = app.token(&app.world.person(Role::Entrepreneur, "late").await);
-    let started = app.command(&format!("{path}/start"), &token).await;
-    assert_eq!(started.ok(StatusCode::OK)["status"], "in_progress");
+    app.transition(&format!("{path}/start"), &token, "in_progress").await;
 
     // Feedback waits for completion.
     app.post(&format!("{path}/feedback"), json!({ "rating": 5 }), &token)
         .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
+        .refused(INVALID_TRANSITION);
     app.post(
         &format!("{path}/complete"),
         json!({ "summary": "s".repeat(5001) }),
         &ally_token,
     )
     .await
-    .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    .refused(INVALID);
     let completed = app
         .post(
             &format!("{path}/complete"),
@@ -924,21 +880,22 @@ async fn mentorship_to_session_to_feedback() {
     let feedback = format!("{path}/feedback");
     app.assert_unauthorized(Method::POST, &feedback, Some(json!({ "rating": 5 })))
         .await;
-    let missing = app.post(&feedback, json!({ "comment": "great" }), &token).await;
-    missing.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(missing.fields(), ["rating"]);
-    let out_of_range = app
-        .post(&feedback, json!({ "rating": 9, "comment": "c".repeat(2001) }), &token)
-        .await;
-    out_of_range.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(out_of_range.fields(), ["comment", "rating"]);
+    assert_eq!(
+        app.post_invalid(&feedback, json!({ "comment": "great" }), &token).await,
+        ["rating"]
+    );
+    assert_eq!(
+        app.post_invalid(&feedback, json!({ "rating": 9, "comment": "c".repeat(2001) }), &token)
+            .await,
+        ["comment", "rating"]
+    );
     app.post(&feedback, json!({ "rating": 5 }), &stranger)
         .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+        .refused(NOT_FOUND);
     let admin = app.token(&app.world.admin);
     app.post(&feedback, json!({ "rating": 5 }), &admin)
         .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+        .refused(FORBIDDEN);
     app.send(
         Method::POST,
         &feedback,
@@ -947,7 +904,7 @@ async fn mentorship_to_session_to_feedback() {
         Some(version + 1),
     )
     .await
-    .problem(StatusCode::CONFLICT, "conflict");
+    .refused(CONFLICT);
     let rated = app
         .send(
             Method::POST,
@@ -963,7 +920,7 @@ async fn mentorship_to_session_to_feedback() {
     assert!(rated["ally_feedback"].is_null());
     app.post(&feedback, json!({ "rating": 4 }), &token)
         .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
+        .refused(INVALID_TRANSITION);
     let both = app.post(&feedback, json!({ "rating": 4 }), &ally_token).await;
     assert_eq!(both.ok(StatusCode::OK)["ally_feedback"]["rating"], 4);
 
@@ -981,10 +938,12 @@ async fn mentorship_to_session_to_feedback() {
     assert_eq!(card["active_mentees"], 1);
 
     // Completing the mentorship ends it.
-    let ended = app
-        .command(&format!("/api/v2/mentorships/{mentorship}/complete"), &ally_token)
-        .await;
-    assert_eq!(ended.ok(StatusCode::OK)["status"], "completed");
+    app.transition(
+        &format!("/api/v2/mentorships/{mentorship}/complete"),
+        &ally_token,
+        "completed",
+    )
+    .await;
 }
 
 /// Every `$ref` inside `value`.
@@ -1009,41 +968,40 @@ async fn openapi_documents_the_mentoring_paths() {
     let doc = app.send(Method::GET, "/api-docs/openapi.json", None, None, None).await;
     let doc = doc.ok(StatusCode::OK);
     let paths = doc["paths"].as_object().expect("paths");
-    let expected: &[(&str, &[&str])] = &[
-        ("/api/v2/mentorships", &["get", "post"]),
-        ("/api/v2/mentorships/{id}", &["get"]),
-        ("/api/v2/mentorships/{id}/accept", &["post"]),
-        ("/api/v2/mentorships/{id}/decline", &["post"]),
-        ("/api/v2/mentorships/{id}/pause", &["post"]),
-        ("/api/v2/mentorships/{id}/resume", &["post"]),
-        ("/api/v2/mentorships/{id}/complete", &["post"]),
-        ("/api/v2/mentorships/{id}/cancel", &["post"]),
-        ("/api/v2/mentorships/{id}/sessions", &["get", "post"]),
-        ("/api/v2/allies", &["get"]),
-        ("/api/v2/allies/suggestions", &["get"]),
-        ("/api/v2/allies/{id}/free-slots", &["get"]),
-        ("/api/v2/allies/me/availability", &["get", "put"]),
-        ("/api/v2/sessions", &["get"]),
-        ("/api/v2/sessions/{id}", &["get"]),
-        ("/api/v2/sessions/{id}/confirm", &["post"]),
-        ("/api/v2/sessions/{id}/start", &["post"]),
-        ("/api/v2/sessions/{id}/complete", &["post"]),
-        ("/api/v2/sessions/{id}/cancel", &["post"]),
-        ("/api/v2/sessions/{id}/reschedule", &["post"]),
-        ("/api/v2/sessions/{id}/feedback", &["post"]),
-        ("/api/v2/meetings", &["get", "post"]),
-        ("/api/v2/meetings/{id}", &["get"]),
-        ("/api/v2/meetings/{id}/participants", &["get", "post"]),
-        ("/api/v2/meetings/{id}/respond", &["post"]),
-        ("/api/v2/meetings/{id}/start", &["post"]),
-        ("/api/v2/meetings/{id}/complete", &["post"]),
-        ("/api/v2/meetings/{id}/cancel", &["post"]),
-        ("/api/v2/meetings/{id}/reschedule", &["post"]),
-    ];
+    let expected = routes(
+        &[
+            ("/api/v2/mentorships", &["get", "post"]),
+            ("/api/v2/mentorships/{id}", &["get"]),
+            ("/api/v2/mentorships/{id}/sessions", &["get", "post"]),
+            ("/api/v2/allies", &["get"]),
+            ("/api/v2/allies/suggestions", &["get"]),
+            ("/api/v2/allies/{id}/free-slots", &["get"]),
+            ("/api/v2/allies/me/availability", &["get", "put"]),
+            ("/api/v2/sessions", &["get"]),
+            ("/api/v2/sessions/{id}", &["get"]),
+            ("/api/v2/meetings", &["get", "post"]),
+            ("/api/v2/meetings/{id}", &["get"]),
+            ("/api/v2/meetings/{id}/participants", &["get", "post"]),
+        ],
+        &[
+            (
+                "/api/v2/mentorships/{id}",
+                &["accept", "decline", "pause", "resume", "complete", "cancel"],
+            ),
+            (
+                "/api/v2/sessions/{id}",
+                &["confirm", "start", "complete", "cancel", "reschedule", "feedback"],
+            ),
+            (
+                "/api/v2/meetings/{id}",
+                &["respond", "start", "complete", "cancel", "reschedule"],
+            ),
+        ],
+    );
     let schemas = doc["components"]["schemas"].as_object().expect("schemas");
     for (path, methods) in expected {
-        for method in *methods {
-            let operation = &paths.get(*path).unwrap_or_else(|| panic!("{path} is not documented"))[*method];
+        for method in methods {
+            let operation = &paths.get(&path).unwrap_or_else(|| panic!("{path} is not documented"))[method];
             assert!(operation.is_object(), "{method} {path} is not documented");
             let responses = operation["responses"].as_object().expect("responses");
             assert!(responses.contains_key("401"), "{method} {path} lacks its 401");

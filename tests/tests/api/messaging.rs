@@ -7,7 +7,7 @@
 use axum::http::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::common::{App, Reply};
+use crate::common::{App, FORBIDDEN, INVALID, NOT_FOUND, Reply, unread_of};
 
 async fn open(app: &App, token: &str, user: &str) -> Reply {
     app.post("/api/v2/conversations", json!({ "user_id": user }), token)
@@ -26,12 +26,7 @@ async fn say(app: &App, token: &str, conversation: &str, body: &str) -> Reply {
 /// The `unread` of `conversation` in the caller's list.
 async fn unread(app: &App, token: &str, conversation: &str) -> u64 {
     let list = app.get("/api/v2/conversations", token).await;
-    list.ok(StatusCode::OK)["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .find(|c| c["id"] == conversation)
-        .and_then(|c| c["unread"].as_u64())
+    unread_of(list.ok(StatusCode::OK), conversation)
         .unwrap_or_else(|| panic!("{conversation} is not listed: {}", list.raw))
 }
 
@@ -119,7 +114,7 @@ async fn an_ally_and_a_mentee_exchange_messages_and_read_them() {
         None,
     )
     .await
-    .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    .refused(INVALID);
     let edited = app
         .patch(
             &format!("/api/v2/messages/{id}"),
@@ -153,15 +148,16 @@ async fn strangers_blocks_and_bad_bodies_are_refused() {
 
     open(&app, &stranger_token, &ally.id().to_string())
         .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+        .refused(FORBIDDEN);
     let conversation = open(&app, &ally_token, &mentee.id().to_string()).await.id();
     // A stranger does not learn the conversation exists.
-    app.get(&format!("/api/v2/conversations/{conversation}"), &stranger_token)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
-    say(&app, &stranger_token, &conversation, "hi")
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+    app.get_refused(
+        &format!("/api/v2/conversations/{conversation}"),
+        &stranger_token,
+        NOT_FOUND,
+    )
+    .await;
+    say(&app, &stranger_token, &conversation, "hi").await.refused(NOT_FOUND);
     // The mentee's edit of the ally's message is refused.
     let message = say(&app, &ally_token, &conversation, "hello").await.id();
     app.patch(
@@ -171,23 +167,23 @@ async fn strangers_blocks_and_bad_bodies_are_refused() {
         None,
     )
     .await
-    .problem(StatusCode::FORBIDDEN, "forbidden");
+    .refused(FORBIDDEN);
 
     let empty = say(&app, &ally_token, &conversation, "   ").await;
-    empty.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    empty.refused(INVALID);
     assert_eq!(empty.fields(), ["body"]);
     let long = say(&app, &ally_token, &conversation, &"x".repeat(10_001)).await;
-    long.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    long.refused(INVALID);
     assert_eq!(long.fields(), ["body"]);
-    let both = app
-        .post(
+    assert_eq!(
+        app.post_invalid(
             "/api/v2/conversations",
             json!({ "context_type": "guild", "context_id": "nope" }),
             &ally_token,
         )
-        .await;
-    both.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(both.fields(), ["context_id", "context_type"]);
+        .await,
+        ["context_id", "context_type"]
+    );
 
     // The mentee blocks the ally: no messages either way until unblocked.
     let block = format!("/api/v2/users/{}/block", ally.id());
@@ -195,10 +191,8 @@ async fn strangers_blocks_and_bad_bodies_are_refused() {
     assert_eq!(blocked.status, StatusCode::NO_CONTENT, "{}", blocked.raw);
     say(&app, &ally_token, &conversation, "are you there?")
         .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
-    say(&app, &mentee_token, &conversation, "no")
-        .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+        .refused(FORBIDDEN);
+    say(&app, &mentee_token, &conversation, "no").await.refused(FORBIDDEN);
     let unblocked = app.send(Method::DELETE, &block, None, Some(&mentee_token), None).await;
     assert_eq!(unblocked.status, StatusCode::NO_CONTENT, "{}", unblocked.raw);
     say(&app, &ally_token, &conversation, "welcome back")

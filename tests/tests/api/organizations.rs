@@ -1,6 +1,6 @@
 //! `/api/v2/organizations`: create, read, list, edit, members and the admin status commands.
 
-use crate::common::App;
+use crate::common::{App, CONFLICT, FORBIDDEN, INVALID, INVALID_TRANSITION, NOT_FOUND, routes};
 use axum::http::{Method, StatusCode};
 use icosistem_core::model::Role;
 use serde_json::json;
@@ -20,12 +20,12 @@ async fn create_get_list_and_update() {
         &entrepreneur,
     )
     .await
-    .problem(StatusCode::FORBIDDEN, "forbidden");
-    let invalid = app
-        .post("/api/v2/organizations", json!({ "email": "nope" }), &ally)
-        .await;
-    invalid.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(invalid.fields(), ["name", "organization_type"]);
+    .refused(FORBIDDEN);
+    assert_eq!(
+        app.post_invalid("/api/v2/organizations", json!({ "email": "nope" }), &ally)
+            .await,
+        ["name", "organization_type"]
+    );
     let invalid = app
         .post(
             "/api/v2/organizations",
@@ -33,7 +33,7 @@ async fn create_get_list_and_update() {
             &ally,
         )
         .await;
-    invalid.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    invalid.refused(INVALID);
     assert_eq!(invalid.fields(), ["organization_type"]);
 
     let created = app.organization(&ally, "Andes Hub").await;
@@ -54,7 +54,7 @@ async fn create_get_list_and_update() {
     let path = format!("/api/v2/organizations/{id}");
     app.patch(&path, json!({ "description": "x" }), &entrepreneur, None)
         .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+        .refused(FORBIDDEN);
     let updated = app
         .patch(&path, json!({ "description": "Andean startups" }), &ally, Some(1))
         .await;
@@ -62,14 +62,14 @@ async fn create_get_list_and_update() {
     assert_eq!(updated.version(), 2);
     app.patch(&path, json!({ "name": "Stale" }), &ally, Some(1))
         .await
-        .problem(StatusCode::CONFLICT, "conflict");
+        .refused(CONFLICT);
     app.patch(&path, json!({ "name": "Stale", "version": 1 }), &ally, None)
         .await
-        .problem(StatusCode::CONFLICT, "conflict");
+        .refused(CONFLICT);
     let bad = app
         .patch(&path, json!({ "email": "nope", "website": "" }), &ally, None)
         .await;
-    bad.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    bad.refused(INVALID);
     assert!(bad.fields().contains(&"email".to_owned()), "{}", bad.raw);
     let cleared = app.patch(&path, json!({ "description": null }), &ally, None).await;
     assert!(cleared.ok(StatusCode::OK)["description"].is_null());
@@ -96,14 +96,13 @@ async fn lists_paginate_and_filter() {
     assert_eq!(body["items"][0]["name"], "Hub 0");
     assert!(body["next_cursor"].is_null());
 
-    let bad = app
-        .get("/api/v2/organizations?limit=0&cursor=%%%&status=nope", &ally)
+    assert_eq!(
+        app.get_invalid("/api/v2/organizations?limit=0&cursor=%%%&status=nope", &ally)
+            .await,
+        ["cursor", "limit", "status"]
+    );
+    app.get_refused("/api/v2/organizations?limit=many", &ally, INVALID)
         .await;
-    bad.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(bad.fields(), ["cursor", "limit", "status"]);
-    app.get("/api/v2/organizations?limit=many", &ally)
-        .await
-        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
 
     // The status filter: one activated organization.
     let listed = app.get("/api/v2/organizations?limit=1", &ally).await;
@@ -125,16 +124,17 @@ async fn members_are_added_listed_and_removed() {
     let org = app.organization(&ally, "Hub").await.id();
     let members = format!("/api/v2/organizations/{org}/members");
 
-    let invalid = app.post(&members, json!({ "role": "boss" }), &ally).await;
-    invalid.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(invalid.fields(), ["role", "user_id"]);
+    assert_eq!(
+        app.post_invalid(&members, json!({ "role": "boss" }), &ally).await,
+        ["role", "user_id"]
+    );
     app.post(
         &members,
         json!({ "user_id": owner.id().to_string(), "role": "reviewer" }),
         &reviewer_token,
     )
     .await
-    .problem(StatusCode::FORBIDDEN, "forbidden");
+    .refused(FORBIDDEN);
 
     let added = app
         .post(
@@ -152,7 +152,7 @@ async fn members_are_added_listed_and_removed() {
         &ally,
     )
     .await
-    .problem(StatusCode::CONFLICT, "conflict");
+    .refused(CONFLICT);
 
     let page = app.get(&format!("{members}?limit=1"), &reviewer_token).await;
     let body = page.ok(StatusCode::OK);
@@ -166,7 +166,7 @@ async fn members_are_added_listed_and_removed() {
     assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.raw);
     app.send(Method::DELETE, &remove, None, Some(&ally), None)
         .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+        .refused(NOT_FOUND);
     // The last owner stays.
     app.send(
         Method::DELETE,
@@ -176,7 +176,7 @@ async fn members_are_added_listed_and_removed() {
         None,
     )
     .await
-    .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    .refused(INVALID);
 }
 
 #[tokio::test]
@@ -188,18 +188,14 @@ async fn only_admins_activate_and_suspend() {
     let activate = format!("/api/v2/organizations/{org}/activate");
     let suspend = format!("/api/v2/organizations/{org}/suspend");
 
-    app.command(&activate, &ally)
-        .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+    app.command_refused(&activate, &ally, FORBIDDEN).await;
     app.assert_unauthorized(Method::POST, &activate, None).await;
     app.send(Method::POST, &activate, None, Some(&admin), Some(7))
         .await
-        .problem(StatusCode::CONFLICT, "conflict");
+        .refused(CONFLICT);
     let active = app.command(&activate, &admin).await;
     assert_eq!(active.ok(StatusCode::OK)["status"], "active");
-    app.command(&activate, &admin)
-        .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
+    app.command_refused(&activate, &admin, INVALID_TRANSITION).await;
     let suspended = app.post(&suspend, json!({ "version": active.version() }), &admin).await;
     assert_eq!(suspended.ok(StatusCode::OK)["status"], "suspended");
 }
@@ -209,50 +205,52 @@ async fn the_openapi_document_lists_the_ecosystem_paths() {
     let app = App::new().await;
     let reply = app.send(Method::GET, "/api-docs/openapi.json", None, None, None).await;
     let paths = &reply.ok(StatusCode::OK)["paths"];
-    let expected: &[(&str, &[&str])] = &[
-        ("/api/v2/organizations", &["get", "post"]),
-        ("/api/v2/organizations/{id}", &["get", "patch"]),
-        ("/api/v2/organizations/{id}/members", &["get", "post"]),
-        ("/api/v2/organizations/{id}/members/{user_id}", &["delete"]),
-        ("/api/v2/organizations/{id}/activate", &["post"]),
-        ("/api/v2/organizations/{id}/suspend", &["post"]),
-        ("/api/v2/programs", &["get", "post"]),
-        ("/api/v2/programs/{id}", &["get", "patch"]),
-        ("/api/v2/programs/{id}/publish", &["post"]),
-        ("/api/v2/programs/{id}/start", &["post"]),
-        ("/api/v2/programs/{id}/complete", &["post"]),
-        ("/api/v2/programs/{id}/cancel", &["post"]),
-        ("/api/v2/programs/{id}/enrollments", &["get"]),
-        ("/api/v2/projects", &["get", "post"]),
-        ("/api/v2/projects/{id}", &["get", "patch", "delete"]),
-        ("/api/v2/projects/{id}/advance-stage", &["post"]),
-        ("/api/v2/projects/{id}/activate", &["post"]),
-        ("/api/v2/projects/{id}/pause", &["post"]),
-        ("/api/v2/projects/{id}/resume", &["post"]),
-        ("/api/v2/projects/{id}/complete", &["post"]),
-        ("/api/v2/projects/{id}/cancel", &["post"]),
-        ("/api/v2/projects/{id}/milestones", &["get", "post"]),
-        ("/api/v2/milestones", &["get"]),
-        ("/api/v2/milestones/{id}", &["get", "patch"]),
-        ("/api/v2/milestones/{id}/start", &["post"]),
-        ("/api/v2/milestones/{id}/progress", &["post"]),
-        ("/api/v2/milestones/{id}/complete", &["post"]),
-        ("/api/v2/milestones/{id}/delay", &["post"]),
-        ("/api/v2/milestones/{id}/cancel", &["post"]),
-        ("/api/v2/applications", &["get", "post"]),
-        ("/api/v2/applications/{id}", &["get", "patch"]),
-        ("/api/v2/applications/{id}/submit", &["post"]),
-        ("/api/v2/applications/{id}/withdraw", &["post"]),
-        ("/api/v2/applications/{id}/accept", &["post"]),
-        ("/api/v2/applications/{id}/reject", &["post"]),
-        ("/api/v2/applications/{id}/waitlist", &["post"]),
-        ("/api/v2/applications/{id}/promote", &["post"]),
-        ("/api/v2/applications/{id}/reviewers", &["post"]),
-        ("/api/v2/applications/{id}/reviews", &["get", "post"]),
-    ];
+    let expected = routes(
+        &[
+            ("/api/v2/organizations", &["get", "post"]),
+            ("/api/v2/organizations/{id}", &["get", "patch"]),
+            ("/api/v2/organizations/{id}/members", &["get", "post"]),
+            ("/api/v2/organizations/{id}/members/{user_id}", &["delete"]),
+            ("/api/v2/programs", &["get", "post"]),
+            ("/api/v2/programs/{id}", &["get", "patch"]),
+            ("/api/v2/programs/{id}/enrollments", &["get"]),
+            ("/api/v2/projects", &["get", "post"]),
+            ("/api/v2/projects/{id}", &["get", "patch", "delete"]),
+            ("/api/v2/projects/{id}/milestones", &["get", "post"]),
+            ("/api/v2/milestones", &["get"]),
+            ("/api/v2/milestones/{id}", &["get", "patch"]),
+            ("/api/v2/applications", &["get", "post"]),
+            ("/api/v2/applications/{id}", &["get", "patch"]),
+            ("/api/v2/applications/{id}/reviews", &["get", "post"]),
+        ],
+        &[
+            ("/api/v2/organizations/{id}", &["activate", "suspend"]),
+            ("/api/v2/programs/{id}", &["publish", "start", "complete", "cancel"]),
+            (
+                "/api/v2/projects/{id}",
+                &["advance-stage", "activate", "pause", "resume", "complete", "cancel"],
+            ),
+            (
+                "/api/v2/milestones/{id}",
+                &["start", "progress", "complete", "delay", "cancel"],
+            ),
+            (
+                "/api/v2/applications/{id}",
+                &[
+                    "submit",
+                    "withdraw",
+                    "accept",
+                    "reject",
+                    "waitlist",
+                    "promote",
+                    "reviewers",
+                ],
+            ),
+        ],
+    );
     for (path, methods) in expected {
-        for method in *methods {
-            assert!(paths[path][method].is_object(), "{method} {path} is not documented");
+        for method in methods {
+            assert!(paths[&path][method].is_object(), "{method} {path} is not documented");
         }
     }
     let schemas = &reply.body["components"]["schemas"];

@@ -1,6 +1,6 @@
 //! `/api/v2/programs`: create, read, list with filters, edit, lifecycle commands, enrollments.
 
-use crate::common::App;
+use crate::common::{App, CONFLICT, FORBIDDEN, INVALID, INVALID_TRANSITION, NOT_FOUND};
 use axum::http::{Method, StatusCode};
 use icosistem_core::model::Role;
 use serde_json::json;
@@ -18,7 +18,7 @@ async fn create_read_update_and_commands() {
     let invalid = app
         .post("/api/v2/programs", json!({ "format": "holographic" }), &owner)
         .await;
-    invalid.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    invalid.refused(INVALID);
     assert_eq!(
         invalid.fields(),
         [
@@ -35,12 +35,10 @@ async fn create_read_update_and_commands() {
     );
     let mut backwards = app.program_body(&org, "Backwards", 5);
     backwards["end_date"] = json!("2000-01-01");
-    app.post("/api/v2/programs", backwards, &owner)
-        .await
-        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    app.post("/api/v2/programs", backwards, &owner).await.refused(INVALID);
     app.post("/api/v2/programs", app.program_body(&org, "Not mine", 5), &outsider)
         .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+        .refused(FORBIDDEN);
 
     let created = app
         .post("/api/v2/programs", app.program_body(&org, "Cohort 1", 5), &owner)
@@ -69,21 +67,19 @@ async fn create_read_update_and_commands() {
     assert_eq!(updated.ok(StatusCode::OK)["max_participants"], 8);
     app.patch(&path, json!({ "max_participants": 9 }), &owner, Some(1))
         .await
-        .problem(StatusCode::CONFLICT, "conflict");
+        .refused(CONFLICT);
     app.patch(&path, json!({ "max_participants": 0 }), &owner, None)
         .await
-        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        .refused(INVALID);
 
     // Commands: stale version, invalid transition, role, then publish.
-    app.command(&format!("{path}/start"), &owner)
-        .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
+    app.command_refused(&format!("{path}/start"), &owner, INVALID_TRANSITION)
+        .await;
     app.post(&format!("{path}/publish"), json!({ "version": 1 }), &owner)
         .await
-        .problem(StatusCode::CONFLICT, "conflict");
-    app.command(&format!("{path}/publish"), &entrepreneur)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+        .refused(CONFLICT);
+    app.command_refused(&format!("{path}/publish"), &entrepreneur, NOT_FOUND)
+        .await;
     let published = app
         .send(
             Method::POST,
@@ -98,14 +94,11 @@ async fn create_read_update_and_commands() {
         app.get(&path, &entrepreneur).await.ok(StatusCode::OK)["status"],
         "published"
     );
-    app.command(&format!("{path}/publish"), &owner)
-        .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
-    app.command(&format!("{path}/complete"), &owner)
-        .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
-    let cancelled = app.command(&format!("{path}/cancel"), &owner).await;
-    assert_eq!(cancelled.ok(StatusCode::OK)["status"], "cancelled");
+    app.command_refused(&format!("{path}/publish"), &owner, INVALID_TRANSITION)
+        .await;
+    app.command_refused(&format!("{path}/complete"), &owner, INVALID_TRANSITION)
+        .await;
+    app.transition(&format!("{path}/cancel"), &owner, "cancelled").await;
 }
 
 #[tokio::test]
@@ -157,11 +150,11 @@ async fn lists_paginate_and_filter() {
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["id"], ids[0].as_str());
 
-    let bad = app
-        .get("/api/v2/programs?organization_id=x&status=open&limit=101", &owner)
-        .await;
-    bad.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(bad.fields(), ["limit", "organization_id", "status"]);
+    assert_eq!(
+        app.get_invalid("/api/v2/programs?organization_id=x&status=open&limit=101", &owner)
+            .await,
+        ["limit", "organization_id", "status"]
+    );
 }
 
 #[tokio::test]
@@ -182,9 +175,7 @@ async fn enrollments_are_for_staff() {
     assert!(body["next_cursor"].is_null());
     let status = app.get(&format!("{path}?status=active"), &owner).await;
     status.ok(StatusCode::OK);
-    app.get(&format!("{path}?status=nope"), &owner)
-        .await
-        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    app.get_refused(&format!("{path}?status=nope"), &owner, INVALID).await;
     let denied = app.get(&path, &entrepreneur).await;
     assert!(
         matches!(denied.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),

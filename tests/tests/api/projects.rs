@@ -1,7 +1,7 @@
 //! `/api/v2/projects` and `/api/v2/milestones`: create, read, list with filters, edit, delete,
 //! lifecycle and stage commands, milestones and their commands.
 
-use crate::common::App;
+use crate::common::{App, CONFLICT, FORBIDDEN, INVALID, INVALID_TRANSITION, NOT_FOUND};
 use axum::http::{Method, StatusCode};
 use icosistem_core::model::Role;
 use serde_json::{Value, json};
@@ -27,22 +27,13 @@ async fn create_read_update_delete() {
         .await;
     app.post("/api/v2/projects", project_body("Cafe"), &ally)
         .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
-    let invalid = app
-        .post(
-            "/api/v2/projects",
+        .refused(FORBIDDEN);
+    assert_eq!(app.post_invalid("/api/v2/projects",
             json!({ "description": "short", "priority": "urgent", "funding_target": { "amount_minor": -1, "currency": "XYZ" } }),
-            &owner,
-        )
-        .await;
-    invalid.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(
-        invalid.fields(),
-        ["description", "funding_target", "name", "priority", "project_type"]
-    );
+            &owner).await, ["description", "funding_target", "name", "priority", "project_type"]);
     app.post("/api/v2/projects", json!({ "name": 5 }), &owner)
         .await
-        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        .refused(INVALID);
 
     let created = app.post("/api/v2/projects", project_body("Cafe Andino"), &owner).await;
     let body = created.ok(StatusCode::CREATED).clone();
@@ -76,17 +67,17 @@ async fn create_read_update_delete() {
     );
     app.patch(&path, json!({ "team_size": 3 }), &owner, Some(1))
         .await
-        .problem(StatusCode::CONFLICT, "conflict");
+        .refused(CONFLICT);
     app.patch(&path, json!({ "team_size": 0 }), &owner, None)
         .await
-        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        .refused(INVALID);
     app.patch(&path, json!({ "team_size": 3 }), &client, None)
         .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+        .refused(FORBIDDEN);
 
     app.send(Method::DELETE, &path, None, Some(&owner), Some(1))
         .await
-        .problem(StatusCode::CONFLICT, "conflict");
+        .refused(CONFLICT);
     let deleted = app.send(Method::DELETE, &path, None, Some(&owner), None).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.raw);
     app.assert_not_found(&path, &owner).await;
@@ -102,15 +93,13 @@ async fn lifecycle_and_stage_commands() {
         app.post("/api/v2/projects", project_body("Cafe"), &owner).await.id()
     );
 
-    app.command(&format!("{path}/pause"), &owner)
-        .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
-    app.command(&format!("{path}/activate"), &other)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+    app.command_refused(&format!("{path}/pause"), &owner, INVALID_TRANSITION)
+        .await;
+    app.command_refused(&format!("{path}/activate"), &other, NOT_FOUND)
+        .await;
     app.post(&format!("{path}/activate"), json!({ "version": 9 }), &owner)
         .await
-        .problem(StatusCode::CONFLICT, "conflict");
+        .refused(CONFLICT);
     let active = app.command(&format!("{path}/activate"), &owner).await;
     assert_eq!(active.ok(StatusCode::OK)["status"], "active");
     let paused = app
@@ -123,30 +112,19 @@ async fn lifecycle_and_stage_commands() {
         )
         .await;
     assert_eq!(paused.ok(StatusCode::OK)["status"], "paused");
-    assert_eq!(
-        app.command(&format!("{path}/resume"), &owner).await.ok(StatusCode::OK)["status"],
-        "active"
-    );
+    app.transition(&format!("{path}/resume"), &owner, "active").await;
 
     let advance = format!("{path}/advance-stage");
-    let missing = app.post(&advance, json!({}), &owner).await;
-    missing.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(missing.fields(), ["stage"]);
+    assert_eq!(app.post_invalid(&advance, json!({}), &owner).await, ["stage"]);
     app.post(&advance, json!({ "stage": "mature" }), &owner)
         .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
+        .refused(INVALID_TRANSITION);
     let advanced = app.post(&advance, json!({ "stage": "concept" }), &owner).await;
     assert_eq!(advanced.ok(StatusCode::OK)["stage"], "concept");
 
-    assert_eq!(
-        app.command(&format!("{path}/complete"), &owner)
-            .await
-            .ok(StatusCode::OK)["status"],
-        "completed"
-    );
-    app.command(&format!("{path}/cancel"), &owner)
-        .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
+    app.transition(&format!("{path}/complete"), &owner, "completed").await;
+    app.command_refused(&format!("{path}/cancel"), &owner, INVALID_TRANSITION)
+        .await;
 }
 
 #[tokio::test]
@@ -183,7 +161,7 @@ async fn project_lists_paginate_and_filter() {
     let bad = app
         .get("/api/v2/projects?stage=x&owner_id=y&is_public=maybe", &token)
         .await;
-    bad.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    bad.refused(INVALID);
 }
 
 #[tokio::test]
@@ -196,15 +174,16 @@ async fn milestones() {
     let today = app.world.now().date_naive();
     let in_days = |d: i64| (today + chrono::Duration::days(d)).to_string();
 
-    let invalid = app.post(&list, json!({ "priority": "soon" }), &owner).await;
-    invalid.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(invalid.fields(), ["priority", "target_date", "title"]);
+    assert_eq!(
+        app.post_invalid(&list, json!({ "priority": "soon" }), &owner).await,
+        ["priority", "target_date", "title"]
+    );
     app.post(&list, json!({ "title": "MVP", "target_date": in_days(-1) }), &owner)
         .await
-        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        .refused(INVALID);
     app.post(&list, json!({ "title": "MVP", "target_date": in_days(5) }), &other)
         .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+        .refused(NOT_FOUND);
 
     let mut ids = Vec::new();
     for n in 0..3 {
@@ -234,19 +213,17 @@ async fn milestones() {
     assert_eq!(edited.ok(StatusCode::OK)["priority"], "high");
     app.patch(&one, json!({ "title": "Old" }), &owner, Some(1))
         .await
-        .problem(StatusCode::CONFLICT, "conflict");
+        .refused(CONFLICT);
 
-    let started = app.command(&format!("{one}/start"), &owner).await;
-    assert_eq!(started.ok(StatusCode::OK)["status"], "in_progress");
-    app.command(&format!("{one}/start"), &owner)
-        .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
+    app.transition(&format!("{one}/start"), &owner, "in_progress").await;
+    app.command_refused(&format!("{one}/start"), &owner, INVALID_TRANSITION)
+        .await;
     app.post(&format!("{one}/progress"), json!({ "progress": 101 }), &owner)
         .await
-        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        .refused(INVALID);
     app.post(&format!("{one}/progress"), json!({}), &owner)
         .await
-        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        .refused(INVALID);
     let progressed = app
         .post(&format!("{one}/progress"), json!({ "progress": 40 }), &owner)
         .await;
@@ -259,12 +236,9 @@ async fn milestones() {
         )
         .await;
     assert_eq!(delayed.ok(StatusCode::OK)["delay_reason"], "supplier");
-    let done = app.command(&format!("{one}/complete"), &owner).await;
-    assert_eq!(done.ok(StatusCode::OK)["status"], "completed");
-    let cancelled = app
-        .command(&format!("/api/v2/milestones/{}/cancel", ids[1]), &owner)
+    app.transition(&format!("{one}/complete"), &owner, "completed").await;
+    app.transition(&format!("/api/v2/milestones/{}/cancel", ids[1]), &owner, "cancelled")
         .await;
-    assert_eq!(cancelled.ok(StatusCode::OK)["status"], "cancelled");
 
     // Mine, by status, and overdue once time passes.
     let mine = app.get("/api/v2/milestones?status=pending", &owner).await;
@@ -273,9 +247,7 @@ async fn milestones() {
     assert_eq!(items[0]["id"], ids[2].as_str());
     let overdue = app.get("/api/v2/milestones?overdue=true", &owner).await;
     assert_eq!(overdue.ok(StatusCode::OK)["items"], json!([]));
-    app.get("/api/v2/milestones?status=late", &owner)
-        .await
-        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    app.get_refused("/api/v2/milestones?status=late", &owner, INVALID).await;
     app.world.advance(chrono::Duration::days(10));
     let (owner, other) = (app.token(&owner_person), app.user(Role::Entrepreneur, "later").await.1);
     let overdue = app.get("/api/v2/milestones?overdue=true", &owner).await;

@@ -7,7 +7,7 @@ use icosistem_core::model::Role;
 use icosistem_core::testing::fixtures::Person;
 use serde_json::{Value, json};
 
-use crate::common::App;
+use crate::common::{App, FORBIDDEN, INVALID, INVALID_TRANSITION};
 
 /// An organization owned by an ally with two reviewer members, and a published program with
 /// `rounds`.
@@ -78,10 +78,8 @@ async fn programs_take_rounds_checked_as_data() {
         { "name": "Screening", "threshold": 101, "min_reviews": 0, "reviewer_ids": ["nope"] },
         { "threshold": 10 },
     ]);
-    let refused = app.post("/api/v2/programs", body, &staff).await;
-    refused.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(
-        refused.fields(),
+        app.post_invalid("/api/v2/programs", body, &staff).await,
         ["rounds[1].reviewer_ids[0]", "rounds[2].name"],
         "what the body names is read first"
     );
@@ -90,10 +88,8 @@ async fn programs_take_rounds_checked_as_data() {
         { "name": "screening", "threshold": 50 },
         { "name": "Screening", "threshold": 101, "min_reviews": 0 },
     ]);
-    let refused = app.post("/api/v2/programs", body, &staff).await;
-    refused.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(
-        refused.fields(),
+        app.post_invalid("/api/v2/programs", body, &staff).await,
         ["rounds[1].min_reviews", "rounds[1].name", "rounds[1].threshold"]
     );
     let mut body = app.program_body(&org, "Empty rounds", 5);
@@ -139,16 +135,15 @@ async fn an_application_walks_three_rounds_to_acceptance() {
 
     // A round decision before the round's quorum, then acceptance before the last round.
     let early = app.command(&format!("{base}/advance"), &s.staff).await;
-    early.problem(StatusCode::CONFLICT, "invalid_transition");
+    early.refused(INVALID_TRANSITION);
     let first = review(&app, &s, &id, 0, 80).await;
     assert_eq!(first["round"], 0);
     let skip = app.command(&format!("{base}/accept"), &s.staff).await;
-    skip.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    skip.refused(INVALID);
     assert_eq!(skip.fields(), ["current_round"]);
     // Reviewers decide nothing.
-    app.command(&format!("{base}/advance"), &s.reviewers[0].1)
-        .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+    app.command_refused(&format!("{base}/advance"), &s.reviewers[0].1, FORBIDDEN)
+        .await;
 
     let advanced = app.command(&format!("{base}/advance"), &s.staff).await;
     let body = advanced.ok(StatusCode::OK);
@@ -191,7 +186,7 @@ async fn an_application_walks_three_rounds_to_acceptance() {
             None,
         )
         .await;
-    change.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    change.refused(INVALID);
     assert_eq!(change.fields(), ["rounds"]);
 }
 
@@ -216,13 +211,11 @@ async fn reject_in_round_needs_a_reason_and_the_quorum() {
         .command(&format!("/api/v2/applications/{id}/advance"), &s.staff)
         .await;
     assert_eq!(below.fields(), ["mean_score"]);
-    let no_reason = app.post(&path, json!({}), &s.staff).await;
-    no_reason.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(no_reason.fields(), ["reason"]);
+    assert_eq!(app.post_invalid(&path, json!({}), &s.staff).await, ["reason"]);
     // The applicant may not decide on their own application.
     app.post(&path, json!({ "reason": "Mine" }), &token)
         .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+        .refused(FORBIDDEN);
     let rejected = app
         .post(&path, json!({ "reason": "Below the screening bar" }), &s.staff)
         .await;

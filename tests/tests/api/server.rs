@@ -18,13 +18,15 @@ use icosistem_core::model::secret::SecretString;
 use icosistem_core::ports::{Argon2idPasswordHasher, SystemClock};
 use icosistem_http::{AppState, HttpConfig};
 use icosistem_server::demo::{self, SeedOutcome};
-use icosistem_server::{Config, ConfigError, Environment, LogFormat, ensure_admin, run_server};
+use icosistem_server::{Config, ConfigError, Environment, LogFormat, ensure_admin};
 use icosistem_store_memory::MemoryStore;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+use crate::common::{program_json, spawn_server};
 
 type HttpClient = Client<HttpConnector, Full<Bytes>>;
 
@@ -60,12 +62,7 @@ async fn start_with(cfg: &Config) -> Running {
             .with_rate_limits(crate::common::test_rate_limits()),
     )
     .expect("valid HTTP config");
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("port 0 binds");
-    let base = format!("http://{}", listener.local_addr().expect("bound"));
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(run_server(listener, state, async {
-        let _ = stopped.await;
-    }));
+    let (base, stop, task) = spawn_server(state).await;
     Running { base, stop, task }
 }
 
@@ -511,16 +508,7 @@ async fn limits_from_the_environment_are_in_effect() {
         Method::POST,
         &url("/api/v2/programs"),
         Some(&token),
-        Some(json!({
-            "organization_id": organization,
-            "name": "Capped by the environment",
-            "program_type": "acceleration",
-            "application_opens_at": (now - chrono::Duration::days(1)).to_rfc3339(),
-            "application_deadline": (now + chrono::Duration::days(10)).to_rfc3339(),
-            "start_date": (now + chrono::Duration::days(20)).date_naive().to_string(),
-            "end_date": (now + chrono::Duration::days(80)).date_naive().to_string(),
-            "max_participants": 50,
-        })),
+        Some(program_json(organization, "Capped by the environment", 50, now)),
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");

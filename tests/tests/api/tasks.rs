@@ -4,7 +4,7 @@ use axum::http::{Method, StatusCode};
 use icosistem_core::model::Role;
 use serde_json::{Value, json};
 
-use crate::common::{App, count};
+use crate::common::{App, CONFLICT, FORBIDDEN, INVALID, INVALID_TRANSITION, NOT_FOUND, count};
 
 async fn task(app: &App, token: &str, body: Value) -> String {
     let created = app.post("/api/v2/tasks", body, token).await;
@@ -32,21 +32,13 @@ async fn create_read_update_and_commands() {
             &owner,
         )
         .await;
-    invalid.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    invalid.refused(INVALID);
     assert_eq!(invalid.fields(), ["assignee_id", "due_date", "priority", "title"]);
-    let missing = app.post("/api/v2/tasks", json!({}), &owner).await;
-    missing.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(missing.fields(), ["title"]);
+    assert_eq!(app.post_invalid("/api/v2/tasks", json!({}), &owner).await, ["title"]);
     // Well-formed ids of nothing: the core names them.
-    let unknown = app
-        .post(
-            "/api/v2/tasks",
+    assert_eq!(app.post_invalid("/api/v2/tasks",
             json!({ "title": "Ghost work", "assignee_id": uuid::Uuid::new_v4().to_string(), "parent_id": uuid::Uuid::new_v4().to_string() }),
-            &owner,
-        )
-        .await;
-    unknown.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(unknown.fields(), ["assignee_id", "parent_id"]);
+            &owner).await, ["assignee_id", "parent_id"]);
 
     let created = app
         .post(
@@ -91,13 +83,13 @@ async fn create_read_update_and_commands() {
     assert_eq!(updated.body["version"], 2);
     app.patch(&path, json!({ "title": "Lost update" }), &owner, Some(1))
         .await
-        .problem(StatusCode::CONFLICT, "conflict");
+        .refused(CONFLICT);
     app.patch(&path, json!({ "title": "Mine now" }), &worker, None)
         .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+        .refused(FORBIDDEN);
     app.patch(&path, json!({ "title": "Mine now" }), &outsider, None)
         .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+        .refused(NOT_FOUND);
     let bad = app
         .patch(
             &path,
@@ -106,25 +98,22 @@ async fn create_read_update_and_commands() {
             None,
         )
         .await;
-    bad.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    bad.refused(INVALID);
     assert_eq!(bad.fields(), ["assignee_id", "priority", "title"]);
     let short = app.patch(&path, json!({ "title": "x" }), &owner, None).await;
-    short.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    short.refused(INVALID);
     assert_eq!(short.fields(), ["title"]);
 
     // Commands: invalid transition, stale version, invisible, then the whole life.
-    app.command(&format!("{path}/complete"), &worker)
-        .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
-    app.command(&format!("{path}/unblock"), &worker)
-        .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
+    app.command_refused(&format!("{path}/complete"), &worker, INVALID_TRANSITION)
+        .await;
+    app.command_refused(&format!("{path}/unblock"), &worker, INVALID_TRANSITION)
+        .await;
     app.post(&format!("{path}/start"), json!({ "version": 1 }), &worker)
         .await
-        .problem(StatusCode::CONFLICT, "conflict");
-    app.command(&format!("{path}/start"), &outsider)
-        .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+        .refused(CONFLICT);
+    app.command_refused(&format!("{path}/start"), &outsider, NOT_FOUND)
+        .await;
     app.command(&format!("{path}/start"), "not-a-token")
         .await
         .problem(StatusCode::UNAUTHORIZED, "unauthorized");
@@ -132,13 +121,10 @@ async fn create_read_update_and_commands() {
         .send(Method::POST, &format!("{path}/start"), None, Some(&worker), Some(2))
         .await;
     assert_eq!(started.ok(StatusCode::OK)["status"], "in_progress");
-    let blocked = app.command(&format!("{path}/block"), &worker).await;
-    assert_eq!(blocked.ok(StatusCode::OK)["status"], "blocked");
-    app.command(&format!("{path}/block"), &worker)
-        .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
-    let unblocked = app.command(&format!("{path}/unblock"), &owner).await;
-    assert_eq!(unblocked.ok(StatusCode::OK)["status"], "in_progress");
+    app.transition(&format!("{path}/block"), &worker, "blocked").await;
+    app.command_refused(&format!("{path}/block"), &worker, INVALID_TRANSITION)
+        .await;
+    app.transition(&format!("{path}/unblock"), &owner, "in_progress").await;
     let completed = app.command(&format!("{path}/complete"), &worker).await;
     let body = completed.ok(StatusCode::OK);
     assert_eq!(body["status"], "completed");
@@ -150,16 +136,15 @@ async fn create_read_update_and_commands() {
     assert_eq!(count(body), 1);
     assert_eq!(body["items"][0]["kind"], "task_completed");
     assert_eq!(body["items"][0]["data"]["task_id"], id.as_str());
-    app.command(&format!("{path}/cancel"), &owner)
-        .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
+    app.command_refused(&format!("{path}/cancel"), &owner, INVALID_TRANSITION)
+        .await;
     app.patch(&path, json!({ "title": "Too late now" }), &owner, None)
         .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
+        .refused(INVALID_TRANSITION);
 
     let other = task(&app, &owner, json!({ "title": "Maybe later" })).await;
-    let cancelled = app.command(&format!("/api/v2/tasks/{other}/cancel"), &owner).await;
-    assert_eq!(cancelled.ok(StatusCode::OK)["status"], "cancelled");
+    app.transition(&format!("/api/v2/tasks/{other}/cancel"), &owner, "cancelled")
+        .await;
 }
 
 #[tokio::test]
@@ -206,11 +191,11 @@ async fn lists_are_mine_paginate_and_filter() {
     assert_eq!(body["items"][0]["id"], assigned.as_str());
     assert_eq!(count(app.get("/api/v2/tasks", &outsider).await.ok(StatusCode::OK)), 0);
 
-    let invalid = app
-        .get("/api/v2/tasks?status=someday&project_id=x&limit=500", &owner)
-        .await;
-    invalid.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(invalid.fields(), ["limit", "project_id", "status"]);
+    assert_eq!(
+        app.get_invalid("/api/v2/tasks?status=someday&project_id=x&limit=500", &owner)
+            .await,
+        ["limit", "project_id", "status"]
+    );
     app.assert_unauthorized(Method::GET, "/api/v2/tasks", None).await;
 }
 
@@ -244,10 +229,10 @@ async fn dependencies_refuse_cycles_and_hold_completion() {
 
     app.post(&deps(&a), json!({ "depends_on": b }), &owner)
         .await
-        .problem(StatusCode::CONFLICT, "conflict");
+        .refused(CONFLICT);
     for (task, on) in [(&c, &a), (&a, &a)] {
         let cycle = app.post(&deps(task), json!({ "depends_on": on }), &owner).await;
-        cycle.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        cycle.refused(INVALID);
         assert_eq!(cycle.fields(), ["depends_on"]);
         assert_eq!(cycle.body["errors"][0]["message"], "would create a cycle");
     }
@@ -256,16 +241,14 @@ async fn dependencies_refuse_cycles_and_hold_completion() {
         json!({ "depends_on": "b" }),
         json!({ "depends_on": foreign }),
     ] {
-        let invalid = app.post(&deps(&a), body, &owner).await;
-        invalid.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-        assert_eq!(invalid.fields(), ["depends_on"]);
+        assert_eq!(app.post_invalid(&deps(&a), body, &owner).await, ["depends_on"]);
     }
     app.post(&deps(&a), json!({ "depends_on": c }), &worker)
         .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+        .refused(FORBIDDEN);
     app.post(&deps(&a), json!({ "depends_on": c }), &outsider)
         .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+        .refused(NOT_FOUND);
 
     let listed = app.get(&deps(&a), &worker).await;
     let body = listed.ok(StatusCode::OK);
@@ -279,28 +262,28 @@ async fn dependencies_refuse_cycles_and_hold_completion() {
         .await
         .ok(StatusCode::OK);
     let held = app.command(&format!("/api/v2/tasks/{a}/complete"), &worker).await;
-    held.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    held.refused(INVALID);
     assert_eq!(held.fields(), ["depends_on"]);
 
     let edge = format!("/api/v2/tasks/{a}/dependencies/{b}");
     app.send(Method::DELETE, &edge, None, Some(&worker), None)
         .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+        .refused(FORBIDDEN);
     app.send(Method::DELETE, &edge, None, Some(&outsider), None)
         .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+        .refused(NOT_FOUND);
     app.assert_unauthorized(Method::DELETE, &edge, None).await;
     let removed = app.send(Method::DELETE, &edge, None, Some(&owner), None).await;
     assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.raw);
     app.send(Method::DELETE, &edge, None, Some(&owner), None)
         .await
-        .problem(StatusCode::NOT_FOUND, "not_found");
+        .refused(NOT_FOUND);
     assert_eq!(count(app.get(&deps(&a), &owner).await.ok(StatusCode::OK)), 0);
-    let done = app.command(&format!("/api/v2/tasks/{a}/complete"), &worker).await;
-    assert_eq!(done.ok(StatusCode::OK)["status"], "completed");
+    app.transition(&format!("/api/v2/tasks/{a}/complete"), &worker, "completed")
+        .await;
     app.post(&deps(&a), json!({ "depends_on": c }), &owner)
         .await
-        .problem(StatusCode::CONFLICT, "invalid_transition");
+        .refused(INVALID_TRANSITION);
 }
 
 #[tokio::test]

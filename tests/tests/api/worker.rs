@@ -8,11 +8,12 @@ use std::time::Duration;
 use icosistem_core::model::secret::SecretString;
 use icosistem_core::testing::fixtures::{World, day_at};
 use icosistem_http::{AppState, HttpConfig};
-use icosistem_server::{WorkerReport, healthcheck, run_server, run_worker};
+use icosistem_server::{WorkerReport, healthcheck, run_worker};
 use icosistem_store_memory::MemoryStore;
 use icosistem_store_postgres::testing::TestStore;
-use tokio::net::TcpListener;
 use tokio::sync::watch;
+
+use crate::common::spawn_server;
 
 const FAST: Duration = Duration::from_millis(50);
 
@@ -110,12 +111,7 @@ async fn healthcheck_passes_on_200_only() {
         HttpConfig::new(SecretString::new(icosistem_server::generate_secret())),
     )
     .expect("valid HTTP config");
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(run_server(listener, state, async {
-        let _ = stopped.await;
-    }));
+    let (base, stop, server) = spawn_server(state).await;
     healthcheck(&format!("{base}/health")).await.expect("200 passes");
     let err = healthcheck(&format!("{base}/no-such-path")).await.unwrap_err();
     assert!(err.to_string().contains("404"), "{err}");

@@ -11,7 +11,7 @@ use crate::model::secret::SecretString;
 use crate::model::*;
 use crate::ports::Store;
 use crate::ports::store::*;
-use crate::service::{AdminUpdateUser, Register};
+use crate::service::Register;
 use crate::testing::fixtures::*;
 
 fn register_input(email: &str) -> Register {
@@ -290,32 +290,14 @@ pub async fn unverified_and_inactive_accounts_cannot_log_in<S: Store + Clone>(st
     assert_eq!(world.audit("auth.login_failed", pending.id).await.len(), 1);
 
     let person = world.entrepreneur().await;
-    eco.admin_update_user(
-        &world.admin.ctx,
-        person.id(),
-        AdminUpdateUser {
-            status: Some(UserStatus::Suspended),
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("suspend");
+    world.set_status(person.id(), UserStatus::Suspended).await;
     assert!(matches!(
         expect_err(eco.authenticate(&anonymous, person.email(), &password()).await),
         Error::AccountInactive
     ));
     let refused = world.audited("auth.login_refused", person.id()).await;
     assert_eq!(refused.after, Some(serde_json::json!({ "reason": "inactive" })));
-    eco.admin_update_user(
-        &world.admin.ctx,
-        person.id(),
-        AdminUpdateUser {
-            status: Some(UserStatus::Active),
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("reactivate");
+    world.set_status(person.id(), UserStatus::Active).await;
     eco.authenticate(&anonymous, person.email(), &password())
         .await
         .expect("login after reactivation");
@@ -491,27 +473,10 @@ pub async fn admin_role_change_bumps_the_security_stamp<S: Store + Clone>(store:
     let person = world.entrepreneur().await;
     let stamp = person.user.security_stamp;
     assert_forbidden(&expect_err(
-        eco.admin_update_user(
-            &person.ctx,
-            person.id(),
-            AdminUpdateUser {
-                role: Some(Role::Admin),
-                ..Default::default()
-            },
-        )
-        .await,
+        eco.admin_update_user(&person.ctx, person.id(), role_change(Role::Admin))
+            .await,
     ));
-    let changed = eco
-        .admin_update_user(
-            &world.admin.ctx,
-            person.id(),
-            AdminUpdateUser {
-                role: Some(Role::Ally),
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("role change");
+    let changed = world.set_role(person.id(), Role::Ally).await;
     assert_eq!(changed.role, Role::Ally);
     assert_eq!(changed.security_stamp, stamp + 1);
     let profile = eco
@@ -527,10 +492,7 @@ pub async fn admin_role_change_bumps_the_security_stamp<S: Store + Clone>(store:
             eco.admin_update_user(
                 &world.admin.ctx,
                 person.id(),
-                AdminUpdateUser {
-                    status: Some(UserStatus::PendingVerification),
-                    ..Default::default()
-                },
+                status_change(UserStatus::PendingVerification),
             )
             .await,
         ),

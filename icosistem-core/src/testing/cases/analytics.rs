@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::model::analytics::*;
 use crate::model::*;
 use crate::ports::Store;
-use crate::service::{CreateMilestone, Decision, MilestoneAction, SessionAction};
+use crate::service::{Decision, MilestoneAction, SessionAction};
 use crate::testing::fixtures::*;
 use crate::workflow::mentorship::MentorshipCommand;
 use crate::{Context, Result};
@@ -75,20 +75,8 @@ pub async fn analytics_figures_are_the_same_on_every_store<S: Store + Clone>(sto
     let today = world.now().date_naive();
     let milestone = |owner: &Person, project: ProjectId, days: i64| {
         let owner = owner.clone();
-        async move {
-            eco.create_milestone(
-                &owner.ctx,
-                project,
-                CreateMilestone {
-                    title: "Pilot".into(),
-                    description: None,
-                    target_date: today + Duration::days(days),
-                    priority: None,
-                },
-            )
-            .await
-            .expect("milestone")
-        }
+        let world = &world;
+        async move { world.milestone(&owner, project, "Pilot", days).await }
     };
     let (first, second) = (&decided[0], &decided[1]);
     let on_time = milestone(&first.person, first.project.id, 3).await;

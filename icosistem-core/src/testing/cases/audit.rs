@@ -8,10 +8,7 @@ use crate::Context;
 use crate::model::*;
 use crate::ports::Store;
 use crate::ports::store::*;
-use crate::service::{
-    AdminUpdateUser, CreateMilestone, Decision, MilestoneAction, Register, UpdateMe, UpdateOrganization, UpdateProgram,
-    UpdateProject,
-};
+use crate::service::{Decision, MilestoneAction, Register, UpdateMe, UpdateOrganization, UpdateProgram, UpdateProject};
 use crate::testing::fixtures::*;
 use crate::workflow::program::ProgramCommand;
 use crate::workflow::project::ProjectCommand;
@@ -105,16 +102,7 @@ pub async fn account_changes_are_audited<S: Store + Clone>(store: S) {
     assert_eq!(creation.actor_kind, "system");
     assert_eq!(creation.after, Some(json!({ "role": "ally", "status": "active" })));
 
-    eco.admin_update_user(
-        &world.admin.ctx,
-        user.id,
-        AdminUpdateUser {
-            role: Some(Role::Client),
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("role change");
+    world.set_role(user.id, Role::Client).await;
     let role_change = world.audited("user.role_changed", user.id).await;
     assert_eq!(role_change.actor_id, Some(world.admin.id()));
     assert_eq!(
@@ -123,16 +111,7 @@ pub async fn account_changes_are_audited<S: Store + Clone>(store: S) {
     );
     assert_eq!(role_change.after, Some(json!({ "role": "client", "status": "active" })));
 
-    eco.admin_update_user(
-        &world.admin.ctx,
-        user.id,
-        AdminUpdateUser {
-            status: Some(UserStatus::Suspended),
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("suspend");
+    world.set_status(user.id, UserStatus::Suspended).await;
     let suspension = world.audited("user.status_changed", user.id).await;
     assert_eq!(
         suspension.after,
@@ -339,19 +318,7 @@ pub async fn project_and_milestone_changes_are_audited<S: Store + Clone>(store: 
     assert_eq!(stage.before, Some(json!({ "stage": "idea" })));
     assert_eq!(stage.after, Some(json!({ "stage": "concept" })));
 
-    let milestone = eco
-        .create_milestone(
-            &person.ctx,
-            project.id,
-            CreateMilestone {
-                title: "Pilot signed".to_owned(),
-                description: None,
-                target_date: (world.now() + Duration::days(14)).date_naive(),
-                priority: None,
-            },
-        )
-        .await
-        .expect("milestone");
+    let milestone = world.milestone(&person, project.id, "Pilot signed", 14).await;
     world.audited("milestone.create", milestone.id).await;
     eco.update_milestone(
         &person.ctx,
@@ -583,19 +550,7 @@ pub async fn notifications_are_written_in_app_and_to_the_outbox<S: Store + Clone
         .expect("withdraw");
     world.assert_notified(cohort.owner.id(), "application_withdrawn").await;
 
-    let milestone = eco
-        .create_milestone(
-            &person.ctx,
-            applicant.project.id,
-            CreateMilestone {
-                title: "MVP live".to_owned(),
-                description: None,
-                target_date: (world.now() + Duration::days(9)).date_naive(),
-                priority: None,
-            },
-        )
-        .await
-        .expect("milestone");
+    let milestone = world.milestone(&person, applicant.project.id, "MVP live", 9).await;
     eco.milestone_command(&person.ctx, milestone.id, MilestoneAction::Progress(100), None)
         .await
         .expect("complete");

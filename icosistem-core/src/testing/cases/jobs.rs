@@ -4,12 +4,11 @@
 //! writes nothing at all.
 
 use chrono::Duration;
-use serde_json::Map;
 
 use crate::model::*;
 use crate::ports::Store;
 use crate::ports::store::*;
-use crate::service::{CreateMilestone, JobReport, Register, SessionAction};
+use crate::service::{JobReport, Register, SessionAction};
 use crate::testing::fixtures::*;
 use crate::workflow::mentorship::MentorshipCommand;
 
@@ -233,20 +232,7 @@ pub async fn milestone_overdue_notices_are_sent_once<S: Store + Clone>(store: S)
     let world = World::new(store).await;
     let owner = world.entrepreneur().await;
     let project = world.project(&owner).await;
-    let milestone = world
-        .eco
-        .create_milestone(
-            &owner.ctx,
-            project.id,
-            CreateMilestone {
-                title: "First paying customer".to_owned(),
-                description: None,
-                target_date: t0().date_naive() + Duration::days(2),
-                priority: None,
-            },
-        )
-        .await
-        .expect("milestone");
+    let milestone = world.milestone(&owner, project.id, "First paying customer", 2).await;
     world.advance(Duration::days(2));
     runs_once(&world, Job::MilestoneOverdue, Once::nothing()).await;
     world.advance(Duration::days(1));
@@ -263,11 +249,7 @@ pub async fn review_overdue_notices_are_sent_once<S: Store + Clone>(store: S) {
     let entrepreneur = world.entrepreneur().await;
     let applicant = world.submit(&cohort, &entrepreneur).await;
     let reviewer = &cohort.reviewers[0];
-    world
-        .eco
-        .assign_reviewer(&cohort.owner.ctx, applicant.id(), reviewer.id())
-        .await
-        .expect("assign");
+    world.assign(&cohort, applicant.id(), reviewer.id()).await;
     world.advance(Duration::days(14) - Duration::minutes(1));
     runs_once(&world, Job::ReviewOverdue, Once::nothing()).await;
     world.advance(Duration::minutes(1));
@@ -288,11 +270,7 @@ pub async fn review_overdue_counts_from_the_start_of_review<S: Store + Clone>(st
     let entrepreneur = world.entrepreneur().await;
     let applicant = world.submit(&cohort, &entrepreneur).await;
     world.advance(Duration::days(10));
-    world
-        .eco
-        .assign_reviewer(&cohort.owner.ctx, applicant.id(), cohort.reviewers[0].id())
-        .await
-        .expect("assign");
+    world.assign(&cohort, applicant.id(), cohort.reviewers[0].id()).await;
     let quiet = Once::nothing();
     world.advance(Duration::days(4));
     runs_once(&world, Job::ReviewOverdue, quiet).await;
@@ -308,12 +286,7 @@ pub async fn application_deadline_notices_are_sent_once<S: Store + Clone>(store:
     let world = World::new(store).await;
     let cohort = world.cohort(ProgramSpec::default()).await;
     let drafter = world.entrepreneur().await;
-    let project = world.project(&drafter).await;
-    let draft = world
-        .eco
-        .create_application(&drafter.ctx, cohort.program.id, project.id, Map::new())
-        .await
-        .expect("draft");
+    let draft = world.draft(&cohort, &drafter).await.application;
     let submitter = world.entrepreneur().await;
     world.submit(&cohort, &submitter).await;
     let deadline = cohort.program.application_deadline;
@@ -332,12 +305,7 @@ pub async fn application_deadline_notices_are_sent_once<S: Store + Clone>(store:
     let later = run(&world, Job::ApplicationDeadline).await;
     assert_eq!(later.examined, 0, "a later round re-read the warned draft: {later:?}");
     let latecomer = world.entrepreneur().await;
-    let late_project = world.project(&latecomer).await;
-    world
-        .eco
-        .create_application(&latecomer.ctx, cohort.program.id, late_project.id, Map::new())
-        .await
-        .expect("late draft");
+    world.draft(&cohort, &latecomer).await;
     world.advance(Duration::minutes(1));
     let late = runs_once(&world, Job::ApplicationDeadline, Once::told(1, 1)).await;
     assert_eq!(late.examined, 1, "only the new draft: {late:?}");
@@ -503,20 +471,7 @@ pub async fn run_due_jobs_twice_at_the_same_now_sends_nothing_twice<S: Store + C
     world.book(&mentee.person, mentee.id(), day_at(1, 10, 0), 60).await;
     let owner = world.entrepreneur().await;
     let project = world.project(&owner).await;
-    world
-        .eco
-        .create_milestone(
-            &owner.ctx,
-            project.id,
-            CreateMilestone {
-                title: "Pilot signed".to_owned(),
-                description: None,
-                target_date: t0().date_naive() + Duration::days(1),
-                priority: None,
-            },
-        )
-        .await
-        .expect("milestone");
+    world.milestone(&owner, project.id, "Pilot signed", 1).await;
     world.clock.set(day_at(2, 10, 0));
 
     let before = totals(&world).await;

@@ -264,12 +264,7 @@ pub async fn project_lists_page_the_visibility_through_programs<S: Store + Clone
         .await
         .expect("submit to the second program");
     // A draft grants nothing; a blind program, a deleted program and a deleted project neither.
-    let drafted = world.project(&ben).await;
-    world
-        .eco
-        .create_application(&ben.ctx, open.program.id, drafted.id, Default::default())
-        .await
-        .expect("draft application");
+    world.draft(&open, &ben).await;
     for program in [blind.id, doomed.id] {
         let project = world.project(&cara).await;
         let app = world
@@ -456,10 +451,7 @@ pub async fn a_page_of_applications_costs_a_fixed_number_of_statements<S: Store 
         .eco
         .list_applications(
             &cohort.owner.ctx,
-            ApplicationFilter {
-                program_id: Some(cohort.program.id),
-                ..Default::default()
-            },
+            applications_of(cohort.program.id),
             PageRequest::first(20),
         )
         .await

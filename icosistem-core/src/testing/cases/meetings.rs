@@ -170,12 +170,7 @@ pub async fn meeting_invitations_notify_and_answers_reach_the_organizer<S: Store
         &expect_err(answer(&stranger, ParticipantResponse::Accepted).await),
         "meeting",
     );
-    let answers = world
-        .count(AuditFilter {
-            action: Some("meeting.respond".to_owned()),
-            ..Default::default()
-        })
-        .await;
+    let answers = world.audit_count("meeting.respond").await;
     assert_eq!(answers, 3);
 }
 

@@ -70,23 +70,15 @@ pub async fn concurrent_accepts_never_exceed_max_mentees<S: Store + Clone>(store
     }
     assert_eq!(winners.len(), 3);
     assert_eq!(refused, 17);
-    let active: BTreeSet<MentorshipId> = world
-        .rows(MentorshipFilter {
+    let active = world
+        .ids(MentorshipFilter {
             ally_id: Some(ally.id()),
             status: Some(MentorshipStatus::Active),
             ..Default::default()
         })
-        .await
-        .iter()
-        .map(|m| m.id)
-        .collect();
-    assert_eq!(active, winners);
-    let accepted_events = world
-        .count(AuditFilter {
-            action: Some("mentorship.accept".to_owned()),
-            ..Default::default()
-        })
         .await;
+    assert_eq!(BTreeSet::from_iter(active), winners);
+    let accepted_events = world.audit_count("mentorship.accept").await;
     assert_eq!(accepted_events, 3);
     for (entrepreneur, requested) in &requests {
         let notices = world.notifications(entrepreneur.id(), "mentorship_accepted").await;
@@ -333,10 +325,7 @@ pub async fn reviewer_who_mentors_the_applicant_is_refused<S: Store + Clone>(sto
             .await,
     );
     assert_fields(&error, &["reviewer_id"]);
-    let reviews = ReviewFilter {
-        application_id: Some(applicant.id()),
-        ..Default::default()
-    };
+    let reviews = reviews_of(applicant.id());
     assert_eq!(world.count(reviews.clone()).await, 0);
     world.assert_not_notified(reviewer.id(), "review_assigned").await;
     let app: Application = world.row(applicant.id()).await.expect("application");
@@ -345,11 +334,8 @@ pub async fn reviewer_who_mentors_the_applicant_is_refused<S: Store + Clone>(sto
     world
         .mentorship_step(&reviewer, mentorship.id, MentorshipCommand::Complete)
         .await;
-    world
-        .eco
-        .assign_reviewer(&cohort.owner.ctx, applicant.id(), reviewer.id())
-        .await
-        .expect("no conflict once the mentorship is over");
+    // No conflict once the mentorship is over.
+    world.assign(&cohort, applicant.id(), reviewer.id()).await;
     world
         .eco
         .submit_review(&reviewer.ctx, applicant.id(), SubmitReview::new(70))

@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::model::*;
 use crate::ports::Store;
 use crate::ports::store::*;
-use crate::service::{CreateMilestone, MilestoneAction};
+use crate::service::MilestoneAction;
 use crate::testing::fixtures::*;
 use crate::workflow::project::ProjectCommand;
 
@@ -21,15 +21,6 @@ fn assert_invalid_transition(error: &Error, entity: &str, from: &str, command: &
         ),
         "expected InvalidTransition {{ {entity}, {from}, {command} }}, got {error:?}"
     );
-}
-
-fn milestone_input(title: &str, target: chrono::NaiveDate) -> CreateMilestone {
-    CreateMilestone {
-        title: title.to_owned(),
-        description: None,
-        target_date: target,
-        priority: None,
-    }
 }
 
 /// An entrepreneur may have at most 5 draft/active/paused projects (`Validation` on
@@ -232,14 +223,9 @@ pub async fn milestone_completion_recomputes_progress<S: Store + Clone>(store: S
     let eco = &world.eco;
     let person = world.entrepreneur().await;
     let project = world.project(&person).await;
-    let target = (world.now() + Duration::days(30)).date_naive();
     let mut milestones = Vec::new();
     for title in ["Interviews", "Landing page", "First sale"] {
-        milestones.push(
-            eco.create_milestone(&person.ctx, project.id, milestone_input(title, target))
-                .await
-                .expect("milestone"),
-        );
+        milestones.push(world.milestone(&person, project.id, title, 30).await);
     }
     let progress = |p: &Project| (p.progress.get(), p.milestones_completed, p.milestones_total);
     assert_eq!(progress(&world.row(project.id).await.expect("project")), (5, 0, 3));
@@ -305,42 +291,17 @@ pub async fn overdue_milestones_follow_the_clock<S: Store + Clone>(store: S) {
     let eco = &world.eco;
     let person = world.entrepreneur().await;
     let project = world.project(&person).await;
-    let today = world.now().date_naive();
-    let soon = eco
-        .create_milestone(
-            &person.ctx,
-            project.id,
-            milestone_input("Soon", today + Duration::days(5)),
-        )
-        .await
-        .expect("milestone");
-    let later = eco
-        .create_milestone(
-            &person.ctx,
-            project.id,
-            milestone_input("Later", today + Duration::days(30)),
-        )
-        .await
-        .expect("milestone");
-    let done = eco
-        .create_milestone(
-            &person.ctx,
-            project.id,
-            milestone_input("Done", today + Duration::days(2)),
-        )
-        .await
-        .expect("milestone");
+    let soon = world.milestone(&person, project.id, "Soon", 5).await;
+    let later = world.milestone(&person, project.id, "Later", 30).await;
+    let done = world.milestone(&person, project.id, "Done", 2).await;
     eco.milestone_command(&person.ctx, done.id, MilestoneAction::Progress(100), None)
         .await
         .expect("complete");
     let overdue = || async {
-        eco.list_my_milestones(&person.ctx, None, true, PageRequest::first(50))
-            .await
-            .expect("list")
-            .items
-            .iter()
-            .map(|m| m.id)
-            .collect::<Vec<_>>()
+        let page = eco
+            .list_my_milestones(&person.ctx, None, true, PageRequest::first(50))
+            .await;
+        ids(&page.expect("list").items)
     };
     assert!(overdue().await.is_empty());
     world.advance(Duration::days(5));
@@ -461,14 +422,11 @@ pub async fn project_list_shows_exactly_what_get_shows<S: Store + Clone>(store: 
     let client = world.person(Role::Client, "client").await;
 
     let everything: Vec<ProjectId> = world
-        .rows(ProjectFilter {
+        .ids(ProjectFilter {
             include_deleted: true,
             ..Default::default()
         })
-        .await
-        .into_iter()
-        .map(|p| p.id)
-        .collect();
+        .await;
     // Public projects are in every set (docs/domain.md §2: readable by every signed-in role).
     let publics = [mentee_public.id, other_public.id];
     let with_public = |ids: &[ProjectId]| -> Vec<ProjectId> {

@@ -8,7 +8,6 @@ use crate::model::secret::hash_token;
 use crate::model::*;
 use crate::ports::Store;
 use crate::ports::store::*;
-use crate::service::AdminUpdateUser;
 use crate::testing::fixtures::*;
 
 #[track_caller]
@@ -119,17 +118,7 @@ pub async fn refresh_tokens_of_an_older_security_stamp_are_refused<S: Store + Cl
     let eco = &world.eco;
     let person = world.entrepreneur().await;
     let issued = eco.issue_refresh_token(&person.ctx, person.id()).await.expect("issue");
-    let changed = eco
-        .admin_update_user(
-            &world.admin.ctx,
-            person.id(),
-            AdminUpdateUser {
-                role: Some(Role::Ally),
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("role change");
+    let changed = world.set_role(person.id(), Role::Ally).await;
     assert!(changed.security_stamp > person.user.security_stamp);
     assert_invalid_token(&expect_err(eco.rotate_refresh_token(&person.ctx, &issued.token).await));
     assert_eq!(token_row(&world, &issued.token).await.revoked_at, Some(world.now()));

@@ -194,12 +194,7 @@ pub async fn three_round_selection_walks_to_acceptance<S: Store + Clone>(store: 
     let advances = world.audit("application.advance", id).await;
     assert_eq!(advances.len(), 2);
     assert_eq!(world.notifications(founder.id(), "application_advanced").await.len(), 2);
-    let reviews = world
-        .rows(ReviewFilter {
-            application_id: Some(id),
-            ..Default::default()
-        })
-        .await;
+    let reviews = world.rows(reviews_of(id)).await;
     let mut rounds: Vec<Option<u32>> = reviews.iter().map(|r| r.round).collect();
     rounds.sort();
     assert_eq!(rounds, vec![Some(0), Some(1), Some(1), Some(2)]);
@@ -495,10 +490,7 @@ pub async fn a_blind_round_hides_the_applicant<S: Store + Clone>(store: S) {
     let founder = world.person_named(Role::Entrepreneur, "Valentina", "Quintero").await;
     let id = world.submit(&panel.cohort, &founder).await.id();
     review(&world, &panel, id, &reviewer, 80).await;
-    let by_program = ApplicationFilter {
-        program_id: Some(panel.cohort.program.id),
-        ..Default::default()
-    };
+    let by_program = applications_of(panel.cohort.program.id);
 
     let seen = world
         .eco

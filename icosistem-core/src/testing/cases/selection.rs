@@ -111,17 +111,14 @@ pub async fn concurrent_accepts_never_exceed_capacity<S: Store + Clone>(store: S
     assert_eq!(winners.len(), 10);
     assert_eq!(full, 40);
     assert_eq!(assert_seats(&world, cohort.program.id).await, 10);
-    let accepted: BTreeSet<ApplicationId> = world
-        .rows(ApplicationFilter {
+    let accepted = world
+        .ids(ApplicationFilter {
             program_id: Some(cohort.program.id),
             status: Some(ApplicationStatus::Accepted),
             ..Default::default()
         })
-        .await
-        .iter()
-        .map(|a| a.id)
-        .collect();
-    assert_eq!(accepted, winners);
+        .await;
+    assert_eq!(BTreeSet::from_iter(accepted), winners);
     let enrolled: BTreeSet<ApplicationId> = world
         .rows(EnrollmentFilter {
             program_id: Some(cohort.program.id),
@@ -354,12 +351,7 @@ pub async fn withdrawal_after_drop_out_frees_no_second_seat<S: Store + Clone>(st
         "no seat was freed twice"
     );
     let late = world.ready(&cohort, 99).await;
-    let error = expect_err(
-        world
-            .eco
-            .decide(&cohort.owner.ctx, late.id(), Decision::Accept, None, None)
-            .await,
-    );
+    let error = world.refused_decision(&cohort, late.id(), Decision::Accept).await;
     assert!(matches!(error, Error::ProgramFull), "{error:?}");
     assert_eq!(assert_seats(&world, cohort.program.id).await, 2);
 }
@@ -384,18 +376,12 @@ pub async fn reviewer_with_a_conflict_of_interest_is_refused<S: Store + Clone>(s
         );
         assert_fields(&error, &["reviewer_id"]);
     }
-    let reviews = ReviewFilter {
-        application_id: Some(applicant.id()),
-        ..Default::default()
-    };
+    let reviews = reviews_of(applicant.id());
     assert_eq!(world.count(reviews.clone()).await, 0);
     assert_eq!(status_of(&world, applicant.id()).await, ApplicationStatus::Submitted);
     world.assert_not_notified(founder.id(), "review_assigned").await;
-    world
-        .eco
-        .assign_reviewer(&cohort.owner.ctx, applicant.id(), cohort.reviewers[0].id())
-        .await
-        .expect("a reviewer without conflict");
+    // A reviewer without a conflict is assigned.
+    world.assign(&cohort, applicant.id(), cohort.reviewers[0].id()).await;
     assert_eq!(world.count(reviews).await, 1);
 }
 
@@ -432,10 +418,7 @@ pub async fn blind_review_hides_the_applicant_from_reviewers_and_staff<S: Store 
     let mut applicant = world.submit(&cohort, &founder).await;
     world.review(&cohort, &mut applicant, 77).await;
     let reviewer = &cohort.reviewers[0];
-    let by_program = ApplicationFilter {
-        program_id: Some(cohort.program.id),
-        ..Default::default()
-    };
+    let by_program = applications_of(cohort.program.id);
 
     for (who, ctx) in [
         ("reviewer", &reviewer.ctx),
@@ -603,10 +586,7 @@ pub async fn open_review_shows_the_applicant_to_staff<S: Store + Clone>(store: S
         .eco
         .list_applications(
             &cohort.owner.ctx,
-            ApplicationFilter {
-                program_id: Some(cohort.program.id),
-                ..Default::default()
-            },
+            applications_of(cohort.program.id),
             PageRequest::first(10),
         )
         .await
@@ -641,10 +621,7 @@ pub async fn decisions_need_min_qualified_reviews<S: Store + Clone>(store: S) {
     .await
     .expect("conflicted review");
     for decision in [Decision::Accept, Decision::Reject, Decision::Waitlist] {
-        let error = expect_err(
-            eco.decide(&cohort.owner.ctx, applicant.id(), decision, None, None)
-                .await,
-        );
+        let error = world.refused_decision(&cohort, applicant.id(), decision).await;
         assert_fields(&error, &["reviews"]);
     }
     eco.submit_review(&second.ctx, applicant.id(), SubmitReview::new(80))
@@ -654,10 +631,7 @@ pub async fn decisions_need_min_qualified_reviews<S: Store + Clone>(store: S) {
         world.row(applicant.id()).await.expect("app").mean_score_centi,
         Some(8000)
     );
-    let error = expect_err(
-        eco.decide(&cohort.owner.ctx, applicant.id(), Decision::Accept, None, None)
-            .await,
-    );
+    let error = world.refused_decision(&cohort, applicant.id(), Decision::Accept).await;
     assert_fields(&error, &["reviews"]);
     assert_eq!(status_of(&world, applicant.id()).await, ApplicationStatus::UnderReview);
 
@@ -740,11 +714,7 @@ pub async fn only_assigned_reviewers_review<S: Store + Clone>(store: S) {
     let person = world.entrepreneur().await;
     let applicant = world.submit(&cohort, &person).await;
     let (assigned, unassigned) = (&cohort.reviewers[0], &cohort.reviewers[1]);
-    world
-        .eco
-        .assign_reviewer(&cohort.owner.ctx, applicant.id(), assigned.id())
-        .await
-        .expect("assign");
+    world.assign(&cohort, applicant.id(), assigned.id()).await;
     let review = SubmitReview::new;
     assert_not_found(
         &expect_err(
@@ -799,11 +769,7 @@ pub async fn only_assigned_reviewers_review<S: Store + Clone>(store: S) {
     );
 
     // An assignment counts only while the reviewer is a member of the organization.
-    world
-        .eco
-        .assign_reviewer(&cohort.owner.ctx, applicant.id(), unassigned.id())
-        .await
-        .expect("assign the second reviewer");
+    world.assign(&cohort, applicant.id(), unassigned.id()).await;
     world
         .eco
         .get_application(&unassigned.ctx, applicant.id())
@@ -839,12 +805,11 @@ pub async fn applications_are_invisible_to_strangers<S: Store + Clone>(store: S)
     let world = World::new(store).await;
     let cohort = world.cohort(ProgramSpec::default()).await;
     let owner = world.entrepreneur().await;
-    let project = world.project(&owner).await;
-    let draft = world
-        .eco
-        .create_application(&owner.ctx, cohort.program.id, project.id, Map::new())
-        .await
-        .expect("draft");
+    let Applicant {
+        project,
+        application: draft,
+        ..
+    } = world.draft(&cohort, &owner).await;
     let stranger = world.entrepreneur().await;
     let client = world.person(Role::Client, "client").await;
     for ctx in [&stranger.ctx, &client.ctx] {
@@ -867,10 +832,7 @@ pub async fn applications_are_invisible_to_strangers<S: Store + Clone>(store: S)
         assert_not_found(&expect_err(world.eco.list_reviews(ctx, draft.id).await), "application");
         for filter in [
             ApplicationFilter::default(),
-            ApplicationFilter {
-                program_id: Some(cohort.program.id),
-                ..Default::default()
-            },
+            applications_of(cohort.program.id),
             ApplicationFilter {
                 applicant_id: Some(owner.id()),
                 ..Default::default()
@@ -947,14 +909,7 @@ pub async fn staff_of_another_organization_cannot_act<S: Store + Clone>(store: S
             .await,
     ));
     let list = eco
-        .list_applications(
-            other,
-            ApplicationFilter {
-                program_id: Some(cohort.program.id),
-                ..Default::default()
-            },
-            PageRequest::first(50),
-        )
+        .list_applications(other, applications_of(cohort.program.id), PageRequest::first(50))
         .await
         .expect("list");
     assert!(list.items.is_empty());
@@ -1234,12 +1189,7 @@ pub async fn no_decision_on_a_cancelled_program<S: Store + Clone>(store: S) {
         .expect("cancel");
     for decision in [Decision::Accept, Decision::Reject, Decision::Waitlist] {
         assert_fields(
-            &expect_err(
-                world
-                    .eco
-                    .decide(&cohort.owner.ctx, applicant.id(), decision, None, None)
-                    .await,
-            ),
+            &world.refused_decision(&cohort, applicant.id(), decision).await,
             &["program_id"],
         );
     }

@@ -12,7 +12,7 @@ use crate::model::value::Slug;
 use crate::model::*;
 use crate::ports::store::*;
 use crate::ports::{Store, Transaction};
-use crate::service::{CreateMilestone, Decision, MilestoneAction, UpdateProject};
+use crate::service::{Decision, MilestoneAction, UpdateProject};
 use crate::testing::fixtures::*;
 use crate::workflow::project::ProjectCommand;
 
@@ -470,7 +470,7 @@ pub async fn a_user_filter_selects_an_organizations_staff<S: Store + Clone>(stor
     };
     let mut expected = vec![owner.id(), coordinator.id()];
     expected.sort();
-    let mut found: Vec<UserId> = world.rows(staff.clone()).await.iter().map(|u| u.id).collect();
+    let mut found: Vec<UserId> = world.ids(staff.clone()).await;
     found.sort();
     assert_eq!(found, expected);
     assert_eq!(world.count(staff.clone()).await, 2);
@@ -486,7 +486,7 @@ pub async fn a_user_filter_selects_an_organizations_staff<S: Store + Clone>(stor
         id_in: Some(vec![owner.id(), reviewer.id()]),
         ..staff.clone()
     };
-    let found: Vec<UserId> = world.rows(only_owner).await.iter().map(|u| u.id).collect();
+    let found: Vec<UserId> = world.ids(only_owner).await;
     assert_eq!(found, vec![owner.id()]);
     let with_deleted = UserFilter {
         include_deleted: true,
@@ -596,34 +596,8 @@ pub async fn count_and_list_agree_with_entity_matches<S: Store + Clone>(store: S
         .advance_stage(&ana.ctx, submitted.project.id, ProjectStage::Concept, None)
         .await
         .expect("advance");
-    let soon = world
-        .eco
-        .create_milestone(
-            &ana.ctx,
-            submitted.project.id,
-            CreateMilestone {
-                title: "Soon".to_owned(),
-                description: None,
-                target_date: (world.now() + Duration::days(2)).date_naive(),
-                priority: None,
-            },
-        )
-        .await
-        .expect("milestone");
-    world
-        .eco
-        .create_milestone(
-            &ana.ctx,
-            submitted.project.id,
-            CreateMilestone {
-                title: "Later".to_owned(),
-                description: None,
-                target_date: (world.now() + Duration::days(60)).date_naive(),
-                priority: None,
-            },
-        )
-        .await
-        .expect("milestone");
+    let soon = world.milestone(&ana, submitted.project.id, "Soon", 2).await;
+    world.milestone(&ana, submitted.project.id, "Later", 60).await;
     world
         .eco
         .milestone_command(&ana.ctx, soon.id, MilestoneAction::Start, None)
@@ -736,10 +710,7 @@ pub async fn count_and_list_agree_with_entity_matches<S: Store + Clone>(store: S
     assert_eq!(applications.len(), 3);
     for filter in [
         ApplicationFilter::default(),
-        ApplicationFilter {
-            program_id: Some(cohort.program.id),
-            ..Default::default()
-        },
+        applications_of(cohort.program.id),
         ApplicationFilter {
             status: Some(ApplicationStatus::Accepted),
             ..Default::default()
@@ -824,14 +795,11 @@ pub async fn count_and_list_agree_with_entity_matches<S: Store + Clone>(store: S
     }
     assert_eq!(
         world
-            .rows(MilestoneFilter {
+            .ids(MilestoneFilter {
                 overdue_on: Some(today),
                 ..Default::default()
             })
-            .await
-            .iter()
-            .map(|m| m.id)
-            .collect::<Vec<_>>(),
+            .await,
         vec![soon.id]
     );
 
@@ -1023,7 +991,7 @@ pub async fn pagination_visits_every_row_once_newest_first<S: Store + Clone>(sto
     let person = world.entrepreneur().await;
     insert_notifications(world.store(), person.id(), 23, world.now()).await;
     let filter = conformance_notes(person.id());
-    let all: Vec<NotificationId> = world.rows(filter.clone()).await.iter().map(|n| n.id).collect();
+    let all: Vec<NotificationId> = world.ids(filter.clone()).await;
     assert_eq!(all.len(), 23);
 
     for k in [1u32, 5, 22, 23, 50] {
@@ -1109,7 +1077,7 @@ pub async fn pagination_oldest_first_visits_every_row_once<S: Store + Clone>(sto
     let person = world.entrepreneur().await;
     insert_notifications(world.store(), person.id(), 11, world.now()).await;
     let filter = conformance_notes(person.id());
-    let mut ascending: Vec<NotificationId> = world.rows(filter.clone()).await.iter().map(|n| n.id).collect();
+    let mut ascending: Vec<NotificationId> = world.ids(filter.clone()).await;
     ascending.reverse();
     for k in [1u32, 4, 11, 12] {
         let mut seen = Vec::new();
@@ -1231,7 +1199,7 @@ pub async fn pagination_is_stable_under_concurrent_inserts<S: Store + Clone>(sto
     let person = world.entrepreneur().await;
     insert_notifications(world.store(), person.id(), 30, world.now()).await;
     let filter = conformance_notes(person.id());
-    let original: Vec<NotificationId> = world.rows(filter.clone()).await.iter().map(|n| n.id).collect();
+    let original: Vec<NotificationId> = world.ids(filter.clone()).await;
     assert_eq!(original.len(), 30);
 
     let mut seen = Vec::new();
@@ -1442,12 +1410,7 @@ pub async fn failed_use_case_writes_nothing<S: Store + Clone>(store: S) {
     let notes = world.count(NotificationFilter::default()).await;
     let outbox = world.count(OutboxFilter::default()).await;
 
-    let error = expect_err(
-        world
-            .eco
-            .decide(&cohort.owner.ctx, applicant.id(), Decision::Accept, None, None)
-            .await,
-    );
+    let error = world.refused_decision(&cohort, applicant.id(), Decision::Accept).await;
     assert_conflict(&error, "enrollment", "application");
     let app = world.row(applicant.id()).await.expect("application");
     assert_eq!(app, applicant.application, "the application is untouched");
@@ -1466,12 +1429,7 @@ pub async fn failed_use_case_writes_nothing<S: Store + Clone>(store: S) {
     let late = world.ready(&cohort, 90).await;
     let audits = world.count(AuditFilter::default()).await;
     let notes = world.count(NotificationFilter::default()).await;
-    let error = expect_err(
-        world
-            .eco
-            .decide(&cohort.owner.ctx, late.id(), Decision::Accept, None, None)
-            .await,
-    );
+    let error = world.refused_decision(&cohort, late.id(), Decision::Accept).await;
     assert!(matches!(error, Error::ProgramFull), "{error:?}");
     assert_eq!(world.row(late.id()).await.expect("late"), late.application);
     assert_eq!(world.count(AuditFilter::default()).await, audits);

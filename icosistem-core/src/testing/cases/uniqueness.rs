@@ -10,8 +10,7 @@ use crate::model::*;
 use crate::ports::store::*;
 use crate::ports::{Repo, Store};
 use crate::service::{
-    AdminUpdateUser, CreateMilestone, Register, UpdateMe, UpdateMilestone, UpdateOrganization, UpdateProgram,
-    UpdateProject,
+    AdminUpdateUser, Register, UpdateMe, UpdateMilestone, UpdateOrganization, UpdateProgram, UpdateProject,
 };
 use crate::testing::fixtures::*;
 use crate::workflow::program::ProgramCommand;
@@ -312,11 +311,7 @@ pub async fn duplicate_reviewer_assignment_conflicts<S: Store + Clone>(store: S)
     let person = world.entrepreneur().await;
     let applicant = world.submit(&cohort, &person).await;
     let reviewer = &cohort.reviewers[0];
-    world
-        .eco
-        .assign_reviewer(&cohort.owner.ctx, applicant.id(), reviewer.id())
-        .await
-        .expect("first assignment");
+    world.assign(&cohort, applicant.id(), reviewer.id()).await;
     let error = expect_err(
         world
             .eco
@@ -324,10 +319,7 @@ pub async fn duplicate_reviewer_assignment_conflicts<S: Store + Clone>(store: S)
             .await,
     );
     assert_conflict(&error, "review", "application_reviewer");
-    let reviews = ReviewFilter {
-        application_id: Some(applicant.id()),
-        ..Default::default()
-    };
+    let reviews = reviews_of(applicant.id());
     assert_eq!(world.count(reviews).await, 1);
     assert_eq!(world.notifications(reviewer.id(), "review_assigned").await.len(), 1);
     assert_eq!(
@@ -356,15 +348,7 @@ pub async fn concurrent_reviewer_assignments_admit_one<S: Store + Clone>(store: 
     for result in results.into_iter().filter(Result::is_err) {
         assert_conflict(&expect_err(result), "review", "application_reviewer");
     }
-    assert_eq!(
-        world
-            .count(ReviewFilter {
-                application_id: Some(applicant.id()),
-                ..Default::default()
-            })
-            .await,
-        1
-    );
+    assert_eq!(world.count(reviews_of(applicant.id())).await, 1);
     let app = world.row(applicant.id()).await.expect("application");
     assert_eq!(app.status, ApplicationStatus::UnderReview);
     assert_eq!(world.audit("application.start_review", applicant.id()).await.len(), 1);
@@ -637,19 +621,7 @@ pub async fn stale_versions_conflict_through_use_cases<S: Store + Clone>(store: 
     assert_eq!(world.program(&cohort).await.accepted_count, 0);
 
     // Milestone.
-    let milestone = eco
-        .create_milestone(
-            &person.ctx,
-            project.id,
-            CreateMilestone {
-                title: "First customer".to_owned(),
-                description: None,
-                target_date: (world.now() + chrono::Duration::days(30)).date_naive(),
-                priority: None,
-            },
-        )
-        .await
-        .expect("milestone");
+    let milestone = world.milestone(&person, project.id, "First customer", 30).await;
     let mv = milestone.meta.version;
     let edited = eco
         .update_milestone(
