@@ -912,21 +912,20 @@ impl<I: EntityId, P: PathSegment> IntoParams for PathIdAnd<I, P> {
     }
 }
 
-/// [`commands!`] whose `run` is one use case call answering the resource: declares `run` (named,
-/// taking the command type given) from the call, then the routes.
+/// [`commands!`] whose `run` is the ecosystem's use case of the same name, called as
+/// `eco.run(ctx, id, command, version)` and answering the resource: declares `run` (taking the
+/// command type given), then the routes.
 ///
 /// ```ignore
 /// use_case_commands! {
-///     tag = "tasks", id = TaskId, answer = TaskDto, command = TaskCommand,
-///     run = task_command |eco, ctx, id, version, command| eco.task_command(ctx, id, command, version);
+///     tag = "tasks", id = TaskId, answer = TaskDto, command = TaskCommand, run = task_command;
 ///     /// Starts a task.
 ///     start_task: "/api/v2/tasks/{id}/start", CommandRequest, |body| TaskCommand::Start;
 /// }
 /// ```
 macro_rules! use_case_commands {
     (
-        tag = $tag:literal, id = $id:ty, answer = $dto:ty, command = $command:ty,
-        run = $run:ident |$eco:ident, $ctx:ident, $idv:ident, $ver:ident, $cmd:ident| $call:expr;
+        tag = $tag:literal, id = $id:ty, answer = $dto:ty, command = $command:ty, run = $run:ident;
         $($routes:tt)+
     ) => {
         /// Runs one command of these routes and answers the resource with its `ETag`.
@@ -937,12 +936,11 @@ macro_rules! use_case_commands {
         >(
             state: &$crate::AppState<S, N, C>,
             auth: &$crate::auth::AuthUser,
-            $idv: $id,
-            $ver: Option<u64>,
-            $cmd: $command,
+            id: $id,
+            version: Option<u64>,
+            command: $command,
         ) -> Result<::axum::response::Response, $crate::error::ApiError> {
-            let ($eco, $ctx) = (&state.eco, &auth.ctx);
-            let resource = $call.await?;
+            let resource = state.eco.$run(&auth.ctx, id, command, version).await?;
             Ok($crate::routes::kit::answer::<_, $dto>(&resource))
         }
 

@@ -85,8 +85,7 @@ routes! {
 }
 
 use_case_commands! {
-    tag = "meetings", id = MeetingId, answer = MeetingDto, command = MeetingAction,
-    run = meeting_command |eco, ctx, id, version, command| eco.meeting_command(ctx, id, command, version);
+    tag = "meetings", id = MeetingId, answer = MeetingDto, command = MeetingAction, run = meeting_command;
     /// The organizer starts a scheduled meeting.
     start_meeting: "/api/v2/meetings/{id}/start", CommandRequest, |body| MeetingAction::Start;
     /// The organizer ends a meeting in progress.

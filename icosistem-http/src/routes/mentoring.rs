@@ -68,8 +68,7 @@ reads! {
 }
 
 use_case_commands! {
-    tag = "mentorships", id = MentorshipId, answer = MentorshipDto, command = MentorshipCommand,
-    run = mentorship_command |eco, ctx, id, version, command| eco.mentorship_command(ctx, id, command, version);
+    tag = "mentorships", id = MentorshipId, answer = MentorshipDto, command = MentorshipCommand, run = mentorship_command;
     /// The ally accepts a request; the ally must be available and below capacity (409
     /// `ally_at_capacity`).
     accept_mentorship: "/api/v2/mentorships/{id}/accept", CommandRequest, |body| MentorshipCommand::Accept;

@@ -85,8 +85,7 @@ routes! {
 }
 
 use_case_commands! {
-    tag = "projects", id = ProjectId, answer = ProjectDto, command = ProjectCommand,
-    run = project_command |eco, ctx, id, version, command| eco.project_command(ctx, id, command, version);
+    tag = "projects", id = ProjectId, answer = ProjectDto, command = ProjectCommand, run = project_command;
     /// Activates a project.
     activate_project: "/api/v2/projects/{id}/activate", CommandRequest, |body| ProjectCommand::Activate;
     /// Pauses an active project.
@@ -144,8 +143,7 @@ routes! {
 }
 
 use_case_commands! {
-    tag = "milestones", id = MilestoneId, answer = MilestoneDto, command = MilestoneAction,
-    run = milestone_command |eco, ctx, id, version, action| eco.milestone_command(ctx, id, action, version);
+    tag = "milestones", id = MilestoneId, answer = MilestoneDto, command = MilestoneAction, run = milestone_command;
     /// Starts a pending milestone.
     start_milestone: "/api/v2/milestones/{id}/start", CommandRequest, |body| MilestoneAction::Start;
     /// Completes a milestone.

@@ -79,8 +79,7 @@ routes! {
 }
 
 use_case_commands! {
-    tag = "sessions", id = SessionId, answer = SessionDto, command = SessionAction,
-    run = session_command |eco, ctx, id, version, command| eco.session_command(ctx, id, command, version);
+    tag = "sessions", id = SessionId, answer = SessionDto, command = SessionAction, run = session_command;
     /// The ally confirms a scheduled session.
     confirm_session: "/api/v2/sessions/{id}/confirm", CommandRequest, |body| SessionAction::Confirm;
     /// Either party starts a confirmed session, from 15 minutes before its start (422 on

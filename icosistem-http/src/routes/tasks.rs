@@ -81,8 +81,7 @@ routes! {
 }
 
 use_case_commands! {
-    tag = "tasks", id = TaskId, answer = TaskDto, command = TaskCommand,
-    run = task_command |eco, ctx, id, version, command| eco.task_command(ctx, id, command, version);
+    tag = "tasks", id = TaskId, answer = TaskDto, command = TaskCommand, run = task_command;
     /// Starts a task (`todo → in_progress`).
     start_task: "/api/v2/tasks/{id}/start", CommandRequest, |body| TaskCommand::Start;
     /// Marks a task blocked (from `todo` or `in_progress`).
