@@ -237,49 +237,38 @@ impl<E: Entity> Table<E> {
         order: Order,
         after: Option<E::Id>,
     ) -> Box<dyn Iterator<Item = &'a E> + 'a> {
-        let id_in = match only {
-            Some(Only::Ids(ids)) => Some(&ids[..]),
+        use std::ops::{Bound, RangeBounds};
+
+        // The ids strictly past `after` in `order`; a newest-first walk goes backwards.
+        let past = match (order, after) {
+            (_, None) => (Bound::Unbounded, Bound::Unbounded),
+            (Order::NewestFirst, Some(after)) => (Bound::Unbounded, Bound::Excluded(after)),
+            (Order::OldestFirst, Some(after)) => (Bound::Excluded(after), Bound::Unbounded),
+        };
+        let backwards = order == Order::NewestFirst;
+        let rows = &self.rows;
+        match only {
+            Some(Only::Ids(ids)) => {
+                let mut ids: Vec<E::Id> = ids.iter().copied().filter(|id| past.contains(id)).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                if backwards {
+                    ids.reverse();
+                }
+                Box::new(ids.into_iter().filter_map(move |id| rows.get(&id)))
+            }
             Some(Only::Group(group)) => {
-                let members = self.groups.as_ref().and_then(|g| g.ids.get(group));
-                let Some(members) = members else {
+                let Some(members) = self.groups.as_ref().and_then(|g| g.ids.get(group)) else {
                     return Box::new(std::iter::empty());
                 };
-                let rows = &self.rows;
-                let ids: Box<dyn Iterator<Item = &E::Id>> = match (order, after) {
-                    (Order::NewestFirst, Some(after)) => Box::new(members.range(..after).rev()),
-                    (Order::NewestFirst, None) => Box::new(members.iter().rev()),
-                    (Order::OldestFirst, Some(after)) => {
-                        Box::new(members.range((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded)))
-                    }
-                    (Order::OldestFirst, None) => Box::new(members.iter()),
-                };
-                return Box::new(ids.filter_map(move |id| rows.get(id)));
+                let ids = members.range(past);
+                let ids: Box<dyn Iterator<Item = &E::Id>> = if backwards { Box::new(ids.rev()) } else { Box::new(ids) };
+                Box::new(ids.filter_map(move |id| rows.get(id)))
             }
-            None => None,
-        };
-        let past = move |id: &E::Id| match (order, after) {
-            (_, None) => true,
-            (Order::NewestFirst, Some(after)) => *id < after,
-            (Order::OldestFirst, Some(after)) => *id > after,
-        };
-        if let Some(ids) = id_in {
-            let mut ids: Vec<E::Id> = ids.iter().copied().filter(|id| past(id)).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            if order == Order::NewestFirst {
-                ids.reverse();
+            None => {
+                let all = rows.range(past).map(|(_, row)| row);
+                if backwards { Box::new(all.rev()) } else { Box::new(all) }
             }
-            return Box::new(ids.into_iter().filter_map(|id| self.rows.get(&id)));
-        }
-        match (order, after) {
-            (Order::NewestFirst, Some(after)) => Box::new(self.rows.range(..after).rev().map(|(_, row)| row)),
-            (Order::NewestFirst, None) => Box::new(self.rows.values().rev()),
-            (Order::OldestFirst, Some(after)) => Box::new(
-                self.rows
-                    .range((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
-                    .map(|(_, row)| row),
-            ),
-            (Order::OldestFirst, None) => Box::new(self.rows.values()),
         }
     }
 }
